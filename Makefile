@@ -1,0 +1,55 @@
+# Two commands a newcomer needs: `make run` and `make test`. Everything else is for maintainers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := club
+
+.PHONY: run test lint format worker prod migrate seed browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask demo seed
+
+run: seed
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Chromium comes from Debian's packages; Playwright's own browser download is not used.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) || \
+	    echo "Could not install chromium: browser tests will be skipped."; \
+	  else echo "chromium is missing and this is not root: browser tests will be skipped."; fi; }
+
+test: $(STAMP) browser-deps
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+worker: $(STAMP)
+	$(BIN)/flask worker --with-scheduler
+
+prod: $(STAMP)
+	$(BIN)/flask db upgrade
+	$(BIN)/python platform/run_local_prod.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

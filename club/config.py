@@ -1,0 +1,177 @@
+"""Configuration, read once from the environment through small typed helpers.
+
+A malformed value stops start-up with one line naming the variable (``ConfigError``);
+``club.create_app`` turns that into a clean exit rather than a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+ENVIRONMENTS = ("local", "production")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+def env_str(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    """Return the variable's value stripped, or the default when it is unset or empty."""
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """Return the variable as an integer of at least ``minimum``."""
+    raw = env_str(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """Return the variable as a boolean (1/0, true/false, yes/no, on/off)."""
+    raw = env_str(env, name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def env_url(
+    env: Mapping[str, str], name: str, schemes: tuple[str, ...], default: str | None = None
+) -> str | None:
+    """Return the variable as a URL with one of ``schemes`` and a host."""
+    raw = env_str(env, name)
+    if raw is None:
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.netloc:
+        allowed = ", ".join(f"{s}://" for s in schemes)
+        raise ConfigError(f"{name} must be a URL starting with {allowed}, got {raw!r}")
+    return raw
+
+
+def database_url(env: Mapping[str, str]) -> str:
+    """Return the SQLAlchemy URL: ``DATABASE_URL`` or a SQLite file under ``instance/``."""
+    raw = env_str(env, "DATABASE_URL")
+    if raw is None:
+        return f"sqlite:///{INSTANCE_DIR / 'club.sqlite3'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw.removeprefix("postgres://")
+    if raw.startswith("postgresql://"):
+        raw = "postgresql+psycopg://" + raw.removeprefix("postgresql://")
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {raw!r}") from None
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError("DATABASE_URL must point at PostgreSQL or SQLite")
+    if url.get_backend_name() == "postgresql" and not url.database:
+        raise ConfigError("DATABASE_URL must name a database")
+    return raw
+
+
+def local_secret_key() -> str:
+    """Return the secret key kept in ``instance/``, generating it on first use."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(env: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask configuration from the environment."""
+    env = os.environ if env is None else env
+    club_env = env_str(env, "CLUB_ENV", "local")
+    if club_env not in ENVIRONMENTS:
+        raise ConfigError(f"CLUB_ENV must be one of {', '.join(ENVIRONMENTS)}, got {club_env!r}")
+    production = club_env == "production"
+
+    secret_key = env_str(env, "SECRET_KEY")
+    if secret_key is None:
+        if production:
+            raise ConfigError("SECRET_KEY must be set when CLUB_ENV=production")
+        secret_key = local_secret_key()
+
+    stripe_key = env_str(env, "STRIPE_SECRET_KEY")
+    billing_backend = env_str(env, "BILLING_BACKEND", "stripe" if stripe_key else "local")
+    if billing_backend not in {"stripe", "local"}:
+        raise ConfigError(f"BILLING_BACKEND must be stripe or local, got {billing_backend!r}")
+    if billing_backend == "stripe" and not stripe_key:
+        raise ConfigError("STRIPE_SECRET_KEY must be set unless BILLING_BACKEND=local")
+    if production and not stripe_key and env_str(env, "BILLING_BACKEND") != "local":
+        raise ConfigError("STRIPE_SECRET_KEY must be set when CLUB_ENV=production")
+    if billing_backend == "local" and stripe_key:
+        raise ConfigError("BILLING_BACKEND=local cannot be combined with STRIPE_SECRET_KEY")
+
+    redis_url = env_url(env, "REDIS_URL", ("redis", "rediss", "unix"))
+    base_url = env_url(env, "BASE_URL", ("http", "https"), "http://127.0.0.1:5000")
+    # Cookies are Secure and __Host- prefixed whenever the site is served over HTTPS,
+    # and always in production (where it must be).
+    secure_cookies = production or base_url.startswith("https://")
+    cookie_prefix = "__Host-" if secure_cookies else ""
+
+    return {
+        "CLUB_ENV": club_env,
+        "PRODUCTION": production,
+        "SECRET_KEY": secret_key,
+        "SITE_NAME": env_str(env, "SITE_NAME", "Billionaire Club"),
+        "BASE_URL": base_url.rstrip("/"),
+        "SQLALCHEMY_DATABASE_URI": database_url(env),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "STRIPE_SECRET_KEY": stripe_key,
+        "STRIPE_WEBHOOK_SECRET": env_str(env, "STRIPE_WEBHOOK_SECRET"),
+        "STRIPE_PRICE_ID": env_str(env, "STRIPE_PRICE_ID"),
+        "STRIPE_API_BASE": env_url(env, "STRIPE_API_BASE", ("http", "https")),
+        "BILLING_BACKEND": billing_backend,
+        "BILLING_GRACE_DAYS": env_int(env, "BILLING_GRACE_DAYS", 3),
+        "MAIL_SERVER": env_str(env, "MAIL_SERVER"),
+        "MAIL_PORT": env_int(env, "MAIL_PORT", 587, minimum=1),
+        "MAIL_USERNAME": env_str(env, "MAIL_USERNAME"),
+        "MAIL_PASSWORD": env_str(env, "MAIL_PASSWORD"),
+        "MAIL_USE_TLS": env_bool(env, "MAIL_USE_TLS", True),
+        "MAIL_FROM": env_str(env, "MAIL_FROM", "Billionaire Club <no-reply@localhost>"),
+        "MAIL_OUTBOX_DIR": str(INSTANCE_DIR / "outbox"),
+        "FEEDS_ALLOW_PRIVATE_NETWORKS": env_bool(env, "FEEDS_ALLOW_PRIVATE_NETWORKS", False),
+        "SESSION_COOKIE_NAME": f"{cookie_prefix}session",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_NAME": f"{cookie_prefix}remember",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # A Redis outage must not take log-in down with it.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

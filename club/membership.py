@@ -1,0 +1,448 @@
+"""The membership policy: the one place that decides what an account may do, and why.
+
+``standing(user)`` answers every access question; views, templates, jobs and the
+app-wide write guard all ask it. The writer functions at the bottom are the only way
+the columns it reads change: moderators freeze and unfreeze, admins grant
+complimentary memberships, and billing reports what Stripe said through
+``apply_subscription``. This module imports nothing from ``billing`` or ``articles``.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, jsonify, render_template, request
+from flask_login import current_user
+
+from club import audit
+from club.clock import utcnow
+from club.models import User
+
+log = logging.getLogger(__name__)
+
+FROZEN_TITLE = "Account Frozen"
+FROZEN_MESSAGE = (
+    "Your account is frozen. You can still view content but cannot interact with it. "
+    "Please go to your settings to update your account status."
+)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# Stripe subscription statuses, grouped by what they mean for access.
+PAID_STATUSES = frozenset({"active", "trialing"})
+GRACE_STATUSES = frozenset({"past_due"})
+PAYMENT_FAILED_STATUSES = frozenset({"unpaid", "incomplete_expired", "paused"})
+ENDED_STATUSES = frozenset({"canceled"})
+NOT_STARTED_STATUSES = frozenset({"incomplete"})
+LIVE_STATUSES = PAID_STATUSES | GRACE_STATUSES
+KNOWN_STATUSES = (
+    PAID_STATUSES | GRACE_STATUSES | PAYMENT_FAILED_STATUSES | ENDED_STATUSES | NOT_STARTED_STATUSES
+)
+
+
+class Reason(enum.StrEnum):
+    """Why an account cannot interact."""
+
+    NOT_SIGNED_IN = "not signed in"
+    EMAIL_NOT_CONFIRMED = "email not confirmed"
+    NOT_SUBSCRIBED = "not subscribed"
+    PAYMENT_FAILED = "payment failed"
+    SUBSCRIPTION_ENDED = "subscription ended"
+    FROZEN_BY_MODERATOR = "frozen by a moderator"
+
+
+class Grant(enum.StrEnum):
+    """Why an account can interact."""
+
+    ADMIN = "admin"
+    COMPLIMENTARY = "complimentary membership"
+    SUBSCRIPTION = "paid membership"
+
+
+ACTIONS = {
+    Reason.NOT_SIGNED_IN: "Sign up to join the conversation.",
+    Reason.EMAIL_NOT_CONFIRMED: "Confirm your email address with the link we sent you.",
+    Reason.NOT_SUBSCRIBED: "Subscribe to comment, like and earn the verified badge.",
+    Reason.PAYMENT_FAILED: "Your last payment failed. Update your payment method in settings.",
+    Reason.SUBSCRIPTION_ENDED: "Your membership has ended. Subscribe again in settings.",
+    Reason.FROZEN_BY_MODERATOR: "A moderator froze your account. You can appeal in settings.",
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What one account may do at one moment, and why."""
+
+    signed_in: bool
+    can_interact: bool
+    badge: bool
+    reason: Reason | None = None
+    grant: Grant | None = None
+    grace_ends_at: datetime | None = None
+    access_ends_at: datetime | None = None
+    moderator_reason: str | None = None
+    frozen_until: datetime | None = None
+
+    @property
+    def frozen(self) -> bool:
+        """A signed-in account that cannot interact is frozen (read-only)."""
+        return self.signed_in and not self.can_interact
+
+    @property
+    def title(self) -> str | None:
+        return FROZEN_TITLE if self.frozen else None
+
+    @property
+    def message(self) -> str | None:
+        return FROZEN_MESSAGE if self.frozen else None
+
+    @property
+    def action(self) -> str | None:
+        """What the account can do about its standing, in the site's words."""
+        if self.reason is None:
+            return None
+        if self.reason is Reason.FROZEN_BY_MODERATOR and self.moderator_reason:
+            until = f" until {self.frozen_until:%d %B %Y}" if self.frozen_until else ""
+            return (
+                f"A moderator froze your account{until}: {self.moderator_reason}. "
+                "You can appeal in settings."
+            )
+        return ACTIONS[self.reason]
+
+    @property
+    def in_grace(self) -> bool:
+        return self.grace_ends_at is not None
+
+
+VISITOR = Standing(signed_in=False, can_interact=False, badge=False, reason=Reason.NOT_SIGNED_IN)
+
+
+@dataclass(frozen=True)
+class _Billing:
+    """The subscription's verdict before freezes and grants are considered."""
+
+    ok: bool
+    reason: Reason | None = None
+    grace_ends_at: datetime | None = None
+    access_ends_at: datetime | None = None
+
+
+def grace_period() -> timedelta:
+    """Return how long a past-due account keeps interacting."""
+    return timedelta(days=current_app.config.get("BILLING_GRACE_DAYS", 3))
+
+
+def is_moderator_freeze_in_force(user: User, now: datetime) -> bool:
+    """Tell whether a moderator's freeze applies now; one past its end date does not."""
+    if user.frozen_at is None:
+        return False
+    return user.frozen_until is None or user.frozen_until > now
+
+
+def _billing_verdict(user: User, now: datetime) -> _Billing:
+    status = user.subscription_status
+    if status in PAID_STATUSES:
+        ends = user.subscription_period_end if user.subscription_cancel_at_period_end else None
+        if ends is not None and ends <= now:
+            return _Billing(ok=False, reason=Reason.SUBSCRIPTION_ENDED)
+        return _Billing(ok=True, access_ends_at=ends)
+    if status in GRACE_STATUSES:
+        grace_ends = (user.past_due_since or now) + grace_period()
+        if now < grace_ends:
+            return _Billing(ok=True, grace_ends_at=grace_ends)
+        return _Billing(ok=False, reason=Reason.PAYMENT_FAILED)
+    if status in ENDED_STATUSES:
+        return _Billing(ok=False, reason=Reason.SUBSCRIPTION_ENDED)
+    if status is None or status in NOT_STARTED_STATUSES:
+        return _Billing(ok=False, reason=Reason.NOT_SUBSCRIBED)
+    if status not in PAYMENT_FAILED_STATUSES:
+        # A status Stripe adds later must never grant access by accident.
+        log.warning("unknown subscription status %r for user %s", status, user.id)
+    return _Billing(ok=False, reason=Reason.PAYMENT_FAILED)
+
+
+def standing(user: Any, now: datetime | None = None) -> Standing:
+    """Return what ``user`` (a User, an anonymous user or None) may do at ``now``."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return VISITOR
+    now = now or utcnow()
+    billing = _billing_verdict(user, now)
+    paid = billing.ok and user.is_email_confirmed
+    if user.is_admin:
+        grant = Grant.COMPLIMENTARY if user.complimentary else Grant.ADMIN
+        return Standing(
+            signed_in=True,
+            can_interact=True,
+            badge=user.complimentary or paid,
+            grant=grant,
+            grace_ends_at=billing.grace_ends_at if paid else None,
+        )
+    if is_moderator_freeze_in_force(user, now):
+        return Standing(
+            signed_in=True,
+            can_interact=False,
+            badge=False,
+            reason=Reason.FROZEN_BY_MODERATOR,
+            moderator_reason=user.frozen_reason,
+            frozen_until=user.frozen_until,
+        )
+    if user.complimentary:
+        return Standing(signed_in=True, can_interact=True, badge=True, grant=Grant.COMPLIMENTARY)
+    if not user.is_email_confirmed:
+        return Standing(
+            signed_in=True, can_interact=False, badge=False, reason=Reason.EMAIL_NOT_CONFIRMED
+        )
+    if billing.ok:
+        return Standing(
+            signed_in=True,
+            can_interact=True,
+            badge=True,
+            grant=Grant.SUBSCRIPTION,
+            grace_ends_at=billing.grace_ends_at,
+            access_ends_at=billing.access_ends_at,
+        )
+    return Standing(signed_in=True, can_interact=False, badge=False, reason=billing.reason)
+
+
+def can_administer(user: Any) -> bool:
+    """Tell whether ``user`` may use the admin pages."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_admin)
+
+
+def can_edit_profile(user: Any) -> bool:
+    """Tell whether ``user`` may change what others see of them (name, handle, bio).
+
+    Billing-frozen accounts may; an account a moderator froze may not, so a freeze for
+    abuse cannot be dodged by rewriting the profile.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_admin or not is_moderator_freeze_in_force(user, utcnow())
+
+
+# --- The request-time view of the policy ------------------------------------------------
+
+
+def current_standing() -> Standing:
+    """Return the signed-in account's standing, computed once per request."""
+    if "standing" not in g:
+        g.standing = standing(current_user)
+    return g.standing
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def allowed_while_frozen(view: F) -> F:
+    """Mark a view that a signed-in account may write to whatever its standing."""
+    view.allowed_while_frozen = True
+    return view
+
+
+def public_write(view: F) -> F:
+    """Mark a view that accepts writes from visitors (log-in, sign-up, webhooks)."""
+    view.public_write = True
+    return view
+
+
+def view_marker(endpoint: str | None) -> str | None:
+    """Return "public", "frozen_ok" or None for the view behind ``endpoint``."""
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    if view is None:
+        return None
+    if getattr(view, "public_write", False):
+        return "public"
+    if getattr(view, "allowed_while_frozen", False):
+        return "frozen_ok"
+    return None
+
+
+def wants_json() -> bool:
+    """Tell whether the client asked for JSON rather than a page."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.is_json or best == "application/json"
+
+
+def refuse(st: Standing, status: int = 403):
+    """Return the response that refuses a write: JSON for scripts, the error page otherwise."""
+    log.info("refused %s %s: %s", request.method, request.path, st.reason)
+    if wants_json():
+        body = {"error": "forbidden", "reason": str(st.reason), "message": st.message or ""}
+        if st.action:
+            body["action"] = st.action
+        return jsonify(body), status
+    return render_template("errors/403.html", refused=st), status
+
+
+def enforce_standing():
+    """Refuse every state-changing request that the account's standing does not allow.
+
+    Fails closed: a write endpoint is open only if it is explicitly marked.
+    """
+    if request.method not in WRITE_METHODS:
+        return None
+    marker = view_marker(request.endpoint)
+    if marker == "public" or request.endpoint is None:
+        return None  # unknown endpoints fall through to 404/405
+    if not current_user.is_authenticated:
+        if wants_json():
+            return refuse(VISITOR, 401)
+        abort(401)
+    if marker == "frozen_ok":
+        return None
+    st = current_standing()
+    if not st.can_interact:
+        return refuse(st)
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Install the app-wide write guard and the ``standing`` template global."""
+    app.before_request(enforce_standing)
+
+    @app.context_processor
+    def inject_standing() -> dict:
+        return {"standing": current_standing(), "FROZEN_TITLE": FROZEN_TITLE}
+
+
+# --- Writers: the only way the columns above change ------------------------------------
+
+
+def freeze(user: User, *, by: User | None, reason: str, until: datetime | None = None) -> None:
+    """Freeze ``user`` by a moderator's decision, optionally until a date."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a freeze needs a reason")
+    if user.is_admin:
+        raise ValueError("an admin cannot be frozen; revoke the admin role first")
+    now = utcnow()
+    if until is not None and until <= now:
+        raise ValueError("the end date must be in the future")
+    user.frozen_at = now
+    user.frozen_reason = reason
+    user.frozen_until = until
+    user.frozen_by_id = by.id if by else None
+    detail = reason + (f" (until {until:%Y-%m-%d %H:%M} UTC)" if until else "")
+    audit.record(by, "user.freeze", user, detail)
+
+
+def unfreeze(user: User, *, by: User | None, note: str = "") -> None:
+    """Lift a moderator's freeze."""
+    user.frozen_at = None
+    user.frozen_reason = None
+    user.frozen_until = None
+    user.frozen_by_id = None
+    audit.record(by, "user.unfreeze", user, note)
+
+
+def set_complimentary(user: User, granted: bool, *, by: User | None) -> None:
+    """Grant or revoke a complimentary membership."""
+    user.complimentary = granted
+    audit.record(by, "user.comp_grant" if granted else "user.comp_revoke", user)
+
+
+def set_admin(user: User, is_admin: bool, *, by: User | None) -> None:
+    """Give or take the admin role."""
+    user.is_admin = is_admin
+    audit.record(by, "user.admin_grant" if is_admin else "user.admin_revoke", user)
+
+
+def link_customer(user: User, customer_id: str) -> None:
+    """Remember which Stripe customer pays for ``user``."""
+    user.stripe_customer_id = customer_id
+
+
+@dataclass(frozen=True)
+class SubscriptionChange:
+    """What ``apply_subscription`` did, for billing to decide which mail to send."""
+
+    applied: bool
+    was_interacting: bool
+    now_interacting: bool
+    previous_status: str | None
+    status: str | None
+
+    @property
+    def started(self) -> bool:
+        return self.applied and self.now_interacting and not self.was_interacting
+
+    @property
+    def ended(self) -> bool:
+        return self.applied and self.was_interacting and not self.now_interacting
+
+
+def apply_subscription(
+    user: User,
+    *,
+    subscription_id: str | None,
+    status: str | None,
+    period_end: datetime | None,
+    cancel_at_period_end: bool = False,
+    observed_at: datetime | None = None,
+    payment_error: str | None = None,
+) -> SubscriptionChange:
+    """Record the subscription state Stripe reported for ``user``.
+
+    ``observed_at`` is when Stripe's state was read; an older observation than the one
+    already stored is ignored, so a late event never overwrites newer state. The end of
+    an old subscription never ends a newer, live one.
+    """
+    now = utcnow()
+    observed_at = observed_at or now
+    before = standing(user, now)
+    previous = user.subscription_status
+    stale = user.subscription_updated_at is not None and observed_at < user.subscription_updated_at
+    replaced_ending = (
+        subscription_id is not None
+        and user.subscription_id not in (None, subscription_id)
+        and previous in LIVE_STATUSES
+        and status not in LIVE_STATUSES
+    )
+    if stale or replaced_ending:
+        return SubscriptionChange(
+            False, before.can_interact, before.can_interact, previous, previous
+        )
+    if status in GRACE_STATUSES and previous not in GRACE_STATUSES:
+        user.past_due_since = observed_at
+    elif status not in GRACE_STATUSES:
+        user.past_due_since = None
+    if status in PAID_STATUSES:
+        user.last_payment_error = None
+    elif payment_error:
+        user.last_payment_error = payment_error[:500]
+    user.subscription_id = subscription_id
+    user.subscription_status = status
+    user.subscription_period_end = period_end
+    user.subscription_cancel_at_period_end = cancel_at_period_end
+    user.subscription_updated_at = observed_at
+    after = standing(user, now)
+    return SubscriptionChange(True, before.can_interact, after.can_interact, previous, status)
+
+
+def record_payment_problem(user: User, message: str) -> None:
+    """Keep the last payment problem to show in settings."""
+    user.last_payment_error = message[:500]
+
+
+def requires_interaction(view: F) -> F:
+    """Refuse a view (any method) to accounts that cannot interact.
+
+    The app-wide guard already covers writes; use this on GET pages that exist only to
+    write, such as an edit form.
+    """
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        st = current_standing()
+        if not current_user.is_authenticated:
+            abort(401)
+        if not st.can_interact:
+            return refuse(st)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]

@@ -1,0 +1,2 @@
+// Progressive enhancement only: every control works as a plain form without this file.
+"use strict";

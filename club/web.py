@@ -1,0 +1,88 @@
+"""Site-wide web plumbing: security headers, error pages and template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from club import membership
+
+ERROR_TITLES = {
+    400: "Bad request",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed",
+    413: "Too large",
+    429: "Slow down",
+    500: "Something went wrong",
+}
+
+# No inline script anywhere: every script is a file under /static.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' https: data:",
+        "media-src 'self' https:",
+        "frame-src https://www.youtube-nocookie.com",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self' https://checkout.stripe.com https://billing.stripe.com",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Set the security headers on every response, error pages and static files included."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure or response.headers.get("X-Club-Production"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def render_error(error: HTTPException):
+    """Render an HTTP error in the site's own look (JSON for scripts)."""
+    code = error.code or 500
+    if membership.wants_json():
+        return {"error": ERROR_TITLES.get(code, error.name), "message": error.description}, code
+    title = ERROR_TITLES.get(code, error.name)
+    return render_template("errors/error.html", code=code, title=title, error=error), code
+
+
+def init_app(app: Flask) -> None:
+    """Install headers, error handlers and template globals."""
+    app.after_request(add_security_headers)
+    app.register_error_handler(HTTPException, render_error)
+
+    @app.errorhandler(500)
+    def internal_error(error: Exception):
+        # Never show a traceback, SQL or a secret to the visitor; the log has the detail.
+        return render_template("errors/error.html", code=500, title=ERROR_TITLES[500]), 500
+
+    app.jinja_env.globals["badge_for"] = lambda user: membership.standing(user).badge
+    app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
+    app.extensions["club_nav"] = []
+    app.extensions["club_admin_nav"] = [("Dashboard", "admin.dashboard")]
+
+    @app.context_processor
+    def inject_navigation() -> dict:
+        def links(key: str) -> list[dict]:
+            return [
+                {"label": label, "url": url_for(endpoint)}
+                for label, endpoint in app.extensions[key]
+            ]
+
+        return {"nav_items": links("club_nav"), "admin_nav": links("club_admin_nav")}
+
+
+def add_nav_link(app: Flask, label: str, endpoint: str, admin: bool = False) -> None:
+    """Add a link to the main navigation (or the admin navigation)."""
+    app.extensions["club_admin_nav" if admin else "club_nav"].append((label, endpoint))

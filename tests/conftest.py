@@ -1,0 +1,237 @@
+"""Shared fixtures: the app on a real database, a client that speaks CSRF, and personas.
+
+The suite runs on a SQLite file by default. With ``DATABASE_URL`` set (CI's second pass)
+it runs on that PostgreSQL database instead; with ``REDIS_URL`` set, enqueued jobs go
+through RQ on that Redis (synchronously, unless a test asks for a real worker).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_wtf.csrf import generate_csrf
+
+from club import create_app, membership
+from club.clock import utcnow
+from club.extensions import db
+from club.models import User
+
+PASSWORD = "correct horse battery"
+_handles = itertools.count(1)
+
+
+def is_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory: pytest.TempPathFactory) -> str | None:
+    """Return a SQLite file URI for this run, or None to use DATABASE_URL."""
+    if is_postgres():
+        return None
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'club-test.sqlite3'}"
+
+
+def base_test_config(database_uri: str | None, tmp_path: Path) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "MAIL_SERVER": None,
+        "RATELIMIT_ENABLED": False,
+        "BILLING_BACKEND": "local",
+        "STRIPE_SECRET_KEY": None,
+        "STRIPE_WEBHOOK_SECRET": None,
+        "FEEDS_ALLOW_PRIVATE_NETWORKS": False,
+        "RQ_ASYNC": False,
+        "SERVER_NAME": None,
+    }
+    if database_uri:
+        config["SQLALCHEMY_DATABASE_URI"] = database_uri
+    return config
+
+
+@pytest.fixture(scope="session")
+def _schema(database_uri: str | None, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Create every table once per run."""
+    app = create_app(base_test_config(database_uri, tmp_path_factory.mktemp("schema")))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def wipe_tables() -> None:
+    """Delete every row, children first, so the next test starts empty."""
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+class ClubClient(FlaskClient):
+    """A test client whose ``submit`` posts a form with a valid CSRF token."""
+
+    def csrf_token(self) -> str:
+        return self.get("/__test__/csrf").get_data(as_text=True)
+
+    def submit(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def app_config(database_uri: str | None, tmp_path: Path) -> dict:
+    """The configuration the ``app`` fixture uses; override keys in a test module."""
+    return base_test_config(database_uri, tmp_path)
+
+
+@pytest.fixture
+def app(_schema: None, app_config: dict) -> Iterator[Flask]:
+    """The site, with an app context pushed and an empty database."""
+    app = create_app(app_config)
+    app.test_client_class = ClubClient
+    # A test-only route that hands out a CSRF token for the client's session.
+    app.add_url_rule("/__test__/csrf", "test_csrf", lambda: generate_csrf())
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            wipe_tables()
+
+
+@pytest.fixture
+def client(app: Flask) -> ClubClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Path:
+    """The folder where mail lands when no SMTP server is configured."""
+    return Path(app.config["MAIL_OUTBOX_DIR"])
+
+
+def read_outbox(folder: Path) -> list[str]:
+    """Return the text of every message in ``folder``, oldest first."""
+    if not folder.exists():
+        return []
+    return [p.read_text() for p in sorted(folder.glob("*.eml"))]
+
+
+def links_in(text: str) -> list[str]:
+    return re.findall(r"https?://\S+", text)
+
+
+# --- Factories and personas -------------------------------------------------------------
+
+
+def make_user(
+    *,
+    email: str | None = None,
+    handle: str | None = None,
+    display_name: str | None = None,
+    password: str = PASSWORD,
+    confirmed: bool = True,
+    admin: bool = False,
+    subscription: str | None = None,
+    complimentary: bool = False,
+    past_due_days: int | None = None,
+) -> User:
+    """Create and commit an account; ``subscription`` is a Stripe status to apply."""
+    n = next(_handles)
+    handle = handle or f"user{n}"
+    user = User(
+        email=(email or f"{handle}@example.com").lower(),
+        handle=handle,
+        display_name=display_name or handle.title(),
+        is_admin=admin,
+        complimentary=complimentary,
+        email_confirmed_at=utcnow() if confirmed else None,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    if subscription:
+        membership.apply_subscription(
+            user,
+            subscription_id=f"sub_test_{n}",
+            status=subscription,
+            period_end=utcnow() + timedelta(days=30),
+            observed_at=utcnow() - timedelta(days=past_due_days or 0),
+        )
+    db.session.commit()
+    return user
+
+
+def login(client: FlaskClient, user: User) -> None:
+    """Sign ``user`` in on ``client`` the way Flask-Login's session does."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def alice(app: Flask) -> User:
+    """alice: paying member, subscription active, badge."""
+    return make_user(handle="alice", display_name="Alice Active", subscription="active")
+
+
+@pytest.fixture
+def bob(app: Flask) -> User:
+    """bob: frozen because his payment failed (past due beyond the grace period)."""
+    return make_user(
+        handle="bob", display_name="Bob Behind", subscription="past_due", past_due_days=10
+    )
+
+
+@pytest.fixture
+def carol(app: Flask) -> User:
+    """carol: admin."""
+    return make_user(handle="carol", display_name="Carol Admin", admin=True)
+
+
+@pytest.fixture
+def dave(app: Flask) -> User:
+    """dave: signed up, email not confirmed yet."""
+    return make_user(handle="dave", display_name="Dave New", confirmed=False)
+
+
+@pytest.fixture
+def erin(app: Flask) -> User:
+    """erin: confirmed but never subscribed."""
+    return make_user(handle="erin", display_name="Erin Reader")
+
+
+@pytest.fixture
+def frank(app: Flask, carol: User) -> User:
+    """frank: paying, but frozen by a moderator (carol)."""
+    user = make_user(handle="frank", display_name="Frank Frozen", subscription="active")
+    membership.freeze(user, by=carol, reason="Spam in comments")
+    db.session.commit()
+    return user
+
+
+def table_fingerprint() -> dict[str, tuple[int, int]]:
+    """Return (row count, checksum of all rows) for every table, to prove nothing changed."""
+    result = {}
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(sa.select(table)).all()
+        checksum = hash(tuple(sorted(repr(tuple(row)) for row in rows)))
+        result[table.name] = (len(rows), checksum)
+    return result
