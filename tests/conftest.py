@@ -235,3 +235,65 @@ def table_fingerprint() -> dict[str, tuple[int, int]]:
         checksum = hash(tuple(sorted(repr(tuple(row)) for row in rows)))
         result[table.name] = (len(rows), checksum)
     return result
+
+
+def make_feed(**fields):
+    """Create and commit a feed."""
+    from articles.models import Feed
+
+    n = next(_handles)
+    feed = Feed(url=fields.pop("url", f"https://feeds.example.com/{n}.xml"), **fields)
+    feed.title = feed.title or f"Example Source {n}"
+    db.session.add(feed)
+    db.session.commit()
+    return feed
+
+
+def make_article(feed=None, **fields):
+    """Create and commit a published article (pass ``status`` to change that)."""
+    from articles.models import Article
+
+    n = next(_handles)
+    fields.setdefault("status", "published")
+    fields.setdefault("title", f"Article number {n}")
+    fields.setdefault("summary", f"A short summary of article {n}.")
+    article = Article(
+        feed=feed or make_feed(),
+        guid=fields.pop("guid", f"guid-{n}"),
+        url=fields.pop("url", f"https://news.example.com/articles/{n}"),
+        **fields,
+    )
+    db.session.add(article)
+    db.session.commit()
+    return article
+
+
+class QueryCounter:
+    """Counts SQL statements sent while it is active."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask):
+    """Return a context manager that counts the SQL statements run inside it."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting
