@@ -1,0 +1,13 @@
+"""Job entry points: thin functions that take plain values and call domain code.
+
+Each runs inside an app context (the worker provides one; inline runs already have one).
+"""
+
+from __future__ import annotations
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Send one email."""
+    from club.mail import send_mail as deliver
+
+    deliver(to, subject, body)
