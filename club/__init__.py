@@ -52,7 +52,14 @@ def configure_logging(app: Flask) -> None:
 def init_extensions(app: Flask) -> None:
     """Bind the extension objects to ``app``."""
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(club_config.PROJECT_ROOT / "migrations"))
+    migrate.init_app(
+        app,
+        db,
+        directory=str(club_config.PROJECT_ROOT / "migrations"),
+        # SQLite can only ALTER tables by copying them; batch mode does that for us.
+        render_as_batch=True,
+        compare_type=True,
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
