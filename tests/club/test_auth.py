@@ -45,7 +45,11 @@ def test_it_creates_an_unconfirmed_account_with_a_lower_cased_email(client):
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/signup/check-email")
     user = db.session.scalar(sa.select(User))
-    assert (user.email, user.handle, user.display_name) == ("grace@example.com", "grace", "Grace Hopper")
+    assert (user.email, user.handle, user.display_name) == (
+        "grace@example.com",
+        "grace",
+        "Grace Hopper",
+    )
     assert user.email_confirmed_at is None
     assert user.password_hash.startswith("scrypt:")
 
@@ -149,7 +153,9 @@ def test_it_checks_the_password_exactly_as_typed(client):
 
 def test_it_answers_a_wrong_password_and_an_unknown_email_identically(client, alice):
     wrong = client.submit("/login", {"email": "alice@example.com", "password": "wrong password!"})
-    unknown = client.submit("/login", {"email": "nobody@example.com", "password": "wrong password!"})
+    unknown = client.submit(
+        "/login", {"email": "nobody@example.com", "password": "wrong password!"}
+    )
     assert wrong.status_code == unknown.status_code == 400
     assert "do not match an account" in wrong.get_data(as_text=True)
     assert wrong.get_data(as_text=True).replace("alice@", "X") == unknown.get_data(
@@ -184,7 +190,9 @@ def test_it_never_redirects_to_another_site_after_log_in(client, alice, target):
 
 def test_it_returns_to_a_page_on_this_site_after_log_in(client, alice):
     response = client.submit(
-        "/login", {"email": alice.email, "password": PASSWORD}, query_string={"next": "/settings#password"}
+        "/login",
+        {"email": alice.email, "password": PASSWORD},
+        query_string={"next": "/settings#password"},
     )
     assert response.headers["Location"] == "/settings#password"
 
@@ -421,4 +429,3 @@ def test_it_writes_nothing_when_a_spent_token_is_replayed(client, alice, outbox)
     before = table_fingerprint()
     client.submit(link, {"password": "yet another passphrase"})
     assert table_fingerprint() == before
-
