@@ -1,4 +1,4 @@
-"""Sign-up, log-in, log-out, confirmation and reset (issue #2, point 4; C2, C6, C11, C15, C16, C21)."""
+"""Sign-up, log-in, log-out, confirmation and reset (issue #2 point 4; C2 C6 C11 C15 C16 C21)."""
 
 from __future__ import annotations
 

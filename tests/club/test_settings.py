@@ -1,4 +1,4 @@
-"""Settings: profile, password, status and appeal, export, deletion (issue #2, point 7; C7, C13, C20)."""
+"""Settings: profile, password, status, appeal, export, deletion (#2 point 7; C7 C13 C20)."""
 
 from __future__ import annotations
 
