@@ -11,3 +11,10 @@ def send_mail(to: str, subject: str, body: str) -> None:
     from club.mail import send_mail as deliver
 
     deliver(to, subject, body)
+
+
+def refresh_feed(feed_id: int) -> str:
+    """Fetch, parse, clean and store one feed; return what happened."""
+    from articles.refresh import refresh_feed as refresh
+
+    return refresh(feed_id).describe()
