@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
@@ -96,6 +96,11 @@ def app_config(database_uri: str | None, tmp_path: Path) -> dict:
     return base_test_config(database_uri, tmp_path)
 
 
+def forget_request_globals(sender: Flask, **extra) -> None:
+    for name in list(g):
+        g.pop(name)
+
+
 @pytest.fixture
 def app(_schema: None, app_config: dict) -> Iterator[Flask]:
     """The site, with an app context pushed and an empty database."""
@@ -103,6 +108,9 @@ def app(_schema: None, app_config: dict) -> Iterator[Flask]:
     app.test_client_class = ClubClient
     # A test-only route that hands out a CSRF token for the client's session.
     app.add_url_rule("/__test__/csrf", "test_csrf", lambda: generate_csrf())
+    # Requests reuse the app context pushed below, so clear ``g`` (the signed-in user,
+    # the standing) at the start of each one, as a fresh context would in production.
+    request_started.connect(forget_request_globals, app)
     with app.app_context():
         try:
             yield app
