@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from club.community.models import REPORT_REASONS
@@ -32,7 +33,8 @@ class StateForm(FlaskForm):
 class ReportForm(FlaskForm):
     reason = SelectField(
         "Why are you reporting this comment?",
-        choices=[("", "Choose a reason"), *REPORT_REASONS.items()],
+        choices=[SelectChoice("", "Choose a reason")]
+        + [SelectChoice(value, label) for value, label in REPORT_REASONS.items()],
         validate_choice=False,  # the domain function gives the clear message
     )
     details = TextAreaField("Anything moderators should know (optional)", [Length(max=500)])

@@ -73,7 +73,9 @@ def test_it_pages_for_you_with_a_keyset(member):
     sleep = topic("Sleep")
     start = utcnow() - timedelta(days=1)
     for n in range(21):
-        make_article(title=f"Sleep note {n:02d}", topics=[sleep], published_at=start + timedelta(minutes=n))
+        make_article(
+            title=f"Sleep note {n:02d}", topics=[sleep], published_at=start + timedelta(minutes=n)
+        )
     member.submit(f"/topics/{sleep.id}/follow", {"state": "on"})
     first = member.get("/for-you").get_data(as_text=True)
     assert "Sleep note 20" in first and "Sleep note 00" not in first

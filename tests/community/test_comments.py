@@ -17,7 +17,9 @@ def all_comments() -> list[Comment]:
 
 
 def test_it_posts_a_comment_and_redirects_back_to_it(member, article, alice):
-    response = post_comment(member, article, "Great read", next=f"/articles/{article.id}/discussion")
+    response = post_comment(
+        member, article, "Great read", next=f"/articles/{article.id}/discussion"
+    )
     [comment] = all_comments()
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/discussion#comment-{comment.id}")
@@ -218,7 +220,9 @@ def test_it_answers_404_for_a_missing_article(member):
 
 def test_it_answers_404_for_an_unpublished_article(member):
     hidden = make_article(status="hidden")
-    response = member.submit(f"/articles/{hidden.id}/comments", {"body": "hi", "client_token": token()})
+    response = member.submit(
+        f"/articles/{hidden.id}/comments", {"body": "hi", "client_token": token()}
+    )
     assert response.status_code == 404
 
 
