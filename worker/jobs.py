@@ -11,3 +11,10 @@ def send_mail(to: str, subject: str, body: str) -> None:
     from club.mail import send_mail as deliver
 
     deliver(to, subject, body)
+
+
+def process_stripe_event(event_row_id: int) -> None:
+    """Process one stored Stripe webhook event."""
+    from billing.webhooks import process_event
+
+    process_event(event_row_id)
