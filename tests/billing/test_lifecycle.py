@@ -38,12 +38,15 @@ def standing_of(user: User, now=None) -> membership.Standing:
 
 
 def subjects(outbox) -> list[str]:
-    return [line for mail in read_outbox(outbox) for line in mail.splitlines() if line.startswith("Subject:")]
+    return [
+        line
+        for mail in read_outbox(outbox)
+        for line in mail.splitlines()
+        if line.startswith("Subject:")
+    ]
 
 
-def test_it_walks_a_member_through_paying_failing_ending_and_returning(
-    member, stripe_peer, outbox
-):
+def test_it_walks_a_member_through_paying_failing_ending_and_returning(member, stripe_peer, outbox):
     plan = stripe_peer.plan()
     customer = member.stripe_customer_id
     stripe_peer.use_card(customer, "pm_card_visa")
@@ -56,27 +59,38 @@ def test_it_walks_a_member_through_paying_failing_ending_and_returning(
     wait_for(lambda: len(subjects(outbox)) >= 1, what="welcome mail")
 
     stripe_peer.fail_next_invoice(customer, first["id"])
-    wait_for(lambda: db.session.get(User, member.id).subscription_status == "past_due",
-             what="invoice.payment_failed")
+    wait_for(
+        lambda: db.session.get(User, member.id).subscription_status == "past_due",
+        what="invoice.payment_failed",
+    )
     in_grace = standing_of(member)
     assert in_grace.can_interact and in_grace.in_grace
     after_grace = standing_of(member, in_grace.grace_ends_at + timedelta(seconds=1))
     assert after_grace.frozen and after_grace.reason is membership.Reason.PAYMENT_FAILED
     assert db.session.get(User, member.id).last_payment_error
-    wait_for(lambda: "Subject: Your membership payment failed" in subjects(outbox),
-             what="payment failed mail")
+    wait_for(
+        lambda: "Subject: Your membership payment failed" in subjects(outbox),
+        what="payment failed mail",
+    )
 
     stripe_peer.delete(f"/v1/subscriptions/{first['id']}")
-    wait_for(lambda: db.session.get(User, member.id).subscription_status == "canceled",
-             what="customer.subscription.deleted")
+    wait_for(
+        lambda: db.session.get(User, member.id).subscription_status == "canceled",
+        what="customer.subscription.deleted",
+    )
     ended = standing_of(member)
     assert ended.frozen and ended.reason is membership.Reason.SUBSCRIPTION_ENDED
     assert not ended.badge
 
     stripe_peer.use_card(customer, "pm_card_visa")
     second = stripe_peer.subscribe(customer, plan)
-    wait_for(lambda: db.session.get(User, member.id).subscription_id == second["id"]
-             and standing_of(member).can_interact, what="new subscription")
+    wait_for(
+        lambda: (
+            db.session.get(User, member.id).subscription_id == second["id"]
+            and standing_of(member).can_interact
+        ),
+        what="new subscription",
+    )
     restored = standing_of(member)
     assert restored.badge and restored.reason is None
     assert db.session.get(User, member.id).last_payment_error is None
@@ -84,9 +98,7 @@ def test_it_walks_a_member_through_paying_failing_ending_and_returning(
     assert subjects(outbox).count("Subject: Your membership has ended") == 1
 
 
-def test_it_keeps_access_until_the_period_ends_after_a_cancellation(
-    member, stripe_peer, runner
-):
+def test_it_keeps_access_until_the_period_ends_after_a_cancellation(member, stripe_peer, runner):
     plan = stripe_peer.plan()
     stripe_peer.use_card(member.stripe_customer_id, "pm_card_visa")
     sub = stripe_peer.subscribe(member.stripe_customer_id, plan)
@@ -105,6 +117,8 @@ def test_it_keeps_access_until_the_period_ends_after_a_cancellation(
     assert after.frozen and after.reason is membership.Reason.SUBSCRIPTION_ENDED
 
     stripe_peer.delete(f"/v1/subscriptions/{sub['id']}")  # what Stripe does at period end
-    wait_for(lambda: db.session.get(User, member.id).subscription_status == "canceled",
-             what="customer.subscription.deleted")
+    wait_for(
+        lambda: db.session.get(User, member.id).subscription_status == "canceled",
+        what="customer.subscription.deleted",
+    )
     assert standing_of(member).reason is membership.Reason.SUBSCRIPTION_ENDED
