@@ -39,11 +39,17 @@ def problem(message: str, status: int = 502):
 @login_required
 @membership.allowed_while_frozen
 def checkout():
-    """Send the member to Stripe Checkout (or the local test checkout)."""
-    if local.is_live(current_user):
-        return portal()
+    """Send the member to Stripe Checkout, or to the portal if they already subscribe."""
     if plan.is_local():
-        return redirect(url_for("billing.local_checkout"), 303)
+        target = "billing.local_manage" if local.is_live(current_user) else "billing.local_checkout"
+        return redirect(url_for(target), 303)
+    if local.is_live(current_user) and current_user.stripe_customer_id:
+        return open_portal()
+    return open_checkout()
+
+
+def open_checkout():
+    """Create the Checkout Session and redirect to it, or explain what went wrong."""
     attempt = request.form.get("attempt", "")
     if not ATTEMPT_PATTERN.match(attempt):
         attempt = secrets.token_urlsafe(12)
@@ -141,7 +147,12 @@ def portal():
     if plan.is_local():
         return redirect(url_for("billing.local_manage"), 303)
     if not current_user.stripe_customer_id:
-        return checkout()
+        return open_checkout()
+    return open_portal()
+
+
+def open_portal():
+    """Create a Portal session for the signed-in account's own customer and redirect."""
     try:
         session = gateway.create_portal_session(
             customer_id=current_user.stripe_customer_id, return_url=_settings_url()
