@@ -18,3 +18,10 @@ def refresh_feed(feed_id: int) -> str:
     from articles.refresh import refresh_feed as refresh
 
     return refresh(feed_id).describe()
+
+
+def process_stripe_event(event_row_id: int) -> None:
+    """Process one stored Stripe webhook event."""
+    from billing.webhooks import process_event
+
+    process_event(event_row_id)
