@@ -157,7 +157,8 @@ class LocalScheduler:
         self.last_run: dict[str, datetime] = {}
         now = utcnow()
         self.due = {p.name: next_run(p, now) for p in self.schedule}
-        self.due["refresh-due-feeds"] = now
+        if "refresh-due-feeds" in self.due:
+            self.due["refresh-due-feeds"] = now
 
     def start(self) -> LocalScheduler:
         """Start the thread."""

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,12 @@ def use_redis(app: Flask, connection: redis.Redis, url: str, is_async: bool) -> 
     app.config["REDIS_URL"] = url
     app.config["RQ_ASYNC"] = is_async
     app.extensions["club_redis"] = connection
+
+
+@pytest.fixture
+def no_redis(app: Flask) -> None:
+    """Run jobs inline, as the local default does (even in CI's Redis pass)."""
+    app.config["REDIS_URL"] = None
 
 
 @pytest.fixture
@@ -105,16 +112,24 @@ def subprocess_env(app: Flask, **extra: str) -> dict[str, str]:
 
 
 def start_flask(app: Flask, *args: str, **env: str) -> subprocess.Popen:
-    """Start ``flask --app club ARGS`` as a child process."""
+    """Start ``flask --app club ARGS`` as a child process; ``output(process)`` reads its log."""
     command = [sys.executable, "-m", "flask", "--app", "club", *args]
-    return subprocess.Popen(
-        command,
-        cwd=PROJECT_ROOT,
-        env=subprocess_env(app, **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tempfile.NamedTemporaryFile(prefix="flask-", suffix=".log", delete=False)  # noqa: SIM115
+    with log:
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=subprocess_env(app, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    process.log_path = Path(log.name)
+    return process
+
+
+def output(process: subprocess.Popen) -> str:
+    """Return what a process started by ``start_flask`` has printed so far."""
+    return process.log_path.read_text(errors="replace")
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
@@ -137,3 +152,6 @@ def processes() -> Iterator[list[subprocess.Popen]]:
         if process.poll() is None:
             process.kill()
         process.wait(10)
+        log_path = getattr(process, "log_path", None)
+        if log_path is not None:
+            log_path.unlink(missing_ok=True)

@@ -55,3 +55,8 @@ def fail_transiently(path: str) -> None:
         raise ConnectionError("connection reset")
 
     run_and_commit(flaky)
+
+
+def note_tick() -> None:
+    """Append 'tick' to the file the app's TICK_FILE setting names."""
+    append_line(current_app.config["TICK_FILE"], "tick")

@@ -23,7 +23,7 @@ def mail_outcome(outbox: Path) -> list[tuple[str, str, str]]:
     return [(m["To"], m["Subject"], m.get_payload().strip()) for m in messages]
 
 
-def test_it_runs_a_job_inline_without_redis(app, outbox):
+def test_it_runs_a_job_inline_without_redis(app, no_redis, outbox):
     handle = enqueue("worker.jobs.send_mail", "a@example.com", "Hi", "Body", queue="mail")
 
     assert handle.status == "finished"
@@ -86,7 +86,7 @@ def test_it_queues_a_unique_job_again_once_the_first_has_run(app, fake_redis, tm
     assert path.read_text() == "one\ntwo\n"
 
 
-def test_it_skips_a_unique_job_already_running_inline(app, tmp_path):
+def test_it_skips_a_unique_job_already_running_inline(app, no_redis, tmp_path):
     from worker import queues
 
     queues.claim_inline("refresh-feed-9")
@@ -150,7 +150,7 @@ def test_it_runs_inline_when_asked_and_redis_is_down(app, redis_down, outbox):
     assert len(read_outbox(outbox)) == 1
 
 
-def test_it_keeps_an_inline_failure_visible_without_raising(app):
+def test_it_keeps_an_inline_failure_visible_without_raising(app, no_redis):
     from worker.queues import recent_inline_failures
 
     handle = enqueue(f"{SAMPLE}.fail_permanently")
