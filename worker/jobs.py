@@ -15,6 +15,7 @@ the failure stays on the failed-jobs page.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from rq import get_current_job
@@ -22,6 +23,11 @@ from rq import get_current_job
 from club.clock import utcnow
 from club.extensions import db
 from worker.queues import enqueue
+
+# Processed Stripe events are kept this long for support questions, then pruned.
+STRIPE_EVENT_RETENTION = timedelta(days=30)
+# A stored event still unprocessed after this long lost its job (Redis flushed, say).
+STRIPE_EVENT_GRACE = timedelta(minutes=5)
 
 
 def run_and_commit(call: Callable[..., Any], *args: Any) -> Any:
@@ -63,11 +69,16 @@ def send_mail(to: str, subject: str, body: str) -> None:
     deliver(to, subject, body)
 
 
-def refresh_feed(feed_id: int) -> Any:
-    """Fetch, parse, clean and store one feed."""
+def refresh_feed(feed_id: int) -> str:
+    """Fetch, parse, clean and store one feed; return what happened.
+
+    The refresh records fetch and parse errors on the feed and backs the feed off itself
+    (a 404 or 410 pauses it), so those end the job normally; anything it raises (the
+    database gone, the process killed) fails the job, which RQ retries.
+    """
     from articles import refresh
 
-    return run_and_commit(refresh.refresh_feed, feed_id)
+    return run_and_commit(refresh.refresh_feed, feed_id).describe()
 
 
 def refresh_due_feeds() -> int:
@@ -80,26 +91,45 @@ def refresh_due_feeds() -> int:
     return sum(1 for handle in queued if not handle.duplicate)
 
 
-def process_stripe_event(event_id: str) -> Any:
-    """Apply one stored Stripe webhook event."""
+def process_stripe_event(event_row_id: int) -> None:
+    """Apply one stored Stripe webhook event (the row id of ``billing.models.StripeEvent``)."""
     from billing import webhooks
 
-    return run_and_commit(webhooks.process_event, event_id)
+    run_and_commit(webhooks.process_event, event_row_id)
 
 
-def reconcile_billing() -> Any:
-    """Compare every subscription with Stripe and repair drift."""
+def sweep_stripe_events() -> int:
+    """Queue every stored event still unprocessed after a few minutes (lost or failed jobs)."""
+    from billing import sync
+
+    row_ids = sync.unprocessed_event_ids(STRIPE_EVENT_GRACE)
+    db.session.rollback()
+    queued = [
+        enqueue(
+            process_stripe_event,
+            row_id,
+            queue="billing",
+            job_id=f"stripe-event-{row_id}",
+            unique=True,
+        )
+        for row_id in row_ids
+    ]
+    return sum(1 for handle in queued if not handle.duplicate)
+
+
+def reconcile_billing() -> list[str]:
+    """Compare every subscription with Stripe and repair drift; return the repairs."""
     from billing import sync
 
     return run_and_commit(sync.reconcile)
 
 
-def prune() -> dict[str, Any]:
-    """Delete old processed webhook events and expired single-use tokens."""
+def prune() -> dict[str, int]:
+    """Delete old processed webhook events and spent single-use tokens."""
     from billing import sync
-    from club import accounts
+    from club import tokens
 
     return {
-        "stripe_events": run_and_commit(sync.prune_events),
-        "used_tokens": run_and_commit(accounts.prune_used_tokens),
+        "stripe_events": run_and_commit(sync.prune_events, STRIPE_EVENT_RETENTION),
+        "spent_tokens": run_and_commit(tokens.purge_spent),
     }

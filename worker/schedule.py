@@ -54,6 +54,13 @@ SCHEDULE = (
         "Every minute: queue a refresh for each feed that is due",
     ),
     Periodic(
+        "sweep-stripe-events",
+        "worker.jobs.sweep_stripe_events",
+        "billing",
+        "*/5 * * * *",
+        "Every 5 minutes: process stored Stripe events whose job was lost",
+    ),
+    Periodic(
         "prune",
         "worker.jobs.prune",
         "default",
