@@ -9,9 +9,9 @@ import os
 wsgi_app = "club:create_app()"
 
 # Platforms hand the port in $PORT; listen on all interfaces inside the container.
-bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"  # noqa: S104
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
-# Sync workers: each request is short and database-bound. 2 × cores + 1 is gunicorn's advice.
+# Sync workers: each request is short and database-bound. 2 x cores + 1 is gunicorn's advice.
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 
