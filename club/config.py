@@ -79,6 +79,22 @@ def env_list(env: Mapping[str, str], name: str) -> list[str] | None:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_seconds(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Return the variable as comma-separated whole seconds ("30,300,1800")."""
+    raw = env_str(env, name)
+    if raw is None:
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be whole seconds separated by commas, got {raw!r}"
+        ) from None
+    if any(value < 0 for value in values):
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return values
+
+
 def database_url(env: Mapping[str, str]) -> str:
     """Return the SQLAlchemy URL: ``DATABASE_URL`` or a SQLite file under ``instance/``."""
     raw = env_str(env, "DATABASE_URL")
@@ -157,6 +173,9 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(env),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # Waits before each retry of a failed fetch, mail or billing job (worker.queues).
+        "JOB_RETRY_INTERVALS": env_seconds(env, "JOB_RETRY_INTERVALS", (30, 300, 1800)),
+        "RQ_ASYNC": True,
         "STRIPE_SECRET_KEY": stripe_key,
         "STRIPE_WEBHOOK_SECRET": env_str(env, "STRIPE_WEBHOOK_SECRET"),
         "STRIPE_PRICE_ID": env_str(env, "STRIPE_PRICE_ID"),

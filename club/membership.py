@@ -384,8 +384,8 @@ def set_admin(user: User, is_admin: bool, *, by: User | None) -> None:
     audit.record(by, "user.admin_grant" if is_admin else "user.admin_revoke", user)
 
 
-def link_customer(user: User, customer_id: str) -> None:
-    """Remember which Stripe customer pays for ``user``."""
+def link_customer(user: User, customer_id: str | None) -> None:
+    """Remember which Stripe customer pays for ``user`` (None once Stripe deleted it)."""
     user.stripe_customer_id = customer_id
 
 
