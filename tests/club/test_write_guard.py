@@ -27,6 +27,10 @@ ALLOWED_WHILE_FROZEN = {
     "settings.appeal",
     "settings.export",
     "settings.delete",
+    "billing.checkout",  # a frozen account must be able to (re)subscribe
+    "billing.portal",  # ... and fix its payment method
+    "billing.local_checkout_submit",  # the local stand-in for Stripe Checkout
+    "billing.local_manage_submit",  # the local stand-in for the Customer Portal
 }
 # Visitors may write here.
 PUBLIC_WRITE = {
@@ -35,9 +39,10 @@ PUBLIC_WRITE = {
     "auth.confirm_email",
     "auth.forgot_password",
     "auth.reset_password",
+    "billing_webhooks.webhook",  # authenticated by Stripe's signature instead
 }
 # Write routes authenticated by something other than the session's CSRF token.
-CSRF_EXEMPT: set[str] = set()
+CSRF_EXEMPT = {"billing_webhooks.webhook"}
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 SAMPLE_VALUES = ("1", "accept", "x")
