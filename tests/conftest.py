@@ -121,6 +121,9 @@ def app(_schema: None, app_config: dict) -> Iterator[Flask]:
         finally:
             db.session.remove()
             wipe_tables()
+            # Close this app's pooled connections now; left to the garbage collector,
+            # psycopg warns (an error under filterwarnings) in whichever test runs next.
+            db.engine.dispose()
 
 
 @pytest.fixture
