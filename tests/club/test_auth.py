@@ -154,7 +154,9 @@ def test_it_checks_the_password_exactly_as_typed(client):
 
 def test_it_answers_a_wrong_password_and_an_unknown_email_identically(client, alice):
     wrong = client.submit("/login", {"email": "alice@example.com", "password": "wrong password!"})
-    unknown = client.submit("/login", {"email": "nobody@example.com", "password": "wrong password!"})
+    unknown = client.submit(
+        "/login", {"email": "nobody@example.com", "password": "wrong password!"}
+    )
     assert wrong.status_code == unknown.status_code == 400
     assert "do not match an account" in wrong.get_data(as_text=True)
     assert comparable(wrong, "alice@example.com") == comparable(unknown, "nobody@example.com")
