@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
 
 from club import accounts, tokens
 from club.clock import utcnow
@@ -435,3 +439,37 @@ def test_it_writes_nothing_when_a_spent_token_is_replayed(client, alice, outbox)
     before = table_fingerprint()
     client.submit(link, {"password": "yet another passphrase"})
     assert table_fingerprint() == before
+
+
+def test_it_lets_only_one_of_many_concurrent_uses_of_a_reset_link_win(app, alice):
+    token = tokens.issue(tokens.RESET_PASSWORD, alice)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/reset/{token}"
+
+    def use_link(n: int) -> int:
+        with httpx.Client() as http:
+            page = http.get(url)
+            csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+            return http.post(
+                url, data={"csrf_token": csrf, "password": f"concurrent pass {n}"}
+            ).status_code
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            statuses = sorted(pool.map(use_link, range(6)))
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    assert statuses.count(303) == 1 and statuses.count(400) == 5, statuses
+    db.session.refresh(alice)
+    assert sum(alice.check_password(f"concurrent pass {n}") for n in range(6)) == 1
+
+
+def test_it_forgets_spent_tokens_once_they_have_expired(app, alice):
+    token = tokens.issue(tokens.RESET_PASSWORD, alice)
+    tokens.spend(tokens.RESET_PASSWORD, token)
+    db.session.commit()
+    assert tokens.purge_spent(now=utcnow()) == 0
+    assert tokens.purge_spent(now=utcnow() + timedelta(hours=2)) == 1

@@ -1,4 +1,4 @@
-"""A real browser walks the demo accounts: the frozen one sees the banner everywhere (#2 "Show it")."""
+"""A real browser walks the demo accounts: the frozen one sees the banner everywhere (#2)."""
 
 from __future__ import annotations
 
