@@ -91,12 +91,14 @@ def sign_up(*, email: str, handle: str, display_name: str, password: str) -> Sig
     are public, so a taken handle raises ``HandleTaken`` for the form to show.
     """
     email = normalise_email(email)
+    # The handle is checked first and whatever the email: answering "handle taken" only
+    # for unknown emails would tell an attacker which emails have accounts.
+    if find_by_handle(handle) is not None:
+        raise HandleTaken(handle)
     existing = find_by_email(email)
     if existing is not None:
         generate_password_hash(password)  # spend the same time as a real sign-up
         return SignUp(user=None, existing=existing)
-    if find_by_handle(handle) is not None:
-        raise HandleTaken(handle)
     user = User(email=email, handle=handle.strip().lower(), display_name=display_name.strip())
     user.set_password(password)
     try:

@@ -91,6 +91,13 @@ def test_it_refuses_a_taken_handle_with_a_clear_message(client, alice):
     assert users_count() == 1
 
 
+def test_it_reports_a_taken_handle_whether_or_not_the_email_has_an_account(client, alice, erin):
+    known = client.submit("/signup", signup_data(email="alice@example.com", handle="erin"))
+    unknown = client.submit("/signup", signup_data(email="nobody@example.com", handle="erin"))
+    assert known.status_code == unknown.status_code == 400
+    assert comparable(known, "alice@example.com") == comparable(unknown, "nobody@example.com")
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
