@@ -144,7 +144,7 @@ def unfreeze_user(user_id: int):
     user = load_user_or_404(user_id)
     if not EmptyForm().validate():
         abort(400)
-    membership.unfreeze(user, by=admin_user())
+    moderation.lift_freeze(user, by=admin_user())
     db.session.commit()
     flash(f"@{user.handle} is no longer frozen.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)

@@ -302,7 +302,8 @@ def wants_json() -> bool:
 
 def refuse(st: Standing, status: int = 403):
     """Return the response that refuses a write: JSON for scripts, the error page otherwise."""
-    log.info("refused %s %s: %s", request.method, request.path, st.reason)
+    user_id = current_user.get_id().split(":", 1)[0] if current_user.is_authenticated else "-"
+    log.info("refused %s %s for user %s: %s", request.method, request.path, user_id, st.reason)
     if wants_json():
         body = {"error": "forbidden", "reason": str(st.reason), "message": st.message or ""}
         if st.action:

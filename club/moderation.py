@@ -65,12 +65,26 @@ def submit_appeal(user: User, text: str) -> Appeal:
 
 
 def open_appeals() -> list[Appeal]:
-    """Return appeals waiting for a decision, oldest first."""
+    """Return appeals waiting for a decision on a freeze still in place, oldest first."""
     return list(
         db.session.scalars(
-            sa.select(Appeal).where(Appeal.status == "open").order_by(Appeal.created_at, Appeal.id)
+            sa.select(Appeal)
+            .join(User, User.id == Appeal.user_id)
+            .where(Appeal.status == "open", User.frozen_at == Appeal.freeze_started_at)
+            .order_by(Appeal.created_at, Appeal.id)
         )
     )
+
+
+def lift_freeze(user: User, *, by: User | None, note: str = "") -> None:
+    """Unfreeze ``user`` and settle an appeal still open against that freeze."""
+    appeal = current_appeal(user)
+    if appeal is not None and appeal.status == "open":
+        appeal.status = "accepted"
+        appeal.reply = "The freeze has been lifted."
+        appeal.decided_at = utcnow()
+        appeal.decided_by_id = by.id if by else None
+    membership.unfreeze(user, by=by, note=note)
 
 
 def _decide(appeal: Appeal, status: str, by: User, reply: str | None) -> None:

@@ -192,6 +192,13 @@ def test_it_needs_a_reply_to_reject_an_appeal(admin_client, appeal):
     assert appeal.status == "open"
 
 
+def test_it_settles_an_open_appeal_when_the_freeze_is_lifted_directly(admin_client, appeal, frank):
+    admin_client.submit(f"/admin/users/{frank.id}/unfreeze")
+    db.session.refresh(appeal)
+    assert appeal.status == "accepted"
+    assert "I was hacked." not in admin_client.get("/admin/appeals").get_data(as_text=True)
+
+
 def test_it_decides_an_appeal_only_once(admin_client, appeal, frank):
     admin_client.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": "No."})
     admin_client.submit(f"/admin/appeals/{appeal.id}/accept", {"reply": ""})

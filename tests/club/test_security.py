@@ -162,4 +162,4 @@ def test_it_logs_a_refused_write(client, bob, caplog, interaction_route):
     login(client, bob)
     with caplog.at_level(logging.INFO, logger="club.membership"):
         client.submit(interaction_route)
-    assert "refused POST /__test__/interact" in caplog.text
+    assert f"refused POST /__test__/interact for user {bob.id}: payment failed" in caplog.text
