@@ -108,6 +108,7 @@ class Standing:
     grace_ends_at: datetime | None = None
     access_ends_at: datetime | None = None
     moderator_reason: str | None = None
+    frozen_since: datetime | None = None
     frozen_until: datetime | None = None
 
     @property
@@ -221,6 +222,7 @@ def standing(user: Any, now: datetime | None = None) -> Standing:
             badge=False,
             reason=Reason.FROZEN_BY_MODERATOR,
             moderator_reason=user.frozen_reason,
+            frozen_since=user.frozen_at,
             frozen_until=user.frozen_until,
         )
     if user.complimentary:

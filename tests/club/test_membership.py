@@ -162,6 +162,7 @@ def test_it_freezes_a_paying_member_a_moderator_froze(app):
     st = standing(frozen_by_moderator(paying()), NOW)
     assert (st.can_interact, st.badge, st.reason) == (False, False, Reason.FROZEN_BY_MODERATOR)
     assert st.moderator_reason == "Spam in comments"
+    assert st.frozen_since == NOW - timedelta(days=1)
     assert "Spam in comments" in st.action
 
 
