@@ -110,3 +110,36 @@ def reject_appeal(appeal: Appeal, *, by: User, reply: str) -> None:
         raise AppealRefused("Write a reply: the member sees it in their settings.")
     _decide(appeal, "rejected", by, reply)
     audit.record(by, "appeal.reject", appeal.user, appeal.reply or "")
+
+
+def notify_frozen(user: User) -> None:
+    """Email ``user`` that a moderator froze the account, why, and how to appeal."""
+    from club.accounts import absolute_url, send_mail
+
+    until = f" until {user.frozen_until:%d %B %Y, %H:%M UTC}" if user.frozen_until else ""
+    send_mail(
+        user.email,
+        "Your account has been frozen",
+        f"Hello {user.display_name},\n\nA moderator froze your account{until}. The reason "
+        f"they gave:\n\n{user.frozen_reason}\n\nYou can still read everything, but you "
+        "cannot comment or like while the freeze lasts. If you think this is a mistake, "
+        f"you can send one appeal from your settings: {absolute_url('settings.index')}\n",
+    )
+
+
+def notify_appeal_decided(appeal: Appeal) -> None:
+    """Email the member the admin's decision on their appeal."""
+    from club.accounts import absolute_url, send_mail
+
+    outcome = (
+        "accepted: your account is no longer frozen"
+        if appeal.status == "accepted"
+        else ("rejected: the freeze stays in place")
+    )
+    reply = f"\n\nThe admin's reply:\n\n{appeal.reply}" if appeal.reply else ""
+    send_mail(
+        appeal.user.email,
+        f"Your appeal was {appeal.status}",
+        f"Hello {appeal.user.display_name},\n\nYour appeal was {outcome}.{reply}\n\n"
+        f"Your settings: {absolute_url('settings.index')}\n",
+    )
