@@ -160,9 +160,6 @@ def load(env: Mapping[str, str] | None = None) -> dict:
     secure_cookies = production or base_url.startswith("https://")
     cookie_prefix = "__Host-" if secure_cookies else ""
 
-    trusted_hosts = env_list(env, "TRUSTED_HOSTS")
-    if trusted_hosts is None and production:
-        trusted_hosts = [urlsplit(base_url).hostname]
 
     return {
         "CLUB_ENV": club_env,
@@ -201,8 +198,10 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
-        # Requests naming another Host are refused (400); None accepts any (local only).
-        "TRUSTED_HOSTS": trusted_hosts,
+        # Requests naming another Host are refused (400). Opt-in, because many load
+        # balancers health-check with the instance's own address as Host; links in mail
+        # never use the Host header either way (they are built from BASE_URL).
+        "TRUSTED_HOSTS": env_list(env, "TRUSTED_HOSTS"),
         # How many reverse proxies in front of the site set X-Forwarded-For/-Proto;
         # 0 trusts none, so a client cannot spoof its address to dodge rate limits.
         "TRUSTED_PROXY_HOPS": env_int(env, "TRUSTED_PROXY_HOPS", 0),
