@@ -104,6 +104,7 @@ def freeze_user(email: str, reason: str, until: str | None) -> None:
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
+    moderation.notify_frozen(user)
     click.echo(f"Frozen {user.email}" + (f" until {until}." if until else "."))
 
 

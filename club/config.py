@@ -160,7 +160,6 @@ def load(env: Mapping[str, str] | None = None) -> dict:
     secure_cookies = production or base_url.startswith("https://")
     cookie_prefix = "__Host-" if secure_cookies else ""
 
-
     return {
         "CLUB_ENV": club_env,
         "PRODUCTION": production,
