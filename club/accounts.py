@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from club import audit, membership, signals, tokens
@@ -58,8 +58,13 @@ def find_by_handle(handle: str) -> User | None:
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
-    """Return a link to ``endpoint`` on the configured site, for emails."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
+    """Return a link to ``endpoint`` on the configured site, for emails.
+
+    Built from ``BASE_URL`` alone, so it works outside a request (commands, jobs) and a
+    forged Host header can never reach an email.
+    """
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
