@@ -7,6 +7,8 @@ through RQ on that Redis (synchronously, unless a test asks for a real worker).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 import os
 import re
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
@@ -79,7 +81,22 @@ def wipe_tables() -> None:
 
 
 class ClubClient(FlaskClient):
-    """A test client whose ``submit`` posts a form with a valid CSRF token."""
+    """A test client whose ``submit`` posts a form with a valid CSRF token.
+
+    The ``app`` fixture keeps an app context pushed, and Flask reuses it for every test
+    request, so ``g`` would carry over between requests (Flask-Login's cached user,
+    Flask-WTF's token, the per-request standing). Each request here starts with an
+    empty ``g``, as it does in production, and the test's own ``g`` is restored after.
+    """
+
+    def open(self, *args, **kwargs):
+        saved = dict(vars(g))
+        vars(g).clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            vars(g).clear()
+            vars(g).update(saved)
 
     def csrf_token(self) -> str:
         return self.get("/__test__/csrf").get_data(as_text=True)
@@ -96,11 +113,6 @@ def app_config(database_uri: str | None, tmp_path: Path) -> dict:
     return base_test_config(database_uri, tmp_path)
 
 
-def forget_request_globals(sender: Flask, **extra) -> None:
-    for name in list(g):
-        g.pop(name)
-
-
 @pytest.fixture
 def app(_schema: None, app_config: dict) -> Iterator[Flask]:
     """The site, with an app context pushed and an empty database."""
@@ -108,9 +120,6 @@ def app(_schema: None, app_config: dict) -> Iterator[Flask]:
     app.test_client_class = ClubClient
     # A test-only route that hands out a CSRF token for the client's session.
     app.add_url_rule("/__test__/csrf", "test_csrf", lambda: generate_csrf())
-    # Requests reuse the app context pushed below, so clear ``g`` (the signed-in user,
-    # the standing) at the start of each one, as a fresh context would in production.
-    request_started.connect(forget_request_globals, app)
     with app.app_context():
         try:
             yield app
@@ -139,10 +148,18 @@ def outbox(app: Flask) -> Path:
 
 
 def read_outbox(folder: Path) -> list[str]:
-    """Return the text of every message in ``folder``, oldest first."""
+    """Return every message in ``folder`` as headers plus decoded body, oldest first.
+
+    Decoded, because long lines (links) are quoted-printable encoded in the .eml file.
+    """
     if not folder.exists():
         return []
-    return [p.read_text() for p in sorted(folder.glob("*.eml"))]
+    messages = []
+    for path in sorted(folder.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        headers = "".join(f"{name}: {value}\n" for name, value in message.items())
+        messages.append(f"{headers}\n{message.get_content()}")
+    return messages
 
 
 def links_in(text: str) -> list[str]:
