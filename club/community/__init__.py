@@ -60,7 +60,6 @@ def init_app(app: Flask) -> None:
     from club import web
     from club.community import admin, models, views  # noqa: F401  (models: the tables)
     from club.community.formatting import render_comment
-    from club.community.navigation import article_url
 
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
@@ -70,6 +69,5 @@ def init_app(app: Flask) -> None:
         article_interactions=article_interactions,
         unread_notifications=unread_notifications,
         new_form_token=new_form_token,
-        article_href=article_url,
     )
     app.jinja_env.filters["comment_html"] = render_comment

@@ -48,4 +48,4 @@ def post_comment(client, article, body="Hello there", headers=None, **fields):
 
 
 def page_of(client, article) -> str:
-    return client.get(f"/articles/{article.id}/discussion").get_data(as_text=True)
+    return client.get(f"/articles/{article.id}").get_data(as_text=True)

@@ -39,7 +39,7 @@ def fill_with_comments(article, viewer, count: int = 300) -> None:
 def queries_for_page(client, article, count_queries) -> int:
     db.session.expire_all()
     with count_queries() as counter:
-        response = client.get(f"/articles/{article.id}/discussion")
+        response = client.get(f"/articles/{article.id}")
     assert response.status_code == 200
     return counter.count
 
@@ -52,6 +52,6 @@ def test_it_renders_the_comment_section_with_a_fixed_number_of_queries(
     fill_with_comments(busy, alice)
     with_none = queries_for_page(client, empty, count_queries)
     with_300 = queries_for_page(client, busy, count_queries)
-    html = client.get(f"/articles/{busy.id}/discussion").get_data(as_text=True)
+    html = client.get(f"/articles/{busy.id}").get_data(as_text=True)
     assert html.count('class="comment depth-') == 300
     assert with_300 == with_none

@@ -10,7 +10,7 @@ from tests.conftest import login, make_user, table_fingerprint
 
 
 def comments_section(html: str) -> str:
-    return html.split('id="interactions"', 1)[1]
+    return html.split('id="reactions"', 1)[1]
 
 
 def test_it_invites_visitors_to_sign_up_instead_of_showing_controls(client, article, alice):
@@ -35,7 +35,7 @@ def test_it_shows_read_only_accounts_disabled_controls_with_the_reason(
     login(client, request.getfixturevalue(persona))
     html = page_of(client, article)
     section = comments_section(html)
-    assert "Account Frozen" in html.split("<main", 1)[0]  # the banner
+    assert "banner-frozen" in html.split("<main", 1)[0]  # the read-only banner
     assert 'id="readonly-note"' in section and 'href="/settings"' in section
     assert section.count("disabled") >= 3  # like, save, comment box, post button...
     assert "Reply</summary>" not in section
