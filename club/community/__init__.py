@@ -57,8 +57,8 @@ def new_form_token() -> str:
 
 def init_app(app: Flask) -> None:
     """Register the community pages, the moderation queue and the template helpers."""
-    from club import web
-    from club.community import admin, models, views  # noqa: F401  (models: the tables)
+    from club import signals, web
+    from club.community import account_data, admin, models, views  # noqa: F401  (models: tables)
     from club.community.formatting import render_comment
 
     app.register_blueprint(views.bp)
@@ -71,3 +71,5 @@ def init_app(app: Flask) -> None:
         new_form_token=new_form_token,
     )
     app.jinja_env.filters["comment_html"] = render_comment
+    signals.account_exporting.connect(account_data.on_account_exporting, sender=app, weak=False)
+    signals.account_deleting.connect(account_data.on_account_deleting, sender=app, weak=False)
