@@ -10,7 +10,7 @@ from tests.conftest import login, make_user, table_fingerprint
 
 
 def comments_section(html: str) -> str:
-    return html.split('id="reactions"', 1)[1]
+    return html.split('id="community"', 1)[1]
 
 
 def test_it_invites_visitors_to_sign_up_instead_of_showing_controls(client, article, alice):
