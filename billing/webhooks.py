@@ -30,6 +30,9 @@ from worker.queues import enqueue
 
 log = logging.getLogger(__name__)
 
+# Statuses in which Stripe is still trying to collect: a failed payment is news then.
+AWAITING_PAYMENT = frozenset({"past_due", "unpaid", "incomplete"})
+
 bp = Blueprint("billing_webhooks", __name__, url_prefix="/billing")
 
 
@@ -223,8 +226,8 @@ def on_invoice_payment_failed(invoice: dict) -> list[notices.Mail]:
     problem = f"A payment of {amount:.2f} {str(invoice.get('currency') or '').upper()} failed."
     user, mails = sync_subscription(invoice_subscription_id(invoice), payment_error=problem)
     # A late "failed" for an invoice since paid must not alarm anyone (order is not
-    # guaranteed): mail only while the subscription is still short of payment.
-    if user is not None and user.subscription_status not in membership.PAID_STATUSES:
+    # guaranteed): mail only while the subscription still waits for this payment.
+    if user is not None and user.subscription_status in AWAITING_PAYMENT:
         mails.append(notices.payment_failed(user))
     return mails
 
