@@ -13,4 +13,3 @@ def test_it_gives_each_persona_the_standing_its_comment_claims(
     assert membership.standing(dave).reason is Reason.EMAIL_NOT_CONFIRMED
     assert membership.standing(erin).reason is Reason.NOT_SUBSCRIBED
     assert membership.standing(frank).reason is Reason.FROZEN_BY_MODERATOR
-
