@@ -191,6 +191,11 @@ def cancel_subscription(subscription_id: str) -> dict:
     return _call("subscription cancel", client().v1.subscriptions.cancel, subscription_id)
 
 
+def delete_customer(customer_id: str) -> dict:
+    """Delete a customer: Stripe cancels its subscriptions at once and forgets its cards."""
+    return _call("customer delete", client().v1.customers.delete, customer_id)
+
+
 def retrieve_price(price_id: str) -> dict:
     """Fetch a price (amount, currency, interval)."""
     return _call("price retrieve", client().v1.prices.retrieve, price_id)

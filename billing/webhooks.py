@@ -123,18 +123,24 @@ def record_event(event: dict, payload: bytes) -> int | None:
 
 
 def dispatch(row_id: int) -> None:
-    """Enqueue processing; if the queue is unreachable, process now (the event is stored)."""
+    """Enqueue processing; with Redis down it runs here (the event is stored either way).
+
+    A job that fails is logged and left unprocessed: RQ retries it, and the sweeper
+    (``sync.unprocessed_event_ids``) re-enqueues whatever is still waiting.
+    """
     try:
-        enqueue("worker.jobs.process_stripe_event", row_id, queue="billing")
+        enqueue(
+            "worker.jobs.process_stripe_event",
+            row_id,
+            queue="billing",
+            job_id=f"stripe-event-{row_id}",
+            unique=True,
+            inline_if_unavailable=True,
+        )
     except Exception:
-        log.exception("could not enqueue stripe event %s; processing it inline", row_id)
+        # Stored already: Stripe gets its 200 and the sweeper picks the event up.
+        log.exception("could not start processing stripe event %s", row_id)
         db.session.rollback()
-        try:
-            process_event(row_id)
-        except Exception:
-            # Stored and unprocessed: the sweeper (sync.unprocessed_event_ids) retries it.
-            log.exception("stripe event %s left for the sweeper", row_id)
-            db.session.rollback()
 
 
 # --- Processing ---------------------------------------------------------------------------
