@@ -18,7 +18,7 @@ from club.models import User
 
 LOCAL_PREFIX = "sub_local_"
 PERIOD = timedelta(days=30)
-DECLINED = "Your card was declined (test checkout, no real payment)."
+DECLINED = "Card declined on the test checkout — no real payment"
 
 
 def is_live(user: User) -> bool:

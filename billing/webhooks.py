@@ -74,9 +74,9 @@ def parse_event(payload: bytes, signature: str | None) -> dict:
     except gateway.InvalidSignature as error:
         raise InvalidEvent(f"signature: {error}") from None
     try:
-        event = json.loads(payload)
-    except ValueError:
-        raise InvalidEvent("body is not JSON") from None
+        event = json.loads(payload.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
+        raise InvalidEvent("body is not UTF-8 JSON") from None
     if not (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
@@ -203,7 +203,8 @@ def on_checkout_session_completed(session: dict) -> list[notices.Mail]:
         return []
     customer_id = mapping.object_id(session.get("customer"))
     reference = str(session.get("client_reference_id") or "")
-    user = db.session.get(User, int(reference)) if reference.isdigit() else None
+    is_id = reference.isdigit() and len(reference) <= 18
+    user = db.session.get(User, int(reference)) if is_id else None
     if user is None or not customer_id:
         log.warning("checkout session %s names no account; ignored", session.get("id"))
         return []
