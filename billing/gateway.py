@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 10
 DEFAULT_NETWORK_RETRIES = 2
+MISCONFIGURED = "Payments are misconfigured on our side. Nothing was charged; please try later."
 UNAVAILABLE = "We could not reach our payment provider. Nothing was charged; please try again."
 
 
@@ -109,6 +110,9 @@ def _call(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> dic
         raise BillingError("Our payment provider refused the request.") from error
     except stripe.CardError as error:
         raise BillingError(error.user_message or "Your card was declined.") from error
+    except (stripe.AuthenticationError, stripe.PermissionError) as error:
+        log.error("stripe %s: the API key was refused (%s)", what, type(error).__name__)
+        raise BillingError(MISCONFIGURED) from error
     except stripe.StripeError as error:
         log.warning("stripe %s failed: %s: %s", what, type(error).__name__, error.user_message)
         raise BillingError(UNAVAILABLE) from error
