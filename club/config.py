@@ -81,7 +81,7 @@ def env_seconds(
     try:
         values = tuple(int(part) for part in raw.split(","))
     except ValueError:
-        raise ConfigError(f"{name} must be whole seconds separated by commas, got {raw!r}") from None
+        raise ConfigError(f"{name} must be seconds separated by commas, got {raw!r}") from None
     if any(value < 0 for value in values):
         raise ConfigError(f"{name} must not be negative, got {raw!r}")
     return values

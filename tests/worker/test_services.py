@@ -28,3 +28,16 @@ def test_it_queues_through_the_redis_that_redis_url_names(app):
 
     assert app.config["REDIS_URL"] == os.environ["REDIS_URL"]
     assert redis.Redis.from_url(app.config["REDIS_URL"]).ping() is True
+
+
+def test_it_refuses_malformed_retry_intervals():
+    from club.config import ConfigError, load
+
+    with pytest.raises(ConfigError, match="JOB_RETRY_INTERVALS"):
+        load({"JOB_RETRY_INTERVALS": "30,five minutes"})
+
+
+def test_it_reads_retry_intervals_from_the_environment():
+    from club.config import load
+
+    assert load({"JOB_RETRY_INTERVALS": "1, 2,3"})["JOB_RETRY_INTERVALS"] == (1, 2, 3)
