@@ -71,9 +71,7 @@ def env_url(
     return raw
 
 
-def env_seconds(
-    env: Mapping[str, str], name: str, default: tuple[int, ...]
-) -> tuple[int, ...]:
+def env_seconds(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     """Return the variable as comma-separated whole seconds ("30,300,1800")."""
     raw = env_str(env, name)
     if raw is None:
