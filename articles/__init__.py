@@ -4,5 +4,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this package's blueprints and commands on ``app``."""
-    from articles import models  # noqa: F401  (registers the tables)
+    """Register this package's blueprints, commands and demo content."""
+    from articles import admin, cli, demo, models, search, views  # noqa: F401  (tables, DDL hooks)
+
+    views.init_app(app)
+    admin.init_app(app)
+    app.cli.add_command(cli.feeds)
+    demo.init_app(app)

@@ -1,14 +1,29 @@
-"""Feeds, articles, topics and tombstones."""
+"""Feeds, articles, topics, tombstones, keyword rules and per-host fetch slots.
+
+Uniqueness that matters is a database constraint: an article is unique per (feed, GUID)
+and per canonical URL across feeds, so two workers storing the same feed at once cannot
+create a duplicate. The full-text search index is declared here too (PostgreSQL) or
+attached by ``articles.search.create_sqlite_search_index`` (SQLite FTS5).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from club.clock import UTCDateTime, utcnow
 from club.extensions import db
+
+ARTICLE_STATUSES = ("pending", "published", "rejected", "hidden")
+FEED_STATUSES = ("active", "paused", "failing")
+KINDS = ("article", "video")
+RULE_KINDS = ("block", "require")
+DEFAULT_INTERVAL_MINUTES = 30
+MIN_INTERVAL_MINUTES = 5
+# Fields an admin may edit; an edited field is never overwritten by a later fetch.
+EDITABLE_FIELDS = ("title", "summary", "topics", "reviewed_by")
 
 article_topics = sa.Table(
     "article_topics",
@@ -25,6 +40,9 @@ class Topic(db.Model):
     slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
     name: Mapped[str] = mapped_column(sa.String(80))
 
+    def __repr__(self) -> str:
+        return f"<Topic {self.slug}>"
+
 
 class Feed(db.Model):
     __tablename__ = "feeds"
@@ -39,7 +57,57 @@ class Feed(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="active")  # active|paused|failing
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Conditional GET validators the source gave us last time.
+    etag: Mapped[str | None] = mapped_column(sa.String(300))
+    last_modified: Mapped[str | None] = mapped_column(sa.String(100))
+    # Scheduling: the admin's interval, what the source asked for, and when to go next.
+    interval_minutes: Mapped[int] = mapped_column(default=DEFAULT_INTERVAL_MINUTES)
+    source_ttl_minutes: Mapped[int | None] = mapped_column()
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Health.
+    consecutive_errors: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parse_warning: Mapped[str | None] = mapped_column(sa.String(500))
+    fetch_count: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0)
+    article_count: Mapped[int] = mapped_column(default=0)
+
     topic: Mapped[Topic | None] = relationship()
+
+    @property
+    def name(self) -> str:
+        """The source's name as readers see it."""
+        return self.title or self.site_url or self.url
+
+    @property
+    def is_paused(self) -> bool:
+        return self.status == "paused"
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(minutes=max(self.interval_minutes or 0, MIN_INTERVAL_MINUTES))
+
+    def __repr__(self) -> str:
+        return f"<Feed {self.id} {self.url}>"
+
+
+def search_document() -> sa.ColumnElement:
+    """Return the weighted tsvector PostgreSQL indexes and searches (same expression both ways)."""
+    english = sa.literal_column("'english'::regconfig")
+
+    def weighted(column: sa.ColumnElement, weight: str) -> sa.ColumnElement:
+        vector = sa.func.to_tsvector(english, sa.func.coalesce(column, ""))
+        return sa.func.setweight(vector, sa.literal_column(f"'{weight}'::\"char\""))
+
+    table = Article.__table__.c
+    return (
+        weighted(table.title, "A")
+        .op("||")(weighted(table.summary, "B"))
+        .op("||")(weighted(table.body_text, "C"))
+    )
 
 
 class Article(db.Model):
@@ -50,14 +118,28 @@ class Article(db.Model):
         sa.ForeignKey("feeds.id", ondelete="SET NULL"), index=True
     )
     guid: Mapped[str] = mapped_column(sa.String(1024))
+    # The normalised canonical URL (tracking parameters and fragment removed).
     url: Mapped[str] = mapped_column(sa.String(2048), unique=True)
     title: Mapped[str] = mapped_column(sa.String(500))
-    summary: Mapped[str] = mapped_column(sa.Text, default="")
-    content: Mapped[str] = mapped_column(sa.Text, default="")
+    summary: Mapped[str] = mapped_column(sa.Text, default="")  # plain text
+    content: Mapped[str] = mapped_column(sa.Text, default="")  # sanitised HTML
+    body_text: Mapped[str] = mapped_column(sa.Text, default="")  # content as text, for search
     author: Mapped[str | None] = mapped_column(sa.String(200))
+    # Copied from the feed so attribution survives the source's removal.
+    source_name: Mapped[str] = mapped_column(sa.String(300), default="")
+    source_removed: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    image_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    image_credit: Mapped[str | None] = mapped_column(sa.String(300))
+    kind: Mapped[str] = mapped_column(sa.String(16), default="article")  # article|video
+    video_id: Mapped[str | None] = mapped_column(sa.String(32))  # YouTube id
+    video_url: Mapped[str | None] = mapped_column(sa.String(2048))  # video/* enclosure
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(300))
     status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
     featured: Mapped[bool] = mapped_column(default=False)
+    edited_fields: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     # Maintained by club.community so cards show counts without a query per card.
     comment_count: Mapped[int] = mapped_column(default=0)
     like_count: Mapped[int] = mapped_column(default=0)
@@ -65,8 +147,76 @@ class Article(db.Model):
     feed: Mapped[Feed | None] = relationship()
     topics: Mapped[list[Topic]] = relationship(secondary=article_topics)
 
-    __table_args__ = (sa.UniqueConstraint("feed_id", "guid"),)
+    __table_args__ = (
+        sa.UniqueConstraint("feed_id", "guid"),
+        # The reading pages' keyset order: newest first, id breaks ties.
+        sa.Index("ix_articles_status_published_id", "status", "published_at", "id"),
+        sa.Index("ix_articles_kind_status", "kind", "status"),
+    )
 
     @property
     def is_published(self) -> bool:
         return self.status == "published"
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == "video"
+
+    def is_edited(self, field: str) -> bool:
+        """Tell whether an admin edited ``field`` (so fetches leave it alone)."""
+        return field in (self.edited_fields or [])
+
+    def __repr__(self) -> str:
+        return f"<Article {self.id} {self.status} {self.url}>"
+
+
+# Declared after Article because the expression reads its columns. PostgreSQL only:
+# SQLite searches through the FTS5 table attached in articles.search.
+sa.Index("ix_articles_search", search_document(), postgresql_using="gin").ddl_if(
+    dialect="postgresql"
+)
+
+
+class Tombstone(db.Model):
+    """A rejected or deleted entry: the same entry must never come back."""
+
+    __tablename__ = "article_tombstones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feeds.id", ondelete="CASCADE"))
+    guid: Mapped[str] = mapped_column(sa.String(1024))
+    url: Mapped[str] = mapped_column(sa.String(2048), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(32))  # rejected|deleted
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("feed_id", "guid"),)
+
+
+class KeywordRule(db.Model):
+    """Block entries mentioning a phrase, or require one, on one feed or on all of them."""
+
+    __tablename__ = "keyword_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("feeds.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16))  # block|require
+    phrase: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    feed: Mapped[Feed | None] = relationship()
+
+    @property
+    def scope(self) -> str:
+        return self.feed.name if self.feed else "all feeds"
+
+
+class FetchSlot(db.Model):
+    """A lease on one of the two concurrent fetch slots a host gets (across all workers)."""
+
+    __tablename__ = "feed_fetch_slots"
+
+    host: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,6 +7,8 @@ through RQ on that Redis (synchronously, unless a test asks for a real worker).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 import os
 import re
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
@@ -79,7 +81,22 @@ def wipe_tables() -> None:
 
 
 class ClubClient(FlaskClient):
-    """A test client whose ``submit`` posts a form with a valid CSRF token."""
+    """A test client whose ``submit`` posts a form with a valid CSRF token.
+
+    The ``app`` fixture keeps an app context pushed, and Flask reuses it for every test
+    request, so ``g`` would carry over between requests (Flask-Login's cached user,
+    Flask-WTF's token, the per-request standing). Each request here starts with an
+    empty ``g``, as it does in production, and the test's own ``g`` is restored after.
+    """
+
+    def open(self, *args, **kwargs):
+        saved = dict(vars(g))
+        vars(g).clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            vars(g).clear()
+            vars(g).update(saved)
 
     def csrf_token(self) -> str:
         return self.get("/__test__/csrf").get_data(as_text=True)
@@ -131,10 +148,18 @@ def outbox(app: Flask) -> Path:
 
 
 def read_outbox(folder: Path) -> list[str]:
-    """Return the text of every message in ``folder``, oldest first."""
+    """Return every message in ``folder`` as headers plus decoded body, oldest first.
+
+    Decoded, because long lines (links) are quoted-printable encoded in the .eml file.
+    """
     if not folder.exists():
         return []
-    return [p.read_text() for p in sorted(folder.glob("*.eml"))]
+    messages = []
+    for path in sorted(folder.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        headers = "".join(f"{name}: {value}\n" for name, value in message.items())
+        messages.append(f"{headers}\n{message.get_content()}")
+    return messages
 
 
 def links_in(text: str) -> list[str]:

@@ -1,0 +1,366 @@
+"""Curation pages under /admin: feeds with their health, keyword rules, the review queue.
+
+Both blueprints come from ``club.admin.admin_blueprint``, which checks the admin role
+once for every view. Each action calls one domain function, writes one audit row and
+commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from articles import curation, discover, opml
+from articles.forms import (
+    ArticleEditForm,
+    DeleteFeedForm,
+    FeedEditForm,
+    FeedForm,
+    OPMLForm,
+    RuleForm,
+)
+from articles.models import Article, Feed, KeywordRule
+from club import audit
+from club.admin import admin_blueprint
+from club.clock import utcnow
+from club.extensions import db
+
+feeds_bp = admin_blueprint("curation", __name__, "/feeds")
+review_bp = admin_blueprint("review", __name__, "/articles")
+
+REVIEW_PAGE = 50
+REVIEW_ACTIONS = {
+    "approve": curation.approve,
+    "reject": curation.reject,
+    "hide": curation.hide,
+    "feature": lambda a: curation.set_featured(a, True),
+    "unfeature": lambda a: curation.set_featured(a, False),
+}
+
+
+def _feed_or_404(feed_id: int) -> Feed:
+    return db.session.get(Feed, feed_id) or abort(404)
+
+
+def _allow_private() -> bool:
+    return bool(current_app.config.get("FEEDS_ALLOW_PRIVATE_NETWORKS"))
+
+
+def enqueue_refresh(feed: Feed) -> None:
+    """Ask the worker to refresh ``feed`` now (inline when no Redis is configured)."""
+    from worker.queues import enqueue
+
+    enqueue("worker.jobs.refresh_feed", feed.id, queue="feeds")
+
+
+def _local(target: str | None) -> str | None:
+    """Return ``target`` only if it is a path on this site (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
+
+
+# --- Feeds -------------------------------------------------------------------------------
+
+
+@feeds_bp.get("/")
+def feeds():
+    """Every feed with its health at a glance."""
+    rows = db.session.scalars(sa.select(Feed).order_by(Feed.status.desc(), Feed.title)).all()
+    since = utcnow() - timedelta(hours=24)
+    recent = dict(
+        db.session.execute(
+            sa.select(Article.feed_id, sa.func.count(Article.id))
+            .where(Article.fetched_at >= since)
+            .group_by(Article.feed_id)
+        ).all()
+    )
+    return render_template(
+        "articles/admin/feeds.html", feeds=rows, recent=recent, opml_form=OPMLForm()
+    )
+
+
+@feeds_bp.route("/new", methods=["GET", "POST"])
+def add_feed():
+    """Add a feed from a feed or site address, previewing its entries before saving."""
+    form = FeedForm()
+    preview = None
+    if form.validate_on_submit():
+        try:
+            preview = discover.discover(form.url.data, allow_private=_allow_private())
+        except discover.DiscoveryError as error:
+            form.url.errors.append(f"We could not read a feed there: {error}.")
+        else:
+            if request.form.get("action") == "save":
+                return _save_feed(form, preview)
+    return render_template("articles/admin/feed_new.html", form=form, preview=preview)
+
+
+def _save_feed(form: FeedForm, preview: discover.Discovery):
+    try:
+        feed = curation.create_feed(
+            preview.feed_url,
+            title=preview.title,
+            site_url=preview.site_url,
+            topic_name=form.topic.data or "",
+            auto_publish=form.auto_publish.data,
+            full_content=form.full_content.data,
+            interval_minutes=form.interval_minutes.data,
+        )
+    except ValueError as error:
+        form.url.errors.append(str(error))
+        return render_template("articles/admin/feed_new.html", form=form, preview=preview)
+    audit.record(current_user, "feed.add", feed, feed.url)
+    db.session.commit()
+    enqueue_refresh(feed)
+    flash(f"Added {feed.name}. Its articles are being fetched.", "success")
+    return redirect(url_for("curation.feeds"))
+
+
+@feeds_bp.route("/<int:feed_id>/edit", methods=["GET", "POST"])
+def edit_feed(feed_id: int):
+    """Change a feed's name, topic and options."""
+    feed = _feed_or_404(feed_id)
+    form = FeedEditForm(obj=feed)
+    if request.method == "GET":
+        form.topic.data = feed.topic.name if feed.topic else ""
+    if form.validate_on_submit():
+        topic = curation.topic_for(form.topic.data or "")
+        feed.title = (form.title.data or "").strip()[:300] or feed.title
+        feed.topic_id = topic.id if topic else None
+        feed.auto_publish = form.auto_publish.data
+        feed.full_content = form.full_content.data
+        feed.interval_minutes = form.interval_minutes.data
+        audit.record(current_user, "feed.edit", feed, feed.url)
+        db.session.commit()
+        flash("Feed saved.", "success")
+        return redirect(url_for("curation.feeds"))
+    return render_template("articles/admin/feed_edit.html", form=form, feed=feed)
+
+
+@feeds_bp.post("/<int:feed_id>/pause")
+def pause_feed(feed_id: int):
+    """Stop fetching a feed."""
+    return _set_paused(_feed_or_404(feed_id), True)
+
+
+@feeds_bp.post("/<int:feed_id>/resume")
+def resume_feed(feed_id: int):
+    """Start fetching a paused feed again."""
+    return _set_paused(_feed_or_404(feed_id), False)
+
+
+def _set_paused(feed: Feed, paused: bool):
+    curation.set_paused(feed, paused)
+    audit.record(current_user, "feed.pause" if paused else "feed.resume", feed, feed.url)
+    db.session.commit()
+    flash(f"{feed.name} {'paused' if paused else 'resumed'}.", "success")
+    return redirect(url_for("curation.feeds"))
+
+
+@feeds_bp.post("/<int:feed_id>/refresh")
+def refresh_now(feed_id: int):
+    """Fetch a feed now."""
+    feed = _feed_or_404(feed_id)
+    audit.record(current_user, "feed.refresh", feed, feed.url)
+    db.session.commit()
+    enqueue_refresh(feed)
+    flash(f"Refreshing {feed.name}.", "success")
+    return redirect(url_for("curation.feeds"))
+
+
+@feeds_bp.route("/<int:feed_id>/delete", methods=["GET", "POST"])
+def delete_feed(feed_id: int):
+    """Delete a feed after the admin chooses what happens to its articles and confirms."""
+    feed = _feed_or_404(feed_id)
+    form = DeleteFeedForm()
+    if form.validate_on_submit():
+        keep = form.articles.data == "keep"
+        name = feed.name
+        outcome = "kept" if keep else "removed"
+        audit.record(current_user, "feed.delete", feed, f"{feed.url} (articles {outcome})")
+        count = curation.remove_feed(feed, keep_articles=keep)
+        db.session.commit()
+        flash(f"Deleted {name}; {count} article(s) {'kept' if keep else 'removed'}.", "success")
+        return redirect(url_for("curation.feeds"))
+    return render_template("articles/admin/feed_delete.html", form=form, feed=feed)
+
+
+@feeds_bp.post("/import")
+def import_opml():
+    """Add every feed an uploaded OPML file lists (known addresses are skipped)."""
+    form = OPMLForm()
+    if not form.validate_on_submit():
+        flash("Choose an OPML file to import.", "error")
+        return redirect(url_for("curation.feeds"))
+    try:
+        outlines = opml.read_opml(form.file.data.read(opml.MAX_OPML_BYTES + 1))
+    except ValueError as error:
+        flash(f"Nothing imported: {error}.", "error")
+        return redirect(url_for("curation.feeds"))
+    added = import_outlines(outlines)
+    audit.record(current_user, "feed.import_opml", None, f"{added} of {len(outlines)} feeds added")
+    db.session.commit()
+    flash(f"Imported {added} new feed(s) of {len(outlines)} listed.", "success")
+    return redirect(url_for("curation.feeds"))
+
+
+def import_outlines(outlines: list[opml.Outline]) -> int:
+    """Create a feed for each outline whose address is new; return how many were added."""
+    added = 0
+    for outline in outlines:
+        try:
+            with db.session.begin_nested():
+                curation.create_feed(
+                    outline.url,
+                    title=outline.title,
+                    site_url=outline.site_url,
+                    topic_name=outline.category,
+                )
+        except ValueError:
+            continue
+        added += 1
+    return added
+
+
+@feeds_bp.get("/export.opml")
+def export_opml():
+    """Download the feed list as OPML."""
+    rows = db.session.scalars(sa.select(Feed).order_by(Feed.title)).all()
+    body = opml.write_opml(rows, f"{current_app.config['SITE_NAME']} feeds")
+    return Response(
+        body,
+        mimetype="text/x-opml",
+        headers={"Content-Disposition": 'attachment; filename="feeds.opml"'},
+    )
+
+
+# --- Keyword rules -----------------------------------------------------------------------
+
+
+@feeds_bp.route("/rules", methods=["GET", "POST"])
+def rules():
+    """List keyword rules; preview what a new rule would catch, then save it."""
+    form = RuleForm()
+    feed_choices = db.session.execute(sa.select(Feed.id, Feed.title).order_by(Feed.title)).all()
+    form.feed_id.choices = [(0, "All feeds"), *[(i, t or f"Feed {i}") for i, t in feed_choices]]
+    caught = None
+    if form.validate_on_submit():
+        feed_id = form.feed_id.data or None
+        caught = curation.preview_rule(form.kind.data, form.phrase.data, feed_id)
+        if request.form.get("action") == "save":
+            rule = curation.add_rule(form.kind.data, form.phrase.data, feed_id)
+            audit.record(current_user, "rule.add", rule, f"{rule.kind}: {rule.phrase}")
+            db.session.commit()
+            flash("Rule saved; it applies to entries fetched from now on.", "success")
+            return redirect(url_for("curation.rules"))
+    existing = db.session.scalars(sa.select(KeywordRule).order_by(KeywordRule.id)).all()
+    return render_template("articles/admin/rules.html", form=form, rules=existing, caught=caught)
+
+
+@feeds_bp.post("/rules/<int:rule_id>/delete")
+def delete_rule(rule_id: int):
+    """Remove a keyword rule."""
+    rule = db.session.get(KeywordRule, rule_id) or abort(404)
+    audit.record(current_user, "rule.delete", rule, f"{rule.kind}: {rule.phrase}")
+    db.session.delete(rule)
+    db.session.commit()
+    flash("Rule removed.", "success")
+    return redirect(url_for("curation.rules"))
+
+
+# --- Review queue ------------------------------------------------------------------------
+
+
+@review_bp.get("/")
+def queue():
+    """Articles by status (pending first), newest first, 50 a page."""
+    status = request.args.get("status", "pending")
+    if status not in ("pending", "published", "rejected", "hidden"):
+        status = "pending"
+    query = sa.select(Article).where(Article.status == status).order_by(Article.id.desc())
+    before = request.args.get("before", "")
+    if before.isdigit():
+        query = query.where(Article.id < int(before))
+    rows = db.session.scalars(query.limit(REVIEW_PAGE + 1)).all()
+    older = rows[REVIEW_PAGE - 1].id if len(rows) > REVIEW_PAGE else None
+    return render_template(
+        "articles/admin/review.html", articles=rows[:REVIEW_PAGE], status=status, older=older
+    )
+
+
+@review_bp.post("/<int:article_id>/<action>")
+def act(article_id: int, action: str):
+    """Approve, reject, hide, feature or unfeature one article."""
+    if action not in REVIEW_ACTIONS:
+        abort(404)
+    article = db.session.get(Article, article_id) or abort(404)
+    REVIEW_ACTIONS[action](article)
+    audit.record(current_user, f"article.{action}", article, article.title[:200])
+    db.session.commit()
+    flash(f"{action.capitalize()}d: {article.title}", "success")
+    return redirect(_local(request.form.get("next")) or url_for("review.queue"))
+
+
+@review_bp.post("/bulk")
+def bulk():
+    """Approve or reject the ticked articles."""
+    action = request.form.get("action")
+    if action not in ("approve", "reject"):
+        flash("Choose approve or reject.", "error")
+        return redirect(url_for("review.queue"))
+    ids = [i for i in request.form.getlist("ids") if i.isdigit()]
+    chosen = curation.bulk_articles(ids)
+    for article in chosen:
+        REVIEW_ACTIONS[action](article)
+        audit.record(current_user, f"article.{action}", article, "bulk")
+    db.session.commit()
+    flash(f"{action.capitalize()}d {len(chosen)} article(s).", "success")
+    return redirect(url_for("review.queue"))
+
+
+@review_bp.route("/<int:article_id>/edit", methods=["GET", "POST"])
+def edit_article(article_id: int):
+    """Edit an article's title, summary, topics and reviewer line."""
+    article = db.session.get(Article, article_id) or abort(404)
+    form = ArticleEditForm(obj=article)
+    if request.method == "GET":
+        form.topics.data = ", ".join(t.name for t in article.topics)
+    if form.validate_on_submit():
+        names = [n for n in (form.topics.data or "").split(",") if n.strip()]
+        topics = [t for t in (curation.topic_for(n) for n in names) if t is not None]
+        changed = curation.edit_article(
+            article,
+            title=form.title.data,
+            summary=form.summary.data or "",
+            reviewed_by=form.reviewed_by.data or "",
+            topics=topics,
+        )
+        audit.record(current_user, "article.edit", article, ", ".join(changed) or "no change")
+        db.session.commit()
+        flash("Article saved.", "success")
+        return redirect(url_for("review.queue", status=article.status))
+    return render_template("articles/admin/article_edit.html", form=form, article=article)
+
+
+def init_app(app) -> None:
+    """Register the curation blueprints and their admin navigation links."""
+    from club.web import add_nav_link
+
+    app.register_blueprint(feeds_bp)
+    app.register_blueprint(review_bp)
+    add_nav_link(app, "Feeds", "curation.feeds", admin=True)
+    add_nav_link(app, "Review queue", "review.queue", admin=True)
+    add_nav_link(app, "Keyword rules", "curation.rules", admin=True)

@@ -1,0 +1,323 @@
+"""Clean: a parsed entry → safe values ready to store.
+
+HTML is sanitised with nh3 against an explicit allow-list; everything else becomes plain
+text (the templates escape it). This step runs last before storage, after every other
+rewrite, so nothing it removed can be put back. Embedded players are never taken from
+feed HTML: a video entry keeps only its YouTube id or its ``video/*`` URL, and the site
+builds the player itself.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import nh3
+
+from articles.parse import ParsedEntry
+
+MAX_TITLE = 300
+MAX_SUMMARY = 600
+MAX_CONTENT_SOURCE = 200_000
+MAX_BODY_TEXT = 20_000
+MAX_URL = 2000
+FUTURE_SLACK = timedelta(hours=1)
+LINK_REL = "nofollow noopener ugc"
+SAFE_SCHEMES = frozenset({"http", "https"})
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl",
+        "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+        "ins", "li", "mark", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup",
+        "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+    "time": {"datetime"},
+}
+# Removed with their content, not just unwrapped.
+DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "iframe", "object", "template"})
+URL_ATTRIBUTES = frozenset({"href", "src"})
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
+        "vero_id", "vero_conv", "__s", "ncid", "sr_share", "spm",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "ga_")
+
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+WHITESPACE = re.compile(r"\s+")
+PIXEL = re.compile(r'<img\b[^>]*\b(?:width|height)="[01]"[^>]*>')
+FIRST_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
+REVIEWED_BY = re.compile(
+    r"medically reviewed by[:\s]+((?:(?:Dr|Prof)\.\s*)?[^<\n.;|]{3,120})", re.IGNORECASE
+)
+YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"})
+
+_base_url: contextvars.ContextVar[str] = contextvars.ContextVar("clean_base_url", default="")
+
+
+@dataclass
+class CleanEntry:
+    """An entry whose every field is safe to store and show."""
+
+    guid: str
+    url: str
+    title: str
+    summary: str
+    content: str
+    body_text: str
+    author: str | None
+    published_at: datetime
+    updated_at: datetime | None
+    image_url: str | None = None
+    image_credit: str | None = None
+    kind: str = "article"
+    video_id: str | None = None
+    video_url: str | None = None
+    reviewed_by: str | None = None
+    extras: dict = field(default_factory=dict)
+
+
+class SkipEntry(Exception):
+    """The entry cannot be stored (no usable link); the message says why."""
+
+
+def strip_control(text: str) -> str:
+    """Remove NUL and other control characters (PostgreSQL rejects NUL in text)."""
+    return CONTROL_CHARS.sub("", text)
+
+
+def plain_text(markup: str, limit: int | None = None) -> str:
+    """Return ``markup`` as one line of plain text (tags dropped, entities decoded)."""
+    text = nh3.clean(
+        strip_control(markup), tags=set(), clean_content_tags=set(DROPPED_WITH_CONTENT)
+    )
+    text = WHITESPACE.sub(" ", html.unescape(text)).strip()
+    text = strip_control(text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+    return text
+
+
+def _rewrite_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """Make URLs absolute against the entry's base and drop anything not http(s)."""
+    if attribute not in URL_ATTRIBUTES:
+        return value
+    absolute = safe_url(value, _base_url.get())
+    if absolute is None:
+        return None
+    return canonical_url(absolute) if tag == "a" else absolute
+
+
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags=set(DROPPED_WITH_CONTENT),
+    attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+    attribute_filter=_rewrite_attribute,
+    url_schemes={"http", "https", "mailto"},
+    link_rel=LINK_REL,
+    strip_comments=True,
+    set_tag_attribute_values={"img": {"loading": "lazy", "referrerpolicy": "no-referrer"}},
+)
+
+
+def clean_html(markup: str, base_url: str = "") -> str:
+    """Sanitise feed HTML against the allow-list; URLs absolute, links nofollow."""
+    if not markup:
+        return ""
+    token = _base_url.set(base_url)
+    try:
+        cleaned = _CLEANER.clean(strip_control(markup[:MAX_CONTENT_SOURCE]))
+    finally:
+        _base_url.reset(token)
+    # Drop 1x1 tracking pixels (nh3's output is normalised, so this pattern is reliable).
+    return PIXEL.sub("", cleaned)
+
+
+def safe_url(value: str, base: str = "") -> str | None:
+    """Return ``value`` as an absolute http(s) URL, or None if it is anything else."""
+    value = strip_control(value or "").strip()
+    if not value or len(value) > MAX_URL:
+        return None
+    if value.startswith("mailto:"):
+        return value
+    try:
+        absolute = urljoin(base, value) if base else value
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.hostname:
+        return None
+    return absolute
+
+
+def canonical_url(url: str) -> str:
+    """Normalise ``url``: lower-case scheme and host, no default port, tracking or fragment."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    host = (parts.hostname or "").lower()
+    if port and not (
+        (parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)
+    ):
+        host = f"{host}:{port}"
+    if ":" in (parts.hostname or "") and not host.startswith("["):
+        host = f"[{host}]"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    ]
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, urlencode(query, doseq=True), ""))
+
+
+def entry_key(entry: ParsedEntry, link: str) -> str:
+    """Return the entry's GUID, or a stable hash of link, title and date when it has none."""
+    guid = strip_control(entry.guid).strip()
+    if guid:
+        return guid[:1024]
+    stamp = entry.published.isoformat() if entry.published else ""
+    digest = hashlib.sha256(f"{link}\n{entry.title}\n{stamp}".encode()).hexdigest()
+    return f"sha256:{digest}"
+
+
+def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
+    """Turn a parsed entry into safe values; raise ``SkipEntry`` if it has no usable link."""
+    link = _entry_link(entry, feed_url)
+    base = safe_url(entry.base, feed_url) or link
+    content = clean_html(entry.content_html or entry.summary_html, base)
+    summary_source = entry.summary_html if entry.summary_html else entry.content_html
+    summary = plain_text(summary_source, MAX_SUMMARY)
+    title = plain_text(entry.title, MAX_TITLE) or _title_from(summary)
+    published = _clamp(entry.published or entry.updated, now)
+    cleaned = CleanEntry(
+        guid=entry_key(entry, link),
+        url=canonical_url(link),
+        title=title,
+        summary=summary,
+        content=content,
+        body_text=plain_text(content, MAX_BODY_TEXT),
+        author=plain_text(entry.author, 200) or None,
+        published_at=published,
+        updated_at=_clamp(entry.updated, now) if entry.updated else None,
+        reviewed_by=_reviewer(entry, content),
+    )
+    _add_image(cleaned, entry, base)
+    _add_video(cleaned, entry, link)
+    return cleaned
+
+
+def _entry_link(entry: ParsedEntry, feed_url: str) -> str:
+    """Return the entry's http(s) link (an RSS permalink GUID will do); else skip it."""
+    for candidate in (entry.link, entry.guid):
+        url = safe_url(candidate, feed_url) if candidate else None
+        if (
+            url
+            and not url.startswith("mailto:")
+            and (candidate is entry.link or "://" in candidate)
+        ):
+            return url
+    raise SkipEntry("entry has no http(s) link")
+
+
+def _title_from(summary: str) -> str:
+    return plain_text(summary, 80) if summary else "Untitled"
+
+
+def _clamp(when: datetime | None, now: datetime) -> datetime:
+    """Missing or future dates become the fetch time, so no entry can pin itself on top."""
+    if when is None or when > now + FUTURE_SLACK:
+        return now
+    return when
+
+
+def _reviewer(entry: ParsedEntry, content: str) -> str | None:
+    if entry.reviewed_by:
+        return plain_text(entry.reviewed_by, 200) or None
+    match = REVIEWED_BY.search(plain_text(content[:5000]))
+    return match.group(1).strip() if match else None
+
+
+def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
+    """Pick the lead image: Media RSS, thumbnail, image enclosure, then the first <img>."""
+    candidates = [
+        m.get("url") for m in entry.media if _is_image(m.get("medium"), m.get("type"), m.get("url"))
+    ]
+    candidates += [t.get("url") for t in entry.thumbnails]
+    candidates += [
+        e.get("href") for e in entry.enclosures if str(e.get("type", "")).startswith("image/")
+    ]
+    found = FIRST_IMG.search(cleaned.content)
+    if found:
+        candidates.append(html.unescape(found.group(1)))
+    for candidate in candidates:
+        url = safe_url(str(candidate or ""), base)
+        if url and not url.startswith("mailto:"):
+            cleaned.image_url = url
+            break
+    credit = next((plain_text(c, 200) for c in entry.credits if c.strip()), "")
+    cleaned.image_credit = credit or None
+
+
+def _is_image(medium, mime, url) -> bool:
+    if medium == "image" or str(mime or "").startswith("image/"):
+        return True
+    return (
+        not medium
+        and not mime
+        and str(url or "").lower().endswith((".jpg", ".jpeg", ".png", ".webp", ".gif"))
+    )
+
+
+def _add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
+    """Mark YouTube entries and ``video/*`` enclosures as videos (the site builds the player)."""
+    video_id = entry.youtube_id if YOUTUBE_ID.match(entry.youtube_id or "") else youtube_id(link)
+    if video_id:
+        cleaned.kind, cleaned.video_id = "video", video_id
+        if not cleaned.image_url:
+            cleaned.image_url = f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg"
+        return
+    for enclosure in [*entry.enclosures, *entry.media]:
+        mime = str(enclosure.get("type", "") or "")
+        url = safe_url(str(enclosure.get("href") or enclosure.get("url") or ""), link)
+        if mime.startswith("video/") and url and not url.startswith("mailto:"):
+            cleaned.kind, cleaned.video_url = "video", url
+            return
+
+
+def youtube_id(url: str) -> str | None:
+    """Return the video id of a YouTube watch, short or youtu.be link."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if host not in YOUTUBE_HOSTS:
+        return None
+    if host == "youtu.be":
+        candidate = parts.path.strip("/").split("/")[0]
+    elif parts.path.startswith(("/shorts/", "/embed/", "/live/")):
+        candidate = parts.path.split("/")[2] if parts.path.count("/") >= 2 else ""
+    else:
+        candidate = dict(parse_qsl(parts.query)).get("v", "")
+    return candidate if YOUTUBE_ID.match(candidate) else None

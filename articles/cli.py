@@ -1,0 +1,140 @@
+"""``flask --app club feeds ...``: add, list, refresh, OPML, and offline ingestion."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from articles import curation, opml, refresh
+from articles.clean import safe_url
+from articles.models import Feed
+from articles.parse import ParseError
+from club import audit
+from club.extensions import db
+
+feeds = AppGroup("feeds", help="Manage the site's feeds.")
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--topic", default="", help="Topic for the feed's articles.")
+@click.option("--auto-publish", is_flag=True, help="Publish new articles without review.")
+@click.option("--excerpt", is_flag=True, help="Show only the excerpt, not the full article.")
+def add_command(url: str, topic: str, auto_publish: bool, excerpt: bool) -> None:
+    """Add a feed by its URL (it is fetched at the next refresh)."""
+    try:
+        feed = curation.create_feed(
+            url, topic_name=topic, auto_publish=auto_publish, full_content=not excerpt
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record(None, "feed.add", feed, f"{feed.url} (command line)")
+    db.session.commit()
+    click.echo(f"Added feed {feed.id}: {feed.url}")
+
+
+@feeds.command("list")
+def list_command() -> None:
+    """List feeds with their health."""
+    for feed in db.session.scalars(sa.select(Feed).order_by(Feed.id)):
+        last = feed.last_fetched_at.strftime("%Y-%m-%d %H:%M") if feed.last_fetched_at else "never"
+        error = f"  error: {feed.last_error}" if feed.last_error else ""
+        click.echo(f"{feed.id:>4}  {feed.status:<8} {last:<16} {feed.url}{error}")
+
+
+@feeds.command("refresh")
+@click.argument("feed_id", required=False, type=int)
+@click.option("--due", is_flag=True, help="Refresh every feed whose next fetch time has come.")
+@click.option("--all", "all_feeds", is_flag=True, help="Refresh every feed that is not paused.")
+def refresh_command(feed_id: int | None, due: bool, all_feeds: bool) -> None:
+    """Refresh one feed, the due feeds, or all of them (one pass)."""
+    if sum((feed_id is not None, due, all_feeds)) != 1:
+        raise click.UsageError("give exactly one of FEED_ID, --due or --all")
+    if feed_id is not None:
+        ids = [feed_id]
+    elif due:
+        ids = refresh.due_feed_ids()
+    else:
+        ids = list(db.session.scalars(sa.select(Feed.id).where(Feed.status != "paused")))
+    failures = 0
+    for one in ids:
+        result = refresh.refresh_feed(one, force=feed_id is not None)
+        failures += result.outcome in ("error", "missing")
+        click.echo(f"feed {one}: {result.outcome}: {result.describe()}")
+    click.echo(f"{len(ids)} feed(s) refreshed, {failures} failed")
+
+
+@feeds.command("import-opml")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_opml_command(path: Path) -> None:
+    """Add every feed an OPML file lists."""
+    from articles.admin import import_outlines
+
+    try:
+        outlines = opml.read_opml(path.read_bytes())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    added = import_outlines(outlines)
+    audit.record(None, "feed.import_opml", None, f"{added} of {len(outlines)} (command line)")
+    db.session.commit()
+    click.echo(f"Imported {added} new feed(s) of {len(outlines)} listed.")
+
+
+@feeds.command("export-opml")
+def export_opml_command() -> None:
+    """Print the feed list as OPML."""
+    rows = db.session.scalars(sa.select(Feed).order_by(Feed.title)).all()
+    sys.stdout.buffer.write(opml.write_opml(rows, f"{current_app.config['SITE_NAME']} feeds"))
+    sys.stdout.buffer.write(b"\n")
+
+
+@feeds.command("ingest-file")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source-url", required=True, help="The feed's URL (its identity and base URL).")
+@click.option("--topic", default="", help="Topic for a feed this creates.")
+@click.option("--auto-publish/--review", default=True, help="For a feed this creates.")
+@click.option("--max-age-days", type=int, default=None, help="Skip entries older than this.")
+def ingest_file_command(
+    path: Path, source_url: str, topic: str, auto_publish: bool, max_age_days: int | None
+) -> None:
+    """Run parse → clean → store on a local feed document and print a JSON summary."""
+    summary = ingest_file(path, source_url, topic, auto_publish, max_age_days)
+    db.session.commit()
+    click.echo(json.dumps(summary, indent=2))
+    if summary["errors"]:
+        sys.exit(1)
+
+
+def ingest_file(
+    path: Path,
+    source_url: str,
+    topic: str = "",
+    auto_publish: bool = True,
+    max_age_days: int | None = None,
+) -> dict:
+    """Ingest one local document for the feed at ``source_url`` (created if new).
+
+    Runs in a savepoint, so a document that fails leaves nothing behind; the caller commits.
+    """
+    if safe_url(source_url) is None:
+        raise click.BadParameter("must be an http(s) URL", param_hint="--source-url")
+    max_age = timedelta(days=max_age_days) if max_age_days else None
+    try:
+        with db.session.begin_nested():
+            feed = db.session.scalar(sa.select(Feed).where(Feed.url == source_url))
+            if feed is None:
+                feed = curation.create_feed(source_url, topic_name=topic, auto_publish=auto_publish)
+            summary = refresh.ingest_document(feed, path.read_bytes(), max_age=max_age)
+    except ParseError as error:
+        result = {"new": 0, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 1}
+        return {**result, "error": str(error)}
+    result = summary.as_dict()
+    result["feed_id"] = feed.id
+    return result

@@ -1,0 +1,247 @@
+"""Curation: keyword rules, the review queue's actions, and feed removal.
+
+Every function here adds and flushes; the caller (a view or a command) commits once and
+has already written the audit row through ``club.audit.record``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from articles.clean import safe_url, strip_control
+from articles.models import (
+    DEFAULT_INTERVAL_MINUTES,
+    MIN_INTERVAL_MINUTES,
+    Article,
+    Feed,
+    KeywordRule,
+    Tombstone,
+    Topic,
+)
+from club.extensions import db
+
+PREVIEW_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The block and require phrases that apply to one feed."""
+
+    block: tuple[re.Pattern, ...] = ()
+    require: tuple[re.Pattern, ...] = ()
+
+    def verdict(self, title: str, summary: str) -> str | None:
+        """Return why an entry is refused ("blocked"/"not required"), or None to keep it."""
+        text = f"{title}\n{summary}"
+        if any(p.search(text) for p in self.block):
+            return "blocked by a keyword rule"
+        if self.require and not any(p.search(text) for p in self.require):
+            return "does not match a required keyword"
+        return None
+
+
+def phrase_pattern(phrase: str) -> re.Pattern:
+    """Match ``phrase`` case-insensitively as whole words."""
+    return re.compile(rf"(?<!\w){re.escape(phrase.strip())}(?!\w)", re.IGNORECASE)
+
+
+def rules_for(feed: Feed | None) -> RuleSet:
+    """Return the global rules plus ``feed``'s own."""
+    query = sa.select(KeywordRule).where(
+        KeywordRule.feed_id.is_(None)
+        if feed is None
+        else sa.or_(KeywordRule.feed_id.is_(None), KeywordRule.feed_id == feed.id)
+    )
+    rules = db.session.scalars(query).all()
+    return RuleSet(
+        block=tuple(phrase_pattern(r.phrase) for r in rules if r.kind == "block"),
+        require=tuple(phrase_pattern(r.phrase) for r in rules if r.kind == "require"),
+    )
+
+
+def preview_rule(kind: str, phrase: str, feed_id: int | None) -> list[Article]:
+    """List existing articles the rule would catch, before the admin saves it."""
+    rule = RuleSet(**{kind: (phrase_pattern(phrase),)})
+    query = sa.select(Article).where(Article.status != "rejected")
+    if feed_id is not None:
+        query = query.where(Article.feed_id == feed_id)
+    caught = []
+    for article in db.session.scalars(query.order_by(Article.published_at.desc()).limit(2000)):
+        if rule.verdict(article.title, article.summary):
+            caught.append(article)
+            if len(caught) >= PREVIEW_LIMIT:
+                break
+    return caught
+
+
+def add_rule(kind: str, phrase: str, feed_id: int | None) -> KeywordRule:
+    """Save a keyword rule."""
+    if kind not in ("block", "require") or not phrase.strip():
+        raise ValueError("a rule needs a kind (block or require) and a phrase")
+    rule = KeywordRule(kind=kind, phrase=phrase.strip()[:200], feed_id=feed_id)
+    db.session.add(rule)
+    db.session.flush()
+    return rule
+
+
+# --- The review queue ------------------------------------------------------------------
+
+
+def approve(article: Article) -> None:
+    """Publish ``article``."""
+    article.status = "published"
+
+
+def reject(article: Article) -> None:
+    """Reject ``article`` and leave a tombstone so the entry never comes back."""
+    article.status = "rejected"
+    article.featured = False
+    bury(article, "rejected")
+
+
+def hide(article: Article) -> None:
+    """Take ``article`` off the site without rejecting it."""
+    article.status = "hidden"
+    article.featured = False
+
+
+def set_featured(article: Article, featured: bool) -> None:
+    """Pin ``article`` to the top of the home page (publishing it), or unpin it."""
+    article.featured = featured
+    if featured:
+        article.status = "published"
+
+
+def bury(article: Article, reason: str) -> None:
+    """Record a tombstone for ``article``'s entry (idempotent)."""
+    exists = db.session.scalar(
+        sa.select(Tombstone.id).where(
+            Tombstone.feed_id == article.feed_id, Tombstone.guid == article.guid
+        )
+    )
+    if exists is None:
+        db.session.add(
+            Tombstone(feed_id=article.feed_id, guid=article.guid, url=article.url, reason=reason)
+        )
+        db.session.flush()
+
+
+def edit_article(
+    article: Article,
+    *,
+    title: str,
+    summary: str,
+    reviewed_by: str,
+    topics: Sequence[Topic],
+) -> list[str]:
+    """Apply an admin's edit; mark each changed field so fetches never overwrite it."""
+    changed = []
+    if title.strip() and title.strip() != article.title:
+        article.title, changed = title.strip()[:500], [*changed, "title"]
+    if summary.strip() != article.summary:
+        article.summary, changed = summary.strip(), [*changed, "summary"]
+    if (reviewed_by.strip() or None) != article.reviewed_by:
+        article.reviewed_by, changed = reviewed_by.strip()[:300] or None, [*changed, "reviewed_by"]
+    if {t.id for t in topics} != {t.id for t in article.topics}:
+        article.topics, changed = list(topics), [*changed, "topics"]
+    if changed:
+        article.edited_fields = sorted(set(article.edited_fields or []) | set(changed))
+    return changed
+
+
+def bulk_articles(ids: Iterable[int]) -> list[Article]:
+    """Load the articles a bulk action names."""
+    wanted = [int(i) for i in ids]
+    if not wanted:
+        return []
+    return list(db.session.scalars(sa.select(Article).where(Article.id.in_(wanted))))
+
+
+def remove_feed(feed: Feed, *, keep_articles: bool) -> int:
+    """Delete ``feed``; its articles stay (marked as from a removed source) or go."""
+    articles = sa.select(Article.id).where(Article.feed_id == feed.id)
+    if keep_articles:
+        count = db.session.execute(
+            sa.update(Article)
+            .where(Article.feed_id == feed.id)
+            .values(source_removed=True, feed_id=None)
+        ).rowcount
+    else:
+        ids = list(db.session.scalars(articles))
+        count = len(ids)
+        if ids:
+            db.session.execute(sa.delete(Article).where(Article.id.in_(ids)))
+    db.session.execute(sa.delete(Tombstone).where(Tombstone.feed_id == feed.id))
+    db.session.delete(feed)
+    db.session.flush()
+    return count
+
+
+def topic_for(name: str) -> Topic | None:
+    """Return the topic called ``name`` (by slug or name), creating it if new."""
+    name = " ".join((name or "").split())[:80]
+    if not name:
+        return None
+    slug = slugify(name)
+    topic = db.session.scalar(sa.select(Topic).where(Topic.slug == slug))
+    if topic is None:
+        topic = Topic(slug=slug, name=name)
+        db.session.add(topic)
+        db.session.flush()
+    return topic
+
+
+def slugify(text: str) -> str:
+    """Return a URL slug for ``text``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60] or "topic"
+
+
+# --- Feeds -------------------------------------------------------------------------------
+
+
+class FeedExists(ValueError):
+    """A feed with that URL is already on the site."""
+
+
+def create_feed(
+    url: str,
+    *,
+    title: str = "",
+    site_url: str = "",
+    topic_name: str = "",
+    auto_publish: bool = False,
+    full_content: bool = True,
+    interval_minutes: int = DEFAULT_INTERVAL_MINUTES,
+) -> Feed:
+    """Add a feed (validated, not yet fetched); raise ``FeedExists`` for a known URL."""
+    url = url.strip()
+    if safe_url(url) is None or url.startswith("mailto:"):
+        raise ValueError("a feed address must be an http:// or https:// URL")
+    if db.session.scalar(sa.select(Feed.id).where(Feed.url == url)) is not None:
+        raise FeedExists(f"{url} is already one of the site's feeds")
+    topic = topic_for(topic_name)
+    feed = Feed(
+        url=url[:2048],
+        title=strip_control(title).strip()[:300],
+        site_url=safe_url(site_url or "") or None,
+        topic_id=topic.id if topic else None,
+        auto_publish=auto_publish,
+        full_content=full_content,
+        interval_minutes=max(int(interval_minutes), MIN_INTERVAL_MINUTES),
+    )
+    db.session.add(feed)
+    db.session.flush()
+    return feed
+
+
+def set_paused(feed: Feed, paused: bool) -> None:
+    """Pause a feed (no more fetches) or resume it (fetched at the next pass)."""
+    feed.status = "paused" if paused else "active"
+    if not paused:
+        feed.consecutive_errors = 0
+        feed.next_fetch_at = None

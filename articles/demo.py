@@ -1,0 +1,40 @@
+"""Demo content: the bundled sample feeds under ``articles/samples/``, ingested offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+SAMPLES = Path(__file__).parent / "samples"
+# (file, the feed's identity URL, topic)
+SAMPLE_FEEDS = (
+    ("health.xml", "https://everyday-health-notes.example.org/feed.xml", "Health"),
+    ("nutrition.xml", "https://kitchen-table.example.net/feed.atom", "Nutrition"),
+    (
+        "videos.xml",
+        "https://www.youtube.com/feeds/videos.xml?channel_id=UCmovewellsample000000",
+        "Movement",
+    ),
+)
+
+
+def seed_sample_feeds() -> list[dict]:
+    """Ingest every sample feed (auto-published); idempotent. The caller commits."""
+    from articles.cli import ingest_file
+
+    return [ingest_file(SAMPLES / name, url, topic) for name, url, topic in SAMPLE_FEEDS]
+
+
+def on_demo_seeding(sender, **kwargs) -> None:
+    """Add the sample articles when ``flask demo seed`` runs."""
+    seed_sample_feeds()
+
+
+def init_app(app: Flask) -> None:
+    """Hook into club's demo seeding when the core provides the signal."""
+    try:
+        from club.signals import demo_seeding
+    except ImportError:  # the Makefile's seed target ingests the samples instead
+        return
+    demo_seeding.connect(on_demo_seeding, sender=app, weak=False)

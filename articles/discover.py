@@ -1,0 +1,98 @@
+"""Discover: turn what an admin typed (a feed URL or a site URL) into a feed and a preview.
+
+A site URL is fetched once and its ``<link rel="alternate">`` feeds are tried in order;
+every request goes through ``articles.fetch`` and its guards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+from articles import fetch
+from articles.clean import CleanEntry, SkipEntry, clean_entry, plain_text
+from articles.parse import ParsedFeed, ParseError, parse_feed
+from club.clock import utcnow
+
+FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+xml"}
+)
+PREVIEW_ENTRIES = 5
+MAX_CANDIDATES = 3
+
+
+class DiscoveryError(Exception):
+    """Nothing at the address could be read as a feed; the message says why."""
+
+
+@dataclass
+class Discovery:
+    """The feed found, its title and site, and the first entries as they would be stored."""
+
+    feed_url: str
+    title: str
+    site_url: str
+    entries: list[CleanEntry] = field(default_factory=list)
+    warning: str | None = None
+
+
+class _AlternateLinks(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "link":
+            return
+        values = {k.lower(): (v or "") for k, v in attrs}
+        rels = values.get("rel", "").lower().split()
+        if (
+            "alternate" in rels
+            and values.get("type", "").lower() in FEED_TYPES
+            and values.get("href")
+        ):
+            self.links.append(values["href"])
+
+
+def alternate_links(page: bytes, base_url: str) -> list[str]:
+    """Return the feed URLs a web page advertises with ``<link rel="alternate">``."""
+    parser = _AlternateLinks()
+    parser.feed(page[:512_000].decode("utf-8", errors="replace"))
+    return [urljoin(base_url, href) for href in parser.links][:MAX_CANDIDATES]
+
+
+def discover(url: str, *, allow_private: bool = False) -> Discovery:
+    """Fetch ``url``; if it is a web page, follow its advertised feed. Preview the entries."""
+    try:
+        response = fetch.fetch_url(url.strip(), allow_private=allow_private)
+    except fetch.FetchError as error:
+        raise DiscoveryError(str(error)) from None
+    try:
+        return _preview(response.url, parse_feed(response.body, response.content_type))
+    except ParseError as error:
+        first_problem = str(error)
+    for candidate in alternate_links(response.body, response.url):
+        try:
+            found = fetch.fetch_url(candidate, allow_private=allow_private)
+            return _preview(found.url, parse_feed(found.body, found.content_type))
+        except (fetch.FetchError, ParseError):
+            continue
+    raise DiscoveryError(f"{first_problem}, and the page advertises no feed we could read")
+
+
+def _preview(feed_url: str, parsed: ParsedFeed) -> Discovery:
+    now = utcnow()
+    entries = []
+    for entry in parsed.entries[: PREVIEW_ENTRIES * 2]:
+        try:
+            entries.append(clean_entry(entry, feed_url, now))
+        except SkipEntry:
+            continue
+    return Discovery(
+        feed_url=feed_url,
+        title=plain_text(parsed.title, 300),
+        site_url=parsed.site_url if parsed.site_url.startswith(("http://", "https://")) else "",
+        entries=entries[:PREVIEW_ENTRIES],
+        warning=parsed.warning,
+    )

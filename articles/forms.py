@@ -1,0 +1,78 @@
+"""Admin forms for feeds, articles and keyword rules (Flask-WTF: validation and CSRF)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+
+from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+
+
+class FeedForm(FlaskForm):
+    url = StringField(
+        "Feed or site address",
+        validators=[
+            DataRequired(),
+            Length(max=2048),
+            URL(require_tld=False, message="Enter a web address starting with http:// or https://"),
+        ],
+    )
+    topic = StringField("Topic", validators=[Optional(), Length(max=80)])
+    auto_publish = BooleanField(
+        "Publish new articles straight away (otherwise they wait for review)"
+    )
+    full_content = BooleanField("Show the full article (otherwise only the excerpt)", default=True)
+    interval_minutes = IntegerField(
+        "Check every (minutes)",
+        default=DEFAULT_INTERVAL_MINUTES,
+        validators=[NumberRange(min=MIN_INTERVAL_MINUTES, max=24 * 60)],
+    )
+
+
+class FeedEditForm(FlaskForm):
+    title = StringField("Name", validators=[Optional(), Length(max=300)])
+    topic = StringField("Topic", validators=[Optional(), Length(max=80)])
+    auto_publish = BooleanField("Publish new articles straight away")
+    full_content = BooleanField("Show the full article")
+    interval_minutes = IntegerField(
+        "Check every (minutes)", validators=[NumberRange(min=MIN_INTERVAL_MINUTES, max=24 * 60)]
+    )
+
+
+class DeleteFeedForm(FlaskForm):
+    articles = RadioField(
+        "Its articles",
+        choices=[
+            ("keep", "Keep them, marked as from a removed source"),
+            ("remove", "Remove them from the site"),
+        ],
+        validators=[DataRequired(message="Choose what happens to the articles.")],
+    )
+    confirm = BooleanField(
+        "Yes, delete this feed", validators=[DataRequired(message="Tick the box to confirm.")]
+    )
+
+
+class OPMLForm(FlaskForm):
+    file = FileField("OPML file", validators=[FileRequired()])
+
+
+class ArticleEditForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
+    summary = TextAreaField("Summary", validators=[Optional(), Length(max=5000)])
+    reviewed_by = StringField("Medically reviewed by", validators=[Optional(), Length(max=300)])
+    topics = StringField("Topics (comma-separated)", validators=[Optional(), Length(max=500)])
+
+
+class RuleForm(FlaskForm):
+    kind = SelectField(
+        "Rule",
+        choices=[
+            ("block", "Block entries mentioning"),
+            ("require", "Only keep entries mentioning"),
+        ],
+    )
+    phrase = StringField("Phrase", validators=[DataRequired(), Length(max=200)])
+    feed_id = SelectField("Applies to", coerce=int, choices=[])

@@ -1,0 +1,72 @@
+"""OPML import and export of the feed list."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from articles.clean import safe_url, strip_control
+from articles.models import Feed
+from articles.parse import ParseError, neutralise_dtd
+
+MAX_OPML_BYTES = 1024 * 1024
+
+
+@dataclass
+class Outline:
+    """One feed listed in an OPML file."""
+
+    url: str
+    title: str
+    site_url: str
+    category: str
+
+
+def read_opml(data: bytes) -> list[Outline]:
+    """Return the feeds an OPML document lists; raise ``ValueError`` if it is not OPML."""
+    if len(data) > MAX_OPML_BYTES:
+        raise ValueError("the OPML file is larger than 1 MB")
+    try:
+        # The DOCTYPE goes first, so no entity can expand inside the XML parser.
+        root = ET.fromstring(neutralise_dtd(data))  # noqa: S314 (no DTD left to abuse)
+    except (ET.ParseError, ParseError) as error:
+        raise ValueError(f"not a readable OPML file ({error})") from None
+    if root.tag.lower() != "opml":
+        raise ValueError("not an OPML file (the root element is not <opml>)")
+    outlines = []
+    _walk(root.find("body"), "", outlines)
+    return outlines
+
+
+def _walk(node: ET.Element | None, category: str, found: list[Outline]) -> None:
+    if node is None:
+        return
+    for child in node.findall("outline"):
+        url = safe_url(child.get("xmlUrl", ""))
+        label = strip_control(child.get("title") or child.get("text") or "").strip()
+        if url and not url.startswith("mailto:"):
+            site = safe_url(child.get("htmlUrl", "")) or ""
+            found.append(Outline(url, label[:300], site, category))
+        else:
+            _walk(child, label or category, found)
+
+
+def write_opml(feeds: list[Feed], title: str) -> bytes:
+    """Return an OPML 2.0 document listing ``feeds``, grouped by topic."""
+    root = ET.Element("opml", version="2.0")
+    ET.SubElement(ET.SubElement(root, "head"), "title").text = title
+    body = ET.SubElement(root, "body")
+    groups: dict[str, ET.Element] = {}
+    for feed in feeds:
+        parent = body
+        if feed.topic is not None:
+            if feed.topic.name not in groups:
+                groups[feed.topic.name] = ET.SubElement(
+                    body, "outline", text=feed.topic.name, title=feed.topic.name
+                )
+            parent = groups[feed.topic.name]
+        attributes = {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": feed.url}
+        if feed.site_url:
+            attributes["htmlUrl"] = feed.site_url
+        ET.SubElement(parent, "outline", attributes)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)

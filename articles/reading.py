@@ -1,0 +1,113 @@
+"""Reading queries: the pages' article lists, each a fixed number of SQL statements.
+
+Lists use keyset pagination on (published_at, id), newest first, so "Older" costs the
+same on page 1 and page 500. Cards need nothing beyond the article row (the source's
+name and the comment count are columns), so a page of cards is one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from articles.models import Article, Topic, article_topics
+from club.extensions import db
+
+PAGE_SIZE = 20
+FEATURED_LIMIT = 6
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: strictly older than (published_at, id)."""
+
+    published_at: datetime
+    article_id: int
+
+    def encode(self) -> str:
+        return f"{int(self.published_at.timestamp() * 1_000_000)}-{self.article_id}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Cursor | None:
+        """Parse a cursor from a URL; anything malformed means "first page"."""
+        stamp, _, ident = (raw or "").partition("-")
+        if not (stamp.isdigit() and ident.isdigit()) or len(stamp) > 20:
+            return None
+        try:
+            when = datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
+        except (OverflowError, ValueError, OSError):
+            return None
+        return cls(when, int(ident))
+
+
+@dataclass
+class ArticlePage:
+    articles: list[Article]
+    next_cursor: Cursor | None
+
+
+def published() -> sa.Select:
+    """Published articles, newest first."""
+    return (
+        sa.select(Article)
+        .where(Article.status == "published")
+        .order_by(Article.published_at.desc(), Article.id.desc())
+    )
+
+
+def featured_articles(limit: int = FEATURED_LIMIT) -> list[Article]:
+    """The pinned articles shown first on the home page."""
+    return list(db.session.scalars(published().where(Article.featured.is_(True)).limit(limit)))
+
+
+def latest_page(
+    cursor: Cursor | None,
+    *,
+    topic: Topic | None = None,
+    videos_only: bool = False,
+    exclude_featured: bool = False,
+    size: int = PAGE_SIZE,
+) -> ArticlePage:
+    """One page of the latest published articles, optionally filtered."""
+    query = published()
+    if topic is not None:
+        query = query.join(article_topics, article_topics.c.article_id == Article.id).where(
+            article_topics.c.topic_id == topic.id
+        )
+    if videos_only:
+        query = query.where(Article.kind == "video")
+    if exclude_featured:
+        query = query.where(Article.featured.is_(False))
+    if cursor is not None:
+        query = query.where(
+            sa.tuple_(Article.published_at, Article.id)
+            < sa.tuple_(
+                sa.literal(cursor.published_at, Article.published_at.type), cursor.article_id
+            )
+        )
+    rows = list(db.session.scalars(query.limit(size + 1)))
+    next_cursor = None
+    if len(rows) > size:
+        last = rows[size - 1]
+        next_cursor = Cursor(last.published_at, last.id)
+    return ArticlePage(rows[:size], next_cursor)
+
+
+def article_for_page(article_id: int) -> Article | None:
+    """Load one article with its feed and topics (two statements)."""
+    return db.session.scalar(
+        sa.select(Article)
+        .options(joinedload(Article.feed), selectinload(Article.topics))
+        .where(Article.id == article_id)
+    )
+
+
+def topic_by_slug(slug: str) -> Topic | None:
+    return db.session.scalar(sa.select(Topic).where(Topic.slug == slug))
+
+
+def all_topics() -> list[Topic]:
+    return list(db.session.scalars(sa.select(Topic).order_by(Topic.name)))

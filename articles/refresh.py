@@ -1,0 +1,267 @@
+"""Refresh: run fetch → parse → clean → store for one feed, and decide when to go next.
+
+``refresh_feed(feed_id)`` is the plain function the worker's job calls. The network part
+runs outside any transaction; parse, clean and store run in one transaction that commits
+once, so a failure leaves nothing half-written. Each step raises its own named error; the
+error is recorded on the feed, which backs off exponentially (up to a day) instead of
+giving up. At most two fetches per host run at once across every worker (a lease row).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from articles import fetch
+from articles.clean import SkipEntry, clean_entry, strip_control
+from articles.curation import rules_for
+from articles.models import MIN_INTERVAL_MINUTES, Article, Feed, FetchSlot
+from articles.parse import ParseError, parse_feed
+from articles.store import StoreSummary, store_entries
+from club.clock import utcnow
+from club.extensions import db
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=24)
+MAX_ADAPTIVE = timedelta(hours=12)
+SLOTS_PER_HOST = 2
+SLOT_LEASE = timedelta(seconds=fetch.TOTAL_DEADLINE + 40)
+BUSY_HOST_DELAY = timedelta(minutes=1)
+FAILING_AFTER = 3
+DEFAULT_MAX_AGE_DAYS = 30
+
+
+@dataclass
+class RefreshResult:
+    """What one refresh did, for the job log, the CLI and the admin's flash message."""
+
+    feed_id: int
+    outcome: str  # stored | not_modified | error | paused | missing | busy
+    summary: StoreSummary = field(default_factory=StoreSummary)
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.outcome == "stored":
+            s = self.summary
+            return f"{s.new} new, {s.updated} updated, {s.unchanged} unchanged, {s.skipped} skipped"
+        if self.outcome == "not_modified":
+            return "not modified since the last fetch"
+        return self.error or self.outcome
+
+
+def due_feed_ids(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Return the ids of feeds whose next fetch time has come, most overdue first."""
+    now = now or utcnow()
+    query = (
+        sa.select(Feed.id)
+        .where(Feed.status != "paused")
+        .where(sa.or_(Feed.next_fetch_at.is_(None), Feed.next_fetch_at <= now))
+        .order_by(Feed.next_fetch_at.asc().nulls_first(), Feed.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def refresh_feed(feed_id: int, *, force: bool = False) -> RefreshResult:
+    """Fetch, parse, clean and store one feed; record the outcome and the next fetch time."""
+    feed = db.session.get(Feed, feed_id)
+    if feed is None:
+        return RefreshResult(feed_id, "missing", error="no such feed")
+    if feed.is_paused and not force:
+        return RefreshResult(feed_id, "paused", error="the feed is paused")
+    host = (urlsplit(feed.url).hostname or "").lower()
+    slot = acquire_slot(host)
+    if slot is None:
+        feed.next_fetch_at = utcnow() + BUSY_HOST_DELAY
+        db.session.commit()
+        return RefreshResult(feed_id, "busy", error="two fetches to this host are running")
+    try:
+        return _refresh(feed)
+    finally:
+        release_slot(host, slot)
+
+
+def _refresh(feed: Feed) -> RefreshResult:
+    feed_id, url = feed.id, feed.url
+    conditional = fetch.Conditional(feed.etag, feed.last_modified)
+    first_fetch = feed.last_fetched_at is None
+    db.session.commit()  # hold no transaction open across the network
+    try:
+        response = fetch.fetch_url(
+            url,
+            conditional=conditional,
+            allow_private=current_app.config.get("FEEDS_ALLOW_PRIVATE_NETWORKS", False),
+        )
+    except fetch.FetchError as error:
+        return record_failure(feed_id, error)
+    feed = db.session.get(Feed, feed_id)
+    if response.not_modified:
+        record_success(feed, response, None)
+        db.session.commit()
+        return RefreshResult(feed_id, "not_modified")
+    max_age = timedelta(days=max_age_days()) if first_fetch else None
+    try:
+        summary = ingest_document(
+            feed, response.body, content_type=response.content_type, max_age=max_age
+        )
+    except ParseError as error:
+        db.session.rollback()
+        return record_failure(feed_id, error)
+    except Exception as error:  # one bad feed must never take the worker down
+        db.session.rollback()
+        log.exception("storing feed %s failed", feed_id)
+        problem = RuntimeError(f"could not store the entries ({type(error).__name__})")
+        return record_failure(feed_id, problem)
+    record_success(feed, response, summary)
+    db.session.commit()
+    return RefreshResult(feed_id, "stored", summary=summary)
+
+
+def max_age_days() -> int:
+    """How old an entry may be and still be stored on a feed's first fetch."""
+    return int(current_app.config.get("FEEDS_FIRST_FETCH_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS))
+
+
+def ingest_document(
+    feed: Feed,
+    data: bytes,
+    *,
+    content_type: str = "",
+    max_age: timedelta | None = None,
+    now: datetime | None = None,
+) -> StoreSummary:
+    """Run parse → clean → store on one document for ``feed``; flush, do not commit."""
+    now = now or utcnow()
+    parsed = parse_feed(data, content_type)
+    feed.parse_warning = strip_control(parsed.warning)[:500] if parsed.warning else None
+    if not feed.title and parsed.title:
+        feed.title = strip_control(parsed.title).strip()[:300]
+    if not feed.site_url and parsed.site_url.startswith(("http://", "https://")):
+        feed.site_url = strip_control(parsed.site_url)[:2048]
+    feed.source_ttl_minutes = parsed.ttl_minutes
+    cleaned, skipped = [], StoreSummary()
+    for entry in parsed.entries:
+        try:
+            cleaned.append(clean_entry(entry, feed.url, now))
+        except SkipEntry as reason:
+            skipped.skip(str(reason))
+    summary = store_entries(feed, cleaned, rules=rules_for(feed), now=now, max_age=max_age)
+    summary.skipped += skipped.skipped
+    summary.notes = (skipped.notes + summary.notes)[:20]
+    db.session.flush()
+    return summary
+
+
+def record_success(feed: Feed, response: fetch.FetchResult, summary: StoreSummary | None) -> None:
+    """Note a good fetch: validators, health counters and the next fetch time."""
+    now = utcnow()
+    feed.etag = (response.etag or feed.etag or "")[:300] or None
+    feed.last_modified = (response.last_modified or feed.last_modified or "")[:100] or None
+    feed.last_fetched_at = feed.last_success_at = now
+    feed.fetch_count = (feed.fetch_count or 0) + 1
+    feed.consecutive_errors = 0
+    feed.last_error = None
+    if feed.status == "failing":
+        feed.status = "active"
+    feed.next_fetch_at = now + next_interval(feed, response.max_age, recent_publish_times(feed))
+
+
+def record_failure(feed_id: int, error: Exception) -> RefreshResult:
+    """Record a failed refresh on the feed in its own transaction, and back off."""
+    db.session.rollback()
+    feed = db.session.get(Feed, feed_id)
+    now = utcnow()
+    message = strip_control(str(error))[:500] or type(error).__name__
+    feed.last_fetched_at = feed.last_error_at = now
+    feed.fetch_count = (feed.fetch_count or 0) + 1
+    feed.error_count = (feed.error_count or 0) + 1
+    feed.consecutive_errors = (feed.consecutive_errors or 0) + 1
+    feed.last_error = message
+    if getattr(error, "gone", False):
+        feed.status = "paused"
+        feed.last_error = f"{message}; the feed was paused"
+    elif feed.consecutive_errors >= FAILING_AFTER and feed.status != "paused":
+        feed.status = "failing"
+    feed.next_fetch_at = now + backoff(feed, getattr(error, "retry_after", None))
+    db.session.commit()
+    log.info("feed %s failed: %s", feed_id, message)
+    return RefreshResult(feed_id, "error", error=message)
+
+
+def backoff(feed: Feed, retry_after: int | None = None) -> timedelta:
+    """Return the wait after an error: the interval doubled per error, at most a day."""
+    exponent = min(max(feed.consecutive_errors - 1, 0), 16)
+    wait = min(feed.interval * (2**exponent), MAX_BACKOFF)
+    if retry_after:
+        wait = min(max(wait, timedelta(seconds=retry_after)), MAX_BACKOFF)
+    return wait
+
+
+def next_interval(feed: Feed, max_age: int | None, publish_times: list[datetime]) -> timedelta:
+    """Return the wait before the next fetch: the admin's interval, stretched for slow
+    publishers and for sources that ask (RSS ``ttl``, ``Cache-Control: max-age``)."""
+    wait = max(feed.interval, timedelta(minutes=MIN_INTERVAL_MINUTES))
+    wait = max(wait, adaptive_interval(publish_times))
+    if feed.source_ttl_minutes:
+        wait = max(wait, timedelta(minutes=feed.source_ttl_minutes))
+    if max_age:
+        wait = max(wait, timedelta(seconds=max_age))
+    return min(wait, MAX_BACKOFF)
+
+
+def adaptive_interval(publish_times: list[datetime]) -> timedelta:
+    """Half the typical gap between recent entries: a weekly blog need not be polled hourly."""
+    ordered = sorted(publish_times)
+    if len(ordered) < 3:
+        return timedelta(0)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(ordered)]
+    return min(timedelta(seconds=statistics.median(gaps) / 2), MAX_ADAPTIVE)
+
+
+def recent_publish_times(feed: Feed, count: int = 10) -> list[datetime]:
+    query = (
+        sa.select(Article.published_at)
+        .where(Article.feed_id == feed.id)
+        .order_by(Article.published_at.desc())
+        .limit(count)
+    )
+    return list(db.session.scalars(query))
+
+
+# --- Per-host fetch slots ----------------------------------------------------------------
+
+
+def acquire_slot(host: str) -> int | None:
+    """Take one of the host's two fetch slots (a lease row shared by every worker)."""
+    now = utcnow()
+    db.session.execute(sa.delete(FetchSlot).where(FetchSlot.expires_at < now))
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    for slot in range(SLOTS_PER_HOST):
+        statement = (
+            dialect.insert(FetchSlot)
+            .values(host=host[:255], slot=slot, expires_at=now + SLOT_LEASE)
+            .on_conflict_do_nothing()
+        )
+        if db.session.execute(statement).rowcount == 1:
+            db.session.commit()
+            return slot
+    db.session.commit()
+    return None
+
+
+def release_slot(host: str, slot: int) -> None:
+    """Give back the host's fetch slot ``slot``."""
+    db.session.rollback()
+    db.session.execute(
+        sa.delete(FetchSlot).where(FetchSlot.host == host[:255], FetchSlot.slot == slot)
+    )
+    db.session.commit()

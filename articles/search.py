@@ -1,0 +1,165 @@
+"""Search: one function over titles, summaries and article text, on either database.
+
+SQLite uses an FTS5 table kept in step by triggers (created by
+``create_sqlite_search_index``, attached to the articles table's ``after_create`` so
+``db.create_all()`` builds it; a migration calls it the same way). PostgreSQL uses the
+GIN expression index declared in ``articles.models`` and ``websearch_to_tsquery``, which
+accepts any text. Either way a visitor's query is never passed through as syntax, so
+unbalanced quotes or stray operators cannot cause an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+
+from articles.clean import strip_control
+from articles.models import Article, search_document
+from club.extensions import db
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 20
+MAX_QUERY = 200
+MAX_TERMS = 12
+START, STOP = "\x02", "\x03"  # control characters never survive ingestion, so safe markers
+TERM = re.compile(r'"([^"]+)"|(\w[\w\'\u2019-]*)', re.UNICODE)
+
+SQLITE_SEARCH_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS article_search USING fts5("
+    "title, summary, body_text, content='articles', content_rowid='id', "
+    "tokenize='porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS article_search_insert AFTER INSERT ON articles BEGIN "
+    "INSERT INTO article_search(rowid, title, summary, body_text) "
+    "VALUES (new.id, new.title, new.summary, new.body_text); END",
+    "CREATE TRIGGER IF NOT EXISTS article_search_delete AFTER DELETE ON articles BEGIN "
+    "INSERT INTO article_search(article_search, rowid, title, summary, body_text) "
+    "VALUES ('delete', old.id, old.title, old.summary, old.body_text); END",
+    "CREATE TRIGGER IF NOT EXISTS article_search_update "
+    "AFTER UPDATE OF title, summary, body_text ON articles BEGIN "
+    "INSERT INTO article_search(article_search, rowid, title, summary, body_text) "
+    "VALUES ('delete', old.id, old.title, old.summary, old.body_text); "
+    "INSERT INTO article_search(rowid, title, summary, body_text) "
+    "VALUES (new.id, new.title, new.summary, new.body_text); END",
+    "INSERT INTO article_search(article_search) VALUES ('rebuild')",
+)
+
+
+def create_sqlite_search_index(target: sa.Table, connection: sa.Connection, **kw) -> None:
+    """Create the SQLite FTS5 search table and its triggers (no-op on PostgreSQL)."""
+    if connection.dialect.name != "sqlite":
+        return
+    for statement in SQLITE_SEARCH_DDL:
+        connection.exec_driver_sql(statement)
+
+
+def drop_sqlite_search_index(target: sa.Table, connection: sa.Connection, **kw) -> None:
+    """Drop the SQLite FTS5 search table (its triggers go with the articles table)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("DROP TABLE IF EXISTS article_search")
+
+
+sa.event.listen(Article.__table__, "after_create", create_sqlite_search_index)
+sa.event.listen(Article.__table__, "before_drop", drop_sqlite_search_index)
+
+
+@dataclass
+class Hit:
+    """One search result: the article and its highlighted title and snippet."""
+
+    article: Article
+    title: Markup
+    snippet: Markup
+
+
+@dataclass
+class SearchPage:
+    """One page of ranked results."""
+
+    query: str
+    hits: list[Hit]
+    page: int
+    has_next: bool
+
+
+def search_articles(query: str, page: int = 1, per_page: int = PER_PAGE) -> SearchPage:
+    """Return published articles matching ``query``, best first, highlighted, paginated."""
+    query = " ".join(strip_control(query or "").split())[:MAX_QUERY]
+    page = max(1, page)
+    empty = SearchPage(query, [], page, False)
+    if not query:
+        return empty
+    dialect = db.session.get_bind().dialect.name
+    build = _postgres_statement if dialect == "postgresql" else _sqlite_statement
+    statement = build(query)
+    if statement is None:
+        return empty
+    statement = statement.limit(per_page + 1).offset((page - 1) * per_page)
+    try:
+        with db.session.begin_nested():
+            rows = db.session.execute(statement).all()
+    except sa.exc.DBAPIError:
+        # Our query building should make this impossible; a visitor still gets a page.
+        log.exception("search failed for %r", query)
+        return empty
+    hits = [Hit(row[0], highlight(row[1]), highlight(row[2])) for row in rows[:per_page]]
+    return SearchPage(query, hits, page, len(rows) > per_page)
+
+
+def highlight(text: str | None) -> Markup:
+    """Escape ``text`` and turn the database's match markers into <mark> elements."""
+    escaped = str(escape(text or ""))
+    return Markup(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704
+
+
+def fts5_query(query: str) -> str | None:
+    """Turn free text into an FTS5 query of quoted terms (AND), so nothing is syntax."""
+    terms = []
+    for phrase, word in TERM.findall(query):
+        term = (phrase or word).strip()
+        if term:
+            terms.append('"' + term.replace('"', '""') + '"')
+    return " ".join(terms[:MAX_TERMS]) or None
+
+
+def _published() -> sa.ColumnElement:
+    return Article.status == "published"
+
+
+def _sqlite_statement(query: str) -> sa.Select | None:
+    match = fts5_query(query)
+    if match is None:
+        return None
+    fts = sa.table("article_search", sa.column("rowid"))
+    index = sa.literal_column("article_search")
+    return (
+        sa.select(
+            Article,
+            sa.func.highlight(index, 0, START, STOP),
+            sa.func.snippet(index, -1, START, STOP, "…", 30),
+        )
+        .join_from(Article, fts, fts.c.rowid == Article.id)
+        .where(index.match(match), _published())
+        .order_by(sa.func.bm25(index, 10.0, 4.0, 1.0), Article.id.desc())
+    )
+
+
+def _postgres_statement(query: str) -> sa.Select:
+    english = sa.literal_column("'english'::regconfig")
+    tsquery = sa.func.websearch_to_tsquery(english, query)
+    document = search_document()
+    text = sa.func.coalesce(sa.func.nullif(Article.body_text, ""), Article.summary)
+    options = f"StartSel={START}, StopSel={STOP}"
+    return (
+        sa.select(
+            Article,
+            sa.func.ts_headline(english, Article.title, tsquery, f"{options}, HighlightAll=true"),
+            sa.func.ts_headline(english, text, tsquery, f"{options}, MaxWords=35, MinWords=15"),
+        )
+        .where(document.op("@@")(tsquery), _published())
+        .order_by(sa.func.ts_rank_cd(document, tsquery).desc(), Article.id.desc())
+    )

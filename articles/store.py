@@ -1,0 +1,210 @@
+"""Store: cleaned entries → articles, never a duplicate.
+
+The database enforces uniqueness per (feed, GUID) and per canonical URL. New rows go in
+with INSERT … ON CONFLICT DO NOTHING (both dialects), so when two workers store the same
+feed at once the loser's rows are simply not inserted — no exception, no half-written
+batch. A changed entry updates its article except the fields an admin edited; a
+tombstone keeps a rejected or deleted entry from coming back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from articles.clean import CleanEntry
+from articles.curation import RuleSet
+from articles.models import Article, Feed, Tombstone, article_topics
+from club.extensions import db
+
+# Fields a later fetch refreshes; the admin-editable ones among them are skipped when edited.
+REFRESHED_FIELDS = (
+    "title", "summary", "content", "body_text", "author", "updated_at", "image_url",
+    "image_credit", "kind", "video_id", "video_url", "reviewed_by",
+)  # fmt: skip
+CHUNK = 400
+
+
+@dataclass
+class StoreSummary:
+    """What one store pass did; the JSON summary ``feeds ingest-file`` prints."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def skip(self, reason: str) -> None:
+        self.skipped += 1
+        if len(self.notes) < 20:
+            self.notes.append(reason)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def store_entries(
+    feed: Feed,
+    entries: Sequence[CleanEntry],
+    *,
+    rules: RuleSet,
+    now: datetime,
+    max_age: timedelta | None = None,
+) -> StoreSummary:
+    """Insert new entries and update changed ones for ``feed``; flush, do not commit."""
+    summary = StoreSummary()
+    fresh = _first_of_each(entries, summary)
+    fresh = _drop_buried(feed, fresh, summary)
+    existing = _existing_by_guid(feed, [e.guid for e in fresh])
+    to_insert = []
+    for entry in fresh:
+        article = existing.get(entry.guid)
+        if article is not None:
+            _update(article, entry, summary)
+            continue
+        if max_age is not None and entry.published_at < now - max_age:
+            summary.skip(f"older than {max_age.days} days on the first fetch: {entry.url}")
+            continue
+        refusal = rules.verdict(entry.title, entry.summary)
+        if refusal:
+            summary.skip(f"{refusal}: {entry.url}")
+            continue
+        to_insert.append(entry)
+    _insert(feed, to_insert, summary, now)
+    return summary
+
+
+def _first_of_each(entries: Iterable[CleanEntry], summary: StoreSummary) -> list[CleanEntry]:
+    """Keep the first entry for each GUID and each URL within one document."""
+    seen_guids: set[str] = set()
+    seen_urls: set[str] = set()
+    kept = []
+    for entry in entries:
+        if entry.guid in seen_guids or entry.url in seen_urls:
+            summary.skip(f"duplicate entry in the document: {entry.url}")
+            continue
+        seen_guids.add(entry.guid)
+        seen_urls.add(entry.url)
+        kept.append(entry)
+    return kept
+
+
+def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _drop_buried(feed: Feed, entries: list[CleanEntry], summary: StoreSummary) -> list[CleanEntry]:
+    """Skip entries an admin rejected or deleted before (by GUID on this feed, or by URL)."""
+    if not entries:
+        return entries
+    guids, urls = set(), set()
+    for part in _chunks(entries):
+        rows = db.session.execute(
+            sa.select(Tombstone.guid, Tombstone.url, Tombstone.feed_id).where(
+                sa.or_(
+                    sa.and_(
+                        Tombstone.feed_id == feed.id,
+                        Tombstone.guid.in_([e.guid for e in part]),
+                    ),
+                    Tombstone.url.in_([e.url for e in part]),
+                )
+            )
+        )
+        for guid, url, feed_id in rows:
+            if feed_id == feed.id:
+                guids.add(guid)
+            urls.add(url)
+    kept = []
+    for entry in entries:
+        if entry.guid in guids or entry.url in urls:
+            summary.skip(f"removed by an admin before: {entry.url}")
+        else:
+            kept.append(entry)
+    return kept
+
+
+def _existing_by_guid(feed: Feed, guids: Sequence[str]) -> dict[str, Article]:
+    found: dict[str, Article] = {}
+    for part in _chunks(list(guids)):
+        query = sa.select(Article).where(Article.feed_id == feed.id, Article.guid.in_(part))
+        found.update((a.guid, a) for a in db.session.scalars(query))
+    return found
+
+
+def _update(article: Article, entry: CleanEntry, summary: StoreSummary) -> None:
+    changed = False
+    for name in REFRESHED_FIELDS:
+        if article.is_edited(name):
+            continue
+        value = getattr(entry, name)
+        if getattr(article, name) != value:
+            setattr(article, name, value)
+            changed = True
+    if changed:
+        summary.updated += 1
+    else:
+        summary.unchanged += 1
+
+
+def _insert_statement(dialect: str):
+    module = postgresql if dialect == "postgresql" else sqlite
+    # No conflict target: any unique constraint ((feed, guid) or url) makes the row a no-op.
+    return module.insert(Article).on_conflict_do_nothing()
+
+
+def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: datetime) -> None:
+    if not entries:
+        return
+    status = "published" if feed.auto_publish else "pending"
+    rows = [_row(feed, entry, status, now) for entry in entries]
+    statement = _insert_statement(db.session.get_bind().dialect.name)
+    inserted: dict[str, int] = {}
+    for part in _chunks(rows):
+        result = db.session.execute(statement.returning(Article.id, Article.guid), list(part))
+        inserted.update((guid, article_id) for article_id, guid in result)
+    summary.new += len(inserted)
+    for entry in entries:
+        if entry.guid not in inserted:
+            summary.skip(f"already on the site from another source: {entry.url}")
+    if feed.topic_id is not None and inserted:
+        db.session.execute(
+            sa.insert(article_topics),
+            [{"article_id": i, "topic_id": feed.topic_id} for i in inserted.values()],
+        )
+    feed.article_count = (feed.article_count or 0) + len(inserted)
+
+
+def _row(feed: Feed, entry: CleanEntry, status: str, now: datetime) -> dict:
+    return {
+        "feed_id": feed.id,
+        "guid": entry.guid,
+        "url": entry.url,
+        "title": entry.title,
+        "summary": entry.summary,
+        "content": entry.content,
+        "body_text": entry.body_text,
+        "author": entry.author,
+        "source_name": feed.name[:300],
+        "source_removed": False,
+        "published_at": entry.published_at,
+        "updated_at": entry.updated_at,
+        "fetched_at": now,
+        "image_url": entry.image_url,
+        "image_credit": entry.image_credit,
+        "kind": entry.kind,
+        "video_id": entry.video_id,
+        "video_url": entry.video_url,
+        "reviewed_by": entry.reviewed_by,
+        "status": status,
+        "featured": False,
+        "edited_fields": [],
+        "comment_count": 0,
+        "like_count": 0,
+    }

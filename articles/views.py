@@ -1,0 +1,112 @@
+"""Reading pages, open to everyone: home, topics, videos, article, search and /feed.xml."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from articles import reading
+from articles.clean import clean_html
+from articles.search import search_articles
+from club import membership
+from club.clock import utcnow
+
+bp = Blueprint("articles", __name__, static_folder="static", static_url_path="/articles/static")
+
+YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+
+
+@bp.get("/")
+def home():
+    """Featured articles first, then the latest, with an "Older" link."""
+    cursor = reading.Cursor.decode(request.args.get("before"))
+    featured = reading.featured_articles() if cursor is None else []
+    page = reading.latest_page(cursor, exclude_featured=True)
+    return render_template("articles/home.html", featured=featured, page=page, tab="latest")
+
+
+@bp.get("/videos")
+def videos():
+    """Only the videos."""
+    page = reading.latest_page(reading.Cursor.decode(request.args.get("before")), videos_only=True)
+    return render_template("articles/home.html", featured=[], page=page, tab="videos")
+
+
+@bp.get("/topics/<slug>")
+def topic(slug: str):
+    """The latest articles on one topic."""
+    found = reading.topic_by_slug(slug)
+    if found is None:
+        abort(404)
+    page = reading.latest_page(reading.Cursor.decode(request.args.get("before")), topic=found)
+    return render_template("articles/topic.html", topic=found, page=page)
+
+
+@bp.get("/articles/<int:article_id>")
+@bp.get("/articles/<int:article_id>/<slug>")
+def article(article_id: int, slug: str | None = None):
+    """One article (admins may also preview unpublished ones)."""
+    found = reading.article_for_page(article_id)
+    if found is None or not (found.is_published or _is_admin()):
+        abort(404)
+    return render_template("articles/article.html", article=found)
+
+
+@bp.get("/search")
+def search():
+    """Full-text search over published articles."""
+    page = request.args.get("page", "1")
+    results = search_articles(request.args.get("q", ""), int(page) if page.isdigit() else 1)
+    return render_template("articles/search.html", results=results)
+
+
+@bp.get("/feed.xml")
+def atom_feed():
+    """An Atom feed of the latest published articles, crediting each source."""
+    page = reading.latest_page(None, size=50)
+    xml = render_template("articles/feed.xml", articles=page.articles)
+    return Response(xml, mimetype="application/atom+xml")
+
+
+def _is_admin() -> bool:
+    return current_user.is_authenticated and membership.can_administer(current_user)
+
+
+def article_body(article) -> Markup:
+    """The article's sanitised HTML (re-cleaned on the way out), or its excerpt."""
+    if article.feed is not None and not article.feed.full_content:
+        return Markup("<p>") + escape(article.summary) + Markup("</p>")
+    return Markup(clean_html(article.content or ""))  # noqa: S704 (nh3 output)
+
+
+def youtube_embed_url(video_id: str | None) -> str | None:
+    """The privacy-enhanced player URL for a YouTube id (the site builds it, never the feed)."""
+    if video_id and YOUTUBE_ID.match(video_id):
+        return f"https://www.youtube-nocookie.com/embed/{video_id}"
+    return None
+
+
+def article_url(article, external: bool = False) -> str:
+    """The article's page on this site, with a readable slug."""
+    slug = re.sub(r"[^a-z0-9]+", "-", (article.title or "").lower()).strip("-")[:80] or "article"
+    return url_for("articles.article", article_id=article.id, slug=slug, _external=external)
+
+
+def absolute_url(path: str) -> str:
+    """``path`` on the public site (BASE_URL), for feeds and Open Graph tags."""
+    return current_app.config.get("BASE_URL", "").rstrip("/") + path
+
+
+def init_app(app) -> None:
+    """Register the reading pages and their template helpers."""
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        article_body=article_body,
+        youtube_embed_url=youtube_embed_url,
+        article_url=article_url,
+        absolute_url=absolute_url,
+        now_utc=utcnow,
+    )
