@@ -121,8 +121,8 @@ def app(_schema: None, app_config: dict) -> Iterator[Flask]:
         finally:
             db.session.remove()
             wipe_tables()
-            # Close this app's pooled connections now; left to the garbage collector,
-            # psycopg warns (an error under filterwarnings) in whichever test runs next.
+            # Each test builds its own engine; close its pool now rather than when the
+            # garbage collector finds open PostgreSQL connections (a ResourceWarning).
             db.engine.dispose()
 
 
