@@ -22,39 +22,14 @@ from club import membership
 from club.clock import utcnow
 from club.extensions import db
 from club.models import Appeal
+from tests.club.test_write_guard import ALLOWED_WHILE_FROZEN, PUBLIC_WRITE
 from tests.community.conftest import add_comment
 from tests.conftest import login, make_article, make_user, table_fingerprint
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-# Reviewed: the only endpoints a read-only account (or a visitor) may write to, marked
-# in their views. Same names as foundation's pins in tests/club/test_write_guard.py;
-# adding one is a decision about access, so say why in the commit message.
-ALLOWED_WHILE_FROZEN = frozenset(
-    {
-        "auth.logout",
-        "settings.profile",  # the policy still decides (can_edit_profile) inside the view
-        "settings.password",
-        "settings.resend_confirmation",
-        "settings.appeal",
-        "settings.export",
-        "settings.delete",
-        "billing.checkout",
-        "billing.portal",
-        "billing.local_checkout_submit",
-        "billing.local_manage_submit",
-    }
-)
-PUBLIC_WRITE = frozenset(
-    {
-        "auth.login",
-        "auth.signup",
-        "auth.confirm_email",
-        "auth.forgot_password",
-        "auth.reset_password",
-        "billing_webhooks.webhook",  # authenticated by Stripe's signature instead
-    }
-)
+# The reviewed allow-lists live in one place, tests/club/test_write_guard.py, which pins
+# them against the views' markers; extend them there.
 REVIEWED_OPEN_ENDPOINTS = ALLOWED_WHILE_FROZEN | PUBLIC_WRITE
 
 FREEZE_REASONS = {
