@@ -220,3 +220,10 @@ class FetchSlot(db.Model):
     host: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     slot: Mapped[int] = mapped_column(primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@sa.event.listens_for(Article, "before_insert")
+def _credit_the_source(mapper, connection, article: Article) -> None:
+    """Copy the feed's name onto an article created outside the pipeline (admin, tests)."""
+    if not article.source_name and article.feed is not None:
+        article.source_name = article.feed.name[:300]
