@@ -109,6 +109,9 @@ def app(_schema: None, app_config: dict) -> Iterator[Flask]:
         finally:
             db.session.remove()
             wipe_tables()
+            # Each test builds its own engine; close its pool now rather than when the
+            # garbage collector finds open PostgreSQL connections (a ResourceWarning).
+            db.engine.dispose()
 
 
 @pytest.fixture
