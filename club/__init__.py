@@ -73,13 +73,14 @@ def register_parts(app: Flask) -> None:
     import articles
     import billing
     import worker
-    from club import accounts, admin, cli, membership, web
+    from club import accounts, admin, cli, community, membership, web
 
     membership.init_app(app)
     web.init_app(app)
     accounts.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
+    community.init_app(app)
     # The only place club reaches into the packages that build on it.
     articles.init_app(app)
     billing.init_app(app)

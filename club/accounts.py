@@ -1,16 +1,31 @@
-"""Accounts: loading the signed-in member for each request.
+"""Accounts: sign-up, log-in checks, confirmation, reset, profile, export and deletion.
 
-Sign-up, log-in, confirmation and reset views arrive with the foundation work (#2).
+Views call these functions and commit once; nothing here commits. Mail goes out through
+``worker.queues.enqueue`` (inline without Redis) with links built from ``BASE_URL``,
+never from the request's Host header.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
+from dataclasses import dataclass
+from typing import Any
 
-from flask import Flask
+import sqlalchemy as sa
+from flask import Flask, current_app, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from club import audit, membership, signals, tokens
+from club.clock import utcnow
 from club.extensions import db, login_manager
-from club.models import User
+from club.models import Appeal, User, new_session_token
+
+log = logging.getLogger(__name__)
+
+# Compared against when no account matches, so a log-in for an unknown email costs the
+# same hashing time as one for a real account.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-only-for-timing")
 
 
 @login_manager.user_loader
@@ -25,5 +40,258 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+def normalise_email(email: str) -> str:
+    """Return the form an address is stored and looked up in."""
+    return email.strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    """Return the account with ``email`` (case-insensitively), if any."""
+    return db.session.scalar(
+        sa.select(User).where(sa.func.lower(User.email) == normalise_email(email))
+    )
+
+
+def find_by_handle(handle: str) -> User | None:
+    """Return the account with ``handle``, if any."""
+    return db.session.scalar(sa.select(User).where(User.handle == handle.strip().lower()))
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """Return a link to ``endpoint`` on the configured site, for emails."""
+    return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Queue one email (sent inline when no Redis is configured)."""
+    from worker.queues import enqueue
+
+    enqueue("worker.jobs.send_mail", to, subject, body, queue="mail")
+
+
+# --- Sign-up and log-in ----------------------------------------------------------------
+
+
+class HandleTaken(Exception):
+    """Someone already has that handle."""
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What sign-up did: a new account, or a notice to the owner of an existing one."""
+
+    user: User | None
+    existing: User | None
+
+
+def sign_up(*, email: str, handle: str, display_name: str, password: str) -> SignUp:
+    """Create an unconfirmed account, or find the one that already owns ``email``.
+
+    The caller must answer both outcomes identically (no account enumeration); handles
+    are public, so a taken handle raises ``HandleTaken`` for the form to show.
+    """
+    email = normalise_email(email)
+    existing = find_by_email(email)
+    if existing is not None:
+        generate_password_hash(password)  # spend the same time as a real sign-up
+        return SignUp(user=None, existing=existing)
+    if find_by_handle(handle) is not None:
+        raise HandleTaken(handle)
+    user = User(email=email, handle=handle.strip().lower(), display_name=display_name.strip())
+    user.set_password(password)
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except sa.exc.IntegrityError:
+        # Lost a race with a concurrent sign-up: decide again from what is stored now.
+        existing = find_by_email(email)
+        if existing is not None:
+            return SignUp(user=None, existing=existing)
+        raise HandleTaken(handle) from None
+    return SignUp(user=user, existing=None)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the account if ``password`` is its password; spend equal time either way."""
+    user = find_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        log.info("log-in failed: no such account")
+        return None
+    if not user.check_password(password):
+        log.info("log-in failed: wrong password for user %s", user.id)
+        return None
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session and remember cookie of ``user`` (all devices)."""
+    user.session_token = new_session_token()
+
+
+# --- Mail with links -------------------------------------------------------------------
+
+
+def send_confirmation(user: User) -> None:
+    """Email ``user`` a link that confirms their address."""
+    link = absolute_url("auth.confirm_email", token=tokens.issue(tokens.CONFIRM_EMAIL, user))
+    site = current_app.config["SITE_NAME"]
+    send_mail(
+        user.email,
+        f"Confirm your email for {site}",
+        f"Hello {user.display_name},\n\nConfirm your email address by opening this link "
+        f"within 3 days:\n\n{link}\n\nIf you did not sign up for {site}, ignore this message.\n",
+    )
+
+
+def send_signup_notice(user: User) -> None:
+    """Tell the owner of an address that someone tried to sign up with it again."""
+    site = current_app.config["SITE_NAME"]
+    send_mail(
+        user.email,
+        f"You already have a {site} account",
+        f"Someone (perhaps you) tried to create a new {site} account with this email "
+        f"address, but it already has one.\n\nLog in: {absolute_url('auth.login')}\n"
+        f"Forgot your password? {absolute_url('auth.forgot_password')}\n\n"
+        "If this was not you, you can ignore this message; nothing has changed.\n",
+    )
+
+
+def send_password_reset(email: str) -> None:
+    """Email a reset link if an account has ``email``; do nothing visible otherwise."""
+    user = find_by_email(email)
+    if user is None:
+        log.info("password reset asked for an unknown address")
+        return
+    link = absolute_url("auth.reset_password", token=tokens.issue(tokens.RESET_PASSWORD, user))
+    site = current_app.config["SITE_NAME"]
+    send_mail(
+        user.email,
+        f"Reset your {site} password",
+        f"Hello {user.display_name},\n\nSet a new password by opening this link within "
+        f"one hour:\n\n{link}\n\nThe link works once. If you did not ask for it, ignore "
+        "this message; your password has not changed.\n",
+    )
+
+
+def confirm_email(token: str) -> User:
+    """Spend a confirmation token and mark its address confirmed; raise ``TokenError``."""
+    claims = tokens.spend(tokens.CONFIRM_EMAIL, token)
+    if claims.user.email_confirmed_at is None:
+        claims.user.email_confirmed_at = utcnow()
+    return claims.user
+
+
+def reset_password(token: str, password: str) -> User:
+    """Spend a reset token and set the new password; raise ``TokenError``.
+
+    Opening the emailed link proves the address, so it also counts as confirmation.
+    """
+    claims = tokens.spend(tokens.RESET_PASSWORD, token)
+    claims.user.set_password(password)
+    if claims.user.email_confirmed_at is None:
+        claims.user.email_confirmed_at = utcnow()
+    return claims.user
+
+
+# --- Profile, export, deletion ---------------------------------------------------------
+
+
+def update_profile(user: User, *, display_name: str, handle: str, bio: str) -> None:
+    """Change what others see of ``user``; raise ``HandleTaken`` or ``PermissionError``."""
+    if not membership.can_edit_profile(user):
+        raise PermissionError("profile editing is closed while a moderator's freeze is in force")
+    handle = handle.strip().lower()
+    if handle != user.handle:
+        owner = find_by_handle(handle)
+        if owner is not None and owner.id != user.id:
+            raise HandleTaken(handle)
+    user.display_name = display_name.strip()
+    user.handle = handle
+    user.bio = bio.strip()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise HandleTaken(handle) from None
+
+
+def export_account(user: User) -> dict[str, Any]:
+    """Return everything the site holds about ``user``, ready for ``json.dumps``."""
+    st = membership.standing(user)
+    appeals = db.session.scalars(
+        sa.select(Appeal).where(Appeal.user_id == user.id).order_by(Appeal.id)
+    )
+    data: dict[str, Any] = {
+        "exported_at": utcnow().isoformat(),
+        "site": current_app.config["SITE_NAME"],
+        "account": {
+            "id": user.id,
+            "email": user.email,
+            "email_confirmed_at": _iso(user.email_confirmed_at),
+            "handle": user.handle,
+            "display_name": user.display_name,
+            "bio": user.bio,
+            "created_at": _iso(user.created_at),
+            "is_admin": user.is_admin,
+            "complimentary_membership": user.complimentary,
+        },
+        "standing": {
+            "can_interact": st.can_interact,
+            "badge": st.badge,
+            "reason": str(st.reason) if st.reason else None,
+            "moderator_freeze": {
+                "frozen_at": _iso(user.frozen_at),
+                "reason": user.frozen_reason,
+                "until": _iso(user.frozen_until),
+            }
+            if user.frozen_at
+            else None,
+        },
+        "subscription": {
+            "stripe_customer_id": user.stripe_customer_id,
+            "subscription_id": user.subscription_id,
+            "status": user.subscription_status,
+            "period_end": _iso(user.subscription_period_end),
+            "cancel_at_period_end": user.subscription_cancel_at_period_end,
+            "past_due_since": _iso(user.past_due_since),
+            "last_payment_error": user.last_payment_error,
+        },
+        "appeals": [
+            {
+                "sent_at": _iso(a.created_at),
+                "text": a.text,
+                "status": a.status,
+                "reply": a.reply,
+                "decided_at": _iso(a.decided_at),
+            }
+            for a in appeals
+        ],
+    }
+    data.update(signals.collect_account_export(user))
+    return data
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def delete_account(user: User) -> None:
+    """Delete ``user`` and their personal data; content they wrote stays, authorless.
+
+    Other packages remove or anonymise their rows through ``signals.account_deleting``
+    (content keeps a NULL author, shown as "deleted member"); appeals go with the
+    account (ON DELETE CASCADE). May raise ``signals.DeletionBlocked``.
+    """
+    signals.announce_account_deleting(user)
+    audit.record(None, "user.delete", user, "deleted by its owner")
+    db.session.delete(user)
+    db.session.flush()
+
+
 def init_app(app: Flask) -> None:
     """Register the account views."""
+    from club import auth, settings
+
+    app.register_blueprint(auth.bp)
+    settings.init_app(app)

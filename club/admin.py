@@ -1,23 +1,33 @@
 """The admin shell: every admin page lives on a blueprint made by ``admin_blueprint``.
 
 The factory attaches the admin check once, in ``before_request``, so no admin view can
-forget it (a test walks every /admin rule as a member and expects 403).
+forget it (a test walks every /admin rule as a member and expects 403). This module
+also holds the account pages: users, appeals and the audit log.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, render_template
+import sqlalchemy as sa
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from club import membership
+from club import membership, moderation
+from club.extensions import db, login_manager
+from club.forms import AppealDecisionForm, EmptyForm, FreezeForm
+from club.models import Appeal, AuditEntry, User
+
+PAGE_SIZE = 50
 
 
-def require_admin() -> None:
+def require_admin():
     """Refuse the request unless the signed-in account may administer."""
     if not current_user.is_authenticated:
+        if request.method == "GET":
+            return login_manager.unauthorized()
         abort(401)
     if not membership.can_administer(current_user):
         abort(403)
+    return None
 
 
 def admin_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
@@ -30,12 +40,185 @@ def admin_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluepr
 bp = admin_blueprint("admin", __name__)
 
 
+def admin_user() -> User:
+    return current_user._get_current_object()
+
+
 @bp.get("/")
 def dashboard():
     """Show the admin dashboard."""
-    return render_template("admin/dashboard.html")
+    waiting = db.session.scalar(sa.select(sa.func.count()).where(Appeal.status == "open"))
+    return render_template("admin/dashboard.html", open_appeals=waiting)
+
+
+# --- Users ------------------------------------------------------------------------------
+
+
+def search_users(query: str, before: int | None) -> list[User]:
+    """Return a page of accounts whose email, handle or name contains ``query``."""
+    statement = sa.select(User).order_by(User.id.desc()).limit(PAGE_SIZE)
+    if query:
+        needle = query.lower()
+        statement = statement.where(
+            sa.or_(
+                sa.func.lower(User.email).contains(needle, autoescape=True),
+                sa.func.lower(User.handle).contains(needle, autoescape=True),
+                sa.func.lower(User.display_name).contains(needle, autoescape=True),
+            )
+        )
+    if before is not None:
+        statement = statement.where(User.id < before)
+    return list(db.session.scalars(statement))
+
+
+@bp.get("/users")
+def users():
+    """List and search accounts."""
+    query = request.args.get("q", "").strip()[:254]
+    found = search_users(query, request.args.get("before", type=int))
+    next_before = found[-1].id if len(found) == PAGE_SIZE else None
+    return render_template(
+        "admin/users.html",
+        users=found,
+        q=query,
+        next_before=next_before,
+        standing_of=membership.standing,
+    )
+
+
+def load_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def render_user(user: User, status: int = 200, freeze_form: FreezeForm | None = None):
+    history = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.target_type == "user", AuditEntry.target_id == str(user.id))
+        .order_by(AuditEntry.id.desc())
+        .limit(20)
+    )
+    page = render_template(
+        "admin/user.html",
+        member=user,
+        member_standing=membership.standing(user),
+        freeze_form=freeze_form or FreezeForm(formdata=None),
+        button_form=EmptyForm(),
+        history=list(history),
+        appeal=moderation.current_appeal(user),
+    )
+    return page, status
+
+
+@bp.get("/users/<int:user_id>")
+def user_detail(user_id: int):
+    """Show one account: standing, moderation controls and its audit history."""
+    return render_user(load_user_or_404(user_id))
+
+
+@bp.post("/users/<int:user_id>/freeze")
+def freeze_user(user_id: int):
+    """Freeze an account with a reason and an optional end date."""
+    user = load_user_or_404(user_id)
+    form = FreezeForm()
+    if form.validate():
+        try:
+            membership.freeze(
+                user, by=admin_user(), reason=form.reason.data, until=form.until_datetime()
+            )
+        except ValueError as error:
+            db.session.rollback()
+            form.reason.errors.append(str(error).capitalize() + ".")
+        else:
+            db.session.commit()
+            flash(f"@{user.handle} is frozen.", "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
+    return render_user(user, status=400, freeze_form=form)
+
+
+@bp.post("/users/<int:user_id>/unfreeze")
+def unfreeze_user(user_id: int):
+    """Lift a moderator's freeze."""
+    user = load_user_or_404(user_id)
+    if not EmptyForm().validate():
+        abort(400)
+    membership.unfreeze(user, by=admin_user())
+    db.session.commit()
+    flash(f"@{user.handle} is no longer frozen.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
+
+
+@bp.post("/users/<int:user_id>/complimentary")
+def set_complimentary(user_id: int):
+    """Grant (``grant=1``) or revoke (``grant=0``) a complimentary membership."""
+    user = load_user_or_404(user_id)
+    grant = request.form.get("grant")
+    if not EmptyForm().validate() or grant not in {"0", "1"}:
+        abort(400)
+    membership.set_complimentary(user, grant == "1", by=admin_user())
+    db.session.commit()
+    verb = "now has" if grant == "1" else "no longer has"
+    flash(f"@{user.handle} {verb} a complimentary membership.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
+
+
+# --- Appeals ----------------------------------------------------------------------------
+
+
+@bp.get("/appeals")
+def appeals():
+    """Show the queue of open appeals, oldest first."""
+    return render_template(
+        "admin/appeals.html",
+        appeals=moderation.open_appeals(),
+        form=AppealDecisionForm(formdata=None),
+    )
+
+
+@bp.post("/appeals/<int:appeal_id>/<any(accept, reject):decision>")
+def decide_appeal(appeal_id: int, decision: str):
+    """Accept an appeal (lifting the freeze) or reject it with a reply."""
+    appeal = db.session.get(Appeal, appeal_id) or abort(404)
+    form = AppealDecisionForm()
+    if form.validate():
+        try:
+            if decision == "accept":
+                moderation.accept_appeal(appeal, by=admin_user(), reply=form.reply.data)
+            else:
+                moderation.reject_appeal(appeal, by=admin_user(), reply=form.reply.data or "")
+        except moderation.AppealRefused as refused:
+            db.session.rollback()
+            flash(str(refused), "error")
+            return redirect(url_for("admin.appeals"), code=303)
+        db.session.commit()
+        flash(f"Appeal from @{appeal.user.handle} {decision}ed.", "success")
+        return redirect(url_for("admin.appeals"), code=303)
+    flash("; ".join(form.reply.errors) or "Could not read the decision.", "error")
+    return redirect(url_for("admin.appeals"), code=303)
+
+
+# --- Audit log --------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+def audit_log():
+    """Show the audit log, newest first, a page at a time (keyset on id)."""
+    statement = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
+    before = request.args.get("before", type=int)
+    if before is not None:
+        statement = statement.where(AuditEntry.id < before)
+    entries = list(db.session.scalars(statement.options(sa.orm.selectinload(AuditEntry.actor))))
+    next_before = entries[-1].id if len(entries) == PAGE_SIZE else None
+    return render_template("admin/audit.html", entries=entries, next_before=next_before)
 
 
 def init_app(app: Flask) -> None:
-    """Register the admin shell."""
+    """Register the admin shell and its account pages."""
+    from club.web import add_nav_link
+
     app.register_blueprint(bp)
+    add_nav_link(app, "Members", "admin.users", admin=True)
+    add_nav_link(app, "Appeals", "admin.appeals", admin=True)
+    add_nav_link(app, "Audit log", "admin.audit_log", admin=True)

@@ -2,8 +2,180 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import re
+from datetime import UTC, datetime, timedelta
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from club import accounts, membership, signals
+from club.clock import utcnow
+from club.extensions import db
+from club.forms import PASSWORD_MIN, start_of_day
+from club.models import User
+
+users = AppGroup("users", help="Create, freeze and unfreeze accounts.")
+demo = AppGroup("demo", help="Demo data for local development.")
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented local-only demo credential
+
+
+def find_user_or_fail(email: str) -> User:
+    user = accounts.find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account has the email {email!r}.")
+    return user
+
+
+def free_handle(email: str) -> str:
+    """Return an unused handle derived from the address's local part."""
+    base = re.sub(r"[^a-z0-9_]", "_", email.split("@", 1)[0].lower())[:24].strip("_") or "member"
+    base = base if len(base) >= 3 else f"{base}_member"
+    handle, n = base, 1
+    while accounts.find_by_handle(handle) is not None:
+        n += 1
+        handle = f"{base}{n}"
+    return handle
+
+
+def parse_until(value: str | None) -> datetime | None:
+    """Parse ``--until`` as a date (frozen until midnight UTC) or an ISO date-time."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            "use YYYY-MM-DD or an ISO date-time", param_hint="--until"
+        ) from None
+    if len(value) == 10:
+        return start_of_day(parsed.date())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def create_account(
+    email: str, password: str, *, admin: bool = False, name: str | None = None
+) -> User:
+    """Add a confirmed account (operators vouch for the address); the caller commits."""
+    handle = free_handle(email)
+    user = User(
+        email=accounts.normalise_email(email),
+        handle=handle,
+        display_name=name or handle.replace("_", " ").title(),
+        email_confirmed_at=utcnow(),
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    if admin:
+        membership.set_admin(user, True, by=None)
+    return user
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="Give the account the admin role.")
+@click.option("--name", help="Display name (default: from the email).")
+@click.password_option(help="Password (prompted for when not given).")
+def create_user(email: str, admin: bool, name: str | None, password: str) -> None:
+    """Create a confirmed account."""
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("not an email address", param_hint="EMAIL")
+    if accounts.find_by_email(email) is not None:
+        raise click.ClickException(f"An account with the email {email!r} already exists.")
+    if len(password) < PASSWORD_MIN:
+        raise click.BadParameter(f"use at least {PASSWORD_MIN} characters", param_hint="--password")
+    user = create_account(email, password, admin=admin, name=name)
+    db.session.commit()
+    click.echo(f"Created {'admin ' if admin else ''}{user.email} (@{user.handle}).")
+
+
+@users.command("freeze")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why; the member sees this.")
+@click.option("--until", "until", help="End date (YYYY-MM-DD, UTC); open-ended when omitted.")
+def freeze_user(email: str, reason: str, until: str | None) -> None:
+    """Freeze an account as a moderator."""
+    user = find_user_or_fail(email)
+    try:
+        membership.freeze(user, by=None, reason=reason, until=parse_until(until))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Frozen {user.email}" + (f" until {until}." if until else "."))
+
+
+@users.command("unfreeze")
+@click.argument("email")
+def unfreeze_user(email: str) -> None:
+    """Lift a moderator's freeze."""
+    user = find_user_or_fail(email)
+    membership.unfreeze(user, by=None, note="from the command line")
+    db.session.commit()
+    click.echo(f"Unfrozen {user.email}.")
+
+
+# --- Demo data ------------------------------------------------------------------------
+
+
+def ensure_demo_account(email: str, name: str, *, admin: bool = False) -> tuple[User, bool]:
+    """Return the demo account with ``email``, creating it if needed."""
+    user = accounts.find_by_email(email)
+    if user is not None:
+        return user, False
+    return create_account(email, DEMO_PASSWORD, admin=admin, name=name), True
+
+
+def seed_demo_accounts() -> dict[str, User]:
+    """Create the three demo accounts once; later runs leave them as they are."""
+    admin, _ = ensure_demo_account("admin@example.com", "Demo Admin", admin=True)
+    member, new_member = ensure_demo_account("member@example.com", "Demo Member")
+    if new_member:
+        membership.apply_subscription(
+            member,
+            subscription_id="sub_demo_member",
+            status="active",
+            period_end=utcnow() + timedelta(days=30),
+        )
+    frozen, new_frozen = ensure_demo_account("frozen@example.com", "Demo Frozen")
+    if new_frozen:
+        long_ago = utcnow() - timedelta(days=40)
+        membership.apply_subscription(
+            frozen,
+            subscription_id="sub_demo_frozen",
+            status="past_due",
+            period_end=long_ago + timedelta(days=30),
+            observed_at=long_ago,
+            payment_error="Your card was declined.",
+        )
+    return {"admin": admin, "member": member, "frozen": frozen}
+
+
+@demo.command("seed")
+def seed() -> None:
+    """Add demo accounts (and other packages' demo content); safe to run twice."""
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException("Refusing to add demo data when CLUB_ENV=production.")
+    if not sa.inspect(db.engine).has_table(User.__tablename__):
+        raise click.ClickException(
+            "The database has no tables yet: run `flask --app club db upgrade`."
+        )
+    accounts_by_role = seed_demo_accounts()
+    signals.announce_demo_seeding(accounts_by_role)
+    db.session.commit()
+    click.echo("Demo accounts (password for all: demo-password):")
+    click.echo("  admin@example.com   admin")
+    click.echo("  member@example.com  paying member with the verified badge")
+    click.echo("  frozen@example.com  frozen: payment failed")
+    click.secho(
+        "These accounts are for local use only. Never run `demo seed` on a public site.",
+        fg="yellow",
+    )
 
 
 def init_app(app: Flask) -> None:
     """Register club's command groups."""
+    app.cli.add_command(users)
+    app.cli.add_command(demo)

@@ -71,6 +71,30 @@ def env_url(
     return raw
 
 
+def env_list(env: Mapping[str, str], name: str) -> list[str] | None:
+    """Return the variable as a comma-separated list of non-empty items, or None if unset."""
+    raw = env_str(env, name)
+    if raw is None:
+        return None
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_seconds(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Return the variable as comma-separated whole seconds ("30,300,1800")."""
+    raw = env_str(env, name)
+    if raw is None:
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be whole seconds separated by commas, got {raw!r}"
+        ) from None
+    if any(value < 0 for value in values):
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return values
+
+
 def database_url(env: Mapping[str, str]) -> str:
     """Return the SQLAlchemy URL: ``DATABASE_URL`` or a SQLite file under ``instance/``."""
     raw = env_str(env, "DATABASE_URL")
@@ -129,10 +153,16 @@ def load(env: Mapping[str, str] | None = None) -> dict:
 
     redis_url = env_url(env, "REDIS_URL", ("redis", "rediss", "unix"))
     base_url = env_url(env, "BASE_URL", ("http", "https"), "http://127.0.0.1:5000")
+    if production and env_str(env, "BASE_URL") is None:
+        raise ConfigError("BASE_URL must be set when CLUB_ENV=production (links in emails use it)")
     # Cookies are Secure and __Host- prefixed whenever the site is served over HTTPS,
     # and always in production (where it must be).
     secure_cookies = production or base_url.startswith("https://")
     cookie_prefix = "__Host-" if secure_cookies else ""
+
+    trusted_hosts = env_list(env, "TRUSTED_HOSTS")
+    if trusted_hosts is None and production:
+        trusted_hosts = [urlsplit(base_url).hostname]
 
     return {
         "CLUB_ENV": club_env,
@@ -143,6 +173,9 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(env),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # Waits before each retry of a failed fetch, mail or billing job (worker.queues).
+        "JOB_RETRY_INTERVALS": env_seconds(env, "JOB_RETRY_INTERVALS", (30, 300, 1800)),
+        "RQ_ASYNC": True,
         "STRIPE_SECRET_KEY": stripe_key,
         "STRIPE_WEBHOOK_SECRET": env_str(env, "STRIPE_WEBHOOK_SECRET"),
         "STRIPE_PRICE_ID": env_str(env, "STRIPE_PRICE_ID"),
@@ -168,6 +201,11 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Requests naming another Host are refused (400); None accepts any (local only).
+        "TRUSTED_HOSTS": trusted_hosts,
+        # How many reverse proxies in front of the site set X-Forwarded-For/-Proto;
+        # 0 trusts none, so a client cannot spoof its address to dodge rate limits.
+        "TRUSTED_PROXY_HOPS": env_int(env, "TRUSTED_PROXY_HOPS", 0),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # A Redis outage must not take log-in down with it.

@@ -1,5 +1,8 @@
 """Extension objects, created unbound at import time and bound in ``create_app``."""
 
+import sqlite3
+
+import sqlalchemy as sa
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -22,3 +25,12 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def enforce_sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
+    """Make SQLite honour foreign keys (ON DELETE SET NULL/CASCADE) as PostgreSQL does."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

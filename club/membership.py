@@ -66,11 +66,33 @@ class Grant(enum.StrEnum):
 
 ACTIONS = {
     Reason.NOT_SIGNED_IN: "Sign up to join the conversation.",
-    Reason.EMAIL_NOT_CONFIRMED: "Confirm your email address with the link we sent you.",
-    Reason.NOT_SUBSCRIBED: "Subscribe to comment, like and earn the verified badge.",
+    Reason.EMAIL_NOT_CONFIRMED: (
+        "Confirm your email address with the link we sent you; "
+        "you can ask for a new link in your settings."
+    ),
+    Reason.NOT_SUBSCRIBED: (
+        "Subscribe for $1/month in your settings to comment, like and earn the verified badge."
+    ),
     Reason.PAYMENT_FAILED: "Your last payment failed. Update your payment method in settings.",
     Reason.SUBSCRIPTION_ENDED: "Your membership has ended. Subscribe again in settings.",
     Reason.FROZEN_BY_MODERATOR: "A moderator froze your account. You can appeal in settings.",
+}
+
+# Accounts that never became members are read-only rather than "frozen": the banner
+# keeps that meaning but speaks to where they are (DESIGN.md's standing table).
+READ_ONLY_TITLES = {
+    Reason.EMAIL_NOT_CONFIRMED: "Confirm your email",
+    Reason.NOT_SUBSCRIBED: "Read-only account",
+}
+READ_ONLY_MESSAGES = {
+    Reason.EMAIL_NOT_CONFIRMED: (
+        "Your account is read-only until you confirm your email address. "
+        "You can still view content but cannot interact with it."
+    ),
+    Reason.NOT_SUBSCRIBED: (
+        "Your account is read-only until you become a member. "
+        "You can still view content but cannot interact with it."
+    ),
 }
 
 
@@ -95,11 +117,17 @@ class Standing:
 
     @property
     def title(self) -> str | None:
-        return FROZEN_TITLE if self.frozen else None
+        """The banner's title for a read-only account ("Account Frozen" when frozen)."""
+        if not self.frozen:
+            return None
+        return READ_ONLY_TITLES.get(self.reason, FROZEN_TITLE)
 
     @property
     def message(self) -> str | None:
-        return FROZEN_MESSAGE if self.frozen else None
+        """The banner's message for a read-only account."""
+        if not self.frozen:
+            return None
+        return READ_ONLY_MESSAGES.get(self.reason, FROZEN_MESSAGE)
 
     @property
     def action(self) -> str | None:
@@ -152,7 +180,11 @@ def _billing_verdict(user: User, now: datetime) -> _Billing:
             return _Billing(ok=False, reason=Reason.SUBSCRIPTION_ENDED)
         return _Billing(ok=True, access_ends_at=ends)
     if status in GRACE_STATUSES:
-        grace_ends = (user.past_due_since or now) + grace_period()
+        # Without a known start the grace period cannot be placed: fail closed.
+        since = user.past_due_since or user.subscription_updated_at
+        if since is None:
+            return _Billing(ok=False, reason=Reason.PAYMENT_FAILED)
+        grace_ends = since + grace_period()
         if now < grace_ends:
             return _Billing(ok=True, grace_ends_at=grace_ends)
         return _Billing(ok=False, reason=Reason.PAYMENT_FAILED)
@@ -214,7 +246,7 @@ def can_administer(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_admin)
 
 
-def can_edit_profile(user: Any) -> bool:
+def can_edit_profile(user: Any, now: datetime | None = None) -> bool:
     """Tell whether ``user`` may change what others see of them (name, handle, bio).
 
     Billing-frozen accounts may; an account a moderator froze may not, so a freeze for
@@ -222,7 +254,7 @@ def can_edit_profile(user: Any) -> bool:
     """
     if not getattr(user, "is_authenticated", False):
         return False
-    return user.is_admin or not is_moderator_freeze_in_force(user, utcnow())
+    return user.is_admin or not is_moderator_freeze_in_force(user, now or utcnow())
 
 
 # --- The request-time view of the policy ------------------------------------------------
@@ -352,8 +384,8 @@ def set_admin(user: User, is_admin: bool, *, by: User | None) -> None:
     audit.record(by, "user.admin_grant" if is_admin else "user.admin_revoke", user)
 
 
-def link_customer(user: User, customer_id: str) -> None:
-    """Remember which Stripe customer pays for ``user``."""
+def link_customer(user: User, customer_id: str | None) -> None:
+    """Remember which Stripe customer pays for ``user`` (None once Stripe deleted it)."""
     user.stripe_customer_id = customer_id
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request, url_for
+from flask import Flask, Response, current_app, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from club import membership
 
@@ -43,7 +45,7 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.is_secure or response.headers.get("X-Club-Production"):
+    if request.is_secure or current_app.config.get("PRODUCTION"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
 
@@ -57,9 +59,32 @@ def render_error(error: HTTPException):
     return render_template("errors/error.html", code=code, title=title, error=error), code
 
 
+CSRF_FAILED = (
+    "This form has expired or did not come from this site, so nothing was saved. "
+    "Go back, reload the page and try again."
+)
+
+
+def render_csrf_error(error: CSRFError):
+    """Explain a missing or stale CSRF token in plain words (400)."""
+    if membership.wants_json():
+        return {"error": "csrf", "message": CSRF_FAILED}, 400
+    return render_template(
+        "errors/error.html", code=400, title=ERROR_TITLES[400], message=CSRF_FAILED
+    ), 400
+
+
 def init_app(app: Flask) -> None:
-    """Install headers, error handlers and template globals."""
+    """Install headers, error handlers, template globals and the health check."""
+    from club import health
+
+    hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
+    if hops:
+        # Only behind exactly this many proxies we run; otherwise clients could forge addresses.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    app.register_blueprint(health.bp)
     app.after_request(add_security_headers)
+    app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(HTTPException, render_error)
 
     @app.errorhandler(500)

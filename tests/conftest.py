@@ -7,6 +7,8 @@ through RQ on that Redis (synchronously, unless a test asks for a real worker).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 import os
 import re
@@ -79,7 +81,17 @@ def wipe_tables() -> None:
 
 
 class ClubClient(FlaskClient):
-    """A test client whose ``submit`` posts a form with a valid CSRF token."""
+    """A test client whose ``submit`` posts a form with a valid CSRF token.
+
+    Each request runs in its own app context, as in production: a fresh ``g`` and its
+    own database session, committed or rolled back by the view itself. A test's objects
+    are therefore stale after a request; re-read them (``db.session.refresh``) to see
+    what the request wrote — and a view that forgets to commit fails its test.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
         return self.get("/__test__/csrf").get_data(as_text=True)
@@ -131,10 +143,18 @@ def outbox(app: Flask) -> Path:
 
 
 def read_outbox(folder: Path) -> list[str]:
-    """Return the text of every message in ``folder``, oldest first."""
+    """Return every message in ``folder`` as headers plus decoded body, oldest first.
+
+    Decoded, because long lines (links) are quoted-printable encoded in the .eml file.
+    """
     if not folder.exists():
         return []
-    return [p.read_text() for p in sorted(folder.glob("*.eml"))]
+    messages = []
+    for path in sorted(folder.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        headers = "".join(f"{name}: {value}\n" for name, value in message.items())
+        messages.append(f"{headers}\n{message.get_content()}")
+    return messages
 
 
 def links_in(text: str) -> list[str]:

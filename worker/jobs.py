@@ -1,9 +1,65 @@
 """Job entry points: thin functions that take plain values and call domain code.
 
-Each runs inside an app context (the worker provides one; inline runs already have one).
+Each runs inside its own app context (the worker provides one per job; ``enqueue``
+provides one inline), reloads what it needs by id, calls one domain function and commits
+once. Domain modules are imported inside each job so that importing this module (which
+RQ does in every worker) pulls in nothing else, and ``worker`` depends on the domains
+only where a job actually runs them.
+
+Retries: the queue decides how often a job is retried (``worker.queues``). A job gives up
+at once, without further tries, on an error the domain marks as permanent — any
+exception class with ``permanent = True`` (articles' 404 / unparsable feed errors) — and
+the failure stays on the failed-jobs page.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from rq import get_current_job
+
+from club.clock import utcnow
+from club.extensions import db
+from worker.queues import enqueue
+
+# Processed Stripe events are kept this long for support questions, then pruned.
+STRIPE_EVENT_RETENTION = timedelta(days=30)
+# A stored event still unprocessed after this long lost its job (Redis flushed, say).
+STRIPE_EVENT_GRACE = timedelta(minutes=5)
+
+
+def run_and_commit(call: Callable[..., Any], *args: Any) -> Any:
+    """Run one domain call, commit its work once, and stop retries on a permanent error."""
+    try:
+        result = call(*args)
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        if getattr(error, "permanent", False):
+            stop_retrying()
+        raise
+    return result
+
+
+def stop_retrying() -> None:
+    """Make the running RQ job fail for good instead of being retried."""
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = 0
+
+
+def refresh_job_id(feed_id: int) -> str:
+    """Return the stable id that keeps one refresh per feed in the queue."""
+    return f"refresh-feed-{feed_id}"
+
+
+def enqueue_refresh(feed_id: int):
+    """Queue one refresh of the feed unless one is already waiting or running."""
+    return enqueue(
+        refresh_feed, feed_id, queue="feeds", job_id=refresh_job_id(feed_id), unique=True
+    )
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -14,7 +70,66 @@ def send_mail(to: str, subject: str, body: str) -> None:
 
 
 def refresh_feed(feed_id: int) -> str:
-    """Fetch, parse, clean and store one feed; return what happened."""
-    from articles.refresh import refresh_feed as refresh
+    """Fetch, parse, clean and store one feed; return what happened.
 
-    return refresh(feed_id).describe()
+    The refresh records fetch and parse errors on the feed and backs the feed off itself
+    (a 404 or 410 pauses it), so those end the job normally; anything it raises (the
+    database gone, the process killed) fails the job, which RQ retries.
+    """
+    from articles import refresh
+
+    return run_and_commit(refresh.refresh_feed, feed_id).describe()
+
+
+def refresh_due_feeds() -> int:
+    """Queue a refresh for every feed that is due; return how many were queued."""
+    from articles import refresh
+
+    feed_ids = list(refresh.due_feed_ids(utcnow()))
+    db.session.rollback()  # release the read before the (possibly inline) refreshes
+    queued = [enqueue_refresh(feed_id) for feed_id in feed_ids]
+    return sum(1 for handle in queued if not handle.duplicate)
+
+
+def process_stripe_event(event_row_id: int) -> None:
+    """Apply one stored Stripe webhook event (the row id of ``billing.models.StripeEvent``)."""
+    from billing import webhooks
+
+    run_and_commit(webhooks.process_event, event_row_id)
+
+
+def sweep_stripe_events() -> int:
+    """Queue every stored event still unprocessed after a few minutes (lost or failed jobs)."""
+    from billing import sync
+
+    row_ids = sync.unprocessed_event_ids(STRIPE_EVENT_GRACE)
+    db.session.rollback()
+    queued = [
+        enqueue(
+            process_stripe_event,
+            row_id,
+            queue="billing",
+            job_id=f"stripe-event-{row_id}",
+            unique=True,
+        )
+        for row_id in row_ids
+    ]
+    return sum(1 for handle in queued if not handle.duplicate)
+
+
+def reconcile_billing() -> list[str]:
+    """Compare every subscription with Stripe and repair drift; return the repairs."""
+    from billing import sync
+
+    return run_and_commit(sync.reconcile)
+
+
+def prune() -> dict[str, int]:
+    """Delete old processed webhook events and spent single-use tokens."""
+    from billing import sync
+    from club import tokens
+
+    return {
+        "stripe_events": run_and_commit(sync.prune_events, STRIPE_EVENT_RETENTION),
+        "spent_tokens": run_and_commit(tokens.purge_spent),
+    }

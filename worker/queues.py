@@ -1,19 +1,77 @@
 """The one way the project runs work in the background.
 
 ``enqueue`` sends a job to RQ when ``REDIS_URL`` is set and runs it inline otherwise:
-same function, same arguments. Jobs are named by dotted path ("worker.jobs.send_mail")
-so callers need not import the job module. This module imports no domain code.
+same function, same arguments, and in both cases the job runs in a fresh app context
+(its own database session), exactly as it would on a worker. Jobs are named by dotted
+path ("worker.jobs.send_mail") so callers need not import the job module. This module
+imports no domain code.
+
+Callers commit before they enqueue: a worker reads the database, not the caller's session.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from flask import current_app
+import redis
+from flask import Flask, current_app
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+
+from club.clock import utcnow
+
+log = logging.getLogger(__name__)
 
 QUEUES = ("feeds", "billing", "mail", "default")
+
+# Fetches and mail meet flaky networks: three more tries, backing off 30 s, 5 min, 30 min.
+# Billing events are re-fetched from Stripe, so retrying them is safe too.
+DEFAULT_RETRY_INTERVALS = (30, 300, 1800)
+RETRYING_QUEUES = frozenset({"feeds", "mail", "billing"})
+
+# How long one run may take before RQ's death penalty stops it.
+JOB_TIMEOUTS = {"feeds": 120, "mail": 60, "billing": 300, "default": 600}
+RESULT_TTL = 24 * 60 * 60
+FAILURE_TTL = 14 * 24 * 60 * 60
+
+# A unique job whose last run is over may be queued again under the same id.
+ACTIVE_STATUSES = frozenset(
+    {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+)
+
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+class QueueUnavailable(Exception):
+    """Redis cannot be reached, so the job was not queued; the caller should say so."""
+
+    message = "Background jobs are unavailable right now (Redis cannot be reached)."
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class JobHandle:
+    """What ``enqueue`` did: the job's id, its status, and its result once it has run."""
+
+    id: str | None
+    status: str
+    result: Any = None
+    error: str | None = None
+
+    @property
+    def duplicate(self) -> bool:
+        """Whether an identical unique job was already waiting, so nothing was queued."""
+        return self.status == "duplicate"
 
 
 def resolve(func: Callable[..., Any] | str) -> Callable[..., Any]:
@@ -24,10 +82,189 @@ def resolve(func: Callable[..., Any] | str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module_name), name)
 
 
-def enqueue(func: Callable[..., Any] | str, *args: Any, queue: str = "default", **kwargs: Any):
-    """Run ``func(*args, **kwargs)`` in the background, or inline without Redis."""
+def dotted_path(func: Callable[..., Any] | str) -> str:
+    """Return ``func``'s dotted path, the name RQ stores."""
+    if isinstance(func, str):
+        return func
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def is_inline(app: Flask | None = None) -> bool:
+    """Whether jobs run inline because no Redis is configured."""
+    app = app or current_app
+    return not app.config.get("REDIS_URL")
+
+
+def enqueue(
+    func: Callable[..., Any] | str,
+    *args: Any,
+    queue: str = "default",
+    job_id: str | None = None,
+    unique: bool = False,
+    retry: Sequence[int] | bool | None = None,
+    inline_if_unavailable: bool = False,
+    **kwargs: Any,
+) -> JobHandle:
+    """Run ``func(*args, **kwargs)`` in the background, or inline without Redis.
+
+    ``unique`` (with a stable ``job_id``) makes a second enqueue while the first is still
+    waiting or running a quiet no-op. ``retry`` is ``None`` for the queue's default, ``False``
+    for none, or the seconds to wait before each further try. Redis being down raises
+    ``QueueUnavailable`` unless ``inline_if_unavailable`` asks to run the job here instead.
+    """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
-    if not current_app.config.get("REDIS_URL"):
-        return resolve(func)(*args, **kwargs)
-    raise NotImplementedError("RQ enqueueing arrives with the worker issue (#6)")
+    if unique and not job_id:
+        raise ValueError("a unique job needs a stable job_id")
+    app = current_app._get_current_object()
+    if is_inline(app):
+        return run_inline(app, func, args, kwargs, job_id=job_id, unique=unique)
+    try:
+        return enqueue_on_rq(app, func, args, kwargs, queue, job_id, unique, retry)
+    except REDIS_ERRORS as error:
+        log.warning("could not queue %s on %s: %s", dotted_path(func), queue, error)
+        if inline_if_unavailable:
+            return run_inline(app, func, args, kwargs, job_id=job_id, unique=unique)
+        raise QueueUnavailable() from error
+
+
+# --- RQ ----------------------------------------------------------------------------------
+
+
+def redis_connection(app: Flask | None = None) -> redis.Redis:
+    """Return the app's Redis client (short timeouts: a request must not hang on Redis)."""
+    app = app or current_app
+    connection = app.extensions.get("club_redis")
+    if connection is None:
+        connection = redis.Redis.from_url(
+            app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=5
+        )
+        app.extensions["club_redis"] = connection
+    return connection
+
+
+def get_queue(name: str, app: Flask | None = None, connection: redis.Redis | None = None) -> Queue:
+    """Return the RQ queue ``name`` (synchronous when the config says ``RQ_ASYNC`` False)."""
+    app = app or current_app
+    return Queue(
+        name,
+        connection=connection or redis_connection(app),
+        is_async=app.config.get("RQ_ASYNC", True),
+        default_timeout=JOB_TIMEOUTS[name],
+    )
+
+
+def retry_policy(app: Flask, queue: str, retry: Sequence[int] | bool | None) -> Retry | None:
+    """Return RQ's Retry for ``retry`` (see ``enqueue``), or None for a single try."""
+    if retry is False or (retry is None and queue not in RETRYING_QUEUES):
+        return None
+    if retry is None or retry is True:
+        retry = app.config.get("JOB_RETRY_INTERVALS") or DEFAULT_RETRY_INTERVALS
+    intervals = [int(seconds) for seconds in retry]
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
+def enqueue_on_rq(app, func, args, kwargs, queue_name, job_id, unique, retry) -> JobHandle:
+    """Queue the job on RQ; a unique job already waiting or running is left alone."""
+    queue = get_queue(queue_name, app)
+    options = {
+        "args": args,
+        "kwargs": kwargs,
+        "job_id": job_id,
+        "retry": retry_policy(app, queue_name, retry),
+        "result_ttl": RESULT_TTL,
+        "failure_ttl": FAILURE_TTL,
+        "description": describe(func, args),
+    }
+    # A synchronous queue runs the job right here: give it its own app context and
+    # database session, as a worker would.
+    with app.app_context():
+        if not unique:
+            return handle_for(queue.enqueue(dotted_path(func), **options))
+        for _attempt in range(2):
+            try:
+                return handle_for(queue.enqueue(dotted_path(func), unique=True, **options))
+            except DuplicateJobError:
+                if not clear_finished_job(queue, job_id):
+                    return JobHandle(id=job_id, status="duplicate")
+    return JobHandle(id=job_id, status="duplicate")
+
+
+def clear_finished_job(queue: Queue, job_id: str) -> bool:
+    """Delete the unique job ``job_id`` if its run is over; return whether the id is free."""
+    try:
+        job = Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:
+        return True
+    if job.get_status(refresh=False) in ACTIVE_STATUSES:
+        return False
+    job.delete()
+    return True
+
+
+def handle_for(job: Job) -> JobHandle:
+    """Describe an RQ job as a JobHandle."""
+    status = job.get_status(refresh=False)
+    error = None
+    if status == JobStatus.FAILED:
+        result = job.latest_result()
+        error = result.exc_string if result else None
+    return JobHandle(id=job.id, status=str(status.value), result=job.return_value(), error=error)
+
+
+def describe(func: Callable[..., Any] | str, args: tuple) -> str:
+    """Return a short human description of a call, for the jobs page and logs."""
+    shown = ", ".join(repr(a) for a in args)
+    if len(shown) > 120:
+        shown = shown[:117] + "..."
+    return f"{dotted_path(func).rpartition('.')[2]}({shown})"
+
+
+# --- Inline ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InlineFailure:
+    """A job that failed while running inline, kept in memory for the jobs page."""
+
+    description: str
+    error: str
+    at: datetime
+
+
+_running_inline: set[str] = set()
+_running_lock = threading.Lock()
+recent_inline_failures: deque[InlineFailure] = deque(maxlen=50)
+
+
+def run_inline(app, func, args, kwargs, *, job_id: str | None, unique: bool) -> JobHandle:
+    """Run the job now in its own app context; a failure is logged, never raised."""
+    if unique and not claim_inline(job_id):
+        return JobHandle(id=job_id, status="duplicate")
+    try:
+        with app.app_context():
+            result = resolve(func)(*args, **kwargs)
+    except Exception as error:
+        description = describe(func, args)
+        log.exception("job %s failed", description)
+        recent_inline_failures.appendleft(InlineFailure(description, repr(error), utcnow()))
+        return JobHandle(id=job_id, status="failed", error=repr(error))
+    finally:
+        if unique:
+            release_inline(job_id)
+    return JobHandle(id=job_id, status="finished", result=result)
+
+
+def claim_inline(job_id: str) -> bool:
+    """Mark ``job_id`` as running in this process; False if it already is."""
+    with _running_lock:
+        if job_id in _running_inline:
+            return False
+        _running_inline.add(job_id)
+        return True
+
+
+def release_inline(job_id: str) -> None:
+    """Forget that ``job_id`` is running."""
+    with _running_lock:
+        _running_inline.discard(job_id)

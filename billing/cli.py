@@ -1,0 +1,36 @@
+"""``flask --app club billing setup`` and ``flask --app club billing sync``."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from billing import gateway, plan, sync
+
+billing_cli = AppGroup("billing", help="Stripe set-up and reconciliation.")
+
+
+@billing_cli.command("setup")
+def setup_command() -> None:
+    """Create (or find) the membership product and its monthly price; print its id."""
+    if plan.is_local():
+        raise click.ClickException("Set STRIPE_SECRET_KEY first: setup creates the Stripe price.")
+    try:
+        price, created = plan.ensure_price()
+    except gateway.BillingError as error:
+        raise click.ClickException(str(error)) from None
+    verb = "Created" if created else "Found"
+    click.echo(f"{verb} the membership price {plan.format_price(price)} ({plan.LOOKUP_KEY}).")
+    click.echo(f"STRIPE_PRICE_ID={price['id']}")
+
+
+@billing_cli.command("sync")
+@click.option("--email", help="Only reconcile this account.")
+def sync_command(email: str | None) -> None:
+    """Compare accounts with Stripe's subscriptions and repair drift."""
+    if plan.is_local():
+        raise click.ClickException("No Stripe key configured: nothing to reconcile.")
+    changes = sync.reconcile(email)
+    for line in changes:
+        click.echo(line)
+    click.echo(f"{len(changes)} account(s) changed." if changes else "Everything matches Stripe.")

@@ -1,0 +1,210 @@
+"""The only module that talks to Stripe.
+
+Every call goes through one configured ``stripe.StripeClient`` (with a timeout, retries
+and, in tests, ``STRIPE_API_BASE`` pointing at localstripe or a recording server) and
+returns plain dicts, so the rest of billing never sees the SDK's types. Any failure
+becomes a ``BillingError`` whose message is safe to show a member; the detail goes to
+the log, never the key.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_SECONDS = 10
+DEFAULT_NETWORK_RETRIES = 2
+UNAVAILABLE = "We could not reach our payment provider. Nothing was charged; please try again."
+
+
+class BillingError(Exception):
+    """A Stripe call failed; ``str(error)`` is safe to show to the member."""
+
+
+class NotFound(BillingError):
+    """Stripe has no object with that id."""
+
+
+class InvalidSignature(Exception):
+    """A webhook's ``Stripe-Signature`` does not prove it came from Stripe just now."""
+
+
+# Stripe's own libraries default to five minutes; older deliveries may be replays.
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def verify_signature(payload: bytes, header: str | None, secrets: list[str]) -> None:
+    """Check ``header`` signs the raw ``payload`` with one of ``secrets``, recently.
+
+    Several secrets are accepted so an endpoint secret can be rotated without dropping
+    events: Stripe signs with both the old and the new one while both are live.
+    """
+    if not header or not secrets:
+        raise InvalidSignature("missing signature or secret")
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, header, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
+            )
+            break
+        except stripe.SignatureVerificationError:
+            continue
+    else:
+        raise InvalidSignature("no signature matches")
+    # stripe-python rejects only old timestamps; one far ahead of our clock is as
+    # suspect as a stale one, so the tolerance applies both ways.
+    if _signed_at(header) > time.time() + SIGNATURE_TOLERANCE_SECONDS:
+        raise InvalidSignature("timestamp in the future")
+
+
+def _signed_at(header: str) -> int:
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    raise InvalidSignature("no timestamp")
+
+
+def is_live_key(key: str | None) -> bool:
+    """Tell whether ``key`` is a live-mode Stripe key (events must then be live too)."""
+    return bool(key) and key.startswith(("sk_live_", "rk_live_"))
+
+
+def client() -> stripe.StripeClient:
+    """Return the app's Stripe client, built once from the configuration."""
+    cached = current_app.extensions.get("stripe_client")
+    if cached is None:
+        config = current_app.config
+        key = config.get("STRIPE_SECRET_KEY")
+        if not key:
+            raise BillingError("Payments are not configured on this site.")
+        base = config.get("STRIPE_API_BASE")
+        cached = stripe.StripeClient(
+            key,
+            base_addresses={"api": base} if base else None,
+            max_network_retries=config.get("STRIPE_MAX_NETWORK_RETRIES", DEFAULT_NETWORK_RETRIES),
+            http_client=stripe.new_default_http_client(
+                timeout=config.get("STRIPE_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+            ),
+        )
+        current_app.extensions["stripe_client"] = cached
+    return cached
+
+
+def _call(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> dict:
+    """Run one SDK call and return its result as a dict, translating every failure."""
+    try:
+        result = func(*args, **kwargs)
+    except stripe.InvalidRequestError as error:
+        log.warning("stripe %s refused: %s (%s)", what, error.user_message, error.code)
+        if error.code == "resource_missing" or error.http_status == 404:
+            raise NotFound("Stripe has no record of that.") from error
+        raise BillingError("Our payment provider refused the request.") from error
+    except stripe.CardError as error:
+        raise BillingError(error.user_message or "Your card was declined.") from error
+    except stripe.StripeError as error:
+        log.warning("stripe %s failed: %s: %s", what, type(error).__name__, error.user_message)
+        raise BillingError(UNAVAILABLE) from error
+    return result.to_dict()
+
+
+def _options(idempotency_key: str | None) -> dict:
+    # Keys make a retried POST (double click, timeout, SDK retry) return the first
+    # result instead of creating a second object. Stripe caps them at 255 characters.
+    return {"idempotency_key": idempotency_key[:255]} if idempotency_key else {}
+
+
+def create_customer(*, user_id: int, email: str, name: str, idempotency_key: str) -> dict:
+    """Create the Stripe customer for an account; its metadata names the account."""
+    params = {"email": email, "name": name, "metadata": {"user_id": str(user_id)}}
+    return _call(
+        "customer create",
+        client().v1.customers.create,
+        params,
+        _options(idempotency_key),
+    )
+
+
+def create_checkout_session(
+    *,
+    customer_id: str,
+    user_id: int,
+    price_id: str,
+    success_url: str,
+    cancel_url: str,
+    idempotency_key: str,
+) -> dict:
+    """Create a Checkout Session in subscription mode for one monthly membership."""
+    params = {
+        "mode": "subscription",
+        "customer": customer_id,
+        "client_reference_id": str(user_id),
+        "line_items": [{"price": price_id, "quantity": 1}],
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "subscription_data": {"metadata": {"user_id": str(user_id)}},
+        "metadata": {"user_id": str(user_id)},
+    }
+    return _call(
+        "checkout create", client().v1.checkout.sessions.create, params, _options(idempotency_key)
+    )
+
+
+def retrieve_checkout_session(session_id: str) -> dict:
+    """Fetch a Checkout Session with its subscription expanded."""
+    return _call(
+        "checkout retrieve",
+        client().v1.checkout.sessions.retrieve,
+        session_id,
+        {"expand": ["subscription"]},
+    )
+
+
+def create_portal_session(*, customer_id: str, return_url: str) -> dict:
+    """Open a Customer Portal session (card, cancellation, invoices) for a customer."""
+    params = {"customer": customer_id, "return_url": return_url}
+    return _call("portal create", client().v1.billing_portal.sessions.create, params)
+
+
+def retrieve_subscription(subscription_id: str) -> dict:
+    """Fetch a subscription's current state."""
+    return _call("subscription retrieve", client().v1.subscriptions.retrieve, subscription_id)
+
+
+def list_subscriptions(customer_id: str) -> list[dict]:
+    """Return every subscription of a customer, ended ones included, newest first."""
+    params = {"customer": customer_id, "status": "all", "limit": 100}
+    page = _call("subscription list", client().v1.subscriptions.list, params)
+    subscriptions = list(page.get("data", []))
+    return sorted(subscriptions, key=lambda s: s.get("created") or 0, reverse=True)
+
+
+def cancel_subscription(subscription_id: str) -> dict:
+    """End a subscription now (account deletion)."""
+    return _call("subscription cancel", client().v1.subscriptions.cancel, subscription_id)
+
+
+def retrieve_price(price_id: str) -> dict:
+    """Fetch a price (amount, currency, interval)."""
+    return _call("price retrieve", client().v1.prices.retrieve, price_id)
+
+
+def find_price(lookup_key: str) -> dict | None:
+    """Return the active price with ``lookup_key``, or None."""
+    params = {"lookup_keys": [lookup_key], "active": True, "limit": 1}
+    page = _call("price list", client().v1.prices.list, params)
+    data = page.get("data", [])
+    return data[0] if data else None
+
+
+def create_price(*, product: dict, price: dict, idempotency_key: str) -> dict:
+    """Create a recurring price and its product in one call."""
+    params = {**price, "product_data": product}
+    return _call("price create", client().v1.prices.create, params, _options(idempotency_key))

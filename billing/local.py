@@ -1,0 +1,93 @@
+"""The local test checkout: Stripe-shaped subscriptions made on this machine.
+
+With no Stripe key the site still works end to end: "Pay $1.00", "Decline card" and the
+local Manage page build a subscription object shaped like Stripe's and record it through
+``mapping.apply_stripe_subscription`` — the very function Stripe's events go through.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from billing import mapping, notices
+from club import membership
+from club.clock import utcnow
+from club.extensions import db
+from club.models import User
+
+LOCAL_PREFIX = "sub_local_"
+PERIOD = timedelta(days=30)
+DECLINED = "Your card was declined (test checkout, no real payment)."
+
+
+def is_live(user: User) -> bool:
+    """Tell whether ``user`` has a subscription that is still running."""
+    return user.subscription_status in membership.LIVE_STATUSES
+
+
+def subscription_object(
+    user: User, status: str, *, cancel_at_period_end: bool = False, new: bool = False
+) -> dict:
+    """Return a Stripe-shaped subscription for ``user`` (a fresh one if ``new``)."""
+    now = utcnow()
+    current = user.subscription_id or ""
+    if new or not current.startswith(LOCAL_PREFIX):
+        current = f"{LOCAL_PREFIX}{user.id}_{secrets.token_hex(4)}"
+        ends = now + PERIOD
+    else:
+        ends = user.subscription_period_end or now + PERIOD
+    return {
+        "id": current,
+        "object": "subscription",
+        "status": status,
+        "current_period_end": int(ends.timestamp()),
+        "cancel_at_period_end": cancel_at_period_end,
+    }
+
+
+def apply_local(
+    user: User,
+    status: str,
+    *,
+    cancel_at_period_end: bool = False,
+    new: bool = False,
+    payment_error: str | None = None,
+) -> membership.SubscriptionChange:
+    """Record a local subscription state for ``user``, commit, and send its mail."""
+    locked = mapping.lock_member(user.id)
+    subscription = subscription_object(
+        locked, status, cancel_at_period_end=cancel_at_period_end, new=new
+    )
+    change = mapping.apply_stripe_subscription(
+        locked, subscription, observed_at=utcnow(), payment_error=payment_error
+    )
+    db.session.commit()
+    mails = notices.for_change(locked, change)
+    if payment_error:
+        mails.append(notices.payment_failed(locked))
+    notices.send(mails)
+    return change
+
+
+def pay(user: User) -> membership.SubscriptionChange:
+    """Start (or restart) a paid monthly membership, as a successful Checkout would."""
+    return apply_local(user, "active", new=not is_live(user))
+
+
+def decline(user: User) -> membership.SubscriptionChange:
+    """Record a first payment that the card refused: no membership, reason "payment failed"."""
+    return apply_local(user, "incomplete_expired", new=True, payment_error=DECLINED)
+
+
+def manage(user: User, action: str) -> membership.SubscriptionChange:
+    """Apply one action from the local Manage page."""
+    if action == "cancel":
+        return apply_local(user, user.subscription_status or "active", cancel_at_period_end=True)
+    if action == "resume":
+        return apply_local(user, user.subscription_status or "active", cancel_at_period_end=False)
+    if action == "end":
+        return apply_local(user, "canceled")
+    if action == "fail_renewal":
+        return apply_local(user, "past_due", payment_error=DECLINED)
+    raise ValueError(f"unknown action {action!r}")

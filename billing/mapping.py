@@ -1,0 +1,100 @@
+"""Stripe's subscription object → the fields the membership policy reads.
+
+``apply_stripe_subscription`` is the one function every path uses — webhooks, the
+success page, reconciliation and the local test checkout — so a subscription means the
+same thing however it arrives. It records what Stripe said; ``club.membership`` alone
+decides what that allows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from club import membership
+from club.extensions import db
+from club.models import User
+
+
+def _timestamp(value: object) -> datetime | None:
+    if value in (None, ""):
+        return None
+    return datetime.fromtimestamp(int(value), UTC)  # type: ignore[arg-type]
+
+
+def object_id(value: object) -> str | None:
+    """Return the id of a reference that may be an id string or an expanded object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def period_end(subscription: dict) -> datetime | None:
+    """Return when the paid period ends.
+
+    API versions before 2025-03-31 keep ``current_period_end`` on the subscription;
+    later ones keep it on each subscription item. Read whichever is present.
+    """
+    if subscription.get("current_period_end"):
+        return _timestamp(subscription["current_period_end"])
+    items = (subscription.get("items") or {}).get("data") or []
+    ends = [item["current_period_end"] for item in items if item.get("current_period_end")]
+    return _timestamp(max(ends)) if ends else None
+
+
+def access_end(subscription: dict) -> tuple[datetime | None, bool]:
+    """Return (the date access is paid until, whether it stops there).
+
+    The portal may cancel with ``cancel_at`` (a date) rather than
+    ``cancel_at_period_end``; both mean "no renewal, access until then".
+    """
+    ends = period_end(subscription)
+    cancel_at = _timestamp(subscription.get("cancel_at"))
+    if cancel_at is not None:
+        return (min(cancel_at, ends) if ends else cancel_at), True
+    return ends, bool(subscription.get("cancel_at_period_end"))
+
+
+def apply_stripe_subscription(
+    user: User,
+    subscription: dict,
+    *,
+    observed_at: datetime,
+    payment_error: str | None = None,
+) -> membership.SubscriptionChange:
+    """Record a Stripe subscription object (as read at ``observed_at``) on ``user``."""
+    ends, stops = access_end(subscription)
+    return membership.apply_subscription(
+        user,
+        subscription_id=subscription.get("id"),
+        status=subscription.get("status"),
+        period_end=ends,
+        cancel_at_period_end=stops,
+        observed_at=observed_at,
+        payment_error=payment_error,
+    )
+
+
+def member_for_customer(customer_id: str | None) -> User | None:
+    """Return the account a Stripe customer pays for, if any."""
+    if not customer_id:
+        return None
+    return db.session.scalar(sa.select(User).where(User.stripe_customer_id == customer_id))
+
+
+def lock_member(user_id: int) -> User | None:
+    """Reload ``user_id`` holding its row lock until the caller commits.
+
+    Two events for one member (a sign-up sends several at once) are then applied one
+    after the other, each seeing what the other wrote. SQLite has no row locks, so a
+    no-op UPDATE takes its database write lock instead.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(sa.update(User).where(User.id == user_id).values(id=User.id))
+    return db.session.scalar(
+        sa.select(User)
+        .where(User.id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )

@@ -1,0 +1,30 @@
+"""Stripe events as received: each event id is stored once, so a redelivery is a no-op."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from club.clock import UTCDateTime, utcnow
+from club.extensions import db
+
+
+class StripeEvent(db.Model):
+    """One verified webhook delivery; ``processed_at`` is set once its handler has run."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stripe may deliver an event more than once; the unique id makes the second a no-op.
+    event_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    type: Mapped[str] = mapped_column(sa.String(100))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    livemode: Mapped[bool] = mapped_column(default=False)
+    payload: Mapped[str] = mapped_column(sa.Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    def __repr__(self) -> str:
+        return f"<StripeEvent {self.event_id} {self.type}>"

@@ -1,0 +1,92 @@
+"""Mail about membership: welcome, payment failed, membership ended.
+
+Mail is decided from what ``membership.apply_subscription`` reports changed (started,
+ended), not from which event arrived, so the three or four events one sign-up produces
+send a single welcome. It is enqueued only after the state it describes is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+
+from club import membership
+from club.models import User
+from worker.queues import enqueue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+
+def _settings_url() -> str:
+    return f"{current_app.config['BASE_URL']}/settings"
+
+
+def _site() -> str:
+    return current_app.config.get("SITE_NAME", "Billionaire Club")
+
+
+def welcome(user: User) -> Mail:
+    """Return the mail that greets a member whose membership just started."""
+    body = (
+        f"Hello {user.display_name},\n\n"
+        f"Welcome to {_site()}! Your membership is active: you can comment, like and "
+        "bookmark, and your name now carries the verified badge.\n\n"
+        f"You can manage your membership at any time in your settings: {_settings_url()}\n"
+    )
+    return Mail(user.email, f"Welcome to {_site()}", body)
+
+
+def payment_failed(user: User) -> Mail:
+    """Return the mail that tells a member a payment failed and how to fix it."""
+    st = membership.standing(user)
+    when = (
+        f"Your account will be frozen on {st.grace_ends_at:%d %B %Y} unless the payment "
+        "goes through.\n\n"
+        if st.grace_ends_at
+        else "Your account is read-only until the payment goes through.\n\n"
+    )
+    body = (
+        f"Hello {user.display_name},\n\n"
+        f"We could not collect your {_site()} membership payment. {when}"
+        f"Update your payment method in your settings: {_settings_url()}\n"
+    )
+    return Mail(user.email, "Your membership payment failed", body)
+
+
+def ended(user: User) -> Mail:
+    """Return the mail that tells a member their membership has ended."""
+    body = (
+        f"Hello {user.display_name},\n\n"
+        f"Your {_site()} membership has ended. You can still read everything; to comment "
+        f"and like again, subscribe in your settings: {_settings_url()}\n"
+    )
+    return Mail(user.email, "Your membership has ended", body)
+
+
+def for_change(user: User, change: membership.SubscriptionChange) -> list[Mail]:
+    """Return the mail a subscription change calls for (usually none)."""
+    if change.started:
+        return [welcome(user)]
+    reason = membership.standing(user).reason
+    if change.ended and reason is membership.Reason.SUBSCRIPTION_ENDED:
+        return [ended(user)]
+    return []
+
+
+def send(mails: list[Mail]) -> None:
+    """Enqueue ``mails``; a mail that cannot be queued is logged, never raised."""
+    for mail in mails:
+        try:
+            enqueue("worker.jobs.send_mail", mail.to, mail.subject, mail.body, queue="mail")
+        except Exception:
+            # The state change is committed; a lost notice must not fail the event.
+            log.exception("could not send %r to user mail %s", mail.subject, mail.to)

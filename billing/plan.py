@@ -1,0 +1,97 @@
+"""The one membership plan: what ``billing setup`` creates and how its price reads.
+
+The amount shown on the site always comes from a price object — Stripe's (looked up
+by ``STRIPE_PRICE_ID``) or, with the local test checkout, ``LOCAL_PRICE`` below, which
+has the same shape — never from a constant in a template.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+from billing import gateway
+
+log = logging.getLogger(__name__)
+
+LOOKUP_KEY = "club_membership_monthly"
+PRODUCT = {"name": "Billionaire Club membership", "metadata": {"club": "membership"}}
+PRICE = {
+    "unit_amount": 100,
+    "currency": "usd",
+    "recurring": {"interval": "month"},
+    "lookup_key": LOOKUP_KEY,
+    "nickname": "Monthly membership",
+}
+LOCAL_PRICE = {"id": "price_local_test", **PRICE}
+CURRENCY_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
+
+
+def is_local() -> bool:
+    """Tell whether the site uses the local test checkout instead of Stripe."""
+    return current_app.config.get("BILLING_BACKEND") == "local"
+
+
+def format_amount(price: dict) -> str:
+    """Return a price's amount in the site's words, e.g. "$1.00"."""
+    currency = str(price.get("currency") or "usd").lower()
+    amount = f"{(price.get('unit_amount') or 0) / 100:,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency.upper()}"
+
+
+def format_price(price: dict) -> str:
+    """Return a recurring price in the site's words, e.g. "$1.00/month"."""
+    recurring = price.get("recurring") or {}
+    interval = recurring.get("interval") or "month"
+    count = recurring.get("interval_count") or 1
+    period = interval if count == 1 else f"{count} {interval}s"
+    return f"{format_amount(price)}/{period}"
+
+
+def current_price() -> dict | None:
+    """Return the membership's price object, fetched from Stripe once per process."""
+    if is_local():
+        return LOCAL_PRICE
+    cache = current_app.extensions.setdefault("billing_price", {})
+    price_id = current_app.config.get("STRIPE_PRICE_ID")
+    if not price_id:
+        return None
+    if price_id not in cache:
+        try:
+            cache[price_id] = gateway.retrieve_price(price_id)
+        except gateway.BillingError:
+            log.warning("could not read the membership price %s from Stripe", price_id)
+            return None
+    return cache[price_id]
+
+
+class MembershipPrice:
+    """The ``membership_price`` template global: renders as "$1.00/month", lazily."""
+
+    def _text(self) -> str:
+        price = current_price()
+        return format_price(price) if price else ""
+
+    def __str__(self) -> str:
+        return self._text()
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(self._text()))
+
+    def __bool__(self) -> bool:
+        return bool(self._text())
+
+
+def ensure_price() -> tuple[dict, bool]:
+    """Find the membership price by its lookup key, or create it; tell whether it is new."""
+    existing = gateway.find_price(LOOKUP_KEY)
+    if existing is not None:
+        return existing, False
+    created = gateway.create_price(
+        product=PRODUCT, price=PRICE, idempotency_key=f"club-setup-{LOOKUP_KEY}"
+    )
+    return created, True

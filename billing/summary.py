@@ -1,0 +1,82 @@
+"""What the settings page's billing section shows, in plain words."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_login import current_user
+
+from billing import plan
+from club import membership
+from club.models import User
+
+STATUS_WORDS = {
+    None: "Not subscribed",
+    "active": "Active",
+    "trialing": "Active (trial)",
+    "past_due": "Payment overdue",
+    "unpaid": "Unpaid",
+    "canceled": "Ended",
+    "incomplete": "Waiting for the first payment",
+    "incomplete_expired": "First payment failed",
+    "paused": "Paused",
+}
+ENDED = frozenset({"canceled", "incomplete_expired"})
+
+
+@dataclass(frozen=True)
+class BillingSummary:
+    plan: str
+    price: str
+    status: str
+    date_label: str | None
+    date: datetime | None
+    payment_problem: str | None
+    can_manage: bool
+    note: str | None
+    local: bool
+    # Sent back with "Subscribe": a double click reuses Stripe's idempotency keys.
+    attempt: str
+
+
+def summarize(user: User) -> BillingSummary:
+    """Describe ``user``'s membership for the settings page."""
+    status = user.subscription_status
+    words = STATUS_WORDS.get(status, "Unknown — please contact us")
+    st = membership.standing(user)
+    date_label = None
+    if user.subscription_period_end and status not in (None, "incomplete", "incomplete_expired"):
+        if status == "canceled":
+            date_label = "Ended on"
+        elif user.subscription_cancel_at_period_end:
+            words = f"{words} — cancelled, ends at the end of the paid period"
+            date_label = "Ends on"
+        else:
+            date_label = "Renews on"
+    note = None
+    if st.reason is membership.Reason.FROZEN_BY_MODERATOR:
+        note = "A moderator froze this account; paying does not lift a moderator's freeze."
+    elif st.grant is membership.Grant.COMPLIMENTARY:
+        note = "You have a complimentary membership."
+    price = plan.current_price()
+    return BillingSummary(
+        plan=(price or {}).get("nickname") or "Monthly membership",
+        price=plan.format_price(price) if price else "",
+        status=words,
+        date_label=date_label,
+        date=user.subscription_period_end if date_label else None,
+        payment_problem=user.last_payment_error,
+        can_manage=status is not None and status not in ENDED,
+        note=note,
+        local=plan.is_local(),
+        attempt=secrets.token_urlsafe(12),
+    )
+
+
+def billing_summary() -> BillingSummary | None:
+    """The ``billing_summary()`` template global: the signed-in account's summary."""
+    if not getattr(current_user, "is_authenticated", False):
+        return None
+    return summarize(current_user)

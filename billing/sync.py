@@ -1,0 +1,117 @@
+"""Reconciliation and housekeeping: repair drift from missed webhooks, prune old events.
+
+The worker schedules ``reconcile`` daily, ``prune_events`` hourly, and re-enqueues
+``unprocessed_event_ids`` (events stored while the queue was down, or whose job failed).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from billing import gateway, mapping, notices
+from billing.models import StripeEvent
+from club import membership
+from club.clock import utcnow
+from club.extensions import db
+from club.models import User
+
+log = logging.getLogger(__name__)
+
+
+def current_subscription(subscriptions: list[dict]) -> dict | None:
+    """Pick the subscription that decides access: a running one first, else the newest."""
+    if not subscriptions:
+        return None
+    ordered = sorted(subscriptions, key=lambda s: s.get("created") or 0, reverse=True)
+    running = [s for s in ordered if s.get("status") in membership.LIVE_STATUSES]
+    return (running or ordered)[0]
+
+
+def _state(user: User) -> tuple:
+    return (
+        user.subscription_id,
+        user.subscription_status,
+        user.subscription_period_end,
+        user.subscription_cancel_at_period_end,
+    )
+
+
+def _describe(user: User, before: tuple) -> str:
+    after = _state(user)
+    parts = [
+        f"{name} {old!s} -> {new!s}"
+        for name, old, new in zip(
+            ("subscription", "status", "period end", "cancel at period end"),
+            before,
+            after,
+            strict=True,
+        )
+        if old != new
+    ]
+    return f"{user.email}: " + ", ".join(parts)
+
+
+def reconcile_member(user_id: int) -> str | None:
+    """Bring one member in line with Stripe; return what changed, or None."""
+    user = db.session.get(User, user_id)
+    customer_id = user.stripe_customer_id if user else None
+    if not customer_id:
+        return None
+    observed_at = utcnow()
+    subscription = current_subscription(gateway.list_subscriptions(customer_id))
+    user = mapping.lock_member(user_id)
+    before = _state(user)
+    if subscription is not None:
+        change = mapping.apply_stripe_subscription(user, subscription, observed_at=observed_at)
+    else:
+        change = membership.apply_subscription(
+            user, subscription_id=None, status=None, period_end=None, observed_at=observed_at
+        )
+    db.session.commit()
+    notices.send(notices.for_change(user, change))
+    return _describe(user, before) if _state(user) != before else None
+
+
+def reconcile(email: str | None = None) -> list[str]:
+    """Compare every account that has a Stripe customer with Stripe; return the repairs."""
+    query = sa.select(User.id).where(User.stripe_customer_id.is_not(None)).order_by(User.id)
+    if email:
+        query = query.where(sa.func.lower(User.email) == email.strip().lower())
+    changes = []
+    for user_id in db.session.scalars(query).all():
+        try:
+            line = reconcile_member(user_id)
+        except gateway.BillingError as error:
+            db.session.rollback()
+            line = f"account {user_id}: not checked ({error})"
+            log.warning("reconcile %s failed: %s", user_id, error)
+        if line:
+            changes.append(line)
+    return changes
+
+
+def prune_events(older_than: timedelta) -> int:
+    """Delete processed events received more than ``older_than`` ago; return how many."""
+    cutoff = utcnow() - older_than
+    result = db.session.execute(
+        sa.delete(StripeEvent).where(
+            StripeEvent.processed_at.is_not(None), StripeEvent.received_at < cutoff
+        )
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def unprocessed_event_ids(older_than: timedelta) -> list[int]:
+    """Return stored events still unprocessed after ``older_than``, oldest first."""
+    cutoff = utcnow() - older_than
+    return list(
+        db.session.scalars(
+            sa.select(StripeEvent.id)
+            .where(StripeEvent.processed_at.is_(None), StripeEvent.received_at < cutoff)
+            .order_by(StripeEvent.received_at)
+        )
+    )

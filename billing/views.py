@@ -1,0 +1,230 @@
+"""Member-facing billing pages: Checkout, the success page, the Portal, the local checkout.
+
+Every view here is open to frozen accounts (``allowed_while_frozen``): a frozen member
+must be able to pay. Stripe routes and local routes never both work: the local ones
+answer 404 whenever a Stripe key is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from billing import gateway, local, mapping, notices, plan
+from club import membership
+from club.clock import utcnow
+from club.extensions import db
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("billing", __name__, url_prefix="/billing")
+
+ATTEMPT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def _settings_url() -> str:
+    return f"{current_app.config['BASE_URL']}/settings"
+
+
+def problem(message: str, status: int = 502):
+    """Render a billing failure in the site's words; nothing was changed."""
+    return render_template("billing/problem.html", message=message), status
+
+
+@bp.post("/checkout")
+@login_required
+@membership.allowed_while_frozen
+def checkout():
+    """Send the member to Stripe Checkout, or to the portal if they already subscribe."""
+    if plan.is_local():
+        target = "billing.local_manage" if local.is_live(current_user) else "billing.local_checkout"
+        return redirect(url_for(target), 303)
+    if local.is_live(current_user) and current_user.stripe_customer_id:
+        return open_portal()
+    return open_checkout()
+
+
+def open_checkout():
+    """Create the Checkout Session and redirect to it, or explain what went wrong."""
+    attempt = request.form.get("attempt", "")
+    if not ATTEMPT_PATTERN.match(attempt):
+        attempt = secrets.token_urlsafe(12)
+    try:
+        session = start_checkout(attempt)
+    except gateway.BillingError as error:
+        return problem(str(error))
+    return redirect(session["url"], 303)
+
+
+def start_checkout(attempt: str) -> dict:
+    """Create (or reuse) the customer, then a Checkout Session, both idempotently.
+
+    ``attempt`` comes from the settings form, so a double click or a retry after a
+    timeout sends the same idempotency keys and Stripe returns the first result.
+    """
+    price_id = current_app.config.get("STRIPE_PRICE_ID")
+    if not price_id:
+        raise gateway.BillingError("Memberships are not on sale yet; please try again later.")
+    user = current_user._get_current_object()
+    if not user.stripe_customer_id:
+        customer = gateway.create_customer(
+            user_id=user.id,
+            email=user.email,
+            name=user.display_name,
+            idempotency_key=f"club-customer-{user.id}-{attempt}",
+        )
+        membership.link_customer(mapping.lock_member(user.id), customer["id"])
+        # The customer now exists in Stripe: remember it even if the next call fails.
+        db.session.commit()
+    base = current_app.config["BASE_URL"]
+    return gateway.create_checkout_session(
+        customer_id=user.stripe_customer_id,
+        user_id=user.id,
+        price_id=price_id,
+        success_url=f"{base}/billing/success?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=_settings_url(),
+        idempotency_key=f"club-checkout-{user.id}-{attempt}",
+    )
+
+
+@bp.get("/success")
+@login_required
+def success():
+    """Confirm a finished Checkout by asking Stripe, never by trusting the URL.
+
+    Recording what Stripe already says is idempotent, so doing it on this GET is safe:
+    the member sees their membership at once instead of waiting for the webhook.
+    """
+    if plan.is_local():
+        abort(404)
+    session_id = request.args.get("session_id", "")
+    if not re.match(r"^cs_[A-Za-z0-9_]{1,250}$", session_id):
+        abort(404)
+    observed_at = utcnow()
+    try:
+        session = gateway.retrieve_checkout_session(session_id)
+    except gateway.NotFound:
+        abort(404)
+    except gateway.BillingError as error:
+        return problem(str(error))
+    user = current_user._get_current_object()
+    if not is_own_session(user, session):
+        log.warning("user %s opened checkout session %s of another account", user.id, session_id)
+        return problem("That checkout belongs to another account.", 403)
+    subscription = session.get("subscription")
+    if session.get("status") == "complete" and isinstance(subscription, dict):
+        record_checkout(user.id, session, subscription, observed_at)
+    return render_template("billing/success.html", complete=session.get("status") == "complete")
+
+
+def is_own_session(user, session: dict) -> bool:
+    """Tell whether a Checkout Session was started by ``user``."""
+    customer_id = mapping.object_id(session.get("customer"))
+    if str(session.get("client_reference_id") or "") != str(user.id):
+        return False
+    return user.stripe_customer_id in (None, customer_id)
+
+
+def record_checkout(user_id: int, session: dict, subscription: dict, observed_at) -> None:
+    """Apply a completed session's subscription to the member, commit, send mail."""
+    user = mapping.lock_member(user_id)
+    if user.stripe_customer_id is None:
+        membership.link_customer(user, mapping.object_id(session.get("customer")))
+    change = mapping.apply_stripe_subscription(user, subscription, observed_at=observed_at)
+    db.session.commit()
+    notices.send(notices.for_change(user, change))
+
+
+@bp.post("/portal")
+@login_required
+@membership.allowed_while_frozen
+def portal():
+    """Open the Stripe Customer Portal (or the local Manage page) for this account only."""
+    if plan.is_local():
+        return redirect(url_for("billing.local_manage"), 303)
+    if not current_user.stripe_customer_id:
+        return open_checkout()
+    return open_portal()
+
+
+def open_portal():
+    """Create a Portal session for the signed-in account's own customer and redirect."""
+    try:
+        session = gateway.create_portal_session(
+            customer_id=current_user.stripe_customer_id, return_url=_settings_url()
+        )
+    except gateway.BillingError as error:
+        return problem(str(error))
+    return redirect(session["url"], 303)
+
+
+# --- The local test checkout ----------------------------------------------------------------
+
+
+@bp.before_request
+def local_routes_only_without_stripe():
+    """The local pages exist only while no Stripe key is configured."""
+    if request.endpoint in LOCAL_ENDPOINTS and not plan.is_local():
+        abort(404)
+
+
+@bp.get("/local/checkout")
+@login_required
+def local_checkout():
+    """Show the clearly-labelled test checkout."""
+    if local.is_live(current_user):
+        return redirect(url_for("billing.local_manage"))
+    return render_template(
+        "billing/local_checkout.html", amount=plan.format_amount(plan.LOCAL_PRICE)
+    )
+
+
+@bp.post("/local/checkout")
+@login_required
+@membership.allowed_while_frozen
+def local_checkout_submit():
+    """Pay or decline on the test checkout."""
+    outcome = request.form.get("outcome")
+    user = current_user._get_current_object()
+    if outcome == "pay":
+        local.pay(user)
+    elif outcome == "decline":
+        local.decline(user)
+    else:
+        abort(400)
+    return redirect("/settings", 303)
+
+
+@bp.get("/local/manage")
+@login_required
+def local_manage():
+    """Show the local stand-in for Stripe's Customer Portal."""
+    return render_template("billing/local_manage.html")
+
+
+@bp.post("/local/manage")
+@login_required
+@membership.allowed_while_frozen
+def local_manage_submit():
+    """Cancel, resume, end or fail a renewal of the local subscription."""
+    action = request.form.get("action", "")
+    if action not in {"cancel", "resume", "end", "fail_renewal"}:
+        abort(400)
+    if not current_user.subscription_status:
+        return redirect(url_for("billing.local_checkout"), 303)
+    local.manage(current_user._get_current_object(), action)
+    return redirect(url_for("billing.local_manage"), 303)
+
+
+LOCAL_ENDPOINTS = frozenset(
+    {
+        "billing.local_checkout",
+        "billing.local_checkout_submit",
+        "billing.local_manage",
+        "billing.local_manage_submit",
+    }
+)

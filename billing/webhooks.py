@@ -1,0 +1,261 @@
+"""Stripe webhook intake: verify, store once, answer fast, process in the background.
+
+``POST /billing/webhook`` checks the signature on the raw body, stores the event under
+its unique id and enqueues ``process_event``; a redelivered event is acknowledged and
+never processed twice. Stripe does not deliver in order, so no handler trusts the
+object in the event: each re-reads the subscription from Stripe and records it with
+the time it was read, and ``membership.apply_subscription`` ignores any reading older
+than the one it already holds. See https://docs.stripe.com/webhooks#handle-duplicate-events
+and https://docs.stripe.com/webhooks#event-ordering.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, request
+from sqlalchemy.exc import IntegrityError
+
+from billing import gateway, mapping, notices
+from billing.models import StripeEvent
+from club import membership
+from club.clock import utcnow
+from club.extensions import csrf, db
+from club.models import User
+from worker.queues import enqueue
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("billing_webhooks", __name__, url_prefix="/billing")
+
+
+class InvalidEvent(Exception):
+    """The request is not a well-formed event signed by Stripe."""
+
+
+@bp.post("/webhook")
+@csrf.exempt
+@membership.public_write
+def webhook():
+    """Receive one Stripe event: 400 if unverifiable, 200 once stored (or already known)."""
+    payload = request.get_data(cache=False)  # the raw bytes Stripe signed
+    try:
+        event = parse_event(payload, request.headers.get("Stripe-Signature"))
+    except InvalidEvent as error:
+        log.warning("rejected webhook: %s", error)
+        return {"error": "invalid event"}, 400
+    if not is_for_this_account(event):
+        return {"received": True, "ignored": "livemode mismatch"}, 200
+    row_id = record_event(event, payload)
+    if row_id is None:
+        log.info("duplicate delivery of %s ignored", event["id"])
+    else:
+        dispatch(row_id)
+    return {"received": True}, 200
+
+
+def webhook_secrets() -> list[str]:
+    """Return the configured endpoint secrets (comma-separated while rotating)."""
+    raw = current_app.config.get("STRIPE_WEBHOOK_SECRET") or ""
+    return [secret.strip() for secret in raw.split(",") if secret.strip()]
+
+
+def parse_event(payload: bytes, signature: str | None) -> dict:
+    """Verify ``payload`` against ``signature`` and return the event it holds."""
+    try:
+        gateway.verify_signature(payload, signature, webhook_secrets())
+    except gateway.InvalidSignature as error:
+        raise InvalidEvent(f"signature: {error}") from None
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise InvalidEvent("body is not JSON") from None
+    if not (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("created"), int)
+        and isinstance((event.get("data") or {}).get("object"), dict)
+    ):
+        raise InvalidEvent("not a Stripe event")
+    return event
+
+
+def is_for_this_account(event: dict) -> bool:
+    """Tell whether a test-mode event reached a live site (or the reverse): ack, ignore."""
+    live = gateway.is_live_key(current_app.config.get("STRIPE_SECRET_KEY"))
+    if bool(event.get("livemode")) != live:
+        log.warning(
+            "ignored %s: livemode=%s on a %s site",
+            event["id"],
+            event.get("livemode"),
+            "live" if live else "test",
+        )
+        return False
+    return True
+
+
+def record_event(event: dict, payload: bytes) -> int | None:
+    """Store the event once and commit; return its row id, or None for a duplicate."""
+    row = StripeEvent(
+        event_id=event["id"][:255],
+        type=event["type"][:100],
+        created=datetime.fromtimestamp(event["created"], UTC),
+        livemode=bool(event.get("livemode")),
+        payload=payload.decode("utf-8"),
+    )
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The unique event id, not a check-then-insert, decides: a concurrent copy of
+        # the same delivery lands here and is acknowledged without processing.
+        db.session.rollback()
+        return None
+    return row.id
+
+
+def dispatch(row_id: int) -> None:
+    """Enqueue processing; if the queue is unreachable, process now (the event is stored)."""
+    try:
+        enqueue("worker.jobs.process_stripe_event", row_id, queue="billing")
+    except Exception:
+        log.exception("could not enqueue stripe event %s; processing it inline", row_id)
+        db.session.rollback()
+        try:
+            process_event(row_id)
+        except Exception:
+            # Stored and unprocessed: the sweeper (sync.unprocessed_event_ids) retries it.
+            log.exception("stripe event %s left for the sweeper", row_id)
+            db.session.rollback()
+
+
+# --- Processing ---------------------------------------------------------------------------
+
+
+def process_event(row_id: int) -> None:
+    """Run the handler for one stored event, once; the job and the sweeper call this."""
+    row = db.session.get(StripeEvent, row_id)
+    if row is None or row.processed_at is not None:
+        return
+    handler = HANDLERS.get(row.type)
+    mails = handler(json.loads(row.payload)["data"]["object"]) if handler else []
+    if not claim(row_id):
+        db.session.rollback()  # another worker processed it meanwhile
+        return
+    db.session.commit()
+    notices.send(mails)
+
+
+def claim(row_id: int) -> bool:
+    """Mark the event processed in this transaction; False if someone already did."""
+    result = db.session.execute(
+        sa.update(StripeEvent)
+        .where(StripeEvent.id == row_id, StripeEvent.processed_at.is_(None))
+        .values(processed_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def sync_subscription(
+    subscription_id: str | None, *, payment_error: str | None = None
+) -> tuple[User | None, list[notices.Mail]]:
+    """Re-read a subscription from Stripe and record it on its member."""
+    if not subscription_id:
+        return None, []
+    observed_at = utcnow()  # taken before the read: a later read always wins
+    subscription = gateway.retrieve_subscription(subscription_id)
+    found = mapping.member_for_customer(mapping.object_id(subscription.get("customer")))
+    if found is None:
+        log.warning("subscription %s belongs to no account; ignored", subscription_id)
+        return None, []
+    user = mapping.lock_member(found.id)
+    change = mapping.apply_stripe_subscription(
+        user, subscription, observed_at=observed_at, payment_error=payment_error
+    )
+    return user, notices.for_change(user, change)
+
+
+def invoice_subscription_id(invoice: dict) -> str | None:
+    """Return the subscription an invoice bills, in the old or the current API shape."""
+    if invoice.get("subscription"):
+        return mapping.object_id(invoice["subscription"])
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return mapping.object_id(details.get("subscription"))
+
+
+def on_checkout_session_completed(session: dict) -> list[notices.Mail]:
+    """Link the customer to the account that started Checkout, then apply its subscription."""
+    if session.get("mode") != "subscription":
+        return []
+    customer_id = mapping.object_id(session.get("customer"))
+    reference = str(session.get("client_reference_id") or "")
+    user = db.session.get(User, int(reference)) if reference.isdigit() else None
+    if user is None or not customer_id:
+        log.warning("checkout session %s names no account; ignored", session.get("id"))
+        return []
+    if user.stripe_customer_id not in (None, customer_id):
+        log.warning("checkout session %s: customer differs from the account's", session.get("id"))
+        return []
+    if user.stripe_customer_id is None:
+        membership.link_customer(mapping.lock_member(user.id), customer_id)
+        db.session.flush()
+    return sync_subscription(mapping.object_id(session.get("subscription")))[1]
+
+
+def on_subscription_event(subscription: dict) -> list[notices.Mail]:
+    """Apply Stripe's current state of the subscription the event is about."""
+    return sync_subscription(subscription.get("id"))[1]
+
+
+def on_invoice_paid(invoice: dict) -> list[notices.Mail]:
+    """A payment went through: apply the subscription it paid for."""
+    return sync_subscription(invoice_subscription_id(invoice))[1]
+
+
+def on_invoice_payment_failed(invoice: dict) -> list[notices.Mail]:
+    """A payment failed: apply the subscription and tell the member, if still unpaid."""
+    amount = (invoice.get("amount_due") or 0) / 100
+    problem = f"A payment of {amount:.2f} {str(invoice.get('currency') or '').upper()} failed."
+    user, mails = sync_subscription(invoice_subscription_id(invoice), payment_error=problem)
+    # A late "failed" for an invoice since paid must not alarm anyone (order is not
+    # guaranteed): mail only while the subscription is still short of payment.
+    if user is not None and user.subscription_status not in membership.PAID_STATUSES:
+        mails.append(notices.payment_failed(user))
+    return mails
+
+
+def on_customer_deleted(customer: dict) -> list[notices.Mail]:
+    """The customer is gone (and with it every subscription): end access, unlink."""
+    found = mapping.member_for_customer(customer.get("id"))
+    if found is None:
+        return []
+    user = mapping.lock_member(found.id)
+    change = membership.apply_subscription(
+        user,
+        subscription_id=user.subscription_id,
+        status="canceled" if user.subscription_status else None,
+        period_end=user.subscription_period_end,
+        observed_at=utcnow(),
+    )
+    membership.link_customer(user, None)
+    return notices.for_change(user, change)
+
+
+HANDLERS: dict[str, Callable[[dict], list[notices.Mail]]] = {
+    "checkout.session.completed": on_checkout_session_completed,
+    "customer.subscription.created": on_subscription_event,
+    "customer.subscription.updated": on_subscription_event,
+    "customer.subscription.deleted": on_subscription_event,
+    "customer.subscription.paused": on_subscription_event,
+    "customer.subscription.resumed": on_subscription_event,
+    # Stripe sends both for one payment; current API versions prefer invoice.paid.
+    "invoice.paid": on_invoice_paid,
+    "invoice.payment_succeeded": on_invoice_paid,
+    "invoice.payment_failed": on_invoice_payment_failed,
+    "customer.deleted": on_customer_deleted,
+}

@@ -1,0 +1,214 @@
+"""Sign-up, log-in, log-out, email confirmation and password reset (blueprint ``auth``).
+
+Responses never reveal whether an address has an account: sign-up, log-in and reset
+answer the same way for both. Links in mail are single-use and expire (``club.tokens``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.security import generate_password_hash
+
+from club import accounts, membership, tokens
+from club.extensions import db, limiter
+from club.forms import (
+    ConfirmEmailForm,
+    ForgotPasswordForm,
+    LogInForm,
+    ResetPasswordForm,
+    SignUpForm,
+)
+from club.models import User
+
+bp = Blueprint("auth", __name__)
+NOTICE_PASSWORD_CHANGED = "Your password has been changed. Every other session has been signed out."  # noqa: S105 - a message
+
+# The hash Werkzeug produces today; older hashes are upgraded at the next log-in.
+CURRENT_HASH_PREFIX = generate_password_hash("x").split("$", 1)[0] + "$"
+
+
+def posted_email() -> str:
+    """Rate-limit key: the address being tried, so one account is not guessed from many IPs."""
+    return "email:" + (request.form.get("email") or "").strip().lower()
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target or any(ch in target for ch in "\\\t\r\n") or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def start_session(user: User, remember: bool = False) -> None:
+    """Sign ``user`` in on a fresh session (nothing from before log-in survives)."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
+def rehash_if_outdated(user: User, password: str) -> None:
+    """Store the password with today's hash parameters if it was hashed with older ones."""
+    if not user.password_hash.startswith(CURRENT_HASH_PREFIX):
+        user.password_hash = generate_password_hash(password)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+@membership.public_write
+def signup():
+    """Create an account; answer the same whether or not the email already has one."""
+    if current_user.is_authenticated:
+        return redirect(url_for("settings.index"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            result = accounts.sign_up(
+                email=form.email.data,
+                handle=form.handle.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+            )
+        except accounts.HandleTaken:
+            form.handle.errors.append("That handle is taken. Choose another.")
+        else:
+            db.session.commit()
+            if result.user is not None:
+                accounts.send_confirmation(result.user)
+            else:
+                accounts.send_signup_notice(result.existing)
+            return redirect(url_for("auth.check_email"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/signup.html", form=form), status
+
+
+@bp.get("/signup/check-email")
+def check_email():
+    """Tell a new member to look for the confirmation email."""
+    return render_template("auth/check_email.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 60 per hour", methods=["POST"])
+@limiter.limit("20 per hour", methods=["POST"], key_func=posted_email)
+@membership.public_write
+def login():
+    """Log in with email and password; go back to ``next`` if it is on this site."""
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or "/")
+    form = LogInForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            rehash_if_outdated(user, form.password.data)
+            db.session.commit()
+            start_session(user, remember=form.remember.data)
+            return redirect(next_url or "/", code=303)
+        form.form_errors.append("That email and password do not match an account.")
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@membership.allowed_while_frozen
+def logout():
+    """Log out everywhere: every copy of this account's session and remember cookie dies."""
+    accounts.end_all_sessions(current_user._get_current_object())
+    db.session.commit()
+    session.clear()
+    logout_user()
+    flash("You have been logged out.", "success")
+    return redirect("/", code=303)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+@membership.public_write
+def confirm_email(token: str):
+    """Confirm an email address; the GET only shows a button, so scanners confirm nothing."""
+    form = ConfirmEmailForm()
+    try:
+        claims = tokens.read(tokens.CONFIRM_EMAIL, token)
+        if form.validate_on_submit():
+            user = accounts.confirm_email(token)
+            db.session.commit()
+            return after_confirmation(user)
+    except tokens.TokenError as error:
+        db.session.rollback()
+        return token_failed(str(error), again=url_for("settings.index"))
+    return no_referrer(render_template("auth/confirm.html", form=form, user=claims.user))
+
+
+def after_confirmation(user: User) -> Response:
+    flash("Thank you: your email address is confirmed.", "success")
+    if current_user.is_authenticated and current_user.id == user.id:
+        return redirect(url_for("settings.index"), code=303)
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"])
+@limiter.limit("5 per hour", methods=["POST"], key_func=posted_email)
+@membership.public_write
+def forgot_password():
+    """Send a reset link if the address has an account; answer the same either way."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.send_password_reset(form.email.data)
+        return redirect(url_for("auth.reset_sent"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+@bp.get("/reset/sent")
+def reset_sent():
+    """Tell the visitor to look for the reset email."""
+    return render_template("auth/reset_sent.html")
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+@membership.public_write
+def reset_password(token: str):
+    """Set a new password from an emailed link, then sign in on a fresh session."""
+    form = ResetPasswordForm()
+    try:
+        tokens.read(tokens.RESET_PASSWORD, token)
+        if form.validate_on_submit():
+            user = accounts.reset_password(token, form.password.data)
+            db.session.commit()
+            start_session(user)
+            flash(NOTICE_PASSWORD_CHANGED, "success")
+            return redirect(url_for("settings.index"), code=303)
+    except tokens.TokenError as error:
+        db.session.rollback()
+        return token_failed(str(error), again=url_for("auth.forgot_password"))
+    status = 400 if form.is_submitted() else 200
+    return no_referrer(render_template("auth/reset.html", form=form)), status
+
+
+def token_failed(message: str, again: str) -> Response:
+    """Answer a bad, expired or spent link with a clear page and a way to get a new one."""
+    page = render_template("auth/link_failed.html", message=message, again=again)
+    return no_referrer(Response(page, status=400))
+
+
+def no_referrer(page: str | Response) -> Response:
+    """Keep the token in this page's URL out of the Referer header of any link on it."""
+    response = page if isinstance(page, Response) else Response(page)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,75 @@
+"""Community: comments, likes, bookmarks, topic follows, reports, notifications, profiles.
+
+Every write here is guarded by ``club.membership``'s app-wide check; nothing in this
+package decides access itself. ``init_app`` registers the blueprints and the
+``article_interactions(article)`` template global the article page calls.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, g, render_template, request
+from flask_login import current_user
+from markupsafe import Markup
+
+from articles.models import Article
+
+
+def article_interactions(article: Article) -> Markup:
+    """Render the likes, save button and comment thread for ``article``.
+
+    A fixed number of queries whatever the number of comments: the thread with its
+    authors, the viewer's comment likes, the viewer's article like and bookmark.
+    """
+    from club.community import bookmarks, comments, likes
+
+    sort = request.args.get("sort", "oldest")
+    if sort not in comments.SORTS:
+        sort = "oldest"
+    html = render_template(
+        "community/_interactions.html",
+        article=article,
+        thread=comments.load_thread(article.id, current_user, sort),
+        sort=sort,
+        sorts=comments.SORTS,
+        like=likes.article_state(current_user, article),
+        saved=bookmarks.is_saved(current_user, article.id),
+    )
+    return Markup(html)  # noqa: S704 - a rendered, autoescaped template
+
+
+def unread_notifications() -> int:
+    """Return the signed-in member's unread count, once per request."""
+    from club.community import notifications
+
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_notifications" not in g:
+        g.unread_notifications = notifications.unread_count(current_user)
+    return g.unread_notifications
+
+
+def new_form_token() -> str:
+    """Return a fresh nonce for a comment form (see Comment.client_token)."""
+    return secrets.token_urlsafe(24)
+
+
+def init_app(app: Flask) -> None:
+    """Register the community pages, the moderation queue and the template helpers."""
+    from club import web
+    from club.community import admin, models, views  # noqa: F401  (models: the tables)
+    from club.community.formatting import render_comment
+    from club.community.navigation import article_url
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
+    web.add_nav_link(app, "For you", "community.for_you")
+    web.add_nav_link(app, "Reports", "moderation.queue", admin=True)
+    app.jinja_env.globals.update(
+        article_interactions=article_interactions,
+        unread_notifications=unread_notifications,
+        new_form_token=new_form_token,
+        article_href=article_url,
+    )
+    app.jinja_env.filters["comment_html"] = render_comment

@@ -1,0 +1,277 @@
+"""Comments: posting, replying, editing, deleting, and loading an article's thread.
+
+Each function adds and flushes; the caller commits once. ``Article.comment_count``
+counts only comments readers can see (not deleted, removed or hidden for review), and
+every change of that visibility goes through ``_count_change`` so it cannot drift.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from articles.models import Article
+from club.clock import utcnow
+from club.community import notifications
+from club.community.errors import CommunityError, Conflict, NotAllowed, NotFound
+from club.community.formatting import clean_text
+from club.community.models import (
+    EDIT_WINDOW,
+    MAX_DEPTH,
+    Comment,
+    CommentLike,
+    CommentStatus,
+)
+from club.extensions import db
+from club.models import User
+
+MAX_LENGTH = 5000
+SORTS = {"oldest": "Oldest", "newest": "Newest", "liked": "Most liked"}
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def validated_body(raw: str | None) -> str:
+    """Return the comment text cleaned, or raise with the reason it cannot be posted."""
+    body = clean_text(raw or "")
+    if not body:
+        raise CommunityError("Write something before posting: the comment is empty.")
+    if len(body) > MAX_LENGTH:
+        raise CommunityError(
+            f"Comments can be at most {MAX_LENGTH:,} characters; this one has {len(body):,}."
+        )
+    return body
+
+
+def find_article(article_id: int) -> Article:
+    """Return the published article with this id, or raise NotFound."""
+    article = db.session.get(Article, article_id)
+    if article is None or not article.is_published:
+        raise NotFound("That article does not exist or is no longer published.")
+    return article
+
+
+def find_comment(comment_id: int) -> Comment:
+    """Return the comment with this id on a published article, or raise NotFound."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or not comment.article.is_published:
+        raise NotFound("That comment does not exist.")
+    return comment
+
+
+def _count_change(comment: Comment, counted_before: bool) -> None:
+    """Move the article's comment count when ``comment`` starts or stops counting."""
+    if counted_before == comment.counts:
+        return
+    delta = 1 if comment.counts else -1
+    db.session.execute(
+        sa.update(Article)
+        .where(Article.id == comment.article_id)
+        .values(comment_count=Article.comment_count + delta)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _reply_target(article: Article, parent_id: int | None) -> Comment | None:
+    if parent_id is None:
+        return None
+    parent = db.session.get(Comment, parent_id)
+    if parent is None:
+        raise NotFound("The comment you are replying to does not exist.")
+    if parent.article_id != article.id:
+        raise CommunityError("You can only reply to a comment on the same article.")
+    if not parent.accepts_replies():
+        raise CommunityError("That comment was deleted or removed, so it no longer takes replies.")
+    return parent
+
+
+def existing_for_token(author: User, client_token: str) -> Comment | None:
+    """Return the comment this account already posted from the same form, if any."""
+    return db.session.scalar(
+        sa.select(Comment).where(
+            Comment.author_id == author.id, Comment.client_token == client_token
+        )
+    )
+
+
+def post_comment(
+    author: User,
+    article_id: int,
+    body: str | None,
+    *,
+    client_token: str | None,
+    parent_id: int | None = None,
+) -> tuple[Comment, bool]:
+    """Post a comment or reply; return it and whether it is new (False: a resubmission)."""
+    if not client_token or not TOKEN_PATTERN.match(client_token):
+        raise CommunityError("This form has expired. Reload the page and post again.")
+    article = find_article(article_id)
+    existing = existing_for_token(author, client_token)
+    if existing is not None:
+        return existing, False
+    text = validated_body(body)
+    target = _reply_target(article, parent_id)
+    # Replies deeper than three levels attach to the third level, under the same parent.
+    parent = target.parent if target and target.depth >= MAX_DEPTH else target
+    comment = Comment(
+        article_id=article.id,
+        author_id=author.id,
+        parent_id=parent.id if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        body=text,
+        client_token=client_token,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(comment)
+    except IntegrityError:
+        # The same form arrived twice at once; the other request created the comment.
+        existing = existing_for_token(author, client_token)
+        if existing is None:
+            raise
+        return existing, False
+    _count_change(comment, counted_before=False)
+    if target is not None:
+        notifications.notify_reply(reply=comment, to=target)
+    return comment, True
+
+
+def _own_comment(user: User, comment_id: int) -> Comment:
+    comment = find_comment(comment_id)
+    if not comment.is_owned_by(user):
+        raise NotAllowed("You can only change your own comments.")
+    if comment.status != CommentStatus.VISIBLE:
+        raise Conflict("That comment was already deleted or removed.")
+    return comment
+
+
+def edit_comment(user: User, comment_id: int, body: str | None) -> Comment:
+    """Replace the text of ``user``'s own comment within the edit window."""
+    comment = _own_comment(user, comment_id)
+    if not comment.is_within_edit_window():
+        raise NotAllowed("Comments can only be edited in the first 15 minutes after posting.")
+    text = validated_body(body)
+    if text != comment.body:
+        comment.body = text
+        comment.edited_at = utcnow()
+    db.session.flush()
+    return comment
+
+
+def delete_comment(user: User, comment_id: int) -> Comment:
+    """Delete ``user``'s own comment; its replies stay, under a "[deleted]" marker."""
+    comment = _own_comment(user, comment_id)
+    counted = comment.counts
+    comment.status = CommentStatus.DELETED
+    # The author asked for the words to go; keep only the row that holds the thread.
+    comment.body = ""
+    db.session.flush()
+    _count_change(comment, counted)
+    return comment
+
+
+def set_visibility(comment: Comment, *, status: str | None = None, hidden: bool | None = None):
+    """Change a comment's status or hidden flag, keeping the article's count right."""
+    counted = comment.counts
+    if status is not None:
+        comment.status = status
+    if hidden is not None:
+        comment.hidden = hidden
+    db.session.flush()
+    _count_change(comment, counted)
+
+
+# --- Reading -----------------------------------------------------------------------------
+
+
+@dataclass
+class ThreadNode:
+    """One comment on the page with its replies and whether the viewer likes it."""
+
+    comment: Comment
+    liked: bool = False
+    replies: list[ThreadNode] = field(default_factory=list)
+
+    @property
+    def is_shown(self) -> bool:
+        # A deleted comment stays only as the holder of replies that still show.
+        return not self.comment.is_deleted or bool(self.replies)
+
+
+def _sort_key(sort: str):
+    if sort == "newest":
+        return lambda n: (-n.comment.created_at.timestamp(), -n.comment.id)
+    if sort == "liked":
+        return lambda n: (-n.comment.like_count, n.comment.created_at, n.comment.id)
+    return lambda n: (n.comment.created_at, n.comment.id)
+
+
+def liked_comment_ids(viewer: User | None, article_id: int) -> set[int]:
+    """Return the ids of this article's comments that ``viewer`` likes (one query)."""
+    if viewer is None or not viewer.is_authenticated:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(CommentLike.comment_id)
+            .join(Comment, Comment.id == CommentLike.comment_id)
+            .where(Comment.article_id == article_id, CommentLike.user_id == viewer.id)
+        )
+    )
+
+
+def load_thread(article_id: int, viewer: User | None, sort: str = "oldest") -> list[ThreadNode]:
+    """Return the article's comment tree in two queries, whatever its size."""
+    rows = db.session.scalars(
+        sa.select(Comment)
+        .where(Comment.article_id == article_id)
+        .options(joinedload(Comment.author))
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    liked = liked_comment_ids(viewer, article_id)
+    nodes = {c.id: ThreadNode(c, liked=c.id in liked) for c in rows}
+    roots: list[ThreadNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.comment.parent_id) if node.comment.parent_id else None
+        (parent.replies if parent else roots).append(node)
+    return _prune_and_sort(roots, sort)
+
+
+def _prune_and_sort(nodes: list[ThreadNode], sort: str, top: bool = True) -> list[ThreadNode]:
+    for node in nodes:
+        node.replies = _prune_and_sort(node.replies, sort, top=False)
+    kept = [n for n in nodes if n.is_shown]
+    # Replies always read oldest first, as a conversation; the sort applies to the top.
+    return sorted(kept, key=_sort_key(sort if top else "oldest"))
+
+
+def recent_comments_by(
+    user: User, *, before: int | None = None, limit: int = 20
+) -> tuple[list[Comment], int | None]:
+    """Return ``user``'s visible comments, newest first, and the keyset for the next page."""
+    query = (
+        sa.select(Comment)
+        .join(Article, Article.id == Comment.article_id)
+        .where(
+            Comment.author_id == user.id,
+            Comment.status == CommentStatus.VISIBLE,
+            Comment.hidden.is_(False),
+            Article.status == "published",
+        )
+        .options(joinedload(Comment.article))
+        .order_by(Comment.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(Comment.id < before)
+    rows = list(db.session.scalars(query))
+    next_before = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], next_before
+
+
+def edit_deadline(comment: Comment) -> datetime:
+    """Return when ``comment`` stops being editable."""
+    return comment.created_at + EDIT_WINDOW

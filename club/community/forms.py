@@ -1,0 +1,50 @@
+"""Forms: each lists exactly the fields a request may set (nothing else is read)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
+
+from club.community.models import REPORT_REASONS
+
+
+class CommentForm(FlaskForm):
+    # Length is checked by the domain function so the message can name the count.
+    body = TextAreaField("Comment")
+    parent_id = IntegerField("Reply to", validators=[Optional()])
+    client_token = HiddenField()
+    next = HiddenField()
+
+
+class EditCommentForm(FlaskForm):
+    body = TextAreaField("Comment")
+    next = HiddenField()
+
+
+class StateForm(FlaskForm):
+    """A like, save or follow button: says which state it wants, never "toggle"."""
+
+    state = StringField(validators=[AnyOf(["on", "off"], message="Say on or off.")])
+    next = HiddenField()
+
+
+class ReportForm(FlaskForm):
+    reason = SelectField(
+        "Why are you reporting this comment?",
+        choices=[SelectChoice("", "Choose a reason")]
+        + [SelectChoice(value, label) for value, label in REPORT_REASONS.items()],
+        validate_choice=False,  # the domain function gives the clear message
+    )
+    details = TextAreaField("Anything moderators should know (optional)", [Length(max=500)])
+    next = HiddenField()
+
+
+class MarkReadForm(FlaskForm):
+    up_to = IntegerField(validators=[Optional()])
+
+
+class FreezeForm(FlaskForm):
+    reason = StringField("Reason shown to the member", [DataRequired(), Length(max=500)])
+    until = DateField("Frozen until (optional)", validators=[Optional()])

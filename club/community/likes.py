@@ -1,0 +1,102 @@
+"""Likes on articles and comments: one per account (a database constraint), with counts.
+
+A form says which state it wants (``on``/``off``) rather than "toggle", so a resubmitted
+or double-clicked form cannot undo itself; asking for the state you already have is a
+409 that writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from articles.models import Article
+from club.community import notifications
+from club.community.comments import find_article, find_comment
+from club.community.errors import CommunityError, Conflict
+from club.community.models import ArticleLike, Comment, CommentLike
+from club.extensions import db
+from club.models import User
+
+
+@dataclass(frozen=True)
+class LikeState:
+    """The outcome of a like or unlike: whether the viewer likes it now, and the count."""
+
+    liked: bool
+    count: int
+
+
+def insert_once(row: db.Model) -> bool:
+    """Insert ``row`` in a savepoint; return False if a unique constraint refused it."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _bump(model, row_id: int, delta: int) -> int:
+    db.session.execute(
+        sa.update(model)
+        .where(model.id == row_id)
+        .values(like_count=model.like_count + delta)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.scalar(sa.select(model.like_count).where(model.id == row_id))
+
+
+def set_article_like(user: User, article_id: int, on: bool) -> LikeState:
+    """Like (``on``) or unlike an article."""
+    article = find_article(article_id)
+    if on:
+        if not insert_once(ArticleLike(user_id=user.id, article_id=article.id)):
+            raise Conflict("You already like this article.")
+        return LikeState(True, _bump(Article, article.id, 1))
+    deleted = db.session.execute(
+        sa.delete(ArticleLike).where(
+            ArticleLike.user_id == user.id, ArticleLike.article_id == article.id
+        )
+    ).rowcount
+    if not deleted:
+        raise Conflict("You have not liked this article.")
+    return LikeState(False, _bump(Article, article.id, -1))
+
+
+def set_comment_like(user: User, comment_id: int, on: bool) -> LikeState:
+    """Like (``on``) or unlike a comment; a new like notifies its author."""
+    comment = find_comment(comment_id)
+    if on:
+        if not comment.is_visible:
+            raise CommunityError("That comment was deleted or removed.")
+        if not insert_once(CommentLike(user_id=user.id, comment_id=comment.id)):
+            raise Conflict("You already like this comment.")
+        count = _bump(Comment, comment.id, 1)
+        notifications.notify_like(liker=user, comment=comment)
+        return LikeState(True, count)
+    deleted = db.session.execute(
+        sa.delete(CommentLike).where(
+            CommentLike.user_id == user.id, CommentLike.comment_id == comment.id
+        )
+    ).rowcount
+    if not deleted:
+        raise Conflict("You have not liked this comment.")
+    return LikeState(False, _bump(Comment, comment.id, -1))
+
+
+def article_state(user: User | None, article: Article) -> LikeState:
+    """Return whether ``user`` likes ``article`` and its like count."""
+    liked = False
+    if user is not None and user.is_authenticated:
+        liked = (
+            db.session.scalar(
+                sa.select(ArticleLike.id).where(
+                    ArticleLike.user_id == user.id, ArticleLike.article_id == article.id
+                )
+            )
+            is not None
+        )
+    return LikeState(liked, article.like_count)

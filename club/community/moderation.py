@@ -1,0 +1,146 @@
+"""Reports and moderators' decisions on them.
+
+A comment reported by enough different members (three by default) is hidden until a
+moderator decides: dismiss (it returns), remove (its text goes, its thread stays), or
+remove it and freeze the author through the membership policy. Every decision writes an
+audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from club import audit, membership
+from club.clock import utcnow
+from club.community.comments import find_comment, set_visibility
+from club.community.errors import CommunityError, Conflict
+from club.community.likes import insert_once
+from club.community.models import REPORT_REASONS, Comment, CommentStatus, Report, ReportStatus
+from club.extensions import db
+from club.models import User
+
+MAX_DETAILS = 500
+
+
+def hide_threshold() -> int:
+    """Return how many different members' reports hide a comment."""
+    return current_app.config.get("COMMUNITY_HIDE_AFTER_REPORTS", 3)
+
+
+def report_comment(
+    reporter: User, comment_id: int, reason: str | None, details: str = ""
+) -> Report:
+    """File ``reporter``'s report on a comment; enough of them hide it pending review."""
+    comment = find_comment(comment_id)
+    if reason not in REPORT_REASONS:
+        raise CommunityError("Choose a reason for your report.")
+    details = (details or "").strip()
+    if len(details) > MAX_DETAILS:
+        raise CommunityError(f"Keep the details under {MAX_DETAILS} characters.")
+    if comment.status != CommentStatus.VISIBLE:
+        raise CommunityError("That comment was already deleted or removed.")
+    if comment.is_owned_by(reporter):
+        raise CommunityError("You cannot report your own comment; you can delete it instead.")
+    report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, details=details)
+    if not insert_once(report):
+        raise Conflict("You already reported this comment. Moderators will look at it.")
+    if not comment.hidden and open_reporter_count(comment.id) >= hide_threshold():
+        set_visibility(comment, hidden=True)
+    return report
+
+
+def open_reporter_count(comment_id: int) -> int:
+    """Return how many different members have an open report on the comment."""
+    return db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Report.reporter_id))).where(
+            Report.comment_id == comment_id, Report.status == ReportStatus.OPEN
+        )
+    )
+
+
+@dataclass
+class QueueItem:
+    """A reported comment with its open reports."""
+
+    comment: Comment
+    reports: list[Report]
+
+
+def report_queue() -> list[QueueItem]:
+    """Return reported comments awaiting a decision: hidden first, then most reported."""
+    reports = db.session.scalars(
+        sa.select(Report)
+        .where(Report.status == ReportStatus.OPEN)
+        .options(
+            joinedload(Report.reporter),
+            joinedload(Report.comment).joinedload(Comment.author),
+            joinedload(Report.comment).joinedload(Comment.article),
+        )
+        .order_by(Report.created_at, Report.id)
+    ).all()
+    items: dict[int, QueueItem] = {}
+    for report in reports:
+        items.setdefault(report.comment_id, QueueItem(report.comment, [])).reports.append(report)
+    return sorted(items.values(), key=lambda i: (not i.comment.hidden, -len(i.reports)))
+
+
+def _close_reports(comment: Comment, moderator: User, status: str) -> int:
+    result = db.session.execute(
+        sa.update(Report)
+        .where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
+        .values(status=status, decided_at=utcnow(), decided_by_id=moderator.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def _reported_comment(comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise CommunityError("That comment does not exist.")
+    return comment
+
+
+def dismiss_reports(moderator: User, comment_id: int) -> Comment:
+    """Dismiss the open reports on a comment; a hidden comment returns."""
+    comment = _reported_comment(comment_id)
+    closed = _close_reports(comment, moderator, ReportStatus.DISMISSED)
+    set_visibility(comment, hidden=False)
+    audit.record(moderator, "comment.reports_dismissed", comment, f"{closed} report(s)")
+    return comment
+
+
+def remove_comment(moderator: User, comment_id: int, note: str = "") -> Comment:
+    """Remove a comment: it shows "[removed by a moderator]" and its thread stays."""
+    comment = _reported_comment(comment_id)
+    if comment.status == CommentStatus.REMOVED:
+        raise Conflict("That comment was already removed.")
+    closed = _close_reports(comment, moderator, ReportStatus.ACTIONED)
+    set_visibility(comment, status=CommentStatus.REMOVED, hidden=False)
+    detail = f"{closed} report(s)" + (f"; {note.strip()}" if note.strip() else "")
+    audit.record(moderator, "comment.removed", comment, detail)
+    return comment
+
+
+def freeze_author(
+    moderator: User, comment_id: int, reason: str, until: datetime | None = None
+) -> Comment:
+    """Remove a comment and freeze its author through the membership policy."""
+    comment = _reported_comment(comment_id)
+    author = comment.author
+    if author is None:
+        raise CommunityError("The author deleted their account; remove the comment instead.")
+    if not (reason or "").strip():
+        raise CommunityError("Give a reason for the freeze; the member will see it.")
+    try:
+        membership.freeze(author, by=moderator, reason=reason, until=until)
+    except ValueError as error:
+        raise CommunityError(str(error).capitalize() + ".") from None
+    if comment.status != CommentStatus.REMOVED:
+        remove_comment(moderator, comment.id, note=f"author frozen: {reason.strip()}")
+    return comment

@@ -1,0 +1,77 @@
+"""Notifications: a reply to your comment, or a like on it, tells you so."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from club.clock import utcnow
+from club.community.models import Comment, Notification, NotificationKind
+from club.extensions import db
+from club.models import User
+
+
+def _notify(recipient_id: int | None, actor_id: int, kind: str, comment_id: int) -> None:
+    if recipient_id is None or recipient_id == actor_id:
+        return  # nobody to tell, or telling people about their own actions
+    row = Notification(user_id=recipient_id, actor_id=actor_id, kind=kind, comment_id=comment_id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        pass  # already notified (a like, an unlike and a like again notify once)
+
+
+def notify_reply(*, reply: Comment, to: Comment) -> None:
+    """Tell the author of ``to`` that ``reply`` answers it."""
+    _notify(to.author_id, reply.author_id, NotificationKind.REPLY, reply.id)
+
+
+def notify_like(*, liker: User, comment: Comment) -> None:
+    """Tell the author of ``comment`` that ``liker`` likes it."""
+    _notify(comment.author_id, liker.id, NotificationKind.LIKE, comment.id)
+
+
+def unread_count(user: User) -> int:
+    """Return how many of ``user``'s notifications are unread."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+
+
+def list_for(
+    user: User, *, before: int | None = None, limit: int = 30
+) -> tuple[list[Notification], int | None]:
+    """Return ``user``'s notifications, newest first, and the keyset for the next page."""
+    query = (
+        sa.select(Notification)
+        .where(Notification.user_id == user.id)
+        .options(
+            joinedload(Notification.actor),
+            joinedload(Notification.comment).joinedload(Comment.article),
+        )
+        .order_by(Notification.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(Notification.id < before)
+    rows = list(db.session.scalars(query))
+    next_before = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], next_before
+
+
+def mark_all_read(user: User, *, up_to: int | None = None) -> int:
+    """Mark ``user``'s unread notifications read (those up to id ``up_to``); return how many."""
+    query = sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if up_to is not None:
+        # Only what the member has seen: one that arrived since stays unread.
+        query = query.where(Notification.id <= up_to)
+    result = db.session.execute(
+        query.values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount

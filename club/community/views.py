@@ -1,0 +1,294 @@
+"""Community pages and the forms members post: comments, likes, saves, follows, reports.
+
+Views parse input, call one domain function, commit, then redirect back (303) or answer
+JSON for the page script. None is marked ``allowed_while_frozen``: the app-wide guard in
+``club.membership`` refuses every write here from an account that cannot interact.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from club import membership
+from club.community import bookmarks, comments, likes, moderation, notifications, topics
+from club.community.errors import CommunityError
+from club.community.forms import (
+    CommentForm,
+    EditCommentForm,
+    MarkReadForm,
+    ReportForm,
+    StateForm,
+)
+from club.community.navigation import article_url, back_to
+from club.extensions import db, limiter
+from club.models import User
+
+bp = Blueprint("community", __name__)
+
+RATE_LIMIT_MESSAGE = (
+    "You are commenting too fast: members can post {limit}. "
+    "Wait a minute and post again; your text is kept below."
+)
+
+
+def comment_rate_limit() -> str:
+    """Return the per-account comment limit (``COMMENT_RATE_LIMIT``)."""
+    return current_app.config.get("COMMENT_RATE_LIMIT", "5 per minute; 100 per day")
+
+
+def rate_limit_key() -> str:
+    """Rate-limit comments per account, not per IP address."""
+    return f"user:{current_user.get_id()}" if current_user.is_authenticated else request.remote_addr
+
+
+def answer(payload: dict, *, message: str | None, back: str):
+    """Answer a successful write: JSON for the page script, else a redirect back."""
+    db.session.commit()
+    if membership.wants_json():
+        return jsonify(ok=True, message=message, **payload)
+    if message:
+        flash(message, "success")
+    return redirect(back, 303)
+
+
+def parse_state(form: StateForm) -> bool:
+    if not form.validate_on_submit():
+        raise CommunityError("This button sent an unexpected value. Reload the page and try again.")
+    return form.state.data == "on"
+
+
+@bp.errorhandler(CommunityError)
+def community_error(error: CommunityError):
+    """Show what went wrong, with the member's text kept so nothing is lost."""
+    db.session.rollback()
+    if membership.wants_json():
+        return jsonify(error="rejected", message=error.message), error.status
+    return render_template("community/problem.html", message=error.message), error.status
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    message = RATE_LIMIT_MESSAGE.format(limit=error.description)
+    if membership.wants_json():
+        return jsonify(error="rate_limited", message=message), 429
+    return render_template("community/problem.html", message=message), 429
+
+
+# --- Comments ----------------------------------------------------------------------------
+
+
+@bp.post("/articles/<int:article_id>/comments")
+@limiter.limit(comment_rate_limit, key_func=rate_limit_key)
+def post_comment(article_id: int):
+    """Post a comment or a reply on an article."""
+    form = CommentForm()
+    form.validate_on_submit()
+    comment, created = comments.post_comment(
+        current_user,
+        article_id,
+        form.body.data,
+        client_token=form.client_token.data,
+        parent_id=form.parent_id.data,
+    )
+    back = back_to(article_url(comment.article), anchor=f"comment-{comment.id}")
+    message = "Your comment is posted." if created else "That comment was already posted."
+    return answer({"id": comment.id, "created": created}, message=message, back=back)
+
+
+@bp.get("/comments/<int:comment_id>")
+def permalink(comment_id: int):
+    """Send a comment's permalink to its place in the article's thread."""
+    comment = comments.find_comment(comment_id)
+    return redirect(article_url(comment.article, anchor=f"comment-{comment.id}"))
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@membership.requires_interaction
+def edit_comment(comment_id: int):
+    """Edit one's own comment in its first 15 minutes."""
+    form = EditCommentForm()
+    if request.method == "POST":
+        form.validate_on_submit()
+        comment = comments.edit_comment(current_user, comment_id, form.body.data)
+        back = back_to(article_url(comment.article), anchor=f"comment-{comment.id}")
+        return answer({"id": comment.id}, message="Your comment is updated.", back=back)
+    comment = comments.find_comment(comment_id)
+    if not comment.is_editable_by(current_user):
+        raise CommunityError("You can only edit your own comments, in the first 15 minutes.")
+    form.body.data = comment.body
+    return render_template(
+        "community/edit_comment.html",
+        form=form,
+        comment=comment,
+        deadline=comments.edit_deadline(comment),
+    )
+
+
+@bp.post("/comments/<int:comment_id>/delete")
+def delete_comment(comment_id: int):
+    """Delete one's own comment; replies keep their place under "[deleted]"."""
+    comment = comments.delete_comment(current_user, comment_id)
+    back = back_to(article_url(comment.article), anchor="comments")
+    return answer({"id": comment.id}, message="Your comment is deleted.", back=back)
+
+
+@bp.post("/comments/<int:comment_id>/like")
+def like_comment(comment_id: int):
+    """Like or unlike a comment."""
+    on = parse_state(StateForm())
+    state = likes.set_comment_like(current_user, comment_id, on)
+    back = back_to(url_for(".permalink", comment_id=comment_id), anchor=f"comment-{comment_id}")
+    return answer({"on": state.liked, "count": state.count}, message=None, back=back)
+
+
+@bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
+@membership.requires_interaction
+def report_comment(comment_id: int):
+    """Report a comment to the moderators, with a reason."""
+    form = ReportForm()
+    if request.method == "GET":
+        comment = comments.find_comment(comment_id)
+        return render_template("community/report.html", form=form, comment=comment)
+    form.validate_on_submit()
+    report = moderation.report_comment(
+        current_user, comment_id, form.reason.data, form.details.data or ""
+    )
+    back = back_to(url_for(".permalink", comment_id=comment_id), anchor=f"comment-{comment_id}")
+    message = "Thank you. Moderators will review this comment."
+    return answer({"id": report.id}, message=message, back=back)
+
+
+# --- Articles: likes and saves ------------------------------------------------------------
+
+
+@bp.post("/articles/<int:article_id>/like")
+def like_article(article_id: int):
+    """Like or unlike an article."""
+    on = parse_state(StateForm())
+    state = likes.set_article_like(current_user, article_id, on)
+    back = back_to(article_url(comments.find_article(article_id)), anchor="interactions")
+    return answer({"on": state.liked, "count": state.count}, message=None, back=back)
+
+
+@bp.post("/articles/<int:article_id>/save")
+def save_article(article_id: int):
+    """Save an article to read later, or take it off the list."""
+    on = parse_state(StateForm())
+    saved = bookmarks.set_bookmark(current_user, article_id, on)
+    message = "Saved for later." if saved else "Removed from your saved articles."
+    back = back_to(article_url(comments.find_article(article_id)), anchor="interactions")
+    return answer({"on": saved}, message=message, back=back)
+
+
+@bp.get("/saved")
+def saved():
+    """List the member's saved articles, newest first."""
+    if not current_user.is_authenticated:
+        return redirect(f"/login?next={request.path}")
+    rows, next_before = bookmarks.saved_articles(current_user, before=keyset_id())
+    return render_template("community/saved.html", bookmarks=rows, next_before=next_before)
+
+
+# --- Topics ---------------------------------------------------------------------------------
+
+
+@bp.post("/topics/<int:topic_id>/follow")
+def follow_topic(topic_id: int):
+    """Follow or unfollow a topic."""
+    on = parse_state(StateForm())
+    followed = topics.set_follow(current_user, topic_id, on)
+    back = back_to(url_for(".for_you"))
+    return answer({"on": followed}, message=None, back=back)
+
+
+@bp.get("/for-you")
+def for_you():
+    """List articles from the topics the member follows."""
+    articles, next_key = [], None
+    if current_user.is_authenticated:
+        articles, next_key = topics.for_you(current_user, before=for_you_keyset())
+    return render_template(
+        "community/for_you.html",
+        articles=articles,
+        next_key=next_key,
+        topics=topics.all_topics(),
+        followed=topics.followed_topic_ids(current_user),
+    )
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+
+@bp.get("/notifications")
+def notification_list():
+    """List the member's notifications, newest first; unread ones stand out."""
+    if not current_user.is_authenticated:
+        return redirect(f"/login?next={request.path}")
+    rows, next_before = notifications.list_for(current_user, before=keyset_id())
+    return render_template(
+        "community/notifications.html", notifications=rows, next_before=next_before
+    )
+
+
+@bp.post("/notifications/read")
+def mark_notifications_read():
+    """Mark the notifications the member has seen as read."""
+    form = MarkReadForm()
+    form.validate_on_submit()
+    count = notifications.mark_all_read(current_user, up_to=form.up_to.data)
+    return answer(
+        {"marked": count, "unread": notifications.unread_count(current_user)},
+        message=None,
+        back=url_for(".notification_list"),
+    )
+
+
+# --- Profiles ------------------------------------------------------------------------------
+
+
+@bp.get("/u/<handle>")
+def profile(handle: str):
+    """Show a member's public profile and recent comments."""
+    user = db.session.scalar(sa.select(User).where(User.handle == handle.lower()))
+    if user is None:
+        abort(404)
+    recent, next_before = comments.recent_comments_by(user, before=keyset_id())
+    return render_template(
+        "community/profile.html", member=user, comments=recent, next_before=next_before
+    )
+
+
+@bp.get("/articles/<int:article_id>/discussion")
+def discussion(article_id: int):
+    """Show an article's discussion on its own (the articles package links its page here)."""
+    article = comments.find_article(article_id)
+    return render_template("community/discussion.html", article=article)
+
+
+def keyset_id() -> int | None:
+    """Return the ``before`` keyset from the query string (a positive id), if any."""
+    return request.args.get("before", type=int)
+
+
+def for_you_keyset() -> tuple[datetime, int] | None:
+    raw = request.args.get("before", "")
+    stamp, _, article_id = raw.rpartition("_")
+    try:
+        published_at = datetime.fromisoformat(stamp)
+        return (published_at, int(article_id)) if published_at.tzinfo else None
+    except ValueError:
+        return None

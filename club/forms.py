@@ -1,0 +1,272 @@
+"""Forms for accounts, settings and admin; each declares exactly the fields it accepts.
+
+WTForms reads only declared fields, so extra posted fields (``is_admin=1``) are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+
+from club.models import HANDLE_PATTERN
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 256
+RESERVED_HANDLES = frozenset(
+    {
+        "admin",
+        "administrator",
+        "moderator",
+        "staff",
+        "support",
+        "billing",
+        "settings",
+        "root",
+        "system",
+        "deleted",
+        "anonymous",
+        "null",
+        "help",
+        "security",
+    }
+)
+# Passwords long enough to pass the length rule that appear at the top of every
+# breached-password list; refusing them costs nothing and stops the first guesses.
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "0123456789",
+        "12345678910",
+        "123456789a",
+        "qwertyuiop",
+        "1q2w3e4r5t",
+        "password12",
+        "password123",
+        "password1234",
+        "iloveyou12",
+        "qwerty1234",
+        "qwerty12345",
+        "abcdefghij",
+        "abc1234567",
+        "1qaz2wsx3edc",
+        "passw0rd123",
+        "letmein123",
+        "welcome123",
+        "changeme123",
+        "administrator",
+        "0987654321",
+        "1111111111",
+        "aaaaaaaaaa",
+    }
+)
+
+
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def lower_strip(value: str | None) -> str | None:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def check_password_strength(password: str, *context: str) -> str | None:
+    """Return why ``password`` is refused, or None when it is acceptable."""
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(password)) <= 2:
+        return "That password is one of the first ones attackers try. Choose another."
+    site = re.sub(r"[^a-z]", "", current_app.config["SITE_NAME"].lower())
+    words = {site, *(re.sub(r"\W", "", c.lower()) for c in context if c)}
+    squashed = re.sub(r"\W", "", lowered)
+    if any(w and len(w) >= 4 and squashed == w for w in words) or (site and site in squashed):
+        return "Your password must not be the site's name, your email or your handle."
+    return None
+
+
+class NewPassword(PasswordField):
+    """A new password: 10 to 256 characters, checked exactly as typed (never trimmed)."""
+
+    def __init__(self, label: str = "Password", **kwargs):
+        validators = [
+            InputRequired(),
+            Length(
+                min=PASSWORD_MIN,
+                max=PASSWORD_MAX,
+                message=f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters.",
+            ),
+        ]
+        super().__init__(label, validators=validators, **kwargs)
+
+
+def handle_field(label: str = "Handle") -> StringField:
+    return StringField(
+        label,
+        filters=[lower_strip],
+        validators=[
+            InputRequired(),
+            Length(min=3, max=30, message="Use 3 to 30 characters."),
+            Regexp(HANDLE_PATTERN, message="Use lower-case letters, digits and _ only."),
+        ],
+        description="Your public address: /u/<handle>. Lower-case letters, digits and _.",
+    )
+
+
+def display_name_field() -> StringField:
+    return StringField(
+        "Display name",
+        filters=[strip],
+        validators=[InputRequired(), Length(min=1, max=60, message="Use 1 to 60 characters.")],
+    )
+
+
+def validate_not_reserved(form: FlaskForm, field: StringField) -> None:
+    if field.data in RESERVED_HANDLES:
+        raise ValidationError("That handle is reserved. Choose another.")
+
+
+class SignUpForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        filters=[lower_strip],
+        validators=[
+            InputRequired(),
+            Length(max=254, message="An email address has at most 254 characters."),
+            Email(message="Enter a valid email address.", check_deliverability=False),
+        ],
+    )
+    display_name = display_name_field()
+    handle = handle_field()
+    password = NewPassword()
+
+    def validate_handle(self, field: StringField) -> None:
+        validate_not_reserved(self, field)
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = check_password_strength(field.data, self.email.data or "", self.handle.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class LogInForm(FlaskForm):
+    email = EmailField(
+        "Email", filters=[lower_strip], validators=[InputRequired(), Length(max=254)]
+    )
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+    remember = BooleanField("Keep me logged in on this device for 30 days")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        filters=[lower_strip],
+        validators=[InputRequired(), Length(max=254), Email(check_deliverability=False)],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = NewPassword("New password")
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = check_password_strength(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ConfirmEmailForm(FlaskForm):
+    """Just the CSRF token: confirming is a POST so that link scanners cannot do it."""
+
+
+class ProfileForm(FlaskForm):
+    display_name = display_name_field()
+    handle = handle_field()
+    bio = TextAreaField(
+        "Bio",
+        filters=[strip],
+        validators=[Optional(), Length(max=1000, message="Keep your bio under 1,000 characters.")],
+    )
+
+    def validate_handle(self, field: StringField) -> None:
+        validate_not_reserved(self, field)
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired(), Length(max=PASSWORD_MAX)]
+    )
+    new_password = NewPassword("New password")
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        problem = check_password_strength(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class AppealForm(FlaskForm):
+    text = TextAreaField(
+        "Your appeal",
+        filters=[strip],
+        validators=[
+            InputRequired(message="Write a few words about why the freeze should end."),
+            Length(max=2000, message="Keep your appeal under 2,000 characters."),
+        ],
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        "Your password", validators=[InputRequired(), Length(max=PASSWORD_MAX)]
+    )
+    confirm = BooleanField(
+        "I understand that my account and personal data will be deleted for good.",
+        validators=[InputRequired(message="Tick the box to confirm.")],
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that post."""
+
+
+# --- Admin ------------------------------------------------------------------------------
+
+
+class FreezeForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (shown to the member)",
+        filters=[strip],
+        validators=[
+            InputRequired(message="Give the member a reason."),
+            Length(max=500, message="Keep the reason under 500 characters."),
+        ],
+    )
+    until = DateField("Frozen until (optional, UTC)", validators=[Optional()])
+
+    def validate_until(self, field: DateField) -> None:
+        if field.data is not None and field.data <= datetime.now(UTC).date():
+            raise ValidationError("The end date must be after today.")
+
+    def until_datetime(self) -> datetime | None:
+        return start_of_day(self.until.data) if self.until.data else None
+
+
+class AppealDecisionForm(FlaskForm):
+    reply = TextAreaField(
+        "Reply to the member",
+        filters=[strip],
+        validators=[Optional(), Length(max=2000, message="Keep the reply under 2,000 characters.")],
+    )
+
+
+def start_of_day(day: date) -> datetime:
+    """Return midnight UTC at the start of ``day`` (a freeze "until 5 May" ends then)."""
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)

@@ -1,0 +1,56 @@
+"""``/healthz``: is the database answering, and Redis when one is configured?
+
+Load balancers and ``make run`` users call it; it says nothing about accounts.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify
+
+from club.extensions import db
+
+log = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+
+def database_state() -> str:
+    """Return "ok" if the database answers a trivial query, else "error"."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        log.exception("health check: database unreachable")
+        db.session.rollback()
+        return "error"
+    return "ok"
+
+
+def redis_state() -> str:
+    """Return "ok", "error" or "not configured" for the Redis at ``REDIS_URL``."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return "not configured"
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, OSError):
+        log.exception("health check: Redis unreachable")
+        return "error"
+    return "ok"
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report each dependency's state: 200 when all are healthy, 503 otherwise."""
+    checks = {"database": database_state(), "redis": redis_state()}
+    healthy = all(state in {"ok", "not configured"} for state in checks.values())
+    body = {"status": "ok" if healthy else "error", **checks}
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200 if healthy else 503

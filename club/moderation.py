@@ -1,0 +1,98 @@
+"""Appeals against a moderator's freeze: one per freeze, decided by an admin.
+
+Accepting an appeal lifts the freeze through ``membership.unfreeze``; rejecting it
+leaves the freeze and stores a reply the member reads in settings. Every decision is
+audited; the caller commits.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from club import audit, membership
+from club.clock import utcnow
+from club.extensions import db
+from club.models import Appeal, User
+
+
+class AppealRefused(Exception):
+    """The appeal cannot be sent or decided; the message says why."""
+
+
+def current_appeal(user: User) -> Appeal | None:
+    """Return the appeal against ``user``'s current freeze, if they sent one."""
+    if user.frozen_at is None:
+        return None
+    return db.session.scalar(
+        sa.select(Appeal).where(
+            Appeal.user_id == user.id, Appeal.freeze_started_at == user.frozen_at
+        )
+    )
+
+
+def latest_decided_appeal(user: User) -> Appeal | None:
+    """Return the member's most recently decided appeal (to show the admin's reply)."""
+    return db.session.scalar(
+        sa.select(Appeal)
+        .where(Appeal.user_id == user.id, Appeal.status != "open")
+        .order_by(Appeal.decided_at.desc(), Appeal.id.desc())
+        .limit(1)
+    )
+
+
+def can_appeal(user: User) -> bool:
+    """Tell whether ``user`` is under a moderator's freeze and has not appealed it yet."""
+    frozen = membership.is_moderator_freeze_in_force(user, utcnow())
+    return frozen and current_appeal(user) is None
+
+
+def submit_appeal(user: User, text: str) -> Appeal:
+    """Record ``user``'s one appeal against their current freeze."""
+    if not membership.is_moderator_freeze_in_force(user, utcnow()):
+        raise AppealRefused(
+            "Your account is not frozen by a moderator, so there is nothing to appeal."
+        )
+    if current_appeal(user) is not None:
+        raise AppealRefused("You have already appealed this freeze. An admin will reply here.")
+    appeal = Appeal(user_id=user.id, freeze_started_at=user.frozen_at, text=text.strip())
+    try:
+        with db.session.begin_nested():
+            db.session.add(appeal)
+    except sa.exc.IntegrityError:
+        raise AppealRefused("You have already appealed this freeze.") from None
+    audit.record(user, "appeal.submit", user)
+    return appeal
+
+
+def open_appeals() -> list[Appeal]:
+    """Return appeals waiting for a decision, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Appeal).where(Appeal.status == "open").order_by(Appeal.created_at, Appeal.id)
+        )
+    )
+
+
+def _decide(appeal: Appeal, status: str, by: User, reply: str | None) -> None:
+    if appeal.status != "open":
+        raise AppealRefused("This appeal has already been decided.")
+    appeal.status = status
+    appeal.reply = (reply or "").strip() or None
+    appeal.decided_at = utcnow()
+    appeal.decided_by_id = by.id
+
+
+def accept_appeal(appeal: Appeal, *, by: User, reply: str | None = None) -> None:
+    """Accept ``appeal``: lift the freeze it answers."""
+    _decide(appeal, "accepted", by, reply)
+    if appeal.user.frozen_at == appeal.freeze_started_at:
+        membership.unfreeze(appeal.user, by=by, note="appeal accepted")
+    audit.record(by, "appeal.accept", appeal.user, appeal.reply or "")
+
+
+def reject_appeal(appeal: Appeal, *, by: User, reply: str) -> None:
+    """Reject ``appeal`` with a reply the member sees in settings."""
+    if not reply or not reply.strip():
+        raise AppealRefused("Write a reply: the member sees it in their settings.")
+    _decide(appeal, "rejected", by, reply)
+    audit.record(by, "appeal.reject", appeal.user, appeal.reply or "")

@@ -1,0 +1,210 @@
+"""Settings (blueprint ``settings``): reachable in every standing.
+
+Every POST here is ``allowed_while_frozen``: a frozen account must still be able to fix
+its password, send an appeal, export its data or leave. What the account may change is
+still decided by the policy (a moderator's freeze closes profile editing).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+
+from club import accounts, auth, membership, moderation, signals
+from club.clock import utcnow
+from club.extensions import db, limiter
+from club.forms import (
+    AppealForm,
+    DeleteAccountForm,
+    EmptyForm,
+    PasswordChangeForm,
+    ProfileForm,
+)
+from club.models import User
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """Every settings page belongs to a signed-in account."""
+
+
+def me() -> User:
+    return current_user._get_current_object()
+
+
+def render_settings(status: int = 200, **forms: FlaskForm):
+    """Render the settings page; forms passed in (with their errors) replace fresh ones."""
+    user = me()
+    forms.setdefault("profile_form", ProfileForm(obj=user, formdata=None))
+    forms.setdefault("password_form", PasswordChangeForm(formdata=None))
+    forms.setdefault("appeal_form", AppealForm(formdata=None))
+    forms.setdefault("delete_form", DeleteAccountForm(formdata=None))
+    page = render_template(
+        "settings/index.html",
+        user=user,
+        can_edit_profile=membership.can_edit_profile(user),
+        appeal=moderation.current_appeal(user),
+        can_appeal=moderation.can_appeal(user),
+        decided_appeal=moderation.latest_decided_appeal(user),
+        moderator_freeze_in_force=membership.is_moderator_freeze_in_force(user, utcnow()),
+        button_form=EmptyForm(),
+        **forms,
+    )
+    return page, status
+
+
+@bp.get("")
+def index():
+    """Show profile, password, account status, billing, export and deletion."""
+    return render_settings()
+
+
+@bp.post("/profile")
+@membership.allowed_while_frozen
+def profile():
+    """Change display name, handle and bio, if the policy allows it."""
+    user = me()
+    if not membership.can_edit_profile(user):
+        flash(
+            "You cannot change your profile while a moderator's freeze is in force. "
+            "See the account status section below.",
+            "error",
+        )
+        return render_settings(status=403)
+    form = ProfileForm()
+    if form.validate():
+        try:
+            accounts.update_profile(
+                user,
+                display_name=form.display_name.data,
+                handle=form.handle.data,
+                bio=form.bio.data or "",
+            )
+        except accounts.HandleTaken:
+            db.session.rollback()
+            form.handle.errors.append("That handle is taken. Choose another.")
+        else:
+            db.session.commit()
+            flash("Your profile has been saved.", "success")
+            return redirect(url_for("settings.index"), code=303)
+    return render_settings(status=400, profile_form=form)
+
+
+@bp.post("/password")
+@membership.allowed_while_frozen
+@limiter.limit("10 per hour", key_func=lambda: f"password-change:{current_user.get_id()}")
+def password():
+    """Change the password (current one required); every other session is signed out."""
+    user = me()
+    form = PasswordChangeForm()
+    if form.validate():
+        if user.check_password(form.current_password.data):
+            user.set_password(form.new_password.data)
+            db.session.commit()
+            keep_signed_in(user)
+            flash(auth.NOTICE_PASSWORD_CHANGED, "success")
+            return redirect(url_for("settings.index"), code=303)
+        form.current_password.errors.append("That is not your current password.")
+    return render_settings(status=400, password_form=form)
+
+
+def keep_signed_in(user: User) -> None:
+    """Re-issue this browser's session (and remember cookie) for the new session token."""
+    remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
+    session.clear()
+    login_user(user, remember=remembered)
+
+
+@bp.post("/confirmation")
+@membership.allowed_while_frozen
+@limiter.limit("5 per hour", key_func=lambda: f"resend-confirmation:{current_user.get_id()}")
+def resend_confirmation():
+    """Email the confirmation link again."""
+    user = me()
+    if not EmptyForm().validate():
+        return render_settings(status=400)
+    if user.is_email_confirmed:
+        flash("Your email address is already confirmed.", "info")
+    else:
+        accounts.send_confirmation(user)
+        flash(f"We sent a new confirmation link to {user.email}.", "success")
+    return redirect(url_for("settings.index"), code=303)
+
+
+@bp.post("/appeal")
+@membership.allowed_while_frozen
+def appeal():
+    """Send the one appeal allowed against the current moderator's freeze."""
+    form = AppealForm()
+    if form.validate():
+        try:
+            moderation.submit_appeal(me(), form.text.data)
+        except moderation.AppealRefused as refused:
+            db.session.rollback()
+            flash(str(refused), "error")
+            return render_settings(status=409)
+        db.session.commit()
+        flash("Your appeal has been sent. An admin will answer here.", "success")
+        return redirect(url_for("settings.index"), code=303)
+    return render_settings(status=400, appeal_form=form)
+
+
+@bp.post("/export")
+@membership.allowed_while_frozen
+@limiter.limit("10 per hour", key_func=lambda: f"export:{current_user.get_id()}")
+def export():
+    """Download everything the site holds about this account as JSON."""
+    if not EmptyForm().validate():
+        return render_settings(status=400)
+    user = me()
+    body = json.dumps(accounts.export_account(user), indent=2, ensure_ascii=False, default=str)
+    filename = f"billionaire-club-{user.handle}-{utcnow():%Y%m%d}.json"
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/delete")
+@membership.allowed_while_frozen
+@limiter.limit("10 per hour", key_func=lambda: f"delete:{current_user.get_id()}")
+def delete():
+    """Delete the account after checking the password; content stays as "deleted member"."""
+    user = me()
+    form = DeleteAccountForm()
+    if form.validate():
+        if user.check_password(form.password.data):
+            try:
+                accounts.delete_account(user)
+            except signals.DeletionBlocked as blocked:
+                db.session.rollback()
+                flash(f"We could not delete your account: {blocked} Nothing was deleted.", "error")
+                return render_settings(status=409)
+            db.session.commit()
+            session.clear()
+            logout_user()
+            flash("Your account has been deleted. Thank you for having been a member.", "success")
+            return redirect("/", code=303)
+        form.password.errors.append("That is not your password.")
+    return render_settings(status=400, delete_form=form)
+
+
+def init_app(app) -> None:
+    """Register the settings pages."""
+    app.register_blueprint(bp)

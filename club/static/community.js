@@ -1,0 +1,99 @@
+// Community controls, progressively enhanced. Every form works without this file
+// (a POST, then a redirect back); with it, likes, saves and follows update in place
+// from the JSON the same endpoints return, and comment forms cannot be sent twice.
+"use strict";
+
+(function () {
+  function post(form) {
+    return fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (!response.ok) {
+          throw new Error(data.message || "That did not work. Please reload the page.");
+        }
+        return data;
+      });
+    });
+  }
+
+  function showError(form, message) {
+    var note = form.querySelector(".js-error");
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "js-error";
+      note.setAttribute("role", "alert");
+      form.appendChild(note);
+    }
+    note.textContent = message;
+  }
+
+  function updateState(form, data) {
+    var button = form.querySelector("button");
+    var on = Boolean(data.on);
+    form.querySelector("input[name=state]").value = on ? "off" : "on";
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.classList.toggle("on", on);
+    button.querySelector("[data-label]").textContent = on ? form.dataset.labelOn : form.dataset.labelOff;
+    var count = button.querySelector("[data-count]");
+    if (count && typeof data.count === "number") {
+      count.textContent = String(data.count);
+    }
+  }
+
+  function onStateSubmit(event) {
+    var form = event.target;
+    var button = form.querySelector("button");
+    event.preventDefault();
+    button.disabled = true;
+    post(form)
+      .then(function (data) { updateState(form, data); })
+      .catch(function (error) { showError(form, error.message); })
+      .finally(function () { button.disabled = false; });
+  }
+
+  function onCommentSubmit(event) {
+    // A double click sends the form once; the server's form nonce covers the rest.
+    var button = event.target.querySelector("button[type=submit]");
+    if (button) {
+      window.setTimeout(function () { button.disabled = true; }, 0);
+    }
+  }
+
+  function markNotificationsRead(form) {
+    if (form.querySelector("button").disabled) {
+      return;
+    }
+    post(form).then(function (data) {
+      var badge = document.querySelector("[data-unread]");
+      if (badge && data.unread === 0) {
+        badge.remove();
+      } else if (badge) {
+        badge.textContent = String(data.unread);
+      }
+    }).catch(function () { /* the button still works */ });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      return;
+    }
+    if (form.dataset.js === "state") {
+      onStateSubmit(event);
+    } else if (form.dataset.js === "comment") {
+      onCommentSubmit(event);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form[data-js=mark-read]");
+    if (form) {
+      markNotificationsRead(form);
+    }
+  });
+})();

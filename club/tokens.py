@@ -1,0 +1,126 @@
+"""Signed, expiring, single-use tokens for the links we email.
+
+A token is the app's SECRET_KEY signature (itsdangerous, one salt per purpose) over the
+account id, a random id (``jti``) and an expiry. Spending a token stores its ``jti`` in
+``used_tokens``, whose primary key makes a second use fail even when two requests race.
+A reset token also carries a fingerprint of the password hash, so it dies the moment
+the password changes; a confirmation token carries the address it confirms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from club.clock import utcnow
+from club.extensions import db
+from club.models import UsedToken, User
+
+CONFIRM_EMAIL = "confirm-email"
+RESET_PASSWORD = "reset-password"  # noqa: S105 - a token purpose, not a secret
+LIFETIMES = {
+    CONFIRM_EMAIL: timedelta(days=3),
+    RESET_PASSWORD: timedelta(hours=1),
+}
+
+
+class TokenError(Exception):
+    """The link is not usable; the message says why in the site's words."""
+
+
+class TokenInvalid(TokenError):
+    pass
+
+
+class TokenExpired(TokenError):
+    pass
+
+
+class TokenUsed(TokenError):
+    pass
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a valid token says."""
+
+    user: User
+    jti: str
+    expires_at: datetime
+
+
+def _serializer(purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"club.{purpose}")
+
+
+def password_fingerprint(user: User) -> str:
+    """Return a short keyed digest of the password hash (changes when the password does)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _binding(purpose: str, user: User) -> str:
+    """Return what ties a token to the account's current state."""
+    if purpose == RESET_PASSWORD:
+        return password_fingerprint(user)
+    return user.email
+
+
+def issue(purpose: str, user: User, now: datetime | None = None) -> str:
+    """Return a new token for ``purpose`` and ``user``, valid for the purpose's lifetime."""
+    expires_at = (now or utcnow()) + LIFETIMES[purpose]
+    payload = {
+        "uid": user.id,
+        "jti": secrets.token_urlsafe(16),
+        "exp": int(expires_at.timestamp()),
+        "bind": _binding(purpose, user),
+    }
+    return _serializer(purpose).dumps(payload)
+
+
+def read(purpose: str, token: str) -> Claims:
+    """Return the claims of an unspent, unexpired token, or raise ``TokenError``."""
+    try:
+        payload = _serializer(purpose).loads(token)
+        user_id, jti, exp, bind = (payload[k] for k in ("uid", "jti", "exp", "bind"))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise TokenInvalid("This link is not valid. Check that you copied all of it.") from None
+    expires_at = datetime.fromtimestamp(int(exp), tz=utcnow().tzinfo)
+    if expires_at <= utcnow():
+        raise TokenExpired("This link has expired. Ask for a new one.")
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not hmac.compare_digest(str(bind), _binding(purpose, user)):
+        raise TokenUsed("This link has already been used or is no longer valid.")
+    if db.session.get(UsedToken, jti) is not None:
+        raise TokenUsed("This link has already been used or is no longer valid.")
+    return Claims(user=user, jti=jti, expires_at=expires_at)
+
+
+def spend(purpose: str, token: str) -> Claims:
+    """Read the token and mark it spent in the caller's transaction (the caller commits).
+
+    The insert is flushed in a savepoint so that a concurrent spend of the same token
+    fails here, before the caller changes anything.
+    """
+    claims = read(purpose, token)
+    try:
+        with db.session.begin_nested():
+            db.session.add(UsedToken(jti=claims.jti, expires_at=claims.expires_at))
+    except sa.exc.IntegrityError:
+        raise TokenUsed("This link has already been used or is no longer valid.") from None
+    return claims
+
+
+def purge_spent(now: datetime | None = None) -> int:
+    """Delete spent-token rows whose tokens have expired anyway; return how many."""
+    result = db.session.execute(
+        sa.delete(UsedToken).where(UsedToken.expires_at <= (now or utcnow()))
+    )
+    return result.rowcount or 0

@@ -1,0 +1,282 @@
+"""Checkout, the success page, the Portal and `billing setup`, asserted at the HTTP level.
+
+localstripe has no Checkout, Portal or Prices, so these tests point STRIPE_API_BASE at a
+recording server and check the exact parameters the Stripe SDK sent.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from club import membership
+from club.extensions import db
+from club.models import User
+from tests.billing.conftest import stripe_settings
+from tests.conftest import login, make_user, read_outbox, table_fingerprint
+
+CUSTOMER = {"id": "cus_rec_1", "object": "customer"}
+CHECKOUT = {
+    "id": "cs_test_rec_1",
+    "object": "checkout.session",
+    "url": "https://checkout.stripe.com/c/pay/cs_test_rec_1",
+}
+PORTAL = {
+    "id": "bps_1",
+    "object": "billing_portal.session",
+    "url": "https://billing.stripe.com/p/session/test_1",
+}
+
+
+@pytest.fixture
+def app_config(app_config: dict, recording_stripe) -> dict:
+    return {**app_config, **stripe_settings(recording_stripe.url, STRIPE_TIMEOUT_SECONDS=1)}
+
+
+@pytest.fixture
+def stripe_api(recording_stripe):
+    recording_stripe.answer("POST", "/v1/customers", CUSTOMER)
+    recording_stripe.answer("POST", "/v1/checkout/sessions", CHECKOUT)
+    recording_stripe.answer("POST", "/v1/billing_portal/sessions", PORTAL)
+    return recording_stripe
+
+
+def reload(user: User) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def test_it_creates_a_customer_then_a_subscription_checkout(client, erin, stripe_api):
+    login(client, erin)
+
+    response = client.submit("/billing/checkout", {"attempt": "attempt-0001"})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == CHECKOUT["url"]
+    customer = stripe_api.calls("POST", "/v1/customers")[0]
+    assert customer.form["email"] == erin.email
+    assert customer.form["metadata[user_id]"] == str(erin.id)
+    assert customer.headers["idempotency-key"] == f"club-customer-{erin.id}-attempt-0001"
+    session = stripe_api.calls("POST", "/v1/checkout/sessions")[0]
+    assert session.form == {
+        "mode": "subscription",
+        "customer": "cus_rec_1",
+        "client_reference_id": str(erin.id),
+        "line_items[0][price]": "price_test_monthly",
+        "line_items[0][quantity]": "1",
+        "success_url": "http://club.test/billing/success?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": "http://club.test/settings",
+        "subscription_data[metadata][user_id]": str(erin.id),
+        "metadata[user_id]": str(erin.id),
+    }
+    assert session.headers["idempotency-key"] == f"club-checkout-{erin.id}-attempt-0001"
+    assert reload(erin).stripe_customer_id == "cus_rec_1"
+
+
+def test_it_reuses_the_customer_and_keys_for_a_double_click(client, erin, stripe_api):
+    login(client, erin)
+
+    client.submit("/billing/checkout", {"attempt": "same-form-01"})
+    client.submit("/billing/checkout", {"attempt": "same-form-01"})
+
+    assert len(stripe_api.calls("POST", "/v1/customers")) == 1
+    keys = {r.headers["idempotency-key"] for r in stripe_api.calls("POST", "/v1/checkout/sessions")}
+    assert keys == {f"club-checkout-{erin.id}-same-form-01"}
+
+
+def test_it_sends_an_active_member_to_the_portal_instead(client, alice, stripe_api):
+    membership.link_customer(alice, "cus_alice")
+    db.session.commit()
+    login(client, alice)
+
+    response = client.submit("/billing/checkout")
+
+    assert response.headers["Location"] == PORTAL["url"]
+    assert stripe_api.calls("POST", "/v1/checkout/sessions") == []
+
+
+def test_it_shows_a_clear_message_and_keeps_nothing_when_stripe_fails(client, erin, stripe_api):
+    stripe_api.answer(
+        "POST", "/v1/customers", (500, {"error": {"type": "api_error", "message": "boom"}})
+    )
+    login(client, erin)
+    before = table_fingerprint()
+
+    response = client.submit("/billing/checkout")
+
+    assert response.status_code == 502
+    assert "could not reach our payment provider" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_shows_a_clear_message_when_stripe_times_out(client, erin, stripe_api):
+    stripe_api.delay = 2.5  # longer than STRIPE_TIMEOUT_SECONDS
+    login(client, erin)
+
+    started = time.monotonic()
+    response = client.submit("/billing/checkout")
+
+    assert response.status_code == 502
+    assert "Nothing was charged" in response.get_data(as_text=True)
+    assert time.monotonic() - started < 2.5
+    assert reload(erin).stripe_customer_id is None
+
+
+def test_it_opens_the_portal_for_the_accounts_own_customer_only(client, alice, stripe_api):
+    membership.link_customer(alice, "cus_alice")
+    db.session.commit()
+    login(client, alice)
+
+    response = client.submit("/billing/portal", {"customer": "cus_someone_else"})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == PORTAL["url"]
+    assert stripe_api.calls("POST", "/v1/billing_portal/sessions")[0].form == {
+        "customer": "cus_alice",
+        "return_url": "http://club.test/settings",
+    }
+
+
+def test_it_lets_a_frozen_member_reach_checkout(client, bob, stripe_api):
+    login(client, bob)
+
+    response = client.submit("/billing/portal")
+
+    assert response.status_code == 303
+
+
+def _completed_session(user: User, customer: str = "cus_rec_1") -> dict:
+    now = int(time.time())
+    return {
+        "id": "cs_test_done",
+        "object": "checkout.session",
+        "status": "complete",
+        "payment_status": "paid",
+        "mode": "subscription",
+        "client_reference_id": str(user.id),
+        "customer": customer,
+        "subscription": {
+            "id": "sub_rec_1",
+            "object": "subscription",
+            "customer": customer,
+            "status": "active",
+            "cancel_at_period_end": False,
+            "items": {"data": [{"id": "si_1", "current_period_end": now + 30 * 86400}]},
+        },
+    }
+
+
+def test_it_applies_a_completed_checkout_on_the_success_page(client, erin, stripe_api, outbox):
+    stripe_api.answer("GET", "/v1/checkout/sessions/cs_test_done", _completed_session(erin))
+    login(client, erin)
+
+    response = client.get("/billing/success?session_id=cs_test_done")
+
+    assert response.status_code == 200
+    assert stripe_api.calls("GET", "/v1/checkout/sessions/cs_test_done")[0].query == {
+        "expand[0]": "subscription"
+    }
+    user = reload(erin)
+    assert user.stripe_customer_id == "cus_rec_1"
+    assert membership.standing(user).can_interact and membership.standing(user).badge
+    assert sum("Subject: Welcome" in mail for mail in read_outbox(outbox)) == 1
+
+
+def test_it_refuses_someone_elses_checkout_session(client, erin, stripe_api):
+    other = make_user(handle="other")
+    stripe_api.answer("GET", "/v1/checkout/sessions/cs_test_done", _completed_session(other))
+    login(client, erin)
+    before = table_fingerprint()
+
+    response = client.get("/billing/success?session_id=cs_test_done")
+
+    assert response.status_code == 403
+    assert "belongs to another account" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_answers_404_for_an_unknown_session(client, erin, stripe_api):
+    login(client, erin)
+
+    assert client.get("/billing/success?session_id=cs_test_nope").status_code == 404
+    assert client.get("/billing/success?session_id=../../v1/customers").status_code == 404
+
+
+def test_it_keeps_a_pending_checkout_pending(client, erin, stripe_api):
+    session = {**_completed_session(erin), "status": "open", "subscription": None}
+    stripe_api.answer("GET", "/v1/checkout/sessions/cs_test_done", session)
+    login(client, erin)
+
+    response = client.get("/billing/success?session_id=cs_test_done")
+
+    assert "Almost there" in response.get_data(as_text=True)
+    assert not membership.standing(reload(erin)).can_interact
+
+
+def test_it_hides_the_local_test_checkout_when_stripe_is_configured(client, erin, stripe_api):
+    login(client, erin)
+
+    assert client.get("/billing/local/checkout").status_code == 404
+    assert client.submit("/billing/local/checkout", {"outcome": "pay"}).status_code == 404
+    assert client.get("/billing/local/manage").status_code == 404
+    assert not membership.standing(reload(erin)).can_interact
+
+
+def test_it_shows_the_price_stripe_holds(app, stripe_api):
+    stripe_api.answer(
+        "GET",
+        "/v1/prices/price_test_monthly",
+        {
+            "id": "price_test_monthly",
+            "unit_amount": 500,
+            "currency": "eur",
+            "recurring": {"interval": "year", "interval_count": 1},
+        },
+    )
+
+    rendered = app.jinja_env.from_string("{{ membership_price }}").render()
+
+    assert rendered == "€5.00/year"
+
+
+class PriceBook:
+    """Just enough of Stripe's Prices API for `billing setup`: list by lookup key, create."""
+
+    def __init__(self) -> None:
+        self.prices: list[dict] = []
+
+    def list(self, request):
+        key = request.query.get("lookup_keys[0]")
+        return 200, {"object": "list", "data": [p for p in self.prices if p["lookup_key"] == key]}
+
+    def create(self, request):
+        price = {
+            "id": f"price_setup_{len(self.prices) + 1}",
+            "object": "price",
+            "lookup_key": request.form["lookup_key"],
+            "unit_amount": int(request.form["unit_amount"]),
+            "currency": request.form["currency"],
+            "recurring": {"interval": request.form["recurring[interval]"]},
+        }
+        self.prices.append(price)
+        return 200, price
+
+
+def test_it_sets_up_the_price_once_however_often_it_runs(runner, recording_stripe):
+    book = PriceBook()
+    recording_stripe.answer("GET", "/v1/prices", book.list)
+    recording_stripe.answer("POST", "/v1/prices", book.create)
+
+    first = runner.invoke(args=["billing", "setup"])
+    second = runner.invoke(args=["billing", "setup"])
+
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert "Created the membership price $1.00/month" in first.output
+    assert "Found the membership price $1.00/month" in second.output
+    assert "STRIPE_PRICE_ID=price_setup_1" in second.output
+    created = recording_stripe.calls("POST", "/v1/prices")
+    assert len(created) == 1
+    assert created[0].form["product_data[name]"] == "Billionaire Club membership"
+    assert created[0].form["recurring[interval]"] == "month"
+    assert created[0].form["unit_amount"] == "100" and created[0].form["currency"] == "usd"

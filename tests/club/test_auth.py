@@ -1,0 +1,424 @@
+"""Sign-up, log-in, log-out, confirmation and reset (issue #2, point 4; C2, C6, C11, C15, C16, C21)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from club import accounts, tokens
+from club.clock import utcnow
+from club.extensions import db
+from club.models import User
+from tests.club.conftest import last_link, messages_to
+from tests.conftest import PASSWORD, login, make_user, read_outbox, table_fingerprint
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def signup_data(**overrides) -> dict:
+    data = {
+        "email": "Grace@Example.com",
+        "display_name": "Grace Hopper",
+        "handle": "grace",
+        "password": "compilers all the way",
+    }
+    data.update(overrides)
+    return data
+
+
+def users_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User))
+
+
+def is_signed_in(client) -> bool:
+    return client.get("/settings").status_code == 200
+
+
+# --- Sign-up ----------------------------------------------------------------------------
+
+
+def test_it_creates_an_unconfirmed_account_with_a_lower_cased_email(client):
+    response = client.submit("/signup", signup_data())
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/signup/check-email")
+    user = db.session.scalar(sa.select(User))
+    assert (user.email, user.handle, user.display_name) == ("grace@example.com", "grace", "Grace Hopper")
+    assert user.email_confirmed_at is None
+    assert user.password_hash.startswith("scrypt:")
+
+
+def test_it_mails_a_confirmation_link_on_sign_up(client, outbox):
+    client.submit("/signup", signup_data())
+    (message,) = messages_to(outbox, "grace@example.com")
+    assert "Confirm your email" in message
+    assert "http://127.0.0.1:5000/confirm/" in message
+
+
+def test_it_answers_sign_up_on_an_existing_email_exactly_like_a_new_one(client, alice):
+    fresh = client.submit("/signup", signup_data(email="new@example.com", handle="newbie"))
+    existing = client.submit("/signup", signup_data(email="ALICE@example.com", handle="other1"))
+    assert (existing.status_code, existing.headers["Location"]) == (
+        fresh.status_code,
+        fresh.headers["Location"],
+    )
+    assert existing.get_data() == fresh.get_data()
+
+
+def test_it_mails_the_owner_instead_of_creating_a_second_account(client, alice, outbox):
+    before = users_count()
+    client.submit("/signup", signup_data(email="Alice@Example.com", handle="alice2"))
+    assert users_count() == before
+    (notice,) = messages_to(outbox, "alice@example.com")
+    assert "already has one" in notice
+
+
+def test_it_refuses_a_taken_handle_with_a_clear_message(client, alice):
+    response = client.submit("/signup", signup_data(handle="alice"))
+    assert response.status_code == 400
+    assert "That handle is taken" in response.get_data(as_text=True)
+    assert users_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("password", "nine char", "Use between 10 and 256 characters"),
+        ("password", "x" * 257, "Use between 10 and 256 characters"),
+        ("password", "1234567890", "first ones attackers try"),
+        ("password", "billionaireclub", "must not be the site"),
+        ("handle", "Grace Hopper!", "lower-case letters, digits and _"),
+        ("handle", "ab", "Use 3 to 30 characters"),
+        ("handle", "g" * 31, "Use 3 to 30 characters"),
+        ("handle", "admin", "reserved"),
+        ("display_name", "", "This field is required"),
+        ("display_name", "n" * 61, "Use 1 to 60 characters"),
+        ("email", "not-an-email", "valid email address"),
+        ("email", "a" * 250 + "@example.com", "at most 254 characters"),
+    ],
+)
+def test_it_refuses_bad_sign_up_input_and_writes_nothing(client, field, value, message):
+    response = client.submit("/signup", signup_data(**{field: value}))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert users_count() == 0
+
+
+def test_it_keeps_what_was_typed_when_sign_up_fails(client):
+    response = client.submit("/signup", signup_data(password="short"))
+    page = response.get_data(as_text=True)
+    assert 'value="grace@example.com"' in page and 'value="Grace Hopper"' in page
+
+
+def test_it_ignores_undeclared_fields_on_sign_up(client):
+    client.submit("/signup", signup_data(is_admin="1", complimentary="1", email_confirmed_at="x"))
+    user = db.session.scalar(sa.select(User))
+    assert not user.is_admin and not user.complimentary and user.email_confirmed_at is None
+
+
+def test_it_refuses_sign_up_without_a_csrf_token(client):
+    response = client.post("/signup", data=signup_data())
+    assert response.status_code == 400
+    assert users_count() == 0
+
+
+# --- Log-in -----------------------------------------------------------------------------
+
+
+def test_it_logs_in_with_any_case_of_the_email(client, alice):
+    response = client.submit("/login", {"email": "ALICE@example.com", "password": PASSWORD})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    assert is_signed_in(client)
+
+
+def test_it_lets_an_unconfirmed_account_log_in(client, dave):
+    client.submit("/login", {"email": dave.email, "password": PASSWORD})
+    assert is_signed_in(client)
+
+
+def test_it_checks_the_password_exactly_as_typed(client):
+    make_user(handle="spacey", password="  spaces around it  ")
+    client.submit("/login", {"email": "spacey@example.com", "password": "spaces around it"})
+    assert not is_signed_in(client)
+    client.submit("/login", {"email": "spacey@example.com", "password": "  spaces around it  "})
+    assert is_signed_in(client)
+
+
+def test_it_answers_a_wrong_password_and_an_unknown_email_identically(client, alice):
+    wrong = client.submit("/login", {"email": "alice@example.com", "password": "wrong password!"})
+    unknown = client.submit("/login", {"email": "nobody@example.com", "password": "wrong password!"})
+    assert wrong.status_code == unknown.status_code == 400
+    assert "do not match an account" in wrong.get_data(as_text=True)
+    assert wrong.get_data(as_text=True).replace("alice@", "X") == unknown.get_data(
+        as_text=True
+    ).replace("nobody@", "X")
+    assert not is_signed_in(client)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example",
+        "//evil.example",
+        "\\\\evil.example",
+        "/\\evil.example",
+        "https:evil.example",
+        "%2F%2Fevil.example",
+        "javascript:alert(1)",
+        "http://127.0.0.1:5000@evil.example",
+        "/\tevil",
+        "/\n//evil.example",
+        "evil.example",
+    ],
+)
+def test_it_never_redirects_to_another_site_after_log_in(client, alice, target):
+    response = client.submit(
+        "/login", {"email": alice.email, "password": PASSWORD}, query_string={"next": target}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+def test_it_returns_to_a_page_on_this_site_after_log_in(client, alice):
+    response = client.submit(
+        "/login", {"email": alice.email, "password": PASSWORD}, query_string={"next": "/settings#password"}
+    )
+    assert response.headers["Location"] == "/settings#password"
+
+
+def test_it_sends_visitors_to_log_in_and_back(client, alice):
+    response = client.get("/settings")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    follow = client.submit(
+        "/login", {"email": alice.email, "password": PASSWORD}, query_string={"next": "/settings"}
+    )
+    assert follow.headers["Location"] == "/settings"
+
+
+def test_it_starts_a_fresh_session_at_log_in(client, alice):
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    client.submit("/login", {"email": alice.email, "password": PASSWORD})
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"] == alice.get_id()
+
+
+def test_it_upgrades_an_outdated_password_hash_at_log_in(client):
+    user = make_user(handle="oldhash")
+    user.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    db.session.commit()
+    client.submit("/login", {"email": user.email, "password": PASSWORD})
+    db.session.refresh(user)
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password(PASSWORD)
+
+
+def test_it_sets_a_remember_cookie_only_when_asked(client, alice, app):
+    name = app.config["REMEMBER_COOKIE_NAME"]
+    client.submit("/login", {"email": alice.email, "password": PASSWORD})
+    assert client.get_cookie(name) is None
+    client.post("/logout", data={"csrf_token": client.csrf_token()})
+    client.submit("/login", {"email": alice.email, "password": PASSWORD, "remember": "y"})
+    assert client.get_cookie(name) is not None
+
+
+def test_it_restores_a_session_from_the_remember_cookie(app, client, alice):
+    name = app.config["REMEMBER_COOKIE_NAME"]
+    client.submit("/login", {"email": alice.email, "password": PASSWORD, "remember": "y"})
+    remember = client.get_cookie(name).value
+    other = app.test_client()
+    other.set_cookie(name, remember)
+    assert is_signed_in(other)
+
+
+# --- Log-out ----------------------------------------------------------------------------
+
+
+def test_it_logs_out_only_by_post(client, alice):
+    login(client, alice)
+    assert client.get("/logout").status_code == 405
+    assert is_signed_in(client)
+
+
+def test_it_makes_a_copied_session_cookie_useless_after_log_out(app, client, alice):
+    client.submit("/login", {"email": alice.email, "password": PASSWORD})
+    stolen = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    client.post("/logout", data={"csrf_token": client.csrf_token()})
+    replay = app.test_client()
+    replay.set_cookie(app.config["SESSION_COOKIE_NAME"], stolen)
+    assert not is_signed_in(replay)
+
+
+def test_it_makes_a_copied_remember_cookie_useless_after_log_out(app, client, alice):
+    name = app.config["REMEMBER_COOKIE_NAME"]
+    client.submit("/login", {"email": alice.email, "password": PASSWORD, "remember": "y"})
+    stolen = client.get_cookie(name).value
+    client.post("/logout", data={"csrf_token": client.csrf_token()})
+    replay = app.test_client()
+    replay.set_cookie(name, stolen)
+    assert not is_signed_in(replay)
+
+
+def test_it_lets_a_frozen_account_log_out(client, bob):
+    login(client, bob)
+    response = client.submit("/logout")
+    assert response.status_code == 303
+    assert not is_signed_in(client)
+
+
+# --- Email confirmation -----------------------------------------------------------------
+
+
+def test_it_confirms_an_email_only_when_the_button_is_pressed(client, outbox):
+    client.submit("/signup", signup_data())
+    link = last_link(outbox, "/confirm/")
+    page = client.get(link)
+    assert page.status_code == 200 and "Confirm my email" in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(User)).email_confirmed_at is None
+    response = client.submit(link)
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User)).email_confirmed_at is not None
+
+
+def test_it_refuses_a_confirmation_link_used_twice(client, outbox):
+    client.submit("/signup", signup_data())
+    link = last_link(outbox, "/confirm/")
+    client.submit(link)
+    again = client.submit(link)
+    assert again.status_code == 400
+    assert "already been used" in again.get_data(as_text=True)
+
+
+def test_it_refuses_an_expired_confirmation_link(client, dave):
+    token = tokens.issue(tokens.CONFIRM_EMAIL, dave, now=utcnow() - timedelta(days=4))
+    response = client.submit(f"/confirm/{token}")
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+    db.session.refresh(dave)
+    assert dave.email_confirmed_at is None
+
+
+def test_it_refuses_a_tampered_link(client, dave):
+    token = tokens.issue(tokens.CONFIRM_EMAIL, dave)
+    response = client.get(f"/confirm/{token[:-2]}xx")
+    assert response.status_code == 400
+    assert "not valid" in response.get_data(as_text=True)
+
+
+def test_it_refuses_a_confirmation_link_for_an_address_no_longer_on_the_account(client, dave):
+    token = tokens.issue(tokens.CONFIRM_EMAIL, dave)
+    dave.email = "dave.new@example.com"
+    db.session.commit()
+    assert client.submit(f"/confirm/{token}").status_code == 400
+
+
+def test_it_does_not_accept_a_reset_token_as_a_confirmation_token(client, dave):
+    token = tokens.issue(tokens.RESET_PASSWORD, dave)
+    assert client.submit(f"/confirm/{token}").status_code == 400
+
+
+# --- Password reset ---------------------------------------------------------------------
+
+
+def ask_reset(client, email: str):
+    return client.submit("/reset", {"email": email})
+
+
+def test_it_answers_reset_requests_identically_for_known_and_unknown_emails(client, alice):
+    known = ask_reset(client, "alice@example.com")
+    unknown = ask_reset(client, "nobody@example.com")
+    assert (known.status_code, known.headers["Location"], known.get_data()) == (
+        unknown.status_code,
+        unknown.headers["Location"],
+        unknown.get_data(),
+    )
+
+
+def test_it_mails_a_reset_link_only_to_an_existing_account(client, alice, outbox):
+    ask_reset(client, "nobody@example.com")
+    assert read_outbox(outbox) == []
+    ask_reset(client, "ALICE@example.com")
+    assert len(messages_to(outbox, "alice@example.com")) == 1
+
+
+def test_it_builds_reset_links_from_the_configured_site_not_the_host_header(app, alice, outbox):
+    with app.test_request_context("/reset", method="POST", headers={"Host": "evil.example"}):
+        accounts.send_password_reset(alice.email)
+    (message,) = read_outbox(outbox)
+    assert "http://127.0.0.1:5000/reset/" in message
+    assert "evil.example" not in message
+
+
+def test_it_resets_the_password_and_signs_in_on_a_fresh_session(client, alice, outbox):
+    ask_reset(client, alice.email)
+    link = last_link(outbox, "/reset/")
+    assert client.get(link).headers["Referrer-Policy"] == "no-referrer"
+    response = client.submit(link, {"password": NEW_PASSWORD})
+    assert response.status_code == 303
+    db.session.refresh(alice)
+    assert alice.check_password(NEW_PASSWORD)
+    assert is_signed_in(client)
+
+
+def test_it_signs_out_every_other_session_on_reset(app, client, alice, outbox):
+    other = app.test_client()
+    other.submit("/login", {"email": alice.email, "password": PASSWORD, "remember": "y"})
+    ask_reset(client, alice.email)
+    client.submit(last_link(outbox, "/reset/"), {"password": NEW_PASSWORD})
+    assert not is_signed_in(other)
+
+
+def test_it_refuses_a_reset_link_used_twice(client, alice, outbox):
+    ask_reset(client, alice.email)
+    link = last_link(outbox, "/reset/")
+    client.submit(link, {"password": NEW_PASSWORD})
+    again = client.submit(link, {"password": "yet another passphrase"})
+    assert again.status_code == 400
+    db.session.refresh(alice)
+    assert alice.check_password(NEW_PASSWORD)
+
+
+def test_it_refuses_an_expired_reset_link(client, alice):
+    token = tokens.issue(tokens.RESET_PASSWORD, alice, now=utcnow() - timedelta(minutes=61))
+    response = client.submit(f"/reset/{token}", {"password": NEW_PASSWORD})
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+    db.session.refresh(alice)
+    assert alice.check_password(PASSWORD)
+
+
+def test_it_kills_reset_links_when_the_password_changes(client, alice):
+    token = tokens.issue(tokens.RESET_PASSWORD, alice)
+    alice.set_password("changed some other way")
+    db.session.commit()
+    response = client.get(f"/reset/{token}")
+    assert response.status_code == 400
+
+
+def test_it_refuses_a_weak_new_password_on_reset_and_keeps_the_link_usable(client, alice):
+    token = tokens.issue(tokens.RESET_PASSWORD, alice)
+    assert client.submit(f"/reset/{token}", {"password": "short"}).status_code == 400
+    assert client.submit(f"/reset/{token}", {"password": NEW_PASSWORD}).status_code == 303
+
+
+def test_it_confirms_the_email_when_a_reset_link_is_used(client, dave):
+    token = tokens.issue(tokens.RESET_PASSWORD, dave)
+    client.submit(f"/reset/{token}", {"password": NEW_PASSWORD})
+    db.session.refresh(dave)
+    assert dave.email_confirmed_at is not None
+
+
+def test_it_writes_nothing_when_a_spent_token_is_replayed(client, alice, outbox):
+    ask_reset(client, alice.email)
+    link = last_link(outbox, "/reset/")
+    client.submit(link, {"password": NEW_PASSWORD})
+    before = table_fingerprint()
+    client.submit(link, {"password": "yet another passphrase"})
+    assert table_fingerprint() == before
+

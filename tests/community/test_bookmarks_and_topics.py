@@ -1,0 +1,102 @@
+"""Bookmarks with /saved, topic follows with /for-you."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from articles.models import Topic
+from club.clock import utcnow
+from club.extensions import db
+from tests.conftest import make_article, table_fingerprint
+
+
+def save(client, article, state="on"):
+    return client.submit(f"/articles/{article.id}/save", {"state": state})
+
+
+def test_it_lists_saved_articles_newest_first(member):
+    older, newer = make_article(title="Older save"), make_article(title="Newer save")
+    save(member, older)
+    save(member, newer)
+    html = member.get("/saved").get_data(as_text=True)
+    assert html.index("Newer save") < html.index("Older save")
+
+
+def test_it_pages_saved_articles_with_a_keyset(member):
+    for n in range(23):
+        save(member, make_article(title=f"Saved number {n:02d}"))
+    first = member.get("/saved").get_data(as_text=True)
+    assert "Saved number 22" in first and "Saved number 02" not in first
+    assert "before=" in first
+    link = first.split('href="/saved?before=')[1].split('"')[0]
+    second = member.get(f"/saved?before={link}").get_data(as_text=True)
+    assert "Saved number 02" in second and "Saved number 00" in second
+    assert "Saved number 22" not in second
+
+
+def test_it_unsaves_an_article(member, article):
+    save(member, article)
+    save(member, article, "off")
+    assert article.title not in member.get("/saved").get_data(as_text=True)
+
+
+def test_it_refuses_saving_twice(member, article):
+    save(member, article)
+    before = table_fingerprint()
+    assert save(member, article).status_code == 409
+    assert table_fingerprint() == before
+
+
+def test_it_sends_visitors_to_log_in_for_saved(client):
+    response = client.get("/saved")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def topic(name: str) -> Topic:
+    row = Topic(slug=name.lower(), name=name)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def test_it_lists_articles_from_followed_topics_for_you(member):
+    sleep, running = topic("Sleep"), topic("Running")
+    make_article(title="Naps help", topics=[sleep])
+    make_article(title="Marathon tips", topics=[running])
+    response = member.submit(f"/topics/{sleep.id}/follow", {"state": "on"})
+    html = member.get("/for-you").get_data(as_text=True)
+    assert response.status_code == 303
+    assert "Naps help" in html and "Marathon tips" not in html
+
+
+def test_it_pages_for_you_with_a_keyset(member):
+    sleep = topic("Sleep")
+    start = utcnow() - timedelta(days=1)
+    for n in range(21):
+        make_article(
+            title=f"Sleep note {n:02d}", topics=[sleep], published_at=start + timedelta(minutes=n)
+        )
+    member.submit(f"/topics/{sleep.id}/follow", {"state": "on"})
+    first = member.get("/for-you").get_data(as_text=True)
+    assert "Sleep note 20" in first and "Sleep note 00" not in first
+    link = first.split('href="/for-you?before=')[1].split('"')[0].replace("&#43;", "+")
+    second = member.get(f"/for-you?before={link}").get_data(as_text=True)
+    assert "Sleep note 00" in second and "Sleep note 20" not in second
+
+
+def test_it_unfollows_a_topic(member):
+    sleep = topic("Sleep")
+    make_article(title="Naps help", topics=[sleep])
+    member.submit(f"/topics/{sleep.id}/follow", {"state": "on"})
+    member.submit(f"/topics/{sleep.id}/follow", {"state": "off"})
+    assert "Naps help" not in member.get("/for-you").get_data(as_text=True)
+
+
+def test_it_answers_404_for_following_a_missing_topic(member):
+    assert member.submit("/topics/31337/follow", {"state": "on"}).status_code == 404
+
+
+def test_it_invites_visitors_to_sign_up_on_for_you(client):
+    topic("Sleep")
+    html = client.get("/for-you").get_data(as_text=True)
+    assert "Sign up to join the conversation" in html

@@ -1,0 +1,261 @@
+"""Posting, replying, editing and deleting comments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from club.community.models import Comment
+from club.extensions import db
+from tests.community.conftest import add_comment, page_of, post_comment, token
+from tests.conftest import make_article, table_fingerprint
+
+
+def all_comments() -> list[Comment]:
+    return list(db.session.scalars(sa.select(Comment).order_by(Comment.id)))
+
+
+def test_it_posts_a_comment_and_redirects_back_to_it(member, article, alice):
+    response = post_comment(
+        member, article, "Great read", next=f"/articles/{article.id}/discussion"
+    )
+    [comment] = all_comments()
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/discussion#comment-{comment.id}")
+    assert comment.author_id == alice.id and comment.body == "Great read"
+    assert "Great read" in page_of(member, article)
+
+
+def test_it_counts_comments_on_the_article(member, article):
+    post_comment(member, article, "one")
+    post_comment(member, article, "two")
+    db.session.refresh(article)
+    assert article.comment_count == 2
+
+
+def test_it_keeps_paragraphs_and_links_urls_with_ugc_rel(member, article):
+    post_comment(member, article, "First line\nsecond line\n\nSee https://example.org/a_(b).")
+    html = page_of(member, article)
+    assert "<p>First line<br>\nsecond line</p>" in html
+    assert (
+        '<a href="https://example.org/a_(b)" rel="nofollow noopener ugc">'
+        "https://example.org/a_(b)</a>." in html
+    )
+
+
+def test_it_shows_html_and_script_as_text(member, article):
+    post_comment(member, article, '<script>alert(1)</script><b onmouseover="x()">hi</b>')
+    html = page_of(member, article)
+    assert "<script>alert(1)" not in html and "<b onmouseover" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_it_does_not_link_javascript_urls(member, article):
+    post_comment(member, article, "javascript:alert(1) and http://ok.example/x")
+    html = page_of(member, article)
+    assert 'href="javascript' not in html
+    assert 'href="http://ok.example/x"' in html
+
+
+def test_it_nests_replies_three_levels_and_attaches_deeper_ones_at_the_third(
+    member, article, alice
+):
+    top = add_comment(article, alice, "level 1")
+    second = add_comment(article, alice, "level 2", parent=top)
+    third = add_comment(article, alice, "level 3", parent=second)
+    post_comment(member, article, "level 4 attempt", parent_id=third.id)
+    deeper = all_comments()[-1]
+    assert (second.depth, third.depth) == (1, 2)
+    assert deeper.depth == 2 and deeper.parent_id == second.id
+
+
+def test_it_refuses_a_double_submitted_form_with_one_comment(member, article):
+    nonce = token()
+    first = post_comment(member, article, "only once", client_token=nonce)
+    second = post_comment(member, article, "only once", client_token=nonce)
+    [comment] = all_comments()
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"].endswith(f"#comment-{comment.id}")
+    db.session.refresh(article)
+    assert article.comment_count == 1
+
+
+def test_it_links_a_permalink_to_the_comment_in_its_thread(client, article, alice):
+    comment = add_comment(article, alice)
+    response = client.get(f"/comments/{comment.id}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(
+        f"/articles/{article.id}/discussion#comment-{comment.id}"
+    )
+
+
+def test_it_sorts_oldest_newest_and_most_liked(member, article, alice, bob):
+    first = add_comment(article, alice, "first comment")
+    second = add_comment(article, alice, "second comment")
+    second.created_at = first.created_at + timedelta(seconds=5)
+    first.like_count = 3
+    db.session.commit()
+
+    def order(sort):
+        html = member.get(f"/articles/{article.id}/discussion?sort={sort}").get_data(as_text=True)
+        return html.index("first comment") < html.index("second comment")
+
+    assert order("oldest") is True
+    assert order("newest") is False
+    first.like_count, second.like_count = 0, 4
+    db.session.commit()
+    assert order("liked") is False
+
+
+def test_it_edits_own_comment_within_15_minutes_and_marks_it_edited(member, article, alice):
+    comment = add_comment(article, alice, "typo heer")
+    response = member.submit(f"/comments/{comment.id}/edit", {"body": "typo here"})
+    db.session.refresh(comment)
+    assert response.status_code == 303
+    assert comment.body == "typo here" and comment.edited_at is not None
+    assert "(edited)" in page_of(member, article)
+
+
+def test_it_refuses_an_edit_after_15_minutes(member, article, alice):
+    comment = add_comment(article, alice, "old words")
+    comment.created_at -= timedelta(minutes=16)
+    db.session.commit()
+    before = table_fingerprint()
+    response = member.submit(f"/comments/{comment.id}/edit", {"body": "new words"})
+    assert response.status_code == 403
+    assert "first 15 minutes" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_editing_someone_elses_comment(client, article, alice, carol):
+    from tests.conftest import login
+
+    comment = add_comment(article, alice, "alice's words")
+    login(client, carol)
+    before = table_fingerprint()
+    response = client.submit(f"/comments/{comment.id}/edit", {"body": "carol was here"})
+    assert response.status_code == 403
+    assert "your own comments" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_deleting_someone_elses_comment(client, article, alice, carol):
+    from tests.conftest import login
+
+    comment = add_comment(article, alice)
+    login(client, carol)
+    before = table_fingerprint()
+    assert client.submit(f"/comments/{comment.id}/delete").status_code == 403
+    assert table_fingerprint() == before
+
+
+def test_it_keeps_the_thread_of_a_deleted_comment_under_a_marker(member, article, alice, carol):
+    top = add_comment(article, alice, "to be deleted")
+    add_comment(article, carol, "a reply that stays", parent=top)
+    response = member.submit(f"/comments/{top.id}/delete")
+    html = page_of(member, article)
+    assert response.status_code == 303
+    assert "[deleted]" in html and "a reply that stays" in html
+    assert "to be deleted" not in html
+    db.session.refresh(article)
+    assert article.comment_count == 1
+
+
+def test_it_drops_a_deleted_comment_without_replies_from_the_page(member, article, alice):
+    comment = add_comment(article, alice, "gone soon")
+    member.submit(f"/comments/{comment.id}/delete")
+    html = page_of(member, article)
+    assert "[deleted]" not in html and "gone soon" not in html
+
+
+def test_it_rejects_an_empty_comment_keeping_nothing(member, article):
+    before = table_fingerprint()
+    response = post_comment(member, article, "   \n\t  ")
+    assert response.status_code == 400
+    assert "the comment is empty" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_rejects_an_over_long_comment_and_gives_the_text_back(member, article):
+    before = table_fingerprint()
+    response = post_comment(member, article, "x" * 5001)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "at most 5,000 characters; this one has 5,001" in html
+    assert "x" * 5001 in html  # nothing the member typed is lost
+    assert table_fingerprint() == before
+
+
+def test_it_accepts_exactly_5000_characters(member, article):
+    assert post_comment(member, article, "y" * 5000).status_code == 303
+
+
+def test_it_refuses_a_reply_to_a_deleted_comment(member, article, alice):
+    parent = add_comment(article, alice)
+    member.submit(f"/comments/{parent.id}/delete")
+    before = table_fingerprint()
+    response = post_comment(member, article, "hello?", parent_id=parent.id)
+    assert response.status_code == 400
+    assert "no longer takes replies" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_a_reply_to_a_comment_on_another_article(member, article, alice):
+    elsewhere = add_comment(make_article(), alice)
+    before = table_fingerprint()
+    response = post_comment(member, article, "wrong thread", parent_id=elsewhere.id)
+    assert response.status_code == 400
+    assert "same article" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_answers_404_for_a_missing_article(member):
+    before = table_fingerprint()
+    response = member.submit("/articles/999999/comments", {"body": "hi", "client_token": token()})
+    assert response.status_code == 404
+    assert "does not exist" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_answers_404_for_an_unpublished_article(member):
+    hidden = make_article(status="hidden")
+    response = member.submit(
+        f"/articles/{hidden.id}/comments", {"body": "hi", "client_token": token()}
+    )
+    assert response.status_code == 404
+
+
+def test_it_answers_404_for_a_reply_to_a_missing_comment(member, article):
+    before = table_fingerprint()
+    response = post_comment(member, article, "hi", parent_id=999999)
+    assert response.status_code == 404
+    assert table_fingerprint() == before
+
+
+def test_it_answers_404_for_a_missing_comment(member):
+    assert member.get("/comments/999999").status_code == 404
+    assert member.submit("/comments/999999/delete").status_code == 404
+
+
+def test_it_answers_json_errors_to_json_clients(member, article):
+    response = member.submit(
+        f"/articles/{article.id}/comments",
+        {"body": "", "client_token": token()},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["message"].startswith("Write something")
+
+
+def test_it_ignores_fields_a_form_does_not_have(member, article, alice, carol):
+    post_comment(
+        member, article, "mine", author_id=carol.id, like_count=99, status="removed", depth=2
+    )
+    [comment] = all_comments()
+    assert (comment.author_id, comment.like_count, comment.status, comment.depth) == (
+        alice.id,
+        0,
+        "visible",
+        0,
+    )

@@ -1,0 +1,91 @@
+"""Likes on articles and comments: one per account, explicit on/off, counts."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from club.community.models import ArticleLike, CommentLike
+from club.extensions import db
+from tests.community.conftest import add_comment, page_of
+from tests.conftest import login, table_fingerprint
+
+JSON = {"Accept": "application/json"}
+
+
+def test_it_likes_an_article_and_redirects_back(member, article):
+    response = member.submit(
+        f"/articles/{article.id}/like", {"state": "on", "next": "/articles/1/discussion?x=1"}
+    )
+    db.session.refresh(article)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/articles/1/discussion?x=1#interactions"
+    assert article.like_count == 1
+
+
+def test_it_answers_the_new_count_as_json(member, article):
+    response = member.submit(f"/articles/{article.id}/like", {"state": "on"}, headers=JSON)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["ok"], body["on"], body["count"]) == (True, True, 1)
+
+
+def test_it_refuses_liking_an_article_twice(member, article):
+    member.submit(f"/articles/{article.id}/like", {"state": "on"})
+    before = table_fingerprint()
+    response = member.submit(f"/articles/{article.id}/like", {"state": "on"})
+    assert response.status_code == 409
+    assert "already like" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ArticleLike)) == 1
+
+
+def test_it_unlikes_an_article(member, article):
+    member.submit(f"/articles/{article.id}/like", {"state": "on"})
+    response = member.submit(f"/articles/{article.id}/like", {"state": "off"}, headers=JSON)
+    assert response.get_json()["on"] is False and response.get_json()["count"] == 0
+
+
+def test_it_refuses_unliking_what_was_not_liked(member, article):
+    before = table_fingerprint()
+    assert member.submit(f"/articles/{article.id}/like", {"state": "off"}).status_code == 409
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_a_like_without_a_state(member, article):
+    before = table_fingerprint()
+    assert member.submit(f"/articles/{article.id}/like", {"state": "toggle"}).status_code == 400
+    assert table_fingerprint() == before
+
+
+def test_it_counts_likes_from_different_members(client, article, alice, carol):
+    for user in (alice, carol):
+        login(client, user)
+        client.submit(f"/articles/{article.id}/like", {"state": "on"})
+    db.session.refresh(article)
+    assert article.like_count == 2
+
+
+def test_it_likes_a_comment_and_shows_the_count(member, article, carol):
+    comment = add_comment(article, carol)
+    response = member.submit(f"/comments/{comment.id}/like", {"state": "on"}, headers=JSON)
+    assert response.get_json()["count"] == 1
+    assert 'aria-pressed="true"' in page_of(member, article)
+
+
+def test_it_refuses_liking_a_comment_twice(member, article, carol):
+    comment = add_comment(article, carol)
+    member.submit(f"/comments/{comment.id}/like", {"state": "on"})
+    before = table_fingerprint()
+    response = member.submit(f"/comments/{comment.id}/like", {"state": "on"}, headers=JSON)
+    assert response.status_code == 409
+    assert response.get_json()["message"] == "You already like this comment."
+    assert table_fingerprint() == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentLike)) == 1
+
+
+def test_it_answers_404_for_liking_a_missing_article(member):
+    assert member.submit("/articles/424242/like", {"state": "on"}).status_code == 404
+
+
+def test_it_answers_404_for_liking_a_missing_comment(member):
+    assert member.submit("/comments/424242/like", {"state": "on"}).status_code == 404

@@ -1,0 +1,169 @@
+"""Reports and the moderation queue at /admin/reports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from club import membership
+from club.clock import utcnow
+from club.community.models import Report
+from club.extensions import db
+from club.models import AuditEntry
+from tests.community.conftest import add_comment, page_of
+from tests.conftest import login, make_user, table_fingerprint
+
+
+def report(client, comment, reason="spam", **fields):
+    return client.submit(f"/comments/{comment.id}/report", {"reason": reason, **fields})
+
+
+def reporters(n: int):
+    return [make_user(subscription="active") for _ in range(n)]
+
+
+def reported_by(client, comment, users):
+    for user in users:
+        login(client, user)
+        report(client, comment)
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def test_it_files_a_report_with_a_reason(member, article, carol):
+    comment = add_comment(article, carol)
+    response = report(member, comment, "harassment", details="rude")
+    [row] = db.session.scalars(sa.select(Report)).all()
+    assert response.status_code == 303
+    assert (row.reason, row.details, row.status) == ("harassment", "rude", "open")
+
+
+def test_it_refuses_a_report_without_a_reason(member, article, carol):
+    comment = add_comment(article, carol)
+    before = table_fingerprint()
+    response = report(member, comment, "")
+    assert response.status_code == 400
+    assert "Choose a reason" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_a_second_report_from_the_same_member(member, article, carol):
+    comment = add_comment(article, carol)
+    report(member, comment)
+    before = table_fingerprint()
+    assert report(member, comment).status_code == 409
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_reporting_your_own_comment(member, article, alice):
+    comment = add_comment(article, alice)
+    assert report(member, comment).status_code == 400
+
+
+def test_it_hides_a_comment_reported_by_three_members(client, article, carol):
+    comment = add_comment(article, carol, "questionable claim")
+    reported_by(client, comment, reporters(2))
+    assert "questionable claim" in page_of(client, article)
+    reported_by(client, comment, reporters(1))
+    html = page_of(client, article)
+    assert "questionable claim" not in html and "hidden while moderators review" in html
+    db.session.refresh(article)
+    assert article.comment_count == 0
+
+
+def test_it_lists_reported_comments_for_admins(client, article, alice, carol):
+    comment = add_comment(article, alice, "reported words")
+    reported_by(client, comment, reporters(1))
+    login(client, carol)
+    html = client.get("/admin/reports").get_data(as_text=True)
+    assert "reported words" in html and "Spam or advertising" in html
+
+
+def test_it_keeps_members_out_of_the_queue(member):
+    assert member.get("/admin/reports").status_code == 403
+
+
+def test_it_returns_a_comment_when_reports_are_dismissed(client, article, alice, carol):
+    comment = add_comment(article, alice, "fine after all")
+    reported_by(client, comment, reporters(3))
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/dismiss")
+    assert "fine after all" in page_of(client, article)
+    assert "comment.reports_dismissed" in audit_actions()
+    db.session.refresh(article)
+    assert article.comment_count == 1
+
+
+def test_it_removes_a_comment_keeping_its_thread(client, article, alice, carol):
+    comment = add_comment(article, alice, "bad words")
+    add_comment(article, carol, "a reply below", parent=comment)
+    reported_by(client, comment, reporters(1))
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/remove")
+    html = page_of(client, article)
+    assert "[removed by a moderator]" in html and "bad words" not in html
+    assert "a reply below" in html
+    assert "comment.removed" in audit_actions()
+    db.session.refresh(article)
+    assert article.comment_count == 1
+
+
+def test_it_refuses_a_reply_to_a_removed_comment(client, article, alice, carol):
+    comment = add_comment(article, carol)
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/remove")
+    login(client, alice)
+    before = table_fingerprint()
+    response = client.submit(
+        f"/articles/{article.id}/comments",
+        {"body": "hi", "parent_id": comment.id, "client_token": "t" * 24},
+    )
+    assert response.status_code == 400
+    assert table_fingerprint() == before
+
+
+def test_it_freezes_the_author_until_a_date(client, article, alice, carol):
+    comment = add_comment(article, alice, "spam spam")
+    reported_by(client, comment, reporters(3))
+    login(client, carol)
+    until = (utcnow() + timedelta(days=7)).date()
+    client.submit(
+        f"/admin/reports/{comment.id}/freeze", {"reason": "Spam", "until": until.isoformat()}
+    )
+    db.session.refresh(alice)
+    st = membership.standing(alice)
+    assert st.reason is membership.Reason.FROZEN_BY_MODERATOR and st.frozen_until.date() == until
+    assert "[removed by a moderator]" in page_of(client, article)
+    assert {"user.freeze", "comment.removed"} <= set(audit_actions())
+
+
+def test_it_lifts_a_dated_freeze_by_itself_when_the_date_passes(client, article, alice, carol):
+    comment = add_comment(article, alice)
+    login(client, carol)
+    until = (utcnow() + timedelta(days=2)).date()
+    client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": "Cool off", "until": until})
+    db.session.refresh(alice)
+    assert not membership.standing(alice).can_interact
+    assert membership.standing(alice, now=alice.frozen_until + timedelta(seconds=1)).can_interact
+
+
+def test_it_refuses_a_freeze_without_a_reason(client, article, alice, carol):
+    comment = add_comment(article, alice)
+    login(client, carol)
+    before = table_fingerprint()
+    response = client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": " "})
+    assert response.status_code == 303
+    assert "Give a reason" in client.get("/admin/reports").get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_a_freeze_ending_in_the_past(client, article, alice, carol):
+    comment = add_comment(article, alice)
+    login(client, carol)
+    before = table_fingerprint()
+    client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": "x", "until": "2001-01-01"})
+    assert "must be in the future" in client.get("/admin/reports").get_data(as_text=True)
+    assert table_fingerprint() == before

@@ -1,0 +1,102 @@
+"""Notifications for replies and likes, the unread count, marking read."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from club.community.models import Notification
+from club.extensions import db
+from tests.community.conftest import add_comment, post_comment
+from tests.conftest import login, make_user
+
+
+def notifications_of(user) -> list[Notification]:
+    return list(db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)))
+
+
+def test_it_notifies_the_author_of_a_reply(member, article, carol):
+    theirs = add_comment(article, carol, "carol's point")
+    post_comment(member, article, "a reply", parent_id=theirs.id)
+    [note] = notifications_of(carol)
+    assert note.kind == "reply" and note.read_at is None
+
+
+def test_it_notifies_the_author_of_a_liked_comment_once(member, article, carol):
+    theirs = add_comment(article, carol)
+    for state in ("on", "off", "on"):
+        member.submit(f"/comments/{theirs.id}/like", {"state": state})
+    [note] = notifications_of(carol)
+    assert note.kind == "like"
+
+
+def test_it_does_not_notify_members_of_their_own_actions(member, article, alice):
+    mine = add_comment(article, alice)
+    post_comment(member, article, "replying to myself", parent_id=mine.id)
+    member.submit(f"/comments/{mine.id}/like", {"state": "on"})
+    assert notifications_of(alice) == []
+
+
+def test_it_shows_the_unread_count_in_the_navigation(client, article, alice, carol):
+    theirs = add_comment(article, carol)
+    add_comment(article, alice, "reply one", parent=theirs)
+    add_comment(article, alice, "reply two", parent=theirs)
+    login(client, carol)
+    html = client.get("/for-you").get_data(as_text=True)
+    assert 'aria-label="2 unread">2</span>' in html
+
+
+def test_it_lists_notifications_with_the_actor_and_badge(client, article, alice, carol):
+    theirs = add_comment(article, carol)
+    add_comment(article, alice, "reply", parent=theirs)
+    login(client, carol)
+    html = client.get("/notifications").get_data(as_text=True)
+    assert "Alice Active" in html and 'aria-label="Verified member"' in html
+    assert "replied to your comment on" in html and article.title in html
+
+
+def test_it_marks_notifications_read(client, article, alice, carol):
+    theirs = add_comment(article, carol)
+    add_comment(article, alice, "reply", parent=theirs)
+    login(client, carol)
+    newest = notifications_of(carol)[0].id
+    response = client.submit(
+        "/notifications/read", {"up_to": newest}, headers={"Accept": "application/json"}
+    )
+    assert response.get_json()["unread"] == 0
+    assert all(n.read_at is not None for n in notifications_of(carol))
+    assert "unread" not in client.get("/for-you").get_data(as_text=True).split("<main")[0]
+
+
+def test_it_keeps_notifications_newer_than_the_page_unread(client, article, alice, carol):
+    theirs = add_comment(article, carol)
+    add_comment(article, alice, "seen", parent=theirs)
+    seen = notifications_of(carol)[0].id
+    add_comment(article, alice, "arrived later", parent=theirs)
+    login(client, carol)
+    client.submit("/notifications/read", {"up_to": seen})
+    assert sum(n.read_at is None for n in notifications_of(carol)) == 1
+
+
+def test_it_does_not_mark_read_on_viewing(client, article, alice, carol):
+    theirs = add_comment(article, carol)
+    add_comment(article, alice, "reply", parent=theirs)
+    login(client, carol)
+    client.get("/notifications")
+    assert notifications_of(carol)[0].read_at is None  # GET never changes state
+
+
+def test_it_pages_notifications_with_a_keyset(client, article, carol):
+    theirs = add_comment(article, carol)
+    for n in range(32):
+        add_comment(
+            article,
+            make_user(display_name=f"Replier {n:02d}", subscription="active"),
+            "r",
+            parent=theirs,
+        )
+    login(client, carol)
+    first = client.get("/notifications").get_data(as_text=True)
+    assert "Replier 31" in first and "Replier 01" not in first
+    before = first.split("/notifications?before=")[1].split('"')[0]
+    second = client.get(f"/notifications?before={before}").get_data(as_text=True)
+    assert "Replier 01" in second and "Replier 31" not in second

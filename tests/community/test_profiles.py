@@ -1,0 +1,65 @@
+"""Profiles at /u/<handle>, and the badge wherever a name appears."""
+
+from __future__ import annotations
+
+from club import membership
+from club.extensions import db
+from tests.community.conftest import add_comment, page_of
+from tests.conftest import make_user
+
+BADGE = 'aria-label="Verified member"'
+
+
+def test_it_shows_name_badge_bio_join_date_and_recent_comments(client, article, alice):
+    alice.bio = "Runner, <b>nurse</b>."
+    db.session.commit()
+    add_comment(article, alice, "My recent thought")
+    html = client.get("/u/alice").get_data(as_text=True)
+    main = html.split("<main", 1)[1]
+    assert "Alice Active" in main and BADGE in main
+    assert "Runner, &lt;b&gt;nurse&lt;/b&gt;." in main
+    assert f"joined {alice.created_at:%B %Y}" in main
+    assert "My recent thought" in main
+
+
+def test_it_answers_404_for_an_unknown_handle(client):
+    assert client.get("/u/nobody_here").status_code == 404
+
+
+def test_it_pages_a_profiles_comments_with_a_keyset(client, article, alice):
+    for n in range(22):
+        add_comment(article, alice, f"Thought number {n:02d}")
+    first = client.get("/u/alice").get_data(as_text=True)
+    assert "Thought number 21" in first and "Thought number 01" not in first
+    before = first.split("/u/alice?before=")[1].split('"')[0]
+    second = client.get(f"/u/alice?before={before}").get_data(as_text=True)
+    assert "Thought number 01" in second and "Thought number 21" not in second
+
+
+def test_it_leaves_deleted_comments_off_the_profile(member, article, alice):
+    comment = add_comment(article, alice, "regretted words")
+    member.submit(f"/comments/{comment.id}/delete")
+    assert "regretted words" not in member.get("/u/alice").get_data(as_text=True)
+
+
+def test_it_shows_the_badge_next_to_a_commenters_name(client, article, alice):
+    add_comment(article, alice)
+    html = page_of(client, article).split('id="comments"')[1]
+    assert BADGE in html
+
+
+def test_it_drops_the_badge_the_moment_an_account_is_frozen(client, article, alice, carol):
+    add_comment(article, alice)
+    membership.freeze(alice, by=carol, reason="cooling off")
+    db.session.commit()
+    html = page_of(client, article).split('id="comments"')[1]
+    assert "Alice Active" in html and BADGE not in html
+    membership.unfreeze(alice, by=carol)
+    db.session.commit()
+    assert BADGE in page_of(client, article).split('id="comments"')[1]
+
+
+def test_it_never_badges_a_lookalike_name(client):
+    impostor = make_user(display_name="Bob ✔ Verified member")
+    html = client.get(f"/u/{impostor.handle}").get_data(as_text=True).split("<main", 1)[1]
+    assert "Bob ✔ Verified member" in html and BADGE not in html

@@ -1,0 +1,157 @@
+"""Fixtures for the worker's tests: Redis three ways (fake, real, and down)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import fakeredis
+import pytest
+import redis
+from flask import Flask
+from rq import SimpleWorker
+
+from worker.queues import QUEUES, get_queue
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def use_redis(app: Flask, connection: redis.Redis, url: str, is_async: bool) -> None:
+    """Point the app's queues at ``connection``."""
+    app.config["REDIS_URL"] = url
+    app.config["RQ_ASYNC"] = is_async
+    app.extensions["club_redis"] = connection
+
+
+@pytest.fixture
+def no_redis(app: Flask) -> None:
+    """Run jobs inline, as the local default does (even in CI's Redis pass)."""
+    app.config["REDIS_URL"] = None
+
+
+@pytest.fixture
+def fake_redis(app: Flask) -> redis.Redis:
+    """An in-memory Redis (with Lua, which unique jobs need); jobs wait for a worker."""
+    connection = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    use_redis(app, connection, "redis://fake.invalid:6379/0", is_async=True)
+    return connection
+
+
+@pytest.fixture
+def real_redis_url() -> str:
+    """The real Redis from REDIS_URL (CI's second pass), emptied for this test."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("REDIS_URL is not set: real-Redis tests run in CI's second pass")
+    connection = redis.Redis.from_url(url)
+    # The suite owns this database index (see .ci/run); start every test from empty.
+    connection.flushdb()
+    return url
+
+
+@pytest.fixture
+def real_redis(app: Flask, real_redis_url: str) -> redis.Redis:
+    """The app's queues on the real Redis; jobs wait for a worker."""
+    connection = redis.Redis.from_url(real_redis_url)
+    use_redis(app, connection, real_redis_url, is_async=True)
+    return connection
+
+
+@pytest.fixture
+def redis_down(app: Flask) -> str:
+    """Point the app at a port where no Redis listens."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    app.config["REDIS_URL"] = url
+    app.config["RQ_ASYNC"] = True
+    app.extensions.pop("club_redis", None)
+    return url
+
+
+def work_off(app: Flask, connection: redis.Redis) -> None:
+    """Run every queued job to the end in this process, as a worker would."""
+    from worker.cli import AppContextMixin
+
+    class InProcessWorker(AppContextMixin, SimpleWorker):
+        """The worker's app context, without forking (fakeredis lives in this process)."""
+
+    worker = InProcessWorker(
+        [get_queue(name, app, connection) for name in QUEUES], connection=connection
+    )
+    worker.app = app
+    worker.work(burst=True)
+
+
+def subprocess_env(app: Flask, **extra: str) -> dict[str, str]:
+    """Environment for a child process that shares this test's database and Redis."""
+    env = dict(os.environ)
+    env.update(
+        FLASK_APP="club",
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        SECRET_KEY=app.config["SECRET_KEY"],
+        BILLING_BACKEND="local",
+        PYTHONPATH=str(PROJECT_ROOT),
+    )
+    env.pop("STRIPE_SECRET_KEY", None)
+    if app.config.get("REDIS_URL"):
+        env["REDIS_URL"] = app.config["REDIS_URL"]
+    env.update(extra)
+    return env
+
+
+def start_flask(app: Flask, *args: str, **env: str) -> subprocess.Popen:
+    """Start ``flask --app club ARGS`` as a child process; ``output(process)`` reads its log."""
+    command = [sys.executable, "-m", "flask", "--app", "club", *args]
+    log = tempfile.NamedTemporaryFile(prefix="flask-", suffix=".log", delete=False)  # noqa: SIM115
+    with log:
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=subprocess_env(app, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    process.log_path = Path(log.name)
+    return process
+
+
+def output(process: subprocess.Popen) -> str:
+    """Return what a process started by ``start_flask`` has printed so far."""
+    return process.log_path.read_text(errors="replace")
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen]]:
+    """Child processes a test starts; each is killed (by its own pid) afterwards."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        log_path = getattr(process, "log_path", None)
+        if log_path is not None:
+            log_path.unlink(missing_ok=True)

@@ -1,0 +1,161 @@
+"""enqueue: inline without Redis, RQ with it, unique jobs, retries and Redis outages."""
+
+from __future__ import annotations
+
+import email
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from rq.job import Job, JobStatus
+
+from club.clock import utcnow
+from tests.conftest import read_outbox
+from tests.worker.conftest import free_port, work_off
+from worker.queues import QueueUnavailable, enqueue, get_queue
+
+SAMPLE = "tests.worker.sample_jobs"
+
+
+def mail_outcome(outbox: Path) -> list[tuple[str, str, str]]:
+    """Return (to, subject, body) of every message in the outbox."""
+    messages = [email.message_from_string(text) for text in read_outbox(outbox)]
+    return [(m["To"], m["Subject"], m.get_payload().strip()) for m in messages]
+
+
+def test_it_runs_a_job_inline_without_redis(app, no_redis, outbox):
+    handle = enqueue("worker.jobs.send_mail", "a@example.com", "Hi", "Body", queue="mail")
+
+    assert handle.status == "finished"
+    assert mail_outcome(outbox) == [("a@example.com", "Hi", "Body")]
+
+
+def test_it_gives_the_same_outcome_inline_and_on_rq(app, outbox, fake_redis):
+    enqueue("worker.jobs.send_mail", "a@example.com", "Hi", "Body", queue="mail")
+    work_off(app, fake_redis)
+    on_rq = mail_outcome(outbox)
+    for message in outbox.glob("*.eml"):
+        message.unlink()
+
+    app.config["REDIS_URL"] = None
+    enqueue("worker.jobs.send_mail", "a@example.com", "Hi", "Body", queue="mail")
+
+    assert on_rq == mail_outcome(outbox) == [("a@example.com", "Hi", "Body")]
+
+
+def test_it_runs_rq_jobs_in_their_own_app_context(app, fake_redis, tmp_path):
+    marker = tmp_path / "context.txt"
+    enqueue(f"{SAMPLE}.describe_context", str(marker))
+    work_off(app, fake_redis)
+
+    assert marker.read_text() == f"{app.name} 1"
+
+
+def test_it_runs_synchronously_through_redis_when_rq_async_is_off(app, fake_redis, tmp_path):
+    app.config["RQ_ASYNC"] = False
+    handle = enqueue(f"{SAMPLE}.append_line", str(tmp_path / "out.txt"), "hello")
+
+    assert handle.status == "finished"
+    assert handle.result == "hello"
+    assert Job.fetch(handle.id, connection=fake_redis).get_status() == JobStatus.FINISHED
+
+
+def test_it_refuses_an_unknown_queue(app):
+    with pytest.raises(ValueError, match="unknown queue"):
+        enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="urgent")
+
+
+def test_it_queues_a_unique_job_only_once(app, fake_redis, tmp_path):
+    path = str(tmp_path / "out.txt")
+    first = enqueue(f"{SAMPLE}.append_line", path, "x", job_id="refresh-feed-7", unique=True)
+    second = enqueue(f"{SAMPLE}.append_line", path, "x", job_id="refresh-feed-7", unique=True)
+
+    assert not first.duplicate
+    assert second.duplicate
+    assert get_queue("default").count == 1
+
+
+def test_it_queues_a_unique_job_again_once_the_first_has_run(app, fake_redis, tmp_path):
+    path = tmp_path / "out.txt"
+    enqueue(f"{SAMPLE}.append_line", str(path), "one", job_id="refresh-feed-7", unique=True)
+    work_off(app, fake_redis)
+    again = enqueue(f"{SAMPLE}.append_line", str(path), "two", job_id="refresh-feed-7", unique=True)
+    work_off(app, fake_redis)
+
+    assert not again.duplicate
+    assert path.read_text() == "one\ntwo\n"
+
+
+def test_it_skips_a_unique_job_already_running_inline(app, no_redis, tmp_path):
+    from worker import queues
+
+    queues.claim_inline("refresh-feed-9")
+    try:
+        handle = enqueue(
+            f"{SAMPLE}.append_line", str(tmp_path / "o"), "x", job_id="refresh-feed-9", unique=True
+        )
+    finally:
+        queues.release_inline("refresh-feed-9")
+
+    assert handle.duplicate
+    assert not (tmp_path / "o").exists()
+
+
+def test_it_retries_a_failing_mail_job_after_thirty_seconds(app, fake_redis):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    handle = enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail")
+    work_off(app, fake_redis)
+
+    job = Job.fetch(handle.id, connection=fake_redis)
+    registry = get_queue("mail").scheduled_job_registry
+    retry_at = registry.get_scheduled_time(job)
+    assert job.get_status() == JobStatus.SCHEDULED
+    assert job.retries_left == 2
+    assert timedelta(seconds=25) < retry_at - utcnow() <= timedelta(seconds=30)
+
+
+def test_it_tries_a_failing_job_four_times_then_keeps_it_failed(app, fake_redis, tmp_path):
+    app.config["JOB_RETRY_INTERVALS"] = (0, 0, 0)
+    tries = tmp_path / "tries.txt"
+    handle = enqueue(f"{SAMPLE}.fail_transiently", str(tries), queue="feeds")
+    work_off(app, fake_redis)
+
+    job = Job.fetch(handle.id, connection=fake_redis)
+    assert tries.read_text().count("try") == 4
+    assert job.get_status() == JobStatus.FAILED
+    assert job.id in get_queue("feeds").failed_job_registry.get_job_ids()
+
+
+def test_it_does_not_retry_a_permanent_error(app, fake_redis):
+    handle = enqueue(f"{SAMPLE}.fail_permanently", queue="feeds")
+    work_off(app, fake_redis)
+
+    job = Job.fetch(handle.id, connection=fake_redis)
+    assert job.get_status() == JobStatus.FAILED
+    assert "404 Not Found" in job.latest_result().exc_string
+    assert get_queue("feeds").scheduled_job_registry.count == 0
+
+
+def test_it_raises_queue_unavailable_when_redis_is_down(app, redis_down):
+    with pytest.raises(QueueUnavailable, match="Redis cannot be reached"):
+        enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail")
+
+
+def test_it_runs_inline_when_asked_and_redis_is_down(app, redis_down, outbox):
+    handle = enqueue(
+        "worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail", inline_if_unavailable=True
+    )
+
+    assert handle.status == "finished"
+    assert len(read_outbox(outbox)) == 1
+
+
+def test_it_keeps_an_inline_failure_visible_without_raising(app, no_redis):
+    from worker.queues import recent_inline_failures
+
+    handle = enqueue(f"{SAMPLE}.fail_permanently")
+
+    assert handle.status == "failed"
+    assert "404 Not Found" in handle.error
+    assert recent_inline_failures[0].description == "fail_permanently()"
+    assert recent_inline_failures[0].at > utcnow() - timedelta(minutes=1)

@@ -1,0 +1,85 @@
+"""Periodic jobs: two schedulers running at once still queue each job once per period."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import replace
+
+import fakeredis
+import pytest
+import redis
+from rq.cron import get_cron_job_ids
+from rq.job import Job
+
+from worker.schedule import SCHEDULE, ClubCronScheduler, LocalScheduler, Periodic, last_runs
+
+EVERY_SECOND = "* * * * * *"  # croniter's sixth field is seconds
+
+
+def fast_schedule() -> tuple[Periodic, ...]:
+    """The real periodic jobs, every second instead of every minute/hour/day."""
+    return tuple(replace(p, cron=EVERY_SECOND) for p in SCHEDULE)
+
+
+def run_schedulers(connection_factory, count: int, seconds: float) -> list[ClubCronScheduler]:
+    """Run ``count`` schedulers side by side for ``seconds``."""
+    stop = threading.Event()
+    schedulers = [
+        ClubCronScheduler(connection_factory(), schedule=fast_schedule()) for _ in range(count)
+    ]
+    threads = [threading.Thread(target=s.run_until, args=(stop,)) for s in schedulers]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    return schedulers
+
+
+@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.redis)])
+def connection_factory(request):
+    """New clients of one Redis: in-memory, or the real one in CI's second pass."""
+    if request.param == "fake":
+        server = fakeredis.FakeServer()
+        return lambda: fakeredis.FakeRedis(server=server)
+    url = request.getfixturevalue("real_redis_url")
+    return lambda: redis.Redis.from_url(url)
+
+
+def test_it_queues_each_periodic_job_once_per_period_with_two_schedulers(app, connection_factory):
+    run_schedulers(connection_factory, count=2, seconds=3.5)
+    connection = connection_factory()
+
+    for periodic in SCHEDULE:
+        jobs = Job.fetch_many(get_cron_job_ids(periodic.name, connection), connection=connection)
+        per_second = Counter(int(job.enqueued_at.timestamp()) for job in jobs)
+        assert len(jobs) >= 3, periodic.name
+        assert set(per_second.values()) == {1}, f"{periodic.name} ran twice in one period"
+        assert {job.func_name for job in jobs} == {periodic.func}
+
+
+def test_it_records_the_last_run_of_each_periodic_job(app, connection_factory):
+    run_schedulers(connection_factory, count=1, seconds=1.5)
+
+    runs = last_runs(connection_factory())
+
+    assert set(runs) == {p.name for p in SCHEDULE}
+    assert all(Job.exists(run["job_id"], connection=connection_factory()) for run in runs.values())
+
+
+def test_it_runs_periodic_jobs_inline_from_the_local_thread(app, no_redis, tmp_path):
+    marker = tmp_path / "ticks.txt"
+    tick = Periodic("tick", "tests.worker.sample_jobs.note_tick", "default", EVERY_SECOND, "")
+    app.config["TICK_FILE"] = str(marker)
+    local = LocalScheduler(app, schedule=(tick,))
+    local.start()
+    try:
+        time.sleep(2.5)
+    finally:
+        local.shutdown()
+
+    assert marker.read_text().count("tick") >= 2
+    assert "tick" in local.last_run

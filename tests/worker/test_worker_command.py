@@ -1,0 +1,65 @@
+"""``flask --app club worker`` and ``flask --app club scheduler`` as real processes."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from tests.worker.conftest import output, start_flask, wait_for
+from worker.queues import enqueue
+
+SAMPLE = "tests.worker.sample_jobs"
+
+
+def test_it_refuses_to_start_a_worker_without_redis(runner, no_redis):
+    result = runner.invoke(args=["worker", "--burst"])
+
+    assert result.exit_code == 2
+    assert "REDIS_URL is not set" in result.output
+
+
+def test_it_refuses_an_unknown_queue_name(runner, fake_redis):
+    result = runner.invoke(args=["worker", "--queues", "feeds,urgent"])
+
+    assert result.exit_code == 2
+    assert "choose from feeds, billing, mail, default" in result.output
+
+
+@pytest.mark.redis
+def test_it_works_off_the_queues_in_an_app_context(app, real_redis, processes, tmp_path):
+    marker = tmp_path / "context.txt"
+    enqueue(f"{SAMPLE}.describe_context", str(marker), queue="mail")
+
+    worker = start_flask(app, "worker", "--burst")
+    processes.append(worker)
+
+    assert worker.wait(60) == 0, output(worker)
+    assert marker.read_text() == "club 1"
+
+
+@pytest.mark.redis
+def test_it_finishes_the_current_job_on_sigterm(app, real_redis, processes, tmp_path):
+    log = tmp_path / "slow.txt"
+    enqueue(f"{SAMPLE}.slow_append", str(log), 2.0)
+    worker = start_flask(app, "worker", "--with-scheduler")
+    processes.append(worker)
+    wait_for(lambda: log.exists() and "started" in log.read_text())
+
+    worker.send_signal(signal.SIGTERM)
+
+    assert worker.wait(30) == 0
+    assert log.read_text() == "started\nfinished\n"
+
+
+@pytest.mark.redis
+def test_it_starts_and_stops_the_scheduler_with_the_worker(app, real_redis, processes):
+    schedulers = "rq:cron_schedulers"
+    worker = start_flask(app, "worker", "--with-scheduler", "--queues", "default")
+    processes.append(worker)
+    wait_for(lambda: real_redis.zcard(schedulers) == 1, timeout=30)
+
+    worker.send_signal(signal.SIGTERM)
+
+    assert worker.wait(30) == 0
+    wait_for(lambda: real_redis.zcard(schedulers) == 0, timeout=15)

@@ -1,0 +1,149 @@
+"""``flask --app club worker`` and ``flask --app club scheduler``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import click
+import redis
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from rq import Worker
+
+from club.extensions import db
+from worker.queues import QUEUES, get_queue
+from worker.schedule import ClubCronScheduler
+
+log = logging.getLogger(__name__)
+
+# Billing and mail first: a member waiting on a payment or a reset link matters more
+# than a feed fetched a minute later.
+DEFAULT_QUEUE_ORDER = ("billing", "mail", "feeds", "default")
+
+
+class AppContextMixin:
+    """Runs every job inside a fresh app context of ``self.app`` (mix into an RQ worker)."""
+
+    app: Flask
+    _engine_pid: int = 0
+
+    def perform_job(self, job, queue, *args, **kwargs) -> bool:
+        """Run the job in an app context (RQ 2.x and 3.x pass different extra arguments)."""
+        with self.app.app_context():
+            self.forget_inherited_connections()
+            return super().perform_job(job, queue, *args, **kwargs)
+
+    def forget_inherited_connections(self) -> None:
+        """Drop database connections copied from the parent by fork, without closing them.
+
+        A forked work horse must never talk over its parent's sockets (SQLAlchemy's pooling
+        guide: ``engine.dispose(close=False)`` in the child).
+        """
+        if os.getpid() == self._engine_pid:
+            return
+        if self._engine_pid:
+            for engine in db.engines.values():
+                engine.dispose(close=False)
+        self._engine_pid = os.getpid()
+
+
+class AppWorker(AppContextMixin, Worker):
+    """RQ's forking worker (a work horse per job, so a crash or timeout is contained)."""
+
+    def __init__(self, *args, app: Flask, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.app = app
+        self._engine_pid = os.getpid()
+
+
+def worker_connection(app: Flask) -> redis.Redis:
+    """Return a Redis client for a worker: no socket timeout, since it blocks on the queue."""
+    return redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=5)
+
+
+def parse_queues(value: str) -> list[str]:
+    """Return the queue names in ``value`` (comma separated), refusing unknown ones."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in QUEUES]
+    if unknown or not names:
+        raise click.BadParameter(f"choose from {', '.join(QUEUES)}", param_hint="--queues")
+    return names
+
+
+def require_redis(app: Flask) -> None:
+    """Stop with a clear message when no Redis is configured."""
+    if not app.config.get("REDIS_URL"):
+        raise click.UsageError(
+            "REDIS_URL is not set. Without Redis every job runs inline in the web process, "
+            "so no worker is needed; set REDIS_URL to run one."
+        )
+
+
+def start_scheduler_process() -> subprocess.Popen:
+    """Start ``flask scheduler`` as a child that exits when this process does."""
+    command = [sys.executable, "-m", "flask", "scheduler", "--parent-pid", str(os.getpid())]
+    env = dict(os.environ, FLASK_APP=os.environ.get("FLASK_APP", "club"))
+    return subprocess.Popen(command, env=env)  # noqa: S603 (our own interpreter and command)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Ask ``process`` to stop, then insist."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@click.command("worker")
+@click.option(
+    "--queues",
+    default=",".join(DEFAULT_QUEUE_ORDER),
+    show_default=True,
+    help="Queues to work on, in priority order.",
+)
+@click.option("--burst", is_flag=True, help="Quit once the queues are empty.")
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also run RQ's scheduler (retries, delayed jobs) and the periodic jobs.",
+)
+@click.option("--name", default=None, help="Worker name (default: host and pid).")
+@with_appcontext
+def worker_command(queues: str, burst: bool, with_scheduler: bool, name: str | None) -> None:
+    """Run an RQ worker; SIGTERM finishes the current job, then exits."""
+    app = current_app._get_current_object()
+    require_redis(app)
+    names = parse_queues(queues)
+    connection = worker_connection(app)
+    worker = AppWorker(
+        [get_queue(n, app, connection) for n in names], connection=connection, app=app, name=name
+    )
+    scheduler = start_scheduler_process() if with_scheduler and not burst else None
+    try:
+        worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
+    finally:
+        if scheduler is not None:
+            stop_process(scheduler)
+
+
+@click.command("scheduler")
+@click.option("--parent-pid", type=int, default=None, hidden=True)
+@with_appcontext
+def scheduler_command(parent_pid: int | None) -> None:
+    """Run the periodic-job scheduler (safe to run several: one acts per period)."""
+    app = current_app._get_current_object()
+    require_redis(app)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = ClubCronScheduler(worker_connection(app))
+    log.info("scheduler %s started", scheduler.name)
+    scheduler.run_until(stop, parent_pid=parent_pid)

@@ -1,0 +1,191 @@
+"""``/admin/jobs``: queues, running and failed jobs, and the periodic schedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from rq import Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from club.admin import admin_blueprint
+from worker import schedule
+from worker.queues import (
+    QUEUES,
+    REDIS_ERRORS,
+    get_queue,
+    is_inline,
+    recent_inline_failures,
+    redis_connection,
+)
+
+bp = admin_blueprint("jobs", __name__, "/jobs")
+
+FAILED_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One queue's counts."""
+
+    name: str
+    queued: int
+    running: int
+    scheduled: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """One job as the page shows it."""
+
+    id: str
+    queue: str
+    description: str
+    at: datetime | None
+    error: str | None = None
+
+    @property
+    def error_summary(self) -> str:
+        """The last line of the traceback: usually the exception and its message."""
+        lines = [line for line in (self.error or "").strip().splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+
+@dataclass(frozen=True)
+class PeriodicRow:
+    """One periodic job with its last run."""
+
+    periodic: schedule.Periodic
+    last_run: datetime | None
+    last_status: str | None
+    next_run: datetime
+
+
+@bp.get("/")
+def overview():
+    """Show queue lengths, running and failed jobs and the periodic schedule."""
+    if is_inline():
+        return render_template("worker/jobs.html", inline=True, **inline_state())
+    try:
+        state = rq_state()
+    except REDIS_ERRORS:
+        return render_template("worker/jobs.html", inline=False, redis_down=True), 503
+    return render_template("worker/jobs.html", inline=False, redis_down=False, **state)
+
+
+@bp.post("/<job_id>/requeue")
+def requeue(job_id: str):
+    """Put a failed job back on its queue."""
+    job = failed_job_or_404(job_id)
+    get_queue(job.origin).failed_job_registry.requeue(job)
+    flash(f"Job {job.description} is queued again.", "success")
+    return redirect(url_for("jobs.overview"), 303)
+
+
+@bp.post("/<job_id>/delete")
+def delete(job_id: str):
+    """Delete a failed job."""
+    job = failed_job_or_404(job_id)
+    job.delete()
+    flash(f"Job {job.description} was deleted.", "success")
+    return redirect(url_for("jobs.overview"), 303)
+
+
+def failed_job_or_404(job_id: str) -> Job:
+    """Return the failed job ``job_id``, or answer 404."""
+    if is_inline():
+        abort(404)
+    try:
+        job = Job.fetch(job_id, connection=redis_connection())
+    except NoSuchJobError:
+        abort(404)
+    if not job.is_failed:
+        abort(404)
+    return job
+
+
+def rq_state() -> dict:
+    """Read everything the page shows from Redis."""
+    connection = redis_connection()
+    queues = [get_queue(name) for name in QUEUES]
+    return {
+        "queues": [queue_row(queue) for queue in queues],
+        "workers": Worker.all(connection=connection),
+        "running": jobs_in(queues, "started_job_registry"),
+        "failed": jobs_in(queues, "failed_job_registry", with_error=True)[:FAILED_SHOWN],
+        "periodic": periodic_rows(schedule.last_runs(connection), connection),
+    }
+
+
+def queue_row(queue) -> QueueRow:
+    """Count one queue's jobs by state."""
+    return QueueRow(
+        name=queue.name,
+        queued=queue.count,
+        running=queue.started_job_registry.count,
+        scheduled=queue.scheduled_job_registry.count,
+        failed=queue.failed_job_registry.count,
+    )
+
+
+def jobs_in(queues, registry_name: str, with_error: bool = False) -> list[JobRow]:
+    """Return the jobs in one registry of every queue, newest first."""
+    rows = []
+    for queue in queues:
+        registry = getattr(queue, registry_name)
+        ids = registry.get_job_ids(0, FAILED_SHOWN - 1, desc=True)
+        for job in Job.fetch_many(ids, connection=queue.connection):
+            if job is not None:
+                rows.append(job_row(job, queue.name, with_error))
+    return sorted(rows, key=lambda row: row.at or datetime.min, reverse=True)
+
+
+def job_row(job: Job, queue: str, with_error: bool) -> JobRow:
+    """Describe one RQ job."""
+    error = None
+    if with_error:
+        result = job.latest_result()
+        error = result.exc_string if result else None
+    at = job.ended_at or job.started_at or job.enqueued_at
+    return JobRow(id=job.id, queue=queue, description=job.description, at=at, error=error)
+
+
+def periodic_rows(runs: dict[str, dict], connection) -> list[PeriodicRow]:
+    """Pair each periodic job with its last run and that run's status."""
+    rows = []
+    for periodic in schedule.SCHEDULE:
+        run = runs.get(periodic.name)
+        status = None
+        if run:
+            try:
+                status = Job.fetch(run["job_id"], connection=connection).get_status().value
+            except NoSuchJobError:
+                status = "expired"
+        rows.append(
+            PeriodicRow(
+                periodic=periodic,
+                last_run=datetime.fromisoformat(run["at"]) if run else None,
+                last_status=status,
+                next_run=schedule.next_run(periodic),
+            )
+        )
+    return rows
+
+
+def inline_state() -> dict:
+    """What the page can show without Redis: the local scheduler and inline failures."""
+    local = current_app.extensions.get("club_local_scheduler")
+    last = local.last_run if local else {}
+    periodic = [
+        PeriodicRow(
+            periodic=p,
+            last_run=last.get(p.name),
+            last_status="finished" if p.name in last else None,
+            next_run=schedule.next_run(p),
+        )
+        for p in schedule.SCHEDULE
+    ]
+    return {"periodic": periodic, "inline_failures": list(recent_inline_failures)}
