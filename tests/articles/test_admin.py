@@ -14,10 +14,27 @@ from tests.articles.conftest import feed_bytes, item, rss
 from tests.conftest import login, make_article, make_feed
 
 
+class RereadingClient:
+    """Each request runs in its own app context and session; re-read rows after it."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def submit(self, *args, **kwargs):
+        response = self.client.submit(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+    def get(self, *args, **kwargs):
+        response = self.client.get(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def admin_client(client, carol):
     login(client, carol)
-    return client
+    return RereadingClient(client)
 
 
 def audit_actions() -> list[str]:
@@ -36,6 +53,7 @@ def test_it_refuses_curation_actions_to_members(client, alice):
     article = make_article(status="pending")
     login(client, alice)
     assert client.submit(f"/admin/articles/{article.id}/approve").status_code == 403
+    db.session.expire_all()
     assert db.session.get(Article, article.id).status == "pending"
 
 
