@@ -14,7 +14,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import nh3
 
@@ -237,13 +237,18 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{port}"
     if ":" in (parts.hostname or "") and not host.startswith("["):
         host = f"[{host}]"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-    ]
+    # Filter the raw "name=value" pairs: the kept ones stay byte for byte as the source
+    # wrote them (no decode/encode round trip that could change the URL).
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair and not _is_tracking(pair.split("=", 1)[0])
+    )
     path = parts.path or "/"
-    return urlunsplit((parts.scheme.lower(), host, path, urlencode(query, doseq=True), ""))
+    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
 def entry_key(entry: ParsedEntry, link: str) -> str:
