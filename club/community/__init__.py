@@ -57,10 +57,9 @@ def new_form_token() -> str:
 
 def init_app(app: Flask) -> None:
     """Register the community pages, the moderation queue and the template helpers."""
-    from club import web
-    from club.community import admin, models, views  # noqa: F401  (models: the tables)
+    from club import signals, web
+    from club.community import account_data, admin, models, views  # noqa: F401  (models: tables)
     from club.community.formatting import render_comment
-    from club.community.navigation import article_url
 
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
@@ -70,6 +69,7 @@ def init_app(app: Flask) -> None:
         article_interactions=article_interactions,
         unread_notifications=unread_notifications,
         new_form_token=new_form_token,
-        article_href=article_url,
     )
     app.jinja_env.filters["comment_html"] = render_comment
+    signals.account_exporting.connect(account_data.on_account_exporting, sender=app, weak=False)
+    signals.account_deleting.connect(account_data.on_account_deleting, sender=app, weak=False)

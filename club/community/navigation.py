@@ -23,9 +23,9 @@ def is_safe_path(target: str | None) -> bool:
 
 
 def article_url(article: Article, anchor: str = "") -> str:
-    """Return the article's page; the articles package may register its own builder."""
-    builder = current_app.extensions.get("article_url")
-    url = builder(article) if builder else url_for("community.discussion", article_id=article.id)
+    """Return the article's page, through the ``article_url`` helper articles registers."""
+    builder = current_app.jinja_env.globals.get("article_url")
+    url = builder(article) if builder else url_for("articles.article", article_id=article.id)
     return url + (f"#{anchor}" if anchor else "")
 
 

@@ -180,7 +180,7 @@ def like_article(article_id: int):
     """Like or unlike an article."""
     on = parse_state(StateForm())
     state = likes.set_article_like(current_user, article_id, on)
-    back = back_to(article_url(comments.find_article(article_id)), anchor="interactions")
+    back = back_to(article_url(comments.find_article(article_id)), anchor="reactions")
     return answer({"on": state.liked, "count": state.count}, message=None, back=back)
 
 
@@ -190,7 +190,7 @@ def save_article(article_id: int):
     on = parse_state(StateForm())
     saved = bookmarks.set_bookmark(current_user, article_id, on)
     message = "Saved for later." if saved else "Removed from your saved articles."
-    back = back_to(article_url(comments.find_article(article_id)), anchor="interactions")
+    back = back_to(article_url(comments.find_article(article_id)), anchor="reactions")
     return answer({"on": saved}, message=message, back=back)
 
 
@@ -270,13 +270,6 @@ def profile(handle: str):
     return render_template(
         "community/profile.html", member=user, comments=recent, next_before=next_before
     )
-
-
-@bp.get("/articles/<int:article_id>/discussion")
-def discussion(article_id: int):
-    """Show an article's discussion on its own (the articles package links its page here)."""
-    article = comments.find_article(article_id)
-    return render_template("community/discussion.html", article=article)
 
 
 def keyset_id() -> int | None:

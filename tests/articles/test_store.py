@@ -161,6 +161,7 @@ def test_it_survives_two_workers_storing_the_same_feed_at_once(app):
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a storing worker hung"
     assert errors == []
     assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 40

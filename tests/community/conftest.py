@@ -42,10 +42,10 @@ def add_comment(article, author, body="A comment.", parent=None) -> Comment:
     return comment
 
 
-def post_comment(client, article, body="Hello there", **fields):
+def post_comment(client, article, body="Hello there", headers=None, **fields):
     data = {"body": body, "client_token": token(), **fields}
-    return client.submit(f"/articles/{article.id}/comments", data)
+    return client.submit(f"/articles/{article.id}/comments", data, headers=headers or {})
 
 
 def page_of(client, article) -> str:
-    return client.get(f"/articles/{article.id}/discussion").get_data(as_text=True)
+    return client.get(f"/articles/{article.id}").get_data(as_text=True)

@@ -17,12 +17,12 @@ def all_comments() -> list[Comment]:
 
 
 def test_it_posts_a_comment_and_redirects_back_to_it(member, article, alice):
-    response = post_comment(
-        member, article, "Great read", next=f"/articles/{article.id}/discussion"
-    )
+    response = post_comment(member, article, "Great read", next=f"/articles/{article.id}/walking")
     [comment] = all_comments()
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/discussion#comment-{comment.id}")
+    assert response.headers["Location"].endswith(
+        f"/articles/{article.id}/walking#comment-{comment.id}"
+    )
     assert comment.author_id == alice.id and comment.body == "Great read"
     assert "Great read" in page_of(member, article)
 
@@ -86,7 +86,7 @@ def test_it_links_a_permalink_to_the_comment_in_its_thread(client, article, alic
     response = client.get(f"/comments/{comment.id}")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(
-        f"/articles/{article.id}/discussion#comment-{comment.id}"
+        f"/articles/{article.id}/walking-eases-lower-back-pain#comment-{comment.id}"
     )
 
 
@@ -98,7 +98,7 @@ def test_it_sorts_oldest_newest_and_most_liked(member, article, alice, bob):
     db.session.commit()
 
     def order(sort):
-        html = member.get(f"/articles/{article.id}/discussion?sort={sort}").get_data(as_text=True)
+        html = member.get(f"/articles/{article.id}?sort={sort}").get_data(as_text=True)
         return html.index("first comment") < html.index("second comment")
 
     assert order("oldest") is True

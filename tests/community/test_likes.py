@@ -14,11 +14,11 @@ JSON = {"Accept": "application/json"}
 
 def test_it_likes_an_article_and_redirects_back(member, article):
     response = member.submit(
-        f"/articles/{article.id}/like", {"state": "on", "next": "/articles/1/discussion?x=1"}
+        f"/articles/{article.id}/like", {"state": "on", "next": "/articles/1/a-title?x=1"}
     )
     db.session.refresh(article)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/articles/1/discussion?x=1#interactions"
+    assert response.headers["Location"] == "/articles/1/a-title?x=1#reactions"
     assert article.like_count == 1
 
 

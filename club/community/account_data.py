@@ -1,0 +1,105 @@
+"""A member's community data in their export, and what happens to it when they leave.
+
+Connected to ``club.signals``: the export gets a "community" section; on deletion the
+member's comments stay with no author (shown as "deleted member", so threads keep
+their shape) while their likes, saves, follows and notifications go. The like counters
+are lowered first, because the database's cascade would delete the rows without them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from articles.models import Article
+from club.community.models import (
+    ArticleLike,
+    Bookmark,
+    Comment,
+    CommentLike,
+    Notification,
+    Report,
+    TopicFollow,
+)
+from club.extensions import db
+from club.models import User
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def export_community_data(user: User) -> dict[str, Any]:
+    """Return the member's comments, likes, saves, follows and reports for their export."""
+
+    def rows(query):
+        return db.session.scalars(query).all()
+
+    comments = rows(sa.select(Comment).where(Comment.author_id == user.id).order_by(Comment.id))
+    return {
+        "comments": [
+            {
+                "id": c.id,
+                "article_id": c.article_id,
+                "in_reply_to": c.parent_id,
+                "text": c.body,
+                "status": c.status,
+                "created_at": _iso(c.created_at),
+                "edited_at": _iso(c.edited_at),
+            }
+            for c in comments
+        ],
+        "liked_articles": rows(
+            sa.select(ArticleLike.article_id).where(ArticleLike.user_id == user.id)
+        ),
+        "liked_comments": rows(
+            sa.select(CommentLike.comment_id).where(CommentLike.user_id == user.id)
+        ),
+        "saved_articles": rows(sa.select(Bookmark.article_id).where(Bookmark.user_id == user.id)),
+        "followed_topics": rows(
+            sa.select(TopicFollow.topic_id).where(TopicFollow.user_id == user.id)
+        ),
+        "reports_filed": [
+            {"comment_id": r.comment_id, "reason": r.reason, "details": r.details}
+            for r in rows(sa.select(Report).where(Report.reporter_id == user.id))
+        ],
+    }
+
+
+def _lower_like_counts(user: User) -> None:
+    for model, like, key in (
+        (Article, ArticleLike, ArticleLike.article_id),
+        (Comment, CommentLike, CommentLike.comment_id),
+    ):
+        liked = sa.select(key).where(like.user_id == user.id)
+        db.session.execute(
+            sa.update(model)
+            .where(model.id.in_(liked))
+            .values(like_count=model.like_count - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def forget_member(user: User) -> None:
+    """Remove the member's reactions and keep their comments authorless."""
+    _lower_like_counts(user)
+    for model in (ArticleLike, CommentLike, Bookmark, TopicFollow):
+        db.session.execute(sa.delete(model).where(model.user_id == user.id))
+    db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
+    # Their words stay readable in the threads (the deleted-account choice documented
+    # in README), but nothing links them to the person any more.
+    db.session.execute(
+        sa.update(Comment)
+        .where(Comment.author_id == user.id)
+        .values(author_id=None, client_token=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def on_account_exporting(sender, user: User, **extra) -> dict[str, Any]:
+    return {"community": export_community_data(user)}
+
+
+def on_account_deleting(sender, user: User, **extra) -> None:
+    forget_member(user)

@@ -1,0 +1,203 @@
+"""The whole story in a real browser: a visitor becomes a member, interacts, and is frozen.
+
+Drives Debian's Chromium through Playwright against the app served by a real HTTP
+server thread on a free port. Screenshots of each step go to ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from club.community.models import Comment
+from club.extensions import db
+from club.models import Appeal, User
+from tests.conftest import PASSWORD, make_article, make_user
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+NEW_PASSWORD = "a long and unguessable passphrase"
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve ``app`` on 127.0.0.1 on a free port in a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = base_url  # links in mail point here
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base_url
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make browser-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def shoot():
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+
+    def screenshot(page, name: str) -> None:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    return screenshot
+
+
+def confirmation_link(outbox: Path) -> str:
+    """Return the confirmation link from the newest message in the outbox."""
+    newest = sorted(outbox.glob("*.eml"))[-1]
+    message = email.message_from_bytes(newest.read_bytes(), policy=email.policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"https?://\S+/confirm/\S+", text).group(0)
+
+
+def log_in(page, base_url: str, address: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("#email", address)
+    page.fill("#password", password)
+    page.click("button:has-text('Log in')")
+    page.wait_for_load_state()
+
+
+def fresh(model, **where):
+    db.session.expire_all()
+    return db.session.scalar(sa.select(model).filter_by(**where))
+
+
+def test_it_walks_a_visitor_to_member_to_frozen(app, live_server, browser, shoot, outbox):
+    carol = make_user(handle="carol", display_name="Carol Admin", admin=True)
+    article = make_article(
+        title="Walking eases lower back pain", source_name="Everyday Health Notes"
+    )
+    article_path = f"{live_server}/articles/{article.id}"
+    visitor = browser.new_context()
+    page = visitor.new_page()
+
+    # A visitor reads the article and is invited to join.
+    page.goto(article_path)
+    assert page.is_visible("text=Sign up to join the conversation")
+    assert page.locator("#comment-body").count() == 0
+    shoot(page, "01-visitor-article")
+
+    # They sign up, confirm through the emailed link, log in: read-only until they pay.
+    page.click("text=Sign up to join the conversation")
+    page.fill("#email", "nina@example.com")
+    page.fill("#display_name", "Nina Newcomer")
+    page.fill("#handle", "nina")
+    page.fill("#password", NEW_PASSWORD)
+    page.click("button:has-text('Create my account')")
+    page.wait_for_load_state()
+    page.goto(confirmation_link(outbox))
+    page.click("button:has-text('Confirm my email')")
+    page.wait_for_load_state()
+    log_in(page, live_server, "nina@example.com", NEW_PASSWORD)
+    page.goto(article_path)
+    assert page.is_visible(".banner-frozen")
+    assert page.is_disabled("#comment-body")
+    shoot(page, "02-read-only-banner")
+    nina = fresh(User, handle="nina")
+    assert nina.is_email_confirmed
+
+    # An admin grants a complimentary membership.
+    admin = browser.new_context().new_page()
+    log_in(admin, live_server, carol.email, PASSWORD)
+    admin.goto(f"{live_server}/admin/users/{nina.id}")
+    admin.click("button:has-text('Grant complimentary membership')")
+    admin.wait_for_load_state()
+
+    # The member comments, replies, likes and saves; the badge shows by their name.
+    page.goto(article_path)
+    assert page.locator(".banner-frozen").count() == 0
+    page.fill(
+        "#comment-body", "Walking after lunch helped my back.\n\nSource: https://example.org/study"
+    )
+    page.click("button:has-text('Post comment')")
+    page.wait_for_load_state()
+    comment = fresh(
+        Comment, body="Walking after lunch helped my back.\n\nSource: https://example.org/study"
+    )
+    thread = page.locator(f"#comment-{comment.id}")
+    assert thread.locator(".comment-meta svg[aria-label='Verified member']").count() == 1
+    assert thread.locator("a[rel='nofollow noopener ugc']").count() == 1
+    thread.locator("summary:has-text('Reply')").first.click()
+    thread.locator(f"#reply-{comment.id}").fill("Same here, ten minutes is enough.")
+    thread.locator("button:has-text('Post reply')").click()
+    page.wait_for_load_state()
+    assert page.is_visible("text=Same here, ten minutes is enough.")
+    like = page.locator("#reactions form[data-kind='like'] button")
+    like.click()
+    page.wait_for_selector("#reactions form[data-kind='like'] button[aria-pressed='true']")
+    assert like.locator("[data-count]").inner_text() == "1"  # updated in place by the script
+    page.locator("#reactions form[data-kind='save'] button").click()
+    page.wait_for_selector("#reactions form[data-kind='save'] button:has-text('Saved')")
+    shoot(page, "03-member-comments")
+    db.session.expire_all()
+    assert db.session.get(type(article), article.id).like_count == 1
+    page.goto(f"{live_server}/saved")
+    assert page.is_visible(f"text={article.title}")
+
+    # The admin freezes the account.
+    admin.goto(f"{live_server}/admin/users/{nina.id}")
+    admin.fill("#reason", "Posting advertising links")
+    admin.click("button:has-text('Freeze')")
+    admin.wait_for_load_state()
+
+    # The banner appears, controls are disabled, a crafted POST is refused.
+    page.goto(article_path)
+    assert page.is_visible("text=Account Frozen")
+    assert page.is_disabled("#comment-body")
+    assert page.is_disabled("#reactions form[data-kind='like'] button")
+    assert page.locator(f"#comment-{comment.id} .comment-meta svg.badge").count() == 0
+    shoot(page, "04-frozen-controls")
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    comments_before = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
+    crafted = page.request.post(
+        f"{live_server}/articles/{article.id}/comments",
+        form={"csrf_token": token, "body": "sneaky", "client_token": "x" * 24},
+    )
+    assert crafted.status == 403 and "frozen by a moderator" in crafted.text()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == comments_before
+
+    # Settings still work: the member appeals the freeze.
+    page.goto(f"{live_server}/settings")
+    page.fill("#text", "Those were links to studies, not advertising.")
+    page.click("button:has-text('Send my appeal')")
+    page.wait_for_load_state()
+    shoot(page, "05-settings-appeal")
+    assert fresh(Appeal, user_id=nina.id) is not None

@@ -1,0 +1,38 @@
+"""A member's community data in the export, and after the account is deleted."""
+
+from __future__ import annotations
+
+import json
+
+from club.community.models import Comment
+from club.extensions import db
+from tests.community.conftest import add_comment, page_of
+from tests.conftest import PASSWORD, login
+
+
+def test_it_exports_the_members_community_data(member, article, alice, carol):
+    theirs = add_comment(article, carol)
+    add_comment(article, alice, "my words")
+    member.submit(f"/articles/{article.id}/like", {"state": "on"})
+    member.submit(f"/articles/{article.id}/save", {"state": "on"})
+    member.submit(f"/comments/{theirs.id}/like", {"state": "on"})
+    response = member.submit("/settings/export")
+    data = json.loads(response.get_data(as_text=True))["community"]
+    assert [c["text"] for c in data["comments"]] == ["my words"]
+    assert data["liked_articles"] == [article.id] and data["saved_articles"] == [article.id]
+    assert data["liked_comments"] == [theirs.id]
+
+
+def test_it_keeps_a_deleted_members_comments_as_deleted_member(client, article, alice, carol):
+    comment = add_comment(article, alice, "words that stay")
+    theirs = add_comment(article, carol, "carol's comment")
+    login(client, alice)
+    client.submit(f"/articles/{article.id}/like", {"state": "on"})
+    client.submit(f"/comments/{theirs.id}/like", {"state": "on"})
+    response = client.submit("/settings/delete", {"password": PASSWORD, "confirm": "y"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).author_id is None
+    assert (article.like_count, db.session.get(Comment, theirs.id).like_count) == (0, 0)
+    html = page_of(client, article)
+    assert "words that stay" in html and "deleted member" in html

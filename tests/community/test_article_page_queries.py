@@ -1,0 +1,57 @@
+"""The comment section costs the same number of queries with 0 or 300 comments."""
+
+from __future__ import annotations
+
+import secrets
+
+from club.community.models import Comment, CommentLike
+from club.extensions import db
+from tests.conftest import login, make_article, make_user
+
+
+def fill_with_comments(article, viewer, count: int = 300) -> None:
+    """Add ``count`` comments by 30 authors in three levels, half liked by ``viewer``."""
+    authors = [
+        make_user(subscription="active" if n % 2 else None, complimentary=n % 3 == 0)
+        for n in range(30)
+    ]
+    parents: list[Comment] = []
+    for n in range(count):
+        parent = parents[-1] if n % 3 and parents else None
+        comment = Comment(
+            article_id=article.id,
+            author_id=authors[n % 30].id,
+            parent_id=parent.id if parent else None,
+            depth=min(parent.depth + 1, 2) if parent else 0,
+            body=f"comment {n} https://example.org/{n}",
+            client_token=secrets.token_urlsafe(16),
+        )
+        db.session.add(comment)
+        db.session.flush()
+        if n % 3 == 0:
+            parents.append(comment)
+        if n % 2:
+            db.session.add(CommentLike(user_id=viewer.id, comment_id=comment.id))
+    article.comment_count = count
+    db.session.commit()
+
+
+def queries_for_page(client, article, count_queries) -> int:
+    db.session.expire_all()
+    with count_queries() as counter:
+        response = client.get(f"/articles/{article.id}")
+    assert response.status_code == 200
+    return counter.count
+
+
+def test_it_renders_the_comment_section_with_a_fixed_number_of_queries(
+    client, alice, count_queries
+):
+    login(client, alice)
+    empty, busy = make_article(), make_article()
+    fill_with_comments(busy, alice)
+    with_none = queries_for_page(client, empty, count_queries)
+    with_300 = queries_for_page(client, busy, count_queries)
+    html = client.get(f"/articles/{busy.id}").get_data(as_text=True)
+    assert html.count('class="comment depth-') == 300
+    assert with_300 == with_none

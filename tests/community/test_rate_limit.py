@@ -1,0 +1,45 @@
+"""Comments are rate-limited per account with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.community.conftest import post_comment
+from tests.conftest import login, table_fingerprint
+
+
+@pytest.fixture
+def app_config(app_config):
+    return app_config | {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "COMMENT_RATE_LIMIT": "5 per minute",
+    }
+
+
+def test_it_refuses_the_sixth_comment_in_a_minute_keeping_the_text(member, article):
+    for n in range(5):
+        assert post_comment(member, article, f"comment {n}").status_code == 303
+    before = table_fingerprint()
+    response = post_comment(member, article, "one too many")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "You are commenting too fast: members can post 5 per 1 minute" in html
+    assert "one too many" in html
+    assert table_fingerprint() == before
+
+
+def test_it_limits_each_account_separately(client, article, alice, carol):
+    login(client, alice)
+    for n in range(5):
+        post_comment(client, article, f"alice {n}")
+    login(client, carol)
+    assert post_comment(client, article, "carol's first").status_code == 303
+
+
+def test_it_answers_the_limit_as_json_to_scripts(member, article):
+    for n in range(5):
+        post_comment(member, article, f"comment {n}")
+    response = post_comment(member, article, "again", headers={"Accept": "application/json"})
+    assert response.status_code == 429
+    assert response.get_json()["error"] == "rate_limited"

@@ -1,0 +1,87 @@
+"""What visitors, members and read-only accounts see and may do."""
+
+from __future__ import annotations
+
+import pytest
+
+from club.extensions import db
+from tests.community.conftest import add_comment, page_of, post_comment, token
+from tests.conftest import login, make_user, table_fingerprint
+
+
+def comments_section(html: str) -> str:
+    return html.split('id="community"', 1)[1]
+
+
+def test_it_invites_visitors_to_sign_up_instead_of_showing_controls(client, article, alice):
+    add_comment(article, alice, "visible to all")
+    html = comments_section(page_of(client, article))
+    assert "visible to all" in html
+    assert "Sign up to join the conversation" in html
+    assert "<textarea" not in html and "<button" not in html
+
+
+def test_it_shows_members_working_controls(member, article):
+    html = comments_section(page_of(member, article))
+    assert "<textarea" in html and "disabled" not in html
+    assert "Sign up to join" not in html
+
+
+@pytest.mark.parametrize("persona", ["bob", "dave", "erin", "frank"])
+def test_it_shows_read_only_accounts_disabled_controls_with_the_reason(
+    client, article, alice, persona, request
+):
+    add_comment(article, alice)
+    login(client, request.getfixturevalue(persona))
+    html = page_of(client, article)
+    section = comments_section(html)
+    assert "banner-frozen" in html.split("<main", 1)[0]  # the read-only banner
+    assert 'id="readonly-note"' in section and 'href="/settings"' in section
+    assert section.count("disabled") >= 3  # like, save, comment box, post button...
+    assert "Reply</summary>" not in section
+
+
+def test_it_refuses_a_crafted_comment_from_a_frozen_account_with_the_reason(client, article, bob):
+    login(client, bob)
+    before = table_fingerprint()
+    response = post_comment(client, article, "sneaky")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "payment failed" in html and "Account Frozen" in html
+    assert table_fingerprint() == before
+
+
+def test_it_answers_a_frozen_json_request_with_json(client, article, frank):
+    login(client, frank)
+    before = table_fingerprint()
+    response = client.submit(
+        f"/articles/{article.id}/like", {"state": "on"}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 403
+    assert response.get_json()["reason"] == "frozen by a moderator"
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_the_edit_form_to_a_frozen_author(client, article, alice, carol):
+    from club import membership
+
+    comment = add_comment(article, alice)
+    membership.freeze(alice, by=carol, reason="pause")
+    db.session.commit()
+    login(client, alice)
+    assert client.get(f"/comments/{comment.id}/edit").status_code == 403
+
+
+def test_it_answers_401_to_a_visitor_posting(client, article):
+    before = table_fingerprint()
+    response = client.submit(
+        f"/articles/{article.id}/comments", {"body": "hi", "client_token": token()}
+    )
+    assert response.status_code == 401
+    assert table_fingerprint() == before
+
+
+def test_it_lets_a_member_whose_payment_is_in_grace_comment(client, article):
+    grace = make_user(subscription="past_due", past_due_days=1)
+    login(client, grace)
+    assert post_comment(client, article, "still here").status_code == 303
