@@ -52,7 +52,8 @@ def comment_rate_limit() -> str:
 
 def rate_limit_key() -> str:
     """Rate-limit comments per account, not per IP address."""
-    return f"user:{current_user.get_id()}" if current_user.is_authenticated else request.remote_addr
+    # The account id, not the session id: a new password must not reset the limit.
+    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
 
 
 def answer(payload: dict, *, message: str | None, back: str):
