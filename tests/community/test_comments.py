@@ -259,3 +259,19 @@ def test_it_ignores_fields_a_form_does_not_have(member, article, alice, carol):
         "visible",
         0,
     )
+
+
+def test_it_never_links_back_off_the_site(member, article):
+    for target in ("https://evil.example/", "//evil.example", "/\\evil.example", "javascript:x"):
+        response = post_comment(member, article, "", next=target)
+        assert 'href="/">Go back' in response.get_data(as_text=True), target
+        response = post_comment(member, article, "ok", next=target)
+        assert response.headers["Location"].startswith(f"/articles/{article.id}/"), target
+
+
+def test_it_rejects_a_reply_target_that_is_not_an_id(member, article):
+    before = table_fingerprint()
+    response = post_comment(member, article, "hi", parent_id="abc")
+    assert response.status_code == 400
+    assert "Reply to: Not a valid integer value." in response.get_data(as_text=True)
+    assert table_fingerprint() == before

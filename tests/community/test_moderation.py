@@ -182,3 +182,20 @@ def test_it_lets_an_admin_remove_any_comment_from_the_thread(client, article, al
 def test_it_shows_members_no_moderator_controls(member, article, carol):
     comment = add_comment(article, carol)
     assert f"/admin/reports/{comment.id}/remove" not in page_of(member, article)
+
+
+def test_it_refuses_over_long_report_details(member, article, carol):
+    comment = add_comment(article, carol)
+    before = table_fingerprint()
+    response = report(member, comment, details="x" * 501)
+    assert response.status_code == 400
+    assert "under 500 characters" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_answers_404_for_reporting_a_missing_comment(member):
+    assert report_missing(member).status_code == 404
+
+
+def report_missing(client):
+    return client.submit("/comments/987654/report", {"reason": "spam"})
