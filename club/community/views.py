@@ -25,7 +25,7 @@ from flask_login import current_user
 
 from club import membership
 from club.community import bookmarks, comments, likes, moderation, notifications, topics
-from club.community.errors import CommunityError
+from club.community.errors import CommunityError, NotAllowed
 from club.community.forms import (
     CommentForm,
     EditCommentForm,
@@ -138,7 +138,7 @@ def edit_comment(comment_id: int):
         return answer({"id": comment.id}, message="Your comment is updated.", back=back)
     comment = comments.find_comment(comment_id)
     if not comment.is_editable_by(current_user):
-        raise CommunityError("You can only edit your own comments, in the first 15 minutes.")
+        raise NotAllowed("You can only edit your own comments, in the first 15 minutes.")
     form.body.data = comment.body
     return render_template(
         "community/edit_comment.html",
