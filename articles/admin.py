@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from articles import curation, discover, opml
 from articles.forms import (
@@ -255,7 +256,10 @@ def rules():
     """List keyword rules; preview what a new rule would catch, then save it."""
     form = RuleForm()
     feed_choices = db.session.execute(sa.select(Feed.id, Feed.title).order_by(Feed.title)).all()
-    form.feed_id.choices = [(0, "All feeds"), *[(i, t or f"Feed {i}") for i, t in feed_choices]]
+    form.feed_id.choices = [
+        SelectChoice(0, "All feeds"),
+        *[SelectChoice(i, t or f"Feed {i}") for i, t in feed_choices],
+    ]
     caught = None
     if form.validate_on_submit():
         feed_id = form.feed_id.data or None

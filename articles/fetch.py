@@ -103,9 +103,19 @@ def is_public_address(address: str) -> bool:
 class Guard:
     """Decides where the fetcher may connect; the one place the SSRF rules live."""
 
-    def __init__(self, allow_private: bool = False, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        allow_private: bool = False,
+        resolver: Resolver | None = None,
+        trusted: frozenset[str] = frozenset(),
+    ) -> None:
         self.allow_private = allow_private
         self.resolver = resolver or system_resolver
+        # Exact addresses allowed although private (an internal feed host, or a test server).
+        self.trusted = trusted
+
+    def is_allowed(self, address: str) -> bool:
+        return self.allow_private or address in self.trusted or is_public_address(address)
 
     def check_url(self, url: str) -> None:
         """Refuse URLs with a bad scheme, credentials, an odd port or a literal internal host."""
@@ -120,9 +130,9 @@ class Guard:
             raise DestinationNotAllowed()
         if self.allow_private:
             return
-        if port is not None and port not in ALLOWED_PORTS:
+        if port is not None and port not in ALLOWED_PORTS and not self.trusted:
             raise DestinationNotAllowed()
-        if _looks_like_ip(parts.hostname) and not is_public_address(parts.hostname):
+        if _looks_like_ip(parts.hostname) and not self.is_allowed(parts.hostname.strip("[]")):
             raise DestinationNotAllowed()
 
     def vetted_addresses(self, host: str, port: int) -> list[str]:
@@ -130,7 +140,7 @@ class Guard:
         addresses = self.resolver(host, port)
         if not addresses:
             raise FetchError(f"could not resolve the host name {host!r}")
-        if not self.allow_private and not all(is_public_address(a) for a in addresses):
+        if not all(self.is_allowed(a) for a in addresses):
             raise DestinationNotAllowed()
         return addresses
 
@@ -224,11 +234,12 @@ def fetch_url(
     conditional: Conditional | None = None,
     allow_private: bool = False,
     resolver: Resolver | None = None,
+    trusted: frozenset[str] = frozenset(),
     deadline: float = TOTAL_DEADLINE,
     max_bytes: int = MAX_BODY_BYTES,
 ) -> FetchResult:
     """Fetch ``url`` under every guard; raise ``FetchError`` with a clear reason."""
-    guard = Guard(allow_private=allow_private, resolver=resolver)
+    guard = Guard(allow_private=allow_private, resolver=resolver, trusted=trusted)
     guard.check_url(url)
     backend = PinnedBackend(guard)
     watchdog = threading.Timer(deadline, backend.abort)

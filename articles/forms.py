@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
@@ -45,8 +46,8 @@ class DeleteFeedForm(FlaskForm):
     articles = RadioField(
         "Its articles",
         choices=[
-            ("keep", "Keep them, marked as from a removed source"),
-            ("remove", "Remove them from the site"),
+            SelectChoice("keep", "Keep them, marked as from a removed source"),
+            SelectChoice("remove", "Remove them from the site"),
         ],
         validators=[DataRequired(message="Choose what happens to the articles.")],
     )
@@ -70,8 +71,8 @@ class RuleForm(FlaskForm):
     kind = SelectField(
         "Rule",
         choices=[
-            ("block", "Block entries mentioning"),
-            ("require", "Only keep entries mentioning"),
+            SelectChoice("block", "Block entries mentioning"),
+            SelectChoice("require", "Only keep entries mentioning"),
         ],
     )
     phrase = StringField("Phrase", validators=[DataRequired(), Length(max=200)])

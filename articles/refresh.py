@@ -100,6 +100,7 @@ def _refresh(feed: Feed) -> RefreshResult:
             url,
             conditional=conditional,
             allow_private=current_app.config.get("FEEDS_ALLOW_PRIVATE_NETWORKS", False),
+            trusted=frozenset(current_app.config.get("FEEDS_TRUSTED_ADDRESSES", ())),
         )
     except fetch.FetchError as error:
         return record_failure(feed_id, error)

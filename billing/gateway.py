@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 10
 DEFAULT_NETWORK_RETRIES = 2
+MISCONFIGURED = "Payments are misconfigured on our side. Nothing was charged; please try later."
 UNAVAILABLE = "We could not reach our payment provider. Nothing was charged; please try again."
 
 
@@ -109,6 +110,9 @@ def _call(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> dic
         raise BillingError("Our payment provider refused the request.") from error
     except stripe.CardError as error:
         raise BillingError(error.user_message or "Your card was declined.") from error
+    except (stripe.AuthenticationError, stripe.PermissionError) as error:
+        log.error("stripe %s: the API key was refused (%s)", what, type(error).__name__)
+        raise BillingError(MISCONFIGURED) from error
     except stripe.StripeError as error:
         log.warning("stripe %s failed: %s: %s", what, type(error).__name__, error.user_message)
         raise BillingError(UNAVAILABLE) from error
@@ -189,6 +193,11 @@ def list_subscriptions(customer_id: str) -> list[dict]:
 def cancel_subscription(subscription_id: str) -> dict:
     """End a subscription now (account deletion)."""
     return _call("subscription cancel", client().v1.subscriptions.cancel, subscription_id)
+
+
+def delete_customer(customer_id: str) -> dict:
+    """Delete a customer: Stripe cancels its subscriptions at once and forgets its cards."""
+    return _call("customer delete", client().v1.customers.delete, customer_id)
 
 
 def retrieve_price(price_id: str) -> dict:

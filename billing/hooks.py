@@ -1,15 +1,81 @@
-"""Billing's part in account-wide events that club announces (deletion, export, demo)."""
+"""Billing's part in account-wide events club announces: deletion, export, demo data."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from flask import Flask
+
+from billing import gateway, local, plan, summary
+from club import signals
+from club.models import User
 
 log = logging.getLogger(__name__)
 
+ENDED = frozenset({"canceled", "incomplete_expired"})
+
+
+def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
+    """Stop charging a member who deletes their account, before the account goes.
+
+    Every running subscription is cancelled now, then the customer (and its stored
+    cards) is deleted. If Stripe cannot be reached the deletion stops: an account must
+    never vanish while its card is still being charged.
+    """
+    if plan.is_local() or not user.stripe_customer_id:
+        return
+    try:
+        for subscription in gateway.list_subscriptions(user.stripe_customer_id):
+            if subscription.get("status") not in ENDED:
+                gateway.cancel_subscription(subscription["id"])
+        gateway.delete_customer(user.stripe_customer_id)
+    except gateway.NotFound:
+        log.info("stripe customer of user %s was already gone", user.id)
+    except gateway.BillingError as error:
+        raise signals.DeletionBlocked(
+            "We could not cancel your subscription with our payment provider, so your "
+            "account was not deleted. Nothing was charged; please try again in a few minutes."
+        ) from error
+
+
+def on_account_exporting(sender: Flask, user: User, **_: Any) -> dict:
+    """Add the membership as the settings page describes it to the data export."""
+    described = summary.summarize(user)
+    return {
+        "membership": {
+            "plan": described.plan,
+            "price": described.price,
+            "status": described.status,
+            described.date_label or "period_end": (
+                described.date.isoformat() if described.date else None
+            ),
+            "last_payment_problem": described.payment_problem,
+            "payments_handled_by": "local test checkout" if described.local else "Stripe",
+        }
+    }
+
+
+def on_demo_seeding(sender: Flask, accounts: dict[str, User], **_: Any) -> None:
+    """Give the demo member a paid membership and the frozen demo a declined card.
+
+    Both go through the local test checkout's mapping, as clicking "Pay $1.00" and
+    "Decline card" would. Accounts that already have a local subscription are left as
+    they are, so seeding twice changes nothing; no mail is sent for demo accounts.
+    """
+    member, frozen = accounts.get("member"), accounts.get("frozen")
+    if member is not None and not _has_local_subscription(member):
+        local.record_local(member, "active", new=True)
+    if frozen is not None and not _has_local_subscription(frozen):
+        local.record_local(frozen, "incomplete_expired", new=True, payment_error=local.DECLINED)
+
+
+def _has_local_subscription(user: User) -> bool:
+    return (user.subscription_id or "").startswith(local.LOCAL_PREFIX)
+
 
 def connect() -> None:
-    """Subscribe to club's signals when club provides them (it may not yet)."""
-    try:
-        from club import signals  # noqa: F401
-    except ImportError:
-        return
+    """Subscribe to club's signals (weakly held, so keep module-level receivers)."""
+    signals.account_deleting.connect(on_account_deleting)
+    signals.account_exporting.connect(on_account_exporting)
+    signals.demo_seeding.connect(on_demo_seeding)

@@ -18,7 +18,7 @@ from club.models import User
 
 LOCAL_PREFIX = "sub_local_"
 PERIOD = timedelta(days=30)
-DECLINED = "Your card was declined (test checkout, no real payment)."
+DECLINED = "Card declined on the test checkout — no real payment"
 
 
 def is_live(user: User) -> bool:
@@ -46,15 +46,18 @@ def subscription_object(
     }
 
 
-def apply_local(
+def record_local(
     user: User,
     status: str,
     *,
     cancel_at_period_end: bool = False,
     new: bool = False,
     payment_error: str | None = None,
-) -> membership.SubscriptionChange:
-    """Record a local subscription state for ``user``, commit, and send its mail."""
+) -> list[notices.Mail]:
+    """Record a local subscription state for ``user``; return the mail it calls for.
+
+    The caller commits (and sends the mail once it has).
+    """
     locked = mapping.lock_member(user.id)
     subscription = subscription_object(
         locked, status, cancel_at_period_end=cancel_at_period_end, new=new
@@ -62,32 +65,38 @@ def apply_local(
     change = mapping.apply_stripe_subscription(
         locked, subscription, observed_at=utcnow(), payment_error=payment_error
     )
-    db.session.commit()
     mails = notices.for_change(locked, change)
     if payment_error:
         mails.append(notices.payment_failed(locked))
+    return mails
+
+
+def apply_local(user: User, status: str, **options) -> None:
+    """Record a local subscription state for ``user``, commit, and send its mail."""
+    mails = record_local(user, status, **options)
+    db.session.commit()
     notices.send(mails)
-    return change
 
 
-def pay(user: User) -> membership.SubscriptionChange:
+def pay(user: User) -> None:
     """Start (or restart) a paid monthly membership, as a successful Checkout would."""
-    return apply_local(user, "active", new=not is_live(user))
+    apply_local(user, "active", new=not is_live(user))
 
 
-def decline(user: User) -> membership.SubscriptionChange:
+def decline(user: User) -> None:
     """Record a first payment that the card refused: no membership, reason "payment failed"."""
-    return apply_local(user, "incomplete_expired", new=True, payment_error=DECLINED)
+    apply_local(user, "incomplete_expired", new=True, payment_error=DECLINED)
 
 
-def manage(user: User, action: str) -> membership.SubscriptionChange:
+def manage(user: User, action: str) -> None:
     """Apply one action from the local Manage page."""
     if action == "cancel":
-        return apply_local(user, user.subscription_status or "active", cancel_at_period_end=True)
-    if action == "resume":
-        return apply_local(user, user.subscription_status or "active", cancel_at_period_end=False)
-    if action == "end":
-        return apply_local(user, "canceled")
-    if action == "fail_renewal":
-        return apply_local(user, "past_due", payment_error=DECLINED)
-    raise ValueError(f"unknown action {action!r}")
+        apply_local(user, user.subscription_status or "active", cancel_at_period_end=True)
+    elif action == "resume":
+        apply_local(user, user.subscription_status or "active", cancel_at_period_end=False)
+    elif action == "end":
+        apply_local(user, "canceled")
+    elif action == "fail_renewal":
+        apply_local(user, "past_due", payment_error=DECLINED)
+    else:
+        raise ValueError(f"unknown action {action!r}")

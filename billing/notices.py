@@ -86,7 +86,14 @@ def send(mails: list[Mail]) -> None:
     """Enqueue ``mails``; a mail that cannot be queued is logged, never raised."""
     for mail in mails:
         try:
-            enqueue("worker.jobs.send_mail", mail.to, mail.subject, mail.body, queue="mail")
+            enqueue(
+                "worker.jobs.send_mail",
+                mail.to,
+                mail.subject,
+                mail.body,
+                queue="mail",
+                inline_if_unavailable=True,
+            )
         except Exception:
             # The state change is committed; a lost notice must not fail the event.
-            log.exception("could not send %r to user mail %s", mail.subject, mail.to)
+            log.exception("could not send the mail %r", mail.subject)

@@ -39,6 +39,13 @@ def _state(user: User) -> tuple:
     )
 
 
+def _stripe_state(subscription: dict | None) -> tuple:
+    if subscription is None:
+        return (None, None, None, False)
+    ends, stops = mapping.access_end(subscription)
+    return (subscription.get("id"), subscription.get("status"), ends, stops)
+
+
 def _describe(user: User, before: tuple) -> str:
     after = _state(user)
     parts = [
@@ -62,6 +69,8 @@ def reconcile_member(user_id: int) -> str | None:
         return None
     observed_at = utcnow()
     subscription = current_subscription(gateway.list_subscriptions(customer_id))
+    if _state(user) == _stripe_state(subscription):
+        return None  # in line already: write nothing, so a second pass changes nothing
     user = mapping.lock_member(user_id)
     before = _state(user)
     if subscription is not None:

@@ -30,6 +30,9 @@ from worker.queues import enqueue
 
 log = logging.getLogger(__name__)
 
+# Statuses in which Stripe is still trying to collect: a failed payment is news then.
+AWAITING_PAYMENT = frozenset({"past_due", "unpaid", "incomplete"})
+
 bp = Blueprint("billing_webhooks", __name__, url_prefix="/billing")
 
 
@@ -71,9 +74,9 @@ def parse_event(payload: bytes, signature: str | None) -> dict:
     except gateway.InvalidSignature as error:
         raise InvalidEvent(f"signature: {error}") from None
     try:
-        event = json.loads(payload)
-    except ValueError:
-        raise InvalidEvent("body is not JSON") from None
+        event = json.loads(payload.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
+        raise InvalidEvent("body is not UTF-8 JSON") from None
     if not (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
@@ -120,18 +123,24 @@ def record_event(event: dict, payload: bytes) -> int | None:
 
 
 def dispatch(row_id: int) -> None:
-    """Enqueue processing; if the queue is unreachable, process now (the event is stored)."""
+    """Enqueue processing; with Redis down it runs here (the event is stored either way).
+
+    A job that fails is logged and left unprocessed: RQ retries it, and the sweeper
+    (``sync.unprocessed_event_ids``) re-enqueues whatever is still waiting.
+    """
     try:
-        enqueue("worker.jobs.process_stripe_event", row_id, queue="billing")
+        enqueue(
+            "worker.jobs.process_stripe_event",
+            row_id,
+            queue="billing",
+            job_id=f"stripe-event-{row_id}",
+            unique=True,
+            inline_if_unavailable=True,
+        )
     except Exception:
-        log.exception("could not enqueue stripe event %s; processing it inline", row_id)
+        # Stored already: Stripe gets its 200 and the sweeper picks the event up.
+        log.exception("could not start processing stripe event %s", row_id)
         db.session.rollback()
-        try:
-            process_event(row_id)
-        except Exception:
-            # Stored and unprocessed: the sweeper (sync.unprocessed_event_ids) retries it.
-            log.exception("stripe event %s left for the sweeper", row_id)
-            db.session.rollback()
 
 
 # --- Processing ---------------------------------------------------------------------------
@@ -194,7 +203,8 @@ def on_checkout_session_completed(session: dict) -> list[notices.Mail]:
         return []
     customer_id = mapping.object_id(session.get("customer"))
     reference = str(session.get("client_reference_id") or "")
-    user = db.session.get(User, int(reference)) if reference.isdigit() else None
+    is_id = reference.isdigit() and len(reference) <= 18
+    user = db.session.get(User, int(reference)) if is_id else None
     if user is None or not customer_id:
         log.warning("checkout session %s names no account; ignored", session.get("id"))
         return []
@@ -223,8 +233,8 @@ def on_invoice_payment_failed(invoice: dict) -> list[notices.Mail]:
     problem = f"A payment of {amount:.2f} {str(invoice.get('currency') or '').upper()} failed."
     user, mails = sync_subscription(invoice_subscription_id(invoice), payment_error=problem)
     # A late "failed" for an invoice since paid must not alarm anyone (order is not
-    # guaranteed): mail only while the subscription is still short of payment.
-    if user is not None and user.subscription_status not in membership.PAID_STATUSES:
+    # guaranteed): mail only while the subscription still waits for this payment.
+    if user is not None and user.subscription_status in AWAITING_PAYMENT:
         mails.append(notices.payment_failed(user))
     return mails
 

@@ -31,9 +31,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def load_settings() -> dict:
-    """Read ``.env`` (when present) and the environment; a bad value exits with one line."""
-    load_dotenv(club_config.PROJECT_ROOT / ".env", override=False)
+def load_settings(dotenv_path: os.PathLike | str | None = None) -> dict:
+    """Read ``.env`` (when present) and the environment; a bad value exits with one line.
+
+    Variables already in the environment win over the file.
+    """
+    load_dotenv(dotenv_path or club_config.PROJECT_ROOT / ".env", override=False)
     try:
         return club_config.load(os.environ)
     except club_config.ConfigError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, render_template, request, url_for
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -53,6 +54,9 @@ def add_security_headers(response: Response) -> Response:
 def render_error(error: HTTPException):
     """Render an HTTP error in the site's own look (JSON for scripts)."""
     code = error.code or 500
+    if request_ctx.url_adapter is None:
+        # The Host header was refused (TRUSTED_HOSTS): no URLs can be built for a page.
+        return Response(f"{ERROR_TITLES.get(code, error.name)}\n", code, mimetype="text/plain")
     if membership.wants_json():
         return {"error": ERROR_TITLES.get(code, error.name), "message": error.description}, code
     title = ERROR_TITLES.get(code, error.name)

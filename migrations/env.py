@@ -49,6 +49,27 @@ def get_metadata():
     return target_db.metadata
 
 
+def skip_search_internals(name, type_, parent_names):
+    """Leave SQLite's FTS5 search tables to the migration that creates them by hand."""
+    return not (type_ == "table" and name and name.startswith("article_search"))
+
+
+def include_on(dialect, obj, type_):
+    """Skip schema items declared for another database (``Index(...).ddl_if(dialect=...)``)."""
+    if type_ == "index":
+        ddl_if = getattr(obj, "_ddl_if", None)
+        if ddl_if is not None and ddl_if.dialect and ddl_if.dialect != dialect:
+            return False
+    return True
+
+
+def render_club_types(type_, obj, autogen_context):
+    """Render the project's UTC column type as a plain DateTime: storage is identical."""
+    if type_ == "type" and obj.__class__.__name__ == "UTCDateTime":
+        return "sa.DateTime()"
+    return False
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -93,6 +114,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        dialect = connection.dialect.name
+        conf_args.setdefault("include_name", skip_search_internals)
+        conf_args.setdefault(
+            "include_object",
+            lambda obj, name, type_, reflected, compare_to: include_on(dialect, obj, type_),
+        )
+        conf_args.setdefault("render_item", render_club_types)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

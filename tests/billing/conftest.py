@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
 
@@ -31,6 +32,19 @@ from club.extensions import db
 SECRET_KEY = "sk_test_club_billing"
 WEBHOOK_SECRET = "whsec_test_club_billing"
 BLACKHOLE = "http://127.0.0.1:9/nowhere"
+
+
+@pytest.fixture(autouse=True)
+def _fast_sqlite(app: Flask) -> None:
+    """Skip fsync on the throwaway SQLite test file: the storm test commits ~1,000 times."""
+    if db.engine.dialect.name != "sqlite":
+        return
+
+    def no_sync(connection, record) -> None:
+        connection.execute("PRAGMA synchronous=OFF")
+
+    sa.event.listen(db.engine, "connect", no_sync)
+    db.engine.dispose()
 
 
 # --- Signed events ---------------------------------------------------------------------
@@ -247,7 +261,7 @@ class LiveServer:
 def live_server(app: Flask) -> Iterator[LiveServer]:
     """Serve ``app`` over real HTTP on 127.0.0.1 (a free port) in a thread."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield LiveServer(f"http://127.0.0.1:{server.server_port}")
@@ -357,7 +371,7 @@ def recording_stripe() -> Iterator[RecordingStripe]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state

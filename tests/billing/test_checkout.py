@@ -280,3 +280,17 @@ def test_it_sets_up_the_price_once_however_often_it_runs(runner, recording_strip
     assert created[0].form["product_data[name]"] == "Billionaire Club membership"
     assert created[0].form["recurring[interval]"] == "month"
     assert created[0].form["unit_amount"] == "100" and created[0].form["currency"] == "usd"
+
+
+def test_it_says_payments_are_misconfigured_when_stripe_refuses_the_key(client, erin, stripe_api):
+    stripe_api.answer(
+        "POST",
+        "/v1/customers",
+        (401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}),
+    )
+    login(client, erin)
+
+    response = client.submit("/billing/checkout")
+
+    assert response.status_code == 502
+    assert "misconfigured on our side" in response.get_data(as_text=True)

@@ -94,7 +94,7 @@ def test_it_walks_a_member_through_paying_failing_ending_and_returning(member, s
     restored = standing_of(member)
     assert restored.badge and restored.reason is None
     assert db.session.get(User, member.id).last_payment_error is None
-    assert subjects(outbox).count(f"Subject: Welcome to Billionaire Club") == 2
+    assert subjects(outbox).count("Subject: Welcome to Billionaire Club") == 2
     assert subjects(outbox).count("Subject: Your membership has ended") == 1
 
 

@@ -1,4 +1,4 @@
-"""Webhook intake: verification, idempotency, ordering and faults (catalogue cases A1–A30)."""
+"""Webhook intake: verification, idempotency, ordering and faults (catalogue cases A1-A30)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from club import create_app, membership
 from club.extensions import db
 from club.models import User
 from tests.billing.conftest import (
-    WEBHOOK_SECRET,
     encode,
     make_event,
     post_event,

@@ -36,6 +36,14 @@ def use_redis(app: Flask, connection: redis.Redis, url: str, is_async: bool) -> 
     app.extensions["club_redis"] = connection
 
 
+def skip_unless_ci(variable: str) -> None:
+    """Skip a real-service test when ``variable`` is unset; in CI's second pass, fail."""
+    message = f"{variable} is not set: real-service tests run in CI's second pass (.ci/run)"
+    if os.environ.get("CLUB_CI_REQUIRE_SERVICES"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture
 def no_redis(app: Flask) -> None:
     """Run jobs inline, as the local default does (even in CI's Redis pass)."""
@@ -55,7 +63,7 @@ def real_redis_url() -> str:
     """The real Redis from REDIS_URL (CI's second pass), emptied for this test."""
     url = os.environ.get("REDIS_URL")
     if not url:
-        pytest.skip("REDIS_URL is not set: real-Redis tests run in CI's second pass")
+        skip_unless_ci("REDIS_URL")
     connection = redis.Redis.from_url(url)
     # The suite owns this database index (see .ci/run); start every test from empty.
     connection.flushdb()

@@ -1,0 +1,175 @@
+"""Fixtures for the articles tests: a real HTTP feed server on 127.0.0.1 and feed files."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+FEEDS = Path(__file__).parent / "feeds"
+
+
+def feed_bytes(name: str) -> bytes:
+    """Return one of the test feed documents written for these tests."""
+    return (FEEDS / name).read_bytes()
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    # Seconds to wait between bytes of the body (a trickling server).
+    trickle: float | None = None
+    # Seconds to wait between header lines (a server trickling its headers).
+    header_trickle: float | None = None
+    # Answer 304 when the request carries this ETag.
+    etag: str | None = None
+    # Claim a length and stream this many bytes of filler in chunks instead of ``body``.
+    stream_bytes: int | None = None
+
+
+class FeedServer:
+    """An HTTP server on 127.0.0.1 (free port) whose answers a test sets per path."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                server.requests.append((self.path, {k: v for k, v in self.headers.items()}))
+                route = server.routes.get(self.path, Route(status=404, body=b"not found"))
+                try:
+                    server.answer(self, route)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def route(self, path: str, **kwargs) -> str:
+        """Serve ``path`` as described; return its URL."""
+        self.routes[path] = Route(**kwargs)
+        return self.url(path)
+
+    def hits(self, path: str | None = None) -> int:
+        return sum(1 for p, _ in self.requests if path is None or p == path)
+
+    def answer(self, handler: BaseHTTPRequestHandler, route: Route) -> None:
+        if route.etag and handler.headers.get("If-None-Match") == route.etag:
+            handler.send_response(304)
+            handler.send_header("ETag", route.etag)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        if route.header_trickle:
+            handler.wfile.write(f"HTTP/1.1 {route.status} OK\r\n".encode())
+            for n in range(200):
+                handler.wfile.write(f"X-Slow-{n}: x\r\n".encode())
+                handler.wfile.flush()
+                time.sleep(route.header_trickle)
+            return
+        handler.send_response(route.status)
+        headers = dict(route.headers)
+        if route.etag:
+            headers.setdefault("ETag", route.etag)
+        if route.stream_bytes is not None:
+            headers.setdefault("Content-Length", str(route.stream_bytes))
+        elif "Transfer-Encoding" not in headers:
+            headers.setdefault("Content-Length", str(len(route.body)))
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        if route.stream_bytes is not None:
+            chunk = b"x" * 65536
+            for _ in range(route.stream_bytes // len(chunk)):
+                handler.wfile.write(chunk)
+        elif route.trickle:
+            for i in range(len(route.body)):
+                handler.wfile.write(route.body[i : i + 1])
+                handler.wfile.flush()
+                time.sleep(route.trickle)
+        elif headers.get("Transfer-Encoding") == "chunked":
+            for start in range(0, len(route.body), 65536):
+                piece = route.body[start : start + 65536]
+                handler.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            handler.wfile.write(b"0\r\n\r\n")
+        else:
+            handler.wfile.write(route.body)
+
+    def gzip_route(self, path: str, raw: bytes, **kwargs) -> str:
+        """Serve ``raw`` gzip-compressed."""
+        headers = {"Content-Encoding": "gzip", **kwargs.pop("headers", {})}
+        return self.route(path, body=gzip.compress(raw), headers=headers, **kwargs)
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A real HTTP feed server on 127.0.0.1, on a free port."""
+    server = FeedServer()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+
+
+@pytest.fixture
+def allow_local_feeds(app):
+    """Let the fetcher reach the 127.0.0.1 test server (the setting is off by default)."""
+    app.config["FEEDS_ALLOW_PRIVATE_NETWORKS"] = True
+    return app
+
+
+def rss(*items: str, title: str = "Test Source", extra: str = "") -> bytes:
+    """A small RSS 2.0 document around ``items``."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<channel><title>{title}</title><link>https://source.example.com/</link>{extra}"
+        + "".join(items)
+        + "</channel></rss>"
+    ).encode()
+
+
+def item(
+    n: int | str,
+    *,
+    title: str | None = None,
+    link: str | None = None,
+    body: str = "",
+    date: str = "Mon, 23 Nov 2026 08:00:00 GMT",
+    extra: str = "",
+) -> str:
+    """One RSS item; ``body`` is HTML placed in a CDATA description."""
+    title = f"Entry {n}" if title is None else title
+    link = f"https://source.example.com/posts/{n}" if link is None else link
+    parts = [f"<guid isPermaLink=\"false\">entry-{n}</guid>"]
+    if title != "":
+        parts.append(f"<title>{title}</title>")
+    if link != "":
+        parts.append(f"<link>{link}</link>")
+    if date:
+        parts.append(f"<pubDate>{date}</pubDate>")
+    parts.append(f"<description><![CDATA[{body or f'<p>Body of entry {n}.</p>'}]]></description>")
+    return "<item>" + "".join(parts) + extra + "</item>"

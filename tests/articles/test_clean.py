@@ -1,0 +1,148 @@
+"""Cleaning entries: sanitised HTML, safe links, canonical URLs, images, videos, text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from articles.clean import SkipEntry, canonical_url, clean_entry, clean_html, youtube_id
+from articles.parse import parse_feed
+from tests.articles.conftest import feed_bytes, item, rss
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+FEED_URL = "https://source.example.com/feed.xml"
+
+
+def cleaned(document: bytes, index: int = 0):
+    return clean_entry(parse_feed(document).entries[index], FEED_URL, NOW)
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "<script", "onerror", "javascript:", "<iframe", "<svg", "<form", "<input", "<button",
+        "style=", "class=", "data:", "<h1", "<object", "<embed", "ontoggle", "<meta", "<base",
+        "<link", "@import", "pixel.gif", "<noscript",
+    ],
+)  # fmt: skip
+def test_it_removes_dangerous_markup(fragment):
+    entry = cleaned(feed_bytes("script_onerror.xml"))
+    assert fragment not in entry.content
+
+
+def test_it_makes_links_absolute_nofollow_and_untracked():
+    content = cleaned(feed_bytes("script_onerror.xml")).content
+    assert 'src="https://xss.example.com/pic.png"' in content
+    assert '<a href="https://example.org/read?id=7" rel="nofollow noopener ugc">read</a>' in content
+
+
+def test_it_turns_markup_in_titles_into_plain_text():
+    assert cleaned(feed_bytes("script_onerror.xml")).title == "Title with a script"
+
+
+def test_it_keeps_a_literal_less_than_sign_in_a_title():
+    assert cleaned(rss(item(1, title="Is 2 &lt; 3 &amp; why"))).title == "Is 2 < 3 & why"
+
+
+def test_it_resolves_relative_urls_against_the_entry_base():
+    html = clean_html('<a href="../b">b</a><img src="c.png">', "https://x.example.com/a/post")
+    assert 'href="https://x.example.com/b"' in html
+    assert 'src="https://x.example.com/a/c.png"' in html
+
+
+def test_it_skips_an_entry_whose_link_is_javascript():
+    parsed = parse_feed(feed_bytes("javascript_link.xml"))
+    with pytest.raises(SkipEntry):
+        clean_entry(parsed.entries[0], FEED_URL, NOW)
+    assert clean_entry(parsed.entries[1], FEED_URL, NOW).url == "https://js.example.com/good"
+
+
+def test_it_skips_an_entry_without_a_link():
+    with pytest.raises(SkipEntry):
+        cleaned(feed_bytes("missing_link_title.xml"), 0)
+
+
+def test_it_titles_an_untitled_entry_from_its_summary():
+    assert cleaned(feed_bytes("missing_link_title.xml"), 1).title.startswith("An entry without")
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("HTTPS://Example.COM:443/a?utm_source=x&b=1#frag", "https://example.com/a?b=1"),
+        ("http://example.com:80/a?fbclid=1&gclid=2", "http://example.com/a"),
+        ("https://example.com/a?mc_cid=1&id=4&utm_medium=y", "https://example.com/a?id=4"),
+        ("https://example.com:8443/", "https://example.com:8443/"),
+        ("https://example.com", "https://example.com/"),
+    ],
+)
+def test_it_normalises_canonical_urls(url, canonical):
+    assert canonical_url(url) == canonical
+
+
+def test_it_strips_nul_and_control_characters():
+    parsed = parse_feed(rss(item(2))).entries[0]
+    parsed.title, parsed.author = "a\x00b\x01c\x1b[31m", "Jo\x00e"
+    entry = clean_entry(parsed, FEED_URL, NOW)
+    assert entry.title == "abc[31m" and entry.author == "Joe"
+
+
+def test_it_clamps_future_and_missing_dates_to_the_fetch_time():
+    future = cleaned(rss(item(1, date="Fri, 31 Dec 9999 23:59:59 GMT")))
+    missing = cleaned(rss(item(2, date="")))
+    assert future.published_at == NOW and missing.published_at == NOW
+
+
+def test_it_keeps_a_real_past_date():
+    entry = cleaned(rss(item(1, date="Mon, 23 Nov 2026 08:00:00 GMT")))
+    assert entry.published_at == NOW - timedelta(days=2, hours=4)
+
+
+def test_it_takes_the_lead_image_and_credit_from_media_rss():
+    entry = cleaned(feed_bytes("media.xml"), 0)
+    assert entry.image_url == "https://media.example.com/lead.jpg"
+    assert entry.image_credit == "Ana Photo"
+
+
+def test_it_falls_back_to_the_first_inline_image():
+    entry = cleaned(feed_bytes("media.xml"), 1)
+    assert entry.image_url == "https://media.example.com/relative.jpg"
+
+
+def test_it_marks_a_video_enclosure_as_a_video():
+    entry = cleaned(feed_bytes("media.xml"), 2)
+    assert entry.kind == "video" and entry.video_url == "https://media.example.com/clip.mp4"
+
+
+@pytest.mark.parametrize(("index", "video_id"), [(3, "abcdefghijk"), (4, "ABCDEFGHIJK"), (5, "a1b2c3d4e5f")])
+def test_it_recognises_youtube_links(index, video_id):
+    entry = cleaned(feed_bytes("media.xml"), index)
+    assert entry.kind == "video" and entry.video_id == video_id
+    assert "<iframe" not in entry.content
+
+
+def test_it_reads_the_youtube_id_element():
+    document = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:yt="http://www.youtube.com/xml/schemas/2015">'
+        b"<title>YT</title><entry><id>yt:video:Zz9_-Zz9_-A</id><yt:videoId>Zz9_-Zz9_-A</yt:videoId>"
+        b'<title>A video</title><link rel="alternate" href="https://www.youtube.com/watch?v=Zz9_-Zz9_-A"/>'
+        b"<published>2026-11-20T10:00:00Z</published></entry></feed>"
+    )
+    assert cleaned(document).video_id == "Zz9_-Zz9_-A"
+
+
+@pytest.mark.parametrize("url", ["https://evil.example/watch?v=abcdefghijk", "https://youtu.be/short"])
+def test_it_ignores_lookalike_video_links(url):
+    assert youtube_id(url) is None
+
+
+def test_it_finds_a_medically_reviewed_line():
+    entry = cleaned(rss(item(1, body="<p>Medically reviewed by Dr. Ada Lane, MD.</p><p>Text</p>")))
+    assert entry.reviewed_by == "Dr. Ada Lane, MD"
+
+
+def test_it_keys_an_entry_without_a_guid_by_link_title_and_date():
+    document = rss(item(1)).replace(b'<guid isPermaLink="false">entry-1</guid>', b"")
+    first, again = cleaned(document), cleaned(document)
+    assert first.guid.startswith("sha256:") and first.guid == again.guid

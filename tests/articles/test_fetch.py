@@ -1,0 +1,255 @@
+"""The fetcher against a real HTTP server on 127.0.0.1: guards, limits and HTTP semantics."""
+
+from __future__ import annotations
+
+import time
+import zlib
+
+import pytest
+
+from articles import fetch
+from articles.fetch import DestinationNotAllowed, FetchError, fetch_url
+from tests.articles.conftest import rss
+
+LOCAL = frozenset({"127.0.0.1"})
+
+
+def test_it_refuses_the_local_feed_server_by_default(feed_server):
+    url = feed_server.route("/feed.xml", body=rss())
+    with pytest.raises(DestinationNotAllowed, match="destination not allowed"):
+        fetch_url(url)
+    assert feed_server.hits() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/feed",
+        "http://localhost/feed",
+        "http://[::1]/feed",
+        "http://[::ffff:127.0.0.1]/feed",
+        "http://0.0.0.0/feed",
+        "http://10.1.2.3/feed",
+        "http://172.16.0.1/feed",
+        "http://192.168.1.1/feed",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.64.0.1/feed",
+        "http://[fe80::1]/feed",
+        "http://[fd00::1]/feed",
+        "http://224.0.0.1/feed",
+        "http://2130706433/feed",
+        "http://0x7f.1/feed",
+        "http://017700000001/feed",
+    ],
+)
+def test_it_refuses_internal_destinations_with_one_message(url):
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        fetch_url(url)
+    assert str(caught.value) == "destination not allowed"
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "gopher://example.com/",
+        "ftp://example.com/feed",
+        "dict://example.com/",
+        "http://user:secret@example.com/feed",
+        "http://example.com:6379/",
+        "http://example.com:5432/",
+        "/etc/passwd",
+    ],
+)
+def test_it_refuses_other_schemes_ports_and_credentials(url):
+    with pytest.raises(DestinationNotAllowed):
+        fetch_url(url, resolver=lambda host, port: ["93.184.216.34"])
+
+
+def test_it_refuses_a_name_that_resolves_to_the_metadata_address():
+    with pytest.raises(DestinationNotAllowed):
+        fetch_url("http://metadata.attacker.test/", resolver=lambda h, p: ["169.254.169.254"])
+
+
+def test_it_refuses_a_name_with_any_private_answer():
+    with pytest.raises(DestinationNotAllowed):
+        fetch_url("http://mixed.test/", resolver=lambda h, p: ["93.184.216.34", "10.0.0.7"])
+
+
+def test_it_connects_to_the_address_it_checked_without_a_second_lookup(feed_server):
+    answers = iter([["127.0.0.1"], ["169.254.169.254"]])
+    calls = []
+
+    def rebinding_resolver(host: str, port: int) -> list[str]:
+        calls.append(host)
+        return next(answers)
+
+    url = feed_server.route("/feed.xml", body=rss(title="Pinned"))
+    result = fetch_url(
+        url.replace("127.0.0.1", "feeds.rebind.test"), resolver=rebinding_resolver, trusted=LOCAL
+    )
+    assert b"Pinned" in result.body
+    assert calls == ["feeds.rebind.test"]
+    # The Host header still names the host, not the address.
+    assert feed_server.requests[0][1]["Host"] == f"feeds.rebind.test:{feed_server.port}"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_it_refuses_a_redirect_to_the_metadata_address(feed_server, status):
+    url = feed_server.route(
+        "/hop", status=status, headers={"Location": "http://169.254.169.254/latest/meta-data/"}
+    )
+    with pytest.raises(DestinationNotAllowed):
+        fetch_url(url, trusted=LOCAL)
+
+
+def test_it_refuses_a_redirect_to_another_loopback_address(feed_server):
+    target = feed_server.route("/secret", body=b"secret")
+    url = feed_server.route(
+        "/hop", status=302, headers={"Location": target.replace("127.0.0.1", "127.0.0.2")}
+    )
+    with pytest.raises(DestinationNotAllowed):
+        fetch_url(url, trusted=LOCAL)
+    assert feed_server.hits("/secret") == 0
+
+
+def test_it_refuses_a_redirect_to_a_name_resolving_inside(feed_server):
+    url = feed_server.route("/hop", status=302, headers={"Location": "http://internal.test/"})
+
+    def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host == "127.0.0.1" else ["10.0.0.5"]
+
+    with pytest.raises(DestinationNotAllowed):
+        fetch_url(url, trusted=LOCAL, resolver=resolver)
+
+
+def test_it_refuses_the_redirect_when_private_networks_are_off(feed_server):
+    url = feed_server.route("/hop", status=302, headers={"Location": "//127.0.0.1/feed"})
+    with pytest.raises(DestinationNotAllowed):
+        fetch_url(url.replace("127.0.0.1", "public.test"), resolver=lambda h, p: ["93.184.216.34"])
+
+
+def test_it_follows_a_relative_redirect(feed_server):
+    feed_server.route("/new.xml", body=rss(title="Moved"))
+    url = feed_server.route("/old.xml", status=301, headers={"Location": "/new.xml"})
+    result = fetch_url(url, allow_private=True)
+    assert result.url.endswith("/new.xml") and b"Moved" in result.body
+
+
+def test_it_gives_up_after_five_redirects(feed_server):
+    for n in range(7):
+        feed_server.route(f"/r{n}", status=302, headers={"Location": f"/r{n + 1}"})
+    with pytest.raises(FetchError, match="too many redirects"):
+        fetch_url(feed_server.url("/r0"), allow_private=True)
+    assert feed_server.hits() == 6
+
+
+def test_it_sends_validators_and_reports_not_modified(feed_server):
+    url = feed_server.route("/feed.xml", body=rss(), etag='"v1"')
+    first = fetch_url(url, allow_private=True)
+    second = fetch_url(
+        url, allow_private=True, conditional=fetch.Conditional(first.etag, "Mon, 23 Nov 2026")
+    )
+    assert first.etag == '"v1"' and not first.not_modified
+    assert second.not_modified and second.body == b""
+    headers = feed_server.requests[1][1]
+    assert headers["If-None-Match"] == '"v1"'
+    assert headers["If-Modified-Since"] == "Mon, 23 Nov 2026"
+
+
+def test_it_sends_an_honest_user_agent(feed_server):
+    fetch_url(feed_server.route("/feed.xml", body=rss()), allow_private=True)
+    assert feed_server.requests[0][1]["User-Agent"].startswith("BillionaireClubFeedFetcher/")
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(404, r"error \(404\)"), (500, r"error \(500\)"), (410, "gone")],
+)
+def test_it_reports_error_statuses(feed_server, status, message):
+    url = feed_server.route("/feed.xml", status=status, body=b"nope")
+    with pytest.raises(FetchError, match=message) as caught:
+        fetch_url(url, allow_private=True)
+    assert caught.value.gone is (status == 410)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_it_reads_retry_after_seconds(feed_server, status):
+    url = feed_server.route("/feed.xml", status=status, headers={"Retry-After": "120"})
+    with pytest.raises(FetchError) as caught:
+        fetch_url(url, allow_private=True)
+    assert caught.value.retry_after == 120
+
+
+def test_it_bounds_retry_after_to_a_day():
+    assert fetch.parse_retry_after("99999999") == 24 * 3600
+    assert fetch.parse_retry_after("Wed, 21 Oct 2099 07:28:00 GMT") == 24 * 3600
+    assert fetch.parse_retry_after("soon") is None
+
+
+def test_it_refuses_a_declared_fifty_megabyte_body(feed_server):
+    url = feed_server.route("/big.xml", stream_bytes=50 * 1024 * 1024)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="feed too large"):
+        fetch_url(url, allow_private=True)
+    assert time.monotonic() - started < 3
+
+
+def test_it_stops_reading_an_oversized_chunked_body(feed_server):
+    body = b"<rss>" + b"x" * (6 * 1024 * 1024)
+    url = feed_server.route("/big.xml", body=body, headers={"Transfer-Encoding": "chunked"})
+    with pytest.raises(FetchError, match="feed too large"):
+        fetch_url(url, allow_private=True)
+
+
+def test_it_caps_decompressed_bytes_of_a_compression_bomb(feed_server):
+    bomb = zlib.compress(b"\0" * (200 * 1024 * 1024), 9)
+    assert len(bomb) < 300 * 1024
+    url = feed_server.route("/bomb.xml", body=bomb, headers={"Content-Encoding": "deflate"})
+    with pytest.raises(FetchError, match="feed too large"):
+        fetch_url(url, allow_private=True)
+
+
+def test_it_decompresses_gzip_bodies(feed_server):
+    url = feed_server.gzip_route("/feed.xml", rss(title="Zipped"))
+    assert b"Zipped" in fetch_url(url, allow_private=True).body
+
+
+def test_it_cuts_off_a_trickling_body_at_the_deadline(feed_server):
+    url = feed_server.route("/slow.xml", body=rss() * 10, trickle=0.05)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long"):
+        fetch_url(url, allow_private=True, deadline=1.0)
+    assert time.monotonic() - started < 3
+
+
+def test_it_cuts_off_trickling_headers_at_the_deadline(feed_server):
+    url = feed_server.route("/slow.xml", header_trickle=0.05)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long"):
+        fetch_url(url, allow_private=True, deadline=1.0)
+    assert time.monotonic() - started < 3
+
+
+def test_it_reports_a_refused_connection(feed_server):
+    port = feed_server.port
+    feed_server.httpd.server_close()
+    with pytest.raises(FetchError, match="could not connect"):
+        fetch_url(f"http://127.0.0.1:{port}/feed.xml", allow_private=True)
+
+
+def test_it_reports_a_dns_failure():
+    def failing(host: str, port: int) -> list[str]:
+        return fetch.system_resolver("name.invalid", port)
+
+    with pytest.raises(FetchError, match="could not resolve"):
+        fetch_url("http://name.invalid/feed.xml", resolver=failing)
+
+
+def test_it_ignores_proxy_settings_in_the_environment(feed_server, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    url = feed_server.route("/feed.xml", body=rss(title="Direct"))
+    assert b"Direct" in fetch_url(url, allow_private=True).body

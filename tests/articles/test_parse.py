@@ -1,0 +1,133 @@
+"""Parsing hostile and old-fashioned documents: entity attacks, encodings, non-feeds."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import feedparser
+import pytest
+
+from articles import parse
+from articles.parse import ParseError, neutralise_dtd, parse_feed
+from tests.articles.conftest import feed_bytes, item, rss
+
+
+def quadratic_blowup(entity_kb: int = 50, references: int = 2000) -> bytes:
+    big = "A" * (entity_kb * 1024)
+    refs = "&big;" * references
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "{big}">]>'
+        f'<rss version="2.0"><channel><title>Q</title><link>https://q.example.com/</link>'
+        f"<item><title>Q</title><link>https://q.example.com/1</link><description>{refs}"
+        "</description></item></channel></rss>"
+    ).encode()
+
+
+def test_it_never_expands_a_quadratic_blowup():
+    started = time.monotonic()
+    parsed = parse_feed(quadratic_blowup())
+    assert time.monotonic() - started < 1
+    assert all(len(e.summary_html) < 100_000 for e in parsed.entries)
+
+
+def test_it_never_expands_billion_laughs():
+    started = time.monotonic()
+    parsed = parse_feed(feed_bytes("billion_laughs.xml"))
+    assert time.monotonic() - started < 1
+    assert "lollollol" not in parsed.title + "".join(e.title for e in parsed.entries)
+
+
+def test_it_never_resolves_external_entities():
+    parsed = parse_feed(feed_bytes("xxe_file.xml"))
+    text = "".join(e.title + e.summary_html for e in parsed.entries)
+    assert "root:" not in text
+
+
+def test_it_removes_the_doctype_and_declarations_but_not_body_text():
+    document = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "]>"><!ENTITY b \'x>y\'>]>'
+        b"<rss><channel><description><![CDATA[<!DOCTYPE kept> <!ENTITY kept>]]></description>"
+        b"</channel></rss>"
+    )
+    cleaned = neutralise_dtd(document)
+    assert cleaned.startswith(b'<?xml version="1.0"?><rss>')
+    assert b"<!DOCTYPE kept> <!ENTITY kept>" in cleaned
+
+
+def test_it_still_reads_an_old_feed_with_a_doctype():
+    parsed = parse_feed(feed_bytes("rss091_doctype.xml"))
+    assert [e.title for e in parsed.entries] == ["Still works"]
+    assert "é" in parsed.entries[0].summary_html
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [("atom03.xml", "Old Atom entry"), ("rdf10.xml", "RDF entry")],
+)
+def test_it_reads_old_formats(name, title):
+    assert parse_feed(feed_bytes(name)).entries[0].title == title
+
+
+def test_it_reads_utf16_documents():
+    document = rss(item(1)).decode().replace('encoding="utf-8"', 'encoding="utf-16"')
+    parsed = parse_feed(document.encode("utf-16"))
+    assert parsed.entries[0].title == "Entry 1"
+
+
+def test_it_keeps_a_warning_for_an_ill_formed_feed_whose_entries_parse():
+    parsed = parse_feed(feed_bytes("illformed.xml"))
+    assert parsed.entries and parsed.warning.startswith("ill-formed feed")
+
+
+def test_it_recovers_from_invalid_utf8():
+    parsed = parse_feed(feed_bytes("invalid_utf8.xml"))
+    assert parsed.entries[0].link == "https://bytes.example.com/1"
+
+
+def test_it_says_when_a_web_page_is_not_a_feed():
+    with pytest.raises(ParseError, match="web page, not a feed"):
+        parse_feed(feed_bytes("html_page.html"))
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n", feed_bytes("empty.xml")])
+def test_it_refuses_an_empty_document(body):
+    with pytest.raises(ParseError, match="empty"):
+        parse_feed(body)
+
+
+def test_it_refuses_plain_text():
+    with pytest.raises(ParseError, match="not a feed"):
+        parse_feed(b"just some words, no markup")
+
+
+def test_it_enforces_the_time_budget():
+    big = rss(*(item(n, body="<p>" + "word " * 200 + "</p>") for n in range(2000)))
+    with pytest.raises(ParseError, match="too long"):
+        parse_feed(big, seconds=0.01)
+
+
+def test_it_caps_entries_per_document():
+    parsed = parse_feed(rss(*(item(n) for n in range(parse.MAX_ENTRIES + 5))))
+    assert len(parsed.entries) == parse.MAX_ENTRIES
+    assert "first 500" in parsed.warning
+
+
+def test_it_hands_feedparser_a_stream_only(monkeypatch):
+    seen = []
+    real = feedparser.parse
+
+    def spy(source, *args, **kwargs):
+        seen.append(type(source))
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(feedparser, "parse", spy)
+    parse_feed(rss(item(1)))
+    assert seen == [io.BytesIO]
+
+
+def test_it_documents_why_feedparser_never_gets_a_path(tmp_path):
+    # The hazard this module avoids: given a string, feedparser reads a local file.
+    secret = tmp_path / "secret.xml"
+    secret.write_bytes(rss(title="Local secret"))
+    assert feedparser.parse(str(secret)).feed.title == "Local secret"

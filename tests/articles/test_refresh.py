@@ -1,0 +1,207 @@
+"""Refreshing feeds end to end against the local server: outcomes, health and scheduling."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from articles import refresh
+from articles.models import Article, Feed, FetchSlot
+from club.clock import utcnow
+from club.extensions import db
+from tests.articles.conftest import feed_bytes, item, rss
+from tests.conftest import make_feed, table_fingerprint
+
+
+def article_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(Article.id)))
+
+
+def test_it_refuses_a_feed_on_the_local_server_by_default(app, feed_server):
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))))
+    result = refresh.refresh_feed(feed.id)
+    assert result.outcome == "error" and result.error == "destination not allowed"
+    assert feed_server.hits() == 0
+    assert db.session.get(Feed, feed.id).last_error == "destination not allowed"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1/feed.xml"]
+)
+def test_it_records_a_clear_error_for_internal_feed_urls(app, url):
+    feed = make_feed(url=url)
+    refresh.refresh_feed(feed.id)
+    assert db.session.get(Feed, feed.id).last_error == "destination not allowed"
+
+
+@pytest.mark.parametrize("target", ["http://169.254.169.254/", "http://127.0.0.2/feed.xml"])
+def test_it_refuses_a_redirect_to_an_internal_address(app, feed_server, target):
+    # Trust exactly the test server's address, so the first hop is allowed and the
+    # redirect is what the guard must stop.
+    app.config["FEEDS_TRUSTED_ADDRESSES"] = ["127.0.0.1"]
+    feed = make_feed(url=feed_server.route("/hop", status=302, headers={"Location": target}))
+    assert refresh.refresh_feed(feed.id).error == "destination not allowed"
+    assert feed_server.hits("/hop") == 1
+
+
+def test_it_stores_a_feeds_entries_and_records_success(allow_local_feeds, feed_server):
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1), item(2)), etag='"a"'))
+    result = refresh.refresh_feed(feed.id)
+    feed = db.session.get(Feed, feed.id)
+    assert result.outcome == "stored" and result.summary.new == 2
+    assert feed.etag == '"a"' and feed.last_error is None and feed.fetch_count == 1
+    assert feed.next_fetch_at > utcnow() + timedelta(minutes=29)
+
+
+def test_it_changes_nothing_on_304(allow_local_feeds, feed_server):
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1)), etag='"a"'))
+    refresh.refresh_feed(feed.id)
+    before = table_fingerprint()
+    result = refresh.refresh_feed(feed.id)
+    after = table_fingerprint()
+    assert result.outcome == "not_modified"
+    assert before["articles"] == after["articles"]
+    assert feed_server.requests[-1][1]["If-None-Match"] == '"a"'
+
+
+@pytest.mark.parametrize(
+    ("route", "error"),
+    [
+        ({"status": 404}, "error (404)"),
+        ({"status": 500}, "error (500)"),
+        ({"body": feed_bytes("html_page.html")}, "web page, not a feed"),
+        ({"body": b""}, "empty document"),
+        ({"stream_bytes": 50 * 1024 * 1024}, "feed too large"),
+    ],
+)
+def test_it_records_a_clear_error_and_writes_nothing(
+    allow_local_feeds, feed_server, route, error
+):
+    feed = make_feed(url=feed_server.route("/feed.xml", **route))
+    result = refresh.refresh_feed(feed.id)
+    feed = db.session.get(Feed, feed.id)
+    assert result.outcome == "error" and error in feed.last_error
+    assert feed.consecutive_errors == 1 and article_count() == 0
+
+
+def test_it_leaves_other_feeds_unaffected_by_a_broken_one(allow_local_feeds, feed_server):
+    bad = make_feed(url=feed_server.route("/bad.xml", body=feed_bytes("html_page.html")))
+    good = make_feed(url=feed_server.route("/good.xml", body=rss(item(1))))
+    outcomes = [refresh.refresh_feed(f.id).outcome for f in (bad, good)]
+    assert outcomes == ["error", "stored"] and article_count() == 1
+
+
+def test_it_ingests_hostile_feeds_without_anything_executable(allow_local_feeds, feed_server):
+    feed = make_feed(url=feed_server.route("/x.xml", body=feed_bytes("script_onerror.xml")))
+    assert refresh.refresh_feed(feed.id).outcome == "stored"
+    content = db.session.scalar(sa.select(Article.content))
+    assert "<script" not in content and "onerror" not in content
+
+
+def test_it_backs_off_exponentially_up_to_a_day(allow_local_feeds, feed_server):
+    feed = make_feed(url=feed_server.route("/feed.xml", status=500))
+    waits = []
+    for _ in range(8):
+        refresh.refresh_feed(feed.id)
+        feed = db.session.get(Feed, feed.id)
+        waits.append(round((feed.next_fetch_at - feed.last_fetched_at).total_seconds() / 60))
+    assert waits[:4] == [30, 60, 120, 240]
+    assert waits[-1] == 24 * 60
+    assert feed.status == "failing"
+
+
+def test_it_honours_retry_after(allow_local_feeds, feed_server):
+    url = feed_server.route("/feed.xml", status=429, headers={"Retry-After": "7200"})
+    feed = make_feed(url=url)
+    refresh.refresh_feed(feed.id)
+    feed = db.session.get(Feed, feed.id)
+    assert feed.next_fetch_at - feed.last_fetched_at == timedelta(hours=2)
+
+
+def test_it_pauses_a_feed_that_is_gone(allow_local_feeds, feed_server):
+    feed = make_feed(url=feed_server.route("/feed.xml", status=410))
+    refresh.refresh_feed(feed.id)
+    feed = db.session.get(Feed, feed.id)
+    assert feed.status == "paused" and "gone" in feed.last_error
+
+
+def test_it_recovers_to_active_after_a_success(allow_local_feeds, feed_server):
+    feed = make_feed(url=feed_server.route("/feed.xml", status=500))
+    for _ in range(3):
+        refresh.refresh_feed(feed.id)
+    feed_server.route("/feed.xml", body=rss(item(1)))
+    refresh.refresh_feed(feed.id)
+    feed = db.session.get(Feed, feed.id)
+    assert feed.status == "active" and feed.consecutive_errors == 0 and feed.error_count == 3
+
+
+def test_it_skips_a_paused_feed(allow_local_feeds, feed_server):
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))), status="paused")
+    assert refresh.refresh_feed(feed.id).outcome == "paused" and feed_server.hits() == 0
+
+
+def test_it_keeps_a_parse_warning_on_the_feed(allow_local_feeds, feed_server):
+    feed = make_feed(url=feed_server.route("/feed.xml", body=feed_bytes("illformed.xml")))
+    refresh.refresh_feed(feed.id)
+    assert db.session.get(Feed, feed.id).parse_warning.startswith("ill-formed")
+
+
+def test_it_lists_due_feeds_most_overdue_first(app):
+    now = utcnow()
+    later = make_feed(next_fetch_at=now + timedelta(minutes=5))
+    overdue = make_feed(next_fetch_at=now - timedelta(hours=1))
+    never = make_feed()
+    make_feed(status="paused")
+    recent = make_feed(next_fetch_at=now - timedelta(minutes=1))
+    assert refresh.due_feed_ids(now) == [never.id, overdue.id, recent.id]
+    assert later.id not in refresh.due_feed_ids(now)
+
+
+def test_it_schedules_from_ttl_max_age_and_the_interval(app):
+    feed = make_feed(interval_minutes=2)
+    assert refresh.next_interval(feed, None, []) == timedelta(minutes=5)  # the floor
+    feed.source_ttl_minutes = 90
+    assert refresh.next_interval(feed, None, []) == timedelta(minutes=90)
+    assert refresh.next_interval(feed, 4 * 3600, []) == timedelta(hours=4)
+    assert refresh.next_interval(feed, 10**7, []) == timedelta(hours=24)
+
+
+def test_it_polls_slow_publishers_less_often(app):
+    feed = make_feed()
+    weekly = [datetime(2026, 11, d, tzinfo=UTC) for d in (1, 8, 15, 22)]
+    hourly = [datetime(2026, 11, 1, h, tzinfo=UTC) for h in (1, 2, 3, 4)]
+    assert refresh.next_interval(feed, None, weekly) == timedelta(hours=12)
+    assert refresh.next_interval(feed, None, hourly) == timedelta(minutes=30)
+
+
+def test_it_allows_at_most_two_fetches_per_host(app):
+    first, second = refresh.acquire_slot("feeds.example.com"), refresh.acquire_slot("feeds.example.com")
+    assert (first, second) == (0, 1)
+    assert refresh.acquire_slot("feeds.example.com") is None
+    assert refresh.acquire_slot("other.example.com") == 0
+    refresh.release_slot("feeds.example.com", first)
+    assert refresh.acquire_slot("feeds.example.com") == 0
+
+
+def test_it_defers_a_feed_whose_host_is_busy(app):
+    feed = make_feed(url="https://busy.example.com/feed.xml")
+    refresh.acquire_slot("busy.example.com"), refresh.acquire_slot("busy.example.com")
+    result = refresh.refresh_feed(feed.id)
+    assert result.outcome == "busy"
+    assert db.session.get(Feed, feed.id).next_fetch_at > utcnow()
+
+
+def test_it_frees_a_stale_slot_lease(app):
+    db.session.add(FetchSlot(host="h.example.com", slot=0, expires_at=utcnow() - timedelta(1)))
+    db.session.add(FetchSlot(host="h.example.com", slot=1, expires_at=utcnow() - timedelta(1)))
+    db.session.commit()
+    assert refresh.acquire_slot("h.example.com") == 0
+
+
+def test_it_runs_through_the_worker_job(allow_local_feeds, feed_server):
+    from worker.jobs import refresh_feed
+
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))))
+    assert refresh_feed(feed.id).startswith("1 new")

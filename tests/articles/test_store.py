@@ -1,0 +1,167 @@
+"""Storing entries: no duplicates, admin edits kept, tombstones honoured, rules applied."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from articles import curation
+from articles.models import Article, KeywordRule
+from articles.refresh import ingest_document
+from club.clock import utcnow
+from club.extensions import db
+from tests.articles.conftest import feed_bytes, item, rss
+from tests.conftest import make_feed
+
+
+def ingest(feed, document: bytes, **kwargs):
+    summary = ingest_document(feed, document, **kwargs)
+    db.session.commit()
+    return summary
+
+
+def titles() -> list[str]:
+    return list(db.session.scalars(sa.select(Article.title).order_by(Article.id)))
+
+
+def test_it_stores_new_entries_once_however_often_it_sees_them(app):
+    feed = make_feed(auto_publish=True)
+    first = ingest(feed, rss(item(1), item(2)))
+    again = ingest(feed, rss(item(1), item(2)))
+    assert (first.new, again.new, again.unchanged) == (2, 0, 2)
+    assert titles() == ["Entry 1", "Entry 2"]
+
+
+def test_it_keeps_the_first_of_duplicate_guids_in_one_document(app):
+    summary = ingest(make_feed(), feed_bytes("duplicate_guids.xml"))
+    assert titles() == ["First", "Third"]
+    assert summary.skipped == 1
+
+
+def test_it_skips_entries_without_a_link_and_keeps_the_rest(app):
+    summary = ingest(make_feed(), feed_bytes("missing_link_title.xml"))
+    assert summary.new == 2 and summary.skipped == 1
+    assert titles()[1] == "Complete"
+
+
+def test_it_lets_two_feeds_use_the_same_guids_without_touching_each_other(app):
+    a, b = make_feed(), make_feed()
+    ingest(a, rss(item(1, title="A's entry")))
+    ingest(b, rss(item(1, title="B's entry", link="https://other.example.com/1")))
+    assert titles() == ["A's entry", "B's entry"]
+
+
+def test_it_stores_one_article_per_canonical_url_across_feeds(app):
+    a, b = make_feed(), make_feed()
+    ingest(a, rss(item(1, link="https://same.example.com/story?utm_source=a")))
+    summary = ingest(b, rss(item(9, link="https://same.example.com/story#comments")))
+    assert summary.new == 0 and summary.skipped == 1
+    assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 1
+
+
+def test_it_updates_a_changed_entry(app):
+    feed = make_feed()
+    ingest(feed, rss(item(1, title="Draft title")))
+    summary = ingest(feed, rss(item(1, title="Final title")))
+    assert summary.updated == 1 and titles() == ["Final title"]
+
+
+def test_it_keeps_fields_an_admin_edited(app):
+    feed = make_feed()
+    ingest(feed, rss(item(1, title="Source title", body="<p>Old body</p>")))
+    article = db.session.scalar(sa.select(Article))
+    curation.edit_article(article, title="Admin title", summary="", reviewed_by="", topics=[])
+    db.session.commit()
+    ingest(feed, rss(item(1, title="Source title v2", body="<p>New body</p>")))
+    db.session.refresh(article)
+    assert article.title == "Admin title"
+    assert "New body" in article.content
+
+
+def test_it_never_brings_back_a_rejected_entry(app):
+    feed = make_feed()
+    ingest(feed, rss(item(1)))
+    article = db.session.scalar(sa.select(Article))
+    curation.reject(article)
+    db.session.commit()
+    db.session.delete(article)
+    db.session.commit()
+    summary = ingest(feed, rss(item(1)))
+    assert summary.new == 0 and titles() == []
+
+
+def test_it_skips_old_entries_on_a_first_fetch(app):
+    old = (utcnow() - timedelta(days=40)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    new = (utcnow() - timedelta(days=2)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    summary = ingest(
+        make_feed(), rss(item(1, date=old), item(2, date=new)), max_age=timedelta(days=30)
+    )
+    assert summary.new == 1 and titles() == ["Entry 2"]
+
+
+def test_it_publishes_straight_away_only_for_auto_publish_feeds(app):
+    ingest(make_feed(auto_publish=True), rss(item(1)))
+    ingest(make_feed(auto_publish=False), rss(item(2, link="https://b.example.com/2")))
+    statuses = list(db.session.scalars(sa.select(Article.status).order_by(Article.id)))
+    assert statuses == ["published", "pending"]
+
+
+def test_it_gives_new_articles_the_feeds_topic(app):
+    feed = make_feed()
+    feed.topic_id = curation.topic_for("Sleep").id
+    db.session.commit()
+    ingest(feed, rss(item(1)))
+    assert [t.slug for t in db.session.scalar(sa.select(Article)).topics] == ["sleep"]
+
+
+def test_it_applies_block_and_require_rules(app):
+    feed = make_feed()
+    db.session.add(KeywordRule(kind="block", phrase="miracle cure"))
+    db.session.add(KeywordRule(kind="require", phrase="sleep", feed_id=feed.id))
+    db.session.commit()
+    summary = ingest(
+        feed,
+        rss(
+            item(1, title="A miracle cure for sleep"),
+            item(2, title="Better sleep tonight"),
+            item(3, title="Knee pain"),
+        ),
+    )
+    assert titles() == ["Better sleep tonight"] and summary.skipped == 2
+
+
+def test_it_stores_nul_and_control_characters_safely(app):
+    document = rss(item(1, title="Nul&#0;here", body="<p>a\x01b</p>")).replace(b"&#0;", b"\x00")
+    ingest(make_feed(), document)
+    article = db.session.scalar(sa.select(Article))
+    assert "\x00" not in article.title and "\x01" not in article.content
+
+
+def test_it_survives_two_workers_storing_the_same_feed_at_once(app):
+    feed = make_feed()
+    document = rss(*(item(n) for n in range(40)))
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        with app.app_context():
+            try:
+                mine = db.session.get(type(feed), feed.id)
+                barrier.wait(timeout=10)
+                ingest_document(mine, document)
+                db.session.commit()
+            except Exception as error:  # the test reports any failure below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a storing worker hung"
+    assert errors == []
+    assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 40

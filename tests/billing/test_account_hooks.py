@@ -1,0 +1,83 @@
+"""Billing's part in account deletion, data export and the demo data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from billing import local
+from club import membership
+from club.extensions import db
+from club.models import User
+from tests.billing.conftest import LocalStripeError, stripe_settings
+from tests.conftest import PASSWORD, login, table_fingerprint
+
+
+def find(email: str) -> User | None:
+    db.session.expire_all()
+    return db.session.scalar(db.select(User).where(User.email == email))
+
+
+class TestWithStripe:
+    @pytest.fixture
+    def app_config(self, app_config: dict, localstripe_url: str) -> dict:
+        return {**app_config, **stripe_settings(localstripe_url)}
+
+    @pytest.fixture
+    def paying(self, stripe_peer, erin) -> tuple[User, dict]:
+        customer = stripe_peer.customer(erin.email)
+        membership.link_customer(erin, customer)
+        db.session.commit()
+        return erin, stripe_peer.subscribe(customer, stripe_peer.plan())
+
+    def test_it_cancels_the_subscription_when_the_member_deletes_the_account(
+        self, client, stripe_peer, paying
+    ):
+        user, sub = paying
+        login(client, user)
+
+        response = client.submit("/settings/delete", {"password": PASSWORD, "confirm": "y"})
+
+        assert response.status_code == 303
+        assert find(user.email) is None
+        assert stripe_peer.get(f"/v1/subscriptions/{sub['id']}")["status"] == "canceled"
+        with pytest.raises(LocalStripeError):
+            stripe_peer.get(f"/v1/customers/{sub['customer']}")
+
+    def test_it_keeps_the_account_when_stripe_cannot_cancel(self, app, client, paying):
+        user, _ = paying
+        app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
+        app.extensions.pop("stripe_client", None)
+        login(client, user)
+
+        response = client.submit("/settings/delete", {"password": PASSWORD, "confirm": "y"})
+
+        assert response.status_code == 409
+        assert "could not cancel your subscription" in response.get_data(as_text=True)
+        assert find(user.email) is not None
+
+
+def test_it_adds_the_membership_to_the_data_export(client, alice):
+    login(client, alice)
+
+    response = client.submit("/settings/export")
+
+    exported = json.loads(response.get_data(as_text=True))
+    assert exported["membership"]["status"] == "Active"
+    assert exported["membership"]["price"] == "$1.00/month"
+
+
+def test_it_gives_the_demo_accounts_their_standing_through_the_test_checkout(runner):
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+
+    member, frozen = find("member@example.com"), find("frozen@example.com")
+    assert member.subscription_id.startswith(local.LOCAL_PREFIX)
+    assert membership.standing(member).badge
+    assert membership.standing(frozen).reason is membership.Reason.PAYMENT_FAILED
+    assert "declined" in frozen.last_payment_error
+
+    before = table_fingerprint()["users"]
+    runner.invoke(args=["demo", "seed"])
+    assert table_fingerprint()["users"] == before

@@ -1,0 +1,156 @@
+"""The local test checkout: the whole membership flow with no Stripe account."""
+
+from __future__ import annotations
+
+from club import membership
+from club.extensions import db
+from club.models import User
+from tests.conftest import login, read_outbox
+
+
+def reload(user: User) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def settings_section(app, client, user: User) -> str:
+    """Return the billing section of ``user``'s /settings page."""
+    login(client, user)
+    page = client.get("/settings").get_data(as_text=True)
+    start = page.index('id="billing"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_it_sends_subscribe_to_the_labelled_test_checkout(client, erin):
+    login(client, erin)
+
+    response = client.submit("/billing/checkout", follow_redirects=True)
+
+    page = response.get_data(as_text=True)
+    assert "Test checkout — no real payment" in page
+    assert "Pay $1.00" in page and "Decline card" in page
+
+
+def test_it_grants_membership_and_the_badge_when_the_test_card_pays(client, erin, outbox):
+    login(client, erin)
+
+    response = client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    assert response.status_code == 303
+    st = membership.standing(reload(erin))
+    assert st.can_interact and st.badge
+    assert sum("Subject: Welcome" in mail for mail in read_outbox(outbox)) == 1
+
+
+def test_it_freezes_with_payment_failed_when_the_test_card_declines(client, erin, outbox):
+    login(client, erin)
+
+    client.submit("/billing/local/checkout", {"outcome": "decline"})
+
+    st = membership.standing(reload(erin))
+    assert st.frozen and st.reason is membership.Reason.PAYMENT_FAILED
+    assert "declined" in reload(erin).last_payment_error
+    assert any("payment failed" in mail for mail in read_outbox(outbox))
+
+
+def test_it_lets_a_frozen_member_pay_on_the_test_checkout(client, bob):
+    login(client, bob)
+
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    assert membership.standing(reload(bob)).can_interact
+
+
+def test_it_cancels_at_period_end_and_resumes_on_the_local_manage_page(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    client.submit("/billing/local/manage", {"action": "cancel"})
+    cancelled = membership.standing(reload(erin))
+    assert cancelled.can_interact and cancelled.access_ends_at is not None
+
+    client.submit("/billing/local/manage", {"action": "resume"})
+    assert membership.standing(reload(erin)).access_ends_at is None
+
+
+def test_it_ends_a_local_membership_and_says_so_by_mail(client, erin, outbox):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    client.submit("/billing/local/manage", {"action": "end"})
+
+    assert membership.standing(reload(erin)).reason is membership.Reason.SUBSCRIPTION_ENDED
+    assert any("Subject: Your membership has ended" in mail for mail in read_outbox(outbox))
+
+
+def test_it_warns_in_grace_after_a_simulated_failed_renewal(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    client.submit("/billing/local/manage", {"action": "fail_renewal"})
+
+    st = membership.standing(reload(erin))
+    assert st.can_interact and st.in_grace
+
+
+def test_it_refuses_an_unknown_local_action(client, alice):
+    login(client, alice)
+
+    assert client.submit("/billing/local/manage", {"action": "grant_forever"}).status_code == 400
+    assert client.submit("/billing/local/checkout", {"outcome": "free"}).status_code == 400
+
+
+def test_it_refuses_billing_writes_from_visitors(client):
+    assert client.submit("/billing/local/checkout", {"outcome": "pay"}).status_code == 401
+    assert client.submit("/billing/checkout").status_code == 401
+
+
+def test_it_has_no_success_page_without_stripe(client, erin):
+    login(client, erin)
+
+    assert client.get("/billing/success?session_id=cs_test_1").status_code == 404
+
+
+def test_it_shows_plan_price_status_and_subscribe_in_settings(app, client, erin):
+    html = settings_section(app, client, erin)
+
+    assert "Monthly membership — $1.00/month" in html
+    assert "Not subscribed" in html
+    assert "Subscribe for $1.00/month" in html
+
+
+def test_it_shows_renewal_and_manage_for_a_member(app, client, alice):
+    html = settings_section(app, client, alice)
+
+    assert "Active" in html and "Renews on" in html
+    assert "Manage subscription" in html
+
+
+def test_it_shows_the_end_date_after_a_cancellation(app, client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "cancel"})
+
+    html = settings_section(app, client, erin)
+
+    assert "cancelled, ends at the end of the paid period" in html and "Ends on" in html
+
+
+def test_it_shows_the_last_payment_problem(app, client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "decline"})
+
+    html = settings_section(app, client, erin)
+
+    assert "Last payment problem" in html and "declined" in html
+    assert "First payment failed" in html
+
+
+def test_it_tells_a_frozen_by_moderator_member_that_paying_will_not_help(app, client, frank):
+    html = settings_section(app, client, frank)
+
+    assert "paying does not lift a moderator&#39;s freeze" in html
+
+
+def test_it_shows_the_price_in_the_banner_global(app):
+    assert app.jinja_env.from_string("{{ membership_price }}").render() == "$1.00/month"

@@ -1,0 +1,113 @@
+"""Reconciliation against localstripe, and the event-table housekeeping."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from billing import mapping, sync
+from billing.models import StripeEvent
+from club import membership
+from club.clock import utcnow
+from club.extensions import db
+from club.models import User
+from tests.billing.conftest import stripe_settings
+from tests.conftest import make_user
+
+
+@pytest.fixture
+def app_config(app_config: dict, localstripe_url: str) -> dict:
+    return {**app_config, **stripe_settings(localstripe_url)}
+
+
+def linked_member(peer, handle: str, plan: str) -> tuple[User, dict]:
+    """An account whose database row says active, with a real subscription behind it."""
+    user = make_user(handle=handle)
+    customer = peer.customer(user.email)
+    membership.link_customer(user, customer)
+    subscription = peer.subscribe(customer, plan)
+    mapping.apply_stripe_subscription(user, subscription, observed_at=utcnow())
+    db.session.commit()
+    return user, subscription
+
+
+def reload(user: User) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def test_it_repairs_a_missed_cancellation_and_prints_it(runner, stripe_peer):
+    plan = stripe_peer.plan()
+    user, sub = linked_member(stripe_peer, "missed", plan)
+    stripe_peer.delete(f"/v1/subscriptions/{sub['id']}")  # the webhook never arrived
+
+    result = runner.invoke(args=["billing", "sync"])
+
+    assert result.exit_code == 0
+    assert f"{user.email}: " in result.output and "status active -> canceled" in result.output
+    assert membership.standing(reload(user)).reason is membership.Reason.SUBSCRIPTION_ENDED
+
+
+def test_it_changes_nothing_on_a_second_pass(runner, stripe_peer):
+    plan = stripe_peer.plan()
+    linked_member(stripe_peer, "steady1", plan)
+    linked_member(stripe_peer, "steady2", plan)
+    runner.invoke(args=["billing", "sync"])
+
+    result = runner.invoke(args=["billing", "sync"])
+
+    assert "Everything matches Stripe." in result.output
+
+
+def test_it_reconciles_only_the_account_asked_for(runner, stripe_peer):
+    plan = stripe_peer.plan()
+    asked, sub_a = linked_member(stripe_peer, "asked", plan)
+    other, sub_b = linked_member(stripe_peer, "other", plan)
+    for sub in (sub_a, sub_b):
+        stripe_peer.delete(f"/v1/subscriptions/{sub['id']}")
+
+    runner.invoke(args=["billing", "sync", "--email", asked.email.upper()])
+
+    assert reload(asked).subscription_status == "canceled"
+    assert reload(other).subscription_status == "active"
+
+
+def test_it_prefers_a_running_subscription_over_an_ended_one():
+    ended = {"id": "sub_old", "status": "canceled", "created": 200}
+    running = {"id": "sub_new", "status": "active", "created": 100}
+
+    assert sync.current_subscription([ended, running]) is running
+
+
+def _event(event_id: str, *, processed: bool, age: timedelta) -> StripeEvent:
+    row = StripeEvent(
+        event_id=event_id,
+        type="invoice.paid",
+        created=utcnow() - age,
+        payload="{}",
+        received_at=utcnow() - age,
+        processed_at=utcnow() if processed else None,
+    )
+    db.session.add(row)
+    return row
+
+
+def test_it_prunes_only_old_processed_events(app):
+    _event("evt_old_done", processed=True, age=timedelta(days=40))
+    _event("evt_old_pending", processed=False, age=timedelta(days=40))
+    _event("evt_new_done", processed=True, age=timedelta(days=1))
+    db.session.commit()
+
+    assert sync.prune_events(timedelta(days=30)) == 1
+    left = set(db.session.scalars(db.select(StripeEvent.event_id)))
+    assert left == {"evt_old_pending", "evt_new_done"}
+
+
+def test_it_lists_events_left_unprocessed_for_the_sweeper(app):
+    stuck = _event("evt_stuck", processed=False, age=timedelta(minutes=10))
+    _event("evt_just_in", processed=False, age=timedelta(seconds=5))
+    _event("evt_done", processed=True, age=timedelta(minutes=10))
+    db.session.commit()
+
+    assert sync.unprocessed_event_ids(timedelta(minutes=5)) == [stuck.id]

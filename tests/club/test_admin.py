@@ -1,0 +1,221 @@
+"""Admin: members, freezes, complimentary memberships, appeals and the audit log (#2 point 8)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from club import audit, membership
+from club.extensions import db
+from club.models import Appeal, AuditEntry
+from tests.conftest import login, make_user, table_fingerprint
+
+
+@pytest.fixture
+def admin_client(client, carol):
+    login(client, carol)
+    return client
+
+
+def admin_get_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/admin") and "GET" in (rule.methods or ()) and not rule.arguments:
+            yield rule.rule
+
+
+def test_it_refuses_every_admin_page_to_a_paying_member(app, client, alice):
+    login(client, alice)
+    rules = list(admin_get_rules(app))
+    assert "/admin/users" in rules and "/admin/audit" in rules
+    for rule in rules:
+        assert client.get(rule).status_code == 403, rule
+
+
+def test_it_sends_visitors_from_admin_pages_to_log_in(app, client):
+    for rule in admin_get_rules(app):
+        response = client.get(rule)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], rule
+
+
+def test_it_refuses_admin_actions_to_a_paying_member(client, alice, erin):
+    login(client, alice)
+    before = table_fingerprint()
+    assert client.submit(f"/admin/users/{erin.id}/complimentary", {"grant": "1"}).status_code == 403
+    assert client.submit(f"/admin/users/{erin.id}/freeze", {"reason": "x"}).status_code == 403
+    assert table_fingerprint() == before
+
+
+def test_it_links_the_account_pages_in_the_admin_navigation(admin_client):
+    page = admin_client.get("/admin/").get_data(as_text=True)
+    for href in ('href="/admin/users"', 'href="/admin/appeals"', 'href="/admin/audit"'):
+        assert href in page
+
+
+# --- Members ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["ERIN@", "eri", "Reader"])
+def test_it_finds_members_by_email_handle_or_name(admin_client, alice, erin, query):
+    page = admin_client.get("/admin/users", query_string={"q": query}).get_data(as_text=True)
+    assert "@erin" in page and "@alice" not in page
+
+
+def test_it_treats_wildcards_in_a_search_literally(admin_client, alice, erin):
+    page = admin_client.get("/admin/users", query_string={"q": "%"}).get_data(as_text=True)
+    assert "No account matches" in page
+
+
+def test_it_pages_through_members(admin_client):
+    for n in range(55):
+        make_user(handle=f"member{n:02d}")
+    first = admin_client.get("/admin/users").get_data(as_text=True)
+    assert "@member54" in first and "@member00" not in first
+    assert "Older accounts" in first
+
+
+def test_it_freezes_a_member_with_a_reason_and_an_end_date(admin_client, alice, carol):
+    until = (datetime.now(UTC) + timedelta(days=7)).date()
+    response = admin_client.submit(
+        f"/admin/users/{alice.id}/freeze", {"reason": "Abusive replies", "until": until.isoformat()}
+    )
+    assert response.status_code == 303
+    db.session.refresh(alice)
+    st = membership.standing(alice)
+    assert st.reason is membership.Reason.FROZEN_BY_MODERATOR
+    assert alice.frozen_until == datetime(until.year, until.month, until.day, tzinfo=UTC)
+    assert alice.frozen_by_id == carol.id
+
+
+def test_it_freezes_a_member_indefinitely(admin_client, alice):
+    admin_client.submit(f"/admin/users/{alice.id}/freeze", {"reason": "Spam"})
+    db.session.refresh(alice)
+    assert alice.frozen_at is not None and alice.frozen_until is None
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"reason": ""}, "Give the member a reason"),
+        ({"reason": "r" * 501}, "under 500 characters"),
+        ({"reason": "Spam", "until": "2001-01-01"}, "after today"),
+        ({"reason": "Spam", "until": "next tuesday"}, "Not a valid date"),
+    ],
+)
+def test_it_refuses_a_bad_freeze_and_changes_nothing(admin_client, alice, data, message):
+    before = table_fingerprint()
+    response = admin_client.submit(f"/admin/users/{alice.id}/freeze", data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_to_freeze_an_admin(admin_client, carol):
+    other = make_user(handle="otheradmin", admin=True)
+    response = admin_client.submit(f"/admin/users/{other.id}/freeze", {"reason": "Spam"})
+    assert response.status_code == 400
+    db.session.refresh(other)
+    assert other.frozen_at is None
+
+
+def test_it_unfreezes_a_member(admin_client, frank):
+    assert admin_client.submit(f"/admin/users/{frank.id}/unfreeze").status_code == 303
+    db.session.refresh(frank)
+    assert membership.standing(frank).can_interact
+
+
+@pytest.mark.parametrize(("grant", "expected"), [("1", True), ("0", False)])
+def test_it_grants_and_revokes_complimentary_memberships(admin_client, erin, grant, expected):
+    if not expected:
+        membership.set_complimentary(erin, True, by=None)
+        db.session.commit()
+    admin_client.submit(f"/admin/users/{erin.id}/complimentary", {"grant": grant})
+    db.session.refresh(erin)
+    assert membership.standing(erin).can_interact is expected
+
+
+def test_it_answers_404_for_a_member_that_does_not_exist(admin_client):
+    assert admin_client.get("/admin/users/99999").status_code == 404
+    assert admin_client.submit("/admin/users/99999/unfreeze").status_code == 404
+
+
+def test_it_records_every_admin_action_in_the_audit_log(admin_client, alice, carol):
+    admin_client.submit(f"/admin/users/{alice.id}/freeze", {"reason": "Spam"})
+    admin_client.submit(f"/admin/users/{alice.id}/unfreeze")
+    admin_client.submit(f"/admin/users/{alice.id}/complimentary", {"grant": "1"})
+    entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.actor_id, e.target_id) for e in entries] == [
+        ("user.freeze", carol.id, str(alice.id)),
+        ("user.unfreeze", carol.id, str(alice.id)),
+        ("user.comp_grant", carol.id, str(alice.id)),
+    ]
+
+
+# --- Appeals ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def appeal(frank) -> Appeal:
+    entry = Appeal(user_id=frank.id, freeze_started_at=frank.frozen_at, text="I was hacked.")
+    db.session.add(entry)
+    db.session.commit()
+    return entry
+
+
+def test_it_lists_open_appeals(admin_client, appeal):
+    page = admin_client.get("/admin/appeals").get_data(as_text=True)
+    assert "I was hacked." in page and "Spam in comments" in page
+
+
+def test_it_unfreezes_the_member_when_an_appeal_is_accepted(admin_client, appeal, frank):
+    response = admin_client.submit(f"/admin/appeals/{appeal.id}/accept", {"reply": ""})
+    assert response.status_code == 303
+    db.session.refresh(frank)
+    db.session.refresh(appeal)
+    assert appeal.status == "accepted"
+    assert membership.standing(frank).can_interact
+
+
+def test_it_keeps_the_freeze_and_stores_the_reply_when_an_appeal_is_rejected(
+    admin_client, appeal, frank
+):
+    admin_client.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": "Logs show otherwise."})
+    db.session.refresh(appeal)
+    assert (appeal.status, appeal.reply) == ("rejected", "Logs show otherwise.")
+    assert not membership.standing(frank).can_interact
+
+
+def test_it_needs_a_reply_to_reject_an_appeal(admin_client, appeal):
+    admin_client.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": "  "})
+    db.session.refresh(appeal)
+    assert appeal.status == "open"
+
+
+def test_it_decides_an_appeal_only_once(admin_client, appeal, frank):
+    admin_client.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": "No."})
+    admin_client.submit(f"/admin/appeals/{appeal.id}/accept", {"reply": ""})
+    db.session.refresh(appeal)
+    assert appeal.status == "rejected"
+    db.session.refresh(frank)
+    assert frank.frozen_at is not None
+
+
+# --- Audit log --------------------------------------------------------------------------
+
+
+def test_it_shows_the_audit_log_newest_first_a_page_at_a_time(admin_client, carol):
+    for n in range(60):
+        audit.record(carol, f"test.action{n:02d}")
+    db.session.commit()
+    first = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert first.index("test.action59") < first.index("test.action10")
+    assert "test.action09" not in first
+    oldest_shown = db.session.scalar(
+        sa.select(AuditEntry.id).where(AuditEntry.action == "test.action10")
+    )
+    assert f"/admin/audit?before={oldest_shown}" in first
+    second = admin_client.get(f"/admin/audit?before={oldest_shown}").get_data(as_text=True)
+    assert "test.action09" in second and "test.action00" in second
+    assert "test.action10" not in second
+    assert "Older entries" not in second

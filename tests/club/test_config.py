@@ -1,0 +1,159 @@
+"""Configuration from the environment (#2 point 2): typed, documented, fails in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from club import config
+from club.config import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FLASK = Path(sys.executable).with_name("flask")
+SECRET = {"SECRET_KEY": "k" * 40}
+
+
+def load(**env: str) -> dict:
+    return config.load({**SECRET, **env})
+
+
+def test_it_defaults_to_a_local_site_on_sqlite(tmp_path, monkeypatch):
+    loaded = load()
+    assert loaded["CLUB_ENV"] == "local" and not loaded["PRODUCTION"]
+    assert loaded["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert loaded["SQLALCHEMY_DATABASE_URI"].endswith("instance/club.sqlite3")
+    assert loaded["REDIS_URL"] is None and loaded["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert loaded["SITE_NAME"] == "Billionaire Club"
+    assert loaded["BILLING_GRACE_DAYS"] == 3
+    assert loaded["BILLING_BACKEND"] == "local"
+
+
+def test_it_uses_the_psycopg_driver_for_postgres_urls():
+    loaded = load(DATABASE_URL="postgres://u:p@db.example:5432/club")
+    assert loaded["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example:5432/club"
+
+
+def test_it_keeps_rate_limit_counters_in_redis_when_configured():
+    loaded = load(REDIS_URL="redis://127.0.0.1:6379/1")
+    assert loaded["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/1"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://u@h"}, "DATABASE_URL"),
+        ({"MAIL_PORT": "abc"}, "MAIL_PORT"),
+        ({"MAIL_PORT": "0"}, "MAIL_PORT"),
+        ({"BILLING_GRACE_DAYS": "three"}, "BILLING_GRACE_DAYS"),
+        ({"BILLING_GRACE_DAYS": "-1"}, "BILLING_GRACE_DAYS"),
+        ({"MAIL_USE_TLS": "maybe"}, "MAIL_USE_TLS"),
+        ({"REDIS_URL": "http://localhost"}, "REDIS_URL"),
+        ({"BASE_URL": "club.example"}, "BASE_URL"),
+        ({"STRIPE_API_BASE": "localhost:8420"}, "STRIPE_API_BASE"),
+        ({"CLUB_ENV": "staging"}, "CLUB_ENV"),
+        ({"TRUSTED_PROXY_HOPS": "x"}, "TRUSTED_PROXY_HOPS"),
+        ({"BILLING_BACKEND": "paypal"}, "BILLING_BACKEND"),
+    ],
+)
+def test_it_names_the_variable_with_a_bad_value(env, named):
+    with pytest.raises(ConfigError) as error:
+        load(**env)
+    assert str(error.value).startswith(named)
+    assert "\n" not in str(error.value)
+
+
+def test_it_requires_a_secret_key_in_production():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        config.load({"CLUB_ENV": "production", "BASE_URL": "https://club.example"})
+
+
+def test_it_requires_the_site_address_in_production():
+    with pytest.raises(ConfigError, match="BASE_URL"):
+        load(CLUB_ENV="production", STRIPE_SECRET_KEY="sk_live_x")
+
+
+def test_it_hardens_cookies_and_hosts_in_production():
+    loaded = load(CLUB_ENV="production", BASE_URL="https://club.example", STRIPE_SECRET_KEY="sk_x")
+    assert loaded["SESSION_COOKIE_NAME"] == "__Host-session" and loaded["SESSION_COOKIE_SECURE"]
+    assert loaded["REMEMBER_COOKIE_NAME"] == "__Host-remember" and loaded["REMEMBER_COOKIE_SECURE"]
+    assert loaded["TRUSTED_HOSTS"] == ["club.example"]
+
+
+def test_it_reads_a_list_of_trusted_hosts():
+    assert load(TRUSTED_HOSTS="a.example, b.example,")["TRUSTED_HOSTS"] == [
+        "a.example",
+        "b.example",
+    ]
+
+
+def test_it_generates_a_local_secret_key_once_and_keeps_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path / "instance")
+    first = config.load({})["SECRET_KEY"]
+    second = config.load({})["SECRET_KEY"]
+    assert first == second and len(first) >= 40
+    key_file = tmp_path / "instance" / "secret_key"
+    assert key_file.read_text() == first
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+# --- Start-up through the real `flask` command ------------------------------------------
+
+
+def run_flask(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    clean.update(SECRET)
+    clean.update(env)
+    return subprocess.run(
+        [str(FLASK), "--app", "club", *args],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DATABASE_URL", "nonsense"), ("MAIL_PORT", "abc"), ("REDIS_URL", "http://nope")],
+)
+def test_it_stops_start_up_with_one_line_naming_the_variable(tmp_path, variable, value):
+    result = run_flask(tmp_path, "routes", **{variable: value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Configuration error: {variable}")
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_it_starts_with_a_good_configuration(tmp_path):
+    result = run_flask(tmp_path, "routes", DATABASE_URL=f"sqlite:///{tmp_path}/c.sqlite3")
+    assert result.returncode == 0, result.stderr
+    assert "/healthz" in result.stdout and "/settings" in result.stdout
+
+
+def test_it_reads_a_dot_env_file_without_overriding_the_environment(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SITE_NAME=Club From Dotenv\nBILLING_GRACE_DAYS=5\n")
+    script = (
+        "import sys, club; s = club.load_settings(sys.argv[1]); "
+        "print(s['SITE_NAME'], s['BILLING_GRACE_DAYS'])"
+    )
+    env = {**os.environ, **SECRET, "BILLING_GRACE_DAYS": "7"}
+    env.pop("SITE_NAME", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(dotenv)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.strip() == "Club From Dotenv 7", result.stderr

@@ -1,0 +1,69 @@
+"""/healthz reports the database and Redis (#2 point 10), and CI's second pass is real."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+import redis as redis_lib
+
+from club import create_app
+from club.extensions import db
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_it_reports_a_healthy_database(client, app):
+    app.config["REDIS_URL"] = None
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "not configured"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_it_answers_503_when_redis_is_unreachable(client, app):
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{closed_port()}/0"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["redis"] == "error"
+
+
+def test_it_answers_503_when_the_database_is_unreachable(app_config, tmp_path):
+    broken = create_app(
+        {**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"}
+    )
+    broken.config["REDIS_URL"] = None
+    with broken.app_context():
+        response = broken.test_client().get("/healthz")
+        db.session.remove()
+        db.engine.dispose()
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "status": "error",
+        "database": "error",
+        "redis": "not configured",
+    }
+
+
+@pytest.mark.pg
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="runs in CI's PostgreSQL pass (DATABASE_URL set)",
+)
+def test_it_really_runs_on_postgresql_when_asked(app):
+    assert db.engine.dialect.name == "postgresql"
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="runs in CI's Redis pass (REDIS_URL set)"
+)
+def test_it_really_reaches_redis_when_asked(client, app):
+    assert app.config["REDIS_URL"] == os.environ["REDIS_URL"]
+    assert redis_lib.Redis.from_url(os.environ["REDIS_URL"]).ping()
+    assert client.get("/healthz").get_json()["redis"] == "ok"

@@ -1,0 +1,114 @@
+"""Log-in, sign-up and reset are rate-limited, with a 429 page in the site's look (C14)."""
+
+from __future__ import annotations
+
+import pytest
+
+from club.extensions import limiter
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "RATELIMIT_ENABLED": True}
+
+
+@pytest.fixture(autouse=True)
+def fresh_counters(app):
+    # With REDIS_URL set the counters live in Redis and would outlive one test.
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+def from_ip(ip: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": ip}}
+
+
+def test_it_limits_log_in_attempts_from_one_address(client, alice):
+    for _ in range(10):
+        client.submit(
+            "/login", {"email": alice.email, "password": "wrong guess!"}, **from_ip("198.51.100.7")
+        )
+    response = client.submit(
+        "/login", {"email": alice.email, "password": PASSWORD}, **from_ip("198.51.100.7")
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "You are doing that too often" in page and '<a class="brand"' in page
+    assert "Retry-After" in response.headers
+
+
+def test_it_does_not_limit_another_address(client, erin):
+    for n in range(10):
+        client.submit(
+            "/login",
+            {"email": f"x{n}@example.com", "password": "wrong guess!"},
+            **from_ip("198.51.100.7"),
+        )
+    response = client.submit(
+        "/login", {"email": erin.email, "password": PASSWORD}, **from_ip("203.0.113.9")
+    )
+    assert response.status_code == 303
+
+
+def test_it_ignores_a_spoofed_forwarded_for_header(client, alice):
+    for n in range(10):
+        client.submit(
+            "/login",
+            {"email": alice.email, "password": "wrong guess!"},
+            headers={"X-Forwarded-For": f"10.0.0.{n}"},
+            **from_ip("198.51.100.7"),
+        )
+    response = client.submit(
+        "/login",
+        {"email": alice.email, "password": PASSWORD},
+        headers={"X-Forwarded-For": "10.9.9.9"},
+        **from_ip("198.51.100.7"),
+    )
+    assert response.status_code == 429
+
+
+def test_it_limits_guesses_at_one_account_from_many_addresses(client, alice):
+    for n in range(20):
+        client.submit(
+            "/login", {"email": alice.email, "password": "wrong guess!"}, **from_ip(f"192.0.2.{n}")
+        )
+    response = client.submit(
+        "/login", {"email": alice.email, "password": "wrong guess!"}, **from_ip("192.0.2.200")
+    )
+    assert response.status_code == 429
+
+
+def test_it_keeps_the_reset_open_for_an_owner_whose_log_in_is_limited(client, alice):
+    for _ in range(11):
+        client.submit(
+            "/login", {"email": alice.email, "password": "wrong guess!"}, **from_ip("198.51.100.7")
+        )
+    assert (
+        client.submit("/reset", {"email": alice.email}, **from_ip("198.51.100.7")).status_code
+        == 303
+    )
+
+
+def test_it_limits_sign_ups_from_one_address(client):
+    for n in range(10):
+        client.submit("/signup", {"email": f"s{n}@example.com"}, **from_ip("198.51.100.8"))
+    response = client.submit("/signup", {"email": "last@example.com"}, **from_ip("198.51.100.8"))
+    assert response.status_code == 429
+
+
+def test_it_limits_reset_requests(client):
+    for _ in range(5):
+        client.submit("/reset", {"email": "someone@example.com"}, **from_ip("198.51.100.9"))
+    assert (
+        client.submit(
+            "/reset", {"email": "someone@example.com"}, **from_ip("198.51.100.9")
+        ).status_code
+        == 429
+    )
+
+
+def test_it_does_not_count_page_views(client):
+    for _ in range(15):
+        assert client.get("/login", **from_ip("198.51.100.10")).status_code == 200

@@ -1,0 +1,472 @@
+"""Settings: profile, password, status, appeal, export, deletion (#2 point 7; C7 C13 C20)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from club import membership, signals
+from club.clock import utcnow
+from club.extensions import db
+from club.models import Appeal, AuditEntry, User
+from tests.club.conftest import messages_to
+from tests.conftest import PASSWORD, login, make_user, table_fingerprint
+
+NEW_PASSWORD = "an entirely new passphrase"
+
+
+def profile_data(**overrides) -> dict:
+    data = {"display_name": "Alice Anew", "handle": "alice_new", "bio": "Reads everything."}
+    data.update(overrides)
+    return data
+
+
+def is_signed_in(client) -> bool:
+    return client.get("/settings").status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["alice", "bob", "carol", "dave", "erin", "frank"])
+def test_it_opens_settings_in_every_standing(client, request, persona):
+    login(client, request.getfixturevalue(persona))
+    response = client.get("/settings")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    for section in (
+        "Account status",
+        "Profile",
+        "Password",
+        "Billing",
+        "Your data",
+        "Delete account",
+    ):
+        assert section in page
+
+
+def test_it_sends_visitors_to_log_in_from_settings(client):
+    response = client.get("/settings")
+    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+
+
+# --- Profile ----------------------------------------------------------------------------
+
+
+def test_it_saves_the_profile(client, alice):
+    login(client, alice)
+    response = client.submit("/settings/profile", profile_data(handle="  Alice_New "))
+    assert response.status_code == 303
+    db.session.refresh(alice)
+    assert (alice.display_name, alice.handle, alice.bio) == (
+        "Alice Anew",
+        "alice_new",
+        "Reads everything.",
+    )
+
+
+def test_it_lets_a_billing_frozen_account_fix_its_profile(client, bob):
+    login(client, bob)
+    assert client.submit("/settings/profile", profile_data(handle="bob")).status_code == 303
+    db.session.refresh(bob)
+    assert bob.display_name == "Alice Anew"
+
+
+def test_it_refuses_profile_changes_under_a_moderator_freeze_and_says_why(client, frank):
+    login(client, frank)
+    before = table_fingerprint()
+    response = client.submit("/settings/profile", profile_data(display_name="Totally Legit"))
+    assert response.status_code == 403
+    assert "moderator" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_explains_on_the_page_why_the_profile_is_locked(client, frank):
+    login(client, frank)
+    page = client.get("/settings").get_data(as_text=True)
+    assert "cannot change your display name, handle or bio" in page
+    assert 'action="/settings/profile"' not in page
+
+
+def test_it_refuses_a_handle_someone_else_has(client, alice, erin):
+    login(client, alice)
+    response = client.submit("/settings/profile", profile_data(handle="erin"))
+    assert response.status_code == 400
+    assert "That handle is taken" in response.get_data(as_text=True)
+    db.session.refresh(alice)
+    assert alice.handle == "alice"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("bio", "b" * 1001),
+        ("display_name", "d" * 61),
+        ("handle", "h" * 31),
+        ("handle", "Bad Handle"),
+    ],
+)
+def test_it_refuses_bad_profile_input_and_keeps_the_old_profile(client, alice, field, value):
+    login(client, alice)
+    response = client.submit("/settings/profile", profile_data(**{field: value}))
+    assert response.status_code == 400
+    db.session.refresh(alice)
+    assert (alice.display_name, alice.handle) == ("Alice Active", "alice")
+
+
+def test_it_ignores_fields_the_profile_form_does_not_declare(client, erin):
+    login(client, erin)
+    client.submit(
+        "/settings/profile",
+        profile_data(
+            handle="erin",
+            is_admin="1",
+            complimentary="1",
+            email="attacker@example.com",
+            subscription_status="active",
+            frozen_at="",
+            stripe_customer_id="cus_x",
+            id="999",
+        ),
+    )
+    db.session.refresh(erin)
+    assert not erin.is_admin and not erin.complimentary
+    assert erin.email == "erin@example.com" and erin.subscription_status is None
+    assert erin.stripe_customer_id is None and erin.id != 999
+    assert not membership.standing(erin).can_interact
+
+
+# --- Password ---------------------------------------------------------------------------
+
+
+def change_password(client, current: str = PASSWORD, new: str = NEW_PASSWORD):
+    return client.submit("/settings/password", {"current_password": current, "new_password": new})
+
+
+def test_it_needs_the_current_password_to_change_it(client, alice):
+    login(client, alice)
+    response = change_password(client, current="not my password")
+    assert response.status_code == 400
+    assert "not your current password" in response.get_data(as_text=True)
+    db.session.refresh(alice)
+    assert alice.check_password(PASSWORD)
+
+
+def test_it_refuses_a_short_new_password(client, alice):
+    login(client, alice)
+    assert change_password(client, new="too short").status_code == 400
+    db.session.refresh(alice)
+    assert alice.check_password(PASSWORD)
+
+
+def test_it_changes_the_password_and_keeps_this_session_signed_in(client, alice):
+    login(client, alice)
+    assert change_password(client).status_code == 303
+    db.session.refresh(alice)
+    assert alice.check_password(NEW_PASSWORD)
+    assert is_signed_in(client)
+
+
+def test_it_lets_a_frozen_account_change_its_password(client, bob):
+    login(client, bob)
+    assert change_password(client).status_code == 303
+
+
+def test_it_signs_out_every_other_copy_of_the_session_on_password_change(app, client, alice):
+    client.submit("/login", {"email": alice.email, "password": PASSWORD})
+    stolen = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    change_password(client)
+    replay = app.test_client()
+    replay.set_cookie(app.config["SESSION_COOKIE_NAME"], stolen)
+    assert not is_signed_in(replay)
+    assert is_signed_in(client)
+
+
+def test_it_kills_old_remember_cookies_and_reissues_this_one(app, client, alice):
+    name = app.config["REMEMBER_COOKIE_NAME"]
+    client.submit("/login", {"email": alice.email, "password": PASSWORD, "remember": "y"})
+    stolen = client.get_cookie(name).value
+    change_password(client)
+    fresh = client.get_cookie(name).value
+    assert fresh != stolen
+    replay = app.test_client()
+    replay.set_cookie(name, stolen)
+    assert not is_signed_in(replay)
+    restored = app.test_client()
+    restored.set_cookie(name, fresh)
+    assert is_signed_in(restored)
+
+
+# --- Account status ---------------------------------------------------------------------
+
+
+def status_section(client) -> str:
+    page = client.get("/settings").get_data(as_text=True)
+    return page[page.index('id="status"') : page.index('id="profile"')]
+
+
+def test_it_shows_a_paying_member_as_active(client, alice):
+    login(client, alice)
+    assert "paying member with the verified badge" in status_section(client)
+
+
+def test_it_explains_a_failed_payment_and_the_way_out(client, bob):
+    bob.last_payment_error = "Your card was declined."
+    db.session.commit()
+    login(client, bob)
+    section = status_section(client)
+    assert "payment failed" in section and "Your card was declined." in section
+    assert 'href="#billing"' in section
+
+
+def test_it_shows_the_freeze_date_to_a_member_in_grace(client):
+    user = make_user(handle="gina", subscription="past_due", past_due_days=1)
+    login(client, user)
+    grace_ends = membership.standing(user).grace_ends_at
+    assert grace_ends.strftime("%d %B %Y") in status_section(client)
+
+
+def test_it_shows_when_a_cancelled_membership_ends(client, alice):
+    alice.subscription_cancel_at_period_end = True
+    db.session.commit()
+    login(client, alice)
+    assert alice.subscription_period_end.strftime("%d %B %Y") in status_section(client)
+
+
+def test_it_offers_a_new_confirmation_link_to_an_unconfirmed_account(client, dave, outbox):
+    login(client, dave)
+    assert "Send me a new link" in status_section(client)
+    assert client.submit("/settings/confirmation").status_code == 303
+    (message,) = messages_to(outbox, dave.email)
+    assert "/confirm/" in message
+
+
+def test_it_does_not_resend_to_a_confirmed_address(client, alice, outbox):
+    login(client, alice)
+    client.submit("/settings/confirmation")
+    assert messages_to(outbox, alice.email) == []
+
+
+def test_it_points_a_never_subscribed_account_at_billing(client, erin):
+    login(client, erin)
+    section = status_section(client)
+    assert "$1/month" in section and 'href="#billing"' in section
+
+
+def test_it_shows_a_moderator_freeze_in_full_with_an_appeal_form(client, frank):
+    frank.frozen_until = utcnow() + timedelta(days=5)
+    db.session.commit()
+    login(client, frank)
+    section = status_section(client)
+    assert "Spam in comments" in section
+    assert frank.frozen_until.strftime("%d %B %Y") in section
+    assert 'action="/settings/appeal"' in section
+
+
+# --- Appeals ----------------------------------------------------------------------------
+
+
+def appeals_of(user: User) -> list[Appeal]:
+    return list(db.session.scalars(sa.select(Appeal).where(Appeal.user_id == user.id)))
+
+
+def test_it_records_one_appeal_against_a_moderator_freeze(client, frank):
+    login(client, frank)
+    response = client.submit("/settings/appeal", {"text": "It was a misunderstanding."})
+    assert response.status_code == 303
+    (appeal,) = appeals_of(frank)
+    assert (appeal.text, appeal.status, appeal.freeze_started_at) == (
+        "It was a misunderstanding.",
+        "open",
+        frank.frozen_at,
+    )
+    assert "An admin will review it" in status_section(client)
+
+
+def test_it_refuses_a_second_appeal_against_the_same_freeze(client, frank):
+    login(client, frank)
+    client.submit("/settings/appeal", {"text": "First."})
+    response = client.submit("/settings/appeal", {"text": "Second."})
+    assert response.status_code == 409
+    assert "already appealed" in response.get_data(as_text=True)
+    assert len(appeals_of(frank)) == 1
+
+
+def test_it_refuses_an_appeal_from_an_account_no_moderator_froze(client, bob):
+    login(client, bob)
+    assert client.submit("/settings/appeal", {"text": "Please"}).status_code == 409
+    assert appeals_of(bob) == []
+
+
+@pytest.mark.parametrize("text", ["", "a" * 2001])
+def test_it_refuses_an_empty_or_over_long_appeal(client, frank, text):
+    login(client, frank)
+    assert client.submit("/settings/appeal", {"text": text}).status_code == 400
+    assert appeals_of(frank) == []
+
+
+def test_it_shows_the_admins_reply_to_a_rejected_appeal(app, client, frank, carol):
+    login(client, frank)
+    client.submit("/settings/appeal", {"text": "Please."})
+    (appeal,) = appeals_of(frank)
+    admin = app.test_client()
+    login(admin, carol)
+    admin.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": "The spam was clear-cut."})
+    section = status_section(client)
+    assert "rejected your appeal" in section and "The spam was clear-cut." in section
+    assert 'action="/settings/appeal"' not in section
+
+
+# --- Export -----------------------------------------------------------------------------
+
+
+def test_it_exports_the_account_as_a_json_download(client, frank):
+    login(client, frank)
+    response = client.submit("/settings/export")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.headers["Content-Disposition"].startswith(
+        'attachment; filename="billionaire-club-frank-'
+    )
+    data = json.loads(response.get_data())
+    assert data["account"]["email"] == "frank@example.com"
+    assert data["account"]["handle"] == "frank"
+    assert data["standing"]["moderator_freeze"]["reason"] == "Spam in comments"
+    assert data["subscription"]["status"] == "active"
+
+
+def test_it_never_exports_secrets(client, alice):
+    login(client, alice)
+    body = client.submit("/settings/export").get_data(as_text=True)
+    assert alice.password_hash not in body and alice.session_token not in body
+
+
+def test_it_includes_what_other_packages_contribute_to_the_export(app, client, alice):
+    def contribute(sender, user, **kwargs):
+        return {"comments": [{"author": user.handle, "body": "Nice read."}]}
+
+    signals.account_exporting.connect(contribute, app)
+    try:
+        login(client, alice)
+        data = json.loads(client.submit("/settings/export").get_data())
+    finally:
+        signals.account_exporting.disconnect(contribute, app)
+    assert data["comments"] == [{"author": "alice", "body": "Nice read."}]
+
+
+# --- Deletion ---------------------------------------------------------------------------
+
+
+def delete(client, password: str = PASSWORD, confirm: str | None = "y"):
+    data = {"password": password}
+    if confirm:
+        data["confirm"] = confirm
+    return client.submit("/settings/delete", data)
+
+
+def test_it_refuses_deletion_with_the_wrong_password(client, alice):
+    login(client, alice)
+    before = table_fingerprint()
+    response = delete(client, password="not my password")
+    assert response.status_code == 400
+    assert "That is not your password" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_deletion_without_the_confirmation_tick(client, alice):
+    login(client, alice)
+    assert delete(client, confirm=None).status_code == 400
+    assert db.session.get(User, alice.id) is not None
+
+
+def test_it_deletes_the_account_and_signs_out(client, bob):
+    login(client, bob)
+    user_id = bob.id
+    response = delete(client)
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, user_id) is None
+    assert not is_signed_in(client)
+
+
+def test_it_leaves_no_personal_data_behind(client, frank, carol):
+    login(client, frank)
+    client.submit("/settings/appeal", {"text": "My phone number is 555-0100."})
+    delete(client)
+    db.session.expire_all()
+    dump = repr(table_fingerprint()) + repr(
+        [tuple(r) for t in db.metadata.sorted_tables for r in db.session.execute(sa.select(t))]
+    )
+    for personal in ("frank@example.com", "Frank Frozen", "555-0100"):
+        assert personal not in dump
+
+
+def test_it_keeps_records_the_account_made_without_its_name(client, carol, erin):
+    membership.set_complimentary(erin, True, by=carol)
+    db.session.commit()
+    login(client, carol)
+    delete(client)
+    db.session.expire_all()
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.comp_grant"))
+    assert entry is not None and entry.actor_id is None
+
+
+def test_it_records_the_deletion_in_the_audit_log(client, alice):
+    login(client, alice)
+    user_id = alice.id
+    delete(client)
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.delete"))
+    assert entry.target_id == str(user_id)
+
+
+def test_it_lets_other_packages_clean_up_before_the_account_goes(app, client, alice):
+    seen = []
+
+    def on_deleting(sender, user, **kwargs):
+        seen.append((user.handle, db.session.get(User, user.id) is not None))
+
+    signals.account_deleting.connect(on_deleting, app)
+    try:
+        login(client, alice)
+        delete(client)
+    finally:
+        signals.account_deleting.disconnect(on_deleting, app)
+    assert seen == [("alice", True)]
+
+
+def test_it_keeps_everything_when_a_package_blocks_the_deletion(app, client, alice):
+    def refuse(sender, user, **kwargs):
+        user.bio = "half-deleted"
+        raise signals.DeletionBlocked("Stripe could not be reached to cancel your subscription.")
+
+    signals.account_deleting.connect(refuse, app)
+    try:
+        login(client, alice)
+        before = table_fingerprint()
+        response = delete(client)
+    finally:
+        signals.account_deleting.disconnect(refuse, app)
+    assert response.status_code == 409
+    assert "Stripe could not be reached" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_lets_the_email_sign_up_again_after_deletion(client, alice):
+    login(client, alice)
+    delete(client)
+    response = client.submit(
+        "/signup",
+        {
+            "email": "alice@example.com",
+            "display_name": "A",
+            "handle": "alice",
+            "password": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 303
+    assert db.session.scalar(sa.select(User).where(User.handle == "alice")) is not None
+
+
+def test_it_lets_a_frozen_account_delete_itself(client, frank):
+    login(client, frank)
+    assert delete(client).status_code == 303
