@@ -13,7 +13,7 @@ from flask import Flask, g, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 
-from articles.models import Article
+from articles.models import Article, Topic
 
 
 def article_interactions(article: Article) -> Markup:
@@ -36,6 +36,15 @@ def article_interactions(article: Article) -> Markup:
         like=likes.article_state(current_user, article),
         saved=bookmarks.is_saved(current_user, article.id),
     )
+    return Markup(html)  # noqa: S704 - a rendered, autoescaped template
+
+
+def topic_follow(topic: Topic) -> Markup:
+    """Render the follow button for ``topic`` (for the articles package's topic pages)."""
+    from club.community import topics
+
+    followed = topic.id in topics.followed_topic_ids(current_user)
+    html = render_template("community/_follow.html", topic=topic, followed=followed)
     return Markup(html)  # noqa: S704 - a rendered, autoescaped template
 
 
@@ -67,6 +76,7 @@ def init_app(app: Flask) -> None:
     web.add_nav_link(app, "Reports", "moderation.queue", admin=True)
     app.jinja_env.globals.update(
         article_interactions=article_interactions,
+        topic_follow=topic_follow,
         unread_notifications=unread_notifications,
         new_form_token=new_form_token,
     )

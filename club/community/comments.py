@@ -85,7 +85,9 @@ def _reply_target(article: Article, parent_id: int | None) -> Comment | None:
     if parent.article_id != article.id:
         raise CommunityError("You can only reply to a comment on the same article.")
     if not parent.accepts_replies():
-        raise CommunityError("That comment was deleted or removed, so it no longer takes replies.")
+        raise CommunityError(
+            "That comment was deleted, removed or is under review, so it takes no replies."
+        )
     return parent
 
 

@@ -26,7 +26,7 @@ class EditCommentForm(FlaskForm):
 class StateForm(FlaskForm):
     """A like, save or follow button: says which state it wants, never "toggle"."""
 
-    state = StringField(validators=[AnyOf(["on", "off"], message="Say on or off.")])
+    state = StringField("Button", validators=[AnyOf(["on", "off"], message="unexpected value.")])
     next = HiddenField()
 
 
@@ -37,7 +37,8 @@ class ReportForm(FlaskForm):
         + [SelectChoice(value, label) for value, label in REPORT_REASONS.items()],
         validate_choice=False,  # the domain function gives the clear message
     )
-    details = TextAreaField("Anything moderators should know (optional)", [Length(max=500)])
+    # Length is checked by the domain function, which names the limit.
+    details = TextAreaField("Anything moderators should know (optional)")
     next = HiddenField()
 
 

@@ -25,7 +25,7 @@ from flask_login import current_user
 
 from club import membership
 from club.community import bookmarks, comments, likes, moderation, notifications, topics
-from club.community.errors import CommunityError
+from club.community.errors import CommunityError, NotAllowed
 from club.community.forms import (
     CommentForm,
     EditCommentForm,
@@ -52,7 +52,8 @@ def comment_rate_limit() -> str:
 
 def rate_limit_key() -> str:
     """Rate-limit comments per account, not per IP address."""
-    return f"user:{current_user.get_id()}" if current_user.is_authenticated else request.remote_addr
+    # The account id, not the session id: a new password must not reset the limit.
+    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
 
 
 def answer(payload: dict, *, message: str | None, back: str):
@@ -65,9 +66,17 @@ def answer(payload: dict, *, message: str | None, back: str):
     return redirect(back, 303)
 
 
-def parse_state(form: StateForm) -> bool:
+def require_valid(form) -> None:
+    """Raise with the form's first error (the CSRF token is already checked app-wide)."""
     if not form.validate_on_submit():
-        raise CommunityError("This button sent an unexpected value. Reload the page and try again.")
+        field, errors = next(iter(form.errors.items()))
+        label = getattr(form, field).label.text if hasattr(form, field) else field
+        raise CommunityError(f"{label}: {errors[0]} Reload the page and try again.")
+
+
+def parse_state(form: StateForm) -> bool:
+    """Return whether a like/save/follow form asks for "on"."""
+    require_valid(form)
     return form.state.data == "on"
 
 
@@ -77,7 +86,8 @@ def community_error(error: CommunityError):
     db.session.rollback()
     if membership.wants_json():
         return jsonify(error="rejected", message=error.message), error.status
-    return render_template("community/problem.html", message=error.message), error.status
+    page = render_template("community/problem.html", message=error.message, back=back_to("/"))
+    return page, error.status
 
 
 @bp.errorhandler(429)
@@ -85,7 +95,7 @@ def too_many(error):
     message = RATE_LIMIT_MESSAGE.format(limit=error.description)
     if membership.wants_json():
         return jsonify(error="rate_limited", message=message), 429
-    return render_template("community/problem.html", message=message), 429
+    return render_template("community/problem.html", message=message, back=back_to("/")), 429
 
 
 # --- Comments ----------------------------------------------------------------------------
@@ -96,7 +106,7 @@ def too_many(error):
 def post_comment(article_id: int):
     """Post a comment or a reply on an article."""
     form = CommentForm()
-    form.validate_on_submit()
+    require_valid(form)
     comment, created = comments.post_comment(
         current_user,
         article_id,
@@ -122,13 +132,13 @@ def edit_comment(comment_id: int):
     """Edit one's own comment in its first 15 minutes."""
     form = EditCommentForm()
     if request.method == "POST":
-        form.validate_on_submit()
+        require_valid(form)
         comment = comments.edit_comment(current_user, comment_id, form.body.data)
         back = back_to(article_url(comment.article), anchor=f"comment-{comment.id}")
         return answer({"id": comment.id}, message="Your comment is updated.", back=back)
     comment = comments.find_comment(comment_id)
     if not comment.is_editable_by(current_user):
-        raise CommunityError("You can only edit your own comments, in the first 15 minutes.")
+        raise NotAllowed("You can only edit your own comments, in the first 15 minutes.")
     form.body.data = comment.body
     return render_template(
         "community/edit_comment.html",
@@ -163,7 +173,7 @@ def report_comment(comment_id: int):
     if request.method == "GET":
         comment = comments.find_comment(comment_id)
         return render_template("community/report.html", form=form, comment=comment)
-    form.validate_on_submit()
+    require_valid(form)
     report = moderation.report_comment(
         current_user, comment_id, form.reason.data, form.details.data or ""
     )
@@ -248,7 +258,7 @@ def notification_list():
 def mark_notifications_read():
     """Mark the notifications the member has seen as read."""
     form = MarkReadForm()
-    form.validate_on_submit()
+    require_valid(form)
     count = notifications.mark_all_read(current_user, up_to=form.up_to.data)
     return answer(
         {"marked": count, "unread": notifications.unread_count(current_user)},

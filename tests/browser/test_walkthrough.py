@@ -172,6 +172,18 @@ def test_it_walks_a_visitor_to_member_to_frozen(app, live_server, browser, shoot
     page.goto(f"{live_server}/saved")
     assert page.is_visible(f"text={article.title}")
 
+    # A reply from someone else shows in the nav; opening the list marks it read.
+    admin.goto(article_path)
+    admin.locator(f"#comment-{comment.id} summary:has-text('Reply')").first.click()
+    admin.fill(f"#reply-{comment.id}", "Thanks for sharing the study.")
+    admin.locator(f"#comment-{comment.id} button:has-text('Post reply')").first.click()
+    admin.wait_for_load_state()
+    page.reload()
+    assert page.locator("[data-unread]").inner_text() == "1"
+    page.goto(f"{live_server}/notifications")
+    assert page.is_visible("text=replied to your comment on")
+    page.wait_for_selector("[data-unread]", state="detached")  # marked read by the script
+
     # The admin freezes the account.
     admin.goto(f"{live_server}/admin/users/{nina.id}")
     admin.fill("#reason", "Posting advertising links")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import render_template_string
+from flask_login import login_user
+
 from articles.models import Topic
 from club.clock import utcnow
 from club.extensions import db
@@ -100,3 +103,19 @@ def test_it_invites_visitors_to_sign_up_on_for_you(client):
     topic("Sleep")
     html = client.get("/for-you").get_data(as_text=True)
     assert "Sign up to join the conversation" in html
+
+
+def test_it_renders_a_follow_button_for_topic_pages(app, member, alice):
+    sleep = topic("Sleep")
+    member.submit(f"/topics/{sleep.id}/follow", {"state": "on"})
+    with app.test_request_context():
+        login_user(alice)
+        html = render_template_string("{{ topic_follow(t) }}", t=sleep)
+    assert "Following Sleep" in html and 'aria-pressed="true"' in html
+
+
+def test_it_invites_visitors_to_sign_up_to_follow(app):
+    sleep = topic("Sleep")
+    with app.test_request_context():
+        html = render_template_string("{{ topic_follow(t) }}", t=sleep)
+    assert "Sign up to follow Sleep" in html

@@ -197,7 +197,7 @@ def test_it_refuses_a_reply_to_a_deleted_comment(member, article, alice):
     before = table_fingerprint()
     response = post_comment(member, article, "hello?", parent_id=parent.id)
     assert response.status_code == 400
-    assert "no longer takes replies" in response.get_data(as_text=True)
+    assert "takes no replies" in response.get_data(as_text=True)
     assert table_fingerprint() == before
 
 
@@ -259,3 +259,33 @@ def test_it_ignores_fields_a_form_does_not_have(member, article, alice, carol):
         "visible",
         0,
     )
+
+
+def test_it_never_links_back_off_the_site(member, article):
+    for target in ("https://evil.example/", "//evil.example", "/\\evil.example", "javascript:x"):
+        response = post_comment(member, article, "", next=target)
+        assert 'href="/">Go back' in response.get_data(as_text=True), target
+        response = post_comment(member, article, "ok", next=target)
+        assert response.headers["Location"].startswith(f"/articles/{article.id}/"), target
+
+
+def test_it_rejects_a_reply_target_that_is_not_an_id(member, article):
+    before = table_fingerprint()
+    response = post_comment(member, article, "hi", parent_id="abc")
+    assert response.status_code == 400
+    assert "Reply to: Not a valid integer value." in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_refuses_the_edit_form_for_someone_elses_comment(client, article, alice, carol):
+    from tests.conftest import login
+
+    comment = add_comment(article, alice)
+    login(client, carol)
+    assert client.get(f"/comments/{comment.id}/edit").status_code == 403
+
+
+def test_it_shows_the_edit_form_to_the_author(member, article, alice):
+    comment = add_comment(article, alice, "first draft")
+    html = member.get(f"/comments/{comment.id}/edit").get_data(as_text=True)
+    assert "first draft" in html and "15 minutes after posting" in html

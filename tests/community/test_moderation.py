@@ -167,3 +167,35 @@ def test_it_refuses_a_freeze_ending_in_the_past(client, article, alice, carol):
     client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": "x", "until": "2001-01-01"})
     assert "must be in the future" in client.get("/admin/reports").get_data(as_text=True)
     assert table_fingerprint() == before
+
+
+def test_it_lets_an_admin_remove_any_comment_from_the_thread(client, article, alice, carol):
+    comment = add_comment(article, alice, "off the rails")
+    login(client, carol)
+    html = page_of(client, article)
+    assert f'action="/admin/reports/{comment.id}/remove"' in html
+    client.submit(f"/admin/reports/{comment.id}/remove")
+    assert "[removed by a moderator]" in page_of(client, article)
+    assert "comment.removed" in audit_actions()
+
+
+def test_it_shows_members_no_moderator_controls(member, article, carol):
+    comment = add_comment(article, carol)
+    assert f"/admin/reports/{comment.id}/remove" not in page_of(member, article)
+
+
+def test_it_refuses_over_long_report_details(member, article, carol):
+    comment = add_comment(article, carol)
+    before = table_fingerprint()
+    response = report(member, comment, details="x" * 501)
+    assert response.status_code == 400
+    assert "under 500 characters" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
+
+
+def test_it_answers_404_for_reporting_a_missing_comment(member):
+    assert report_missing(member).status_code == 404
+
+
+def report_missing(client):
+    return client.submit("/comments/987654/report", {"reason": "spam"})

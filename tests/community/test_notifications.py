@@ -100,3 +100,12 @@ def test_it_pages_notifications_with_a_keyset(client, article, carol):
     before = first.split("/notifications?before=")[1].split('"')[0]
     second = client.get(f"/notifications?before={before}").get_data(as_text=True)
     assert "Replier 01" in second and "Replier 31" not in second
+
+
+def test_it_notifies_the_author_replied_to_when_a_reply_attaches_higher(member, article, carol):
+    top = add_comment(article, make_user(subscription="active"))
+    second = add_comment(article, make_user(subscription="active"), parent=top)
+    third = add_comment(article, carol, "third level", parent=second)
+    post_comment(member, article, "answering carol", parent_id=third.id)
+    [note] = notifications_of(carol)
+    assert note.kind == "reply" and note.comment.parent_id == second.id

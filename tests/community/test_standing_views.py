@@ -85,3 +85,13 @@ def test_it_lets_a_member_whose_payment_is_in_grace_comment(client, article):
     grace = make_user(subscription="past_due", past_due_days=1)
     login(client, grace)
     assert post_comment(client, article, "still here").status_code == 303
+
+
+def test_it_offers_no_comment_box_on_an_unpublished_preview(client, carol):
+    from tests.conftest import make_article
+
+    draft = make_article(status="pending")
+    login(client, carol)
+    html = client.get(f"/articles/{draft.id}").get_data(as_text=True)
+    assert "Comments open when the article is published." in html
+    assert 'id="comment-body"' not in html and 'data-kind="like"' not in html
