@@ -250,8 +250,10 @@ def acquire_slot(host: str) -> int | None:
             dialect.insert(FetchSlot)
             .values(host=host[:255], slot=slot, expires_at=now + SLOT_LEASE)
             .on_conflict_do_nothing()
+            # RETURNING, not rowcount: SQLAlchemy 2.1 with psycopg reports rowcount -1 here.
+            .returning(FetchSlot.slot)
         )
-        if db.session.execute(statement).rowcount == 1:
+        if db.session.execute(statement).first() is not None:
             db.session.commit()
             return slot
     db.session.commit()
