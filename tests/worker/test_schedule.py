@@ -83,3 +83,26 @@ def test_it_runs_periodic_jobs_inline_from_the_local_thread(app, no_redis, tmp_p
 
     assert marker.read_text().count("tick") >= 2
     assert "tick" in local.last_run
+
+
+def test_it_never_starts_the_local_scheduler_in_tests(app, client, no_redis):
+    client.get("/", environ_base={"SERVER_SOFTWARE": "Werkzeug/3.1"})
+
+    assert "club_local_scheduler" not in app.extensions
+
+
+def test_it_starts_the_local_scheduler_under_the_development_server(app, client, no_redis):
+    app.testing = False
+    try:
+        client.get("/", environ_base={"SERVER_SOFTWARE": "Werkzeug/3.1"})
+        local = app.extensions["club_local_scheduler"]
+        assert local.thread.is_alive()
+    finally:
+        app.extensions["club_local_scheduler"].shutdown()
+
+
+def test_it_leaves_periodic_jobs_to_the_worker_under_gunicorn(app, client, no_redis):
+    app.testing = False
+    client.get("/", environ_base={"SERVER_SOFTWARE": "gunicorn/23.0.0"})
+
+    assert "club_local_scheduler" not in app.extensions
