@@ -196,19 +196,24 @@ def clear_finished_job(queue: Queue, job_id: str) -> bool:
         job = Job.fetch(job_id, connection=queue.connection)
     except NoSuchJobError:
         return True
-    if job.get_status(refresh=False) in ACTIVE_STATUSES:
+    status = job.get_status(refresh=False)
+    if status in ACTIVE_STATUSES:
         return False
+    if status == JobStatus.FAILED:
+        result = job.latest_result()
+        last_line = (result.exc_string or "").strip().splitlines()[-1:] if result else []
+        log.warning("queuing %s again; its last run failed: %s", job_id, "".join(last_line))
     job.delete()
     return True
 
 
 def handle_for(job: Job) -> JobHandle:
-    """Describe an RQ job as a JobHandle."""
+    """Describe an RQ job as a JobHandle (with its result when it has already run)."""
     status = job.get_status(refresh=False)
-    error = None
-    if status == JobStatus.FAILED:
-        result = job.latest_result()
-        error = result.exc_string if result else None
+    if status not in (JobStatus.FINISHED, JobStatus.FAILED):
+        return JobHandle(id=job.id, status=str(status.value))
+    result = job.latest_result()
+    error = result.exc_string if result and status == JobStatus.FAILED else None
     return JobHandle(id=job.id, status=str(status.value), result=job.return_value(), error=error)
 
 

@@ -1,8 +1,9 @@
 """A feeds worker whose first article insert stalls, so a test can kill it mid-refresh.
 
-Run as ``python tests/worker/slow_worker.py MARKER``: the work horse that first inserts
-articles writes its pid to MARKER and sleeps inside the open transaction; later horses
-(the retry) see MARKER and carry on. Everything else is the real worker.
+Run as ``python tests/worker/slow_worker.py MARKER [--without-scheduler]``: the work
+horse that first inserts articles writes its pid to MARKER and sleeps inside the open
+transaction; later horses (the retry) see MARKER and carry on. Everything else is the real
+worker.
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ def stall_first_article_insert(marker: Path):
     return listener
 
 
-def main(marker: Path) -> None:
+def main(marker: Path, with_scheduler: bool) -> None:
     app = create_app()
     sa.event.listen(sa.engine.Engine, "after_cursor_execute", stall_first_article_insert(marker))
     with app.app_context():
         connection = worker_connection(app)
         queues = [get_queue("feeds", app, connection)]
-        AppWorker(queues, connection=connection, app=app).work(with_scheduler=True)
+        AppWorker(queues, connection=connection, app=app).work(with_scheduler=with_scheduler)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), with_scheduler="--without-scheduler" not in sys.argv)

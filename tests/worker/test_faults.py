@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from club.extensions import db
 from tests.conftest import make_feed
 from tests.worker.conftest import output, start_flask, start_python, wait_for
 from worker.jobs import enqueue_refresh
-from worker.queues import enqueue
+from worker.queues import enqueue, get_queue
 
 FEED_ENTRIES = 20
 
@@ -90,3 +91,41 @@ def test_it_queues_one_refresh_when_a_feed_is_asked_for_twice(app, real_redis):
     assert not first.duplicate
     assert second.duplicate
     assert real_redis.llen("rq:queue:feeds") == 1
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_it_recovers_a_refresh_whose_whole_worker_died(
+    app, real_redis, feed_server, processes, tmp_path
+):
+    app.config["JOB_RETRY_INTERVALS"] = (0, 0, 0)
+    feed = make_feed(url=feed_server.url, auto_publish=True)
+    handle = enqueue_refresh(feed.id)
+    marker = tmp_path / "horse.pid"
+    worker = start_python(
+        app,
+        "tests/worker/slow_worker.py",
+        str(marker),
+        "--without-scheduler",
+        FEEDS_ALLOW_PRIVATE_NETWORKS="true",
+    )
+    processes.append(worker)
+    horse = int(wait_for(lambda: marker.exists() and marker.read_text(), timeout=60))
+
+    # Parent and work horse die together: nobody is left to notice the job.
+    os.kill(worker.pid, signal.SIGKILL)
+    os.kill(horse, signal.SIGKILL)
+    worker.wait(10)
+    assert job_status(handle.id, real_redis) == JobStatus.STARTED
+
+    # RQ's maintenance finds the job abandoned once its heartbeat lapses (moved forward here).
+    registry = get_queue("feeds").started_job_registry
+    registry.cleanup(timestamp=time.time() + 3600)
+    rescuer = start_flask(
+        app, "worker", "--burst", "--queues", "feeds", FEEDS_ALLOW_PRIVATE_NETWORKS="1"
+    )
+    processes.append(rescuer)
+
+    assert rescuer.wait(60) == 0, output(rescuer)
+    assert job_status(handle.id, real_redis) == JobStatus.FINISHED
+    assert stored_articles(feed.id) == (FEED_ENTRIES, FEED_ENTRIES)
