@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
@@ -83,20 +83,15 @@ def wipe_tables() -> None:
 class ClubClient(FlaskClient):
     """A test client whose ``submit`` posts a form with a valid CSRF token.
 
-    The ``app`` fixture keeps an app context pushed, and Flask reuses it for every test
-    request, so ``g`` would carry over between requests (Flask-Login's cached user,
-    Flask-WTF's token, the per-request standing). Each request here starts with an
-    empty ``g``, as it does in production, and the test's own ``g`` is restored after.
+    Each request runs in its own app context, as in production: a fresh ``g`` and its
+    own database session, committed or rolled back by the view itself. A test's objects
+    are therefore stale after a request; re-read them (``db.session.refresh``) to see
+    what the request wrote — and a view that forgets to commit fails its test.
     """
 
     def open(self, *args, **kwargs):
-        saved = dict(vars(g))
-        vars(g).clear()
-        try:
+        with self.application.app_context():
             return super().open(*args, **kwargs)
-        finally:
-            vars(g).clear()
-            vars(g).update(saved)
 
     def csrf_token(self) -> str:
         return self.get("/__test__/csrf").get_data(as_text=True)
