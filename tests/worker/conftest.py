@@ -111,7 +111,7 @@ def subprocess_env(app: Flask, **extra: str) -> dict[str, str]:
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         SECRET_KEY=app.config["SECRET_KEY"],
         BILLING_BACKEND="local",
-        PYTHONPATH=str(PROJECT_ROOT),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")])),
     )
     env.pop("STRIPE_SECRET_KEY", None)
     if app.config.get("REDIS_URL"):
