@@ -138,18 +138,24 @@ def test_it_does_not_retry_a_permanent_error(app, fake_redis):
     assert get_queue("feeds").scheduled_job_registry.count == 0
 
 
-def test_it_raises_queue_unavailable_when_redis_is_down(app, redis_down):
+def test_it_raises_queue_unavailable_for_a_refresh_when_redis_is_down(app, redis_down):
     with pytest.raises(QueueUnavailable, match="Redis cannot be reached"):
-        enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail")
+        enqueue("worker.jobs.refresh_feed", 1, queue="feeds")
 
 
-def test_it_runs_inline_when_asked_and_redis_is_down(app, redis_down, outbox):
-    handle = enqueue(
-        "worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail", inline_if_unavailable=True
-    )
+def test_it_sends_mail_inline_when_redis_is_down(app, redis_down, outbox):
+    handle = enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail")
 
     assert handle.status == "finished"
     assert len(read_outbox(outbox)) == 1
+
+
+def test_it_runs_any_job_inline_when_asked_and_redis_is_down(app, redis_down, tmp_path):
+    path = tmp_path / "out.txt"
+    handle = enqueue(f"{SAMPLE}.append_line", str(path), "x", inline_if_unavailable=True)
+
+    assert handle.status == "finished"
+    assert path.read_text() == "x\n"
 
 
 def test_it_keeps_an_inline_failure_visible_without_raising(app, no_redis):

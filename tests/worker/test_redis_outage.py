@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from billing.models import StripeEvent
 from club.extensions import db
-from tests.conftest import PASSWORD, login, make_article
+from tests.conftest import PASSWORD, login, make_article, read_outbox
 from tests.worker.conftest import free_port
 
 WEBHOOK_SECRET = "whsec_redis_outage_test"
@@ -47,6 +47,20 @@ def test_it_still_signs_members_in(client, alice):
 
     assert response.status_code == 303
     assert client.get("/settings").status_code == 200
+
+
+def test_it_still_signs_people_up_and_sends_the_confirmation(client, outbox):
+    form = {
+        "email": "grace@example.com",
+        "display_name": "Grace Hopper",
+        "handle": "grace",
+        "password": "a long enough password",
+    }
+    response = client.submit("/signup", form)
+
+    assert response.status_code == 303
+    (message,) = read_outbox(outbox)
+    assert "To: grace@example.com" in message
 
 
 def test_it_says_refresh_now_cannot_be_queued_instead_of_failing(client, carol):
