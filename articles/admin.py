@@ -63,14 +63,16 @@ def enqueue_refresh(feed: Feed) -> None:
     """Ask the worker to refresh ``feed`` now (inline when no Redis is configured)."""
     from worker.queues import enqueue
 
-    # Same job id as the scheduler's, so a feed is never queued twice at once.
+    # Same job id as the scheduler's, so a feed is never queued twice at once. With Redis
+    # down this raises QueueUnavailable, which the site answers with a clear message (the
+    # feed is saved; the periodic refresh fetches it once Redis is back) rather than
+    # holding a web worker for a whole fetch.
     enqueue(
         "worker.jobs.refresh_feed",
         feed.id,
         queue="feeds",
         job_id=f"refresh-feed-{feed.id}",
         unique=True,
-        inline_if_unavailable=True,
     )
 
 
