@@ -59,21 +59,7 @@ def bench_feedparser(documents: list[bytes]) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def use_wal(engine) -> None:
-    """SQLite in WAL mode with synchronous=NORMAL: a commit no longer waits for fsync."""
-    import sqlalchemy as sa
-
-    @sa.event.listens_for(engine, "connect")
-    def set_pragmas(connection, record) -> None:
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    engine.dispose()
-
-
-def bench_pipeline(documents: list[bytes], wal: bool = False) -> tuple[int, float]:
+def bench_pipeline(documents: list[bytes]) -> tuple[int, float]:
     import sqlalchemy as sa
 
     from articles import curation
@@ -91,8 +77,6 @@ def bench_pipeline(documents: list[bytes], wal: bool = False) -> tuple[int, floa
             }
         )
         with app.app_context():
-            if wal:
-                use_wal(db.engine)
             db.create_all()
             feeds = [
                 curation.create_feed(f"https://site{n}.example.com/feed.xml", auto_publish=True)
@@ -137,27 +121,25 @@ def main() -> None:
     total = args.feeds * args.entries
     size = sum(len(d) for d in documents) / total
     print(f"{args.feeds} feeds x {args.entries} entries, {size / 1024:.1f} KB per entry")
-    best = {"feedparser": float("inf"), "default": float("inf"), "wal": float("inf")}
+    best = {"feedparser": float("inf"), "pipeline": float("inf")}
     steps = {"parse": float("inf"), "clean": float("inf")}
     for _ in range(args.rounds):
         best["feedparser"] = min(best["feedparser"], bench_feedparser(documents)[1])
-        best["default"] = min(best["default"], bench_pipeline(documents)[1])
-        best["wal"] = min(best["wal"], bench_pipeline(documents, wal=True)[1])
+        best["pipeline"] = min(best["pipeline"], bench_pipeline(documents)[1])
         for name, seconds in bench_steps(documents).items():
             steps[name] = min(steps[name], seconds)
     fp_rate = total / best["feedparser"]
     print(f"feedparser.parse (defaults): {best['feedparser']:.2f} s = {fp_rate:,.0f} entries/s")
-    for key, label in (("default", "default journal"), ("wal", "WAL, synchronous=NORMAL")):
-        rate = total / best[key]
-        print(
-            f"pipeline into SQLite ({label}): {best[key]:.2f} s = {rate:,.0f} entries/s, "
-            f"{rate / fp_rate:.2f}x feedparser (target >= 2x), "
-            f"10,000 entries in {10_000 / rate:.2f} s (target < 5 s)"
-        )
-    store = best["default"] - steps["parse"] - steps["clean"]
+    rate = total / best["pipeline"]
+    print(
+        f"pipeline into SQLite: {best['pipeline']:.2f} s = {rate:,.0f} entries/s, "
+        f"{rate / fp_rate:.2f}x feedparser (target >= 2x), "
+        f"10,000 entries in {10_000 / rate:.2f} s (target < 5 s)"
+    )
+    store = best["pipeline"] - steps["parse"] - steps["clean"]
     print(
         f"steps: parse {steps['parse']:.2f} s, clean {steps['clean']:.2f} s, "
-        f"store + commit (default journal) {store:.2f} s"
+        f"store + commit {store:.2f} s"
     )
 
 

@@ -126,6 +126,21 @@ def local_secret_key() -> str:
     return path.read_text().strip()
 
 
+def require_production_services(env: Mapping[str, str], billing_backend: str) -> None:
+    """Refuse a production start-up that would fail members quietly later.
+
+    Without a webhook secret every Stripe event is refused; without a price there is
+    nothing to sell; without a mail server confirmation and reset links would only be
+    written to a file on one web node.
+    """
+    needed = ["MAIL_SERVER"]
+    if billing_backend == "stripe":
+        needed += ["STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID"]
+    for name in needed:
+        if env_str(env, name) is None:
+            raise ConfigError(f"{name} must be set when CLUB_ENV=production")
+
+
 def load(env: Mapping[str, str] | None = None) -> dict:
     """Build the Flask configuration from the environment."""
     env = os.environ if env is None else env
@@ -155,6 +170,8 @@ def load(env: Mapping[str, str] | None = None) -> dict:
     base_url = env_url(env, "BASE_URL", ("http", "https"), "http://127.0.0.1:5000")
     if production and env_str(env, "BASE_URL") is None:
         raise ConfigError("BASE_URL must be set when CLUB_ENV=production (links in emails use it)")
+    if production:
+        require_production_services(env, billing_backend)
     # Cookies are Secure and __Host- prefixed whenever the site is served over HTTPS,
     # and always in production (where it must be).
     secure_cookies = production or base_url.startswith("https://")

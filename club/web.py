@@ -97,6 +97,7 @@ def init_app(app: Flask) -> None:
         return render_template("errors/error.html", code=500, title=ERROR_TITLES[500]), 500
 
     app.jinja_env.globals["badge_for"] = lambda user: membership.standing(user).badge
+    app.jinja_env.globals["can_administer"] = membership.can_administer
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
     app.extensions["club_nav"] = []
     app.extensions["club_admin_nav"] = [("Dashboard", "admin.dashboard")]

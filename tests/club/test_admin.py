@@ -239,3 +239,12 @@ def test_it_shows_the_audit_log_newest_first_a_page_at_a_time(admin_client, caro
     assert "test.action09" in second and "test.action00" in second
     assert "test.action10" not in second
     assert "Older entries" not in second
+
+
+def test_it_shows_the_verified_badge_next_to_members_in_admin_lists(client, carol, alice, erin):
+    login(client, carol)
+    page = client.get("/admin/users").get_data(as_text=True)
+    alice_row = next(row for row in page.split("<tr") if "@alice" in row)
+    erin_row = next(row for row in page.split("<tr") if "@erin" in row)
+    assert 'aria-label="Verified member"' in alice_row
+    assert 'aria-label="Verified member"' not in erin_row

@@ -242,16 +242,16 @@ def test_it_titles_a_frozen_account_account_frozen(app, user):
     )
 
 
-def test_it_tells_an_unconfirmed_account_to_confirm(app):
+def test_it_tells_an_unconfirmed_account_it_is_frozen_and_to_confirm(app):
     st = standing(account(email_confirmed_at=None), NOW)
-    assert st.title == "Confirm your email"
-    assert "read-only" in st.message and "confirm" in st.action.lower()
+    assert (st.title, st.message) == (FROZEN_TITLE, FROZEN_MESSAGE)
+    assert "confirm your email" in st.action.lower()
 
 
-def test_it_tells_a_never_subscribed_account_the_price(app):
+def test_it_tells_a_never_subscribed_account_it_is_frozen_and_to_subscribe(app):
     st = standing(account(), NOW)
-    assert st.title == "Read-only account"
-    assert "$1/month" in st.action
+    assert (st.title, st.message) == (FROZEN_TITLE, FROZEN_MESSAGE)
+    assert "subscribe" in st.action.lower()
 
 
 # --- Other questions --------------------------------------------------------------------
