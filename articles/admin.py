@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from articles import curation, discover, opml
@@ -89,7 +90,9 @@ def _local(target: str | None) -> str | None:
 @feeds_bp.get("/")
 def feeds():
     """Every feed with its health at a glance."""
-    rows = db.session.scalars(sa.select(Feed).order_by(Feed.status.desc(), Feed.title)).all()
+    # The rows show each feed's topic: load it in the same query, not one query per row.
+    query = sa.select(Feed).options(joinedload(Feed.topic))
+    rows = db.session.scalars(query.order_by(Feed.status.desc(), Feed.title)).all()
     since = utcnow() - timedelta(hours=24)
     recent = dict(
         db.session.execute(
@@ -249,7 +252,9 @@ def import_outlines(outlines: list[opml.Outline]) -> int:
 @feeds_bp.get("/export.opml")
 def export_opml():
     """Download the feed list as OPML."""
-    rows = db.session.scalars(sa.select(Feed).order_by(Feed.title)).all()
+    # OPML groups feeds by topic: load the topics with the feeds.
+    query = sa.select(Feed).options(joinedload(Feed.topic)).order_by(Feed.title)
+    rows = db.session.scalars(query).all()
     body = opml.write_opml(rows, f"{current_app.config['SITE_NAME']} feeds")
     return Response(
         body,
@@ -280,7 +285,9 @@ def rules():
             db.session.commit()
             flash("Rule saved; it applies to entries fetched from now on.", "success")
             return redirect(url_for("curation.rules"))
-    existing = db.session.scalars(sa.select(KeywordRule).order_by(KeywordRule.id)).all()
+    # Each rule shows its feed's name (``scope``): load the feeds with the rules.
+    query = sa.select(KeywordRule).options(joinedload(KeywordRule.feed))
+    existing = db.session.scalars(query.order_by(KeywordRule.id)).all()
     return render_template("articles/admin/rules.html", form=form, rules=existing, caught=caught)
 
 

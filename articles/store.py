@@ -9,6 +9,7 @@ tombstone keeps a rejected or deleted entry from coming back.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -153,7 +154,9 @@ def _update(article: Article, entry: CleanEntry, summary: StoreSummary) -> None:
         summary.unchanged += 1
 
 
-def _insert_statement(dialect: str):
+@functools.cache
+def _insert_statement(dialect: str) -> sa.Insert:
+    """The multi-row insert for ``dialect``, built once (it holds no values)."""
     module = postgresql if dialect == "postgresql" else sqlite
     # No conflict target: any unique constraint ((feed, guid) or url) makes the row a no-op.
     # The Core table, not the ORM entity: a plain multi-row INSERT, no ORM bookkeeping.
@@ -164,8 +167,7 @@ def _insert_statement(dialect: str):
 def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: datetime) -> None:
     if not entries:
         return
-    status = "published" if feed.auto_publish else "pending"
-    rows = [_row(feed, entry, status, now) for entry in entries]
+    rows = _rows(feed, entries, now)
     statement = _insert_statement(db.session.get_bind().dialect.name)
     inserted: dict[str, int] = {}
     for part in _chunks(rows):
@@ -183,30 +185,37 @@ def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: d
     feed.article_count = (feed.article_count or 0) + len(inserted)
 
 
-def _row(feed: Feed, entry: CleanEntry, status: str, now: datetime) -> dict:
-    return {
+def _rows(feed: Feed, entries: Sequence[CleanEntry], now: datetime) -> list[dict]:
+    """The INSERT parameters: what comes from the feed is worked out once, not per row."""
+    shared = {
         "feed_id": feed.id,
-        "guid": entry.guid,
-        "url": entry.url,
-        "title": entry.title,
-        "summary": entry.summary,
-        "content": entry.content,
-        "body_text": entry.body_text,
-        "author": entry.author,
         "source_name": feed.name[:300],
         "source_removed": False,
-        "published_at": entry.published_at,
-        "updated_at": entry.updated_at,
         "fetched_at": now,
-        "image_url": entry.image_url,
-        "image_credit": entry.image_credit,
-        "kind": entry.kind,
-        "video_id": entry.video_id,
-        "video_url": entry.video_url,
-        "reviewed_by": entry.reviewed_by,
-        "status": status,
+        "status": "published" if feed.auto_publish else "pending",
         "featured": False,
-        "edited_fields": [],
+        "edited_fields": (),  # stored as the JSON list []; a tuple, as rows share it
         "comment_count": 0,
         "like_count": 0,
     }
+    return [
+        {
+            **shared,
+            "guid": entry.guid,
+            "url": entry.url,
+            "title": entry.title,
+            "summary": entry.summary,
+            "content": entry.content,
+            "body_text": entry.body_text,
+            "author": entry.author,
+            "published_at": entry.published_at,
+            "updated_at": entry.updated_at,
+            "image_url": entry.image_url,
+            "image_credit": entry.image_credit,
+            "kind": entry.kind,
+            "video_id": entry.video_id,
+            "video_url": entry.video_url,
+            "reviewed_by": entry.reviewed_by,
+        }
+        for entry in entries
+    ]

@@ -7,6 +7,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from articles import curation
 from articles.models import Article, Feed, KeywordRule, Tombstone
 from club.extensions import db
 from club.models import AuditEntry
@@ -280,3 +281,30 @@ def test_it_does_not_redirect_off_site_after_an_action(admin_client):
         f"/admin/articles/{article.id}/approve", {"next": "//evil.example/"}
     )
     assert response.headers["Location"] == "/admin/articles/"
+
+
+def add_listed_rows(url: str, count: int) -> None:
+    """Add ``count`` rows to the admin list at ``url``, each pointing at rows of its own."""
+    for _ in range(count):
+        if url == "/admin/articles/":
+            make_article(status="pending")
+            continue
+        feed = make_feed()
+        if url == "/admin/feeds/rules":
+            db.session.add(KeywordRule(kind="block", phrase=f"phrase {feed.id}", feed=feed))
+        else:
+            feed.topic = curation.topic_for(f"Topic {feed.id}")
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/feeds/", "/admin/feeds/export.opml", "/admin/feeds/rules", "/admin/articles/"]
+)
+def test_it_costs_the_same_number_of_queries_with_1_or_20_rows(admin_client, count_queries, url):
+    def measure(total: int, already: int) -> int:
+        add_listed_rows(url, total - already)
+        with count_queries() as counter:
+            assert admin_client.get(url).status_code == 200
+        return counter.count
+
+    assert measure(1, 0) == measure(20, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -157,10 +158,23 @@ def test_it_lets_visitors_and_frozen_accounts_read(client, request, persona):
     assert "Readable by all" in page(client, f"/articles/{article.id}")
 
 
-def test_it_renders_the_interactions_hook_where_comments_go(app, client):
-    article = make_article()
-    app.jinja_env.globals["article_interactions"] = lambda a: f"COMMENTS FOR {a.id}"
-    assert f"COMMENTS FOR {article.id}" in page(client, f"/articles/{article.id}")
+def test_it_shows_the_comment_thread_under_the_article(client, alice):
+    article = make_article(title="Walking and back pain")
+    login(client, alice)
+    posted = client.submit(
+        f"/articles/{article.id}/comments",
+        {
+            "body": "Walking every morning helped my back.",
+            "client_token": secrets.token_urlsafe(16),
+        },
+    )
+    assert posted.status_code == 303
+    html = page(client, f"/articles/{article.id}")
+    body_at = html.index('<div class="article-body">')
+    comments_at = html.index('<section id="comments"')
+    comment_at = html.index("Walking every morning helped my back.")
+    assert body_at < comments_at < comment_at
+    assert "1 comment<" in html[comments_at:]
 
 
 class DomAudit(HTMLParser):
