@@ -59,15 +59,19 @@ def test_it_walks_a_member_through_paying_failing_ending_and_returning(member, s
     wait_for(lambda: len(subjects(outbox)) >= 1, what="welcome mail")
 
     stripe_peer.fail_next_invoice(customer, first["id"])
+    # The subscription's status and the failed invoice's message arrive in separate
+    # events, in either order: wait for both.
     wait_for(
-        lambda: db.session.get(User, member.id).subscription_status == "past_due",
+        lambda: (
+            db.session.get(User, member.id).subscription_status == "past_due"
+            and db.session.get(User, member.id).last_payment_error
+        ),
         what="invoice.payment_failed",
     )
     in_grace = standing_of(member)
     assert in_grace.can_interact and in_grace.in_grace
     after_grace = standing_of(member, in_grace.grace_ends_at + timedelta(seconds=1))
     assert after_grace.frozen and after_grace.reason is membership.Reason.PAYMENT_FAILED
-    assert db.session.get(User, member.id).last_payment_error
     wait_for(
         lambda: "Subject: Your membership payment failed" in subjects(outbox),
         what="payment failed mail",
