@@ -36,6 +36,8 @@ class BillingSummary:
     can_manage: bool
     note: str | None
     local: bool
+    # Paying before the email is confirmed would buy nothing (the policy grants nothing).
+    must_confirm_email: bool
     # Sent back with "Subscribe": a double click reuses Stripe's idempotency keys.
     attempt: str
 
@@ -70,6 +72,7 @@ def summarize(user: User) -> BillingSummary:
         can_manage=status is not None and status not in mapping.FINISHED_STATUSES,
         note=note,
         local=plan.is_local(),
+        must_confirm_email=st.reason is membership.Reason.EMAIL_NOT_CONFIRMED,
         attempt=secrets.token_urlsafe(12),
     )
 

@@ -294,3 +294,14 @@ def test_it_says_payments_are_misconfigured_when_stripe_refuses_the_key(client, 
 
     assert response.status_code == 502
     assert "misconfigured on our side" in response.get_data(as_text=True)
+
+
+def test_it_refuses_stripe_checkout_until_the_email_is_confirmed(client, dave, stripe_api):
+    login(client, dave)
+
+    response = client.submit("/billing/checkout", {"attempt": "attempt-0001"})
+
+    assert response.status_code == 403
+    assert "Confirm your email address first" in response.get_data(as_text=True)
+    assert stripe_api.requests == []
+    assert reload(dave).stripe_customer_id is None

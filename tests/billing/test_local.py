@@ -154,3 +154,29 @@ def test_it_tells_a_frozen_by_moderator_member_that_paying_will_not_help(app, cl
 
 def test_it_shows_the_price_in_the_banner_global(app):
     assert app.jinja_env.from_string("{{ membership_price }}").render() == "$1.00/month"
+
+
+def test_it_refuses_the_test_checkout_until_the_email_is_confirmed(client, dave):
+    login(client, dave)
+
+    response = client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    assert response.status_code == 403
+    assert "Confirm your email address first" in response.get_data(as_text=True)
+    assert reload(dave).subscription_status is None
+
+
+def test_it_sends_an_unconfirmed_account_from_subscribe_to_no_checkout(client, dave):
+    login(client, dave)
+
+    response = client.submit("/billing/checkout", follow_redirects=True)
+
+    assert response.status_code == 403
+    assert "Pay $1.00" not in response.get_data(as_text=True)
+
+
+def test_it_asks_an_unconfirmed_account_to_confirm_instead_of_subscribing(app, client, dave):
+    html = settings_section(app, client, dave)
+
+    assert "Confirm your email first" in html
+    assert "Subscribe for" not in html
