@@ -26,11 +26,26 @@ UNAVAILABLE = "We could not reach our payment provider. Nothing was charged; ple
 
 
 class BillingError(Exception):
-    """A Stripe call failed; ``str(error)`` is safe to show to the member."""
+    """A Stripe call failed; ``str(error)`` is safe to show to the member.
+
+    ``permanent`` says whether asking again can help: a network failure, a 5xx, a rate
+    limit or a refused key (which an operator fixes) may pass later; Stripe rejecting the
+    request itself will not. ``worker.jobs`` stops retrying a job on a permanent error.
+    """
+
+    permanent = False
 
 
 class NotFound(BillingError):
     """Stripe has no object with that id."""
+
+    permanent = True
+
+
+class Refused(BillingError):
+    """Stripe rejected the request as invalid; sending it again gets the same answer."""
+
+    permanent = True
 
 
 class InvalidSignature(Exception):
@@ -107,7 +122,7 @@ def _call(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> dic
         log.warning("stripe %s refused: %s (%s)", what, error.user_message, error.code)
         if error.code == "resource_missing" or error.http_status == 404:
             raise NotFound("Stripe has no record of that.") from error
-        raise BillingError("Our payment provider refused the request.") from error
+        raise Refused("Our payment provider refused the request.") from error
     except stripe.CardError as error:
         raise BillingError(error.user_message or "Your card was declined.") from error
     except (stripe.AuthenticationError, stripe.PermissionError) as error:
