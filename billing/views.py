@@ -232,11 +232,13 @@ def local_manage():
 def local_manage_submit():
     """Cancel, resume, end or fail a renewal of the local subscription."""
     action = request.form.get("action", "")
-    if action not in {"cancel", "resume", "end", "fail_renewal"}:
+    if action not in local.MANAGE_ACTIONS:
         abort(400)
-    if not current_user.subscription_status:
-        return redirect(url_for("billing.local_checkout"), 303)
-    local.manage(current_user._get_current_object(), action)
+    try:
+        local.manage(current_user._get_current_object(), action)
+    except local.NotLive as error:
+        db.session.rollback()
+        return problem(str(error), 409)
     return redirect(url_for("billing.local_manage"), 303)
 
 

@@ -180,3 +180,26 @@ def test_it_asks_an_unconfirmed_account_to_confirm_instead_of_subscribing(app, c
 
     assert "Confirm your email first" in html
     assert "Subscribe for" not in html
+
+
+def test_it_refuses_to_revive_an_ended_subscription_on_the_local_manage_page(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "end"})
+
+    response = client.submit("/billing/local/manage", {"action": "fail_renewal"})
+
+    assert response.status_code == 409
+    assert "no running test subscription" in response.get_data(as_text=True)
+    st = membership.standing(reload(erin))
+    assert st.reason is membership.Reason.SUBSCRIPTION_ENDED and not st.can_interact
+
+
+def test_it_refuses_to_change_a_declined_first_payment_on_the_local_manage_page(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "decline"})
+
+    response = client.submit("/billing/local/manage", {"action": "resume"})
+
+    assert response.status_code == 409
+    assert reload(erin).subscription_status == "incomplete_expired"
