@@ -203,3 +203,39 @@ def test_it_refuses_to_change_a_declined_first_payment_on_the_local_manage_page(
 
     assert response.status_code == 409
     assert reload(erin).subscription_status == "incomplete_expired"
+
+
+def manage_page(client) -> str:
+    return client.get("/billing/local/manage").get_data(as_text=True)
+
+
+def test_it_offers_cancel_renewal_failure_and_end_to_a_running_local_member(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    html = manage_page(client)
+
+    assert "Cancel at the end of the period" in html and "Resume subscription" not in html
+    assert "Simulate a failed renewal" in html and "End membership now" in html
+    assert "Subscribe again" not in html
+
+
+def test_it_offers_resume_after_a_local_cancellation(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "cancel"})
+
+    html = manage_page(client)
+
+    assert "Resume subscription" in html and "Cancel at the end of the period" not in html
+
+
+def test_it_offers_only_subscribe_again_once_the_local_membership_ended(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "end"})
+
+    html = manage_page(client)
+
+    assert "Subscribe again" in html
+    assert "Simulate a failed renewal" not in html and "End membership now" not in html
