@@ -21,16 +21,32 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 10
 DEFAULT_NETWORK_RETRIES = 2
+DISPLAY_TIMEOUT_SECONDS = 2
 MISCONFIGURED = "Payments are misconfigured on our side. Nothing was charged; please try later."
 UNAVAILABLE = "We could not reach our payment provider. Nothing was charged; please try again."
 
 
 class BillingError(Exception):
-    """A Stripe call failed; ``str(error)`` is safe to show to the member."""
+    """A Stripe call failed; ``str(error)`` is safe to show to the member.
+
+    ``permanent`` says whether asking again can help: a network failure, a 5xx, a rate
+    limit or a refused key (which an operator fixes) may pass later; Stripe rejecting the
+    request itself will not. ``worker.jobs`` stops retrying a job on a permanent error.
+    """
+
+    permanent = False
 
 
 class NotFound(BillingError):
     """Stripe has no object with that id."""
+
+    permanent = True
+
+
+class Refused(BillingError):
+    """Stripe rejected the request as invalid; sending it again gets the same answer."""
+
+    permanent = True
 
 
 class InvalidSignature(Exception):
@@ -80,22 +96,38 @@ def is_live_key(key: str | None) -> bool:
 
 def client() -> stripe.StripeClient:
     """Return the app's Stripe client, built once from the configuration."""
-    cached = current_app.extensions.get("stripe_client")
+    config = current_app.config
+    return _cached_client(
+        "stripe_client",
+        timeout=config.get("STRIPE_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),
+        retries=config.get("STRIPE_MAX_NETWORK_RETRIES", DEFAULT_NETWORK_RETRIES),
+    )
+
+
+def display_client() -> stripe.StripeClient:
+    """Return a client for lookups a page only displays: a short timeout, no retries.
+
+    A page must not wait out the full timeout and its retries to show a price; it
+    renders without it instead.
+    """
+    timeout = current_app.config.get("STRIPE_DISPLAY_TIMEOUT_SECONDS", DISPLAY_TIMEOUT_SECONDS)
+    return _cached_client("stripe_display_client", timeout=timeout, retries=0)
+
+
+def _cached_client(name: str, *, timeout: float, retries: int) -> stripe.StripeClient:
+    cached = current_app.extensions.get(name)
     if cached is None:
-        config = current_app.config
-        key = config.get("STRIPE_SECRET_KEY")
+        key = current_app.config.get("STRIPE_SECRET_KEY")
         if not key:
             raise BillingError("Payments are not configured on this site.")
-        base = config.get("STRIPE_API_BASE")
+        base = current_app.config.get("STRIPE_API_BASE")
         cached = stripe.StripeClient(
             key,
             base_addresses={"api": base} if base else None,
-            max_network_retries=config.get("STRIPE_MAX_NETWORK_RETRIES", DEFAULT_NETWORK_RETRIES),
-            http_client=stripe.new_default_http_client(
-                timeout=config.get("STRIPE_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
-            ),
+            max_network_retries=retries,
+            http_client=stripe.new_default_http_client(timeout=timeout),
         )
-        current_app.extensions["stripe_client"] = cached
+        current_app.extensions[name] = cached
     return cached
 
 
@@ -107,7 +139,7 @@ def _call(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> dic
         log.warning("stripe %s refused: %s (%s)", what, error.user_message, error.code)
         if error.code == "resource_missing" or error.http_status == 404:
             raise NotFound("Stripe has no record of that.") from error
-        raise BillingError("Our payment provider refused the request.") from error
+        raise Refused("Our payment provider refused the request.") from error
     except stripe.CardError as error:
         raise BillingError(error.user_message or "Your card was declined.") from error
     except (stripe.AuthenticationError, stripe.PermissionError) as error:
@@ -200,9 +232,9 @@ def delete_customer(customer_id: str) -> dict:
     return _call("customer delete", client().v1.customers.delete, customer_id)
 
 
-def retrieve_price(price_id: str) -> dict:
-    """Fetch a price (amount, currency, interval)."""
-    return _call("price retrieve", client().v1.prices.retrieve, price_id)
+def retrieve_price_for_display(price_id: str) -> dict:
+    """Fetch a price (amount, currency, interval) quickly, for showing on a page."""
+    return _call("price retrieve", display_client().v1.prices.retrieve, price_id)
 
 
 def find_price(lookup_key: str) -> dict | None:

@@ -21,6 +21,10 @@ PERIOD = timedelta(days=30)
 DECLINED = "Card declined on the test checkout — no real payment"
 
 
+class NotLive(Exception):
+    """The Manage page was asked to change a subscription that is not running."""
+
+
 def is_live(user: User) -> bool:
     """Tell whether ``user`` has a subscription that is still running."""
     return user.subscription_status in membership.LIVE_STATUSES
@@ -89,7 +93,16 @@ def decline(user: User) -> None:
 
 
 def manage(user: User, action: str) -> None:
-    """Apply one action from the local Manage page."""
+    """Apply one action from the local Manage page, to a running subscription only.
+
+    Like Stripe's portal, it cannot touch an ended or never-paid subscription: recording
+    "past_due" on one would revive it into the grace period without a payment.
+    """
+    if action not in MANAGE_ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    user = mapping.lock_member(user.id)
+    if not is_live(user):
+        raise NotLive("You have no running test subscription to change. Subscribe from settings.")
     if action == "cancel":
         apply_local(user, user.subscription_status or "active", cancel_at_period_end=True)
     elif action == "resume":
@@ -98,5 +111,6 @@ def manage(user: User, action: str) -> None:
         apply_local(user, "canceled")
     elif action == "fail_renewal":
         apply_local(user, "past_due", payment_error=DECLINED)
-    else:
-        raise ValueError(f"unknown action {action!r}")
+
+
+MANAGE_ACTIONS = frozenset({"cancel", "resume", "end", "fail_renewal"})

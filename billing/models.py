@@ -12,7 +12,12 @@ from club.extensions import db
 
 
 class StripeEvent(db.Model):
-    """One verified webhook delivery; ``processed_at`` is set once its handler has run."""
+    """One verified webhook delivery; ``processed_at`` is set once its handler has run.
+
+    ``last_error`` holds why the latest attempt failed. With ``processed_at`` set too, the
+    failure was permanent (Stripe no longer has the object, or refuses the request) and
+    the event was given up; without it, the sweeper will try again.
+    """
 
     __tablename__ = "stripe_events"
 
@@ -25,6 +30,7 @@ class StripeEvent(db.Model):
     payload: Mapped[str] = mapped_column(sa.Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
 
     def __repr__(self) -> str:
         return f"<StripeEvent {self.event_id} {self.type}>"

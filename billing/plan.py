@@ -8,6 +8,8 @@ has the same shape — never from a constant in a template.
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 
 from flask import current_app
 
@@ -26,6 +28,16 @@ PRICE = {
 }
 LOCAL_PRICE = {"id": "price_local_test", **PRICE}
 CURRENCY_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
+# How long a failed price lookup is remembered before Stripe is asked again.
+PRICE_RETRY_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class CachedPrice:
+    """A price lookup's outcome: the price (kept for good), or None until ``retry_at``."""
+
+    price: dict | None
+    retry_at: float | None
 
 
 def is_local() -> bool:
@@ -51,20 +63,32 @@ def format_price(price: dict) -> str:
 
 
 def current_price() -> dict | None:
-    """Return the membership's price object, fetched from Stripe once per process."""
+    """Return the membership's price object, or None while Stripe cannot say.
+
+    Every settings page shows the price, so it is read from Stripe once per process and
+    kept. A failure is kept too, for ``BILLING_PRICE_RETRY_SECONDS`` (60 by default):
+    while Stripe is down each page renders at once without the amount, instead of
+    every render waiting on Stripe again.
+    """
     if is_local():
         return LOCAL_PRICE
-    cache = current_app.extensions.setdefault("billing_price", {})
     price_id = current_app.config.get("STRIPE_PRICE_ID")
     if not price_id:
         return None
-    if price_id not in cache:
-        try:
-            cache[price_id] = gateway.retrieve_price(price_id)
-        except gateway.BillingError:
-            log.warning("could not read the membership price %s from Stripe", price_id)
-            return None
-    return cache[price_id]
+    cache = current_app.extensions.setdefault("billing_price", {})
+    now = time.monotonic()
+    cached = cache.get(price_id)
+    if cached is not None and (cached.retry_at is None or now < cached.retry_at):
+        return cached.price
+    try:
+        price = gateway.retrieve_price_for_display(price_id)
+    except gateway.BillingError:
+        log.warning("could not read the membership price %s from Stripe", price_id)
+        retry_in = current_app.config.get("BILLING_PRICE_RETRY_SECONDS", PRICE_RETRY_SECONDS)
+        cache[price_id] = CachedPrice(price=None, retry_at=now + retry_in)
+        return None
+    cache[price_id] = CachedPrice(price=price, retry_at=None)
+    return price
 
 
 class MembershipPrice:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask_login import current_user
 
-from billing import mapping, plan
+from billing import local, mapping, plan
 from club import membership
 from club.models import User
 
@@ -34,8 +34,14 @@ class BillingSummary:
     date: datetime | None
     payment_problem: str | None
     can_manage: bool
+    # Stripe still bills it: the local Manage page may cancel, resume, end or fail it.
+    running: bool
+    # Cancelled by the member: access continues until the paid period ends.
+    ending: bool
     note: str | None
     local: bool
+    # Paying before the email is confirmed would buy nothing (the policy grants nothing).
+    must_confirm_email: bool
     # Sent back with "Subscribe": a double click reuses Stripe's idempotency keys.
     attempt: str
 
@@ -68,8 +74,11 @@ def summarize(user: User) -> BillingSummary:
         date=user.subscription_period_end if date_label else None,
         payment_problem=user.last_payment_error,
         can_manage=status is not None and status not in mapping.FINISHED_STATUSES,
+        running=local.is_live(user),
+        ending=bool(user.subscription_cancel_at_period_end),
         note=note,
         local=plan.is_local(),
+        must_confirm_email=st.reason is membership.Reason.EMAIL_NOT_CONFIRMED,
         attempt=secrets.token_urlsafe(12),
     )
 

@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 bp = Blueprint("billing", __name__, url_prefix="/billing")
 
 ATTEMPT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+EMAIL_FIRST = (
+    "Confirm your email address first: a membership starts only once it is confirmed. "
+    "Nothing was charged; you can ask for a new confirmation link in your settings."
+)
 
 
 def _settings_url() -> str:
@@ -35,11 +39,18 @@ def problem(message: str, status: int = 502):
     return render_template("billing/problem.html", message=message), status
 
 
+def must_confirm_email_first(user) -> bool:
+    """Tell whether paying now would buy nothing: the policy grants no unconfirmed account."""
+    return membership.standing(user).reason is membership.Reason.EMAIL_NOT_CONFIRMED
+
+
 @bp.post("/checkout")
 @login_required
 @membership.allowed_while_frozen
 def checkout():
     """Send the member to Stripe Checkout, or to the portal if they already subscribe."""
+    if not local.is_live(current_user) and must_confirm_email_first(current_user):
+        return problem(EMAIL_FIRST, 403)
     if plan.is_local():
         target = "billing.local_manage" if local.is_live(current_user) else "billing.local_checkout"
         return redirect(url_for(target), 303)
@@ -50,6 +61,8 @@ def checkout():
 
 def open_checkout():
     """Create the Checkout Session and redirect to it, or explain what went wrong."""
+    if must_confirm_email_first(current_user):
+        return problem(EMAIL_FIRST, 403)
     attempt = request.form.get("attempt", "")
     if not ATTEMPT_PATTERN.match(attempt):
         attempt = secrets.token_urlsafe(12)
@@ -181,6 +194,8 @@ def local_checkout():
     """Show the clearly-labelled test checkout."""
     if local.is_live(current_user):
         return redirect(url_for("billing.local_manage"))
+    if must_confirm_email_first(current_user):
+        return problem(EMAIL_FIRST, 403)
     return render_template(
         "billing/local_checkout.html", amount=plan.format_amount(plan.LOCAL_PRICE)
     )
@@ -193,6 +208,8 @@ def local_checkout_submit():
     """Pay or decline on the test checkout."""
     outcome = request.form.get("outcome")
     user = current_user._get_current_object()
+    if must_confirm_email_first(user):
+        return problem(EMAIL_FIRST, 403)
     if outcome == "pay":
         local.pay(user)
     elif outcome == "decline":
@@ -215,11 +232,13 @@ def local_manage():
 def local_manage_submit():
     """Cancel, resume, end or fail a renewal of the local subscription."""
     action = request.form.get("action", "")
-    if action not in {"cancel", "resume", "end", "fail_renewal"}:
+    if action not in local.MANAGE_ACTIONS:
         abort(400)
-    if not current_user.subscription_status:
-        return redirect(url_for("billing.local_checkout"), 303)
-    local.manage(current_user._get_current_object(), action)
+    try:
+        local.manage(current_user._get_current_object(), action)
+    except local.NotLive as error:
+        db.session.rollback()
+        return problem(str(error), 409)
     return redirect(url_for("billing.local_manage"), 303)
 
 

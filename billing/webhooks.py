@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from billing import gateway, mapping, notices
 from billing.models import StripeEvent
@@ -125,8 +125,9 @@ def record_event(event: dict, payload: bytes) -> int | None:
 def dispatch(row_id: int) -> None:
     """Enqueue processing; with Redis down it runs here (the event is stored either way).
 
-    A job that fails is logged and left unprocessed: RQ retries it, and the sweeper
-    (``sync.unprocessed_event_ids``) re-enqueues whatever is still waiting.
+    A job that fails for a reason that can pass is logged and left unprocessed: RQ
+    retries it, and the sweeper (``sync.unprocessed_event_ids``) re-enqueues whatever
+    is still waiting. A permanent failure is recorded and not retried (``process_event``).
     """
     try:
         enqueue(
@@ -147,12 +148,31 @@ def dispatch(row_id: int) -> None:
 
 
 def process_event(row_id: int) -> None:
-    """Run the handler for one stored event, once; the job and the sweeper call this."""
+    """Run the handler for one stored event, once; the job and the sweeper call this.
+
+    A Stripe failure that can pass (network, 5xx) is recorded on the event and raised,
+    so RQ and the sweeper try again. One that cannot (the object is gone, the request
+    is refused) would fail the same way forever: the event is given up — marked
+    processed with its error — and logged, instead of being retried without end.
+    """
     row = db.session.get(StripeEvent, row_id)
     if row is None or row.processed_at is not None:
         return
-    handler = HANDLERS.get(row.type)
-    mails = handler(json.loads(row.payload)["data"]["object"]) if handler else []
+    event_id, event_type = row.event_id, row.type
+    handler = HANDLERS.get(event_type)
+    try:
+        mails = handler(json.loads(row.payload)["data"]["object"]) if handler else []
+    except gateway.BillingError as error:
+        db.session.rollback()  # drop whatever the handler half-did
+        if not error.permanent:
+            record_failure(row_id, error)
+            raise
+        log.error("giving up on stripe event %s (%s): %s", event_id, event_type, describe(error))
+        if claim(row_id, last_error=describe(error)):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return
     if not claim(row_id):
         db.session.rollback()  # another worker processed it meanwhile
         return
@@ -160,12 +180,36 @@ def process_event(row_id: int) -> None:
     notices.send(mails)
 
 
-def claim(row_id: int) -> bool:
+def describe(error: BaseException) -> str:
+    """Return an error with Stripe's own words (its cause) for the event row and the log."""
+    cause = error.__cause__
+    detail = f" ({cause})" if cause is not None else ""
+    return f"{type(error).__name__}: {error}{detail}"[:2000]
+
+
+def record_failure(row_id: int, error: BaseException) -> None:
+    """Note why this attempt failed on a still-unprocessed event, for whoever looks.
+
+    Best effort: if the database fails too, the Stripe error is the one to raise.
+    """
+    try:
+        db.session.execute(
+            sa.update(StripeEvent)
+            .where(StripeEvent.id == row_id, StripeEvent.processed_at.is_(None))
+            .values(last_error=describe(error))
+        )
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not record the failure of stripe event row %s", row_id)
+
+
+def claim(row_id: int, *, last_error: str | None = None) -> bool:
     """Mark the event processed in this transaction; False if someone already did."""
     result = db.session.execute(
         sa.update(StripeEvent)
         .where(StripeEvent.id == row_id, StripeEvent.processed_at.is_(None))
-        .values(processed_at=utcnow())
+        .values(processed_at=utcnow(), last_error=last_error)
     )
     return result.rowcount == 1
 

@@ -294,3 +294,78 @@ def test_it_says_payments_are_misconfigured_when_stripe_refuses_the_key(client, 
 
     assert response.status_code == 502
     assert "misconfigured on our side" in response.get_data(as_text=True)
+
+
+def test_it_refuses_stripe_checkout_until_the_email_is_confirmed(client, dave, stripe_api):
+    login(client, dave)
+
+    response = client.submit("/billing/checkout", {"attempt": "attempt-0001"})
+
+    assert response.status_code == 403
+    assert "Confirm your email address first" in response.get_data(as_text=True)
+    assert stripe_api.requests == []
+    assert reload(dave).stripe_customer_id is None
+
+
+MONTHLY = {
+    "id": "price_test_monthly",
+    "object": "price",
+    "unit_amount": 100,
+    "currency": "usd",
+    "recurring": {"interval": "month"},
+}
+
+
+def billing_section(client) -> str:
+    page = client.get("/settings").get_data(as_text=True)
+    start = page.index('id="billing"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_it_asks_stripe_for_the_price_once_a_minute_while_stripe_fails(client, erin, stripe_api):
+    stripe_api.answer(
+        "GET",
+        "/v1/prices/price_test_monthly",
+        (500, {"error": {"type": "api_error", "message": "Something went wrong"}}),
+    )
+    login(client, erin)
+
+    first, second = billing_section(client), billing_section(client)
+
+    assert len(stripe_api.calls("GET", "/v1/prices/price_test_monthly")) == 1
+    for html in (first, second):
+        assert "Monthly membership" in html
+        assert ">Subscribe</button>" in html
+
+
+def test_it_asks_for_the_price_again_once_a_failure_is_old(app, client, erin, stripe_api):
+    app.config["BILLING_PRICE_RETRY_SECONDS"] = 0.2
+    stripe_api.answer(
+        "GET",
+        "/v1/prices/price_test_monthly",
+        (500, {"error": {"type": "api_error", "message": "Something went wrong"}}),
+    )
+    login(client, erin)
+    billing_section(client)
+    stripe_api.answer("GET", "/v1/prices/price_test_monthly", MONTHLY)
+    time.sleep(0.3)
+
+    html = billing_section(client)
+
+    assert "Subscribe for $1.00/month" in html
+
+
+def test_it_renders_settings_promptly_when_stripe_hangs_on_the_price(app, client, erin, stripe_api):
+    # Checkout may wait and retry; a display-only lookup must not hold the page up.
+    app.config.update(STRIPE_TIMEOUT_SECONDS=10, STRIPE_MAX_NETWORK_RETRIES=2)
+    stripe_api.answer("GET", "/v1/prices/price_test_monthly", MONTHLY)
+    stripe_api.delay = 4
+    login(client, erin)
+
+    started = time.monotonic()
+    html = billing_section(client)
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 3.5
+    assert ">Subscribe</button>" in html
+    assert len(stripe_api.calls("GET", "/v1/prices/price_test_monthly")) == 1

@@ -154,3 +154,88 @@ def test_it_tells_a_frozen_by_moderator_member_that_paying_will_not_help(app, cl
 
 def test_it_shows_the_price_in_the_banner_global(app):
     assert app.jinja_env.from_string("{{ membership_price }}").render() == "$1.00/month"
+
+
+def test_it_refuses_the_test_checkout_until_the_email_is_confirmed(client, dave):
+    login(client, dave)
+
+    response = client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    assert response.status_code == 403
+    assert "Confirm your email address first" in response.get_data(as_text=True)
+    assert reload(dave).subscription_status is None
+
+
+def test_it_sends_an_unconfirmed_account_from_subscribe_to_no_checkout(client, dave):
+    login(client, dave)
+
+    response = client.submit("/billing/checkout", follow_redirects=True)
+
+    assert response.status_code == 403
+    assert "Pay $1.00" not in response.get_data(as_text=True)
+
+
+def test_it_asks_an_unconfirmed_account_to_confirm_instead_of_subscribing(app, client, dave):
+    html = settings_section(app, client, dave)
+
+    assert "Confirm your email first" in html
+    assert "Subscribe for" not in html
+
+
+def test_it_refuses_to_revive_an_ended_subscription_on_the_local_manage_page(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "end"})
+
+    response = client.submit("/billing/local/manage", {"action": "fail_renewal"})
+
+    assert response.status_code == 409
+    assert "no running test subscription" in response.get_data(as_text=True)
+    st = membership.standing(reload(erin))
+    assert st.reason is membership.Reason.SUBSCRIPTION_ENDED and not st.can_interact
+
+
+def test_it_refuses_to_change_a_declined_first_payment_on_the_local_manage_page(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "decline"})
+
+    response = client.submit("/billing/local/manage", {"action": "resume"})
+
+    assert response.status_code == 409
+    assert reload(erin).subscription_status == "incomplete_expired"
+
+
+def manage_page(client) -> str:
+    return client.get("/billing/local/manage").get_data(as_text=True)
+
+
+def test_it_offers_cancel_renewal_failure_and_end_to_a_running_local_member(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    html = manage_page(client)
+
+    assert "Cancel at the end of the period" in html and "Resume subscription" not in html
+    assert "Simulate a failed renewal" in html and "End membership now" in html
+    assert "Subscribe again" not in html
+
+
+def test_it_offers_resume_after_a_local_cancellation(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "cancel"})
+
+    html = manage_page(client)
+
+    assert "Resume subscription" in html and "Cancel at the end of the period" not in html
+
+
+def test_it_offers_only_subscribe_again_once_the_local_membership_ended(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "end"})
+
+    html = manage_page(client)
+
+    assert "Subscribe again" in html
+    assert "Simulate a failed renewal" not in html and "End membership now" not in html

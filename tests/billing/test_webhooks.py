@@ -429,6 +429,54 @@ def test_it_processes_a_failed_event_once_stripe_is_back_via_the_sweeper(
     assert membership.standing(reload(erin)).can_interact
 
 
+def aged(row_id: int) -> None:
+    """Make a stored event old enough for the sweeper to consider it."""
+    from datetime import timedelta
+
+    db.session.expire_all()
+    db.session.get(StripeEvent, row_id).received_at -= timedelta(minutes=10)
+    db.session.commit()
+
+
+def test_it_gives_up_on_an_event_for_a_subscription_stripe_no_longer_has(
+    client, erin, stripe_peer, caplog
+):
+    from worker.jobs import sweep_stripe_events
+
+    membership.link_customer(erin, stripe_peer.customer(erin.email))
+    db.session.commit()
+
+    with caplog.at_level(logging.ERROR, logger="billing.webhooks"):
+        response = post_event(
+            client, make_event("customer.subscription.updated", {"id": "sub_deleted_long_ago"})
+        )
+
+    assert response.status_code == 200
+    row = db.session.scalar(sa.select(StripeEvent))
+    assert row.processed_at is not None
+    assert "no record" in row.last_error
+    assert "giving up" in caplog.text and row.event_id in caplog.text
+    aged(row.id)
+    assert sweep_stripe_events() == 0
+
+
+def test_it_keeps_a_stripe_outage_event_for_the_sweeper_with_its_error(
+    app, client, erin, stripe_peer
+):
+    from worker.jobs import sweep_stripe_events
+
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
+    app.extensions.pop("stripe_client", None)
+
+    post_event(client, make_event("customer.subscription.updated", {"id": "sub_somewhere"}))
+
+    row = db.session.scalar(sa.select(StripeEvent))
+    assert row.processed_at is None
+    assert "could not reach" in row.last_error
+    aged(row.id)
+    assert sweep_stripe_events() == 1
+
+
 class TestUnknownStatus:
     @pytest.fixture
     def app_config(self, app_config: dict, recording_stripe) -> dict:
@@ -458,3 +506,39 @@ class TestUnknownStatus:
         st = membership.standing(reload(alice))
         assert st.frozen and not st.badge
         assert "unknown subscription status" in caplog.text
+
+
+class TestPermanentAndTransientRefusals:
+    @pytest.fixture
+    def app_config(self, app_config: dict, recording_stripe) -> dict:
+        return {**app_config, **stripe_settings(recording_stripe.url)}
+
+    def test_it_gives_up_on_an_event_stripe_refuses_as_an_invalid_request(
+        self, client, alice, recording_stripe
+    ):
+        recording_stripe.answer(
+            "GET",
+            "/v1/subscriptions/sub_bad",
+            (400, {"error": {"type": "invalid_request_error", "message": "Invalid id"}}),
+        )
+
+        post_event(client, make_event("customer.subscription.updated", {"id": "sub_bad"}))
+
+        row = db.session.scalar(sa.select(StripeEvent))
+        assert row.processed_at is not None
+        assert "Invalid id" in row.last_error
+
+    def test_it_retries_an_event_stripe_answers_with_a_server_error(
+        self, client, alice, recording_stripe
+    ):
+        recording_stripe.answer(
+            "GET",
+            "/v1/subscriptions/sub_busy",
+            (500, {"error": {"type": "api_error", "message": "Something went wrong"}}),
+        )
+
+        post_event(client, make_event("customer.subscription.updated", {"id": "sub_busy"}))
+
+        row = db.session.scalar(sa.select(StripeEvent))
+        assert row.processed_at is None
+        assert row.last_error is not None
