@@ -9,6 +9,8 @@ attached by ``articles.search.create_sqlite_search_index`` (SQLite FTS5).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -96,7 +98,7 @@ class Feed(db.Model):
         return f"<Feed {self.id} {self.url}>"
 
 
-def search_document() -> sa.ColumnElement:
+def search_document(columns: Any = None) -> sa.ColumnElement:
     """Return the weighted tsvector PostgreSQL indexes and searches (same expression both ways)."""
     english = sa.literal_column("'english'::regconfig")
 
@@ -104,7 +106,8 @@ def search_document() -> sa.ColumnElement:
         vector = sa.func.to_tsvector(english, sa.func.coalesce(column, ""))
         return sa.func.setweight(vector, sa.literal_column(f"'{weight}'::\"char\""))
 
-    table = Article.__table__.c
+    # The model's own index passes its class-body columns; queries use the table's.
+    table = columns if columns is not None else Article.__table__.c
     return (
         weighted(table.title, "A")
         .op("||")(weighted(table.summary, "B"))
@@ -154,6 +157,12 @@ class Article(db.Model):
         # The reading pages' keyset order: newest first, id breaks ties.
         sa.Index("ix_articles_status_published_id", "status", "published_at", "id"),
         sa.Index("ix_articles_status_kind_published_id", "status", "kind", "published_at", "id"),
+        # Full-text search on PostgreSQL; SQLite searches an FTS5 table (articles.search).
+        sa.Index(
+            "ix_articles_search",
+            search_document(SimpleNamespace(title=title, summary=summary, body_text=body_text)),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     @property
@@ -170,13 +179,6 @@ class Article(db.Model):
 
     def __repr__(self) -> str:
         return f"<Article {self.id} {self.status} {self.url}>"
-
-
-# Declared after Article because the expression reads its columns. PostgreSQL only:
-# SQLite searches through the FTS5 table attached in articles.search.
-sa.Index("ix_articles_search", search_document(), postgresql_using="gin").ddl_if(
-    dialect="postgresql"
-)
 
 
 class Tombstone(db.Model):
