@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from club import moderation as club_moderation
 from club.admin import admin_blueprint
 from club.community import moderation
 from club.community.errors import CommunityError
@@ -62,4 +63,6 @@ def freeze(comment_id: int):
         raise CommunityError("Give a reason for the freeze, and a valid end date if any.")
     until = datetime.combine(form.until.data, time.min, UTC) if form.until.data else None
     comment = moderation.freeze_author(current_user, comment_id, form.reason.data, until)
-    return decided(f"Comment removed and {comment.author.display_name} frozen.")
+    response = decided(f"Comment removed and {comment.author.display_name} frozen.")
+    club_moderation.notify_frozen(comment.author)
+    return response

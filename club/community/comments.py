@@ -63,6 +63,18 @@ def find_comment(comment_id: int) -> Comment:
     return comment
 
 
+def find_visible_comment(comment_id: int) -> Comment:
+    """Return a comment readers may see; a removed, deleted or held one is not found.
+
+    Pages that quote a comment's text load it through here, so text a moderator
+    removed or is reviewing cannot be read by walking comment ids.
+    """
+    comment = find_comment(comment_id)
+    if not comment.is_visible:
+        raise NotFound("That comment does not exist.")
+    return comment
+
+
 def _count_change(comment: Comment, counted_before: bool) -> None:
     """Move the article's comment count when ``comment`` starts or stops counting."""
     if counted_before == comment.counts:
@@ -154,6 +166,9 @@ def _own_comment(user: User, comment_id: int) -> Comment:
 def edit_comment(user: User, comment_id: int, body: str | None) -> Comment:
     """Replace the text of ``user``'s own comment within the edit window."""
     comment = _own_comment(user, comment_id)
+    if comment.hidden:
+        # Reported comments wait for a moderator as they were reported.
+        raise Conflict("This comment is waiting for a moderator's review and cannot be edited.")
     if not comment.is_within_edit_window():
         raise NotAllowed("Comments can only be edited in the first 15 minutes after posting.")
     text = validated_body(body)

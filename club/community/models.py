@@ -90,11 +90,7 @@ class Comment(db.Model):
 
     def is_editable_by(self, user: User | None, now: datetime | None = None) -> bool:
         """Tell whether ``user`` may edit this comment now."""
-        return (
-            self.is_owned_by(user)
-            and self.status == CommentStatus.VISIBLE
-            and self.is_within_edit_window(now)
-        )
+        return self.is_owned_by(user) and self.is_visible and self.is_within_edit_window(now)
 
     def accepts_replies(self) -> bool:
         """Tell whether a reply may attach to this comment."""

@@ -171,7 +171,7 @@ def report_comment(comment_id: int):
     """Report a comment to the moderators, with a reason."""
     form = ReportForm()
     if request.method == "GET":
-        comment = comments.find_comment(comment_id)
+        comment = comments.find_visible_comment(comment_id)
         return render_template("community/report.html", form=form, comment=comment)
     require_valid(form)
     report = moderation.report_comment(

@@ -12,7 +12,7 @@ from club.community.models import Report
 from club.extensions import db
 from club.models import AuditEntry
 from tests.community.conftest import add_comment, page_of
-from tests.conftest import login, make_user, table_fingerprint
+from tests.conftest import login, make_user, read_outbox, table_fingerprint
 
 
 def report(client, comment, reason="spam", **fields):
@@ -199,3 +199,32 @@ def test_it_answers_404_for_reporting_a_missing_comment(member):
 
 def report_missing(client):
     return client.submit("/comments/987654/report", {"reason": "spam"})
+
+
+def test_it_emails_the_author_frozen_from_the_reports_queue(client, article, alice, carol, outbox):
+    comment = add_comment(article, alice, "spam spam")
+    reported_by(client, comment, reporters(1))
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": "Spam links"})
+    mails = [m for m in read_outbox(outbox) if "To: alice@example.com" in m]
+    assert len(mails) == 1 and "Spam links" in mails[0]
+
+
+def test_it_never_shows_a_removed_comments_text_on_the_report_page(client, article, alice, carol):
+    comment = add_comment(article, alice, "DOXX 12 Secret Street")
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/remove")
+    login(client, make_user(subscription="active"))
+    response = client.get(f"/comments/{comment.id}/report")
+    assert response.status_code == 404
+    assert "Secret Street" not in response.get_data(as_text=True)
+
+
+def test_it_refuses_an_edit_to_a_comment_held_for_review(client, article, alice):
+    comment = add_comment(article, alice, "original claim")
+    reported_by(client, comment, reporters(3))
+    login(client, alice)
+    before = table_fingerprint()
+    response = client.submit(f"/comments/{comment.id}/edit", {"body": "rewritten"})
+    assert response.status_code == 409
+    assert table_fingerprint() == before
