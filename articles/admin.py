@@ -63,7 +63,15 @@ def enqueue_refresh(feed: Feed) -> None:
     """Ask the worker to refresh ``feed`` now (inline when no Redis is configured)."""
     from worker.queues import enqueue
 
-    enqueue("worker.jobs.refresh_feed", feed.id, queue="feeds")
+    # Same job id as the scheduler's, so a feed is never queued twice at once.
+    enqueue(
+        "worker.jobs.refresh_feed",
+        feed.id,
+        queue="feeds",
+        job_id=f"refresh-feed-{feed.id}",
+        unique=True,
+        inline_if_unavailable=True,
+    )
 
 
 def _local(target: str | None) -> str | None:

@@ -9,13 +9,12 @@ builds the player itself.
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import nh3
 
@@ -70,8 +69,6 @@ REVIEWED_BY = re.compile(
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"})
 
-_base_url: contextvars.ContextVar[str] = contextvars.ContextVar("clean_base_url", default="")
-
 
 @dataclass
 class CleanEntry:
@@ -104,33 +101,84 @@ def strip_control(text: str) -> str:
     return CONTROL_CHARS.sub("", text)
 
 
+_TEXT_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags=set(DROPPED_WITH_CONTENT))
+# nh3's output is well-formed and holds no comments or scripts, so a plain tag pattern
+# is enough to turn *cleaned* HTML into text.
+_CLEANED_TAG = re.compile(r"<[^>]*>")
+# Cheap pre-check: only a query parameter that looks like tracking earns a full rewrite.
+_TRACKING_HINT = re.compile(
+    "[?&](?:" + "|".join([*TRACKING_PREFIXES, *sorted(TRACKING_PARAMS)]) + ")", re.IGNORECASE
+)
+
+
 def plain_text(markup: str, limit: int | None = None) -> str:
     """Return ``markup`` as one line of plain text (tags dropped, entities decoded)."""
-    text = nh3.clean(
-        strip_control(markup), tags=set(), clean_content_tags=set(DROPPED_WITH_CONTENT)
-    )
-    text = WHITESPACE.sub(" ", html.unescape(text)).strip()
-    text = strip_control(text)
+    markup = strip_control(markup)
+    if "<" in markup or "&" in markup:
+        markup = html.unescape(_TEXT_CLEANER.clean(markup))
+    return _tidy(markup, limit)
+
+
+def text_of_cleaned(cleaned_html: str, limit: int | None = None) -> str:
+    """Return the text of HTML that ``clean_html`` produced (a cheaper ``plain_text``)."""
+    return _tidy(html.unescape(_CLEANED_TAG.sub(" ", cleaned_html)), limit)
+
+
+def _tidy(text: str, limit: int | None) -> str:
+    # No control characters to strip here: inputs were stripped before nh3, and
+    # html.unescape drops character references to control characters.
+    text = WHITESPACE.sub(" ", text).strip()
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
     return text
 
 
-def _rewrite_attribute(tag: str, attribute: str, value: str) -> str | None:
-    """Make URLs absolute against the entry's base and drop anything not http(s)."""
-    if attribute not in URL_ATTRIBUTES:
-        return value
-    absolute = safe_url(value, _base_url.get())
-    if absolute is None:
-        return None
-    return canonical_url(absolute) if tag == "a" else absolute
+def _rewrite_url(tag: str, value: str, base: str, origin: str) -> str | None:
+    """Make a URL absolute against the entry's base; None for anything not http(s)."""
+    if value.startswith(("https://", "http://")) and len(value) <= MAX_URL:
+        absolute = value
+    elif origin and value.startswith("/") and not value.startswith("//"):
+        absolute = origin + value  # the common root-relative case, without urljoin
+    else:
+        absolute = safe_url(value, base)
+        if absolute is None:
+            return None
+    if tag == "a" and ("#" in absolute or ("?" in absolute and _TRACKING_HINT.search(absolute))):
+        return canonical_url(absolute)
+    return absolute
+
+
+# nh3 serialises every attribute as name="value" with quotes escaped, and escapes "<" in
+# text, so these patterns see exactly the attributes of <a> and <img> elements.
+_URL_TAG = re.compile(r'<(a|img)((?:\s+[a-zA-Z-]+="[^"]*")*)\s*>')
+_URL_ATTRIBUTE = re.compile(r'\s(href|src)="([^"]*)"')
+
+
+def _absolutise(cleaned: str, base: str) -> str:
+    """Rewrite href/src in nh3's output: absolute, http(s) only, tracking removed."""
+    origin = _origin(base)
+
+    def fix_tag(tag_match: re.Match) -> str:
+        tag = tag_match.group(1)
+
+        def fix_attribute(match: re.Match) -> str:
+            value = html.unescape(match.group(2))
+            url = _rewrite_url(tag, value, base, origin)
+            if url is None:
+                return ""
+            if url == value:
+                return match.group(0)
+            return f' {match.group(1)}="{html.escape(url, quote=True)}"'
+
+        return f"<{tag}{_URL_ATTRIBUTE.sub(fix_attribute, tag_match.group(2))}>"
+
+    return _URL_TAG.sub(fix_tag, cleaned)
 
 
 _CLEANER = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
     clean_content_tags=set(DROPPED_WITH_CONTENT),
     attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-    attribute_filter=_rewrite_attribute,
     url_schemes={"http", "https", "mailto"},
     link_rel=LINK_REL,
     strip_comments=True,
@@ -142,13 +190,20 @@ def clean_html(markup: str, base_url: str = "") -> str:
     """Sanitise feed HTML against the allow-list; URLs absolute, links nofollow."""
     if not markup:
         return ""
-    token = _base_url.set(base_url)
-    try:
-        cleaned = _CLEANER.clean(strip_control(markup[:MAX_CONTENT_SOURCE]))
-    finally:
-        _base_url.reset(token)
+    cleaned = _absolutise(_CLEANER.clean(strip_control(markup[:MAX_CONTENT_SOURCE])), base_url)
     # Drop 1x1 tracking pixels (nh3's output is normalised, so this pattern is reliable).
     return PIXEL.sub("", cleaned)
+
+
+def _origin(url: str) -> str:
+    """Return ``scheme://host[:port]`` of an http(s) URL, or "" for anything else."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme not in SAFE_SCHEMES or not parts.netloc or "@" in parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def safe_url(value: str, base: str = "") -> str | None:
@@ -182,13 +237,18 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{port}"
     if ":" in (parts.hostname or "") and not host.startswith("["):
         host = f"[{host}]"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-    ]
+    # Filter the raw "name=value" pairs: the kept ones stay byte for byte as the source
+    # wrote them (no decode/encode round trip that could change the URL).
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair and not _is_tracking(pair.split("=", 1)[0])
+    )
     path = parts.path or "/"
-    return urlunsplit((parts.scheme.lower(), host, path, urlencode(query, doseq=True), ""))
+    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
 def entry_key(entry: ParsedEntry, link: str) -> str:
@@ -206,8 +266,11 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     link = _entry_link(entry, feed_url)
     base = safe_url(entry.base, feed_url) or link
     content = clean_html(entry.content_html or entry.summary_html, base)
-    summary_source = entry.summary_html if entry.summary_html else entry.content_html
-    summary = plain_text(summary_source, MAX_SUMMARY)
+    body_text = text_of_cleaned(content, MAX_BODY_TEXT)
+    if entry.summary_html and entry.summary_html != entry.content_html and entry.content_html:
+        summary = plain_text(entry.summary_html, MAX_SUMMARY)
+    else:
+        summary = _tidy(body_text, MAX_SUMMARY)
     title = plain_text(entry.title, MAX_TITLE) or _title_from(summary)
     published = _clamp(entry.published or entry.updated, now)
     cleaned = CleanEntry(
@@ -216,11 +279,11 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
         title=title,
         summary=summary,
         content=content,
-        body_text=plain_text(content, MAX_BODY_TEXT),
+        body_text=body_text,
         author=plain_text(entry.author, 200) or None,
         published_at=published,
         updated_at=_clamp(entry.updated, now) if entry.updated else None,
-        reviewed_by=_reviewer(entry, content),
+        reviewed_by=_reviewer(entry, body_text),
     )
     _add_image(cleaned, entry, base)
     _add_video(cleaned, entry, link)
@@ -251,10 +314,11 @@ def _clamp(when: datetime | None, now: datetime) -> datetime:
     return when
 
 
-def _reviewer(entry: ParsedEntry, content: str) -> str | None:
+def _reviewer(entry: ParsedEntry, text: str) -> str | None:
     if entry.reviewed_by:
         return plain_text(entry.reviewed_by, 200) or None
-    match = REVIEWED_BY.search(plain_text(content[:5000]))
+    head = text[:5000]
+    match = REVIEWED_BY.search(head) if "eviewed" in head else None
     return match.group(1).strip() if match else None
 
 

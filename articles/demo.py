@@ -37,4 +37,4 @@ def init_app(app: Flask) -> None:
         from club.signals import demo_seeding
     except ImportError:  # the Makefile's seed target ingests the samples instead
         return
-    demo_seeding.connect(on_demo_seeding, sender=app, weak=False)
+    demo_seeding.connect(on_demo_seeding)  # idempotent: blinker keeps one connection

@@ -15,6 +15,7 @@ import io
 import re
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -118,11 +119,19 @@ def _wide_codec(data: bytes) -> str | None:
 
 @contextmanager
 def time_budget(seconds: float) -> Iterator[None]:
-    """Abort the block after ``seconds`` (in the main thread, where RQ runs jobs)."""
+    """Abort the block after ``seconds`` (in the main thread, where RQ runs jobs).
+
+    RQ's own job timeout also uses SIGALRM: an earlier outer deadline is left in charge,
+    and a later one is re-armed afterwards with the time it has left.
+    """
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "setitimer"
     ):
         # Elsewhere the size cap and the removed entity declarations bound the work.
+        yield
+        return
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    if outer_delay and outer_delay <= seconds:
         yield
         return
 
@@ -130,12 +139,16 @@ def time_budget(seconds: float) -> Iterator[None]:
         raise ParseError("the feed took too long to parse")
 
     previous = signal.signal(signal.SIGALRM, expire)
+    started = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_delay:
+            left = max(outer_delay - (time.monotonic() - started), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
 
 
 def parse_feed(data: bytes, content_type: str = "", seconds: float = PARSE_SECONDS) -> ParsedFeed:

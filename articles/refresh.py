@@ -251,8 +251,10 @@ def acquire_slot(host: str) -> int | None:
             dialect.insert(FetchSlot)
             .values(host=host[:255], slot=slot, expires_at=now + SLOT_LEASE)
             .on_conflict_do_nothing()
+            .returning(FetchSlot.slot)
         )
-        if db.session.execute(statement).rowcount == 1:
+        # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT.
+        if db.session.execute(statement).first() is not None:
             db.session.commit()
             return slot
     db.session.commit()

@@ -156,7 +156,9 @@ def _update(article: Article, entry: CleanEntry, summary: StoreSummary) -> None:
 def _insert_statement(dialect: str):
     module = postgresql if dialect == "postgresql" else sqlite
     # No conflict target: any unique constraint ((feed, guid) or url) makes the row a no-op.
-    return module.insert(Article).on_conflict_do_nothing()
+    # The Core table, not the ORM entity: a plain multi-row INSERT, no ORM bookkeeping.
+    table = Article.__table__
+    return module.insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.guid)
 
 
 def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: datetime) -> None:
@@ -167,7 +169,7 @@ def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: d
     statement = _insert_statement(db.session.get_bind().dialect.name)
     inserted: dict[str, int] = {}
     for part in _chunks(rows):
-        result = db.session.execute(statement.returning(Article.id, Article.guid), list(part))
+        result = db.session.connection().execute(statement, list(part))
         inserted.update((guid, article_id) for article_id, guid in result)
     summary.new += len(inserted)
     for entry in entries:

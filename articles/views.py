@@ -25,7 +25,13 @@ def home():
     cursor = reading.Cursor.decode(request.args.get("before"))
     featured = reading.featured_articles() if cursor is None else []
     page = reading.latest_page(cursor, exclude_featured=True)
-    return render_template("articles/home.html", featured=featured, page=page, tab="latest")
+    return render_template(
+        "articles/home.html",
+        featured=featured,
+        page=page,
+        tab="latest",
+        topics=reading.all_topics(),
+    )
 
 
 @bp.get("/videos")
@@ -102,7 +108,11 @@ def absolute_url(path: str) -> str:
 
 def init_app(app) -> None:
     """Register the reading pages and their template helpers."""
+    from club.web import add_nav_link
+
     app.register_blueprint(bp)
+    add_nav_link(app, "Videos", "articles.videos")
+    add_nav_link(app, "Search", "articles.search")
     app.jinja_env.globals.update(
         article_body=article_body,
         youtube_embed_url=youtube_embed_url,

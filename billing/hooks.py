@@ -7,13 +7,11 @@ from typing import Any
 
 from flask import Flask
 
-from billing import gateway, local, plan, summary
+from billing import gateway, local, mapping, plan, summary
 from club import signals
 from club.models import User
 
 log = logging.getLogger(__name__)
-
-ENDED = frozenset({"canceled", "incomplete_expired"})
 
 
 def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
@@ -27,7 +25,7 @@ def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
         return
     try:
         for subscription in gateway.list_subscriptions(user.stripe_customer_id):
-            if subscription.get("status") not in ENDED:
+            if subscription.get("status") not in mapping.FINISHED_STATUSES:
                 gateway.cancel_subscription(subscription["id"])
         gateway.delete_customer(user.stripe_customer_id)
     except gateway.NotFound:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask_login import current_user
 
-from billing import plan
+from billing import mapping, plan
 from club import membership
 from club.models import User
 
@@ -23,7 +23,6 @@ STATUS_WORDS = {
     "incomplete_expired": "First payment failed",
     "paused": "Paused",
 }
-ENDED = frozenset({"canceled", "incomplete_expired"})
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def summarize(user: User) -> BillingSummary:
         date_label=date_label,
         date=user.subscription_period_end if date_label else None,
         payment_problem=user.last_payment_error,
-        can_manage=status is not None and status not in ENDED,
+        can_manage=status is not None and status not in mapping.FINISHED_STATUSES,
         note=note,
         local=plan.is_local(),
         attempt=secrets.token_urlsafe(12),

@@ -71,13 +71,16 @@ def start_checkout(attempt: str) -> dict:
         raise gateway.BillingError("Memberships are not on sale yet; please try again later.")
     user = current_user._get_current_object()
     if not user.stripe_customer_id:
-        customer = gateway.create_customer(
-            user_id=user.id,
-            email=user.email,
-            name=user.display_name,
-            idempotency_key=f"club-customer-{user.id}-{attempt}",
-        )
-        membership.link_customer(mapping.lock_member(user.id), customer["id"])
+        # Under the row lock, two tabs subscribing at once still make one customer.
+        user = mapping.lock_member(user.id)
+        if not user.stripe_customer_id:
+            customer = gateway.create_customer(
+                user_id=user.id,
+                email=user.email,
+                name=user.display_name,
+                idempotency_key=f"club-customer-{user.id}-{attempt}",
+            )
+            membership.link_customer(user, customer["id"])
         # The customer now exists in Stripe: remember it even if the next call fails.
         db.session.commit()
     base = current_app.config["BASE_URL"]

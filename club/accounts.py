@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from club import audit, membership, signals, tokens
@@ -58,8 +58,13 @@ def find_by_handle(handle: str) -> User | None:
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
-    """Return a link to ``endpoint`` on the configured site, for emails."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
+    """Return a link to ``endpoint`` on the configured site, for emails.
+
+    Built from ``BASE_URL`` alone, so it works outside a request (commands, jobs) and a
+    forged Host header can never reach an email.
+    """
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -91,12 +96,14 @@ def sign_up(*, email: str, handle: str, display_name: str, password: str) -> Sig
     are public, so a taken handle raises ``HandleTaken`` for the form to show.
     """
     email = normalise_email(email)
+    # The handle is checked first and whatever the email: answering "handle taken" only
+    # for unknown emails would tell an attacker which emails have accounts.
+    if find_by_handle(handle) is not None:
+        raise HandleTaken(handle)
     existing = find_by_email(email)
     if existing is not None:
         generate_password_hash(password)  # spend the same time as a real sign-up
         return SignUp(user=None, existing=existing)
-    if find_by_handle(handle) is not None:
-        raise HandleTaken(handle)
     user = User(email=email, handle=handle.strip().lower(), display_name=display_name.strip())
     user.set_password(password)
     try:
@@ -192,6 +199,74 @@ def reset_password(token: str, password: str) -> User:
     if claims.user.email_confirmed_at is None:
         claims.user.email_confirmed_at = utcnow()
     return claims.user
+
+
+# --- Email change ----------------------------------------------------------------------
+
+
+class EmailTaken(Exception):
+    """Another account has the address."""
+
+
+def request_email_change(user: User, new_email: str) -> None:
+    """Email a confirmation link to ``new_email``; the address changes when it is used.
+
+    If another account already has the address, its owner gets a notice instead and the
+    member sees the same answer (no enumeration through settings either).
+    """
+    new_email = normalise_email(new_email)
+    owner = find_by_email(new_email)
+    site = current_app.config["SITE_NAME"]
+    if owner is not None:
+        send_mail(
+            new_email,
+            f"Someone tried to move a {site} account to this address",
+            f"Someone asked to change the email of a {site} account to this address, "
+            "which already belongs to an account, so nothing has changed.\n",
+        )
+        return
+    token = tokens.issue(tokens.CHANGE_EMAIL, user, data=new_email)
+    send_mail(
+        new_email,
+        f"Confirm your new email for {site}",
+        f"Hello {user.display_name},\n\nOpen this link within a day to make this address "
+        f"your account's email:\n\n{absolute_url('settings.change_email', token=token)}\n\n"
+        "If you did not ask for this, ignore this message.\n",
+    )
+
+
+def change_email(user: User, token: str) -> str:
+    """Spend an email-change token of ``user``'s and switch the address; return the old one.
+
+    Raises ``TokenError`` (also for another account's link) or ``EmailTaken``.
+    """
+    claims = tokens.spend(tokens.CHANGE_EMAIL, token)
+    if claims.user.id != user.id or not claims.data:
+        raise tokens.TokenInvalid("This link belongs to another account.")
+    new_email = normalise_email(claims.data)
+    if find_by_email(new_email) is not None:
+        raise EmailTaken(new_email)
+    old_email = user.email
+    user.email = new_email
+    user.email_confirmed_at = utcnow()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise EmailTaken(new_email) from None
+    return old_email
+
+
+def send_email_changed_notice(old_email: str, user: User) -> None:
+    """Tell the previous address that the account moved away from it."""
+    site = current_app.config["SITE_NAME"]
+    send_mail(
+        old_email,
+        f"Your {site} email was changed",
+        f"The email of your {site} account (@{user.handle}) is now {user.email}.\n\n"
+        f"If you did not do this, reset your password at "
+        f"{absolute_url('auth.forgot_password')} using the new address, or contact us.\n",
+    )
 
 
 # --- Profile, export, deletion ---------------------------------------------------------

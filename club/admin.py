@@ -133,7 +133,8 @@ def freeze_user(user_id: int):
             form.reason.errors.append(str(error).capitalize() + ".")
         else:
             db.session.commit()
-            flash(f"@{user.handle} is frozen.", "success")
+            moderation.notify_frozen(user)
+            flash(f"@{user.handle} is frozen; we emailed them the reason.", "success")
             return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
     return render_user(user, status=400, freeze_form=form)
 
@@ -144,7 +145,7 @@ def unfreeze_user(user_id: int):
     user = load_user_or_404(user_id)
     if not EmptyForm().validate():
         abort(400)
-    membership.unfreeze(user, by=admin_user())
+    moderation.lift_freeze(user, by=admin_user())
     db.session.commit()
     flash(f"@{user.handle} is no longer frozen.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
@@ -193,6 +194,7 @@ def decide_appeal(appeal_id: int, decision: str):
             flash(str(refused), "error")
             return redirect(url_for("admin.appeals"), code=303)
         db.session.commit()
+        moderation.notify_appeal_decided(appeal)
         flash(f"Appeal from @{appeal.user.handle} {decision}ed.", "success")
         return redirect(url_for("admin.appeals"), code=303)
     flash("; ".join(form.reply.errors) or "Could not read the decision.", "error")

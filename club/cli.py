@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from club import accounts, membership, signals
+from club import accounts, membership, moderation, signals
 from club.clock import utcnow
 from club.extensions import db
 from club.forms import PASSWORD_MIN, start_of_day
@@ -104,6 +104,7 @@ def freeze_user(email: str, reason: str, until: str | None) -> None:
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
+    moderation.notify_frozen(user)
     click.echo(f"Frozen {user.email}" + (f" until {until}." if until else "."))
 
 
@@ -112,7 +113,7 @@ def freeze_user(email: str, reason: str, until: str | None) -> None:
 def unfreeze_user(email: str) -> None:
     """Lift a moderator's freeze."""
     user = find_user_or_fail(email)
-    membership.unfreeze(user, by=None, note="from the command line")
+    moderation.lift_freeze(user, by=None, note="from the command line")
     db.session.commit()
     click.echo(f"Unfrozen {user.email}.")
 

@@ -126,6 +126,21 @@ def local_secret_key() -> str:
     return path.read_text().strip()
 
 
+def require_production_services(env: Mapping[str, str], billing_backend: str) -> None:
+    """Refuse a production start-up that would fail members quietly later.
+
+    Without a webhook secret every Stripe event is refused; without a price there is
+    nothing to sell; without a mail server confirmation and reset links would only be
+    written to a file on one web node.
+    """
+    needed = ["MAIL_SERVER"]
+    if billing_backend == "stripe":
+        needed += ["STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID"]
+    for name in needed:
+        if env_str(env, name) is None:
+            raise ConfigError(f"{name} must be set when CLUB_ENV=production")
+
+
 def load(env: Mapping[str, str] | None = None) -> dict:
     """Build the Flask configuration from the environment."""
     env = os.environ if env is None else env
@@ -155,14 +170,12 @@ def load(env: Mapping[str, str] | None = None) -> dict:
     base_url = env_url(env, "BASE_URL", ("http", "https"), "http://127.0.0.1:5000")
     if production and env_str(env, "BASE_URL") is None:
         raise ConfigError("BASE_URL must be set when CLUB_ENV=production (links in emails use it)")
+    if production:
+        require_production_services(env, billing_backend)
     # Cookies are Secure and __Host- prefixed whenever the site is served over HTTPS,
     # and always in production (where it must be).
     secure_cookies = production or base_url.startswith("https://")
     cookie_prefix = "__Host-" if secure_cookies else ""
-
-    trusted_hosts = env_list(env, "TRUSTED_HOSTS")
-    if trusted_hosts is None and production:
-        trusted_hosts = [urlsplit(base_url).hostname]
 
     return {
         "CLUB_ENV": club_env,
@@ -201,8 +214,10 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
-        # Requests naming another Host are refused (400); None accepts any (local only).
-        "TRUSTED_HOSTS": trusted_hosts,
+        # Requests naming another Host are refused (400). Opt-in, because many load
+        # balancers health-check with the instance's own address as Host; links in mail
+        # never use the Host header either way (they are built from BASE_URL).
+        "TRUSTED_HOSTS": env_list(env, "TRUSTED_HOSTS"),
         # How many reverse proxies in front of the site set X-Forwarded-For/-Proto;
         # 0 trusts none, so a client cannot spoof its address to dodge rate limits.
         "TRUSTED_PROXY_HOPS": env_int(env, "TRUSTED_PROXY_HOPS", 0),

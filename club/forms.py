@@ -200,6 +200,21 @@ class ProfileForm(FlaskForm):
         validate_not_reserved(self, field)
 
 
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField(
+        "New email",
+        filters=[lower_strip],
+        validators=[
+            InputRequired(),
+            Length(max=254, message="An email address has at most 254 characters."),
+            Email(message="Enter a valid email address.", check_deliverability=False),
+        ],
+    )
+    password = PasswordField(
+        "Your password", validators=[InputRequired(), Length(max=PASSWORD_MAX)]
+    )
+
+
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
         "Current password", validators=[InputRequired(), Length(max=PASSWORD_MAX)]

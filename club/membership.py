@@ -70,29 +70,13 @@ ACTIONS = {
         "Confirm your email address with the link we sent you; "
         "you can ask for a new link in your settings."
     ),
+    # The banner adds the price, which billing reads from Stripe's price object.
     Reason.NOT_SUBSCRIBED: (
-        "Subscribe for $1/month in your settings to comment, like and earn the verified badge."
+        "Subscribe in your settings to comment, like and earn the verified badge."
     ),
     Reason.PAYMENT_FAILED: "Your last payment failed. Update your payment method in settings.",
     Reason.SUBSCRIPTION_ENDED: "Your membership has ended. Subscribe again in settings.",
     Reason.FROZEN_BY_MODERATOR: "A moderator froze your account. You can appeal in settings.",
-}
-
-# Accounts that never became members are read-only rather than "frozen": the banner
-# keeps that meaning but speaks to where they are (DESIGN.md's standing table).
-READ_ONLY_TITLES = {
-    Reason.EMAIL_NOT_CONFIRMED: "Confirm your email",
-    Reason.NOT_SUBSCRIBED: "Read-only account",
-}
-READ_ONLY_MESSAGES = {
-    Reason.EMAIL_NOT_CONFIRMED: (
-        "Your account is read-only until you confirm your email address. "
-        "You can still view content but cannot interact with it."
-    ),
-    Reason.NOT_SUBSCRIBED: (
-        "Your account is read-only until you become a member. "
-        "You can still view content but cannot interact with it."
-    ),
 }
 
 
@@ -108,6 +92,7 @@ class Standing:
     grace_ends_at: datetime | None = None
     access_ends_at: datetime | None = None
     moderator_reason: str | None = None
+    frozen_since: datetime | None = None
     frozen_until: datetime | None = None
 
     @property
@@ -117,17 +102,17 @@ class Standing:
 
     @property
     def title(self) -> str | None:
-        """The banner's title for a read-only account ("Account Frozen" when frozen)."""
-        if not self.frozen:
-            return None
-        return READ_ONLY_TITLES.get(self.reason, FROZEN_TITLE)
+        """The banner's title: every signed-in account that cannot interact is frozen.
+
+        The product treats "never subscribed" and "email not confirmed" as frozen,
+        read-only mode too; ``action`` says what each of those accounts should do.
+        """
+        return FROZEN_TITLE if self.frozen else None
 
     @property
     def message(self) -> str | None:
-        """The banner's message for a read-only account."""
-        if not self.frozen:
-            return None
-        return READ_ONLY_MESSAGES.get(self.reason, FROZEN_MESSAGE)
+        """The banner's message, the same for every frozen account."""
+        return FROZEN_MESSAGE if self.frozen else None
 
     @property
     def action(self) -> str | None:
@@ -221,6 +206,7 @@ def standing(user: Any, now: datetime | None = None) -> Standing:
             badge=False,
             reason=Reason.FROZEN_BY_MODERATOR,
             moderator_reason=user.frozen_reason,
+            frozen_since=user.frozen_at,
             frozen_until=user.frozen_until,
         )
     if user.complimentary:
@@ -302,7 +288,8 @@ def wants_json() -> bool:
 
 def refuse(st: Standing, status: int = 403):
     """Return the response that refuses a write: JSON for scripts, the error page otherwise."""
-    log.info("refused %s %s: %s", request.method, request.path, st.reason)
+    user_id = current_user.get_id().split(":", 1)[0] if current_user.is_authenticated else "-"
+    log.info("refused %s %s for user %s: %s", request.method, request.path, user_id, st.reason)
     if wants_json():
         body = {"error": "forbidden", "reason": str(st.reason), "message": st.message or ""}
         if st.action:

@@ -65,12 +65,26 @@ def submit_appeal(user: User, text: str) -> Appeal:
 
 
 def open_appeals() -> list[Appeal]:
-    """Return appeals waiting for a decision, oldest first."""
+    """Return appeals waiting for a decision on a freeze still in place, oldest first."""
     return list(
         db.session.scalars(
-            sa.select(Appeal).where(Appeal.status == "open").order_by(Appeal.created_at, Appeal.id)
+            sa.select(Appeal)
+            .join(User, User.id == Appeal.user_id)
+            .where(Appeal.status == "open", User.frozen_at == Appeal.freeze_started_at)
+            .order_by(Appeal.created_at, Appeal.id)
         )
     )
+
+
+def lift_freeze(user: User, *, by: User | None, note: str = "") -> None:
+    """Unfreeze ``user`` and settle an appeal still open against that freeze."""
+    appeal = current_appeal(user)
+    if appeal is not None and appeal.status == "open":
+        appeal.status = "accepted"
+        appeal.reply = "The freeze has been lifted."
+        appeal.decided_at = utcnow()
+        appeal.decided_by_id = by.id if by else None
+    membership.unfreeze(user, by=by, note=note)
 
 
 def _decide(appeal: Appeal, status: str, by: User, reply: str | None) -> None:
@@ -96,3 +110,36 @@ def reject_appeal(appeal: Appeal, *, by: User, reply: str) -> None:
         raise AppealRefused("Write a reply: the member sees it in their settings.")
     _decide(appeal, "rejected", by, reply)
     audit.record(by, "appeal.reject", appeal.user, appeal.reply or "")
+
+
+def notify_frozen(user: User) -> None:
+    """Email ``user`` that a moderator froze the account, why, and how to appeal."""
+    from club.accounts import absolute_url, send_mail
+
+    until = f" until {user.frozen_until:%d %B %Y, %H:%M UTC}" if user.frozen_until else ""
+    send_mail(
+        user.email,
+        "Your account has been frozen",
+        f"Hello {user.display_name},\n\nA moderator froze your account{until}. The reason "
+        f"they gave:\n\n{user.frozen_reason}\n\nYou can still read everything, but you "
+        "cannot comment or like while the freeze lasts. If you think this is a mistake, "
+        f"you can send one appeal from your settings: {absolute_url('settings.index')}\n",
+    )
+
+
+def notify_appeal_decided(appeal: Appeal) -> None:
+    """Email the member the admin's decision on their appeal."""
+    from club.accounts import absolute_url, send_mail
+
+    outcome = (
+        "accepted: your account is no longer frozen"
+        if appeal.status == "accepted"
+        else ("rejected: the freeze stays in place")
+    )
+    reply = f"\n\nThe admin's reply:\n\n{appeal.reply}" if appeal.reply else ""
+    send_mail(
+        appeal.user.email,
+        f"Your appeal was {appeal.status}",
+        f"Hello {appeal.user.display_name},\n\nYour appeal was {outcome}.{reply}\n\n"
+        f"Your settings: {absolute_url('settings.index')}\n",
+    )

@@ -23,12 +23,13 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
-from club import accounts, auth, membership, moderation, signals
+from club import accounts, auth, membership, moderation, signals, tokens
 from club.clock import utcnow
 from club.extensions import db, limiter
 from club.forms import (
     AppealForm,
     DeleteAccountForm,
+    EmailChangeForm,
     EmptyForm,
     PasswordChangeForm,
     ProfileForm,
@@ -53,6 +54,7 @@ def render_settings(status: int = 200, **forms: FlaskForm):
     user = me()
     forms.setdefault("profile_form", ProfileForm(obj=user, formdata=None))
     forms.setdefault("password_form", PasswordChangeForm(formdata=None))
+    forms.setdefault("email_form", EmailChangeForm(formdata=None))
     forms.setdefault("appeal_form", AppealForm(formdata=None))
     forms.setdefault("delete_form", DeleteAccountForm(formdata=None))
     page = render_template(
@@ -104,6 +106,55 @@ def profile():
             flash("Your profile has been saved.", "success")
             return redirect(url_for("settings.index"), code=303)
     return render_settings(status=400, profile_form=form)
+
+
+@bp.post("/email")
+@membership.allowed_while_frozen
+@limiter.limit("5 per hour", key_func=lambda: f"email-change:{current_user.get_id()}")
+def email():
+    """Start an email change: the password, then a link sent to the new address."""
+    user = me()
+    form = EmailChangeForm()
+    if form.validate():
+        if not user.check_password(form.password.data):
+            form.password.errors.append("That is not your password.")
+        elif form.new_email.data == user.email:
+            form.new_email.errors.append("That is already your email address.")
+        else:
+            accounts.request_email_change(user, form.new_email.data)
+            flash(
+                f"We sent a link to {form.new_email.data}. Your email changes when you open it.",
+                "success",
+            )
+            return redirect(url_for("settings.index"), code=303)
+    return render_settings(status=400, email_form=form)
+
+
+@bp.route("/email/<token>", methods=["GET", "POST"])
+@membership.allowed_while_frozen
+def change_email(token: str):
+    """Finish an email change from the emailed link (the GET only shows a button)."""
+    user = me()
+    form = EmptyForm()
+    try:
+        claims = tokens.read(tokens.CHANGE_EMAIL, token)
+        if claims.user.id != user.id:
+            raise tokens.TokenInvalid("This link belongs to another account.")
+        if form.validate_on_submit():
+            old_email = accounts.change_email(user, token)
+            db.session.commit()
+            accounts.send_email_changed_notice(old_email, user)
+            flash(f"Your email is now {user.email}.", "success")
+            return redirect(url_for("settings.index"), code=303)
+    except (tokens.TokenError, accounts.EmailTaken) as error:
+        db.session.rollback()
+        message = str(error) if isinstance(error, tokens.TokenError) else EMAIL_TAKEN
+        return auth.token_failed(message, again=url_for("settings.index") + "#profile")
+    page = render_template("settings/change_email.html", form=form, new_email=claims.data)
+    return auth.no_referrer(page)
+
+
+EMAIL_TAKEN = "That address now belongs to another account, so your email has not changed."
 
 
 @bp.post("/password")

@@ -25,9 +25,11 @@ from club.models import UsedToken, User
 
 CONFIRM_EMAIL = "confirm-email"
 RESET_PASSWORD = "reset-password"  # noqa: S105 - a token purpose, not a secret
+CHANGE_EMAIL = "change-email"
 LIFETIMES = {
     CONFIRM_EMAIL: timedelta(days=3),
     RESET_PASSWORD: timedelta(hours=1),
+    CHANGE_EMAIL: timedelta(days=1),
 }
 
 
@@ -54,6 +56,7 @@ class Claims:
     user: User
     jti: str
     expires_at: datetime
+    data: str | None = None
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:
@@ -69,18 +72,24 @@ def password_fingerprint(user: User) -> str:
 def _binding(purpose: str, user: User) -> str:
     """Return what ties a token to the account's current state."""
     if purpose == RESET_PASSWORD:
-        return password_fingerprint(user)
+        # A reset link dies when the password changes, or when the address it was sent to
+        # stops being the account's.
+        return password_fingerprint(user) + ":" + user.email
     return user.email
 
 
-def issue(purpose: str, user: User, now: datetime | None = None) -> str:
-    """Return a new token for ``purpose`` and ``user``, valid for the purpose's lifetime."""
+def issue(purpose: str, user: User, now: datetime | None = None, data: str | None = None) -> str:
+    """Return a new token for ``purpose`` and ``user``, valid for the purpose's lifetime.
+
+    ``data`` travels signed inside the token (the new address of an email change).
+    """
     expires_at = (now or utcnow()) + LIFETIMES[purpose]
     payload = {
         "uid": user.id,
         "jti": secrets.token_urlsafe(16),
         "exp": int(expires_at.timestamp()),
         "bind": _binding(purpose, user),
+        "data": data,
     }
     return _serializer(purpose).dumps(payload)
 
@@ -100,7 +109,7 @@ def read(purpose: str, token: str) -> Claims:
         raise TokenUsed("This link has already been used or is no longer valid.")
     if db.session.get(UsedToken, jti) is not None:
         raise TokenUsed("This link has already been used or is no longer valid.")
-    return Claims(user=user, jti=jti, expires_at=expires_at)
+    return Claims(user=user, jti=jti, expires_at=expires_at, data=payload.get("data"))
 
 
 def spend(purpose: str, token: str) -> Claims:

@@ -8,8 +8,9 @@ only where a job actually runs them.
 
 Retries: the queue decides how often a job is retried (``worker.queues``). A job gives up
 at once, without further tries, on an error the domain marks as permanent — any
-exception class with ``permanent = True`` (articles' 404 / unparsable feed errors) — and
-the failure stays on the failed-jobs page.
+exception class with ``permanent = True`` — and the failure stays on the failed-jobs page.
+(Articles' refresh does not even raise for a 404 or an unparsable feed: it records the
+error on the feed and backs the feed off, so those runs end normally.)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rq import get_current_job
 
 from club.clock import utcnow
 from club.extensions import db
-from worker.queues import enqueue
+from worker.queues import JobHandle, enqueue
 
 # Processed Stripe events are kept this long for support questions, then pruned.
 STRIPE_EVENT_RETENTION = timedelta(days=30)
@@ -55,7 +56,7 @@ def refresh_job_id(feed_id: int) -> str:
     return f"refresh-feed-{feed_id}"
 
 
-def enqueue_refresh(feed_id: int):
+def enqueue_refresh(feed_id: int) -> JobHandle:
     """Queue one refresh of the feed unless one is already waiting or running."""
     return enqueue(
         refresh_feed, feed_id, queue="feeds", job_id=refresh_job_id(feed_id), unique=True

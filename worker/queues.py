@@ -37,6 +37,10 @@ QUEUES = ("feeds", "billing", "mail", "default")
 DEFAULT_RETRY_INTERVALS = (30, 300, 1800)
 RETRYING_QUEUES = frozenset({"feeds", "mail", "billing"})
 
+# With Redis down, a confirmation mail or a Stripe event is better done now, in the
+# request, than not at all; a feed refresh or a clean-up can wait for the periodic jobs.
+INLINE_WHEN_DOWN_QUEUES = frozenset({"mail", "billing"})
+
 # How long one run may take before RQ's death penalty stops it.
 JOB_TIMEOUTS = {"feeds": 120, "mail": 60, "billing": 300, "default": 600}
 RESULT_TTL = 24 * 60 * 60
@@ -102,15 +106,16 @@ def enqueue(
     job_id: str | None = None,
     unique: bool = False,
     retry: Sequence[int] | bool | None = None,
-    inline_if_unavailable: bool = False,
+    inline_if_unavailable: bool | None = None,
     **kwargs: Any,
 ) -> JobHandle:
     """Run ``func(*args, **kwargs)`` in the background, or inline without Redis.
 
     ``unique`` (with a stable ``job_id``) makes a second enqueue while the first is still
     waiting or running a quiet no-op. ``retry`` is ``None`` for the queue's default, ``False``
-    for none, or the seconds to wait before each further try. Redis being down raises
-    ``QueueUnavailable`` unless ``inline_if_unavailable`` asks to run the job here instead.
+    for none, or the seconds to wait before each further try. With Redis down, a job runs
+    here instead when ``inline_if_unavailable`` says so (default: mail and billing jobs do),
+    and otherwise ``QueueUnavailable`` is raised for the caller to report.
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
@@ -123,6 +128,8 @@ def enqueue(
         return enqueue_on_rq(app, func, args, kwargs, queue, job_id, unique, retry)
     except REDIS_ERRORS as error:
         log.warning("could not queue %s on %s: %s", dotted_path(func), queue, error)
+        if inline_if_unavailable is None:
+            inline_if_unavailable = queue in INLINE_WHEN_DOWN_QUEUES
         if inline_if_unavailable:
             return run_inline(app, func, args, kwargs, job_id=job_id, unique=unique)
         raise QueueUnavailable() from error
@@ -196,19 +203,24 @@ def clear_finished_job(queue: Queue, job_id: str) -> bool:
         job = Job.fetch(job_id, connection=queue.connection)
     except NoSuchJobError:
         return True
-    if job.get_status(refresh=False) in ACTIVE_STATUSES:
+    status = job.get_status(refresh=False)
+    if status in ACTIVE_STATUSES:
         return False
+    if status == JobStatus.FAILED:
+        result = job.latest_result()
+        last_line = (result.exc_string or "").strip().splitlines()[-1:] if result else []
+        log.warning("queuing %s again; its last run failed: %s", job_id, "".join(last_line))
     job.delete()
     return True
 
 
 def handle_for(job: Job) -> JobHandle:
-    """Describe an RQ job as a JobHandle."""
+    """Describe an RQ job as a JobHandle (with its result when it has already run)."""
     status = job.get_status(refresh=False)
-    error = None
-    if status == JobStatus.FAILED:
-        result = job.latest_result()
-        error = result.exc_string if result else None
+    if status not in (JobStatus.FINISHED, JobStatus.FAILED):
+        return JobHandle(id=job.id, status=str(status.value))
+    result = job.latest_result()
+    error = result.exc_string if result and status == JobStatus.FAILED else None
     return JobHandle(id=job.id, status=str(status.value), result=job.return_value(), error=error)
 
 

@@ -169,6 +169,7 @@ class LocalScheduler:
 
     def start(self) -> LocalScheduler:
         """Start the thread."""
+        log.info("no REDIS_URL: periodic jobs run inline in this process (feeds every minute)")
         self.thread.start()
         return self
 
@@ -186,7 +187,8 @@ class LocalScheduler:
             if self.due[periodic.name] > now:
                 continue
             with self.app.app_context():
-                enqueue(periodic.func, queue=periodic.queue)
+                handle = enqueue(periodic.func, queue=periodic.queue)
+            log.info("%s: %s (%r)", periodic.name, handle.status, handle.result)
             self.last_run[periodic.name] = now
             self.due[periodic.name] = next_run(periodic, now)
 

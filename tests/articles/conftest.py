@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 import time
@@ -52,10 +53,8 @@ class FeedServer:
             def do_GET(self) -> None:
                 server.requests.append((self.path, {k: v for k, v in self.headers.items()}))
                 route = server.routes.get(self.path, Route(status=404, body=b"not found"))
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     server.answer(self, route)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -164,7 +163,7 @@ def item(
     """One RSS item; ``body`` is HTML placed in a CDATA description."""
     title = f"Entry {n}" if title is None else title
     link = f"https://source.example.com/posts/{n}" if link is None else link
-    parts = [f"<guid isPermaLink=\"false\">entry-{n}</guid>"]
+    parts = [f'<guid isPermaLink="false">entry-{n}</guid>']
     if title != "":
         parts.append(f"<title>{title}</title>")
     if link != "":

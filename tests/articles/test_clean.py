@@ -115,7 +115,9 @@ def test_it_marks_a_video_enclosure_as_a_video():
     assert entry.kind == "video" and entry.video_url == "https://media.example.com/clip.mp4"
 
 
-@pytest.mark.parametrize(("index", "video_id"), [(3, "abcdefghijk"), (4, "ABCDEFGHIJK"), (5, "a1b2c3d4e5f")])
+@pytest.mark.parametrize(
+    ("index", "video_id"), [(3, "abcdefghijk"), (4, "ABCDEFGHIJK"), (5, "a1b2c3d4e5f")]
+)
 def test_it_recognises_youtube_links(index, video_id):
     entry = cleaned(feed_bytes("media.xml"), index)
     assert entry.kind == "video" and entry.video_id == video_id
@@ -132,7 +134,9 @@ def test_it_reads_the_youtube_id_element():
     assert cleaned(document).video_id == "Zz9_-Zz9_-A"
 
 
-@pytest.mark.parametrize("url", ["https://evil.example/watch?v=abcdefghijk", "https://youtu.be/short"])
+@pytest.mark.parametrize(
+    "url", ["https://evil.example/watch?v=abcdefghijk", "https://youtu.be/short"]
+)
 def test_it_ignores_lookalike_video_links(url):
     assert youtube_id(url) is None
 

@@ -107,6 +107,22 @@ def test_it_enforces_the_time_budget():
         parse_feed(big, seconds=0.01)
 
 
+def test_it_leaves_an_outer_alarm_running():
+    # RQ times jobs out with SIGALRM too; parsing must not cancel that deadline.
+    import signal
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *a: fired.append(True))
+    signal.setitimer(signal.ITIMER_REAL, 60)
+    try:
+        parse_feed(rss(item(1)))
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert 59 < left <= 60 and fired == []
+
+
 def test_it_caps_entries_per_document():
     parsed = parse_feed(rss(*(item(n) for n in range(parse.MAX_ENTRIES + 5))))
     assert len(parsed.entries) == parse.MAX_ENTRIES

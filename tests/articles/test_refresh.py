@@ -76,9 +76,7 @@ def test_it_changes_nothing_on_304(allow_local_feeds, feed_server):
         ({"stream_bytes": 50 * 1024 * 1024}, "feed too large"),
     ],
 )
-def test_it_records_a_clear_error_and_writes_nothing(
-    allow_local_feeds, feed_server, route, error
-):
+def test_it_records_a_clear_error_and_writes_nothing(allow_local_feeds, feed_server, route, error):
     feed = make_feed(url=feed_server.route("/feed.xml", **route))
     result = refresh.refresh_feed(feed.id)
     feed = db.session.get(Feed, feed.id)
@@ -177,7 +175,10 @@ def test_it_polls_slow_publishers_less_often(app):
 
 
 def test_it_allows_at_most_two_fetches_per_host(app):
-    first, second = refresh.acquire_slot("feeds.example.com"), refresh.acquire_slot("feeds.example.com")
+    first, second = (
+        refresh.acquire_slot("feeds.example.com"),
+        refresh.acquire_slot("feeds.example.com"),
+    )
     assert (first, second) == (0, 1)
     assert refresh.acquire_slot("feeds.example.com") is None
     assert refresh.acquire_slot("other.example.com") == 0

@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from articles import curation
-from articles.models import Article, KeywordRule
+from articles.models import Article, Feed, KeywordRule
 from articles.refresh import ingest_document
 from club.clock import utcnow
 from club.extensions import db
@@ -140,16 +140,16 @@ def test_it_stores_nul_and_control_characters_safely(app):
 
 
 def test_it_survives_two_workers_storing_the_same_feed_at_once(app):
-    feed = make_feed()
+    feed_id = make_feed().id
     document = rss(*(item(n) for n in range(40)))
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=10)
     errors = []
 
     def worker():
         with app.app_context():
             try:
-                mine = db.session.get(type(feed), feed.id)
-                barrier.wait(timeout=10)
+                mine = db.session.get(Feed, feed_id)
+                barrier.wait()
                 ingest_document(mine, document)
                 db.session.commit()
             except Exception as error:  # the test reports any failure below

@@ -402,3 +402,59 @@ def test_it_leaves_a_failed_event_for_the_sweeper(app, client, erin, stripe_peer
     assert response.status_code == 200
     row = db.session.scalar(sa.select(StripeEvent))
     assert row.processed_at is None
+
+
+def test_it_processes_a_failed_event_once_stripe_is_back_via_the_sweeper(
+    app, client, erin, stripe_peer, localstripe_url
+):
+    from datetime import timedelta
+
+    from worker.jobs import sweep_stripe_events
+
+    sub = subscribed(stripe_peer, erin)
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
+    app.extensions.pop("stripe_client", None)
+    post_event(client, make_event("customer.subscription.created", {"id": sub["id"]}))
+    row = db.session.scalar(sa.select(StripeEvent))
+    assert row.processed_at is None
+    row.received_at -= timedelta(minutes=10)  # old enough for the sweeper
+    db.session.commit()
+
+    app.config["STRIPE_API_BASE"] = localstripe_url
+    app.extensions.pop("stripe_client", None)
+    assert sweep_stripe_events() == 1
+
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(StripeEvent)).processed_at is not None
+    assert membership.standing(reload(erin)).can_interact
+
+
+class TestUnknownStatus:
+    @pytest.fixture
+    def app_config(self, app_config: dict, recording_stripe) -> dict:
+        return {**app_config, **stripe_settings(recording_stripe.url)}
+
+    def test_it_freezes_a_member_whose_subscription_has_a_status_it_does_not_know(
+        self, client, alice, recording_stripe, caplog
+    ):
+        membership.link_customer(alice, "cus_alice")
+        db.session.commit()
+        sub_id = alice.subscription_id
+        recording_stripe.answer(
+            "GET",
+            f"/v1/subscriptions/{sub_id}",
+            {
+                "id": sub_id,
+                "object": "subscription",
+                "customer": "cus_alice",
+                "status": "suspended_for_review",
+                "current_period_end": int(time.time()) + 86400,
+            },
+        )
+
+        with caplog.at_level(logging.WARNING):
+            post_event(client, make_event("customer.subscription.updated", {"id": sub_id}))
+
+        st = membership.standing(reload(alice))
+        assert st.frozen and not st.badge
+        assert "unknown subscription status" in caplog.text

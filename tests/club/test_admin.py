@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from club import audit, membership
 from club.extensions import db
 from club.models import Appeal, AuditEntry
+from tests.club.conftest import messages_to
 from tests.conftest import login, make_user, table_fingerprint
 
 
@@ -86,6 +87,12 @@ def test_it_freezes_a_member_with_a_reason_and_an_end_date(admin_client, alice, 
     assert st.reason is membership.Reason.FROZEN_BY_MODERATOR
     assert alice.frozen_until == datetime(until.year, until.month, until.day, tzinfo=UTC)
     assert alice.frozen_by_id == carol.id
+
+
+def test_it_emails_the_member_why_they_were_frozen(admin_client, alice, outbox):
+    admin_client.submit(f"/admin/users/{alice.id}/freeze", {"reason": "Abusive replies"})
+    (message,) = messages_to(outbox, alice.email)
+    assert "Abusive replies" in message and "/settings" in message
 
 
 def test_it_freezes_a_member_indefinitely(admin_client, alice):
@@ -186,10 +193,23 @@ def test_it_keeps_the_freeze_and_stores_the_reply_when_an_appeal_is_rejected(
     assert not membership.standing(frank).can_interact
 
 
+def test_it_emails_the_member_the_decision_and_the_reply(admin_client, appeal, frank, outbox):
+    admin_client.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": "Logs show otherwise."})
+    (message,) = messages_to(outbox, frank.email)
+    assert "rejected" in message and "Logs show otherwise." in message
+
+
 def test_it_needs_a_reply_to_reject_an_appeal(admin_client, appeal):
     admin_client.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": "  "})
     db.session.refresh(appeal)
     assert appeal.status == "open"
+
+
+def test_it_settles_an_open_appeal_when_the_freeze_is_lifted_directly(admin_client, appeal, frank):
+    admin_client.submit(f"/admin/users/{frank.id}/unfreeze")
+    db.session.refresh(appeal)
+    assert appeal.status == "accepted"
+    assert "I was hacked." not in admin_client.get("/admin/appeals").get_data(as_text=True)
 
 
 def test_it_decides_an_appeal_only_once(admin_client, appeal, frank):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
 
 from club import accounts, tokens
 from club.clock import utcnow
@@ -87,6 +91,13 @@ def test_it_refuses_a_taken_handle_with_a_clear_message(client, alice):
     assert users_count() == 1
 
 
+def test_it_reports_a_taken_handle_whether_or_not_the_email_has_an_account(client, alice, erin):
+    known = client.submit("/signup", signup_data(email="alice@example.com", handle="erin"))
+    unknown = client.submit("/signup", signup_data(email="nobody@example.com", handle="erin"))
+    assert known.status_code == unknown.status_code == 400
+    assert comparable(known, "alice@example.com") == comparable(unknown, "nobody@example.com")
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -154,7 +165,9 @@ def test_it_checks_the_password_exactly_as_typed(client):
 
 def test_it_answers_a_wrong_password_and_an_unknown_email_identically(client, alice):
     wrong = client.submit("/login", {"email": "alice@example.com", "password": "wrong password!"})
-    unknown = client.submit("/login", {"email": "nobody@example.com", "password": "wrong password!"})
+    unknown = client.submit(
+        "/login", {"email": "nobody@example.com", "password": "wrong password!"}
+    )
     assert wrong.status_code == unknown.status_code == 400
     assert "do not match an account" in wrong.get_data(as_text=True)
     assert comparable(wrong, "alice@example.com") == comparable(unknown, "nobody@example.com")
@@ -433,3 +446,37 @@ def test_it_writes_nothing_when_a_spent_token_is_replayed(client, alice, outbox)
     before = table_fingerprint()
     client.submit(link, {"password": "yet another passphrase"})
     assert table_fingerprint() == before
+
+
+def test_it_lets_only_one_of_many_concurrent_uses_of_a_reset_link_win(app, alice):
+    token = tokens.issue(tokens.RESET_PASSWORD, alice)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/reset/{token}"
+
+    def use_link(n: int) -> int:
+        with httpx.Client() as http:
+            page = http.get(url)
+            csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+            return http.post(
+                url, data={"csrf_token": csrf, "password": f"concurrent pass {n}"}
+            ).status_code
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            statuses = sorted(pool.map(use_link, range(6)))
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    assert statuses.count(303) == 1 and statuses.count(400) == 5, statuses
+    db.session.refresh(alice)
+    assert sum(alice.check_password(f"concurrent pass {n}") for n in range(6)) == 1
+
+
+def test_it_forgets_spent_tokens_once_they_have_expired(app, alice):
+    token = tokens.issue(tokens.RESET_PASSWORD, alice)
+    tokens.spend(tokens.RESET_PASSWORD, token)
+    db.session.commit()
+    assert tokens.purge_spent(now=utcnow()) == 0
+    assert tokens.purge_spent(now=utcnow() + timedelta(hours=2)) == 1

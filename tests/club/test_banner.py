@@ -75,15 +75,16 @@ def test_it_shows_no_banner_to_visitors(client, path):
 def test_it_tells_an_unconfirmed_account_to_confirm_its_email(client, dave):
     login(client, dave)
     banner = banner_of(get_page(client, "/settings"))
-    assert "Confirm your email" in banner and "read-only" in banner
+    assert "Account Frozen" in banner and FROZEN_MESSAGE in banner
+    assert "Confirm your email address" in banner
     assert "Open Profile Settings" in banner
-    assert "Account Frozen" not in banner
 
 
 def test_it_tells_a_never_subscribed_account_to_subscribe(client, erin):
     login(client, erin)
     banner = banner_of(get_page(client, "/no/such/page"))
-    assert "$1/month" in banner and "read-only" in banner
+    assert "Account Frozen" in banner and FROZEN_MESSAGE in banner
+    assert "Subscribe in your settings" in banner and "Membership is $1.00/month." in banner
     assert "Open Profile Settings" in banner
 
 

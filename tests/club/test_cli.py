@@ -10,6 +10,7 @@ from club import accounts, membership, signals
 from club.extensions import db
 from club.membership import Reason
 from club.models import AuditEntry, User
+from tests.club.conftest import messages_to
 
 
 def users_count() -> int:
@@ -77,6 +78,12 @@ def test_it_freezes_an_account_until_a_date(runner, alice):
     assert alice.frozen_until == datetime(until.year, until.month, until.day, tzinfo=UTC)
     entry = db.session.scalar(sa.select(AuditEntry))
     assert (entry.action, entry.actor_id) == ("user.freeze", None)
+
+
+def test_it_emails_the_frozen_account_from_the_command_line_too(runner, alice, outbox):
+    runner.invoke(args=["users", "freeze", "alice@example.com", "--reason", "Spam links"])
+    (message,) = messages_to(outbox, "alice@example.com")
+    assert "Spam links" in message
 
 
 def test_it_freezes_an_account_indefinitely(runner, alice):

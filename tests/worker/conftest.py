@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,7 +111,7 @@ def subprocess_env(app: Flask, **extra: str) -> dict[str, str]:
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         SECRET_KEY=app.config["SECRET_KEY"],
         BILLING_BACKEND="local",
-        PYTHONPATH=str(PROJECT_ROOT),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")])),
     )
     env.pop("STRIPE_SECRET_KEY", None)
     if app.config.get("REDIS_URL"):
@@ -121,11 +122,15 @@ def subprocess_env(app: Flask, **extra: str) -> dict[str, str]:
 
 def start_flask(app: Flask, *args: str, **env: str) -> subprocess.Popen:
     """Start ``flask --app club ARGS`` as a child process; ``output(process)`` reads its log."""
-    command = [sys.executable, "-m", "flask", "--app", "club", *args]
-    log = tempfile.NamedTemporaryFile(prefix="flask-", suffix=".log", delete=False)  # noqa: SIM115
+    return start_python(app, "-m", "flask", "--app", "club", *args, **env)
+
+
+def start_python(app: Flask, *args: str, **env: str) -> subprocess.Popen:
+    """Start ``python ARGS`` in the project with this test's database and Redis."""
+    log = tempfile.NamedTemporaryFile(prefix="child-", suffix=".log", delete=False)  # noqa: SIM115
     with log:
         process = subprocess.Popen(
-            command,
+            [sys.executable, *args],
             cwd=PROJECT_ROOT,
             env=subprocess_env(app, **env),
             stdout=log,
@@ -157,9 +162,75 @@ def processes() -> Iterator[list[subprocess.Popen]]:
     started: list[subprocess.Popen] = []
     yield started
     for process in started:
+        # SIGTERM first: a worker then stops the scheduler process it started too.
         if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
             process.kill()
-        process.wait(10)
+            process.wait(10)
         log_path = getattr(process, "log_path", None)
         if log_path is not None:
             log_path.unlink(missing_ok=True)
+
+
+def rss_document(count: int, prefix: str = "story") -> bytes:
+    """Return an RSS 2.0 feed of ``count`` recent items with distinct GUIDs."""
+    from email.utils import format_datetime
+
+    from club.clock import utcnow
+
+    items = "".join(
+        f"<item><title>Health story {n}</title>"
+        f"<link>https://news.example.com/{prefix}/{n}</link>"
+        f"<guid isPermaLink='false'>{prefix}-{n}</guid>"
+        f"<pubDate>{format_datetime(utcnow())}</pubDate>"
+        f"<description>Summary of story {n}.</description></item>"
+        for n in range(count)
+    )
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+        f"<title>Fault test feed</title><link>https://news.example.com/</link>{items}"
+        "</channel></rss>"
+    ).encode()
+
+
+class FeedServer:
+    """A real HTTP server on 127.0.0.1 (free port) serving one feed document."""
+
+    def __init__(self, body: bytes, delay: float = 0.0) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.hits = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                server.hits += 1
+                time.sleep(delay)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/feed.xml"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """Serves a 20-item feed after a short delay."""
+    server = FeedServer(rss_document(20), delay=0.3)
+    yield server
+    server.close()

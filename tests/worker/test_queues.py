@@ -7,9 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from rq.job import Job, JobStatus
 
 from club.clock import utcnow
+from club.extensions import db
 from tests.conftest import read_outbox
 from tests.worker.conftest import free_port, work_off
 from worker.queues import QueueUnavailable, enqueue, get_queue
@@ -136,18 +138,24 @@ def test_it_does_not_retry_a_permanent_error(app, fake_redis):
     assert get_queue("feeds").scheduled_job_registry.count == 0
 
 
-def test_it_raises_queue_unavailable_when_redis_is_down(app, redis_down):
+def test_it_raises_queue_unavailable_for_a_refresh_when_redis_is_down(app, redis_down):
     with pytest.raises(QueueUnavailable, match="Redis cannot be reached"):
-        enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail")
+        enqueue("worker.jobs.refresh_feed", 1, queue="feeds")
 
 
-def test_it_runs_inline_when_asked_and_redis_is_down(app, redis_down, outbox):
-    handle = enqueue(
-        "worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail", inline_if_unavailable=True
-    )
+def test_it_sends_mail_inline_when_redis_is_down(app, redis_down, outbox):
+    handle = enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail")
 
     assert handle.status == "finished"
     assert len(read_outbox(outbox)) == 1
+
+
+def test_it_runs_any_job_inline_when_asked_and_redis_is_down(app, redis_down, tmp_path):
+    path = tmp_path / "out.txt"
+    handle = enqueue(f"{SAMPLE}.append_line", str(path), "x", inline_if_unavailable=True)
+
+    assert handle.status == "finished"
+    assert path.read_text() == "x\n"
 
 
 def test_it_keeps_an_inline_failure_visible_without_raising(app, no_redis):
@@ -159,3 +167,36 @@ def test_it_keeps_an_inline_failure_visible_without_raising(app, no_redis):
     assert "404 Not Found" in handle.error
     assert recent_inline_failures[0].description == "fail_permanently()"
     assert recent_inline_failures[0].at > utcnow() - timedelta(minutes=1)
+
+
+def ingested(feed_id: int) -> list[tuple[str, str]]:
+    """Return (title, status) of every article stored for the feed, read fresh."""
+    from articles.models import Article
+
+    db.session.rollback()
+    rows = db.session.execute(
+        sa.select(Article.title, Article.status).where(Article.feed_id == feed_id)
+    )
+    return sorted(tuple(row) for row in rows)
+
+
+def test_it_refreshes_a_feed_the_same_way_inline_and_on_rq(app, fake_redis):
+    from tests.conftest import make_feed
+    from tests.worker.conftest import FeedServer, rss_document
+    from worker.jobs import enqueue_refresh
+
+    app.config["FEEDS_ALLOW_PRIVATE_NETWORKS"] = True
+    servers = [FeedServer(rss_document(5, prefix=mode)) for mode in ("rq", "inline")]
+    try:
+        on_rq, inline = (make_feed(url=s.url, auto_publish=True) for s in servers)
+        queued = enqueue_refresh(on_rq.id)
+        work_off(app, fake_redis)
+        app.config["REDIS_URL"] = None
+        ran_inline = enqueue_refresh(inline.id)
+    finally:
+        for server in servers:
+            server.close()
+
+    assert Job.fetch(queued.id, connection=fake_redis).return_value() == ran_inline.result
+    assert ingested(on_rq.id) == ingested(inline.id)
+    assert len(ingested(inline.id)) == 5

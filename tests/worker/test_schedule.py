@@ -11,8 +11,9 @@ import fakeredis
 import pytest
 import redis
 from rq.cron import get_cron_job_ids
-from rq.job import Job
+from rq.job import Job, JobStatus
 
+from tests.worker.conftest import work_off
 from worker.schedule import SCHEDULE, ClubCronScheduler, LocalScheduler, Periodic, last_runs
 
 EVERY_SECOND = "* * * * * *"  # croniter's sixth field is seconds
@@ -53,12 +54,15 @@ def test_it_queues_each_periodic_job_once_per_period_with_two_schedulers(app, co
     run_schedulers(connection_factory, count=2, seconds=3.5)
     connection = connection_factory()
 
+    work_off(app, connection)
+
     for periodic in SCHEDULE:
         jobs = Job.fetch_many(get_cron_job_ids(periodic.name, connection), connection=connection)
         per_second = Counter(int(job.enqueued_at.timestamp()) for job in jobs)
         assert len(jobs) >= 3, periodic.name
         assert set(per_second.values()) == {1}, f"{periodic.name} ran twice in one period"
         assert {job.func_name for job in jobs} == {periodic.func}
+        assert {job.get_status() for job in jobs} == {JobStatus.FINISHED}, periodic.name
 
 
 def test_it_records_the_last_run_of_each_periodic_job(app, connection_factory):
@@ -83,3 +87,26 @@ def test_it_runs_periodic_jobs_inline_from_the_local_thread(app, no_redis, tmp_p
 
     assert marker.read_text().count("tick") >= 2
     assert "tick" in local.last_run
+
+
+def test_it_never_starts_the_local_scheduler_in_tests(app, client, no_redis):
+    client.get("/", environ_base={"SERVER_SOFTWARE": "Werkzeug/3.1"})
+
+    assert "club_local_scheduler" not in app.extensions
+
+
+def test_it_starts_the_local_scheduler_under_the_development_server(app, client, no_redis):
+    app.testing = False
+    try:
+        client.get("/", environ_base={"SERVER_SOFTWARE": "Werkzeug/3.1"})
+        local = app.extensions["club_local_scheduler"]
+        assert local.thread.is_alive()
+    finally:
+        app.extensions["club_local_scheduler"].shutdown()
+
+
+def test_it_leaves_periodic_jobs_to_the_worker_under_gunicorn(app, client, no_redis):
+    app.testing = False
+    client.get("/", environ_base={"SERVER_SOFTWARE": "gunicorn/23.0.0"})
+
+    assert "club_local_scheduler" not in app.extensions

@@ -128,3 +128,20 @@ def test_it_never_redirects_to_another_site_after_a_queue_outage(
     response = client.submit("/__test__/refresh-now", headers={"Referer": "https://evil.example/"})
 
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.redis
+def test_it_lists_a_running_worker_and_its_job(app, client, carol, real_redis, processes, tmp_path):
+    from tests.worker.conftest import start_flask, wait_for
+
+    log = tmp_path / "slow.txt"
+    handle = enqueue(f"{SAMPLE}.slow_append", str(log), 3.0)
+    worker = start_flask(app, "worker", "--name", "jobs-page-worker")
+    processes.append(worker)
+    wait_for(lambda: log.exists())
+    login(client, carol)
+
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+
+    assert f"jobs-page-worker — busy (running {handle.id})" in page
+    assert "slow_append(" in page.split("<h2>Running jobs</h2>")[1].split("<h2>")[0]

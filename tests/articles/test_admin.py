@@ -1,0 +1,282 @@
+"""Curation under /admin: feeds, keyword rules and the review queue, every action audited."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+
+from articles.models import Article, Feed, KeywordRule, Tombstone
+from club.extensions import db
+from club.models import AuditEntry
+from tests.articles.conftest import feed_bytes, item, rss
+from tests.conftest import login, make_article, make_feed
+
+
+class RereadingClient:
+    """Each request runs in its own app context and session; re-read rows after it."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def submit(self, *args, **kwargs):
+        response = self.client.submit(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+    def get(self, *args, **kwargs):
+        response = self.client.get(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture
+def admin_client(client, carol):
+    login(client, carol)
+    return RereadingClient(client)
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/feeds/", "/admin/feeds/new", "/admin/feeds/rules", "/admin/articles/"]
+)
+def test_it_refuses_curation_pages_to_members(client, alice, url):
+    login(client, alice)
+    assert client.get(url).status_code == 403
+
+
+def test_it_refuses_curation_actions_to_members(client, alice):
+    article = make_article(status="pending")
+    login(client, alice)
+    assert client.submit(f"/admin/articles/{article.id}/approve").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Article, article.id).status == "pending"
+
+
+def test_it_shows_feed_health(admin_client):
+    make_feed(title="Healthy Source")
+    make_feed(
+        title="Broken Source",
+        status="failing",
+        last_error="the source answered with an error (500)",
+        consecutive_errors=4,
+    )
+    html = admin_client.get("/admin/feeds/").get_data(as_text=True)
+    assert "Healthy Source" in html and "error (500)" in html and "4 in a row" in html
+
+
+def test_it_previews_then_adds_a_feed(allow_local_feeds, admin_client, feed_server):
+    url = feed_server.route(
+        "/feed.xml", body=rss(item(1, title="Preview entry"), title="Server Source")
+    )
+    preview = admin_client.submit(
+        "/admin/feeds/new", {"url": url, "interval_minutes": 30, "action": "preview"}
+    )
+    assert "Preview entry" in preview.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+    saved = admin_client.submit(
+        "/admin/feeds/new",
+        {
+            "url": url,
+            "topic": "Sleep",
+            "auto_publish": "y",
+            "interval_minutes": 30,
+            "action": "save",
+        },
+    )
+    assert saved.status_code == 302
+    feed = db.session.scalar(sa.select(Feed))
+    assert feed.title == "Server Source" and feed.topic.name == "Sleep" and feed.auto_publish
+    # Saved feeds are refreshed straight away (inline without Redis).
+    assert db.session.scalar(sa.select(Article.title)) == "Preview entry"
+    assert audit_actions() == ["feed.add"]
+
+
+def test_it_discovers_the_feed_a_site_advertises(allow_local_feeds, admin_client, feed_server):
+    feed_server.route("/feed.xml", body=rss(item(1, title="Discovered")))
+    site = feed_server.route(
+        "/", body=feed_bytes("html_page.html"), headers={"Content-Type": "text/html"}
+    )
+    html = admin_client.submit(
+        "/admin/feeds/new", {"url": site, "interval_minutes": 30, "action": "preview"}
+    ).get_data(as_text=True)
+    assert "Discovered" in html and feed_server.url("/feed.xml") in html
+
+
+def test_it_explains_why_an_address_cannot_be_added(admin_client, feed_server):
+    url = feed_server.route("/feed.xml", body=rss(item(1)))
+    html = admin_client.submit(
+        "/admin/feeds/new", {"url": url, "interval_minutes": 30, "action": "save"}
+    ).get_data(as_text=True)
+    assert "We could not read a feed there: destination not allowed." in html
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
+def test_it_edits_pauses_and_resumes_a_feed(admin_client):
+    feed = make_feed()
+    admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {"title": "Renamed", "topic": "Knees", "interval_minutes": 60},
+    )
+    admin_client.submit(f"/admin/feeds/{feed.id}/pause")
+    assert db.session.get(Feed, feed.id).status == "paused"
+    admin_client.submit(f"/admin/feeds/{feed.id}/resume")
+    feed = db.session.get(Feed, feed.id)
+    assert (feed.title, feed.topic.name, feed.interval_minutes, feed.status) == (
+        "Renamed",
+        "Knees",
+        60,
+        "active",
+    )
+    assert audit_actions() == ["feed.edit", "feed.pause", "feed.resume"]
+
+
+def test_it_refreshes_a_feed_on_request(allow_local_feeds, admin_client, feed_server):
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))))
+    admin_client.submit(f"/admin/feeds/{feed.id}/refresh")
+    assert feed_server.hits("/feed.xml") == 1 and audit_actions() == ["feed.refresh"]
+
+
+def test_it_requires_a_choice_and_confirmation_to_delete_a_feed(admin_client):
+    feed = make_feed()
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep"})
+    assert "Tick the box to confirm." in response.get_data(as_text=True)
+    assert db.session.get(Feed, feed.id) is not None
+
+
+def test_it_deletes_a_feed_keeping_its_articles(admin_client, client):
+    feed = make_feed(title="Departing Source")
+    article = make_article(feed, title="Stays on")
+    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
+    article = db.session.get(Article, article.id)
+    assert article.feed_id is None and article.source_removed
+    html = client.get(f"/articles/{article.id}").get_data(as_text=True)
+    assert "Departing Source (source removed)" in html
+    assert audit_actions() == ["feed.delete"]
+
+
+def test_it_deletes_a_feed_with_its_articles(admin_client):
+    feed = make_feed()
+    make_article(feed)
+    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "remove", "confirm": "y"})
+    assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
+def test_it_imports_and_exports_opml(admin_client):
+    make_feed(url="https://known.example.com/feed.xml", title="Known")
+    opml = (
+        b'<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+        b'<outline text="Health"><outline type="rss" text="New One" xmlUrl="https://new.example.com/rss"/></outline>'
+        b'<outline type="rss" text="Known" xmlUrl="https://known.example.com/feed.xml"/>'
+        b'<outline type="rss" text="Bad" xmlUrl="javascript:alert(1)"/></body></opml>'
+    )
+    admin_client.submit(
+        "/admin/feeds/import",
+        {"file": (io.BytesIO(opml), "feeds.opml")},
+        content_type="multipart/form-data",
+    )
+    new = db.session.scalar(sa.select(Feed).where(Feed.url == "https://new.example.com/rss"))
+    assert new.title == "New One" and new.topic.name == "Health"
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 2
+    exported = admin_client.get("/admin/feeds/export.opml").data
+    assert b'xmlUrl="https://new.example.com/rss"' in exported and b"Known" in exported
+
+
+def test_it_refuses_an_opml_bomb(admin_client):
+    bomb = (
+        feed_bytes("billion_laughs.xml").replace(b"<rss", b"<opml").replace(b"</rss>", b"</opml>")
+    )
+    response = admin_client.submit(
+        "/admin/feeds/import",
+        {"file": (io.BytesIO(bomb), "x.opml")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert response.status_code == 200 and db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
+def test_it_previews_a_keyword_rule_before_saving_it(admin_client):
+    make_article(title="Miracle cure for back pain")
+    make_article(title="Walking for back pain")
+    html = admin_client.submit(
+        "/admin/feeds/rules",
+        {"kind": "block", "phrase": "miracle cure", "feed_id": 0, "action": "preview"},
+    ).get_data(as_text=True)
+    assert "Miracle cure for back pain" in html and "Walking for back pain" not in html
+    assert db.session.scalar(sa.select(sa.func.count(KeywordRule.id))) == 0
+    admin_client.submit(
+        "/admin/feeds/rules",
+        {"kind": "block", "phrase": "miracle cure", "feed_id": 0, "action": "save"},
+    )
+    assert db.session.scalar(sa.select(KeywordRule.phrase)) == "miracle cure"
+    assert audit_actions() == ["rule.add"]
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "featured"),
+    [
+        ("approve", "published", False),
+        ("reject", "rejected", False),
+        ("hide", "hidden", False),
+        ("feature", "published", True),
+    ],
+)
+def test_it_acts_on_one_article(admin_client, action, status, featured):
+    article = make_article(status="pending")
+    admin_client.submit(f"/admin/articles/{article.id}/{action}")
+    article = db.session.get(Article, article.id)
+    assert (article.status, article.featured) == (status, featured)
+    assert audit_actions() == [f"article.{action}"]
+
+
+def test_it_leaves_a_tombstone_when_rejecting(admin_client):
+    article = make_article(status="pending")
+    admin_client.submit(f"/admin/articles/{article.id}/reject")
+    assert db.session.scalar(sa.select(Tombstone.guid)) == article.guid
+
+
+def test_it_approves_and_rejects_in_bulk(admin_client):
+    a, b, c = (make_article(status="pending") for _ in range(3))
+    admin_client.submit("/admin/articles/bulk", {"action": "approve", "ids": [a.id, b.id]})
+    admin_client.submit("/admin/articles/bulk", {"action": "reject", "ids": [c.id]})
+    statuses = [db.session.get(Article, x.id).status for x in (a, b, c)]
+    assert statuses == ["published", "published", "rejected"]
+    assert audit_actions() == ["article.approve", "article.approve", "article.reject"]
+
+
+def test_it_edits_an_article_and_remembers_the_edited_fields(admin_client):
+    article = make_article(status="pending", title="Source title")
+    admin_client.submit(
+        f"/admin/articles/{article.id}/edit",
+        {
+            "title": "Better title",
+            "summary": "Short.",
+            "reviewed_by": "Dr. Ada Lane",
+            "topics": "Sleep, Knees",
+        },
+    )
+    article = db.session.get(Article, article.id)
+    assert article.title == "Better title" and article.reviewed_by == "Dr. Ada Lane"
+    assert sorted(t.name for t in article.topics) == ["Knees", "Sleep"]
+    assert set(article.edited_fields) == {"title", "summary", "reviewed_by", "topics"}
+    assert audit_actions() == ["article.edit"]
+
+
+def test_it_lists_the_review_queue(admin_client):
+    make_article(status="pending", title="Needs a look")
+    make_article(status="published", title="Already out")
+    html = admin_client.get("/admin/articles/").get_data(as_text=True)
+    assert "Needs a look" in html and "Already out" not in html
+
+
+def test_it_does_not_redirect_off_site_after_an_action(admin_client):
+    article = make_article(status="pending")
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/approve", {"next": "//evil.example/"}
+    )
+    assert response.headers["Location"] == "/admin/articles/"

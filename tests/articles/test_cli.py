@@ -1,0 +1,104 @@
+"""``flask feeds ...`` commands."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from articles.demo import SAMPLES, seed_sample_feeds
+from articles.models import Article, Feed
+from club.extensions import db
+from tests.articles.conftest import FEEDS, item, rss
+from tests.conftest import make_feed
+
+
+def test_it_adds_and_lists_feeds(runner):
+    result = runner.invoke(
+        args=[
+            "feeds",
+            "add",
+            "https://a.example.com/feed.xml",
+            "--topic",
+            "Sleep",
+            "--auto-publish",
+            "--excerpt",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    feed = db.session.scalar(sa.select(Feed))
+    assert feed.auto_publish and not feed.full_content and feed.topic.name == "Sleep"
+    assert "https://a.example.com/feed.xml" in runner.invoke(args=["feeds", "list"]).output
+
+
+def test_it_refuses_a_bad_feed_url(runner):
+    result = runner.invoke(args=["feeds", "add", "file:///etc/passwd"])
+    assert result.exit_code != 0 and "http://" in result.output
+
+
+def test_it_ingests_a_file_and_prints_a_json_summary(runner):
+    args = [
+        "feeds",
+        "ingest-file",
+        str(FEEDS / "duplicate_guids.xml"),
+        "--source-url",
+        "https://dupes.example.com/feed.xml",
+    ]
+    first = json.loads(runner.invoke(args=args).output)
+    again = json.loads(runner.invoke(args=args).output)
+    assert (first["new"], first["skipped"], first["errors"]) == (2, 1, 0)
+    assert (again["new"], again["unchanged"]) == (0, 2)
+
+
+def test_it_reports_a_document_that_is_not_a_feed(runner):
+    args = [
+        "feeds",
+        "ingest-file",
+        str(FEEDS / "html_page.html"),
+        "--source-url",
+        "https://x.example.com/",
+    ]
+    result = runner.invoke(args=args)
+    summary = json.loads(result.output)
+    assert result.exit_code == 1 and summary["errors"] == 1 and "web page" in summary["error"]
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
+def test_it_refreshes_due_feeds(allow_local_feeds, runner, feed_server):
+    make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))))
+    result = runner.invoke(args=["feeds", "refresh", "--due"])
+    assert "1 new" in result.output and "1 feed(s) refreshed, 0 failed" in result.output
+    assert "0 feed(s) refreshed" in runner.invoke(args=["feeds", "refresh", "--due"]).output
+
+
+def test_it_wants_exactly_one_refresh_target(runner):
+    assert runner.invoke(args=["feeds", "refresh"]).exit_code != 0
+
+
+def test_it_round_trips_opml(runner, tmp_path):
+    make_feed(url="https://one.example.com/rss", title="One")
+    exported = runner.invoke(args=["feeds", "export-opml"]).output
+    db.session.execute(sa.delete(Feed))
+    db.session.commit()
+    path = tmp_path / "feeds.opml"
+    path.write_text(exported)
+    assert (
+        "Imported 1 new feed(s)" in runner.invoke(args=["feeds", "import-opml", str(path)]).output
+    )
+
+
+def test_it_seeds_the_sample_feeds_with_a_video_and_a_reviewed_article(app):
+    summaries = seed_sample_feeds()
+    db.session.commit()
+    assert all(s["errors"] == 0 and s["new"] > 0 for s in summaries)
+    assert len(list(SAMPLES.glob("*.xml"))) == 3
+    assert db.session.scalar(sa.select(Article).where(Article.kind == "video")) is not None
+    walking = db.session.scalar(
+        sa.select(Article).where(Article.title.like("Walking for lower back pain%"))
+    )
+    assert (
+        walking.reviewed_by
+        and walking.image_credit
+        and walking.source_name == "Everyday Health Notes"
+    )
+    assert walking.status == "published"

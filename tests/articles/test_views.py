@@ -1,0 +1,284 @@
+"""Reading pages: what visitors see, what they never see, and what a page costs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import feedparser
+import pytest
+import sqlalchemy as sa
+
+from articles import curation
+from articles.clean import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from articles.models import Article
+from articles.refresh import ingest_document
+from club.clock import utcnow
+from club.extensions import db
+from tests.articles.conftest import feed_bytes
+from tests.conftest import login, make_article, make_feed
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def make_articles(count: int, start: int = 0, **fields) -> list[Article]:
+    feed = make_feed(title="Bulk Source")
+    now = utcnow()
+    rows = [
+        Article(
+            feed=feed, guid=f"bulk-{n}", url=f"https://bulk.example.com/{n}", title=f"Bulk {n}",
+            summary=f"Summary of bulk article {n} about sleep.", body_text="sleep well",
+            status="published", published_at=now - timedelta(minutes=n), source_name=feed.title,
+            **fields,
+        )
+        for n in range(start, start + count)
+    ]  # fmt: skip
+    db.session.add_all(rows)
+    db.session.commit()
+    return rows
+
+
+def test_it_shows_featured_articles_first(client):
+    make_article(title="Newest ordinary")
+    make_article(title="Pinned story", featured=True, published_at=utcnow() - timedelta(days=3))
+    html = page(client, "/")
+    assert html.index("Pinned story") < html.index("Newest ordinary")
+    assert html.count("Pinned story") == 1
+
+
+def test_it_pages_with_an_older_link(client):
+    make_articles(45)
+    first = page(client, "/")
+    assert "Bulk 0<" in first and "Bulk 19<" in first and "Bulk 20<" not in first
+    older = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    second = page(client, older)
+    assert "Bulk 20<" in second and "Bulk 39<" in second and "Bulk 19<" not in second
+
+
+def test_it_ignores_a_malformed_cursor(client):
+    make_articles(2)
+    assert "Bulk 0<" in page(client, "/?before=zzz-1")
+    assert "Bulk 0<" in page(client, "/?before=99999999999999999999999-1")
+
+
+def test_it_hides_unpublished_articles(client):
+    make_article(title="Waiting for review", status="pending")
+    make_article(title="Hidden away", status="hidden")
+    html = page(client, "/")
+    assert "Waiting for review" not in html and "Hidden away" not in html
+
+
+def test_it_lists_a_topic(client):
+    sleep = curation.topic_for("Sleep")
+    article = make_article(title="About sleep")
+    article.topics = [sleep]
+    make_article(title="About knees")
+    db.session.commit()
+    html = page(client, "/topics/sleep")
+    assert "About sleep" in html and "About knees" not in html
+    assert client.get("/topics/nothing-here").status_code == 404
+
+
+def test_it_filters_videos(client):
+    make_article(title="A video", kind="video", video_id="abcdefghijk")
+    make_article(title="A text")
+    html = page(client, "/videos")
+    assert "A video" in html and "A text" not in html
+
+
+def test_it_links_the_for_you_tab(client):
+    assert 'href="/for-you"' in page(client, "/")
+
+
+def test_it_shows_an_article_with_credit_reviewer_and_original_link(client):
+    feed = make_feed(title="Everyday Health Notes", auto_publish=True)
+    ingest_document(feed, (curation.__file__ and open_sample("health.xml")))
+    db.session.commit()
+    article = db.session.scalar(sa.select(Article).where(Article.title.like("Walking%")))
+    html = page(client, f"/articles/{article.id}")
+    assert "Medically reviewed by Dr. Samuel Reyes" in html
+    assert "Image: Lena Varga for Everyday Health Notes" in html
+    assert "Read the original article on Everyday Health Notes" in html
+    assert f'<link rel="canonical" href="{article.url}">' in html
+    assert '<meta property="og:title" content="Walking for lower back pain' in html
+    assert '<meta property="og:image"' in html
+
+
+def open_sample(name: str) -> bytes:
+    from articles.demo import SAMPLES
+
+    return (SAMPLES / name).read_bytes()
+
+
+def test_it_shows_only_the_excerpt_for_an_excerpt_feed(client):
+    feed = make_feed(full_content=False)
+    article = make_article(feed, summary="Just the excerpt.", content="<p>The whole text</p>")
+    html = page(client, f"/articles/{article.id}")
+    assert "Just the excerpt." in html and "The whole text" not in html
+
+
+def test_it_builds_the_video_player_itself(client):
+    article = make_article(
+        kind="video", video_id="abcdefghijk", content='<iframe src="https://evil.example"></iframe>'
+    )
+    html = page(client, f"/articles/{article.id}")
+    assert 'src="https://www.youtube-nocookie.com/embed/abcdefghijk"' in html
+    assert "evil.example" not in html
+
+
+def test_it_plays_a_video_file_in_a_video_element(client):
+    article = make_article(kind="video", video_url="https://media.example.com/clip.mp4")
+    assert '<video controls preload="metadata" src="https://media.example.com/clip.mp4"' in page(
+        client, f"/articles/{article.id}"
+    )
+
+
+def test_it_returns_404_for_an_unpublished_article(client):
+    article = make_article(status="pending")
+    assert client.get(f"/articles/{article.id}").status_code == 404
+
+
+def test_it_lets_an_admin_preview_an_unpublished_article(client, carol):
+    article = make_article(status="pending", title="Preview me")
+    login(client, carol)
+    assert "Preview me" in page(client, f"/articles/{article.id}")
+
+
+@pytest.mark.parametrize("persona", [None, "bob", "erin", "frank"])
+def test_it_lets_visitors_and_frozen_accounts_read(client, request, persona):
+    article = make_article(title="Readable by all")
+    if persona:
+        login(client, request.getfixturevalue(persona))
+    assert "Readable by all" in page(client, "/")
+    assert "Readable by all" in page(client, f"/articles/{article.id}")
+
+
+def test_it_renders_the_interactions_hook_where_comments_go(app, client):
+    article = make_article()
+    app.jinja_env.globals["article_interactions"] = lambda a: f"COMMENTS FOR {a.id}"
+    assert f"COMMENTS FOR {article.id}" in page(client, f"/articles/{article.id}")
+
+
+class DomAudit(HTMLParser):
+    """Walks the article body and collects anything outside the allow-list."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "div" and ("class", "article-body") in attrs:
+            self.depth = 1
+            return
+        if not self.depth:
+            return
+        if tag not in ALLOWED_TAGS:
+            self.problems.append(tag)
+        for name, value in attrs:
+            allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | {
+                "rel",
+                "lang",
+                "title",
+                "loading",
+                "referrerpolicy",
+            }
+            if name not in allowed or name.startswith("on"):
+                self.problems.append(f"{tag}@{name}")
+            if name in ("href", "src") and not (value or "").startswith(
+                ("https://", "http://", "mailto:")
+            ):
+                self.problems.append(f"{tag}@{name}={value}")
+        if tag not in ("img", "br", "hr"):
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if self.depth:
+            self.depth -= 1
+
+
+def test_it_renders_hostile_entries_with_nothing_executable(client):
+    feed = make_feed(auto_publish=True)
+    ingest_document(feed, feed_bytes("script_onerror.xml"))
+    db.session.commit()
+    article = db.session.scalar(sa.select(Article))
+    audit = DomAudit()
+    audit.feed(page(client, f"/articles/{article.id}"))
+    assert audit.problems == []
+
+
+def test_it_escapes_titles_and_never_links_javascript(client):
+    make_article(title="<script>alert(1)</script> & friends")
+    html = page(client, "/")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; friends" in html
+    assert "javascript:" not in html
+
+
+def test_it_searches_with_ranking_and_highlights(client):
+    make_article(title="Walking helps back pain", summary="A daily walk.")
+    make_article(title="Knee care", summary="Walking is mentioned once in passing.")
+    html = page(client, "/search?q=walking")
+    assert "<mark>Walking</mark> helps back pain" in html
+    assert html.index("Walking</mark> helps") < html.index("Knee care")
+
+
+def test_it_escapes_search_snippets(client):
+    make_article(title="Tags <b>bold</b>", summary="Text <img src=x onerror=alert(1)> sleep")
+    html = page(client, "/search?q=sleep")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt; <mark>sleep" in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"unbalanced', "sleep AND", "OR OR", "NEAR(", "*", "a:b", "-", "title:x", "'", "()",
+     "NOT", "sleep\x00", "😴", "x" * 5000, "%", "\\"],
+)  # fmt: skip
+def test_it_never_fails_on_a_strange_query(client, query):
+    make_article(title="Sleep well")
+    assert client.get("/search", query_string={"q": query}).status_code == 200
+
+
+def test_it_paginates_search_results(client):
+    make_articles(25)
+    first = page(client, "/search?q=sleep")
+    second = page(client, "/search?q=sleep&page=2")
+    assert first.count("<li><h3>") == 20 and second.count("<li><h3>") == 5
+    assert 'rel="next"' in first and 'rel="next"' not in second
+
+
+def test_it_publishes_a_valid_atom_feed_with_attribution(client):
+    make_article(title="In the feed", source_name="Source & Co", url="https://s.example.com/1")
+    response = client.get("/feed.xml")
+    parsed = feedparser.parse(response.data)
+    assert response.mimetype == "application/atom+xml"
+    assert parsed.bozo == 0 and parsed.version == "atom10"
+    entry = parsed.entries[0]
+    assert entry.title == "In the feed" and "Source & Co" in entry.summary
+    assert entry.source.title == "Source & Co"
+
+
+@pytest.mark.parametrize("url", ["/", "/topics/sleep", "/videos", "/search?q=sleep", "ARTICLE"])
+def test_it_costs_the_same_number_of_queries_with_20_or_500_articles(client, count_queries, url):
+    topic = curation.topic_for("Sleep")
+    db.session.commit()
+
+    def measure(total: int) -> int:
+        existing = db.session.scalar(sa.select(sa.func.count(Article.id)))
+        rows = make_articles(total - existing, start=existing)
+        for article in rows[:3]:
+            article.featured = True
+        for article in rows:
+            article.topics = [topic]
+            article.kind = "video"
+        db.session.commit()
+        target = f"/articles/{rows[0].id}" if url == "ARTICLE" else url
+        db.session.expire_all()
+        with count_queries() as counter:
+            page(client, target)
+        return counter.count
+
+    assert measure(20) == measure(500)
