@@ -6,9 +6,11 @@ import secrets
 
 import pytest
 
+from club.clock import utcnow
 from club.community import comments
 from club.community.models import Comment
 from club.extensions import db
+from club.models import User
 from tests.conftest import login, make_article
 
 
@@ -23,6 +25,22 @@ def member(client, alice):
     """The test client signed in as alice (paying member)."""
     login(client, alice)
     return client
+
+
+def quick_member(display_name: str, *, badge: bool = True) -> User:
+    """Create a commenter that never logs in, skipping the slow password hash."""
+    n = secrets.token_hex(4)
+    user = User(
+        email=f"quick{n}@example.com",
+        handle=f"quick{n}",
+        display_name=display_name,
+        password_hash="!",  # matches no password
+        email_confirmed_at=utcnow(),
+        complimentary=badge,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
 
 
 def token() -> str:

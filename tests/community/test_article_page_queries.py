@@ -6,15 +6,13 @@ import secrets
 
 from club.community.models import Comment, CommentLike
 from club.extensions import db
-from tests.conftest import login, make_article, make_user
+from tests.community.conftest import quick_member
+from tests.conftest import login, make_article
 
 
 def fill_with_comments(article, viewer, count: int = 300) -> None:
     """Add ``count`` comments by 30 authors in three levels, half liked by ``viewer``."""
-    authors = [
-        make_user(subscription="active" if n % 2 else None, complimentary=n % 3 == 0)
-        for n in range(30)
-    ]
+    authors = [quick_member(f"Author {n}", badge=n % 2 == 0) for n in range(30)]
     parents: list[Comment] = []
     for n in range(count):
         parent = parents[-1] if n % 3 and parents else None

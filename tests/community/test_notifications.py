@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from club.community.models import Notification
 from club.extensions import db
-from tests.community.conftest import add_comment, post_comment
+from tests.community.conftest import add_comment, post_comment, quick_member
 from tests.conftest import login, make_user
 
 
@@ -90,7 +90,7 @@ def test_it_pages_notifications_with_a_keyset(client, article, carol):
     for n in range(32):
         add_comment(
             article,
-            make_user(display_name=f"Replier {n:02d}", subscription="active"),
+            quick_member(f"Replier {n:02d}"),
             "r",
             parent=theirs,
         )
