@@ -119,3 +119,9 @@ def test_it_invites_visitors_to_sign_up_to_follow(app):
     with app.test_request_context():
         html = render_template_string("{{ topic_follow(t) }}", t=sleep)
     assert "Sign up to follow Sleep" in html
+
+
+def test_it_offers_the_follow_button_on_the_topic_page(member):
+    sleep = topic("Sleep")
+    html = member.get(f"/topics/{sleep.slug}").get_data(as_text=True)
+    assert "Follow Sleep" in html
