@@ -110,7 +110,11 @@ def display_client() -> stripe.StripeClient:
     A page must not wait out the full timeout and its retries to show a price; it
     renders without it instead.
     """
-    timeout = current_app.config.get("STRIPE_DISPLAY_TIMEOUT_SECONDS", DISPLAY_TIMEOUT_SECONDS)
+    config = current_app.config
+    timeout = min(
+        config.get("STRIPE_DISPLAY_TIMEOUT_SECONDS", DISPLAY_TIMEOUT_SECONDS),
+        config.get("STRIPE_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),
+    )
     return _cached_client("stripe_display_client", timeout=timeout, retries=0)
 
 

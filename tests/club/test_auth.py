@@ -455,10 +455,15 @@ def test_it_lets_only_one_of_many_concurrent_uses_of_a_reset_link_win(app, alice
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}/reset/{token}"
 
+    # Every browser opens the link first, then all submit at once: a browser that opened
+    # it after another's submit would only see "already used", which is not the race.
+    opened = threading.Barrier(6, timeout=30)
+
     def use_link(n: int) -> int:
         with httpx.Client() as http:
             page = http.get(url)
             csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+            opened.wait()
             return http.post(
                 url, data={"csrf_token": csrf, "password": f"concurrent pass {n}"}
             ).status_code
