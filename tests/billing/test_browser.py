@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,33 +9,14 @@ import pytest
 from tests.conftest import PASSWORD, make_article, make_user
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots"
 
 
 @pytest.fixture
-def browser_page(live_server):
-    if not shutil.which(CHROMIUM):
-        pytest.skip("chromium is not installed (make browser-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        page = browser.new_page()
-        page.set_default_timeout(10_000)
-        try:
-            yield page
-        finally:
-            browser.close()
+def browser_page(live_server, browser):
+    page = browser.new_page()
+    page.set_default_timeout(10_000)
+    return page
 
 
 def log_in(page, base: str, email: str) -> None:
