@@ -443,11 +443,6 @@ def apply_subscription(
     return SubscriptionChange(True, before.can_interact, after.can_interact, previous, status)
 
 
-def record_payment_problem(user: User, message: str) -> None:
-    """Keep the last payment problem to show in settings."""
-    user.last_payment_error = message[:500]
-
-
 def requires_interaction(view: F) -> F:
     """Refuse a view (any method) to accounts that cannot interact.
 
