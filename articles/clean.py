@@ -60,7 +60,6 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "ga_")
 
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-WHITESPACE = re.compile(r"\s+")
 PIXEL = re.compile(r'<img\b[^>]*\b(?:width|height)="[01]"[^>]*>')
 FIRST_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
 REVIEWED_BY = re.compile(
@@ -105,10 +104,6 @@ _TEXT_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags=set(DROPPED_WITH_CONT
 # nh3's output is well-formed and holds no comments or scripts, so a plain tag pattern
 # is enough to turn *cleaned* HTML into text.
 _CLEANED_TAG = re.compile(r"<[^>]*>")
-# Cheap pre-check: only a query parameter that looks like tracking earns a full rewrite.
-_TRACKING_HINT = re.compile(
-    "[?&](?:" + "|".join([*TRACKING_PREFIXES, *sorted(TRACKING_PARAMS)]) + ")", re.IGNORECASE
-)
 
 
 def plain_text(markup: str, limit: int | None = None) -> str:
@@ -127,14 +122,14 @@ def text_of_cleaned(cleaned_html: str, limit: int | None = None) -> str:
 def _tidy(text: str, limit: int | None) -> str:
     # No control characters to strip here: inputs were stripped before nh3, and
     # html.unescape drops character references to control characters.
-    text = WHITESPACE.sub(" ", text).strip()
+    text = " ".join(text.split())  # str.split's whitespace is the regex \s
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
     return text
 
 
-def _rewrite_url(tag: str, value: str, base: str, origin: str) -> str | None:
-    """Make a URL absolute against the entry's base; None for anything not http(s)."""
+def _rewrite_url(value: str, base: str, origin: str) -> str | None:
+    """Make a URL absolute against the entry's base, tracking removed; None if not http(s)."""
     if value.startswith(("https://", "http://")) and len(value) <= MAX_URL:
         absolute = value
     elif origin and value.startswith("/") and not value.startswith("//"):
@@ -143,36 +138,36 @@ def _rewrite_url(tag: str, value: str, base: str, origin: str) -> str | None:
         absolute = safe_url(value, base)
         if absolute is None:
             return None
-    if tag == "a" and ("#" in absolute or ("?" in absolute and _TRACKING_HINT.search(absolute))):
-        return canonical_url(absolute)
-    return absolute
+    return without_tracking(absolute) if "?" in absolute else absolute
 
 
 # nh3 serialises every attribute as name="value" with quotes escaped, and escapes "<" in
-# text, so these patterns see exactly the attributes of <a> and <img> elements.
-_URL_TAG = re.compile(r'<(a|img)((?:\s+[a-zA-Z-]+="[^"]*")*)\s*>')
-_URL_ATTRIBUTE = re.compile(r'\s(href|src)="([^"]*)"')
+# text, so this pattern sees exactly the href of each <a> and the src of each <img> (the
+# only allowed tags that carry them), whatever attributes come before it.
+_URL_ATTRIBUTE = re.compile(r'(<(?:a|img)(?: [a-zA-Z-]+="[^"]*")*?) (href|src)="([^"]*)"')
 
 
 def _absolutise(cleaned: str, base: str) -> str:
     """Rewrite href/src in nh3's output: absolute, http(s) only, tracking removed."""
     origin = _origin(base)
 
-    def fix_tag(tag_match: re.Match) -> str:
-        tag = tag_match.group(1)
+    def fix(match: re.Match) -> str:
+        escaped = match.group(3)
+        if (
+            escaped.startswith(("https://", "http://"))
+            and "?" not in escaped
+            and len(escaped) <= MAX_URL
+        ):
+            return match.group(0)  # the usual case: nothing to do
+        value = html.unescape(escaped)
+        url = _rewrite_url(value, base, origin)
+        if url is None:
+            return match.group(1)
+        if url == value:
+            return match.group(0)
+        return f'{match.group(1)} {match.group(2)}="{html.escape(url, quote=True)}"'
 
-        def fix_attribute(match: re.Match) -> str:
-            value = html.unescape(match.group(2))
-            url = _rewrite_url(tag, value, base, origin)
-            if url is None:
-                return ""
-            if url == value:
-                return match.group(0)
-            return f' {match.group(1)}="{html.escape(url, quote=True)}"'
-
-        return f"<{tag}{_URL_ATTRIBUTE.sub(fix_attribute, tag_match.group(2))}>"
-
-    return _URL_TAG.sub(fix_tag, cleaned)
+    return _URL_ATTRIBUTE.sub(fix, cleaned)
 
 
 _CLEANER = nh3.Cleaner(
@@ -214,13 +209,18 @@ def safe_url(value: str, base: str = "") -> str | None:
     if value.startswith("mailto:"):
         return value
     try:
-        absolute = urljoin(base, value) if base else value
+        absolute = value if not base or _is_absolute_http(value) else urljoin(base, value)
         parts = urlsplit(absolute)
     except ValueError:
         return None
     if parts.scheme.lower() not in SAFE_SCHEMES or not parts.hostname:
         return None
     return absolute
+
+
+def _is_absolute_http(value: str) -> bool:
+    # urljoin would return these unchanged: skip its parse-and-rebuild.
+    return value[:8].lower().startswith(("https://", "http://"))
 
 
 def canonical_url(url: str) -> str:
@@ -237,13 +237,26 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{port}"
     if ":" in (parts.hostname or "") and not host.startswith("["):
         host = f"[{host}]"
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, _untracked_query(parts.query), ""))
+
+
+def without_tracking(url: str) -> str:
+    """Return ``url`` without tracking parameters; everything else stays as written."""
+    rest, hash_mark, fragment = url.partition("#")
+    head, question_mark, query = rest.partition("?")
+    if not question_mark:
+        return url
+    query = _untracked_query(query)
+    return f"{head}{'?' if query else ''}{query}{hash_mark}{fragment}"
+
+
+def _untracked_query(query: str) -> str:
     # Filter the raw "name=value" pairs: the kept ones stay byte for byte as the source
     # wrote them (no decode/encode round trip that could change the URL).
-    query = "&".join(
-        pair for pair in parts.query.split("&") if pair and not _is_tracking(pair.split("=", 1)[0])
+    return "&".join(
+        pair for pair in query.split("&") if pair and not _is_tracking(pair.split("=", 1)[0])
     )
-    path = parts.path or "/"
-    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
 
 
 def _is_tracking(name: str) -> bool:

@@ -51,6 +51,28 @@ def test_it_resolves_relative_urls_against_the_entry_base():
     assert 'src="https://x.example.com/a/c.png"' in html
 
 
+def test_it_strips_tracking_but_keeps_fragments_on_links_in_content():
+    html = clean_html(
+        '<a title="t" href="/notes?utm_source=rss&amp;id=3#step-2">notes</a>'
+        '<a href="https://x.example.com/a?fbclid=9">a</a>',
+        "https://x.example.com/post",
+    )
+    assert 'href="https://x.example.com/notes?id=3#step-2"' in html
+    assert 'href="https://x.example.com/a"' in html
+
+
+def test_it_leaves_link_markup_quoted_in_text_alone():
+    html = clean_html(
+        '<p><code>&lt;a href="/x"&gt;</code> and <a href="/y">y</a></p>', "https://x.example.com/"
+    )
+    assert '&lt;a href="/x"&gt;' in html and 'href="https://x.example.com/y"' in html
+
+
+def test_it_drops_a_link_that_is_not_http_after_resolution():
+    html = clean_html('<a href="ftp://x.example.com/f" title="f">f</a>', "https://x.example.com/")
+    assert "ftp:" not in html and '<a title="f" rel="nofollow noopener ugc">f</a>' in html
+
+
 def test_it_skips_an_entry_whose_link_is_javascript():
     parsed = parse_feed(feed_bytes("javascript_link.xml"))
     with pytest.raises(SkipEntry):
