@@ -150,6 +150,7 @@ _URL_ATTRIBUTE = re.compile(r'(<(?:a|img)(?: [a-zA-Z-]+="[^"]*")*?) (href|src)="
 def _absolutise(cleaned: str, base: str) -> str:
     """Rewrite href/src in nh3's output: absolute, http(s) only, tracking removed."""
     origin = _origin(base)
+    done: dict[str, str | None] = {}  # articles often repeat a link; work it out once
 
     def fix(match: re.Match) -> str:
         escaped = match.group(3)
@@ -159,13 +160,13 @@ def _absolutise(cleaned: str, base: str) -> str:
             and len(escaped) <= MAX_URL
         ):
             return match.group(0)  # the usual case: nothing to do
-        value = html.unescape(escaped)
-        url = _rewrite_url(value, base, origin)
-        if url is None:
+        if escaped not in done:
+            url = _rewrite_url(html.unescape(escaped), base, origin)
+            done[escaped] = None if url is None else html.escape(url, quote=True)
+        rewritten = done[escaped]
+        if rewritten is None:
             return match.group(1)
-        if url == value:
-            return match.group(0)
-        return f'{match.group(1)} {match.group(2)}="{html.escape(url, quote=True)}"'
+        return f'{match.group(1)} {match.group(2)}="{rewritten}"'
 
     return _URL_ATTRIBUTE.sub(fix, cleaned)
 

@@ -11,6 +11,7 @@ which is both stricter and several times faster.
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import re
 import signal
@@ -206,25 +207,28 @@ def _int(value: Any) -> int | None:
 
 
 def _entry(raw: Any) -> ParsedEntry:
-    content = raw.get("content") or []
+    # Plain dict lookups: FeedParserDict.get maps every key through its aliases, and for
+    # "updated_parsed" silently falls back to the published date (a deprecated mapping).
+    get = functools.partial(dict.get, raw)
+    content = get("content") or []
     content_html = "".join(str(c.get("value", "")) for c in content)
-    detail = (content[0] if content else None) or raw.get("summary_detail") or {}
+    detail = (content[0] if content else None) or get("summary_detail") or {}
     return ParsedEntry(
-        guid=str(raw.get("id", "") or ""),
-        link=str(raw.get("link", "") or ""),
-        title=str(raw.get("title", "") or ""),
-        summary_html=str(raw.get("summary", "") or ""),
+        guid=str(get("id", "") or ""),
+        link=str(get("link", "") or ""),
+        title=str(get("title", "") or ""),
+        summary_html=str(get("summary", "") or ""),
         content_html=content_html,
-        author=str(raw.get("author", "") or ""),
+        author=str(get("author", "") or ""),
         base=str(detail.get("base", "") or ""),
-        published=_time(raw.get("published_parsed")),
-        updated=_time(raw.get("updated_parsed")),
-        media=list(raw.get("media_content") or []),
-        thumbnails=list(raw.get("media_thumbnail") or []),
-        credits=[str(c.get("content", "")) for c in raw.get("media_credit") or [] if c],
-        enclosures=[link for link in raw.get("links") or [] if link.get("rel") == "enclosure"],
-        youtube_id=str(raw.get("yt_videoid", "") or ""),
-        reviewed_by=str(raw.get("reviewed_by", "") or raw.get("club_reviewedby", "") or ""),
+        published=_time(get("published_parsed")),
+        updated=_time(get("updated_parsed")),
+        media=list(get("media_content") or []),
+        thumbnails=list(get("media_thumbnail") or []),
+        credits=[str(c.get("content", "")) for c in get("media_credit") or [] if c],
+        enclosures=[link for link in get("links") or [] if link.get("rel") == "enclosure"],
+        youtube_id=str(get("yt_videoid", "") or ""),
+        reviewed_by=str(get("reviewed_by", "") or get("club_reviewedby", "") or ""),
     )
 
 

@@ -123,6 +123,22 @@ def test_it_leaves_an_outer_alarm_running():
     assert 59 < left <= 60 and fired == []
 
 
+def test_it_gives_an_entry_without_an_update_time_none():
+    entry = parse_feed(rss(item(1, date="Mon, 23 Nov 2026 08:00:00 GMT"))).entries[0]
+    assert entry.published is not None and entry.updated is None
+
+
+def test_it_reads_an_atom_update_time():
+    document = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>a1</id>'
+        b'<title>One</title><link href="https://a.example.com/1"/>'
+        b"<published>2026-11-20T10:00:00Z</published><updated>2026-11-21T09:30:00Z</updated>"
+        b"</entry></feed>"
+    )
+    entry = parse_feed(document).entries[0]
+    assert (entry.published.day, entry.updated.day, entry.updated.hour) == (20, 21, 9)
+
+
 def test_it_caps_entries_per_document():
     parsed = parse_feed(rss(*(item(n) for n in range(parse.MAX_ENTRIES + 5))))
     assert len(parsed.entries) == parse.MAX_ENTRIES
