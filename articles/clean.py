@@ -122,7 +122,11 @@ def text_of_cleaned(cleaned_html: str, limit: int | None = None) -> str:
 def _tidy(text: str, limit: int | None) -> str:
     # No control characters to strip here: inputs were stripped before nh3, and
     # html.unescape drops character references to control characters.
-    text = " ".join(text.split())  # str.split's whitespace is the regex \s
+    return _shorten(" ".join(text.split()), limit)  # str.split's whitespace is regex \s
+
+
+def _shorten(text: str, limit: int | None) -> str:
+    """Cut tidy text to ``limit`` characters at a word boundary, with an ellipsis."""
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
     return text
@@ -188,7 +192,9 @@ def clean_html(markup: str, base_url: str = "") -> str:
         return ""
     cleaned = _absolutise(_CLEANER.clean(strip_control(markup[:MAX_CONTENT_SOURCE])), base_url)
     # Drop 1x1 tracking pixels (nh3's output is normalised, so this pattern is reliable).
-    return PIXEL.sub("", cleaned)
+    if '="0"' in cleaned or '="1"' in cleaned:
+        cleaned = PIXEL.sub("", cleaned)
+    return cleaned
 
 
 def _origin(url: str) -> str:
@@ -284,7 +290,7 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     if entry.summary_html and entry.summary_html != entry.content_html and entry.content_html:
         summary = plain_text(entry.summary_html, MAX_SUMMARY)
     else:
-        summary = _tidy(body_text, MAX_SUMMARY)
+        summary = _shorten(body_text, MAX_SUMMARY)  # body_text is tidy already
     title = plain_text(entry.title, MAX_TITLE) or _title_from(summary)
     published = _clamp(entry.published or entry.updated, now)
     cleaned = CleanEntry(
@@ -385,6 +391,8 @@ def _add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
 
 def youtube_id(url: str) -> str | None:
     """Return the video id of a YouTube watch, short or youtu.be link."""
+    if "youtu" not in url.lower():
+        return None
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -155,7 +155,9 @@ def ingest_document(
             cleaned.append(clean_entry(entry, feed.url, now))
         except SkipEntry as reason:
             skipped.skip(str(reason))
-    summary = store_entries(feed, cleaned, rules=rules_for(feed), now=now, max_age=max_age)
+    # Nothing stored depends on the feed's own pending changes: one UPDATE at the end.
+    with db.session.no_autoflush:
+        summary = store_entries(feed, cleaned, rules=rules_for(feed), now=now, max_age=max_age)
     summary.skipped += skipped.skipped
     summary.notes = (skipped.notes + summary.notes)[:20]
     db.session.flush()
