@@ -156,7 +156,16 @@ class Article(db.Model):
         sa.UniqueConstraint("feed_id", "guid"),
         # The reading pages' keyset order: newest first, id breaks ties.
         sa.Index("ix_articles_status_published_id", "status", "published_at", "id"),
-        sa.Index("ix_articles_status_kind_published_id", "status", "kind", "published_at", "id"),
+        # The videos page: a partial index, so storing an ordinary article never pays
+        # for it (both databases re-plan with the bound value and pick it).
+        sa.Index(
+            "ix_articles_videos_status_published_id",
+            "status",
+            "published_at",
+            "id",
+            sqlite_where=sa.text("kind = 'video'"),
+            postgresql_where=sa.text("kind = 'video'"),
+        ),
         # Full-text search on PostgreSQL; SQLite searches an FTS5 table (articles.search).
         sa.Index(
             "ix_articles_search",
