@@ -37,7 +37,6 @@ SLOTS_PER_HOST = 2
 SLOT_LEASE = timedelta(seconds=fetch.TOTAL_DEADLINE + 40)
 BUSY_HOST_DELAY = timedelta(minutes=1)
 FAILING_AFTER = 3
-DEFAULT_MAX_AGE_DAYS = 30
 
 
 @dataclass
@@ -100,7 +99,7 @@ def _refresh(feed: Feed) -> RefreshResult:
             url,
             conditional=conditional,
             allow_private=current_app.config.get("FEEDS_ALLOW_PRIVATE_NETWORKS", False),
-            trusted=frozenset(current_app.config.get("FEEDS_TRUSTED_ADDRESSES", ())),
+            trusted=frozenset(current_app.config["FEEDS_TRUSTED_ADDRESSES"]),
         )
     except fetch.FetchError as error:
         return record_failure(feed_id, error)
@@ -129,7 +128,7 @@ def _refresh(feed: Feed) -> RefreshResult:
 
 def max_age_days() -> int:
     """How old an entry may be and still be stored on a feed's first fetch."""
-    return int(current_app.config.get("FEEDS_FIRST_FETCH_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS))
+    return current_app.config["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"]
 
 
 def ingest_document(

@@ -19,8 +19,6 @@ from flask import current_app
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_SECONDS = 10
-DEFAULT_NETWORK_RETRIES = 2
 DISPLAY_TIMEOUT_SECONDS = 2
 MISCONFIGURED = "Payments are misconfigured on our side. Nothing was charged; please try later."
 UNAVAILABLE = "We could not reach our payment provider. Nothing was charged; please try again."
@@ -99,8 +97,8 @@ def client() -> stripe.StripeClient:
     config = current_app.config
     return _cached_client(
         "stripe_client",
-        timeout=config.get("STRIPE_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),
-        retries=config.get("STRIPE_MAX_NETWORK_RETRIES", DEFAULT_NETWORK_RETRIES),
+        timeout=config["STRIPE_TIMEOUT_SECONDS"],
+        retries=config["STRIPE_MAX_NETWORK_RETRIES"],
     )
 
 
@@ -113,7 +111,7 @@ def display_client() -> stripe.StripeClient:
     config = current_app.config
     timeout = min(
         config.get("STRIPE_DISPLAY_TIMEOUT_SECONDS", DISPLAY_TIMEOUT_SECONDS),
-        config.get("STRIPE_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS),
+        config["STRIPE_TIMEOUT_SECONDS"],
     )
     return _cached_client("stripe_display_client", timeout=timeout, retries=0)
 

@@ -6,12 +6,14 @@ A malformed value stops start-up with one line naming the variable (``ConfigErro
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -93,6 +95,29 @@ def env_seconds(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> 
     if any(value < 0 for value in values):
         raise ConfigError(f"{name} must not be negative, got {raw!r}")
     return values
+
+
+def env_rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """Return the variable as a rate limit in Flask-Limiter's notation ("5 per minute")."""
+    raw = env_str(env, name, default)
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be limits like '5 per minute; 100 per day', got {raw!r}"
+        ) from None
+    return raw
+
+
+def env_addresses(env: Mapping[str, str], name: str) -> list[str]:
+    """Return the variable as IP addresses, written the way the resolver reports them."""
+    addresses = []
+    for item in env_list(env, name) or []:
+        try:
+            addresses.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise ConfigError(f"{name} must list IP addresses, got {item!r}") from None
+    return addresses
 
 
 def database_url(env: Mapping[str, str]) -> str:
@@ -193,6 +218,10 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "STRIPE_WEBHOOK_SECRET": env_str(env, "STRIPE_WEBHOOK_SECRET"),
         "STRIPE_PRICE_ID": env_str(env, "STRIPE_PRICE_ID"),
         "STRIPE_API_BASE": env_url(env, "STRIPE_API_BASE", ("http", "https")),
+        # Each Stripe call from a job or a click waits at most this long, and is retried
+        # (Stripe's idempotency keys make retries safe) this many times.
+        "STRIPE_TIMEOUT_SECONDS": env_int(env, "STRIPE_TIMEOUT_SECONDS", 10, minimum=1),
+        "STRIPE_MAX_NETWORK_RETRIES": env_int(env, "STRIPE_MAX_NETWORK_RETRIES", 2),
         "BILLING_BACKEND": billing_backend,
         "BILLING_GRACE_DAYS": env_int(env, "BILLING_GRACE_DAYS", 3),
         "MAIL_SERVER": env_str(env, "MAIL_SERVER"),
@@ -203,6 +232,17 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "MAIL_FROM": env_str(env, "MAIL_FROM", "Billionaire Club <no-reply@localhost>"),
         "MAIL_OUTBOX_DIR": str(INSTANCE_DIR / "outbox"),
         "FEEDS_ALLOW_PRIVATE_NETWORKS": env_bool(env, "FEEDS_ALLOW_PRIVATE_NETWORKS", False),
+        # Exact addresses a feed may resolve to although private (an internal feed host).
+        "FEEDS_TRUSTED_ADDRESSES": env_addresses(env, "FEEDS_TRUSTED_ADDRESSES"),
+        # On a feed's first fetch, older entries are skipped (no flood of old news).
+        "FEEDS_FIRST_FETCH_MAX_AGE_DAYS": env_int(
+            env, "FEEDS_FIRST_FETCH_MAX_AGE_DAYS", 30, minimum=1
+        ),
+        "COMMENT_RATE_LIMIT": env_rate_limit(
+            env, "COMMENT_RATE_LIMIT", "5 per minute; 100 per day"
+        ),
+        # Reports from this many different members hide a comment until a moderator looks.
+        "COMMUNITY_HIDE_AFTER_REPORTS": env_int(env, "COMMUNITY_HIDE_AFTER_REPORTS", 3, minimum=1),
         "SESSION_COOKIE_NAME": f"{cookie_prefix}session",
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -29,7 +29,7 @@ MAX_DETAILS = 500
 
 def hide_threshold() -> int:
     """Return how many different members' reports hide a comment."""
-    return current_app.config.get("COMMUNITY_HIDE_AFTER_REPORTS", 3)
+    return current_app.config["COMMUNITY_HIDE_AFTER_REPORTS"]
 
 
 def report_comment(

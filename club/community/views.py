@@ -47,7 +47,7 @@ RATE_LIMIT_MESSAGE = (
 
 def comment_rate_limit() -> str:
     """Return the per-account comment limit (``COMMENT_RATE_LIMIT``)."""
-    return current_app.config.get("COMMENT_RATE_LIMIT", "5 per minute; 100 per day")
+    return current_app.config["COMMENT_RATE_LIMIT"]
 
 
 def rate_limit_key() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,28 @@ def test_it_defaults_to_a_local_site_on_sqlite(tmp_path, monkeypatch):
     assert loaded["BILLING_BACKEND"] == "local"
 
 
+def test_it_reads_the_operating_limits_from_the_environment():
+    defaults = load()
+    assert (defaults["STRIPE_TIMEOUT_SECONDS"], defaults["STRIPE_MAX_NETWORK_RETRIES"]) == (10, 2)
+    assert defaults["COMMENT_RATE_LIMIT"] == "5 per minute; 100 per day"
+    assert defaults["COMMUNITY_HIDE_AFTER_REPORTS"] == 3
+    assert defaults["FEEDS_TRUSTED_ADDRESSES"] == []
+    assert defaults["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"] == 30
+    loaded = load(
+        STRIPE_TIMEOUT_SECONDS="20",
+        STRIPE_MAX_NETWORK_RETRIES="0",
+        COMMENT_RATE_LIMIT="2 per minute",
+        COMMUNITY_HIDE_AFTER_REPORTS="5",
+        FEEDS_TRUSTED_ADDRESSES="10.0.0.5, FD00:0::7",
+        FEEDS_FIRST_FETCH_MAX_AGE_DAYS="7",
+    )
+    assert (loaded["STRIPE_TIMEOUT_SECONDS"], loaded["STRIPE_MAX_NETWORK_RETRIES"]) == (20, 0)
+    assert loaded["COMMENT_RATE_LIMIT"] == "2 per minute"
+    assert loaded["COMMUNITY_HIDE_AFTER_REPORTS"] == 5
+    assert loaded["FEEDS_TRUSTED_ADDRESSES"] == ["10.0.0.5", "fd00::7"]
+    assert loaded["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"] == 7
+
+
 def test_it_uses_the_psycopg_driver_for_postgres_urls():
     loaded = load(DATABASE_URL="postgres://u:p@db.example:5432/club")
     assert loaded["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example:5432/club"
@@ -59,6 +82,12 @@ def test_it_keeps_rate_limit_counters_in_redis_when_configured():
         ({"CLUB_ENV": "staging"}, "CLUB_ENV"),
         ({"TRUSTED_PROXY_HOPS": "x"}, "TRUSTED_PROXY_HOPS"),
         ({"BILLING_BACKEND": "paypal"}, "BILLING_BACKEND"),
+        ({"STRIPE_TIMEOUT_SECONDS": "0"}, "STRIPE_TIMEOUT_SECONDS"),
+        ({"STRIPE_MAX_NETWORK_RETRIES": "-1"}, "STRIPE_MAX_NETWORK_RETRIES"),
+        ({"COMMENT_RATE_LIMIT": "five a minute"}, "COMMENT_RATE_LIMIT"),
+        ({"COMMUNITY_HIDE_AFTER_REPORTS": "0"}, "COMMUNITY_HIDE_AFTER_REPORTS"),
+        ({"FEEDS_TRUSTED_ADDRESSES": "10.0.0.5, feeds.internal"}, "FEEDS_TRUSTED_ADDRESSES"),
+        ({"FEEDS_FIRST_FETCH_MAX_AGE_DAYS": "a month"}, "FEEDS_FIRST_FETCH_MAX_AGE_DAYS"),
     ],
 )
 def test_it_names_the_variable_with_a_bad_value(env, named):
@@ -180,3 +209,11 @@ def test_it_reads_a_dot_env_file_without_overriding_the_environment(tmp_path):
         check=False,
     )
     assert result.stdout.strip() == "Club From Dotenv 7", result.stderr
+
+
+def test_the_production_example_documents_every_variable_the_site_reads():
+    source = (PROJECT_ROOT / "club" / "config.py").read_text()
+    names = set(re.findall(r'env_\w+\(\s*env,\s*"([A-Z_]+)"', source))
+    example = (PROJECT_ROOT / "platform" / "env.example").read_text()
+    assert len(names) > 20
+    assert {name for name in names if name not in example} == set()
