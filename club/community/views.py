@@ -1,8 +1,9 @@
 """Community pages and the forms members post: comments, likes, saves, follows, reports.
 
 Views parse input, call one domain function, commit, then redirect back (303) or answer
-JSON for the page script. None is marked ``allowed_while_frozen``: the app-wide guard in
-``club.membership`` refuses every write here from an account that cannot interact.
+JSON for the page script. The app-wide guard in ``club.membership`` refuses every write
+here from an account that cannot interact, except marking one's own notifications read
+(``allowed_while_frozen``): it touches nothing anyone else sees.
 """
 
 from __future__ import annotations
@@ -255,6 +256,7 @@ def notification_list():
 
 
 @bp.post("/notifications/read")
+@membership.allowed_while_frozen
 def mark_notifications_read():
     """Mark the notifications the member has seen as read."""
     form = MarkReadForm()

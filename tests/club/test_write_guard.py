@@ -33,6 +33,7 @@ ALLOWED_WHILE_FROZEN = {
     "billing.portal",  # ... and fix its payment method
     "billing.local_checkout_submit",  # the local stand-in for Stripe Checkout
     "billing.local_manage_submit",  # the local stand-in for the Customer Portal
+    "community.mark_notifications_read",  # the account's own notifications, seen by nobody else
 }
 # Visitors may write here.
 PUBLIC_WRITE = {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
-from club.community.models import Notification
+from club.community.models import Comment, Notification
 from club.extensions import db
 from tests.community.conftest import add_comment, post_comment, quick_member
 from tests.conftest import login, make_user
@@ -65,6 +66,24 @@ def test_it_marks_notifications_read(client, article, alice, carol):
     assert response.get_json()["unread"] == 0
     assert all(n.read_at is not None for n in notifications_of(carol))
     assert "unread" not in client.get("/for-you").get_data(as_text=True).split("<main")[0]
+
+
+@pytest.mark.parametrize("persona", ["bob", "frank"])
+def test_a_frozen_account_can_still_clear_its_notifications(
+    client, article, alice, persona, request
+):
+    frozen = request.getfixturevalue(persona)
+    # A comment written while the account could still interact, then a reply to it.
+    theirs = Comment(article_id=article.id, author_id=frozen.id, body="Earlier point.")
+    db.session.add(theirs)
+    db.session.commit()
+    add_comment(article, alice, "reply", parent=theirs)
+    login(client, frozen)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Mark all as read" in page and "disabled" not in page.split("Mark all as read")[0][-80:]
+    client.submit("/notifications/read", {"up_to": notifications_of(frozen)[0].id})
+    assert notifications_of(frozen)[0].read_at is not None
+    assert "unread-count" not in client.get("/").get_data(as_text=True)
 
 
 def test_it_keeps_notifications_newer_than_the_page_unread(client, article, alice, carol):
