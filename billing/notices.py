@@ -1,4 +1,4 @@
-"""Mail about membership: welcome, payment failed, membership ended.
+"""Mail about membership: welcome, payment failed, payment to confirm, membership ended.
 
 Mail is decided from what ``membership.apply_subscription`` reports changed (started,
 ended), not from which event arrived, so the three or four events one sign-up produces
@@ -60,6 +60,25 @@ def payment_failed(user: User) -> Mail:
         f"Update your payment method in your settings: {_settings_url()}\n"
     )
     return Mail(user.email, "Your membership payment failed", body)
+
+
+def payment_needs_confirmation(user: User, confirm_url: str | None) -> Mail:
+    """Return the mail that asks a member to confirm a payment their bank held (3-D Secure)."""
+    st = membership.standing(user)
+    when = (
+        f"If it is not confirmed, your account will be frozen on {st.grace_ends_at:%d %B %Y}.\n\n"
+        if st.grace_ends_at
+        else "Your account is read-only until the payment goes through.\n\n"
+    )
+    where = confirm_url or _settings_url()
+    body = (
+        f"Hello {user.display_name},\n\n"
+        f"Your bank asks you to confirm your {_site()} membership payment before it goes "
+        f"through. {when}"
+        f"Confirm the payment here: {where}\n\n"
+        f"You can also change your payment method in your settings: {_settings_url()}\n"
+    )
+    return Mail(user.email, "Please confirm your membership payment", body)
 
 
 def ended(user: User) -> Mail:

@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, request
@@ -283,6 +284,23 @@ def on_invoice_payment_failed(invoice: dict) -> list[notices.Mail]:
     return mails
 
 
+def on_invoice_payment_action_required(invoice: dict) -> list[notices.Mail]:
+    """The bank wants the member to authenticate a payment: send them to Stripe's page."""
+    user, mails = sync_subscription(invoice_subscription_id(invoice))
+    if user is not None and user.subscription_status in AWAITING_PAYMENT:
+        mails.append(notices.payment_needs_confirmation(user, stripe_page(invoice)))
+    return mails
+
+
+def stripe_page(invoice: dict) -> str | None:
+    """Return the invoice's hosted page (where 3-D Secure is completed), if it is Stripe's."""
+    url = str(invoice.get("hosted_invoice_url") or "")
+    host = urlsplit(url).hostname or ""
+    if url.startswith("https://") and (host == "stripe.com" or host.endswith(".stripe.com")):
+        return url
+    return None
+
+
 def on_customer_deleted(customer: dict) -> list[notices.Mail]:
     """The customer is gone (and with it every subscription): end access, unlink."""
     found = mapping.member_for_customer(customer.get("id"))
@@ -311,5 +329,6 @@ HANDLERS: dict[str, Callable[[dict], list[notices.Mail]]] = {
     "invoice.paid": on_invoice_paid,
     "invoice.payment_succeeded": on_invoice_paid,
     "invoice.payment_failed": on_invoice_payment_failed,
+    "invoice.payment_action_required": on_invoice_payment_action_required,
     "customer.deleted": on_customer_deleted,
 }

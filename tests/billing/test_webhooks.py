@@ -277,6 +277,57 @@ def test_it_ignores_a_late_payment_failure_for_an_invoice_since_paid(
     assert not any("payment failed" in mail for mail in read_outbox(outbox))
 
 
+def confirmation_mails(outbox) -> list[str]:
+    return [m for m in read_outbox(outbox) if "Subject: Please confirm your membership" in m]
+
+
+def test_it_asks_the_member_to_confirm_a_payment_their_bank_held(client, erin, stripe_peer, outbox):
+    sub = subscribed(stripe_peer, erin)
+    post_event(client, make_event("customer.subscription.created", {"id": sub["id"]}))
+    stripe_peer.fail_next_invoice(sub["customer"], sub["id"])  # now past due on Stripe's side
+    page = "https://invoice.stripe.com/i/acct_1Test/test_YWNjdF8x"
+    invoice = {"id": "in_3ds", "subscription": sub["id"], "hosted_invoice_url": page}
+
+    post_event(client, make_event("invoice.payment_action_required", invoice))
+
+    [mail] = confirmation_mails(outbox)
+    assert f"Confirm the payment here: {page}" in mail
+    assert "your account will be frozen on" in mail and "http://club.test/settings" in mail
+    assert reload(erin).subscription_status == "past_due"
+
+
+def test_it_links_settings_when_the_confirmation_page_is_not_stripes(
+    client, erin, stripe_peer, outbox
+):
+    sub = subscribed(stripe_peer, erin)
+    stripe_peer.fail_next_invoice(sub["customer"], sub["id"])
+    invoice = {
+        "id": "in_3ds_odd",
+        "subscription": sub["id"],
+        "hosted_invoice_url": "https://invoice.stripe.com.evil.example/pay",
+    }
+
+    post_event(client, make_event("invoice.payment_action_required", invoice))
+
+    [mail] = confirmation_mails(outbox)
+    assert "evil.example" not in mail
+    assert "Confirm the payment here: http://club.test/settings" in mail
+
+
+def test_it_asks_for_no_confirmation_once_the_invoice_is_paid(client, erin, stripe_peer, outbox):
+    sub = subscribed(stripe_peer, erin)  # active on Stripe's side: the payment went through
+    invoice = {
+        "id": "in_3ds_done",
+        "subscription": sub["id"],
+        "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1Test/test_done",
+    }
+
+    post_event(client, make_event("invoice.payment_action_required", invoice))
+
+    assert confirmation_mails(outbox) == []
+    assert membership.standing(reload(erin)).can_interact
+
+
 def test_it_reads_the_invoice_subscription_in_the_current_api_shape(client, erin, stripe_peer):
     sub = subscribed(stripe_peer, erin)
     invoice = {
