@@ -45,18 +45,22 @@ def welcome(user: User) -> Mail:
     return Mail(user.email, f"Welcome to {_site()}", body)
 
 
+def _until_paid(user: User) -> str:
+    """What happens to the account until the payment goes through."""
+    st = membership.standing(user)
+    if st.grace_ends_at:
+        return (
+            f"Your account will be frozen on {st.grace_ends_at:%d %B %Y} unless the payment "
+            "goes through.\n\n"
+        )
+    return "Your account is read-only until the payment goes through.\n\n"
+
+
 def payment_failed(user: User) -> Mail:
     """Return the mail that tells a member a payment failed and how to fix it."""
-    st = membership.standing(user)
-    when = (
-        f"Your account will be frozen on {st.grace_ends_at:%d %B %Y} unless the payment "
-        "goes through.\n\n"
-        if st.grace_ends_at
-        else "Your account is read-only until the payment goes through.\n\n"
-    )
     body = (
         f"Hello {user.display_name},\n\n"
-        f"We could not collect your {_site()} membership payment. {when}"
+        f"We could not collect your {_site()} membership payment. {_until_paid(user)}"
         f"Update your payment method in your settings: {_settings_url()}\n"
     )
     return Mail(user.email, "Your membership payment failed", body)
@@ -64,17 +68,11 @@ def payment_failed(user: User) -> Mail:
 
 def payment_needs_confirmation(user: User, confirm_url: str | None) -> Mail:
     """Return the mail that asks a member to confirm a payment their bank held (3-D Secure)."""
-    st = membership.standing(user)
-    when = (
-        f"If it is not confirmed, your account will be frozen on {st.grace_ends_at:%d %B %Y}.\n\n"
-        if st.grace_ends_at
-        else "Your account is read-only until the payment goes through.\n\n"
-    )
     where = confirm_url or _settings_url()
     body = (
         f"Hello {user.display_name},\n\n"
         f"Your bank asks you to confirm your {_site()} membership payment before it goes "
-        f"through. {when}"
+        f"through. {_until_paid(user)}"
         f"Confirm the payment here: {where}\n\n"
         f"You can also change your payment method in your settings: {_settings_url()}\n"
     )

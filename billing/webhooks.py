@@ -295,7 +295,10 @@ def on_invoice_payment_action_required(invoice: dict) -> list[notices.Mail]:
 def stripe_page(invoice: dict) -> str | None:
     """Return the invoice's hosted page (where 3-D Secure is completed), if it is Stripe's."""
     url = str(invoice.get("hosted_invoice_url") or "")
-    host = urlsplit(url).hostname or ""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return None
     if url.startswith("https://") and (host == "stripe.com" or host.endswith(".stripe.com")):
         return url
     return None

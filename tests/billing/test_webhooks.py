@@ -292,7 +292,7 @@ def test_it_asks_the_member_to_confirm_a_payment_their_bank_held(client, erin, s
 
     [mail] = confirmation_mails(outbox)
     assert f"Confirm the payment here: {page}" in mail
-    assert "your account will be frozen on" in mail and "http://club.test/settings" in mail
+    assert "Your account will be frozen on" in mail and "http://club.test/settings" in mail
     assert reload(erin).subscription_status == "past_due"
 
 
