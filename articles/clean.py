@@ -59,6 +59,7 @@ TRACKING_PARAMS = frozenset(
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "ga_")
 
+_URL_BREAKS = re.compile("[\t\r\n]")
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 PIXEL = re.compile(r'<img\b[^>]*\b(?:width|height)="[01]"[^>]*>')
 FIRST_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
@@ -210,7 +211,8 @@ def _origin(url: str) -> str:
 
 def safe_url(value: str, base: str = "") -> str | None:
     """Return ``value`` as an absolute http(s) URL, or None if it is anything else."""
-    value = strip_control(value or "").strip()
+    # Browsers drop tabs and newlines inside URLs; so do we, before checking anything.
+    value = _URL_BREAKS.sub("", strip_control(value or "")).strip()
     if not value or len(value) > MAX_URL:
         return None
     if value.startswith("mailto:"):
@@ -226,7 +228,7 @@ def safe_url(value: str, base: str = "") -> str | None:
 
 
 def _is_absolute_http(value: str) -> bool:
-    # urljoin would return these unchanged: skip its parse-and-rebuild.
+    # Nothing to resolve against a base: skip urljoin's parse-and-rebuild.
     return value[:8].lower().startswith(("https://", "http://"))
 
 
@@ -238,12 +240,12 @@ def canonical_url(url: str) -> str:
     except ValueError:
         return url
     host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets, before any port
     if port and not (
         (parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)
     ):
         host = f"{host}:{port}"
-    if ":" in (parts.hostname or "") and not host.startswith("["):
-        host = f"[{host}]"
     path = parts.path or "/"
     return urlunsplit((parts.scheme.lower(), host, path, _untracked_query(parts.query), ""))
 

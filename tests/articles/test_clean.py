@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from articles.clean import SkipEntry, canonical_url, clean_entry, clean_html, youtube_id
+from articles.clean import (
+    SkipEntry,
+    canonical_url,
+    clean_entry,
+    clean_html,
+    safe_url,
+    youtube_id,
+)
 from articles.parse import parse_feed
 from tests.articles.conftest import feed_bytes, item, rss
 
@@ -69,8 +76,15 @@ def test_it_leaves_link_markup_quoted_in_text_alone():
 
 
 def test_it_drops_a_link_that_is_not_http_after_resolution():
-    html = clean_html('<a href="ftp://x.example.com/f" title="f">f</a>', "https://x.example.com/")
-    assert "ftp:" not in html and '<a title="f" rel="nofollow noopener ugc">f</a>' in html
+    # nh3 keeps "http:evil.example" (its scheme is allowed); it names no host, so it goes.
+    html = clean_html('<a title="f" href="http:evil.example">f</a>', "https://x.example.com/")
+    assert "evil" not in html and '<a title="f" rel="nofollow noopener ugc">f</a>' in html
+
+
+def test_it_drops_tabs_and_newlines_inside_urls():
+    assert safe_url("https://exa\nmple.com/a\tb", "https://base.example/") == (
+        "https://example.com/ab"
+    )
 
 
 def test_it_skips_an_entry_whose_link_is_javascript():
@@ -97,6 +111,8 @@ def test_it_titles_an_untitled_entry_from_its_summary():
         ("https://example.com/a?mc_cid=1&id=4&utm_medium=y", "https://example.com/a?id=4"),
         ("https://example.com:8443/", "https://example.com:8443/"),
         ("https://example.com", "https://example.com/"),
+        ("https://[2001:DB8::1]:8443/x?utm_campaign=z", "https://[2001:db8::1]:8443/x"),
+        ("http://[2001:db8::1]:80/x", "http://[2001:db8::1]/x"),
     ],
 )
 def test_it_normalises_canonical_urls(url, canonical):
