@@ -112,10 +112,12 @@ class Guard:
         self.allow_private = allow_private
         self.resolver = resolver or system_resolver
         # Exact addresses allowed although private (an internal feed host, or a test server).
-        self.trusted = trusted
+        self.trusted = frozenset(filter(None, map(_normal_address, trusted)))
 
     def is_allowed(self, address: str) -> bool:
-        return self.allow_private or address in self.trusted or is_public_address(address)
+        if self.allow_private or is_public_address(address):
+            return True
+        return _normal_address(address) in self.trusted
 
     def check_url(self, url: str) -> None:
         """Refuse URLs with a bad scheme, credentials, an odd port or a literal internal host."""
@@ -143,6 +145,14 @@ class Guard:
         if not all(self.is_allowed(a) for a in addresses):
             raise DestinationNotAllowed()
         return addresses
+
+
+def _normal_address(address: str) -> str | None:
+    """Write an IP address one way ("fd00:0::7" and "FD00::7" are one address)."""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def _looks_like_ip(host: str) -> bool:

@@ -296,10 +296,18 @@ def stripe_page(invoice: dict) -> str | None:
     """Return the invoice's hosted page (where 3-D Secure is completed), if it is Stripe's."""
     url = str(invoice.get("hosted_invoice_url") or "")
     try:
-        host = urlsplit(url).hostname or ""
+        parts = urlsplit(url)
     except ValueError:
         return None
-    if url.startswith("https://") and (host == "stripe.com" or host.endswith(".stripe.com")):
+    host = parts.hostname or ""
+    # The whole authority must be the host: no user part, port or backslash a browser
+    # would read differently from urlsplit.
+    plain = parts.netloc == host and not any(c in url for c in "\\ \t\r\n")
+    if (
+        url.startswith("https://")
+        and plain
+        and (host == "stripe.com" or host.endswith(".stripe.com"))
+    ):
         return url
     return None
 

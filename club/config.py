@@ -101,11 +101,11 @@ def env_rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
     """Return the variable as a rate limit in Flask-Limiter's notation ("5 per minute")."""
     raw = env_str(env, name, default)
     try:
-        parse_many(raw)
+        usable = all(item.amount >= 1 for item in parse_many(raw))
     except ValueError:
-        raise ConfigError(
-            f"{name} must be limits like '5 per minute; 100 per day', got {raw!r}"
-        ) from None
+        usable = False
+    if not usable:
+        raise ConfigError(f"{name} must be limits like '5 per minute; 100 per day', got {raw!r}")
     return raw
 
 

@@ -253,3 +253,12 @@ def test_it_ignores_proxy_settings_in_the_environment(feed_server, monkeypatch):
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
     url = feed_server.route("/feed.xml", body=rss(title="Direct"))
     assert b"Direct" in fetch_url(url, allow_private=True).body
+
+
+@pytest.mark.parametrize("written", ["fd00:0::7", "FD00::7", "fd00:0000:0000::0007"])
+def test_a_trusted_address_is_one_address_however_it_is_written(written):
+    guard = fetch.Guard(trusted=frozenset({written}))
+    guard.check_url("http://[fd00::7]/feed.xml")  # allowed: no exception
+    assert guard.is_allowed("fd00::7") and guard.is_allowed("FD00:0::7")
+    with pytest.raises(DestinationNotAllowed):
+        guard.check_url("http://[fd00::8]/feed.xml")

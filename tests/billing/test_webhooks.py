@@ -296,21 +296,26 @@ def test_it_asks_the_member_to_confirm_a_payment_their_bank_held(client, erin, s
     assert reload(erin).subscription_status == "past_due"
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        "https://invoice.stripe.com.evil.example/pay",
+        "https://evil.example\\@invoice.stripe.com/pay",
+        "https://user@invoice.stripe.com/pay",
+        "http://invoice.stripe.com/pay",
+    ],
+)
 def test_it_links_settings_when_the_confirmation_page_is_not_stripes(
-    client, erin, stripe_peer, outbox
+    client, erin, stripe_peer, outbox, page
 ):
     sub = subscribed(stripe_peer, erin)
     stripe_peer.fail_next_invoice(sub["customer"], sub["id"])
-    invoice = {
-        "id": "in_3ds_odd",
-        "subscription": sub["id"],
-        "hosted_invoice_url": "https://invoice.stripe.com.evil.example/pay",
-    }
+    invoice = {"id": "in_3ds_odd", "subscription": sub["id"], "hosted_invoice_url": page}
 
     post_event(client, make_event("invoice.payment_action_required", invoice))
 
     [mail] = confirmation_mails(outbox)
-    assert "evil.example" not in mail
+    assert page not in mail and "/pay" not in mail
     assert "Confirm the payment here: http://club.test/settings" in mail
 
 
