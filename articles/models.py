@@ -157,7 +157,7 @@ class Article(db.Model):
         # The reading pages' keyset order: newest first, id breaks ties.
         sa.Index("ix_articles_status_published_id", "status", "published_at", "id"),
         # The videos page: a partial index, so storing an ordinary article never pays
-        # for it (both databases re-plan with the bound value and pick it).
+        # for it. Queries name the kind as a literal (``reading.IS_VIDEO``).
         sa.Index(
             "ix_articles_videos_status_published_id",
             "status",
