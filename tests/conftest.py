@@ -297,9 +297,11 @@ class QueryCounter:
 
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.parameters: list[object] = []  # what was bound to each statement, in order
 
     def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self.statements.append(statement)
+        self.parameters.append(parameters)
 
     @property
     def count(self) -> int:

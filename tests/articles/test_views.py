@@ -92,21 +92,6 @@ def test_it_filters_videos(client):
     assert "A video" in html and "A text" not in html
 
 
-def sent_by(action) -> list[tuple[str, object]]:
-    """The SQL statements and parameters ``action()`` sends to the database."""
-    sent = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    return sent
-
-
 def query_plan(statement: str, parameters) -> str:
     """The plan the database keeps for a statement the app sent, whatever its parameters.
 
@@ -139,10 +124,12 @@ def query_plan(statement: str, parameters) -> str:
         connection.exec_driver_sql("DEALLOCATE page_plan")
 
 
-def test_the_videos_page_reads_the_index_of_video_rows(app):
+def test_the_videos_page_reads_the_index_of_video_rows(app, count_queries):
     from articles.reading import latest_page
 
-    [(statement, parameters)] = sent_by(lambda: latest_page(None, videos_only=True))
+    with count_queries() as sent:
+        latest_page(None, videos_only=True)
+    [statement], [parameters] = sent.statements, sent.parameters
     plan = query_plan(statement, parameters)
     assert "ix_articles_videos_status_published_id" in plan, plan
 
