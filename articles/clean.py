@@ -60,6 +60,11 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "ga_")
 
 _URL_BREAKS = re.compile("[\t\r\n]")
+# An absolute http(s) URL with a lower-case host, no port or user, and nothing but
+# printable ASCII after it. safe_url would return it unchanged, so it skips the parsing;
+# canonical_url too, when it also has a path and no query or fragment.
+_PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?:[/?#][!-~]*)?")
+_PLAIN_ORIGIN = re.compile(r"https?://[a-z0-9.-]+")
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 PIXEL = re.compile(r'<img\b[^>]*\b(?:width|height)="[01]"[^>]*>')
 FIRST_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
@@ -200,6 +205,8 @@ def clean_html(markup: str, base_url: str = "") -> str:
 
 def _origin(url: str) -> str:
     """Return ``scheme://host[:port]`` of an http(s) URL, or "" for anything else."""
+    if _PLAIN_URL.fullmatch(url):
+        return _PLAIN_ORIGIN.match(url).group()
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -211,6 +218,12 @@ def _origin(url: str) -> str:
 
 def safe_url(value: str, base: str = "") -> str | None:
     """Return ``value`` as an absolute http(s) URL, or None if it is anything else."""
+    if value and len(value) <= MAX_URL and _PLAIN_URL.fullmatch(value):
+        return value  # most entry and image links: nothing to resolve, strip or reject
+    return _resolved_url(value, base)
+
+
+def _resolved_url(value: str, base: str) -> str | None:
     # Browsers drop tabs and newlines inside URLs; so do we, before checking anything.
     value = _URL_BREAKS.sub("", strip_control(value or "")).strip()
     if not value or len(value) > MAX_URL:
@@ -234,6 +247,8 @@ def _is_absolute_http(value: str) -> bool:
 
 def canonical_url(url: str) -> str:
     """Normalise ``url``: lower-case scheme and host, no default port, tracking or fragment."""
+    if "?" not in url and "#" not in url and url.find("/", 8) > 0 and _PLAIN_URL.fullmatch(url):
+        return url  # already in canonical form
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin
 
 import pytest
 
 from articles.clean import (
     SkipEntry,
+    _resolved_url,
     canonical_url,
     clean_entry,
     clean_html,
@@ -117,6 +120,68 @@ def test_it_titles_an_untitled_entry_from_its_summary():
 )
 def test_it_normalises_canonical_urls(url, canonical):
     assert canonical_url(url) == canonical
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://example.com/a/b.html", "https://example.com/a/b.html"),
+        ("https://example.com//a/./b/../c", "https://example.com//a/./b/../c"),
+        ("https://example.com/a;p=1", "https://example.com/a;p=1"),
+        ("https://example.com/", "https://example.com/"),
+        ("http://x.y/z", "http://x.y/z"),
+        ("https://example.com.", "https://example.com./"),
+        ("https://example.com/a?", "https://example.com/a"),
+        ("https://example.com/a#", "https://example.com/a"),
+        ("https://Example.com/a", "https://example.com/a"),
+        ("https://user@example.com/a", "https://example.com/a"),
+    ],
+)
+def test_it_leaves_an_already_canonical_url_as_it_is(url, canonical):
+    assert canonical_url(url) == canonical
+
+
+# Links that look plain (the shortcut in safe_url) next to ones that only nearly do.
+URLS_AT_THE_SHORTCUT_EDGE = [
+    "https://example.com/a/b?c=1#d",
+    "https://example.com",
+    "http://example.com/a b",
+    "https://example.com/\\evil.example/",
+    "https://EXAMPLE.com/a",
+    "HTTPS://example.com/a",
+    "https://example.com:8080/a",
+    "https://user:pw@example.com/a",
+    "https://[2001:db8::1]/a",
+    "https://exa_mple.com/a",
+    "https://example.com/caf\u00e9",
+    "https://example.com/a\x00b",
+    "https://example.com/a\tb",
+    " https://example.com/a",
+    "https:///a",
+    "https://",
+    "https://-/",
+    "https://example.com/" + "a" * 2000,
+    "javascript://example.com/%0aalert(1)",
+    "mailto:someone@example.com",
+    "/relative/path",
+    "",
+]
+
+
+@pytest.mark.parametrize("url", URLS_AT_THE_SHORTCUT_EDGE)
+def test_the_plain_link_shortcut_agrees_with_full_resolution(url):
+    base = "https://base.example/dir/"
+    assert safe_url(url, base) == _resolved_url(url, base)
+
+
+@pytest.mark.parametrize("base", [u for u in URLS_AT_THE_SHORTCUT_EDGE if u.startswith("http")])
+def test_root_relative_links_resolve_as_urljoin_would_against_any_base(base):
+    expected = urljoin(base, "/p?q=1&r=2")
+    link = clean_html('<a href="/p?q=1&amp;r=2">x</a>', base)
+    if safe_url(expected) is None:  # a base with no host: the link is dropped, not guessed
+        assert "href" not in link
+    else:
+        assert f'href="{html.escape(expected)}"' in link
 
 
 def test_it_strips_nul_and_control_characters():
