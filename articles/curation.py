@@ -49,14 +49,15 @@ def phrase_pattern(phrase: str) -> re.Pattern:
     return re.compile(rf"(?<!\w){re.escape(phrase.strip())}(?!\w)", re.IGNORECASE)
 
 
-def rules_for(feed: Feed | None) -> RuleSet:
+# Built once: every stored document asks.
+_RULES = sa.select(KeywordRule).where(
+    sa.or_(KeywordRule.feed_id.is_(None), KeywordRule.feed_id == sa.bindparam("feed_id"))
+)
+
+
+def rules_for(feed: Feed) -> RuleSet:
     """Return the global rules plus ``feed``'s own."""
-    query = sa.select(KeywordRule).where(
-        KeywordRule.feed_id.is_(None)
-        if feed is None
-        else sa.or_(KeywordRule.feed_id.is_(None), KeywordRule.feed_id == feed.id)
-    )
-    rules = db.session.scalars(query).all()
+    rules = db.session.scalars(_RULES, {"feed_id": feed.id}).all()
     return RuleSet(
         block=tuple(phrase_pattern(r.phrase) for r in rules if r.kind == "block"),
         require=tuple(phrase_pattern(r.phrase) for r in rules if r.kind == "require"),

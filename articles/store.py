@@ -96,6 +96,23 @@ def _first_of_each(entries: Iterable[CleanEntry], summary: StoreSummary) -> list
     return kept
 
 
+# Built once with bound parameters: building a query around a hundred literal values
+# costs more than SQLite takes to run it.
+_BURIED = sa.select(Tombstone.guid, Tombstone.url, Tombstone.feed_id).where(
+    sa.or_(
+        sa.and_(
+            Tombstone.feed_id == sa.bindparam("feed_id"),
+            Tombstone.guid.in_(sa.bindparam("guids", expanding=True)),
+        ),
+        Tombstone.url.in_(sa.bindparam("urls", expanding=True)),
+    )
+)
+_EXISTING = sa.select(Article).where(
+    Article.feed_id == sa.bindparam("feed_id"),
+    Article.guid.in_(sa.bindparam("guids", expanding=True)),
+)
+
+
 def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -107,18 +124,12 @@ def _drop_buried(feed: Feed, entries: list[CleanEntry], summary: StoreSummary) -
         return entries
     guids, urls = set(), set()
     for part in _chunks(entries):
-        rows = db.session.execute(
-            sa.select(Tombstone.guid, Tombstone.url, Tombstone.feed_id).where(
-                sa.or_(
-                    sa.and_(
-                        Tombstone.feed_id == feed.id,
-                        Tombstone.guid.in_([e.guid for e in part]),
-                    ),
-                    Tombstone.url.in_([e.url for e in part]),
-                )
-            )
-        )
-        for guid, url, feed_id in rows:
+        values = {
+            "feed_id": feed.id,
+            "guids": [e.guid for e in part],
+            "urls": [e.url for e in part],
+        }
+        for guid, url, feed_id in db.session.execute(_BURIED, values):
             if feed_id == feed.id:
                 guids.add(guid)
             urls.add(url)
@@ -134,8 +145,8 @@ def _drop_buried(feed: Feed, entries: list[CleanEntry], summary: StoreSummary) -
 def _existing_by_guid(feed: Feed, guids: Sequence[str]) -> dict[str, Article]:
     found: dict[str, Article] = {}
     for part in _chunks(list(guids)):
-        query = sa.select(Article).where(Article.feed_id == feed.id, Article.guid.in_(part))
-        found.update((a.guid, a) for a in db.session.scalars(query))
+        rows = db.session.scalars(_EXISTING, {"feed_id": feed.id, "guids": list(part)})
+        found.update((a.guid, a) for a in rows)
     return found
 
 

@@ -132,6 +132,14 @@ def test_it_applies_block_and_require_rules(app):
     assert titles() == ["Better sleep tonight"] and summary.skipped == 2
 
 
+def test_a_feeds_own_rule_leaves_other_feeds_alone(app):
+    feed, other = make_feed(), make_feed()
+    db.session.add(KeywordRule(kind="require", phrase="sleep", feed_id=feed.id))
+    db.session.commit()
+    summary = ingest(other, rss(item(1, title="Knee pain")))
+    assert titles() == ["Knee pain"] and summary.skipped == 0
+
+
 def test_it_stores_nul_and_control_characters_safely(app):
     document = rss(item(1, title="Nul&#0;here", body="<p>a\x01b</p>")).replace(b"&#0;", b"\x00")
     ingest(make_feed(), document)
