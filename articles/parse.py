@@ -25,9 +25,17 @@ from typing import Any
 
 import feedparser
 
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None
+
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 MAX_ENTRIES = 500
 PARSE_SECONDS = 10.0
+# The address space one parse may add. The hungriest 5 MB documents found (hundreds of
+# thousands of empty entries, each a dict to feedparser) grow it by about 170 MB.
+PARSE_MEMORY_BYTES = 256 * 1024 * 1024
 
 # Quote-aware, so a ">" or "]" inside a quoted entity value cannot end the match early.
 _QUOTED = rb'"[^"]*"|' + rb"'[^']*'"
@@ -152,7 +160,54 @@ def time_budget(seconds: float) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
 
 
-def parse_feed(data: bytes, content_type: str = "", seconds: float = PARSE_SECONDS) -> ParsedFeed:
+@contextmanager
+def memory_budget(limit: int) -> Iterator[None]:
+    """Let the block grow the process's address space by at most ``limit`` bytes.
+
+    The limit (``RLIMIT_AS``) is the whole process's, so it is only set in the main
+    thread, where RQ runs jobs and nothing else runs meanwhile; a tighter limit already
+    in force is left alone. Elsewhere, and where Linux's ``/proc`` is missing, the size
+    cap and the removed entity declarations bound the work.
+    """
+    in_use = _address_space() if threading.current_thread() is threading.main_thread() else None
+    if in_use is None:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    ceiling = in_use + limit
+    if hard != resource.RLIM_INFINITY:
+        ceiling = min(ceiling, hard)
+    if soft != resource.RLIM_INFINITY and soft <= ceiling:
+        yield
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
+    exhausted = False
+    try:
+        yield
+    except MemoryError:
+        exhausted = True  # raised below, once the limit is lifted and memory freed
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    if exhausted:
+        raise ParseError("the feed needed too much memory to parse")
+
+
+def _address_space() -> int | None:
+    if resource is None:
+        return None
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def parse_feed(
+    data: bytes,
+    content_type: str = "",
+    seconds: float = PARSE_SECONDS,
+    memory: int = PARSE_MEMORY_BYTES,
+) -> ParsedFeed:
     """Parse feed bytes into entries; raise ``ParseError`` if it is not a usable feed."""
     if not data or not data.strip():
         raise ParseError("the source sent an empty document")
@@ -160,7 +215,7 @@ def parse_feed(data: bytes, content_type: str = "", seconds: float = PARSE_SECON
         raise ParseError("feed too large to parse")
     data = neutralise_dtd(data)
     headers = {"content-type": content_type} if content_type else {}
-    with time_budget(seconds):
+    with time_budget(seconds), memory_budget(memory):
         parsed = feedparser.parse(
             io.BytesIO(data),
             response_headers=headers,

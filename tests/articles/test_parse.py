@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import resource
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -11,6 +15,8 @@ import pytest
 from articles import parse
 from articles.parse import ParseError, neutralise_dtd, parse_feed
 from tests.articles.conftest import feed_bytes, item, rss
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def quadratic_blowup(entity_kb: int = 50, references: int = 2000) -> bytes:
@@ -105,6 +111,46 @@ def test_it_enforces_the_time_budget():
     big = rss(*(item(n, body="<p>" + "word " * 200 + "</p>") for n in range(2000)))
     with pytest.raises(ParseError, match="too long"):
         parse_feed(big, seconds=0.01)
+
+
+MEMORY_HUNGRY = """
+import resource, sys
+from articles.parse import ParseError, parse_feed
+from tests.articles.conftest import item, rss
+
+before = resource.getrlimit(resource.RLIMIT_AS)
+hungry = rss("<item><title>t</title></item>" * 70_000)  # 2 MB; about 70 MB to parse
+try:
+    parse_feed(hungry, memory=16 * 1024 * 1024)
+except ParseError as error:
+    print("refused:", error)
+print("limit restored:", resource.getrlimit(resource.RLIMIT_AS) == before)
+print("next feed:", [e.title for e in parse_feed(rss(item(1))).entries])
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="Linux measures memory")
+def test_it_enforces_the_memory_budget():
+    # A fresh interpreter: the test process may hold freed memory a parse would reuse.
+    result = subprocess.run(
+        [sys.executable, "-c", MEMORY_HUNGRY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert result.stdout.splitlines() == [
+        "refused: the feed needed too much memory to parse",
+        "limit restored: True",
+        "next feed: ['Entry 1']",
+    ], result.stderr
+
+
+def test_it_leaves_the_memory_limit_as_it_found_it():
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    parse_feed(rss(item(1)))
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
 
 
 def test_it_leaves_an_outer_alarm_running():
