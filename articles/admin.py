@@ -209,7 +209,8 @@ def delete_feed(feed_id: int):
         db.session.commit()
         flash(f"Deleted {name}; {count} article(s) {'kept' if keep else 'removed'}.", "success")
         return redirect(url_for("curation.feeds"))
-    return render_template("articles/admin/feed_delete.html", form=form, feed=feed)
+    on_site = curation.count_articles(feed)
+    return render_template("articles/admin/feed_delete.html", form=form, feed=feed, on_site=on_site)
 
 
 @feeds_bp.post("/import")

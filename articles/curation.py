@@ -162,6 +162,15 @@ def bulk_articles(ids: Iterable[int]) -> list[Article]:
     return list(db.session.scalars(sa.select(Article).where(Article.id.in_(wanted))))
 
 
+def count_articles(feed: Feed) -> int:
+    """How many articles from ``feed`` are on the site now, whatever their status.
+
+    ``Feed.article_count`` counts what fetching ever stored; admins delete articles too.
+    """
+    query = sa.select(sa.func.count(Article.id)).where(Article.feed_id == feed.id)
+    return db.session.scalar(query)
+
+
 def remove_feed(feed: Feed, *, keep_articles: bool) -> int:
     """Delete ``feed``; its articles stay (marked as from a removed source) or go."""
     articles = sa.select(Article.id).where(Article.feed_id == feed.id)

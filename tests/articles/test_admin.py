@@ -149,6 +149,15 @@ def test_it_requires_a_choice_and_confirmation_to_delete_a_feed(admin_client):
     assert db.session.get(Feed, feed.id) is not None
 
 
+def test_the_delete_page_counts_the_articles_the_feed_has_now(admin_client):
+    feed = make_feed()
+    make_article(feed)
+    make_article(feed, status="rejected")
+    make_article(make_feed())
+    html = admin_client.get(f"/admin/feeds/{feed.id}/delete").get_data(as_text=True)
+    assert "It has 2 article(s) on the site." in html
+
+
 def test_it_deletes_a_feed_keeping_its_articles(admin_client, client):
     feed = make_feed(title="Departing Source")
     article = make_article(feed, title="Stays on")
