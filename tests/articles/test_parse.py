@@ -114,7 +114,7 @@ def test_it_enforces_the_time_budget():
 
 
 MEMORY_HUNGRY = """
-import resource, sys
+import resource
 from articles.parse import ParseError, parse_feed
 from tests.articles.conftest import item, rss
 
