@@ -248,7 +248,7 @@ def _is_absolute_http(value: str) -> bool:
 def canonical_url(url: str) -> str:
     """Normalise ``url``: lower-case scheme and host, no default port, tracking or fragment."""
     if "?" not in url and "#" not in url and url.find("/", 8) > 0 and _PLAIN_URL.fullmatch(url):
-        return url  # already in canonical form
+        return url  # plain, with a path (a "/" past the scheme) and no query: canonical
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -42,7 +42,7 @@ def configure_sqlite(dbapi_connection, connection_record) -> None:
     size, so this comes first). An article row, its HTML and its text, runs to kilobytes:
     the larger page packs them with less slack (the file is about 15 % smaller) and
     storing a feed writes fewer pages. The WAL is checkpointed every 1,000 pages, so it
-    now grows to about 16 MB between checkpoints instead of 4 MB.
+    grows to about 16 MB between checkpoints (4 MB with SQLite's default pages).
     """
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
