@@ -130,21 +130,35 @@ class Guard:
             raise DestinationNotAllowed()
         if parts.username is not None or parts.password is not None:
             raise DestinationNotAllowed()
+        try:
+            httpx.URL(url)  # what httpx cannot send (e.g. "0177.0.0.1") fails here, not later
+        except httpx.InvalidURL:
+            raise FetchError("the address is not a valid URL") from None
         if self.allow_private:
             return
+        # A trusted address may use any port, but only the resolved address tells whether
+        # a name is one: with trusted addresses set, vetted_addresses checks the port.
         if port is not None and port not in ALLOWED_PORTS and not self.trusted:
             raise DestinationNotAllowed()
         if _looks_like_ip(parts.hostname) and not self.is_allowed(parts.hostname.strip("[]")):
             raise DestinationNotAllowed()
 
     def vetted_addresses(self, host: str, port: int) -> list[str]:
-        """Resolve ``host`` once; refuse it if any answer is not public (no picking)."""
+        """Resolve ``host`` once; refuse it if any answer is not public (no picking).
+
+        Only ports 80, 443, 8080 and 8443 are allowed, except on trusted addresses.
+        """
         addresses = self.resolver(host, port)
         if not addresses:
             raise FetchError(f"could not resolve the host name {host!r}")
         if not all(self.is_allowed(a) for a in addresses):
             raise DestinationNotAllowed()
+        if port not in ALLOWED_PORTS and not self._may_use_any_port(addresses):
+            raise DestinationNotAllowed()
         return addresses
+
+    def _may_use_any_port(self, addresses: list[str]) -> bool:
+        return self.allow_private or all(_normal_address(a) in self.trusted for a in addresses)
 
 
 def _normal_address(address: str) -> str | None:

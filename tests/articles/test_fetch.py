@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import zlib
 
+import httpx
 import pytest
 
 from articles import fetch
@@ -125,10 +126,62 @@ def test_it_refuses_a_redirect_to_a_name_resolving_inside(feed_server):
         fetch_url(url, trusted=LOCAL, resolver=resolver)
 
 
-def test_it_refuses_the_redirect_when_private_networks_are_off(feed_server):
-    url = feed_server.route("/hop", status=302, headers={"Location": "//127.0.0.1/feed"})
+def test_it_refuses_a_protocol_relative_redirect_inside(feed_server):
+    # public.test is the feed server (trusted); "//10.0.0.5/" keeps the scheme, not the host.
+    url = feed_server.url("/hop", host="public.test")
+    feed_server.route("/hop", status=302, headers={"Location": "//10.0.0.5/feed"})
     with pytest.raises(DestinationNotAllowed):
-        fetch_url(url.replace("127.0.0.1", "public.test"), resolver=lambda h, p: ["93.184.216.34"])
+        fetch_url(url, trusted=LOCAL, resolver=lambda host, port: ["127.0.0.1"])
+    assert feed_server.hits("/hop") == 1  # the refusal came at the redirect, not before
+
+
+def redirecting_client(location: str) -> httpx.Client:
+    """A client whose every request is answered with a 302 to ``location``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": location})
+
+    return httpx.Client(transport=httpx.MockTransport(answer))
+
+
+def test_it_refuses_a_redirect_from_https_to_plain_http():
+    guard = fetch.Guard(resolver=lambda host, port: ["93.184.216.34"])
+    client = redirecting_client("http://feeds.example.com/feed.xml")
+    with client, pytest.raises(FetchError, match="from https to plain http"):
+        fetch._follow(
+            client, guard, "https://feeds.example.com/feed.xml", fetch.Conditional(),
+            time.monotonic() + 5, fetch.MAX_BODY_BYTES,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("port", [25, 5432, 6379])
+def test_a_trusted_address_opens_no_port_on_other_hosts(port):
+    # Trusting one internal feed host must not let a public name reach odd ports.
+    with pytest.raises(DestinationNotAllowed):
+        fetch_url(
+            f"http://feeds.example.com:{port}/",
+            trusted=frozenset({"10.0.0.5"}),
+            resolver=lambda host, port: ["93.184.216.34"],
+        )
+
+
+def test_a_trusted_address_may_use_any_port(feed_server):
+    url = feed_server.route("/feed.xml", body=rss(title="Internal"))
+    assert feed_server.port not in fetch.ALLOWED_PORTS
+    assert b"Internal" in fetch_url(url, trusted=LOCAL).body
+
+
+@pytest.mark.parametrize("url", ["http://0177.0.0.1/feed", "http://010.0.0.1/feed"])
+def test_it_reports_an_address_it_cannot_send_to(url):
+    with pytest.raises(FetchError, match="not a valid URL"):
+        fetch_url(url, resolver=lambda host, port: ["93.184.216.34"])
+
+
+def test_it_reports_a_redirect_to_an_address_it_cannot_send_to(feed_server):
+    # httpx itself refuses such a Location header; either way the feed gets a FetchError.
+    url = feed_server.route("/hop", status=302, headers={"Location": "http://0177.0.0.1/x"})
+    with pytest.raises(FetchError):
+        fetch_url(url, trusted=LOCAL)
 
 
 def test_it_follows_a_relative_redirect(feed_server):

@@ -36,6 +36,14 @@ def test_it_records_a_clear_error_for_internal_feed_urls(app, url):
     assert db.session.get(Feed, feed.id).last_error == "destination not allowed"
 
 
+def test_it_records_an_error_for_an_address_it_cannot_send_to(app):
+    feed = make_feed(url="http://0177.0.0.1/feed.xml")  # octal loopback, refused by httpx
+    assert refresh.refresh_feed(feed.id).outcome == "error"
+    stored = db.session.get(Feed, feed.id)
+    assert stored.last_error == "the address is not a valid URL"
+    assert stored.consecutive_errors == 1 and stored.next_fetch_at > utcnow()
+
+
 @pytest.mark.parametrize("target", ["http://169.254.169.254/", "http://127.0.0.2/feed.xml"])
 def test_it_refuses_a_redirect_to_an_internal_address(app, feed_server, target):
     # Trust exactly the test server's address, so the first hop is allowed and the
