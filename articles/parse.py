@@ -213,6 +213,9 @@ def parse_feed(
         raise ParseError("the source sent an empty document")
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ParseError("feed too large to parse")
+    if _wide_codec(data) is not None:
+        # neutralise_dtd hands back UTF-8: a charset the server declared no longer holds.
+        content_type = content_type.split(";", 1)[0]
     data = neutralise_dtd(data)
     headers = {"content-type": content_type} if content_type else {}
     with time_budget(seconds), memory_budget(memory):

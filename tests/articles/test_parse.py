@@ -81,6 +81,13 @@ def test_it_reads_utf16_documents():
     assert parsed.entries[0].title == "Entry 1"
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_it_reads_utf16_documents_whose_server_declares_the_charset(codec):
+    document = rss(item(1, title="Cafe")).decode().replace('encoding="utf-8"', 'encoding="utf-16"')
+    parsed = parse_feed(document.encode(codec), f"application/rss+xml; charset={codec}")
+    assert [entry.title for entry in parsed.entries] == ["Cafe"]
+
+
 def test_it_keeps_a_warning_for_an_ill_formed_feed_whose_entries_parse():
     parsed = parse_feed(feed_bytes("illformed.xml"))
     assert parsed.entries and parsed.warning.startswith("ill-formed feed")
