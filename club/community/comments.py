@@ -26,6 +26,8 @@ from club.community.models import (
     Comment,
     CommentLike,
     CommentStatus,
+    Report,
+    ReportStatus,
 )
 from club.extensions import db
 from club.models import User
@@ -163,12 +165,23 @@ def _own_comment(user: User, comment_id: int) -> Comment:
     return comment
 
 
+def _refuse_while_reported(comment: Comment, change: str) -> None:
+    """A reported comment waits for a moderator as it was reported: no edit, no delete."""
+    if comment.hidden or _has_open_report(comment):
+        raise Conflict(f"This comment is waiting for a moderator's review and cannot be {change}.")
+
+
+def _has_open_report(comment: Comment) -> bool:
+    query = sa.select(Report.id).where(
+        Report.comment_id == comment.id, Report.status == ReportStatus.OPEN
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
 def edit_comment(user: User, comment_id: int, body: str | None) -> Comment:
     """Replace the text of ``user``'s own comment within the edit window."""
     comment = _own_comment(user, comment_id)
-    if comment.hidden:
-        # Reported comments wait for a moderator as they were reported.
-        raise Conflict("This comment is waiting for a moderator's review and cannot be edited.")
+    _refuse_while_reported(comment, "edited")
     if not comment.is_within_edit_window():
         raise NotAllowed("Comments can only be edited in the first 15 minutes after posting.")
     text = validated_body(body)
@@ -182,6 +195,7 @@ def edit_comment(user: User, comment_id: int, body: str | None) -> Comment:
 def delete_comment(user: User, comment_id: int) -> Comment:
     """Delete ``user``'s own comment; its replies stay, under a "[deleted]" marker."""
     comment = _own_comment(user, comment_id)
+    _refuse_while_reported(comment, "deleted")
     counted = comment.counts
     comment.status = CommentStatus.DELETED
     # The author asked for the words to go; keep only the row that holds the thread.

@@ -228,3 +228,34 @@ def test_it_refuses_an_edit_to_a_comment_held_for_review(client, article, alice)
     response = client.submit(f"/comments/{comment.id}/edit", {"body": "rewritten"})
     assert response.status_code == 409
     assert table_fingerprint() == before
+
+
+def test_it_refuses_deleting_a_comment_held_for_review(client, article, alice, carol):
+    comment = add_comment(article, alice, "original claim")
+    reported_by(client, comment, reporters(3))
+    login(client, alice)
+    before = table_fingerprint()
+    response = client.submit(f"/comments/{comment.id}/delete")
+    assert response.status_code == 409
+    assert table_fingerprint() == before
+    login(client, carol)
+    assert "original claim" in client.get("/admin/reports").get_data(as_text=True)
+
+
+def test_it_refuses_changing_a_reported_comment_before_it_is_hidden(client, article, alice):
+    comment = add_comment(article, alice, "original claim")
+    reported_by(client, comment, reporters(1))  # one report: still shown, still waiting
+    login(client, alice)
+    before = table_fingerprint()
+    assert client.submit(f"/comments/{comment.id}/edit", {"body": "rewritten"}).status_code == 409
+    assert client.submit(f"/comments/{comment.id}/delete").status_code == 409
+    assert table_fingerprint() == before
+
+
+def test_it_lets_the_author_delete_once_the_report_is_dismissed(client, article, alice, carol):
+    comment = add_comment(article, alice, "original claim")
+    reported_by(client, comment, reporters(1))
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/dismiss")
+    login(client, alice)
+    assert client.submit(f"/comments/{comment.id}/delete").status_code == 303
