@@ -18,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import generate_password_hash
 
@@ -42,6 +43,16 @@ CURRENT_HASH_PREFIX = generate_password_hash("x").split("$", 1)[0] + "$"
 def posted_email() -> str:
     """Rate-limit key: the address being tried, so one account is not guessed from many IPs."""
     return "email:" + (request.form.get("email") or "").strip().lower()
+
+
+def posted_email_from_this_client() -> str:
+    """Rate-limit key: the address being tried, from this client.
+
+    Reset requests are limited per account *and* client, not per account alone: otherwise
+    anyone could use up an account's resets and, with its log-in limit, lock the owner
+    out, since a reset link is how a locked-out owner gets back in (it signs them in).
+    """
+    return f"{posted_email()}|client:{get_remote_address()}"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -162,7 +173,7 @@ def after_confirmation(user: User) -> Response:
 
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit("5 per hour", methods=["POST"])
-@limiter.limit("5 per hour", methods=["POST"], key_func=posted_email)
+@limiter.limit("5 per hour", methods=["POST"], key_func=posted_email_from_this_client)
 @membership.public_write
 def forgot_password():
     """Send a reset link if the address has an account; answer the same either way."""

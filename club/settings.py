@@ -8,6 +8,7 @@ still decided by the policy (a moderator's freeze closes profile editing).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -37,6 +38,20 @@ from club.forms import (
 from club.models import User
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def per_account(action: str) -> Callable[[], str]:
+    """Rate-limit key for ``action``, per account.
+
+    The account id, not ``get_id()``: that carries the session token, which every log-in
+    renews, so logging out and in again would reset the limit.
+    """
+
+    def key() -> str:
+        who = f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
+        return f"{action}:{who}"
+
+    return key
 
 
 @bp.before_request
@@ -110,7 +125,7 @@ def profile():
 
 @bp.post("/email")
 @membership.allowed_while_frozen
-@limiter.limit("5 per hour", key_func=lambda: f"email-change:{current_user.get_id()}")
+@limiter.limit("5 per hour", key_func=per_account("email-change"))
 def email():
     """Start an email change: the password, then a link sent to the new address."""
     user = me()
@@ -159,7 +174,7 @@ EMAIL_TAKEN = "That address now belongs to another account, so your email has no
 
 @bp.post("/password")
 @membership.allowed_while_frozen
-@limiter.limit("10 per hour", key_func=lambda: f"password-change:{current_user.get_id()}")
+@limiter.limit("10 per hour", key_func=per_account("password-change"))
 def password():
     """Change the password (current one required); every other session is signed out."""
     user = me()
@@ -184,7 +199,7 @@ def keep_signed_in(user: User) -> None:
 
 @bp.post("/confirmation")
 @membership.allowed_while_frozen
-@limiter.limit("5 per hour", key_func=lambda: f"resend-confirmation:{current_user.get_id()}")
+@limiter.limit("5 per hour", key_func=per_account("resend-confirmation"))
 def resend_confirmation():
     """Email the confirmation link again."""
     user = me()
@@ -218,7 +233,7 @@ def appeal():
 
 @bp.post("/export")
 @membership.allowed_while_frozen
-@limiter.limit("10 per hour", key_func=lambda: f"export:{current_user.get_id()}")
+@limiter.limit("10 per hour", key_func=per_account("export"))
 def export():
     """Download everything the site holds about this account as JSON."""
     if not EmptyForm().validate():
@@ -234,7 +249,7 @@ def export():
 
 @bp.post("/delete")
 @membership.allowed_while_frozen
-@limiter.limit("10 per hour", key_func=lambda: f"delete:{current_user.get_id()}")
+@limiter.limit("10 per hour", key_func=per_account("delete"))
 def delete():
     """Delete the account after checking the password; content stays as "deleted member"."""
     user = me()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from club.extensions import limiter
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, read_outbox
 
 
 @pytest.fixture
@@ -91,6 +91,20 @@ def test_it_keeps_the_reset_open_for_an_owner_whose_log_in_is_limited(client, al
     )
 
 
+def test_it_keeps_the_way_back_in_open_after_an_attack_on_an_account(client, alice, outbox):
+    for n in range(20):  # two addresses: one may only try ten times a minute
+        attacker = from_ip(f"203.0.113.{n % 2}")
+        client.submit("/login", {"email": alice.email, "password": "wrong guess!"}, **attacker)
+    for _ in range(5):
+        client.submit("/reset", {"email": alice.email}, **attacker)
+    owner = from_ip("198.51.100.44")
+    locked = client.submit("/login", {"email": alice.email, "password": PASSWORD}, **owner)
+    assert locked.status_code == 429
+    assert "reset your password" in locked.get_data(as_text=True)
+    assert client.submit("/reset", {"email": alice.email}, **owner).status_code == 303
+    assert len(read_outbox(outbox)) == 6  # the attacker's five, and the owner's
+
+
 def test_it_limits_sign_ups_from_one_address(client):
     for n in range(10):
         client.submit("/signup", {"email": f"s{n}@example.com"}, **from_ip("198.51.100.8"))
@@ -112,3 +126,19 @@ def test_it_limits_reset_requests(client):
 def test_it_does_not_count_page_views(client):
     for _ in range(15):
         assert client.get("/login", **from_ip("198.51.100.10")).status_code == 200
+
+
+def test_it_keeps_a_settings_limit_across_a_new_log_in(client, alice, outbox):
+    def change_email(n: int):
+        data = {"new_email": f"someone{n}@elsewhere.example", "password": PASSWORD}
+        return client.submit("/settings/email", data)
+
+    def log_in_again():
+        client.submit("/logout")
+        client.submit("/login", {"email": alice.email, "password": PASSWORD})
+
+    log_in_again()
+    assert [change_email(n).status_code for n in range(5)] == [303] * 5
+    log_in_again()  # a new session token, the same account
+    assert change_email(5).status_code == 429
+    assert len(read_outbox(outbox)) == 5
