@@ -38,6 +38,7 @@ from club import audit
 from club.admin import admin_blueprint
 from club.clock import utcnow
 from club.extensions import db
+from club.web import parse_id, query_id
 
 feeds_bp = admin_blueprint("curation", __name__, "/feeds")
 review_bp = admin_blueprint("review", __name__, "/articles")
@@ -313,9 +314,9 @@ def queue():
     if status not in ("pending", "published", "rejected", "hidden"):
         status = "pending"
     query = sa.select(Article).where(Article.status == status).order_by(Article.id.desc())
-    before = request.args.get("before", "")
-    if before.isdigit():
-        query = query.where(Article.id < int(before))
+    before = query_id("before")
+    if before is not None:
+        query = query.where(Article.id < before)
     rows = db.session.scalars(query.limit(REVIEW_PAGE + 1)).all()
     older = rows[REVIEW_PAGE - 1].id if len(rows) > REVIEW_PAGE else None
     return render_template(
@@ -343,7 +344,7 @@ def bulk():
     if action not in ("approve", "reject"):
         flash("Choose approve or reject.", "error")
         return redirect(url_for("review.queue"))
-    ids = [i for i in request.form.getlist("ids") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None]
     chosen = curation.bulk_articles(ids)
     for article in chosen:
         REVIEW_ACTIONS[action](article)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from articles.models import Article, Topic, article_topics
 from club.extensions import db
+from club.web import parse_id
 
 PAGE_SIZE = 20
 FEATURED_LIMIT = 6
@@ -37,13 +38,14 @@ class Cursor:
     def decode(cls, raw: str | None) -> Cursor | None:
         """Parse a cursor from a URL; anything malformed means "first page"."""
         stamp, _, ident = (raw or "").partition("-")
-        if not (stamp.isdigit() and ident.isdigit()) or len(stamp) > 20:
+        article_id = parse_id(ident)
+        if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 20 or article_id is None:
             return None
         try:
             when = datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
         except (OverflowError, ValueError, OSError):
             return None
-        return cls(when, int(ident))
+        return cls(when, article_id)
 
 
 @dataclass

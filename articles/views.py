@@ -13,6 +13,7 @@ from articles.clean import clean_html
 from articles.search import search_articles
 from club import membership
 from club.clock import utcnow
+from club.web import query_id
 
 bp = Blueprint("articles", __name__, static_folder="static", static_url_path="/articles/static")
 
@@ -64,8 +65,7 @@ def article(article_id: int, slug: str | None = None):
 @bp.get("/search")
 def search():
     """Full-text search over published articles."""
-    page = request.args.get("page", "1")
-    results = search_articles(request.args.get("q", ""), int(page) if page.isdigit() else 1)
+    results = search_articles(request.args.get("q", ""), query_id("page") or 1)
     return render_template("articles/search.html", results=results)
 
 

@@ -78,6 +78,8 @@ def register_parts(app: Flask) -> None:
     import worker
     from club import accounts, admin, cli, community, membership, web
 
+    # Before any blueprint adds a route, so every <int:…> id is capped.
+    app.url_map.converters["int"] = web.IdConverter
     membership.init_app(app)
     web.init_app(app)
     accounts.init_app(app)

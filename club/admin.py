@@ -15,6 +15,7 @@ from club import membership, moderation
 from club.extensions import db, login_manager
 from club.forms import AppealDecisionForm, EmptyForm, FreezeForm
 from club.models import Appeal, AuditEntry, User
+from club.web import query_id
 
 PAGE_SIZE = 50
 
@@ -75,7 +76,7 @@ def search_users(query: str, before: int | None) -> list[User]:
 def users():
     """List and search accounts."""
     query = request.args.get("q", "").strip()[:254]
-    found = search_users(query, request.args.get("before", type=int))
+    found = search_users(query, query_id("before"))
     next_before = found[-1].id if len(found) == PAGE_SIZE else None
     return render_template(
         "admin/users.html",
@@ -208,7 +209,7 @@ def decide_appeal(appeal_id: int, decision: str):
 def audit_log():
     """Show the audit log, newest first, a page at a time (keyset on id)."""
     statement = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
-    before = request.args.get("before", type=int)
+    before = query_id("before")
     if before is not None:
         statement = statement.where(AuditEntry.id < before)
     entries = list(db.session.scalars(statement.options(sa.orm.selectinload(AuditEntry.actor))))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, render_template, request, url_for
+from flask import Flask, Response, abort, current_app, render_template, request, url_for
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from club import membership
 
@@ -78,6 +79,44 @@ def render_csrf_error(error: CSRFError):
     ), 400
 
 
+# Every id column is a PostgreSQL integer: a larger id names nothing, and PostgreSQL would
+# refuse it with an error rather than find no row.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """The ``<int:…>`` URL converter, capped at ``MAX_ID``: a larger id is a 404."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """Return ``raw`` as an id (ASCII digits, 1 to ``MAX_ID``), or None for anything else.
+
+    Not ``str.isdigit``, which also accepts digits such as "²" that ``int`` refuses.
+    """
+    if not raw or len(raw) > 10 or not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
+
+
+def query_id(name: str) -> int | None:
+    """Return the query-string parameter ``name`` as an id, or None."""
+    return parse_id(request.args.get(name))
+
+
+def refuse_nul() -> None:
+    """Answer 404/400 to a NUL in the path, the query or a form: PostgreSQL rejects it."""
+    if "\x00" in request.path:
+        abort(404)
+    values = [*request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     """Install headers, error handlers, template globals and the health check."""
     from club import health
@@ -87,6 +126,7 @@ def init_app(app: Flask) -> None:
         # Only behind exactly this many proxies we run; otherwise clients could forge addresses.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.register_blueprint(health.bp)
+    app.before_request(refuse_nul)
     app.after_request(add_security_headers)
     app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(HTTPException, render_error)

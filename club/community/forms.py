@@ -5,15 +5,19 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from club.community.models import REPORT_REASONS
+from club.web import MAX_ID
+
+# A number that can be an id; anything else fails validation, never reaches the database.
+AN_ID = NumberRange(min=1, max=MAX_ID, message="That is not a comment on this site.")
 
 
 class CommentForm(FlaskForm):
     # Length is checked by the domain function so the message can name the count.
     body = TextAreaField("Comment")
-    parent_id = IntegerField("Reply to", validators=[Optional()])
+    parent_id = IntegerField("Reply to", validators=[Optional(), AN_ID])
     client_token = HiddenField()
     next = HiddenField()
 
@@ -43,7 +47,7 @@ class ReportForm(FlaskForm):
 
 
 class MarkReadForm(FlaskForm):
-    up_to = IntegerField(validators=[Optional()])
+    up_to = IntegerField(validators=[Optional(), AN_ID])
 
 
 class FreezeForm(FlaskForm):

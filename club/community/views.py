@@ -37,6 +37,7 @@ from club.community.forms import (
 from club.community.navigation import article_url, back_to
 from club.extensions import db, limiter
 from club.models import User
+from club.web import parse_id, query_id
 
 bp = Blueprint("community", __name__)
 
@@ -286,7 +287,7 @@ def profile(handle: str):
 
 def keyset_id() -> int | None:
     """Return the ``before`` keyset from the query string (a positive id), if any."""
-    return request.args.get("before", type=int)
+    return query_id("before")
 
 
 def for_you_keyset() -> tuple[datetime, int] | None:
@@ -294,6 +295,7 @@ def for_you_keyset() -> tuple[datetime, int] | None:
     stamp, _, article_id = raw.rpartition("_")
     try:
         published_at = datetime.fromisoformat(stamp)
-        return (published_at, int(article_id)) if published_at.tzinfo else None
     except ValueError:
         return None
+    ident = parse_id(article_id)
+    return (published_at, ident) if published_at.tzinfo and ident is not None else None
