@@ -75,7 +75,7 @@ def search_users(query: str, before: int | None) -> list[User]:
 @bp.get("/users")
 def users():
     """List and search accounts."""
-    query = request.args.get("q", "").strip()[:254]
+    query = request.args.get("q", "").replace("\x00", "").strip()[:254]
     found = search_users(query, query_id("before"))
     next_before = found[-1].id if len(found) == PAGE_SIZE else None
     return render_template(

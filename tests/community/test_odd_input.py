@@ -58,10 +58,9 @@ def test_it_refuses_a_posted_id_that_cannot_exist(member, article, field):
     assert response.status_code == 400
 
 
-def test_it_refuses_a_nul_in_a_form_or_query(client):
+def test_it_refuses_a_nul_in_a_form(client):
     login_form = {"email": "a\x00@example.com", "password": "x"}
     assert client.submit("/login", login_form).status_code == 400
-    assert client.get("/search?q=walk%00ing").status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -71,6 +70,7 @@ def test_it_refuses_a_nul_in_a_form_or_query(client):
         f"/admin/articles/?before={TOO_BIG}",
         f"/admin/users?before={TOO_BIG}",
         f"/admin/audit?before={TOO_BIG}",
+        "/admin/users?q=ali%00ce",
     ],
 )
 def test_it_shows_admin_lists_for_odd_paging(client, carol, path):
