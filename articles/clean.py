@@ -101,6 +101,44 @@ class SkipEntry(Exception):
     """The entry cannot be stored (no usable link); the message says why."""
 
 
+# html5ever, inside nh3, spends time on each start tag in proportion to how deeply it is
+# nested, so a deep document costs the square of its depth: 200 KB of nested lists takes
+# seconds, on ingest and again on every page view. No real article nests 100 levels.
+MAX_NESTING = 100
+# Below this many tags the worst nesting costs nh3 a millisecond or two: no need to look.
+NESTING_CHECK_FROM = 1000
+_TAG_NAME = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)")
+# Elements that add no depth: void ones, and ones a sibling closes (an unclosed <p> or <li>).
+_FLAT_ELEMENTS = frozenset(
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option",
+        "optgroup", "rb", "rt", "rp", "tbody", "thead", "tfoot", "colgroup", "caption",
+    }
+)  # fmt: skip
+
+
+def too_deeply_nested(markup: str) -> bool:
+    """Tell whether ``markup`` may nest elements more than ``MAX_NESTING`` levels deep.
+
+    An estimate from the tags alone (no parse, which is the cost to avoid): every start tag
+    of an element that holds others opens a level, every end tag closes one.
+    """
+    if markup.count("<") <= NESTING_CHECK_FROM:
+        return False
+    depth = 0
+    for closing, name in _TAG_NAME.findall(markup):
+        if name.lower() in _FLAT_ELEMENTS:
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+    return False
+
+
 def strip_control(text: str) -> str:
     """Remove NUL and other control characters (PostgreSQL rejects NUL in text)."""
     return CONTROL_CHARS.sub("", text)
@@ -299,8 +337,12 @@ def entry_key(entry: ParsedEntry, link: str) -> str:
 
 
 def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
-    """Turn a parsed entry into safe values; raise ``SkipEntry`` if it has no usable link."""
+    """Turn a parsed entry into safe values; raise ``SkipEntry`` if it cannot be stored."""
     link = _entry_link(entry, feed_url)
+    if any(
+        map(too_deeply_nested, (entry.content_html, entry.summary_html, entry.title, entry.author))
+    ):
+        raise SkipEntry(f"entry HTML nested more than {MAX_NESTING} levels deep: {link}")
     base = safe_url(entry.base, feed_url) or link
     content = clean_html(entry.content_html or entry.summary_html, base)
     body_text = text_of_cleaned(content, MAX_BODY_TEXT)

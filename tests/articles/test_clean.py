@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
@@ -253,3 +254,27 @@ def test_it_keys_an_entry_without_a_guid_by_link_title_and_date():
     document = rss(item(1)).replace(b'<guid isPermaLink="false">entry-1</guid>', b"")
     first, again = cleaned(document), cleaned(document)
     assert first.guid.startswith("sha256:") and first.guid == again.guid
+
+
+DEEP_LISTS = "<ul><li>" * 20_000 + "deep"  # 160 KB, under the source cap
+
+
+@pytest.mark.parametrize("field", ["body", "title"])
+def test_it_skips_an_entry_nested_too_deep_to_clean_in_time(field):
+    fields = {"body": DEEP_LISTS} if field == "body" else {"title": f"<![CDATA[{DEEP_LISTS}]]>"}
+    document = rss(item(1, **fields))
+    started = time.perf_counter()
+    with pytest.raises(SkipEntry, match="nested more than 100 levels deep"):
+        cleaned(document)
+    assert time.perf_counter() - started < 0.5  # nh3 alone takes seconds on this
+
+
+def test_it_keeps_a_long_entry_with_many_shallow_tags():
+    paragraphs = "".join(f'<p>Part {n} <a href="/p/{n}"><em>more</em></a></p>' for n in range(800))
+    entry = cleaned(rss(item(1, body=f"<div><ul><li>{paragraphs}</li></ul></div>")))
+    assert entry.content.count("<a ") == 800 and "Part 799" in entry.body_text
+
+
+def test_it_keeps_lists_a_browser_closes_by_itself():
+    unclosed = "<ul>" + "<li>Point" * 2_000 + "</ul>"  # <li> closes the one before it
+    assert cleaned(rss(item(1, body=unclosed))).content.count("<li>") == 2_000

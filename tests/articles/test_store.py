@@ -173,3 +173,10 @@ def test_it_survives_two_workers_storing_the_same_feed_at_once(app):
     assert not any(t.is_alive() for t in threads), "a storing worker hung"
     assert errors == []
     assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 40
+
+
+def test_it_skips_an_entry_nested_too_deep_and_stores_the_rest(app):
+    deep = item(2, body="<div>" * 30_000 + "payload")
+    summary = ingest(make_feed(), rss(item(1), deep, item(3)))
+    assert titles() == ["Entry 1", "Entry 3"]
+    assert summary.skipped == 1 and "nested more than 100 levels deep" in summary.notes[0]
