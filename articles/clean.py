@@ -66,7 +66,7 @@ _URL_BREAKS = re.compile("[\t\r\n]")
 _PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?:[/?#][!-~]*)?")
 _PLAIN_ORIGIN = re.compile(r"https?://[a-z0-9.-]+")
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-PIXEL = re.compile(r'<img\b[^>]*\b(?:width|height)="[01]"[^>]*>')
+PIXEL = re.compile(r'<img\b[^>]*\b(?:width|height)="[01](?:px)?"[^>]*>')
 FIRST_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
 REVIEWED_BY = re.compile(
     r"medically reviewed by[:\s]+((?:(?:Dr|Prof)\.\s*)?[^<\n.;|]{3,120})", re.IGNORECASE
@@ -236,7 +236,7 @@ def clean_html(markup: str, base_url: str = "") -> str:
         return ""
     cleaned = _absolutise(_CLEANER.clean(strip_control(markup[:MAX_CONTENT_SOURCE])), base_url)
     # Drop 1x1 tracking pixels (nh3's output is normalised, so this pattern is reliable).
-    if '="0"' in cleaned or '="1"' in cleaned:
+    if '="0' in cleaned or '="1' in cleaned:
         cleaned = PIXEL.sub("", cleaned)
     return cleaned
 

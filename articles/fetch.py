@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -284,9 +285,23 @@ def fetch_url(
     except httpx.HTTPError as error:
         if backend.aborted:
             raise FetchError("the source took too long to answer") from None
+        if _caused_by(error, ssl.SSLCertVerificationError):
+            raise FetchError("the source's TLS certificate could not be verified") from None
         raise FetchError(f"could not connect to the source ({type(error).__name__})") from None
     finally:
         watchdog.cancel()
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    """Tell whether ``kind`` is in ``error``'s chain (httpx wraps httpcore, which wraps ssl)."""
+    seen: BaseException | None = error
+    for _link in range(20):  # a chain can loop back on itself
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _follow(

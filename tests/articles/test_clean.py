@@ -278,3 +278,31 @@ def test_it_keeps_a_long_entry_with_many_shallow_tags():
 def test_it_keeps_lists_a_browser_closes_by_itself():
     unclosed = "<ul>" + "<li>Point" * 2_000 + "</ul>"  # <li> closes the one before it
     assert cleaned(rss(item(1, body=unclosed))).content.count("<li>") == 2_000
+
+
+@pytest.mark.parametrize(
+    "pixel",
+    [
+        '<img src="https://t.example/p.gif" width="1" height="1">',
+        '<img src="https://t.example/p.gif" width="1px" height="1px">',
+        '<img src="https://t.example/p.gif" height="0px">',
+    ],
+)
+def test_it_drops_tracking_pixels_however_their_size_is_written(pixel):
+    html_out = clean_html(f'<p>Text</p>{pixel}<img src="https://img.example/a.jpg" width="10">')
+    assert "t.example" not in html_out and "img.example/a.jpg" in html_out
+
+
+def test_it_keeps_no_enclosure_or_media_url_that_is_not_http():
+    extra = (
+        '<enclosure url="javascript:alert(1)" type="video/mp4" length="1"/>'
+        '<media:content url="data:image/png;base64,AAAA" medium="image"/>'
+        '<media:thumbnail url="javascript:alert(2)"/>'
+    )
+    entry = cleaned(rss(item(1, body="<p>No images here.</p>", extra=extra)))
+    assert (entry.kind, entry.video_url, entry.image_url) == ("article", None, None)
+
+
+@pytest.mark.parametrize("date", ["not a date at all", "Mon, 99 Foo 2026 25:61:00 GMT", "0"])
+def test_it_dates_an_entry_with_an_unreadable_date_at_the_fetch_time(date):
+    assert cleaned(rss(item(1, date=date))).published_at == NOW

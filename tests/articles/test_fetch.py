@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 import time
 import zlib
 
@@ -10,7 +12,7 @@ import pytest
 
 from articles import fetch
 from articles.fetch import DestinationNotAllowed, FetchError, fetch_url
-from tests.articles.conftest import rss
+from tests.articles.conftest import FeedServer, rss
 
 LOCAL = frozenset({"127.0.0.1"})
 
@@ -315,3 +317,30 @@ def test_a_trusted_address_is_one_address_however_it_is_written(written):
     assert guard.is_allowed("fd00::7") and guard.is_allowed("FD00:0::7")
     with pytest.raises(DestinationNotAllowed):
         guard.check_url("http://[fd00::8]/feed.xml")
+
+
+@pytest.fixture
+def self_signed_feed_server(tmp_path):
+    """The feed server behind TLS, with a certificate no authority signed."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = FeedServer()
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+def test_it_refuses_a_certificate_it_cannot_verify(self_signed_feed_server):
+    url = self_signed_feed_server.route("/feed.xml", body=rss(title="Unverified"))
+    with pytest.raises(FetchError, match="certificate could not be verified"):
+        fetch_url(url.replace("http://", "https://"), allow_private=True)
+    assert self_signed_feed_server.hits() == 0

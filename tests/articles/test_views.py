@@ -17,7 +17,7 @@ from articles.models import Article
 from articles.refresh import ingest_document
 from club.clock import utcnow
 from club.extensions import db
-from tests.articles.conftest import feed_bytes
+from tests.articles.conftest import feed_bytes, item, rss
 from tests.conftest import login, make_article, make_feed
 
 
@@ -261,6 +261,42 @@ class DomAudit(HTMLParser):
 def test_it_renders_hostile_entries_with_nothing_executable(client):
     feed = make_feed(auto_publish=True)
     ingest_document(feed, feed_bytes("script_onerror.xml"))
+    db.session.commit()
+    article = db.session.scalar(sa.select(Article))
+    audit = DomAudit()
+    audit.feed(page(client, f"/articles/{article.id}"))
+    assert audit.problems == []
+
+
+# B28's payloads beyond those in script_onerror.xml: scheme tricks, mXSS, SVG, srcset, CSS.
+HOSTILE_BODIES = [
+    '<a href="java\nscript:alert(1)">x</a>',
+    '<a href="java&#x0A;script:alert(1)">x</a>',
+    '<a href="   javascript:alert(1)">x</a>',
+    '<a href="JaVaScRiPt:alert(1)">x</a>',
+    '<a href="vbscript:msgbox(1)">x</a>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph>"
+    "</table></mtext></math>",
+    '<svg><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+    '<img src="https://a.example/x.png" srcset="javascript:alert(1) 1x">',
+    '<p style="background:url(javascript:alert(1))">x</p>',
+    '<p style="width:expression(alert(1))">x</p>',
+    "<!-- <img src=x onerror=alert(1)> --><p>ok</p>",
+    "<!--[if IE]><script>alert(1)</script><![endif]-->",
+    '<img src="javascript:alert(1)">',
+    "<table><form><input formaction=javascript:alert(1)></form></table>",
+    "<noscript><style></noscript><img src=x onerror=alert(1)>",
+    "<xmp><img src=x onerror=alert(1)></xmp>",
+    '<details open ontoggle="alert(1)">x</details>',
+    '<video><source onerror="alert(1)"></video>',
+    '<span class="badge-verified">Verified</span>',
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES)
+def test_it_renders_each_hostile_body_with_nothing_executable(client, body):
+    ingest_document(make_feed(auto_publish=True), rss(item(1, body=body)))
     db.session.commit()
     article = db.session.scalar(sa.select(Article))
     audit = DomAudit()
