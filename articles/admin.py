@@ -36,6 +36,7 @@ from articles.forms import (
 from articles.models import Article, Feed, KeywordRule
 from club import audit
 from club.admin import admin_blueprint
+from club.auth import safe_next
 from club.clock import utcnow
 from club.extensions import db
 from club.web import parse_id, query_id
@@ -76,13 +77,6 @@ def enqueue_refresh(feed: Feed) -> None:
         job_id=f"refresh-feed-{feed.id}",
         unique=True,
     )
-
-
-def _local(target: str | None) -> str | None:
-    """Return ``target`` only if it is a path on this site (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
 
 
 # --- Feeds -------------------------------------------------------------------------------
@@ -334,7 +328,7 @@ def act(article_id: int, action: str):
     audit.record(current_user, f"article.{action}", article, article.title[:200])
     db.session.commit()
     flash(f"{action.capitalize()}d: {article.title}", "success")
-    return redirect(_local(request.form.get("next")) or url_for("review.queue"))
+    return redirect(safe_next(request.form.get("next")) or url_for("review.queue"))
 
 
 @review_bp.post("/bulk")

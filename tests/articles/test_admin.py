@@ -284,11 +284,10 @@ def test_it_lists_the_review_queue(admin_client):
     assert "Needs a look" in html and "Already out" not in html
 
 
-def test_it_does_not_redirect_off_site_after_an_action(admin_client):
+@pytest.mark.parametrize("target", ["//evil.example/", "/\t/evil.example/", "/\\evil.example/"])
+def test_it_does_not_redirect_off_site_after_an_action(admin_client, target):
     article = make_article(status="pending")
-    response = admin_client.submit(
-        f"/admin/articles/{article.id}/approve", {"next": "//evil.example/"}
-    )
+    response = admin_client.submit(f"/admin/articles/{article.id}/approve", {"next": target})
     assert response.headers["Location"] == "/admin/articles/"
 
 
