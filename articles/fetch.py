@@ -98,6 +98,8 @@ def is_public_address(address: str) -> bool:
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None:
             return is_public_address(str(embedded))
+        if ip.is_site_local:  # fec0::/10: deprecated, but still routed inside some networks
+            return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
 
 

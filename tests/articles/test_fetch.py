@@ -39,6 +39,7 @@ def test_it_refuses_the_local_feed_server_by_default(feed_server):
         "http://100.64.0.1/feed",
         "http://[fe80::1]/feed",
         "http://[fd00::1]/feed",
+        "http://[fec0::1]/feed",
         "http://224.0.0.1/feed",
         "http://2130706433/feed",
         "http://0x7f.1/feed",
