@@ -6,6 +6,7 @@ answer the same way for both. Links in mail are single-use and expire (``club.to
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import (
@@ -34,6 +35,7 @@ from club.forms import (
 from club.models import User
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 NOTICE_PASSWORD_CHANGED = "Your password has been changed. Every other session has been signed out."  # noqa: S105 - a message
 
 # The hash Werkzeug produces today; older hashes are upgraded at the next log-in.
@@ -60,7 +62,11 @@ def may_send_reset_mail(email: str) -> bool:
     if not limiter.enabled:
         return True
     share = parse_limit(RESET_MAILS_PER_ADDRESS)
-    return limiter.limiter.hit(share, "reset-mail", email.strip().lower())
+    try:
+        return limiter.limiter.hit(share, "reset-mail", email.strip().lower())
+    except Exception:  # the counters' store is down: like RATELIMIT_SWALLOW_ERRORS, let it pass
+        log.exception("could not count a reset mail; sending it")
+        return True
 
 
 def safe_next(target: str | None) -> str | None:

@@ -154,3 +154,14 @@ def test_it_keeps_a_settings_limit_across_a_new_log_in(client, alice, outbox):
     log_in_again()  # a new session token, the same account
     assert change_email(5).status_code == 429
     assert len(read_outbox(outbox)) == 5
+
+
+def test_it_still_sends_a_reset_mail_when_the_counters_store_fails(
+    client, alice, outbox, monkeypatch
+):
+    def store_down(*args, **kwargs):
+        raise ConnectionError("the rate-limit store is unreachable")
+
+    monkeypatch.setattr(limiter.limiter, "hit", store_down)
+    assert client.submit("/reset", {"email": alice.email}).status_code == 303
+    assert len(read_outbox(outbox)) == 1
