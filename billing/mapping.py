@@ -79,6 +79,15 @@ def apply_stripe_subscription(
     )
 
 
+def current_subscription(subscriptions: list[dict]) -> dict | None:
+    """Pick the subscription that decides access: a running one first, else the newest."""
+    if not subscriptions:
+        return None
+    ordered = sorted(subscriptions, key=lambda s: s.get("created") or 0, reverse=True)
+    running = [s for s in ordered if s.get("status") in membership.LIVE_STATUSES]
+    return (running or ordered)[0]
+
+
 def member_for_customer(customer_id: str | None) -> User | None:
     """Return the account a Stripe customer pays for, if any."""
     if not customer_id:

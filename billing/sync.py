@@ -21,13 +21,15 @@ from club.models import User
 log = logging.getLogger(__name__)
 
 
-def current_subscription(subscriptions: list[dict]) -> dict | None:
-    """Pick the subscription that decides access: a running one first, else the newest."""
-    if not subscriptions:
+def running_subscription(customer_id: str) -> dict | None:
+    """Return the customer's subscription Stripe still bills, if any."""
+    try:
+        running = mapping.current_subscription(gateway.list_subscriptions(customer_id))
+    except gateway.NotFound:  # no such customer any more
         return None
-    ordered = sorted(subscriptions, key=lambda s: s.get("created") or 0, reverse=True)
-    running = [s for s in ordered if s.get("status") in membership.LIVE_STATUSES]
-    return (running or ordered)[0]
+    if running is None or running.get("status") not in membership.LIVE_STATUSES:
+        return None
+    return running
 
 
 def _state(user: User) -> tuple:
@@ -68,7 +70,7 @@ def reconcile_member(user_id: int) -> str | None:
     if not customer_id:
         return None
     observed_at = utcnow()
-    subscription = current_subscription(gateway.list_subscriptions(customer_id))
+    subscription = mapping.current_subscription(gateway.list_subscriptions(customer_id))
     if _state(user) == _stripe_state(subscription):
         return None  # in line already: write nothing, so a second pass changes nothing
     user = mapping.lock_member(user_id)

@@ -14,10 +14,11 @@ import secrets
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from billing import gateway, local, mapping, notices, plan
+from billing import gateway, local, mapping, notices, plan, sync
 from club import membership
 from club.clock import utcnow
 from club.extensions import db
+from club.models import User
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,27 @@ def checkout():
         return redirect(url_for(target), 303)
     if local.is_live(current_user) and current_user.stripe_customer_id:
         return open_portal()
+    if current_user.stripe_customer_id and record_running_subscription(current_user.id):
+        return open_portal()
     return open_checkout()
+
+
+def record_running_subscription(user_id: int) -> bool:
+    """Ask Stripe whether the customer already pays; if so, record it and say True.
+
+    Our record can lag Stripe (a payment whose webhook has not landed, a Checkout paid in
+    another tab): a second Checkout then would bill the member twice.
+    """
+    observed_at = utcnow()
+    user = db.session.get(User, user_id)
+    try:
+        running = sync.running_subscription(user.stripe_customer_id)
+    except gateway.BillingError:
+        return False  # Checkout will meet the same outage and explain it
+    if running is None:
+        return False
+    record_subscription(user_id, running, observed_at)
+    return True
 
 
 def open_checkout():
@@ -150,6 +171,15 @@ def record_checkout(user_id: int, session: dict, subscription: dict, observed_at
     user = mapping.lock_member(user_id)
     if user.stripe_customer_id is None:
         membership.link_customer(user, mapping.object_id(session.get("customer")))
+    _apply_and_tell(user, subscription, observed_at)
+
+
+def record_subscription(user_id: int, subscription: dict, observed_at) -> None:
+    """Apply a subscription read from Stripe to the member, commit, send mail."""
+    _apply_and_tell(mapping.lock_member(user_id), subscription, observed_at)
+
+
+def _apply_and_tell(user: User, subscription: dict, observed_at) -> None:
     change = mapping.apply_stripe_subscription(user, subscription, observed_at=observed_at)
     db.session.commit()
     notices.send(notices.for_change(user, change))

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, request
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from billing import gateway, mapping, notices
+from billing import gateway, mapping, notices, sync
 from billing.models import StripeEvent
 from club import membership
 from club.clock import utcnow
@@ -223,10 +223,17 @@ def sync_subscription(
         return None, []
     observed_at = utcnow()  # taken before the read: a later read always wins
     subscription = gateway.retrieve_subscription(subscription_id)
-    found = mapping.member_for_customer(mapping.object_id(subscription.get("customer")))
+    customer_id = mapping.object_id(subscription.get("customer"))
+    found = mapping.member_for_customer(customer_id)
     if found is None:
         log.warning("subscription %s belongs to no account; ignored", subscription_id)
         return None, []
+    if subscription.get("status") not in membership.LIVE_STATUSES:
+        # A customer can hold two subscriptions (two Checkouts paid at once): the end of
+        # one must not freeze a member the other still bills.
+        running = sync.running_subscription(customer_id)
+        if running is not None:
+            subscription, payment_error = running, None
     user = mapping.lock_member(found.id)
     change = mapping.apply_stripe_subscription(
         user, subscription, observed_at=observed_at, payment_error=payment_error

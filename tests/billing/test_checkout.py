@@ -96,6 +96,26 @@ def test_it_sends_an_active_member_to_the_portal_instead(client, alice, stripe_a
     assert stripe_api.calls("POST", "/v1/checkout/sessions") == []
 
 
+def test_it_sends_a_member_stripe_already_bills_to_the_portal(client, erin, stripe_api):
+    # Paid in another tab, or the webhook has not landed: a second Checkout would bill twice.
+    membership.link_customer(erin, "cus_erin")
+    db.session.commit()
+    running = {
+        "id": "sub_paid_elsewhere", "object": "subscription", "customer": "cus_erin",
+        "status": "active", "created": int(time.time()) - 60,
+        "current_period_end": int(time.time()) + 30 * 86400, "cancel_at_period_end": False,
+    }  # fmt: skip
+    stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": [running]})
+    login(client, erin)
+
+    response = client.submit("/billing/checkout")
+
+    assert response.headers["Location"] == PORTAL["url"]
+    assert stripe_api.calls("POST", "/v1/checkout/sessions") == []
+    assert stripe_api.calls("GET", "/v1/subscriptions")[0].query["customer"] == "cus_erin"
+    assert membership.standing(reload(erin)).can_interact
+
+
 def test_it_shows_a_clear_message_and_keeps_nothing_when_stripe_fails(client, erin, stripe_api):
     stripe_api.answer(
         "POST", "/v1/customers", (500, {"error": {"type": "api_error", "message": "boom"}})

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from billing import sync
+from billing import mapping, sync
 from club import membership
 from club.clock import utcnow
 from club.extensions import db
@@ -103,7 +103,7 @@ def deliver_concurrently(url: str, events: list[dict], workers: int = 8) -> set[
 
 
 def stripe_truth(peer, subs: list[dict]) -> tuple:
-    current = sync.current_subscription([peer.get(f"/v1/subscriptions/{s['id']}") for s in subs])
+    current = mapping.current_subscription([peer.get(f"/v1/subscriptions/{s['id']}") for s in subs])
     return current["id"], current["status"], current["cancel_at_period_end"]
 
 

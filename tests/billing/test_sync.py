@@ -77,7 +77,7 @@ def test_it_prefers_a_running_subscription_over_an_ended_one():
     ended = {"id": "sub_old", "status": "canceled", "created": 200}
     running = {"id": "sub_new", "status": "active", "created": 100}
 
-    assert sync.current_subscription([ended, running]) is running
+    assert mapping.current_subscription([ended, running]) is running
 
 
 def _event(event_id: str, *, processed: bool, age: timedelta) -> StripeEvent:

@@ -253,6 +253,22 @@ def test_it_ends_canceled_when_deleted_arrives_before_an_older_updated(client, e
     assert membership.standing(user).reason is membership.Reason.SUBSCRIPTION_ENDED
 
 
+def test_it_keeps_access_while_a_second_subscription_still_bills(client, erin, stripe_peer, outbox):
+    # Two Checkouts paid at once (two tabs) leave one customer with two subscriptions.
+    first = subscribed(stripe_peer, erin)
+    second = stripe_peer.subscribe(first["customer"], stripe_peer.plan())
+    for sub in (first, second):
+        post_event(client, make_event("customer.subscription.created", {"id": sub["id"]}))
+    tracked = reload(erin).subscription_id
+    stripe_peer.delete(f"/v1/subscriptions/{tracked}")
+    post_event(client, make_event("customer.subscription.deleted", {"id": tracked}))
+
+    user = reload(erin)
+    assert membership.standing(user).can_interact
+    assert user.subscription_id == ({first["id"], second["id"]} - {tracked}).pop()
+    assert not any("Subject: Your membership has ended" in mail for mail in read_outbox(outbox))
+
+
 def test_it_keeps_a_moderators_freeze_when_the_member_pays(client, frank, stripe_peer):
     sub = subscribed(stripe_peer, frank)
 
