@@ -50,13 +50,14 @@ def access_end(subscription: dict) -> tuple[datetime | None, bool]:
     """Return (the date access is paid until, whether it stops there).
 
     The portal may cancel with ``cancel_at`` (a date) rather than
-    ``cancel_at_period_end``; both mean "no renewal, access until then".
+    ``cancel_at_period_end``; both mean "access until then, then no more". A ``cancel_at``
+    past the current period (a cancellation set for a later date) is the end too: Stripe
+    renews until then, and a renewal that fails shows in the status.
     """
-    ends = period_end(subscription)
     cancel_at = _timestamp(subscription.get("cancel_at"))
     if cancel_at is not None:
-        return (min(cancel_at, ends) if ends else cancel_at), True
-    return ends, bool(subscription.get("cancel_at_period_end"))
+        return cancel_at, True
+    return period_end(subscription), bool(subscription.get("cancel_at_period_end"))
 
 
 def apply_stripe_subscription(

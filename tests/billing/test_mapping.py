@@ -100,6 +100,17 @@ def test_it_treats_cancel_at_as_the_end_of_access():
     assert mapping.access_end(sub) == (datetime.fromtimestamp(1_799_000_000, UTC), True)
 
 
+def test_it_keeps_access_until_a_cancellation_date_past_the_period(app):
+    # "Cancel on a date" three periods away: Stripe renews until then.
+    period_ends = utcnow() + timedelta(days=20)
+    cancel_at = int((utcnow() + timedelta(days=80)).timestamp())
+    after_this_period = applied("active", now=period_ends + timedelta(days=1), cancel_at=cancel_at)
+    assert after_this_period.can_interact
+    assert after_this_period.access_ends_at == datetime.fromtimestamp(cancel_at, UTC)
+    after_the_date = datetime.fromtimestamp(cancel_at, UTC) + timedelta(seconds=1)
+    assert not applied("active", now=after_the_date, cancel_at=cancel_at).can_interact
+
+
 def test_it_ignores_a_reading_older_than_the_one_it_holds(app):
     user = make_user()
     now = utcnow()
