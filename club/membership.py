@@ -392,7 +392,15 @@ class SubscriptionChange:
 
     @property
     def ended(self) -> bool:
-        return self.applied and self.was_interacting and not self.now_interacting
+        """Access ended here, or the subscription did.
+
+        A cancellation at the period's end has already made the account read-only (the
+        paid period is over) by the time Stripe reports the subscription ended.
+        """
+        if not self.applied or self.now_interacting:
+            return False
+        finished = self.previous_status in LIVE_STATUSES and self.status not in LIVE_STATUSES
+        return self.was_interacting or finished
 
 
 def apply_subscription(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from billing import mapping
+from billing import mapping, notices
 from club import membership
 from club.clock import utcnow
 from club.extensions import db
@@ -131,3 +131,19 @@ def test_it_restores_access_at_once_when_a_frozen_member_pays(app):
     change = mapping.apply_stripe_subscription(user, subscription("active"), observed_at=utcnow())
 
     assert change.started and membership.standing(user).badge
+
+
+def test_it_says_goodbye_when_a_period_end_cancellation_takes_effect(app):
+    user = make_user()
+    ended_at = utcnow() - timedelta(minutes=5)
+    paid_until = int(ended_at.timestamp())
+    cancelled = subscription("active", cancel_at_period_end=True, current_period_end=paid_until)
+    mapping.apply_stripe_subscription(user, cancelled, observed_at=ended_at - timedelta(days=3))
+    assert not membership.standing(user).can_interact  # the paid period is over
+
+    deleted = {**cancelled, "status": "canceled"}
+    change = mapping.apply_stripe_subscription(user, deleted, observed_at=utcnow())
+
+    assert [mail.subject for mail in notices.for_change(user, change)] == [
+        "Your membership has ended"
+    ]

@@ -380,6 +380,19 @@ def test_it_never_lets_an_old_subscription_end_a_newer_live_one(app, erin):
     assert not change.applied and erin.subscription_status == "active"
 
 
+def test_it_reports_the_end_of_a_subscription_whose_paid_period_was_over(app, erin):
+    # Cancelled at the period's end: read-only from that moment, "deleted" comes after.
+    t = datetime.now(UTC) - timedelta(days=31)
+    membership.apply_subscription(
+        erin, subscription_id="sub_1", status="active", period_end=t + timedelta(days=30),
+        cancel_at_period_end=True, observed_at=t,
+    )  # fmt: skip
+    assert not membership.standing(erin).can_interact
+    ending = apply(erin, "canceled", datetime.now(UTC) - timedelta(minutes=1))
+    assert ending.ended
+    assert not apply(erin, "canceled", datetime.now(UTC)).ended  # said once
+
+
 def test_it_reports_when_a_change_starts_or_ends_interaction(app, erin):
     t = datetime.now(UTC) - timedelta(hours=2)
     assert apply(erin, "active", t).started
