@@ -203,6 +203,19 @@ def test_it_applies_a_completed_checkout_on_the_success_page(client, erin, strip
     assert sum("Subject: Welcome" in mail for mail in read_outbox(outbox)) == 1
 
 
+def test_it_does_not_relink_a_deleted_customer_from_an_old_success_url(client, erin, stripe_api):
+    old = _completed_session(erin, customer="cus_deleted")
+    old["subscription"]["status"] = "canceled"  # deleting the customer ended it
+    stripe_api.answer("GET", "/v1/checkout/sessions/cs_test_done", old)
+    login(client, erin)
+
+    assert client.get("/billing/success?session_id=cs_test_done").status_code == 200
+
+    assert reload(erin).stripe_customer_id is None
+    client.submit("/billing/checkout")  # a new customer, not the deleted one
+    assert len(stripe_api.calls("POST", "/v1/customers")) == 1
+
+
 def test_it_refuses_someone_elses_checkout_session(client, erin, stripe_api):
     other = make_user(handle="other")
     stripe_api.answer("GET", "/v1/checkout/sessions/cs_test_done", _completed_session(other))
