@@ -57,8 +57,12 @@ def checkout():
         return redirect(url_for(target), 303)
     if local.is_live(current_user) and current_user.stripe_customer_id:
         return open_portal()
-    if current_user.stripe_customer_id and record_running_subscription(current_user.id):
-        return open_portal()
+    if current_user.stripe_customer_id:
+        try:
+            if record_running_subscription(current_user.id):
+                return open_portal()
+        except gateway.BillingError as error:
+            return problem(str(error))  # Checkout would meet the same outage
     return open_checkout()
 
 
@@ -69,11 +73,7 @@ def record_running_subscription(user_id: int) -> bool:
     another tab): a second Checkout then would bill the member twice.
     """
     observed_at = utcnow()
-    user = db.session.get(User, user_id)
-    try:
-        running = sync.running_subscription(user.stripe_customer_id)
-    except gateway.BillingError:
-        return False  # Checkout will meet the same outage and explain it
+    running = sync.running_subscription(db.session.get(User, user_id).stripe_customer_id)
     if running is None:
         return False
     record_subscription(user_id, running, observed_at)

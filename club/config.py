@@ -221,7 +221,8 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         # Each Stripe call from a job or a click waits at most this long, and is retried
         # (Stripe's idempotency keys make retries safe) this many times.
         "STRIPE_TIMEOUT_SECONDS": env_int(env, "STRIPE_TIMEOUT_SECONDS", 10, minimum=1),
-        "STRIPE_MAX_NETWORK_RETRIES": env_int(env, "STRIPE_MAX_NETWORK_RETRIES", 2),
+        # One retry: a hung call then ends in about 20 s, inside a request's 30 s.
+        "STRIPE_MAX_NETWORK_RETRIES": env_int(env, "STRIPE_MAX_NETWORK_RETRIES", 1),
         "BILLING_BACKEND": billing_backend,
         "BILLING_GRACE_DAYS": env_int(env, "BILLING_GRACE_DAYS", 3),
         "MAIL_SERVER": env_str(env, "MAIL_SERVER"),

@@ -143,6 +143,20 @@ def test_it_shows_a_clear_message_when_stripe_times_out(client, erin, stripe_api
     assert reload(erin).stripe_customer_id is None
 
 
+def test_it_asks_stripe_once_when_it_hangs_for_a_returning_customer(client, erin, stripe_api):
+    membership.link_customer(erin, "cus_erin")
+    db.session.commit()
+    stripe_api.delay = 2.5  # longer than STRIPE_TIMEOUT_SECONDS
+    login(client, erin)
+
+    started = time.monotonic()
+    response = client.submit("/billing/checkout")
+
+    assert response.status_code == 502
+    assert time.monotonic() - started < 2.5  # one timed-out call, not one per step
+    assert stripe_api.calls("POST", "/v1/checkout/sessions") == []
+
+
 def test_it_opens_the_portal_for_the_accounts_own_customer_only(client, alice, stripe_api):
     membership.link_customer(alice, "cus_alice")
     db.session.commit()
