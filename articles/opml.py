@@ -33,22 +33,27 @@ def read_opml(data: bytes) -> list[Outline]:
         raise ValueError(f"not a readable OPML file ({error})") from None
     if root.tag.lower() != "opml":
         raise ValueError("not an OPML file (the root element is not <opml>)")
-    outlines = []
-    _walk(root.find("body"), "", outlines)
-    return outlines
+    return _feeds_in(root.find("body"))
 
 
-def _walk(node: ET.Element | None, category: str, found: list[Outline]) -> None:
-    if node is None:
-        return
-    for child in node.findall("outline"):
-        url = safe_url(child.get("xmlUrl", ""))
-        label = strip_control(child.get("title") or child.get("text") or "").strip()
+def _feeds_in(body: ET.Element | None) -> list[Outline]:
+    """List the feed outlines in document order; a folder outline names their category.
+
+    A stack, not recursion: a file may nest outlines thousands deep.
+    """
+    found: list[Outline] = []
+    pending = [] if body is None else [(child, "") for child in reversed(body.findall("outline"))]
+    while pending:
+        node, category = pending.pop()
+        url = safe_url(node.get("xmlUrl", ""))
+        label = strip_control(node.get("title") or node.get("text") or "").strip()
         if url and not url.startswith("mailto:"):
-            site = safe_url(child.get("htmlUrl", "")) or ""
+            site = safe_url(node.get("htmlUrl", "")) or ""
             found.append(Outline(url, label[:300], site, category))
         else:
-            _walk(child, label or category, found)
+            folder = label or category
+            pending.extend((child, folder) for child in reversed(node.findall("outline")))
+    return found
 
 
 def write_opml(feeds: list[Feed], title: str) -> bytes:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from articles import curation
 from articles.models import Article, Feed, KeywordRule, Tombstone
+from articles.opml import read_opml
 from club.extensions import db
 from club.models import AuditEntry
 from tests.articles.conftest import feed_bytes, item, rss
@@ -208,6 +209,31 @@ def test_it_refuses_an_opml_bomb(admin_client):
         follow_redirects=True,
     )
     assert response.status_code == 200 and db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
+def test_it_imports_an_opml_file_nested_thousands_deep(admin_client):
+    feed = b'<outline type="rss" text="Deep" xmlUrl="https://deep.example.com/rss"/>'
+    depth = 20_000  # far past Python's recursion limit, under the upload's memory spool
+    opml = b"<opml><body>" + b"<outline>" * depth + feed + b"</outline>" * depth + b"</body></opml>"
+    response = admin_client.submit(
+        "/admin/feeds/import",
+        {"file": (io.BytesIO(opml), "deep.opml")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(Feed.title)) == "Deep"
+
+
+def test_it_keeps_the_order_and_folders_of_an_opml_file():
+    opml = (
+        b'<opml><body><outline type="rss" text="A" xmlUrl="https://a.example/rss"/>'
+        b'<outline text="Sleep"><outline text="Inner">'
+        b'<outline type="rss" text="B" xmlUrl="https://b.example/rss"/></outline>'
+        b'<outline type="rss" text="C" xmlUrl="https://c.example/rss"/></outline>'
+        b'<outline type="rss" text="D" xmlUrl="https://d.example/rss"/></body></opml>'
+    )
+    found = [(o.title, o.category) for o in read_opml(opml)]
+    assert found == [("A", ""), ("B", "Inner"), ("C", "Sleep"), ("D", "")]
 
 
 def test_it_previews_a_keyword_rule_before_saving_it(admin_client):
