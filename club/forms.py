@@ -19,6 +19,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+from zxcvbn import zxcvbn
 
 from club.models import HANDLE_PATTERN
 
@@ -42,6 +43,9 @@ RESERVED_HANDLES = frozenset(
         "security",
     }
 )
+# zxcvbn's scale: 3 is "safely unguessable" to an online attacker (about 10^10 guesses);
+# 2 and below fall to a list-and-rules attack.
+MIN_PASSWORD_SCORE = 3
 # Passwords long enough to pass the length rule that appear at the top of every
 # breached-password list; refusing them costs nothing and stops the first guesses.
 COMMON_PASSWORDS = frozenset(
@@ -91,6 +95,14 @@ def check_password_strength(password: str, *context: str) -> str | None:
     squashed = re.sub(r"\W", "", lowered)
     if any(w and len(w) >= 4 and squashed == w for w in words) or (site and site in squashed):
         return "Your password must not be the site's name, your email or your handle."
+    # zxcvbn knows the common passwords, words, names and keyboard patterns that attackers
+    # try first ("Password1!", "football123"). Its time grows with the length: it reads
+    # the first 100 characters, which decide the guess anyway.
+    verdict = zxcvbn(password[:100], user_inputs=[w for w in words if w])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        warning = verdict["feedback"]["warning"]
+        reason = f" ({warning.rstrip('.')})" if warning else ""
+        return f"That password is too easy to guess{reason}. Try three or four uncommon words."
     return None
 
 

@@ -105,6 +105,10 @@ def test_it_reports_a_taken_handle_whether_or_not_the_email_has_an_account(clien
         ("password", "x" * 257, "Use between 10 and 256 characters"),
         ("password", "1234567890", "first ones attackers try"),
         ("password", "billionaireclub", "must not be the site"),
+        ("password", "Password1!", "too easy to guess"),
+        ("password", "qwerty123456", "too easy to guess"),
+        ("password", "football123", "too easy to guess"),
+        ("password", "grace1234567", "too easy to guess"),  # the handle and a run
         ("handle", "Grace Hopper!", "lower-case letters, digits and _"),
         ("handle", "ab", "Use 3 to 30 characters"),
         ("handle", "g" * 31, "Use 3 to 30 characters"),
