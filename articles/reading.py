@@ -7,6 +7,7 @@ name and the comment count are columns), so a page of cards is one query.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -73,10 +74,14 @@ def latest_page(
     *,
     topic: Topic | None = None,
     videos_only: bool = False,
-    exclude_featured: bool = False,
+    exclude: Sequence[int] = (),
     size: int = PAGE_SIZE,
 ) -> ArticlePage:
-    """One page of the latest published articles, optionally filtered."""
+    """One page of the latest published articles, optionally filtered.
+
+    ``exclude`` names articles shown elsewhere on the page (the featured block); a
+    featured article past that block takes its place among the latest.
+    """
     query = published()
     if topic is not None:
         query = query.join(article_topics, article_topics.c.article_id == Article.id).where(
@@ -84,8 +89,8 @@ def latest_page(
         )
     if videos_only:
         query = query.where(IS_VIDEO)
-    if exclude_featured:
-        query = query.where(Article.featured.is_(False))
+    if exclude:
+        query = query.where(Article.id.not_in(exclude))
     if cursor is not None:
         query = query.where(
             sa.tuple_(Article.published_at, Article.id)

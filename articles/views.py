@@ -24,11 +24,11 @@ YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 def home():
     """Featured articles first, then the latest, with an "Older" link."""
     cursor = reading.Cursor.decode(request.args.get("before"))
-    featured = reading.featured_articles() if cursor is None else []
-    page = reading.latest_page(cursor, exclude_featured=True)
+    featured = reading.featured_articles()  # every page leaves them out of the latest
+    page = reading.latest_page(cursor, exclude=[article.id for article in featured])
     return render_template(
         "articles/home.html",
-        featured=featured,
+        featured=featured if cursor is None else [],
         page=page,
         tab="latest",
         topics=reading.all_topics(),

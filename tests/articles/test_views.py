@@ -52,6 +52,13 @@ def test_it_shows_featured_articles_first(client):
     assert html.count("Pinned story") == 1
 
 
+def test_it_lists_featured_articles_past_the_featured_block_among_the_latest(client):
+    for n in range(8):
+        make_article(title=f"Pinned {n}", featured=True, published_at=utcnow() - timedelta(hours=n))
+    html = page(client, "/")
+    assert all(html.count(f"Pinned {n}<") == 1 for n in range(8))
+
+
 def test_it_pages_with_an_older_link(client):
     make_articles(45)
     first = page(client, "/")
