@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from articles import curation, discover, opml
+from articles.clean import strip_control
 from articles.forms import (
     ArticleEditForm,
     DeleteFeedForm,
@@ -45,6 +46,13 @@ feeds_bp = admin_blueprint("curation", __name__, "/feeds")
 review_bp = admin_blueprint("review", __name__, "/articles")
 
 REVIEW_PAGE = 50
+DONE = {
+    "approve": "Approved",
+    "reject": "Rejected",
+    "hide": "Hidden",
+    "feature": "Featured",
+    "unfeature": "Unfeatured",
+}
 REVIEW_ACTIONS = {
     "approve": curation.approve,
     "reject": curation.reject,
@@ -147,7 +155,7 @@ def edit_feed(feed_id: int):
         form.topic.data = feed.topic.name if feed.topic else ""
     if form.validate_on_submit():
         topic = curation.topic_for(form.topic.data or "")
-        feed.title = (form.title.data or "").strip()[:300] or feed.title
+        feed.title = strip_control(form.title.data or "").strip()[:300] or feed.title
         feed.topic_id = topic.id if topic else None
         feed.auto_publish = form.auto_publish.data
         feed.full_content = form.full_content.data
@@ -327,7 +335,7 @@ def act(article_id: int, action: str):
     REVIEW_ACTIONS[action](article)
     audit.record(current_user, f"article.{action}", article, article.title[:200])
     db.session.commit()
-    flash(f"{action.capitalize()}d: {article.title}", "success")
+    flash(f"{DONE[action]}: {article.title}", "success")
     return redirect(safe_next(request.form.get("next")) or url_for("review.queue"))
 
 
@@ -344,7 +352,7 @@ def bulk():
         REVIEW_ACTIONS[action](article)
         audit.record(current_user, f"article.{action}", article, "bulk")
     db.session.commit()
-    flash(f"{action.capitalize()}d {len(chosen)} article(s).", "success")
+    flash(f"{DONE[action]} {len(chosen)} article(s).", "success")
     return redirect(url_for("review.queue"))
 
 

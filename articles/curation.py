@@ -6,6 +6,7 @@ has already written the audit row through ``club.audit.record``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,7 +58,11 @@ _RULES = sa.select(KeywordRule).where(
 
 def rules_for(feed: Feed) -> RuleSet:
     """Return the global rules plus ``feed``'s own."""
-    rules = db.session.scalars(_RULES, {"feed_id": feed.id}).all()
+    return _rules_for_feed_id(feed.id)
+
+
+def _rules_for_feed_id(feed_id: int | None) -> RuleSet:
+    rules = db.session.scalars(_RULES, {"feed_id": feed_id}).all()
     return RuleSet(
         block=tuple(phrase_pattern(r.phrase) for r in rules if r.kind == "block"),
         require=tuple(phrase_pattern(r.phrase) for r in rules if r.kind == "require"),
@@ -65,14 +70,24 @@ def rules_for(feed: Feed) -> RuleSet:
 
 
 def preview_rule(kind: str, phrase: str, feed_id: int | None) -> list[Article]:
-    """List existing articles the rule would catch, before the admin saves it."""
-    rule = RuleSet(**{kind: (phrase_pattern(phrase),)})
+    """List existing articles the rule would catch, before the admin saves it.
+
+    Caught means: the rules in force for the article's feed let it in, and with this rule
+    added they would not (a new "require" phrase widens the existing ones, as in store).
+    """
+    pattern = phrase_pattern(phrase)
     query = sa.select(Article).where(Article.status != "rejected")
     if feed_id is not None:
         query = query.where(Article.feed_id == feed_id)
+    in_force: dict[int | None, RuleSet] = {}
     caught = []
     for article in db.session.scalars(query.order_by(Article.published_at.desc()).limit(2000)):
-        if rule.verdict(article.title, article.summary):
+        if article.feed_id not in in_force:
+            in_force[article.feed_id] = _rules_for_feed_id(article.feed_id)
+        now = in_force[article.feed_id]
+        then = dataclasses.replace(now, **{kind: (*getattr(now, kind), pattern)})
+        text = (article.title, article.summary)
+        if then.verdict(*text) and not now.verdict(*text):
             caught.append(article)
             if len(caught) >= PREVIEW_LIMIT:
                 break
@@ -93,8 +108,9 @@ def add_rule(kind: str, phrase: str, feed_id: int | None) -> KeywordRule:
 
 
 def approve(article: Article) -> None:
-    """Publish ``article``."""
+    """Publish ``article`` (and lift a rejection's tombstone, so fetches update it again)."""
     article.status = "published"
+    unbury(article)
 
 
 def reject(article: Article) -> None:
@@ -115,6 +131,7 @@ def set_featured(article: Article, featured: bool) -> None:
     article.featured = featured
     if featured:
         article.status = "published"
+        unbury(article)
 
 
 def bury(article: Article, reason: str) -> None:
@@ -131,6 +148,18 @@ def bury(article: Article, reason: str) -> None:
         db.session.flush()
 
 
+def unbury(article: Article) -> None:
+    """Remove the tombstone of ``article``'s entry: it is on the site again."""
+    db.session.execute(
+        sa.delete(Tombstone).where(
+            sa.or_(
+                sa.and_(Tombstone.feed_id == article.feed_id, Tombstone.guid == article.guid),
+                Tombstone.url == article.url,
+            )
+        )
+    )
+
+
 def edit_article(
     article: Article,
     *,
@@ -140,15 +169,19 @@ def edit_article(
     topics: Sequence[Topic],
 ) -> list[str]:
     """Apply an admin's edit; mark each changed field so fetches never overwrite it."""
+    # Control characters would make /feed.xml and the OPML export invalid XML.
+    title, summary = strip_control(title).strip(), strip_control(summary).strip()
+    reviewed_by = strip_control(reviewed_by).strip()
     changed = []
-    if title.strip() and title.strip() != article.title:
-        article.title, changed = title.strip()[:500], [*changed, "title"]
-    if summary.strip() != article.summary:
-        article.summary, changed = summary.strip(), [*changed, "summary"]
-    if (reviewed_by.strip() or None) != article.reviewed_by:
-        article.reviewed_by, changed = reviewed_by.strip()[:300] or None, [*changed, "reviewed_by"]
-    if {t.id for t in topics} != {t.id for t in article.topics}:
-        article.topics, changed = list(topics), [*changed, "topics"]
+    if title and title != article.title:
+        article.title, changed = title[:500], [*changed, "title"]
+    if summary != article.summary:
+        article.summary, changed = summary, [*changed, "summary"]
+    if (reviewed_by or None) != article.reviewed_by:
+        article.reviewed_by, changed = reviewed_by[:300] or None, [*changed, "reviewed_by"]
+    unique_topics = list({t.id: t for t in topics}.values())  # two names, one slug
+    if {t.id for t in unique_topics} != {t.id for t in article.topics}:
+        article.topics, changed = unique_topics, [*changed, "topics"]
     if changed:
         article.edited_fields = sorted(set(article.edited_fields or []) | set(changed))
     return changed
@@ -185,15 +218,19 @@ def remove_feed(feed: Feed, *, keep_articles: bool) -> int:
         count = len(ids)
         if ids:
             db.session.execute(sa.delete(Article).where(Article.id.in_(ids)))
-    db.session.execute(sa.delete(Tombstone).where(Tombstone.feed_id == feed.id))
+    # Tombstones stay (the database unties them from the feed): a rejected entry must not
+    # come back if the feed is added again.
     db.session.delete(feed)
     db.session.flush()
     return count
 
 
 def topic_for(name: str) -> Topic | None:
-    """Return the topic called ``name`` (by slug or name), creating it if new."""
-    name = " ".join((name or "").split())[:80]
+    """Return the topic called ``name`` (by slug or name), creating it if new.
+
+    Commas become spaces: the article edit form lists topics separated by commas.
+    """
+    name = " ".join(strip_control(name or "").replace(",", " ").split())[:80]
     if not name:
         return None
     slug = slugify(name)
@@ -206,8 +243,8 @@ def topic_for(name: str) -> Topic | None:
 
 
 def slugify(text: str) -> str:
-    """Return a URL slug for ``text``."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """Return a URL slug for ``text``: its letters and digits (any script), joined by "-"."""
+    slug = re.sub(r"[\W_]+", "-", text.lower()).strip("-")
     return slug[:60] or "topic"
 
 

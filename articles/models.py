@@ -191,12 +191,16 @@ class Article(db.Model):
 
 
 class Tombstone(db.Model):
-    """A rejected or deleted entry: the same entry must never come back."""
+    """A rejected or deleted entry: the same entry must never come back.
+
+    It outlives its feed (no longer tied to one), and still buries the entry by URL when
+    the feed is added again.
+    """
 
     __tablename__ = "article_tombstones"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    feed_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feeds.id", ondelete="CASCADE"))
+    feed_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feeds.id", ondelete="SET NULL"))
     guid: Mapped[str] = mapped_column(sa.String(1024))
     url: Mapped[str] = mapped_column(sa.String(2048), index=True)
     reason: Mapped[str] = mapped_column(sa.String(32))  # rejected|deleted
