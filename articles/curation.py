@@ -208,10 +208,13 @@ def remove_feed(feed: Feed, *, keep_articles: bool) -> int:
     """Delete ``feed``; its articles stay (marked as from a removed source) or go."""
     articles = sa.select(Article.id).where(Article.feed_id == feed.id)
     if keep_articles:
+        values = {"source_removed": True, "feed_id": None}
+        if not feed.full_content:
+            # The site only ever showed this source's excerpt; with the feed gone nothing
+            # would say so, so only the excerpt stays.
+            values |= {"content": "", "body_text": ""}
         count = db.session.execute(
-            sa.update(Article)
-            .where(Article.feed_id == feed.id)
-            .values(source_removed=True, feed_id=None)
+            sa.update(Article).where(Article.feed_id == feed.id).values(**values)
         ).rowcount
     else:
         ids = list(db.session.scalars(articles))

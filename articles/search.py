@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from markupsafe import Markup, escape
 
 from articles.clean import strip_control
-from articles.models import Article, search_document
+from articles.models import Article, Feed, search_document
 from club.extensions import db
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,11 @@ def fts5_query(query: str) -> str | None:
     return " ".join(terms[:MAX_TERMS]) or None
 
 
+def _shows_excerpt_only() -> sa.ColumnElement:
+    """The article's source is shown as an excerpt only: a snippet must not quote the body."""
+    return Feed.full_content.is_(False)
+
+
 def _published() -> sa.ColumnElement:
     return Article.status == "published"
 
@@ -136,13 +141,16 @@ def _sqlite_statement(query: str) -> sa.Select | None:
         return None
     fts = sa.table("article_search", sa.column("rowid"))
     index = sa.literal_column("article_search")
+    summary_only = sa.func.snippet(index, 1, START, STOP, "…", 30)
+    any_column = sa.func.snippet(index, -1, START, STOP, "…", 30)
     return (
         sa.select(
             Article,
             sa.func.highlight(index, 0, START, STOP),
-            sa.func.snippet(index, -1, START, STOP, "…", 30),
+            sa.case((_shows_excerpt_only(), summary_only), else_=any_column),
         )
         .join_from(Article, fts, fts.c.rowid == Article.id)
+        .outerjoin(Feed, Feed.id == Article.feed_id)
         .where(index.match(match), _published())
         .order_by(sa.func.bm25(index, 10.0, 4.0, 1.0), Article.id.desc())
     )
@@ -152,7 +160,8 @@ def _postgres_statement(query: str) -> sa.Select:
     english = sa.literal_column("'english'::regconfig")
     tsquery = sa.func.websearch_to_tsquery(english, query)
     document = search_document()
-    text = sa.func.coalesce(sa.func.nullif(Article.body_text, ""), Article.summary)
+    body = sa.func.coalesce(sa.func.nullif(Article.body_text, ""), Article.summary)
+    text = sa.case((_shows_excerpt_only(), Article.summary), else_=body)
     options = f"StartSel={START}, StopSel={STOP}"
     return (
         sa.select(
@@ -160,6 +169,7 @@ def _postgres_statement(query: str) -> sa.Select:
             sa.func.ts_headline(english, Article.title, tsquery, f"{options}, HighlightAll=true"),
             sa.func.ts_headline(english, text, tsquery, f"{options}, MaxWords=35, MinWords=15"),
         )
+        .outerjoin(Feed, Feed.id == Article.feed_id)
         .where(document.op("@@")(tsquery), _published())
         .order_by(sa.func.ts_rank_cd(document, tsquery).desc(), Article.id.desc())
     )

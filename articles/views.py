@@ -83,7 +83,7 @@ def _is_admin() -> bool:
 
 def article_body(article) -> Markup:
     """The article's sanitised HTML (re-cleaned on the way out), or its excerpt."""
-    if article.feed is not None and not article.feed.full_content:
+    if not article.content or (article.feed is not None and not article.feed.full_content):
         return Markup("<p>") + escape(article.summary) + Markup("</p>")
     return Markup(clean_html(article.content or ""))  # noqa: S704 (nh3 output)
 

@@ -318,6 +318,34 @@ def test_it_escapes_titles_and_never_links_javascript(client):
     assert "javascript:" not in html
 
 
+def paywalled_article():
+    feed = make_feed(full_content=False, title="Teaser Source")
+    return make_article(
+        feed,
+        title="Island diets",
+        summary="A short teaser about island diets.",
+        content="<p>Zanzibar paywalled paragraph for subscribers.</p>",
+        body_text="Zanzibar paywalled paragraph for subscribers.",
+    )
+
+
+def test_it_quotes_no_body_text_of_an_excerpt_only_source_in_search(client):
+    paywalled_article()
+    html = page(client, "/search?q=zanzibar")
+    assert "Island diets" in html  # found by its text,
+    assert "paywalled" not in html and "A short teaser" in html  # shown by its excerpt
+
+
+def test_it_keeps_only_the_excerpt_when_an_excerpt_only_source_is_deleted(client, carol):
+    article = paywalled_article()
+    login(client, carol)
+    client.submit(f"/admin/feeds/{article.feed_id}/delete", {"articles": "keep", "confirm": "y"})
+    client.submit("/logout")
+    html = page(client, f"/articles/{article.id}")
+    assert "A short teaser" in html and "paywalled" not in html
+    assert "paywalled" not in page(client, "/search?q=zanzibar")
+
+
 def test_it_searches_with_ranking_and_highlights(client):
     make_article(title="Walking helps back pain", summary="A daily walk.")
     make_article(title="Knee care", summary="Walking is mentioned once in passing.")
