@@ -275,9 +275,15 @@ def actions_for(requests: int) -> int:
 
 
 def plan(total: int) -> list[str]:
-    """Return ``total`` actions in the mix's proportions, shuffled."""
-    names = [name for name, weight in MIX for _ in range(weight)]
-    return [random.choice(names) for _ in range(total)]
+    """Return about ``total`` actions in exactly the mix's proportions, shuffled.
+
+    Exact, not drawn at random: a sign-in makes three requests, so a run that drew too few
+    of them by chance used to send fewer requests than it promised.
+    """
+    whole = sum(weight for _, weight in MIX)
+    actions = [name for name, weight in MIX for _ in range(-(-total * weight // whole))]
+    random.shuffle(actions)
+    return actions
 
 
 def check_comments(tally: Tally) -> list[str]:
