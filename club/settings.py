@@ -8,7 +8,6 @@ still decided by the policy (a moderator's freeze closes profile editing).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -36,22 +35,9 @@ from club.forms import (
     ProfileForm,
 )
 from club.models import User
+from club.web import per_account
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
-
-
-def per_account(action: str) -> Callable[[], str]:
-    """Rate-limit key for ``action``, per account.
-
-    The account id, not ``get_id()``: that carries the session token, which every log-in
-    renews, so logging out and in again would reset the limit.
-    """
-
-    def key() -> str:
-        who = f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
-        return f"{action}:{who}"
-
-    return key
 
 
 @bp.before_request

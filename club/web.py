@@ -1,9 +1,13 @@
-"""Site-wide web plumbing: security headers, error pages and template helpers."""
+"""Site-wide web plumbing: security headers, error pages, template helpers, and what every
+view reads the same way (ids in URLs and forms, rate-limit keys)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response, abort, current_app, render_template, request, url_for
 from flask.globals import request_ctx
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -106,6 +110,20 @@ def parse_id(raw: str | None) -> int | None:
 def query_id(name: str) -> int | None:
     """Return the query-string parameter ``name`` as an id, or None."""
     return parse_id(request.args.get(name))
+
+
+def per_account(action: str) -> Callable[[], str]:
+    """Rate-limit key for ``action``: the signed-in account, else the client's address.
+
+    The account id, not ``get_id()``: that carries the session token, which every log-in
+    renews, so logging out and in again would reset the limit.
+    """
+
+    def key() -> str:
+        who = f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
+        return f"{action}:{who}"
+
+    return key
 
 
 def refuse_nul() -> None:

@@ -37,7 +37,7 @@ from club.community.forms import (
 from club.community.navigation import article_url, back_to
 from club.extensions import db, limiter
 from club.models import User
-from club.web import parse_id, query_id
+from club.web import parse_id, per_account, query_id
 
 bp = Blueprint("community", __name__)
 
@@ -50,12 +50,6 @@ RATE_LIMIT_MESSAGE = (
 def comment_rate_limit() -> str:
     """Return the per-account comment limit (``COMMENT_RATE_LIMIT``)."""
     return current_app.config["COMMENT_RATE_LIMIT"]
-
-
-def rate_limit_key() -> str:
-    """Rate-limit comments per account, not per IP address."""
-    # The account id, not the session id: a new password must not reset the limit.
-    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
 
 
 def answer(payload: dict, *, message: str | None, back: str):
@@ -104,7 +98,7 @@ def too_many(error):
 
 
 @bp.post("/articles/<int:article_id>/comments")
-@limiter.limit(comment_rate_limit, key_func=rate_limit_key)
+@limiter.limit(comment_rate_limit, key_func=per_account("comment"))
 def post_comment(article_id: int):
     """Post a comment or a reply on an article."""
     form = CommentForm()
