@@ -147,6 +147,18 @@ def validate_not_reserved(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("That handle is reserved. Choose another.")
 
 
+class AccountForm(FlaskForm):
+    """A form about an existing account, which it is built for (``account=user``)."""
+
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def context_words(self) -> tuple[str, ...]:
+        """The account's own words, which a new password must not be."""
+        return (self.account.email, self.account.handle) if self.account else ()
+
+
 class SignUpForm(FlaskForm):
     email = EmailField(
         "Email",
@@ -186,11 +198,11 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AccountForm):
     password = NewPassword("New password")
 
     def validate_password(self, field: PasswordField) -> None:
-        problem = check_password_strength(field.data)
+        problem = check_password_strength(field.data, *self.context_words())
         if problem:
             raise ValidationError(problem)
 
@@ -199,7 +211,7 @@ class ConfirmEmailForm(FlaskForm):
     """Just the CSRF token: confirming is a POST so that link scanners cannot do it."""
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(AccountForm):
     display_name = display_name_field()
     handle = handle_field()
     bio = TextAreaField(
@@ -209,7 +221,9 @@ class ProfileForm(FlaskForm):
     )
 
     def validate_handle(self, field: StringField) -> None:
-        validate_not_reserved(self, field)
+        # An account given a reserved handle by an operator (``users create``) keeps it.
+        if self.account is None or field.data != self.account.handle:
+            validate_not_reserved(self, field)
 
 
 class EmailChangeForm(FlaskForm):
@@ -227,14 +241,14 @@ class EmailChangeForm(FlaskForm):
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(AccountForm):
     current_password = PasswordField(
         "Current password", validators=[InputRequired(), Length(max=PASSWORD_MAX)]
     )
     new_password = NewPassword("New password")
 
     def validate_new_password(self, field: PasswordField) -> None:
-        problem = check_password_strength(field.data)
+        problem = check_password_strength(field.data, *self.context_words())
         if problem:
             raise ValidationError(problem)
 

@@ -53,7 +53,7 @@ def me() -> User:
 def render_settings(status: int = 200, **forms: FlaskForm):
     """Render the settings page; forms passed in (with their errors) replace fresh ones."""
     user = me()
-    forms.setdefault("profile_form", ProfileForm(obj=user, formdata=None))
+    forms.setdefault("profile_form", ProfileForm(obj=user, formdata=None, account=user))
     forms.setdefault("password_form", PasswordChangeForm(formdata=None))
     forms.setdefault("email_form", EmailChangeForm(formdata=None))
     forms.setdefault("appeal_form", AppealForm(formdata=None))
@@ -90,7 +90,7 @@ def profile():
             "error",
         )
         return render_settings(status=403)
-    form = ProfileForm()
+    form = ProfileForm(account=user)
     if form.validate():
         try:
             accounts.update_profile(
@@ -150,7 +150,7 @@ def change_email(token: str):
     except (tokens.TokenError, accounts.EmailTaken) as error:
         db.session.rollback()
         message = str(error) if isinstance(error, tokens.TokenError) else EMAIL_TAKEN
-        return auth.token_failed(message, again=url_for("settings.index") + "#profile")
+        return auth.token_failed(message, again=url_for("settings.index") + "#email")
     page = render_template("settings/change_email.html", form=form, new_email=claims.data)
     return auth.no_referrer(page)
 
@@ -164,7 +164,7 @@ EMAIL_TAKEN = "That address now belongs to another account, so your email has no
 def password():
     """Change the password (current one required); every other session is signed out."""
     user = me()
-    form = PasswordChangeForm()
+    form = PasswordChangeForm(account=user)
     if form.validate():
         if user.check_password(form.current_password.data):
             user.set_password(form.new_password.data)

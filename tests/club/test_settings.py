@@ -114,6 +114,25 @@ def test_it_refuses_bad_profile_input_and_keeps_the_old_profile(client, alice, f
     assert (alice.display_name, alice.handle) == ("Alice Active", "alice")
 
 
+def test_it_lets_an_account_keep_a_reserved_handle_an_operator_gave_it(client, carol):
+    carol.handle = "admin"  # as `flask users create admin@example.com` names it
+    db.session.commit()
+    login(client, carol)
+    response = client.submit("/settings/profile", profile_data(handle="admin"))
+    assert response.status_code == 303
+    db.session.refresh(carol)
+    assert (carol.display_name, carol.handle) == ("Alice Anew", "admin")
+
+
+def test_it_still_refuses_a_reserved_handle_as_a_new_choice(client, alice):
+    login(client, alice)
+    response = client.submit("/settings/profile", profile_data(handle="support"))
+    assert response.status_code == 400
+    assert "That handle is reserved" in response.get_data(as_text=True)
+    db.session.refresh(alice)
+    assert alice.handle == "alice"
+
+
 def test_it_ignores_fields_the_profile_form_does_not_declare(client, erin):
     login(client, erin)
     client.submit(
@@ -203,6 +222,7 @@ def test_it_refuses_the_change_if_the_address_was_taken_meanwhile(client, alice,
     response = client.submit(last_link(outbox, "/settings/email/"))
     assert response.status_code == 400
     assert "belongs to another account" in response.get_data(as_text=True)
+    assert 'href="/settings#email"' in response.get_data(as_text=True)
     db.session.refresh(alice)
     assert alice.email == "alice@example.com"
 
@@ -234,6 +254,20 @@ def test_it_needs_the_current_password_to_change_it(client, alice):
 def test_it_refuses_a_short_new_password(client, alice):
     login(client, alice)
     assert change_password(client, new="too short").status_code == 400
+    db.session.refresh(alice)
+    assert alice.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("new", ["alice@example.com", "Alice@Example.com!", "alice_walks_daily"])
+def test_it_refuses_the_accounts_own_email_or_handle_as_the_new_password(client, alice, new):
+    alice.handle = "alice_walks_daily"
+    db.session.commit()
+    login(client, alice)
+    response = change_password(client, new=new)
+    assert response.status_code == 400
+    assert "must not be the site&#39;s name, your email or your handle" in response.get_data(
+        as_text=True
+    )
     db.session.refresh(alice)
     assert alice.check_password(PASSWORD)
 
