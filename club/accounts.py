@@ -131,6 +131,12 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def record_log_in(user: User) -> None:
+    """Note a successful log-in: the account's owner knows the password, so an
+    outstanding reset link (bound to this time) stops working."""
+    user.last_login_at = utcnow()
+
+
 def end_all_sessions(user: User) -> None:
     """Invalidate every session and remember cookie of ``user`` (all devices)."""
     user.session_token = new_session_token()

@@ -139,6 +139,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
+            accounts.record_log_in(user)
             rehash_if_outdated(user, form.password.data)
             db.session.commit()
             start_session(user, remember=form.remember.data)
@@ -210,9 +211,9 @@ def reset_sent():
 @membership.public_write
 def reset_password(token: str):
     """Set a new password from an emailed link, then sign in on a fresh session."""
-    form = ResetPasswordForm()
     try:
-        tokens.read(tokens.RESET_PASSWORD, token)
+        claims = tokens.read(tokens.RESET_PASSWORD, token)
+        form = ResetPasswordForm(account=claims.user)
         if form.validate_on_submit():
             user = accounts.reset_password(token, form.password.data)
             db.session.commit()

@@ -72,9 +72,10 @@ def password_fingerprint(user: User) -> str:
 def _binding(purpose: str, user: User) -> str:
     """Return what ties a token to the account's current state."""
     if purpose == RESET_PASSWORD:
-        # A reset link dies when the password changes, or when the address it was sent to
-        # stops being the account's.
-        return password_fingerprint(user) + ":" + user.email
+        # A reset link dies when the password changes, when the address it was sent to
+        # stops being the account's, or when the owner logs in with the password after all.
+        last_login = user.last_login_at.isoformat() if user.last_login_at else ""
+        return f"{password_fingerprint(user)}:{user.email}:{last_login}"
     return user.email
 
 

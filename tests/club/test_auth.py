@@ -430,6 +430,27 @@ def test_it_kills_reset_links_when_the_password_changes(client, alice):
     assert response.status_code == 400
 
 
+def test_it_kills_reset_links_when_the_owner_logs_in_with_the_password(client, alice):
+    token = tokens.issue(tokens.RESET_PASSWORD, alice)
+    assert client.get(f"/reset/{token}").status_code == 200
+    client.submit("/login", {"email": alice.email, "password": PASSWORD})
+    client.submit("/logout")
+    response = client.submit(f"/reset/{token}", {"password": NEW_PASSWORD})
+    assert response.status_code == 400
+    assert "no longer valid" in response.get_data(as_text=True)
+    db.session.refresh(alice)
+    assert alice.check_password(PASSWORD)
+
+
+def test_it_refuses_the_accounts_own_email_as_the_new_password_on_reset(client, alice):
+    token = tokens.issue(tokens.RESET_PASSWORD, alice)
+    response = client.submit(f"/reset/{token}", {"password": "alice@example.com"})
+    assert response.status_code == 400
+    assert "your email or your handle" in response.get_data(as_text=True)
+    db.session.refresh(alice)
+    assert alice.check_password(PASSWORD)
+
+
 def test_it_refuses_a_weak_new_password_on_reset_and_keeps_the_link_usable(client, alice):
     token = tokens.issue(tokens.RESET_PASSWORD, alice)
     assert client.submit(f"/reset/{token}", {"password": "short"}).status_code == 400
