@@ -57,12 +57,22 @@ def find_article(article_id: int) -> Article:
     return article
 
 
-def find_comment(comment_id: int) -> Comment:
-    """Return the comment with this id on a published article, or raise NotFound."""
-    comment = db.session.get(Comment, comment_id)
+def find_comment(comment_id: int, *, for_update: bool = False) -> Comment:
+    """Return the comment with this id on a published article, or raise NotFound.
+
+    ``for_update`` locks the row for the rest of the transaction and re-reads it: a change
+    that depends on the comment's state (and moves the article's count) must see the state
+    a concurrent request left, not the one both read before either wrote.
+    """
+    comment = lock_comment(comment_id) if for_update else db.session.get(Comment, comment_id)
     if comment is None or not comment.article.is_published:
         raise NotFound("That comment does not exist.")
     return comment
+
+
+def lock_comment(comment_id: int) -> Comment | None:
+    """Return the comment, its row locked until the transaction ends (PostgreSQL)."""
+    return db.session.get(Comment, comment_id, with_for_update=True, populate_existing=True)
 
 
 def find_visible_comment(comment_id: int) -> Comment:
@@ -157,7 +167,7 @@ def post_comment(
 
 
 def _own_comment(user: User, comment_id: int) -> Comment:
-    comment = find_comment(comment_id)
+    comment = find_comment(comment_id, for_update=True)
     if not comment.is_owned_by(user):
         raise NotAllowed("You can only change your own comments.")
     if comment.status != CommentStatus.VISIBLE:

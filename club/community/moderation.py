@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from club import audit, membership
 from club.clock import utcnow
-from club.community.comments import find_comment, set_visibility
+from club.community.comments import find_comment, lock_comment, set_visibility
 from club.community.errors import CommunityError, Conflict
 from club.community.likes import insert_once
 from club.community.models import REPORT_REASONS, Comment, CommentStatus, Report, ReportStatus
@@ -36,7 +36,9 @@ def report_comment(
     reporter: User, comment_id: int, reason: str | None, details: str = ""
 ) -> Report:
     """File ``reporter``'s report on a comment; enough of them hide it pending review."""
-    comment = find_comment(comment_id)
+    # Locked: reports on one comment are counted one at a time, so the one that reaches
+    # the threshold hides the comment exactly once.
+    comment = find_comment(comment_id, for_update=True)
     if reason not in REPORT_REASONS:
         raise CommunityError("Choose a reason for your report.")
     details = (details or "").strip()
@@ -49,8 +51,10 @@ def report_comment(
     report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, details=details)
     if not insert_once(report):
         raise Conflict("You already reported this comment. Moderators will look at it.")
-    if not comment.hidden and open_reporter_count(comment.id) >= hide_threshold():
+    reporters = open_reporter_count(comment.id)
+    if not comment.hidden and reporters >= hide_threshold():
         set_visibility(comment, hidden=True)
+        audit.record(None, "comment.auto_hidden", comment, f"{reporters} member(s) reported it")
     return report
 
 
@@ -100,7 +104,8 @@ def _close_reports(comment: Comment, moderator: User, status: str) -> int:
 
 
 def _reported_comment(comment_id: int) -> Comment:
-    comment = db.session.get(Comment, comment_id)
+    # Locked, so a double-clicked decision or two moderators at once act once.
+    comment = lock_comment(comment_id)
     if comment is None:
         raise CommunityError("That comment does not exist.")
     return comment
@@ -109,7 +114,11 @@ def _reported_comment(comment_id: int) -> Comment:
 def dismiss_reports(moderator: User, comment_id: int) -> Comment:
     """Dismiss the open reports on a comment; a hidden comment returns."""
     comment = _reported_comment(comment_id)
+    if comment.status != CommentStatus.VISIBLE:
+        raise Conflict("That comment was already deleted or removed.")
     closed = _close_reports(comment, moderator, ReportStatus.DISMISSED)
+    if not closed:
+        raise Conflict("Those reports were already decided.")
     set_visibility(comment, hidden=False)
     audit.record(moderator, "comment.reports_dismissed", comment, f"{closed} report(s)")
     return comment

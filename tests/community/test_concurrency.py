@@ -1,4 +1,5 @@
-"""Races the database must settle: one comment per form nonce, likes that add up (C25, C26)."""
+"""Races the database must settle: one comment per form nonce, likes that add up (C25, C26),
+and counts that stay true when deletes, reports and moderators' decisions collide."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from club.community.models import ArticleLike, Comment
+from club.community.models import ArticleLike, Comment, CommentStatus
 from club.extensions import db
-from tests.community.conftest import token
-from tests.conftest import is_postgres, login
+from club.models import AuditEntry
+from tests.community.conftest import add_comment, token
+from tests.conftest import is_postgres, login, make_user
 
 pytestmark = [
     pytest.mark.pg,
@@ -19,11 +21,16 @@ pytestmark = [
 
 
 def race(app, user, requests: list[tuple[str, dict]]) -> list[int]:
-    """Send ``requests`` from as many threads at once, each with its own client."""
+    """Send ``requests`` as ``user`` from as many threads at once, each with its own client."""
+    return race_as(app, [(user, url, data) for url, data in requests])
+
+
+def race_as(app, requests: list[tuple[object, str, dict]]) -> list[int]:
+    """Send each (user, url, form) from its own thread and client, all at once."""
     barrier = threading.Barrier(len(requests))
     statuses: list[int] = []
     clients = []
-    for _ in requests:  # signed in here: model objects belong to this thread's session
+    for user, _, _ in requests:  # signed in here: model objects belong to this thread
         clients.append(app.test_client())
         login(clients[-1], user)
 
@@ -33,8 +40,8 @@ def race(app, user, requests: list[tuple[str, dict]]) -> list[int]:
         statuses.append(client.post(url, data=data).status_code)
 
     threads = [
-        threading.Thread(target=send, args=(client, *request))
-        for client, request in zip(clients, requests, strict=True)
+        threading.Thread(target=send, args=(client, url, data))
+        for client, (_, url, data) in zip(clients, requests, strict=True)
     ]
     for thread in threads:
         thread.start()
@@ -60,3 +67,55 @@ def test_it_keeps_the_like_count_equal_to_the_likes(app, article, alice):
     likes = db.session.scalar(sa.select(sa.func.count()).select_from(ArticleLike))
     db.session.refresh(article)
     assert likes in (0, 1) and article.like_count == likes
+
+
+def comment_count(article) -> int:
+    db.session.expire_all()
+    return article.comment_count
+
+
+def audit_count(action: str) -> int:
+    query = sa.select(sa.func.count()).where(AuditEntry.action == action)
+    return db.session.scalar(query.select_from(AuditEntry))
+
+
+def test_it_counts_a_double_clicked_delete_once(app, article, alice, carol):
+    add_comment(article, carol)
+    comment = add_comment(article, alice)
+    statuses = race(app, alice, [(f"/comments/{comment.id}/delete", {})] * 6)
+    assert sorted(statuses) == [303] + [409] * 5, statuses
+    assert comment_count(article) == 1
+
+
+def reported(app, article, author, by: int) -> Comment:
+    comment = add_comment(article, author)
+    reporters = [make_user(subscription="active") for _ in range(by)]
+    race_as(app, [(r, f"/comments/{comment.id}/report", {"reason": "spam"}) for r in reporters])
+    return comment
+
+
+def test_it_hides_a_comment_once_when_reports_arrive_together(app, article, alice):
+    app.config["COMMUNITY_HIDE_AFTER_REPORTS"] = 3
+    add_comment(article, alice)
+    comment = reported(app, article, alice, by=6)
+    db.session.refresh(comment)
+    assert comment.hidden
+    assert comment_count(article) == 1
+    assert audit_count("comment.auto_hidden") == 1
+
+
+@pytest.mark.parametrize(
+    ("decision", "action", "count_after"),
+    [("remove", "comment.removed", 0), ("dismiss", "comment.reports_dismissed", 1)],
+)
+def test_it_applies_a_double_clicked_decision_once(
+    app, article, alice, carol, decision, action, count_after
+):
+    comment = reported(app, article, alice, by=3)
+    assert comment_count(article) == 0  # hidden while it waits
+    statuses = race(app, carol, [(f"/admin/reports/{comment.id}/{decision}", {})] * 6)
+    assert set(statuses) == {303}, statuses  # the losers are told on the queue page
+    assert audit_count(action) == 1
+    assert comment_count(article) == count_after
+    db.session.refresh(comment)
+    assert (comment.status == CommentStatus.REMOVED) is (decision == "remove")

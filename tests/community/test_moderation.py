@@ -72,6 +72,7 @@ def test_it_hides_a_comment_reported_by_three_members(client, article, carol):
     assert "questionable claim" not in html and "hidden while moderators review" in html
     db.session.refresh(article)
     assert article.comment_count == 0
+    assert audit_actions().count("comment.auto_hidden") == 1
 
 
 def test_it_lists_reported_comments_for_admins(client, article, alice, carol):
@@ -95,6 +96,17 @@ def test_it_returns_a_comment_when_reports_are_dismissed(client, article, alice,
     assert "comment.reports_dismissed" in audit_actions()
     db.session.refresh(article)
     assert article.comment_count == 1
+
+
+def test_it_says_when_a_queue_item_was_already_decided(client, article, alice, carol):
+    comment = add_comment(article, alice, "decided in another tab")
+    reported_by(client, comment, reporters(1))
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/remove")
+    before = table_fingerprint()
+    response = client.submit(f"/admin/reports/{comment.id}/dismiss", follow_redirects=True)
+    assert "already deleted or removed" in response.get_data(as_text=True)
+    assert table_fingerprint() == before
 
 
 def test_it_removes_a_comment_keeping_its_thread(client, article, alice, carol):
