@@ -7,7 +7,6 @@ from sqlalchemy.orm import joinedload
 
 from articles.models import Article
 from club.community.comments import find_article
-from club.community.errors import Conflict
 from club.community.likes import insert_once
 from club.community.models import Bookmark
 from club.extensions import db
@@ -15,17 +14,17 @@ from club.models import User
 
 
 def set_bookmark(user: User, article_id: int, on: bool) -> bool:
-    """Save (``on``) or unsave an article; return whether it is saved now."""
+    """Save (``on``) or unsave an article; return whether it is saved now.
+
+    Asking for the state it is already in writes nothing (see ``club.community.likes``).
+    """
     article = find_article(article_id)
     if on:
-        if not insert_once(Bookmark(user_id=user.id, article_id=article.id)):
-            raise Conflict("This article is already in your saved list.")
+        insert_once(Bookmark(user_id=user.id, article_id=article.id))
         return True
-    deleted = db.session.execute(
+    db.session.execute(
         sa.delete(Bookmark).where(Bookmark.user_id == user.id, Bookmark.article_id == article.id)
-    ).rowcount
-    if not deleted:
-        raise Conflict("This article is not in your saved list.")
+    )
     return False
 
 

@@ -1,8 +1,9 @@
 """Likes on articles and comments: one per account (a database constraint), with counts.
 
 A form says which state it wants (``on``/``off``) rather than "toggle", so a resubmitted
-or double-clicked form cannot undo itself; asking for the state you already have is a
-409 that writes nothing.
+or double-clicked form cannot undo itself. Asking for the state you already have (a
+double click, or a tab opened before you liked it elsewhere) writes nothing and answers
+with the current state, so the button catches up instead of showing an error.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from articles.models import Article
 from club.community import notifications
 from club.community.comments import find_article, find_comment
-from club.community.errors import CommunityError, Conflict
+from club.community.errors import CommunityError
 from club.community.models import ArticleLike, Comment, CommentLike
 from club.extensions import db
 from club.models import User
@@ -40,12 +41,14 @@ def insert_once(row: db.Model) -> bool:
 
 
 def _bump(model, row_id: int, delta: int) -> int:
-    db.session.execute(
-        sa.update(model)
-        .where(model.id == row_id)
-        .values(like_count=model.like_count + delta)
-        .execution_options(synchronize_session=False)
-    )
+    """Move the row's like count by ``delta`` (0: leave it) and return the count."""
+    if delta:
+        db.session.execute(
+            sa.update(model)
+            .where(model.id == row_id)
+            .values(like_count=model.like_count + delta)
+            .execution_options(synchronize_session=False)
+        )
     return db.session.scalar(sa.select(model.like_count).where(model.id == row_id))
 
 
@@ -53,17 +56,14 @@ def set_article_like(user: User, article_id: int, on: bool) -> LikeState:
     """Like (``on``) or unlike an article."""
     article = find_article(article_id)
     if on:
-        if not insert_once(ArticleLike(user_id=user.id, article_id=article.id)):
-            raise Conflict("You already like this article.")
-        return LikeState(True, _bump(Article, article.id, 1))
+        added = insert_once(ArticleLike(user_id=user.id, article_id=article.id))
+        return LikeState(True, _bump(Article, article.id, int(added)))
     deleted = db.session.execute(
         sa.delete(ArticleLike).where(
             ArticleLike.user_id == user.id, ArticleLike.article_id == article.id
         )
     ).rowcount
-    if not deleted:
-        raise Conflict("You have not liked this article.")
-    return LikeState(False, _bump(Article, article.id, -1))
+    return LikeState(False, _bump(Article, article.id, -deleted))
 
 
 def set_comment_like(user: User, comment_id: int, on: bool) -> LikeState:
@@ -72,19 +72,17 @@ def set_comment_like(user: User, comment_id: int, on: bool) -> LikeState:
     if on:
         if not comment.is_visible:
             raise CommunityError("That comment was deleted or removed.")
-        if not insert_once(CommentLike(user_id=user.id, comment_id=comment.id)):
-            raise Conflict("You already like this comment.")
-        count = _bump(Comment, comment.id, 1)
-        notifications.notify_like(liker=user, comment=comment)
+        added = insert_once(CommentLike(user_id=user.id, comment_id=comment.id))
+        count = _bump(Comment, comment.id, int(added))
+        if added:
+            notifications.notify_like(liker=user, comment=comment)
         return LikeState(True, count)
     deleted = db.session.execute(
         sa.delete(CommentLike).where(
             CommentLike.user_id == user.id, CommentLike.comment_id == comment.id
         )
     ).rowcount
-    if not deleted:
-        raise Conflict("You have not liked this comment.")
-    return LikeState(False, _bump(Comment, comment.id, -1))
+    return LikeState(False, _bump(Comment, comment.id, -deleted))
 
 
 def article_state(user: User | None, article: Article) -> LikeState:

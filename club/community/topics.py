@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from articles.models import Article, Topic, article_topics
-from club.community.errors import Conflict, NotFound
+from club.community.errors import NotFound
 from club.community.likes import insert_once
 from club.community.models import TopicFollow
 from club.extensions import db
@@ -16,21 +16,21 @@ from club.models import User
 
 
 def set_follow(user: User, topic_id: int, on: bool) -> bool:
-    """Follow (``on``) or unfollow a topic; return whether it is followed now."""
+    """Follow (``on``) or unfollow a topic; return whether it is followed now.
+
+    Asking for the state it is already in writes nothing (see ``club.community.likes``).
+    """
     topic = db.session.get(Topic, topic_id)
     if topic is None:
         raise NotFound("That topic does not exist.")
     if on:
-        if not insert_once(TopicFollow(user_id=user.id, topic_id=topic.id)):
-            raise Conflict(f"You already follow {topic.name}.")
+        insert_once(TopicFollow(user_id=user.id, topic_id=topic.id))
         return True
-    deleted = db.session.execute(
+    db.session.execute(
         sa.delete(TopicFollow).where(
             TopicFollow.user_id == user.id, TopicFollow.topic_id == topic.id
         )
-    ).rowcount
-    if not deleted:
-        raise Conflict(f"You do not follow {topic.name}.")
+    )
     return False
 
 
