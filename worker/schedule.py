@@ -13,6 +13,7 @@ development server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LAST_RUN_KEY = "club:periodic:last-run"
 SLOT_KEY = "club:periodic:slot:{name}:{slot}"
+RETRY_SECONDS = 5.0  # after a failed tick
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,26 @@ class ClubCronScheduler(CronScheduler):
                 if parent_pid is not None and os.getppid() != parent_pid:
                     log.info("scheduler %s: parent %s exited, stopping", self.name, parent_pid)
                     break
-                if self.enqueue_jobs():
-                    self.save()
-                self.heartbeat()
-                stop.wait(min(self.calculate_sleep_interval(), 5) or 0.05)
+                stop.wait(self.tick())
         finally:
-            self.register_death()
+            with contextlib.suppress(redis.RedisError):
+                self.register_death()
+
+    def tick(self) -> float:
+        """Queue what is due and send a heartbeat; return the seconds to sleep.
+
+        A failed tick (Redis restarting, a failover) is logged and tried again: nothing
+        restarts this loop, so dying of a blip would stop every periodic job for good
+        while the worker beside it looks healthy. The heartbeat re-registers afterwards.
+        """
+        try:
+            if self.enqueue_jobs():
+                self.save()
+            self.heartbeat()
+        except Exception:
+            log.exception("scheduler %s: tick failed; trying again shortly", self.name)
+            return RETRY_SECONDS
+        return min(self.calculate_sleep_interval(), 5) or 0.05
 
 
 class LocalScheduler:

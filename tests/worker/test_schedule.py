@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import replace
+from datetime import datetime
 
 import fakeredis
 import pytest
@@ -72,6 +73,29 @@ def test_it_records_the_last_run_of_each_periodic_job(app, connection_factory):
 
     assert set(runs) == {p.name for p in SCHEDULE}
     assert all(Job.exists(run["job_id"], connection=connection_factory()) for run in runs.values())
+
+
+def test_it_keeps_scheduling_after_redis_drops_out(app, monkeypatch):
+    monkeypatch.setattr("worker.schedule.RETRY_SECONDS", 0.2)
+    server = fakeredis.FakeServer()
+    scheduler = ClubCronScheduler(fakeredis.FakeRedis(server=server), schedule=fast_schedule())
+    stop = threading.Event()
+    thread = threading.Thread(target=scheduler.run_until, args=(stop,))
+    thread.start()
+    try:
+        time.sleep(1.2)
+        server.connected = False  # every command now fails as a refused connection does
+        time.sleep(2)
+        server.connected = True
+        back = time.time()
+        time.sleep(2.5)
+        assert thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(10)
+    runs = last_runs(fakeredis.FakeRedis(server=server))
+    assert set(runs) == {p.name for p in SCHEDULE}
+    assert all(datetime.fromisoformat(r["at"]).timestamp() > back for r in runs.values())
 
 
 def test_it_runs_periodic_jobs_inline_from_the_local_thread(app, no_redis, tmp_path):
