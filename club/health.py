@@ -1,6 +1,9 @@
 """``/healthz``: is the database answering, and Redis when one is configured?
 
-Load balancers and ``make run`` users call it; it says nothing about accounts.
+Monitoring and ``make run`` users call it; it says nothing about accounts. Load balancers
+call ``/healthz/web`` instead, which asks only what a web process needs to serve pages:
+while Redis is down pages keep working, so draining every web process for it would turn
+a degraded site into one that is down.
 """
 
 from __future__ import annotations
@@ -51,6 +54,17 @@ def healthz():
     checks = {"database": database_state(), "redis": redis_state()}
     healthy = all(state in {"ok", "not configured"} for state in checks.values())
     body = {"status": "ok" if healthy else "error", **checks}
+    return health_response(body, healthy)
+
+
+@bp.get("/healthz/web")
+def web_health():
+    """Can this process serve pages? 200 while the database answers, else 503."""
+    state = database_state()
+    return health_response({"status": state, "database": state}, state == "ok")
+
+
+def health_response(body: dict, healthy: bool):
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response, 200 if healthy else 503

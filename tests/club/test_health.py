@@ -33,6 +33,14 @@ def test_it_answers_503_when_redis_is_unreachable(client, app):
     assert response.get_json()["redis"] == "error"
 
 
+def test_it_keeps_web_processes_in_the_load_balancer_while_redis_is_down(client, app):
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{closed_port()}/0"
+    response = client.get("/healthz/web")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_it_answers_503_when_the_database_is_unreachable(app_config, tmp_path):
     broken = create_app(
         {**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"}
@@ -40,6 +48,7 @@ def test_it_answers_503_when_the_database_is_unreachable(app_config, tmp_path):
     broken.config["REDIS_URL"] = None
     with broken.app_context():
         response = broken.test_client().get("/healthz")
+        web = broken.test_client().get("/healthz/web")
         db.session.remove()
         db.engine.dispose()
     assert response.status_code == 503
@@ -48,6 +57,7 @@ def test_it_answers_503_when_the_database_is_unreachable(app_config, tmp_path):
         "database": "error",
         "redis": "not configured",
     }
+    assert web.status_code == 503 and web.get_json()["database"] == "error"
 
 
 @pytest.mark.pg
