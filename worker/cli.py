@@ -60,6 +60,16 @@ class AppWorker(AppContextMixin, Worker):
         self.app = app
         self._engine_pid = os.getpid()
 
+    def setup_work_horse_signals(self) -> None:
+        """Let the work horse ignore SIGTERM as well as SIGINT.
+
+        Heroku, ``docker stop`` and systemd's control-group kill send SIGTERM to every
+        process, and RQ's horse dies of it mid-job. The main process's warm shutdown waits
+        for the job instead; a cold shutdown (a second signal) still ends it with SIGKILL.
+        """
+        super().setup_work_horse_signals()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
 
 def worker_connection(app: Flask) -> redis.Redis:
     """Return a Redis client for a worker: no socket timeout, since it blocks on the queue."""

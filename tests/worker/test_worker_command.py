@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +51,38 @@ def test_it_finishes_the_current_job_on_sigterm(app, real_redis, processes, tmp_
     worker.send_signal(signal.SIGTERM)
 
     assert worker.wait(30) == 0
+    assert log.read_text() == "started\nfinished\n"
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids of ``pid``'s child processes (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.redis
+def test_it_finishes_the_current_job_when_every_process_gets_sigterm(
+    app, real_redis, processes, tmp_path
+):
+    log = tmp_path / "slow.txt"
+    enqueue(f"{SAMPLE}.slow_append", str(log), 2.0)
+    worker = start_flask(app, "worker")
+    processes.append(worker)
+    wait_for(lambda: log.exists() and "started" in log.read_text())
+    horses = children_of(worker.pid)
+    assert horses, "the job runs in a work horse"
+
+    for pid in [worker.pid, *horses]:  # as Heroku, `docker stop` or systemd signal them
+        os.kill(pid, signal.SIGTERM)
+
+    assert worker.wait(30) == 0, output(worker)
     assert log.read_text() == "started\nfinished\n"
 
 
