@@ -13,9 +13,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -97,8 +99,13 @@ def too_many(error):
 # --- Comments ----------------------------------------------------------------------------
 
 
+def comment_was_created(response: Response) -> bool:
+    """Only a new comment uses up the limit: not a refused one, nor a resubmitted form."""
+    return g.get("comment_created", False)
+
+
 @bp.post("/articles/<int:article_id>/comments")
-@limiter.limit(comment_rate_limit, key_func=per_account("comment"))
+@limiter.limit(comment_rate_limit, key_func=per_account("comment"), deduct_when=comment_was_created)
 def post_comment(article_id: int):
     """Post a comment or a reply on an article."""
     form = CommentForm()
@@ -110,6 +117,7 @@ def post_comment(article_id: int):
         client_token=form.client_token.data,
         parent_id=form.parent_id.data,
     )
+    g.comment_created = created
     back = back_to(article_url(comment.article), anchor=f"comment-{comment.id}")
     message = "Your comment is posted." if created else "That comment was already posted."
     return answer({"id": comment.id, "created": created}, message=message, back=back)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.community.conftest import post_comment
+from tests.community.conftest import post_comment, token
 from tests.conftest import login, table_fingerprint
 
 
@@ -43,3 +43,14 @@ def test_it_answers_the_limit_as_json_to_scripts(member, article):
     response = post_comment(member, article, "again", headers={"Accept": "application/json"})
     assert response.status_code == 429
     assert response.get_json()["error"] == "rate_limited"
+
+
+def test_it_counts_only_comments_that_were_posted(member, article):
+    refused = post_comment(member, article, "x" * 20_000)
+    assert refused.status_code == 400
+    form = {"client_token": token()}
+    assert post_comment(member, article, "double-clicked", **form).status_code == 303
+    assert post_comment(member, article, "double-clicked", **form).status_code == 303
+    for n in range(4):
+        assert post_comment(member, article, f"comment {n}").status_code == 303, n
+    assert post_comment(member, article, "the sixth").status_code == 429
