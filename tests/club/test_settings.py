@@ -332,6 +332,22 @@ def test_it_explains_a_failed_payment_and_the_way_out(client, bob):
     assert 'href="#billing"' in section
 
 
+def billing_section(client) -> str:
+    page = client.get("/settings").get_data(as_text=True)
+    return page[page.index('id="billing"') : page.index('id="export"')]
+
+
+def test_it_shows_when_an_active_membership_renews(client, alice):
+    login(client, alice)
+    assert "Renews on" in billing_section(client)
+
+
+@pytest.mark.parametrize("status", ["past_due", "unpaid", "paused"])
+def test_it_never_promises_a_renewal_to_a_membership_waiting_for_payment(client, status):
+    login(client, make_user(subscription=status))
+    assert "Renews on" not in billing_section(client)
+
+
 def test_it_shows_the_freeze_date_to_a_member_in_grace(client):
     user = make_user(handle="gina", subscription="past_due", past_due_days=1)
     login(client, user)
