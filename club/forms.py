@@ -6,6 +6,7 @@ WTForms reads only declared fields, so extra posted fields (``is_admin=1``) are 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time
 
 from flask import current_app
@@ -134,11 +135,45 @@ def handle_field(label: str = "Handle") -> StringField:
     )
 
 
+# Characters that change how the text around them shows without showing themselves:
+# text-direction overrides and isolates, zero-width spaces and joiners used alone.
+INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# The blue check next to a name means "paying member"; a name must not fake it.
+CHECK_MARKS = re.compile("[\u2611\u2705\u2713\u2714\U0001f5f8\U0001f5f9]")
+# Joiners that Persian, Indic scripts and emoji sequences need between visible characters.
+JOINERS = "\u200c\u200d"
+# What the site itself shows in place of a name.
+RESERVED_NAMES = frozenset({"deleted member", "[deleted]", "[removed by a moderator]"})
+
+
+def nfc_strip(value: str | None) -> str | None:
+    """Trim, and compose accents the one way (so look-alike spellings compare equal)."""
+    return unicodedata.normalize("NFC", value.strip()) if isinstance(value, str) else value
+
+
+def validate_display_name(form: FlaskForm, field: StringField) -> None:
+    """Refuse names that hide characters, fake the badge or pose as the site's own words."""
+    name = field.data or ""
+    hidden = (c for c in name if c not in JOINERS and unicodedata.category(c)[0] == "C")
+    if INVISIBLE.search(name) or any(hidden):
+        raise ValidationError("Use visible characters only (no control or text-direction marks).")
+    if not any(unicodedata.category(c)[0] in "LNS" for c in name):
+        raise ValidationError("Use at least one letter, digit or symbol.")
+    if CHECK_MARKS.search(name):
+        raise ValidationError("Names cannot contain check marks: the blue check marks members.")
+    if name.casefold() in RESERVED_NAMES:
+        raise ValidationError("That name is what the site shows for deleted accounts.")
+
+
 def display_name_field() -> StringField:
     return StringField(
         "Display name",
-        filters=[strip],
-        validators=[InputRequired(), Length(min=1, max=60, message="Use 1 to 60 characters.")],
+        filters=[nfc_strip],
+        validators=[
+            InputRequired(),
+            Length(min=1, max=60, message="Use 1 to 60 characters."),
+            validate_display_name,
+        ],
     )
 
 

@@ -133,6 +133,43 @@ def test_it_still_refuses_a_reserved_handle_as_a_new_choice(client, alice):
     assert alice.handle == "alice"
 
 
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("\u200b", "visible characters only"),  # a zero-width space: a name nobody sees
+        ("\u202eevil", "visible characters only"),  # reverses the comment header after it
+        ("Carol\u0007", "visible characters only"),  # a control character
+        ("Carol Admin \u2714", "check marks"),
+        ("Real Member \u2705", "check marks"),
+        ("Deleted Member", "deleted accounts"),
+        ("...", "at least one letter"),
+    ],
+)
+def test_it_refuses_display_names_that_hide_or_fake_something(client, alice, name, error):
+    login(client, alice)
+    response = client.submit("/settings/profile", profile_data(display_name=name))
+    assert response.status_code == 400
+    assert error in response.get_data(as_text=True)
+    db.session.refresh(alice)
+    assert alice.display_name == "Alice Active"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Ju\u0308rgen", "J\u00fcrgen"),  # decomposed accents are stored composed
+        ("\u0645\u0631\u06cc\u0645\u200c\u0647\u0627", None),  # Persian, with a ZWNJ
+        ("\U0001f469\u200d\U0001f4bb Ada", None),  # an emoji sequence with a ZWJ
+    ],
+)
+def test_it_keeps_real_names_in_any_script(client, alice, typed, stored):
+    login(client, alice)
+    response = client.submit("/settings/profile", profile_data(display_name=typed))
+    assert response.status_code == 303
+    db.session.refresh(alice)
+    assert alice.display_name == (stored or typed)
+
+
 def test_it_ignores_fields_the_profile_form_does_not_declare(client, erin):
     login(client, erin)
     client.submit(
