@@ -266,12 +266,17 @@ def change_email(user: User, token: str) -> str:
 def send_email_changed_notice(old_email: str, user: User) -> None:
     """Tell the previous address that the account moved away from it."""
     site = current_app.config["SITE_NAME"]
+    support = current_app.config["SUPPORT_EMAIL"]
+    # Not "reset your password": a reset link would now go to the new address, which is
+    # exactly where whoever made an unwanted change reads mail.
+    ask = f"write to {support} from this address" if support else "contact the site's team"
     send_mail(
         old_email,
         f"Your {site} email was changed",
         f"The email of your {site} account (@{user.handle}) is now {user.email}.\n\n"
-        f"If you did not do this, reset your password at "
-        f"{absolute_url('auth.forgot_password')} using the new address, or contact us.\n",
+        f"If you did not make this change, someone else knows your password, and password "
+        f"resets now go to the new address. Please {ask}: an administrator can freeze the "
+        f"account at once and help you get it back.\n",
     )
 
 

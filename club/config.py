@@ -232,6 +232,8 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "MAIL_USE_TLS": env_bool(env, "MAIL_USE_TLS", True),
         "MAIL_FROM": env_str(env, "MAIL_FROM", "Billionaire Club <no-reply@localhost>"),
         "MAIL_OUTBOX_DIR": str(INSTANCE_DIR / "outbox"),
+        # Where members write when something is wrong with their account (shown in mails).
+        "SUPPORT_EMAIL": env_str(env, "SUPPORT_EMAIL"),
         "FEEDS_ALLOW_PRIVATE_NETWORKS": env_bool(env, "FEEDS_ALLOW_PRIVATE_NETWORKS", False),
         # Exact addresses a feed may resolve to although private (an internal feed host).
         "FEEDS_TRUSTED_ADDRESSES": env_addresses(env, "FEEDS_TRUSTED_ADDRESSES"),

@@ -221,6 +221,18 @@ def test_it_changes_the_email_once_the_new_address_confirms(client, alice, outbo
     assert "is now alice.new@example.com" in notice
 
 
+def test_it_tells_the_old_address_how_to_get_help_not_to_reset(app, client, alice, outbox):
+    app.config["SUPPORT_EMAIL"] = "help@club.example.com"
+    login(client, alice)
+    ask_email_change(client, "alice.new@example.com")
+    client.submit(last_link(outbox, "/settings/email/"))
+    (notice,) = messages_to(outbox, "alice@example.com")
+    notice = " ".join(notice.split())
+    assert "is now alice.new@example.com" in notice
+    assert "write to help@club.example.com from this address" in notice
+    assert "/reset" not in notice  # a reset link would go to the new address
+
+
 def test_it_answers_an_email_change_to_a_taken_address_like_any_other(client, alice, erin, outbox):
     login(client, alice)
     taken = ask_email_change(client, "erin@example.com")
