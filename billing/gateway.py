@@ -224,6 +224,12 @@ def list_subscriptions(customer_id: str) -> list[dict]:
     return sorted(subscriptions, key=lambda s: s.get("created") or 0, reverse=True)
 
 
+def update_customer(customer_id: str, *, email: str, name: str) -> dict:
+    """Set the customer's email and name (receipts and Stripe's own mails use them)."""
+    params = {"email": email, "name": name}
+    return _call("customer update", client().v1.customers.update, customer_id, params)
+
+
 def cancel_subscription(subscription_id: str) -> dict:
     """End a subscription now (account deletion)."""
     return _call("subscription cancel", client().v1.subscriptions.cancel, subscription_id)

@@ -1,4 +1,5 @@
-"""Billing's part in account-wide events club announces: deletion, export, demo data."""
+"""Billing's part in account-wide events club announces: deletion, email change, export,
+demo data."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import Flask
 from billing import gateway, local, mapping, plan, summary
 from club import signals
 from club.models import User
+from worker.queues import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,23 @@ def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
             "We could not cancel your subscription with our payment provider, so your "
             "account was not deleted. Nothing was charged; please try again in a few minutes."
         ) from error
+
+
+def on_account_email_changed(sender: Flask, user: User, **_: Any) -> None:
+    """Send Stripe the new address: its receipts and "payment failed" mails go there.
+
+    A job, retried by the billing queue, so a Stripe outage does not undo or fail the
+    change the member just made; it pushes whatever the account holds when it runs.
+    """
+    if plan.is_local() or not user.stripe_customer_id:
+        return
+    try:
+        enqueue(
+            "worker.jobs.push_stripe_customer", user.id, queue="billing", inline_if_unavailable=True
+        )
+    except Exception:
+        # The member's change is committed and must stand; an operator sees this in the log.
+        log.exception("could not queue the Stripe customer update for user %s", user.id)
 
 
 def on_account_exporting(sender: Flask, user: User, **_: Any) -> dict:
@@ -75,5 +94,6 @@ def _has_local_subscription(user: User) -> bool:
 def connect() -> None:
     """Subscribe to club's signals (weakly held, so keep module-level receivers)."""
     signals.account_deleting.connect(on_account_deleting)
+    signals.account_email_changed.connect(on_account_email_changed)
     signals.account_exporting.connect(on_account_exporting)
     signals.demo_seeding.connect(on_demo_seeding)

@@ -104,6 +104,22 @@ def reconcile(email: str | None = None) -> list[str]:
     return changes
 
 
+def push_customer(user_id: int) -> bool:
+    """Copy the account's email and name to its Stripe customer; tell whether it did.
+
+    Idempotent: it sends what the account holds now, so a retried or late job is right.
+    """
+    user = db.session.get(User, user_id)
+    if user is None or not user.stripe_customer_id:
+        return False
+    try:
+        gateway.update_customer(user.stripe_customer_id, email=user.email, name=user.display_name)
+    except gateway.NotFound:
+        log.info("stripe customer of user %s is gone; nothing to update", user_id)
+        return False
+    return True
+
+
 def prune_events(older_than: timedelta) -> int:
     """Delete processed events received more than ``older_than`` ago; return how many."""
     cutoff = utcnow() - older_than

@@ -144,6 +144,7 @@ def change_email(token: str):
         if form.validate_on_submit():
             old_email = accounts.change_email(user, token)
             db.session.commit()
+            signals.announce_email_changed(user)
             accounts.send_email_changed_notice(old_email, user)
             flash(f"Your email is now {user.email}.", "success")
             return redirect(url_for("settings.index"), code=303)

@@ -118,6 +118,13 @@ def sweep_stripe_events() -> int:
     return sum(1 for handle in queued if not handle.duplicate)
 
 
+def push_stripe_customer(user_id: int) -> bool:
+    """Send an account's current email and name to its Stripe customer."""
+    from billing import sync
+
+    return run_and_commit(sync.push_customer, user_id)
+
+
 def reconcile_billing() -> list[str]:
     """Compare every subscription with Stripe and repair drift; return the repairs."""
     from billing import sync

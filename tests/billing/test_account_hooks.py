@@ -11,6 +11,7 @@ from club import membership
 from club.extensions import db
 from club.models import User
 from tests.billing.conftest import LocalStripeError, stripe_settings
+from tests.club.conftest import last_link
 from tests.conftest import PASSWORD, login, table_fingerprint
 
 
@@ -44,6 +45,37 @@ class TestWithStripe:
         assert stripe_peer.get(f"/v1/subscriptions/{sub['id']}")["status"] == "canceled"
         with pytest.raises(LocalStripeError):
             stripe_peer.get(f"/v1/customers/{sub['customer']}")
+
+    def test_it_sends_stripe_the_new_email_so_receipts_follow_the_member(
+        self, client, stripe_peer, paying, outbox
+    ):
+        user, sub = paying
+        login(client, user)
+        client.submit(
+            "/settings/email", {"new_email": "erin.new@example.com", "password": PASSWORD}
+        )
+
+        response = client.submit(last_link(outbox, "/settings/email/"))
+
+        assert response.status_code == 303
+        customer = stripe_peer.get(f"/v1/customers/{sub['customer']}")
+        assert (customer["email"], customer["name"]) == ("erin.new@example.com", user.display_name)
+
+    def test_it_keeps_the_new_email_when_stripe_cannot_be_reached(
+        self, app, client, paying, outbox
+    ):
+        user, _ = paying
+        login(client, user)
+        client.submit(
+            "/settings/email", {"new_email": "erin.new@example.com", "password": PASSWORD}
+        )
+        app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
+        app.extensions.pop("stripe_client", None)
+
+        response = client.submit(last_link(outbox, "/settings/email/"))
+
+        assert response.status_code == 303
+        assert find("erin.new@example.com") is not None
 
     def test_it_keeps_the_account_when_stripe_cannot_cancel(self, app, client, paying):
         user, _ = paying
