@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 
 from billing import gateway, local, mapping, plan, summary
+from billing.models import StripeEvent
 from club import signals
+from club.extensions import db
 from club.models import User
 from worker.queues import enqueue
 
@@ -25,6 +28,7 @@ def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
     """
     if plan.is_local() or not user.stripe_customer_id:
         return
+    forget_events_about(user.stripe_customer_id)
     try:
         for subscription in gateway.list_subscriptions(user.stripe_customer_id):
             if subscription.get("status") not in mapping.FINISHED_STATUSES:
@@ -37,6 +41,19 @@ def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
             "We could not cancel your subscription with our payment provider, so your "
             "account was not deleted. Nothing was charged; please try again in a few minutes."
         ) from error
+
+
+def forget_events_about(customer_id: str) -> None:
+    """Delete the stored webhook events that name the customer (its email, name, address).
+
+    In the deletion's transaction: if the deletion is refused, they stay. Events Stripe
+    sends afterwards are emptied once processed (``webhooks.forget_if_no_member``).
+    """
+    db.session.execute(
+        sa.delete(StripeEvent)
+        .where(StripeEvent.payload.contains(f'"{customer_id}"', autoescape=True))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def on_account_email_changed(sender: Flask, user: User, **_: Any) -> None:

@@ -161,8 +161,9 @@ def process_event(row_id: int) -> None:
         return
     event_id, event_type = row.event_id, row.type
     handler = HANDLERS.get(event_type)
+    subject = json.loads(row.payload)["data"]["object"]
     try:
-        mails = handler(json.loads(row.payload)["data"]["object"]) if handler else []
+        mails = handler(subject) if handler else []
     except gateway.BillingError as error:
         db.session.rollback()  # drop whatever the handler half-did
         if not error.permanent:
@@ -170,6 +171,7 @@ def process_event(row_id: int) -> None:
             raise
         log.error("giving up on stripe event %s (%s): %s", event_id, event_type, describe(error))
         if claim(row_id, last_error=describe(error)):
+            forget_if_no_member(row_id, subject)
             db.session.commit()
         else:
             db.session.rollback()
@@ -177,8 +179,34 @@ def process_event(row_id: int) -> None:
     if not claim(row_id):
         db.session.rollback()  # another worker processed it meanwhile
         return
+    forget_if_no_member(row_id, subject)
     db.session.commit()
     notices.send(mails)
+
+
+# What a processed event about nobody's customer keeps: its id and type (which make a
+# redelivery a no-op), not the name, email and address Stripe sent.
+FORGOTTEN_PAYLOAD = '{"data": {"object": {}}, "forgotten": "no account holds this customer"}'
+
+
+def customer_of(subject: dict) -> str | None:
+    """Return the Stripe customer an event's object belongs to (or is)."""
+    if subject.get("object") == "customer":
+        return subject.get("id")
+    return mapping.object_id(subject.get("customer"))
+
+
+def forget_if_no_member(row_id: int, subject: dict) -> None:
+    """Drop the personal data of a processed event whose customer no account holds.
+
+    Deleting an account makes Stripe send more events about its customer (the
+    subscription's end, ``customer.deleted``); they must not bring its email back.
+    """
+    customer_id = customer_of(subject)
+    if customer_id and mapping.member_for_customer(customer_id) is None:
+        db.session.execute(
+            sa.update(StripeEvent).where(StripeEvent.id == row_id).values(payload=FORGOTTEN_PAYLOAD)
+        )
 
 
 def describe(error: BaseException) -> str:

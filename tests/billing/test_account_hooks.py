@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from billing import local
+from billing.models import StripeEvent
 from club import membership
 from club.extensions import db
 from club.models import User
-from tests.billing.conftest import LocalStripeError, stripe_settings
+from tests.billing.conftest import LocalStripeError, make_event, post_event, stripe_settings
 from tests.club.conftest import last_link
 from tests.conftest import PASSWORD, login, table_fingerprint
 
@@ -76,6 +78,22 @@ class TestWithStripe:
 
         assert response.status_code == 303
         assert find("erin.new@example.com") is not None
+
+    def test_it_forgets_what_stripe_sent_about_a_deleted_account(self, client, stripe_peer, paying):
+        user, sub = paying
+        customer = {"id": sub["customer"], "object": "customer", "email": user.email}
+        post_event(client, make_event("customer.updated", customer))
+        login(client, user)
+
+        client.submit("/settings/delete", {"password": PASSWORD, "confirm": "y"})
+        # Deleting the customer makes Stripe send more about it, after the account is gone.
+        late = make_event("customer.deleted", customer)
+        assert post_event(client, late).status_code == 200
+        assert post_event(client, late).status_code == 200  # a redelivery is still a no-op
+
+        payloads = db.session.scalars(sa.select(StripeEvent.payload)).all()
+        assert len(payloads) == 1
+        assert not [p for p in payloads if user.email in p or sub["customer"] in p]
 
     def test_it_keeps_the_account_when_stripe_cannot_cancel(self, app, client, paying):
         user, _ = paying
