@@ -48,8 +48,7 @@ def admin_user() -> User:
 @bp.get("/")
 def dashboard():
     """Show the admin dashboard."""
-    waiting = db.session.scalar(sa.select(sa.func.count()).where(Appeal.status == "open"))
-    return render_template("admin/dashboard.html", open_appeals=waiting)
+    return render_template("admin/dashboard.html", open_appeals=moderation.open_appeal_count())
 
 
 # --- Users ------------------------------------------------------------------------------

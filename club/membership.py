@@ -342,7 +342,10 @@ def freeze(user: User, *, by: User | None, reason: str, until: datetime | None =
     now = utcnow()
     if until is not None and until <= now:
         raise ValueError("the end date must be in the future")
-    user.frozen_at = now
+    if not is_moderator_freeze_in_force(user, now):
+        # A freeze already in force is amended, not restarted: an appeal the member sent
+        # against it (tied to its start) stays open for an admin to answer.
+        user.frozen_at = now
     user.frozen_reason = reason
     user.frozen_until = until
     user.frozen_by_id = by.id if by else None

@@ -64,16 +64,22 @@ def submit_appeal(user: User, text: str) -> Appeal:
     return appeal
 
 
+def _waiting_appeals(query: sa.Select) -> sa.Select:
+    """Limit ``query`` to open appeals against a freeze still in place."""
+    return query.join(User, User.id == Appeal.user_id).where(
+        Appeal.status == "open", User.frozen_at == Appeal.freeze_started_at
+    )
+
+
 def open_appeals() -> list[Appeal]:
     """Return appeals waiting for a decision on a freeze still in place, oldest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Appeal)
-            .join(User, User.id == Appeal.user_id)
-            .where(Appeal.status == "open", User.frozen_at == Appeal.freeze_started_at)
-            .order_by(Appeal.created_at, Appeal.id)
-        )
-    )
+    query = _waiting_appeals(sa.select(Appeal)).order_by(Appeal.created_at, Appeal.id)
+    return list(db.session.scalars(query))
+
+
+def open_appeal_count() -> int:
+    """Return how many appeals ``open_appeals`` lists (for the dashboard)."""
+    return db.session.scalar(_waiting_appeals(sa.select(sa.func.count(Appeal.id))))
 
 
 def lift_freeze(user: User, *, by: User | None, note: str = "") -> None:

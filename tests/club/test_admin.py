@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from club import audit, membership
+from club.clock import utcnow
 from club.extensions import db
 from club.models import Appeal, AuditEntry
 from tests.club.conftest import messages_to
@@ -210,6 +211,25 @@ def test_it_settles_an_open_appeal_when_the_freeze_is_lifted_directly(admin_clie
     db.session.refresh(appeal)
     assert appeal.status == "accepted"
     assert "I was hacked." not in admin_client.get("/admin/appeals").get_data(as_text=True)
+
+
+def test_it_keeps_an_appeal_open_when_the_freeze_is_amended(admin_client, appeal, frank):
+    response = admin_client.submit(
+        f"/admin/users/{frank.id}/freeze", {"reason": "Spam in comments, and ban evasion"}
+    )
+    assert response.status_code == 303
+    db.session.refresh(frank)
+    assert frank.frozen_reason == "Spam in comments, and ban evasion"
+    assert "I was hacked." in admin_client.get("/admin/appeals").get_data(as_text=True)
+    assert "Appeals</a>: 1 waiting" in admin_client.get("/admin/").get_data(as_text=True)
+
+
+def test_it_counts_on_the_dashboard_only_the_appeals_the_queue_lists(admin_client, appeal, frank):
+    frank.frozen_until = utcnow() - timedelta(minutes=1)  # that freeze has run out
+    db.session.commit()
+    admin_client.submit(f"/admin/users/{frank.id}/freeze", {"reason": "Spam again"})
+    assert "I was hacked." not in admin_client.get("/admin/appeals").get_data(as_text=True)
+    assert "Appeals</a>: 0 waiting" in admin_client.get("/admin/").get_data(as_text=True)
 
 
 def test_it_decides_an_appeal_only_once(admin_client, appeal, frank):
