@@ -19,6 +19,7 @@ from club import audit, membership
 from club.clock import utcnow
 from club.community.comments import find_comment, lock_comment, set_visibility
 from club.community.errors import CommunityError, Conflict
+from club.community.formatting import clean_text
 from club.community.likes import insert_once
 from club.community.models import REPORT_REASONS, Comment, CommentStatus, Report, ReportStatus
 from club.extensions import db
@@ -41,7 +42,8 @@ def report_comment(
     comment = find_comment(comment_id, for_update=True)
     if reason not in REPORT_REASONS:
         raise CommunityError("Choose a reason for your report.")
-    details = (details or "").strip()
+    # As a comment is: a browser counts a line break as one character and sends two.
+    details = clean_text(details or "")
     if len(details) > MAX_DETAILS:
         raise CommunityError(f"Keep the details under {MAX_DETAILS} characters.")
     if comment.status != CommentStatus.VISIBLE:

@@ -178,9 +178,18 @@ def report_comment(comment_id: int):
         comment = comments.find_visible_comment(comment_id)
         return render_template("community/report.html", form=form, comment=comment)
     require_valid(form)
-    report = moderation.report_comment(
-        current_user, comment_id, form.reason.data, form.details.data or ""
-    )
+    try:
+        report = moderation.report_comment(
+            current_user, comment_id, form.reason.data, form.details.data or ""
+        )
+    except CommunityError as error:
+        if error.status != 400 or membership.wants_json():
+            raise
+        # A reason or details to fix: the same form again, filled in, saying what to fix.
+        db.session.rollback()
+        comment = comments.find_visible_comment(comment_id)
+        page = render_template("community/report.html", form=form, comment=comment, error=error)
+        return page, error.status
     back = back_to(url_for(".permalink", comment_id=comment_id), anchor=f"comment-{comment_id}")
     message = "Thank you. Moderators will review this comment."
     return answer({"id": report.id}, message=message, back=back)

@@ -50,6 +50,25 @@ def test_it_refuses_a_report_without_a_reason(member, article, carol):
     assert table_fingerprint() == before
 
 
+def test_it_counts_a_line_break_in_the_details_once_as_the_browser_does(member, article, carol):
+    comment = add_comment(article, carol)
+    details = "\r\n".join(["x" * 49] * 10)  # 499 characters in the textarea, 508 sent
+    response = report(member, comment, details=details)
+    assert response.status_code == 303
+    row = db.session.scalars(sa.select(Report)).one()
+    assert row.details == details.replace("\r\n", "\n")
+
+
+def test_it_keeps_the_reason_and_details_when_a_report_is_refused(member, article, carol):
+    comment = add_comment(article, carol)
+    response = report(member, comment, "harassment", details="d" * 501 + " my words")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Keep the details under 500 characters" in html
+    assert "my words</textarea>" in html
+    assert '<option selected value="harassment">' in html
+
+
 def test_it_refuses_a_second_report_from_the_same_member(member, article, carol):
     comment = add_comment(article, carol)
     report(member, comment)
