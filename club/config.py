@@ -156,9 +156,11 @@ def require_production_services(env: Mapping[str, str], billing_backend: str) ->
 
     Without a webhook secret every Stripe event is refused; without a price there is
     nothing to sell; without a mail server confirmation and reset links would only be
-    written to a file on one web node.
+    written to a file on one web node; without Redis no periodic job (feed refreshes,
+    the Stripe event sweep, reconcile) ever runs under gunicorn, and each web process
+    keeps its own rate limits.
     """
-    needed = ["MAIL_SERVER"]
+    needed = ["MAIL_SERVER", "REDIS_URL"]
     if billing_backend == "stripe":
         needed += ["STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID"]
     for name in needed:

@@ -118,10 +118,13 @@ PRODUCTION = {
     "STRIPE_WEBHOOK_SECRET": "whsec_x",
     "STRIPE_PRICE_ID": "price_x",
     "MAIL_SERVER": "smtp.example",
+    "REDIS_URL": "redis://redis.example:6379/0",
 }
 
 
-@pytest.mark.parametrize("missing", ["STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID", "MAIL_SERVER"])
+@pytest.mark.parametrize(
+    "missing", ["STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID", "MAIL_SERVER", "REDIS_URL"]
+)
 def test_it_refuses_a_production_start_without_the_services_members_rely_on(missing):
     env = {name: value for name, value in PRODUCTION.items() if name != missing}
     with pytest.raises(ConfigError, match=f"^{missing} must be set"):
