@@ -27,7 +27,7 @@ from flask import Flask
 from rq.cron import CronJob, CronScheduler
 
 from club.clock import utcnow
-from worker.queues import JOB_TIMEOUTS, enqueue, resolve
+from worker.queues import FAILURE_TTL, JOB_TIMEOUTS, RESULT_TTL, enqueue, resolve
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,9 @@ class ClubCronScheduler(CronScheduler):
                 cron=periodic.cron,
                 name=periodic.name,
                 job_timeout=JOB_TIMEOUTS[periodic.queue],
+                # As every other job: the jobs page shows the last runs, not "expired".
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
             )
 
     def enqueue_jobs(self) -> list[CronJob]:

@@ -15,6 +15,7 @@ from rq.cron import get_cron_job_ids
 from rq.job import Job, JobStatus
 
 from tests.worker.conftest import work_off
+from worker.queues import FAILURE_TTL, RESULT_TTL
 from worker.schedule import SCHEDULE, ClubCronScheduler, LocalScheduler, Periodic, last_runs
 
 EVERY_SECOND = "* * * * * *"  # croniter's sixth field is seconds
@@ -73,6 +74,9 @@ def test_it_records_the_last_run_of_each_periodic_job(app, connection_factory):
 
     assert set(runs) == {p.name for p in SCHEDULE}
     assert all(Job.exists(run["job_id"], connection=connection_factory()) for run in runs.values())
+    # Kept as long as any job's result, so the jobs page shows how the last run went.
+    jobs = [Job.fetch(run["job_id"], connection=connection_factory()) for run in runs.values()]
+    assert {(job.result_ttl, job.failure_ttl) for job in jobs} == {(RESULT_TTL, FAILURE_TTL)}
 
 
 def test_it_keeps_scheduling_after_redis_drops_out(app, monkeypatch):
