@@ -74,10 +74,22 @@ CSRF_FAILED = (
 )
 
 
+CSRF_FAILED_KEPT = (
+    "This form had expired, so nothing was posted. Your text is below: send it again."
+)
+
+
 def render_csrf_error(error: CSRFError):
-    """Explain a missing or stale CSRF token in plain words (400)."""
+    """Explain a missing or stale CSRF token in plain words (400).
+
+    A comment typed into a page left open too long is not thrown away: the page shows it
+    in the same form again, with a fresh token.
+    """
     if membership.wants_json():
         return {"error": "csrf", "message": CSRF_FAILED}, 400
+    if request.form.get("body"):
+        page = render_template("community/problem.html", message=CSRF_FAILED_KEPT, back="/")
+        return page, 400
     return render_template(
         "errors/error.html", code=400, title=ERROR_TITLES[400], message=CSRF_FAILED
     ), 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -289,3 +290,28 @@ def test_it_shows_the_edit_form_to_the_author(member, article, alice):
     comment = add_comment(article, alice, "first draft")
     html = member.get(f"/comments/{comment.id}/edit").get_data(as_text=True)
     assert "first draft" in html and "15 minutes after posting" in html
+
+
+def test_it_keeps_the_comment_when_the_forms_token_has_expired(member, article):
+    nonce = {"client_token": token()}
+    before = table_fingerprint()
+    response = member.post(
+        f"/articles/{article.id}/comments",
+        data={"body": "Two paragraphs I do not want to type again", "csrf_token": "stale", **nonce},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "This form had expired, so nothing was posted" in html
+    assert "Two paragraphs I do not want to type again</textarea>" in html
+    assert f'name="client_token" value="{nonce["client_token"]}"' in html
+    assert table_fingerprint() == before
+    # The page's form carries a fresh token: sending it again posts the comment.
+    fresh = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    again = member.post(
+        f"/articles/{article.id}/comments",
+        data={"body": "Two paragraphs I do not want to type again", "csrf_token": fresh, **nonce},
+    )
+    assert again.status_code == 303
+    assert (
+        db.session.scalar(sa.select(Comment.body)) == "Two paragraphs I do not want to type again"
+    )
