@@ -86,13 +86,18 @@ def reconcile_member(user_id: int) -> str | None:
     return _describe(user, before) if _state(user) != before else None
 
 
-def reconcile(email: str | None = None) -> list[str]:
-    """Compare every account that has a Stripe customer with Stripe; return the repairs."""
+def customer_account_ids(email: str | None = None) -> list[int]:
+    """Return the ids of the accounts that have a Stripe customer (or the one with ``email``)."""
     query = sa.select(User.id).where(User.stripe_customer_id.is_not(None)).order_by(User.id)
     if email:
         query = query.where(sa.func.lower(User.email) == email.strip().lower())
+    return list(db.session.scalars(query))
+
+
+def reconcile(email: str | None = None) -> list[str]:
+    """Compare every account that has a Stripe customer with Stripe; return the repairs."""
     changes = []
-    for user_id in db.session.scalars(query).all():
+    for user_id in customer_account_ids(email):
         try:
             line = reconcile_member(user_id)
         except gateway.BillingError as error:

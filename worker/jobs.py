@@ -125,11 +125,34 @@ def push_stripe_customer(user_id: int) -> bool:
     return run_and_commit(sync.push_customer, user_id)
 
 
-def reconcile_billing() -> list[str]:
-    """Compare every subscription with Stripe and repair drift; return the repairs."""
+def reconcile_billing() -> int:
+    """Queue one reconcile job per account with a Stripe customer; return how many.
+
+    One job per member, not one loop: a Stripe call each adds up past any single job's
+    timeout, and a run cut short would start again from the first member every day.
+    """
     from billing import sync
 
-    return run_and_commit(sync.reconcile)
+    user_ids = sync.customer_account_ids()
+    db.session.rollback()
+    queued = [
+        enqueue(
+            reconcile_member,
+            user_id,
+            queue="billing",
+            job_id=f"reconcile-member-{user_id}",
+            unique=True,
+        )
+        for user_id in user_ids
+    ]
+    return sum(1 for handle in queued if not handle.duplicate)
+
+
+def reconcile_member(user_id: int) -> str | None:
+    """Bring one member's subscription in line with Stripe; return what changed."""
+    from billing import sync
+
+    return run_and_commit(sync.reconcile_member, user_id)
 
 
 def prune() -> dict[str, int]:

@@ -78,4 +78,19 @@ def test_it_reconciles_billing_with_nothing_to_repair(app, no_redis, alice):
     handle = enqueue(jobs.reconcile_billing, queue="billing")
 
     assert handle.status == "finished"
-    assert handle.result == []
+    assert handle.result == 0  # alice has no Stripe customer: nothing to ask Stripe
+
+
+def test_it_reconciles_each_paying_member_in_a_job_of_their_own(app, fake_redis, alice, erin):
+    for n, user in enumerate((alice, erin)):
+        user.stripe_customer_id = f"cus_member_{n}"
+    db.session.commit()
+
+    queued = jobs.reconcile_billing()
+    again = jobs.reconcile_billing()  # still waiting: not queued twice
+
+    assert (queued, again) == (2, 0)
+    assert get_queue("billing").job_ids == [
+        f"reconcile-member-{alice.id}",
+        f"reconcile-member-{erin.id}",
+    ]
