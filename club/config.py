@@ -168,6 +168,19 @@ def require_production_services(env: Mapping[str, str], billing_backend: str) ->
             raise ConfigError(f"{name} must be set when CLUB_ENV=production")
 
 
+def engine_options(uri: str) -> dict:
+    """How the site connects: a database that does not answer fails a request in seconds.
+
+    Without a connect timeout, reaching an unreachable PostgreSQL host waits for TCP's own
+    (minutes), holding a gunicorn thread while the visitor stares at a blank page.
+    """
+    options: dict = {"pool_pre_ping": True}
+    if uri.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 5}
+        options["pool_timeout"] = 10
+    return options
+
+
 def load(env: Mapping[str, str] | None = None) -> dict:
     """Build the Flask configuration from the environment."""
     env = os.environ if env is None else env
@@ -211,7 +224,7 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "SITE_NAME": env_str(env, "SITE_NAME", "Billionaire Club"),
         "BASE_URL": base_url.rstrip("/"),
         "SQLALCHEMY_DATABASE_URI": database_url(env),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url(env)),
         "REDIS_URL": redis_url,
         # Waits before each retry of a failed fetch, mail or billing job (worker.queues).
         "JOB_RETRY_INTERVALS": env_seconds(env, "JOB_RETRY_INTERVALS", (30, 300, 1800)),

@@ -3,8 +3,11 @@ view reads the same way (ids in URLs and forms, rate-limit keys)."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from flask import Flask, Response, abort, current_app, render_template, request, url_for
 from flask.globals import request_ctx
 from flask_login import current_user
@@ -14,6 +17,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from club import membership
+from club.extensions import db
+
+log = logging.getLogger(__name__)
 
 ERROR_TITLES = {
     400: "Bad request",
@@ -95,6 +101,24 @@ def render_csrf_error(error: CSRFError):
     ), 400
 
 
+DATABASE_DOWN = "The site cannot reach its database right now. Please try again in a minute."
+RETRY_AFTER_SECONDS = "30"
+
+
+def render_database_unavailable(error: Exception):
+    """Answer 503 with Retry-After while the database is unreachable, not a bare 500.
+
+    The page does not extend ``base.html``: that asks the database who is signed in.
+    """
+    log.error("database unavailable: %s", error)
+    with contextlib.suppress(sa.exc.SQLAlchemyError):
+        db.session.rollback()
+    headers = {"Retry-After": RETRY_AFTER_SECONDS, "Cache-Control": "no-store"}
+    if membership.wants_json():
+        return {"error": "unavailable", "message": DATABASE_DOWN}, 503, headers
+    return render_template("errors/unavailable.html", message=DATABASE_DOWN), 503, headers
+
+
 # Every id column is a PostgreSQL integer: a larger id names nothing, and PostgreSQL would
 # refuse it with an error rather than find no row.
 MAX_ID = 2**31 - 1
@@ -161,6 +185,8 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_nul)
     app.after_request(add_security_headers)
     app.register_error_handler(CSRFError, render_csrf_error)
+    for unreachable in (sa.exc.OperationalError, sa.exc.TimeoutError):
+        app.register_error_handler(unreachable, render_database_unavailable)
     app.register_error_handler(HTTPException, render_error)
 
     @app.errorhandler(500)
