@@ -3,7 +3,6 @@
 Every value can be changed through the environment, so one image serves every size.
 """
 
-import multiprocessing
 import os
 
 wsgi_app = "club:create_app()"
@@ -14,10 +13,16 @@ bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '800
 # 2 x cores + 1 processes is gunicorn's advice. Each process runs a few threads (gthread):
 # a request spends much of its time waiting on PostgreSQL and Redis, and bench/smoke_load.py
 # served 30 instead of 21 requests/s with 4 threads instead of 1 on two workers.
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+# The cores this process may run on (a container's cpuset), not the host's, and at most 9:
+# each process holds up to 15 database connections, and a big host would otherwise start
+# enough processes to exhaust PostgreSQL's connection limit. Set WEB_CONCURRENCY to go higher.
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+workers = int(os.environ.get("WEB_CONCURRENCY") or min((CORES or 1) * 2 + 1, 9))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
-# A request that takes longer than this is killed and logged; the load balancer retries GETs.
+# A worker process that stops answering gunicorn for this long is killed and replaced. With
+# threads this does not bound one slow request: the database connect timeout, Stripe's and
+# the feed fetcher's own timeouts do.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # On SIGTERM (a deploy), stop accepting, finish requests in flight for up to this long, exit.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
