@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -226,3 +227,18 @@ def test_the_production_example_documents_every_variable_the_site_reads():
     listed = set(re.findall(r"^(?:# )?([A-Z_]+)=", example, re.MULTILINE))
     assert len(names) > 20
     assert names - listed == set()
+
+
+def gunicorn_settings(monkeypatch, **env: str) -> dict:
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(PROJECT_ROOT / "platform" / "gunicorn.conf.py"))
+
+
+def test_it_sizes_gunicorn_from_the_cores_it_may_use_and_caps_it(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    assert gunicorn_settings(monkeypatch)["workers"] == 9  # not 129 on a 64-core host
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert gunicorn_settings(monkeypatch)["workers"] == 5
+    assert gunicorn_settings(monkeypatch, WEB_CONCURRENCY="16")["workers"] == 16
