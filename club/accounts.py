@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +42,12 @@ def load_user(session_id: str) -> User | None:
 
 
 def normalise_email(email: str) -> str:
-    """Return the form an address is stored and looked up in."""
-    return email.strip().lower()
+    """Return the form an address is stored and looked up in.
+
+    NFC-composed as well as lower-cased: "jürgen@" typed with a combining accent is the
+    same address as with a precomposed "ü", and must find the same account.
+    """
+    return unicodedata.normalize("NFC", email.strip().lower())
 
 
 def find_by_email(email: str) -> User | None:

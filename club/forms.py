@@ -83,7 +83,8 @@ def strip(value: str | None) -> str | None:
 
 
 def lower_strip(value: str | None) -> str | None:
-    return value.strip().lower() if isinstance(value, str) else value
+    """Email addresses and handles as stored (see ``accounts.normalise_email``)."""
+    return unicodedata.normalize("NFC", value.strip().lower()) if isinstance(value, str) else value
 
 
 def check_password_strength(password: str, *context: str) -> str | None:

@@ -84,6 +84,16 @@ def test_it_mails_the_owner_instead_of_creating_a_second_account(client, alice, 
     assert "already has one" in notice
 
 
+def test_it_treats_an_address_typed_with_a_combining_accent_as_the_same(client, outbox):
+    make_user(email="j\u00fcrgen@example.com", handle="juergen")  # "ü" precomposed
+    before = users_count()
+    client.submit("/signup", signup_data(email="Ju\u0308rgen@example.com", handle="jurgen2"))
+    assert users_count() == before
+    (notice,) = messages_to(outbox, "j\u00fcrgen@example.com")
+    assert "already has one" in notice
+    assert accounts.find_by_email("ju\u0308rgen@example.com").handle == "juergen"
+
+
 def test_it_refuses_a_taken_handle_with_a_clear_message(client, alice):
     response = client.submit("/signup", signup_data(handle="alice"))
     assert response.status_code == 400
