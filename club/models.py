@@ -62,6 +62,9 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         # Email is unique case-insensitively; it is also stored lower-cased.
         sa.Index("uq_users_email_lower", sa.func.lower(email), unique=True),
+        # SQLite would otherwise give the next sign-up a deleted newest account's id, and
+        # with it that account's audit history (PostgreSQL's sequences never reuse one).
+        {"sqlite_autoincrement": True},
     )
 
     def set_password(self, password: str) -> None:

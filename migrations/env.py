@@ -1,3 +1,4 @@
+import contextlib
 import logging
 from logging.config import fileConfig
 
@@ -15,12 +16,8 @@ logger = logging.getLogger("alembic.env")
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions["migrate"].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions["migrate"].db.engine
+    # Flask-SQLAlchemy 3 (get_engine() is deprecated there).
+    return current_app.extensions["migrate"].db.engine
 
 
 def get_engine_url():
@@ -123,8 +120,31 @@ def run_migrations_online():
         conf_args.setdefault("render_item", render_club_types)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
+        with sqlite_foreign_keys_off(connection), context.begin_transaction():
             context.run_migrations()
+
+
+@contextlib.contextmanager
+def sqlite_foreign_keys_off(connection):
+    """Let SQLite batch migrations rebuild a table other tables refer to.
+
+    A batch migration copies the table and drops the old one; with foreign keys on,
+    SQLite runs the drop as a DELETE and cascades it into every table that refers to
+    it (comments, likes, ... for ``users``). Alembic's advice: switch them off around
+    the migrations (the PRAGMA only works outside a transaction, so before it starts),
+    then check nothing was left dangling.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if dangling:
+            raise RuntimeError(f"migrations left rows referring to nothing: {dangling[:5]}")
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

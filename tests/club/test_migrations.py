@@ -1,0 +1,65 @@
+"""Migrations on an existing SQLite database keep every row (CI checks an empty one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+
+from club import create_app
+from club.clock import utcnow
+from club.extensions import db
+from club.models import Appeal, User
+from tests.conftest import base_test_config
+
+MIGRATIONS = str(Path(__file__).resolve().parents[2] / "migrations")
+BEFORE_AUTOINCREMENT = "b7d2f4a91c36"
+
+
+@pytest.fixture
+def old_site(tmp_path):
+    """A site whose SQLite database stands at the revision before users got AUTOINCREMENT."""
+    site = create_app(
+        base_test_config(f"sqlite:///{tmp_path}/club.sqlite3", tmp_path) | {"REDIS_URL": None}
+    )
+    with site.app_context():
+        flask_migrate.upgrade(directory=MIGRATIONS, revision=BEFORE_AUTOINCREMENT)
+        yield site
+        db.session.remove()
+        db.engine.dispose()
+
+
+def add_member(handle: str, email: str | None = None) -> User:
+    email = email or f"{handle}@example.com"
+    user = User(email=email, handle=handle, display_name=handle, password_hash="!")
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def test_it_rebuilds_the_accounts_table_without_losing_what_refers_to_it(old_site):
+    member = add_member("kept")
+    db.session.add(Appeal(user_id=member.id, freeze_started_at=utcnow(), text="Please."))
+    db.session.commit()
+
+    flask_migrate.upgrade(directory=MIGRATIONS)
+
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Appeal.text)).all() == ["Please."]
+    add_member("other")
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        add_member("kept2", email="KEPT@example.com")  # email still unique, ignoring case
+
+
+def test_it_never_gives_a_new_account_a_deleted_ones_id(old_site):
+    flask_migrate.upgrade(directory=MIGRATIONS)
+    add_member("first")
+    newest = add_member("newest")
+    db.session.commit()
+    deleted_id = newest.id
+    db.session.delete(newest)
+    db.session.commit()
+
+    assert add_member("newcomer").id > deleted_id
