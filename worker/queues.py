@@ -12,6 +12,7 @@ Callers commit before they enqueue: a worker reads the database, not the caller'
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import threading
 from collections import deque
@@ -45,6 +46,10 @@ INLINE_WHEN_DOWN_QUEUES = frozenset({"mail", "billing"})
 JOB_TIMEOUTS = {"feeds": 120, "mail": 60, "billing": 300, "default": 600}
 RESULT_TTL = 24 * 60 * 60
 FAILURE_TTL = 14 * 24 * 60 * 60
+# Failures of unique jobs queued again under the same id (a feed's next refresh, a Stripe
+# event's next sweep), which would otherwise vanish from the jobs page with the old job.
+REPLACED_FAILURES_KEY = "club:jobs:replaced-failures"
+REPLACED_FAILURES_KEPT = 100
 
 # A unique job whose last run is over may be queued again under the same id.
 ACTIVE_STATUSES = frozenset(
@@ -207,11 +212,34 @@ def clear_finished_job(queue: Queue, job_id: str) -> bool:
     if status in ACTIVE_STATUSES:
         return False
     if status == JobStatus.FAILED:
-        result = job.latest_result()
-        last_line = (result.exc_string or "").strip().splitlines()[-1:] if result else []
-        log.warning("queuing %s again; its last run failed: %s", job_id, "".join(last_line))
+        remember_replaced_failure(queue, job)
     job.delete()
     return True
+
+
+def remember_replaced_failure(queue: Queue, job: Job) -> None:
+    """Keep a failed job's summary for the jobs page before its id is reused."""
+    result = job.latest_result()
+    last_line = "".join((result.exc_string or "").strip().splitlines()[-1:]) if result else ""
+    log.warning("queuing %s again; its last run failed: %s", job.id, last_line)
+    failed_at = job.ended_at or utcnow()
+    entry = {
+        "id": job.id,
+        "queue": queue.name,
+        "description": job.description,
+        "error": last_line,
+        "at": failed_at.isoformat(),
+    }
+    with queue.connection.pipeline() as pipe:
+        pipe.lpush(REPLACED_FAILURES_KEY, json.dumps(entry))
+        pipe.ltrim(REPLACED_FAILURES_KEY, 0, REPLACED_FAILURES_KEPT - 1)
+        pipe.expire(REPLACED_FAILURES_KEY, FAILURE_TTL)
+        pipe.execute()
+
+
+def replaced_failures(connection: redis.Redis) -> list[dict]:
+    """Return the remembered failures of jobs since queued again, newest first."""
+    return [json.loads(raw) for raw in connection.lrange(REPLACED_FAILURES_KEY, 0, -1)]
 
 
 def handle_for(job: Job) -> JobHandle:

@@ -19,6 +19,7 @@ from worker.queues import (
     is_inline,
     recent_inline_failures,
     redis_connection,
+    replaced_failures,
 )
 
 bp = admin_blueprint("jobs", __name__, "/jobs")
@@ -117,7 +118,19 @@ def rq_state() -> dict:
         "running": jobs_in(queues, "started_job_registry"),
         "failed": jobs_in(queues, "failed_job_registry", with_error=True)[:FAILED_SHOWN],
         "periodic": periodic_rows(schedule.last_runs(connection), connection),
+        "replaced": [replaced_row(entry) for entry in replaced_failures(connection)],
     }
+
+
+def replaced_row(entry: dict) -> JobRow:
+    """Describe a failure whose job was queued again under the same id."""
+    return JobRow(
+        id=entry["id"],
+        queue=entry["queue"],
+        description=entry["description"],
+        at=datetime.fromisoformat(entry["at"]),
+        error=entry["error"],
+    )
 
 
 def queue_row(queue) -> QueueRow:

@@ -28,6 +28,20 @@ def test_it_shows_a_failed_job_with_its_error(client, carol, failed_job):
     assert f"/admin/jobs/{failed_job.id}/requeue" in page
 
 
+def test_it_keeps_the_failure_of_a_job_queued_again_under_its_id(client, carol, app, fake_redis):
+    failing = dict(queue="billing", job_id="stripe-event-7", unique=True)
+    enqueue(f"{SAMPLE}.fail_permanently", **failing)
+    work_off(app, fake_redis)
+    # The sweeper queues the event again: the failed job under that id makes way.
+    enqueue(f"{SAMPLE}.note_tick", **failing)
+
+    login(client, carol)
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+
+    earlier = page[page.index("Earlier failures") :]
+    assert "fail_permanently()" in earlier and "FeedGone: 404 Not Found" in earlier
+
+
 def test_it_requeues_a_failed_job(client, carol, failed_job):
     login(client, carol)
     response = client.submit(f"/admin/jobs/{failed_job.id}/requeue")
