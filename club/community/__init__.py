@@ -30,7 +30,10 @@ def article_interactions(article: Article) -> Markup:
     html = render_template(
         "community/_interactions.html",
         article=article,
-        thread=comments.load_thread(article.id, current_user, sort),
+        page=comments.thread_page(
+            comments.load_thread(article.id, current_user, sort),
+            request.args.get("comments", 1, type=int),
+        ),
         sort=sort,
         sorts=comments.SORTS,
         like=likes.article_state(current_user, article),

@@ -34,6 +34,7 @@ from club.models import User
 
 MAX_LENGTH = 5000
 SORTS = {"oldest": "Oldest", "newest": "Newest", "liked": "Most liked"}
+THREADS_PER_PAGE = 50
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -279,6 +280,38 @@ def load_thread(article_id: int, viewer: User | None, sort: str = "oldest") -> l
         parent = nodes.get(node.comment.parent_id) if node.comment.parent_id else None
         (parent.replies if parent else roots).append(node)
     return _prune_and_sort(roots, sort)
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """One page of an article's comment threads (a thread is a top-level comment and its
+    replies): a page that lists thousands of comments, each with its forms, runs to
+    megabytes."""
+
+    threads: list[ThreadNode]
+    number: int
+    count: int
+
+
+def thread_page(threads: list[ThreadNode], number: int) -> ThreadPage:
+    """Return page ``number`` (from 1; out of range: the nearest page) of ``threads``."""
+    count = max(1, -(-len(threads) // THREADS_PER_PAGE))
+    number = min(max(number, 1), count)
+    start = (number - 1) * THREADS_PER_PAGE
+    return ThreadPage(threads[start : start + THREADS_PER_PAGE], number, count)
+
+
+def page_showing(comment: Comment, sort: str = "oldest") -> int:
+    """Return the page of its article's threads that shows ``comment``."""
+    threads = load_thread(comment.article_id, None, sort)
+    for index, thread in enumerate(threads):
+        if _contains(thread, comment.id):
+            return index // THREADS_PER_PAGE + 1
+    return 1
+
+
+def _contains(node: ThreadNode, comment_id: int) -> bool:
+    return node.comment.id == comment_id or any(_contains(r, comment_id) for r in node.replies)
 
 
 def _prune_and_sort(nodes: list[ThreadNode], sort: str, top: bool = True) -> list[ThreadNode]:

@@ -22,10 +22,15 @@ def is_safe_path(target: str | None) -> bool:
     )
 
 
-def article_url(article: Article, anchor: str = "") -> str:
-    """Return the article's page, through the ``article_url`` helper articles registers."""
+def article_url(article: Article, anchor: str = "", comment_page: int = 1) -> str:
+    """Return the article's page, through the ``article_url`` helper articles registers.
+
+    ``comment_page`` past the first adds ``?comments=N``: which page of comment threads.
+    """
     builder = current_app.jinja_env.globals.get("article_url")
     url = builder(article) if builder else url_for("articles.article", article_id=article.id)
+    if comment_page > 1:
+        url += f"?comments={comment_page}"
     return url + (f"#{anchor}" if anchor else "")
 
 

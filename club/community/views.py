@@ -118,7 +118,11 @@ def post_comment(article_id: int):
         parent_id=form.parent_id.data,
     )
     g.comment_created = created
-    back = back_to(article_url(comment.article), anchor=f"comment-{comment.id}")
+    page = comments.page_showing(comment)
+    if page > 1:  # the new comment is not on the first page of threads: go where it is
+        back = article_url(comment.article, anchor=f"comment-{comment.id}", comment_page=page)
+    else:
+        back = back_to(article_url(comment.article), anchor=f"comment-{comment.id}")
     message = "Your comment is posted." if created else "That comment was already posted."
     return answer({"id": comment.id, "created": created}, message=message, back=back)
 
@@ -127,7 +131,8 @@ def post_comment(article_id: int):
 def permalink(comment_id: int):
     """Send a comment's permalink to its place in the article's thread."""
     comment = comments.find_comment(comment_id)
-    return redirect(article_url(comment.article, anchor=f"comment-{comment.id}"))
+    page = comments.page_showing(comment)
+    return redirect(article_url(comment.article, f"comment-{comment.id}", comment_page=page))
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])

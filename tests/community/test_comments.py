@@ -315,3 +315,37 @@ def test_it_keeps_the_comment_when_the_forms_token_has_expired(member, article):
     assert (
         db.session.scalar(sa.select(Comment.body)) == "Two paragraphs I do not want to type again"
     )
+
+
+def many_threads(article, author, count: int) -> list[Comment]:
+    return [add_comment(article, author, f"thread {n}") for n in range(count)]
+
+
+def test_it_shows_fifty_threads_a_page_and_links_the_rest(member, article, alice):
+    many_threads(article, alice, 51)
+    first, second = (
+        member.get(f"/articles/{article.id}?comments={n}").get_data(as_text=True) for n in (1, 2)
+    )
+    assert "thread 49</" in first and "thread 50</" not in first
+    assert "thread 50</" in second and "Page 2 of 2" in second
+    assert "?sort=oldest&amp;comments=2#comments" in first
+    assert "thread 50</" in member.get(f"/articles/{article.id}?comments=99").get_data(
+        as_text=True
+    )  # past the end: the last page
+
+
+def test_it_sends_a_permalink_and_a_new_comment_to_the_page_that_shows_it(member, article, alice):
+    threads = many_threads(article, alice, 50)
+    assert (
+        member.get(f"/comments/{threads[0].id}")
+        .headers["Location"]
+        .endswith(f"#comment-{threads[0].id}")
+    )
+    response = post_comment(member, article, "the fifty-first", next=f"/articles/{article.id}")
+    newest = all_comments()[-1]
+    assert response.headers["Location"].endswith(f"?comments=2#comment-{newest.id}")
+    assert (
+        member.get(f"/comments/{newest.id}")
+        .headers["Location"]
+        .endswith(f"?comments=2#comment-{newest.id}")
+    )
