@@ -137,10 +137,17 @@ def post_comment(
     if not client_token or not TOKEN_PATTERN.match(client_token):
         raise CommunityError("This form has expired. Reload the page and post again.")
     article = find_article(article_id)
+    text = validated_body(body)
     existing = existing_for_token(author, client_token)
     if existing is not None:
+        if existing.body != text and not existing.is_deleted:
+            # The same form sent again with other words (the Back button, say): answering
+            # "already posted" would silently drop the new words.
+            raise Conflict(
+                "This form already posted a comment, so the new text was not posted. "
+                "It is below: send it again to post it as a new comment."
+            )
         return existing, False
-    text = validated_body(body)
     target = _reply_target(article, parent_id)
     # Replies deeper than three levels attach to the third level, under the same parent.
     parent = target.parent if target and target.depth >= MAX_DEPTH else target
