@@ -25,6 +25,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_settings())
     if config:
         app.config.update(config)
+    # Decided by the database finally in use (a test or a script may override the URL).
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        club_config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+    )
     configure_logging(app)
     init_extensions(app)
     register_parts(app)

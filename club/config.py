@@ -224,7 +224,6 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "SITE_NAME": env_str(env, "SITE_NAME", "Billionaire Club"),
         "BASE_URL": base_url.rstrip("/"),
         "SQLALCHEMY_DATABASE_URI": database_url(env),
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url(env)),
         "REDIS_URL": redis_url,
         # Waits before each retry of a failed fetch, mail or billing job (worker.queues).
         "JOB_RETRY_INTERVALS": env_seconds(env, "JOB_RETRY_INTERVALS", (30, 300, 1800)),
