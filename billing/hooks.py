@@ -91,17 +91,19 @@ def on_account_exporting(sender: Flask, user: User, **_: Any) -> dict:
 
 
 def on_demo_seeding(sender: Flask, accounts: dict[str, User], **_: Any) -> None:
-    """Give the demo member a paid membership and the frozen demo a declined card.
+    """Give the demo member a paid membership and the frozen demo a failed renewal.
 
-    Both go through the local test checkout's mapping, as clicking "Pay $1.00" and
-    "Decline card" would. Accounts that already have a local subscription are left as
+    Both become local test-checkout subscriptions, as "Pay $1.00" and "Simulate a failed
+    renewal" make them, so the Manage page can act on them (the frozen demo can pay the
+    overdue renewal there). The frozen demo keeps the overdue date club's seed gave it,
+    past the grace period. Accounts that already have a local subscription are left as
     they are, so seeding twice changes nothing; no mail is sent for demo accounts.
     """
     member, frozen = accounts.get("member"), accounts.get("frozen")
     if member is not None and not _has_local_subscription(member):
         local.record_local(member, "active", new=True)
     if frozen is not None and not _has_local_subscription(frozen):
-        local.record_local(frozen, "incomplete_expired", new=True, payment_error=local.DECLINED)
+        local.record_local(frozen, "past_due", new=True, payment_error=local.DECLINED)
 
 
 def _has_local_subscription(user: User) -> bool:

@@ -111,6 +111,17 @@ def manage(user: User, action: str) -> None:
         apply_local(user, "canceled")
     elif action == "fail_renewal":
         apply_local(user, "past_due", payment_error=DECLINED)
+    elif action == "pay_overdue":
+        # As paying the open invoice on Stripe's page (or the portal's new card) does.
+        apply_local(user, "active")
 
 
-MANAGE_ACTIONS = frozenset({"cancel", "resume", "end", "fail_renewal"})
+MANAGE_ACTIONS = frozenset({"cancel", "resume", "end", "fail_renewal", "pay_overdue"})
+# What each action tells the member once done.
+MANAGE_DONE = {
+    "cancel": "Your test subscription will end at the end of the paid period.",
+    "resume": "Your test subscription renews again.",
+    "end": "Your test membership has ended.",
+    "fail_renewal": "The renewal failed (simulated): your membership is in its grace period.",
+    "pay_overdue": "Payment received (test): your membership is active again.",
+}

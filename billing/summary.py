@@ -73,7 +73,7 @@ def summarize(user: User) -> BillingSummary:
         price=plan.format_price(price) if price else "",
         status=words,
         date_label=date_label,
-        date=user.subscription_period_end if date_label else None,
+        date=shown_date(user) if date_label else None,
         payment_problem=user.last_payment_error,
         can_manage=status is not None and status not in mapping.FINISHED_STATUSES,
         running=local.is_live(user),
@@ -83,6 +83,18 @@ def summarize(user: User) -> BillingSummary:
         must_confirm_email=st.reason is membership.Reason.EMAIL_NOT_CONFIRMED,
         attempt=secrets.token_urlsafe(12),
     )
+
+
+def shown_date(user: User) -> datetime | None:
+    """The date beside the status: when an ended membership ended, else the period's end.
+
+    A subscription ended at once keeps the period end it had (a month ahead); the site
+    saw it end when it recorded the change.
+    """
+    end = user.subscription_period_end
+    if user.subscription_status == "canceled" and user.subscription_updated_at and end:
+        return min(end, user.subscription_updated_at)
+    return end
 
 
 def billing_summary() -> BillingSummary | None:

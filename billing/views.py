@@ -11,7 +11,16 @@ import logging
 import re
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from billing import gateway, local, mapping, notices, plan, sync
@@ -254,8 +263,10 @@ def local_checkout_submit():
         return problem(EMAIL_FIRST, 403)
     if outcome == "pay":
         local.pay(user)
+        flash("Payment received (test checkout): your membership is active.", "success")
     elif outcome == "decline":
         local.decline(user)
+        flash("The card was declined (test checkout): nothing was charged.", "error")
     else:
         abort(400)
     return redirect("/settings", 303)
@@ -281,6 +292,7 @@ def local_manage_submit():
     except local.NotLive as error:
         db.session.rollback()
         return problem(str(error), 409)
+    flash(local.MANAGE_DONE[action], "success")
     return redirect(url_for("billing.local_manage"), 303)
 
 

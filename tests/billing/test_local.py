@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from club import membership
+from club.clock import utcnow
 from club.extensions import db
 from club.models import User
 from tests.conftest import login, read_outbox
@@ -239,3 +242,48 @@ def test_it_offers_only_subscribe_again_once_the_local_membership_ended(client, 
 
     assert "Subscribe again" in html
     assert "Simulate a failed renewal" not in html and "End membership now" not in html
+
+
+def test_it_shows_an_ended_membership_as_ended_today_not_at_the_old_renewal(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    client.submit("/billing/local/manage", {"action": "end"})
+
+    page = client.get("/billing/local/manage").get_data(as_text=True)
+    assert f"Ended on</dt><dd>{utcnow():%d %B %Y}" in page
+
+
+def test_it_confirms_what_the_test_checkout_and_manage_page_did(client, erin):
+    login(client, erin)
+    paid = client.submit("/billing/local/checkout", {"outcome": "pay"}, follow_redirects=True)
+    assert "Payment received (test checkout)" in paid.get_data(as_text=True)
+
+    failed = client.submit(
+        "/billing/local/manage", {"action": "fail_renewal"}, follow_redirects=True
+    )
+    assert "The renewal failed (simulated)" in failed.get_data(as_text=True)
+
+
+def test_it_lets_a_member_behind_on_payment_pay_the_overdue_renewal(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "fail_renewal"})
+    assert "Pay the overdue renewal" in client.get("/billing/local/manage").get_data(as_text=True)
+
+    client.submit("/billing/local/manage", {"action": "pay_overdue"})
+
+    user = reload(erin)
+    assert (user.subscription_status, user.last_payment_error) == ("active", None)
+    assert not membership.standing(user).in_grace
+
+
+def test_it_lets_the_demo_frozen_member_pay_and_get_back_in(app, runner, client):
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    frozen = db.session.scalar(sa.select(User).where(User.email == "frozen@example.com"))
+    assert membership.standing(frozen).reason is membership.Reason.PAYMENT_FAILED
+    login(client, frozen)
+
+    client.submit("/billing/local/manage", {"action": "pay_overdue"})
+
+    assert membership.standing(reload(frozen)).can_interact
