@@ -50,8 +50,20 @@ def me() -> User:
     return current_user._get_current_object()
 
 
+# The page section each form lives in: an error is named at the top of the page, since
+# the form itself may be far below where the page opens.
+SECTIONS = {
+    "profile_form": ("profile", "Profile"),
+    "email_form": ("email", "Email"),
+    "password_form": ("password", "Password"),
+    "appeal_form": ("status", "Account status"),
+    "delete_form": ("delete", "Delete account"),
+}
+
+
 def render_settings(status: int = 200, **forms: FlaskForm):
     """Render the settings page; forms passed in (with their errors) replace fresh ones."""
+    failed = [SECTIONS[name] for name, form in forms.items() if form.errors and name in SECTIONS]
     user = me()
     forms.setdefault("profile_form", ProfileForm(obj=user, formdata=None, account=user))
     forms.setdefault("password_form", PasswordChangeForm(formdata=None))
@@ -67,6 +79,7 @@ def render_settings(status: int = 200, **forms: FlaskForm):
         decided_appeal=moderation.latest_decided_appeal(user),
         moderator_freeze_in_force=membership.is_moderator_freeze_in_force(user, utcnow()),
         button_form=EmptyForm(),
+        failed_sections=failed,
         **forms,
     )
     return page, status

@@ -296,6 +296,10 @@ def test_it_needs_the_current_password_to_change_it(client, alice):
     response = change_password(client, current="not my password")
     assert response.status_code == 400
     assert "not your current password" in response.get_data(as_text=True)
+    # The form is far down the page: the top of the page says where to look.
+    html = response.get_data(as_text=True)
+    top = html[html.index("<h1>Settings</h1>") : html.index('id="status"')]
+    assert 'Nothing was saved. Please check the <a href="#password">Password</a> section' in top
     db.session.refresh(alice)
     assert alice.check_password(PASSWORD)
 
