@@ -61,6 +61,15 @@ def test_it_refuses_curation_actions_to_members(client, alice):
     assert db.session.get(Article, article.id).status == "pending"
 
 
+@pytest.mark.parametrize(
+    "path", ["/admin/feeds/", "/admin/feeds/new", "/admin/articles/", "/admin/feeds/rules"]
+)
+def test_it_styles_every_curation_page(admin_client, path):
+    response = admin_client.get(path)
+    assert response.status_code == 200, path
+    assert "/articles/static/articles.css" in response.get_data(as_text=True), path
+
+
 def test_it_shows_feed_health(admin_client):
     make_feed(title="Healthy Source")
     make_feed(

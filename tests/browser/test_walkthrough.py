@@ -9,45 +9,26 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from club.community.models import Comment
 from club.extensions import db
 from club.models import Appeal, User
+from tests.browser.conftest import ARTIFACTS, log_in
 from tests.conftest import PASSWORD, make_article, make_user
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 NEW_PASSWORD = "a long and unguessable passphrase"
 
 
 @pytest.fixture
-def live_server(app):
-    """Serve ``app`` on 127.0.0.1 on a free port in a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = base_url  # links in mail point here
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield base_url
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
-@pytest.fixture
 def shoot():
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    # Each step's file is rewritten every run; other tests' screenshots stay beside them.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     def screenshot(page, name: str) -> None:
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -61,14 +42,6 @@ def confirmation_link(outbox: Path) -> str:
     message = email.message_from_bytes(newest.read_bytes(), policy=email.policy.default)
     text = message.get_body(preferencelist=("plain",)).get_content()
     return re.search(r"https?://\S+/confirm/\S+", text).group(0)
-
-
-def log_in(page, base_url: str, address: str, password: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("#email", address)
-    page.fill("#password", password)
-    page.click("button:has-text('Log in')")
-    page.wait_for_load_state()
 
 
 def fresh(model, **where):

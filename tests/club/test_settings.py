@@ -393,6 +393,7 @@ def billing_section(client) -> str:
 def test_it_shows_when_an_active_membership_renews(client, alice):
     login(client, alice)
     assert "Renews on" in billing_section(client)
+    assert '<h2 id="billing-title">Billing</h2>' in billing_section(client)
 
 
 @pytest.mark.parametrize("status", ["past_due", "unpaid", "paused"])
