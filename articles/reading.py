@@ -120,4 +120,15 @@ def topic_by_slug(slug: str) -> Topic | None:
 
 
 def all_topics() -> list[Topic]:
-    return list(db.session.scalars(sa.select(Topic).order_by(Topic.name)))
+    """Return the topics with at least one published article, by name.
+
+    A topic an admin just typed on a pending article would otherwise be linked
+    everywhere, to a page that says it has no articles.
+    """
+    published = (
+        sa.select(article_topics.c.topic_id)
+        .join(Article, Article.id == article_topics.c.article_id)
+        .where(Article.status == "published")
+    )
+    query = sa.select(Topic).where(Topic.id.in_(published)).order_by(Topic.name)
+    return list(db.session.scalars(query))

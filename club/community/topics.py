@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from articles import reading
 from articles.models import Article, Topic, article_topics
 from club.community.errors import NotFound
 from club.community.likes import insert_once
@@ -44,8 +45,8 @@ def followed_topic_ids(user: User | None) -> set[int]:
 
 
 def all_topics() -> list[Topic]:
-    """Return every topic, by name."""
-    return list(db.session.scalars(sa.select(Topic).order_by(Topic.name)))
+    """Return the topics a member can follow: those with published articles, by name."""
+    return reading.all_topics()
 
 
 def for_you(

@@ -10,7 +10,7 @@ from flask_login import login_user
 from articles.models import Topic
 from club.clock import utcnow
 from club.extensions import db
-from tests.conftest import make_article, table_fingerprint
+from tests.conftest import login, make_article, table_fingerprint
 
 
 def save(client, article, state="on"):
@@ -126,3 +126,23 @@ def test_it_offers_the_follow_button_on_the_topic_page(member):
     sleep = topic("Sleep")
     html = member.get(f"/topics/{sleep.slug}").get_data(as_text=True)
     assert "Follow Sleep" in html
+
+
+def test_it_offers_only_topics_with_something_published(member):
+    sleep, drafts = topic("Sleep"), topic("Office life")
+    make_article(title="Naps help", topics=[sleep])
+    make_article(title="Desk stretches", topics=[drafts], status="pending")
+    for path in ("/", "/for-you"):
+        html = member.get(path).get_data(as_text=True)
+        assert "Sleep" in html and "Office life" not in html, path
+
+
+def test_it_tells_a_frozen_member_why_following_is_off(client, bob):
+    sleep = topic("Sleep")
+    make_article(title="Naps help", topics=[sleep])
+    login(client, bob)
+    topic_page = client.get(f"/topics/{sleep.slug}").get_data(as_text=True)
+    assert 'aria-describedby="readonly-note"' in topic_page
+    assert 'id="readonly-note"' in topic_page  # the note the disabled button points at
+    for_you = client.get("/for-you").get_data(as_text=True)
+    assert "Once your membership is active, follow a topic" in for_you
