@@ -326,7 +326,11 @@ class FreezeForm(FlaskForm):
             Length(max=500, message="Keep the reason under 500 characters."),
         ],
     )
-    until = DateField("Frozen until (optional, UTC)", validators=[Optional()])
+    until = DateField(
+        "Frozen until (optional)",
+        validators=[Optional()],
+        description="The freeze ends at 00:00 UTC on this day: to include 31 May, pick 1 June.",
+    )
 
     def validate_until(self, field: DateField) -> None:
         if field.data is not None and field.data <= datetime.now(UTC).date():

@@ -66,6 +66,7 @@ def test_it_marks_notifications_read(client, article, alice, carol):
     assert response.get_json()["unread"] == 0
     assert all(n.read_at is not None for n in notifications_of(carol))
     assert "unread" not in client.get("/for-you").get_data(as_text=True).split("<main")[0]
+    assert "Mark all as read" not in client.get("/notifications").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("persona", ["bob", "frank"])
