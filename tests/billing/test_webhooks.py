@@ -138,7 +138,9 @@ def test_it_accepts_a_signature_just_inside_the_tolerance(client, erin, stripe_p
     sub = subscribed(stripe_peer, erin)
     event = make_event("customer.subscription.created", {"id": sub["id"]})
 
-    response = post_event(client, event, t=int(time.time()) - 299)
+    # Five seconds inside the 300 s tolerance: int() truncation and a busy machine can
+    # spend a second or two between signing and checking.
+    response = post_event(client, event, t=int(time.time()) - 295)
 
     assert response.status_code == 200
 
