@@ -137,7 +137,7 @@ def handle_field(label: str = "Handle") -> StringField:
 
 
 # Characters that change how the text around them shows without showing themselves:
-# text-direction overrides and isolates, zero-width spaces and joiners used alone.
+# text-direction marks, overrides and isolates, zero-width spaces, word joiners, BOMs.
 INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 # The blue check next to a name means "paying member"; a name must not fake it.
 CHECK_MARKS = re.compile("[\u2611\u2705\u2713\u2714\U0001f5f8\U0001f5f9]")

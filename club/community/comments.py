@@ -310,6 +310,11 @@ def thread_page(threads: list[ThreadNode], number: int) -> ThreadPage:
 
 def page_showing(comment: Comment, sort: str = "oldest") -> int:
     """Return the page of its article's threads that shows ``comment``."""
+    threads_started = sa.select(sa.func.count(Comment.id)).where(
+        Comment.article_id == comment.article_id, Comment.parent_id.is_(None)
+    )
+    if db.session.scalar(threads_started) <= THREADS_PER_PAGE:
+        return 1  # one page holds them all: no need to load the thread
     threads = load_thread(comment.article_id, None, sort)
     for index, thread in enumerate(threads):
         if _contains(thread, comment.id):
