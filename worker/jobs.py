@@ -51,9 +51,26 @@ def stop_retrying() -> None:
         job.retries_left = 0
 
 
+# The stable id that keeps one refresh per feed in the queue.
+REFRESH_JOB_ID = "refresh-feed-{}"
+
+
 def refresh_job_id(feed_id: int) -> str:
     """Return the stable id that keeps one refresh per feed in the queue."""
-    return f"refresh-feed-{feed_id}"
+    return REFRESH_JOB_ID.format(feed_id)
+
+
+def queue_each(func: Callable[[int], Any], ids: list[int], *, queue: str, job_id: str) -> int:
+    """Queue ``func(id)`` once per id, as a unique job named ``job_id.format(id)``.
+
+    Returns how many were queued (one already waiting or running is left alone). The
+    read that found the ids is ended first: inline, each job runs right here.
+    """
+    db.session.rollback()
+    queued = [
+        enqueue(func, one, queue=queue, job_id=job_id.format(one), unique=True) for one in ids
+    ]
+    return sum(1 for handle in queued if not handle.duplicate)
 
 
 def enqueue_refresh(feed_id: int) -> JobHandle:
@@ -87,9 +104,7 @@ def refresh_due_feeds() -> int:
     from articles import refresh
 
     feed_ids = list(refresh.due_feed_ids(utcnow()))
-    db.session.rollback()  # release the read before the (possibly inline) refreshes
-    queued = [enqueue_refresh(feed_id) for feed_id in feed_ids]
-    return sum(1 for handle in queued if not handle.duplicate)
+    return queue_each(refresh_feed, feed_ids, queue="feeds", job_id=REFRESH_JOB_ID)
 
 
 def process_stripe_event(event_row_id: int) -> None:
@@ -104,18 +119,7 @@ def sweep_stripe_events() -> int:
     from billing import sync
 
     row_ids = sync.unprocessed_event_ids(STRIPE_EVENT_GRACE)
-    db.session.rollback()
-    queued = [
-        enqueue(
-            process_stripe_event,
-            row_id,
-            queue="billing",
-            job_id=f"stripe-event-{row_id}",
-            unique=True,
-        )
-        for row_id in row_ids
-    ]
-    return sum(1 for handle in queued if not handle.duplicate)
+    return queue_each(process_stripe_event, row_ids, queue="billing", job_id="stripe-event-{}")
 
 
 def push_stripe_customer(user_id: int) -> bool:
@@ -134,18 +138,7 @@ def reconcile_billing() -> int:
     from billing import sync
 
     user_ids = sync.customer_account_ids()
-    db.session.rollback()
-    queued = [
-        enqueue(
-            reconcile_member,
-            user_id,
-            queue="billing",
-            job_id=f"reconcile-member-{user_id}",
-            unique=True,
-        )
-        for user_id in user_ids
-    ]
-    return sum(1 for handle in queued if not handle.duplicate)
+    return queue_each(reconcile_member, user_ids, queue="billing", job_id="reconcile-member-{}")
 
 
 def reconcile_member(user_id: int) -> str | None:
