@@ -1,17 +1,18 @@
-"""Settings: profile, password, status, appeal, export, deletion (#2 point 7; C7 C13 C20)."""
+"""Settings: profile, email, password, status, billing, appeal (#2 point 7; C7 C13 C20).
+
+Export and deletion: ``test_account_data.py``."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from club import membership, signals, tokens
+from club import membership, tokens
 from club.clock import utcnow
 from club.extensions import db
-from club.models import Appeal, AuditEntry, User
+from club.models import Appeal, User
 from tests.club.conftest import last_link, messages_to
 from tests.conftest import PASSWORD, login, make_user, read_outbox, table_fingerprint
 
@@ -498,158 +499,3 @@ def test_it_shows_the_admins_reply_to_a_rejected_appeal(app, client, frank, caro
     section = status_section(client)
     assert "rejected your appeal" in section and "The spam was clear-cut." in section
     assert 'action="/settings/appeal"' not in section
-
-
-# --- Export -----------------------------------------------------------------------------
-
-
-def test_it_exports_the_account_as_a_json_download(client, frank):
-    login(client, frank)
-    response = client.submit("/settings/export")
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    assert response.headers["Content-Disposition"].startswith(
-        'attachment; filename="billionaire-club-frank-'
-    )
-    data = json.loads(response.get_data())
-    assert data["account"]["email"] == "frank@example.com"
-    assert data["account"]["handle"] == "frank"
-    assert data["standing"]["moderator_freeze"]["reason"] == "Spam in comments"
-    assert data["subscription"]["status"] == "active"
-
-
-def test_it_never_exports_secrets(client, alice):
-    login(client, alice)
-    body = client.submit("/settings/export").get_data(as_text=True)
-    assert alice.password_hash not in body and alice.session_token not in body
-
-
-def test_it_includes_what_other_packages_contribute_to_the_export(app, client, alice):
-    def contribute(sender, user, **kwargs):
-        return {"comments": [{"author": user.handle, "body": "Nice read."}]}
-
-    signals.account_exporting.connect(contribute, app)
-    try:
-        login(client, alice)
-        data = json.loads(client.submit("/settings/export").get_data())
-    finally:
-        signals.account_exporting.disconnect(contribute, app)
-    assert data["comments"] == [{"author": "alice", "body": "Nice read."}]
-
-
-# --- Deletion ---------------------------------------------------------------------------
-
-
-def delete(client, password: str = PASSWORD, confirm: str | None = "y"):
-    data = {"password": password}
-    if confirm:
-        data["confirm"] = confirm
-    return client.submit("/settings/delete", data)
-
-
-def test_it_refuses_deletion_with_the_wrong_password(client, alice):
-    login(client, alice)
-    before = table_fingerprint()
-    response = delete(client, password="not my password")
-    assert response.status_code == 400
-    assert "That is not your password" in response.get_data(as_text=True)
-    assert table_fingerprint() == before
-
-
-def test_it_refuses_deletion_without_the_confirmation_tick(client, alice):
-    login(client, alice)
-    assert delete(client, confirm=None).status_code == 400
-    assert db.session.get(User, alice.id) is not None
-
-
-def test_it_deletes_the_account_and_signs_out(client, bob):
-    login(client, bob)
-    user_id = bob.id
-    response = delete(client)
-    assert response.status_code == 303
-    db.session.expire_all()
-    assert db.session.get(User, user_id) is None
-    assert not is_signed_in(client)
-
-
-def test_it_leaves_no_personal_data_behind(client, frank, carol):
-    login(client, frank)
-    client.submit("/settings/appeal", {"text": "My phone number is 555-0100."})
-    delete(client)
-    db.session.expire_all()
-    dump = repr(table_fingerprint()) + repr(
-        [tuple(r) for t in db.metadata.sorted_tables for r in db.session.execute(sa.select(t))]
-    )
-    for personal in ("frank@example.com", "Frank Frozen", "555-0100"):
-        assert personal not in dump
-
-
-def test_it_keeps_records_the_account_made_without_its_name(client, carol, erin):
-    membership.set_complimentary(erin, True, by=carol)
-    db.session.commit()
-    login(client, carol)
-    delete(client)
-    db.session.expire_all()
-    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.comp_grant"))
-    assert entry is not None and entry.actor_id is None
-
-
-def test_it_records_the_deletion_in_the_audit_log(client, alice):
-    login(client, alice)
-    user_id = alice.id
-    delete(client)
-    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.delete"))
-    assert entry.target_id == str(user_id)
-
-
-def test_it_lets_other_packages_clean_up_before_the_account_goes(app, client, alice):
-    seen = []
-
-    def on_deleting(sender, user, **kwargs):
-        seen.append((user.handle, db.session.get(User, user.id) is not None))
-
-    signals.account_deleting.connect(on_deleting, app)
-    try:
-        login(client, alice)
-        delete(client)
-    finally:
-        signals.account_deleting.disconnect(on_deleting, app)
-    assert seen == [("alice", True)]
-
-
-def test_it_keeps_everything_when_a_package_blocks_the_deletion(app, client, alice):
-    def refuse(sender, user, **kwargs):
-        user.bio = "half-deleted"
-        raise signals.DeletionBlocked("Stripe could not be reached to cancel your subscription.")
-
-    signals.account_deleting.connect(refuse, app)
-    try:
-        login(client, alice)
-        before = table_fingerprint()
-        response = delete(client)
-    finally:
-        signals.account_deleting.disconnect(refuse, app)
-    assert response.status_code == 409
-    assert "Stripe could not be reached" in response.get_data(as_text=True)
-    assert table_fingerprint() == before
-
-
-def test_it_lets_the_email_sign_up_again_after_deletion(client, alice):
-    login(client, alice)
-    delete(client)
-    response = client.submit(
-        "/signup",
-        {
-            "email": "alice@example.com",
-            "display_name": "A",
-            "handle": "alice",
-            "password": NEW_PASSWORD,
-        },
-    )
-    assert response.status_code == 303
-    assert db.session.scalar(sa.select(User).where(User.handle == "alice")) is not None
-
-
-def test_it_lets_a_frozen_account_delete_itself(client, frank):
-    login(client, frank)
-    assert delete(client).status_code == 303
