@@ -23,8 +23,6 @@ STATUS_WORDS = {
     "incomplete_expired": "First payment failed",
     "paused": "Paused",
 }
-# Only these renew by themselves on the period's end; the others wait for a payment.
-RENEWING = ("active", "trialing")
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ def summarize(user: User) -> BillingSummary:
         elif user.subscription_cancel_at_period_end:
             words = f"{words} — cancelled, ends at the end of the paid period"
             date_label = "Ends on"
-        elif status in RENEWING:
+        elif status in membership.PAID_STATUSES:  # the others wait for a payment
             date_label = "Renews on"
     note = None
     if st.reason is membership.Reason.FROZEN_BY_MODERATOR:

@@ -7,7 +7,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from articles import reading
 from articles.models import Article, Topic, article_topics
 from club.community.errors import NotFound
 from club.community.likes import insert_once
@@ -42,11 +41,6 @@ def followed_topic_ids(user: User | None) -> set[int]:
     return set(
         db.session.scalars(sa.select(TopicFollow.topic_id).where(TopicFollow.user_id == user.id))
     )
-
-
-def all_topics() -> list[Topic]:
-    """Return the topics a member can follow: those with published articles, by name."""
-    return reading.all_topics()
 
 
 def for_you(

@@ -26,6 +26,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from articles import reading
 from club import membership
 from club.community import bookmarks, comments, likes, moderation, notifications, topics
 from club.community.errors import CommunityError, NotAllowed
@@ -253,7 +254,7 @@ def for_you():
         "community/for_you.html",
         articles=articles,
         next_key=next_key,
-        topics=topics.all_topics(),
+        topics=reading.all_topics(),  # those with something published
         followed=topics.followed_topic_ids(current_user),
     )
 
