@@ -2,8 +2,9 @@
 
 feedparser only ever sees ``io.BytesIO``: given a ``str`` or ``bytes`` it may treat the
 argument as a URL or a local path and fetch or read it itself. Before it sees anything,
-the DOCTYPE and every entity declaration are removed, so no declared entity can expand
-(its loose parser turns a 100 KB "quadratic blowup" into hundreds of MB). Its own
+the document is decoded as feedparser would decode it and the DOCTYPE and every entity
+declaration are removed from the UTF-8 result, so no declared entity can expand (its
+loose parser turns a 100 KB "quadratic blowup" into hundreds of MB). Its own
 sanitiser and URI resolution are switched off: ``articles.clean`` sanitises with nh3,
 which is both stricter and several times faster.
 """
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 try:
     import resource
@@ -46,6 +48,10 @@ DOCTYPE = re.compile(
 )
 DECLARATION = re.compile(rb"<!(?:ENTITY|ELEMENT|ATTLIST|NOTATION)(?:[^>\"']|" + _QUOTED + rb")*>")
 ROOT_START = re.compile(rb"<[A-Za-z_]")
+# White space, processing instructions and comments: what may come before the DOCTYPE.
+PROLOG_MISC = re.compile(rb"(?:\s|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
+# What ``to_utf8`` hands feedparser: it must not decode the UTF-8 a second way.
+UTF8_XML = {"content-type": "application/xml; charset=utf-8"}
 XML_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\sencoding=[\"'][^\"']*[\"']")
 
 
@@ -85,28 +91,59 @@ class ParsedFeed:
     warning: str | None = None
 
 
-def neutralise_dtd(data: bytes) -> bytes:
-    """Remove the DOCTYPE and entity declarations from the prolog; leave the body alone."""
-    data = _as_utf8_if_wide(data)
-    root = ROOT_START.search(data)
-    start = data.find(b"<!", 0, root.start() if root else len(data))
-    if start < 0:
+def neutralise_dtd(data: bytes, content_type: str = "") -> bytes:
+    """Return ``data`` as UTF-8 with no DOCTYPE or declaration in its prolog."""
+    return remove_dtd(to_utf8(data, content_type)[0])
+
+
+def to_utf8(data: bytes, content_type: str = "") -> tuple[bytes, str | None]:
+    """Decode ``data`` as feedparser would and re-encode it as UTF-8; say what was odd.
+
+    feedparser picks the character set from the BOM, the server's charset and the XML
+    declaration, and decodes before it parses. Doing that first, with its own function,
+    means the byte patterns in ``remove_dtd`` see the markup its parsers will see, in
+    EBCDIC or UTF-7 too, where a "<!ENTITY" is not those bytes.
+    """
+    if _wide_codec(data) is not None:
+        data = _as_utf8_if_wide(data)
+        # The bytes are UTF-8 now: a charset the server declared no longer holds.
+        content_type = content_type.split(";", 1)[0]
+    result: dict[str, Any] = {}
+    headers = {"content-type": content_type} if content_type else {}
+    data = convert_to_utf8(headers, data, result)
+    return data, _describe(result["bozo_exception"]) if result.get("bozo") else None
+
+
+def remove_dtd(data: bytes) -> bytes:
+    """Remove the DOCTYPE and entity declarations from UTF-8 ``data``'s prolog."""
+    # The prolog ends at the root element as XML reads it (past comments and processing
+    # instructions that may hold a "<a"), or at the first "<a" as feedparser's lenient
+    # parser reads it, whichever is later.
+    naive_root = ROOT_START.search(data)
+    prolog_end = max(_prolog_end(data), naive_root.start() if naive_root else len(data))
+    prolog = data[:prolog_end]
+    if b"<!" not in prolog:
         return data
-    prolog_end = root.start() if root else len(data)
-    match = DOCTYPE.search(data, start)
-    if match and match.start() < prolog_end:
-        data = data[: match.start()] + data[match.end() :]
-        root = ROOT_START.search(data)
-        prolog_end = root.start() if root else len(data)
-    prolog = DECLARATION.sub(b"", data[:prolog_end])
+    prolog = DECLARATION.sub(b"", DOCTYPE.sub(b"", prolog))
     if re.search(rb"<!(?:DOCTYPE|ENTITY)", prolog, re.IGNORECASE):
         # An unterminated or mangled declaration: refuse rather than guess.
         raise ParseError("the document has a malformed DOCTYPE")
     return prolog + data[prolog_end:]
 
 
+def _prolog_end(data: bytes) -> int:
+    """Where the root element starts, skipping what XML allows before it."""
+    position = 0
+    while True:
+        position = PROLOG_MISC.match(data, position).end()
+        doctype = DOCTYPE.match(data, position)
+        if doctype is None:
+            return position
+        position = doctype.end()
+
+
 def _as_utf8_if_wide(data: bytes) -> bytes:
-    """Transcode UTF-16/32 to UTF-8 so the byte patterns above can see the markup."""
+    """Transcode UTF-16/32 to UTF-8, including the BOM-less kind feedparser misses."""
     codec = _wide_codec(data)
     if codec is None:
         return data
@@ -213,23 +250,19 @@ def parse_feed(
         raise ParseError("the source sent an empty document")
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ParseError("feed too large to parse")
-    if _wide_codec(data) is not None:
-        # neutralise_dtd hands back UTF-8: a charset the server declared no longer holds.
-        content_type = content_type.split(";", 1)[0]
-    data = neutralise_dtd(data)
-    headers = {"content-type": content_type} if content_type else {}
+    data, encoding_warning = to_utf8(data, content_type)
+    data = remove_dtd(data)
     with time_budget(seconds), memory_budget(memory):
         parsed = feedparser.parse(
             io.BytesIO(data),
-            response_headers=headers,
+            response_headers=UTF8_XML,
             sanitize_html=False,
             resolve_relative_uris=False,
         )
     if not parsed.get("version") and not parsed.entries:
         raise ParseError(_not_a_feed_reason(parsed, data))
-    warning = None
-    if parsed.get("bozo"):
-        warning = f"ill-formed feed: {_describe(parsed.get('bozo_exception'))}"
+    problem = _describe(parsed.get("bozo_exception")) if parsed.get("bozo") else encoding_warning
+    warning = f"ill-formed feed: {problem}" if problem else None
     entries = [_entry(e) for e in parsed.entries[:MAX_ENTRIES]]
     if len(parsed.entries) > MAX_ENTRIES:
         warning = f"only the first {MAX_ENTRIES} entries were read"

@@ -222,6 +222,16 @@ def test_it_refuses_an_opml_bomb(admin_client):
     assert response.status_code == 200 and db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
 
 
+def test_it_never_expands_an_entity_declared_after_a_comment_in_opml():
+    big = "A" * 500_000  # 40 references: under expat's own amplification limit (100x)
+    opml = (
+        f'<?xml version="1.0"?><!-- <a --><!DOCTYPE opml [<!ENTITY big "{big}">]><opml><body>'
+        f'<outline xmlUrl="https://x.example.com/feed" title="{"&big;" * 40}"/></body></opml>'
+    ).encode()
+    with pytest.raises(ValueError, match="not a readable OPML file"):
+        read_opml(opml)
+
+
 def test_it_imports_an_opml_file_nested_thousands_deep(admin_client):
     feed = b'<outline type="rss" text="Deep" xmlUrl="https://deep.example.com/rss"/>'
     depth = 20_000  # far past Python's recursion limit, under the upload's memory spool

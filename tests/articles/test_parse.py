@@ -19,11 +19,13 @@ from tests.articles.conftest import feed_bytes, item, rss
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def quadratic_blowup(entity_kb: int = 50, references: int = 2000) -> bytes:
+def quadratic_blowup(
+    entity_kb: int = 50, references: int = 2000, prolog: str = '<?xml version="1.0"?>'
+) -> bytes:
     big = "A" * (entity_kb * 1024)
     refs = "&big;" * references
     return (
-        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "{big}">]>'
+        f'{prolog}<!DOCTYPE rss [<!ENTITY big "{big}">]>'
         f'<rss version="2.0"><channel><title>Q</title><link>https://q.example.com/</link>'
         f"<item><title>Q</title><link>https://q.example.com/1</link><description>{refs}"
         "</description></item></channel></rss>"
@@ -34,6 +36,27 @@ def test_it_never_expands_a_quadratic_blowup():
     started = time.monotonic()
     parsed = parse_feed(quadratic_blowup())
     assert time.monotonic() - started < 1
+    assert all(len(e.summary_html) < 100_000 for e in parsed.entries)
+
+
+@pytest.mark.parametrize(
+    ("prolog", "codec", "content_type"),
+    [
+        # A "<a" in a comment or processing instruction before the DOCTYPE is not the root.
+        ('<?xml version="1.0"?><!-- <a -->', "utf-8", ""),
+        ('<?xml version="1.0"?><?note <a?>', "utf-8", ""),
+        # In EBCDIC and UTF-7 the declaration's bytes are not ASCII; feedparser decodes them.
+        ('<?xml version="1.0"?>', "cp037", "application/xml; charset=cp037"),
+        ('<?xml version="1.0" encoding="cp037"?>', "cp037", ""),
+        ('<?xml version="1.0"?>', "utf-7", "application/xml; charset=utf-7"),
+    ],
+    ids=["comment", "processing-instruction", "ebcdic-by-server", "ebcdic-by-itself", "utf-7"],
+)
+def test_it_never_expands_an_entity_hidden_from_a_byte_scan(prolog, codec, content_type):
+    # Under expat's own amplification limit (100x), so only removing the DOCTYPE helps.
+    document = quadratic_blowup(1024, 50, prolog).decode().encode(codec)
+    parsed = parse_feed(document, content_type, memory=1 << 40)  # as if no budget applied
+    assert [e.title for e in parsed.entries] == ["Q"]
     assert all(len(e.summary_html) < 100_000 for e in parsed.entries)
 
 
@@ -57,7 +80,8 @@ def test_it_removes_the_doctype_and_declarations_but_not_body_text():
         b"</channel></rss>"
     )
     cleaned = neutralise_dtd(document)
-    assert cleaned.startswith(b'<?xml version="1.0"?><rss>')
+    # Re-declared as UTF-8, the character set it now is (as feedparser itself does).
+    assert cleaned.startswith(b"<?xml version='1.0' encoding='utf-8'?><rss>")
     assert b"<!DOCTYPE kept> <!ENTITY kept>" in cleaned
 
 
