@@ -1,6 +1,11 @@
 """Articles: feed ingestion (fetch → parse → clean → store), curation, reading pages."""
 
-from flask import Flask
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a feed-parsing child process imports this package without Flask
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:

@@ -14,14 +14,19 @@ from __future__ import annotations
 import codecs
 import functools
 import io
+import logging
+import pickle
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import feedparser
@@ -32,12 +37,17 @@ try:
 except ImportError:  # not on Windows
     resource = None
 
+log = logging.getLogger(__name__)
+
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 MAX_ENTRIES = 500
 PARSE_SECONDS = 10.0
 # The address space one parse may add. The hungriest 5 MB documents found (hundreds of
 # thousands of empty entries, each a dict to feedparser) grow it by about 170 MB.
 PARSE_MEMORY_BYTES = 256 * 1024 * 1024
+# A child process parses off the main thread: time for it to start, on top of the budget.
+CHILD_START_SECONDS = 5.0
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Quote-aware, so a ">" or "]" inside a quoted entity value cannot end the match early.
 _QUOTED = rb'"[^"]*"|' + rb"'[^']*'"
@@ -173,7 +183,7 @@ def time_budget(seconds: float) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread() or not hasattr(
         signal, "setitimer"
     ):
-        # Elsewhere the size cap and the removed entity declarations bound the work.
+        # Without SIGALRM the size cap and the removed entity declarations bound the work.
         yield
         return
     outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
@@ -202,9 +212,10 @@ def memory_budget(limit: int) -> Iterator[None]:
     """Let the block grow the process's address space by at most ``limit`` bytes.
 
     The limit (``RLIMIT_AS``) is the whole process's, so it is only set in the main
-    thread, where RQ runs jobs and nothing else runs meanwhile; a tighter limit already
-    in force is left alone. Elsewhere, and where Linux's ``/proc`` is missing, the size
-    cap and the removed entity declarations bound the work.
+    thread, where RQ runs jobs and nothing else runs meanwhile (``parse_feed`` moves any
+    other thread's parse to a child process); a tighter limit already in force is left
+    alone. Where Linux's ``/proc`` is missing, the size cap and the removed entity
+    declarations bound the work.
     """
     in_use = _address_space() if threading.current_thread() is threading.main_thread() else None
     if in_use is None:
@@ -245,7 +256,50 @@ def parse_feed(
     seconds: float = PARSE_SECONDS,
     memory: int = PARSE_MEMORY_BYTES,
 ) -> ParsedFeed:
-    """Parse feed bytes into entries; raise ``ParseError`` if it is not a usable feed."""
+    """Parse feed bytes into entries; raise ``ParseError`` if it is not a usable feed.
+
+    The time and memory budgets need a process's main thread (a signal, a process-wide
+    limit). RQ runs jobs there; anywhere else (a web request previewing a feed, a job run
+    inline) the parse happens in a child process, where they apply.
+    """
+    if threading.current_thread() is threading.main_thread():
+        return _parse_here(data, content_type, seconds, memory)
+    return _parse_in_child(data, content_type, seconds, memory)
+
+
+def _parse_in_child(data: bytes, content_type: str, seconds: float, memory: int) -> ParsedFeed:
+    request = pickle.dumps((data, content_type, seconds, memory))
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", "from articles.parse import serve_child; serve_child()"],
+            input=request,
+            capture_output=True,
+            timeout=seconds + CHILD_START_SECONDS,
+            cwd=PROJECT_ROOT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ParseError("the feed took too long to parse") from None
+    if child.returncode != 0 or not child.stdout:
+        log.error("feed parser process failed (%s): %s", child.returncode, child.stderr[-2000:])
+        raise ParseError("the feed could not be parsed (the parser stopped)")
+    outcome = pickle.loads(child.stdout)  # noqa: S301 (our own child's answer)
+    if isinstance(outcome, ParseError):
+        raise outcome
+    return outcome
+
+
+def serve_child() -> None:
+    """Parse the request on stdin in this process's main thread; answer on stdout."""
+    data, content_type, seconds, memory = pickle.load(sys.stdin.buffer)  # noqa: S301
+    try:
+        outcome: ParsedFeed | ParseError = _parse_here(data, content_type, seconds, memory)
+    except ParseError as error:
+        outcome = error
+    sys.stdout.buffer.write(pickle.dumps(outcome))
+
+
+def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> ParsedFeed:
     if not data or not data.strip():
         raise ParseError("the source sent an empty document")
     if len(data) > MAX_DOCUMENT_BYTES:

@@ -7,6 +7,7 @@ import resource
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import feedparser
@@ -176,6 +177,32 @@ def test_it_enforces_the_memory_budget():
         "limit restored: True",
         "next feed: ['Entry 1']",
     ], result.stderr
+
+
+def in_a_thread(function, *args, **kwargs):
+    """Run ``function`` off the main thread, as a web request or an inline job does."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
+def test_it_parses_off_the_main_thread_with_the_same_result():
+    document = feed_bytes("media.xml")
+    assert in_a_thread(parse_feed, document) == parse_feed(document)
+
+
+def test_it_enforces_the_time_budget_off_the_main_thread():
+    big = rss(*(item(n, body="<p>" + "word " * 200 + "</p>") for n in range(2000)))
+    with pytest.raises(ParseError, match="too long"):
+        in_a_thread(parse_feed, big, seconds=0.01)
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="Linux measures memory")
+def test_it_enforces_the_memory_budget_off_the_main_thread():
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    hungry = rss("<item><title>t</title></item>" * 70_000)  # 2 MB; about 70 MB to parse
+    with pytest.raises(ParseError, match="too much memory"):
+        in_a_thread(parse_feed, hungry, memory=16 * 1024 * 1024)
+    assert resource.getrlimit(resource.RLIMIT_AS) == before  # this process was not limited
 
 
 def test_it_leaves_the_memory_limit_as_it_found_it():
