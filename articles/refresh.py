@@ -77,7 +77,7 @@ def refresh_feed(feed_id: int, *, force: bool = False) -> RefreshResult:
         return RefreshResult(feed_id, "missing", error="no such feed")
     if feed.is_paused and not force:
         return RefreshResult(feed_id, "paused", error="the feed is paused")
-    host = (urlsplit(feed.url).hostname or "").lower()
+    host = slot_host(feed.url)
     slot = acquire_slot(host)
     if slot is None:
         feed.next_fetch_at = utcnow() + BUSY_HOST_DELAY
@@ -240,6 +240,15 @@ def recent_publish_times(feed: Feed, count: int = 10) -> list[datetime]:
 
 
 # --- Per-host fetch slots ----------------------------------------------------------------
+
+
+def slot_host(url: str) -> str:
+    """The host a fetch of ``url`` goes to, written one way ("Example.com." is "example.com")."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host.lower()
 
 
 def acquire_slot(host: str) -> int | None:

@@ -202,6 +202,20 @@ def test_it_defers_a_feed_whose_host_is_busy(app):
     assert db.session.get(Feed, feed.id).next_fetch_at > utcnow()
 
 
+@pytest.mark.parametrize(
+    ("url", "held"),
+    [
+        ("https://busy.example.com./feed.xml", "busy.example.com"),
+        ("https://BUSY.Example.COM/feed.xml", "busy.example.com"),
+        ("https://bücher.example/feed.xml", "xn--bcher-kva.example"),
+    ],
+)
+def test_it_counts_one_host_however_its_name_is_written(app, url, held):
+    feed = make_feed(url=url)
+    refresh.acquire_slot(held), refresh.acquire_slot(held)
+    assert refresh.refresh_feed(feed.id).outcome == "busy"
+
+
 def test_it_frees_a_stale_slot_lease(app):
     db.session.add(FetchSlot(host="h.example.com", slot=0, expires_at=utcnow() - timedelta(1)))
     db.session.add(FetchSlot(host="h.example.com", slot=1, expires_at=utcnow() - timedelta(1)))
