@@ -14,7 +14,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
 import nh3
 
@@ -55,6 +55,7 @@ TRACKING_PARAMS = frozenset(
         "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
         "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
         "vero_id", "vero_conv", "__s", "ncid", "sr_share", "spm",
+        "ns_mchannel", "ns_campaign", "ns_source", "ns_linkname", "ns_fee",
     }
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "ga_")
@@ -66,7 +67,23 @@ _URL_BREAKS = re.compile("[\t\r\n]")
 _PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?:[/?#][!-~]*)?")
 _PLAIN_ORIGIN = re.compile(r"https?://[a-z0-9.-]+")
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-PIXEL = re.compile(r'<img\b[^>]*\b(?:width|height)="[01](?:px)?"[^>]*>')
+# nh3 writes every attribute as ' name="value"' (a '"' inside is escaped), so these see
+# whole <img> elements even when a value holds a ">".
+_ATTRIBUTES = r'(?: [a-zA-Z-]+="[^"]*")*'
+# A width or height a browser reads as at most 1 pixel: "1", "01", " 1px", "0.5", "1.0".
+PIXEL = re.compile(
+    rf'<img{_ATTRIBUTES}? (?:width|height)="\s*0*(?:0(?:\.\d*)?|1(?:\.0*)?|\.\d+)(?![\d.])'
+    rf'[^"]*"{_ATTRIBUTES}>'
+)
+IMG_WITHOUT_SRC = re.compile(r'<img(?:(?! src=")(?: [a-zA-Z-]+="[^"]*"))*>')
+# Image hosts that only count readers or serve ads (feed "flare", analytics beacons):
+# an image from one is dropped, whatever its size. Each entry also covers its subdomains.
+TRACKER_DOMAINS = (
+    ".feedburner.com", ".feedblitz.com", ".doubleclick.net", ".pheedo.com", ".bluekai.com",
+    ".adsrvr.org", ".google-analytics.com", ".quantserve.com", ".scorecardresearch.com",
+    ".stats.wordpress.com", ".pixel.wp.com", ".px.ads.linkedin.com", ".www.facebook.com",
+    ".api.flattr.com",
+)  # fmt: skip
 FIRST_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
 REVIEWED_BY = re.compile(
     r"medically reviewed by[:\s]+((?:(?:Dr|Prof)\.\s*)?[^<\n.;|]{3,120})", re.IGNORECASE
@@ -199,6 +216,7 @@ def _absolutise(cleaned: str, base: str) -> str:
     """Rewrite href/src in nh3's output: absolute, http(s) only, tracking removed."""
     origin = _origin(base)
     done: dict[str, str | None] = {}  # articles often repeat a link; work it out once
+    trackers: list[str] = []
 
     def fix(match: re.Match) -> str:
         escaped = match.group(3)
@@ -207,16 +225,30 @@ def _absolutise(cleaned: str, base: str) -> str:
             and "?" not in escaped
             and len(escaped) <= MAX_URL
         ):
-            return match.group(0)  # the usual case: nothing to do
-        if escaped not in done:
-            url = _rewrite_url(html.unescape(escaped), base, origin)
-            done[escaped] = None if url is None else html.escape(url, quote=True)
-        rewritten = done[escaped]
+            rewritten: str | None = escaped  # the usual case: nothing to rewrite
+        else:
+            if escaped not in done:
+                url = _rewrite_url(html.unescape(escaped), base, origin)
+                done[escaped] = None if url is None else html.escape(url, quote=True)
+            rewritten = done[escaped]
+        if rewritten is not None and match.group(2) == "src" and is_tracker(rewritten):
+            trackers.append(rewritten)
+            rewritten = None
         if rewritten is None:
             return match.group(1)
+        if rewritten is escaped:
+            return match.group(0)
         return f'{match.group(1)} {match.group(2)}="{rewritten}"'
 
-    return _URL_ATTRIBUTE.sub(fix, cleaned)
+    cleaned = _URL_ATTRIBUTE.sub(fix, cleaned)
+    return IMG_WITHOUT_SRC.sub("", cleaned) if trackers else cleaned
+
+
+def is_tracker(url: str) -> bool:
+    """Tell whether an absolute http(s) ``url`` is on a known tracking or ad host."""
+    host = url.split("/", 3)[2] if url.count("/") >= 2 else ""
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower()
+    return ("." + host).endswith(TRACKER_DOMAINS)
 
 
 _CLEANER = nh3.Cleaner(
@@ -236,7 +268,7 @@ def clean_html(markup: str, base_url: str = "") -> str:
         return ""
     cleaned = _absolutise(_CLEANER.clean(strip_control(markup[:MAX_CONTENT_SOURCE])), base_url)
     # Drop 1x1 tracking pixels (nh3's output is normalised, so this pattern is reliable).
-    if '="0' in cleaned or '="1' in cleaned:
+    if "width=" in cleaned or "height=" in cleaned:
         cleaned = PIXEL.sub("", cleaned)
     return cleaned
 
@@ -322,7 +354,7 @@ def _untracked_query(query: str) -> str:
 
 
 def _is_tracking(name: str) -> bool:
-    lowered = name.lower()
+    lowered = (unquote(name) if "%" in name else name).lower()
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
@@ -415,7 +447,7 @@ def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
         candidates.append(html.unescape(found.group(1)))
     for candidate in candidates:
         url = safe_url(str(candidate or ""), base)
-        if url and not url.startswith("mailto:"):
+        if url and not url.startswith("mailto:") and not is_tracker(url):
             cleaned.image_url = url
             break
     credit = next((plain_text(c, 200) for c in entry.credits if c.strip()), "")

@@ -16,6 +16,7 @@ from articles.clean import (
     clean_entry,
     clean_html,
     safe_url,
+    without_tracking,
     youtube_id,
 )
 from articles.parse import parse_feed
@@ -286,11 +287,49 @@ def test_it_keeps_lists_a_browser_closes_by_itself():
         '<img src="https://t.example/p.gif" width="1" height="1">',
         '<img src="https://t.example/p.gif" width="1px" height="1px">',
         '<img src="https://t.example/p.gif" height="0px">',
+        # As a browser reads a dimension: leading space, zeros, a fraction, a unit.
+        '<img src="https://t.example/p.gif" width="01" height="01">',
+        '<img src="https://t.example/p.gif" width="1.0" height="1.0">',
+        '<img src="https://t.example/p.gif" width=" 1" height=" 1">',
+        '<img src="https://t.example/p.gif" width="0.5">',
+        '<img alt="a > b" src="https://t.example/p.gif" width="1" height="1">',
     ],
 )
 def test_it_drops_tracking_pixels_however_their_size_is_written(pixel):
     html_out = clean_html(f'<p>Text</p>{pixel}<img src="https://img.example/a.jpg" width="10">')
     assert "t.example" not in html_out and "img.example/a.jpg" in html_out
+
+
+@pytest.mark.parametrize("size", ["10", "1.5", "2", "100px"])
+def test_it_keeps_small_images_that_are_not_pixels(size):
+    html_out = clean_html(f'<p>Text</p><img src="https://img.example/a.jpg" width="{size}">')
+    assert "img.example/a.jpg" in html_out
+
+
+def test_it_drops_images_from_known_tracking_hosts_whatever_their_size():
+    body = (
+        "<p>Story</p>"
+        '<img src="http://feeds.feedburner.com/~r/health/~4/abc">'
+        '<img src="https://stats.wordpress.com/b.gif?host=x">'
+        '<img src="//ad.doubleclick.net/pixel">'
+        '<img src="https://files.wordpress.com/photo.jpg" alt="Kept">'
+    )
+    entry = cleaned(rss(item(1, body=body)))
+    assert "feedburner" not in entry.content and "stats.wordpress" not in entry.content
+    assert "doubleclick" not in entry.content and entry.content.count("<img") == 1
+    assert entry.image_url == "https://files.wordpress.com/photo.jpg"
+
+
+def test_it_never_picks_a_tracker_as_the_lead_image():
+    extra = '<media:thumbnail url="https://pixel.quantserve.com/pixel/p-1.gif"/>'
+    entry = cleaned(rss(item(1, body="<p>No pictures</p>", extra=extra)))
+    assert entry.image_url is None
+
+
+def test_it_strips_tracking_parameters_written_with_escapes():
+    assert without_tracking("https://a.example/p?utm%5Fsource=x&id=7&ns_campaign=y") == (
+        "https://a.example/p?id=7"
+    )
 
 
 def test_it_keeps_no_enclosure_or_media_url_that_is_not_http():
