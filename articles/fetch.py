@@ -183,8 +183,9 @@ def _looks_like_ip(host: str) -> bool:
 class PinnedBackend(httpcore.SyncBackend):
     """A network backend that connects only to addresses the guard vetted, and can be cut."""
 
-    def __init__(self, guard: Guard) -> None:
+    def __init__(self, guard: Guard, expires: float) -> None:
         self.guard = guard
+        self.expires = expires  # time.monotonic() when the whole fetch must be over
         self.sockets: list[socket.socket] = []
         self.aborted = False
         self._lock = threading.Lock()
@@ -198,15 +199,25 @@ class PinnedBackend(httpcore.SyncBackend):
         socket_options: Iterable | None = None,
     ) -> httpcore.NetworkStream:
         last_error: Exception | None = None
-        for address in self.guard.vetted_addresses(host, port):
+        addresses = _within(self._time_left(), self.guard.vetted_addresses, host, port)
+        for address in addresses:
+            left = self._time_left()
+            if timeout is not None:
+                left = min(left, timeout)
             try:
-                stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(address, port, left, local_address, socket_options)
             except httpcore.ConnectError as error:
                 last_error = error
                 continue
             self._track(stream.get_extra_info("socket"))
             return stream
         raise last_error or httpcore.ConnectError("no address to connect to")
+
+    def _time_left(self) -> float:
+        left = self.expires - time.monotonic()
+        if left <= 0 or self.aborted:
+            raise httpcore.ConnectTimeout("the fetch ran out of time")
+        return left
 
     def _track(self, sock: socket.socket) -> None:
         with self._lock:
@@ -220,6 +231,30 @@ class PinnedBackend(httpcore.SyncBackend):
             self.aborted = True
             for sock in self.sockets:
                 _shutdown(sock)
+
+
+def _within(seconds: float, function: Callable[..., list[str]], *args: object) -> list[str]:
+    """Run ``function`` (a DNS lookup, which no socket timeout covers) for ``seconds`` at most.
+
+    A lookup still running is left to finish on its own in a daemon thread.
+    """
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, function(*args)))
+        except Exception as error:  # handed back to the caller below
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=run, name="feed-dns", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise httpcore.ConnectTimeout("the host name took too long to resolve")
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value
+    return value
 
 
 def _shutdown(sock: socket.socket) -> None:
@@ -268,10 +303,10 @@ def fetch_url(
     """Fetch ``url`` under every guard; raise ``FetchError`` with a clear reason."""
     guard = Guard(allow_private=allow_private, resolver=resolver, trusted=trusted)
     guard.check_url(url)
-    backend = PinnedBackend(guard)
+    expires = time.monotonic() + deadline
+    backend = PinnedBackend(guard, expires)
     watchdog = threading.Timer(deadline, backend.abort)
     watchdog.daemon = True
-    expires = time.monotonic() + deadline
     watchdog.start()
     try:
         with httpx.Client(

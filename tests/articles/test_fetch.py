@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 import subprocess
 import time
@@ -287,6 +288,43 @@ def test_it_cuts_off_trickling_headers_at_the_deadline(feed_server):
     with pytest.raises(FetchError, match="too long"):
         fetch_url(url, allow_private=True, deadline=1.0)
     assert time.monotonic() - started < 3
+
+
+def test_it_gives_up_on_a_host_name_that_takes_too_long_to_resolve():
+    def slow(host: str, port: int) -> list[str]:
+        time.sleep(4)
+        return ["93.184.216.34"]
+
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="too long"):
+        fetch_url("http://slow-dns.test/feed.xml", resolver=slow, deadline=1.0)
+    assert time.monotonic() - started < 2
+
+
+def test_it_gives_up_connecting_after_five_seconds():
+    # A listener that never accepts, with its queue full: the next SYN goes unanswered.
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as listener:
+        port = listener.getsockname()[1]
+        queued = []
+        for _ in range(3):
+            client = socket.socket()
+            client.setblocking(False)
+            client.connect_ex(("127.0.0.1", port))
+            queued.append(client)
+        time.sleep(0.3)
+        started = time.monotonic()
+        try:
+            with pytest.raises(FetchError, match="too long"):
+                fetch_url(
+                    f"http://blackhole.test:{port}/",
+                    resolver=lambda h, p: ["127.0.0.1"],
+                    trusted=LOCAL,
+                )
+        finally:
+            for client in queued:
+                client.close()
+    assert fetch.CONNECT_TIMEOUT == 5.0
+    assert 4.5 < time.monotonic() - started < 6.5
 
 
 def test_it_reports_a_refused_connection(feed_server):
