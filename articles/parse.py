@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import html
 import io
 import logging
 import pickle
@@ -62,6 +63,10 @@ ROOT_START = re.compile(rb"<[A-Za-z_]")
 PROLOG_MISC = re.compile(rb"(?:\s|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 # What ``to_utf8`` hands feedparser: it must not decode the UTF-8 a second way.
 UTF8_XML = {"content-type": "application/xml; charset=utf-8"}
+PLAIN = "text/plain"
+BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+MARKUP = re.compile(r"<[A-Za-z/!]")
+LINE_BREAK = re.compile(r"[ \t\r]*\n[ \t\r]*")
 XML_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\sencoding=[\"'][^\"']*[\"']")
 
 
@@ -356,13 +361,19 @@ def _entry(raw: Any) -> ParsedEntry:
     # "updated_parsed" silently falls back to the published date (a deprecated mapping).
     get = functools.partial(dict.get, raw)
     content = get("content") or []
-    content_html = "".join(str(c.get("value", "")) for c in content)
-    detail = (content[0] if content else None) or get("summary_detail") or {}
+    summary_detail = get("summary_detail") or {}
+    summary_html = as_html(str(get("summary", "") or ""), summary_detail.get("type", ""))
+    content_html = "".join(as_html(str(c.get("value", "")), c.get("type", "")) for c in content)
+    if len(content_html) < len(summary_html):
+        # Content shorter than the summary is not the story: feedparser files an image's
+        # Media RSS caption (<media:description>) as content, beside <description>.
+        content_html, content = "", []
+    detail = (content[0] if content else None) or summary_detail
     return ParsedEntry(
         guid=str(get("id", "") or ""),
         link=str(get("link", "") or ""),
         title=str(get("title", "") or ""),
-        summary_html=str(get("summary", "") or ""),
+        summary_html=summary_html,
         content_html=content_html,
         author=str(get("author", "") or ""),
         base=str(detail.get("base", "") or ""),
@@ -375,6 +386,20 @@ def _entry(raw: Any) -> ParsedEntry:
         youtube_id=str(get("yt_videoid", "") or ""),
         reviewed_by=str(get("reviewed_by", "") or get("club_reviewedby", "") or ""),
     )
+
+
+def as_html(text: str, mime: str) -> str:
+    """Entry text as HTML: plain text escaped, its line breaks kept where no markup sets any.
+
+    YouTube's descriptions and many podcast notes are plain text in paragraphs; a browser
+    would run them together into one block.
+    """
+    if mime == PLAIN:
+        text = html.escape(text, quote=False)
+    elif not BLANK_LINE.search(text) or MARKUP.search(text):
+        return text  # markup of its own, or no paragraphs to keep: as written
+    paragraphs = (part.strip() for part in BLANK_LINE.split(text))
+    return "".join(f"<p>{LINE_BREAK.sub('<br>', part)}</p>" for part in paragraphs if part)
 
 
 def _time(value: Any) -> datetime | None:

@@ -332,6 +332,43 @@ def test_it_strips_tracking_parameters_written_with_escapes():
     )
 
 
+@pytest.mark.parametrize("caption_type", ["", ' type="html"'])
+def test_it_keeps_the_story_not_an_image_caption(caption_type):
+    story = "<p>About fifty students wear hijabs. " + "The school made room for them. " * 10
+    caption = f"<media:description{caption_type}>Students in the library.</media:description>"
+    entry = cleaned(rss(item(1, body=story + "</p>", extra=caption)))
+    assert "made room for them" in entry.body_text
+    assert "Students in the library" not in entry.content
+
+
+def test_it_keeps_the_paragraphs_of_a_plain_text_description():
+    description = "Six slow movements.\n\nNo equipment needed:\n- a mat\n- a wall\n\n3 < 5 & more"
+    atom = (
+        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">'
+        "<title>Videos</title><entry><id>v1</id><title>Stretch</title>"
+        '<link href="https://video.example.com/1"/><published>2026-11-20T10:00:00Z</published>'
+        f"<media:group><media:description>{html.escape(description)}</media:description>"
+        "</media:group></entry></feed>"
+    ).encode()
+    content = cleaned(atom).content
+    assert content == (
+        "<p>Six slow movements.</p><p>No equipment needed:<br>- a mat<br>- a wall</p>"
+        "<p>3 &lt; 5 &amp; more</p>"
+    )
+
+
+def test_it_keeps_plain_text_content_as_text():
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>a1</id>'
+        b'<title>One</title><link href="https://a.example.com/1"/>'
+        b"<published>2026-11-20T10:00:00Z</published>"
+        b'<content type="text">Tags like &lt;b&gt; are words here.\n\nSecond part.</content>'
+        b"</entry></feed>"
+    )
+    content = cleaned(atom).content
+    assert content == "<p>Tags like &lt;b&gt; are words here.</p><p>Second part.</p>"
+
+
 def test_it_keeps_no_enclosure_or_media_url_that_is_not_http():
     extra = (
         '<enclosure url="javascript:alert(1)" type="video/mp4" length="1"/>'
