@@ -231,9 +231,12 @@ def _absolutise(cleaned: str, base: str) -> str:
                 url = _rewrite_url(html.unescape(escaped), base, origin)
                 done[escaped] = None if url is None else html.escape(url, quote=True)
             rewritten = done[escaped]
-        if rewritten is not None and match.group(2) == "src" and is_tracker(rewritten):
-            trackers.append(rewritten)
-            rewritten = None
+        if rewritten is not None and match.group(2) == "src":
+            if is_tracker(rewritten):
+                trackers.append(rewritten)
+                rewritten = None
+            elif rewritten.startswith("http://"):
+                rewritten = over_https(rewritten)
         if rewritten is None:
             return match.group(1)
         if rewritten is escaped:
@@ -242,6 +245,14 @@ def _absolutise(cleaned: str, base: str) -> str:
 
     cleaned = _URL_ATTRIBUTE.sub(fix, cleaned)
     return IMG_WITHOUT_SRC.sub("", cleaned) if trackers else cleaned
+
+
+def over_https(url: str) -> str:
+    """Ask for an image or video over https: the pages' CSP blocks plain-http media.
+
+    Most hosts answer on both; one that does not would be blocked either way.
+    """
+    return "https://" + url[7:] if url.startswith("http://") else url
 
 
 def is_tracker(url: str) -> bool:
@@ -448,7 +459,7 @@ def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
     for candidate in candidates:
         url = safe_url(str(candidate or ""), base)
         if url and not url.startswith("mailto:") and not is_tracker(url):
-            cleaned.image_url = url
+            cleaned.image_url = over_https(url)
             break
     credit = next((plain_text(c, 200) for c in entry.credits if c.strip()), "")
     cleaned.image_credit = credit or None
@@ -476,7 +487,7 @@ def _add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
         mime = str(enclosure.get("type", "") or "")
         url = safe_url(str(enclosure.get("href") or enclosure.get("url") or ""), link)
         if mime.startswith("video/") and url and not url.startswith("mailto:"):
-            cleaned.kind, cleaned.video_url = "video", url
+            cleaned.kind, cleaned.video_url = "video", over_https(url)
             return
 
 

@@ -369,6 +369,22 @@ def test_it_keeps_plain_text_content_as_text():
     assert content == "<p>Tags like &lt;b&gt; are words here.</p><p>Second part.</p>"
 
 
+def test_it_asks_for_plain_http_media_over_https():
+    # The pages' Content-Security-Policy allows https media only.
+    extra = (
+        '<enclosure url="http://cdn.example.com/clip.mp4" type="video/mp4" length="1"/>'
+        '<media:thumbnail url="http://cdn.example.com/still.jpg"/>'
+    )
+    body = (
+        '<p>See <a href="http://other.example.com/">this</a></p><img src="http://i.example/a.jpg">'
+    )
+    entry = cleaned(rss(item(1, body=body, extra=extra)))
+    assert entry.video_url == "https://cdn.example.com/clip.mp4"
+    assert entry.image_url == "https://cdn.example.com/still.jpg"
+    assert 'src="https://i.example/a.jpg"' in entry.content
+    assert 'href="http://other.example.com/"' in entry.content  # a link is not blocked
+
+
 def test_it_keeps_no_enclosure_or_media_url_that_is_not_http():
     extra = (
         '<enclosure url="javascript:alert(1)" type="video/mp4" length="1"/>'
