@@ -141,13 +141,15 @@ def _sqlite_statement(query: str) -> sa.Select | None:
         return None
     fts = sa.table("article_search", sa.column("rowid"))
     index = sa.literal_column("article_search")
-    summary_only = sa.func.snippet(index, 1, START, STOP, "…", 30)
-    any_column = sa.func.snippet(index, -1, START, STOP, "…", 30)
+    summary = sa.func.snippet(index, 1, START, STOP, "…", 30)
+    body = sa.func.snippet(index, 2, START, STOP, "…", 30)
+    # The title is the result's heading: the snippet quotes the text, where it matched.
+    body_or_summary = sa.case((sa.func.instr(body, START) > 0, body), else_=summary)
     return (
         sa.select(
             Article,
             sa.func.highlight(index, 0, START, STOP),
-            sa.case((_shows_excerpt_only(), summary_only), else_=any_column),
+            sa.case((_shows_excerpt_only(), summary), else_=body_or_summary),
         )
         .join_from(Article, fts, fts.c.rowid == Article.id)
         .outerjoin(Feed, Feed.id == Article.feed_id)

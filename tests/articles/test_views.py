@@ -354,6 +354,19 @@ def test_it_searches_with_ranking_and_highlights(client):
     assert html.index("Walking</mark> helps") < html.index("Knee care")
 
 
+def test_it_quotes_the_text_not_the_title_under_a_result(client):
+    make_article(
+        title="Salt and sugar swaps",
+        summary="Fish and chips, baked.",
+        body_text="Fish and chips, baked. Swap the fryer for the oven.",
+    )
+    make_article(title="Labels", summary="Reading labels.", body_text="Look for salt per 100 g.")
+    html = page(client, "/search?q=salt")
+    assert "<mark>Salt</mark> and sugar swaps" in html and "Fish and chips, baked." in html
+    assert "Look for <mark>salt</mark> per 100 g." in html
+    assert html.count("<mark>Salt</mark>") == 1
+
+
 def test_it_escapes_search_snippets(client):
     make_article(title="Tags <b>bold</b>", summary="Text <img src=x onerror=alert(1)> sleep")
     html = page(client, "/search?q=sleep")
