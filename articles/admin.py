@@ -115,12 +115,18 @@ def add_feed():
     form = FeedForm()
     preview = None
     if form.validate_on_submit():
+        address = curation.feed_address(form.url.data)
         try:
-            preview = discover.discover(form.url.data, allow_private=_allow_private())
+            known = curation.feed_at(address)
+            if known is None:
+                preview = discover.discover(address, allow_private=_allow_private())
+                known = curation.feed_at(preview.feed_url)  # a site address found a known feed
         except discover.DiscoveryError as error:
             form.url.errors.append(f"We could not read a feed there: {error}.")
         else:
-            if request.form.get("action") == "save":
+            if known is not None:
+                form.url.errors.append(f"The site already has this feed: {known.name}.")
+            elif request.form.get("action") == "save":
                 return _save_feed(form, preview)
     return render_template("articles/admin/feed_new.html", form=form, preview=preview)
 

@@ -10,10 +10,11 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
-from articles.clean import safe_url, strip_control
+from articles.clean import canonical_url, safe_url, strip_control
 from articles.models import (
     DEFAULT_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
@@ -258,6 +259,25 @@ class FeedExists(ValueError):
     """A feed with that URL is already on the site."""
 
 
+def feed_address(url: str) -> str:
+    """Write a feed URL one way, so one feed is not added twice under two spellings.
+
+    Scheme and host in lower case, no default port, fragment, tracking parameters, empty
+    query or "." and ".." segments.
+    """
+    parts = urlsplit(canonical_url(url.strip()))
+    if not parts.scheme or not parts.netloc:
+        return url.strip()
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = urljoin(origin + "/", parts.path or "/")[len(origin) :]  # resolves dot segments
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def feed_at(url: str) -> Feed | None:
+    """The site's feed at ``url`` (however it is spelt), if there is one."""
+    return db.session.scalar(sa.select(Feed).where(Feed.url == feed_address(url)).limit(1))
+
+
 def create_feed(
     url: str,
     *,
@@ -272,8 +292,10 @@ def create_feed(
     url = url.strip()
     if safe_url(url) is None or url.startswith("mailto:"):
         raise ValueError("a feed address must be an http:// or https:// URL")
-    if db.session.scalar(sa.select(Feed.id).where(Feed.url == url)) is not None:
-        raise FeedExists(f"{url} is already one of the site's feeds")
+    url = feed_address(url)
+    existing = feed_at(url)
+    if existing is not None:
+        raise FeedExists(f"{url} is already one of the site's feeds ({existing.name})")
     topic = topic_for(topic_name)
     feed = Feed(
         url=url[:2048],

@@ -109,6 +109,25 @@ def test_it_previews_then_adds_a_feed(allow_local_feeds, admin_client, feed_serv
     assert audit_actions() == ["feed.add"]
 
 
+@pytest.mark.parametrize("spelling", ["{url}?", "{url}#top", "{url}?utm_source=x", "./"])
+def test_it_refuses_a_feed_it_has_under_another_spelling(
+    allow_local_feeds, admin_client, feed_server, spelling
+):
+    url = feed_server.route("/feed.xml", body=rss(item(1)))
+    curation.create_feed(url, title="Server Source")
+    db.session.commit()
+    typed = (
+        url.replace("/feed.xml", "/./feed.xml") if spelling == "./" else spelling.format(url=url)
+    )
+    for action in ("preview", "save"):
+        html = admin_client.submit(
+            "/admin/feeds/new", {"url": typed, "interval_minutes": 30, "action": action}
+        ).get_data(as_text=True)
+        assert "The site already has this feed: Server Source." in html
+        assert "Save this feed" not in html and typed in html  # what was typed is kept
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 1
+
+
 def test_it_discovers_the_feed_a_site_advertises(allow_local_feeds, admin_client, feed_server):
     feed_server.route("/feed.xml", body=rss(item(1, title="Discovered")))
     site = feed_server.route(
