@@ -46,6 +46,7 @@ feeds_bp = admin_blueprint("curation", __name__, "/feeds")
 review_bp = admin_blueprint("review", __name__, "/articles")
 
 REVIEW_PAGE = 50
+ARTICLE_STATUSES = ("pending", "published", "rejected", "hidden")
 DONE = {
     "approve": "Approved",
     "reject": "Rejected",
@@ -319,7 +320,7 @@ def delete_rule(rule_id: int):
 def queue():
     """Articles by status (pending first), newest first, 50 a page."""
     status = request.args.get("status", "pending")
-    if status not in ("pending", "published", "rejected", "hidden"):
+    if status not in ARTICLE_STATUSES:
         status = "pending"
     query = sa.select(Article).where(Article.status == status).order_by(Article.id.desc())
     before = query_id("before")
@@ -337,29 +338,64 @@ def act(article_id: int, action: str):
     """Approve, reject, hide, feature or unfeature one article."""
     if action not in REVIEW_ACTIONS:
         abort(404)
-    article = db.session.get(Article, article_id) or abort(404)
+    article = db.session.get(Article, article_id, with_for_update=True) or abort(404)
+    back = safe_next(request.form.get("next")) or url_for("review.queue")
+    if _changed_meanwhile(article):
+        flash(_changed_message(article), "error")
+        return redirect(back)
     REVIEW_ACTIONS[action](article)
     audit.record(current_user, f"article.{action}", article, article.title[:200])
     db.session.commit()
     flash(f"{DONE[action]}: {article.title}", "success")
-    return redirect(safe_next(request.form.get("next")) or url_for("review.queue"))
+    return redirect(back)
 
 
 @review_bp.post("/bulk")
 def bulk():
     """Approve or reject the ticked articles."""
     action = request.form.get("action")
+    seen = _seen_status()
+    back = url_for("review.queue", status=seen or "pending")
     if action not in ("approve", "reject"):
         flash("Choose approve or reject.", "error")
-        return redirect(url_for("review.queue"))
+        return redirect(back)
     ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None]
+    if not ids:
+        flash("Select at least one article first.", "error")
+        return redirect(back)
     chosen = curation.bulk_articles(ids)
-    for article in chosen:
+    current = [a for a in chosen if not _changed_meanwhile(a)]
+    for article in current:
         REVIEW_ACTIONS[action](article)
-        audit.record(current_user, f"article.{action}", article, "bulk")
+        audit.record(current_user, f"article.{action}", article, f"bulk: {article.title[:190]}")
     db.session.commit()
-    flash(f"{DONE[action]} {len(chosen)} article(s).", "success")
-    return redirect(url_for("review.queue"))
+    message = f"{DONE[action]} {len(current)} article(s)."
+    if len(current) < len(chosen):
+        message += (
+            f" {len(chosen) - len(current)} left as they were: someone changed them meanwhile."
+        )
+    flash(message, "success" if current else "error")
+    return redirect(back)
+
+
+def _seen_status() -> str | None:
+    """The status the admin saw the article(s) in, sent back by the review page's forms."""
+    seen = request.form.get("seen")
+    return seen if seen in ARTICLE_STATUSES else None
+
+
+def _changed_meanwhile(article: Article) -> bool:
+    # Another admin may have decided the article since this page was drawn: their decision
+    # stands until this admin sees it (a stale Approve would lift a rejection unseen).
+    seen = _seen_status()
+    return seen is not None and article.status != seen
+
+
+def _changed_message(article: Article) -> str:
+    return (
+        f"“{article.title}” is {article.status} now: someone changed it after this page "
+        "was drawn, so nothing was done. Look again and choose."
+    )
 
 
 @review_bp.route("/<int:article_id>/edit", methods=["GET", "POST"])

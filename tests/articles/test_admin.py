@@ -325,6 +325,40 @@ def test_it_approves_and_rejects_in_bulk(admin_client):
     assert audit_actions() == ["article.approve", "article.approve", "article.reject"]
 
 
+def test_it_leaves_alone_an_article_another_admin_decided_meanwhile(admin_client):
+    article = make_article(status="pending", title="Cardio")
+    admin_client.submit(f"/admin/articles/{article.id}/reject")  # the other tab, first
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/approve", {"seen": "pending"}, follow_redirects=True
+    )
+    assert "“Cardio” is rejected now: someone changed it" in response.get_data(as_text=True)
+    assert db.session.get(Article, article.id).status == "rejected"
+    assert audit_actions() == ["article.reject"]
+
+
+def test_it_approves_in_bulk_only_what_is_still_as_the_admin_saw_it(admin_client):
+    a, b = make_article(status="pending"), make_article(status="pending")
+    admin_client.submit(f"/admin/articles/{b.id}/reject")
+    response = admin_client.submit(
+        "/admin/articles/bulk", {"action": "approve", "ids": [a.id, b.id], "seen": "pending"}
+    )
+    assert response.headers["Location"].endswith("/admin/articles/?status=pending")
+    assert [db.session.get(Article, x.id).status for x in (a, b)] == ["published", "rejected"]
+    html = admin_client.get("/admin/articles/").get_data(as_text=True)
+    assert "Approved 1 article(s). 1 left as they were: someone changed them meanwhile." in html
+
+
+def test_it_asks_for_a_selection_before_acting_in_bulk(admin_client):
+    make_article(status="rejected")
+    response = admin_client.submit(
+        "/admin/articles/bulk", {"action": "approve", "seen": "rejected"}, follow_redirects=True
+    )
+    html = response.get_data(as_text=True)
+    assert "Select at least one article first." in html and "Approved 0" not in html
+    assert "Reject selected" not in html  # back on the Rejected tab, where it came from
+    assert audit_actions() == []
+
+
 def test_it_edits_an_article_and_remembers_the_edited_fields(admin_client):
     article = make_article(status="pending", title="Source title")
     admin_client.submit(
