@@ -401,11 +401,20 @@ def _changed_message(article: Article) -> str:
 @review_bp.route("/<int:article_id>/edit", methods=["GET", "POST"])
 def edit_article(article_id: int):
     """Edit an article's title, summary, topics and reviewer line."""
-    article = db.session.get(Article, article_id) or abort(404)
+    article = db.session.get(Article, article_id, with_for_update=True) or abort(404)
     form = ArticleEditForm(obj=article)
     if request.method == "GET":
         form.topics.data = ", ".join(t.name for t in article.topics)
+        form.revision.data = curation.revision_of(article)
     if form.validate_on_submit():
+        saved_meanwhile = curation.revision_of(article)
+        if form.revision.data and form.revision.data != saved_meanwhile:
+            # Keep what this admin typed, show what was saved, and let a second Save
+            # replace it knowingly.
+            form.revision.data = saved_meanwhile
+            return render_template(
+                "articles/admin/article_edit.html", form=form, article=article, conflict=True
+            ), 409
         names = [n for n in (form.topics.data or "").split(",") if n.strip()]
         topics = [t for t in (curation.topic_for(n) for n in names) if t is not None]
         changed = curation.edit_article(

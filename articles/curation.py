@@ -7,6 +7,8 @@ has already written the audit row through ``club.audit.record``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -186,6 +188,17 @@ def edit_article(
     if changed:
         article.edited_fields = sorted(set(article.edited_fields or []) | set(changed))
     return changed
+
+
+def revision_of(article: Article) -> str:
+    """A fingerprint of what the edit form shows, to notice a save made while it was open."""
+    shown = [
+        article.title,
+        article.summary,
+        article.reviewed_by or "",
+        sorted(t.name for t in article.topics),
+    ]
+    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
 
 
 def bulk_articles(ids: Iterable[int]) -> list[Article]:

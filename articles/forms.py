@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
@@ -65,6 +73,9 @@ class ArticleEditForm(FlaskForm):
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=5000)])
     reviewed_by = StringField("Medically reviewed by", validators=[Optional(), Length(max=300)])
     topics = StringField("Topics (comma-separated)", validators=[Optional(), Length(max=500)])
+    # What the form showed when it was drawn (curation.revision_of): a save made since is
+    # noticed instead of silently undone.
+    revision = HiddenField()
 
 
 class RuleForm(FlaskForm):

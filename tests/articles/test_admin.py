@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import feedparser
 import pytest
@@ -375,6 +376,30 @@ def test_it_edits_an_article_and_remembers_the_edited_fields(admin_client):
     assert sorted(t.name for t in article.topics) == ["Knees", "Sleep"]
     assert set(article.edited_fields) == {"title", "summary", "reviewed_by", "topics"}
     assert audit_actions() == ["article.edit"]
+
+
+def test_it_never_silently_undoes_another_admins_edit(admin_client):
+    article = make_article(status="pending", title="Source title", summary="Short.")
+    edit_page = admin_client.get(f"/admin/articles/{article.id}/edit").get_data(as_text=True)
+    revision = re.search(r'name="revision" type="hidden" value="(\w+)"', edit_page).group(1)
+    fields = {"title": "Source title", "summary": "Short.", "topics": "", "revision": revision}
+    admin_client.submit(f"/admin/articles/{article.id}/edit", {**fields, "title": "A's title"})
+    stale = admin_client.submit(
+        f"/admin/articles/{article.id}/edit", {**fields, "reviewed_by": "Dr. B"}
+    )
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "Someone saved this article after you opened it" in html
+    assert "<dd>A&#39;s title</dd>" in html and 'value="Dr. B"' in html  # theirs and mine
+    article = db.session.get(Article, article.id)
+    assert (article.title, article.reviewed_by) == ("A's title", None)
+    newer = re.search(r'name="revision" type="hidden" value="(\w+)"', html).group(1)
+    admin_client.submit(
+        f"/admin/articles/{article.id}/edit",
+        {**fields, "title": "A's title", "reviewed_by": "Dr. B", "revision": newer},
+    )
+    article = db.session.get(Article, article.id)
+    assert (article.title, article.reviewed_by) == ("A's title", "Dr. B")
+    assert audit_actions() == ["article.edit", "article.edit"]
 
 
 def test_it_lists_the_review_queue(admin_client):
