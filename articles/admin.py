@@ -286,20 +286,33 @@ def rules():
         SelectChoice(0, "All feeds"),
         *[SelectChoice(i, t or f"Feed {i}") for i, t in feed_choices],
     ]
-    caught = None
+    caught = previewed = None
     if form.validate_on_submit():
         feed_id = form.feed_id.data or None
         caught = curation.preview_rule(form.kind.data, form.phrase.data, feed_id)
+        previewed = f"{form.kind.data}|{feed_id or 0}|{form.phrase.data.strip()}"
         if request.form.get("action") == "save":
-            rule = curation.add_rule(form.kind.data, form.phrase.data, feed_id)
-            audit.record(current_user, "rule.add", rule, f"{rule.kind}: {rule.phrase}")
-            db.session.commit()
-            flash("Rule saved; it applies to entries fetched from now on.", "success")
-            return redirect(url_for("curation.rules"))
+            if request.form.get("previewed") != previewed:
+                # Save only what the admin has seen the effect of.
+                form.phrase.errors.append(
+                    "The rule changed after its preview: check what it catches below, then save."
+                )
+            else:
+                try:
+                    rule = curation.add_rule(form.kind.data, form.phrase.data, feed_id)
+                except ValueError as error:
+                    form.phrase.errors.append(f"Not saved: {error}.")
+                else:
+                    audit.record(current_user, "rule.add", rule, f"{rule.kind}: {rule.phrase}")
+                    db.session.commit()
+                    flash("Rule saved; it applies to entries fetched from now on.", "success")
+                    return redirect(url_for("curation.rules"))
     # Each rule shows its feed's name (``scope``): load the feeds with the rules.
     query = sa.select(KeywordRule).options(joinedload(KeywordRule.feed))
     existing = db.session.scalars(query.order_by(KeywordRule.id)).all()
-    return render_template("articles/admin/rules.html", form=form, rules=existing, caught=caught)
+    return render_template(
+        "articles/admin/rules.html", form=form, rules=existing, caught=caught, previewed=previewed
+    )
 
 
 @feeds_bp.post("/rules/<int:rule_id>/delete")

@@ -99,9 +99,17 @@ def preview_rule(kind: str, phrase: str, feed_id: int | None) -> list[Article]:
 
 def add_rule(kind: str, phrase: str, feed_id: int | None) -> KeywordRule:
     """Save a keyword rule."""
-    if kind not in ("block", "require") or not phrase.strip():
+    phrase = strip_control(phrase).strip()[:200]
+    if kind not in ("block", "require") or not phrase:
         raise ValueError("a rule needs a kind (block or require) and a phrase")
-    rule = KeywordRule(kind=kind, phrase=phrase.strip()[:200], feed_id=feed_id)
+    same = sa.select(KeywordRule.id).where(
+        KeywordRule.kind == kind,
+        sa.func.lower(KeywordRule.phrase) == phrase.lower(),
+        KeywordRule.feed_id.is_(None) if feed_id is None else KeywordRule.feed_id == feed_id,
+    )
+    if db.session.scalar(same.limit(1)) is not None:
+        raise ValueError("that rule is already in force")
+    rule = KeywordRule(kind=kind, phrase=phrase, feed_id=feed_id)
     db.session.add(rule)
     db.session.flush()
     return rule

@@ -288,10 +288,45 @@ def test_it_previews_a_keyword_rule_before_saving_it(admin_client):
     assert db.session.scalar(sa.select(sa.func.count(KeywordRule.id))) == 0
     admin_client.submit(
         "/admin/feeds/rules",
-        {"kind": "block", "phrase": "miracle cure", "feed_id": 0, "action": "save"},
-    )
+        {"kind": "block", "phrase": "miracle cure", "feed_id": 0, "action": "save",
+         "previewed": previewed_rule(html)},
+    )  # fmt: skip
     assert db.session.scalar(sa.select(KeywordRule.phrase)) == "miracle cure"
     assert audit_actions() == ["rule.add"]
+
+
+def previewed_rule(html: str) -> str:
+    """What the rules page says it previewed (sent back with Save)."""
+    return re.search(r'name="previewed" value="([^"]*)"', html).group(1)
+
+
+def test_it_saves_only_the_rule_it_previewed(admin_client):
+    make_article(title="Fitness trackers compared")
+    html = admin_client.submit(
+        "/admin/feeds/rules",
+        {"kind": "block", "phrase": "sponsored", "feed_id": 0, "action": "preview"},
+    ).get_data(as_text=True)
+    changed = admin_client.submit(
+        "/admin/feeds/rules",
+        {"kind": "block", "phrase": "fitness", "feed_id": 0, "action": "save",
+         "previewed": previewed_rule(html)},
+    ).get_data(as_text=True)  # fmt: skip
+    assert "The rule changed after its preview" in changed
+    assert "Fitness trackers compared" in changed  # now shown what it would catch
+    assert db.session.scalar(sa.select(sa.func.count(KeywordRule.id))) == 0
+    assert audit_actions() == []
+
+
+def test_it_refuses_a_rule_already_in_force(admin_client):
+    curation.add_rule("block", "Miracle Cure", None)
+    db.session.commit()
+    fields = {"kind": "block", "phrase": "miracle cure", "feed_id": 0, "action": "preview"}
+    html = admin_client.submit("/admin/feeds/rules", fields).get_data(as_text=True)
+    again = admin_client.submit(
+        "/admin/feeds/rules", {**fields, "action": "save", "previewed": previewed_rule(html)}
+    ).get_data(as_text=True)
+    assert "Not saved: that rule is already in force." in again
+    assert db.session.scalar(sa.select(sa.func.count(KeywordRule.id))) == 1
 
 
 @pytest.mark.parametrize(
