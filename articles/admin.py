@@ -24,7 +24,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from articles import curation, discover, opml
+from articles import curation, discover, opml, refresh
 from articles.clean import strip_control
 from articles.forms import (
     ArticleEditForm,
@@ -40,7 +40,7 @@ from club.admin import admin_blueprint
 from club.auth import safe_next
 from club.clock import utcnow
 from club.extensions import db
-from club.web import parse_id, query_id
+from club.web import parse_id, query_id, render_error
 
 feeds_bp = admin_blueprint("curation", __name__, "/feeds")
 review_bp = admin_blueprint("review", __name__, "/articles")
@@ -96,7 +96,8 @@ def feeds():
     """Every feed with its health at a glance."""
     # The rows show each feed's topic: load it in the same query, not one query per row.
     query = sa.select(Feed).options(joinedload(Feed.topic))
-    rows = db.session.scalars(query.order_by(Feed.status.desc(), Feed.title)).all()
+    failing_first = sa.case({"failing": 0, "active": 1}, value=Feed.status, else_=2)
+    rows = db.session.scalars(query.order_by(failing_first, Feed.title, Feed.id)).all()
     since = utcnow() - timedelta(hours=24)
     recent = dict(
         db.session.execute(
@@ -146,7 +147,7 @@ def _save_feed(form: FeedForm, preview: discover.Discovery):
     except ValueError as error:
         form.url.errors.append(str(error))
         return render_template("articles/admin/feed_new.html", form=form, preview=preview)
-    audit.record(current_user, "feed.add", feed, feed.url)
+    audit.record(current_user, "feed.add", feed, _feed_settings(feed))
     db.session.commit()
     enqueue_refresh(feed)
     flash(f"Added {feed.name}. Its articles are being fetched.", "success")
@@ -163,15 +164,26 @@ def edit_feed(feed_id: int):
     if form.validate_on_submit():
         topic = curation.topic_for(form.topic.data or "")
         feed.title = strip_control(form.title.data or "").strip()[:300] or feed.title
-        feed.topic_id = topic.id if topic else None
+        feed.topic = topic
         feed.auto_publish = form.auto_publish.data
         feed.full_content = form.full_content.data
-        feed.interval_minutes = form.interval_minutes.data
-        audit.record(current_user, "feed.edit", feed, feed.url)
+        if feed.interval_minutes != form.interval_minutes.data:
+            feed.interval_minutes = form.interval_minutes.data
+            refresh.reschedule(feed)
+        audit.record(current_user, "feed.edit", feed, _feed_settings(feed))
         db.session.commit()
         flash("Feed saved.", "success")
         return redirect(url_for("curation.feeds"))
     return render_template("articles/admin/feed_edit.html", form=form, feed=feed)
+
+
+def _feed_settings(feed: Feed) -> str:
+    """A feed's settings in words, for the audit log (auto-publish skips review)."""
+    return (
+        f"{feed.url} · {'auto-publish' if feed.auto_publish else 'review'} · "
+        f"{'full text' if feed.full_content else 'excerpt'} · every {feed.interval_minutes} min"
+        f" · topic {feed.topic.name if feed.topic else 'none'}"
+    )
 
 
 @feeds_bp.post("/<int:feed_id>/pause")
@@ -221,6 +233,15 @@ def delete_feed(feed_id: int):
         return redirect(url_for("curation.feeds"))
     on_site = curation.count_articles(feed)
     return render_template("articles/admin/feed_delete.html", form=form, feed=feed, on_site=on_site)
+
+
+@feeds_bp.errorhandler(413)
+def upload_too_large(error):
+    """An OPML file over the request limit: say so on the feeds page, not a bare 413."""
+    if request.endpoint == "curation.import_opml":
+        flash(f"Nothing imported: {opml.TOO_LARGE}.", "error")
+        return redirect(url_for("curation.feeds"))
+    return render_error(error)
 
 
 @feeds_bp.post("/import")

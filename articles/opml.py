@@ -10,6 +10,7 @@ from articles.models import Feed
 from articles.parse import ParseError, neutralise_dtd
 
 MAX_OPML_BYTES = 1024 * 1024
+TOO_LARGE = "the OPML file is larger than 1 MB"
 
 
 @dataclass
@@ -25,7 +26,7 @@ class Outline:
 def read_opml(data: bytes) -> list[Outline]:
     """Return the feeds an OPML document lists; raise ``ValueError`` if it is not OPML."""
     if len(data) > MAX_OPML_BYTES:
-        raise ValueError("the OPML file is larger than 1 MB")
+        raise ValueError(TOO_LARGE)
     try:
         # The DOCTYPE goes first, so no entity can expand inside the XML parser.
         root = ET.fromstring(neutralise_dtd(data))  # noqa: S314 (no DTD left to abuse)

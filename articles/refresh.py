@@ -208,6 +208,17 @@ def backoff(feed: Feed, retry_after: int | None = None) -> timedelta:
     return wait
 
 
+def reschedule(feed: Feed) -> None:
+    """After an admin changes the interval: the next fetch is one new interval after the last.
+
+    A failing feed keeps its back-off, and a feed never fetched is due already.
+    """
+    if feed.last_fetched_at is None or feed.consecutive_errors or feed.is_paused:
+        return
+    wait = next_interval(feed, None, recent_publish_times(feed))
+    feed.next_fetch_at = max(feed.last_fetched_at + wait, utcnow())
+
+
 def next_interval(feed: Feed, max_age: int | None, publish_times: list[datetime]) -> timedelta:
     """Return the wait before the next fetch: the admin's interval, stretched for slow
     publishers and for sources that ask (RSS ``ttl``, ``Cache-Control: max-age``)."""

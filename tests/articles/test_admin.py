@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import feedparser
 import pytest
@@ -13,6 +14,7 @@ from articles import curation
 from articles.models import Article, Feed, KeywordRule, Tombstone
 from articles.opml import read_opml
 from articles.refresh import ingest_document
+from club.clock import utcnow
 from club.extensions import db
 from club.models import AuditEntry
 from tests.articles.conftest import feed_bytes, item, rss
@@ -81,6 +83,50 @@ def test_it_shows_feed_health(admin_client):
     )
     html = admin_client.get("/admin/feeds/").get_data(as_text=True)
     assert "Healthy Source" in html and "error (500)" in html and "4 in a row" in html
+
+
+def test_it_lists_failing_feeds_first_with_when_they_last_worked(admin_client):
+    make_feed(title="A paused source", status="paused")
+    make_feed(title="B healthy source")
+    make_feed(
+        title="C broken source",
+        status="failing",
+        last_error="the source answered with an error (404)",
+        last_fetched_at=datetime(2026, 11, 26, 14, 45, tzinfo=UTC),
+        last_success_at=datetime(2026, 11, 20, 9, 5, tzinfo=UTC),
+    )
+    html = admin_client.get("/admin/feeds/").get_data(as_text=True)
+    order = [html.index(name) for name in ("C broken", "B healthy", "A paused")]
+    assert order == sorted(order)
+    assert "last worked: 20 Nov 09:05" in html
+
+
+def test_it_moves_the_next_fetch_when_the_interval_changes(admin_client):
+    fetched = utcnow() - timedelta(minutes=10)
+    feed = make_feed(
+        interval_minutes=30, last_fetched_at=fetched, next_fetch_at=fetched + timedelta(minutes=30)
+    )
+    admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {"title": feed.title, "auto_publish": "y", "full_content": "y", "interval_minutes": 1440},
+    )
+    feed = db.session.get(Feed, feed.id)
+    assert feed.next_fetch_at == fetched + timedelta(minutes=1440)
+    detail = db.session.scalar(sa.select(AuditEntry.detail))
+    assert "auto-publish" in detail and "every 1440 min" in detail
+
+
+def test_it_explains_an_opml_file_over_the_upload_limit(admin_client):
+    huge = b"<opml><body>" + b"<!-- padding -->" * 70_000 + b"</body></opml>"  # about 1.1 MB
+    response = admin_client.submit(
+        "/admin/feeds/import",
+        {"file": (io.BytesIO(huge), "big.opml")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<h1>Feeds</h1>" in html
+    assert "Nothing imported: the OPML file is larger than 1 MB." in html
 
 
 def test_it_previews_then_adds_a_feed(allow_local_feeds, admin_client, feed_server):
