@@ -222,17 +222,24 @@ def delete_feed(feed_id: int):
     """Delete a feed after the admin chooses what happens to its articles and confirms."""
     feed = _feed_or_404(feed_id)
     form = DeleteFeedForm()
+    rules = db.session.scalars(
+        sa.select(KeywordRule).where(KeywordRule.feed_id == feed.id).order_by(KeywordRule.id)
+    ).all()
     if form.validate_on_submit():
         keep = form.articles.data == "keep"
         name = feed.name
         outcome = "kept" if keep else "removed"
         audit.record(current_user, "feed.delete", feed, f"{feed.url} (articles {outcome})")
+        for rule in rules:  # the database removes them with the feed
+            audit.record(current_user, "rule.delete", rule, f"{rule.kind}: {rule.phrase}")
         count = curation.remove_feed(feed, keep_articles=keep)
         db.session.commit()
         flash(f"Deleted {name}; {count} article(s) {'kept' if keep else 'removed'}.", "success")
         return redirect(url_for("curation.feeds"))
     on_site = curation.count_articles(feed)
-    return render_template("articles/admin/feed_delete.html", form=form, feed=feed, on_site=on_site)
+    return render_template(
+        "articles/admin/feed_delete.html", form=form, feed=feed, on_site=on_site, rules=rules
+    )
 
 
 @feeds_bp.errorhandler(413)

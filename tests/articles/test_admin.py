@@ -247,6 +247,19 @@ def test_it_deletes_a_feed_keeping_its_articles(admin_client, client):
     assert audit_actions() == ["feed.delete"]
 
 
+def test_it_names_and_audits_the_rules_that_go_with_a_deleted_feed(admin_client):
+    feed = make_feed(title="Gone Source")
+    curation.add_rule("require", "walking", feed.id)
+    curation.add_rule("block", "casino", None)
+    db.session.commit()
+    page = admin_client.get(f"/admin/feeds/{feed.id}/delete").get_data(as_text=True)
+    assert "Its keyword rules go with it" in page and "Only keep “walking”" in page
+    assert "casino" not in page
+    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
+    assert audit_actions() == ["feed.delete", "rule.delete"]
+    assert db.session.scalars(sa.select(KeywordRule.phrase)).all() == ["casino"]
+
+
 def test_it_deletes_a_feed_with_its_articles(admin_client):
     feed = make_feed()
     make_article(feed)
