@@ -45,6 +45,7 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "scope"},
     "ol": {"start"},
     "time": {"datetime"},
+    "*": {"dir", "lang"},  # right-to-left and other-language passages read correctly
 }
 # Removed with their content, not just unwrapped.
 DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "iframe", "object", "template"})

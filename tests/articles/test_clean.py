@@ -369,6 +369,11 @@ def test_it_keeps_plain_text_content_as_text():
     assert content == "<p>Tags like &lt;b&gt; are words here.</p><p>Second part.</p>"
 
 
+def test_it_keeps_the_direction_and_language_of_a_passage():
+    html_out = clean_html('<p dir="rtl" lang="ur" onclick="x()">متن</p>')
+    assert html_out == '<p dir="rtl" lang="ur">متن</p>'
+
+
 def test_it_asks_for_plain_http_media_over_https():
     # The pages' Content-Security-Policy allows https media only.
     extra = (

@@ -220,7 +220,7 @@ def test_it_shows_the_comment_thread_under_the_article(client, alice):
     )
     assert posted.status_code == 303
     html = page(client, f"/articles/{article.id}")
-    body_at = html.index('<div class="article-body">')
+    body_at = html.index('<div class="article-body"')
     comments_at = html.index('<section id="comments"')
     comment_at = html.index("Walking every morning helped my back.")
     assert body_at < comments_at < comment_at
@@ -383,11 +383,30 @@ def test_it_never_fails_on_a_strange_query(client, query):
     assert client.get("/search", query_string={"q": query}).status_code == 200
 
 
+def test_it_says_when_a_search_has_no_more_pages(client):
+    make_articles(3)
+    html = page(client, "/search?q=sleep&page=50")
+    assert "No more results for “sleep”." in html and "No articles match" not in html
+
+
+def test_it_lays_out_right_to_left_text_by_itself(client):
+    article = make_article(
+        title="صحت کے لیے روزانہ چہل قدمی",
+        author="ڈاکٹر علی",
+        source_name="بی بی سی اردو",
+        content='<p dir="rtl">متن</p>',
+    )
+    html = page(client, f"/articles/{article.id}")
+    assert '<h1 dir="auto">صحت' in html and '<div class="article-body" dir="auto">' in html
+    assert "<bdi>بی بی سی اردو</bdi>" in html and "by <bdi>ڈاکٹر علی</bdi>" in html
+    assert '<h3 dir="auto"><a' in page(client, "/")
+
+
 def test_it_paginates_search_results(client):
     make_articles(25)
     first = page(client, "/search?q=sleep")
     second = page(client, "/search?q=sleep&page=2")
-    assert first.count("<li><h3>") == 20 and second.count("<li><h3>") == 5
+    assert first.count("<li><h3 ") == 20 and second.count("<li><h3 ") == 5
     assert 'rel="next"' in first and 'rel="next"' not in second
 
 

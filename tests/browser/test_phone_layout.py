@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, log_in
-from tests.conftest import PASSWORD, make_article, make_user
+from tests.conftest import PASSWORD, make_article, make_feed, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -24,17 +24,38 @@ def test_it_keeps_long_words_names_and_admin_tables_inside_a_phone_screen(
 ):
     make_article(title="Notes", summary="Pneumonoultramicroscopicsilicovolcanoconiosis" * 3)
     make_article(title="Featured notes", featured=True, summary="Supercalifragilistic" * 6)
+    word = "Hippopotomonstrosesquippedaliophobia" * 5  # one 180-letter word
+    long = make_article(
+        title=f"On {word}",
+        summary=f"About {word}.",
+        feed=make_feed(url="https://feeds.example.com/" + "very-long-path/" * 30 + "feed.xml"),
+    )
     admin = make_user(
         handle="carol", display_name="Carolina " + "Wolfeschlegelsteinhausen" * 2, admin=True
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_context(viewport=PHONE).new_page()
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
     log_in(page, live_server, admin.email, PASSWORD)
 
-    for path in ["/", "/admin/feeds", "/admin/review", "/admin/audit"]:
-        page.goto(f"{live_server}{path}")
-        page.screenshot(path=str(ARTIFACTS / f"phone{path.replace('/', '-')}.png"), full_page=True)
-        assert page_width(page) <= PHONE["width"], path
+    paths = [
+        "/",
+        "/admin/feeds/",
+        "/admin/articles/?status=published",
+        "/admin/audit",
+        f"/articles/{long.id}",
+        f"/search?q={word}",
+        f"/search?q={word}&page=3",
+    ]
+    for width in (PHONE["width"], 1280):
+        page.set_viewport_size({"width": width, "height": 844})
+        for n, path in enumerate(paths):
+            response = page.goto(f"{live_server}{path}")
+            assert response.status == 200, path
+            page.screenshot(path=str(ARTIFACTS / f"layout-{width}-{n}.png"), full_page=True)
+            assert page_width(page) <= width, (width, path)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/")
     name = page.locator(".site-header .account-name").bounding_box()
     assert name["height"] < 30 and name["width"] < PHONE["width"] / 2, name  # one short line
 
