@@ -18,6 +18,7 @@ from club.web import query_id
 bp = Blueprint("articles", __name__, static_folder="static", static_url_path="/articles/static")
 
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+FEED_MAX_AGE = 300  # seconds a reader or proxy may reuse /feed.xml
 
 
 @bp.get("/")
@@ -74,7 +75,12 @@ def atom_feed():
     """An Atom feed of the latest published articles, crediting each source."""
     page = reading.latest_page(None, size=50)
     xml = render_template("articles/feed.xml", articles=page.articles)
-    return Response(xml, mimetype="application/atom+xml")
+    response = Response(xml, mimetype="application/atom+xml")
+    # Feed readers poll: an unchanged feed answers 304 to If-None-Match.
+    response.cache_control.public = True
+    response.cache_control.max_age = FEED_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def _is_admin() -> bool:

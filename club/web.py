@@ -8,7 +8,17 @@ import logging
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import Flask, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -59,6 +69,11 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure or current_app.config.get("PRODUCTION"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if session.get("_user_id") and "Cache-Control" not in headers:
+        # A signed-in page carries the member's name and a CSRF token: no shared cache, and
+        # no copy left on a shared computer's disk. (The session, not current_user, so that
+        # an error page never needs the database.)
+        headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -69,9 +84,14 @@ def render_error(error: HTTPException):
         # The Host header was refused (TRUSTED_HOSTS): no URLs can be built for a page.
         return Response(f"{ERROR_TITLES.get(code, error.name)}\n", code, mimetype="text/plain")
     if membership.wants_json():
-        return {"error": ERROR_TITLES.get(code, error.name), "message": error.description}, code
-    title = ERROR_TITLES.get(code, error.name)
-    return render_template("errors/error.html", code=code, title=title, error=error), code
+        body = {"error": ERROR_TITLES.get(code, error.name), "message": error.description}
+        response = make_response(body, code)
+    else:
+        title = ERROR_TITLES.get(code, error.name)
+        page = render_template("errors/error.html", code=code, title=title, error=error)
+        response = make_response(page, code)
+    response.vary.add("Accept")  # one URL, two bodies: a cache must keep them apart
+    return response
 
 
 CSRF_FAILED = (

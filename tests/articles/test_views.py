@@ -421,6 +421,17 @@ def test_it_publishes_a_valid_atom_feed_with_attribution(client):
     assert entry.source.title == "Source & Co"
 
 
+def test_it_answers_a_feed_reader_that_has_the_feed_already_with_304(client):
+    make_article(title="In the feed")
+    first = client.get("/feed.xml")
+    assert first.headers["ETag"] and first.cache_control.max_age == 300
+    again = client.get("/feed.xml", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    make_article(title="Newer")
+    changed = client.get("/feed.xml", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and b"Newer" in changed.data
+
+
 @pytest.mark.parametrize("url", ["/", "/topics/sleep", "/videos", "/search?q=sleep", "ARTICLE"])
 def test_it_costs_the_same_number_of_queries_with_20_or_500_articles(client, count_queries, url):
     topic = curation.topic_for("Sleep")

@@ -34,6 +34,21 @@ def test_it_sends_security_headers_on_every_kind_of_response(client, alice, path
         assert_security_headers(response)
 
 
+def test_it_keeps_signed_in_pages_out_of_shared_caches(client, alice):
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+    login(client, alice)
+    for path in ("/", "/settings", "/nowhere"):
+        assert client.get(path).headers["Cache-Control"] == "private, no-store", path
+    with client.get("/static/site.css") as static:
+        assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json", "*/*"])
+def test_it_tells_caches_that_error_pages_depend_on_accept(client, accept):
+    response = client.get("/nowhere", headers={"Accept": accept})
+    assert response.status_code == 404 and "Accept" in response.vary
+
+
 def test_it_sends_security_headers_on_error_pages(client):
     assert_security_headers(client.post("/login", data={}))  # 400: no CSRF token
 
