@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -20,6 +20,8 @@ from club.web import parse_id
 
 PAGE_SIZE = 20
 FEATURED_LIMIT = 6
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
 # A literal, not a parameter: a prepared statement's generic plan can use the partial
 # index over video rows only when the condition is spelled out in the statement.
 IS_VIDEO = Article.kind == sa.literal_column("'video'")
@@ -33,7 +35,10 @@ class Cursor:
     article_id: int
 
     def encode(self) -> str:
-        return f"{int(self.published_at.timestamp() * 1_000_000)}-{self.article_id}"
+        # Whole microseconds in integers: a float product can land one microsecond short,
+        # and the page would then skip the articles sharing that time.
+        micros = (self.published_at - EPOCH) // ONE_MICROSECOND
+        return f"{micros}-{self.article_id}"
 
     @classmethod
     def decode(cls, raw: str | None) -> Cursor | None:
@@ -43,7 +48,7 @@ class Cursor:
         if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 20 or article_id is None:
             return None
         try:
-            when = datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
+            when = EPOCH + int(stamp) * ONE_MICROSECOND
         except (OverflowError, ValueError, OSError):
             return None
         return cls(when, article_id)

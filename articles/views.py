@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_login import current_user
@@ -103,8 +104,17 @@ def youtube_embed_url(video_id: str | None) -> str | None:
 
 def article_url(article, external: bool = False) -> str:
     """The article's page on this site, with a readable slug."""
-    slug = re.sub(r"[^a-z0-9]+", "-", (article.title or "").lower()).strip("-")[:80] or "article"
-    return url_for("articles.article", article_id=article.id, slug=slug, _external=external)
+    return url_for(
+        "articles.article", article_id=article.id, slug=_slug(article.title), _external=external
+    )
+
+
+def _slug(title: str | None) -> str:
+    """The title's letters, marks and digits in any script (the id alone finds the page)."""
+    kept = "".join(
+        ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in (title or "")[:200].lower()
+    )
+    return "-".join(kept.split())[:80].strip("-") or "article"
 
 
 def absolute_url(path: str) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from urllib.parse import quote
 
 import feedparser
 import pytest
@@ -66,6 +67,35 @@ def test_it_pages_with_an_older_link(client):
     older = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
     second = page(client, older)
     assert "Bulk 20<" in second and "Bulk 39<" in second and "Bulk 19<" not in second
+
+
+def test_it_pages_articles_sharing_a_time_a_float_cannot_hold(client):
+    # 2004-10-17 20:33:05.031900 as float microseconds is 1 µs short: the page would
+    # continue from just before it and skip the articles that share the time.
+    shared = datetime(2004, 10, 17, 20, 33, 5, 31900, tzinfo=UTC)
+    for n in range(25):
+        make_article(title=f"Same time {n}", published_at=shared)
+    first = page(client, "/")
+    older = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    both = first + page(client, older)
+    assert all(both.count(f"Same time {n}<") == 1 for n in range(25))
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Walking & back pain: 5 tips", "walking-back-pain-5-tips"),
+        ("Schließungs-Pläne", "schließungs-pläne"),
+        ("स्वास्थ्य के लिए", "स्वास्थ्य-के-लिए"),
+        ("صحت کے لیے", "صحت-کے-لیے"),
+        ("!!!", "article"),
+    ],
+)
+def test_it_gives_every_article_a_readable_slug_in_its_own_script(client, title, slug):
+    article = make_article(title=title)
+    html = page(client, "/")
+    assert f'href="/articles/{article.id}/{quote(slug)}"' in html
+    assert client.get(f"/articles/{article.id}/{quote(slug)}").status_code == 200
 
 
 def test_it_ignores_a_malformed_cursor(client):
