@@ -243,7 +243,7 @@ def test_it_deletes_a_feed_keeping_its_articles(admin_client, client):
     article = db.session.get(Article, article.id)
     assert article.feed_id is None and article.source_removed
     html = client.get(f"/articles/{article.id}").get_data(as_text=True)
-    assert "Departing Source (source removed)" in html
+    assert "<bdi>Departing Source</bdi> (source removed)" in html
     assert audit_actions() == ["feed.delete"]
 
 
