@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -27,12 +28,16 @@ PER_PAGE = 20
 MAX_QUERY = 200
 MAX_TERMS = 12
 START, STOP = "\x02", "\x03"  # control characters never survive ingestion, so safe markers
-TERM = re.compile(r'"([^"]+)"|(\w[\w\'\u2019-]*)', re.UNICODE)
+# A quoted phrase, or a run of anything but spaces and quotes; the tokenizer finds the
+# words inside (\w would split a word at a combining mark, as in Hindi).
+TERM = re.compile(r'"([^"]+)"|([^\s"]+)')
 
 SQLITE_SEARCH_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS article_search USING fts5("
     "title, summary, body_text, content='articles', content_rowid='id', "
-    "tokenize='porter unicode61 remove_diacritics 2')",
+    # Combining marks (category M) belong to words: without them Hindi or vowelled Arabic
+    # words split into single letters.
+    "tokenize='porter unicode61 remove_diacritics 2 categories ''L* N* Co M*''')",
     "CREATE TRIGGER IF NOT EXISTS article_search_insert AFTER INSERT ON articles BEGIN "
     "INSERT INTO article_search(rowid, title, summary, body_text) "
     "VALUES (new.id, new.title, new.summary, new.body_text); END",
@@ -121,9 +126,13 @@ def fts5_query(query: str) -> str | None:
     terms = []
     for phrase, word in TERM.findall(query):
         term = (phrase or word).strip()
-        if term:
+        if _has_a_word(term):  # a lone "*" or "(" would match nothing and sink the rest
             terms.append('"' + term.replace('"', '""') + '"')
     return " ".join(terms[:MAX_TERMS]) or None
+
+
+def _has_a_word(term: str) -> bool:
+    return any(unicodedata.category(ch)[0] in "LMN" for ch in term)
 
 
 def _shows_excerpt_only() -> sa.ColumnElement:

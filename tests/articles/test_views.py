@@ -432,6 +432,18 @@ def test_it_lays_out_right_to_left_text_by_itself(client):
     assert '<h3 dir="auto"><a' in page(client, "/")
 
 
+def test_it_matches_whole_words_in_scripts_with_combining_marks(client):
+    make_article(title="स्वास्थ्य के लिए रोज़ टहलना")
+    html = page(client, "/search?q=स्वास्थ्य")
+    assert "<mark>स्वास्थ्य</mark> के लिए" in html
+    assert "No articles match" in page(client, "/search?q=थ्स्व्य")  # its letters, reordered
+
+
+def test_it_ignores_a_term_with_no_word_in_it(client):
+    make_article(title="Sleep well")
+    assert "<mark>Sleep</mark> well" in page(client, "/search?q=sleep+*+(")
+
+
 def test_it_paginates_search_results(client):
     make_articles(25)
     first = page(client, "/search?q=sleep")

@@ -63,3 +63,28 @@ def test_it_never_gives_a_new_account_a_deleted_ones_id(old_site):
     db.session.commit()
 
     assert add_member("newcomer").id > deleted_id
+
+
+def test_it_rebuilds_the_search_index_so_hindi_words_stay_whole(old_site):
+    from articles.models import Article, Feed
+    from articles.search import search_articles
+
+    feed = Feed(url="https://feeds.example.com/hi.xml", title="Hindi source")
+    db.session.add(feed)
+    db.session.flush()
+    db.session.add(
+        Article(
+            feed_id=feed.id,
+            guid="hi-1",
+            url="https://hi.example.com/1",
+            title="स्वास्थ्य के लिए रोज़ टहलना",
+            summary="",
+            status="published",
+        )
+    )
+    db.session.commit()
+
+    flask_migrate.upgrade(directory=MIGRATIONS)
+
+    assert [h.article.guid for h in search_articles("स्वास्थ्य").hits] == ["hi-1"]
+    assert search_articles("थ्स्व्य").hits == []  # letters of the word, not the word
