@@ -74,6 +74,20 @@ def test_it_never_resolves_external_entities():
     assert "root:" not in text
 
 
+def test_it_never_fetches_an_external_dtd_or_entity(feed_server):
+    dtd = feed_server.route("/evil.dtd", body=b'<!ENTITY leak "leaked">')
+    document = (
+        f'<?xml version="1.0"?><!DOCTYPE rss SYSTEM "{dtd}" ['
+        f'<!ENTITY % remote SYSTEM "{dtd}"> %remote; <!ENTITY ext SYSTEM "{dtd}">]>'
+        '<rss version="2.0"><channel><title>T</title><link>https://t.example.com/</link>'
+        "<item><title>Entry &ext;</title><link>https://t.example.com/1</link></item>"
+        "</channel></rss>"
+    ).encode()
+    parsed = parse_feed(document)
+    assert feed_server.hits() == 0
+    assert [e.title for e in parsed.entries] == ["Entry &ext;"]  # never expanded
+
+
 def test_it_removes_the_doctype_and_declarations_but_not_body_text():
     document = (
         b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "]>"><!ENTITY b \'x>y\'>]>'
