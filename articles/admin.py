@@ -7,6 +7,7 @@ commits once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -263,29 +264,56 @@ def import_opml():
     except ValueError as error:
         flash(f"Nothing imported: {error}.", "error")
         return redirect(url_for("curation.feeds"))
-    added = import_outlines(outlines)
-    audit.record(current_user, "feed.import_opml", None, f"{added} of {len(outlines)} feeds added")
+    result = import_outlines(outlines, current_user)
+    audit.record(current_user, "feed.import_opml", None, result.describe())
     db.session.commit()
-    flash(f"Imported {added} new feed(s) of {len(outlines)} listed.", "success")
+    flash(f"{result.describe()}.", "success" if result.added else "error")
     return redirect(url_for("curation.feeds"))
 
 
-def import_outlines(outlines: list[opml.Outline]) -> int:
-    """Create a feed for each outline whose address is new; return how many were added."""
-    added = 0
+@dataclass
+class ImportResult:
+    """What an OPML import did with each listed feed."""
+
+    listed: int
+    added: int = 0
+    known: int = 0
+    refused: int = 0
+
+    def describe(self) -> str:
+        reasons = [
+            f"{n} {why}"
+            for n, why in (
+                (self.known, "already on the site"),
+                (self.refused, "not a usable address"),
+            )
+            if n
+        ]
+        said = f"Imported {self.added} new feed(s) of {self.listed} listed"
+        return f"{said} ({', '.join(reasons)})" if reasons else said
+
+
+def import_outlines(outlines: list[opml.Outline], actor=None) -> ImportResult:
+    """Create a feed for each outline whose address is new, each audited as ``feed.add``."""
+    result = ImportResult(listed=len(outlines))
     for outline in outlines:
         try:
             with db.session.begin_nested():
-                curation.create_feed(
+                feed = curation.create_feed(
                     outline.url,
                     title=outline.title,
                     site_url=outline.site_url,
                     topic_name=outline.category,
                 )
-        except ValueError:
+        except curation.FeedExists:
+            result.known += 1
             continue
-        added += 1
-    return added
+        except ValueError:
+            result.refused += 1
+            continue
+        audit.record(actor, "feed.add", feed, f"from OPML: {_feed_settings(feed)}")
+        result.added += 1
+    return result
 
 
 @feeds_bp.get("/export.opml")
@@ -458,6 +486,7 @@ def edit_article(article_id: int):
             ), 409
         names = [n for n in (form.topics.data or "").split(",") if n.strip()]
         topics = [t for t in (curation.topic_for(n) for n in names) if t is not None]
+        before = _editable(article)
         changed = curation.edit_article(
             article,
             title=form.title.data,
@@ -465,11 +494,24 @@ def edit_article(article_id: int):
             reviewed_by=form.reviewed_by.data or "",
             topics=topics,
         )
-        audit.record(current_user, "article.edit", article, ", ".join(changed) or "no change")
+        after = _editable(article)
+        detail = "; ".join(f"{f}: {before[f]!r} → {after[f]!r}" for f in changed) or "no change"
+        audit.record(current_user, "article.edit", article, detail)
         db.session.commit()
         flash("Article saved.", "success")
         return redirect(url_for("review.queue", status=article.status))
     return render_template("articles/admin/article_edit.html", form=form, article=article)
+
+
+def _editable(article: Article) -> dict[str, str]:
+    """The edit form's fields as the audit log quotes them (long text cut short)."""
+    values = {
+        "title": article.title,
+        "summary": article.summary,
+        "reviewed_by": article.reviewed_by or "",
+        "topics": ", ".join(sorted(t.name for t in article.topics)),
+    }
+    return {field: text if len(text) <= 120 else text[:119] + "…" for field, text in values.items()}
 
 
 def init_app(app) -> None:

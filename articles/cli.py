@@ -81,10 +81,10 @@ def import_opml_command(path: Path) -> None:
         outlines = opml.read_opml(path.read_bytes())
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    added = import_outlines(outlines)
-    audit.record(None, "feed.import_opml", None, f"{added} of {len(outlines)} (command line)")
+    result = import_outlines(outlines)
+    audit.record(None, "feed.import_opml", None, f"{result.describe()} (command line)")
     db.session.commit()
-    click.echo(f"Imported {added} new feed(s) of {len(outlines)} listed.")
+    click.echo(f"{result.describe()}.")
 
 
 @feeds.command("export-opml")

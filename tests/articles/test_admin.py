@@ -276,14 +276,17 @@ def test_it_imports_and_exports_opml(admin_client):
         b'<outline type="rss" text="Known" xmlUrl="https://known.example.com/feed.xml"/>'
         b'<outline type="rss" text="Bad" xmlUrl="javascript:alert(1)"/></body></opml>'
     )
-    admin_client.submit(
+    page = admin_client.submit(
         "/admin/feeds/import",
         {"file": (io.BytesIO(opml), "feeds.opml")},
         content_type="multipart/form-data",
-    )
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Imported 1 new feed(s) of 2 listed (1 already on the site)." in page
     new = db.session.scalar(sa.select(Feed).where(Feed.url == "https://new.example.com/rss"))
     assert new.title == "New One" and new.topic.name == "Health"
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 2
+    assert audit_actions() == ["feed.add", "feed.import_opml"]  # each new feed, then the file
     exported = admin_client.get("/admin/feeds/export.opml").data
     assert b'xmlUrl="https://new.example.com/rss"' in exported and b"Known" in exported
 
@@ -470,6 +473,9 @@ def test_it_edits_an_article_and_remembers_the_edited_fields(admin_client):
     assert sorted(t.name for t in article.topics) == ["Knees", "Sleep"]
     assert set(article.edited_fields) == {"title", "summary", "reviewed_by", "topics"}
     assert audit_actions() == ["article.edit"]
+    detail = db.session.scalar(sa.select(AuditEntry.detail))
+    assert "title: 'Source title' → 'Better title'" in detail
+    assert "reviewed_by: '' → 'Dr. Ada Lane'" in detail and "'Knees, Sleep'" in detail
 
 
 def test_it_never_silently_undoes_another_admins_edit(admin_client):
