@@ -45,7 +45,9 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "scope"},
     "ol": {"start"},
     "time": {"datetime"},
-    "*": {"dir", "lang"},  # right-to-left and other-language passages read correctly
+    # On any tag: right-to-left and other-language passages read correctly (nh3's own
+    # default for every tag was lang and title; this list replaces it).
+    "*": {"dir", "lang", "title"},
 }
 # Removed with their content, not just unwrapped.
 DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "iframe", "object", "template"})

@@ -18,8 +18,8 @@ from pathlib import Path
 TIME_LIMIT = 30.0
 MIN_YIELD = 0.90
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
-# nh3 allows these on every tag (harmless); rel, loading and referrerpolicy are ours.
-GENERIC_ATTRIBUTES = frozenset({"lang", "title", "rel", "loading", "referrerpolicy"})
+# rel, loading and referrerpolicy are set by us; the allow-list's "*" entry is on every tag.
+GENERIC_ATTRIBUTES = frozenset({"rel", "loading", "referrerpolicy"})
 
 
 class UnsafeMarkup(HTMLParser):
@@ -34,7 +34,11 @@ class UnsafeMarkup(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in self.allowed_tags:
             self.problems.append(f"tag <{tag}>")
-        permitted = self.allowed_attributes.get(tag, set()) | GENERIC_ATTRIBUTES
+        permitted = (
+            self.allowed_attributes.get(tag, set())
+            | self.allowed_attributes.get("*", set())
+            | GENERIC_ATTRIBUTES
+        )
         for name, value in attrs:
             if name not in permitted or name.startswith("on") or name == "style":
                 self.problems.append(f"attribute {name} on <{tag}>")

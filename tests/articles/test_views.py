@@ -274,13 +274,11 @@ class DomAudit(HTMLParser):
         if tag not in ALLOWED_TAGS:
             self.problems.append(tag)
         for name, value in attrs:
-            allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | {
-                "rel",
-                "lang",
-                "title",
-                "loading",
-                "referrerpolicy",
-            }
+            allowed = (
+                ALLOWED_ATTRIBUTES.get(tag, set())
+                | ALLOWED_ATTRIBUTES["*"]
+                | {"rel", "loading", "referrerpolicy"}
+            )
             if name not in allowed or name.startswith("on"):
                 self.problems.append(f"{tag}@{name}")
             if name in ("href", "src") and not (value or "").startswith(
