@@ -12,6 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+
+from club.extensions import db
+from club.models import AuditEntry
+from tests.conftest import login
 
 FEEDS = Path(__file__).parent / "feeds"
 
@@ -172,3 +177,33 @@ def item(
         parts.append(f"<pubDate>{date}</pubDate>")
     parts.append(f"<description><![CDATA[{body or f'<p>Body of entry {n}.</p>'}]]></description>")
     return "<item>" + "".join(parts) + extra + "</item>"
+
+
+# --- Curation pages: an admin's client and the audit trail ---------------------------------
+
+
+class RereadingClient:
+    """Each request runs in its own app context and session; re-read rows after it."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def submit(self, *args, **kwargs):
+        response = self.client.submit(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+    def get(self, *args, **kwargs):
+        response = self.client.get(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture
+def admin_client(client, carol):
+    login(client, carol)
+    return RereadingClient(client)
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
