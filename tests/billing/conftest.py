@@ -27,7 +27,9 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
 
+from club import membership
 from club.extensions import db
+from club.models import User
 
 SECRET_KEY = "sk_test_club_billing"
 WEBHOOK_SECRET = "whsec_test_club_billing"
@@ -379,3 +381,20 @@ def recording_stripe() -> Iterator[RecordingStripe]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+# --- Helpers the billing tests share -------------------------------------------------------
+
+
+def subscribed(peer, user: User, *, link: bool = True) -> dict:
+    """Give ``user`` a customer and an active subscription on localstripe."""
+    customer = peer.customer(user.email)
+    if link:
+        membership.link_customer(user, customer)
+        db.session.commit()
+    return peer.subscribe(customer, peer.plan())
+
+
+def reload(user: User) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user.id)

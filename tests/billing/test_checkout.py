@@ -13,7 +13,7 @@ import pytest
 from club import membership
 from club.extensions import db
 from club.models import User
-from tests.billing.conftest import stripe_settings
+from tests.billing.conftest import reload, stripe_settings
 from tests.conftest import login, make_user, read_outbox, table_fingerprint
 
 CUSTOMER = {"id": "cus_rec_1", "object": "customer"}
@@ -40,11 +40,6 @@ def stripe_api(recording_stripe):
     recording_stripe.answer("POST", "/v1/checkout/sessions", CHECKOUT)
     recording_stripe.answer("POST", "/v1/billing_portal/sessions", PORTAL)
     return recording_stripe
-
-
-def reload(user: User) -> User:
-    db.session.expire_all()
-    return db.session.get(User, user.id)
 
 
 def test_it_creates_a_customer_then_a_subscription_checkout(client, erin, stripe_api):

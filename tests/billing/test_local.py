@@ -8,12 +8,8 @@ from club import membership
 from club.clock import utcnow
 from club.extensions import db
 from club.models import User
+from tests.billing.conftest import reload
 from tests.conftest import login, read_outbox
-
-
-def reload(user: User) -> User:
-    db.session.expire_all()
-    return db.session.get(User, user.id)
 
 
 def settings_section(app, client, user: User) -> str:

@@ -12,7 +12,7 @@ from club import membership
 from club.clock import utcnow
 from club.extensions import db
 from club.models import User
-from tests.billing.conftest import stripe_settings
+from tests.billing.conftest import reload, stripe_settings
 from tests.conftest import make_user
 
 
@@ -30,11 +30,6 @@ def linked_member(peer, handle: str, plan: str) -> tuple[User, dict]:
     mapping.apply_stripe_subscription(user, subscription, observed_at=utcnow())
     db.session.commit()
     return user, subscription
-
-
-def reload(user: User) -> User:
-    db.session.expire_all()
-    return db.session.get(User, user.id)
 
 
 def test_it_repairs_a_missed_cancellation_and_prints_it(runner, stripe_peer):
