@@ -211,6 +211,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def internal_error(error: Exception):
+        # The page itself reads the database (who is signed in, their unread count), and a
+        # failed statement leaves the transaction unusable until it is rolled back.
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            db.session.rollback()
         # Never show a traceback, SQL or a secret to the visitor; the log has the detail.
         return render_template("errors/error.html", code=500, title=ERROR_TITLES[500]), 500
 

@@ -132,6 +132,27 @@ def test_it_shows_a_generic_500_page_without_a_traceback(app, caplog):
     assert "secret-database-password" in caplog.text  # the log keeps the detail
 
 
+def test_the_500_page_still_renders_for_a_signed_in_member_after_a_failed_write(app, client, alice):
+    """A failed flush leaves the session needing a rollback (on PostgreSQL, any failed
+    statement aborts the transaction); the page's own queries must not fail on top."""
+    from club.extensions import db
+    from club.models import User
+
+    app.config.update(PROPAGATE_EXCEPTIONS=False)
+
+    def duplicate_email():
+        db.session.add(
+            User(email=alice.email, handle=alice.handle, password_hash="x", display_name="Twin")
+        )
+        db.session.flush()
+
+    app.add_url_rule("/__test__/duplicate", "test_duplicate", duplicate_email)
+    login(client, alice)
+    page = assert_site_look(client.get("/__test__/duplicate"), 500)
+    assert "Something broke on our side" in page
+    assert "Log out" in page  # rendered as the signed-in member sees it
+
+
 def test_it_answers_errors_in_json_to_scripts(client):
     response = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert response.status_code == 404 and response.get_json()["error"] == "Page not found"
