@@ -26,13 +26,17 @@ from flask_login import current_user, login_required
 from billing import gateway, local, mapping, notices, plan, sync
 from club import membership
 from club.clock import utcnow
-from club.extensions import db
+from club.extensions import db, limiter
 from club.models import User
+from club.web import per_account
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("billing", __name__, url_prefix="/billing")
 
+# Each of these pages calls Stripe; a script hammering them would spend the whole site's
+# Stripe rate limit and fail every other member's Checkout and webhook.
+STRIPE_CALLS = "10 per minute; 60 per hour"
 ATTEMPT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 EMAIL_FIRST = (
     "Confirm your email address first: a membership starts only once it is confirmed. "
@@ -56,6 +60,7 @@ def must_confirm_email_first(user) -> bool:
 
 @bp.post("/checkout")
 @login_required
+@limiter.shared_limit(STRIPE_CALLS, scope="stripe-calls", key_func=per_account("billing"))
 @membership.allowed_while_frozen
 def checkout():
     """Send the member to Stripe Checkout, or to the portal if they already subscribe."""
@@ -139,6 +144,7 @@ def start_checkout(attempt: str) -> dict:
 
 @bp.get("/success")
 @login_required
+@limiter.shared_limit(STRIPE_CALLS, scope="stripe-calls", key_func=per_account("billing"))
 def success():
     """Confirm a finished Checkout by asking Stripe, never by trusting the URL.
 
@@ -208,6 +214,7 @@ def _apply_and_tell(user: User, subscription: dict, observed_at) -> None:
 
 @bp.post("/portal")
 @login_required
+@limiter.shared_limit(STRIPE_CALLS, scope="stripe-calls", key_func=per_account("billing"))
 @membership.allowed_while_frozen
 def portal():
     """Open the Stripe Customer Portal (or the local Manage page) for this account only."""

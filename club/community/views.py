@@ -48,6 +48,10 @@ RATE_LIMIT_MESSAGE = (
     "You are commenting too fast: members can post {limit}. "
     "Wait a minute and post again; your text is kept below."
 )
+REPORT_RATE_LIMIT_MESSAGE = (
+    "You are reporting too fast: members can file {limit}. "
+    "Moderators already have your earlier reports; try again later."
+)
 
 
 def comment_rate_limit() -> str:
@@ -91,7 +95,10 @@ def community_error(error: CommunityError):
 
 @bp.errorhandler(429)
 def too_many(error):
-    message = RATE_LIMIT_MESSAGE.format(limit=error.description)
+    reporting = request.endpoint == "community.report_comment"
+    message = (REPORT_RATE_LIMIT_MESSAGE if reporting else RATE_LIMIT_MESSAGE).format(
+        limit=error.description
+    )
     if membership.wants_json():
         return jsonify(error="rate_limited", message=message), 429
     return render_template("community/problem.html", message=message, back=back_to("/")), 429
@@ -176,6 +183,8 @@ def like_comment(comment_id: int):
 
 
 @bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
+# Three reports hide a comment, so one member filing them by the hundred is an attack.
+@limiter.limit("20 per hour; 60 per day", methods=["POST"], key_func=per_account("report"))
 @membership.requires_interaction
 def report_comment(comment_id: int):
     """Report a comment to the moderators, with a reason."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.community.conftest import post_comment, token
+from tests.community.conftest import add_comment, post_comment, quick_member, token
 from tests.conftest import login, table_fingerprint
 
 
@@ -54,3 +54,19 @@ def test_it_counts_only_comments_that_were_posted(member, article):
     for n in range(4):
         assert post_comment(member, article, f"comment {n}").status_code == 303, n
     assert post_comment(member, article, "the sixth").status_code == 429
+
+
+def test_it_limits_reports_to_twenty_an_hour_per_member(client, article, alice):
+    """Three reports hide a comment: one member must not be able to flood the queue."""
+    author = quick_member("Author")
+    targets = [add_comment(article, author, f"comment {n}") for n in range(21)]
+    login(client, alice)
+    for comment in targets[:20]:
+        response = client.submit(f"/comments/{comment.id}/report", {"reason": "spam"})
+        assert response.status_code == 303
+    before = table_fingerprint()
+    response = client.submit(f"/comments/{targets[20].id}/report", {"reason": "spam"})
+    assert response.status_code == 429
+    assert "You are reporting too fast: members can file 20 per 1 hour" in response.text
+    assert table_fingerprint() == before
+    assert client.get(f"/comments/{targets[20].id}/report").status_code == 200  # reading is not
