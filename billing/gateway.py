@@ -63,6 +63,10 @@ def verify_signature(payload: bytes, header: str | None, secrets: list[str]) -> 
     """
     if not header or not secrets:
         raise InvalidSignature("missing signature or secret")
+    try:
+        payload.decode("utf-8")  # stripe-python decodes it unguarded; Stripe sends UTF-8
+    except UnicodeDecodeError:
+        raise InvalidSignature("body is not UTF-8") from None
     for secret in secrets:
         try:
             stripe.WebhookSignature.verify_header(

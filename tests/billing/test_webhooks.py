@@ -86,6 +86,16 @@ def _not_an_event(payload):
     return body, sign(body)
 
 
+def _not_utf8(payload):
+    # Stripe sends UTF-8 JSON; stripe-python decodes before it checks, and raised.
+    body = payload.replace(b'"id"', b'"\xffid"', 1)
+    return body, sign(body)
+
+
+def _not_utf8_unsigned(payload):
+    return payload + b"\xff", "t=1,v1=dead"
+
+
 def _missing(payload):
     return payload, None
 
@@ -103,6 +113,8 @@ def _garbage_header(payload):
         _tampered,
         _malformed,
         _not_an_event,
+        _not_utf8,
+        _not_utf8_unsigned,
         _missing,
         _garbage_header,
     ],
