@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from club.clock import utcnow
-from club.community.models import Comment, Notification, NotificationKind
+from club.community.models import Comment, CommentStatus, Notification, NotificationKind
 from club.extensions import db
 from club.models import User
 
@@ -33,11 +33,21 @@ def notify_like(*, liker: User, comment: Comment) -> None:
     _notify(comment.author_id, liker.id, NotificationKind.LIKE, comment.id)
 
 
+# A reply its author deleted, or a comment a moderator removed or hid, no longer tells
+# anyone anything; the notification comes back if a moderator restores the comment.
+_ABOUT_A_SHOWN_COMMENT = sa.and_(
+    Notification.comment_id == Comment.id,
+    Comment.status == CommentStatus.VISIBLE,
+    Comment.hidden.is_(False),
+)
+
+
 def unread_count(user: User) -> int:
     """Return how many of ``user``'s notifications are unread."""
     return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Notification)
+        .join(Comment, _ABOUT_A_SHOWN_COMMENT)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
 
@@ -48,10 +58,11 @@ def list_for(
     """Return ``user``'s notifications, newest first, and the keyset for the next page."""
     query = (
         sa.select(Notification)
+        .join(Comment, _ABOUT_A_SHOWN_COMMENT)
         .where(Notification.user_id == user.id)
         .options(
             joinedload(Notification.actor),
-            joinedload(Notification.comment).joinedload(Comment.article),
+            contains_eager(Notification.comment).joinedload(Comment.article),
         )
         .order_by(Notification.id.desc())
         .limit(limit + 1)

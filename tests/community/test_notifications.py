@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -129,3 +131,45 @@ def test_it_notifies_the_author_replied_to_when_a_reply_attaches_higher(member, 
     post_comment(member, article, "answering carol", parent_id=third.id)
     [note] = notifications_of(carol)
     assert note.kind == "reply" and note.comment.parent_id == second.id
+
+
+def unread_badge(client) -> str | None:
+    found = re.search(r'aria-label="(\d+) unread"', client.get("/for-you").text)
+    return found and found.group(1)
+
+
+def test_a_reply_a_moderator_removed_no_longer_notifies(client, article, alice, carol):
+    parent = add_comment(article, alice, "my question")
+    spam = add_comment(article, quick_member("Spammer"), "buy pills", parent=parent)
+    login(client, carol)
+    assert client.submit(f"/admin/reports/{spam.id}/remove").status_code == 303
+
+    login(client, alice)
+    assert "Spammer" not in client.get("/notifications").text
+    assert unread_badge(client) is None
+
+
+def test_a_reply_its_author_deleted_no_longer_notifies(client, article, alice):
+    parent = add_comment(article, alice, "my question")
+    replier = make_user(subscription="active", display_name="Replier")
+    reply = add_comment(article, replier, "oops, wrong thread", parent=parent)
+    login(client, replier)
+    assert client.submit(f"/comments/{reply.id}/delete").status_code == 303
+
+    login(client, alice)
+    assert "Replier" not in client.get("/notifications").text
+    assert unread_badge(client) is None
+
+
+def test_a_hidden_reply_notifies_again_once_a_moderator_restores_it(client, article, alice, carol):
+    parent = add_comment(article, alice, "my question")
+    reply = add_comment(article, quick_member("Blunt"), "a blunt answer", parent=parent)
+    reply.hidden = True  # as three members' reports leave it
+    db.session.commit()
+    login(client, alice)
+    assert unread_badge(client) is None
+
+    reply.hidden = False
+    db.session.commit()
+    assert "Blunt" in client.get("/notifications").text
+    assert unread_badge(client) == "1"
