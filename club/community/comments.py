@@ -8,6 +8,7 @@ every change of that visibility goes through ``_count_change`` so it cannot drif
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,13 +42,21 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 def validated_body(raw: str | None) -> str:
     """Return the comment text cleaned, or raise with the reason it cannot be posted."""
     body = clean_text(raw or "")
-    if not body:
+    if not has_visible_text(body):
         raise CommunityError("Write something before posting: the comment is empty.")
     if len(body) > MAX_LENGTH:
         raise CommunityError(
             f"Comments can be at most {MAX_LENGTH:,} characters; this one has {len(body):,}."
         )
     return body
+
+
+def has_visible_text(text: str) -> bool:
+    """Tell whether ``text`` shows anything: a letter, digit, mark of punctuation or symbol.
+
+    Zero-width spaces and direction marks alone post a comment that looks blank.
+    """
+    return any(unicodedata.category(char)[0] in "LNPS" for char in text)
 
 
 def find_article(article_id: int) -> Article:

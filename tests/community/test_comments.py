@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from club.community.models import Comment
@@ -170,12 +171,25 @@ def test_it_drops_a_deleted_comment_without_replies_from_the_page(member, articl
     assert "[deleted]" not in html and "gone soon" not in html
 
 
-def test_it_rejects_an_empty_comment_keeping_nothing(member, article):
+@pytest.mark.parametrize(
+    "blank",
+    [
+        "   \n\t  ",
+        "\u200b\u200b\u2066\u202e",  # zero-width space and direction controls
+        "\u00a0\u3000\u200d\ufeff",  # no-break and ideographic spaces, joiner, BOM
+    ],
+)
+def test_it_rejects_an_empty_comment_keeping_nothing(member, article, blank):
     before = table_fingerprint()
-    response = post_comment(member, article, "   \n\t  ")
+    response = post_comment(member, article, blank)
     assert response.status_code == 400
     assert "the comment is empty" in response.get_data(as_text=True)
     assert table_fingerprint() == before
+
+
+@pytest.mark.parametrize("short", ["👍", "?", "+1", "ok", "\u0928\u093e"])
+def test_it_posts_a_comment_of_one_symbol_or_word(member, article, short):
+    assert post_comment(member, article, short).status_code == 303
 
 
 def test_it_rejects_an_over_long_comment_and_gives_the_text_back(member, article):
