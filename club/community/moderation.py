@@ -54,7 +54,10 @@ def report_comment(
     if not insert_once(report):
         raise Conflict("You already reported this comment. Moderators will look at it.")
     reporters = open_reporter_count(comment.id)
-    if not comment.hidden and reporters >= hide_threshold():
+    # A moderator's comment waits in the queue like any other, but members' reports alone
+    # must not silence the moderators.
+    by_a_moderator = membership.can_administer(comment.author)
+    if not comment.hidden and not by_a_moderator and reporters >= hide_threshold():
         set_visibility(comment, hidden=True)
         audit.record(None, "comment.auto_hidden", comment, f"{reporters} member(s) reported it")
     return report

@@ -82,8 +82,8 @@ def test_it_refuses_reporting_your_own_comment(member, article, alice):
     assert report(member, comment).status_code == 400
 
 
-def test_it_hides_a_comment_reported_by_three_members(client, article, carol):
-    comment = add_comment(article, carol, "questionable claim")
+def test_it_hides_a_comment_reported_by_three_members(client, article, alice):
+    comment = add_comment(article, alice, "questionable claim")
     reported_by(client, comment, reporters(2))
     assert "questionable claim" in page_of(client, article)
     reported_by(client, comment, reporters(1))
@@ -92,6 +92,18 @@ def test_it_hides_a_comment_reported_by_three_members(client, article, carol):
     db.session.refresh(article)
     assert article.comment_count == 0
     assert audit_actions().count("comment.auto_hidden") == 1
+
+
+def test_it_leaves_a_moderators_comment_up_and_in_the_queue_however_many_report_it(
+    client, article, carol
+):
+    """Members' reports must not be a way to silence the moderators (as on Discourse)."""
+    comment = add_comment(article, carol, "Moderator note: stay on topic.")
+    reported_by(client, comment, reporters(3))
+    assert "Moderator note: stay on topic." in page_of(client, article)
+    assert "comment.auto_hidden" not in audit_actions()
+    login(client, carol)
+    assert "Moderator note: stay on topic." in client.get("/admin/reports").text
 
 
 def test_it_lists_reported_comments_for_admins(client, article, alice, carol):
