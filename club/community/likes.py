@@ -72,6 +72,9 @@ def set_comment_like(user: User, comment_id: int, on: bool) -> LikeState:
     if on:
         if not comment.is_visible:
             raise CommunityError("That comment was deleted or removed.")
+        if comment.is_owned_by(user):
+            # A like says someone else found it worth reading; it ranks "Most liked".
+            raise CommunityError("You cannot like your own comment.")
         added = insert_once(CommentLike(user_id=user.id, comment_id=comment.id))
         count = _bump(Comment, comment.id, int(added))
         if added:

@@ -92,6 +92,17 @@ def test_it_likes_a_comment_once_however_often_it_is_asked(member, article, caro
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentLike)) == 1
 
 
+def test_it_refuses_liking_your_own_comment_and_offers_no_button(member, article, alice):
+    """A like says someone else found the comment worth reading; it ranks "Most liked"."""
+    mine = add_comment(article, alice, "I agree with myself")
+    before = table_fingerprint()
+    response = member.submit(f"/comments/{mine.id}/like", {"state": "on"})
+    assert response.status_code == 400
+    assert "You cannot like your own comment" in response.text
+    assert table_fingerprint() == before
+    assert f'action="/comments/{mine.id}/like"' not in page_of(member, article)
+
+
 def test_it_answers_404_for_liking_a_missing_article(member):
     assert member.submit("/articles/424242/like", {"state": "on"}).status_code == 404
 
