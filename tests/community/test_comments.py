@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import escape as html_escape
+from html import unescape as html_unescape
 
 import pytest
 import sqlalchemy as sa
@@ -368,6 +370,25 @@ def test_it_shows_fifty_threads_a_page_and_links_the_rest(member, article, alice
     assert "thread 50</" in member.get(f"/articles/{article.id}?comments=99").get_data(
         as_text=True
     )  # past the end: the last page
+
+
+def test_a_form_on_a_later_page_of_threads_comes_back_to_that_page(member, article, carol):
+    """Without the page script, Like, Edit, Delete and Report return to the page they were
+    on, in the order the reader chose, not to the first page."""
+    last = many_threads(article, carol, 51)[-1]
+    html = member.get(f"/articles/{article.id}?sort=oldest&comments=2").text
+    like = re.search(
+        rf'action="/comments/{last.id}/like".*?name="next" value="([^"]*)"', html, re.S
+    )
+    assert like.group(1) == f"/articles/{article.id}?sort=oldest&amp;comments=2"
+
+    response = member.submit(
+        f"/comments/{last.id}/like", {"state": "on", "next": html_unescape(like.group(1))}
+    )
+    assert response.headers["Location"].endswith(f"?sort=oldest&comments=2#comment-{last.id}")
+    assert f'id="comment-{last.id}"' in member.get(response.headers["Location"]).text
+    report = f"/comments/{last.id}/report?next=/articles/{article.id}?sort%3Doldest%26comments%3D2"
+    assert html_escape(report) in html
 
 
 def test_it_sends_a_permalink_and_a_new_comment_to_the_page_that_shows_it(member, article, alice):
