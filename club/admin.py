@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import current_user
 
 from club import membership, moderation
+from club.clock import utcnow
 from club.extensions import db, login_manager
 from club.forms import AppealDecisionForm, EmptyForm, FreezeForm
 from club.models import Appeal, AuditEntry, User
@@ -104,6 +105,7 @@ def render_user(user: User, status: int = 200, freeze_form: FreezeForm | None = 
         "admin/user.html",
         member=user,
         member_standing=membership.standing(user),
+        freeze_in_force=membership.is_moderator_freeze_in_force(user, utcnow()),
         freeze_form=freeze_form or FreezeForm(formdata=None),
         button_form=EmptyForm(),
         history=list(history),
@@ -145,7 +147,12 @@ def unfreeze_user(user_id: int):
     user = load_user_or_404(user_id)
     if not EmptyForm().validate():
         abort(400)
-    moderation.lift_freeze(user, by=admin_user())
+    try:
+        moderation.lift_freeze(user, by=admin_user())
+    except ValueError:
+        # A freeze that ended on its date, or another admin lifted it meanwhile.
+        flash(f"@{user.handle} is not frozen by a moderator; nothing was changed.", "error")
+        return render_user(user, status=409)
     db.session.commit()
     flash(f"@{user.handle} is no longer frozen.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)

@@ -113,7 +113,14 @@ def freeze_user(email: str, reason: str, until: str | None) -> None:
 def unfreeze_user(email: str) -> None:
     """Lift a moderator's freeze."""
     user = find_user_or_fail(email)
-    moderation.lift_freeze(user, by=None, note="from the command line")
+    try:
+        moderation.lift_freeze(user, by=None, note="from the command line")
+    except ValueError:
+        reason = membership.standing(user).reason
+        now = f"it is read-only: {reason}" if reason else "it can interact"
+        raise click.ClickException(
+            f"{email} is not frozen by a moderator ({now}); nothing was changed."
+        ) from None
     db.session.commit()
     click.echo(f"Unfrozen {user.email}.")
 

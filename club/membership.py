@@ -354,7 +354,9 @@ def freeze(user: User, *, by: User | None, reason: str, until: datetime | None =
 
 
 def unfreeze(user: User, *, by: User | None, note: str = "") -> None:
-    """Lift a moderator's freeze."""
+    """Lift a moderator's freeze; ValueError when none is in force (nothing is written)."""
+    if not is_moderator_freeze_in_force(user, utcnow()):
+        raise ValueError("this account is not frozen by a moderator")
     user.frozen_at = None
     user.frozen_reason = None
     user.frozen_until = None

@@ -83,14 +83,17 @@ def open_appeal_count() -> int:
 
 
 def lift_freeze(user: User, *, by: User | None, note: str = "") -> None:
-    """Unfreeze ``user`` and settle an appeal still open against that freeze."""
-    appeal = current_appeal(user)
+    """Unfreeze ``user`` and settle an appeal still open against that freeze.
+
+    ValueError when no moderator's freeze is in force: nothing is written.
+    """
+    appeal = current_appeal(user)  # before the freeze it belongs to is lifted
+    membership.unfreeze(user, by=by, note=note)
     if appeal is not None and appeal.status == "open":
         appeal.status = "accepted"
         appeal.reply = "The freeze has been lifted."
         appeal.decided_at = utcnow()
         appeal.decided_by_id = by.id if by else None
-    membership.unfreeze(user, by=by, note=note)
 
 
 def _decide(appeal: Appeal, status: str, by: User, reply: str | None) -> None:
@@ -105,8 +108,10 @@ def _decide(appeal: Appeal, status: str, by: User, reply: str | None) -> None:
 def accept_appeal(appeal: Appeal, *, by: User, reply: str | None = None) -> None:
     """Accept ``appeal``: lift the freeze it answers."""
     _decide(appeal, "accepted", by, reply)
-    if appeal.user.frozen_at == appeal.freeze_started_at:
-        membership.unfreeze(appeal.user, by=by, note="appeal accepted")
+    user = appeal.user
+    still_frozen = membership.is_moderator_freeze_in_force(user, utcnow())
+    if still_frozen and user.frozen_at == appeal.freeze_started_at:
+        membership.unfreeze(user, by=by, note="appeal accepted")
     audit.record(by, "appeal.accept", appeal.user, appeal.reply or "")
 
 

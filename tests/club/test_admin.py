@@ -133,6 +133,32 @@ def test_it_unfreezes_a_member(admin_client, frank):
     assert membership.standing(frank).can_interact
 
 
+def test_it_writes_nothing_when_unfreezing_a_member_who_is_not_frozen(admin_client, alice):
+    before = table_fingerprint()
+    response = admin_client.submit(f"/admin/users/{alice.id}/unfreeze")
+    assert response.status_code == 409
+    assert "is not frozen by a moderator; nothing was changed" in response.text
+    assert table_fingerprint() == before
+
+
+def test_it_offers_a_new_freeze_once_a_dated_freeze_has_ended(admin_client, alice):
+    until = (utcnow() + timedelta(days=2)).date().isoformat()
+    admin_client.submit(f"/admin/users/{alice.id}/freeze", {"reason": "cool off", "until": until})
+    db.session.refresh(alice)
+    alice.frozen_until = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    page = admin_client.get(f"/admin/users/{alice.id}").text
+
+    assert "can interact" in page and "Frozen since" not in page
+    assert f'action="/admin/users/{alice.id}/freeze"' in page
+    assert f'action="/admin/users/{alice.id}/unfreeze"' not in page
+    assert "An earlier freeze ended" in page and "cool off" in page
+    before = table_fingerprint()
+    assert admin_client.submit(f"/admin/users/{alice.id}/unfreeze").status_code == 409
+    assert table_fingerprint() == before
+
+
 @pytest.mark.parametrize(("grant", "expected"), [("1", True), ("0", False)])
 def test_it_grants_and_revokes_complimentary_memberships(admin_client, erin, grant, expected):
     if not expected:
@@ -180,6 +206,16 @@ def test_it_unfreezes_the_member_when_an_appeal_is_accepted(admin_client, appeal
     response = admin_client.submit(f"/admin/appeals/{appeal.id}/accept", {"reply": ""})
     assert response.status_code == 303
     db.session.refresh(frank)
+    db.session.refresh(appeal)
+    assert appeal.status == "accepted"
+    assert membership.standing(frank).can_interact
+
+
+def test_it_accepts_an_appeal_against_a_freeze_that_has_since_ended(admin_client, appeal, frank):
+    frank.frozen_until = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    response = admin_client.submit(f"/admin/appeals/{appeal.id}/accept", {"reply": ""})
+    assert response.status_code == 303
     db.session.refresh(appeal)
     assert appeal.status == "accepted"
     assert membership.standing(frank).can_interact

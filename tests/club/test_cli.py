@@ -11,6 +11,7 @@ from club.extensions import db
 from club.membership import Reason
 from club.models import AuditEntry, User
 from tests.club.conftest import messages_to
+from tests.conftest import table_fingerprint
 
 
 def users_count() -> int:
@@ -111,6 +112,14 @@ def test_it_unfreezes_an_account(runner, frank):
     assert result.exit_code == 0, result.output
     db.session.refresh(frank)
     assert membership.standing(frank).can_interact
+
+
+def test_it_refuses_to_unfreeze_an_account_no_moderator_froze(runner, bob):
+    before = table_fingerprint()
+    result = runner.invoke(args=["users", "unfreeze", bob.email])
+    assert result.exit_code == 1
+    assert "is not frozen by a moderator (it is read-only: payment failed)" in result.output
+    assert table_fingerprint() == before
 
 
 def test_it_names_an_unknown_account(runner):
