@@ -367,6 +367,14 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def is_last_admin(user: User) -> bool:
+    """Tell whether ``user`` is the only admin left (the site needs one to moderate)."""
+    if not user.is_admin:
+        return False
+    others = sa.select(User.id).where(User.is_admin, User.id != user.id).limit(1)
+    return db.session.scalar(others) is None
+
+
 def delete_account(user: User) -> None:
     """Delete ``user`` and their personal data; content they wrote stays, authorless.
 
@@ -374,6 +382,12 @@ def delete_account(user: User) -> None:
     (content keeps a NULL author, shown as "deleted member"); appeals go with the
     account (ON DELETE CASCADE). May raise ``signals.DeletionBlocked``.
     """
+    if is_last_admin(user):
+        raise signals.DeletionBlocked(
+            "you are the site's only admin, and someone must be able to moderate it. "
+            "Ask the operator to make another account an admin "
+            "(flask --app club users admin EMAIL), then delete this one."
+        )
     signals.announce_account_deleting(user)
     audit.record(None, "user.delete", user, "deleted by its owner")
     db.session.delete(user)

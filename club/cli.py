@@ -92,6 +92,24 @@ def create_user(email: str, admin: bool, name: str | None, password: str) -> Non
     click.echo(f"Created {'admin ' if admin else ''}{user.email} (@{user.handle}).")
 
 
+@users.command("admin")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the admin role away instead.")
+def admin_role(email: str, revoke: bool) -> None:
+    """Give an existing account the admin role (or take it away with --revoke)."""
+    user = find_user_or_fail(email)
+    if user.is_admin != revoke:
+        state = "is not" if revoke else "is already"
+        raise click.ClickException(f"{user.email} {state} an admin; nothing was changed.")
+    if revoke and accounts.is_last_admin(user):
+        raise click.ClickException(f"{user.email} is the only admin; make another one first.")
+    if not revoke and membership.is_moderator_freeze_in_force(user, utcnow()):
+        raise click.ClickException(f"{user.email} is frozen by a moderator; unfreeze it first.")
+    membership.set_admin(user, not revoke, by=None)
+    db.session.commit()
+    click.echo(f"{user.email} is {'no longer' if revoke else 'now'} an admin.")
+
+
 @users.command("freeze")
 @click.argument("email")
 @click.option("--reason", required=True, help="Why; the member sees this.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from club import membership, signals
 from club.extensions import db
 from club.models import AuditEntry, User
-from tests.conftest import PASSWORD, login, table_fingerprint
+from tests.conftest import PASSWORD, login, make_user, table_fingerprint
 
 NEW_PASSWORD = "an entirely new passphrase"
 
@@ -104,6 +105,7 @@ def test_it_leaves_no_personal_data_behind(client, frank, carol):
 
 def test_it_keeps_records_the_account_made_without_its_name(client, carol, erin):
     membership.set_complimentary(erin, True, by=carol)
+    make_user(handle="dana", display_name="Dana Admin", admin=True)  # carol may go
     db.session.commit()
     login(client, carol)
     delete(client)
@@ -150,6 +152,23 @@ def test_it_keeps_everything_when_a_package_blocks_the_deletion(app, client, ali
     assert response.status_code == 409
     assert "Stripe could not be reached" in response.get_data(as_text=True)
     assert table_fingerprint() == before
+
+
+def test_it_keeps_the_sites_only_admin(client, carol):
+    login(client, carol)
+    before = table_fingerprint()
+    response = delete(client)
+    assert response.status_code == 409
+    assert "you are the site's only admin" in html.unescape(response.text)
+    assert "flask --app club users admin EMAIL" in response.text
+    assert table_fingerprint() == before
+
+
+def test_it_lets_an_admin_go_while_another_admin_remains(client, carol):
+    make_user(handle="dana", display_name="Dana Admin", admin=True)
+    login(client, carol)
+    assert delete(client).status_code == 303
+    assert db.session.scalar(sa.select(User).where(User.handle == "carol")) is None
 
 
 def test_it_lets_the_email_sign_up_again_after_deletion(client, alice):

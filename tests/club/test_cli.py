@@ -122,6 +122,28 @@ def test_it_refuses_to_unfreeze_an_account_no_moderator_froze(runner, bob):
     assert table_fingerprint() == before
 
 
+def test_it_makes_an_existing_account_an_admin_and_back(runner, alice, carol):
+    made = runner.invoke(args=["users", "admin", "ALICE@example.com"])
+    assert made.exit_code == 0 and "alice@example.com is now an admin." in made.output
+    db.session.refresh(alice)
+    assert alice.is_admin
+    again = runner.invoke(args=["users", "admin", "alice@example.com"])
+    assert again.exit_code == 1 and "is already an admin; nothing was changed" in again.output
+    revoked = runner.invoke(args=["users", "admin", "alice@example.com", "--revoke"])
+    assert revoked.exit_code == 0 and "no longer an admin" in revoked.output
+    db.session.refresh(alice)
+    assert not alice.is_admin
+    actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions[-2:] == ["user.admin_grant", "user.admin_revoke"]
+
+
+def test_it_keeps_the_last_admin(runner, carol):
+    before = table_fingerprint()
+    result = runner.invoke(args=["users", "admin", carol.email, "--revoke"])
+    assert result.exit_code == 1 and "is the only admin; make another one first" in result.output
+    assert table_fingerprint() == before
+
+
 def test_it_names_an_unknown_account(runner):
     result = runner.invoke(args=["users", "unfreeze", "ghost@example.com"])
     assert result.exit_code != 0 and "No account has the email 'ghost@example.com'" in result.output
