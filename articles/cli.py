@@ -50,7 +50,7 @@ def list_command() -> None:
 
 
 @feeds.command("refresh")
-@click.argument("feed_id", required=False, type=int)
+@click.argument("feed_id", required=False, type=click.IntRange(min=1))
 @click.option("--due", is_flag=True, help="Refresh every feed whose next fetch time has come.")
 @click.option("--all", "all_feeds", is_flag=True, help="Refresh every feed that is not paused.")
 def refresh_command(feed_id: int | None, due: bool, all_feeds: bool) -> None:
@@ -69,6 +69,8 @@ def refresh_command(feed_id: int | None, due: bool, all_feeds: bool) -> None:
         failures += result.outcome in ("error", "missing")
         click.echo(f"feed {one}: {result.outcome}: {result.describe()}")
     click.echo(f"{len(ids)} feed(s) refreshed, {failures} failed")
+    if failures:
+        sys.exit(1)  # so cron and scripts notice
 
 
 @feeds.command("import-opml")
@@ -81,6 +83,8 @@ def import_opml_command(path: Path) -> None:
         outlines = opml.read_opml(path.read_bytes())
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    if not outlines:
+        raise click.ClickException(f"{path} lists no feeds (no outline with an xmlUrl).")
     result = import_outlines(outlines)
     audit.record(None, "feed.import_opml", None, f"{result.describe()} (command line)")
     db.session.commit()
@@ -100,7 +104,9 @@ def export_opml_command() -> None:
 @click.option("--source-url", required=True, help="The feed's URL (its identity and base URL).")
 @click.option("--topic", default="", help="Topic for a feed this creates.")
 @click.option("--auto-publish/--review", default=True, help="For a feed this creates.")
-@click.option("--max-age-days", type=int, default=None, help="Skip entries older than this.")
+@click.option(
+    "--max-age-days", type=click.IntRange(min=1), default=None, help="Skip entries older than this."
+)
 def ingest_file_command(
     path: Path, source_url: str, topic: str, auto_publish: bool, max_age_days: int | None
 ) -> None:
@@ -128,10 +134,13 @@ def ingest_file(
     max_age = timedelta(days=max_age_days) if max_age_days else None
     try:
         with db.session.begin_nested():
-            feed = db.session.scalar(sa.select(Feed).where(Feed.url == source_url))
+            feed = curation.feed_at(source_url)  # however the URL is spelt
             if feed is None:
                 feed = curation.create_feed(source_url, topic_name=topic, auto_publish=auto_publish)
+                audit.record(None, "feed.add", feed, f"{feed.url} (ingest-file)")
             summary = refresh.ingest_document(feed, path.read_bytes(), max_age=max_age)
+    except ValueError as error:  # an address create_feed refuses
+        raise click.BadParameter(str(error), param_hint="--source-url") from None
     except ParseError as error:
         result = {"new": 0, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 1}
         return {**result, "error": str(error)}

@@ -294,6 +294,16 @@ def feed_address(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
+# Dot-separated labels of letters (any script), digits, hyphens and underscores, or an
+# IPv6 literal; a space or "%" would pass urlsplit and fail every fetch.
+_HOST_NAME = re.compile(r"[\w-]+(\.[\w-]+)*\.?|[0-9a-f:.]*:[0-9a-f:.]*")
+
+
+def is_host_name(host: str) -> bool:
+    """Tell whether ``host`` (as urlsplit's ``hostname`` gives it) can name a server."""
+    return bool(host) and len(host) <= 253 and _HOST_NAME.fullmatch(host) is not None
+
+
 def feed_at(url: str) -> Feed | None:
     """The site's feed at ``url`` (however it is spelt), if there is one."""
     return db.session.scalar(sa.select(Feed).where(Feed.url == feed_address(url)).limit(1))
@@ -314,6 +324,8 @@ def create_feed(
     if safe_url(url) is None or url.startswith("mailto:"):
         raise ValueError("a feed address must be an http:// or https:// URL")
     url = feed_address(url)
+    if not is_host_name(urlsplit(url).hostname or ""):
+        raise ValueError(f"{urlsplit(url).hostname!r} is not a valid host name")
     existing = feed_at(url)
     if existing is not None:
         raise FeedExists(f"{url} is already one of the site's feeds ({existing.name})")

@@ -46,9 +46,11 @@ def _feeds_in(body: ET.Element | None) -> list[Outline]:
     pending = [] if body is None else [(child, "") for child in reversed(body.findall("outline"))]
     while pending:
         node, category = pending.pop()
-        url = safe_url(node.get("xmlUrl", ""))
+        # Any xmlUrl makes a feed outline: one that is not http(s) is refused and counted
+        # when imported, not taken for a folder and silently left out.
+        url = strip_control(node.get("xmlUrl") or "").strip()
         label = strip_control(node.get("title") or node.get("text") or "").strip()
-        if url and not url.startswith("mailto:"):
+        if url:
             site = safe_url(node.get("htmlUrl", "")) or ""
             found.append(Outline(url, label[:300], site, category))
         else:

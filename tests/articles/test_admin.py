@@ -254,7 +254,10 @@ def test_it_imports_and_exports_opml(admin_client):
         content_type="multipart/form-data",
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert "Imported 1 new feed(s) of 2 listed (1 already on the site)." in page
+    assert (
+        "Imported 1 new feed(s) of 3 listed (1 already on the site, 1 not a usable address)."
+        in page
+    )
     new = db.session.scalar(sa.select(Feed).where(Feed.url == "https://new.example.com/rss"))
     assert new.title == "New One" and new.topic.name == "Health"
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 2

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
 from articles.demo import SAMPLES, seed_sample_feeds
 from articles.models import Article, Feed
 from club.extensions import db
+from club.models import AuditEntry
 from tests.articles.conftest import FEEDS, item, rss
 from tests.conftest import make_feed
 
@@ -36,6 +38,24 @@ def test_it_refuses_a_bad_feed_url(runner):
     assert result.exit_code != 0 and "http://" in result.output
 
 
+@pytest.mark.parametrize(
+    "url", ["https://exa mple.com/feed", "https://exa%20mple.com/feed", "https://a..b.example/"]
+)
+def test_it_refuses_a_host_name_no_server_can_have(runner, url):
+    result = runner.invoke(args=["feeds", "add", url])
+    assert result.exit_code == 1 and "is not a valid host name" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://bücher.example/feed", "https://xn--bcher-kva.example/f", "http://[::1]:8080/f",
+     "https://my_blog.example.com/rss", "http://127.0.0.1:5000/feed.xml"],
+)  # fmt: skip
+def test_it_accepts_every_kind_of_host_name(runner, url):
+    assert runner.invoke(args=["feeds", "add", url]).exit_code == 0
+
+
 def test_it_ingests_a_file_and_prints_a_json_summary(runner):
     args = [
         "feeds",
@@ -48,6 +68,38 @@ def test_it_ingests_a_file_and_prints_a_json_summary(runner):
     again = json.loads(runner.invoke(args=args).output)
     assert (first["new"], first["skipped"], first["errors"]) == (2, 1, 0)
     assert (again["new"], again["unchanged"]) == (0, 2)
+
+
+def test_it_ingests_again_into_the_feed_however_its_url_is_spelt(runner):
+    path = str(FEEDS / "duplicate_guids.xml")
+    first = runner.invoke(
+        args=["feeds", "ingest-file", path, "--source-url", "https://Dupes.example.com/feed.xml#x"]
+    )
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(
+        args=["feeds", "ingest-file", path, "--source-url", "https://dupes.example.com/feed.xml"]
+    )
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["feed_id"] == json.loads(first.output)["feed_id"]
+    assert db.session.scalars(sa.select(AuditEntry.action)).all() == ["feed.add"]
+
+
+def test_it_refuses_an_ingest_source_url_with_a_space_in_the_host(runner):
+    result = runner.invoke(
+        args=["feeds", "ingest-file", str(FEEDS / "duplicate_guids.xml"), "--source-url",
+              "https://exa mple.com/feed"]
+    )  # fmt: skip
+    assert result.exit_code == 2 and "not a valid host name" in result.output
+    assert "Traceback" not in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
+def test_it_refuses_a_max_age_that_is_not_a_number_of_days(runner):
+    result = runner.invoke(
+        args=["feeds", "ingest-file", str(FEEDS / "duplicate_guids.xml"), "--source-url",
+              "https://dupes.example.com/feed.xml", "--max-age-days", "-5"]
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--max-age-days" in result.output
 
 
 def test_it_reports_a_document_that_is_not_a_feed(runner):
@@ -71,6 +123,13 @@ def test_it_refreshes_due_feeds(allow_local_feeds, runner, feed_server):
     assert "0 feed(s) refreshed" in runner.invoke(args=["feeds", "refresh", "--due"]).output
 
 
+def test_it_exits_non_zero_when_a_refresh_fails(runner):
+    """Cron and scripts look at the exit code, not at the words."""
+    missing = runner.invoke(args=["feeds", "refresh", "999"])
+    assert missing.exit_code == 1 and "1 feed(s) refreshed, 1 failed" in missing.output
+    assert runner.invoke(args=["feeds", "refresh", "0"]).exit_code == 2
+
+
 def test_it_wants_exactly_one_refresh_target(runner):
     assert runner.invoke(args=["feeds", "refresh"]).exit_code != 0
 
@@ -85,6 +144,13 @@ def test_it_round_trips_opml(runner, tmp_path):
     assert (
         "Imported 1 new feed(s)" in runner.invoke(args=["feeds", "import-opml", str(path)]).output
     )
+
+
+def test_it_says_an_opml_file_lists_no_feeds(runner, tmp_path):
+    path = tmp_path / "empty.opml"
+    path.write_text('<opml version="2.0"><body><outline text="Folder"/></body></opml>')
+    result = runner.invoke(args=["feeds", "import-opml", str(path)])
+    assert result.exit_code == 1 and "lists no feeds" in result.output
 
 
 def test_it_seeds_the_sample_feeds_with_a_video_and_a_reviewed_article(app):
