@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 5000
 export FLASK_APP := club
 
 .PHONY: run test lint format worker prod migrate seed browser-deps clean
@@ -22,7 +23,7 @@ seed: migrate
 	$(BIN)/flask demo seed
 
 run: seed
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(if $(filter-out 5000,$(PORT)),BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)}) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # Chromium comes from Debian's packages; Playwright's own browser download is not used.
 browser-deps:

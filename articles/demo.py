@@ -20,10 +20,21 @@ SAMPLE_FEEDS = (
 
 
 def seed_sample_feeds() -> list[dict]:
-    """Ingest every sample feed (auto-published); idempotent. The caller commits."""
+    """Ingest every sample feed (auto-published); idempotent. The caller commits.
+
+    A new sample feed is paused: its address is a placeholder, so fetching it would only
+    fill the feeds page with DNS errors. An admin may still resume it.
+    """
+    from articles import curation
     from articles.cli import ingest_file
 
-    return [ingest_file(SAMPLES / name, url, topic) for name, url, topic in SAMPLE_FEEDS]
+    summaries = []
+    for name, url, topic in SAMPLE_FEEDS:
+        is_new = curation.feed_at(url) is None
+        summaries.append(ingest_file(SAMPLES / name, url, topic))
+        if is_new:
+            curation.set_paused(curation.feed_at(url), True)
+    return summaries
 
 
 def on_demo_seeding(sender, **kwargs) -> None:
