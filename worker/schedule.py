@@ -25,9 +25,10 @@ import redis
 from croniter import croniter
 from flask import Flask
 from rq.cron import CronJob, CronScheduler
+from rq.scheduler import RQScheduler
 
 from club.clock import utcnow
-from worker.queues import FAILURE_TTL, JOB_TIMEOUTS, RESULT_TTL, enqueue, resolve
+from worker.queues import FAILURE_TTL, JOB_TIMEOUTS, QUEUES, RESULT_TTL, enqueue, resolve
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class ClubCronScheduler(CronScheduler):
 
     def __init__(self, connection: redis.Redis, schedule=SCHEDULE, **kwargs) -> None:
         super().__init__(connection=connection, **kwargs)
+        self.retries = RQScheduler(QUEUES, connection=connection, name=f"{self.name}-retries")
         for periodic in schedule:
             self.register(
                 resolve(periodic.func),
@@ -137,6 +139,20 @@ class ClubCronScheduler(CronScheduler):
             cron_job.set_enqueue_time(tick)
         return enqueued
 
+    def enqueue_due_retries(self) -> None:
+        """Queue the retries and delayed jobs that are due, for queues no RQ scheduler holds.
+
+        RQ's own scheduler runs in a process of the worker's that dies with a Redis blip,
+        and the worker restarts it only every ten minutes: retries due at 30 s would wait
+        that long. RQ's per-queue locks keep the two from both queueing a job; while the
+        worker's scheduler lives it holds them and this does nothing.
+        """
+        if self.retries.acquire_locks():
+            try:
+                self.retries.enqueue_scheduled_jobs()
+            finally:
+                self.retries.release_locks()
+
     def run_until(self, stop: threading.Event, parent_pid: int | None = None) -> None:
         """Tick until ``stop`` is set (or the parent process is gone)."""
         self.register_birth()
@@ -160,6 +176,7 @@ class ClubCronScheduler(CronScheduler):
         try:
             if self.enqueue_jobs():
                 self.save()
+            self.enqueue_due_retries()
             self.heartbeat()
         except Exception:
             log.exception("scheduler %s: tick failed; trying again shortly", self.name)

@@ -6,16 +6,18 @@ import threading
 import time
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import fakeredis
 import pytest
 import redis
 from rq.cron import get_cron_job_ids
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
+from rq.scheduler import RQScheduler
 
 from tests.worker.conftest import work_off
-from worker.queues import FAILURE_TTL, RESULT_TTL
+from worker.queues import FAILURE_TTL, QUEUES, RESULT_TTL, get_queue
 from worker.schedule import SCHEDULE, ClubCronScheduler, LocalScheduler, Periodic, last_runs
 
 EVERY_SECOND = "* * * * * *"  # croniter's sixth field is seconds
@@ -138,3 +140,31 @@ def test_it_leaves_periodic_jobs_to_the_worker_under_gunicorn(app, client, no_re
     client.get("/", environ_base={"SERVER_SOFTWARE": "gunicorn/23.0.0"})
 
     assert "club_local_scheduler" not in app.extensions
+
+
+def test_it_queues_a_due_retry_when_no_rq_scheduler_is_alive(app, connection_factory):
+    """RQ's scheduler process dies with a Redis blip and the worker restarts it only every
+    ten minutes; the periodic scheduler queues due retries meanwhile."""
+    connection = connection_factory()
+    queue = get_queue("mail", app, connection)
+    due = queue.enqueue_at(datetime.now(UTC) - timedelta(seconds=1), "worker.jobs.prune")
+    later = queue.enqueue_at(datetime.now(UTC) + timedelta(hours=1), "worker.jobs.prune")
+
+    ClubCronScheduler(connection_factory(), schedule=()).tick()
+
+    assert queue.job_ids == [due.id]
+    assert later.id in ScheduledJobRegistry(queue=queue).get_job_ids()
+
+
+def test_it_leaves_retries_to_a_live_rq_scheduler(app, connection_factory):
+    connection = connection_factory()
+    queue = get_queue("mail", app, connection)
+    due = queue.enqueue_at(datetime.now(UTC) - timedelta(seconds=1), "worker.jobs.prune")
+    workers_scheduler = RQScheduler(QUEUES, connection=connection_factory())
+    assert workers_scheduler.acquire_locks() == set(QUEUES)  # as a live one holds them
+
+    ClubCronScheduler(connection_factory(), schedule=()).tick()
+
+    assert queue.job_ids == []
+    assert due.id in ScheduledJobRegistry(queue=queue).get_job_ids()
+    workers_scheduler.release_locks()
