@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from rq import Worker
 
 from club.extensions import db
-from worker.queues import QUEUES, get_queue
+from worker.queues import QUEUES, REDIS_ERRORS, get_queue
 from worker.schedule import ClubCronScheduler
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,19 @@ class AppWorker(AppContextMixin, Worker):
 
 
 def worker_connection(app: Flask) -> redis.Redis:
-    """Return a Redis client for a worker: no socket timeout, since it blocks on the queue."""
-    return redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=5)
+    """Return a Redis client for a worker: no socket timeout, since it blocks on the queue.
+
+    Stops with one line when Redis cannot be reached at start-up (the process manager
+    restarts the command); once running, the worker and scheduler ride out outages.
+    """
+    connection = redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=5)
+    try:
+        connection.ping()
+    except REDIS_ERRORS as error:
+        where = connection.connection_pool.connection_kwargs
+        address = where.get("path") or f"{where.get('host')}:{where.get('port')}"
+        raise click.ClickException(f"cannot reach Redis at {address} ({error})") from None
+    return connection
 
 
 def parse_queues(value: str) -> list[str]:

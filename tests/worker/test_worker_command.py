@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.worker.conftest import output, start_flask, wait_for
+from tests.worker.conftest import free_port, output, start_flask, wait_for
 from worker.queues import enqueue
 
 SAMPLE = "tests.worker.sample_jobs"
@@ -19,6 +19,18 @@ def test_it_refuses_to_start_a_worker_without_redis(runner, no_redis):
 
     assert result.exit_code == 2
     assert "REDIS_URL is not set" in result.output
+
+
+@pytest.mark.parametrize("command", [["worker", "--burst"], ["scheduler"]])
+def test_it_says_in_one_line_that_redis_cannot_be_reached(app, runner, command):
+    port = free_port()
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+
+    result = runner.invoke(args=command)
+
+    assert result.exit_code == 1
+    assert f"Error: cannot reach Redis at 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_it_refuses_an_unknown_queue_name(runner, fake_redis):
