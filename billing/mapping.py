@@ -80,13 +80,22 @@ def apply_stripe_subscription(
     )
 
 
-def current_subscription(subscriptions: list[dict]) -> dict | None:
-    """Pick the subscription that decides access: a running one first, else the newest."""
+def current_subscription(subscriptions: list[dict], recorded_id: str | None = None) -> dict | None:
+    """Pick the subscription that decides access when a customer holds several.
+
+    A paid one first, then one in its grace period (a paid one must not be frozen because
+    a second, past-due one was created later), newest first; when none runs, the one on
+    record (``recorded_id``), so its end is seen, else the newest.
+    """
     if not subscriptions:
         return None
     ordered = sorted(subscriptions, key=lambda s: s.get("created") or 0, reverse=True)
-    running = [s for s in ordered if s.get("status") in membership.LIVE_STATUSES]
-    return (running or ordered)[0]
+    for statuses in (membership.PAID_STATUSES, membership.LIVE_STATUSES):
+        running = [s for s in ordered if s.get("status") in statuses]
+        if running:
+            return running[0]
+    recorded = [s for s in ordered if recorded_id and s.get("id") == recorded_id]
+    return (recorded or ordered)[0]
 
 
 def member_for_customer(customer_id: str | None) -> User | None:

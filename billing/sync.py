@@ -70,7 +70,8 @@ def reconcile_member(user_id: int) -> str | None:
     if not customer_id:
         return None
     observed_at = utcnow()
-    subscription = mapping.current_subscription(gateway.list_subscriptions(customer_id))
+    subscriptions = gateway.list_subscriptions(customer_id)
+    subscription = mapping.current_subscription(subscriptions, user.subscription_id)
     if _state(user) == _stripe_state(subscription):
         return None  # in line already: write nothing, so a second pass changes nothing
     user = mapping.lock_member(user_id)

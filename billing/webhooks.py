@@ -256,11 +256,11 @@ def sync_subscription(
     if found is None:
         log.warning("subscription %s belongs to no account; ignored", subscription_id)
         return None, []
-    if subscription.get("status") not in membership.LIVE_STATUSES:
-        # A customer can hold two subscriptions (two Checkouts paid at once): the end of
-        # one must not freeze a member the other still bills.
+    if subscription.get("status") not in membership.PAID_STATUSES:
+        # A customer can hold two subscriptions (two Checkouts paid at once): the end or
+        # failed renewal of one must not freeze a member the other still bills.
         running = sync.running_subscription(customer_id)
-        if running is not None:
+        if running is not None and running.get("id") != subscription.get("id"):
             subscription, payment_error = running, None
     user = mapping.lock_member(found.id)
     change = mapping.apply_stripe_subscription(

@@ -9,13 +9,16 @@ import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from billing import sync
 from billing.models import StripeEvent
 from club import membership
+from club.clock import utcnow
 from club.extensions import db
 from tests.billing.conftest import (
     encode,
@@ -271,6 +274,44 @@ def test_it_keeps_access_while_a_second_subscription_still_bills(client, erin, s
     assert membership.standing(user).can_interact
     assert user.subscription_id == ({first["id"], second["id"]} - {tracked}).pop()
     assert not any("Subject: Your membership has ended" in mail for mail in read_outbox(outbox))
+
+
+def test_it_keeps_access_while_a_second_subscription_is_past_due(client, erin, stripe_peer):
+    """The paid subscription decides, not the newest: a failed renewal of the extra one
+    must not freeze a member whose other subscription is paid."""
+    paid = subscribed(stripe_peer, erin)
+    time.sleep(1.1)  # Stripe's "created" is in whole seconds: the extra one is newer
+    extra = stripe_peer.subscribe(paid["customer"], stripe_peer.plan())
+    stripe_peer.fail_next_invoice(paid["customer"], extra["id"])
+    assert stripe_peer.get(f"/v1/subscriptions/{extra['id']}")["status"] == "past_due"
+
+    post_event(client, make_event("customer.subscription.updated", {"id": paid["id"]}))
+    post_event(client, make_event("customer.subscription.updated", {"id": extra["id"]}))
+    sync.reconcile()
+
+    user = reload(erin)
+    assert (user.subscription_id, user.subscription_status) == (paid["id"], "active")
+    assert membership.standing(user, utcnow() + timedelta(days=4)).can_interact
+
+
+def test_reconciliation_sees_the_end_of_the_subscription_on_record(client, erin, stripe_peer):
+    """With none running, the one on record decides: its missed end freezes the member,
+    even though a newer one (ended earlier) exists."""
+    first = subscribed(stripe_peer, erin)
+    post_event(client, make_event("customer.subscription.created", {"id": first["id"]}))
+    time.sleep(1.1)
+    extra = stripe_peer.subscribe(first["customer"], stripe_peer.plan())
+    post_event(client, make_event("customer.subscription.created", {"id": extra["id"]}))
+    stripe_peer.delete(f"/v1/subscriptions/{extra['id']}")
+    post_event(client, make_event("customer.subscription.deleted", {"id": extra["id"]}))
+    assert reload(erin).subscription_id == first["id"]
+    stripe_peer.delete(f"/v1/subscriptions/{first['id']}")  # and its webhook is lost
+
+    sync.reconcile()
+
+    user = reload(erin)
+    assert (user.subscription_id, user.subscription_status) == (first["id"], "canceled")
+    assert not membership.standing(user).can_interact
 
 
 def test_it_keeps_a_moderators_freeze_when_the_member_pays(client, frank, stripe_peer):
