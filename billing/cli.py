@@ -30,7 +30,18 @@ def sync_command(email: str | None) -> None:
     """Compare accounts with Stripe's subscriptions and repair drift."""
     if plan.is_local():
         raise click.ClickException("No Stripe key configured: nothing to reconcile.")
-    changes = sync.reconcile(email)
-    for line in changes:
+    report = sync.reconcile(email)
+    if email and not (report.checked or report.unchecked):
+        raise click.ClickException(f"No account with the email {email!r} has a Stripe customer.")
+    for line in report.changes + report.unchecked:
         click.echo(line)
-    click.echo(f"{len(changes)} account(s) changed." if changes else "Everything matches Stripe.")
+    if report.unchecked:
+        raise click.ClickException(
+            f"{len(report.unchecked)} account(s) could not be checked against Stripe; "
+            f"{len(report.changes)} of the {report.checked} checked changed. Run it again later."
+        )
+    click.echo(
+        f"{len(report.changes)} of {report.checked} account(s) changed."
+        if report.changes
+        else f"Everything matches Stripe ({report.checked} account(s) checked)."
+    )

@@ -7,6 +7,7 @@ The worker schedules ``reconcile`` daily, ``prune_events`` hourly, and re-enqueu
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -95,19 +96,31 @@ def customer_account_ids(email: str | None = None) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def reconcile(email: str | None = None) -> list[str]:
-    """Compare every account that has a Stripe customer with Stripe; return the repairs."""
-    changes = []
+@dataclass
+class Reconciliation:
+    """What one reconciliation pass did: the repairs, and the accounts it could not check."""
+
+    checked: int = 0
+    changes: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+
+
+def reconcile(email: str | None = None) -> Reconciliation:
+    """Compare every account that has a Stripe customer with Stripe; report the repairs."""
+    report = Reconciliation()
     for user_id in customer_account_ids(email):
         try:
             line = reconcile_member(user_id)
         except gateway.BillingError as error:
             db.session.rollback()
-            line = f"account {user_id}: not checked ({error})"
+            cause = type(error.__cause__ or error).__name__
+            report.unchecked.append(f"account {user_id}: not checked ({cause}: {error})")
             log.warning("reconcile %s failed: %s", user_id, error)
+            continue
+        report.checked += 1
         if line:
-            changes.append(line)
-    return changes
+            report.changes.append(line)
+    return report
 
 
 def push_customer(user_id: int) -> bool:

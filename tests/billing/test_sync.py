@@ -14,6 +14,7 @@ from club.extensions import db
 from club.models import User
 from tests.billing.conftest import reload, stripe_settings
 from tests.conftest import make_user
+from tests.worker.conftest import free_port
 
 
 @pytest.fixture
@@ -52,7 +53,27 @@ def test_it_changes_nothing_on_a_second_pass(runner, stripe_peer):
 
     result = runner.invoke(args=["billing", "sync"])
 
-    assert "Everything matches Stripe." in result.output
+    assert "Everything matches Stripe (2 account(s) checked)." in result.output
+
+
+def test_it_says_which_accounts_it_could_not_check_and_fails(app, runner, stripe_peer):
+    user, _ = linked_member(stripe_peer, "unreachable", stripe_peer.plan())
+    app.config["STRIPE_API_BASE"] = f"http://127.0.0.1:{free_port()}"  # Stripe down
+    app.config["STRIPE_MAX_NETWORK_RETRIES"] = 0
+    app.extensions.pop("stripe_client", None)
+
+    result = runner.invoke(args=["billing", "sync"])
+
+    assert result.exit_code == 1
+    assert f"account {user.id}: not checked (APIConnectionError" in result.output
+    assert "1 account(s) could not be checked against Stripe; 0 of the 0 checked" in result.output
+    assert "Everything matches" not in result.output
+
+
+def test_it_names_an_email_with_no_stripe_customer(runner, stripe_peer):
+    result = runner.invoke(args=["billing", "sync", "--email", "nobody@example.com"])
+    assert result.exit_code == 1
+    assert "No account with the email 'nobody@example.com' has a Stripe customer." in result.output
 
 
 def test_it_reconciles_only_the_account_asked_for(runner, stripe_peer):
