@@ -98,6 +98,18 @@ def current_subscription(subscriptions: list[dict], recorded_id: str | None = No
     return (recorded or ordered)[0]
 
 
+def is_worth_recording(user: User, subscription: object) -> bool:
+    """Tell whether a finished Checkout's subscription should be applied to ``user``.
+
+    Not an ended one on an account with no customer: that is an old success URL revisited,
+    or a late webhook, after the customer was deleted, and linking that customer again
+    would make every later Checkout fail on it.
+    """
+    if not isinstance(subscription, dict):
+        return False
+    return bool(user.stripe_customer_id) or subscription.get("status") in membership.LIVE_STATUSES
+
+
 def member_for_customer(customer_id: str | None) -> User | None:
     """Return the account a Stripe customer pays for, if any."""
     if not customer_id:

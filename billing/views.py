@@ -168,21 +168,9 @@ def success():
         log.warning("user %s opened checkout session %s of another account", user.id, session_id)
         return problem("That checkout belongs to another account.", 403)
     subscription = session.get("subscription")
-    if session.get("status") == "complete" and is_worth_recording(user, subscription):
+    if session.get("status") == "complete" and mapping.is_worth_recording(user, subscription):
         record_checkout(user.id, session, subscription, observed_at)
     return render_template("billing/success.html", complete=session.get("status") == "complete")
-
-
-def is_worth_recording(user, subscription: object) -> bool:
-    """Tell whether a finished Checkout's subscription should be applied to ``user``.
-
-    Not an ended one on an account with no customer: that is an old success URL revisited
-    after its customer was deleted, and linking that customer again would make every
-    later Checkout fail on it.
-    """
-    if not isinstance(subscription, dict):
-        return False
-    return bool(user.stripe_customer_id) or subscription.get("status") in membership.LIVE_STATUSES
 
 
 def is_own_session(user, session: dict) -> bool:

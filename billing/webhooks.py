@@ -291,10 +291,15 @@ def on_checkout_session_completed(session: dict) -> list[notices.Mail]:
     if user.stripe_customer_id not in (None, customer_id):
         log.warning("checkout session %s: customer differs from the account's", session.get("id"))
         return []
+    subscription_id = mapping.object_id(session.get("subscription"))
     if user.stripe_customer_id is None:
+        subscription = gateway.retrieve_subscription(subscription_id) if subscription_id else None
+        if not mapping.is_worth_recording(user, subscription):
+            log.info("checkout session %s: subscription ended; not linked", session.get("id"))
+            return []
         membership.link_customer(mapping.lock_member(user.id), customer_id)
         db.session.flush()
-    return sync_subscription(mapping.object_id(session.get("subscription")))[1]
+    return sync_subscription(subscription_id)[1]
 
 
 def on_subscription_event(subscription: dict) -> list[notices.Mail]:

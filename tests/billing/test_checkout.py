@@ -13,7 +13,7 @@ import pytest
 from club import membership
 from club.extensions import db
 from club.models import User
-from tests.billing.conftest import reload, stripe_settings
+from tests.billing.conftest import make_event, post_event, reload, stripe_settings
 from tests.conftest import login, make_user, read_outbox, table_fingerprint
 
 CUSTOMER = {"id": "cus_rec_1", "object": "customer"}
@@ -223,6 +223,22 @@ def test_it_does_not_relink_a_deleted_customer_from_an_old_success_url(client, e
     assert reload(erin).stripe_customer_id is None
     client.submit("/billing/checkout")  # a new customer, not the deleted one
     assert len(stripe_api.calls("POST", "/v1/customers")) == 1
+
+
+def test_it_does_not_relink_a_deleted_customer_from_a_late_webhook(client, erin, stripe_api):
+    """Stripe does not order deliveries: checkout.session.completed can arrive after
+    customer.deleted, when the subscription it names has ended with the customer."""
+    old = _completed_session(erin, customer="cus_deleted")
+    ended = {**old["subscription"], "status": "canceled"}
+    stripe_api.answer("GET", "/v1/subscriptions/sub_rec_1", ended)
+    event = make_event("checkout.session.completed", {**old, "subscription": "sub_rec_1"})
+
+    assert post_event(client, event).status_code == 200
+
+    assert reload(erin).stripe_customer_id is None
+    login(client, erin)
+    assert client.submit("/billing/checkout").status_code == 303  # a new customer's Checkout
+    assert stripe_api.calls("POST", "/v1/customers")[0].form["email"] == erin.email
 
 
 def test_it_refuses_someone_elses_checkout_session(client, erin, stripe_api):
