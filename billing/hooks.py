@@ -22,25 +22,40 @@ log = logging.getLogger(__name__)
 def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
     """Stop charging a member who deletes their account, before the account goes.
 
-    Every running subscription is cancelled now, then the customer (and its stored
-    cards) is deleted. If Stripe cannot be reached the deletion stops: an account must
-    never vanish while its card is still being charged.
+    Every running subscription is cancelled now; if Stripe cannot be reached the deletion
+    stops, since an account must never vanish while its card is still being charged. Once
+    charging has stopped the customer (and its stored cards) is deleted too, by a retried
+    job if Stripe fails at that step: the account goes either way.
     """
     if plan.is_local() or not user.stripe_customer_id:
         return
-    forget_events_about(user.stripe_customer_id)
+    customer_id = user.stripe_customer_id
+    forget_events_about(customer_id)
     try:
-        for subscription in gateway.list_subscriptions(user.stripe_customer_id):
+        for subscription in gateway.list_subscriptions(customer_id):
             if subscription.get("status") not in mapping.FINISHED_STATUSES:
                 gateway.cancel_subscription(subscription["id"])
-        gateway.delete_customer(user.stripe_customer_id)
     except gateway.NotFound:
         log.info("stripe customer of user %s was already gone", user.id)
+        return
     except gateway.BillingError as error:
         raise signals.DeletionBlocked(
             "We could not cancel your subscription with our payment provider, so your "
             "account was not deleted. Nothing was charged; please try again in a few minutes."
         ) from error
+    try:
+        delete_customer(customer_id)
+    except gateway.BillingError:
+        log.warning("deleting stripe customer %s failed; a job will retry", customer_id)
+        enqueue("worker.jobs.delete_stripe_customer", customer_id, queue="billing")
+
+
+def delete_customer(customer_id: str) -> None:
+    """Delete a Stripe customer and its stored cards; one already gone is fine."""
+    try:
+        gateway.delete_customer(customer_id)
+    except gateway.NotFound:
+        log.info("stripe customer %s was already gone", customer_id)
 
 
 def forget_events_about(customer_id: str) -> None:

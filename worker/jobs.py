@@ -129,6 +129,13 @@ def push_stripe_customer(user_id: int) -> bool:
     return run_and_commit(sync.push_customer, user_id)
 
 
+def delete_stripe_customer(customer_id: str) -> None:
+    """Delete the Stripe customer of an account already deleted (its charging stopped)."""
+    from billing import hooks
+
+    hooks.delete_customer(customer_id)
+
+
 def reconcile_billing() -> int:
     """Queue one reconcile job per account with a Stripe customer; return how many.
 

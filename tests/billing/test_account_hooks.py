@@ -108,6 +108,33 @@ class TestWithStripe:
         assert find(user.email) is not None
 
 
+class TestWhenStripeFailsHalfway:
+    """The subscription is cancelled, then deleting the customer fails."""
+
+    @pytest.fixture
+    def app_config(self, app_config: dict, recording_stripe) -> dict:
+        return {**app_config, **stripe_settings(recording_stripe.url, STRIPE_TIMEOUT_SECONDS=1)}
+
+    def test_it_deletes_the_account_once_charging_has_stopped(self, client, erin, recording_stripe):
+        sub = {"id": "sub_1", "object": "subscription", "customer": "cus_1", "status": "active"}
+        recording_stripe.answer("GET", "/v1/subscriptions", {"object": "list", "data": [sub]})
+        recording_stripe.answer("DELETE", "/v1/subscriptions/sub_1", {**sub, "status": "canceled"})
+        boom = {"error": {"type": "api_error", "message": "boom"}}
+        recording_stripe.answer("DELETE", "/v1/customers/cus_1", (500, boom))
+        membership.link_customer(erin, "cus_1")
+        db.session.commit()
+        login(client, erin)
+
+        response = client.submit("/settings/delete", {"password": PASSWORD, "confirm": "y"})
+
+        # Not "we could not cancel your subscription": it was cancelled, so the account goes.
+        assert response.status_code == 303
+        assert find(erin.email) is None
+        assert len(recording_stripe.calls("DELETE", "/v1/subscriptions/sub_1")) == 1
+        # The customer's deletion is tried again as a job (inline here, without Redis).
+        assert len(recording_stripe.calls("DELETE", "/v1/customers/cus_1")) >= 2
+
+
 def test_it_adds_the_membership_to_the_data_export(client, alice):
     login(client, alice)
 
