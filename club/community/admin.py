@@ -51,8 +51,10 @@ def dismiss(comment_id: int):
 @bp.post("/<int:comment_id>/remove")
 def remove(comment_id: int):
     """Remove a reported comment, keeping its thread."""
-    moderation.remove_comment(current_user, comment_id)
-    return decided("Comment removed.")
+    comment = moderation.remove_comment(current_user, comment_id)
+    response = decided("Comment removed; we emailed its author.")
+    moderation.notify_removed(comment, current_user)
+    return response
 
 
 @bp.post("/<int:comment_id>/freeze")

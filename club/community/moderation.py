@@ -52,7 +52,7 @@ def report_comment(
         raise CommunityError("You cannot report your own comment; you can delete it instead.")
     report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, details=details)
     if not insert_once(report):
-        raise Conflict("You already reported this comment. Moderators will look at it.")
+        report = _report_again(comment, reporter, reason, details)
     reporters = open_reporter_count(comment.id)
     # A moderator's comment waits in the queue like any other, but members' reports alone
     # must not silence the moderators.
@@ -61,6 +61,30 @@ def report_comment(
         set_visibility(comment, hidden=True)
         audit.record(None, "comment.auto_hidden", comment, f"{reporters} member(s) reported it")
     return report
+
+
+def _report_again(comment: Comment, reporter: User, reason: str, details: str) -> Report:
+    """Reopen ``reporter``'s decided report if the comment was edited since the decision.
+
+    One report per member per comment, but a comment a moderator kept can be rewritten:
+    the members who reported it must be able to say so again.
+    """
+    earlier = db.session.scalar(
+        sa.select(Report).where(Report.comment_id == comment.id, Report.reporter_id == reporter.id)
+    )
+    if earlier.status == ReportStatus.OPEN:
+        raise Conflict("You already reported this comment. Moderators will look at it.")
+    edited_since = (
+        comment.edited_at and earlier.decided_at and comment.edited_at > earlier.decided_at
+    )
+    if not edited_since:
+        raise Conflict(
+            "You reported this comment before and a moderator decided on it. "
+            "You can report it again if its author edits it."
+        )
+    earlier.reason, earlier.details, earlier.status = reason, details, ReportStatus.OPEN
+    earlier.created_at, earlier.decided_at, earlier.decided_by_id = utcnow(), None, None
+    return earlier
 
 
 def open_reporter_count(comment_id: int) -> int:
@@ -139,6 +163,40 @@ def remove_comment(moderator: User, comment_id: int, note: str = "") -> Comment:
     detail = f"{closed} report(s)" + (f"; {note.strip()}" if note.strip() else "")
     audit.record(moderator, "comment.removed", comment, detail)
     return comment
+
+
+def notify_removed(comment: Comment, moderator: User) -> None:
+    """Email the author that a moderator removed their comment, what it said and why.
+
+    After the commit: a member who pays should hear why their words went, not find
+    "[removed by a moderator]" by chance.
+    """
+    from club.accounts import absolute_url, send_mail
+
+    author = comment.author
+    if author is None or author.id == moderator.id:
+        return
+    reasons = sorted(
+        {
+            report.reason_label
+            for report in db.session.scalars(
+                sa.select(Report).where(
+                    Report.comment_id == comment.id, Report.status == ReportStatus.ACTIONED
+                )
+            )
+        }
+    )
+    why = f"Members reported it as: {'; '.join(reasons)}." if reasons else ""
+    quoted = comment.body if len(comment.body) <= 500 else comment.body[:499] + "…"
+    send_mail(
+        author.email,
+        "A moderator removed your comment",
+        f"Hello {author.display_name},\n\nA moderator removed your comment on "
+        f'"{comment.article.title}". It now shows as "[removed by a moderator]"; '
+        f"its replies stay. {why}\n\nWhat you wrote:\n\n{quoted}\n\n"
+        "Please keep comments on topic, kind and free of advertising. Your membership is "
+        f"not affected. Your settings: {absolute_url('settings.index')}\n",
+    )
 
 
 def freeze_author(

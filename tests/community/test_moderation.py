@@ -77,6 +77,28 @@ def test_it_refuses_a_second_report_from_the_same_member(member, article, carol)
     assert table_fingerprint() == before
 
 
+def test_a_member_can_report_again_a_kept_comment_its_author_rewrote(client, article, alice, carol):
+    comment = add_comment(article, alice, "harmless")
+    reporter = make_user(subscription="active")
+    login(client, reporter)
+    report(client, comment, "spam")
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/dismiss")
+    login(client, reporter)
+    kept = report(client, comment, "harassment")
+    assert kept.status_code == 409 and "a moderator decided on it" in kept.text
+
+    login(client, alice)
+    assert client.submit(f"/comments/{comment.id}/edit", {"body": "now abusive"}).status_code == 303
+    login(client, reporter)
+    assert report(client, comment, "harassment").status_code == 303
+
+    [row] = db.session.scalars(sa.select(Report)).all()
+    assert (row.status, row.reason, row.decided_at) == ("open", "harassment", None)
+    login(client, carol)
+    assert "now abusive" in client.get("/admin/reports").text
+
+
 def test_it_refuses_reporting_your_own_comment(member, article, alice):
     comment = add_comment(article, alice)
     assert report(member, comment).status_code == 400
@@ -152,6 +174,26 @@ def test_it_removes_a_comment_keeping_its_thread(client, article, alice, carol):
     assert "comment.removed" in audit_actions()
     db.session.refresh(article)
     assert article.comment_count == 1
+
+
+def test_it_emails_the_author_what_was_removed_and_why(client, article, alice, carol, outbox):
+    comment = add_comment(article, alice, "buy cheap pills here")
+    reported_by(client, comment, reporters(2))
+    login(client, carol)
+    response = client.submit(f"/admin/reports/{comment.id}/remove", follow_redirects=True)
+    assert "we emailed its author" in response.text
+
+    [mail] = [m for m in read_outbox(outbox) if "Subject: A moderator removed your comment" in m]
+    assert f"To: {alice.email}" in mail
+    assert article.title in mail and "buy cheap pills here" in mail
+    assert "Members reported it as: Spam or advertising." in mail
+
+
+def test_it_sends_no_removal_mail_for_a_moderators_own_comment(client, article, carol, outbox):
+    comment = add_comment(article, carol, "an outdated note")
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/remove")
+    assert not [m for m in read_outbox(outbox) if "removed your comment" in m]
 
 
 def test_it_refuses_a_reply_to_a_removed_comment(client, article, alice, carol):
