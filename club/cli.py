@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import click
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from club import accounts, membership, moderation, signals
 from club.clock import utcnow
 from club.extensions import db
-from club.forms import PASSWORD_MIN, start_of_day
+from club.forms import PASSWORD_MIN, check_password_strength, start_of_day
 from club.models import User
 
 users = AppGroup("users", help="Create, freeze and unfreeze accounts.")
@@ -81,12 +82,20 @@ def create_account(
 @click.password_option(help="Password (prompted for when not given).")
 def create_user(email: str, admin: bool, name: str | None, password: str) -> None:
     """Create a confirmed account."""
-    if "@" not in email or len(email) > 254:
-        raise click.BadParameter("not an email address", param_hint="EMAIL")
+    # The checks sign-up makes: an operator's typo or "password123" is no better here.
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.BadParameter(f"not an email address ({error})", param_hint="EMAIL") from None
+    if len(email) > 254:
+        raise click.BadParameter("an email address has at most 254 characters", param_hint="EMAIL")
     if accounts.find_by_email(email) is not None:
         raise click.ClickException(f"An account with the email {email!r} already exists.")
     if len(password) < PASSWORD_MIN:
         raise click.BadParameter(f"use at least {PASSWORD_MIN} characters", param_hint="--password")
+    weak = check_password_strength(password, email, email.split("@")[0])
+    if weak:
+        raise click.BadParameter(weak, param_hint="--password")
     user = create_account(email, password, admin=admin, name=name)
     db.session.commit()
     click.echo(f"Created {'admin ' if admin else ''}{user.email} (@{user.handle}).")

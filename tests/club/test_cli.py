@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from club import accounts, membership, signals
@@ -52,6 +53,19 @@ def test_it_refuses_a_duplicate_email(runner, alice):
 def test_it_refuses_a_short_password(runner):
     result = runner.invoke(args=["users", "create", "x@example.com", "--password", "short"])
     assert result.exit_code != 0 and "at least 10" in result.output
+    assert users_count() == 0
+
+
+@pytest.mark.parametrize("email", ["x@", "@x", "a b@ex ample.com", "no-at-sign"])
+def test_it_refuses_an_address_no_mail_can_reach(runner, email):
+    result = runner.invoke(args=["users", "create", email, "--password", "long enough pw"])
+    assert result.exit_code == 2 and "not an email address" in result.output
+    assert users_count() == 0
+
+
+def test_it_refuses_a_password_sign_up_would_refuse(runner):
+    result = runner.invoke(args=["users", "create", "a3@example.com", "--password", "password123"])
+    assert result.exit_code == 2 and "one of the first ones attackers try" in result.output
     assert users_count() == 0
 
 
