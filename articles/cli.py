@@ -10,16 +10,16 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup
 
 from articles import curation, opml, refresh
 from articles.clean import safe_url
 from articles.models import Feed
 from articles.parse import ParseError
 from club import audit
+from club.cli import SiteGroup
 from club.extensions import db
 
-feeds = AppGroup("feeds", help="Manage the site's feeds.")
+feeds = SiteGroup("feeds", help="Manage the site's feeds.")
 
 
 @feeds.command("add")

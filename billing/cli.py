@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
 from billing import gateway, plan, sync
+from club.cli import SiteGroup
 
-billing_cli = AppGroup("billing", help="Stripe set-up and reconciliation.")
+billing_cli = SiteGroup("billing", help="Stripe set-up and reconciliation.")
 
 
 @billing_cli.command("setup")

@@ -17,8 +17,27 @@ from club.extensions import db
 from club.forms import PASSWORD_MIN, check_password_strength, start_of_day
 from club.models import User
 
-users = AppGroup("users", help="Create, freeze and unfreeze accounts.")
-demo = AppGroup("demo", help="Demo data for local development.")
+
+class SiteGroup(AppGroup):
+    """A command group whose database failures end in one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+            raise click.ClickException(database_problem(error)) from None
+
+
+def database_problem(error: sa.exc.DBAPIError) -> str:
+    """Say in one line what is wrong with the database, and what to do about it."""
+    text = str(error.orig or error).strip()
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        return "The database has no tables yet: run `flask --app club db upgrade`."
+    return f"Cannot use the database: {text.splitlines()[0] if text else type(error).__name__}"
+
+
+users = SiteGroup("users", help="Create, freeze and unfreeze accounts.")
+demo = SiteGroup("demo", help="Demo data for local development.")
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented local-only demo credential
 
@@ -193,10 +212,6 @@ def seed() -> None:
     """Add demo accounts (and other packages' demo content); safe to run twice."""
     if current_app.config["PRODUCTION"]:
         raise click.ClickException("Refusing to add demo data when CLUB_ENV=production.")
-    if not sa.inspect(db.engine).has_table(User.__tablename__):
-        raise click.ClickException(
-            "The database has no tables yet: run `flask --app club db upgrade`."
-        )
     accounts_by_role = seed_demo_accounts()
     signals.announce_demo_seeding(accounts_by_role)
     db.session.commit()

@@ -13,6 +13,7 @@ from club.membership import Reason
 from club.models import AuditEntry, User
 from tests.club.conftest import messages_to
 from tests.conftest import table_fingerprint
+from tests.worker.conftest import free_port
 
 
 def users_count() -> int:
@@ -220,3 +221,37 @@ def test_it_lets_other_packages_add_demo_content(app, runner):
     assert received == [["admin", "frozen", "member"]]
     db.session.expire_all()
     assert demo_accounts()["member"].bio == "Seeded by another package."
+
+
+# --- the database missing or unreachable --------------------------------------------------
+
+
+def runner_on(app_config: dict, database_url: str):
+    from club import create_app
+
+    site = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": database_url})
+    return site, site.test_cli_runner()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["feeds", "list"], ["users", "create", "a@example.com", "--password", "long enough pw"],
+     ["demo", "seed"], ["users", "unfreeze", "a@example.com"]],
+)  # fmt: skip
+def test_it_says_to_migrate_a_database_without_tables(app_config, tmp_path, command):
+    site, runner = runner_on(app_config, f"sqlite:///{tmp_path}/empty.sqlite3")
+    result = runner.invoke(args=command)
+    assert result.exit_code == 1, result.output
+    assert "The database has no tables yet: run `flask --app club db upgrade`." in result.output
+    assert "Traceback" not in result.output
+    with site.app_context():
+        db.engine.dispose()
+
+
+def test_it_says_in_one_line_that_the_database_cannot_be_reached(app_config):
+    url = f"postgresql+psycopg://club@127.0.0.1:{free_port()}/club"
+    _, runner = runner_on(app_config, url)
+    result = runner.invoke(args=["feeds", "list"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Cannot use the database: connection")
+    assert len(result.output.strip().splitlines()) == 1
