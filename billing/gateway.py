@@ -228,6 +228,11 @@ def list_subscriptions(customer_id: str) -> list[dict]:
     return sorted(subscriptions, key=lambda s: s.get("created") or 0, reverse=True)
 
 
+def retrieve_customer(customer_id: str) -> dict:
+    """Fetch a customer (a deleted one comes back with ``deleted: true``)."""
+    return _call("customer retrieve", client().v1.customers.retrieve, customer_id)
+
+
 def update_customer(customer_id: str, *, email: str, name: str) -> dict:
     """Set the customer's email and name (receipts and Stripe's own mails use them)."""
     params = {"email": email, "name": name}

@@ -67,9 +67,29 @@ def _describe(user: User, before: tuple) -> str:
 def reconcile_member(user_id: int) -> str | None:
     """Bring one member in line with Stripe; return what changed, or None."""
     user = db.session.get(User, user_id)
-    customer_id = user.stripe_customer_id if user else None
-    if not customer_id:
+    if user is None or not user.stripe_customer_id:
         return None
+    changes = [_reconcile_subscription(user_id), _reconcile_customer(user_id)]
+    return "; ".join(change for change in changes if change) or None
+
+
+def _reconcile_customer(user_id: int) -> str | None:
+    """Send the customer the account's email (and name) if Stripe holds another address.
+
+    The push after an email change is a job that gives up after its retries; a Stripe
+    outage then would leave receipts going to the old address for good.
+    """
+    user = db.session.get(User, user_id)
+    customer = gateway.retrieve_customer(user.stripe_customer_id)
+    if customer.get("deleted") or customer.get("email") == user.email:
+        return None
+    push_customer(user_id)
+    return f"{user.email}: Stripe customer's email updated"
+
+
+def _reconcile_subscription(user_id: int) -> str | None:
+    user = db.session.get(User, user_id)
+    customer_id = user.stripe_customer_id
     observed_at = utcnow()
     subscriptions = gateway.list_subscriptions(customer_id)
     subscription = mapping.current_subscription(subscriptions, user.subscription_id)

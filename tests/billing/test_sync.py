@@ -89,6 +89,23 @@ def test_it_reconciles_only_the_account_asked_for(runner, stripe_peer):
     assert reload(other).subscription_status == "active"
 
 
+def test_it_sends_stripe_an_email_change_its_push_job_missed(runner, stripe_peer):
+    """The push after an email change gives up after its retries; a Stripe outage then
+    would leave receipts and dunning mails going to the old address for good."""
+    user, sub = linked_member(stripe_peer, "moved", stripe_peer.plan())
+    user.email = "moved.new@example.com"  # changed while Stripe was down
+    db.session.commit()
+
+    result = runner.invoke(args=["billing", "sync"])
+
+    assert result.exit_code == 0, result.output
+    assert "moved.new@example.com: Stripe customer's email updated" in result.output
+    customer = stripe_peer.get(f"/v1/customers/{sub['customer']}")
+    assert customer["email"] == "moved.new@example.com"
+    again = runner.invoke(args=["billing", "sync"])
+    assert "Everything matches Stripe" in again.output
+
+
 def test_it_prefers_a_running_subscription_over_an_ended_one():
     ended = {"id": "sub_old", "status": "canceled", "created": 200}
     running = {"id": "sub_new", "status": "active", "created": 100}
