@@ -147,6 +147,7 @@ def test_it_lets_a_member_make_the_same_requests(app, client, world, alice, caro
     which only the guard (not a validation error or the admin check) would say.
     """
     own = add_comment(world["article"], alice, "mine")
+    # Someone else's: members report and like others' comments, not their own.
     to_report = add_comment(world["article"], world["author"], "for a member to report")
     to_moderate = add_comment(world["article"], world["author"], "for the moderators")
     for rule, methods in mutating_rules(app):
@@ -156,7 +157,7 @@ def test_it_lets_a_member_make_the_same_requests(app, client, world, alice, caro
         login(client, carol if as_admin else alice)
         if as_admin:
             comment = to_moderate
-        elif rule.endpoint == "community.report_comment":
+        elif rule.endpoint in ("community.report_comment", "community.like_comment"):
             comment = to_report
         else:
             comment = own
