@@ -22,9 +22,16 @@ from club.extensions import db
 feeds = SiteGroup("feeds", help="Manage the site's feeds.")
 
 
+def topic_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Refuse a topic name with no letter or digit: it would have no address of its own."""
+    if value.strip() and not curation.is_topic_name(value):
+        raise click.BadParameter(f"{value!r} is not a topic name: use letters or digits.")
+    return value
+
+
 @feeds.command("add")
 @click.argument("url")
-@click.option("--topic", default="", help="Topic for the feed's articles.")
+@click.option("--topic", default="", callback=topic_option, help="Topic for the feed's articles.")
 @click.option("--auto-publish", is_flag=True, help="Publish new articles without review.")
 @click.option("--excerpt", is_flag=True, help="Show only the excerpt, not the full article.")
 def add_command(url: str, topic: str, auto_publish: bool, excerpt: bool) -> None:
@@ -102,7 +109,7 @@ def export_opml_command() -> None:
 @feeds.command("ingest-file")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source-url", required=True, help="The feed's URL (its identity and base URL).")
-@click.option("--topic", default="", help="Topic for a feed this creates.")
+@click.option("--topic", default="", callback=topic_option, help="Topic for a feed this creates.")
 @click.option("--auto-publish/--review", default=True, help="For a feed this creates.")
 @click.option(
     "--max-age-days", type=click.IntRange(min=1), default=None, help="Skip entries older than this."

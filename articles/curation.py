@@ -256,8 +256,8 @@ def topic_for(name: str) -> Topic | None:
     Commas become spaces: the article edit form lists topics separated by commas.
     """
     name = " ".join(strip_control(name or "").replace(",", " ").split())[:80]
-    if not name:
-        return None
+    if not is_topic_name(name):
+        return None  # "!!!" has no slug of its own (the forms and commands refuse it)
     slug = slugify(name)
     topic = db.session.scalar(sa.select(Topic).where(Topic.slug == slug))
     if topic is None:
@@ -267,10 +267,14 @@ def topic_for(name: str) -> Topic | None:
     return topic
 
 
+def is_topic_name(name: str) -> bool:
+    """Tell whether ``name`` can name a topic: it needs a letter or digit for its address."""
+    return any(char.isalnum() for char in name)
+
+
 def slugify(text: str) -> str:
     """Return a URL slug for ``text``: its letters and digits (any script), joined by "-"."""
-    slug = re.sub(r"[\W_]+", "-", text.lower()).strip("-")
-    return slug[:60] or "topic"
+    return re.sub(r"[\W_]+", "-", text.lower()).strip("-")[:60]
 
 
 # --- Feeds -------------------------------------------------------------------------------

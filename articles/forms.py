@@ -14,9 +14,17 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
+from articles.curation import is_topic_name
 from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+
+
+def topic_names(form: FlaskForm, field: StringField) -> None:
+    """Refuse a topic name with no letter or digit: it would have no address of its own."""
+    for name in (field.data or "").split(","):
+        if name.strip() and not is_topic_name(name):
+            raise ValidationError(f"{name.strip()!r} is not a topic name: use letters or digits.")
 
 
 class FeedForm(FlaskForm):
@@ -28,7 +36,7 @@ class FeedForm(FlaskForm):
             URL(require_tld=False, message="Enter a web address starting with http:// or https://"),
         ],
     )
-    topic = StringField("Topic", validators=[Optional(), Length(max=80)])
+    topic = StringField("Topic", validators=[Optional(), Length(max=80), topic_names])
     auto_publish = BooleanField(
         "Publish new articles straight away (otherwise they wait for review)"
     )
@@ -42,7 +50,7 @@ class FeedForm(FlaskForm):
 
 class FeedEditForm(FlaskForm):
     title = StringField("Name", validators=[Optional(), Length(max=300)])
-    topic = StringField("Topic", validators=[Optional(), Length(max=80)])
+    topic = StringField("Topic", validators=[Optional(), Length(max=80), topic_names])
     auto_publish = BooleanField("Publish new articles straight away")
     full_content = BooleanField("Show the full article")
     interval_minutes = IntegerField(
@@ -72,7 +80,9 @@ class ArticleEditForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=500)])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=5000)])
     reviewed_by = StringField("Medically reviewed by", validators=[Optional(), Length(max=300)])
-    topics = StringField("Topics (comma-separated)", validators=[Optional(), Length(max=500)])
+    topics = StringField(
+        "Topics (comma-separated)", validators=[Optional(), Length(max=500), topic_names]
+    )
     # What the form showed when it was drawn (curation.revision_of): a save made since is
     # noticed instead of silently undone.
     revision = HiddenField()

@@ -17,7 +17,7 @@ from club.clock import utcnow
 from club.extensions import db
 from club.models import AuditEntry
 from tests.articles.conftest import audit_actions, feed_bytes, item, rss
-from tests.conftest import login, make_article, make_feed
+from tests.conftest import login, make_article, make_feed, table_fingerprint
 
 
 @pytest.mark.parametrize(
@@ -71,6 +71,19 @@ def test_it_lists_failing_feeds_first_with_when_they_last_worked(admin_client):
     order = [html.index(name) for name in ("C broken", "B healthy", "A paused")]
     assert order == sorted(order)
     assert "last worked: 20 Nov 09:05" in html
+
+
+def test_it_refuses_a_topic_name_with_no_letter_or_digit(admin_client):
+    """'!!!' and '???' would share one address (and so one topic)."""
+    feed = make_feed()
+    before = table_fingerprint()
+    response = admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {"title": feed.title, "topic": "!!!", "full_content": "y", "interval_minutes": 30},
+    )
+    assert response.status_code == 200
+    assert "&#39;!!!&#39; is not a topic name: use letters or digits." in response.text
+    assert table_fingerprint() == before
 
 
 def test_it_moves_the_next_fetch_when_the_interval_changes(admin_client):

@@ -34,6 +34,12 @@ def test_it_adds_and_lists_feeds(runner):
     assert "https://a.example.com/feed.xml" in runner.invoke(args=["feeds", "list"]).output
 
 
+def test_it_refuses_a_topic_with_no_letter_or_digit(runner):
+    result = runner.invoke(args=["feeds", "add", "https://a.example.com/f", "--topic", "!!!"])
+    assert result.exit_code == 2 and "'!!!' is not a topic name" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
 def test_it_refuses_a_bad_feed_url(runner):
     result = runner.invoke(args=["feeds", "add", "file:///etc/passwd"])
     assert result.exit_code != 0 and "http://" in result.output
