@@ -241,6 +241,50 @@ def test_it_does_not_relink_a_deleted_customer_from_a_late_webhook(client, erin,
     assert stripe_api.calls("POST", "/v1/customers")[0].form["email"] == erin.email
 
 
+GONE = {
+    "error": {
+        "type": "invalid_request_error",
+        "code": "resource_missing",
+        "message": "No such customer: 'cus_gone'",
+    }
+}
+
+
+def test_it_starts_over_with_a_new_customer_when_stripe_deleted_the_old_one(
+    client, erin, stripe_api
+):
+    """customer.deleted was lost: Subscribe must not fail on the deleted customer forever."""
+    stripe_api.answer("GET", "/v1/subscriptions", (404, GONE))
+    stripe_api.answer("GET", "/v1/customers/cus_gone", (404, GONE))
+    stripe_api.answer(
+        "POST",
+        "/v1/checkout/sessions",
+        lambda r: (404, GONE) if r.form.get("customer") == "cus_gone" else (200, CHECKOUT),
+    )
+    membership.link_customer(erin, "cus_gone")
+    db.session.commit()
+    login(client, erin)
+
+    response = client.submit("/billing/checkout", {"attempt": "attempt-0001"})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == CHECKOUT["url"]
+    assert reload(erin).stripe_customer_id == CUSTOMER["id"]
+
+
+def test_it_sends_a_member_whose_customer_is_gone_back_to_subscribe(client, erin, stripe_api):
+    stripe_api.answer("POST", "/v1/billing_portal/sessions", (404, GONE))
+    stripe_api.answer("GET", "/v1/customers/cus_gone", {"id": "cus_gone", "deleted": True})
+    membership.link_customer(erin, "cus_gone")
+    db.session.commit()
+    login(client, erin)
+
+    response = client.submit("/billing/portal", follow_redirects=True)
+
+    assert "Stripe no longer holds a subscription for this account" in response.text
+    assert reload(erin).stripe_customer_id is None
+
+
 def test_it_refuses_someone_elses_checkout_session(client, erin, stripe_api):
     other = make_user(handle="other")
     stripe_api.answer("GET", "/v1/checkout/sessions/cs_test_done", _completed_session(other))
