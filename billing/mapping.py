@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from club import membership
+from club.clock import utcnow
 from club.extensions import db
 from club.models import User
 
@@ -108,6 +109,21 @@ def is_worth_recording(user: User, subscription: object) -> bool:
     if not isinstance(subscription, dict):
         return False
     return bool(user.stripe_customer_id) or subscription.get("status") in membership.LIVE_STATUSES
+
+
+def forget_deleted_customer(user_id: int) -> tuple[User, membership.SubscriptionChange]:
+    """Stripe deleted the account's customer, and every subscription with it: end access
+    and unlink the customer. The caller commits and sends the notices."""
+    user = lock_member(user_id)
+    change = membership.apply_subscription(
+        user,
+        subscription_id=user.subscription_id,
+        status="canceled" if user.subscription_status else None,
+        period_end=user.subscription_period_end,
+        observed_at=utcnow(),
+    )
+    membership.link_customer(user, None)
+    return user, change
 
 
 def member_for_customer(customer_id: str | None) -> User | None:

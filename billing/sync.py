@@ -69,19 +69,53 @@ def reconcile_member(user_id: int) -> str | None:
     user = db.session.get(User, user_id)
     if user is None or not user.stripe_customer_id:
         return None
-    changes = [_reconcile_subscription(user_id), _reconcile_customer(user_id)]
+    customer = stripe_customer(user.stripe_customer_id)
+    if customer is None:
+        forget_customer(user_id)
+        return f"{user.email}: Stripe deleted the customer; membership ended, customer unlinked"
+    # The email first: if Stripe failed after the subscription was repaired (and
+    # committed), the account would be reported as not checked.
+    changes = [_reconcile_customer_email(user_id, customer), _reconcile_subscription(user_id)]
     return "; ".join(change for change in changes if change) or None
 
 
-def _reconcile_customer(user_id: int) -> str | None:
+def stripe_customer(customer_id: str) -> dict | None:
+    """Return the Stripe customer, or None if Stripe deleted it."""
+    try:
+        customer = gateway.retrieve_customer(customer_id)
+    except gateway.NotFound:
+        return None
+    return None if customer.get("deleted") else customer
+
+
+def forget_customer_if_gone(user_id: int) -> bool:
+    """End access and unlink the account's customer if Stripe deleted it; tell whether.
+
+    Its customer.deleted webhook may have been lost: every Subscribe and Manage would
+    fail on the deleted customer, and paid access would never end.
+    """
+    if stripe_customer(db.session.get(User, user_id).stripe_customer_id) is not None:
+        return False
+    forget_customer(user_id)
+    return True
+
+
+def forget_customer(user_id: int) -> None:
+    """Record that Stripe deleted the account's customer: access ends, the link goes."""
+    log.warning("user %s: its stripe customer is gone; unlinked", user_id)
+    user, change = mapping.forget_deleted_customer(user_id)
+    db.session.commit()
+    notices.send(notices.for_change(user, change))
+
+
+def _reconcile_customer_email(user_id: int, customer: dict) -> str | None:
     """Send the customer the account's email (and name) if Stripe holds another address.
 
     The push after an email change is a job that gives up after its retries; a Stripe
     outage then would leave receipts going to the old address for good.
     """
     user = db.session.get(User, user_id)
-    customer = gateway.retrieve_customer(user.stripe_customer_id)
-    if customer.get("deleted") or customer.get("email") == user.email:
+    if customer.get("email") == user.email:
         return None
     push_customer(user_id)
     return f"{user.email}: Stripe customer's email updated"

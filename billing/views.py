@@ -142,28 +142,10 @@ def start_checkout(attempt: str) -> dict:
             idempotency_key=f"club-checkout-{user.id}-{attempt}",
         )
     except gateway.NotFound:
-        if not forget_customer_if_gone(user.id):
+        if not sync.forget_customer_if_gone(user.id):
             raise
         # Once: the account has no customer now, so the next try makes a new one.
         return start_checkout(f"{attempt}-new")
-
-
-def forget_customer_if_gone(user_id: int) -> bool:
-    """Unlink the account's Stripe customer if Stripe deleted it; tell whether it did.
-
-    Its customer.deleted webhook may have been lost; every Subscribe or Manage would
-    otherwise fail on the deleted customer for good.
-    """
-    user = db.session.get(User, user_id)
-    try:
-        gone = bool(gateway.retrieve_customer(user.stripe_customer_id).get("deleted"))
-    except gateway.NotFound:
-        gone = True
-    if gone:
-        log.warning("user %s: its stripe customer is gone; unlinked", user_id)
-        membership.link_customer(mapping.lock_member(user_id), None)
-        db.session.commit()
-    return gone
 
 
 @bp.get("/success")
@@ -243,13 +225,17 @@ def open_portal():
         session = gateway.create_portal_session(
             customer_id=current_user.stripe_customer_id, return_url=_settings_url()
         )
-    except gateway.NotFound:
-        if not forget_customer_if_gone(current_user.id):
-            return problem("Stripe has no record of that.")
+    except gateway.BillingError as error:
+        if not isinstance(error, gateway.NotFound):
+            return problem(str(error))
+        try:
+            gone = sync.forget_customer_if_gone(current_user.id)
+        except gateway.BillingError as failure:
+            return problem(str(failure))
+        if not gone:
+            return problem(str(error))
         flash("Stripe no longer holds a subscription for this account; you can subscribe again.")
         return redirect(url_for("settings.index"), 303)
-    except gateway.BillingError as error:
-        return problem(str(error))
     return redirect(session["url"], 303)
 
 

@@ -357,15 +357,7 @@ def on_customer_deleted(customer: dict) -> list[notices.Mail]:
     found = mapping.member_for_customer(customer.get("id"))
     if found is None:
         return []
-    user = mapping.lock_member(found.id)
-    change = membership.apply_subscription(
-        user,
-        subscription_id=user.subscription_id,
-        status="canceled" if user.subscription_status else None,
-        period_end=user.subscription_period_end,
-        observed_at=utcnow(),
-    )
-    membership.link_customer(user, None)
+    user, change = mapping.forget_deleted_customer(found.id)
     return notices.for_change(user, change)
 
 

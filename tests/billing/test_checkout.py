@@ -272,17 +272,36 @@ def test_it_starts_over_with_a_new_customer_when_stripe_deleted_the_old_one(
     assert reload(erin).stripe_customer_id == CUSTOMER["id"]
 
 
-def test_it_sends_a_member_whose_customer_is_gone_back_to_subscribe(client, erin, stripe_api):
+def test_it_ends_access_and_sends_back_to_subscribe_when_the_customer_is_gone(client, stripe_api):
+    """Stripe deleted the customer, and every subscription with it."""
+    paying = make_user(handle="paying", subscription="active")
     stripe_api.answer("POST", "/v1/billing_portal/sessions", (404, GONE))
     stripe_api.answer("GET", "/v1/customers/cus_gone", {"id": "cus_gone", "deleted": True})
-    membership.link_customer(erin, "cus_gone")
+    membership.link_customer(paying, "cus_gone")
     db.session.commit()
-    login(client, erin)
+    login(client, paying)
 
     response = client.submit("/billing/portal", follow_redirects=True)
 
     assert "Stripe no longer holds a subscription for this account" in response.text
-    assert reload(erin).stripe_customer_id is None
+    user = reload(paying)
+    assert user.stripe_customer_id is None and user.subscription_status == "canceled"
+    assert not membership.standing(user).can_interact
+
+
+def test_it_explains_a_stripe_failure_while_checking_the_customer(client, erin, stripe_api):
+    boom = {"error": {"type": "api_error", "message": "boom"}}
+    stripe_api.answer("POST", "/v1/billing_portal/sessions", (404, GONE))
+    stripe_api.answer("GET", "/v1/customers/cus_gone", (500, boom))
+    membership.link_customer(erin, "cus_gone")
+    db.session.commit()
+    login(client, erin)
+
+    response = client.submit("/billing/portal")
+
+    assert response.status_code == 502
+    assert "We could not reach our payment provider" in response.text
+    assert reload(erin).stripe_customer_id == "cus_gone"
 
 
 def test_it_refuses_someone_elses_checkout_session(client, erin, stripe_api):

@@ -106,6 +106,23 @@ def test_it_sends_stripe_an_email_change_its_push_job_missed(runner, stripe_peer
     assert "Everything matches Stripe" in again.output
 
 
+def test_it_ends_access_when_stripe_deleted_the_customer_unseen(runner, stripe_peer):
+    """customer.deleted was lost: the daily pass must end paid access, not skip the
+    account as unchecked every day."""
+    user, sub = linked_member(stripe_peer, "gone", stripe_peer.plan())
+    stripe_peer.delete(f"/v1/customers/{sub['customer']}")
+
+    result = runner.invoke(args=["billing", "sync"])
+
+    assert result.exit_code == 0, result.output
+    assert "Stripe deleted the customer; membership ended, customer unlinked" in result.output
+    user = reload(user)
+    assert user.stripe_customer_id is None and user.subscription_status == "canceled"
+    assert (
+        "Everything matches Stripe (0 account(s)" in runner.invoke(args=["billing", "sync"]).output
+    )
+
+
 def test_it_prefers_a_running_subscription_over_an_ended_one():
     ended = {"id": "sub_old", "status": "canceled", "created": 200}
     running = {"id": "sub_new", "status": "active", "created": 100}
