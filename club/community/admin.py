@@ -52,9 +52,9 @@ def dismiss(comment_id: int):
 def remove(comment_id: int):
     """Remove a reported comment, keeping its thread."""
     comment = moderation.remove_comment(current_user, comment_id)
-    response = decided("Comment removed; we emailed its author.")
-    moderation.notify_removed(comment, current_user)
-    return response
+    db.session.commit()
+    told = moderation.notify_removed(comment, current_user)
+    return decided("Comment removed; we emailed its author." if told else "Comment removed.")
 
 
 @bp.post("/<int:comment_id>/freeze")

@@ -165,8 +165,9 @@ def remove_comment(moderator: User, comment_id: int, note: str = "") -> Comment:
     return comment
 
 
-def notify_removed(comment: Comment, moderator: User) -> None:
-    """Email the author that a moderator removed their comment, what it said and why.
+def notify_removed(comment: Comment, moderator: User) -> bool:
+    """Email the author that a moderator removed their comment, what it said and why;
+    tell whether a mail went (not to a deleted account, nor to the moderator themself).
 
     After the commit: a member who pays should hear why their words went, not find
     "[removed by a moderator]" by chance.
@@ -175,7 +176,7 @@ def notify_removed(comment: Comment, moderator: User) -> None:
 
     author = comment.author
     if author is None or author.id == moderator.id:
-        return
+        return False
     reasons = sorted(
         {
             report.reason_label
@@ -197,6 +198,7 @@ def notify_removed(comment: Comment, moderator: User) -> None:
         "Please keep comments on topic, kind and free of advertising. Your membership is "
         f"not affected. Your settings: {absolute_url('settings.index')}\n",
     )
+    return True
 
 
 def freeze_author(
