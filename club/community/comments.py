@@ -51,12 +51,18 @@ def validated_body(raw: str | None) -> str:
     return body
 
 
+# Letters and symbols that render as nothing: Hangul fillers and the blank Braille cell.
+BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def has_visible_text(text: str) -> bool:
     """Tell whether ``text`` shows anything: a letter, digit, mark of punctuation or symbol.
 
     Zero-width spaces and direction marks alone post a comment that looks blank.
     """
-    return any(unicodedata.category(char)[0] in "LNPS" for char in text)
+    return any(
+        unicodedata.category(char)[0] in "LNPS" and char not in BLANK_LOOKING for char in text
+    )
 
 
 def find_article(article_id: int) -> Article:

@@ -179,6 +179,7 @@ def test_it_drops_a_deleted_comment_without_replies_from_the_page(member, articl
         "   \n\t  ",
         "\u200b\u200b\u2066\u202e",  # zero-width space and direction controls
         "\u00a0\u3000\u200d\ufeff",  # no-break and ideographic spaces, joiner, BOM
+        "\u3164\uffa0\u115f\u1160\u2800",  # Hangul fillers, the blank Braille cell
     ],
 )
 def test_it_rejects_an_empty_comment_keeping_nothing(member, article, blank):
