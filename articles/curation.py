@@ -256,8 +256,10 @@ def topic_for(name: str) -> Topic | None:
     Commas become spaces: the article edit form lists topics separated by commas.
     """
     name = " ".join(strip_control(name or "").replace(",", " ").split())[:80]
-    if not is_topic_name(name):
-        return None  # "!!!" has no slug of its own (the forms and commands refuse it)
+    if not _has_letter_or_digit(name):
+        # "!!!" has no slug of its own (the forms and commands refuse it); one made before
+        # that rule keeps working.
+        return _topic_named(name)
     slug = slugify(name)
     topic = db.session.scalar(sa.select(Topic).where(Topic.slug == slug))
     if topic is None:
@@ -268,8 +270,17 @@ def topic_for(name: str) -> Topic | None:
 
 
 def is_topic_name(name: str) -> bool:
-    """Tell whether ``name`` can name a topic: it needs a letter or digit for its address."""
+    """Tell whether ``name`` can name a topic: it needs a letter or digit for its address,
+    unless a topic already has that name (made before this rule)."""
+    return _has_letter_or_digit(name) or _topic_named(" ".join(name.split())) is not None
+
+
+def _has_letter_or_digit(name: str) -> bool:
     return any(char.isalnum() for char in name)
+
+
+def _topic_named(name: str) -> Topic | None:
+    return db.session.scalar(sa.select(Topic).where(Topic.name == name).limit(1)) if name else None
 
 
 def slugify(text: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from articles import curation
-from articles.models import Article, Feed, KeywordRule
+from articles.models import Article, Feed, KeywordRule, Topic
 from articles.opml import read_opml
 from articles.refresh import ingest_document
 from club.clock import utcnow
@@ -84,6 +84,21 @@ def test_it_refuses_a_topic_name_with_no_letter_or_digit(admin_client):
     assert response.status_code == 200
     assert "&#39;!!!&#39; is not a topic name: use letters or digits." in response.text
     assert table_fingerprint() == before
+
+
+def test_it_keeps_a_topic_named_before_the_rule_editable(admin_client):
+    """A topic called "!!!" from before names needed a letter must not block every edit."""
+    old = Topic(slug="topic", name="!!!")
+    db.session.add(old)
+    feed = make_feed(topic=old)
+    response = admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {"title": "Renamed", "topic": "!!!", "full_content": "y", "interval_minutes": 30},
+    )
+    assert response.status_code == 302
+    feed = db.session.get(Feed, feed.id)
+    assert (feed.title, feed.topic_id) == ("Renamed", old.id)
+    assert db.session.scalar(sa.select(sa.func.count(Topic.id))) == 1
 
 
 def test_it_moves_the_next_fetch_when_the_interval_changes(admin_client):
