@@ -88,3 +88,36 @@ def test_it_rebuilds_the_search_index_so_hindi_words_stay_whole(old_site):
 
     assert [h.article.guid for h in search_articles("स्वास्थ्य").hits] == ["hi-1"]
     assert search_articles("थ्स्व्य").hits == []  # letters of the word, not the word
+
+
+def test_it_drops_the_likes_members_gave_their_own_comments(old_site):
+    from articles.models import Article, Feed
+    from club.community.models import Comment, CommentLike
+
+    flask_migrate.upgrade(directory=MIGRATIONS, revision="f2c8e4a7b951")
+    author, other = add_member("author"), add_member("other")
+    feed = Feed(url="https://feeds.example.com/f.xml", title="Source")
+    db.session.add(feed)
+    db.session.flush()
+    article = Article(feed_id=feed.id, guid="g", url="https://x.example.com/1", title="T")
+    db.session.add(article)
+    db.session.flush()
+    mine = Comment(article_id=article.id, author_id=author.id, body="mine", like_count=2)
+    theirs = Comment(article_id=article.id, author_id=other.id, body="theirs", like_count=1)
+    db.session.add_all([mine, theirs])
+    db.session.flush()
+    db.session.add_all(
+        [
+            CommentLike(user_id=author.id, comment_id=mine.id),  # a self-like
+            CommentLike(user_id=other.id, comment_id=mine.id),
+            CommentLike(user_id=author.id, comment_id=theirs.id),
+        ]
+    )
+    db.session.commit()
+
+    flask_migrate.upgrade(directory=MIGRATIONS)
+
+    db.session.expire_all()
+    likes = db.session.execute(sa.select(CommentLike.user_id, CommentLike.comment_id)).all()
+    assert sorted(likes) == sorted([(other.id, mine.id), (author.id, theirs.id)])
+    assert (db.session.get(Comment, mine.id).like_count, theirs.like_count) == (1, 1)
