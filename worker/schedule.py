@@ -109,7 +109,10 @@ class ClubCronScheduler(CronScheduler):
 
     def __init__(self, connection: redis.Redis, schedule=SCHEDULE, **kwargs) -> None:
         super().__init__(connection=connection, **kwargs)
-        self.retries = RQScheduler(QUEUES, connection=connection, name=f"{self.name}-retries")
+        # WARNING: RQ logs "Acquired scheduler lock" at INFO, which here is every tick.
+        self.retries = RQScheduler(
+            QUEUES, connection=connection, name=f"{self.name}-retries", logging_level="WARNING"
+        )
         for periodic in schedule:
             self.register(
                 resolve(periodic.func),
