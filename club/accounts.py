@@ -371,8 +371,9 @@ def is_last_admin(user: User) -> bool:
     """Tell whether ``user`` is the only admin left (the site needs one to moderate)."""
     if not user.is_admin:
         return False
-    others = sa.select(User.id).where(User.is_admin, User.id != user.id).limit(1)
-    return db.session.scalar(others) is None
+    # Locked: two admins leaving at the same moment must not both see the other stay.
+    admins = sa.select(User.id).where(User.is_admin).with_for_update()
+    return set(db.session.scalars(admins)) <= {user.id}
 
 
 def delete_account(user: User) -> None:
