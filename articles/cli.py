@@ -125,6 +125,19 @@ def ingest_file_command(
         sys.exit(1)
 
 
+def _feed_for_file(source_url: str, topic: str, auto_publish: bool) -> Feed:
+    """The feed at ``source_url`` however it is spelt, created (and audited) if new."""
+    feed = curation.feed_at(source_url)
+    if feed is not None:
+        return feed
+    try:
+        feed = curation.create_feed(source_url, topic_name=topic, auto_publish=auto_publish)
+    except ValueError as error:  # an address create_feed refuses
+        raise click.BadParameter(str(error), param_hint="--source-url") from None
+    audit.record(None, "feed.add", feed, f"{feed.url} (ingest-file)")
+    return feed
+
+
 def ingest_file(
     path: Path,
     source_url: str,
@@ -141,13 +154,8 @@ def ingest_file(
     max_age = timedelta(days=max_age_days) if max_age_days else None
     try:
         with db.session.begin_nested():
-            feed = curation.feed_at(source_url)  # however the URL is spelt
-            if feed is None:
-                feed = curation.create_feed(source_url, topic_name=topic, auto_publish=auto_publish)
-                audit.record(None, "feed.add", feed, f"{feed.url} (ingest-file)")
+            feed = _feed_for_file(source_url, topic, auto_publish)
             summary = refresh.ingest_document(feed, path.read_bytes(), max_age=max_age)
-    except ValueError as error:  # an address create_feed refuses
-        raise click.BadParameter(str(error), param_hint="--source-url") from None
     except ParseError as error:
         result = {"new": 0, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 1}
         return {**result, "error": str(error)}
