@@ -32,8 +32,9 @@ def seed_sample_feeds() -> list[dict]:
     for name, url, topic in SAMPLE_FEEDS:
         is_new = curation.feed_at(url) is None
         summaries.append(ingest_file(SAMPLES / name, url, topic))
-        if is_new:
-            curation.set_paused(curation.feed_at(url), True)
+        feed = curation.feed_at(url)  # None if the document failed: nothing was kept
+        if is_new and feed is not None:
+            curation.set_paused(feed, True)
     return summaries
 
 
