@@ -131,7 +131,13 @@ def add_feed():
                 form.url.errors.append(f"The site already has this feed: {known.name}.")
             elif request.form.get("action") == "save":
                 return _save_feed(form, preview)
-    return render_template("articles/admin/feed_new.html", form=form, preview=preview)
+    page = render_template("articles/admin/feed_new.html", form=form, preview=preview)
+    return page, form_status(form)
+
+
+def form_status(form) -> int:
+    """400 for a submitted form shown again with errors (nothing saved), else 200."""
+    return 400 if request.method == "POST" and any(field.errors for field in form) else 200
 
 
 def _save_feed(form: FeedForm, preview: discover.Discovery):
@@ -147,7 +153,7 @@ def _save_feed(form: FeedForm, preview: discover.Discovery):
         )
     except ValueError as error:
         form.url.errors.append(str(error))
-        return render_template("articles/admin/feed_new.html", form=form, preview=preview)
+        return render_template("articles/admin/feed_new.html", form=form, preview=preview), 400
     audit.record(current_user, "feed.add", feed, _feed_settings(feed))
     db.session.commit()
     enqueue_refresh(feed)
@@ -175,7 +181,8 @@ def edit_feed(feed_id: int):
         db.session.commit()
         flash("Feed saved.", "success")
         return redirect(url_for("curation.feeds"))
-    return render_template("articles/admin/feed_edit.html", form=form, feed=feed)
+    page = render_template("articles/admin/feed_edit.html", form=form, feed=feed)
+    return page, form_status(form)
 
 
 def _feed_settings(feed: Feed) -> str:
@@ -500,7 +507,8 @@ def edit_article(article_id: int):
         db.session.commit()
         flash("Article saved.", "success")
         return redirect(url_for("review.queue", status=article.status))
-    return render_template("articles/admin/article_edit.html", form=form, article=article)
+    page = render_template("articles/admin/article_edit.html", form=form, article=article)
+    return page, form_status(form)
 
 
 def _editable(article: Article) -> dict[str, str]:

@@ -14,7 +14,7 @@ from articles.models import Article, Tombstone
 from club.extensions import db
 from club.models import AuditEntry
 from tests.articles.conftest import audit_actions
-from tests.conftest import make_article
+from tests.conftest import make_article, table_fingerprint
 
 
 @pytest.mark.parametrize(
@@ -102,6 +102,17 @@ def test_it_edits_an_article_and_remembers_the_edited_fields(admin_client):
     detail = db.session.scalar(sa.select(AuditEntry.detail))
     assert "title: 'Source title' → 'Better title'" in detail
     assert "reviewed_by: '' → 'Dr. Ada Lane'" in detail and "'Knees, Sleep'" in detail
+
+
+def test_it_answers_400_and_saves_nothing_for_an_edit_it_refuses(admin_client):
+    article = make_article(status="pending", title="Source title")
+    before = table_fingerprint()
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/edit", {"title": "", "topics": "Sleep, ???"}
+    )
+    assert response.status_code == 400
+    assert "is not a topic name" in response.text
+    assert table_fingerprint() == before
 
 
 def test_it_never_silently_undoes_another_admins_edit(admin_client):
