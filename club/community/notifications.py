@@ -76,8 +76,14 @@ def list_for(
 
 def mark_all_read(user: User, *, up_to: int | None = None) -> int:
     """Mark ``user``'s unread notifications read (those up to id ``up_to``); return how many."""
+    shown = sa.select(Comment.id).where(
+        Comment.status == CommentStatus.VISIBLE, Comment.hidden.is_(False)
+    )
     query = sa.update(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)
+        Notification.user_id == user.id,
+        Notification.read_at.is_(None),
+        # Only what the member could see: one about a hidden reply comes back unread.
+        Notification.comment_id.in_(shown),
     )
     if up_to is not None:
         # Only what the member has seen: one that arrived since stays unread.
