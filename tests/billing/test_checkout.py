@@ -34,6 +34,13 @@ def app_config(app_config: dict, recording_stripe) -> dict:
     return {**app_config, **stripe_settings(recording_stripe.url, STRIPE_TIMEOUT_SECONDS=1)}
 
 
+def sign_in_with_customer(client, user: User, customer_id: str) -> None:
+    """Sign ``user`` in, their account linked to the Stripe customer ``customer_id``."""
+    membership.link_customer(user, customer_id)
+    db.session.commit()
+    login(client, user)
+
+
 @pytest.fixture
 def stripe_api(recording_stripe):
     recording_stripe.answer("POST", "/v1/customers", CUSTOMER)
@@ -81,9 +88,7 @@ def test_it_reuses_the_customer_and_keys_for_a_double_click(client, erin, stripe
 
 
 def test_it_sends_an_active_member_to_the_portal_instead(client, alice, stripe_api):
-    membership.link_customer(alice, "cus_alice")
-    db.session.commit()
-    login(client, alice)
+    sign_in_with_customer(client, alice, "cus_alice")
 
     response = client.submit("/billing/checkout")
 
@@ -153,9 +158,7 @@ def test_it_asks_stripe_once_when_it_hangs_for_a_returning_customer(client, erin
 
 
 def test_it_opens_the_portal_for_the_accounts_own_customer_only(client, alice, stripe_api):
-    membership.link_customer(alice, "cus_alice")
-    db.session.commit()
-    login(client, alice)
+    sign_in_with_customer(client, alice, "cus_alice")
 
     response = client.submit("/billing/portal", {"customer": "cus_someone_else"})
 
@@ -261,9 +264,7 @@ def test_it_starts_over_with_a_new_customer_when_stripe_deleted_the_old_one(
         "/v1/checkout/sessions",
         lambda r: (404, GONE) if r.form.get("customer") == "cus_gone" else (200, CHECKOUT),
     )
-    membership.link_customer(erin, "cus_gone")
-    db.session.commit()
-    login(client, erin)
+    sign_in_with_customer(client, erin, "cus_gone")
 
     response = client.submit("/billing/checkout", {"attempt": "attempt-0001"})
 
@@ -277,9 +278,7 @@ def test_it_ends_access_and_sends_back_to_subscribe_when_the_customer_is_gone(cl
     paying = make_user(handle="paying", subscription="active")
     stripe_api.answer("POST", "/v1/billing_portal/sessions", (404, GONE))
     stripe_api.answer("GET", "/v1/customers/cus_gone", {"id": "cus_gone", "deleted": True})
-    membership.link_customer(paying, "cus_gone")
-    db.session.commit()
-    login(client, paying)
+    sign_in_with_customer(client, paying, "cus_gone")
 
     response = client.submit("/billing/portal", follow_redirects=True)
 
@@ -293,9 +292,7 @@ def test_it_explains_a_stripe_failure_while_checking_the_customer(client, erin, 
     boom = {"error": {"type": "api_error", "message": "boom"}}
     stripe_api.answer("POST", "/v1/billing_portal/sessions", (404, GONE))
     stripe_api.answer("GET", "/v1/customers/cus_gone", (500, boom))
-    membership.link_customer(erin, "cus_gone")
-    db.session.commit()
-    login(client, erin)
+    sign_in_with_customer(client, erin, "cus_gone")
 
     response = client.submit("/billing/portal")
 
