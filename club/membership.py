@@ -120,10 +120,12 @@ class Standing:
         if self.reason is None:
             return None
         if self.reason is Reason.FROZEN_BY_MODERATOR and self.moderator_reason:
-            until = f" until {self.frozen_until:%d %B %Y}" if self.frozen_until else ""
+            # The end as the freeze email and settings write it: midnight UTC that day.
+            until = f" until {self.frozen_until:%d %B %Y, %H:%M} UTC" if self.frozen_until else ""
+            said = self.moderator_reason.rstrip()
+            stop = "" if said.endswith((".", "!", "?", "…")) else "."
             return (
-                f"A moderator froze your account{until}: {self.moderator_reason}. "
-                "You can appeal in settings."
+                f"A moderator froze your account{until}: {said}{stop} You can appeal in settings."
             )
         return ACTIONS[self.reason]
 

@@ -166,6 +166,18 @@ def test_it_freezes_a_paying_member_a_moderator_froze(app):
     assert "Spam in comments" in st.action
 
 
+@pytest.mark.parametrize(
+    ("reason", "said"),
+    [("Spam in comments", "Spam in comments. You"), ("Selling cures.", "Selling cures. You"),
+     ("Why would you?", "Why would you? You")],
+)  # fmt: skip
+def test_it_tells_a_frozen_member_why_in_one_sentence_each(app, reason, said):
+    user = frozen_by_moderator(paying(), until=datetime(2026, 12, 10, tzinfo=UTC))
+    user.frozen_reason = reason
+    action = standing(user, NOW).action
+    assert f"froze your account until 10 December 2026, 00:00 UTC: {said} can appeal" in action
+
+
 def test_it_freezes_a_complimentary_member_a_moderator_froze(app):
     st = standing(frozen_by_moderator(account(complimentary=True)), NOW)
     assert st.reason is Reason.FROZEN_BY_MODERATOR
