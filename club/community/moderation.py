@@ -187,7 +187,7 @@ def notify_removed(comment: Comment, moderator: User) -> bool:
             )
         }
     )
-    why = f"Members reported it as: {'; '.join(reasons)}." if reasons else ""
+    why = f"It was reported as: {'; '.join(reasons)}." if reasons else ""
     quoted = comment.body if len(comment.body) <= 500 else comment.body[:499] + "…"
     send_mail(
         author.email,

@@ -186,7 +186,7 @@ def test_it_emails_the_author_what_was_removed_and_why(client, article, alice, c
     [mail] = [m for m in read_outbox(outbox) if "Subject: A moderator removed your comment" in m]
     assert f"To: {alice.email}" in mail
     assert article.title in mail and "buy cheap pills here" in mail
-    assert "Members reported it as: Spam or advertising." in mail
+    assert "It was reported as: Spam or advertising." in mail
 
 
 def test_it_sends_no_removal_mail_for_a_moderators_own_comment(client, article, carol, outbox):
