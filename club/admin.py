@@ -151,10 +151,12 @@ def unfreeze_user(user_id: int):
         moderation.lift_freeze(user, by=admin_user())
     except ValueError:
         # A freeze that ended on its date, or another admin lifted it meanwhile.
+        # Back to the page by GET, so reloading it does not post again.
         flash(f"@{user.handle} is not frozen by a moderator; nothing was changed.", "error")
-        return render_user(user, status=409)
+        return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
     db.session.commit()
-    flash(f"@{user.handle} is no longer frozen.", "success")
+    moderation.notify_unfrozen(user)
+    flash(f"@{user.handle} is no longer frozen; we emailed them.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
 
 

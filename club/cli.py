@@ -168,7 +168,8 @@ def unfreeze_user(email: str) -> None:
             f"{email} is not frozen by a moderator ({now}); nothing was changed."
         ) from None
     db.session.commit()
-    click.echo(f"Unfrozen {user.email}.")
+    moderation.notify_unfrozen(user)
+    click.echo(f"Unfrozen {user.email}; emailed them.")
 
 
 # --- Demo data ------------------------------------------------------------------------

@@ -138,6 +138,24 @@ def notify_frozen(user: User) -> None:
     )
 
 
+def notify_unfrozen(user: User) -> None:
+    """Email ``user`` that a moderator lifted the freeze, and what the account can do now."""
+    from club.accounts import absolute_url, send_mail
+
+    standing = membership.standing(user)
+    if standing.can_interact:
+        now = "You can comment, reply and like again."
+    else:
+        # Lifting a moderator's freeze does not pay for a membership.
+        now = f"Your account is still read-only ({standing.reason}). {standing.action}"
+    send_mail(
+        user.email,
+        "Your account is no longer frozen",
+        f"Hello {user.display_name},\n\nA moderator lifted the freeze on your account. "
+        f"{now}\n\nYour settings: {absolute_url('settings.index')}\n",
+    )
+
+
 def notify_appeal_decided(appeal: Appeal) -> None:
     """Email the member the admin's decision on their appeal."""
     from club.accounts import absolute_url, send_mail

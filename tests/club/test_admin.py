@@ -133,12 +133,38 @@ def test_it_unfreezes_a_member(admin_client, frank):
     assert membership.standing(frank).can_interact
 
 
-def test_it_writes_nothing_when_unfreezing_a_member_who_is_not_frozen(admin_client, alice):
+def test_it_emails_the_member_it_unfreezes(admin_client, frank, outbox):
+    admin_client.submit(f"/admin/users/{frank.id}/unfreeze")
+
+    (message,) = messages_to(outbox, "frank@example.com")
+    assert "Subject: Your account is no longer frozen" in message
+    assert "You can comment, reply and like again." in message
+
+
+def test_it_tells_an_unfrozen_member_who_never_paid_they_are_still_read_only(
+    admin_client, carol, outbox
+):
+    never_paid = make_user(handle="nopay", display_name="No Pay")
+    membership.freeze(never_paid, by=carol, reason="Spam")
+    db.session.commit()
+
+    admin_client.submit(f"/admin/users/{never_paid.id}/unfreeze")
+
+    (message,) = messages_to(outbox, never_paid.email)
+    assert "still read-only (not subscribed)" in message and "Subscribe in your settings" in message
+    assert "like again" not in message
+
+
+def test_it_writes_nothing_when_unfreezing_a_member_who_is_not_frozen(admin_client, alice, outbox):
     before = table_fingerprint()
     response = admin_client.submit(f"/admin/users/{alice.id}/unfreeze")
-    assert response.status_code == 409
-    assert "is not frozen by a moderator; nothing was changed" in response.text
+    # Back to the member's page by GET: reloading it must not post the form again.
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/admin/users/{alice.id}"
+    page = admin_client.get(response.headers["Location"]).text
+    assert "is not frozen by a moderator; nothing was changed" in page
     assert table_fingerprint() == before
+    assert messages_to(outbox, "alice@example.com") == []
 
 
 def test_it_offers_a_new_freeze_once_a_dated_freeze_has_ended(admin_client, alice):
@@ -155,7 +181,8 @@ def test_it_offers_a_new_freeze_once_a_dated_freeze_has_ended(admin_client, alic
     assert f'action="/admin/users/{alice.id}/unfreeze"' not in page
     assert "An earlier freeze ended" in page and "cool off" in page
     before = table_fingerprint()
-    assert admin_client.submit(f"/admin/users/{alice.id}/unfreeze").status_code == 409
+    response = admin_client.submit(f"/admin/users/{alice.id}/unfreeze")
+    assert "nothing was changed" in admin_client.get(response.headers["Location"]).text
     assert table_fingerprint() == before
 
 

@@ -129,6 +129,12 @@ def test_it_unfreezes_an_account(runner, frank):
     assert membership.standing(frank).can_interact
 
 
+def test_it_emails_the_account_it_unfreezes_from_the_command_line(runner, frank, outbox):
+    runner.invoke(args=["users", "unfreeze", frank.email])
+    (message,) = messages_to(outbox, frank.email)
+    assert "Subject: Your account is no longer frozen" in message
+
+
 def test_it_refuses_to_unfreeze_an_account_no_moderator_froze(runner, bob):
     before = table_fingerprint()
     result = runner.invoke(args=["users", "unfreeze", bob.email])
