@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from club import membership, moderation
+from club import audit, membership, moderation
 from club.clock import utcnow
+from club.community.models import Comment
 from club.extensions import db, login_manager
 from club.forms import AppealDecisionForm, EmptyForm, FreezeForm
 from club.models import Appeal, AuditEntry, User
@@ -94,13 +95,32 @@ def load_user_or_404(user_id: int) -> User:
     return user
 
 
-def render_user(user: User, status: int = 200, freeze_form: FreezeForm | None = None):
-    history = db.session.scalars(
-        sa.select(AuditEntry)
-        .where(AuditEntry.target_type == "user", AuditEntry.target_id == str(user.id))
-        .order_by(AuditEntry.id.desc())
-        .limit(20)
+def history_of(user: User, limit: int = 20) -> list[AuditEntry]:
+    """The latest admin actions on ``user``'s account and on their comments.
+
+    A moderator deciding on a freeze wants to see the comments removed before it.
+    """
+    own_comments = sa.select(sa.cast(Comment.id, AuditEntry.target_id.type)).where(
+        Comment.author_id == user.id
     )
+    statement = (
+        sa.select(AuditEntry)
+        .where(
+            sa.or_(
+                sa.and_(AuditEntry.target_type == "user", AuditEntry.target_id == str(user.id)),
+                sa.and_(
+                    AuditEntry.target_type == "comment", AuditEntry.target_id.in_(own_comments)
+                ),
+            )
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+        .options(sa.orm.selectinload(AuditEntry.actor))
+    )
+    return list(db.session.scalars(statement))
+
+
+def render_user(user: User, status: int = 200, freeze_form: FreezeForm | None = None):
     page = render_template(
         "admin/user.html",
         member=user,
@@ -108,7 +128,7 @@ def render_user(user: User, status: int = 200, freeze_form: FreezeForm | None = 
         freeze_in_force=membership.is_moderator_freeze_in_force(user, utcnow()),
         freeze_form=freeze_form or FreezeForm(formdata=None),
         button_form=EmptyForm(),
-        history=list(history),
+        history=history_of(user),
         appeal=moderation.current_appeal(user),
     )
     return page, status
@@ -230,6 +250,7 @@ def init_app(app: Flask) -> None:
     from club.web import add_nav_link
 
     app.register_blueprint(bp)
+    app.add_template_filter(audit.describe, "audit_action")
     add_nav_link(app, "Members", "admin.users", admin=True)
     add_nav_link(app, "Appeals", "admin.appeals", admin=True)
     add_nav_link(app, "Audit log", "admin.audit_log", admin=True)

@@ -7,6 +7,39 @@ from typing import Any
 from club.extensions import db
 from club.models import AuditEntry, User
 
+# What each recorded action means, in the words the admin pages show. The codes stay in
+# the database (stable for queries); an unknown code is shown as it is.
+ACTION_LABELS = {
+    "user.freeze": "Account frozen",
+    "user.unfreeze": "Freeze lifted",
+    "user.comp_grant": "Complimentary membership granted",
+    "user.comp_revoke": "Complimentary membership revoked",
+    "user.admin_grant": "Made an admin",
+    "user.admin_revoke": "Admin role removed",
+    "user.delete": "Account deleted",
+    "appeal.submit": "Appeal sent",
+    "appeal.accept": "Appeal accepted",
+    "appeal.reject": "Appeal rejected",
+    "comment.removed": "Comment removed",
+    "comment.auto_hidden": "Comment hidden after reports",
+    "comment.reports_dismissed": "Reports on a comment dismissed",
+    "feed.add": "Feed added",
+    "feed.edit": "Feed edited",
+    "feed.delete": "Feed deleted",
+    "feed.pause": "Feed paused",
+    "feed.resume": "Feed resumed",
+    "feed.refresh": "Feed refreshed",
+    "feed.import_opml": "OPML imported",
+    "rule.add": "Keyword rule added",
+    "rule.delete": "Keyword rule removed",
+    "article.approve": "Article approved",
+    "article.reject": "Article rejected",
+    "article.hide": "Article hidden",
+    "article.feature": "Article featured",
+    "article.unfeature": "Article unpinned",
+    "article.edit": "Article edited",
+}
+
 
 def record(actor: User | None, action: str, target: Any = None, detail: str = "") -> AuditEntry:
     """Add an audit row in the caller's transaction; the caller commits."""
@@ -19,3 +52,8 @@ def record(actor: User | None, action: str, target: Any = None, detail: str = ""
     )
     db.session.add(entry)
     return entry
+
+
+def describe(action: str) -> str:
+    """The admin pages' words for a recorded ``action``."""
+    return ACTION_LABELS.get(action, action)

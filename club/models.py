@@ -104,6 +104,9 @@ class AuditEntry(db.Model):
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 
+    # A member's admin page lists the actions on their account and on their comments.
+    __table_args__ = (sa.Index("ix_audit_entries_target", "target_type", "target_id"),)
+
 
 class Appeal(db.Model):
     """A member's appeal against a moderator's freeze; one open appeal per freeze."""

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from articles.admin import REVIEW_ACTIONS
 from club import audit, membership
 from club.clock import utcnow
 from club.extensions import db
 from club.models import Appeal, AuditEntry
 from tests.club.conftest import messages_to
 from tests.conftest import login, make_user, table_fingerprint
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -211,6 +216,27 @@ def test_it_records_every_admin_action_in_the_audit_log(admin_client, alice, car
         ("user.unfreeze", carol.id, str(alice.id)),
         ("user.comp_grant", carol.id, str(alice.id)),
     ]
+
+
+def test_it_names_each_action_in_words_on_the_member_and_audit_pages(admin_client, alice):
+    admin_client.submit(
+        f"/admin/users/{alice.id}/freeze", {"reason": "Spam"}, follow_redirects=True
+    )
+
+    for url in (f"/admin/users/{alice.id}", "/admin/audit"):
+        page = admin_client.get(url).text
+        assert "Account frozen" in page and "user.freeze" not in page, url
+
+
+def test_every_recorded_action_has_words_for_the_admin_pages():
+    recorded = {f"article.{action}" for action in REVIEW_ACTIONS}
+    for package in ("club", "articles", "billing", "worker"):
+        for path in (PROJECT_ROOT / package).rglob("*.py"):
+            for line in path.read_text().splitlines():
+                if "audit.record(" in line:
+                    recorded |= set(re.findall(r'"([a-z]+\.[a-z_]+)"', line))
+    assert "user.freeze" in recorded and "article.approve" in recorded
+    assert recorded - audit.ACTION_LABELS.keys() == set()
 
 
 # --- Appeals ----------------------------------------------------------------------------

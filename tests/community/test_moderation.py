@@ -189,6 +189,20 @@ def test_it_emails_the_author_what_was_removed_and_why(client, article, alice, c
     assert "It was reported as: Spam or advertising." in mail
 
 
+def test_it_lists_a_members_removed_comments_on_their_admin_page(client, article, alice, carol):
+    theirs = add_comment(article, alice, "buy cheap pills here")
+    someone_elses = add_comment(article, carol, "an outdated note")
+    login(client, carol)
+    for comment in (theirs, someone_elses):
+        client.submit(f"/admin/reports/{comment.id}/remove", follow_redirects=True)
+
+    page = client.get(f"/admin/users/{alice.id}").text
+
+    assert page.count("Comment removed") == 1
+    assert f'href="/comments/{theirs.id}"' in page
+    assert f'href="/comments/{someone_elses.id}"' not in page
+
+
 def test_it_sends_no_removal_mail_for_a_moderators_own_comment(client, article, carol, outbox):
     comment = add_comment(article, carol, "an outdated note")
     login(client, carol)
