@@ -26,7 +26,6 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from articles import curation, discover, opml, refresh
-from articles.clean import strip_control
 from articles.forms import (
     ArticleEditForm,
     DeleteFeedForm,
@@ -170,7 +169,7 @@ def edit_feed(feed_id: int):
         form.topic.data = feed.topic.name if feed.topic else ""
     if form.validate_on_submit():
         topic = curation.topic_for(form.topic.data or "")
-        feed.title = strip_control(form.title.data or "").strip()[:300] or feed.title
+        curation.rename_feed(feed, form.title.data or "")
         feed.topic = topic
         feed.auto_publish = form.auto_publish.data
         feed.full_content = form.full_content.data

@@ -226,6 +226,21 @@ def count_articles(feed: Feed) -> int:
     return db.session.scalar(query)
 
 
+def rename_feed(feed: Feed, name: str) -> None:
+    """Call ``feed`` ``name`` wherever readers see it, its stored articles included.
+
+    An empty name keeps the current one.
+    """
+    name = strip_control(name).strip()[:300]
+    if not name or name == feed.title:
+        return
+    feed.title = name
+    # Each article keeps its source's name (it outlives a deleted feed): rename those too.
+    db.session.execute(
+        sa.update(Article).where(Article.feed_id == feed.id).values(source_name=feed.name[:300])
+    )
+
+
 def remove_feed(feed: Feed, *, keep_articles: bool) -> int:
     """Delete ``feed``; its articles stay (marked as from a removed source) or go."""
     articles = sa.select(Article.id).where(Article.feed_id == feed.id)

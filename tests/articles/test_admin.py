@@ -101,6 +101,31 @@ def test_it_keeps_a_topic_named_before_the_rule_editable(admin_client):
     assert db.session.scalar(sa.select(sa.func.count(Topic.id))) == 1
 
 
+def test_it_renames_the_source_on_the_feeds_articles(admin_client):
+    feed = make_feed(title="BBC News - Health")
+    article = make_article(feed, source_name="BBC News - Health")
+    elsewhere = make_article(make_feed(title="Other"), source_name="Other")
+
+    admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {"title": " BBC Health ", "full_content": "y", "interval_minutes": 30},
+    )
+
+    page = admin_client.get(f"/articles/{article.id}").text
+    assert "Read the original article on BBC Health" in page
+    assert db.session.get(Article, elsewhere.id).source_name == "Other"
+
+
+def test_it_keeps_the_name_when_the_field_is_left_empty(admin_client):
+    feed = make_feed(title="Kept")
+    article = make_article(feed, source_name="Kept")
+    admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit", {"title": "  ", "full_content": "y", "interval_minutes": 30}
+    )
+    assert db.session.get(Feed, feed.id).title == "Kept"
+    assert db.session.get(Article, article.id).source_name == "Kept"
+
+
 def test_it_moves_the_next_fetch_when_the_interval_changes(admin_client):
     fetched = utcnow() - timedelta(minutes=10)
     feed = make_feed(
