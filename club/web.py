@@ -88,8 +88,7 @@ def render_error(error: HTTPException):
         response = make_response(body, code)
     else:
         title = ERROR_TITLES.get(code, error.name)
-        page = render_template("errors/error.html", code=code, title=title, error=error)
-        response = make_response(page, code)
+        response = render_page("errors/error.html", code, code=code, title=title, error=error)
     response.vary.add("Accept")  # one URL, two bodies: a cache must keep them apart
     return response
 
@@ -114,11 +113,22 @@ def render_csrf_error(error: CSRFError):
     if membership.wants_json():
         return {"error": "csrf", "message": CSRF_FAILED}, 400
     if request.form.get("body"):
-        page = render_template("community/problem.html", message=CSRF_FAILED_KEPT, back="/")
-        return page, 400
-    return render_template(
-        "errors/error.html", code=400, title=ERROR_TITLES[400], message=CSRF_FAILED
-    ), 400
+        return render_page("community/problem.html", 400, message=CSRF_FAILED_KEPT, back="/")
+    return render_page(
+        "errors/error.html", 400, code=400, title=ERROR_TITLES[400], message=CSRF_FAILED
+    )
+
+
+def render_page(template: str, status: int, **context) -> Response:
+    """Render an error page, or the 503 page when the database it asks is down.
+
+    Every page asks the database who is signed in: a 404 or a stale form met while the
+    database is down must not turn into a bare 500.
+    """
+    try:
+        return make_response(render_template(template, **context), status)
+    except (sa.exc.OperationalError, sa.exc.TimeoutError) as down:
+        return make_response(render_database_unavailable(down))
 
 
 DATABASE_DOWN = "The site cannot reach its database right now. Please try again in a minute."
@@ -128,7 +138,8 @@ RETRY_AFTER_SECONDS = "30"
 def render_database_unavailable(error: Exception):
     """Answer 503 with Retry-After while the database is unreachable, not a bare 500.
 
-    The page does not extend ``base.html``: that asks the database who is signed in.
+    The page does not extend ``base.html``, and it is rendered without the context
+    processors: those ask the database who is signed in, and it is down.
     """
     log.error("database unavailable: %s", error)
     with contextlib.suppress(sa.exc.SQLAlchemyError):
@@ -136,7 +147,8 @@ def render_database_unavailable(error: Exception):
     headers = {"Retry-After": RETRY_AFTER_SECONDS, "Cache-Control": "no-store"}
     if membership.wants_json():
         return {"error": "unavailable", "message": DATABASE_DOWN}, 503, headers
-    return render_template("errors/unavailable.html", message=DATABASE_DOWN), 503, headers
+    page = current_app.jinja_env.get_template("errors/unavailable.html")
+    return page.render(message=DATABASE_DOWN), 503, headers
 
 
 # Every id column is a PostgreSQL integer: a larger id names nothing, and PostgreSQL would
@@ -216,7 +228,13 @@ def init_app(app: Flask) -> None:
         with contextlib.suppress(sa.exc.SQLAlchemyError):
             db.session.rollback()
         # Never show a traceback, SQL or a secret to the visitor; the log has the detail.
-        return render_template("errors/error.html", code=500, title=ERROR_TITLES[500]), 500
+        try:
+            return render_template("errors/error.html", code=500, title=ERROR_TITLES[500]), 500
+        except Exception:
+            # The page failed too (it asks the database who is signed in): a plain one.
+            log.exception("the error page could not be rendered")
+            page = current_app.jinja_env.get_template("errors/unavailable.html")
+            return page.render(message=ERROR_TITLES[500] + "."), 500
 
     app.jinja_env.globals["badge_for"] = lambda user: membership.standing(user).badge
     app.jinja_env.globals["can_administer"] = membership.can_administer

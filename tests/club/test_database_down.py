@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_wtf.csrf import generate_csrf
 
 from club import create_app
 from club.config import engine_options
@@ -16,6 +17,7 @@ def broken(app_config, tmp_path):
         {**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"}
     )
     site.config["REDIS_URL"] = None
+    site.add_url_rule("/__test__/csrf", "test_csrf", lambda: generate_csrf())
     yield site
     with site.app_context():
         db.session.remove()
@@ -31,6 +33,50 @@ def test_it_says_the_site_is_back_in_a_moment(broken, path):
     assert response.headers["Retry-After"] == "30"
     assert "cannot reach its database right now" in page
     assert "Traceback" not in page and "sqlite" not in page.lower()
+
+
+def signed_in(site):
+    """A client whose session names an account, as after logging in (the loader needs the
+    database to read it)."""
+    client = site.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:token"
+        session["_fresh"] = True
+    return client
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/"), ("GET", "/settings"), ("GET", "/no-such-page"), ("POST", "/comments/1/like")],
+)
+def test_it_says_so_to_signed_in_accounts_too(broken, method, path):
+    with broken.app_context():
+        response = signed_in(broken).open(path, method=method)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert "cannot reach its database right now" in response.get_data(as_text=True)
+
+
+def test_it_says_so_to_a_signed_in_form_post(broken):
+    with broken.app_context():
+        client = signed_in(broken)
+        token = client.get("/__test__/csrf").get_data(as_text=True)
+        response = client.post("/comments/1/like", data={"csrf_token": token})
+    assert response.status_code == 503
+    assert "cannot reach its database right now" in response.get_data(as_text=True)
+
+
+def test_it_shows_a_plain_500_page_when_the_error_page_itself_fails(broken):
+    @broken.get("/boom")
+    def boom():
+        raise RuntimeError("a bug")
+
+    broken.testing = False  # let the 500 handler answer instead of raising into the test
+    with broken.app_context():
+        response = signed_in(broken).get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in page and "a bug" not in page and "Traceback" not in page
 
 
 def test_it_answers_scripts_in_json(broken):
