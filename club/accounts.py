@@ -11,6 +11,7 @@ import hmac
 import logging
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,11 +30,39 @@ log = logging.getLogger(__name__)
 _DUMMY_HASH = generate_password_hash("not-a-real-password-only-for-timing")
 
 
+# A log-in lasts this long however often it is used: the session cookie is re-signed on
+# every request, so its own age says nothing about when the account signed in.
+SESSION_LIFETIME = timedelta(days=30)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def session_id(user: User, signed_in_at: datetime) -> str:
+    """The id Flask-Login keeps in the session and writes into the remember cookie.
+
+    The session token lets log-out and a password change end every copy; the log-in time
+    ends each one ``SESSION_LIFETIME`` after it began.
+    """
+    return f"{user.get_id()}:{int(signed_in_at.timestamp())}"
+
+
+def signed_in_at(session_id: str | None) -> datetime | None:
+    """When the log-in behind ``session_id`` happened (None if it says no valid time)."""
+    stamp = (session_id or "").rsplit(":", 1)[-1] if (session_id or "").count(":") == 2 else ""
+    if not stamp.isdigit() or len(stamp) > 12:
+        return None
+    return datetime.fromtimestamp(int(stamp), UTC)
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Return the account named by a session id, if its session token still matches."""
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    """Return the account a session id names, if its token matches and it has not expired."""
+    user_id, _, rest = session_id.partition(":")
+    token = rest.rpartition(":")[0]
+    started = signed_in_at(session_id)
+    now = utcnow()
+    if not user_id.isdigit() or not token or started is None:
+        return None
+    if not now - SESSION_LIFETIME <= started <= now + CLOCK_SKEW:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not hmac.compare_digest(user.session_token, token):

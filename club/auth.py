@@ -7,6 +7,7 @@ answer the same way for both. Links in mail are single-use and expire (``club.to
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import (
@@ -24,6 +25,7 @@ from limits import parse as parse_limit
 from werkzeug.security import generate_password_hash
 
 from club import accounts, membership, tokens
+from club.clock import utcnow
 from club.extensions import db, limiter
 from club.forms import (
     ConfirmEmailForm,
@@ -79,10 +81,15 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def start_session(user: User, remember: bool = False) -> None:
-    """Sign ``user`` in on a fresh session (nothing from before log-in survives)."""
+def start_session(user: User, remember: bool = False, signed_in_at: datetime | None = None) -> None:
+    """Sign ``user`` in on a fresh session (nothing from before log-in survives).
+
+    ``signed_in_at`` (now unless given) starts the log-in's fixed lifetime.
+    """
     session.clear()
     login_user(user, remember=remember)
+    # Flask-Login keeps this id in the session and writes it into the remember cookie.
+    session["_user_id"] = accounts.session_id(user, signed_in_at or utcnow())
 
 
 def rehash_if_outdated(user: User, password: str) -> None:

@@ -20,7 +20,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 
 from club import accounts, auth, membership, moderation, signals, tokens
@@ -191,10 +191,14 @@ def password():
 
 
 def keep_signed_in(user: User) -> None:
-    """Re-issue this browser's session (and remember cookie) for the new session token."""
+    """Re-issue this browser's session (and remember cookie) for the new session token.
+
+    The log-in keeps its start: changing the password does not lengthen it.
+    """
     remembered = current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies
-    session.clear()
-    login_user(user, remember=remembered)
+    auth.start_session(
+        user, remember=remembered, signed_in_at=accounts.signed_in_at(session.get("_user_id"))
+    )
 
 
 @bp.post("/confirmation")

@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 
-from club import create_app, membership
+from club import accounts, create_app, membership
 from club.clock import utcnow
 from club.extensions import db
 from club.models import User
@@ -206,7 +206,7 @@ def make_user(
 def login(client: FlaskClient, user: User) -> None:
     """Sign ``user`` in on ``client`` the way Flask-Login's session does."""
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = accounts.session_id(user, utcnow())
         session["_fresh"] = True
 
 

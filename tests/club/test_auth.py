@@ -244,7 +244,7 @@ def test_it_starts_a_fresh_session_at_log_in(client, alice):
     client.submit("/login", {"email": alice.email, "password": PASSWORD})
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == alice.get_id()
+        assert session["_user_id"].startswith(alice.get_id() + ":")
 
 
 def test_it_upgrades_an_outdated_password_hash_at_log_in(client):
@@ -273,6 +273,41 @@ def test_it_restores_a_session_from_the_remember_cookie(app, client, alice):
     other = app.test_client()
     other.set_cookie(name, remember)
     assert is_signed_in(other)
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """Move the clock the session loader reads forward by some days."""
+
+    def move(days: int) -> None:
+        moved = utcnow() + timedelta(days=days)
+        monkeypatch.setattr(accounts, "utcnow", lambda: moved)
+
+    return move
+
+
+def test_it_ends_a_log_in_30_days_after_it_began_however_often_it_is_used(client, alice, later):
+    client.submit("/login", {"email": alice.email, "password": PASSWORD})
+    later(29)
+    assert is_signed_in(client)  # used on day 29: the cookie is signed afresh
+    later(31)
+    assert not is_signed_in(client)
+
+
+def test_it_refuses_a_remember_cookie_from_a_log_in_over_30_days_old(app, client, alice, later):
+    name = app.config["REMEMBER_COOKIE_NAME"]
+    client.submit("/login", {"email": alice.email, "password": PASSWORD, "remember": "y"})
+    stolen = client.get_cookie(name).value
+    replay = app.test_client()
+    replay.set_cookie(name, stolen)
+    later(31)
+    assert not is_signed_in(replay)
+
+
+def test_it_refuses_a_session_that_names_no_log_in_time(client, alice):
+    with client.session_transaction() as session:
+        session["_user_id"] = alice.get_id()  # as written before log-ins carried their time
+    assert not is_signed_in(client)
 
 
 # --- Log-out ----------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask_wtf.csrf import generate_csrf
 
@@ -40,7 +42,7 @@ def signed_in(site):
     database to read it)."""
     client = site.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1:token"
+        session["_user_id"] = f"1:token:{int(time.time())}"
         session["_fresh"] = True
     return client
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from club import membership, tokens
+from club import accounts, membership, tokens
 from club.clock import utcnow
 from club.extensions import db
 from club.models import Appeal, User
@@ -332,6 +332,17 @@ def test_it_changes_the_password_and_keeps_this_session_signed_in(client, alice)
     db.session.refresh(alice)
     assert alice.check_password(NEW_PASSWORD)
     assert is_signed_in(client)
+
+
+def test_it_does_not_lengthen_the_log_in_when_the_password_changes(client, alice):
+    signed_in_at = utcnow() - timedelta(days=20)
+    with client.session_transaction() as session:
+        session["_user_id"] = accounts.session_id(alice, signed_in_at)
+    change_password(client)
+    with client.session_transaction() as session:
+        renewed = session["_user_id"]
+    db.session.refresh(alice)
+    assert renewed == accounts.session_id(alice, signed_in_at)
 
 
 def test_it_lets_a_frozen_account_change_its_password(client, bob):
