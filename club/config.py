@@ -20,6 +20,9 @@ from sqlalchemy.exc import ArgumentError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("local", "production")
+# How long a web request waits on Redis (seconds) before treating it as down. Redis
+# answers in a millisecond or two; a second covers a loaded server, not a hung one.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
 
 
 class ConfigError(Exception):
@@ -279,6 +282,9 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         # 0 trusts none, so a client cannot spoof its address to dodge rate limits.
         "TRUSTED_PROXY_HOPS": env_int(env, "TRUSTED_PROXY_HOPS", 0),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # A Redis that hangs must cost a request a moment, not redis-py's default 5 s a
+        # call; the limiter then counts in memory and checks Redis again now and then.
+        "RATELIMIT_STORAGE_OPTIONS": REDIS_TIMEOUTS if redis_url else {},
         "RATELIMIT_HEADERS_ENABLED": True,
         # A Redis outage must not take log-in down with it.
         "RATELIMIT_SWALLOW_ERRORS": True,

@@ -15,6 +15,7 @@ import importlib
 import json
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from club.clock import utcnow
+from club.config import REDIS_TIMEOUTS
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +132,31 @@ def enqueue(
     if is_inline(app):
         return run_inline(app, func, args, kwargs, job_id=job_id, unique=unique)
     try:
+        if redis_recently_failed(app):
+            raise redis.exceptions.ConnectionError("Redis failed moments ago; not asking again")
         return enqueue_on_rq(app, func, args, kwargs, queue, job_id, unique, retry)
     except REDIS_ERRORS as error:
+        note_redis_failure(app)
         log.warning("could not queue %s on %s: %s", dotted_path(func), queue, error)
         if inline_if_unavailable is None:
             inline_if_unavailable = queue in INLINE_WHEN_DOWN_QUEUES
         if inline_if_unavailable:
             return run_inline(app, func, args, kwargs, job_id=job_id, unique=unique)
         raise QueueUnavailable() from error
+
+
+# A Redis that hangs costs each call its socket timeout. After a failure this process
+# stops asking for a few seconds, so one request finds out and the next ones do not wait.
+REDIS_RETRY_SECONDS = 10.0
+
+
+def redis_recently_failed(app: Flask) -> bool:
+    """Whether queueing failed in this process less than ``REDIS_RETRY_SECONDS`` ago."""
+    return time.monotonic() < app.extensions.get("club_redis_failed_until", 0.0)
+
+
+def note_redis_failure(app: Flask) -> None:
+    app.extensions["club_redis_failed_until"] = time.monotonic() + REDIS_RETRY_SECONDS
 
 
 # --- RQ ----------------------------------------------------------------------------------
@@ -148,9 +167,7 @@ def redis_connection(app: Flask | None = None) -> redis.Redis:
     app = app or current_app
     connection = app.extensions.get("club_redis")
     if connection is None:
-        connection = redis.Redis.from_url(
-            app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=5
-        )
+        connection = redis.Redis.from_url(app.config["REDIS_URL"], **REDIS_TIMEOUTS)
         app.extensions["club_redis"] = connection
     return connection
 

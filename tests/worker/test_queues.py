@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from club.clock import utcnow
 from club.extensions import db
 from tests.conftest import read_outbox
 from tests.worker.conftest import free_port, work_off
+from worker import queues
 from worker.queues import QueueUnavailable, enqueue, get_queue
 
 SAMPLE = "tests.worker.sample_jobs"
@@ -147,6 +149,21 @@ def test_it_sends_mail_inline_when_redis_is_down(app, redis_down, outbox):
     handle = enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail")
 
     assert handle.status == "finished"
+    assert len(read_outbox(outbox)) == 1
+
+
+def test_it_asks_redis_again_once_its_failure_is_some_seconds_old(
+    app, fake_redis, outbox, monkeypatch
+):
+    queues.note_redis_failure(app)
+    meanwhile = enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail")
+    assert meanwhile.status == "finished"  # sent inline: Redis failed moments ago
+
+    later = time.monotonic() + queues.REDIS_RETRY_SECONDS + 1
+    monkeypatch.setattr(queues.time, "monotonic", lambda: later)
+    queued = enqueue("worker.jobs.send_mail", "b@example.com", "s", "b", queue="mail")
+
+    assert queued.status == "queued"
     assert len(read_outbox(outbox)) == 1
 
 
