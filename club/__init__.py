@@ -28,7 +28,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Decided by the database finally in use (a test or a script may override the URL).
     app.config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS",
-        club_config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+        club_config.engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("DATABASE_STATEMENT_TIMEOUT", 0)
+        ),
     )
     configure_logging(app)
     init_extensions(app)

@@ -171,15 +171,19 @@ def require_production_services(env: Mapping[str, str], billing_backend: str) ->
             raise ConfigError(f"{name} must be set when CLUB_ENV=production")
 
 
-def engine_options(uri: str) -> dict:
+def engine_options(uri: str, statement_timeout: int = 0) -> dict:
     """How the site connects: a database that does not answer fails a request in seconds.
 
     Without a connect timeout, reaching an unreachable PostgreSQL host waits for TCP's own
-    (minutes), holding a gunicorn thread while the visitor stares at a blank page.
+    (minutes), holding a gunicorn thread while the visitor stares at a blank page. With
+    ``statement_timeout`` (seconds; gunicorn's settings give web processes one) a statement
+    that runs or waits on a lock longer is cancelled, and the visitor gets the 503 page.
     """
     options: dict = {"pool_pre_ping": True}
     if uri.startswith("postgresql"):
         options["connect_args"] = {"connect_timeout": 5}
+        if statement_timeout:
+            options["connect_args"]["options"] = f"-c statement_timeout={statement_timeout}s"
         options["pool_timeout"] = 10
     return options
 
@@ -227,6 +231,9 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "SITE_NAME": env_str(env, "SITE_NAME", "Billionaire Club"),
         "BASE_URL": base_url.rstrip("/"),
         "SQLALCHEMY_DATABASE_URI": database_url(env),
+        # Seconds a PostgreSQL statement may run or wait on a lock; 0: as long as it takes
+        # (migrations, workers and commands). platform/gunicorn.conf.py sets it for web.
+        "DATABASE_STATEMENT_TIMEOUT": env_int(env, "DATABASE_STATEMENT_TIMEOUT", 0),
         "REDIS_URL": redis_url,
         # Waits before each retry of a failed fetch, mail or billing job (worker.queues).
         "JOB_RETRY_INTERVALS": env_seconds(env, "JOB_RETRY_INTERVALS", (30, 300, 1800)),

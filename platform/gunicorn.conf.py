@@ -24,6 +24,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # threads this does not bound one slow request: the database connect timeout, Stripe's and
 # the feed fetcher's own timeouts do.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# A web request's database statement that runs, or waits on a lock, longer than this is
+# cancelled and the visitor sees the "back in a moment" page: gunicorn's timeout does not
+# stop a stuck thread. Workers and migrations, which do not read this file, have none.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "20")
 # On SIGTERM (a deploy), stop accepting, finish requests in flight for up to this long, exit.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5

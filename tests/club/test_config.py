@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from club import config
-from club.config import ConfigError
+from club.config import ConfigError, engine_options
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FLASK = Path(sys.executable).with_name("flask")
@@ -234,6 +234,19 @@ def gunicorn_settings(monkeypatch, **env: str) -> dict:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(PROJECT_ROOT / "platform" / "gunicorn.conf.py"))
+
+
+def test_it_bounds_web_statements_on_postgresql_only_under_gunicorn(monkeypatch):
+    monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT", raising=False)
+    assert load()["DATABASE_STATEMENT_TIMEOUT"] == 0  # commands, workers, migrations
+    web = gunicorn_settings(monkeypatch)  # sets it in the environment web processes read
+    seconds = load(DATABASE_STATEMENT_TIMEOUT=os.environ["DATABASE_STATEMENT_TIMEOUT"])[
+        "DATABASE_STATEMENT_TIMEOUT"
+    ]
+    assert 0 < seconds < web["timeout"]
+    postgres = engine_options("postgresql+psycopg://club@db.internal/club", seconds)
+    assert postgres["connect_args"]["options"] == f"-c statement_timeout={seconds}s"
+    assert "connect_args" not in engine_options("sqlite:///instance/club.sqlite3", seconds)
 
 
 def test_it_sizes_gunicorn_from_the_cores_it_may_use_and_caps_it(monkeypatch):
