@@ -45,11 +45,15 @@ def linkify(text: str) -> Markup:
     return Markup("".join(parts))  # noqa: S704 - every piece above is escaped
 
 
-def render_comment(text: str) -> Markup:
-    """Render a comment: blank lines separate paragraphs, single newlines break lines."""
+def render_comment(text: str, links: bool = True) -> Markup:
+    """Render a comment: blank lines separate paragraphs, single newlines break lines.
+
+    With ``links`` off, URLs stay plain text (a bio of an account that is not a member).
+    """
+    line_html = linkify if links else escape
     paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", text) if p.strip()]
     html = "".join(
-        "<p>" + "<br>\n".join(str(linkify(line)) for line in p.split("\n")) + "</p>"
+        "<p>" + "<br>\n".join(str(line_html(line)) for line in p.split("\n")) + "</p>"
         for p in paragraphs
     )
-    return Markup(html)  # noqa: S704 - built from linkify's escaped output
+    return Markup(html)  # noqa: S704 - built from escaped output

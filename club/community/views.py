@@ -307,7 +307,13 @@ def profile(handle: str):
         abort(404)
     recent, next_before = comments.recent_comments_by(user, before=keyset_id())
     return render_template(
-        "community/profile.html", member=user, comments=recent, next_before=next_before
+        "community/profile.html",
+        member=user,
+        # Only members' profiles link out or ask to be indexed: a free account (one that
+        # never confirmed its email, even) must not be a place to park spam links.
+        is_member=membership.standing(user).can_interact,
+        comments=recent,
+        next_before=next_before,
     )
 
 

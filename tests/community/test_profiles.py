@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from club import membership
 from club.extensions import db
 from tests.community.conftest import add_comment, page_of
@@ -20,6 +22,32 @@ def test_it_shows_name_badge_bio_join_date_and_recent_comments(client, article, 
     assert "Runner, &lt;b&gt;nurse&lt;/b&gt;." in main
     assert f"joined {alice.created_at:%B %Y}" in main
     assert "My recent thought" in main
+
+
+SPAM_BIO = "Cheap pills at https://spam.example/pills"
+
+
+def test_it_links_a_members_bio_and_lets_search_engines_index_it(client, alice):
+    alice.bio = SPAM_BIO
+    db.session.commit()
+    html = client.get("/u/alice").get_data(as_text=True)
+    assert '<a href="https://spam.example/pills" rel="nofollow noopener ugc">' in html
+    assert 'name="robots"' not in html
+
+
+@pytest.mark.parametrize("persona", ["dave", "erin", "bob", "frank"])
+def test_it_does_not_link_or_index_the_bio_of_an_account_that_cannot_interact(
+    client, request, persona
+):
+    """Unconfirmed, never subscribed, payment failed, frozen by a moderator: none of them
+    may park a link on the site for search engines to follow."""
+    account = request.getfixturevalue(persona)
+    account.bio = SPAM_BIO
+    db.session.commit()
+    html = client.get(f"/u/{account.handle}").get_data(as_text=True)
+    assert "Cheap pills at https://spam.example/pills" in html  # still readable
+    assert 'href="https://spam.example' not in html
+    assert '<meta name="robots" content="noindex">' in html
 
 
 def test_it_answers_404_for_an_unknown_handle(client):
