@@ -7,6 +7,8 @@ also holds the account pages: users, appeals and the audit log.
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -19,6 +21,8 @@ from club.forms import AppealDecisionForm, EmptyForm, FreezeForm
 from club.models import Appeal, AuditEntry, User
 from club.web import query_id
 
+log = logging.getLogger(__name__)
+
 PAGE_SIZE = 50
 
 
@@ -29,6 +33,9 @@ def require_admin():
             return login_manager.unauthorized()
         abort(401)
     if not membership.can_administer(current_user):
+        log.warning(
+            "denied %s %s to non-admin user %s", request.method, request.path, current_user.id
+        )
         abort(403)
     return None
 

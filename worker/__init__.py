@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, redirect, request
 
+from club.auth import safe_next
 from worker.queues import QueueUnavailable
 
 _local_scheduler_lock = threading.Lock()
@@ -49,7 +50,8 @@ def same_site_referrer() -> str | None:
     parts = urlsplit(referrer)
     if parts.netloc != request.host:
         return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    # The path alone must stay on this site too: "//evil.example/x" is another host.
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def start_local_scheduler_once() -> None:

@@ -8,6 +8,7 @@ here from an account that cannot interact, except marking one's own notification
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -42,6 +43,7 @@ from club.extensions import db, limiter
 from club.models import User
 from club.web import parse_id, per_account, query_id
 
+log = logging.getLogger(__name__)
 bp = Blueprint("community", __name__)
 
 RATE_LIMIT_MESSAGE = (
@@ -87,6 +89,15 @@ def parse_state(form: StateForm) -> bool:
 def community_error(error: CommunityError):
     """Show what went wrong, with the member's text kept so nothing is lost."""
     db.session.rollback()
+    if isinstance(error, NotAllowed):
+        # Someone else's comment: worth a line in the log if one account keeps trying.
+        log.warning(
+            "denied %s %s to user %s: %s",
+            request.method,
+            request.path,
+            current_user.id if current_user.is_authenticated else "-",
+            error.message,
+        )
     if membership.wants_json():
         return jsonify(error="rejected", message=error.message), error.status
     page = render_template("community/problem.html", message=error.message, back=back_to("/"))

@@ -201,6 +201,13 @@ def test_it_logs_a_refused_write(client, bob, caplog, interaction_route):
     assert f"refused POST /__test__/interact for user {bob.id}: payment failed" in caplog.text
 
 
+def test_it_logs_a_member_denied_an_admin_page(client, alice, caplog):
+    login(client, alice)
+    with caplog.at_level(logging.WARNING, logger="club.admin"):
+        client.get("/admin/users")
+    assert f"denied GET /admin/users to non-admin user {alice.id}" in caplog.text
+
+
 @pytest.mark.parametrize(("hops", "expected"), [(0, "10.0.0.2"), (1, "203.0.113.5")])
 def test_it_trusts_forwarded_addresses_only_from_the_configured_proxies(app_config, hops, expected):
     from flask import request

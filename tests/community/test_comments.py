@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from html import escape as html_escape
@@ -152,6 +153,17 @@ def test_it_refuses_deleting_someone_elses_comment(client, article, alice, carol
     before = table_fingerprint()
     assert client.submit(f"/comments/{comment.id}/delete").status_code == 403
     assert table_fingerprint() == before
+
+
+def test_it_logs_an_attempt_on_someone_elses_comment(client, article, alice, caplog):
+    from tests.conftest import login, make_user
+
+    comment = add_comment(article, alice)
+    other = make_user(handle="mallory", subscription="active")
+    login(client, other)
+    with caplog.at_level(logging.WARNING, logger="club.community.views"):
+        client.submit(f"/comments/{comment.id}/edit", {"body": "not mine"})
+    assert f"denied POST /comments/{comment.id}/edit to user {other.id}" in caplog.text
 
 
 def test_it_keeps_the_thread_of_a_deleted_comment_under_a_marker(member, article, alice, carol):

@@ -135,11 +135,12 @@ def test_it_answers_json_clients_with_503_when_an_action_cannot_be_queued(
     assert "Redis" in response.get_json()["message"]
 
 
+@pytest.mark.parametrize("referrer", ["https://evil.example/", "http://localhost//evil.example/x"])
 def test_it_never_redirects_to_another_site_after_a_queue_outage(
-    client, carol, redis_down, enqueueing_route
+    client, carol, redis_down, enqueueing_route, referrer
 ):
     login(client, carol)
-    response = client.submit("/__test__/refresh-now", headers={"Referer": "https://evil.example/"})
+    response = client.submit("/__test__/refresh-now", headers={"Referer": referrer})
 
     assert response.headers["Location"] == "/"
 
