@@ -131,18 +131,20 @@ def enqueue(
     app = current_app._get_current_object()
     if is_inline(app):
         return run_inline(app, func, args, kwargs, job_id=job_id, unique=unique)
-    try:
-        if redis_recently_failed(app):
-            raise redis.exceptions.ConnectionError("Redis failed moments ago; not asking again")
-        return enqueue_on_rq(app, func, args, kwargs, queue, job_id, unique, retry)
-    except REDIS_ERRORS as error:
-        note_redis_failure(app)
-        log.warning("could not queue %s on %s: %s", dotted_path(func), queue, error)
-        if inline_if_unavailable is None:
-            inline_if_unavailable = queue in INLINE_WHEN_DOWN_QUEUES
-        if inline_if_unavailable:
-            return run_inline(app, func, args, kwargs, job_id=job_id, unique=unique)
-        raise QueueUnavailable() from error
+    if redis_recently_failed(app):
+        error: Exception = redis.exceptions.ConnectionError("it failed moments ago")
+    else:
+        try:
+            return enqueue_on_rq(app, func, args, kwargs, queue, job_id, unique, retry)
+        except REDIS_ERRORS as failure:
+            note_redis_failure(app)  # only a real failure starts the wait, or it never ends
+            error = failure
+    log.warning("could not queue %s on %s: %s", dotted_path(func), queue, error)
+    if inline_if_unavailable is None:
+        inline_if_unavailable = queue in INLINE_WHEN_DOWN_QUEUES
+    if inline_if_unavailable:
+        return run_inline(app, func, args, kwargs, job_id=job_id, unique=unique)
+    raise QueueUnavailable() from error
 
 
 # A Redis that hangs costs each call its socket timeout. After a failure this process

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -155,12 +154,16 @@ def test_it_sends_mail_inline_when_redis_is_down(app, redis_down, outbox):
 def test_it_asks_redis_again_once_its_failure_is_some_seconds_old(
     app, fake_redis, outbox, monkeypatch
 ):
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(queues.time, "monotonic", lambda: clock["now"])
     queues.note_redis_failure(app)
+
+    clock["now"] += queues.REDIS_RETRY_SECONDS - 1
     meanwhile = enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail")
     assert meanwhile.status == "finished"  # sent inline: Redis failed moments ago
 
-    later = time.monotonic() + queues.REDIS_RETRY_SECONDS + 1
-    monkeypatch.setattr(queues.time, "monotonic", lambda: later)
+    # Counted from the failure, not from the jobs sent inline since.
+    clock["now"] += 2
     queued = enqueue("worker.jobs.send_mail", "b@example.com", "s", "b", queue="mail")
 
     assert queued.status == "queued"
