@@ -149,6 +149,7 @@ def sign_up(*, email: str, handle: str, display_name: str, password: str) -> Sig
         if existing is not None:
             return SignUp(user=None, existing=existing)
         raise HandleTaken(handle) from None
+    membership.apply_carried_freeze(user)
     return SignUp(user=user, existing=None)
 
 
@@ -419,6 +420,8 @@ def delete_account(user: User) -> None:
             "(flask --app club users admin EMAIL), then delete this one."
         )
     signals.announce_account_deleting(user)
+    # A moderator's freeze must not end by leaving and signing up again.
+    membership.carry_freeze_of_deleted(user)
     audit.record(None, "user.delete", user, "deleted by its owner")
     db.session.delete(user)
     db.session.flush()

@@ -131,6 +131,22 @@ class Appeal(db.Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "freeze_started_at"),)
 
 
+class CarriedFreeze(db.Model):
+    """A moderator's freeze outliving the account it was on, so it cannot be dodged by
+    deleting the account and signing up again with the same address.
+
+    Only a keyed hash of the email is kept (``membership.email_digest``), with the reason
+    and the end: nothing that names the person.
+    """
+
+    __tablename__ = "carried_freezes"
+
+    email_digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class UsedToken(db.Model):
     """A one-time link token that has been spent; the unique id makes reuse fail."""
 

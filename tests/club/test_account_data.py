@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from club import membership, signals
+from club.clock import utcnow
 from club.extensions import db
-from club.models import AuditEntry, User
+from club.membership import Reason
+from club.models import AuditEntry, CarriedFreeze, User
 from tests.conftest import PASSWORD, login, make_user, table_fingerprint
 
 NEW_PASSWORD = "an entirely new passphrase"
@@ -185,6 +188,55 @@ def test_it_lets_the_email_sign_up_again_after_deletion(client, alice):
     )
     assert response.status_code == 303
     assert db.session.scalar(sa.select(User).where(User.handle == "alice")) is not None
+
+
+def sign_up_again(client, email: str, handle: str):
+    form = {"email": email, "display_name": "Again", "handle": handle, "password": NEW_PASSWORD}
+    assert client.submit("/signup", form).status_code == 303
+    return db.session.scalar(sa.select(User).where(User.handle == handle))
+
+
+def test_it_keeps_a_moderators_freeze_for_an_address_that_signs_up_again(client, frank):
+    until = utcnow() + timedelta(days=10)
+    frank.frozen_until = until
+    db.session.commit()
+    login(client, frank)
+    delete(client)
+
+    again = sign_up_again(client, "Frank@Example.com", "frank_two")
+
+    standing = membership.standing(again)
+    assert standing.reason is Reason.FROZEN_BY_MODERATOR
+    assert standing.moderator_reason == "Spam in comments" and again.frozen_until == until
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.target_id == str(again.id)))
+    assert entry.action == "user.freeze" and "carried over from a deleted account" in entry.detail
+    # The freeze lives on the account again; nothing is left to carry a second time.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CarriedFreeze)) == 0
+
+
+def test_it_carries_no_freeze_that_ended_or_never_was(client, alice, frank):
+    frank.frozen_until = utcnow() + timedelta(days=1)
+    db.session.commit()
+    for account in (alice, frank):
+        login(client, account)
+        delete(client)
+    stored = db.session.scalar(sa.select(CarriedFreeze))
+    stored.until = utcnow() - timedelta(minutes=1)  # frank's freeze has run out meanwhile
+    db.session.commit()
+
+    for email, handle in (("alice@example.com", "alice_two"), ("frank@example.com", "frank_two")):
+        assert membership.standing(sign_up_again(client, email, handle)).frozen_since is None
+
+
+def test_it_forgets_carried_freezes_once_they_end(app):
+    db.session.add_all(
+        [
+            CarriedFreeze(email_digest="a" * 64, reason="x", until=utcnow() - timedelta(days=1)),
+            CarriedFreeze(email_digest="b" * 64, reason="x", until=utcnow() + timedelta(days=1)),
+            CarriedFreeze(email_digest="c" * 64, reason="x", until=None),
+        ]
+    )
+    assert membership.prune_carried_freezes() == 1
 
 
 def test_it_lets_a_frozen_account_delete_itself(client, frank):
