@@ -315,6 +315,19 @@ def send_email_changed_notice(old_email: str, user: User) -> None:
     )
 
 
+def send_password_changed_notice(user: User) -> None:
+    """Tell the account's address that its password changed (in settings or by a reset)."""
+    site = current_app.config["SITE_NAME"]
+    send_mail(
+        user.email,
+        f"Your {site} password was changed",
+        f"Hello {user.display_name},\n\nThe password of your {site} account (@{user.handle}) "
+        "was just changed, and every other session was signed out.\n\n"
+        "If you did not change it, someone else may have had access: choose a new password "
+        f"now from {absolute_url('auth.forgot_password')} (the link goes to this address).\n",
+    )
+
+
 # --- Profile, export, deletion ---------------------------------------------------------
 
 

@@ -224,6 +224,7 @@ def reset_password(token: str):
         if form.validate_on_submit():
             user = accounts.reset_password(token, form.password.data)
             db.session.commit()
+            accounts.send_password_changed_notice(user)
             start_session(user)
             flash(NOTICE_PASSWORD_CHANGED, "success")
             return redirect(url_for("settings.index"), code=303)

@@ -183,6 +183,7 @@ def password():
         if user.check_password(form.current_password.data):
             user.set_password(form.new_password.data)
             db.session.commit()
+            accounts.send_password_changed_notice(user)
             keep_signed_in(user)
             flash(auth.NOTICE_PASSWORD_CHANGED, "success")
             return redirect(url_for("settings.index"), code=303)

@@ -440,6 +440,13 @@ def test_it_resets_the_password_and_signs_in_on_a_fresh_session(client, alice, o
     assert is_signed_in(client)
 
 
+def test_it_tells_the_owner_their_password_was_reset(client, alice, outbox):
+    ask_reset(client, alice.email)
+    client.submit(last_link(outbox, "/reset/"), {"password": NEW_PASSWORD})
+    (notice,) = [m for m in messages_to(outbox, alice.email) if "password was changed" in m]
+    assert "If you did not change it" in notice and "http://127.0.0.1:5000/reset " in notice
+
+
 def test_it_signs_out_every_other_session_on_reset(app, client, alice, outbox):
     other = app.test_client()
     other.submit("/login", {"email": alice.email, "password": PASSWORD, "remember": "y"})

@@ -345,6 +345,20 @@ def test_it_does_not_lengthen_the_log_in_when_the_password_changes(client, alice
     assert renewed == accounts.session_id(alice, signed_in_at)
 
 
+def test_it_tells_the_owner_their_password_was_changed(client, alice, outbox):
+    login(client, alice)
+    change_password(client)
+    (notice,) = messages_to(outbox, alice.email)
+    assert "Subject: Your Billionaire Club password was changed" in notice
+    assert "every other session was signed out" in notice
+
+
+def test_it_sends_no_notice_when_the_password_was_not_changed(client, alice, outbox):
+    login(client, alice)
+    change_password(client, current="not my password")
+    assert messages_to(outbox, alice.email) == []
+
+
 def test_it_lets_a_frozen_account_change_its_password(client, bob):
     login(client, bob)
     assert change_password(client).status_code == 303
