@@ -91,3 +91,11 @@ def test_it_never_badges_a_lookalike_name(client):
     impostor = make_user(display_name="Bob ✔ Verified member")
     html = client.get(f"/u/{impostor.handle}").get_data(as_text=True).split("<main", 1)[1]
     assert "Bob ✔ Verified member" in html and BADGE not in html
+
+
+def test_it_isolates_a_right_to_left_name_from_the_text_around_it(client, article):
+    """Unisolated, an Arabic name pulls the date's day number to its left."""
+    ali = make_user(handle="ali", display_name="علي", subscription="active")
+    add_comment(article, ali, "مرحبا")
+    for html in (page_of(client, article), client.get("/u/ali").get_data(as_text=True)):
+        assert "<bdi>علي</bdi>" in html
