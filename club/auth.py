@@ -45,12 +45,16 @@ CURRENT_HASH_PREFIX = generate_password_hash("x").split("$", 1)[0] + "$"
 
 
 def posted_email() -> str:
-    """Rate-limit key: the address being tried, so one account is not guessed from many IPs."""
-    return "email:" + (request.form.get("email") or "").strip().lower()
+    """Rate-limit key: the address being tried, so one account is not guessed from many IPs.
+
+    Normalised as accounts are looked up, so spelling an address another way (a
+    decomposed "ü") does not open a second allowance for the same account.
+    """
+    return "email:" + accounts.normalise_email(request.form.get("email") or "")
 
 
-# Reset mails one address may receive an hour, however many clients ask for them.
-RESET_MAILS_PER_ADDRESS = "5 per hour"
+# Mails of one kind one address may receive an hour, however many clients ask for them.
+MAILS_PER_ADDRESS = "5 per hour"
 
 
 def may_send_reset_mail(email: str) -> bool:
@@ -61,13 +65,26 @@ def may_send_reset_mail(email: str) -> bool:
     who asks finds the links already sent waiting in the inbox: a reset link is how a
     locked-out owner gets back in, and it signs them in.
     """
+    return _may_mail("reset-mail", email)
+
+
+def may_send_signup_notice(email: str) -> bool:
+    """Count one "you already have an account" notice to ``email``, as reset mails are.
+
+    Sign-up answers the same either way (no account enumeration), so without this cap
+    anyone could fill an owner's inbox by signing up with their address from many clients.
+    """
+    return _may_mail("signup-notice", email)
+
+
+def _may_mail(kind: str, email: str) -> bool:
     if not limiter.enabled:
         return True
-    share = parse_limit(RESET_MAILS_PER_ADDRESS)
+    share = parse_limit(MAILS_PER_ADDRESS)
     try:
-        return limiter.limiter.hit(share, "reset-mail", email.strip().lower())
+        return limiter.limiter.hit(share, kind, accounts.normalise_email(email))
     except Exception:  # the counters' store is down: like RATELIMIT_SWALLOW_ERRORS, let it pass
-        log.exception("could not count a reset mail; sending it")
+        log.exception("could not count a %s; sending it", kind)
         return True
 
 
@@ -120,7 +137,7 @@ def signup():
             db.session.commit()
             if result.user is not None:
                 accounts.send_confirmation(result.user)
-            else:
+            elif may_send_signup_notice(result.existing.email):
                 accounts.send_signup_notice(result.existing)
             return redirect(url_for("auth.check_email"), code=303)
     status = 400 if form.is_submitted() else 200

@@ -81,6 +81,20 @@ def test_it_limits_guesses_at_one_account_from_many_addresses(client, alice):
     assert response.status_code == 429
 
 
+def test_it_counts_guesses_at_an_address_however_it_is_spelt(client):
+    from tests.conftest import make_user
+
+    make_user(email="j\u00fcrgen@example.com", handle="jurgen")
+    spellings = ["j\u00fcrgen@example.com", "ju\u0308rgen@example.com", "J\u00dcRGEN@example.com"]
+    for n in range(20):
+        guess = {"email": spellings[n % 3], "password": "wrong guess!"}
+        client.submit("/login", guess, **from_ip(f"192.0.2.{n}"))
+    response = client.submit(
+        "/login", {"email": spellings[1], "password": "wrong guess!"}, **from_ip("192.0.2.200")
+    )
+    assert response.status_code == 429
+
+
 def test_it_keeps_the_reset_open_for_an_owner_whose_log_in_is_limited(client, alice):
     for _ in range(11):
         client.submit(
@@ -113,6 +127,19 @@ def test_it_keeps_the_way_back_in_open_after_an_attack_on_an_account(client, ali
 def test_it_sends_one_address_five_reset_mails_an_hour_whoever_asks(client, alice, outbox):
     for n in range(8):
         response = client.submit("/reset", {"email": alice.email}, **from_ip(f"192.0.2.{n}"))
+        assert response.status_code == 303  # the same answer, mail or not
+    assert len(read_outbox(outbox)) == 5
+
+
+def test_it_tells_an_owner_of_sign_ups_with_their_address_five_times_an_hour(client, alice, outbox):
+    for n in range(8):
+        attempt = {
+            "email": alice.email,
+            "display_name": "Someone",
+            "handle": f"someone{n}",
+            "password": "a long enough password",
+        }
+        response = client.submit("/signup", attempt, **from_ip(f"192.0.2.{n}"))
         assert response.status_code == 303  # the same answer, mail or not
     assert len(read_outbox(outbox)) == 5
 
