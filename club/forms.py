@@ -23,6 +23,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, V
 from zxcvbn import zxcvbn
 
 from club.models import HANDLE_PATTERN
+from club.text import has_visible_text
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
@@ -140,11 +141,17 @@ def handle_field(label: str = "Handle") -> StringField:
 # text-direction marks, overrides and isolates, zero-width spaces, word joiners, BOMs.
 INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 # The blue check next to a name means "paying member"; a name must not fake it.
-CHECK_MARKS = re.compile("[\u2611\u2705\u2713\u2714\U0001f5f8\U0001f5f9]")
+CHECK_MARKS = re.compile("[\u221a\u2611\u2705\u2713\u2714\U0001f5f8\U0001f5f9\U0001fbb1]")
 # Joiners that Persian, Indic scripts and emoji sequences need between visible characters.
 JOINERS = "\u200c\u200d"
-# What the site itself shows in place of a name.
-RESERVED_NAMES = frozenset({"deleted member", "[deleted]", "[removed by a moderator]"})
+# What the site itself shows in place of a name, and titles that would pose as its staff
+# (comment headers show names alone). Compared as ``name_key`` spells them.
+RESERVED_NAMES = frozenset(
+    {"deleted member", "[deleted]", "[removed by a moderator]"}
+    | {"admin", "administrator", "moderator", "staff", "support", "billionaire club"}
+)
+# Accents one letter may carry: enough for any language, too few to draw over other lines.
+MAX_MARKS_PER_LETTER = 4
 
 
 def nfc_strip(value: str | None) -> str | None:
@@ -153,17 +160,40 @@ def nfc_strip(value: str | None) -> str | None:
 
 
 def validate_display_name(form: FlaskForm, field: StringField) -> None:
-    """Refuse names that hide characters, fake the badge or pose as the site's own words."""
+    """Refuse names that hide characters, fake the badge or pose as the site's own words.
+
+    The account's current name passes as it is: one chosen before a rule was added, or
+    given by an operator, must not block every other edit of the profile.
+    """
     name = field.data or ""
+    account = getattr(form, "account", None)
+    if account is not None and name == account.display_name:
+        return
     hidden = (c for c in name if c not in JOINERS and unicodedata.category(c)[0] == "C")
     if INVISIBLE.search(name) or any(hidden):
         raise ValidationError("Use visible characters only (no control or text-direction marks).")
-    if not any(unicodedata.category(c)[0] in "LNS" for c in name):
+    if not has_visible_text(name, kinds="LNS"):
         raise ValidationError("Use at least one letter, digit or symbol.")
-    if CHECK_MARKS.search(name):
+    if most_marks_in_a_row(name) > MAX_MARKS_PER_LETTER:
+        raise ValidationError("Use fewer accents on one letter: stacked marks cover other text.")
+    if CHECK_MARKS.search(unicodedata.normalize("NFKC", name)):
         raise ValidationError("Names cannot contain check marks: the blue check marks members.")
-    if name.casefold() in RESERVED_NAMES:
-        raise ValidationError("That name is what the site shows for deleted accounts.")
+    if name_key(name) in RESERVED_NAMES | {name_key(current_app.config["SITE_NAME"])}:
+        raise ValidationError("That name is the site's own or a staff title. Choose another.")
+
+
+def name_key(name: str) -> str:
+    """A name as it reads: compatibility forms folded, case ignored, runs of space as one."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def most_marks_in_a_row(text: str) -> int:
+    """The most combining marks (accents) stacked on any one character of ``text``."""
+    most = run = 0
+    for char in text:
+        run = run + 1 if unicodedata.category(char).startswith("M") else 0
+        most = max(most, run)
+    return most
 
 
 def display_name_field() -> StringField:

@@ -8,7 +8,6 @@ every change of that visibility goes through ``_count_change`` so it cannot drif
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,6 +31,7 @@ from club.community.models import (
 )
 from club.extensions import db
 from club.models import User
+from club.text import has_visible_text
 
 MAX_LENGTH = 5000
 SORTS = {"oldest": "Oldest", "newest": "Newest", "liked": "Most liked"}
@@ -49,20 +49,6 @@ def validated_body(raw: str | None) -> str:
             f"Comments can be at most {MAX_LENGTH:,} characters; this one has {len(body):,}."
         )
     return body
-
-
-# Letters and symbols that render as nothing: Hangul fillers and the blank Braille cell.
-BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-
-
-def has_visible_text(text: str) -> bool:
-    """Tell whether ``text`` shows anything: a letter, digit, mark of punctuation or symbol.
-
-    Zero-width spaces and direction marks alone post a comment that looks blank.
-    """
-    return any(
-        unicodedata.category(char)[0] in "LNPS" and char not in BLANK_LOOKING for char in text
-    )
 
 
 def find_article(article_id: int) -> Article:

@@ -142,8 +142,18 @@ def test_it_still_refuses_a_reserved_handle_as_a_new_choice(client, alice):
         ("Carol\u0007", "visible characters only"),  # a control character
         ("Carol Admin \u2714", "check marks"),
         ("Real Member \u2705", "check marks"),
-        ("Deleted Member", "deleted accounts"),
+        ("Deleted Member", "staff title"),
+        ("deleted  member", "staff title"),  # HTML shows two spaces as one
+        ("deleted\u00a0member", "staff title"),
+        ("Admin", "staff title"),  # comment headers show the name alone
+        ("MODERATOR", "staff title"),
+        ("Billionaire Club", "staff title"),
         ("...", "at least one letter"),
+        ("\u3164", "at least one letter"),  # a Hangul filler: a letter that shows nothing
+        ("\u2800\u2800", "at least one letter"),  # blank Braille cells
+        ("\u221a Verified", "check marks"),
+        ("Bob \U0001fbb1", "check marks"),
+        ("a" + "\u0301" * 59, "fewer accents"),  # stacked accents draw over other lines
     ],
 )
 def test_it_refuses_display_names_that_hide_or_fake_something(client, alice, name, error):
@@ -153,6 +163,26 @@ def test_it_refuses_display_names_that_hide_or_fake_something(client, alice, nam
     assert error in response.get_data(as_text=True)
     db.session.refresh(alice)
     assert alice.display_name == "Alice Active"
+
+
+def test_it_keeps_a_name_given_before_the_rules_editable(client, alice):
+    alice.display_name = "Moderator"  # set by an operator, or before titles were refused
+    db.session.commit()
+    login(client, alice)
+    response = client.submit("/settings/profile", profile_data(display_name="Moderator", bio="Hi"))
+    assert response.status_code == 303
+    db.session.refresh(alice)
+    assert (alice.display_name, alice.bio) == ("Moderator", "Hi")
+
+
+@pytest.mark.parametrize(
+    "name", ["Nguy\u1ec5n Th\u1ecb", "\u0915\u094d\u0937\u093f\u0924\u093f", "Admin Ana", "علي"]
+)
+def test_it_accepts_names_in_any_script_and_titles_within_a_name(client, alice, name):
+    login(client, alice)
+    assert client.submit("/settings/profile", profile_data(display_name=name)).status_code == 303
+    db.session.refresh(alice)
+    assert alice.display_name == name
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,17 @@
+"""What members type, as it shows: shared by names, comments and anything else they write."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Letters and symbols that render as nothing: Hangul fillers and the blank Braille cell.
+BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible_text(text: str, kinds: str = "LNPS") -> bool:
+    """Tell whether ``text`` shows a character of the Unicode ``kinds`` (by default a
+    letter, digit, mark of punctuation or symbol).
+
+    Zero-width spaces, direction marks and blank-looking letters alone look empty.
+    """
+    return any(unicodedata.category(c)[0] in kinds and c not in BLANK_LOOKING for c in text)
