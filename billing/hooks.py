@@ -96,9 +96,9 @@ def on_account_exporting(sender: Flask, user: User, **_: Any) -> dict:
             "plan": described.plan,
             "price": described.price,
             "status": described.status,
-            described.date_label or "period_end": (
-                described.date.isoformat() if described.date else None
-            ),
+            # A fixed key: the label ("Renews on", "Ends on", ...) changes with the state.
+            "period_end": described.date.isoformat() if described.date else None,
+            "period_end_label": described.date_label,
             "last_payment_problem": described.payment_problem,
             "payments_handled_by": "local test checkout" if described.local else "Stripe",
         }

@@ -367,6 +367,7 @@ def export_account(user: User) -> dict[str, Any]:
             "display_name": user.display_name,
             "bio": user.bio,
             "created_at": _iso(user.created_at),
+            "last_login_at": _iso(user.last_login_at),
             "is_admin": user.is_admin,
             "complimentary_membership": user.complimentary,
         },

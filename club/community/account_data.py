@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from articles.models import Article
+from articles.models import Article, Topic
 from club.community.models import (
     ArticleLike,
     Bookmark,
@@ -31,12 +31,45 @@ def _iso(value) -> str | None:
 
 
 def export_community_data(user: User) -> dict[str, Any]:
-    """Return the member's comments, likes, saves, follows and reports for their export."""
+    """Return the member's comments, reactions, reports and notifications for their export.
+
+    Each item says when it happened; articles carry their title and address, so the
+    export reads on its own. Other members appear only by their public handle.
+    """
 
     def rows(query):
-        return db.session.scalars(query).all()
+        return db.session.execute(query).all()
 
-    comments = rows(sa.select(Comment).where(Comment.author_id == user.id).order_by(Comment.id))
+    def articles(model) -> list[dict[str, Any]]:
+        query = (
+            sa.select(Article.id, Article.title, Article.url, model.created_at)
+            .join(model, model.article_id == Article.id)
+            .where(model.user_id == user.id)
+            .order_by(model.created_at)
+        )
+        return [
+            {"article_id": i, "title": title, "url": url, "at": _iso(at)}
+            for i, title, url, at in rows(query)
+        ]
+
+    comments = db.session.scalars(
+        sa.select(Comment).where(Comment.author_id == user.id).order_by(Comment.id)
+    ).all()
+    liked_comments = sa.select(CommentLike.comment_id, CommentLike.created_at).where(
+        CommentLike.user_id == user.id
+    )
+    followed = (
+        sa.select(Topic.id, Topic.name, TopicFollow.created_at)
+        .join(TopicFollow, TopicFollow.topic_id == Topic.id)
+        .where(TopicFollow.user_id == user.id)
+    )
+    reports = sa.select(Report).where(Report.reporter_id == user.id).order_by(Report.id)
+    notifications = (
+        sa.select(Notification, User.handle)
+        .outerjoin(User, User.id == Notification.actor_id)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.id)
+    )
     return {
         "comments": [
             {
@@ -50,19 +83,31 @@ def export_community_data(user: User) -> dict[str, Any]:
             }
             for c in comments
         ],
-        "liked_articles": rows(
-            sa.select(ArticleLike.article_id).where(ArticleLike.user_id == user.id)
-        ),
-        "liked_comments": rows(
-            sa.select(CommentLike.comment_id).where(CommentLike.user_id == user.id)
-        ),
-        "saved_articles": rows(sa.select(Bookmark.article_id).where(Bookmark.user_id == user.id)),
-        "followed_topics": rows(
-            sa.select(TopicFollow.topic_id).where(TopicFollow.user_id == user.id)
-        ),
+        "liked_articles": articles(ArticleLike),
+        "liked_comments": [{"comment_id": i, "at": _iso(at)} for i, at in rows(liked_comments)],
+        "saved_articles": articles(Bookmark),
+        "followed_topics": [
+            {"topic_id": i, "name": name, "at": _iso(at)} for i, name, at in rows(followed)
+        ],
         "reports_filed": [
-            {"comment_id": r.comment_id, "reason": r.reason, "details": r.details}
-            for r in rows(sa.select(Report).where(Report.reporter_id == user.id))
+            {
+                "comment_id": r.comment_id,
+                "reason": r.reason,
+                "details": r.details,
+                "status": r.status,
+                "created_at": _iso(r.created_at),
+            }
+            for r in db.session.scalars(reports)
+        ],
+        "notifications": [
+            {
+                "kind": n.kind,
+                "comment_id": n.comment_id,
+                "from_member": f"@{handle}" if handle else None,
+                "created_at": _iso(n.created_at),
+                "read_at": _iso(n.read_at),
+            }
+            for n, handle in rows(notifications)
         ],
     }
 

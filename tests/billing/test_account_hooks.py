@@ -143,6 +143,9 @@ def test_it_adds_the_membership_to_the_data_export(client, alice):
     exported = json.loads(response.get_data(as_text=True))
     assert exported["membership"]["status"] == "Active"
     assert exported["membership"]["price"] == "$1.00/month"
+    # The same key whatever the state; the label says what the date means.
+    assert exported["membership"]["period_end"] is not None
+    assert exported["membership"]["period_end_label"] == "Renews on"
 
 
 def test_it_gives_the_demo_accounts_their_standing_through_the_test_checkout(runner):

@@ -19,8 +19,32 @@ def test_it_exports_the_members_community_data(member, article, alice, carol):
     response = member.submit("/settings/export")
     data = json.loads(response.get_data(as_text=True))["community"]
     assert [c["text"] for c in data["comments"]] == ["my words"]
-    assert data["liked_articles"] == [article.id] and data["saved_articles"] == [article.id]
-    assert data["liked_comments"] == [theirs.id]
+    for kind in ("liked_articles", "saved_articles"):
+        (item,) = data[kind]
+        assert (item["article_id"], item["title"], item["url"]) == (
+            article.id,
+            article.title,
+            article.url,
+        )
+        assert item["at"] is not None
+    assert [c["comment_id"] for c in data["liked_comments"]] == [theirs.id]
+
+
+def test_it_exports_the_members_notifications_and_reports_with_their_times(
+    member, article, alice, carol
+):
+    mine = add_comment(article, alice, "my words")
+    reply = add_comment(article, carol, "a reply", parent=mine)
+    member.submit(f"/comments/{reply.id}/report", {"reason": "spam"})
+
+    data = json.loads(member.submit("/settings/export").get_data(as_text=True))["community"]
+
+    (notification,) = data["notifications"]
+    assert notification["kind"] == "reply" and notification["from_member"] == "@carol"
+    assert notification["comment_id"] == reply.id and notification["created_at"]
+    (report,) = data["reports_filed"]
+    assert (report["comment_id"], report["status"]) == (reply.id, "open")
+    assert report["created_at"]
 
 
 def test_it_keeps_a_deleted_members_comments_as_deleted_member(client, article, alice, carol):
