@@ -310,6 +310,18 @@ def test_it_emails_the_author_frozen_from_the_reports_queue(client, article, ali
     assert len(mails) == 1 and "Spam links" in mails[0]
 
 
+def test_it_asks_before_freezing_from_the_reports_queue_or_the_member_page(
+    client, article, alice, carol
+):
+    comment = add_comment(article, alice, "spam spam")
+    reported_by(client, comment, reporters(1))
+    login(client, carol)
+    queue = client.get("/admin/reports").text
+    assert 'data-confirm="Remove this comment and freeze @alice?' in queue
+    member_page = client.get(f"/admin/users/{alice.id}").text
+    assert 'data-confirm="Freeze @alice?' in member_page
+
+
 def test_it_never_shows_a_removed_comments_text_on_the_report_page(client, article, alice, carol):
     comment = add_comment(article, alice, "DOXX 12 Secret Street")
     login(client, carol)
