@@ -71,8 +71,11 @@ def _allow_private() -> bool:
     return bool(current_app.config.get("FEEDS_ALLOW_PRIVATE_NETWORKS"))
 
 
-def enqueue_refresh(feed: Feed) -> None:
-    """Ask the worker to refresh ``feed`` now (inline when no Redis is configured)."""
+def enqueue_refresh(feed: Feed, force: bool = False) -> None:
+    """Ask the worker to refresh ``feed`` now (inline when no Redis is configured).
+
+    ``force`` fetches it even while it is paused.
+    """
     from worker.queues import enqueue
 
     # Same job id as the scheduler's, so a feed is never queued twice at once. With Redis
@@ -82,6 +85,7 @@ def enqueue_refresh(feed: Feed) -> None:
     enqueue(
         "worker.jobs.refresh_feed",
         feed.id,
+        force=force,
         queue="feeds",
         job_id=f"refresh-feed-{feed.id}",
         unique=True,
@@ -219,8 +223,11 @@ def refresh_now(feed_id: int):
     feed = _feed_or_404(feed_id)
     audit.record(current_user, "feed.refresh", feed, feed.url)
     db.session.commit()
-    enqueue_refresh(feed)
-    flash(f"Refreshing {feed.name}.", "success")
+    # Asked for by name: a paused feed is fetched too (to see whether it works again),
+    # and stays paused.
+    enqueue_refresh(feed, force=True)
+    note = " once; it stays paused" if feed.is_paused else ""
+    flash(f"Refreshing {feed.name}{note}.", "success")
     return redirect(url_for("curation.feeds"))
 
 

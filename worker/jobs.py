@@ -31,10 +31,10 @@ STRIPE_EVENT_RETENTION = timedelta(days=30)
 STRIPE_EVENT_GRACE = timedelta(minutes=5)
 
 
-def run_and_commit(call: Callable[..., Any], *args: Any) -> Any:
+def run_and_commit(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run one domain call, commit its work once, and stop retries on a permanent error."""
     try:
-        result = call(*args)
+        result = call(*args, **kwargs)
         db.session.commit()
     except Exception as error:
         db.session.rollback()
@@ -87,16 +87,17 @@ def send_mail(to: str, subject: str, body: str) -> None:
     deliver(to, subject, body)
 
 
-def refresh_feed(feed_id: int) -> str:
+def refresh_feed(feed_id: int, force: bool = False) -> str:
     """Fetch, parse, clean and store one feed; return what happened.
 
     The refresh records fetch and parse errors on the feed and backs the feed off itself
     (a 404 or 410 pauses it), so those end the job normally; anything it raises (the
-    database gone, the process killed) fails the job, which RQ retries.
+    database gone, the process killed) fails the job, which RQ retries. ``force`` fetches
+    a paused feed too (an admin's "Refresh now").
     """
     from articles import refresh
 
-    return run_and_commit(refresh.refresh_feed, feed_id).describe()
+    return run_and_commit(refresh.refresh_feed, feed_id, force=force).describe()
 
 
 def refresh_due_feeds() -> int:

@@ -245,6 +245,17 @@ def test_it_refreshes_a_feed_on_request(allow_local_feeds, admin_client, feed_se
     assert feed_server.hits("/feed.xml") == 1 and audit_actions() == ["feed.refresh"]
 
 
+def test_it_fetches_a_paused_feed_asked_for_by_name_and_keeps_it_paused(
+    allow_local_feeds, admin_client, feed_server
+):
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))), status="paused")
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/refresh", follow_redirects=True)
+    assert "once; it stays paused" in response.get_data(as_text=True)
+    assert feed_server.hits("/feed.xml") == 1
+    feed = db.session.get(Feed, feed.id)
+    assert feed.status == "paused" and feed.last_fetched_at is not None
+
+
 def test_it_requires_a_choice_and_confirmation_to_delete_a_feed(admin_client):
     feed = make_feed()
     response = admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep"})
