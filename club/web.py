@@ -36,7 +36,7 @@ ERROR_TITLES = {
     401: "Please log in",
     403: "Not allowed",
     404: "Page not found",
-    405: "Not allowed",
+    405: "Wrong kind of request",
     413: "Too large",
     429: "Slow down",
     500: "Something went wrong",

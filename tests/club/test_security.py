@@ -153,6 +153,17 @@ def test_the_500_page_still_renders_for_a_signed_in_member_after_a_failed_write(
     assert "Log out" in page  # rendered as the signed-in member sees it
 
 
+def test_it_explains_403_and_405_in_plain_words(client, alice):
+    login(client, alice)
+    forbidden = client.get("/admin/users").text
+    assert "You do not have access to this page." in forbidden
+    assert "read-protected" not in forbidden
+    wrong_method = client.get("/logout")
+    assert wrong_method.status_code == 405
+    assert "Use the Log out button" in wrong_method.text
+    assert "The method is not allowed" not in wrong_method.text
+
+
 def test_it_answers_errors_in_json_to_scripts(client):
     response = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert response.status_code == 404 and response.get_json()["error"] == "Page not found"
