@@ -249,7 +249,21 @@ def audit_log():
         statement = statement.where(AuditEntry.id < before)
     entries = list(db.session.scalars(statement.options(sa.orm.selectinload(AuditEntry.actor))))
     next_before = entries[-1].id if len(entries) == PAGE_SIZE else None
-    return render_template("admin/audit.html", entries=entries, next_before=next_before)
+    return render_template(
+        "admin/audit.html",
+        entries=entries,
+        next_before=next_before,
+        handles=handles_of_targets(entries),
+    )
+
+
+def handles_of_targets(entries: list[AuditEntry]) -> dict[str, str]:
+    """The handle of each account the entries were about, if it still exists (by id)."""
+    ids = {int(e.target_id) for e in entries if e.target_type == "user" and e.target_id}
+    if not ids:
+        return {}
+    found = db.session.execute(sa.select(User.id, User.handle).where(User.id.in_(ids)))
+    return {str(user_id): handle for user_id, handle in found}
 
 
 def init_app(app: Flask) -> None:

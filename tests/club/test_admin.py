@@ -228,6 +228,21 @@ def test_it_names_each_action_in_words_on_the_member_and_audit_pages(admin_clien
         assert "Account frozen" in page and "user.freeze" not in page, url
 
 
+def test_it_names_accounts_in_the_audit_log_and_links_only_those_that_exist(admin_client, alice):
+    gone = make_user(handle="gone")
+    for member in (alice, gone):
+        admin_client.submit(f"/admin/users/{member.id}/complimentary", {"grant": "1"})
+    gone_id = gone.id
+    db.session.delete(gone)
+    db.session.commit()
+
+    page = admin_client.get("/admin/audit").text
+
+    assert f'<a href="/admin/users/{alice.id}">@alice</a>' in page
+    assert f"deleted account {gone_id}" in page
+    assert f'href="/admin/users/{gone_id}"' not in page
+
+
 def test_every_recorded_action_has_words_for_the_admin_pages():
     recorded = {f"article.{action}" for action in REVIEW_ACTIONS}
     for package in ("club", "articles", "billing", "worker"):
