@@ -63,25 +63,43 @@ def report_comment(
     return report
 
 
+def _earlier_report(comment: Comment, reporter: User) -> Report | None:
+    return db.session.scalar(
+        sa.select(Report).where(Report.comment_id == comment.id, Report.reporter_id == reporter.id)
+    )
+
+
+def why_not_report(comment: Comment, reporter: User, earlier: Report | None = None) -> str | None:
+    """Why ``reporter`` cannot report ``comment`` (again) now, or None if they can.
+
+    The report page asks before showing its form, so nobody fills it in to be refused.
+    """
+    earlier = earlier or _earlier_report(comment, reporter)
+    if earlier is None:
+        return None
+    if earlier.status == ReportStatus.OPEN:
+        return "You already reported this comment. Moderators will look at it."
+    edited_since = (
+        comment.edited_at and earlier.decided_at and comment.edited_at > earlier.decided_at
+    )
+    if not edited_since:
+        return (
+            "You reported this comment before and a moderator decided on it. "
+            "You can report it again if its author edits it."
+        )
+    return None
+
+
 def _report_again(comment: Comment, reporter: User, reason: str, details: str) -> Report:
     """Reopen ``reporter``'s decided report if the comment was edited since the decision.
 
     One report per member per comment, but a comment a moderator kept can be rewritten:
     the members who reported it must be able to say so again.
     """
-    earlier = db.session.scalar(
-        sa.select(Report).where(Report.comment_id == comment.id, Report.reporter_id == reporter.id)
-    )
-    if earlier.status == ReportStatus.OPEN:
-        raise Conflict("You already reported this comment. Moderators will look at it.")
-    edited_since = (
-        comment.edited_at and earlier.decided_at and comment.edited_at > earlier.decided_at
-    )
-    if not edited_since:
-        raise Conflict(
-            "You reported this comment before and a moderator decided on it. "
-            "You can report it again if its author edits it."
-        )
+    earlier = _earlier_report(comment, reporter)
+    refusal = why_not_report(comment, reporter, earlier)
+    if refusal:
+        raise Conflict(refusal)
     earlier.reason, earlier.details, earlier.status = reason, details, ReportStatus.OPEN
     earlier.created_at, earlier.decided_at, earlier.decided_by_id = utcnow(), None, None
     return earlier

@@ -202,7 +202,12 @@ def report_comment(comment_id: int):
     form = ReportForm()
     if request.method == "GET":
         comment = comments.find_visible_comment(comment_id)
-        return render_template("community/report.html", form=form, comment=comment)
+        refusal = (
+            moderation.why_not_report(comment, current_user)
+            if current_user.is_authenticated
+            else None
+        )
+        return render_template("community/report.html", form=form, comment=comment, refusal=refusal)
     require_valid(form)
     try:
         report = moderation.report_comment(

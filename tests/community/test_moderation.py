@@ -310,6 +310,19 @@ def test_it_emails_the_author_frozen_from_the_reports_queue(client, article, ali
     assert len(mails) == 1 and "Spam links" in mails[0]
 
 
+def test_it_says_up_front_that_a_comment_was_already_reported(client, article, alice):
+    comment = add_comment(article, alice, "spam spam")
+    reporter = make_user(handle="reporter", subscription="active")
+    login(client, reporter)
+    assert 'name="reason"' in client.get(f"/comments/{comment.id}/report").text
+    report(client, comment)
+
+    page = client.get(f"/comments/{comment.id}/report").text
+
+    assert "You already reported this comment." in page
+    assert 'name="reason"' not in page
+
+
 def test_it_asks_before_freezing_from_the_reports_queue_or_the_member_page(
     client, article, alice, carol
 ):
