@@ -78,7 +78,10 @@ ACTIONS = {
     Reason.NOT_SUBSCRIBED: (
         "Subscribe in your settings to comment, like and earn the verified badge."
     ),
-    Reason.PAYMENT_FAILED: "Your last payment failed. Update your payment method in settings.",
+    # Also a first payment that never went through (nothing to update: subscribe again).
+    Reason.PAYMENT_FAILED: (
+        "Your payment failed. Update your payment method, or subscribe again, in settings."
+    ),
     Reason.SUBSCRIPTION_ENDED: "Your membership has ended. Subscribe again in settings.",
     Reason.FROZEN_BY_MODERATOR: "A moderator froze your account. You can appeal in settings.",
 }

@@ -52,6 +52,16 @@ def test_it_freezes_with_payment_failed_when_the_test_card_declines(client, erin
     assert any("payment failed" in mail for mail in read_outbox(outbox))
 
 
+def test_it_tells_a_declined_first_payment_to_subscribe_again_not_to_update_a_card(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "decline"})
+
+    page = client.get("/settings").get_data(as_text=True)
+
+    assert "Your first payment did not go through" in page and "Subscribe again" in page
+    assert "Your last payment did not go through" not in page
+
+
 def test_it_lets_a_frozen_member_pay_on_the_test_checkout(client, bob):
     login(client, bob)
 
