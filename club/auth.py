@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 from limits import parse as parse_limit
 from werkzeug.security import generate_password_hash
 
@@ -35,6 +36,7 @@ from club.forms import (
     SignUpForm,
 )
 from club.models import User
+from club.web import render_csrf_error
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -113,6 +115,18 @@ def rehash_if_outdated(user: User, password: str) -> None:
     """Store the password with today's hash parameters if it was hashed with older ones."""
     if not user.password_hash.startswith(CURRENT_HASH_PREFIX):
         user.password_hash = generate_password_hash(password)
+
+
+@bp.errorhandler(CSRFError)
+def expired_log_in(error: CSRFError):
+    """A log-in page left open too long: ask for the password again, the email kept."""
+    if request.endpoint != "auth.login" or membership.wants_json():
+        return render_csrf_error(error)
+    form = LogInForm()  # filled from the post: the email comes back, a password never does
+    form.form_errors.append(
+        "This page had been open too long, so you were not logged in. Enter your password again."
+    )
+    return render_template("auth/login.html", form=form), 400
 
 
 @bp.route("/signup", methods=["GET", "POST"])

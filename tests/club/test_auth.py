@@ -247,6 +247,17 @@ def test_it_starts_a_fresh_session_at_log_in(client, alice):
         assert session["_user_id"].startswith(alice.get_id() + ":")
 
 
+def test_it_keeps_the_email_when_the_log_in_page_had_expired(client, alice):
+    response = client.post(
+        "/login", data={"email": alice.email, "password": PASSWORD, "csrf_token": "stale"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Enter your password again." in page
+    assert f'value="{alice.email}"' in page and PASSWORD not in page
+    assert not is_signed_in(client)
+
+
 def test_it_upgrades_an_outdated_password_hash_at_log_in(client):
     user = make_user(handle="oldhash")
     user.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
