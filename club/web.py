@@ -245,10 +245,15 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject_navigation() -> dict:
         def links(key: str) -> list[dict]:
-            return [
-                {"label": label, "url": url_for(endpoint)}
+            items = [
+                {"label": label, "url": url_for(endpoint), "current": False}
                 for label, endpoint in app.extensions[key]
             ]
+            # The page's own link: the longest address the path is at or under.
+            under = [i for i in items if request.path.startswith(i["url"].rstrip("/") or "/")]
+            if under:
+                max(under, key=lambda i: len(i["url"]))["current"] = True
+            return items
 
         return {"nav_items": links("club_nav"), "admin_nav": links("club_admin_nav")}
 

@@ -54,6 +54,22 @@ def test_it_refuses_admin_actions_to_a_paying_member(client, alice, erin):
     assert table_fingerprint() == before
 
 
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/admin/", "Dashboard"),
+        ("/admin/users", "Members"),
+        ("/admin/feeds/new", "Feeds"),
+        ("/admin/feeds/", "Feeds"),
+        ("/admin/feeds/rules", "Keyword rules"),
+    ],
+)
+def test_it_marks_the_current_page_in_the_admin_navigation(admin_client, path, current):
+    page = admin_client.get(path).text
+    nav = page.split('aria-label="Admin"', 1)[1].split("</nav>", 1)[0]
+    assert re.findall(r'aria-current="page">([^<]+)<', nav) == [current]
+
+
 def test_it_links_the_account_pages_in_the_admin_navigation(admin_client):
     page = admin_client.get("/admin/").get_data(as_text=True)
     for href in ('href="/admin/users"', 'href="/admin/appeals"', 'href="/admin/audit"'):
