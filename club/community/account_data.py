@@ -19,6 +19,7 @@ from club.community.models import (
     Comment,
     CommentLike,
     Notification,
+    NotificationKind,
     Report,
     TopicFollow,
 )
@@ -132,6 +133,13 @@ def forget_member(user: User) -> None:
     for model in (ArticleLike, CommentLike, Bookmark, TopicFollow):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
     db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
+    # Their likes are gone, so are the notices of them ("deleted member liked your
+    # comment" beside a count of 0); their replies stay, and so do notices of those.
+    db.session.execute(
+        sa.delete(Notification).where(
+            Notification.actor_id == user.id, Notification.kind == NotificationKind.LIKE
+        )
+    )
     # Their words stay readable in the threads (the deleted-account choice documented
     # in README), but nothing links them to the person any more.
     db.session.execute(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from club.community.models import Comment
+import sqlalchemy as sa
+
+from club.community.models import Comment, Notification
 from club.extensions import db
 from tests.community.conftest import add_comment, page_of
 from tests.conftest import PASSWORD, login
@@ -60,3 +62,16 @@ def test_it_keeps_a_deleted_members_comments_as_deleted_member(client, article, 
     assert (article.like_count, db.session.get(Comment, theirs.id).like_count) == (0, 0)
     html = page_of(client, article)
     assert "words that stay" in html and "deleted member" in html
+
+
+def test_it_takes_back_a_deleted_members_likes_notices_but_not_their_replies(
+    client, article, alice, carol
+):
+    mine = add_comment(article, carol, "carol's comment")
+    add_comment(article, alice, "a reply that stays", parent=mine)
+    login(client, alice)
+    client.submit(f"/comments/{mine.id}/like", {"state": "on"})
+    client.submit("/settings/delete", {"password": PASSWORD, "confirm": "y"})
+
+    kinds = db.session.scalars(sa.select(Notification.kind).where(Notification.user_id == carol.id))
+    assert list(kinds) == ["reply"]
