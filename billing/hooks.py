@@ -71,8 +71,9 @@ def forget_events_about(customer_id: str) -> None:
     )
 
 
-def on_account_email_changed(sender: Flask, user: User, **_: Any) -> None:
-    """Send Stripe the new address: its receipts and "payment failed" mails go there.
+def on_account_contact_changed(sender: Flask, user: User, **_: Any) -> None:
+    """Send Stripe the new address and name: its receipts and "payment failed" mails go
+    there, addressed to that name.
 
     A job, retried by the billing queue, so a Stripe outage does not undo or fail the
     change the member just made; it pushes whatever the account holds when it runs.
@@ -128,6 +129,6 @@ def _has_local_subscription(user: User) -> bool:
 def connect() -> None:
     """Subscribe to club's signals (weakly held, so keep module-level receivers)."""
     signals.account_deleting.connect(on_account_deleting)
-    signals.account_email_changed.connect(on_account_email_changed)
+    signals.account_contact_changed.connect(on_account_contact_changed)
     signals.account_exporting.connect(on_account_exporting)
     signals.demo_seeding.connect(on_demo_seeding)

@@ -105,6 +105,7 @@ def profile():
         return render_settings(status=403)
     form = ProfileForm(account=user)
     if form.validate():
+        old_name = user.display_name
         try:
             accounts.update_profile(
                 user,
@@ -117,6 +118,8 @@ def profile():
             form.handle.errors.append("That handle is taken. Choose another.")
         else:
             db.session.commit()
+            if user.display_name != old_name:
+                signals.announce_contact_changed(user)
             flash("Your profile has been saved.", "success")
             return redirect(url_for("settings.index"), code=303)
     return render_settings(status=400, profile_form=form)
@@ -157,7 +160,7 @@ def change_email(token: str):
         if form.validate_on_submit():
             old_email = accounts.change_email(user, token)
             db.session.commit()
-            signals.announce_email_changed(user)
+            signals.announce_contact_changed(user)
             accounts.send_email_changed_notice(old_email, user)
             flash(f"Your email is now {user.email}.", "success")
             return redirect(url_for("settings.index"), code=303)

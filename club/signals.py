@@ -5,9 +5,10 @@
 - ``account_deleting``: sent inside the deletion transaction, before the account row
   goes; receivers remove or anonymise what they hold (billing cancels the Stripe
   subscription). Raise ``DeletionBlocked`` to stop the deletion with a message.
-- ``account_email_changed``: sent once a new email address is committed; receivers pass
-  it on to services that mail the member themselves (billing updates the Stripe
-  customer, whose receipts and payment-failure mails go to that address).
+- ``account_contact_changed``: sent once a new email address or display name is
+  committed; receivers pass it on to services that mail the member themselves (billing
+  updates the Stripe customer, whose receipts and payment-failure mails go to that
+  address and greet that name).
 - ``demo_seeding``: sent by ``flask demo seed`` after the demo accounts exist, with
   ``accounts={"admin": User, "member": User, "frozen": User}``; receivers add demo
   content and commit nothing (the command commits once).
@@ -26,7 +27,7 @@ _signals = Namespace()
 
 account_exporting = _signals.signal("account-exporting")
 account_deleting = _signals.signal("account-deleting")
-account_email_changed = _signals.signal("account-email-changed")
+account_contact_changed = _signals.signal("account-contact-changed")
 demo_seeding = _signals.signal("demo-seeding")
 
 
@@ -55,9 +56,9 @@ def announce_account_deleting(user: Any) -> None:
     account_deleting.send(current_app._get_current_object(), user=user)  # type: ignore[attr-defined]
 
 
-def announce_email_changed(user: Any) -> None:
-    """Tell every package that ``user``'s new email address is committed."""
-    account_email_changed.send(current_app._get_current_object(), user=user)  # type: ignore[attr-defined]
+def announce_contact_changed(user: Any) -> None:
+    """Tell every package that ``user``'s new email address or name is committed."""
+    account_contact_changed.send(current_app._get_current_object(), user=user)  # type: ignore[attr-defined]
 
 
 def announce_demo_seeding(accounts: dict[str, Any]) -> None:

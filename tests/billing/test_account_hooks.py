@@ -63,6 +63,15 @@ class TestWithStripe:
         customer = stripe_peer.get(f"/v1/customers/{sub['customer']}")
         assert (customer["email"], customer["name"]) == ("erin.new@example.com", user.display_name)
 
+    def test_it_sends_stripe_a_new_display_name_for_receipts(self, client, stripe_peer, paying):
+        user, sub = paying
+        login(client, user)
+
+        profile = {"display_name": "Erin Newname", "handle": user.handle, "bio": ""}
+        assert client.submit("/settings/profile", profile).status_code == 303
+
+        assert stripe_peer.get(f"/v1/customers/{sub['customer']}")["name"] == "Erin Newname"
+
     def test_it_keeps_the_new_email_when_stripe_cannot_be_reached(
         self, app, client, paying, outbox
     ):
