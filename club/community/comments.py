@@ -244,6 +244,7 @@ class ThreadNode:
 
     comment: Comment
     liked: bool = False
+    reported: bool = False  # the viewer's report on it is waiting for a moderator
     replies: list[ThreadNode] = field(default_factory=list)
 
     @property
@@ -273,6 +274,24 @@ def liked_comment_ids(viewer: User | None, article_id: int) -> set[int]:
     )
 
 
+def reported_comment_ids(viewer: User | None, article_id: int) -> set[int]:
+    """Return the ids of this article's comments ``viewer`` reported and a moderator has
+    not decided on yet (one query)."""
+    if viewer is None or not viewer.is_authenticated:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Report.comment_id)
+            .join(Comment, Comment.id == Report.comment_id)
+            .where(
+                Comment.article_id == article_id,
+                Report.reporter_id == viewer.id,
+                Report.status == ReportStatus.OPEN,
+            )
+        )
+    )
+
+
 def load_thread(article_id: int, viewer: User | None, sort: str = "oldest") -> list[ThreadNode]:
     """Return the article's comment tree in two queries, whatever its size."""
     rows = db.session.scalars(
@@ -282,7 +301,8 @@ def load_thread(article_id: int, viewer: User | None, sort: str = "oldest") -> l
         .order_by(Comment.created_at, Comment.id)
     ).all()
     liked = liked_comment_ids(viewer, article_id)
-    nodes = {c.id: ThreadNode(c, liked=c.id in liked) for c in rows}
+    reported = reported_comment_ids(viewer, article_id)
+    nodes = {c.id: ThreadNode(c, liked=c.id in liked, reported=c.id in reported) for c in rows}
     roots: list[ThreadNode] = []
     for node in nodes.values():
         parent = nodes.get(node.comment.parent_id) if node.comment.parent_id else None

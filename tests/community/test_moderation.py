@@ -323,6 +323,20 @@ def test_it_says_up_front_that_a_comment_was_already_reported(client, article, a
     assert 'name="reason"' not in page
 
 
+def test_it_marks_the_comments_one_reported_where_the_report_lands(client, article, alice):
+    """The thank-you flash is at the top of the page; the member lands at the comment."""
+    reported, other = add_comment(article, alice, "spam spam"), add_comment(article, alice, "ok")
+    login(client, make_user(handle="reporter", subscription="active"))
+    report(client, reported)
+
+    page = page_of(client, article)
+
+    comment_html = page.split(f'id="comment-{reported.id}"', 1)[1].split("</li>", 1)[0]
+    assert '<span class="muted">Reported</span>' in comment_html
+    assert f"/comments/{reported.id}/report" not in page
+    assert f"/comments/{other.id}/report" in page
+
+
 def test_it_asks_before_freezing_from_the_reports_queue_or_the_member_page(
     client, article, alice, carol
 ):
