@@ -136,8 +136,11 @@ def test_it_walks_a_visitor_to_member_to_frozen(app, live_server, browser, shoot
     # The admin freezes the account.
     admin.goto(f"{live_server}/admin/users/{nina.id}")
     admin.fill("#reason", "Posting advertising links")
+    asked = []
+    admin.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     admin.click("button:has-text('Freeze')")
     admin.wait_for_load_state()
+    assert asked and asked[0].startswith("Freeze @")  # the admin was asked first
 
     # The banner appears, controls are disabled, a crafted POST is refused.
     page.goto(article_path)
