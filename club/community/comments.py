@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -265,13 +266,7 @@ def liked_comment_ids(viewer: User | None, article_id: int) -> set[int]:
     """Return the ids of this article's comments that ``viewer`` likes (one query)."""
     if viewer is None or not viewer.is_authenticated:
         return set()
-    return set(
-        db.session.scalars(
-            sa.select(CommentLike.comment_id)
-            .join(Comment, Comment.id == CommentLike.comment_id)
-            .where(Comment.article_id == article_id, CommentLike.user_id == viewer.id)
-        )
-    )
+    return _comment_ids_on(article_id, CommentLike.comment_id, CommentLike.user_id == viewer.id)
 
 
 def reported_comment_ids(viewer: User | None, article_id: int) -> set[int]:
@@ -279,17 +274,22 @@ def reported_comment_ids(viewer: User | None, article_id: int) -> set[int]:
     not decided on yet (one query)."""
     if viewer is None or not viewer.is_authenticated:
         return set()
-    return set(
-        db.session.scalars(
-            sa.select(Report.comment_id)
-            .join(Comment, Comment.id == Report.comment_id)
-            .where(
-                Comment.article_id == article_id,
-                Report.reporter_id == viewer.id,
-                Report.status == ReportStatus.OPEN,
-            )
-        )
+    return _comment_ids_on(
+        article_id,
+        Report.comment_id,
+        Report.reporter_id == viewer.id,
+        Report.status == ReportStatus.OPEN,
     )
+
+
+def _comment_ids_on(article_id: int, comment_id: Any, *conditions: Any) -> set[int]:
+    """The ``comment_id`` values, on this article's comments, of rows meeting ``conditions``."""
+    query = (
+        sa.select(comment_id)
+        .join(Comment, Comment.id == comment_id)
+        .where(Comment.article_id == article_id, *conditions)
+    )
+    return set(db.session.scalars(query))
 
 
 def load_thread(article_id: int, viewer: User | None, sort: str = "oldest") -> list[ThreadNode]:
