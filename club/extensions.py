@@ -1,5 +1,6 @@
 """Extension objects, created unbound at import time and bound in ``create_app``."""
 
+import ipaddress
 import sqlite3
 
 import sqlalchemy as sa
@@ -26,7 +27,25 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+
+
+def client_network() -> str:
+    """The rate-limit key for a client: its IPv4 address, or its IPv6 /64.
+
+    One IPv6 subscriber is usually handed a whole /64, so keying on the full address would
+    give anyone 2**64 fresh allowances.
+    """
+    address = get_remote_address()
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6 and parsed.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
+
+
+limiter = Limiter(key_func=client_network)
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

@@ -40,6 +40,19 @@ def test_it_limits_log_in_attempts_from_one_address(client, alice):
     assert "Retry-After" in response.headers
 
 
+def test_it_counts_an_ipv6_clients_whole_64_as_one_address(client, alice):
+    for n in range(10):
+        guess = {"email": f"x{n}@example.com", "password": "wrong guess!"}
+        client.submit("/login", guess, **from_ip(f"2001:db8:1:2::{n + 1:x}"))
+    same_64 = client.submit(
+        "/login", {"email": alice.email, "password": PASSWORD}, **from_ip("2001:db8:1:2::ffff")
+    )
+    other_64 = client.submit(
+        "/login", {"email": alice.email, "password": PASSWORD}, **from_ip("2001:db8:1:3::1")
+    )
+    assert (same_64.status_code, other_64.status_code) == (429, 303)
+
+
 def test_it_does_not_limit_another_address(client, erin):
     for n in range(10):
         client.submit(
