@@ -148,8 +148,8 @@ JOINERS = "\u200c\u200d"
 # (comment headers show names alone). Compared as ``name_key`` spells them.
 RESERVED_NAMES = frozenset(
     {"deleted member", "[deleted]", "[removed by a moderator]"}
-    | {"admin", "administrator", "moderator", "staff", "support", "billionaire club"}
-)
+    | {"admin", "administrator", "moderator", "staff", "support"}
+)  # the configured SITE_NAME is refused too (``validate_display_name``)
 # Accents one letter may carry: enough for any language, too few to draw over other lines.
 MAX_MARKS_PER_LETTER = 4
 

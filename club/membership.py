@@ -385,9 +385,8 @@ def carry_freeze_of_deleted(user: User, now: datetime | None = None) -> None:
     now = now or utcnow()
     if not is_moderator_freeze_in_force(user, now):
         return
-    carried = db.session.get(CarriedFreeze, email_digest(user.email)) or CarriedFreeze(
-        email_digest=email_digest(user.email)
-    )
+    digest = email_digest(user.email)
+    carried = db.session.get(CarriedFreeze, digest) or CarriedFreeze(email_digest=digest)
     carried.reason, carried.until = user.frozen_reason or "", user.frozen_until
     db.session.add(carried)
 
