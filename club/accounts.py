@@ -34,6 +34,8 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password-only-for-timing")
 # every request, so its own age says nothing about when the account signed in.
 SESSION_LIFETIME = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=5)
+# Unconfirmed accounts deleted per prune run: the hourly job catches up on a backlog.
+PURGE_BATCH = 500
 
 
 def session_id(user: User, signed_in_at: datetime) -> str:
@@ -184,11 +186,15 @@ def send_confirmation(user: User) -> None:
     """Email ``user`` a link that confirms their address."""
     link = absolute_url("auth.confirm_email", token=tokens.issue(tokens.CONFIRM_EMAIL, user))
     site = current_app.config["SITE_NAME"]
+    removal = removal_date(user)
     send_mail(
         user.email,
         f"Confirm your email for {site}",
         f"Hello {user.display_name},\n\nConfirm your email address by opening this link "
-        f"within 3 days:\n\n{link}\n\nIf you did not sign up for {site}, ignore this message.\n",
+        f"within 3 days:\n\n{link}\n\n"
+        f"An account whose address is not confirmed by {removal:%d %B %Y} is deleted; "
+        "you can ask for a new link in your settings until then.\n\n"
+        f"If you did not sign up for {site}, ignore this message.\n",
     )
 
 
@@ -420,7 +426,7 @@ def is_last_admin(user: User) -> bool:
     return set(db.session.scalars(admins)) <= {user.id}
 
 
-def delete_account(user: User) -> None:
+def delete_account(user: User, *, why: str = "deleted by its owner") -> None:
     """Delete ``user`` and their personal data; content they wrote stays, authorless.
 
     Other packages remove or anonymise their rows through ``signals.account_deleting``
@@ -436,9 +442,43 @@ def delete_account(user: User) -> None:
     signals.announce_account_deleting(user)
     # A moderator's freeze must not end by leaving and signing up again.
     membership.carry_freeze_of_deleted(user)
-    audit.record(None, "user.delete", user, "deleted by its owner")
+    audit.record(None, "user.delete", user, why)
     db.session.delete(user)
     db.session.flush()
+
+
+def unconfirmed_lifetime() -> timedelta:
+    """How long an account may wait for its address to be confirmed before it is deleted."""
+    return timedelta(days=current_app.config["UNCONFIRMED_ACCOUNT_DAYS"])
+
+
+def removal_date(user: User) -> datetime:
+    """When ``user``, if still unconfirmed, will be deleted."""
+    return user.created_at + unconfirmed_lifetime()
+
+
+def purge_unconfirmed(now: datetime | None = None) -> int:
+    """Delete accounts whose address was never confirmed in time; return how many.
+
+    Such an account cannot interact or pay, so it holds nothing but its handle, which a
+    sign-up with an address nobody reads would otherwise keep from everyone for ever
+    (Discourse purges them the same way). Admin and complimentary accounts are kept: an
+    operator made them on purpose. So is any account with a Stripe customer.
+    """
+    cutoff = (now or utcnow()) - unconfirmed_lifetime()
+    expired = sa.select(User).where(
+        User.email_confirmed_at.is_(None),
+        User.created_at < cutoff,
+        User.is_admin.is_(False),
+        User.complimentary.is_(False),
+        User.stripe_customer_id.is_(None),
+    )
+    removed = 0
+    days = current_app.config["UNCONFIRMED_ACCOUNT_DAYS"]
+    for user in db.session.scalars(expired.order_by(User.id).limit(PURGE_BATCH)).all():
+        delete_account(user, why=f"its email address was not confirmed within {days} days")
+        removed += 1
+    return removed
 
 
 def init_app(app: Flask) -> None:

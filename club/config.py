@@ -249,6 +249,9 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "STRIPE_MAX_NETWORK_RETRIES": env_int(env, "STRIPE_MAX_NETWORK_RETRIES", 1),
         "BILLING_BACKEND": billing_backend,
         "BILLING_GRACE_DAYS": env_int(env, "BILLING_GRACE_DAYS", 3),
+        # An account whose address is not confirmed within this many days is deleted, so
+        # sign-ups with addresses nobody reads do not hold handles for ever.
+        "UNCONFIRMED_ACCOUNT_DAYS": env_int(env, "UNCONFIRMED_ACCOUNT_DAYS", 14, minimum=1),
         "MAIL_SERVER": env_str(env, "MAIL_SERVER"),
         "MAIL_PORT": env_int(env, "MAIL_PORT", 587, minimum=1),
         "MAIL_USERNAME": env_str(env, "MAIL_USERNAME"),

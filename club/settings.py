@@ -78,6 +78,7 @@ def render_settings(status: int = 200, **forms: FlaskForm):
         can_appeal=moderation.can_appeal(user),
         decided_appeal=moderation.latest_decided_appeal(user),
         moderator_freeze_in_force=membership.is_moderator_freeze_in_force(user, utcnow()),
+        removal_date=accounts.removal_date(user),
         button_form=EmptyForm(),
         failed_sections=failed,
         **forms,

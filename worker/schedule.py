@@ -68,7 +68,7 @@ SCHEDULE = (
         "worker.jobs.prune",
         "default",
         "7 * * * *",
-        "Hourly: delete old webhook events and expired tokens",
+        "Hourly: delete old webhook events, expired tokens and unconfirmed accounts",
     ),
     Periodic(
         "reconcile-billing",

@@ -69,7 +69,12 @@ def test_it_prunes_old_stripe_events_and_spent_tokens(app, no_redis):
 
     handle = enqueue(jobs.prune)
 
-    assert handle.result == {"stripe_events": 1, "spent_tokens": 1, "ended_carried_freezes": 0}
+    assert handle.result == {
+        "stripe_events": 1,
+        "spent_tokens": 1,
+        "ended_carried_freezes": 0,
+        "unconfirmed_accounts": 0,
+    }
     assert db.session.scalars(sa.select(StripeEvent.event_id)).all() == ["evt_recent"]
     assert db.session.scalars(sa.select(UsedToken.jti)).all() == ["spent-still-valid"]
 
