@@ -25,7 +25,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from articles import curation, discover, opml, refresh
+from articles import curation, discover, fetch, opml, refresh
 from articles.forms import (
     ArticleEditForm,
     DeleteFeedForm,
@@ -65,10 +65,6 @@ REVIEW_ACTIONS = {
 
 def _feed_or_404(feed_id: int) -> Feed:
     return db.session.get(Feed, feed_id) or abort(404)
-
-
-def _allow_private() -> bool:
-    return bool(current_app.config.get("FEEDS_ALLOW_PRIVATE_NETWORKS"))
 
 
 def enqueue_refresh(feed: Feed, force: bool = False) -> None:
@@ -125,7 +121,9 @@ def add_feed():
         try:
             known = curation.feed_at(address)
             if known is None:
-                preview = discover.discover(address, allow_private=_allow_private())
+                preview = discover.discover(
+                    address, **fetch.destinations_allowed(current_app.config)
+                )
                 known = curation.feed_at(preview.feed_url)  # a site address found a known feed
         except discover.DiscoveryError as error:
             form.url.errors.append(f"We could not read a feed there: {error}.")

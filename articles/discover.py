@@ -62,10 +62,12 @@ def alternate_links(page: bytes, base_url: str) -> list[str]:
     return [urljoin(base_url, href) for href in parser.links][:MAX_CANDIDATES]
 
 
-def discover(url: str, *, allow_private: bool = False) -> Discovery:
+def discover(
+    url: str, *, allow_private: bool = False, trusted: frozenset[str] = frozenset()
+) -> Discovery:
     """Fetch ``url``; if it is a web page, follow its advertised feed. Preview the entries."""
     try:
-        response = fetch.fetch_url(url.strip(), allow_private=allow_private)
+        response = fetch.fetch_url(url.strip(), allow_private=allow_private, trusted=trusted)
     except fetch.FetchError as error:
         raise DiscoveryError(str(error)) from None
     try:
@@ -74,7 +76,7 @@ def discover(url: str, *, allow_private: bool = False) -> Discovery:
         first_problem = str(error)
     for candidate in alternate_links(response.body, response.url):
         try:
-            found = fetch.fetch_url(candidate, allow_private=allow_private)
+            found = fetch.fetch_url(candidate, allow_private=allow_private, trusted=trusted)
             return _preview(found.url, parse_feed(found.body, found.content_type))
         except (fetch.FetchError, ParseError):
             continue

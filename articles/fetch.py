@@ -19,9 +19,10 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -34,6 +35,7 @@ TOTAL_DEADLINE = 20.0
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 24 * 3600
+MAX_CACHE_AGE = 24 * 3600
 ALLOWED_SCHEMES = ("http", "https")
 ALLOWED_PORTS = frozenset({80, 443, 8080, 8443})
 USER_AGENT = "BillionaireClubFeedFetcher/1.0 (+https://github.com/billionaire-club; feed reader)"
@@ -290,6 +292,15 @@ class Conditional:
         return headers
 
 
+def destinations_allowed(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``fetch_url``'s destination keywords from the site's settings: every caller that
+    fetches a feed (refresh, the admin's preview) reads them here, the same way."""
+    return {
+        "allow_private": bool(config.get("FEEDS_ALLOW_PRIVATE_NETWORKS")),
+        "trusted": frozenset(config.get("FEEDS_TRUSTED_ADDRESSES") or ()),
+    }
+
+
 def fetch_url(
     url: str,
     *,
@@ -449,6 +460,31 @@ def _inflate(decoder, data: bytes, limit: int) -> tuple[bytes, bytes]:
     return piece, decoder.unconsumed_tail
 
 
+class _DeflateDecoder:
+    """ "deflate" as browsers and httpx read it: a zlib stream, or (as IIS sends it) a raw
+    deflate stream without the zlib header, told apart by the first chunk."""
+
+    def __init__(self) -> None:
+        self._decoder = zlib.decompressobj()
+        self._first = True
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if self._first:
+            self._first = False
+            try:
+                return self._decoder.decompress(data, max_length)
+            except zlib.error:
+                self._decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+        return self._decoder.decompress(data, max_length)
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        return self._decoder.unconsumed_tail
+
+    def flush(self) -> bytes:
+        return self._decoder.flush()
+
+
 def _decoder_for(encoding: str):
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
@@ -456,7 +492,7 @@ def _decoder_for(encoding: str):
     if encoding in ("gzip", "x-gzip"):
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if encoding == "deflate":
-        return zlib.decompressobj()
+        return _DeflateDecoder()
     raise FetchError(f"the source used an unsupported compression ({encoding})")
 
 
@@ -465,7 +501,7 @@ def parse_retry_after(value: str | None) -> int | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²" is a digit to str.isdigit, not to int()
         return min(int(value), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
@@ -478,9 +514,12 @@ def parse_retry_after(value: str | None) -> int | None:
 
 
 def parse_max_age(cache_control: str) -> int | None:
-    """Return Cache-Control's max-age in seconds, if the source gave one."""
+    """Return Cache-Control's max-age in seconds (at most a day), if the source gave one."""
     for directive in cache_control.split(","):
         name, _, value = directive.strip().partition("=")
-        if name.lower() == "max-age" and value.strip().isdigit():
-            return int(value.strip())
+        value = value.strip()
+        if name.lower() == "max-age" and value.isascii() and value.isdigit():
+            # A day at most, like Retry-After: a larger number says nothing more and
+            # would overflow the date arithmetic of the next fetch time.
+            return min(int(value), MAX_CACHE_AGE)
     return None

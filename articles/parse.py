@@ -329,7 +329,7 @@ def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> 
     return ParsedFeed(
         title=str(meta.get("title", "") or ""),
         site_url=str(meta.get("link", "") or ""),
-        ttl_minutes=_int(meta.get("ttl")),
+        ttl_minutes=_ttl_minutes(meta.get("ttl")),
         entries=entries,
         warning=warning,
     )
@@ -349,11 +349,18 @@ def _describe(error: Any) -> str:
     return text[:300]
 
 
-def _int(value: Any) -> int | None:
+# A source's RSS ttl is a hint, and no feed is polled less than daily whatever it says;
+# capped here, a feed's absurd number cannot overflow a date sum or an INTEGER column.
+MAX_TTL_MINUTES = 24 * 60
+
+
+def _ttl_minutes(value: Any) -> int | None:
+    """The RSS ``ttl`` in minutes, at most a day; None when missing, unreadable or not positive."""
     try:
-        return int(str(value).strip())
+        minutes = int(str(value).strip())
     except (TypeError, ValueError):
         return None
+    return min(minutes, MAX_TTL_MINUTES) if minutes > 0 else None
 
 
 def _entry(raw: Any) -> ParsedEntry:

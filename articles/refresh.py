@@ -98,8 +98,7 @@ def _refresh(feed: Feed) -> RefreshResult:
         response = fetch.fetch_url(
             url,
             conditional=conditional,
-            allow_private=current_app.config.get("FEEDS_ALLOW_PRIVATE_NETWORKS", False),
-            trusted=frozenset(current_app.config["FEEDS_TRUSTED_ADDRESSES"]),
+            **fetch.destinations_allowed(current_app.config),
         )
     except fetch.FetchError as error:
         return record_failure(feed_id, error)

@@ -154,6 +154,19 @@ def test_it_explains_an_opml_file_over_the_upload_limit(admin_client):
     assert "Nothing imported: the OPML file is larger than 1 MB." in html
 
 
+def test_it_previews_a_feed_on_a_trusted_internal_address(app, admin_client, feed_server):
+    # FEEDS_TRUSTED_ADDRESSES lets refresh fetch an internal feed host; adding one must work.
+    app.config["FEEDS_TRUSTED_ADDRESSES"] = ["127.0.0.1"]
+    url = feed_server.route("/feed.xml", body=rss(item(1, title="Internal entry")))
+
+    page = admin_client.submit(
+        "/admin/feeds/new", {"url": url, "interval_minutes": 30, "action": "preview"}
+    ).get_data(as_text=True)
+
+    assert "destination not allowed" not in page
+    assert "Internal entry" in page
+
+
 def test_it_previews_then_adds_a_feed(allow_local_feeds, admin_client, feed_server):
     url = feed_server.route(
         "/feed.xml", body=rss(item(1, title="Preview entry"), title="Server Source")

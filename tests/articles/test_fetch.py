@@ -246,6 +246,13 @@ def test_it_bounds_retry_after_to_a_day():
     assert fetch.parse_retry_after("soon") is None
 
 
+def test_it_bounds_max_age_to_a_day_and_ignores_digits_int_cannot_read():
+    assert fetch.parse_max_age("public, max-age=100000000000000000") == 24 * 3600
+    assert fetch.parse_max_age("max-age=600") == 600
+    assert fetch.parse_max_age("max-age=\u00b2") is None  # a digit to str.isdigit only
+    assert fetch.parse_retry_after("\u00b2") is None
+
+
 def test_it_refuses_a_declared_fifty_megabyte_body(feed_server):
     url = feed_server.route("/big.xml", stream_bytes=50 * 1024 * 1024)
     started = time.monotonic()
@@ -266,6 +273,21 @@ def test_it_caps_decompressed_bytes_of_a_compression_bomb(feed_server):
     assert len(bomb) < 300 * 1024
     url = feed_server.route("/bomb.xml", body=bomb, headers={"Content-Encoding": "deflate"})
     with pytest.raises(FetchError, match="feed too large"):
+        fetch_url(url, allow_private=True)
+
+
+def test_it_reads_a_raw_deflate_body_as_browsers_do(feed_server):
+    document = rss(title="Raw deflate")
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)  # no zlib header, as IIS sends it
+    body = compressor.compress(document) + compressor.flush()
+    url = feed_server.route("/feed.xml", body=body, headers={"Content-Encoding": "deflate"})
+    assert fetch_url(url, allow_private=True).body == document
+
+
+def test_it_still_calls_a_corrupt_deflate_body_corrupt(feed_server):
+    body = b"\xff" * 64
+    url = feed_server.route("/feed.xml", body=body, headers={"Content-Encoding": "deflate"})
+    with pytest.raises(FetchError, match="corrupt compressed body"):
         fetch_url(url, allow_private=True)
 
 

@@ -228,3 +228,24 @@ def test_it_runs_through_the_worker_job(allow_local_feeds, feed_server):
 
     feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))))
     assert refresh_feed(feed.id).startswith("1 new")
+
+
+@pytest.mark.parametrize(
+    ("extra", "headers"),
+    [
+        ("<ttl>1000000000000000</ttl>", {}),
+        ("<ttl>3000000000</ttl>", {}),  # past a 32-bit INTEGER column (PostgreSQL)
+        ("", {"Cache-Control": "max-age=100000000000000000"}),
+    ],
+)
+def test_an_absurd_ttl_or_max_age_waits_a_day_and_breaks_nothing(
+    allow_local_feeds, feed_server, extra, headers
+):
+    url = feed_server.route("/feed.xml", body=rss(item(1), extra=extra), headers=headers)
+    feed = make_feed(url=url)
+
+    result = refresh.refresh_feed(feed.id)
+
+    assert result.outcome == "stored" and result.summary.new == 1, result.error
+    stored = db.session.get(Feed, feed.id)
+    assert stored.next_fetch_at - stored.last_fetched_at == timedelta(hours=24)
