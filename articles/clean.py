@@ -174,7 +174,8 @@ def plain_text(markup: str, limit: int | None = None) -> str:
     """Return ``markup`` as one line of plain text (tags dropped, entities decoded)."""
     markup = strip_control(markup)
     if "<" in markup or "&" in markup:
-        markup = html.unescape(_TEXT_CLEANER.clean(markup))
+        # Again after nh3: it decodes character references, and "&#27;" is an ESC.
+        markup = strip_control(html.unescape(_TEXT_CLEANER.clean(markup)))
     return _tidy(markup, limit)
 
 
@@ -184,7 +185,7 @@ def text_of_cleaned(cleaned_html: str, limit: int | None = None) -> str:
 
 
 def _tidy(text: str, limit: int | None) -> str:
-    # No control characters to strip here: inputs were stripped before nh3, and
+    # No control characters to strip here: plain_text and clean_html stripped them, and
     # html.unescape drops character references to control characters.
     return _shorten(" ".join(text.split()), limit)  # str.split's whitespace is regex \s
 
@@ -280,7 +281,11 @@ def clean_html(markup: str, base_url: str = "") -> str:
     """Sanitise feed HTML against the allow-list; URLs absolute, links nofollow."""
     if not markup:
         return ""
-    cleaned = _absolutise(_CLEANER.clean(strip_control(markup[:MAX_CONTENT_SOURCE])), base_url)
+    markup = strip_control(markup[:MAX_CONTENT_SOURCE])
+    cleaned = _absolutise(_CLEANER.clean(markup), base_url)
+    if "&#" in markup:
+        # nh3 decodes character references: "&#27;" comes out as a raw ESC.
+        cleaned = strip_control(cleaned)
     # Drop 1x1 tracking pixels (nh3's output is normalised, so this pattern is reliable).
     if "width=" in cleaned or "height=" in cleaned:
         cleaned = PIXEL.sub("", cleaned)

@@ -10,7 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from articles import reading
-from articles.clean import clean_html
+from articles.clean import clean_html, strip_control
 from articles.search import search_articles
 from club import membership
 from club.clock import utcnow
@@ -75,7 +75,9 @@ def search():
 def atom_feed():
     """An Atom feed of the latest published articles, crediting each source."""
     page = reading.latest_page(None, size=50)
-    xml = render_template("articles/feed.xml", articles=page.articles)
+    # Characters XML forbids make the whole feed unreadable; ingestion strips them, and
+    # this keeps any stored before it did from breaking every subscriber's reader.
+    xml = strip_control(render_template("articles/feed.xml", articles=page.articles))
     response = Response(xml, mimetype="application/atom+xml")
     # Feed readers poll: an unchanged feed answers 304 to If-None-Match.
     response.cache_control.public = True

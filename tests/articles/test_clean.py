@@ -403,3 +403,22 @@ def test_it_keeps_no_enclosure_or_media_url_that_is_not_http():
 @pytest.mark.parametrize("date", ["not a date at all", "Mon, 99 Foo 2026 25:61:00 GMT", "0"])
 def test_it_dates_an_entry_with_an_unreadable_date_at_the_fetch_time(date):
     assert cleaned(rss(item(1, date=date))).published_at == NOW
+
+
+CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\ufffe", "\uffff"}
+
+
+def test_control_characters_written_as_character_references_are_not_kept():
+    entry = cleaned(
+        rss(
+            item(
+                1,
+                title="Sleep &amp;#27;[2J tips",
+                body="<p>Rest &#2;well&#3; &#xFFFE;&#27;[31m</p>",
+            )
+        )
+    )
+    for text in (entry.title, entry.summary, entry.body_text, entry.content):
+        assert not CONTROL & set(text), repr(text)
+    assert entry.title == "Sleep [2J tips"
+    assert entry.body_text == "Rest well [31m"

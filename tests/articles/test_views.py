@@ -461,6 +461,22 @@ def test_it_publishes_a_valid_atom_feed_with_attribution(client):
     assert entry.source.title == "Source & Co"
 
 
+def test_the_atom_feed_stays_well_formed_with_a_control_character_stored_before(client):
+    # Stored before ingestion stripped control characters that came as "&#27;".
+    make_article(title="Sleep \x1b[2J tips", summary="Rest \x02well\x03")
+    parsed = feedparser.parse(client.get("/feed.xml").data)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.entries[0].title == "Sleep [2J tips"
+
+
+def test_search_marks_only_what_matched_in_an_entry_with_character_references(client):
+    feed = make_feed(auto_publish=True)
+    ingest_document(feed, rss(item(1, title="Vitamin &amp;#2;D&amp;#3; myths")))
+    db.session.commit()
+    found = page(client, "/search?q=myths")
+    assert "Vitamin D <mark>myths</mark>" in found
+
+
 def test_it_answers_a_feed_reader_that_has_the_feed_already_with_304(client):
     make_article(title="In the feed")
     first = client.get("/feed.xml")
