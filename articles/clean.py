@@ -87,9 +87,17 @@ TRACKER_DOMAINS = (
     ".stats.wordpress.com", ".pixel.wp.com", ".px.ads.linkedin.com", ".www.facebook.com",
     ".api.flattr.com",
 )  # fmt: skip
+_WHOLE_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 FIRST_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
+# A credential after the reviewer's name: "MD", "M.D.", "Ph.D.", "APRN-BC".
+_CREDENTIAL = r"[A-Z][A-Za-z]{0,9}(?:\.[A-Za-z]{1,9})*\.?(?:-[A-Z]{1,6})?"
 REVIEWED_BY = re.compile(
-    r"medically reviewed by[:\s]+((?:(?:Dr|Prof)\.\s*)?[^<\n.;|]{3,120})", re.IGNORECASE
+    r"(?i:medically reviewed by)[:\s]+("
+    # The name, up to a comma, a full stop or a dash ("— Written by ...")...
+    r"(?:(?:Dr|Prof)\.\s*)?[^<\n.;|,\u2013\u2014]{3,120}"
+    # ...then its credentials: ", M.D., MPH".
+    rf"(?:,\s*{_CREDENTIAL}(?=[\s,;|<\u2013\u2014]|$))*"
+    r")"
 )
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"})
@@ -401,7 +409,7 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
         summary = plain_text(entry.summary_html, MAX_SUMMARY)
     else:
         summary = _shorten(body_text, MAX_SUMMARY)  # body_text is tidy already
-    title = plain_text(entry.title, MAX_TITLE) or _title_from(summary)
+    title = _title_text(entry) or _title_from(summary)
     published = _clamp(entry.published or entry.updated, now)
     cleaned = CleanEntry(
         guid=entry_key(entry, link),
@@ -433,6 +441,14 @@ def _entry_link(entry: ParsedEntry, feed_url: str) -> str:
     raise SkipEntry("entry has no http(s) link")
 
 
+def _title_text(entry: ParsedEntry) -> str:
+    # A plain-text title is taken as written ("glucose <a 100" keeps its "<a") unless it
+    # holds whole tags: no reader wants "<script>" or "<b>" spelt out in a headline.
+    if entry.title_is_plain and not _WHOLE_TAG.search(entry.title):
+        return _tidy(strip_control(entry.title), MAX_TITLE)
+    return plain_text(entry.title, MAX_TITLE)
+
+
 def _title_from(summary: str) -> str:
     return plain_text(summary, 80) if summary else "Untitled"
 
@@ -448,8 +464,14 @@ def _reviewer(entry: ParsedEntry, text: str) -> str | None:
     if entry.reviewed_by:
         return plain_text(entry.reviewed_by, 200) or None
     head = text[:5000]
-    match = REVIEWED_BY.search(head) if "eviewed" in head else None
-    return match.group(1).strip() if match else None
+    match = REVIEWED_BY.search(head) if "eviewed" in head or "EVIEWED" in head else None
+    if not match:
+        return None
+    reviewer = match.group(1).strip()
+    last = reviewer.rsplit(",", 1)[-1]
+    if reviewer.endswith(".") and "." not in last[:-1]:
+        reviewer = reviewer[:-1]  # the sentence's full stop, not an "M.D." one
+    return reviewer or None
 
 
 def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
@@ -476,11 +498,8 @@ def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
 def _is_image(medium, mime, url) -> bool:
     if medium == "image" or str(mime or "").startswith("image/"):
         return True
-    return (
-        not medium
-        and not mime
-        and str(url or "").lower().endswith((".jpg", ".jpeg", ".png", ".webp", ".gif"))
-    )
+    path = str(url or "").lower().split("#", 1)[0].split("?", 1)[0]  # "3000.jpg?w=460"
+    return not medium and not mime and path.endswith((".jpg", ".jpeg", ".png", ".webp", ".gif"))
 
 
 def _add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:

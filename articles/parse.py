@@ -93,6 +93,9 @@ class ParsedEntry:
     enclosures: list[dict[str, Any]] = field(default_factory=list)
     youtube_id: str = ""
     reviewed_by: str = ""
+    # The title is plain text (Atom type="text", or RSS text feedparser found no markup
+    # in): a "<" in it may be a less-than sign, not the start of a tag.
+    title_is_plain: bool = False
 
 
 @dataclass
@@ -392,6 +395,7 @@ def _entry(raw: Any) -> ParsedEntry:
         enclosures=[link for link in get("links") or [] if link.get("rel") == "enclosure"],
         youtube_id=str(get("yt_videoid", "") or ""),
         reviewed_by=str(get("reviewed_by", "") or get("club_reviewedby", "") or ""),
+        title_is_plain=(get("title_detail") or {}).get("type") == PLAIN,
     )
 
 

@@ -246,6 +246,24 @@ def test_it_ignores_lookalike_video_links(url):
     assert youtube_id(url) is None
 
 
+@pytest.mark.parametrize(
+    ("line", "reviewer"),
+    [
+        # Healthline's form, word for word in shape.
+        ("Medically reviewed by Alana Biggers, M.D., MPH — Written by Ann Lee on May 3, 2023",
+         "Alana Biggers, M.D., MPH"),
+        ("MEDICALLY REVIEWED BY Debra Sullivan, Ph.D., MSN, R.N., CNE — Written by Sam",
+         "Debra Sullivan, Ph.D., MSN, R.N., CNE"),
+        ("Medically reviewed by: Mary-Ann Smith, DNP, APRN-BC on May 3",
+         "Mary-Ann Smith, DNP, APRN-BC"),
+        ("Medically reviewed by Jane Doe, and written by Bob.", "Jane Doe"),
+    ],
+)  # fmt: skip
+def test_it_keeps_a_reviewers_dotted_credentials_and_stops_at_the_byline(line, reviewer):
+    entry = cleaned(rss(item(1, body=f"<p>{line}</p><p>Text</p>")))
+    assert entry.reviewed_by == reviewer
+
+
 def test_it_finds_a_medically_reviewed_line():
     entry = cleaned(rss(item(1, body="<p>Medically reviewed by Dr. Ada Lane, MD.</p><p>Text</p>")))
     assert entry.reviewed_by == "Dr. Ada Lane, MD"
@@ -422,3 +440,30 @@ def test_control_characters_written_as_character_references_are_not_kept():
         assert not CONTROL & set(text), repr(text)
     assert entry.title == "Sleep [2J tips"
     assert entry.body_text == "Rest well [31m"
+
+
+def test_a_plain_text_title_keeps_a_less_than_sign_before_a_letter():
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>a1</id>'
+        b'<title type="text">Fasting glucose &lt;a 100 mg/dL: is it right?</title>'
+        b'<link href="https://a.example.com/1"/><published>2026-11-20T10:00:00Z</published>'
+        b"<summary>s</summary></entry></feed>"
+    )
+    assert cleaned(atom).title == "Fasting glucose <a 100 mg/dL: is it right?"
+    assert cleaned(rss(item(1, title="Glucose &lt;a 100 &amp; rising"))).title == (
+        "Glucose <a 100 & rising"
+    )
+    # A title with markup of its own still loses the tags.
+    assert cleaned(rss(item(1, title="Tips &lt;b&gt;new&lt;/b&gt;"))).title == "Tips new"
+
+
+def test_a_media_content_image_with_a_query_string_is_the_lead_image():
+    # As The Guardian publishes them: no medium, no type, ".jpg" before a query string.
+    image = "https://i.guim.co.uk/img/media/abc/master/3000.jpg?w=460&amp;q=55&amp;s=a606"
+    extra = (
+        f'<media:content width="460" url="{image}">'
+        "<media:credit>Photograph: Jane Doe/Agency</media:credit></media:content>"
+    )
+    entry = cleaned(rss(item(1, extra=extra)))
+    assert entry.image_url == "https://i.guim.co.uk/img/media/abc/master/3000.jpg?w=460&q=55&s=a606"
+    assert entry.image_credit == "Photograph: Jane Doe/Agency"
