@@ -429,16 +429,34 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
 
 
 def _entry_link(entry: ParsedEntry, feed_url: str) -> str:
-    """Return the entry's http(s) link (an RSS permalink GUID will do); else skip it."""
+    """Return the entry's http(s) link (an RSS permalink GUID will do); else skip it.
+
+    A link to the feed document itself is no article's address: an Atom ``href=""``
+    resolves to the feed's xml:base, and would make every such entry one article. Nor,
+    if a permalink GUID says better, is the site's home page: podcasts link every
+    episode there.
+    """
+    home_page = None
     for candidate in (entry.link, entry.guid):
         url = safe_url(candidate, feed_url) if candidate else None
         if (
             url
             and not url.startswith("mailto:")
             and (candidate is entry.link or "://" in candidate)
+            and url != feed_url
+            and url != entry.feed_base
         ):
-            return url
+            if not _is_home_page(url):
+                return url
+            home_page = home_page or url
+    if home_page:
+        return home_page
     raise SkipEntry("entry has no http(s) link")
+
+
+def _is_home_page(url: str) -> bool:
+    """Tell whether ``url`` is a site's root, "https://host/" or "https://host"."""
+    return url.count("/") == 2 or (url.count("/") == 3 and url.endswith("/"))
 
 
 def _title_text(entry: ParsedEntry) -> str:

@@ -96,6 +96,9 @@ class ParsedEntry:
     # The title is plain text (Atom type="text", or RSS text feedparser found no markup
     # in): a "<" in it may be a less-than sign, not the start of a tag.
     title_is_plain: bool = False
+    # The feed element's xml:base, usually the feed document's own address: an Atom
+    # <link href=""> resolves to it (WordPress writes those).
+    feed_base: str = ""
 
 
 @dataclass
@@ -329,6 +332,9 @@ def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> 
     if len(parsed.entries) > MAX_ENTRIES:
         warning = f"only the first {MAX_ENTRIES} entries were read"
     meta = parsed.get("feed", {})
+    feed_base = str((meta.get("title_detail") or {}).get("base") or "")
+    for entry in entries:
+        entry.feed_base = feed_base
     return ParsedFeed(
         title=str(meta.get("title", "") or ""),
         site_url=str(meta.get("link", "") or ""),

@@ -180,3 +180,44 @@ def test_it_skips_an_entry_nested_too_deep_and_stores_the_rest(app):
     summary = ingest(make_feed(), rss(item(1), deep, item(3)))
     assert titles() == ["Entry 1", "Entry 3"]
     assert summary.skipped == 1 and "nested more than 100 levels deep" in summary.notes[0]
+
+
+def test_an_empty_atom_link_under_the_feeds_xml_base_falls_back_to_the_guid(app):
+    # WordPress's wp-atom.php: <link href=""/> resolves to the feed document's address.
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://blog.example.com/wp-atom.php">'
+        b"<title>Blog</title>"
+        b'<entry><title>Dolphins</title><link rel="alternate" type="text/html" href=""/>'
+        b"<id>https://blog.example.com/?p=14848</id><published>2026-11-20T10:00:00Z</published>"
+        b'<content type="html">&lt;p&gt;One&lt;/p&gt;</content></entry>'
+        b'<entry><title>Ammo</title><link rel="alternate" type="text/html" href=""/>'
+        b"<id>https://blog.example.com/?p=14846</id><published>2026-11-19T10:00:00Z</published>"
+        b'<content type="html">&lt;p&gt;Two&lt;/p&gt;</content></entry>'
+        b"</feed>"
+    )
+    feed = make_feed(url="https://blog.example.com/feed/atom/", auto_publish=True)
+
+    summary = ingest(feed, atom)
+
+    assert summary.new == 2, summary.notes
+    assert sorted(db.session.scalars(sa.select(Article.url))) == [
+        "https://blog.example.com/?p=14846",
+        "https://blog.example.com/?p=14848",
+    ]
+
+
+def test_episodes_that_all_link_to_the_home_page_are_stored_by_their_permalink_guids(app):
+    def episode(n: int) -> str:
+        return (
+            f"<item><title>Episode {n}</title><link>http://podcast.example.com/</link>"
+            f"<guid>http://podcast.example.com/shows/ep-{n}.mp3</guid>"
+            f"<pubDate>Sat, 0{n} Nov 2026 12:00:00 GMT</pubDate>"
+            f"<description>Notes {n}</description></item>"
+        )
+
+    summary = ingest(make_feed(auto_publish=True), rss(episode(1), episode(2), episode(3)))
+
+    assert summary.new == 3, summary.notes
+    assert "http://podcast.example.com/shows/ep-2.mp3" in set(
+        db.session.scalars(sa.select(Article.url))
+    )
