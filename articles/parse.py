@@ -70,6 +70,28 @@ LINE_BREAK = re.compile(r"[ \t\r]*\n[ \t\r]*")
 XML_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\sencoding=[\"'][^\"']*[\"']")
 
 
+# "2020/1/10 14:33:00", as Chinese and Japanese feeds often write dates: feedparser's own
+# parsers read it as 1 November. Registered handlers are tried before the built-in ones.
+SLASH_DATE = re.compile(
+    r"\s*(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*"
+)
+
+
+def _slash_date(value: str) -> time.struct_time | None:
+    """Read "YYYY/M/D[ H:MM[:SS]]" (no zone: taken as UTC); None for anything else."""
+    match = SLASH_DATE.fullmatch(value)
+    if not match:
+        return None
+    try:
+        when = datetime(*(int(part or 0) for part in match.groups()), tzinfo=UTC)
+    except ValueError:
+        return None
+    return when.utctimetuple()
+
+
+feedparser.registerDateHandler(_slash_date)
+
+
 class ParseError(Exception):
     """The document is not a feed we can read; the message is safe to show to admins."""
 

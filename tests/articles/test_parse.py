@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -281,3 +282,15 @@ def test_it_documents_why_feedparser_never_gets_a_path(tmp_path):
     secret = tmp_path / "secret.xml"
     secret.write_bytes(rss(title="Local secret"))
     assert feedparser.parse(str(secret)).feed.title == "Local secret"
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("2020/1/10 14:33:00", datetime(2020, 1, 10, 14, 33, tzinfo=UTC)),
+        ("2026/11/05", datetime(2026, 11, 5, tzinfo=UTC)),
+    ],
+)
+def test_it_reads_a_slash_separated_date_as_the_day_it_names(written, meant):
+    (entry,) = parse_feed(rss(item(1, date=written))).entries
+    assert entry.published == meant
