@@ -302,8 +302,12 @@ class EmailChangeForm(FlaskForm):
             Email(message="Enter a valid email address.", check_deliverability=False),
         ],
     )
+    # Ids of their own: the settings page holds three password boxes and a "#password"
+    # section, and a label or a link must reach the right one.
     password = PasswordField(
-        "Your password", validators=[InputRequired(), Length(max=PASSWORD_MAX)]
+        "Your password",
+        id="email-password",
+        validators=[InputRequired(), Length(max=PASSWORD_MAX)],
     )
 
 
@@ -332,7 +336,9 @@ class AppealForm(FlaskForm):
 
 class DeleteAccountForm(FlaskForm):
     password = PasswordField(
-        "Your password", validators=[InputRequired(), Length(max=PASSWORD_MAX)]
+        "Your password",
+        id="delete-password",
+        validators=[InputRequired(), Length(max=PASSWORD_MAX)],
     )
     confirm = BooleanField(
         "I understand that my account and personal data will be deleted for good.",

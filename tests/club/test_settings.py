@@ -4,6 +4,7 @@ Export and deletion: ``test_account_data.py``."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -554,3 +555,15 @@ def test_it_shows_the_admins_reply_to_a_rejected_appeal(app, client, frank, caro
     section = status_section(client)
     assert "rejected your appeal" in section and "The spam was clear-cut." in section
     assert 'action="/settings/appeal"' not in section
+
+
+def test_every_label_and_section_link_on_settings_reaches_its_own_element(client, dave):
+    login(client, dave)
+    page = client.get("/settings").get_data(as_text=True)
+
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    # Every form's hidden CSRF input is id="csrf_token": nothing labels or links to it.
+    duplicated = {i for i in ids if ids.count(i) > 1} - {"csrf_token"}
+    assert duplicated == set()
+    for target in re.findall(r'\sfor="([^"]+)"', page) + re.findall(r'href="#([^"]+)"', page):
+        assert target in ids, target
