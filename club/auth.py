@@ -146,7 +146,7 @@ def signup():
                 password=form.password.data,
             )
         except accounts.HandleTaken:
-            form.handle.errors.append("That handle is taken. Choose another.")
+            form.handle.errors.append(HANDLE_TAKEN)
         else:
             db.session.commit()
             if result.user is not None:
@@ -154,8 +154,19 @@ def signup():
             elif may_send_signup_notice(result.existing.email):
                 accounts.send_signup_notice(result.existing)
             return redirect(url_for("auth.check_email"), code=303)
+    elif form.is_submitted() and not form.handle.errors and _handle_is_taken(form.handle.data):
+        # Say so now, with the other problems, not after they are fixed and the password
+        # typed again. Handles are public: this tells nobody anything new.
+        form.handle.errors.append(HANDLE_TAKEN)
     status = 400 if form.is_submitted() else 200
     return render_template("auth/signup.html", form=form), status
+
+
+HANDLE_TAKEN = "That handle is taken. Choose another."
+
+
+def _handle_is_taken(handle: str | None) -> bool:
+    return bool(handle) and accounts.find_by_handle(handle) is not None
 
 
 @bp.get("/signup/check-email")

@@ -136,6 +136,14 @@ def test_it_refuses_bad_sign_up_input_and_writes_nothing(client, field, value, m
     assert users_count() == 0
 
 
+def test_it_reports_a_taken_handle_together_with_a_weak_password(client, alice):
+    response = client.submit("/signup", signup_data(handle="alice", password="qwerty123456"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "That handle is taken. Choose another." in page
+    assert "too easy to guess" in page
+
+
 def test_it_keeps_what_was_typed_when_sign_up_fails(client):
     response = client.submit("/signup", signup_data(password="short"))
     page = response.get_data(as_text=True)
