@@ -48,6 +48,13 @@ def _settings_url() -> str:
     return f"{current_app.config['BASE_URL']}/settings"
 
 
+PAYMENT_UNCHECKED = (
+    "We could not check your payment with our payment provider just now. If you completed "
+    "the payment, do not pay again: your membership starts as soon as Stripe confirms it, "
+    "usually within a minute. Reload this page, or look at your settings, in a moment."
+)
+
+
 def problem(message: str, status: int = 502):
     """Render a billing failure in the site's words; nothing was changed."""
     return render_template("billing/problem.html", message=message), status
@@ -167,8 +174,10 @@ def success():
         session = gateway.retrieve_checkout_session(session_id)
     except gateway.NotFound:
         abort(404)
-    except gateway.BillingError as error:
-        return problem(str(error))
+    except gateway.BillingError:
+        # Stripe sends members here after they paid: "nothing was charged" would be false
+        # and invite a second payment.
+        return problem(PAYMENT_UNCHECKED)
     user = current_user._get_current_object()
     if not is_own_session(user, session):
         log.warning("user %s opened checkout session %s of another account", user.id, session_id)

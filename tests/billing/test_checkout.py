@@ -215,6 +215,22 @@ def test_it_applies_a_completed_checkout_on_the_success_page(client, erin, strip
     assert sum("Subject: Welcome" in mail for mail in read_outbox(outbox)) == 1
 
 
+def test_the_success_page_never_says_nothing_was_charged_when_stripe_is_down(
+    client, erin, stripe_api
+):
+    # Stripe sends the member here after they paid: they must not be invited to pay again.
+    error = {"error": {"type": "api_error", "message": "boom"}}
+    stripe_api.answer("GET", "/v1/checkout/sessions/cs_test_paid", (500, error))
+    login(client, erin)
+
+    response = client.get("/billing/success?session_id=cs_test_paid")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 502
+    assert "Nothing was charged" not in page
+    assert "do not pay again" in page
+
+
 def test_it_does_not_relink_a_deleted_customer_from_an_old_success_url(client, erin, stripe_api):
     old = _completed_session(erin, customer="cus_deleted")
     old["subscription"]["status"] = "canceled"  # deleting the customer ended it
