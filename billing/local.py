@@ -27,7 +27,7 @@ class NotLive(Exception):
 
 def is_live(user: User) -> bool:
     """Tell whether ``user`` has a subscription that is still running."""
-    return user.subscription_status in membership.LIVE_STATUSES
+    return membership.subscription_running(user)
 
 
 def subscription_object(

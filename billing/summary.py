@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from billing import local, mapping, plan
 from club import membership
+from club.clock import utcnow
 from club.models import User
 
 STATUS_WORDS = {
@@ -73,7 +74,9 @@ def summarize(user: User) -> BillingSummary:
         date_label=date_label,
         date=shown_date(user) if date_label else None,
         payment_problem=user.last_payment_error,
-        can_manage=status is not None and status not in mapping.FINISHED_STATUSES,
+        can_manage=status is not None
+        and status not in mapping.FINISHED_STATUSES
+        and not membership.cancellation_has_lapsed(user, utcnow()),
         running=local.is_live(user),
         ending=bool(user.subscription_cancel_at_period_end),
         note=note,

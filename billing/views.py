@@ -280,6 +280,11 @@ def local_checkout_submit():
     user = current_user._get_current_object()
     if must_confirm_email_first(user):
         return problem(EMAIL_FIRST, 403)
+    if outcome == "decline" and local.is_live(user):
+        # A test checkout left open in another tab: a refused first payment cannot touch
+        # the membership that is running (paying still settles an overdue one).
+        flash("Your membership is already running (test checkout): nothing changed.", "info")
+        return redirect("/settings", 303)
     if outcome == "pay":
         local.pay(user)
         flash("Payment received (test checkout): your membership is active.", "success")

@@ -166,12 +166,28 @@ def is_moderator_freeze_in_force(user: User, now: datetime) -> bool:
     return user.frozen_until is None or user.frozen_until > now
 
 
+def cancellation_has_lapsed(user: User, now: datetime) -> bool:
+    """Tell whether a subscription cancelled at its period's end has reached that end.
+
+    Stripe ends it then; until its webhook lands the record still says "active".
+    """
+    ends = user.subscription_period_end
+    return bool(user.subscription_cancel_at_period_end) and ends is not None and ends <= now
+
+
+def subscription_running(user: User, now: datetime | None = None) -> bool:
+    """Tell whether ``user`` has a subscription still running: one to manage, not to buy."""
+    return user.subscription_status in LIVE_STATUSES and not cancellation_has_lapsed(
+        user, now or utcnow()
+    )
+
+
 def _billing_verdict(user: User, now: datetime) -> _Billing:
     status = user.subscription_status
     if status in PAID_STATUSES:
-        ends = user.subscription_period_end if user.subscription_cancel_at_period_end else None
-        if ends is not None and ends <= now:
+        if cancellation_has_lapsed(user, now):
             return _Billing(ok=False, reason=Reason.SUBSCRIPTION_ENDED)
+        ends = user.subscription_period_end if user.subscription_cancel_at_period_end else None
         return _Billing(ok=True, access_ends_at=ends)
     if status in GRACE_STATUSES:
         # Without a known start the grace period cannot be placed: fail closed.

@@ -7,10 +7,12 @@ recording server and check the exact parameters the Stripe SDK sent.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 
 from club import membership
+from club.clock import utcnow
 from club.extensions import db
 from club.models import User
 from tests.billing.conftest import make_event, post_event, reload, stripe_settings
@@ -503,3 +505,39 @@ def test_it_renders_settings_promptly_when_stripe_hangs_on_the_price(app, client
     assert elapsed < 3.5
     assert ">Subscribe</button>" in html
     assert len(stripe_api.calls("GET", "/v1/prices/price_test_monthly")) == 1
+
+
+def test_a_member_whose_cancelled_membership_lapsed_is_offered_checkout_not_the_portal(
+    client, erin, stripe_api
+):
+    """Cancelled at the period's end, the period over, Stripe's customer.subscription.deleted
+    not processed yet (late or lost): the site says "Subscribe again", and Subscribe must
+    lead to Checkout, not to a portal with nothing left to manage."""
+    membership.link_customer(erin, "cus_erin")
+    membership.apply_subscription(
+        erin,
+        subscription_id="sub_old",
+        status="active",
+        period_end=utcnow() - timedelta(hours=2),
+        cancel_at_period_end=True,
+        observed_at=utcnow() - timedelta(days=3),
+    )
+    db.session.commit()
+    ended = {
+        "id": "sub_old",
+        "object": "subscription",
+        "customer": "cus_erin",
+        "status": "canceled",
+        "cancel_at_period_end": True,
+        "created": int(time.time()) - 40 * 86400,
+        "current_period_end": int(time.time()) - 7200,
+    }
+    stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": [ended]})
+    stripe_api.answer("GET", "/v1/subscriptions/sub_old", ended)
+    login(client, erin)
+
+    page = client.get("/settings").get_data(as_text=True)
+    response = client.submit("/billing/checkout")
+
+    assert "Subscribe again" in page and 'action="/billing/checkout"' in page
+    assert response.headers["Location"] == CHECKOUT["url"]

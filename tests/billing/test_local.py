@@ -293,3 +293,20 @@ def test_it_lets_the_demo_frozen_member_pay_and_get_back_in(app, runner, client)
     client.submit("/billing/local/manage", {"action": "pay_overdue"})
 
     assert membership.standing(reload(frozen)).can_interact
+
+
+def test_a_stale_decline_tab_leaves_a_running_membership_and_sends_no_failure_mail(
+    client, erin, outbox
+):
+    # Pay in one tab, then press "Decline card" on the test checkout still open in another.
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    response = client.submit(
+        "/billing/local/checkout", {"outcome": "decline"}, follow_redirects=True
+    )
+
+    page = response.get_data(as_text=True)
+    assert membership.standing(reload(erin)).can_interact
+    assert "already running" in page and "card was declined" not in page
+    assert not [m for m in read_outbox(outbox) if "payment failed" in m]
