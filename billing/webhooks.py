@@ -319,9 +319,39 @@ def on_invoice_payment_failed(invoice: dict) -> list[notices.Mail]:
     user, mails = sync_subscription(invoice_subscription_id(invoice), payment_error=problem)
     # A late "failed" for an invoice since paid must not alarm anyone (order is not
     # guaranteed): mail only while the subscription still waits for this payment.
-    if user is not None and user.subscription_status in AWAITING_PAYMENT:
+    if (
+        user is not None
+        and user.subscription_status in AWAITING_PAYMENT
+        and not confirmation_requested(invoice)
+    ):
         mails.append(notices.payment_failed(user))
     return mails
+
+
+def confirmation_requested(invoice: dict) -> bool:
+    """Tell whether Stripe also asked the member to confirm this attempt (3-D Secure).
+
+    For a payment the bank holds, Stripe sends invoice.payment_action_required and
+    invoice.payment_failed for the same attempt. "Confirm the payment" is the mail that
+    helps; "update your payment method" would send the member after a card that works.
+    Both events are stored on arrival, before either is processed.
+    """
+    invoice_id = invoice.get("id")
+    if not invoice_id:
+        return False
+    payloads = db.session.scalars(
+        sa.select(StripeEvent.payload).where(
+            StripeEvent.type == "invoice.payment_action_required",
+            StripeEvent.payload.contains(f'"{invoice_id}"', autoescape=True),
+        )
+    )
+    for payload in payloads:
+        asked = (json.loads(payload).get("data") or {}).get("object") or {}
+        if asked.get("id") == invoice_id and asked.get("attempt_count") == invoice.get(
+            "attempt_count"
+        ):
+            return True
+    return False
 
 
 def on_invoice_payment_action_required(invoice: dict) -> list[notices.Mail]:

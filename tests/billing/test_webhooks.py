@@ -357,6 +357,40 @@ def test_it_asks_the_member_to_confirm_a_payment_their_bank_held(client, erin, s
     assert reload(erin).subscription_status == "past_due"
 
 
+def test_one_renewal_held_for_3ds_sends_the_confirm_mail_not_payment_failed(
+    client, erin, stripe_peer, outbox
+):
+    """Stripe sends invoice.payment_action_required and invoice.payment_failed for one
+    attempt the bank wants confirmed: one mail per (invoice, attempt), the useful one."""
+    sub = subscribed(stripe_peer, erin)
+    post_event(client, make_event("customer.subscription.created", {"id": sub["id"]}))
+    stripe_peer.fail_next_invoice(sub["customer"], sub["id"])
+    invoice = {
+        "id": "in_3ds_renewal",
+        "subscription": sub["id"],
+        "attempt_count": 1,
+        "amount_due": 100,
+        "currency": "usd",
+        "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1Test/test_3ds",
+    }
+
+    post_event(client, make_event("invoice.payment_action_required", invoice))
+    post_event(client, make_event("invoice.payment_failed", invoice))
+    # The next attempt fails outright: that one is a real failure to tell about.
+    post_event(client, make_event("invoice.payment_failed", {**invoice, "attempt_count": 2}))
+
+    subjects = [
+        line
+        for mail in read_outbox(outbox)
+        for line in mail.splitlines()
+        if line.startswith("Subject:") and "Welcome" not in line
+    ]
+    assert subjects == [
+        "Subject: Please confirm your membership payment",
+        "Subject: Your membership payment failed",
+    ]
+
+
 @pytest.mark.parametrize(
     "page",
     [
