@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import (
@@ -42,6 +43,9 @@ from club.clock import utcnow
 from club.extensions import db
 from club.web import parse_id, query_id, render_error
 
+if TYPE_CHECKING:
+    from worker.queues import JobHandle
+
 feeds_bp = admin_blueprint("curation", __name__, "/feeds")
 review_bp = admin_blueprint("review", __name__, "/articles")
 
@@ -67,7 +71,7 @@ def _feed_or_404(feed_id: int) -> Feed:
     return db.session.get(Feed, feed_id) or abort(404)
 
 
-def enqueue_refresh(feed: Feed, force: bool = False) -> None:
+def enqueue_refresh(feed: Feed, force: bool = False) -> JobHandle:
     """Ask the worker to refresh ``feed`` now (inline when no Redis is configured).
 
     ``force`` fetches it even while it is paused.
@@ -78,7 +82,7 @@ def enqueue_refresh(feed: Feed, force: bool = False) -> None:
     # down this raises QueueUnavailable, which the site answers with a clear message (the
     # feed is saved; the periodic refresh fetches it once Redis is back) rather than
     # holding a web worker for a whole fetch.
-    enqueue(
+    return enqueue(
         "worker.jobs.refresh_feed",
         feed.id,
         force=force,
@@ -223,10 +227,22 @@ def refresh_now(feed_id: int):
     db.session.commit()
     # Asked for by name: a paused feed is fetched too (to see whether it works again),
     # and stays paused.
-    enqueue_refresh(feed, force=True)
-    note = " once; it stays paused" if feed.is_paused else ""
-    flash(f"Refreshing {feed.name}{note}.", "success")
+    handle = enqueue_refresh(feed, force=True)
+    flash(*_refresh_outcome(feed, handle))
     return redirect(url_for("curation.feeds"))
+
+
+def _refresh_outcome(feed: Feed, handle: JobHandle) -> tuple[str, str]:
+    """The flash for "Refresh now": what happened when the fetch ran here (no Redis),
+    else that it is on its way."""
+    note = " It stays paused." if feed.is_paused else ""
+    if handle.status not in ("finished", "failed"):
+        return f"Refreshing {feed.name}{' once; it stays paused' if note else ''}.", "success"
+    db.session.refresh(feed)  # the fetch ran in a session of its own
+    if handle.status == "failed" or feed.last_error:
+        problem = feed.last_error or "the refresh failed; see Jobs"
+        return f"Could not refresh {feed.name}: {problem}.{note}", "error"
+    return f"Refreshed {feed.name}: {handle.result}.{note}", "success"
 
 
 @feeds_bp.route("/<int:feed_id>/delete", methods=["GET", "POST"])

@@ -258,12 +258,36 @@ def test_it_refreshes_a_feed_on_request(allow_local_feeds, admin_client, feed_se
     assert feed_server.hits("/feed.xml") == 1 and audit_actions() == ["feed.refresh"]
 
 
+def test_refresh_now_says_when_the_fetch_it_ran_failed(
+    allow_local_feeds, admin_client, feed_server
+):
+    # No Redis: the fetch runs during the click, so the page can say how it went.
+    feed = make_feed(url=feed_server.route("/feed.xml", status=500))
+
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/refresh", follow_redirects=True)
+
+    page = response.get_data(as_text=True)
+    assert f"Could not refresh {feed.name}: the source answered with an error (500)." in page
+    assert "Refreshing" not in page
+
+
+def test_refresh_now_reports_what_the_fetch_it_ran_stored(
+    allow_local_feeds, admin_client, feed_server
+):
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1), item(2))))
+
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/refresh", follow_redirects=True)
+
+    assert "2 new, 0 updated, 0 unchanged, 0 skipped" in response.get_data(as_text=True)
+
+
 def test_it_fetches_a_paused_feed_asked_for_by_name_and_keeps_it_paused(
     allow_local_feeds, admin_client, feed_server
 ):
     feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))), status="paused")
     response = admin_client.submit(f"/admin/feeds/{feed.id}/refresh", follow_redirects=True)
-    assert "once; it stays paused" in response.get_data(as_text=True)
+    assert "Refreshed" in response.get_data(as_text=True)
+    assert "It stays paused." in response.get_data(as_text=True)
     assert feed_server.hits("/feed.xml") == 1
     feed = db.session.get(Feed, feed.id)
     assert feed.status == "paused" and feed.last_fetched_at is not None
