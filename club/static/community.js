@@ -79,7 +79,9 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    // Ask only about a form that can go through: a missing field (a freeze's reason) is
+    // the server's to explain first, not after "Freeze @name?" was already answered.
+    if (form.dataset.confirm && form.checkValidity() && !window.confirm(form.dataset.confirm)) {
       event.preventDefault();
       return;
     }

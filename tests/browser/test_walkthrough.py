@@ -135,6 +135,17 @@ def test_it_walks_a_visitor_to_member_to_frozen(app, live_server, browser, shoot
 
     # The admin freezes the account.
     admin.goto(f"{live_server}/admin/users/{nina.id}")
+    unasked = []
+
+    def dismiss(dialog) -> None:
+        unasked.append(dialog.message)
+        dialog.dismiss()
+
+    admin.on("dialog", dismiss)
+    admin.click("button:has-text('Freeze')")  # no reason yet: explained, not confirmed
+    admin.wait_for_load_state()
+    admin.remove_listener("dialog", dismiss)
+    assert unasked == [] and admin.is_visible("text=Give the member a reason.")
     admin.fill("#reason", "Posting advertising links")
     asked = []
     admin.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
