@@ -21,12 +21,14 @@
   }
 
   function showError(form, message) {
-    var note = form.querySelector(".js-error");
-    if (!note) {
-      note = document.createElement("span");
+    // Under the row of buttons, not between them: a sentence there pulls the row apart.
+    var row = form.closest(".reactions") || form;
+    var note = row.nextElementSibling;
+    if (!note || !note.classList.contains("js-error")) {
+      note = document.createElement("p");
       note.className = "js-error";
       note.setAttribute("role", "alert");
-      form.appendChild(note);
+      row.insertAdjacentElement("afterend", note);
     }
     note.textContent = message;
   }

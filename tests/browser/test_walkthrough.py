@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from club import membership
 from club.community.models import Comment
 from club.extensions import db
 from club.models import Appeal, User
@@ -176,3 +177,26 @@ def test_it_walks_a_visitor_to_member_to_frozen(app, live_server, browser, shoot
     page.wait_for_load_state()
     shoot(page, "05-settings-appeal")
     assert fresh(Appeal, user_id=nina.id) is not None
+
+
+def test_a_refused_like_explains_itself_under_the_buttons_not_between_them(
+    app, live_server, browser, shoot
+):
+    admin = make_user(admin=True)
+    member = make_user(handle="mira", subscription="active")
+    article = make_article(title="Stretching before bed")
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/articles/{article.id}")
+    # A moderator freezes the member while the page is open.
+    membership.freeze(fresh(User, id=member.id), by=admin, reason="Spam links")
+    db.session.commit()
+
+    page.locator("#reactions form[data-kind='like'] button").click()
+    note = page.wait_for_selector("#reactions + .js-error")
+
+    shoot(page, "06-refused-like")
+    like = page.locator("#reactions form[data-kind='like'] button").bounding_box()
+    save = page.locator("#reactions form[data-kind='save'] button").bounding_box()
+    assert like["y"] == save["y"] and save["x"] - (like["x"] + like["width"]) < 40
+    assert "frozen" in note.inner_text()
