@@ -509,3 +509,9 @@ def test_it_costs_the_same_number_of_queries_with_20_or_500_articles(client, cou
         return counter.count
 
     assert measure(20) == measure(500)
+
+
+@pytest.mark.parametrize("path", ["/", "/videos"])
+def test_the_home_and_video_pages_have_one_main_heading(client, path):
+    make_article(title="Sleep well")
+    assert page(client, path).count("<h1") == 1

@@ -567,3 +567,10 @@ def test_every_label_and_section_link_on_settings_reaches_its_own_element(client
     assert duplicated == set()
     for target in re.findall(r'\sfor="([^"]+)"', page) + re.findall(r'href="#([^"]+)"', page):
         assert target in ids, target
+
+
+def test_settings_says_the_account_is_frozen_once_not_twice(client, bob):
+    login(client, bob)
+    page = client.get("/settings").get_data(as_text=True)
+    assert page.count(membership.FROZEN_MESSAGE) == 1  # the banner's
+    assert "Your last payment did not go through" in page  # the section: why, and what to do
