@@ -94,6 +94,7 @@ def lift_freeze(user: User, *, by: User | None, note: str = "") -> None:
         appeal.reply = "The freeze has been lifted."
         appeal.decided_at = utcnow()
         appeal.decided_by_id = by.id if by else None
+        audit.record(by, "appeal.accept", user, "settled by lifting the freeze")
 
 
 def _decide(appeal: Appeal, status: str, by: User, reply: str | None) -> None:

@@ -142,9 +142,9 @@ def post_comment(
     text = validated_body(body)
     existing = existing_for_token(author, client_token)
     if existing is not None:
-        if existing.body != text and not existing.is_deleted:
-            # The same form sent again with other words (the Back button, say): answering
-            # "already posted" would silently drop the new words.
+        if existing.body != text or existing.is_deleted:
+            # The same form sent again with other words (the Back button, say), or after
+            # its comment was deleted: answering "already posted" would drop the words.
             raise Conflict(
                 "This form already posted a comment, so the new text was not posted. "
                 "It is below: send it again to post it as a new comment."

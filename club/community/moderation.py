@@ -176,6 +176,10 @@ def remove_comment(moderator: User, comment_id: int, note: str = "") -> Comment:
     comment = _reported_comment(comment_id)
     if comment.status == CommentStatus.REMOVED:
         raise Conflict("That comment was already removed.")
+    if comment.status == CommentStatus.DELETED:
+        # The author deleted it while the page with the Remove button was open: there is
+        # nothing left to remove, to quote in a mail, or to bring back as "[removed]".
+        raise Conflict("Its author deleted that comment, so there was nothing to remove.")
     closed = _close_reports(comment, moderator, ReportStatus.ACTIONED)
     set_visibility(comment, status=CommentStatus.REMOVED, hidden=False)
     detail = f"{closed} report(s)" + (f"; {note.strip()}" if note.strip() else "")

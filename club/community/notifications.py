@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
+from articles.models import Article
 from club.clock import utcnow
 from club.community.models import Comment, CommentStatus, Notification, NotificationKind
 from club.extensions import db
@@ -33,13 +34,15 @@ def notify_like(*, liker: User, comment: Comment) -> None:
     _notify(comment.author_id, liker.id, NotificationKind.LIKE, comment.id)
 
 
-# A reply its author deleted, or a comment a moderator removed or hid, no longer tells
-# anyone anything; the notification comes back if a moderator restores the comment.
-_ABOUT_A_SHOWN_COMMENT = sa.and_(
-    Notification.comment_id == Comment.id,
+# A reply its author deleted, a comment a moderator removed or hid, or one on an article
+# taken off the site no longer tells anyone anything (its link would be a 404); the
+# notification comes back if the comment or the article is restored.
+_SHOWN = sa.and_(
     Comment.status == CommentStatus.VISIBLE,
     Comment.hidden.is_(False),
+    Comment.article_id.in_(sa.select(Article.id).where(Article.status == "published")),
 )
+_ABOUT_A_SHOWN_COMMENT = sa.and_(Notification.comment_id == Comment.id, _SHOWN)
 
 
 def unread_count(user: User) -> int:
@@ -76,9 +79,7 @@ def list_for(
 
 def mark_all_read(user: User, *, up_to: int | None = None) -> int:
     """Mark ``user``'s unread notifications read (those up to id ``up_to``); return how many."""
-    shown = sa.select(Comment.id).where(
-        Comment.status == CommentStatus.VISIBLE, Comment.hidden.is_(False)
-    )
+    shown = sa.select(Comment.id).where(_SHOWN)
     query = sa.update(Notification).where(
         Notification.user_id == user.id,
         Notification.read_at.is_(None),

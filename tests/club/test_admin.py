@@ -331,6 +331,10 @@ def test_it_settles_an_open_appeal_when_the_freeze_is_lifted_directly(admin_clie
     db.session.refresh(appeal)
     assert appeal.status == "accepted"
     assert "I was hacked." not in admin_client.get("/admin/appeals").get_data(as_text=True)
+    decided = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "appeal.accept")
+    )  # as deciding it on the Appeals page would record
+    assert decided is not None and decided.target_id == str(frank.id)
 
 
 def test_it_keeps_an_appeal_open_when_the_freeze_is_amended(admin_client, appeal, frank):

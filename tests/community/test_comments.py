@@ -419,3 +419,17 @@ def test_it_sends_a_permalink_and_a_new_comment_to_the_page_that_shows_it(member
         .headers["Location"]
         .endswith(f"?comments=2#comment-{newest.id}")
     )
+
+
+def test_a_form_whose_comment_was_deleted_keeps_the_new_words(member, article):
+    form_token = token()
+    post_comment(member, article, "first words", client_token=form_token)
+    [first] = db.session.scalars(sa.select(Comment)).all()
+    member.submit(f"/comments/{first.id}/delete")
+
+    # Back to the page (the browser keeps the form and its nonce), new words, send.
+    response = post_comment(member, article, "different words", client_token=form_token)
+
+    page = response.get_data(as_text=True)
+    assert "That comment was already posted." not in page
+    assert "different words" in page  # given back, to send as a new comment

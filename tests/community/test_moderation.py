@@ -398,3 +398,24 @@ def test_it_lets_the_author_delete_once_the_report_is_dismissed(client, article,
     client.submit(f"/admin/reports/{comment.id}/dismiss")
     login(client, alice)
     assert client.submit(f"/comments/{comment.id}/delete").status_code == 303
+
+
+def test_removing_a_comment_its_author_just_deleted_changes_nothing(
+    client, article, alice, carol, outbox
+):
+    comment = add_comment(article, alice, "something I regret")
+    # carol has the thread open with the Remove button; alice deletes first.
+    login(client, alice)
+    assert client.submit(f"/comments/{comment.id}/delete").status_code == 303
+    login(client, carol)
+
+    response = client.submit(f"/admin/reports/{comment.id}/remove", follow_redirects=True)
+
+    db.session.refresh(comment)
+    assert comment.status == "deleted"
+    assert "Its author deleted that comment" in response.get_data(as_text=True)
+    assert read_outbox(outbox) == []  # no "A moderator removed your comment" quoting nothing
+    assert "[removed by a moderator]" not in page_of(client, article)
+    assert not db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "comment.removed")
+    )

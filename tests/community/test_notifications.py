@@ -7,6 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from club.community import notifications
 from club.community.models import Comment, Notification
 from club.extensions import db
 from tests.community.conftest import add_comment, post_comment, quick_member
@@ -175,3 +176,21 @@ def test_a_hidden_reply_notifies_again_once_a_moderator_restores_it(client, arti
     db.session.commit()
     assert "Blunt" in client.get("/notifications").text
     assert unread_badge(client) == "1"  # not marked read while it was hidden
+
+
+def test_a_notification_about_an_article_taken_off_the_site_is_neither_counted_nor_listed(
+    client, article, alice, carol
+):
+    theirs = add_comment(article, carol, "carol's point")
+    add_comment(article, alice, "alice's reply", parent=theirs)
+    article.status = "hidden"  # an admin takes the article off the site
+    db.session.commit()
+    login(client, carol)
+
+    page = client.get("/notifications").get_data(as_text=True)
+
+    assert notifications.unread_count(carol) == 0
+    assert article.title not in page
+    article.status = "published"  # back on the site: the notification returns, unread
+    db.session.commit()
+    assert notifications.unread_count(carol) == 1
