@@ -453,7 +453,8 @@ def unconfirmed_lifetime() -> timedelta:
 
 
 def removal_date(user: User) -> datetime:
-    """When ``user``, if still unconfirmed, will be deleted."""
+    """The day after which ``user``, if still unconfirmed, is deleted (the mail and the
+    settings page name it; the whole day is the member's)."""
     return user.created_at + unconfirmed_lifetime()
 
 
@@ -465,19 +466,32 @@ def purge_unconfirmed(now: datetime | None = None) -> int:
     (Discourse purges them the same way). Admin and complimentary accounts are kept: an
     operator made them on purpose. So is any account with a Stripe customer.
     """
-    cutoff = (now or utcnow()) - unconfirmed_lifetime()
-    expired = sa.select(User).where(
+    now = now or utcnow()
+    # Deleted once the day ``removal_date`` names is over, not at its hour and minute.
+    cutoff = now.replace(hour=0, minute=0, second=0, microsecond=0) - unconfirmed_lifetime()
+    expired = sa.and_(
         User.email_confirmed_at.is_(None),
         User.created_at < cutoff,
         User.is_admin.is_(False),
         User.complimentary.is_(False),
         User.stripe_customer_id.is_(None),
     )
-    removed = 0
+    candidates = db.session.scalars(
+        sa.select(User.id).where(expired).order_by(User.id).limit(PURGE_BATCH)
+    ).all()
     days = current_app.config["UNCONFIRMED_ACCOUNT_DAYS"]
-    for user in db.session.scalars(expired.order_by(User.id).limit(PURGE_BATCH)).all():
-        delete_account(user, why=f"its email address was not confirmed within {days} days")
-        removed += 1
+    removed = 0
+    for user_id in candidates:
+        # Read again, locked: the member may have confirmed since the list was made.
+        user = db.session.scalar(
+            sa.select(User)
+            .where(User.id == user_id, expired)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if user is not None:
+            delete_account(user, why=f"its email address was not confirmed within {days} days")
+            removed += 1
     return removed
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from club import membership
+from club import accounts, membership
 from club.clock import utcnow
 from club.extensions import db
 from club.models import AuditEntry, User
@@ -105,3 +105,40 @@ def test_the_settings_page_and_the_mail_say_when_an_unconfirmed_account_goes(cli
     assert f"not confirmed by <strong>{removal}</strong> is deleted" in page
     (mail,) = messages_to(outbox, "newbie@example.com")
     assert f"not confirmed by {removal} is deleted" in mail
+
+
+def test_the_purge_keeps_an_account_until_the_day_its_mail_names_is_over(app, outbox):
+    user = signed_up(0, handle="newbie", email="newbie@example.com")
+    user.created_at = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    db.session.commit()
+    accounts.send_confirmation(user)
+    (mail,) = messages_to(outbox, "newbie@example.com")
+    assert "not confirmed by 15 January 2026 is deleted" in mail
+
+    accounts.purge_unconfirmed(now=datetime(2026, 1, 15, 23, 59, tzinfo=UTC))
+    assert accounts.find_by_handle("newbie") is not None  # the whole named day is theirs
+    accounts.purge_unconfirmed(now=datetime(2026, 1, 16, 0, 7, tzinfo=UTC))
+    assert accounts.find_by_handle("newbie") is None
+
+
+def test_the_purge_spares_an_account_confirmed_while_it_runs(app, monkeypatch):
+    signed_up(20, handle="first_squatter")
+    confirms_now = signed_up(20, handle="confirms_now").id
+    original = accounts.delete_account
+
+    def delete_account(user, **kwargs):
+        if user.handle == "first_squatter":
+            # The member opens the confirmation link in another request meanwhile.
+            with db.engine.begin() as other:
+                other.execute(
+                    sa.update(User)
+                    .where(User.id == confirms_now)
+                    .values(email_confirmed_at=utcnow())
+                )
+        return original(user, **kwargs)
+
+    monkeypatch.setattr(accounts, "delete_account", delete_account)
+    assert accounts.purge_unconfirmed() == 1
+    db.session.commit()
+
+    assert handles() == {"confirms_now"}
