@@ -10,11 +10,19 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 
 from club import accounts, membership, moderation, signals
 from club.clock import utcnow
 from club.extensions import db
-from club.forms import PASSWORD_MIN, check_password_strength, start_of_day
+from club.forms import (
+    PASSWORD_MIN,
+    FreezeForm,
+    check_password_strength,
+    display_name_field,
+    start_of_day,
+)
 from club.models import User
 
 
@@ -60,6 +68,21 @@ def free_handle(email: str) -> str:
     return handle
 
 
+class _DisplayNameForm(FlaskForm):
+    display_name = display_name_field()
+
+
+def form_problem(form_class: type[FlaskForm], **values: str) -> str | None:
+    """Check ``values`` with the web form that takes them; the first problem, or None.
+
+    The command line makes the same checks as the site, from the same rules.
+    """
+    form = form_class(formdata=MultiDict(values), meta={"csrf": False})
+    if form.validate():
+        return None
+    return next(error for errors in form.errors.values() for error in errors)
+
+
 def parse_until(value: str | None) -> datetime | None:
     """Parse ``--until`` as a date (frozen until midnight UTC) or an ISO date-time."""
     if value is None:
@@ -72,7 +95,10 @@ def parse_until(value: str | None) -> datetime | None:
         ) from None
     if len(value) == 10:
         return start_of_day(parsed.date())
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the last date there is
+        raise click.BadParameter("that date is out of range", param_hint="--until") from None
 
 
 def create_account(
@@ -115,6 +141,9 @@ def create_user(email: str, admin: bool, name: str | None, password: str) -> Non
     weak = check_password_strength(password, email, email.split("@")[0])
     if weak:
         raise click.BadParameter(weak, param_hint="--password")
+    problem = form_problem(_DisplayNameForm, display_name=name) if name is not None else None
+    if problem:
+        raise click.BadParameter(problem, param_hint="--name")
     user = create_account(email, password, admin=admin, name=name)
     db.session.commit()
     click.echo(f"Created {'admin ' if admin else ''}{user.email} (@{user.handle}).")
@@ -144,6 +173,9 @@ def admin_role(email: str, revoke: bool) -> None:
 @click.option("--until", "until", help="End date (YYYY-MM-DD, UTC); open-ended when omitted.")
 def freeze_user(email: str, reason: str, until: str | None) -> None:
     """Freeze an account as a moderator."""
+    problem = form_problem(FreezeForm, reason=reason)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--reason")
     user = find_user_or_fail(email)
     try:
         membership.freeze(user, by=None, reason=reason, until=parse_until(until))

@@ -122,6 +122,30 @@ def test_it_refuses_a_freeze_without_reason_or_with_a_bad_date(runner, alice):
     assert alice.frozen_at is None
 
 
+def test_it_answers_an_overlong_reason_or_an_out_of_range_date_in_one_line(runner, alice):
+    long_reason = runner.invoke(
+        args=["users", "freeze", "alice@example.com", "--reason", "r" * 600]
+    )
+    out_of_range = runner.invoke(
+        args=["users", "freeze", "alice@example.com", "--reason", "Spam",
+              "--until", "9999-12-31T23:00-05:00"]
+    )  # fmt: skip
+
+    assert long_reason.exit_code == 2 and "Keep the reason under 500" in long_reason.output
+    assert out_of_range.exit_code == 2 and "out of range" in out_of_range.output
+    db.session.refresh(alice)
+    assert alice.frozen_at is None
+
+
+def test_it_creates_no_account_with_a_display_name_the_profile_form_refuses(runner):
+    result = runner.invoke(
+        args=["users", "create", "long@example.com", "--name", "N" * 80,
+              "--password", "purple monkey dishwasher 9"]
+    )  # fmt: skip
+    assert result.exit_code == 2 and "Use 1 to 60 characters." in result.output
+    assert accounts.find_by_email("long@example.com") is None
+
+
 def test_it_unfreezes_an_account(runner, frank):
     result = runner.invoke(args=["users", "unfreeze", "FRANK@example.com"])
     assert result.exit_code == 0, result.output
