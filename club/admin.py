@@ -207,11 +207,18 @@ def set_complimentary(user_id: int):
 @bp.get("/appeals")
 def appeals():
     """Show the queue of open appeals, oldest first."""
+    return render_appeals()
+
+
+def render_appeals(failed: tuple[int, AppealDecisionForm] | None = None, status: int = 200):
+    """The appeals queue; ``failed`` is (appeal id, its refused form), shown with what the
+    admin typed and why it was refused."""
     return render_template(
         "admin/appeals.html",
         appeals=moderation.open_appeals(),
         form=AppealDecisionForm(formdata=None),
-    )
+        failed=failed,
+    ), status
 
 
 @bp.post("/appeals/<int:appeal_id>/<any(accept, reject):decision>")
@@ -233,8 +240,7 @@ def decide_appeal(appeal_id: int, decision: str):
         moderation.notify_appeal_decided(appeal)
         flash(f"Appeal from @{appeal.user.handle} {decision}ed.", "success")
         return redirect(url_for("admin.appeals"), code=303)
-    flash("; ".join(form.reply.errors) or "Could not read the decision.", "error")
-    return redirect(url_for("admin.appeals"), code=303)
+    return render_appeals(failed=(appeal.id, form), status=400)
 
 
 # --- Audit log --------------------------------------------------------------------------

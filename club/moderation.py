@@ -67,7 +67,10 @@ def submit_appeal(user: User, text: str) -> Appeal:
 def _waiting_appeals(query: sa.Select) -> sa.Select:
     """Limit ``query`` to open appeals against a freeze still in place."""
     return query.join(User, User.id == Appeal.user_id).where(
-        Appeal.status == "open", User.frozen_at == Appeal.freeze_started_at
+        Appeal.status == "open",
+        User.frozen_at == Appeal.freeze_started_at,
+        # A freeze that ran out leaves nothing to decide.
+        sa.or_(User.frozen_until.is_(None), User.frozen_until > utcnow()),
     )
 
 
@@ -120,6 +123,13 @@ def reject_appeal(appeal: Appeal, *, by: User, reply: str) -> None:
     """Reject ``appeal`` with a reply the member sees in settings."""
     if not reply or not reply.strip():
         raise AppealRefused("Write a reply: the member sees it in their settings.")
+    user = appeal.user
+    if not (
+        membership.is_moderator_freeze_in_force(user, utcnow())
+        and user.frozen_at == appeal.freeze_started_at
+    ):
+        # "The freeze stays in place" would be false: the member can interact again.
+        raise AppealRefused("That freeze has already ended, so there is nothing to reject.")
     _decide(appeal, "rejected", by, reply)
     audit.record(by, "appeal.reject", appeal.user, appeal.reply or "")
 

@@ -305,6 +305,37 @@ def test_it_accepts_an_appeal_against_a_freeze_that_has_since_ended(admin_client
     assert membership.standing(frank).can_interact
 
 
+def test_an_appeal_against_a_freeze_that_ran_out_cannot_be_rejected_as_if_it_stayed(
+    admin_client, appeal, frank, outbox
+):
+    frank.frozen_until = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    listed = admin_client.get("/admin/appeals").get_data(as_text=True)
+    response = admin_client.submit(
+        f"/admin/appeals/{appeal.id}/reject", {"reply": "Logs show otherwise."}
+    )
+
+    assert "I was hacked." not in listed  # nothing left to decide
+    assert response.status_code == 303
+    db.session.refresh(appeal)
+    assert appeal.status == "open"
+    assert messages_to(outbox, frank.email) == []  # no "the freeze stays in place"
+
+
+def test_a_refused_appeal_decision_keeps_the_reply_the_admin_typed(admin_client, appeal):
+    reply = "Your messages linked to a shop. " * 70  # over the 2,000 characters allowed
+
+    response = admin_client.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": reply})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert reply.strip()[:200] in page
+    assert "2,000" in page or "2000" in page
+    db.session.refresh(appeal)
+    assert appeal.status == "open"
+
+
 def test_it_keeps_the_freeze_and_stores_the_reply_when_an_appeal_is_rejected(
     admin_client, appeal, frank
 ):
