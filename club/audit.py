@@ -36,8 +36,10 @@ ACTION_LABELS = {
     "article.reject": "Article rejected",
     "article.hide": "Article hidden",
     "article.feature": "Article featured",
-    "article.unfeature": "Article unpinned",
+    "article.unfeature": "Article unfeatured",
     "article.edit": "Article edited",
+    "job.requeue": "Failed job queued again",
+    "job.delete": "Failed job deleted",
 }
 
 

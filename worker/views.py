@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
 from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from club import audit
 from club.admin import admin_blueprint
+from club.extensions import db
 from worker import schedule
 from worker.queues import (
     QUEUES,
@@ -82,6 +85,7 @@ def requeue(job_id: str):
     """Put a failed job back on its queue."""
     job = failed_job_or_404(job_id)
     get_queue(job.origin).failed_job_registry.requeue(job)
+    record_job_action("job.requeue", job)
     flash(f"Job {job.description} is queued again.", "success")
     return redirect(url_for("jobs.overview"), 303)
 
@@ -91,8 +95,15 @@ def delete(job_id: str):
     """Delete a failed job."""
     job = failed_job_or_404(job_id)
     job.delete()
+    record_job_action("job.delete", job)
     flash(f"Job {job.description} was deleted.", "success")
     return redirect(url_for("jobs.overview"), 303)
+
+
+def record_job_action(action: str, job: Job) -> None:
+    """Audit an admin's hand on a failed job: dropping a billing or mail job is a decision."""
+    audit.record(current_user, action, None, f"{job.id}: {job.description}")
+    db.session.commit()
 
 
 def failed_job_or_404(job_id: str) -> Job:

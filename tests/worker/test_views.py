@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from rq.job import Job, JobStatus
 
+from club.extensions import db
+from club.models import AuditEntry
 from tests.conftest import login
 from tests.worker.conftest import work_off
 from worker.queues import enqueue, get_queue
@@ -58,6 +61,21 @@ def test_it_deletes_a_failed_job(client, carol, failed_job, fake_redis):
 
     assert not Job.exists(failed_job.id, connection=fake_redis)
     assert get_queue("feeds").failed_job_registry.count == 0
+
+
+@pytest.mark.parametrize(
+    ("action", "label"), [("requeue", "Failed job queued again"), ("delete", "Failed job deleted")]
+)
+def test_an_admins_hand_on_a_failed_job_is_in_the_audit_log(
+    client, carol, failed_job, action, label
+):
+    login(client, carol)
+    client.submit(f"/admin/jobs/{failed_job.id}/{action}")
+
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.actor_id == carol.id))
+    assert entry is not None and entry.action == f"job.{action}"
+    assert failed_job.id in entry.detail and "fail_permanently" in entry.detail
+    assert label in client.get("/admin/audit").get_data(as_text=True)
 
 
 def test_it_answers_404_for_requeueing_a_job_that_did_not_fail(client, carol, fake_redis):
