@@ -278,6 +278,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.add_template_filter(audit.describe, "audit_action")
+    app.add_template_filter(audit.actor_name, "audit_actor")
     add_nav_link(app, "Members", "admin.users", admin=True)
     add_nav_link(app, "Appeals", "admin.appeals", admin=True)
     add_nav_link(app, "Audit log", "admin.audit_log", admin=True)

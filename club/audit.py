@@ -47,6 +47,7 @@ def record(actor: User | None, action: str, target: Any = None, detail: str = ""
     """Add an audit row in the caller's transaction; the caller commits."""
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None,
+        actor_handle=actor_handle(actor),
         action=action,
         target_type=type(target).__name__.lower() if target is not None else None,
         target_id=str(getattr(target, "id", "")) if target is not None else None,
@@ -54,6 +55,22 @@ def record(actor: User | None, action: str, target: Any = None, detail: str = ""
     )
     db.session.add(entry)
     return entry
+
+
+def actor_handle(actor: User | None) -> str | None:
+    """What the log keeps of ``actor`` for after their account is deleted (see the model)."""
+    if actor is None:
+        return None
+    return actor.handle if actor.is_admin else ""
+
+
+def actor_name(entry: AuditEntry) -> str:
+    """Who did what ``entry`` records, in the admin pages' words."""
+    if entry.actor is not None:
+        return f"@{entry.actor.handle}"
+    if entry.actor_handle:
+        return f"@{entry.actor_handle} (account deleted)"
+    return "a deleted account" if entry.actor_handle == "" else "system"
 
 
 def describe(action: str) -> str:

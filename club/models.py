@@ -97,6 +97,10 @@ class AuditEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Who acted, once their account is gone: an admin's handle (moderation stays
+    # accountable), "" for a member (a person, not the system; no personal data kept),
+    # None for the system and the command line.
+    actor_handle: Mapped[str | None] = mapped_column(sa.String(30))
     action: Mapped[str] = mapped_column(sa.String(64), index=True)
     target_type: Mapped[str | None] = mapped_column(sa.String(32))
     target_id: Mapped[str | None] = mapped_column(sa.String(64))

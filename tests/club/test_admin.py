@@ -15,7 +15,7 @@ from club.clock import utcnow
 from club.extensions import db
 from club.models import Appeal, AuditEntry
 from tests.club.conftest import messages_to
-from tests.conftest import login, make_user, table_fingerprint
+from tests.conftest import PASSWORD, login, make_user, table_fingerprint
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -423,3 +423,26 @@ def test_it_shows_the_verified_badge_next_to_members_in_admin_lists(client, caro
     erin_row = next(row for row in page.split("<tr") if "@erin" in row)
     assert 'aria-label="Verified member"' in alice_row
     assert 'aria-label="Verified member"' not in erin_row
+
+
+def test_the_audit_log_names_a_deleted_admin_not_the_system(client, carol):
+    dana = make_user(handle="dana", display_name="Dana Admin", admin=True)
+    erin = make_user(handle="erin_member")
+    login(client, dana)
+    client.submit(f"/admin/users/{erin.id}/freeze", {"reason": "Spam"})
+    client.submit("/settings/delete", {"password": PASSWORD, "confirm": "y"})
+    login(client, carol)
+
+    page = client.get("/admin/audit").get_data(as_text=True)
+    history = client.get(f"/admin/users/{erin.id}").get_data(as_text=True)
+
+    row = next(r for r in page.split("<tr>") if "Account frozen" in r)
+    assert "@dana (account deleted)" in row and "system" not in row
+    assert "by <bdi>@dana (account deleted)</bdi>" in history
+
+
+def test_the_audit_log_keeps_no_handle_of_a_deleted_member(client, frank):
+    login(client, frank)
+    client.submit("/settings/appeal", {"text": "I was hacked."})
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "appeal.submit"))
+    assert entry is not None and entry.actor_handle == ""  # a person; nothing personal kept
