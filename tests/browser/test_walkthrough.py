@@ -19,6 +19,7 @@ from club.community.models import Comment
 from club.extensions import db
 from club.models import Appeal, User
 from tests.browser.conftest import ARTIFACTS, log_in
+from tests.community.conftest import add_comment
 from tests.conftest import PASSWORD, make_article, make_user
 
 pytestmark = pytest.mark.browser
@@ -200,3 +201,27 @@ def test_a_refused_like_explains_itself_under_the_buttons_not_between_them(
     save = page.locator("#reactions form[data-kind='save'] button").bounding_box()
     assert like["y"] == save["y"] and save["x"] - (like["x"] + like["width"]) < 40
     assert "frozen" in note.inner_text()
+
+
+def test_a_quoted_comment_keeps_its_line_breaks_single(app, live_server, browser):
+    reader = make_user(handle="quoting_reader", subscription="active")
+    author = make_user(handle="two_liner", subscription="active")
+    article = make_article(title="Walking")
+    comment = add_comment(article, author, "first line\nsecond line")
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(page, live_server, reader.email, PASSWORD)
+
+    def lines(selector: str) -> int:
+        return page.evaluate(
+            """(sel) => {
+                const p = document.querySelector(sel + ' p');
+                return Math.round(p.getBoundingClientRect().height
+                                  / parseFloat(getComputedStyle(p).lineHeight));
+            }""",
+            selector,
+        )
+
+    page.goto(f"{live_server}/articles/{article.id}")
+    in_thread = lines(f"#comment-{comment.id} .comment-body")
+    page.goto(f"{live_server}/comments/{comment.id}/report")
+    assert (in_thread, lines("blockquote")) == (2, 2)
