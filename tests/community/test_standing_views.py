@@ -95,3 +95,22 @@ def test_it_offers_no_comment_box_on_an_unpublished_preview(client, carol):
     html = client.get(f"/articles/{draft.id}").get_data(as_text=True)
     assert "Comments open when the article is published." in html
     assert 'id="comment-body"' not in html and 'data-kind="like"' not in html
+
+
+def test_a_hidden_articles_comments_show_to_an_admin_without_controls_that_would_404(
+    client, carol, alice
+):
+    from tests.conftest import make_article
+
+    article = make_article()
+    comment = add_comment(article, alice, "Said while it was published.")
+    article.status = "hidden"
+    db.session.commit()
+    login(client, carol)
+
+    html = client.get(f"/articles/{article.id}").get_data(as_text=True)
+
+    assert "Said while it was published." in html
+    assert f"/comments/{comment.id}/like" not in html
+    assert f'name="parent_id" value="{comment.id}"' not in html
+    assert f"/comments/{comment.id}/report" not in html
