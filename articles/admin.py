@@ -235,10 +235,12 @@ def refresh_now(feed_id: int):
 def _refresh_outcome(feed: Feed, handle: JobHandle) -> tuple[str, str]:
     """The flash for "Refresh now": what happened when the fetch ran here (no Redis),
     else that it is on its way."""
-    note = " It stays paused." if feed.is_paused else ""
+    was_paused = feed.is_paused  # before the refresh, which may pause it (a 410, say)
     if handle.status not in ("finished", "failed"):
-        return f"Refreshing {feed.name}{' once; it stays paused' if note else ''}.", "success"
+        once = " once; it stays paused" if was_paused else ""
+        return f"Refreshing {feed.name}{once}.", "success"
     db.session.refresh(feed)  # the fetch ran in a session of its own
+    note = " It stays paused." if was_paused else ""
     if handle.status == "failed" or feed.last_error:
         problem = feed.last_error or "the refresh failed; see Jobs"
         return f"Could not refresh {feed.name}: {problem}.{note}", "error"
