@@ -223,19 +223,20 @@ def _set_paused(feed: Feed, paused: bool):
 def refresh_now(feed_id: int):
     """Fetch a feed now."""
     feed = _feed_or_404(feed_id)
+    # Read before the fetch, which may pause the feed itself (a 410, say).
+    was_paused = feed.is_paused
     audit.record(current_user, "feed.refresh", feed, feed.url)
     db.session.commit()
     # Asked for by name: a paused feed is fetched too (to see whether it works again),
     # and stays paused.
     handle = enqueue_refresh(feed, force=True)
-    flash(*_refresh_outcome(feed, handle))
+    flash(*_refresh_outcome(feed, handle, was_paused))
     return redirect(url_for("curation.feeds"))
 
 
-def _refresh_outcome(feed: Feed, handle: JobHandle) -> tuple[str, str]:
+def _refresh_outcome(feed: Feed, handle: JobHandle, was_paused: bool) -> tuple[str, str]:
     """The flash for "Refresh now": what happened when the fetch ran here (no Redis),
     else that it is on its way."""
-    was_paused = feed.is_paused  # before the refresh, which may pause it (a 410, say)
     if handle.status not in ("finished", "failed"):
         once = " once; it stays paused" if was_paused else ""
         return f"Refreshing {feed.name}{once}.", "success"

@@ -271,6 +271,17 @@ def test_refresh_now_says_when_the_fetch_it_ran_failed(
     assert "Refreshing" not in page
 
 
+def test_refresh_now_does_not_call_a_feed_the_fetch_just_paused_one_that_stays_paused(
+    allow_local_feeds, admin_client, feed_server
+):
+    feed = make_feed(url=feed_server.route("/feed.xml", status=410))  # active until now
+
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/refresh", follow_redirects=True)
+
+    page = response.get_data(as_text=True)
+    assert f"Could not refresh {feed.name}" in page and "stays paused" not in page
+
+
 def test_refresh_now_reports_what_the_fetch_it_ran_stored(
     allow_local_feeds, admin_client, feed_server
 ):
