@@ -192,11 +192,21 @@ def create_checkout_session(
         "success_url": success_url,
         "cancel_url": cancel_url,
         "subscription_data": {"metadata": {"user_id": str(user_id)}},
-        "metadata": {"user_id": str(user_id)},
+        # The price, so a later click can tell whether this session still sells the
+        # current one (``list_open_checkout_sessions``).
+        "metadata": {"user_id": str(user_id), "price_id": price_id},
     }
     return _call(
         "checkout create", client().v1.checkout.sessions.create, params, _options(idempotency_key)
     )
+
+
+def list_open_checkout_sessions(customer_id: str) -> list[dict]:
+    """Return the customer's Checkout Sessions that can still be paid, newest first."""
+    params = {"customer": customer_id, "status": "open", "limit": 10}
+    page = _call("checkout list", client().v1.checkout.sessions.list, params)
+    sessions = list(page.get("data", []))
+    return sorted(sessions, key=lambda s: s.get("created") or 0, reverse=True)
 
 
 def retrieve_checkout_session(session_id: str) -> dict:

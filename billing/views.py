@@ -116,7 +116,7 @@ def open_checkout():
 
 
 def start_checkout(attempt: str) -> dict:
-    """Create (or reuse) the customer, then a Checkout Session, both idempotently.
+    """Create (or reuse) the customer, then open (or reuse) a Checkout Session, idempotently.
 
     ``attempt`` comes from the settings form, so a double click or a retry after a
     timeout sends the same idempotency keys and Stripe returns the first result.
@@ -125,10 +125,12 @@ def start_checkout(attempt: str) -> dict:
     if not price_id:
         raise gateway.BillingError("Memberships are not on sale yet; please try again later.")
     user = current_user._get_current_object()
+    new_customer = False
     if not user.stripe_customer_id:
         # Under the row lock, two tabs subscribing at once still make one customer.
         user = mapping.lock_member(user.id)
         if not user.stripe_customer_id:
+            new_customer = True
             customer = gateway.create_customer(
                 user_id=user.id,
                 email=user.email,
@@ -140,6 +142,10 @@ def start_checkout(attempt: str) -> dict:
         db.session.commit()
     base = current_app.config["BASE_URL"]
     try:
+        # A customer made just now has no Checkout open anywhere yet.
+        waiting = None if new_customer else open_session_selling(user.stripe_customer_id, price_id)
+        if waiting is not None:
+            return waiting
         return gateway.create_checkout_session(
             customer_id=user.stripe_customer_id,
             user_id=user.id,
@@ -153,6 +159,21 @@ def start_checkout(attempt: str) -> dict:
             raise
         # Once: the account has no customer now, so the next try makes a new one.
         return start_checkout(f"{attempt}-new")
+
+
+def open_session_selling(customer_id: str, price_id: str) -> dict | None:
+    """The customer's unpaid Checkout Session for ``price_id``, if one is still open.
+
+    Subscribe clicked in a second tab, or again after going back from Stripe, opens the
+    same payment page rather than a second one: two open pages could both be paid, and
+    the member billed twice. (Stripe's "limit customers to one subscription" setting, in
+    the README's set-up, also stops a payment once a subscription runs.)
+    """
+    for session in gateway.list_open_checkout_sessions(customer_id):
+        metadata = session.get("metadata") or {}
+        if metadata.get("price_id") == price_id and session.get("url"):
+            return session
+    return None
 
 
 @bp.get("/success")

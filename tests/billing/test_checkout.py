@@ -48,6 +48,7 @@ def stripe_api(recording_stripe):
     recording_stripe.answer("POST", "/v1/customers", CUSTOMER)
     recording_stripe.answer("POST", "/v1/checkout/sessions", CHECKOUT)
     recording_stripe.answer("POST", "/v1/billing_portal/sessions", PORTAL)
+    recording_stripe.answer("GET", "/v1/checkout/sessions", {"object": "list", "data": []})
     return recording_stripe
 
 
@@ -73,9 +74,12 @@ def test_it_creates_a_customer_then_a_subscription_checkout(client, erin, stripe
         "cancel_url": "http://club.test/settings",
         "subscription_data[metadata][user_id]": str(erin.id),
         "metadata[user_id]": str(erin.id),
+        "metadata[price_id]": "price_test_monthly",
     }
     assert session.headers["idempotency-key"] == f"club-checkout-{erin.id}-attempt-0001"
     assert reload(erin).stripe_customer_id == "cus_rec_1"
+    # A customer made a moment ago has no Checkout open to reuse: Stripe is not asked.
+    assert stripe_api.calls("GET", "/v1/checkout/sessions") == []
 
 
 def test_it_reuses_the_customer_and_keys_for_a_double_click(client, erin, stripe_api):
@@ -116,6 +120,69 @@ def test_it_sends_a_member_stripe_already_bills_to_the_portal(client, erin, stri
     assert stripe_api.calls("POST", "/v1/checkout/sessions") == []
     assert stripe_api.calls("GET", "/v1/subscriptions")[0].query["customer"] == "cus_erin"
     assert membership.standing(reload(erin)).can_interact
+
+
+def stripe_keeping_checkout_sessions(stripe_api, customer_id: str) -> list[dict]:
+    """Make the recording server create Checkout Sessions and list the open ones, as
+    Stripe does; return the sessions created, for the test to pay or inspect."""
+    created: list[dict] = []
+
+    def create(request) -> tuple[int, dict]:
+        number = len(created) + 1
+        session = {
+            "id": f"cs_test_open_{number}", "object": "checkout.session", "status": "open",
+            "customer": request.form["customer"], "created": int(time.time()) + number,
+            "url": f"https://checkout.stripe.com/c/pay/cs_test_open_{number}",
+            "metadata": {k[9:-1]: v for k, v in request.form.items() if k.startswith("metadata[")},
+        }  # fmt: skip
+        created.append(session)
+        return 200, session
+
+    def list_open(request) -> tuple[int, dict]:
+        assert request.query == {"customer": customer_id, "status": "open", "limit": "10"}
+        return 200, {"object": "list", "data": [s for s in created if s["status"] == "open"]}
+
+    stripe_api.answer("POST", "/v1/checkout/sessions", create)
+    stripe_api.answer("GET", "/v1/checkout/sessions", list_open)
+    stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": []})
+    return created
+
+
+def test_subscribe_in_a_second_tab_opens_the_same_payment_page(client, erin, stripe_api):
+    # Two open Checkout pages could both be paid: the member would be billed twice.
+    sign_in_with_customer(client, erin, "cus_erin")
+    created = stripe_keeping_checkout_sessions(stripe_api, "cus_erin")
+
+    first = client.submit("/billing/checkout", {"attempt": "first-tab-01"})
+    second = client.submit("/billing/checkout", {"attempt": "second-tab-1"})
+
+    assert first.headers["Location"] == created[0]["url"]
+    assert second.headers["Location"] == created[0]["url"]
+    assert len(created) == 1
+
+
+def test_subscribe_opens_a_new_payment_page_once_the_open_one_is_gone(client, erin, stripe_api):
+    sign_in_with_customer(client, erin, "cus_erin")
+    created = stripe_keeping_checkout_sessions(stripe_api, "cus_erin")
+    client.submit("/billing/checkout", {"attempt": "first-tab-01"})
+    created[0]["status"] = "expired"  # 24 hours later, or paid and then cancelled
+
+    response = client.submit("/billing/checkout", {"attempt": "next-day-001"})
+
+    assert len(created) == 2
+    assert response.headers["Location"] == created[1]["url"]
+
+
+def test_subscribe_does_not_reuse_a_payment_page_for_an_old_price(app, client, erin, stripe_api):
+    sign_in_with_customer(client, erin, "cus_erin")
+    created = stripe_keeping_checkout_sessions(stripe_api, "cus_erin")
+    client.submit("/billing/checkout", {"attempt": "old-price-01"})
+    app.config["STRIPE_PRICE_ID"] = "price_test_new"
+
+    response = client.submit("/billing/checkout", {"attempt": "new-price-01"})
+
+    assert [s["metadata"]["price_id"] for s in created] == ["price_test_monthly", "price_test_new"]
+    assert response.headers["Location"] == created[1]["url"]
 
 
 def test_it_shows_a_clear_message_and_keeps_nothing_when_stripe_fails(client, erin, stripe_api):
