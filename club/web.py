@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -205,9 +206,26 @@ def refuse_nul() -> None:
         abort(400)
 
 
+class PublicResponseSafeSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, never written onto a response any cache may keep.
+
+    A publicly cacheable response (``/feed.xml``, static files) can still change the
+    session: a remember-me cookie signs the member in while its page renders. Saving
+    that session would put the member's session cookie on a response a shared cache or
+    CDN might hand to other visitors; it is saved by their next private page instead.
+    """
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if response.cache_control.public:
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
     """Install headers, error handlers, template globals and the health check."""
     from club import health
+
+    app.session_interface = PublicResponseSafeSessions()
 
     hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
     if hops:

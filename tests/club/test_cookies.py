@@ -59,3 +59,20 @@ def test_it_uses_plain_names_and_no_secure_flag_for_local_http():
     loaded = config.load({"SECRET_KEY": "k" * 40})
     assert loaded["SESSION_COOKIE_NAME"] == "session" and not loaded["SESSION_COOKIE_SECURE"]
     assert loaded["SESSION_COOKIE_HTTPONLY"] and loaded["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_a_publicly_cacheable_response_never_carries_a_session_cookie(client, alice):
+    # Signed in by the remember-me cookie alone (the browser was closed): the first page
+    # restores the session. /feed.xml is cacheable by anyone, so a CDN or shared cache
+    # could hand that cookie, and the member's session with it, to other visitors.
+    https_login(client, alice)
+    client.delete_cookie("__Host-session", domain="localhost")
+
+    feed = client.get("/feed.xml", base_url=HTTPS)
+
+    assert feed.cache_control.public
+    assert "__Host-session" not in set_cookies(feed)
+    # The next private page restores the session as before.
+    page = client.get("/settings", base_url=HTTPS)
+    assert page.status_code == 200
+    assert "__Host-session" in set_cookies(page)
