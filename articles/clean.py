@@ -13,7 +13,7 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
 import nh3
@@ -26,6 +26,7 @@ MAX_CONTENT_SOURCE = 200_000
 MAX_BODY_TEXT = 20_000
 MAX_URL = 2000
 FUTURE_SLACK = timedelta(hours=1)
+EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=UTC)
 LINK_REL = "nofollow noopener ugc"
 SAFE_SCHEMES = frozenset({"http", "https"})
 
@@ -410,7 +411,8 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     else:
         summary = _shorten(body_text, MAX_SUMMARY)  # body_text is tidy already
     title = _title_text(entry) or _title_from(summary)
-    published = _clamp(entry.published or entry.updated, now)
+    updated = _plausible(entry.updated)
+    published = _clamp(_plausible(entry.published) or updated, now)
     cleaned = CleanEntry(
         guid=entry_key(entry, link),
         url=canonical_url(link),
@@ -420,7 +422,7 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
         body_text=body_text,
         author=plain_text(entry.author, 200) or None,
         published_at=published,
-        updated_at=_clamp(entry.updated, now) if entry.updated else None,
+        updated_at=_clamp(updated, now) if updated else None,
         reviewed_by=_reviewer(entry, body_text),
     )
     _add_image(cleaned, entry, base)
@@ -469,6 +471,16 @@ def _title_text(entry: ParsedEntry) -> str:
 
 def _title_from(summary: str) -> str:
     return plain_text(summary, 80) if summary else "Untitled"
+
+
+def _plausible(when: datetime | None) -> datetime | None:
+    """``when``, or None for a placeholder date from before web feeds existed.
+
+    Feeds write 1 January 1970 (a zero timestamp), 1900 or the year 1 for "no date".
+    Kept, such an entry would sit at the very end of every list, and its date is no use
+    to a reader.
+    """
+    return when if when is not None and when >= EARLIEST_DATE else None
 
 
 def _clamp(when: datetime | None, now: datetime) -> datetime:

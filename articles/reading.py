@@ -43,9 +43,11 @@ class Cursor:
     @classmethod
     def decode(cls, raw: str | None) -> Cursor | None:
         """Parse a cursor from a URL; anything malformed means "first page"."""
-        stamp, _, ident = (raw or "").partition("-")
+        # The stamp is negative for an article dated before 1970.
+        stamp, _, ident = (raw or "").rpartition("-")
+        digits = stamp.removeprefix("-")
         article_id = parse_id(ident)
-        if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 20 or article_id is None:
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 20 or article_id is None:
             return None
         try:
             when = EPOCH + int(stamp) * ONE_MICROSECOND

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_login import current_user
@@ -124,6 +125,12 @@ def absolute_url(path: str) -> str:
     return current_app.config.get("BASE_URL", "").rstrip("/") + path
 
 
+def rfc3339(when: datetime) -> str:
+    """``when`` as Atom writes dates: ``2026-11-27T08:00:00Z`` (the year always four digits,
+    which ``strftime("%Y")`` does not give for years before 1000)."""
+    return when.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+
+
 def init_app(app) -> None:
     """Register the reading pages and their template helpers."""
     from club.web import add_nav_link
@@ -138,3 +145,4 @@ def init_app(app) -> None:
         absolute_url=absolute_url,
         now_utc=utcnow,
     )
+    app.add_template_filter(rfc3339)

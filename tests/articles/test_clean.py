@@ -423,6 +423,15 @@ def test_it_dates_an_entry_with_an_unreadable_date_at_the_fetch_time(date):
     assert cleaned(rss(item(1, date=date))).published_at == NOW
 
 
+@pytest.mark.parametrize(
+    "date",
+    ["Thu, 01 Jan 1970 00:00:00 +0100", "Mon, 01 Jan 1900 00:00:00 GMT", "0001-01-01T00:00:00Z"],
+)
+def test_it_dates_an_entry_with_a_placeholder_date_at_the_fetch_time(date):
+    # Feeds' "no date": kept, the entry would sit at the end of every list forever.
+    assert cleaned(rss(item(1, date=date))).published_at == NOW
+
+
 CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\ufffe", "\uffff"}
 
 

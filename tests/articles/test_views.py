@@ -81,6 +81,20 @@ def test_it_pages_articles_sharing_a_time_a_float_cannot_hold(client):
     assert all(both.count(f"Same time {n}<") == 1 for n in range(25))
 
 
+def test_older_reaches_articles_dated_before_1970(client):
+    # Stored before placeholder dates were dropped at ingestion; a negative cursor once
+    # read as "first page", and "Older" showed page 1 again and again.
+    make_articles(19)
+    for n in range(3):
+        make_article(title=f"Old {n}", published_at=datetime(1969, 12, 31, 23, n, tzinfo=UTC))
+    first = page(client, "/")
+    older = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    second = page(client, older)
+    assert "Old 2<" in first  # the newest of them closes page 1
+    assert "Bulk 18<" not in second and "Old 2<" not in second
+    assert "Old 1<" in second and "Old 0<" in second
+
+
 @pytest.mark.parametrize(
     ("title", "slug"),
     [
@@ -467,6 +481,16 @@ def test_the_atom_feed_stays_well_formed_with_a_control_character_stored_before(
     parsed = feedparser.parse(client.get("/feed.xml").data)
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     assert parsed.entries[0].title == "Sleep [2J tips"
+
+
+def test_the_atom_feed_writes_four_digit_years(client):
+    # Stored before placeholder dates were dropped at ingestion: "1-01-01T…" is no date
+    # to a feed reader.
+    make_article(title="Undated", published_at=datetime(1, 1, 1, tzinfo=UTC))
+    xml = client.get("/feed.xml").get_data(as_text=True)
+    stamps = re.findall(r"<(?:published|updated)>([^<]*)<", xml)
+    assert stamps and "0001-01-01T00:00:00Z" in stamps
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", s) for s in stamps), stamps
 
 
 def test_search_marks_only_what_matched_in_an_entry_with_character_references(client):
