@@ -3,13 +3,15 @@
 SQLite uses an FTS5 table kept in step by triggers (created by
 ``create_sqlite_search_index``, attached to the articles table's ``after_create`` so
 ``db.create_all()`` builds it; a migration calls it the same way). PostgreSQL uses the
-GIN expression index declared in ``articles.models`` and ``websearch_to_tsquery``, which
-accepts any text. Either way a visitor's query is never passed through as syntax, so
-unbalanced quotes or stray operators cannot cause an error.
+GIN expression index declared in ``articles.models``. Either way the query is split into
+words and quoted phrases (``search_terms``), every one required, and never passed through
+as syntax: unbalanced quotes or stray operators cannot cause an error, and "-" or "or"
+means the same on both databases.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -121,14 +123,23 @@ def highlight(text: str | None) -> Markup:
     return Markup(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704
 
 
-def fts5_query(query: str) -> str | None:
-    """Turn free text into an FTS5 query of quoted terms (AND), so nothing is syntax."""
+def search_terms(query: str) -> list[str]:
+    """The words and quoted phrases of free text, every one required.
+
+    Both databases read the query this way, so nothing a visitor types is syntax: "-" or
+    "or" is a word to find, as it is on SQLite, not an operator.
+    """
     terms = []
     for phrase, word in TERM.findall(query):
         term = (phrase or word).strip()
         if _has_a_word(term):  # a lone "*" or "(" would match nothing and sink the rest
-            terms.append('"' + term.replace('"', '""') + '"')
-    return " ".join(terms[:MAX_TERMS]) or None
+            terms.append(term)
+    return terms[:MAX_TERMS]
+
+
+def fts5_query(query: str) -> str | None:
+    """Turn free text into an FTS5 query of quoted terms (AND), so nothing is syntax."""
+    return " ".join('"' + term.replace('"', '""') + '"' for term in search_terms(query)) or None
 
 
 def _has_a_word(term: str) -> bool:
@@ -167,9 +178,16 @@ def _sqlite_statement(query: str) -> sa.Select | None:
     )
 
 
-def _postgres_statement(query: str) -> sa.Select:
+def _postgres_statement(query: str) -> sa.Select | None:
+    terms = search_terms(query)
+    if not terms:
+        return None
     english = sa.literal_column("'english'::regconfig")
-    tsquery = sa.func.websearch_to_tsquery(english, query)
+    # Each term a phrase (a single word is a one-word phrase), all of them required.
+    tsquery = functools.reduce(
+        lambda left, right: left.op("&&")(right),
+        (sa.func.phraseto_tsquery(english, term) for term in terms),
+    )
     document = search_document()
     body = sa.func.coalesce(sa.func.nullif(Article.body_text, ""), Article.summary)
     text = sa.case((_shows_excerpt_only(), Article.summary), else_=body)

@@ -409,6 +409,18 @@ def test_it_quotes_the_text_not_the_title_under_a_result(client):
     assert html.count("<mark>Salt</mark>") == 1
 
 
+def test_a_minus_or_an_or_is_a_word_to_find_on_either_database(client):
+    # PostgreSQL once read them as operators: "sleep -walking" left out the very article
+    # SQLite found, and "walking or diet" found articles with either word.
+    make_article(title="Sleep and walking")
+    make_article(title="Sleep and diet")
+    minus = page(client, "/search?q=sleep+-walking")
+    assert "<mark>Sleep</mark> and <mark>walking</mark>" in minus and "diet" not in minus
+    assert "No articles match" in page(client, "/search?q=walking+or+diet")
+    phrase = page(client, '/search?q="and+walking"')
+    assert "/sleep-and-walking" in phrase and "diet" not in phrase
+
+
 def test_it_escapes_search_snippets(client):
     make_article(title="Tags <b>bold</b>", summary="Text <img src=x onerror=alert(1)> sleep")
     html = page(client, "/search?q=sleep")
