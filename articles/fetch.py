@@ -285,11 +285,20 @@ class Conditional:
 
     def headers(self) -> dict[str, str]:
         headers = {}
-        if self.etag:
+        if sendable_validator(self.etag):
             headers["If-None-Match"] = self.etag
-        if self.last_modified:
+        if sendable_validator(self.last_modified):
             headers["If-Modified-Since"] = self.last_modified
         return headers
+
+
+def sendable_validator(value: str | None) -> str | None:
+    """``value`` if it can go back in a request header (printable ASCII), else None.
+
+    A source may send an ETag with "é" or a no-break space; httpx refuses to send such a
+    header, and the feed's every later fetch would fail before it began.
+    """
+    return value if value and value.isascii() and value.isprintable() else None
 
 
 def destinations_allowed(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -392,8 +401,8 @@ def _read_response(
     result = FetchResult(
         url=url,
         status=status,
-        etag=headers.get("ETag"),
-        last_modified=headers.get("Last-Modified"),
+        etag=sendable_validator(headers.get("ETag")),
+        last_modified=sendable_validator(headers.get("Last-Modified")),
         content_type=headers.get("Content-Type", ""),
         max_age=parse_max_age(headers.get("Cache-Control", "")),
         headers={k.lower(): v for k, v in headers.items()},

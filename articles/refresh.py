@@ -102,6 +102,9 @@ def _refresh(feed: Feed) -> RefreshResult:
         )
     except fetch.FetchError as error:
         return record_failure(feed_id, error)
+    except Exception as error:  # recorded and backed off: never retried every minute
+        log.exception("fetching feed %s failed", feed_id)
+        return record_failure(feed_id, RuntimeError(f"could not fetch ({type(error).__name__})"))
     feed = db.session.get(Feed, feed_id)
     if response.not_modified:
         record_success(feed, response, None)

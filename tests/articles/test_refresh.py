@@ -74,6 +74,41 @@ def test_it_changes_nothing_on_304(allow_local_feeds, feed_server):
     assert feed_server.requests[-1][1]["If-None-Match"] == '"a"'
 
 
+def test_it_keeps_no_validator_it_could_not_send_back(allow_local_feeds, feed_server):
+    # httpx refuses to send "é" or a no-break space in a header: kept, such a validator
+    # made every later fetch of the feed fail before it began, with nothing recorded.
+    headers = {"ETag": '"caf\u00e9"', "Last-Modified": "Mon, 23 Nov 2026 08:00:00 GMT\u00a0"}
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1)), headers=headers))
+    assert refresh.refresh_feed(feed.id).outcome == "stored"
+    stored = db.session.get(Feed, feed.id)
+    assert (stored.etag, stored.last_modified) == (None, None)
+
+    assert refresh.refresh_feed(feed.id).outcome == "stored"
+    assert feed_server.hits() == 2
+
+
+def test_it_does_not_send_back_a_validator_stored_before(allow_local_feeds, feed_server):
+    url = feed_server.route("/feed.xml", body=rss(item(1)))
+    feed = make_feed(url=url, etag='"caf\u00e9"', last_modified="Mon, 23 Nov 2026\u00a0")
+    assert refresh.refresh_feed(feed.id).outcome == "stored"
+    sent = feed_server.requests[-1][1]
+    assert "If-None-Match" not in sent and "If-Modified-Since" not in sent
+
+
+def test_it_records_and_backs_off_an_unexpected_failure_to_fetch(app, monkeypatch):
+    # Fault injection: whatever the fetch step raises, the feed is not retried every minute.
+    def broken(*args, **kwargs):
+        raise UnicodeEncodeError("ascii", "\u00e9", 0, 1, "ordinal not in range")
+
+    monkeypatch.setattr(refresh.fetch, "fetch_url", broken)
+    feed = make_feed(url="https://feeds.example.com/feed.xml")
+    result = refresh.refresh_feed(feed.id)
+    stored = db.session.get(Feed, feed.id)
+    assert result.outcome == "error"
+    assert stored.last_error == "could not fetch (UnicodeEncodeError)"
+    assert stored.consecutive_errors == 1 and stored.next_fetch_at > utcnow()
+
+
 @pytest.mark.parametrize(
     ("route", "error"),
     [
