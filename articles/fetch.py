@@ -136,8 +136,10 @@ class Guard:
         if parts.username is not None or parts.password is not None:
             raise DestinationNotAllowed()
         try:
-            httpx.URL(url)  # what httpx cannot send (e.g. "0177.0.0.1") fails here, not later
-        except httpx.InvalidURL:
+            # What httpx cannot send fails here, not later: "0177.0.0.1", or a host name
+            # that is not valid punycode ("xn--"), which httpx decodes only to send it.
+            httpx.URL(url).host  # noqa: B018
+        except (httpx.InvalidURL, UnicodeError):
             raise FetchError("the address is not a valid URL") from None
         if self.allow_private:
             return
@@ -374,7 +376,14 @@ def _follow(
         request = client.build_request("GET", url, headers=conditional.headers())
         # We decompress ourselves so the cap counts decompressed bytes.
         request.headers["Accept-Encoding"] = "gzip, deflate"
-        response = client.send(request, stream=True)
+        try:
+            response = client.send(request, stream=True)
+        except UnicodeError:
+            # httpx reads a redirect's Location as the response arrives, and a host name
+            # that is not valid punycode ("xn--") fails there.
+            raise FetchError(
+                "the source redirected to an address that is not a valid URL"
+            ) from None
         try:
             if response.status_code not in REDIRECT_CODES:
                 return _read_response(url, response, expires, max_bytes)

@@ -167,6 +167,14 @@ def test_it_previews_a_feed_on_a_trusted_internal_address(app, admin_client, fee
     assert "Internal entry" in page
 
 
+def test_it_explains_a_host_name_that_is_not_valid_punycode(admin_client):
+    response = admin_client.submit(
+        "/admin/feeds/new", {"url": "http://xn--/feed", "interval_minutes": 30, "action": "preview"}
+    )
+    assert response.status_code == 400
+    assert "not a valid URL" in response.get_data(as_text=True)
+
+
 def test_it_previews_then_adds_a_feed(allow_local_feeds, admin_client, feed_server):
     url = feed_server.route(
         "/feed.xml", body=rss(item(1, title="Preview entry"), title="Server Source")

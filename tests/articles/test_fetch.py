@@ -175,7 +175,9 @@ def test_a_trusted_address_may_use_any_port(feed_server):
     assert b"Internal" in fetch_url(url, trusted=LOCAL).body
 
 
-@pytest.mark.parametrize("url", ["http://0177.0.0.1/feed", "http://010.0.0.1/feed"])
+@pytest.mark.parametrize(
+    "url", ["http://0177.0.0.1/feed", "http://010.0.0.1/feed", "http://xn--/feed", "http://xn--a/"]
+)
 def test_it_reports_an_address_it_cannot_send_to(url):
     with pytest.raises(FetchError, match="not a valid URL"):
         fetch_url(url, resolver=lambda host, port: ["93.184.216.34"])
@@ -185,6 +187,12 @@ def test_it_reports_a_redirect_to_an_address_it_cannot_send_to(feed_server):
     # httpx itself refuses such a Location header; either way the feed gets a FetchError.
     url = feed_server.route("/hop", status=302, headers={"Location": "http://0177.0.0.1/x"})
     with pytest.raises(FetchError):
+        fetch_url(url, trusted=LOCAL)
+
+
+def test_it_reports_a_redirect_to_a_host_name_that_is_not_valid_punycode(feed_server):
+    url = feed_server.route("/hop", status=302, headers={"Location": "http://xn--/x"})
+    with pytest.raises(FetchError, match="not a valid URL"):
         fetch_url(url, trusted=LOCAL)
 
 
