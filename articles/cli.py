@@ -72,7 +72,7 @@ def refresh_command(feed_id: int | None, due: bool, all_feeds: bool) -> None:
         ids = list(db.session.scalars(sa.select(Feed.id).where(Feed.status != "paused")))
     failures = 0
     for one in ids:
-        result = refresh.refresh_feed(one, force=feed_id is not None)
+        result = refresh.refresh_feed(one, force=not due)
         failures += result.outcome in ("error", "missing")
         click.echo(f"feed {one}: {result.outcome}: {result.describe()}")
     click.echo(f"{len(ids)} feed(s) refreshed, {failures} failed")

@@ -44,7 +44,7 @@ class RefreshResult:
     """What one refresh did, for the job log, the CLI and the admin's flash message."""
 
     feed_id: int
-    outcome: str  # stored | not_modified | error | paused | missing | busy
+    outcome: str  # stored | not_modified | error | paused | not_due | missing | busy
     summary: StoreSummary = field(default_factory=StoreSummary)
     error: str | None = None
 
@@ -71,31 +71,45 @@ def due_feed_ids(now: datetime | None = None, limit: int = 500) -> list[int]:
 
 
 def refresh_feed(feed_id: int, *, force: bool = False) -> RefreshResult:
-    """Fetch, parse, clean and store one feed; record the outcome and the next fetch time."""
+    """Fetch, parse, clean and store one feed; record the outcome and the next fetch time.
+
+    Unless ``force``d (an admin's "Refresh now", the command line), a feed that is paused
+    or not due yet is left alone: the periodic pass may queue it from a list read just
+    before another worker refreshed it.
+    """
     feed = db.session.get(Feed, feed_id)
     if feed is None:
         return RefreshResult(feed_id, "missing", error="no such feed")
-    if feed.is_paused and not force:
-        return RefreshResult(feed_id, "paused", error="the feed is paused")
+    if not force:
+        if feed.is_paused:
+            return RefreshResult(feed_id, "paused", error="the feed is paused")
+        if feed.next_fetch_at is not None and feed.next_fetch_at > utcnow():
+            return RefreshResult(feed_id, "not_due", error="the feed is not due yet")
     host = slot_host(feed.url)
     slot = acquire_slot(host)
     if slot is None:
         feed.next_fetch_at = utcnow() + BUSY_HOST_DELAY
         db.session.commit()
         return RefreshResult(feed_id, "busy", error="two fetches to this host are running")
+    first_fetch = feed.last_fetched_at is None
     try:
-        return _refresh(feed)
+        # The slot limits what the host sees: it is given back once the fetch is done,
+        # not held through parse and store, which could outlast its lease.
+        fetched = _fetch(feed)
     finally:
         release_slot(host, slot)
+    if isinstance(fetched, RefreshResult):
+        return fetched
+    return _store(feed_id, fetched, first_fetch)
 
 
-def _refresh(feed: Feed) -> RefreshResult:
+def _fetch(feed: Feed) -> fetch.FetchResult | RefreshResult:
+    """Fetch the feed's document; a failure is recorded and returned as the result."""
     feed_id, url = feed.id, feed.url
     conditional = fetch.Conditional(feed.etag, feed.last_modified)
-    first_fetch = feed.last_fetched_at is None
     db.session.commit()  # hold no transaction open across the network
     try:
-        response = fetch.fetch_url(
+        return fetch.fetch_url(
             url,
             conditional=conditional,
             **fetch.destinations_allowed(current_app.config),
@@ -105,6 +119,10 @@ def _refresh(feed: Feed) -> RefreshResult:
     except Exception as error:  # recorded and backed off: never retried every minute
         log.exception("fetching feed %s failed", feed_id)
         return record_failure(feed_id, RuntimeError(f"could not fetch ({type(error).__name__})"))
+
+
+def _store(feed_id: int, response: fetch.FetchResult, first_fetch: bool) -> RefreshResult:
+    """Parse, clean and store a fetched document in one transaction, and record it."""
     feed = db.session.get(Feed, feed_id)
     if response.not_modified:
         record_success(feed, response, None)

@@ -19,6 +19,13 @@ def article_count() -> int:
     return db.session.scalar(sa.select(sa.func.count(Article.id)))
 
 
+def refresh_when_due(feed_id: int) -> refresh.RefreshResult:
+    """Refresh once the feed's next fetch time has come, as the periodic pass does."""
+    db.session.get(Feed, feed_id).next_fetch_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    return refresh.refresh_feed(feed_id)
+
+
 def test_it_refuses_a_feed_on_the_local_server_by_default(app, feed_server):
     feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))))
     result = refresh.refresh_feed(feed.id)
@@ -66,6 +73,8 @@ def test_it_stores_a_feeds_entries_and_records_success(allow_local_feeds, feed_s
 def test_it_changes_nothing_on_304(allow_local_feeds, feed_server):
     feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1)), etag='"a"'))
     refresh.refresh_feed(feed.id)
+    db.session.get(Feed, feed.id).next_fetch_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
     before = table_fingerprint()
     result = refresh.refresh_feed(feed.id)
     after = table_fingerprint()
@@ -83,7 +92,7 @@ def test_it_keeps_no_validator_it_could_not_send_back(allow_local_feeds, feed_se
     stored = db.session.get(Feed, feed.id)
     assert (stored.etag, stored.last_modified) == (None, None)
 
-    assert refresh.refresh_feed(feed.id).outcome == "stored"
+    assert refresh_when_due(feed.id).outcome == "stored"
     assert feed_server.hits() == 2
 
 
@@ -145,7 +154,7 @@ def test_it_backs_off_exponentially_up_to_a_day(allow_local_feeds, feed_server):
     feed = make_feed(url=feed_server.route("/feed.xml", status=500))
     waits = []
     for _ in range(8):
-        refresh.refresh_feed(feed.id)
+        refresh_when_due(feed.id)
         feed = db.session.get(Feed, feed.id)
         waits.append(round((feed.next_fetch_at - feed.last_fetched_at).total_seconds() / 60))
     assert waits[:4] == [30, 60, 120, 240]
@@ -171,11 +180,42 @@ def test_it_pauses_a_feed_that_is_gone(allow_local_feeds, feed_server):
 def test_it_recovers_to_active_after_a_success(allow_local_feeds, feed_server):
     feed = make_feed(url=feed_server.route("/feed.xml", status=500))
     for _ in range(3):
-        refresh.refresh_feed(feed.id)
+        refresh_when_due(feed.id)
     feed_server.route("/feed.xml", body=rss(item(1)))
-    refresh.refresh_feed(feed.id)
+    refresh_when_due(feed.id)
     feed = db.session.get(Feed, feed.id)
     assert feed.status == "active" and feed.consecutive_errors == 0 and feed.error_count == 3
+
+
+def test_it_leaves_a_feed_alone_until_it_is_due(allow_local_feeds, feed_server):
+    # The periodic pass can queue a feed from a list read just before another worker
+    # refreshed it: the source must not be fetched again moments later.
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))))
+    assert refresh.refresh_feed(feed.id).outcome == "stored"
+    assert refresh.refresh_feed(feed.id).outcome == "not_due"
+    assert feed_server.hits() == 1
+    assert refresh.refresh_feed(feed.id, force=True).outcome == "stored"  # Refresh now
+    assert feed_server.hits() == 2
+
+
+def test_it_gives_the_hosts_fetch_slot_back_before_parsing(
+    allow_local_feeds, feed_server, monkeypatch
+):
+    # Parse and store can outlast the slot's lease; held through them, an expired lease
+    # let a third fetch start, and its release then freed another worker's slot.
+    held_while_storing = []
+    ingest = refresh.ingest_document
+
+    def counting_slots(*args, **kwargs):
+        held_while_storing.append(
+            db.session.scalar(sa.select(sa.func.count()).select_from(FetchSlot))
+        )
+        return ingest(*args, **kwargs)
+
+    monkeypatch.setattr(refresh, "ingest_document", counting_slots)
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))))
+    assert refresh.refresh_feed(feed.id).outcome == "stored"
+    assert held_while_storing == [0]
 
 
 def test_it_skips_a_paused_feed(allow_local_feeds, feed_server):
