@@ -87,10 +87,17 @@ def slot_seconds(cron: str, slot: datetime) -> float:
 
 
 def claim_slot(connection: redis.Redis, name: str, slot: datetime, owner: str, cron: str) -> bool:
-    """Claim the run of ``name`` at ``slot``; only the first claimant in any process wins."""
+    """Claim the run of ``name`` at ``slot``; only the first claimant in any process wins.
+
+    The claimant itself may claim again: if Redis failed between its claim and the
+    enqueue, its next tick must queue the run, or the period (a whole day's
+    reconciliation) would be lost with nobody left to queue it.
+    """
     ttl = max(120, int(2 * slot_seconds(cron, slot)))
     key = SLOT_KEY.format(name=name, slot=int(slot.timestamp()))
-    return bool(connection.set(key, owner, nx=True, ex=ttl))
+    if connection.set(key, owner, nx=True, ex=ttl):
+        return True
+    return connection.get(key) == owner.encode()
 
 
 def record_run(connection: redis.Redis, name: str, at: datetime, job_id: str) -> None:

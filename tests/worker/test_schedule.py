@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import fakeredis
 import pytest
 import redis
-from rq.cron import get_cron_job_ids
+from rq.cron import CronJob, get_cron_job_ids
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
@@ -102,6 +102,30 @@ def test_it_keeps_scheduling_after_redis_drops_out(app, monkeypatch):
     runs = last_runs(fakeredis.FakeRedis(server=server))
     assert set(runs) == {p.name for p in SCHEDULE}
     assert all(datetime.fromisoformat(r["at"]).timestamp() > back for r in runs.values())
+
+
+def test_a_period_whose_enqueue_failed_is_queued_on_the_next_tick(app, monkeypatch):
+    # Redis failed after the claim and before the job was queued: no other scheduler
+    # may take the period, so this one must, or a day's reconciliation is lost.
+    connection = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    daily = tuple(p for p in SCHEDULE if p.name == "reconcile-billing")
+    scheduler = ClubCronScheduler(connection, schedule=daily)
+    scheduler.get_jobs()[0].next_enqueue_time = datetime.now(UTC) - timedelta(seconds=1)
+    enqueue, calls = CronJob.enqueue, []
+
+    def blip_once(self, redis_connection):
+        calls.append(self.name)
+        if len(calls) == 1:
+            raise redis.exceptions.ConnectionError("Connection reset by peer")
+        return enqueue(self, redis_connection)
+
+    monkeypatch.setattr(CronJob, "enqueue", blip_once)
+    scheduler.tick()
+    scheduler.tick()
+    scheduler.tick()
+
+    assert calls == ["reconcile-billing", "reconcile-billing"]
+    assert len(get_cron_job_ids("reconcile-billing", connection)) == 1
 
 
 def test_it_runs_periodic_jobs_inline_from_the_local_thread(app, no_redis, tmp_path):
