@@ -259,7 +259,7 @@ def delete_feed(feed_id: int):
     if form.validate_on_submit():
         keep = form.articles.data == "keep"
         name = feed.name
-        outcome = "kept" if keep else "removed"
+        outcome = "kept" if keep else f"removed, with {curation.member_activity(feed).describe()}"
         audit.record(current_user, "feed.delete", feed, f"{feed.url} (articles {outcome})")
         for rule in rules:  # the database removes them with the feed
             audit.record(current_user, "rule.delete", rule, f"{rule.kind}: {rule.phrase}")
@@ -267,9 +267,13 @@ def delete_feed(feed_id: int):
         db.session.commit()
         flash(f"Deleted {name}; {count} article(s) {'kept' if keep else 'removed'}.", "success")
         return redirect(url_for("curation.feeds"))
-    on_site = curation.count_articles(feed)
     return render_template(
-        "articles/admin/feed_delete.html", form=form, feed=feed, on_site=on_site, rules=rules
+        "articles/admin/feed_delete.html",
+        form=form,
+        feed=feed,
+        on_site=curation.count_articles(feed),
+        activity=curation.member_activity(feed),
+        rules=rules,
     )
 
 

@@ -26,6 +26,7 @@ from articles.models import (
     Tombstone,
     Topic,
 )
+from club.community.models import ArticleLike, Bookmark, Comment
 from club.extensions import db
 
 PREVIEW_LIMIT = 50
@@ -224,6 +225,50 @@ def count_articles(feed: Feed) -> int:
     """
     query = sa.select(sa.func.count(Article.id)).where(Article.feed_id == feed.id)
     return db.session.scalar(query)
+
+
+@dataclass(frozen=True)
+class MemberActivity:
+    """What members added to a feed's articles, which removing the articles deletes."""
+
+    comments: int = 0
+    likes: int = 0
+    bookmarks: int = 0
+
+    def __bool__(self) -> bool:
+        return any((self.comments, self.likes, self.bookmarks))
+
+    def describe(self) -> str:
+        """ "3 comments, 1 like and 2 bookmarks" (the kinds there are none of left out)."""
+        parts = [
+            f"{n} {word}{'' if n == 1 else 's'}"
+            for n, word in (
+                (self.comments, "comment"),
+                (self.likes, "like"),
+                (self.bookmarks, "bookmark"),
+            )
+            if n
+        ]
+        return (
+            " and ".join(filter(None, (", ".join(parts[:-1]), parts[-1]))) if parts else "nothing"
+        )
+
+
+def member_activity(feed: Feed) -> MemberActivity:
+    """Count the comments, likes and bookmarks members left on ``feed``'s articles."""
+    articles = sa.select(Article.id).where(Article.feed_id == feed.id)
+
+    def on_articles(model) -> sa.ScalarSelect:
+        return (
+            sa.select(sa.func.count(model.id))
+            .where(model.article_id.in_(articles))
+            .scalar_subquery()
+        )
+
+    row = db.session.execute(
+        sa.select(on_articles(Comment), on_articles(ArticleLike), on_articles(Bookmark))
+    ).one()
+    return MemberActivity(*row)
 
 
 def rename_feed(feed: Feed, name: str) -> None:

@@ -14,6 +14,7 @@ from articles.models import Article, Feed, KeywordRule, Topic
 from articles.opml import read_opml
 from articles.refresh import ingest_document
 from club.clock import utcnow
+from club.community.models import ArticleLike, Bookmark, Comment
 from club.extensions import db
 from club.models import AuditEntry
 from tests.articles.conftest import audit_actions, feed_bytes, item, rss
@@ -358,6 +359,39 @@ def test_it_deletes_a_feed_with_its_articles(admin_client):
     admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "remove", "confirm": "y"})
     assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
+def test_the_delete_page_warns_that_removing_articles_deletes_members_conversations(
+    admin_client, alice, bob
+):
+    feed = make_feed()
+    article, other = make_article(feed), make_article(make_feed())
+    db.session.add_all(
+        [
+            Comment(article_id=article.id, author_id=alice.id, body="My story"),
+            Comment(article_id=article.id, author_id=bob.id, body="Mine too"),
+            ArticleLike(article_id=article.id, user_id=alice.id),
+            Bookmark(article_id=article.id, user_id=bob.id),
+            Bookmark(article_id=other.id, user_id=alice.id),
+        ]
+    )
+    db.session.commit()
+
+    page = admin_client.get(f"/admin/feeds/{feed.id}/delete").get_data(as_text=True)
+    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "remove", "confirm": "y"})
+
+    assert "Members left 2 comments, 1 like and 1 bookmark on them." in page
+    detail = db.session.scalar(
+        sa.select(AuditEntry.detail).where(AuditEntry.action == "feed.delete")
+    )
+    assert detail.endswith("(articles removed, with 2 comments, 1 like and 1 bookmark)")
+
+
+def test_the_delete_page_says_nothing_of_conversations_when_there_are_none(admin_client):
+    feed = make_feed()
+    make_article(feed)
+    page = admin_client.get(f"/admin/feeds/{feed.id}/delete").get_data(as_text=True)
+    assert "Members left" not in page
 
 
 def test_it_imports_and_exports_opml(admin_client):
