@@ -119,7 +119,7 @@ def feeds():
 def add_feed():
     """Add a feed from a feed or site address, previewing its entries before saving."""
     form = FeedForm()
-    preview = None
+    preview, unpreviewed = None, False
     if form.validate_on_submit():
         address = curation.feed_address(form.url.data)
         try:
@@ -135,8 +135,16 @@ def add_feed():
             if known is not None:
                 form.url.errors.append(f"The site already has this feed: {known.name}.")
             elif request.form.get("action") == "save":
-                return _save_feed(form, preview)
-    page = render_template("articles/admin/feed_new.html", form=form, preview=preview)
+                if form.previewed.data == preview.feed_url:
+                    return _save_feed(form, preview)
+                # The address was changed after the preview (or now leads elsewhere):
+                # show what it holds before anything is saved.
+                unpreviewed = True
+    if preview is not None:
+        form.previewed.data = preview.feed_url
+    page = render_template(
+        "articles/admin/feed_new.html", form=form, preview=preview, unpreviewed=unpreviewed
+    )
     return page, form_status(form)
 
 
@@ -147,15 +155,7 @@ def form_status(form) -> int:
 
 def _save_feed(form: FeedForm, preview: discover.Discovery):
     try:
-        feed = curation.create_feed(
-            preview.feed_url,
-            title=preview.title,
-            site_url=preview.site_url,
-            topic_name=form.topic.data or "",
-            auto_publish=form.auto_publish.data,
-            full_content=form.full_content.data,
-            interval_minutes=form.interval_minutes.data,
-        )
+        feed = _create_previewed_feed(form, preview)
     except ValueError as error:
         form.url.errors.append(str(error))
         return render_template("articles/admin/feed_new.html", form=form, preview=preview), 400
@@ -164,6 +164,29 @@ def _save_feed(form: FeedForm, preview: discover.Discovery):
     enqueue_refresh(feed)
     flash(f"Added {feed.name}. Its articles are being fetched.", "success")
     return redirect(url_for("curation.feeds"))
+
+
+def _create_previewed_feed(form: FeedForm, preview: discover.Discovery) -> Feed:
+    """Add the previewed feed; raise ValueError if it cannot be, with the reason to show."""
+    try:
+        return curation.create_feed(
+            preview.feed_url,
+            title=preview.title,
+            site_url=preview.site_url,
+            topic_name=form.topic.data or "",
+            auto_publish=form.auto_publish.data,
+            full_content=form.full_content.data,
+            interval_minutes=form.interval_minutes.data,
+        )
+    except sa.exc.IntegrityError:
+        # A double click, or another admin adding the same feed (or topic) at this moment.
+        db.session.rollback()
+        known = curation.feed_at(preview.feed_url)
+        if known is not None:
+            raise ValueError(f"The site already has this feed: {known.name}.") from None
+        raise ValueError(
+            "Another change was saved at the same moment; please save again."
+        ) from None
 
 
 @feeds_bp.route("/<int:feed_id>/edit", methods=["GET", "POST"])

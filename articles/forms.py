@@ -46,6 +46,8 @@ class FeedForm(FlaskForm):
         default=DEFAULT_INTERVAL_MINUTES,
         validators=[NumberRange(min=MIN_INTERVAL_MINUTES, max=24 * 60)],
     )
+    # The feed address the admin saw previewed: Save adds only that feed.
+    previewed = HiddenField()
 
 
 class FeedEditForm(FlaskForm):

@@ -176,6 +176,60 @@ def test_it_explains_a_host_name_that_is_not_valid_punycode(admin_client):
     assert "not a valid URL" in response.get_data(as_text=True)
 
 
+def previewed_feed(html: str) -> str:
+    """The feed address the preview page says Save will add (its hidden field)."""
+    return re.search(r'name="previewed" type="hidden" value="([^"]*)"', html).group(1)
+
+
+def test_it_saves_only_the_feed_the_admin_previewed(allow_local_feeds, admin_client, feed_server):
+    first = feed_server.route("/a.xml", body=rss(item(1, title="Entry of A"), title="Source A"))
+    second = feed_server.route("/b.xml", body=rss(item(2, title="Entry of B"), title="Source B"))
+    preview = admin_client.submit(
+        "/admin/feeds/new", {"url": first, "interval_minutes": 30, "action": "preview"}
+    ).get_data(as_text=True)
+
+    # The address is changed after the preview, then Save is clicked.
+    fields = {"url": second, "interval_minutes": 30, "previewed": previewed_feed(preview)}
+    response = admin_client.submit("/admin/feeds/new", {**fields, "action": "save"})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Nothing was saved: this is not the feed you previewed." in html
+    assert "Entry of B" in html and previewed_feed(html) == second
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+    again = admin_client.submit(
+        "/admin/feeds/new", {**fields, "previewed": second, "action": "save"}
+    )
+    assert again.status_code == 302
+    assert db.session.scalars(sa.select(Feed.title)).all() == ["Source B"]
+
+
+def test_a_feed_another_admin_adds_at_the_same_moment_is_explained(
+    allow_local_feeds, admin_client, feed_server
+):
+    url = feed_server.route("/feed.xml", body=rss(item(1), title="Server Source"))
+    preview = admin_client.submit(
+        "/admin/feeds/new", {"url": url, "interval_minutes": 30, "action": "preview"}
+    ).get_data(as_text=True)
+
+    def other_admin_saves_it_first(mapper, connection, feed) -> None:
+        # Another admin's request commits the same feed just before this one's INSERT.
+        with db.engine.begin() as other:
+            other.execute(sa.insert(Feed.__table__).values(url=feed.url, title="Theirs"))
+
+    sa.event.listen(Feed, "before_insert", other_admin_saves_it_first, once=True)
+    try:
+        fields = {"url": url, "interval_minutes": 30, "previewed": previewed_feed(preview)}
+        response = admin_client.submit("/admin/feeds/new", {**fields, "action": "save"})
+    finally:
+        if sa.event.contains(Feed, "before_insert", other_admin_saves_it_first):
+            sa.event.remove(Feed, "before_insert", other_admin_saves_it_first)
+
+    assert response.status_code == 400
+    assert "The site already has this feed: Theirs." in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(Feed.title)).all() == ["Theirs"]
+
+
 def test_it_previews_then_adds_a_feed(allow_local_feeds, admin_client, feed_server):
     url = feed_server.route(
         "/feed.xml", body=rss(item(1, title="Preview entry"), title="Server Source")
@@ -193,6 +247,7 @@ def test_it_previews_then_adds_a_feed(allow_local_feeds, admin_client, feed_serv
             "auto_publish": "y",
             "interval_minutes": 30,
             "action": "save",
+            "previewed": previewed_feed(preview.get_data(as_text=True)),
         },
     )
     assert saved.status_code == 302
