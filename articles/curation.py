@@ -146,13 +146,22 @@ def set_featured(article: Article, featured: bool) -> None:
         unbury(article)
 
 
+def _tombstones_of(article: Article) -> sa.ColumnElement[bool]:
+    """The tombstones that bury ``article``'s entry: by URL, and by GUID on its feed.
+
+    A GUID is unique only within one feed. An article whose feed was removed has none to
+    tie it to, and must not match the tombstone of another removed feed's entry.
+    """
+    by_url = Tombstone.url == article.url
+    if article.feed_id is None:
+        return by_url
+    same_guid = sa.and_(Tombstone.feed_id == article.feed_id, Tombstone.guid == article.guid)
+    return sa.or_(same_guid, by_url)
+
+
 def bury(article: Article, reason: str) -> None:
     """Record a tombstone for ``article``'s entry (idempotent)."""
-    exists = db.session.scalar(
-        sa.select(Tombstone.id).where(
-            Tombstone.feed_id == article.feed_id, Tombstone.guid == article.guid
-        )
-    )
+    exists = db.session.scalar(sa.select(Tombstone.id).where(_tombstones_of(article)).limit(1))
     if exists is None:
         db.session.add(
             Tombstone(feed_id=article.feed_id, guid=article.guid, url=article.url, reason=reason)
@@ -162,14 +171,7 @@ def bury(article: Article, reason: str) -> None:
 
 def unbury(article: Article) -> None:
     """Remove the tombstone of ``article``'s entry: it is on the site again."""
-    db.session.execute(
-        sa.delete(Tombstone).where(
-            sa.or_(
-                sa.and_(Tombstone.feed_id == article.feed_id, Tombstone.guid == article.guid),
-                Tombstone.url == article.url,
-            )
-        )
-    )
+    db.session.execute(sa.delete(Tombstone).where(_tombstones_of(article)))
 
 
 def edit_article(

@@ -622,6 +622,44 @@ def test_it_keeps_a_rejected_entry_out_after_its_feed_is_deleted_and_added_again
     assert list(db.session.scalars(sa.select(Article.guid))) == ["entry-2"]
 
 
+def test_approving_an_article_of_a_removed_source_keeps_other_sources_rejections(admin_client):
+    # Entry GUIDs are unique per feed only: "entry-1" of one removed source is not
+    # "entry-1" of another, and approving one must not bring the other back.
+    one = make_feed(url="https://one.example.com/rss", auto_publish=True)
+    two = make_feed(url="https://two.example.com/rss", auto_publish=True)
+    ingest(one, rss(item(1, link="https://one.example.com/p1")))
+    ingest(two, rss(item(1, link="https://two.example.com/p1")))
+    first, second = db.session.scalars(sa.select(Article).order_by(Article.id)).all()
+    admin_client.submit(f"/admin/articles/{first.id}/reject")
+    admin_client.submit(f"/admin/articles/{second.id}/hide")
+    admin_client.submit(f"/admin/feeds/{one.id}/delete", {"articles": "remove", "confirm": "y"})
+    admin_client.submit(f"/admin/feeds/{two.id}/delete", {"articles": "keep", "confirm": "y"})
+
+    admin_client.submit(f"/admin/articles/{second.id}/approve")
+
+    again = curation.create_feed("https://one.example.com/rss", auto_publish=True)
+    assert ingest(again, rss(item(1, link="https://one.example.com/p1"))).new == 0
+    assert db.session.scalars(sa.select(Article.url)).all() == ["https://two.example.com/p1"]
+
+
+def test_rejecting_an_article_of_a_removed_source_keeps_it_out(admin_client):
+    one = make_feed(url="https://one.example.com/rss", auto_publish=True)
+    two = make_feed(url="https://two.example.com/rss", auto_publish=True)
+    ingest(one, rss(item(1, link="https://one.example.com/p1")))
+    ingest(two, rss(item(1, link="https://two.example.com/p1")))
+    first, second = db.session.scalars(sa.select(Article).order_by(Article.id)).all()
+    admin_client.submit(f"/admin/articles/{first.id}/reject")
+    for feed in (one, two):
+        admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
+
+    admin_client.submit(f"/admin/articles/{second.id}/reject")  # its GUID is also "entry-1"
+
+    db.session.execute(sa.delete(Article))
+    db.session.commit()
+    again = curation.create_feed("https://two.example.com/rss", auto_publish=True)
+    assert ingest(again, rss(item(1, link="https://two.example.com/p1"))).new == 0
+
+
 def test_it_lets_an_approved_article_update_again_after_a_rejection(admin_client):
     feed = make_feed(auto_publish=True)
     ingest(feed, rss(item(1, title="Typo in titel")))
