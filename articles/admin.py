@@ -58,6 +58,7 @@ DONE = {
     "feature": "Featured",
     "unfeature": "Unfeatured",
 }
+ACTION_STATUS = {"approve": "published", "reject": "rejected", "hide": "hidden"}
 REVIEW_ACTIONS = {
     "approve": curation.approve,
     "reject": curation.reject,
@@ -466,6 +467,10 @@ def act(article_id: int, action: str):
         abort(404)
     article = db.session.get(Article, article_id, with_for_update=True) or abort(404)
     back = safe_next(request.form.get("next")) or url_for("review.queue")
+    if _already_done(article, action):
+        # A double click, or another admin who chose the same: nothing left to do.
+        flash(f"{DONE[action]}: {article.title}", "success")
+        return redirect(back)
     if _changed_meanwhile(article):
         flash(_changed_message(article), "error")
         return redirect(back)
@@ -490,17 +495,17 @@ def bulk():
         flash("Select at least one article first.", "error")
         return redirect(back)
     chosen = curation.bulk_articles(ids)
-    current = [a for a in chosen if not _changed_meanwhile(a)]
+    done = [a for a in chosen if _already_done(a, action)]
+    current = [a for a in chosen if a not in done and not _changed_meanwhile(a)]
     for article in current:
         REVIEW_ACTIONS[action](article)
         audit.record(current_user, f"article.{action}", article, f"bulk: {article.title[:190]}")
     db.session.commit()
-    message = f"{DONE[action]} {len(current)} article(s)."
-    if len(current) < len(chosen):
-        message += (
-            f" {len(chosen) - len(current)} left as they were: someone changed them meanwhile."
-        )
-    flash(message, "success" if current else "error")
+    message = f"{DONE[action]} {len(current) + len(done)} article(s)."
+    left = len(chosen) - len(current) - len(done)
+    if left:
+        message += f" {left} left as they were: someone changed them meanwhile."
+    flash(message, "success" if current or done else "error")
     return redirect(back)
 
 
@@ -508,6 +513,15 @@ def _seen_status() -> str | None:
     """The status the admin saw the article(s) in, sent back by the review page's forms."""
     seen = request.form.get("seen")
     return seen if seen in ARTICLE_STATUSES else None
+
+
+def _already_done(article: Article, action: str) -> bool:
+    """Tell whether ``article`` already is what ``action`` would make it."""
+    if action in ("feature", "unfeature"):
+        return article.featured == (action == "feature") and (
+            action == "unfeature" or article.status == "published"
+        )
+    return article.status == ACTION_STATUS[action]
 
 
 def _changed_meanwhile(article: Article) -> bool:

@@ -60,6 +60,29 @@ def test_it_leaves_alone_an_article_another_admin_decided_meanwhile(admin_client
     assert audit_actions() == ["article.reject"]
 
 
+def test_a_double_clicked_approve_is_reported_as_done(admin_client):
+    # The browser shows the second answer: it must not blame "someone" for the first.
+    article = make_article(status="pending", title="Cardio")
+    admin_client.submit(f"/admin/articles/{article.id}/approve", {"seen": "pending"})
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/approve", {"seen": "pending"}, follow_redirects=True
+    )
+    html = response.get_data(as_text=True)
+    assert "Approved: Cardio" in html and "someone changed it" not in html
+    assert audit_actions() == ["article.approve"]
+
+
+def test_bulk_counts_what_is_already_as_asked_as_done(admin_client):
+    a, b = make_article(status="pending"), make_article(status="pending")
+    admin_client.submit(f"/admin/articles/{b.id}/approve")  # another admin, the same choice
+    admin_client.submit(
+        "/admin/articles/bulk", {"action": "approve", "ids": [a.id, b.id], "seen": "pending"}
+    )
+    html = admin_client.get("/admin/articles/").get_data(as_text=True)
+    assert "Approved 2 article(s)." in html and "left as they were" not in html
+    assert audit_actions() == ["article.approve", "article.approve"]
+
+
 def test_it_approves_in_bulk_only_what_is_still_as_the_admin_saw_it(admin_client):
     a, b = make_article(status="pending"), make_article(status="pending")
     admin_client.submit(f"/admin/articles/{b.id}/reject")
