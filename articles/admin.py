@@ -193,20 +193,25 @@ def _create_previewed_feed(form: FeedForm, preview: discover.Discovery) -> Feed:
 @feeds_bp.route("/<int:feed_id>/edit", methods=["GET", "POST"])
 def edit_feed(feed_id: int):
     """Change a feed's name, topic and options."""
-    feed = _feed_or_404(feed_id)
+    feed = db.session.get(Feed, feed_id, with_for_update=True) or abort(404)
     form = FeedEditForm(obj=feed)
     if request.method == "GET":
         form.topic.data = feed.topic.name if feed.topic else ""
+        form.revision.data = curation.feed_revision(feed)
     if form.validate_on_submit():
-        topic = curation.topic_for(form.topic.data or "")
-        curation.rename_feed(feed, form.title.data or "")
-        feed.topic = topic
-        feed.auto_publish = form.auto_publish.data
-        feed.full_content = form.full_content.data
-        if feed.interval_minutes != form.interval_minutes.data:
-            feed.interval_minutes = form.interval_minutes.data
-            refresh.reschedule(feed)
-        audit.record(current_user, "feed.edit", feed, _feed_settings(feed))
+        saved_meanwhile = curation.feed_revision(feed)
+        if form.revision.data and form.revision.data != saved_meanwhile:
+            # Keep what this admin chose, show what was saved, and let a second Save
+            # replace it knowingly.
+            form.revision.data = saved_meanwhile
+            page = render_template(
+                "articles/admin/feed_edit.html",
+                form=form,
+                feed=feed,
+                saved=curation.feed_settings(feed),
+            )
+            return page, 409
+        _apply_feed_edit(feed, form)
         db.session.commit()
         flash("Feed saved.", "success")
         return redirect(url_for("curation.feeds"))
@@ -214,13 +219,30 @@ def edit_feed(feed_id: int):
     return page, form_status(form)
 
 
-def _feed_settings(feed: Feed) -> str:
-    """A feed's settings in words, for the audit log (auto-publish skips review)."""
-    return (
-        f"{feed.url} · {'auto-publish' if feed.auto_publish else 'review'} · "
-        f"{'full text' if feed.full_content else 'excerpt'} · every {feed.interval_minutes} min"
-        f" · topic {feed.topic.name if feed.topic else 'none'}"
+def _apply_feed_edit(feed: Feed, form: FeedEditForm) -> None:
+    """Save the edit form's settings on ``feed`` and audit each change, old and new."""
+    before = curation.feed_settings(feed)
+    old_topic, topic = feed.topic, curation.topic_for(form.topic.data or "")
+    curation.rename_feed(feed, form.title.data or "")
+    feed.topic = topic
+    if topic != old_topic:
+        curation.move_feed_articles_to_topic(feed, old_topic, topic)
+    feed.auto_publish = form.auto_publish.data
+    feed.full_content = form.full_content.data
+    if feed.interval_minutes != form.interval_minutes.data:
+        feed.interval_minutes = form.interval_minutes.data
+        refresh.reschedule(feed)
+    after = curation.feed_settings(feed)
+    changes = [f"{k}: {before[k]!r} → {after[k]!r}" for k in after if before[k] != after[k]]
+    audit.record(
+        current_user, "feed.edit", feed, f"{feed.url}: {'; '.join(changes) or 'no change'}"
     )
+
+
+def _feed_settings(feed: Feed) -> str:
+    """A feed's address and settings in words, for the audit log of an added feed."""
+    settings = curation.feed_settings(feed)
+    return " · ".join([feed.url, *(f"{name} {value}" for name, value in settings.items())])
 
 
 @feeds_bp.post("/<int:feed_id>/pause")

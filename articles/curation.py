@@ -25,6 +25,7 @@ from articles.models import (
     KeywordRule,
     Tombstone,
     Topic,
+    article_topics,
 )
 from club.community.models import ArticleLike, Bookmark, Comment
 from club.extensions import db
@@ -271,6 +272,52 @@ def member_activity(feed: Feed) -> MemberActivity:
         sa.select(on_articles(Comment), on_articles(ArticleLike), on_articles(Bookmark))
     ).one()
     return MemberActivity(*row)
+
+
+def feed_settings(feed: Feed) -> dict[str, str]:
+    """A feed's editable settings in words: the edit form's fingerprint and the audit log."""
+    return {
+        "name": feed.name,
+        "topic": feed.topic.name if feed.topic else "none",
+        "new articles": "auto-publish" if feed.auto_publish else "review",
+        "shown as": "full text" if feed.full_content else "excerpt",
+        "interval": f"every {feed.interval_minutes} min",
+    }
+
+
+def feed_revision(feed: Feed) -> str:
+    """A fingerprint of the feed's settings, to notice a save made while a form was open."""
+    return hashlib.sha256(json.dumps(feed_settings(feed)).encode()).hexdigest()[:16]
+
+
+def move_feed_articles_to_topic(feed: Feed, old: Topic | None, new: Topic | None) -> int:
+    """Give the feed's articles its new topic in place of the old one; return how many.
+
+    Articles whose topics an admin chose by hand keep them, as fetches leave them.
+    """
+    rows = db.session.execute(
+        sa.select(Article.id, Article.edited_fields).where(Article.feed_id == feed.id)
+    ).all()
+    ids = [article_id for article_id, edited in rows if "topics" not in (edited or [])]
+    for part in (ids[start : start + 500] for start in range(0, len(ids), 500)):
+        if old is not None:
+            db.session.execute(
+                sa.delete(article_topics).where(
+                    article_topics.c.topic_id == old.id, article_topics.c.article_id.in_(part)
+                )
+            )
+        if new is not None:
+            tagged = set(
+                db.session.scalars(
+                    sa.select(article_topics.c.article_id).where(
+                        article_topics.c.topic_id == new.id, article_topics.c.article_id.in_(part)
+                    )
+                )
+            )
+            missing = [{"article_id": i, "topic_id": new.id} for i in part if i not in tagged]
+            if missing:
+                db.session.execute(sa.insert(article_topics), missing)
+    return len(ids)
 
 
 def rename_feed(feed: Feed, name: str) -> None:

@@ -58,6 +58,8 @@ class FeedEditForm(FlaskForm):
     interval_minutes = IntegerField(
         "Check every (minutes)", validators=[NumberRange(min=MIN_INTERVAL_MINUTES, max=24 * 60)]
     )
+    # The settings as the form showed them, to notice another admin's save meanwhile.
+    revision = HiddenField()
 
 
 class DeleteFeedForm(FlaskForm):

@@ -316,6 +316,73 @@ def test_it_edits_pauses_and_resumes_a_feed(admin_client):
     assert audit_actions() == ["feed.edit", "feed.pause", "feed.resume"]
 
 
+def feed_edit_revision(admin_client, feed: Feed) -> str:
+    html = admin_client.get(f"/admin/feeds/{feed.id}/edit").get_data(as_text=True)
+    return re.search(r'name="revision" type="hidden" value="([^"]*)"', html).group(1)
+
+
+def test_it_audits_a_feed_edit_with_old_and_new_values(admin_client):
+    feed = make_feed(title="Old Name")
+    admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {"title": "New Name", "topic": "Sleep", "interval_minutes": 30, "full_content": "y"},
+    )
+    detail = db.session.scalar(sa.select(AuditEntry.detail).where(AuditEntry.action == "feed.edit"))
+    assert detail == f"{feed.url}: name: 'Old Name' → 'New Name'; topic: 'none' → 'Sleep'"
+
+
+def test_a_feed_edit_drawn_before_another_admins_save_changes_nothing_unseen(admin_client):
+    feed = make_feed(title="Source")
+    stale = feed_edit_revision(admin_client, feed)
+    base = {"title": "Source", "interval_minutes": 30, "full_content": "y"}
+    admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {**base, "topic": "Sleep", "revision": feed_edit_revision(admin_client, feed)},
+    )
+
+    response = admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {**base, "topic": "", "auto_publish": "y", "revision": stale},
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone saved this feed's settings after you opened them." in html
+    assert "<dt>Topic</dt><dd>Sleep</dd>" in html
+    feed = db.session.get(Feed, feed.id)
+    assert feed.topic.name == "Sleep" and not feed.auto_publish
+    fresh = re.search(r'name="revision" type="hidden" value="([^"]*)"', html).group(1)
+    again = admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {**base, "topic": "", "auto_publish": "y", "revision": fresh},
+    )
+    assert again.status_code == 302
+    assert db.session.get(Feed, feed.id).topic is None
+
+
+def test_a_feeds_new_topic_reaches_its_articles_but_not_hand_chosen_topics(admin_client, client):
+    feed = make_feed(title="Source")
+    admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {"title": "Source", "topic": "Knees", "interval_minutes": 30},
+    )
+    plain = make_article(feed, title="Walking helps")
+    plain.topics = [db.session.get(Feed, feed.id).topic]
+    chosen = make_article(feed, title="Chosen by hand", edited_fields=["topics"])
+    chosen.topics = [db.session.get(Feed, feed.id).topic]
+    db.session.commit()
+
+    admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {"title": "Source", "topic": "Sleep", "interval_minutes": 30},
+    )
+
+    sleep = client.get("/topics/sleep").get_data(as_text=True)
+    knees = client.get("/topics/knees").get_data(as_text=True)
+    assert "Walking helps" in sleep and "Walking helps" not in knees
+    assert "Chosen by hand" in knees and "Chosen by hand" not in sleep
+
+
 def test_it_refreshes_a_feed_on_request(allow_local_feeds, admin_client, feed_server):
     feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))))
     admin_client.submit(f"/admin/feeds/{feed.id}/refresh")
