@@ -384,7 +384,10 @@ def import_outlines(outlines: list[opml.Outline], actor=None) -> ImportResult:
                     title=outline.title,
                     site_url=outline.site_url,
                     topic_name=outline.category,
+                    **outline_settings(outline.settings),
                 )
+                if outline.settings.paused:
+                    curation.set_paused(feed, True)
         except curation.FeedExists:
             result.known += 1
             continue
@@ -394,6 +397,16 @@ def import_outlines(outlines: list[opml.Outline], actor=None) -> ImportResult:
         audit.record(actor, "feed.add", feed, f"from OPML: {_feed_settings(feed)}")
         result.added += 1
     return result
+
+
+def outline_settings(settings: opml.Settings) -> dict:
+    """``create_feed``'s keywords for the settings an outline gives (the rest default)."""
+    given = {
+        "auto_publish": settings.auto_publish,
+        "full_content": settings.full_content,
+        "interval_minutes": settings.interval_minutes,
+    }
+    return {name: value for name, value in given.items() if value is not None}
 
 
 @feeds_bp.get("/export.opml")

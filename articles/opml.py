@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from articles.clean import safe_url, strip_control
-from articles.models import Feed
+from articles.models import MIN_INTERVAL_MINUTES, Feed
 from articles.parse import ParseError, neutralise_dtd
 
 MAX_OPML_BYTES = 1024 * 1024
 TOO_LARGE = "the OPML file is larger than 1 MB"
+# The site's own outline attributes: how each feed is curated, so an export imported
+# again (here or on another copy of the site) keeps it. Other readers ignore them.
+NAMESPACE = "tag:billionaire-club.example,2026:opml"
+ET.register_namespace("club", NAMESPACE)
+
+
+@dataclass
+class Settings:
+    """A feed's curation settings as an export carries them; None where one is not given."""
+
+    auto_publish: bool | None = None
+    full_content: bool | None = None
+    interval_minutes: int | None = None
+    paused: bool = False
 
 
 @dataclass
@@ -21,6 +35,7 @@ class Outline:
     title: str
     site_url: str
     category: str
+    settings: Settings = field(default_factory=Settings)
 
 
 def read_opml(data: bytes) -> list[Outline]:
@@ -52,11 +67,26 @@ def _feeds_in(body: ET.Element | None) -> list[Outline]:
         label = strip_control(node.get("title") or node.get("text") or "").strip()
         if url:
             site = safe_url(node.get("htmlUrl", "")) or ""
-            found.append(Outline(url, label[:300], site, category))
+            title = "" if label == url else label[:300]  # a feed with no name is listed by its URL
+            found.append(Outline(url, title, site, category, _settings(node)))
         else:
             folder = label or category
             pending.extend((child, folder) for child in reversed(node.findall("outline")))
     return found
+
+
+def _settings(node: ET.Element) -> Settings:
+    """The site's settings on an outline; a missing or unreadable one stays None."""
+
+    def flag(name: str) -> bool | None:
+        value = (node.get(f"{{{NAMESPACE}}}{name}") or "").strip().lower()
+        return {"true": True, "false": False}.get(value)
+
+    interval = (node.get(f"{{{NAMESPACE}}}interval") or "").strip()
+    minutes = int(interval) if interval.isascii() and interval.isdigit() else None
+    if minutes is not None and not MIN_INTERVAL_MINUTES <= minutes <= 24 * 60:
+        minutes = None
+    return Settings(flag("autoPublish"), flag("fullContent"), minutes, flag("paused") is True)
 
 
 def write_opml(feeds: list[Feed], title: str) -> bytes:
@@ -73,8 +103,17 @@ def write_opml(feeds: list[Feed], title: str) -> bytes:
                     body, "outline", text=feed.topic.name, title=feed.topic.name
                 )
             parent = groups[feed.topic.name]
-        attributes = {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": feed.url}
+        attributes = {"type": "rss", "text": feed.name, "xmlUrl": feed.url}
+        if feed.title:
+            attributes["title"] = feed.title
         if feed.site_url:
             attributes["htmlUrl"] = feed.site_url
+        attributes |= {
+            f"{{{NAMESPACE}}}autoPublish": str(feed.auto_publish).lower(),
+            f"{{{NAMESPACE}}}fullContent": str(feed.full_content).lower(),
+            f"{{{NAMESPACE}}}interval": str(feed.interval_minutes),
+        }
+        if feed.is_paused:
+            attributes[f"{{{NAMESPACE}}}paused"] = "true"
         ET.SubElement(parent, "outline", attributes)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -542,6 +542,51 @@ def test_it_imports_and_exports_opml(admin_client):
     assert b'xmlUrl="https://new.example.com/rss"' in exported and b"Known" in exported
 
 
+def import_opml(admin_client, data: bytes):
+    return admin_client.submit(
+        "/admin/feeds/import",
+        {"file": (io.BytesIO(data), "feeds.opml")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_an_opml_export_imported_again_keeps_each_feeds_settings(admin_client):
+    make_feed(url="https://a.example.com/rss", title="Reviewed Source", auto_publish=True,
+              full_content=False, interval_minutes=240)  # fmt: skip
+    make_feed(url="https://b.example.com/rss", status="paused")
+    untitled = make_feed(url="https://c.example.com/rss")
+    untitled.title = ""  # never fetched, so no name yet
+    db.session.commit()
+    exported = admin_client.get("/admin/feeds/export.opml").data
+    db.session.execute(sa.delete(Feed))
+    db.session.commit()
+
+    import_opml(admin_client, exported)
+
+    feeds = {f.url: f for f in db.session.scalars(sa.select(Feed))}
+    a, b, c = (feeds[f"https://{x}.example.com/rss"] for x in "abc")
+    assert (a.title, a.auto_publish, a.full_content, a.interval_minutes) == (
+        "Reviewed Source", True, False, 240,
+    )  # fmt: skip
+    assert b.status == "paused" and not b.auto_publish and b.full_content
+    assert c.title == "" and c.status == "active"
+    listed = {o.url: o.title for o in read_opml(exported)}  # any reader still sees names
+    assert listed["https://a.example.com/rss"] == "Reviewed Source"
+
+
+def test_an_opml_file_with_odd_settings_gets_the_defaults(admin_client):
+    ns = b'xmlns:club="tag:billionaire-club.example,2026:opml"'
+    outline = (
+        b'<outline type="rss" text="Odd" xmlUrl="https://odd.example.com/rss" '
+        b'club:autoPublish="yes please" club:interval="1" club:fullContent="FALSE"/>'
+    )
+    import_opml(
+        admin_client, b"<opml " + ns + b' version="2.0"><body>' + outline + b"</body></opml>"
+    )
+    feed = db.session.scalar(sa.select(Feed))
+    assert (feed.auto_publish, feed.full_content, feed.interval_minutes) == (False, False, 30)
+
+
 def test_it_refuses_an_opml_bomb(admin_client):
     bomb = (
         feed_bytes("billion_laughs.xml").replace(b"<rss", b"<opml").replace(b"</rss>", b"</opml>")
