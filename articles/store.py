@@ -185,8 +185,10 @@ def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: d
         result = db.session.connection().execute(statement, list(part))
         inserted.update((guid, article_id) for article_id, guid in result)
     summary.new += len(inserted)
-    for entry in entries:
-        if entry.guid not in inserted:
+    conflicting = [entry for entry in entries if entry.guid not in inserted]
+    adopted = _adopt_orphans(feed, conflicting, summary) if conflicting else set()
+    for entry in conflicting:
+        if entry.guid not in adopted:
             summary.skip(f"already on the site from another source: {entry.url}")
     if feed.topic_id is not None and inserted:
         db.session.execute(
@@ -194,6 +196,27 @@ def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: d
             [{"article_id": i, "topic_id": feed.topic_id} for i in inserted.values()],
         )
     feed.article_count = (feed.article_count or 0) + len(inserted)
+
+
+def _adopt_orphans(feed: Feed, entries: Sequence[CleanEntry], summary: StoreSummary) -> set[str]:
+    """Take back the articles of a removed source that ``feed`` lists again; their GUIDs.
+
+    A feed deleted with its articles kept and then added again would otherwise find each
+    entry "already on the site" and never update the articles, which stayed marked as
+    from a removed source.
+    """
+    by_url = {entry.url: entry for entry in entries}
+    orphans = db.session.scalars(
+        sa.select(Article).where(Article.feed_id.is_(None), Article.url.in_(list(by_url)))
+    ).all()
+    adopted = set()
+    for article in orphans:
+        entry = by_url[article.url]
+        article.feed_id, article.guid = feed.id, entry.guid
+        article.source_removed, article.source_name = False, feed.name[:300]
+        _update(article, entry, summary)
+        adopted.add(entry.guid)
+    return adopted
 
 
 def _rows(feed: Feed, entries: Sequence[CleanEntry], now: datetime) -> list[dict]:

@@ -734,6 +734,23 @@ def test_it_keeps_a_rejected_entry_out_after_its_feed_is_deleted_and_added_again
     assert list(db.session.scalars(sa.select(Article.guid))) == ["entry-2"]
 
 
+def test_a_feed_added_again_takes_back_the_articles_kept_when_it_was_deleted(admin_client, client):
+    feed = make_feed(url="https://back.example.com/rss", title="Back Source", auto_publish=True)
+    ingest(feed, rss(item(1)))
+    article = db.session.scalar(sa.select(Article))
+    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
+
+    again = curation.create_feed("https://back.example.com/rss", auto_publish=True)
+    summary = ingest(again, rss(item(1, title="Entry 1, corrected"), title="Back Source"))
+
+    assert (summary.new, summary.updated, summary.skipped) == (0, 1, 0)
+    article = db.session.get(Article, article.id)
+    assert article.feed_id == again.id and not article.source_removed
+    assert article.title == "Entry 1, corrected"
+    html = client.get(f"/articles/{article.id}").get_data(as_text=True)
+    assert "(source removed)" not in html and "Back Source" in html
+
+
 def test_approving_an_article_of_a_removed_source_keeps_other_sources_rejections(admin_client):
     # Entry GUIDs are unique per feed only: "entry-1" of one removed source is not
     # "entry-1" of another, and approving one must not bring the other back.
