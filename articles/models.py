@@ -98,12 +98,23 @@ class Feed(db.Model):
         return f"<Feed {self.id} {self.url}>"
 
 
+# PostgreSQL's text search configuration: English stemming on words with their accents
+# removed, so "meniere" finds "Ménière" as SQLite's FTS5 does (``articles.search``
+# creates it with the table, and the migration that introduced it).
+SEARCH_CONFIG = "club_search"
+
+
+def search_config() -> sa.ColumnElement:
+    """The text search configuration, as a literal the GIN index expression can hold."""
+    return sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig")
+
+
 def search_document(columns: Any = None) -> sa.ColumnElement:
     """Return the weighted tsvector PostgreSQL indexes and searches (same expression both ways)."""
-    english = sa.literal_column("'english'::regconfig")
+    config = search_config()
 
     def weighted(column: sa.ColumnElement, weight: str) -> sa.ColumnElement:
-        vector = sa.func.to_tsvector(english, sa.func.coalesce(column, ""))
+        vector = sa.func.to_tsvector(config, sa.func.coalesce(column, ""))
         return sa.func.setweight(vector, sa.literal_column(f"'{weight}'::\"char\""))
 
     # The model's own index passes its class-body columns; queries use the table's.

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from markupsafe import Markup, escape
 
 from articles.clean import strip_control
-from articles.models import Article, Feed, search_document
+from articles.models import SEARCH_CONFIG, Article, Feed, search_config, search_document
 from club.extensions import db
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,27 @@ SQLITE_SEARCH_DDL = (
 )
 
 
+# What the articles table's GIN index needs first on PostgreSQL: the unaccent dictionary
+# (a trusted extension since PostgreSQL 13: the database owner may create it) and the
+# configuration that reads accent-free English words. Safe to run again.
+POSTGRES_SEARCH_CONFIG_DDL = (
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "DO $$ BEGIN "
+    f"CREATE TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} (COPY = pg_catalog.english); "
+    "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    f"ALTER TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} "
+    "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem",
+)
+
+
+def create_postgres_search_config(target: sa.Table, connection: sa.Connection, **kw) -> None:
+    """Create the accent-free search configuration (no-op on SQLite)."""
+    if connection.dialect.name != "postgresql":
+        return
+    for statement in POSTGRES_SEARCH_CONFIG_DDL:
+        connection.exec_driver_sql(statement)
+
+
 def create_sqlite_search_index(target: sa.Table, connection: sa.Connection, **kw) -> None:
     """Create the SQLite FTS5 search table and its triggers (no-op on PostgreSQL)."""
     if connection.dialect.name != "sqlite":
@@ -70,6 +91,7 @@ def drop_sqlite_search_index(target: sa.Table, connection: sa.Connection, **kw) 
         connection.exec_driver_sql("DROP TABLE IF EXISTS article_search")
 
 
+sa.event.listen(Article.__table__, "before_create", create_postgres_search_config)
 sa.event.listen(Article.__table__, "after_create", create_sqlite_search_index)
 sa.event.listen(Article.__table__, "before_drop", drop_sqlite_search_index)
 
@@ -182,11 +204,11 @@ def _postgres_statement(query: str) -> sa.Select | None:
     terms = search_terms(query)
     if not terms:
         return None
-    english = sa.literal_column("'english'::regconfig")
+    config = search_config()
     # Each term a phrase (a single word is a one-word phrase), all of them required.
     tsquery = functools.reduce(
         lambda left, right: left.op("&&")(right),
-        (sa.func.phraseto_tsquery(english, term) for term in terms),
+        (sa.func.phraseto_tsquery(config, term) for term in terms),
     )
     document = search_document()
     body = sa.func.coalesce(sa.func.nullif(Article.body_text, ""), Article.summary)
@@ -195,8 +217,8 @@ def _postgres_statement(query: str) -> sa.Select | None:
     return (
         sa.select(
             Article,
-            sa.func.ts_headline(english, Article.title, tsquery, f"{options}, HighlightAll=true"),
-            sa.func.ts_headline(english, text, tsquery, f"{options}, MaxWords=35, MinWords=15"),
+            sa.func.ts_headline(config, Article.title, tsquery, f"{options}, HighlightAll=true"),
+            sa.func.ts_headline(config, text, tsquery, f"{options}, MaxWords=35, MinWords=15"),
         )
         .outerjoin(Feed, Feed.id == Article.feed_id)
         .where(document.op("@@")(tsquery), _published())

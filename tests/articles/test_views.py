@@ -421,6 +421,12 @@ def test_a_minus_or_an_or_is_a_word_to_find_on_either_database(client):
     assert "/sleep-and-walking" in phrase and "diet" not in phrase
 
 
+@pytest.mark.parametrize("query", ["meniere", "Ménière", "sjogren"])
+def test_a_query_without_accents_finds_accented_words_on_either_database(client, query):
+    make_article(title="Living with Ménière's disease", summary="Sjögren's syndrome too.")
+    assert quote("/living-with-ménière-s-disease") in page(client, f"/search?q={query}")
+
+
 def test_it_escapes_search_snippets(client):
     make_article(title="Tags <b>bold</b>", summary="Text <img src=x onerror=alert(1)> sleep")
     html = page(client, "/search?q=sleep")

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from club import create_app
+from club import config, create_app
 from club.clock import utcnow
 from club.extensions import db
 from club.models import Appeal, User
-from tests.conftest import base_test_config
+from tests.conftest import base_test_config, is_postgres
 
 MIGRATIONS = str(Path(__file__).resolve().parents[2] / "migrations")
 BEFORE_AUTOINCREMENT = "b7d2f4a91c36"
@@ -121,3 +122,68 @@ def test_it_drops_the_likes_members_gave_their_own_comments(old_site):
     likes = db.session.execute(sa.select(CommentLike.user_id, CommentLike.comment_id)).all()
     assert sorted(likes) == sorted([(other.id, mine.id), (author.id, theirs.id)])
     assert (db.session.get(Comment, mine.id).like_count, theirs.like_count) == (1, 1)
+
+
+@pytest.fixture
+def old_postgres_site(tmp_path):
+    """A site on a fresh PostgreSQL database at the revision before accent-free search."""
+    server = sa.engine.make_url(config.database_url(os.environ))
+    name = f"{server.database}_accents"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    site = create_app(
+        base_test_config(server.set(database=name).render_as_string(False), tmp_path)
+        | {"REDIS_URL": None}
+    )
+    try:
+        with site.app_context():
+            flask_migrate.upgrade(directory=MIGRATIONS, revision="a4d7c2e9f316")
+            yield site
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.dispose()
+
+
+@pytest.mark.pg
+@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (its search configuration)")
+def test_it_rebuilds_the_postgresql_search_index_to_ignore_accents(old_postgres_site):
+    from articles.models import Article, Feed
+    from articles.search import search_articles
+
+    feed = Feed(url="https://feeds.example.com/ear.xml", title="Ear source")
+    db.session.add(feed)
+    db.session.flush()
+    db.session.add(
+        Article(
+            feed_id=feed.id,
+            guid="ear-1",
+            url="https://ear.example.com/1",
+            title="Living with Ménière's disease",
+            summary="",
+            status="published",
+        )
+    )
+    db.session.commit()
+    assert search_articles("meniere").hits == []
+    db.session.commit()  # the search's read lock would hold the migration's DROP INDEX
+
+    flask_migrate.upgrade(directory=MIGRATIONS)
+
+    assert [h.article.guid for h in search_articles("meniere").hits] == ["ear-1"]
+    plan = db.session.execute(
+        sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_search'")
+    ).scalar_one()
+    assert "club_search" in plan
+    db.session.commit()
+    flask_migrate.downgrade(directory=MIGRATIONS, revision="a4d7c2e9f316")
+    assert (
+        "'english'"
+        in db.session.execute(
+            sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_search'")
+        ).scalar_one()
+    )
