@@ -16,6 +16,7 @@ import json
 import logging
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from flask import Flask, current_app
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.results import Result
 
 from club.clock import utcnow
 from club.config import REDIS_TIMEOUTS
@@ -143,7 +145,7 @@ def enqueue(
     if inline_if_unavailable is None:
         inline_if_unavailable = queue in INLINE_WHEN_DOWN_QUEUES
     if inline_if_unavailable:
-        return run_inline(app, func, args, kwargs, job_id=job_id, unique=unique)
+        return run_inline(app, func, args, kwargs, job_id=job_id, unique=unique, hand_over_to=queue)
     raise QueueUnavailable() from error
 
 
@@ -207,6 +209,7 @@ def enqueue_on_rq(app, func, args, kwargs, queue_name, job_id, unique, retry) ->
         "failure_ttl": FAILURE_TTL,
         "description": describe(func, args),
     }
+    hand_over_quietly(queue.connection)  # Redis answers again: report what failed meanwhile
     # A synchronous queue runs the job right here: give it its own app context and
     # database session, as a worker would.
     with app.app_context():
@@ -291,13 +294,41 @@ class InlineFailure:
     at: datetime
 
 
+@dataclass(frozen=True)
+class FailedWhileDown:
+    """A job that ran inline because Redis was down, and failed: RQ's to report, once back."""
+
+    func: str
+    args: tuple
+    kwargs: dict
+    queue: str
+    description: str
+    error: str
+    at: datetime
+
+
 _running_inline: set[str] = set()
 _running_lock = threading.Lock()
 recent_inline_failures: deque[InlineFailure] = deque(maxlen=50)
+failed_while_down: deque[FailedWhileDown] = deque(maxlen=200)
 
 
-def run_inline(app, func, args, kwargs, *, job_id: str | None, unique: bool) -> JobHandle:
-    """Run the job now in its own app context; a failure is logged, never raised."""
+def run_inline(
+    app,
+    func,
+    args,
+    kwargs,
+    *,
+    job_id: str | None,
+    unique: bool,
+    hand_over_to: str | None = None,
+) -> JobHandle:
+    """Run the job now in its own app context; a failure is logged, never raised.
+
+    ``hand_over_to`` names the queue the job was meant for when it runs here only because
+    Redis is down: if it fails, it is kept to be listed among that queue's failed jobs
+    once Redis answers again, where an admin can queue it again.
+    """
     if unique and not claim_inline(job_id):
         return JobHandle(id=job_id, status="duplicate")
     try:
@@ -307,11 +338,73 @@ def run_inline(app, func, args, kwargs, *, job_id: str | None, unique: bool) -> 
         description = describe(func, args)
         log.exception("job %s failed", description)
         recent_inline_failures.appendleft(InlineFailure(description, repr(error), utcnow()))
+        if hand_over_to is not None:
+            failed_while_down.append(
+                FailedWhileDown(
+                    dotted_path(func),
+                    tuple(args),
+                    dict(kwargs),
+                    hand_over_to,
+                    description,
+                    traceback.format_exc(),
+                    utcnow(),
+                )
+            )
         return JobHandle(id=job_id, status="failed", error=repr(error))
     finally:
         if unique:
             release_inline(job_id)
     return JobHandle(id=job_id, status="finished", result=result)
+
+
+def hand_over_failures(connection: redis.Redis) -> int:
+    """List the jobs that failed inline while Redis was down among their queue's failed
+    jobs (the jobs page shows them; Requeue runs them again); return how many.
+
+    Each web process keeps its own, and hands them over the next time it reaches Redis.
+    """
+    handed = 0
+    while failed_while_down:
+        failure = failed_while_down.popleft()
+        try:
+            record_failed_job(connection, failure)
+        except REDIS_ERRORS:
+            failed_while_down.appendleft(failure)  # down again: the next success tries
+            raise
+        handed += 1
+    return handed
+
+
+def hand_over_quietly(connection: redis.Redis) -> None:
+    """``hand_over_failures``, never in the way of the job being queued now."""
+    try:
+        hand_over_failures(connection)
+    except REDIS_ERRORS:
+        raise
+    except Exception:
+        log.exception("could not list the jobs that failed while Redis was down")
+
+
+def record_failed_job(connection: redis.Redis, failure: FailedWhileDown) -> Job:
+    """Store ``failure`` as an RQ job that failed on its queue."""
+    queue = Queue(failure.queue, connection=connection)
+    job = Job.create(
+        failure.func,
+        args=failure.args,
+        kwargs=failure.kwargs,
+        connection=connection,
+        description=f"{failure.description} (run in the web process while Redis was down)",
+        origin=queue.name,
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+    )
+    job.started_at = job.ended_at = failure.at
+    with connection.pipeline() as pipe:
+        job.set_status(JobStatus.FAILED, pipeline=pipe)
+        queue.failed_job_registry.add(job, ttl=FAILURE_TTL, exc_string=failure.error, pipeline=pipe)
+        Result.create_failure(job, FAILURE_TTL, failure.error, pipeline=pipe)
+        pipe.execute()
+    return job
 
 
 def claim_inline(job_id: str) -> bool:

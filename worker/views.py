@@ -19,6 +19,7 @@ from worker.queues import (
     QUEUES,
     REDIS_ERRORS,
     get_queue,
+    hand_over_quietly,
     is_inline,
     recent_inline_failures,
     redis_connection,
@@ -122,6 +123,7 @@ def failed_job_or_404(job_id: str) -> Job:
 def rq_state() -> dict:
     """Read everything the page shows from Redis."""
     connection = redis_connection()
+    hand_over_quietly(connection)
     queues = [get_queue(name) for name in QUEUES]
     return {
         "queues": [queue_row(queue) for queue in queues],

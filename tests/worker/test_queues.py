@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import email
+from collections import deque
 from datetime import timedelta
 from pathlib import Path
 
+import fakeredis
 import pytest
 import sqlalchemy as sa
 from rq.job import Job, JobStatus
 
 from club.clock import utcnow
 from club.extensions import db
-from tests.conftest import read_outbox
-from tests.worker.conftest import free_port, work_off
+from tests.conftest import login, read_outbox
+from tests.worker.conftest import free_port, use_redis, work_off
 from worker import queues
 from worker.queues import QueueUnavailable, enqueue, get_queue
 
@@ -187,6 +189,44 @@ def test_it_keeps_an_inline_failure_visible_without_raising(app, no_redis):
     assert "404 Not Found" in handle.error
     assert recent_inline_failures[0].description == "fail_permanently()"
     assert recent_inline_failures[0].at > utcnow() - timedelta(minutes=1)
+
+
+def test_a_job_that_failed_inline_while_redis_was_down_is_listed_once_it_is_back(
+    app, client, carol, redis_down, tmp_path
+):
+    # A mail or billing job runs in the web process while Redis is down, and is tried once:
+    # its failure must reach the jobs page, where it can be queued again.
+    tries = tmp_path / "tries.txt"
+    assert enqueue(f"{SAMPLE}.fail_transiently", str(tries), queue="mail").status == "failed"
+    connection = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    use_redis(app, connection, "redis://fake.invalid:6379/0", is_async=True)
+    app.extensions.pop("club_redis_failed_until", None)
+    login(client, carol)
+
+    html = client.get("/admin/jobs/").get_data(as_text=True)
+
+    assert "fail_transiently(" in html and "while Redis was down" in html
+    assert "connection reset" in html
+    [job_id] = get_queue("mail", app, connection).failed_job_registry.get_job_ids()
+    client.submit(f"/admin/jobs/{job_id}/requeue")
+    work_off(app, connection)
+    assert tries.read_text() == "try\ntry\n"  # the web process's try, then the worker's
+    assert "fail_transiently(" in client.get("/admin/jobs/").get_data(as_text=True)
+
+
+def test_a_job_that_failed_inline_is_handed_over_by_the_next_job_queued(app, redis_down):
+    enqueue(f"{SAMPLE}.fail_permanently", queue="billing")
+    connection = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    use_redis(app, connection, "redis://fake.invalid:6379/0", is_async=True)
+    app.extensions.pop("club_redis_failed_until", None)
+
+    enqueue("worker.jobs.send_mail", "a@example.com", "s", "b", queue="mail")
+
+    failed = get_queue("billing", app, connection).failed_job_registry
+    [job] = Job.fetch_many(failed.get_job_ids(), connection=connection)
+    assert job.func_name == f"{SAMPLE}.fail_permanently"
+    assert "404 Not Found" in job.latest_result().exc_string
+    assert queues.failed_while_down == deque()
 
 
 def ingested(feed_id: int) -> list[tuple[str, str]]:
