@@ -47,9 +47,19 @@ def read_opml(data: bytes) -> list[Outline]:
         root = ET.fromstring(neutralise_dtd(data))  # noqa: S314 (no DTD left to abuse)
     except (ET.ParseError, ParseError) as error:
         raise ValueError(f"not a readable OPML file ({error})") from None
-    if root.tag.lower() != "opml":
+    if _name(root) != "opml":
         raise ValueError("not an OPML file (the root element is not <opml>)")
-    return _feeds_in(root.find("body"))
+    return _feeds_in(next((child for child in root if _name(child) == "body"), None))
+
+
+def _name(element: ET.Element) -> str:
+    """An element's name without its namespace, in lower case: exporters write <OPML>,
+    <BODY> or a default namespace, and each still means the same."""
+    return str(element.tag).rpartition("}")[2].lower()
+
+
+def _outlines(element: ET.Element) -> list[ET.Element]:
+    return [child for child in element if _name(child) == "outline"]
 
 
 def _feeds_in(body: ET.Element | None) -> list[Outline]:
@@ -58,7 +68,7 @@ def _feeds_in(body: ET.Element | None) -> list[Outline]:
     A stack, not recursion: a file may nest outlines thousands deep.
     """
     found: list[Outline] = []
-    pending = [] if body is None else [(child, "") for child in reversed(body.findall("outline"))]
+    pending = [] if body is None else [(child, "") for child in reversed(_outlines(body))]
     while pending:
         node, category = pending.pop()
         # Any xmlUrl makes a feed outline: one that is not http(s) is refused and counted
@@ -71,7 +81,7 @@ def _feeds_in(body: ET.Element | None) -> list[Outline]:
             found.append(Outline(url, title, site, category, _settings(node)))
         else:
             folder = label or category
-            pending.extend((child, folder) for child in reversed(node.findall("outline")))
+            pending.extend((child, folder) for child in reversed(_outlines(node)))
     return found
 
 

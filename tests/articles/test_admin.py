@@ -635,6 +635,18 @@ def test_it_keeps_the_order_and_folders_of_an_opml_file():
     assert found == [("A", ""), ("B", "Inner"), ("C", "Sleep"), ("D", "")]
 
 
+@pytest.mark.parametrize(
+    "opml",
+    [
+        b'<OPML version="1.0"><BODY><OUTLINE text="A" xmlUrl="https://a.example/rss"/></BODY></OPML>',
+        b'<opml xmlns="http://opml.org/spec2" version="2.0"><body>'
+        b'<outline text="A" xmlUrl="https://a.example/rss"/></body></opml>',
+    ],
+)
+def test_it_reads_opml_written_in_capitals_or_in_a_namespace(opml):
+    assert [(o.title, o.url) for o in read_opml(opml)] == [("A", "https://a.example/rss")]
+
+
 def test_it_previews_a_keyword_rule_before_saving_it(admin_client):
     make_article(title="Miracle cure for back pain")
     make_article(title="Walking for back pain")
