@@ -521,7 +521,9 @@ def bulk():
     """Approve or reject the ticked articles."""
     action = request.form.get("action")
     seen = _seen_status()
-    back = url_for("review.queue", status=seen or "pending")
+    # Back to the page the admin was on, not the first page of the tab.
+    before = parse_id(request.form.get("before", ""))
+    back = url_for("review.queue", status=seen or "pending", before=before)
     if action not in ("approve", "reject"):
         flash("Choose approve or reject.", "error")
         return redirect(back)

@@ -95,6 +95,21 @@ def test_it_approves_in_bulk_only_what_is_still_as_the_admin_saw_it(admin_client
     assert "Approved 1 article(s). 1 left as they were: someone changed them meanwhile." in html
 
 
+def test_bulk_actions_return_to_the_page_the_admin_was_on(admin_client):
+    articles = [make_article(status="pending", title=f"Waiting {n}") for n in range(60)]
+    first = admin_client.get("/admin/articles/").get_data(as_text=True)
+    older = re.search(r'href="(/admin/articles/\?status=pending&amp;before=\d+)"', first).group(1)
+    page_two = admin_client.get(older.replace("&amp;", "&")).get_data(as_text=True)
+    before = re.search(r'name="before" value="(\d+)"', page_two).group(1)
+
+    response = admin_client.submit(
+        "/admin/articles/bulk",
+        {"action": "approve", "ids": [articles[0].id], "seen": "pending", "before": before},
+    )
+
+    assert response.headers["Location"].endswith(f"/admin/articles/?status=pending&before={before}")
+
+
 def test_it_asks_for_a_selection_before_acting_in_bulk(admin_client):
     make_article(status="rejected")
     response = admin_client.submit(
