@@ -5,8 +5,8 @@ SQLite uses an FTS5 table kept in step by triggers (created by
 ``db.create_all()`` builds it; a migration calls it the same way). PostgreSQL uses the
 GIN expression index declared in ``articles.models``. Either way the query is split into
 words and quoted phrases (``search_terms``), every one required, and never passed through
-as syntax: unbalanced quotes or stray operators cannot cause an error, and "-" or "or"
-means the same on both databases.
+as syntax: unbalanced quotes or stray operators cannot cause an error, and neither
+database reads "-" or "or" as an operator.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ POSTGRES_SEARCH_CONFIG_DDL = (
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     "DO $$ BEGIN "
     f"CREATE TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} (COPY = pg_catalog.english); "
-    "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
     f"ALTER TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} "
     "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem",
 )
@@ -149,7 +149,7 @@ def search_terms(query: str) -> list[str]:
     """The words and quoted phrases of free text, every one required.
 
     Both databases read the query this way, so nothing a visitor types is syntax: "-" or
-    "or" is a word to find, as it is on SQLite, not an operator.
+    "or" is never an operator (PostgreSQL skips stop words such as "or"; SQLite keeps them).
     """
     terms = []
     for phrase, word in TERM.findall(query):

@@ -22,7 +22,7 @@ SEARCH_CONFIG_DDL = (
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     "DO $$ BEGIN "
     "CREATE TEXT SEARCH CONFIGURATION club_search (COPY = pg_catalog.english); "
-    "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
     "ALTER TEXT SEARCH CONFIGURATION club_search "
     "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem",
 )
