@@ -199,11 +199,10 @@ def edit_feed(feed_id: int):
         form.topic.data = feed.topic.name if feed.topic else ""
         form.revision.data = curation.feed_revision(feed)
     if form.validate_on_submit():
-        saved_meanwhile = curation.feed_revision(feed)
-        if form.revision.data and form.revision.data != saved_meanwhile:
+        if _saved_since_drawn(form, feed):
             # Keep what this admin chose, show what was saved, and let a second Save
             # replace it knowingly.
-            form.revision.data = saved_meanwhile
+            form.revision.data = curation.feed_revision(feed)
             page = render_template(
                 "articles/admin/feed_edit.html",
                 form=form,
@@ -217,6 +216,16 @@ def edit_feed(feed_id: int):
         return redirect(url_for("curation.feeds"))
     page = render_template("articles/admin/feed_edit.html", form=form, feed=feed)
     return page, form_status(form)
+
+
+def _saved_since_drawn(form: FeedEditForm, feed: Feed) -> bool:
+    """Tell whether the feed's settings changed after this edit form was drawn."""
+    drawn = form.revision.data
+    if not drawn or drawn == curation.feed_revision(feed):
+        return False
+    # The feed had no name when the form was drawn, and the form leaves the name alone:
+    # a name given since (a fetch names an untitled feed) stays either way.
+    return bool(form.title.data) or drawn != curation.feed_revision(feed, title="")
 
 
 def _apply_feed_edit(feed: Feed, form: FeedEditForm) -> None:
@@ -344,7 +353,7 @@ def import_opml():
     except ValueError as error:
         flash(f"Nothing imported: {error}.", "error")
         return redirect(url_for("curation.feeds"))
-    result = import_outlines(outlines, current_user)
+    result = import_outlines(outlines, current_user, keep_settings=form.keep_settings.data)
     audit.record(current_user, "feed.import_opml", None, result.describe())
     db.session.commit()
     flash(f"{result.describe()}.", "success" if result.added else "error")
@@ -373,8 +382,14 @@ class ImportResult:
         return f"{said} ({', '.join(reasons)})" if reasons else said
 
 
-def import_outlines(outlines: list[opml.Outline], actor=None) -> ImportResult:
-    """Create a feed for each outline whose address is new, each audited as ``feed.add``."""
+def import_outlines(
+    outlines: list[opml.Outline], actor=None, *, keep_settings: bool = False
+) -> ImportResult:
+    """Create a feed for each outline whose address is new, each audited as ``feed.add``.
+
+    The site's own settings in the file apply only when ``keep_settings``: otherwise every
+    feed starts with the defaults, its articles waiting for review.
+    """
     result = ImportResult(listed=len(outlines))
     for outline in outlines:
         try:
@@ -384,9 +399,9 @@ def import_outlines(outlines: list[opml.Outline], actor=None) -> ImportResult:
                     title=outline.title,
                     site_url=outline.site_url,
                     topic_name=outline.category,
-                    **outline_settings(outline.settings),
+                    **(outline_settings(outline.settings) if keep_settings else {}),
                 )
-                if outline.settings.paused:
+                if keep_settings and outline.settings.paused:
                     curation.set_paused(feed, True)
         except curation.FeedExists:
             result.known += 1

@@ -82,7 +82,13 @@ def refresh_command(feed_id: int | None, due: bool, all_feeds: bool) -> None:
 
 @feeds.command("import-opml")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_opml_command(path: Path) -> None:
+@click.option(
+    "--keep-settings",
+    is_flag=True,
+    help="Apply the settings saved in the file (auto-publish, full text, interval, paused); "
+    "only for an export of this site.",
+)
+def import_opml_command(path: Path, keep_settings: bool) -> None:
     """Add every feed an OPML file lists."""
     from articles.admin import import_outlines
 
@@ -92,7 +98,7 @@ def import_opml_command(path: Path) -> None:
         raise click.ClickException(str(error)) from None
     if not outlines:
         raise click.ClickException(f"{path} lists no feeds (no outline with an xmlUrl).")
-    result = import_outlines(outlines)
+    result = import_outlines(outlines, keep_settings=keep_settings)
     audit.record(None, "feed.import_opml", None, f"{result.describe()} (command line)")
     db.session.commit()
     click.echo(f"{result.describe()}.")

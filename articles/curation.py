@@ -285,9 +285,21 @@ def feed_settings(feed: Feed) -> dict[str, str]:
     }
 
 
-def feed_revision(feed: Feed) -> str:
-    """A fingerprint of the feed's settings, to notice a save made while a form was open."""
-    return hashlib.sha256(json.dumps(feed_settings(feed)).encode()).hexdigest()[:16]
+def feed_revision(feed: Feed, *, title: str | None = None) -> str:
+    """A fingerprint of the feed's settings, to notice a save made while a form was open.
+
+    The stored values, not ``feed_settings``: a feed's name falls back to its site
+    address, which a fetch fills in, and that is no admin's save. ``title`` stands in
+    for the stored title.
+    """
+    shown = [
+        feed.title or "" if title is None else title,
+        feed.topic_id,
+        feed.auto_publish,
+        feed.full_content,
+        feed.interval_minutes,
+    ]
+    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
 
 
 def move_feed_articles_to_topic(feed: Feed, old: Topic | None, new: Topic | None) -> int:

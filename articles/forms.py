@@ -78,6 +78,11 @@ class DeleteFeedForm(FlaskForm):
 
 class OPMLForm(FlaskForm):
     file = FileField("OPML file", validators=[FileRequired()])
+    # Off by default: a file from elsewhere must not switch off review by itself.
+    keep_settings = BooleanField(
+        "Apply the settings saved in the file (auto-publish, full text, interval, paused): "
+        "only for an export of this site"
+    )
 
 
 class ArticleEditForm(FlaskForm):

@@ -214,8 +214,12 @@ def _adopt_orphans(feed: Feed, entries: Sequence[CleanEntry], summary: StoreSumm
         entry = by_url[article.url]
         article.feed_id, article.guid = feed.id, entry.guid
         article.source_removed, article.source_name = False, feed.name[:300]
+        topic = feed.topic
+        if topic is not None and not article.is_edited("topics") and topic not in article.topics:
+            article.topics.append(topic)
         _update(article, entry, summary)
         adopted.add(entry.guid)
+    feed.article_count = (feed.article_count or 0) + len(adopted)
     return adopted
 
 

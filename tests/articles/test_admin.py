@@ -360,6 +360,24 @@ def test_a_feed_edit_drawn_before_another_admins_save_changes_nothing_unseen(adm
     assert db.session.get(Feed, feed.id).topic is None
 
 
+def test_a_fetch_naming_an_untitled_feed_is_not_taken_for_another_admins_save(admin_client):
+    feed = make_feed()
+    feed.title = ""
+    db.session.commit()
+    drawn = feed_edit_revision(admin_client, feed)
+    feed.title, feed.site_url = "Named By Its Feed", "https://site.example.com/"  # a fetch
+    db.session.commit()
+
+    response = admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {"title": "", "topic": "Sleep", "interval_minutes": 30, "revision": drawn},
+    )
+
+    assert response.status_code == 302
+    feed = db.session.get(Feed, feed.id)
+    assert (feed.title, feed.topic.name) == ("Named By Its Feed", "Sleep")
+
+
 def test_a_feeds_new_topic_reaches_its_articles_but_not_hand_chosen_topics(admin_client, client):
     feed = make_feed(title="Source")
     admin_client.submit(
@@ -542,10 +560,10 @@ def test_it_imports_and_exports_opml(admin_client):
     assert b'xmlUrl="https://new.example.com/rss"' in exported and b"Known" in exported
 
 
-def import_opml(admin_client, data: bytes):
+def import_opml(admin_client, data: bytes, **fields):
     return admin_client.submit(
         "/admin/feeds/import",
-        {"file": (io.BytesIO(data), "feeds.opml")},
+        {"file": (io.BytesIO(data), "feeds.opml"), **fields},
         content_type="multipart/form-data",
     )
 
@@ -561,7 +579,7 @@ def test_an_opml_export_imported_again_keeps_each_feeds_settings(admin_client):
     db.session.execute(sa.delete(Feed))
     db.session.commit()
 
-    import_opml(admin_client, exported)
+    import_opml(admin_client, exported, keep_settings="y")
 
     feeds = {f.url: f for f in db.session.scalars(sa.select(Feed))}
     a, b, c = (feeds[f"https://{x}.example.com/rss"] for x in "abc")
@@ -581,10 +599,26 @@ def test_an_opml_file_with_odd_settings_gets_the_defaults(admin_client):
         b'club:autoPublish="yes please" club:interval="1" club:fullContent="FALSE"/>'
     )
     import_opml(
-        admin_client, b"<opml " + ns + b' version="2.0"><body>' + outline + b"</body></opml>"
+        admin_client,
+        b"<opml " + ns + b' version="2.0"><body>' + outline + b"</body></opml>",
+        keep_settings="y",
     )
     feed = db.session.scalar(sa.select(Feed))
     assert (feed.auto_publish, feed.full_content, feed.interval_minutes) == (False, False, 30)
+
+
+def test_an_opml_file_cannot_switch_off_review_unless_the_admin_asks(admin_client):
+    # A list from elsewhere may carry the site's attributes: by default they are ignored.
+    ns = b'xmlns:club="tag:billionaire-club.example,2026:opml"'
+    outline = (
+        b'<outline type="rss" text="Eager" xmlUrl="https://eager.example.com/rss" '
+        b'club:autoPublish="true" club:fullContent="true" club:interval="5" club:paused="true"/>'
+    )
+    import_opml(
+        admin_client, b"<opml " + ns + b' version="2.0"><body>' + outline + b"</body></opml>"
+    )
+    feed = db.session.scalar(sa.select(Feed))
+    assert (feed.auto_publish, feed.interval_minutes, feed.status) == (False, 30, "active")
 
 
 def test_it_refuses_an_opml_bomb(admin_client):
@@ -759,8 +793,24 @@ def test_a_feed_added_again_takes_back_the_articles_kept_when_it_was_deleted(adm
     article = db.session.get(Article, article.id)
     assert article.feed_id == again.id and not article.source_removed
     assert article.title == "Entry 1, corrected"
+    assert db.session.get(Feed, again.id).article_count == 1
     html = client.get(f"/articles/{article.id}").get_data(as_text=True)
     assert "(source removed)" not in html and "Back Source" in html
+
+
+def test_articles_taken_back_get_the_feeds_topic_unless_chosen_by_hand(admin_client):
+    feed = make_feed(url="https://back.example.com/rss", auto_publish=True)
+    ingest(feed, rss(item(1), item(2)))
+    plain, chosen = db.session.scalars(sa.select(Article).order_by(Article.id)).all()
+    chosen.edited_fields = ["topics"]
+    db.session.commit()
+    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
+
+    again = curation.create_feed("https://back.example.com/rss", topic_name="Sleep")
+    ingest(again, rss(item(1), item(2)))
+
+    assert [t.name for t in db.session.get(Article, plain.id).topics] == ["Sleep"]
+    assert db.session.get(Article, chosen.id).topics == []
 
 
 def test_approving_an_article_of_a_removed_source_keeps_other_sources_rejections(admin_client):

@@ -409,7 +409,7 @@ def test_it_quotes_the_text_not_the_title_under_a_result(client):
     assert html.count("<mark>Salt</mark>") == 1
 
 
-def test_a_minus_or_an_or_is_a_word_to_find_on_either_database(client):
+def test_neither_database_reads_a_minus_or_an_or_as_an_operator(client):
     # PostgreSQL once read them as operators: "sleep -walking" left out the very article
     # SQLite found, and "walking or diet" found articles with either word.
     make_article(title="Sleep and walking")
