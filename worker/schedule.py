@@ -142,11 +142,13 @@ class ClubCronScheduler(CronScheduler):
             slot = cron_job.next_enqueue_time or tick
             if claim_slot(self.connection, cron_job.name, slot, self.name, cron_job.cron):
                 job = cron_job.enqueue(self.connection)
-                record_run(self.connection, cron_job.name, tick, job.id)
+                # Queued: whatever fails next, this scheduler must not queue the period again.
+                cron_job.set_enqueue_time(tick)
                 enqueued.append(cron_job)
+                record_run(self.connection, cron_job.name, tick, job.id)
             else:
                 log.debug("%s at %s was queued by another scheduler", cron_job.name, slot)
-            cron_job.set_enqueue_time(tick)
+                cron_job.set_enqueue_time(tick)
         return enqueued
 
     def enqueue_due_retries(self) -> None:

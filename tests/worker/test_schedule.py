@@ -128,6 +128,25 @@ def test_a_period_whose_enqueue_failed_is_queued_on_the_next_tick(app, monkeypat
     assert len(get_cron_job_ids("reconcile-billing", connection)) == 1
 
 
+def test_a_period_is_queued_once_even_if_noting_its_run_fails(app, monkeypatch):
+    connection = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    daily = tuple(p for p in SCHEDULE if p.name == "reconcile-billing")
+    scheduler = ClubCronScheduler(connection, schedule=daily)
+    scheduler.get_jobs()[0].next_enqueue_time = datetime.now(UTC) - timedelta(seconds=1)
+    calls = []
+
+    def blip_once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise redis.exceptions.ConnectionError("Connection reset by peer")
+
+    monkeypatch.setattr("worker.schedule.record_run", blip_once)
+    scheduler.tick()
+    scheduler.tick()
+
+    assert len(get_cron_job_ids("reconcile-billing", connection)) == 1
+
+
 def test_it_runs_periodic_jobs_inline_from_the_local_thread(app, no_redis, tmp_path):
     marker = tmp_path / "ticks.txt"
     tick = Periodic("tick", "tests.worker.sample_jobs.note_tick", "default", EVERY_SECOND, "")
