@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -107,3 +108,8 @@ class RuleForm(FlaskForm):
     )
     phrase = StringField("Phrase", validators=[DataRequired(), Length(max=200)])
     feed_id = SelectField("Applies to", coerce=int, choices=[])
+
+
+def form_status(form: FlaskForm) -> int:
+    """400 for a submitted form shown again with errors (nothing saved), else 200."""
+    return 400 if request.method == "POST" and any(field.errors for field in form) else 200

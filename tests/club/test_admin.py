@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from articles.admin import REVIEW_ACTIONS
+from articles.review import REVIEW_ACTIONS
 from club import audit, membership
 from club.clock import utcnow
 from club.extensions import db

@@ -1,0 +1,194 @@
+"""The review queue under /admin/articles: approve, reject, hide, feature, bulk and edit.
+
+The blueprint comes from ``club.admin.admin_blueprint``, which checks the admin role once
+for every view. A page drawn before another admin decided an article changes nothing
+unseen; an action already carried out is reported as done.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from articles import curation
+from articles.forms import ArticleEditForm, form_status
+from articles.models import Article
+from club import audit
+from club.admin import admin_blueprint
+from club.auth import safe_next
+from club.extensions import db
+from club.web import parse_id, query_id
+
+review_bp = admin_blueprint("review", __name__, "/articles")
+
+REVIEW_PAGE = 50
+ARTICLE_STATUSES = ("pending", "published", "rejected", "hidden")
+DONE = {
+    "approve": "Approved",
+    "reject": "Rejected",
+    "hide": "Hidden",
+    "feature": "Featured",
+    "unfeature": "Unfeatured",
+}
+ACTION_STATUS = {"approve": "published", "reject": "rejected", "hide": "hidden"}
+REVIEW_ACTIONS = {
+    "approve": curation.approve,
+    "reject": curation.reject,
+    "hide": curation.hide,
+    "feature": lambda a: curation.set_featured(a, True),
+    "unfeature": lambda a: curation.set_featured(a, False),
+}
+
+
+@review_bp.get("/")
+def queue():
+    """Articles by status (pending first), newest first, 50 a page."""
+    status = request.args.get("status", "pending")
+    if status not in ARTICLE_STATUSES:
+        status = "pending"
+    query = sa.select(Article).where(Article.status == status).order_by(Article.id.desc())
+    before = query_id("before")
+    if before is not None:
+        query = query.where(Article.id < before)
+    rows = db.session.scalars(query.limit(REVIEW_PAGE + 1)).all()
+    older = rows[REVIEW_PAGE - 1].id if len(rows) > REVIEW_PAGE else None
+    return render_template(
+        "articles/admin/review.html", articles=rows[:REVIEW_PAGE], status=status, older=older
+    )
+
+
+@review_bp.post("/<int:article_id>/<action>")
+def act(article_id: int, action: str):
+    """Approve, reject, hide, feature or unfeature one article."""
+    if action not in REVIEW_ACTIONS:
+        abort(404)
+    article = db.session.get(Article, article_id, with_for_update=True) or abort(404)
+    back = safe_next(request.form.get("next")) or url_for("review.queue")
+    if _already_done(article, action):
+        # A double click, or another admin who chose the same: nothing left to do.
+        flash(f"{DONE[action]}: {article.title}", "success")
+        return redirect(back)
+    if _changed_meanwhile(article):
+        flash(_changed_message(article), "error")
+        return redirect(back)
+    REVIEW_ACTIONS[action](article)
+    audit.record(current_user, f"article.{action}", article, article.title[:200])
+    db.session.commit()
+    flash(f"{DONE[action]}: {article.title}", "success")
+    return redirect(back)
+
+
+@review_bp.post("/bulk")
+def bulk():
+    """Approve or reject the ticked articles."""
+    action = request.form.get("action")
+    seen = _seen_status()
+    # Back to the page the admin was on, not the first page of the tab.
+    before = parse_id(request.form.get("before", ""))
+    back = url_for("review.queue", status=seen or "pending", before=before)
+    if action not in ("approve", "reject"):
+        flash("Choose approve or reject.", "error")
+        return redirect(back)
+    ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None]
+    if not ids:
+        flash("Select at least one article first.", "error")
+        return redirect(back)
+    chosen = curation.bulk_articles(ids)
+    done = [a for a in chosen if _already_done(a, action)]
+    current = [a for a in chosen if a not in done and not _changed_meanwhile(a)]
+    for article in current:
+        REVIEW_ACTIONS[action](article)
+        audit.record(current_user, f"article.{action}", article, f"bulk: {article.title[:190]}")
+    db.session.commit()
+    message = f"{DONE[action]} {len(current) + len(done)} article(s)."
+    left = len(chosen) - len(current) - len(done)
+    if left:
+        message += f" {left} left as they were: someone changed them meanwhile."
+    flash(message, "success" if current or done else "error")
+    return redirect(back)
+
+
+def _seen_status() -> str | None:
+    """The status the admin saw the article(s) in, sent back by the review page's forms."""
+    seen = request.form.get("seen")
+    return seen if seen in ARTICLE_STATUSES else None
+
+
+def _already_done(article: Article, action: str) -> bool:
+    """Tell whether ``article`` already is what ``action`` would make it."""
+    if action in ("feature", "unfeature"):
+        return article.featured == (action == "feature") and (
+            action == "unfeature" or article.status == "published"
+        )
+    return article.status == ACTION_STATUS[action]
+
+
+def _changed_meanwhile(article: Article) -> bool:
+    # Another admin may have decided the article since this page was drawn: their decision
+    # stands until this admin sees it (a stale Approve would lift a rejection unseen).
+    seen = _seen_status()
+    return seen is not None and article.status != seen
+
+
+def _changed_message(article: Article) -> str:
+    return (
+        f"“{article.title}” is {article.status} now: someone changed it after this page "
+        "was drawn, so nothing was done. Look again and choose."
+    )
+
+
+@review_bp.route("/<int:article_id>/edit", methods=["GET", "POST"])
+def edit_article(article_id: int):
+    """Edit an article's title, summary, topics and reviewer line."""
+    article = db.session.get(Article, article_id, with_for_update=True) or abort(404)
+    form = ArticleEditForm(obj=article)
+    if request.method == "GET":
+        form.topics.data = ", ".join(t.name for t in article.topics)
+        form.revision.data = curation.revision_of(article)
+    if form.validate_on_submit():
+        saved_meanwhile = curation.revision_of(article)
+        if form.revision.data and form.revision.data != saved_meanwhile:
+            # Keep what this admin typed, show what was saved, and let a second Save
+            # replace it knowingly.
+            form.revision.data = saved_meanwhile
+            return render_template(
+                "articles/admin/article_edit.html", form=form, article=article, conflict=True
+            ), 409
+        names = [n for n in (form.topics.data or "").split(",") if n.strip()]
+        topics = [t for t in (curation.topic_for(n) for n in names) if t is not None]
+        before = _editable(article)
+        changed = curation.edit_article(
+            article,
+            title=form.title.data,
+            summary=form.summary.data or "",
+            reviewed_by=form.reviewed_by.data or "",
+            topics=topics,
+        )
+        after = _editable(article)
+        detail = "; ".join(f"{f}: {before[f]!r} → {after[f]!r}" for f in changed) or "no change"
+        audit.record(current_user, "article.edit", article, detail)
+        db.session.commit()
+        flash("Article saved.", "success")
+        return redirect(url_for("review.queue", status=article.status))
+    page = render_template("articles/admin/article_edit.html", form=form, article=article)
+    return page, form_status(form)
+
+
+def _editable(article: Article) -> dict[str, str]:
+    """The edit form's fields as the audit log quotes them (long text cut short)."""
+    values = {
+        "title": article.title,
+        "summary": article.summary,
+        "reviewed_by": article.reviewed_by or "",
+        "topics": ", ".join(sorted(t.name for t in article.topics)),
+    }
+    return {field: text if len(text) <= 120 else text[:119] + "…" for field, text in values.items()}
+
+
+def init_app(app) -> None:
+    """Register the review queue and its admin navigation link."""
+    from club.web import add_nav_link
+
+    app.register_blueprint(review_bp)
+    add_nav_link(app, "Review queue", "review.queue", admin=True)
