@@ -1,8 +1,10 @@
-"""Curation under /admin: feeds, OPML and keyword rules, every action audited."""
+"""Curation under /admin: feeds and keyword rules, every action audited.
+
+OPML is in test_opml.py; deleting a feed and adding it again in test_feed_removal.py.
+"""
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -11,10 +13,7 @@ import sqlalchemy as sa
 
 from articles import curation
 from articles.models import Article, Feed, KeywordRule, Topic
-from articles.opml import read_opml
-from articles.refresh import ingest_document
 from club.clock import utcnow
-from club.community.models import ArticleLike, Bookmark, Comment
 from club.extensions import db
 from club.models import AuditEntry
 from tests.articles.conftest import audit_actions, feed_bytes, item, rss
@@ -140,19 +139,6 @@ def test_it_moves_the_next_fetch_when_the_interval_changes(admin_client):
     assert feed.next_fetch_at == fetched + timedelta(minutes=1440)
     detail = db.session.scalar(sa.select(AuditEntry.detail))
     assert "auto-publish" in detail and "every 1440 min" in detail
-
-
-def test_it_explains_an_opml_file_over_the_upload_limit(admin_client):
-    huge = b"<opml><body>" + b"<!-- padding -->" * 70_000 + b"</body></opml>"  # about 1.1 MB
-    response = admin_client.submit(
-        "/admin/feeds/import",
-        {"file": (io.BytesIO(huge), "big.opml")},
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    )
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200 and "<h1>Feeds</h1>" in html
-    assert "Nothing imported: the OPML file is larger than 1 MB." in html
 
 
 def test_it_previews_a_feed_on_a_trusted_internal_address(app, admin_client, feed_server):
@@ -453,234 +439,6 @@ def test_it_fetches_a_paused_feed_asked_for_by_name_and_keeps_it_paused(
     assert feed.status == "paused" and feed.last_fetched_at is not None
 
 
-def test_it_requires_a_choice_and_confirmation_to_delete_a_feed(admin_client):
-    feed = make_feed()
-    response = admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep"})
-    assert "Tick the box to confirm." in response.get_data(as_text=True)
-    assert db.session.get(Feed, feed.id) is not None
-
-
-def test_the_delete_page_counts_the_articles_the_feed_has_now(admin_client):
-    feed = make_feed()
-    make_article(feed)
-    make_article(feed, status="rejected")
-    make_article(make_feed())
-    html = admin_client.get(f"/admin/feeds/{feed.id}/delete").get_data(as_text=True)
-    assert "It has 2 article(s) on the site." in html
-
-
-def test_it_deletes_a_feed_keeping_its_articles(admin_client, client):
-    feed = make_feed(title="Departing Source")
-    article = make_article(feed, title="Stays on")
-    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
-    article = db.session.get(Article, article.id)
-    assert article.feed_id is None and article.source_removed
-    html = client.get(f"/articles/{article.id}").get_data(as_text=True)
-    assert "<bdi>Departing Source</bdi> (source removed)" in html
-    assert audit_actions() == ["feed.delete"]
-
-
-def test_it_names_and_audits_the_rules_that_go_with_a_deleted_feed(admin_client):
-    feed = make_feed(title="Gone Source")
-    curation.add_rule("require", "walking", feed.id)
-    curation.add_rule("block", "casino", None)
-    db.session.commit()
-    page = admin_client.get(f"/admin/feeds/{feed.id}/delete").get_data(as_text=True)
-    assert "Its keyword rules go with it" in page and "Only keep “walking”" in page
-    assert "casino" not in page
-    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
-    assert audit_actions() == ["feed.delete", "rule.delete"]
-    assert db.session.scalars(sa.select(KeywordRule.phrase)).all() == ["casino"]
-
-
-def test_it_deletes_a_feed_with_its_articles(admin_client):
-    feed = make_feed()
-    make_article(feed)
-    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "remove", "confirm": "y"})
-    assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 0
-    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
-
-
-def test_the_delete_page_warns_that_removing_articles_deletes_members_conversations(
-    admin_client, alice, bob
-):
-    feed = make_feed()
-    article, other = make_article(feed), make_article(make_feed())
-    db.session.add_all(
-        [
-            Comment(article_id=article.id, author_id=alice.id, body="My story"),
-            Comment(article_id=article.id, author_id=bob.id, body="Mine too"),
-            ArticleLike(article_id=article.id, user_id=alice.id),
-            Bookmark(article_id=article.id, user_id=bob.id),
-            Bookmark(article_id=other.id, user_id=alice.id),
-        ]
-    )
-    db.session.commit()
-
-    page = admin_client.get(f"/admin/feeds/{feed.id}/delete").get_data(as_text=True)
-    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "remove", "confirm": "y"})
-
-    assert "Members left 2 comments, 1 like and 1 bookmark on them." in page
-    detail = db.session.scalar(
-        sa.select(AuditEntry.detail).where(AuditEntry.action == "feed.delete")
-    )
-    assert detail.endswith("(articles removed, with 2 comments, 1 like and 1 bookmark)")
-
-
-def test_the_delete_page_says_nothing_of_conversations_when_there_are_none(admin_client):
-    feed = make_feed()
-    make_article(feed)
-    page = admin_client.get(f"/admin/feeds/{feed.id}/delete").get_data(as_text=True)
-    assert "Members left" not in page
-
-
-def test_it_imports_and_exports_opml(admin_client):
-    make_feed(url="https://known.example.com/feed.xml", title="Known")
-    opml = (
-        b'<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
-        b'<outline text="Health"><outline type="rss" text="New One" xmlUrl="https://new.example.com/rss"/></outline>'
-        b'<outline type="rss" text="Known" xmlUrl="https://known.example.com/feed.xml"/>'
-        b'<outline type="rss" text="Bad" xmlUrl="javascript:alert(1)"/></body></opml>'
-    )
-    page = admin_client.submit(
-        "/admin/feeds/import",
-        {"file": (io.BytesIO(opml), "feeds.opml")},
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    ).get_data(as_text=True)
-    assert (
-        "Imported 1 new feed(s) of 3 listed (1 already on the site, 1 not a usable address)."
-        in page
-    )
-    new = db.session.scalar(sa.select(Feed).where(Feed.url == "https://new.example.com/rss"))
-    assert new.title == "New One" and new.topic.name == "Health"
-    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 2
-    assert audit_actions() == ["feed.add", "feed.import_opml"]  # each new feed, then the file
-    exported = admin_client.get("/admin/feeds/export.opml").data
-    assert b'xmlUrl="https://new.example.com/rss"' in exported and b"Known" in exported
-
-
-def import_opml(admin_client, data: bytes, **fields):
-    return admin_client.submit(
-        "/admin/feeds/import",
-        {"file": (io.BytesIO(data), "feeds.opml"), **fields},
-        content_type="multipart/form-data",
-    )
-
-
-def test_an_opml_export_imported_again_keeps_each_feeds_settings(admin_client):
-    make_feed(url="https://a.example.com/rss", title="Reviewed Source", auto_publish=True,
-              full_content=False, interval_minutes=240)  # fmt: skip
-    make_feed(url="https://b.example.com/rss", status="paused")
-    untitled = make_feed(url="https://c.example.com/rss")
-    untitled.title = ""  # never fetched, so no name yet
-    db.session.commit()
-    exported = admin_client.get("/admin/feeds/export.opml").data
-    db.session.execute(sa.delete(Feed))
-    db.session.commit()
-
-    import_opml(admin_client, exported, keep_settings="y")
-
-    feeds = {f.url: f for f in db.session.scalars(sa.select(Feed))}
-    a, b, c = (feeds[f"https://{x}.example.com/rss"] for x in "abc")
-    assert (a.title, a.auto_publish, a.full_content, a.interval_minutes) == (
-        "Reviewed Source", True, False, 240,
-    )  # fmt: skip
-    assert b.status == "paused" and not b.auto_publish and b.full_content
-    assert c.title == "" and c.status == "active"
-    listed = {o.url: o.title for o in read_opml(exported)}  # any reader still sees names
-    assert listed["https://a.example.com/rss"] == "Reviewed Source"
-
-
-def test_an_opml_file_with_odd_settings_gets_the_defaults(admin_client):
-    ns = b'xmlns:club="tag:billionaire-club.example,2026:opml"'
-    outline = (
-        b'<outline type="rss" text="Odd" xmlUrl="https://odd.example.com/rss" '
-        b'club:autoPublish="yes please" club:interval="1" club:fullContent="FALSE"/>'
-    )
-    import_opml(
-        admin_client,
-        b"<opml " + ns + b' version="2.0"><body>' + outline + b"</body></opml>",
-        keep_settings="y",
-    )
-    feed = db.session.scalar(sa.select(Feed))
-    assert (feed.auto_publish, feed.full_content, feed.interval_minutes) == (False, False, 30)
-
-
-def test_an_opml_file_cannot_switch_off_review_unless_the_admin_asks(admin_client):
-    # A list from elsewhere may carry the site's attributes: by default they are ignored.
-    ns = b'xmlns:club="tag:billionaire-club.example,2026:opml"'
-    outline = (
-        b'<outline type="rss" text="Eager" xmlUrl="https://eager.example.com/rss" '
-        b'club:autoPublish="true" club:fullContent="true" club:interval="5" club:paused="true"/>'
-    )
-    import_opml(
-        admin_client, b"<opml " + ns + b' version="2.0"><body>' + outline + b"</body></opml>"
-    )
-    feed = db.session.scalar(sa.select(Feed))
-    assert (feed.auto_publish, feed.interval_minutes, feed.status) == (False, 30, "active")
-
-
-def test_it_refuses_an_opml_bomb(admin_client):
-    bomb = (
-        feed_bytes("billion_laughs.xml").replace(b"<rss", b"<opml").replace(b"</rss>", b"</opml>")
-    )
-    response = admin_client.submit(
-        "/admin/feeds/import",
-        {"file": (io.BytesIO(bomb), "x.opml")},
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    )
-    assert response.status_code == 200 and db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
-
-
-def test_it_never_expands_an_entity_declared_after_a_comment_in_opml():
-    big = "A" * 500_000  # 40 references: under expat's own amplification limit (100x)
-    opml = (
-        f'<?xml version="1.0"?><!-- <a --><!DOCTYPE opml [<!ENTITY big "{big}">]><opml><body>'
-        f'<outline xmlUrl="https://x.example.com/feed" title="{"&big;" * 40}"/></body></opml>'
-    ).encode()
-    with pytest.raises(ValueError, match="not a readable OPML file"):
-        read_opml(opml)
-
-
-def test_it_imports_an_opml_file_nested_thousands_deep(admin_client):
-    feed = b'<outline type="rss" text="Deep" xmlUrl="https://deep.example.com/rss"/>'
-    depth = 20_000  # far past Python's recursion limit, under the upload's memory spool
-    opml = b"<opml><body>" + b"<outline>" * depth + feed + b"</outline>" * depth + b"</body></opml>"
-    response = admin_client.submit(
-        "/admin/feeds/import",
-        {"file": (io.BytesIO(opml), "deep.opml")},
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 302
-    assert db.session.scalar(sa.select(Feed.title)) == "Deep"
-
-
-def test_it_keeps_the_order_and_folders_of_an_opml_file():
-    opml = (
-        b'<opml><body><outline type="rss" text="A" xmlUrl="https://a.example/rss"/>'
-        b'<outline text="Sleep"><outline text="Inner">'
-        b'<outline type="rss" text="B" xmlUrl="https://b.example/rss"/></outline>'
-        b'<outline type="rss" text="C" xmlUrl="https://c.example/rss"/></outline>'
-        b'<outline type="rss" text="D" xmlUrl="https://d.example/rss"/></body></opml>'
-    )
-    found = [(o.title, o.category) for o in read_opml(opml)]
-    assert found == [("A", ""), ("B", "Inner"), ("C", "Sleep"), ("D", "")]
-
-
-@pytest.mark.parametrize(
-    "opml",
-    [
-        b'<OPML version="1.0"><BODY><OUTLINE text="A" xmlUrl="https://a.example/rss"/></BODY></OPML>',
-        b'<opml xmlns="http://opml.org/spec2" version="2.0"><body>'
-        b'<outline text="A" xmlUrl="https://a.example/rss"/></body></opml>',
-    ],
-)
-def test_it_reads_opml_written_in_capitals_or_in_a_namespace(opml):
-    assert [(o.title, o.url) for o in read_opml(opml)] == [("A", "https://a.example/rss")]
-
-
 def test_it_previews_a_keyword_rule_before_saving_it(admin_client):
     make_article(title="Miracle cure for back pain")
     make_article(title="Walking for back pain")
@@ -758,109 +516,6 @@ def test_it_costs_the_same_number_of_queries_with_1_or_20_rows(admin_client, cou
         return counter.count
 
     assert measure(1, 0) == measure(20, 1)
-
-
-def ingest(feed, document: bytes):
-    summary = ingest_document(feed, document)
-    db.session.commit()
-    return summary
-
-
-def test_it_keeps_a_rejected_entry_out_after_its_feed_is_deleted_and_added_again(admin_client):
-    feed = make_feed(url="https://returning.example.com/feed.xml", auto_publish=True)
-    ingest(feed, rss(item(1), item(2)))
-    rejected = db.session.scalar(sa.select(Article).where(Article.guid == "entry-1"))
-    admin_client.submit(f"/admin/articles/{rejected.id}/reject")
-    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "remove", "confirm": "y"})
-
-    again = curation.create_feed("https://returning.example.com/feed.xml", auto_publish=True)
-    summary = ingest(again, rss(item(1), item(2)))
-
-    assert (summary.new, summary.skipped) == (1, 1)
-    assert list(db.session.scalars(sa.select(Article.guid))) == ["entry-2"]
-
-
-def test_a_feed_added_again_takes_back_the_articles_kept_when_it_was_deleted(admin_client, client):
-    feed = make_feed(url="https://back.example.com/rss", title="Back Source", auto_publish=True)
-    ingest(feed, rss(item(1)))
-    article = db.session.scalar(sa.select(Article))
-    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
-
-    again = curation.create_feed("https://back.example.com/rss", auto_publish=True)
-    summary = ingest(again, rss(item(1, title="Entry 1, corrected"), title="Back Source"))
-
-    assert (summary.new, summary.updated, summary.skipped) == (0, 1, 0)
-    article = db.session.get(Article, article.id)
-    assert article.feed_id == again.id and not article.source_removed
-    assert article.title == "Entry 1, corrected"
-    assert db.session.get(Feed, again.id).article_count == 1
-    html = client.get(f"/articles/{article.id}").get_data(as_text=True)
-    assert "(source removed)" not in html and "Back Source" in html
-
-
-def test_articles_taken_back_get_the_feeds_topic_unless_chosen_by_hand(admin_client):
-    feed = make_feed(url="https://back.example.com/rss", auto_publish=True)
-    ingest(feed, rss(item(1), item(2)))
-    plain, chosen = db.session.scalars(sa.select(Article).order_by(Article.id)).all()
-    chosen.edited_fields = ["topics"]
-    db.session.commit()
-    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
-
-    again = curation.create_feed("https://back.example.com/rss", topic_name="Sleep")
-    ingest(again, rss(item(1), item(2)))
-
-    assert [t.name for t in db.session.get(Article, plain.id).topics] == ["Sleep"]
-    assert db.session.get(Article, chosen.id).topics == []
-
-
-def test_approving_an_article_of_a_removed_source_keeps_other_sources_rejections(admin_client):
-    # Entry GUIDs are unique per feed only: "entry-1" of one removed source is not
-    # "entry-1" of another, and approving one must not bring the other back.
-    one = make_feed(url="https://one.example.com/rss", auto_publish=True)
-    two = make_feed(url="https://two.example.com/rss", auto_publish=True)
-    ingest(one, rss(item(1, link="https://one.example.com/p1")))
-    ingest(two, rss(item(1, link="https://two.example.com/p1")))
-    first, second = db.session.scalars(sa.select(Article).order_by(Article.id)).all()
-    admin_client.submit(f"/admin/articles/{first.id}/reject")
-    admin_client.submit(f"/admin/articles/{second.id}/hide")
-    admin_client.submit(f"/admin/feeds/{one.id}/delete", {"articles": "remove", "confirm": "y"})
-    admin_client.submit(f"/admin/feeds/{two.id}/delete", {"articles": "keep", "confirm": "y"})
-
-    admin_client.submit(f"/admin/articles/{second.id}/approve")
-
-    again = curation.create_feed("https://one.example.com/rss", auto_publish=True)
-    assert ingest(again, rss(item(1, link="https://one.example.com/p1"))).new == 0
-    assert db.session.scalars(sa.select(Article.url)).all() == ["https://two.example.com/p1"]
-
-
-def test_rejecting_an_article_of_a_removed_source_keeps_it_out(admin_client):
-    one = make_feed(url="https://one.example.com/rss", auto_publish=True)
-    two = make_feed(url="https://two.example.com/rss", auto_publish=True)
-    ingest(one, rss(item(1, link="https://one.example.com/p1")))
-    ingest(two, rss(item(1, link="https://two.example.com/p1")))
-    first, second = db.session.scalars(sa.select(Article).order_by(Article.id)).all()
-    admin_client.submit(f"/admin/articles/{first.id}/reject")
-    for feed in (one, two):
-        admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
-
-    admin_client.submit(f"/admin/articles/{second.id}/reject")  # its GUID is also "entry-1"
-
-    db.session.execute(sa.delete(Article))
-    db.session.commit()
-    again = curation.create_feed("https://two.example.com/rss", auto_publish=True)
-    assert ingest(again, rss(item(1, link="https://two.example.com/p1"))).new == 0
-
-
-def test_it_lets_an_approved_article_update_again_after_a_rejection(admin_client):
-    feed = make_feed(auto_publish=True)
-    ingest(feed, rss(item(1, title="Typo in titel")))
-    article = db.session.scalar(sa.select(Article))
-    admin_client.submit(f"/admin/articles/{article.id}/reject")
-    admin_client.submit(f"/admin/articles/{article.id}/approve")
-
-    assert ingest(feed, rss(item(1, title="Typo in title fixed"))).updated == 1
-    db.session.expire_all()
-    assert article.title == "Typo in title fixed" and article.status == "published"
 
 
 def test_it_previews_a_required_phrase_as_storing_would_apply_it(admin_client):
