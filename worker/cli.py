@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import click
 import redis
@@ -105,11 +106,67 @@ def require_redis(app: Flask) -> None:
         )
 
 
-def start_scheduler_process() -> subprocess.Popen:
-    """Start ``flask scheduler`` as a child that exits when this process does."""
-    command = [sys.executable, "-m", "flask", "scheduler", "--parent-pid", str(os.getpid())]
-    env = dict(os.environ, FLASK_APP=os.environ.get("FLASK_APP", "club"))
-    return subprocess.Popen(command, env=env)  # noqa: S603 (our own interpreter and command)
+class SchedulerChild:
+    """Runs ``flask scheduler`` as a child of this worker, and starts it again if it dies.
+
+    The worker beside it would look healthy while the periodic jobs silently stopped (the
+    OOM killer, a crash): with one worker, nothing would queue them until someone noticed.
+    A child that keeps dying young is restarted less and less often, up to every
+    ``MAX_RESTART_DELAY`` seconds, so a broken set-up does not spin.
+    """
+
+    RESTART_DELAY = 1.0
+    MAX_RESTART_DELAY = 60.0
+    HEALTHY_AFTER = 60.0  # a child that ran this long died of something new: retry soon
+
+    def __init__(self, command: list[str] | None = None) -> None:
+        self.command = command or scheduler_command_line()
+        self.process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._watcher = threading.Thread(target=self._watch, name="scheduler-child", daemon=True)
+
+    def start(self) -> SchedulerChild:
+        self._spawn()
+        self._watcher.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the child and do not start another."""
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        if process is not None:
+            stop_process(process)
+        if self._watcher.is_alive():
+            self._watcher.join(5)
+
+    def _spawn(self) -> None:
+        with self._lock:
+            if not self._stopping.is_set():
+                env = dict(os.environ, FLASK_APP=os.environ.get("FLASK_APP", "club"))
+                # Our own interpreter running our own command.
+                self.process = subprocess.Popen(self.command, env=env)  # noqa: S603
+
+    def _watch(self) -> None:
+        delay = self.RESTART_DELAY
+        while not self._stopping.is_set() and self.process is not None:
+            started = time.monotonic()
+            code = self.process.wait()
+            if self._stopping.is_set():
+                return
+            lived = time.monotonic() - started
+            delay = self.RESTART_DELAY if lived >= self.HEALTHY_AFTER else delay
+            log.error("the scheduler exited (code %s); starting it again in %.0f s", code, delay)
+            if self._stopping.wait(delay):
+                return
+            delay = min(delay * 2, self.MAX_RESTART_DELAY)
+            self._spawn()
+
+
+def scheduler_command_line() -> list[str]:
+    """``flask scheduler`` for this interpreter, told to exit when this process does."""
+    return [sys.executable, "-m", "flask", "scheduler", "--parent-pid", str(os.getpid())]
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
@@ -147,12 +204,12 @@ def worker_command(queues: str, burst: bool, with_scheduler: bool, name: str | N
     worker = AppWorker(
         [get_queue(n, app, connection) for n in names], connection=connection, app=app, name=name
     )
-    scheduler = start_scheduler_process() if with_scheduler and not burst else None
+    scheduler = SchedulerChild().start() if with_scheduler and not burst else None
     try:
         worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
     finally:
         if scheduler is not None:
-            stop_process(scheduler)
+            scheduler.stop()
 
 
 @click.command("scheduler")

@@ -109,3 +109,43 @@ def test_it_starts_and_stops_the_scheduler_with_the_worker(app, real_redis, proc
 
     assert worker.wait(30) == 0
     wait_for(lambda: real_redis.zcard(schedulers) == 0, timeout=15)
+
+
+def scheduler_children(pid: int) -> list[int]:
+    """The ``flask scheduler`` processes that ``pid`` started."""
+    found = []
+    for child in children_of(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"scheduler\0" in command:
+            found.append(child)
+    return found
+
+
+def is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.redis
+def test_it_starts_the_scheduler_again_when_it_dies(app, real_redis, processes):
+    worker = start_flask(app, "worker", "--with-scheduler", "--queues", "default")
+    processes.append(worker)
+    wait_for(lambda: len(scheduler_children(worker.pid)) == 1, timeout=30)
+    [first] = scheduler_children(worker.pid)
+
+    os.kill(first, signal.SIGKILL)  # as the OOM killer would
+
+    wait_for(lambda: scheduler_children(worker.pid) not in ([], [first]), timeout=30)
+    [second] = scheduler_children(worker.pid)
+    assert "the scheduler exited (code -9); starting it again" in output(worker)
+
+    worker.send_signal(signal.SIGTERM)
+
+    assert worker.wait(30) == 0
+    wait_for(lambda: not is_running(second), timeout=15)
