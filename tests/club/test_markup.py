@@ -11,6 +11,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from club.extensions import db
+from club.models import Appeal
 from tests.club.test_banner import site_pages
 from tests.community.conftest import add_comment
 from tests.conftest import login, make_article
@@ -65,6 +67,9 @@ def test_no_page_repeats_an_element_id_or_labels_a_missing_field(app, client, re
     first = add_comment(article, author, "First thoughts")
     add_comment(article, author, "A reply", parent=first)
     add_comment(article, author, "Second thoughts")
+    frozen = request.getfixturevalue("frank")  # with an open appeal, for the admin's page
+    db.session.add(Appeal(user_id=frozen.id, freeze_started_at=frozen.frozen_at, text="Please"))
+    db.session.commit()
     if persona:
         login(client, request.getfixturevalue(persona))
     checked = 0
@@ -75,3 +80,37 @@ def test_no_page_repeats_an_element_id_or_labels_a_missing_field(app, client, re
         checked += 1
         assert markup_problems(response.get_data(as_text=True)) == [], path
     assert checked >= 5
+
+
+def element_with_id(html: str, name: str) -> str:
+    """The start tag and text of the element whose id is ``name``, up to its end tag."""
+    start = html.rindex("<", 0, html.index(f'id="{name}"'))
+    return html[start : html.index("</", start)]
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "field", "error"),
+    [
+        ("/signup", {"email": "not-an-address"}, "email", "Enter a valid email address."),
+        ("/login", {"email": ""}, "email", "This field is required."),
+    ],
+)
+def test_a_field_with_an_error_is_marked_invalid_and_names_its_error(
+    client, path, data, field, error
+):
+    html = client.submit(path, data).get_data(as_text=True)
+
+    tag = element_with_id(html, field)
+    assert 'aria-invalid="true"' in tag
+    described = tag.split('aria-describedby="', 1)[1].split('"', 1)[0].split()
+    assert f"{field}-errors" in described
+    assert error in element_with_id(html, f"{field}-errors")
+    assert markup_problems(html) == []
+
+
+def test_a_hint_is_read_with_its_field(client):
+    html = client.get("/signup").get_data(as_text=True)
+
+    password = element_with_id(html, "password")
+    assert 'aria-describedby="password-hint"' in password and "aria-invalid" not in password
+    assert "10 characters" in element_with_id(html, "password-hint")
