@@ -48,13 +48,21 @@
 
   function onStateSubmit(event) {
     var form = event.target;
-    var button = form.querySelector("button");
     event.preventDefault();
-    button.disabled = true;
+    // A pending mark, not `disabled`: disabling the focused button would drop keyboard
+    // focus to the page, and a screen reader would lose its place and the new state.
+    if (form.dataset.pending) {
+      return;
+    }
+    form.dataset.pending = "true";
+    form.querySelector("button").setAttribute("aria-busy", "true");
     post(form)
       .then(function (data) { updateState(form, data); })
       .catch(function (error) { showError(form, error.message); })
-      .finally(function () { button.disabled = false; });
+      .finally(function () {
+        delete form.dataset.pending;
+        form.querySelector("button").removeAttribute("aria-busy");
+      });
   }
 
   function onCommentSubmit(event) {

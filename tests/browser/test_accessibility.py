@@ -1,0 +1,86 @@
+"""Keyboard and screen-reader use, and phone widths, in a real browser.
+
+A keyboard user keeps their place after Like or Save; a form that comes back with errors
+puts focus on the first field to fix; a 60-letter display name never makes a phone's page
+scroll sideways. Screenshots go to ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, log_in
+from tests.community.conftest import add_comment
+from tests.conftest import PASSWORD, make_article, make_user
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 375, "height": 740}
+LONG_NAME = "Maximilian" * 6  # the longest display name allowed, one word
+
+
+def focused(page) -> dict:
+    return page.evaluate(
+        """() => ({
+            kind: document.activeElement.closest('form')?.dataset.kind || null,
+            id: document.activeElement.id,
+            pressed: document.activeElement.getAttribute('aria-pressed'),
+            described: (document.activeElement.getAttribute('aria-describedby') || '')
+                .split(' ').filter(Boolean)
+                .map((id) => document.getElementById(id)?.textContent.trim()),
+        })"""
+    )
+
+
+@pytest.mark.parametrize("key", ["Enter", "Space"])
+def test_like_and_save_from_the_keyboard_keep_focus_on_the_button(app, live_server, browser, key):
+    member = make_user(handle="keys", subscription="active")
+    article = make_article(title="Stretching before bed")
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/articles/{article.id}")
+
+    for kind in ("like", "save"):
+        button = page.locator(f"#reactions form[data-kind='{kind}'] button")
+        button.focus()
+        page.keyboard.press(key)
+        page.wait_for_function(
+            "(sel) => document.querySelector(sel).getAttribute('aria-pressed') === 'true'"
+            " && !document.querySelector(sel).hasAttribute('aria-busy')",
+            arg=f"#reactions form[data-kind='{kind}'] button",
+        )
+        assert focused(page)["kind"] == kind and focused(page)["pressed"] == "true"
+
+
+def test_a_form_with_errors_puts_focus_on_the_first_field_to_fix(app, live_server, browser):
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.goto(f"{live_server}/signup")
+    page.fill("#email", "not-an-address")
+
+    page.locator("form button[type=submit]").click()
+    page.wait_for_selector(".field-errors")
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "a11y-signup-errors.png"), full_page=True)
+    first_invalid = page.evaluate("document.querySelector('[aria-invalid=true]').id")
+    now = focused(page)
+    assert now["id"] == first_invalid
+    assert any("required" in text or "valid" in text for text in now["described"]), now
+
+
+def test_a_sixty_letter_name_never_makes_a_phone_page_scroll_sideways(app, live_server, browser):
+    named = make_user(handle="maxi", display_name=LONG_NAME, subscription="active")
+    admin = make_user(handle="reader", subscription="active", admin=True)
+    article = make_article(title="Walking")
+    first = add_comment(article, admin, "Thoughts on walking")
+    add_comment(article, named, "A reply from a long name", parent=first)  # notifies admin
+    page = browser.new_context(viewport=PHONE).new_page()
+    log_in(page, live_server, admin.email, PASSWORD)
+
+    paths = [f"/u/{named.handle}", f"/articles/{article.id}", "/notifications"]
+    for n, path in enumerate([*paths, f"/admin/users/{named.id}"]):
+        assert page.goto(f"{live_server}{path}").status == 200, path
+        page.screenshot(path=str(ARTIFACTS / f"a11y-long-name-{n}.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (path, width)
+        assert LONG_NAME in page.content(), path
