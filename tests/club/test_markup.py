@@ -1,16 +1,21 @@
-"""Every page's markup: element ids are unique, and every label names a field on its page.
+"""Every page's markup: element ids are unique, every label names a field on its page, and
+the headings in ``<main>`` start at h1 and skip no level.
 
 A second ``id="csrf_token"`` or ``id="email"`` makes a label, a skip link or a screen
-reader's "jump to" land on the wrong form.
+reader's "jump to" land on the wrong form; a skipped heading level makes a screen reader's
+outline look as if a section were missing.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from html.parser import HTMLParser
+from itertools import pairwise
 
 import pytest
 
+from articles.models import Topic
+from club.community.models import Bookmark, TopicFollow
 from club.extensions import db
 from club.models import Appeal
 from tests.club.test_banner import site_pages
@@ -23,13 +28,23 @@ class IdCollector(HTMLParser):
         super().__init__()
         self.ids: Counter[str] = Counter()
         self.label_targets: list[str] = []
+        self.in_main = False
+        self.heading_levels: list[int] = []
 
     def handle_starttag(self, tag, attrs) -> None:
         values = dict(attrs)
+        if tag == "main":
+            self.in_main = True
+        elif self.in_main and tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+            self.heading_levels.append(int(tag[1]))
         if values.get("id"):
             self.ids[values["id"]] += 1
         if tag == "label" and values.get("for"):
             self.label_targets.append(values["for"])
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "main":
+            self.in_main = False
 
 
 def markup_problems(html: str) -> list[str]:
@@ -41,6 +56,14 @@ def markup_problems(html: str) -> list[str]:
         for name in collector.label_targets
         if name not in collector.ids
     ]
+    levels = collector.heading_levels
+    if levels and levels[0] != 1:
+        problems.append(f"the first heading in main is h{levels[0]}")
+    problems += [
+        f"h{before} followed by h{after}"
+        for before, after in pairwise(levels)
+        if after > before + 1
+    ]
     return problems
 
 
@@ -50,6 +73,7 @@ def pages_for(app, article, comment, author) -> list[str]:
         *site_pages(app, author.handle),
         f"/articles/{article.id}",
         f"/search?q={article.title.split()[0]}",
+        f"/topics/{article.topics[0].slug}",
         f"/comments/{comment.id}",
         f"/comments/{comment.id}/edit",
         f"/comments/{comment.id}/report",
@@ -62,8 +86,12 @@ def pages_for(app, article, comment, author) -> list[str]:
 
 @pytest.mark.parametrize("persona", [None, "alice", "bob", "carol"])
 def test_no_page_repeats_an_element_id_or_labels_a_missing_field(app, client, request, persona):
-    article = make_article(title="Walking helps back pain")
+    topic = Topic(slug="back-pain", name="Back pain")
+    article = make_article(title="Walking helps back pain", topics=[topic])
     author = request.getfixturevalue("alice")
+    # Saved and For you list the article for alice.
+    db.session.add_all([Bookmark(user_id=author.id, article_id=article.id)])
+    db.session.add(TopicFollow(user_id=author.id, topic_id=topic.id))
     first = add_comment(article, author, "First thoughts")
     add_comment(article, author, "A reply", parent=first)
     add_comment(article, author, "Second thoughts")
