@@ -9,3 +9,28 @@ document.addEventListener("DOMContentLoaded", function () {
     invalid.focus();
   }
 });
+
+// A source's image that no longer loads (hotlinked images die) leaves no empty frame: a
+// card drops its picture, the article page its lead image (the credit line stays).
+function hideBrokenImage(image) {
+  var holder = image.closest(".article-card > a") || (image.closest(".lead-image") && image);
+  if (holder) {
+    holder.hidden = true;
+  }
+}
+
+document.addEventListener("error", function (event) {
+  if (event.target.tagName === "IMG") {
+    hideBrokenImage(event.target);
+  }
+}, true);
+
+document.addEventListener("DOMContentLoaded", function () {
+  // Images that failed before this script ran (it is deferred) fired no event we saw;
+  // decode() refuses exactly the broken ones among those done loading.
+  document.querySelectorAll(".article-card img, .lead-image img").forEach(function (image) {
+    if (image.complete && image.getAttribute("src")) {
+      image.decode().catch(function () { hideBrokenImage(image); });
+    }
+  });
+});

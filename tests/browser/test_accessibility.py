@@ -84,3 +84,22 @@ def test_a_sixty_letter_name_never_makes_a_phone_page_scroll_sideways(app, live_
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], (path, width)
         assert LONG_NAME in page.content(), path
+
+
+def test_an_image_that_no_longer_loads_leaves_no_empty_frame(app, live_server, browser):
+    dead = "https://127.0.0.1:9/gone.jpg"  # nothing listens on port 9
+    article = make_article(title="Walking", image_url=dead, image_credit="A photographer")
+    # A good image, and one with no intrinsic size (naturalWidth 0) that must stay.
+    svg = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 4 3'/%3E"
+    make_article(title="Sleeping", image_url=svg)
+    page = browser.new_context(viewport=PHONE).new_page()
+
+    page.goto(f"{live_server}/")
+    page.wait_for_function("() => document.querySelector('.article-card > a[hidden]')")
+    page.wait_for_load_state("load")
+    cards = page.locator(".article-card")
+    assert cards.filter(has_text="Walking").locator("img").is_hidden()
+    assert cards.filter(has_text="Sleeping").locator("img").is_visible()
+    page.goto(f"{live_server}/articles/{article.id}")
+    page.wait_for_function("() => document.querySelector('.lead-image img[hidden]')")
+    assert page.locator(".lead-image figcaption").inner_text() == "Image: A photographer"
