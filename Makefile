@@ -29,8 +29,9 @@ migrate: $(STAMP)
 seed: migrate
 	$(BIN)/flask demo seed
 
+# On another port, emailed links follow it, unless BASE_URL is set (environment or .env).
 run: seed
-	$(if $(filter-out 5000,$(PORT)),BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)}) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	$(if $(filter-out 5000,$(PORT)),$(if $(shell grep -s '^BASE_URL=' .env),,BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)})) $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # Chromium comes from Debian's packages; Playwright's own browser download is not used.
 browser-deps:

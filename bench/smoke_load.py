@@ -132,6 +132,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def migrate() -> None:
+    """Bring ``DATABASE_URL``'s schema up to date (``flask db upgrade``)."""
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "club", "db", "upgrade"], cwd=ROOT, check=True
+    )
+
+
 def start_prod(port: int) -> subprocess.Popen:
     """Start the production processes (``make prod``) on ``port``."""
     env = dict(
@@ -316,6 +323,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
 
+    if args.start_prod:
+        migrate()  # as `make prod` does, so a new empty database works too
     tag = uuid.uuid4().hex[:6]
     members, article_ids = seed(tag)
     prod = None
