@@ -1,14 +1,26 @@
 """gunicorn settings for the web process (``gunicorn --config platform/gunicorn.conf.py``).
 
-Every value can be changed through the environment, so one image serves every size.
+Every value can be changed through the environment, so one image serves every size, or in
+the site's ``.env``, which the app reads too; the environment wins, as it does in the app.
 """
 
 import os
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DOTENV = dotenv_values(Path(__file__).resolve().parent.parent / ".env")
+
+
+def setting(name: str, default: str = "") -> str:
+    """``name`` from the environment, else from ``.env``, else ``default``."""
+    return os.environ.get(name) or DOTENV.get(name) or default
+
 
 wsgi_app = "club:create_app()"
 
 # Platforms hand the port in $PORT; listen on all interfaces inside the container.
-bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+bind = setting("GUNICORN_BIND") or f"0.0.0.0:{setting('PORT', '8000')}"
 
 # 2 x cores + 1 processes is gunicorn's advice. Each process runs a few threads (gthread):
 # a request spends much of its time waiting on PostgreSQL and Redis, and bench/smoke_load.py
@@ -17,19 +29,19 @@ bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '800
 # each process holds up to 15 database connections, and a big host would otherwise start
 # enough processes to exhaust PostgreSQL's connection limit. Set WEB_CONCURRENCY to go higher.
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-workers = int(os.environ.get("WEB_CONCURRENCY") or min((CORES or 1) * 2 + 1, 9))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = int(setting("WEB_CONCURRENCY") or min((CORES or 1) * 2 + 1, 9))
+threads = int(setting("GUNICORN_THREADS", "4"))
 
 # A worker process that stops answering gunicorn for this long is killed and replaced. With
 # threads this does not bound one slow request: the database connect timeout, Stripe's and
 # the feed fetcher's own timeouts do.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = int(setting("GUNICORN_TIMEOUT", "30"))
 # A web request's database statement that runs, or waits on a lock, longer than this is
 # cancelled and the visitor sees the "back in a moment" page: gunicorn's timeout does not
 # stop a stuck thread. Workers and migrations, which do not read this file, have none.
-os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "20")
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", setting("DATABASE_STATEMENT_TIMEOUT", "20"))
 # On SIGTERM (a deploy), stop accepting, finish requests in flight for up to this long, exit.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+graceful_timeout = int(setting("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 
 # Recycle workers now and then so a slow leak cannot grow without bound.
@@ -39,11 +51,11 @@ max_requests_jitter = 200
 # Logs go to stdout/stderr, where the platform collects them.
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+loglevel = setting("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
 
 # Trust X-Forwarded-Proto only from the load balancer, so url_for builds https:// links.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = setting("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # Each worker imports the app itself: no database connection is shared across a fork.
 preload_app = False

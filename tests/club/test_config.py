@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -255,3 +256,30 @@ def test_it_sizes_gunicorn_from_the_cores_it_may_use_and_caps_it(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     assert gunicorn_settings(monkeypatch)["workers"] == 5
     assert gunicorn_settings(monkeypatch, WEB_CONCURRENCY="16")["workers"] == 16
+
+
+def test_gunicorn_reads_its_settings_from_dotenv_and_the_environment_wins(tmp_path):
+    # A copy of the file beside its own .env: the project's .env is never touched.
+    (tmp_path / "platform").mkdir()
+    shutil.copy(PROJECT_ROOT / "platform" / "gunicorn.conf.py", tmp_path / "platform")
+    (tmp_path / ".env").write_text("DATABASE_STATEMENT_TIMEOUT=3\nGUNICORN_THREADS=7\nPORT=8123\n")
+    report = (
+        "import os, runpy; s = runpy.run_path('platform/gunicorn.conf.py');"
+        "print(os.environ['DATABASE_STATEMENT_TIMEOUT'], s['threads'], s['bind'])"
+    )
+    names = ("DATABASE_STATEMENT_TIMEOUT", "GUNICORN_THREADS", "GUNICORN_BIND", "PORT")
+    env = {k: v for k, v in os.environ.items() if k not in names}
+
+    def run(**overrides: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", report],
+            cwd=tmp_path,
+            env={**env, **overrides},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.split()
+
+    assert run() == ["3", "7", "0.0.0.0:8123"]
+    assert run(GUNICORN_THREADS="2", DATABASE_STATEMENT_TIMEOUT="9") == ["9", "2", "0.0.0.0:8123"]
