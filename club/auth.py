@@ -175,9 +175,15 @@ def check_email():
     return render_template("auth/check_email.html")
 
 
+def failed_log_in(response: Response) -> bool:
+    """Count only log-ins that did not succeed: people behind one office, campus or mobile
+    network share an address, and their correct passwords must not lock each other out."""
+    return response.status_code != 303
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 60 per hour", methods=["POST"])
-@limiter.limit("20 per hour", methods=["POST"], key_func=posted_email)
+@limiter.limit("10 per minute; 60 per hour", methods=["POST"], deduct_when=failed_log_in)
+@limiter.limit("20 per hour", methods=["POST"], key_func=posted_email, deduct_when=failed_log_in)
 @membership.public_write
 def login():
     """Log in with email and password; go back to ``next`` if it is on this site."""

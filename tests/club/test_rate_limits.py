@@ -6,7 +6,7 @@ import pytest
 
 from club.extensions import limiter
 from tests.club.conftest import last_link
-from tests.conftest import PASSWORD, read_outbox
+from tests.conftest import PASSWORD, make_user, read_outbox
 
 
 @pytest.fixture
@@ -205,3 +205,20 @@ def test_it_still_sends_a_reset_mail_when_the_counters_store_fails(
     monkeypatch.setattr(limiter.limiter, "hit", store_down)
     assert client.submit("/reset", {"email": alice.email}).status_code == 303
     assert len(read_outbox(outbox)) == 1
+
+
+def test_members_behind_one_address_do_not_lock_each_other_out(app, client):
+    # An office, campus or mobile network: one public address, many members (F4).
+    members = [make_user(handle=f"campus{n}") for n in range(12)]
+    statuses = [
+        app.test_client()
+        .submit("/login", {"email": m.email, "password": PASSWORD}, **from_ip("198.51.100.50"))
+        .status_code
+        for m in members
+    ]
+    assert statuses == [303] * 12
+    guess = {"email": "x@example.com", "password": "wrong guess!"}
+    wrong = [
+        client.submit("/login", guess, **from_ip("198.51.100.50")).status_code for _ in range(11)
+    ]
+    assert wrong == [400] * 10 + [429]  # failures are still counted, from this address
