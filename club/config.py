@@ -171,6 +171,17 @@ def require_production_services(env: Mapping[str, str], billing_backend: str) ->
             raise ConfigError(f"{name} must be set when CLUB_ENV=production")
 
 
+# libpq's TCP settings: probe an idle connection after 10 s, every 5 s, give up after 3
+# unanswered probes; and give up on data the server has not acknowledged for 20 s.
+POSTGRES_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,  # milliseconds
+}
+
+
 def engine_options(uri: str, statement_timeout: int = 0) -> dict:
     """How the site connects: a database that does not answer fails a request in seconds.
 
@@ -178,10 +189,14 @@ def engine_options(uri: str, statement_timeout: int = 0) -> dict:
     (minutes), holding a gunicorn thread while the visitor stares at a blank page. With
     ``statement_timeout`` (seconds; gunicorn's settings give web processes one) a statement
     that runs or waits on a lock longer is cancelled, and the visitor gets the 503 page.
+
+    A pooled connection to a database the network has cut off (a fail-over, a partition)
+    would wait on TCP's own retransmissions, about 15 minutes: keepalive probes and a TCP
+    user timeout end it within half a minute, and the visitor gets the 503 page.
     """
     options: dict = {"pool_pre_ping": True}
     if uri.startswith("postgresql"):
-        options["connect_args"] = {"connect_timeout": 5}
+        options["connect_args"] = {"connect_timeout": 5, **POSTGRES_KEEPALIVES}
         if statement_timeout:
             options["connect_args"]["options"] = f"-c statement_timeout={statement_timeout}s"
         options["pool_timeout"] = 10

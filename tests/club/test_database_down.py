@@ -10,6 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from club import create_app
 from club.config import engine_options
 from club.extensions import db
+from tests.conftest import is_postgres
 
 
 @pytest.fixture
@@ -90,6 +91,20 @@ def test_it_answers_scripts_in_json(broken):
 
 def test_it_gives_up_connecting_to_postgresql_after_seconds_not_minutes():
     options = engine_options("postgresql+psycopg://club@db.internal/club")
-    assert options["connect_args"] == {"connect_timeout": 5}
+    assert options["connect_args"]["connect_timeout"] == 5
     assert options["pool_timeout"] == 10
     assert "connect_args" not in engine_options("sqlite:///instance/club.sqlite3")
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL: SQLite has no network")
+def test_a_postgresql_connection_the_network_cuts_off_fails_in_seconds(app):
+    # The connection the site really opens carries TCP keepalives and a user timeout, so a
+    # partition ends a pooled connection's wait in under half a minute, not TCP's 15.
+    with db.engine.connect() as connection:
+        given = connection.connection.dbapi_connection.info.get_parameters()
+    idle, interval, count = (
+        int(given[k]) for k in ("keepalives_idle", "keepalives_interval", "keepalives_count")
+    )
+    assert given["keepalives"] == "1"
+    assert idle + interval * count <= 30
+    assert int(given["tcp_user_timeout"]) <= 30_000
