@@ -3,8 +3,10 @@
 A token is the app's SECRET_KEY signature (itsdangerous, one salt per purpose) over the
 account id, a random id (``jti``) and an expiry. Spending a token stores its ``jti`` in
 ``used_tokens``, whose primary key makes a second use fail even when two requests race.
-A reset token also carries a fingerprint of the password hash, so it dies the moment
-the password changes; a confirmation token carries the address it confirms.
+A token is also bound to the account's state: the address it was sent to (and, for a
+reset, a fingerprint of the password hash and the last log-in), so it dies the moment
+those change. It carries that binding as a keyed digest, so a link never spells out an
+address in readable base64 (in logs, in a browser's history).
 """
 
 from __future__ import annotations
@@ -79,6 +81,22 @@ def _binding(purpose: str, user: User) -> str:
     return user.email
 
 
+def _sealed_binding(purpose: str, user: User) -> str:
+    """The binding as the token carries it: a keyed digest (any address, any script)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, _binding(purpose, user).encode(), hashlib.sha256).hexdigest()
+
+
+def _still_bound(bind: object, purpose: str, user: User) -> bool:
+    carried = str(bind).encode()
+    if hmac.compare_digest(carried, _sealed_binding(purpose, user).encode()):
+        return True
+    # Links mailed before bindings were sealed carry the binding itself. Compared as
+    # bytes: compare_digest refuses str with non-ASCII characters ("zoë@example.com").
+    # Remove after 2026-12-01, once the longest-lived of them (3 days) has expired.
+    return hmac.compare_digest(carried, _binding(purpose, user).encode())
+
+
 def issue(purpose: str, user: User, now: datetime | None = None, data: str | None = None) -> str:
     """Return a new token for ``purpose`` and ``user``, valid for the purpose's lifetime.
 
@@ -89,7 +107,7 @@ def issue(purpose: str, user: User, now: datetime | None = None, data: str | Non
         "uid": user.id,
         "jti": secrets.token_urlsafe(16),
         "exp": int(expires_at.timestamp()),
-        "bind": _binding(purpose, user),
+        "bind": _sealed_binding(purpose, user),
         "data": data,
     }
     return _serializer(purpose).dumps(payload)
@@ -106,7 +124,7 @@ def read(purpose: str, token: str) -> Claims:
     if expires_at <= utcnow():
         raise TokenExpired("This link has expired. Ask for a new one.")
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not hmac.compare_digest(str(bind), _binding(purpose, user)):
+    if user is None or not _still_bound(bind, purpose, user):
         raise TokenUsed("This link has already been used or is no longer valid.")
     if db.session.get(UsedToken, jti) is not None:
         raise TokenUsed("This link has already been used or is no longer valid.")
