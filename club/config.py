@@ -161,9 +161,10 @@ def require_production_services(env: Mapping[str, str], billing_backend: str) ->
     nothing to sell; without a mail server confirmation and reset links would only be
     written to a file on one web node; without Redis no periodic job (feed refreshes,
     the Stripe event sweep, reconcile) ever runs under gunicorn, and each web process
-    keeps its own rate limits.
+    keeps its own rate limits; without a sender of the site's own domain, mail goes out
+    from no-reply@localhost, which relays refuse and spam filters bin.
     """
-    needed = ["MAIL_SERVER", "REDIS_URL"]
+    needed = ["MAIL_SERVER", "MAIL_FROM", "REDIS_URL"]
     if billing_backend == "stripe":
         needed += ["STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID"]
     for name in needed:
@@ -272,7 +273,8 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "MAIL_USERNAME": env_str(env, "MAIL_USERNAME"),
         "MAIL_PASSWORD": env_str(env, "MAIL_PASSWORD"),
         "MAIL_USE_TLS": env_bool(env, "MAIL_USE_TLS", True),
-        "MAIL_FROM": env_str(env, "MAIL_FROM", "Billionaire Club <no-reply@localhost>"),
+        "MAIL_FROM": env_str(env, "MAIL_FROM")
+        or f"{env_str(env, 'SITE_NAME', 'Billionaire Club')} <no-reply@localhost>",
         "MAIL_OUTBOX_DIR": str(INSTANCE_DIR / "outbox"),
         # Where members write when something is wrong with their account (shown in mails).
         "SUPPORT_EMAIL": env_str(env, "SUPPORT_EMAIL"),

@@ -120,12 +120,14 @@ PRODUCTION = {
     "STRIPE_WEBHOOK_SECRET": "whsec_x",
     "STRIPE_PRICE_ID": "price_x",
     "MAIL_SERVER": "smtp.example",
+    "MAIL_FROM": "Club <no-reply@club.example>",
     "REDIS_URL": "redis://redis.example:6379/0",
 }
 
 
 @pytest.mark.parametrize(
-    "missing", ["STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID", "MAIL_SERVER", "REDIS_URL"]
+    "missing",
+    ["STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID", "MAIL_SERVER", "MAIL_FROM", "REDIS_URL"],
 )
 def test_it_refuses_a_production_start_without_the_services_members_rely_on(missing):
     env = {name: value for name, value in PRODUCTION.items() if name != missing}
