@@ -1,4 +1,4 @@
-"""Mail about membership: welcome, payment failed, payment to confirm, membership ended.
+"""Mail about membership: welcome, active again, payment failed, payment to confirm, ended.
 
 Mail is decided from what ``membership.apply_subscription`` reports changed (started,
 ended), not from which event arrived, so the three or four events one sign-up produces
@@ -45,22 +45,38 @@ def welcome(user: User) -> Mail:
     return Mail(user.email, f"Welcome to {_site()}", body)
 
 
+def back_again(user: User) -> Mail:
+    """Return the mail that tells a member their overdue payment went through."""
+    body = (
+        f"Hello {user.display_name},\n\n"
+        f"Thank you: your payment went through and your {_site()} membership is active "
+        "again. You can comment, like and bookmark, and your name carries the verified "
+        "badge again.\n\n"
+        f"You can manage your membership at any time in your settings: {_settings_url()}\n"
+    )
+    return Mail(user.email, "Payment received: your membership is active again", body)
+
+
 def _until_paid(user: User) -> str:
     """What happens to the account until the payment goes through."""
     st = membership.standing(user)
     if st.grace_ends_at:
         return (
-            f"Your account will be frozen on {st.grace_ends_at:%d %B %Y} unless the payment "
-            "goes through.\n\n"
+            f"Your account will be frozen on {st.grace_ends_at:%d %B %Y at %H:%M} UTC unless "
+            "the payment goes through.\n\n"
         )
     return "Your account is read-only until the payment goes through.\n\n"
 
 
-def payment_failed(user: User) -> Mail:
-    """Return the mail that tells a member a payment failed and how to fix it."""
+def payment_failed(user: User, amount: str | None = None) -> Mail:
+    """Return the mail that tells a member a payment failed and how to fix it.
+
+    ``amount`` is what was asked for, as "1.00 USD", when the invoice says.
+    """
+    what = f"membership payment of {amount}" if amount else "membership payment"
     body = (
         f"Hello {user.display_name},\n\n"
-        f"We could not collect your {_site()} membership payment. {_until_paid(user)}"
+        f"We could not collect your {_site()} {what}. {_until_paid(user)}"
         f"Update your payment method in your settings: {_settings_url()}\n"
     )
     return Mail(user.email, "Your membership payment failed", body)
@@ -91,6 +107,8 @@ def ended(user: User) -> Mail:
 
 def for_change(user: User, change: membership.SubscriptionChange) -> list[Mail]:
     """Return the mail a subscription change calls for (usually none)."""
+    if change.recovered:
+        return [back_again(user)]
     if change.started:
         return [welcome(user)]
     reason = membership.standing(user).reason

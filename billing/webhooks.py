@@ -312,10 +312,16 @@ def on_invoice_paid(invoice: dict) -> list[notices.Mail]:
     return sync_subscription(invoice_subscription_id(invoice))[1]
 
 
+def invoice_amount(invoice: dict) -> str:
+    """What the invoice asks for, as "1.00 USD"."""
+    amount = (invoice.get("amount_due") or 0) / 100
+    return f"{amount:.2f} {str(invoice.get('currency') or '').upper()}".strip()
+
+
 def on_invoice_payment_failed(invoice: dict) -> list[notices.Mail]:
     """A payment failed: apply the subscription and tell the member, if still unpaid."""
-    amount = (invoice.get("amount_due") or 0) / 100
-    problem = f"A payment of {amount:.2f} {str(invoice.get('currency') or '').upper()} failed."
+    amount = invoice_amount(invoice)
+    problem = f"A payment of {amount} failed."
     user, mails = sync_subscription(invoice_subscription_id(invoice), payment_error=problem)
     # A late "failed" for an invoice since paid must not alarm anyone (order is not
     # guaranteed): mail only while the subscription still waits for this payment.
@@ -324,7 +330,7 @@ def on_invoice_payment_failed(invoice: dict) -> list[notices.Mail]:
         and user.subscription_status in AWAITING_PAYMENT
         and not confirmation_requested(invoice)
     ):
-        mails.append(notices.payment_failed(user))
+        mails.append(notices.payment_failed(user, amount))
     return mails
 
 

@@ -192,7 +192,8 @@ def send_confirmation(user: User) -> None:
         f"Confirm your email for {site}",
         f"Hello {user.display_name},\n\nConfirm your email address by opening this link "
         f"within 3 days:\n\n{link}\n\n"
-        f"An account whose address is not confirmed by {removal:%d %B %Y} is deleted; "
+        f"An account whose address is not confirmed by the end of {removal:%d %B %Y} (UTC) "
+        "is deleted; "
         "you can ask for a new link in your settings until then.\n\n"
         f"If you did not sign up for {site}, ignore this message.\n",
     )

@@ -44,6 +44,8 @@ PAYMENT_FAILED_STATUSES = frozenset({"unpaid", "incomplete_expired", "paused"})
 ENDED_STATUSES = frozenset({"canceled"})
 NOT_STARTED_STATUSES = frozenset({"incomplete"})
 LIVE_STATUSES = PAID_STATUSES | GRACE_STATUSES
+# A subscription in these can be paid again and carry on (Stripe retries, the member pays).
+RECOVERABLE_STATUSES = GRACE_STATUSES | frozenset({"unpaid", "paused"})
 KNOWN_STATUSES = (
     PAID_STATUSES | GRACE_STATUSES | PAYMENT_FAILED_STATUSES | ENDED_STATUSES | NOT_STARTED_STATUSES
 )
@@ -459,6 +461,12 @@ class SubscriptionChange:
     @property
     def started(self) -> bool:
         return self.applied and self.now_interacting and not self.was_interacting
+
+    @property
+    def recovered(self) -> bool:
+        """Access came back to a membership that had stopped being paid (an overdue
+        renewal paid, a pause lifted): the member is not new, and is not welcomed as such."""
+        return self.started and self.previous_status in RECOVERABLE_STATUSES
 
     @property
     def ended(self) -> bool:

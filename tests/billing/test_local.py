@@ -295,6 +295,18 @@ def test_it_lets_the_demo_frozen_member_pay_and_get_back_in(app, runner, client)
     assert membership.standing(reload(frozen)).can_interact
 
 
+def test_paying_an_overdue_renewal_is_thanked_for_not_welcomed_as_new(runner, client, outbox):
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    frozen = db.session.scalar(sa.select(User).where(User.email == "frozen@example.com"))
+    login(client, frozen)
+
+    client.submit("/billing/local/manage", {"action": "pay_overdue"})
+
+    subjects = [line for mail in read_outbox(outbox) for line in mail.splitlines()]
+    subjects = [line for line in subjects if line.startswith("Subject:")]
+    assert subjects == ["Subject: Payment received: your membership is active again"]
+
+
 def test_a_stale_decline_tab_leaves_a_running_membership_and_sends_no_failure_mail(
     client, erin, outbox
 ):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -355,6 +356,21 @@ def test_it_asks_the_member_to_confirm_a_payment_their_bank_held(client, erin, s
     assert f"Confirm the payment here: {page}" in mail
     assert "Your account will be frozen on" in mail and "http://club.test/settings" in mail
     assert reload(erin).subscription_status == "past_due"
+
+
+def test_the_payment_failed_mail_names_the_amount_and_the_freeze_time_in_utc(
+    client, erin, stripe_peer, outbox
+):
+    sub = subscribed(stripe_peer, erin)
+    post_event(client, make_event("customer.subscription.created", {"id": sub["id"]}))
+    stripe_peer.fail_next_invoice(sub["customer"], sub["id"])
+    invoice = {"id": "in_failed", "subscription": sub["id"], "amount_due": 100, "currency": "usd"}
+
+    post_event(client, make_event("invoice.payment_failed", invoice))
+
+    [mail] = [m for m in read_outbox(outbox) if "Subject: Your membership payment failed" in m]
+    assert "membership payment of 1.00 USD" in mail
+    assert re.search(r"frozen on \d{2} \w+ \d{4} at \d{2}:\d{2} UTC", mail), mail
 
 
 def test_one_renewal_held_for_3ds_sends_the_confirm_mail_not_payment_failed(

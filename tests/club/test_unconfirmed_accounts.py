@@ -104,7 +104,7 @@ def test_the_settings_page_and_the_mail_say_when_an_unconfirmed_account_goes(cli
 
     assert f"not confirmed by <strong>{removal}</strong> is deleted" in page
     (mail,) = messages_to(outbox, "newbie@example.com")
-    assert f"not confirmed by {removal} is deleted" in mail
+    assert f"not confirmed by the end of {removal} (UTC) is deleted" in mail
 
 
 def test_the_purge_keeps_an_account_until_the_day_its_mail_names_is_over(app, outbox):
@@ -113,7 +113,7 @@ def test_the_purge_keeps_an_account_until_the_day_its_mail_names_is_over(app, ou
     db.session.commit()
     accounts.send_confirmation(user)
     (mail,) = messages_to(outbox, "newbie@example.com")
-    assert "not confirmed by 15 January 2026 is deleted" in mail
+    assert "not confirmed by the end of 15 January 2026 (UTC) is deleted" in mail
 
     accounts.purge_unconfirmed(now=datetime(2026, 1, 15, 23, 59, tzinfo=UTC))
     assert accounts.find_by_handle("newbie") is not None  # the whole named day is theirs
