@@ -50,6 +50,8 @@ max_requests_jitter = 200
 
 # Logs go to stdout/stderr, where the platform collects them.
 accesslog = "-"
+# The access log leaves out the token of a confirm, reset or email-change link.
+logger_class = "club.access_log.RedactingLogger"
 errorlog = "-"
 loglevel = setting("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'

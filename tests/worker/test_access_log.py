@@ -1,0 +1,41 @@
+"""The production web process's access log never holds the token of an emailed link."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.worker.conftest import free_port, output, start_python, wait_for
+
+
+def get(url: str) -> int:
+    try:
+        return httpx.get(url, timeout=5).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def test_the_access_log_leaves_out_the_tokens_of_emailed_links(app, processes):
+    port = free_port()
+    web = start_python(
+        app,
+        "-m",
+        "gunicorn",
+        "--config",
+        "platform/gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+    )
+    processes.append(web)
+    base = f"http://127.0.0.1:{port}"
+    wait_for(lambda: get(f"{base}/healthz/web") == 200, timeout=30)
+    secrets = ["ResetSecret123", "ConfirmSecret456", "EmailSecret789"]
+
+    for path in [f"/reset/{secrets[0]}", f"/confirm/{secrets[1]}", f"/settings/email/{secrets[2]}"]:
+        get(f"{base}{path}?from=mail")
+    wait_for(lambda: output(web).count("[token]") >= 3, timeout=10)
+
+    log = output(web)
+    assert '"GET /reset/[token]?from=mail HTTP/1.1"' in log
+    assert not [secret for secret in secrets if secret in log], log
