@@ -57,20 +57,13 @@ def enqueue_refresh(feed: Feed, force: bool = False) -> JobHandle:
 
     ``force`` fetches it even while it is paused.
     """
-    from worker.queues import enqueue
+    from worker.jobs import enqueue_refresh as enqueue_feed_refresh
 
-    # Same job id as the scheduler's, so a feed is never queued twice at once. With Redis
+    # The scheduler's own job id, so a feed is never queued twice at once. With Redis
     # down this raises QueueUnavailable, which the site answers with a clear message (the
     # feed is saved; the periodic refresh fetches it once Redis is back) rather than
     # holding a web worker for a whole fetch.
-    return enqueue(
-        "worker.jobs.refresh_feed",
-        feed.id,
-        force=force,
-        queue="feeds",
-        job_id=f"refresh-feed-{feed.id}",
-        unique=True,
-    )
+    return enqueue_feed_refresh(feed.id, force=force)
 
 
 # --- Feeds -------------------------------------------------------------------------------

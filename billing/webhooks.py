@@ -27,7 +27,6 @@ from club import membership
 from club.clock import utcnow
 from club.extensions import csrf, db
 from club.models import User
-from worker.queues import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +129,10 @@ def dispatch(row_id: int) -> None:
     retries it, and the sweeper (``sync.unprocessed_event_ids``) re-enqueues whatever
     is still waiting. A permanent failure is recorded and not retried (``process_event``).
     """
+    from worker.jobs import enqueue_stripe_event
+
     try:
-        enqueue(
-            "worker.jobs.process_stripe_event",
-            row_id,
-            queue="billing",
-            job_id=f"stripe-event-{row_id}",
-            unique=True,
-            inline_if_unavailable=True,
-        )
+        enqueue_stripe_event(row_id)
     except Exception:
         # Stored already: Stripe gets its 200 and the sweeper picks the event up.
         log.exception("could not start processing stripe event %s", row_id)

@@ -51,13 +51,10 @@ def stop_retrying() -> None:
         job.retries_left = 0
 
 
-# The stable id that keeps one refresh per feed in the queue.
+# The stable ids that keep one refresh per feed, and one processing per Stripe event, in
+# the queue: every caller queues through the functions below, so they cannot drift.
 REFRESH_JOB_ID = "refresh-feed-{}"
-
-
-def refresh_job_id(feed_id: int) -> str:
-    """Return the stable id that keeps one refresh per feed in the queue."""
-    return REFRESH_JOB_ID.format(feed_id)
+STRIPE_EVENT_JOB_ID = "stripe-event-{}"
 
 
 def queue_each(func: Callable[[int], Any], ids: list[int], *, queue: str, job_id: str) -> int:
@@ -73,10 +70,30 @@ def queue_each(func: Callable[[int], Any], ids: list[int], *, queue: str, job_id
     return sum(1 for handle in queued if not handle.duplicate)
 
 
-def enqueue_refresh(feed_id: int) -> JobHandle:
-    """Queue one refresh of the feed unless one is already waiting or running."""
+def enqueue_refresh(feed_id: int, force: bool = False) -> JobHandle:
+    """Queue one refresh of the feed unless one is already waiting or running.
+
+    ``force`` fetches it even while it is paused or not yet due (an admin's "Refresh now").
+    """
     return enqueue(
-        refresh_feed, feed_id, queue="feeds", job_id=refresh_job_id(feed_id), unique=True
+        refresh_feed,
+        feed_id,
+        force=force,
+        queue="feeds",
+        job_id=REFRESH_JOB_ID.format(feed_id),
+        unique=True,
+    )
+
+
+def enqueue_stripe_event(row_id: int) -> JobHandle:
+    """Queue the processing of one stored Stripe event, unless it is already queued."""
+    return enqueue(
+        process_stripe_event,
+        row_id,
+        queue="billing",
+        job_id=STRIPE_EVENT_JOB_ID.format(row_id),
+        unique=True,
+        inline_if_unavailable=True,
     )
 
 
@@ -120,7 +137,7 @@ def sweep_stripe_events() -> int:
     from billing import sync
 
     row_ids = sync.unprocessed_event_ids(STRIPE_EVENT_GRACE)
-    return queue_each(process_stripe_event, row_ids, queue="billing", job_id="stripe-event-{}")
+    return queue_each(process_stripe_event, row_ids, queue="billing", job_id=STRIPE_EVENT_JOB_ID)
 
 
 def push_stripe_customer(user_id: int) -> bool:
