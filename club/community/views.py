@@ -25,7 +25,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from articles import reading
 from club import membership
@@ -249,10 +249,9 @@ def save_article(article_id: int):
 
 
 @bp.get("/saved")
+@login_required
 def saved():
     """List the member's saved articles, newest first."""
-    if not current_user.is_authenticated:
-        return redirect(f"/login?next={request.path}")
     rows, next_before = bookmarks.saved_articles(current_user, before=keyset_id())
     return render_template("community/saved.html", bookmarks=rows, next_before=next_before)
 
@@ -288,10 +287,9 @@ def for_you():
 
 
 @bp.get("/notifications")
+@login_required
 def notification_list():
     """List the member's notifications, newest first; unread ones stand out."""
-    if not current_user.is_authenticated:
-        return redirect(f"/login?next={request.path}")
     rows, next_before = notifications.list_for(current_user, before=keyset_id())
     return render_template(
         "community/notifications.html", notifications=rows, next_before=next_before

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs, quote, urlsplit
 
+import pytest
 from flask import render_template_string
 from flask_login import login_user
 
 from articles.models import Topic
 from club.clock import utcnow
 from club.extensions import db
-from tests.conftest import login, make_article, table_fingerprint
+from tests.conftest import PASSWORD, login, make_article, table_fingerprint
 
 
 def save(client, article, state="on"):
@@ -146,3 +148,16 @@ def test_it_tells_a_frozen_member_why_following_is_off(client, bob):
     assert 'id="readonly-note"' in topic_page  # the note the disabled button points at
     for_you = client.get("/for-you").get_data(as_text=True)
     assert "Once your membership is active, follow a topic" in for_you
+
+
+@pytest.mark.parametrize("path", ["/saved?before=12", "/notifications?before=7"])
+def test_a_visitor_is_sent_to_log_in_and_brought_back_to_the_same_page(client, alice, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    back_to = parse_qs(urlsplit(response.headers["Location"]).query)["next"][0]
+    assert back_to.endswith(path)
+
+    signed_in = client.submit(
+        f"/login?next={quote(back_to)}", {"email": alice.email, "password": PASSWORD}
+    )
+    assert signed_in.headers["Location"].endswith(path)
