@@ -19,13 +19,8 @@ from club.clock import UTCDateTime, utcnow
 from club.extensions import db
 
 ARTICLE_STATUSES = ("pending", "published", "rejected", "hidden")
-FEED_STATUSES = ("active", "paused", "failing")
-KINDS = ("article", "video")
-RULE_KINDS = ("block", "require")
 DEFAULT_INTERVAL_MINUTES = 30
 MIN_INTERVAL_MINUTES = 5
-# Fields an admin may edit; an edited field is never overwritten by a later fetch.
-EDITABLE_FIELDS = ("title", "summary", "topics", "reviewed_by")
 
 article_topics = sa.Table(
     "article_topics",

@@ -46,9 +46,6 @@ NOT_STARTED_STATUSES = frozenset({"incomplete"})
 LIVE_STATUSES = PAID_STATUSES | GRACE_STATUSES
 # A subscription in these can be paid again and carry on (Stripe retries, the member pays).
 RECOVERABLE_STATUSES = GRACE_STATUSES | frozenset({"unpaid", "paused"})
-KNOWN_STATUSES = (
-    PAID_STATUSES | GRACE_STATUSES | PAYMENT_FAILED_STATUSES | ENDED_STATUSES | NOT_STARTED_STATUSES
-)
 
 
 class Reason(enum.StrEnum):
