@@ -25,11 +25,6 @@ class NotLive(Exception):
     """The Manage page was asked to change a subscription that is not running."""
 
 
-def is_live(user: User) -> bool:
-    """Tell whether ``user`` has a subscription that is still running."""
-    return membership.subscription_running(user)
-
-
 def subscription_object(
     user: User, status: str, *, cancel_at_period_end: bool = False, new: bool = False
 ) -> dict:
@@ -84,7 +79,7 @@ def apply_local(user: User, status: str, **options) -> None:
 
 def pay(user: User) -> None:
     """Start (or restart) a paid monthly membership, as a successful Checkout would."""
-    apply_local(user, "active", new=not is_live(user))
+    apply_local(user, "active", new=not membership.subscription_running(user))
 
 
 def decline(user: User) -> None:
@@ -101,7 +96,7 @@ def manage(user: User, action: str) -> None:
     if action not in MANAGE_ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     user = mapping.lock_member(user.id)
-    if not is_live(user):
+    if not membership.subscription_running(user):
         raise NotLive("You have no running test subscription to change. Subscribe from settings.")
     if action == "cancel":
         apply_local(user, user.subscription_status or "active", cancel_at_period_end=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask_login import current_user
 
-from billing import local, mapping, plan
+from billing import mapping, plan
 from club import membership
 from club.clock import utcnow
 from club.models import User
@@ -77,7 +77,7 @@ def summarize(user: User) -> BillingSummary:
         can_manage=status is not None
         and status not in mapping.FINISHED_STATUSES
         and not membership.cancellation_has_lapsed(user, utcnow()),
-        running=local.is_live(user),
+        running=membership.subscription_running(user),
         ending=bool(user.subscription_cancel_at_period_end),
         note=note,
         local=plan.is_local(),

@@ -71,12 +71,13 @@ def must_confirm_email_first(user) -> bool:
 @membership.allowed_while_frozen
 def checkout():
     """Send the member to Stripe Checkout, or to the portal if they already subscribe."""
-    if not local.is_live(current_user) and must_confirm_email_first(current_user):
+    running = membership.subscription_running(current_user)
+    if not running and must_confirm_email_first(current_user):
         return problem(EMAIL_FIRST, 403)
     if plan.is_local():
-        target = "billing.local_manage" if local.is_live(current_user) else "billing.local_checkout"
+        target = "billing.local_manage" if running else "billing.local_checkout"
         return redirect(url_for(target), 303)
-    if local.is_live(current_user) and current_user.stripe_customer_id:
+    if running and current_user.stripe_customer_id:
         return open_portal()
     if current_user.stripe_customer_id:
         try:
@@ -283,7 +284,7 @@ def local_routes_only_without_stripe():
 @login_required
 def local_checkout():
     """Show the clearly-labelled test checkout."""
-    if local.is_live(current_user):
+    if membership.subscription_running(current_user):
         return redirect(url_for("billing.local_manage"))
     if must_confirm_email_first(current_user):
         return problem(EMAIL_FIRST, 403)
@@ -301,7 +302,7 @@ def local_checkout_submit():
     user = current_user._get_current_object()
     if must_confirm_email_first(user):
         return problem(EMAIL_FIRST, 403)
-    if outcome == "decline" and local.is_live(user):
+    if outcome == "decline" and membership.subscription_running(user):
         # A test checkout left open in another tab: a refused first payment cannot touch
         # the membership that is running (paying still settles an overdue one).
         flash("Your membership is already running (test checkout): nothing changed.", "info")
