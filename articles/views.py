@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from articles import reading
 from articles.clean import clean_html, strip_control
+from articles.models import Article
 from articles.search import search_articles
 from club import membership
 from club.clock import utcnow
@@ -91,7 +92,7 @@ def _is_admin() -> bool:
     return current_user.is_authenticated and membership.can_administer(current_user)
 
 
-def article_body(article) -> Markup:
+def article_body(article: Article) -> Markup:
     """The article's sanitised HTML (re-cleaned on the way out), or its excerpt."""
     if not article.content or (article.feed is not None and not article.feed.full_content):
         return Markup("<p>") + escape(article.summary) + Markup("</p>")
@@ -105,7 +106,7 @@ def youtube_embed_url(video_id: str | None) -> str | None:
     return None
 
 
-def article_url(article, external: bool = False) -> str:
+def article_url(article: Article, external: bool = False) -> str:
     """The article's page on this site, with a readable slug."""
     return url_for(
         "articles.article", article_id=article.id, slug=_slug(article.title), _external=external

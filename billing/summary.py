@@ -81,9 +81,14 @@ def summarize(user: User) -> BillingSummary:
         ending=bool(user.subscription_cancel_at_period_end),
         note=note,
         local=plan.is_local(),
-        must_confirm_email=st.reason is membership.Reason.EMAIL_NOT_CONFIRMED,
+        must_confirm_email=must_confirm_email_first(user),
         attempt=secrets.token_urlsafe(12),
     )
+
+
+def must_confirm_email_first(user: User) -> bool:
+    """Tell whether paying now would buy nothing: the policy grants no unconfirmed account."""
+    return membership.standing(user).reason is membership.Reason.EMAIL_NOT_CONFIRMED
 
 
 def shown_date(user: User) -> datetime | None:

@@ -24,6 +24,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from billing import gateway, local, mapping, notices, plan, sync
+from billing.summary import must_confirm_email_first
 from club import membership
 from club.clock import utcnow
 from club.extensions import db, limiter
@@ -58,11 +59,6 @@ PAYMENT_UNCHECKED = (
 def problem(message: str, status: int = 502):
     """Render a billing failure in the site's words; nothing was changed."""
     return render_template("billing/problem.html", message=message), status
-
-
-def must_confirm_email_first(user) -> bool:
-    """Tell whether paying now would buy nothing: the policy grants no unconfirmed account."""
-    return membership.standing(user).reason is membership.Reason.EMAIL_NOT_CONFIRMED
 
 
 @bp.post("/checkout")

@@ -197,7 +197,16 @@ def retry_policy(app: Flask, queue: str, retry: Sequence[int] | bool | None) -> 
     return Retry(max=len(intervals), interval=intervals) if intervals else None
 
 
-def enqueue_on_rq(app, func, args, kwargs, queue_name, job_id, unique, retry) -> JobHandle:
+def enqueue_on_rq(
+    app: Flask,
+    func: Callable[..., Any] | str,
+    args: tuple,
+    kwargs: dict[str, Any],
+    queue_name: str,
+    job_id: str | None,
+    unique: bool,
+    retry: Sequence[int] | bool | None,
+) -> JobHandle:
     """Queue the job on RQ; a unique job already waiting or running is left alone."""
     queue = get_queue(queue_name, app)
     options = {
@@ -314,10 +323,10 @@ failed_while_down: deque[FailedWhileDown] = deque(maxlen=200)
 
 
 def run_inline(
-    app,
-    func,
-    args,
-    kwargs,
+    app: Flask,
+    func: Callable[..., Any] | str,
+    args: tuple,
+    kwargs: dict[str, Any],
     *,
     job_id: str | None,
     unique: bool,
