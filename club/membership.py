@@ -100,6 +100,9 @@ class Standing:
     moderator_reason: str | None = None
     frozen_since: datetime | None = None
     frozen_until: datetime | None = None
+    # A payment failed before the membership ever started (Stripe's incomplete_expired):
+    # the member subscribes again rather than updating a card on a running subscription.
+    never_started: bool = False
 
     @property
     def frozen(self) -> bool:
@@ -151,6 +154,7 @@ class _Billing:
     reason: Reason | None = None
     grace_ends_at: datetime | None = None
     access_ends_at: datetime | None = None
+    never_started: bool = False
 
 
 def grace_period() -> timedelta:
@@ -204,7 +208,8 @@ def _billing_verdict(user: User, now: datetime) -> _Billing:
     if status not in PAYMENT_FAILED_STATUSES:
         # A status Stripe adds later must never grant access by accident.
         log.warning("unknown subscription status %r for user %s", status, user.id)
-    return _Billing(ok=False, reason=Reason.PAYMENT_FAILED)
+    never_started = status == "incomplete_expired"
+    return _Billing(ok=False, reason=Reason.PAYMENT_FAILED, never_started=never_started)
 
 
 def standing(user: Any, now: datetime | None = None) -> Standing:
@@ -248,7 +253,13 @@ def standing(user: Any, now: datetime | None = None) -> Standing:
             grace_ends_at=billing.grace_ends_at,
             access_ends_at=billing.access_ends_at,
         )
-    return Standing(signed_in=True, can_interact=False, badge=False, reason=billing.reason)
+    return Standing(
+        signed_in=True,
+        can_interact=False,
+        badge=False,
+        reason=billing.reason,
+        never_started=billing.never_started,
+    )
 
 
 def can_administer(user: Any) -> bool:
