@@ -31,7 +31,7 @@ def _settings_url() -> str:
 
 
 def _site() -> str:
-    return current_app.config.get("SITE_NAME", "Billionaire Club")
+    return current_app.config["SITE_NAME"]
 
 
 def welcome(user: User) -> Mail:

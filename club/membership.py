@@ -159,7 +159,7 @@ class _Billing:
 
 def grace_period() -> timedelta:
     """Return how long a past-due account keeps interacting."""
-    return timedelta(days=current_app.config.get("BILLING_GRACE_DAYS", 3))
+    return timedelta(days=current_app.config["BILLING_GRACE_DAYS"])
 
 
 def is_moderator_freeze_in_force(user: User, now: datetime) -> bool:
