@@ -103,8 +103,8 @@ def absolute_url(endpoint: str, **values: Any) -> str:
     return current_app.config["BASE_URL"] + path
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Queue one email (sent inline when no Redis is configured)."""
+def queue_mail(to: str, subject: str, body: str) -> None:
+    """Queue one email (sent inline when no Redis is configured); ``club.mail`` sends it."""
     from worker.queues import enqueue
 
     enqueue("worker.jobs.send_mail", to, subject, body, queue="mail")
@@ -187,7 +187,7 @@ def send_confirmation(user: User) -> None:
     link = absolute_url("auth.confirm_email", token=tokens.issue(tokens.CONFIRM_EMAIL, user))
     site = current_app.config["SITE_NAME"]
     removal = removal_date(user)
-    send_mail(
+    queue_mail(
         user.email,
         f"Confirm your email for {site}",
         f"Hello {user.display_name},\n\nConfirm your email address by opening this link "
@@ -202,7 +202,7 @@ def send_confirmation(user: User) -> None:
 def send_signup_notice(user: User) -> None:
     """Tell the owner of an address that someone tried to sign up with it again."""
     site = current_app.config["SITE_NAME"]
-    send_mail(
+    queue_mail(
         user.email,
         f"You already have a {site} account",
         f"Someone (perhaps you) tried to create a new {site} account with this email "
@@ -220,7 +220,7 @@ def send_password_reset(email: str) -> None:
         return
     link = absolute_url("auth.reset_password", token=tokens.issue(tokens.RESET_PASSWORD, user))
     site = current_app.config["SITE_NAME"]
-    send_mail(
+    queue_mail(
         user.email,
         f"Reset your {site} password",
         f"Hello {user.display_name},\n\nSet a new password by opening this link within "
@@ -266,7 +266,7 @@ def request_email_change(user: User, new_email: str) -> None:
     owner = find_by_email(new_email)
     site = current_app.config["SITE_NAME"]
     if owner is not None:
-        send_mail(
+        queue_mail(
             new_email,
             f"Someone tried to move a {site} account to this address",
             f"Someone asked to change the email of a {site} account to this address, "
@@ -274,7 +274,7 @@ def request_email_change(user: User, new_email: str) -> None:
         )
         return
     token = tokens.issue(tokens.CHANGE_EMAIL, user, data=new_email)
-    send_mail(
+    queue_mail(
         new_email,
         f"Confirm your new email for {site}",
         f"Hello {user.display_name},\n\nOpen this link within a day to make this address "
@@ -312,7 +312,7 @@ def send_email_changed_notice(old_email: str, user: User) -> None:
     # Not "reset your password": a reset link would now go to the new address, which is
     # exactly where whoever made an unwanted change reads mail.
     ask = f"write to {support} from this address" if support else "contact the site's team"
-    send_mail(
+    queue_mail(
         old_email,
         f"Your {site} email was changed",
         f"The email of your {site} account (@{user.handle}) is now {user.email}.\n\n"
@@ -325,7 +325,7 @@ def send_email_changed_notice(old_email: str, user: User) -> None:
 def send_password_changed_notice(user: User) -> None:
     """Tell the account's address that its password changed (in settings or by a reset)."""
     site = current_app.config["SITE_NAME"]
-    send_mail(
+    queue_mail(
         user.email,
         f"Your {site} password was changed",
         f"Hello {user.display_name},\n\nThe password of your {site} account (@{user.handle}) "

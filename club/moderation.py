@@ -136,10 +136,10 @@ def reject_appeal(appeal: Appeal, *, by: User, reply: str) -> None:
 
 def notify_frozen(user: User) -> None:
     """Email ``user`` that a moderator froze the account, why, and how to appeal."""
-    from club.accounts import absolute_url, send_mail
+    from club.accounts import absolute_url, queue_mail
 
     until = f" until {user.frozen_until:%d %B %Y, %H:%M UTC}" if user.frozen_until else ""
-    send_mail(
+    queue_mail(
         user.email,
         "Your account has been frozen",
         f"Hello {user.display_name},\n\nA moderator froze your account{until}. The reason "
@@ -151,7 +151,7 @@ def notify_frozen(user: User) -> None:
 
 def notify_unfrozen(user: User) -> None:
     """Email ``user`` that a moderator lifted the freeze, and what the account can do now."""
-    from club.accounts import absolute_url, send_mail
+    from club.accounts import absolute_url, queue_mail
 
     standing = membership.standing(user)
     if standing.can_interact:
@@ -159,7 +159,7 @@ def notify_unfrozen(user: User) -> None:
     else:
         # Lifting a moderator's freeze does not pay for a membership.
         now = f"Your account is still read-only ({standing.reason}). {standing.action}"
-    send_mail(
+    queue_mail(
         user.email,
         "Your account is no longer frozen",
         f"Hello {user.display_name},\n\nA moderator lifted the freeze on your account. "
@@ -169,7 +169,7 @@ def notify_unfrozen(user: User) -> None:
 
 def notify_appeal_decided(appeal: Appeal) -> None:
     """Email the member the admin's decision on their appeal."""
-    from club.accounts import absolute_url, send_mail
+    from club.accounts import absolute_url, queue_mail
 
     outcome = (
         "accepted: your account is no longer frozen"
@@ -177,7 +177,7 @@ def notify_appeal_decided(appeal: Appeal) -> None:
         else ("rejected: the freeze stays in place")
     )
     reply = f"\n\nThe admin's reply:\n\n{appeal.reply}" if appeal.reply else ""
-    send_mail(
+    queue_mail(
         appeal.user.email,
         f"Your appeal was {appeal.status}",
         f"Hello {appeal.user.display_name},\n\nYour appeal was {outcome}.{reply}\n\n"

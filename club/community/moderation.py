@@ -194,7 +194,7 @@ def notify_removed(comment: Comment, moderator: User) -> bool:
     After the commit: a member who pays should hear why their words went, not find
     "[removed by a moderator]" by chance.
     """
-    from club.accounts import absolute_url, send_mail
+    from club.accounts import absolute_url, queue_mail
 
     author = comment.author
     if author is None or author.id == moderator.id:
@@ -211,7 +211,7 @@ def notify_removed(comment: Comment, moderator: User) -> bool:
     )
     why = f"It was reported as: {'; '.join(reasons)}." if reasons else ""
     quoted = comment.body if len(comment.body) <= 500 else comment.body[:499] + "…"
-    send_mail(
+    queue_mail(
         author.email,
         "A moderator removed your comment",
         f"Hello {author.display_name},\n\nA moderator removed your comment on "
