@@ -11,8 +11,12 @@ import re
 
 from gunicorn.glogging import Logger
 
-# The token routes (club.auth and club.settings): /confirm/<t>, /reset/<t>, /settings/email/<t>.
-TOKEN_IN_PATH = re.compile(r"(/(?:confirm|reset|settings/email)/)[^/?#\s]+")
+# The token routes (club.auth and club.settings): /confirm/<t>, /reset/<t>, /settings/email/<t>,
+# as a path or URL-encoded inside another (a log-in page's ?next=%2Fsettings%2Femail%2F<t>).
+SLASH = r"(?:/|%2F)"
+TOKEN_IN_PATH = re.compile(
+    rf"({SLASH}(?:confirm|reset|settings{SLASH}email){SLASH})[^/?#&\s%]+", re.IGNORECASE
+)
 
 
 def redact(text: str) -> str:

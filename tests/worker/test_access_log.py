@@ -14,7 +14,7 @@ def get(url: str) -> int:
         return 0
 
 
-def test_the_access_log_leaves_out_the_tokens_of_emailed_links(app, processes):
+def start_web(app, processes) -> tuple[str, object]:
     port = free_port()
     web = start_python(
         app,
@@ -30,6 +30,11 @@ def test_the_access_log_leaves_out_the_tokens_of_emailed_links(app, processes):
     processes.append(web)
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: get(f"{base}/healthz/web") == 200, timeout=30)
+    return base, web
+
+
+def test_the_access_log_leaves_out_the_tokens_of_emailed_links(app, processes):
+    base, web = start_web(app, processes)
     secrets = ["ResetSecret123", "ConfirmSecret456", "EmailSecret789"]
 
     for path in [f"/reset/{secrets[0]}", f"/confirm/{secrets[1]}", f"/settings/email/{secrets[2]}"]:
@@ -39,3 +44,14 @@ def test_the_access_log_leaves_out_the_tokens_of_emailed_links(app, processes):
     log = output(web)
     assert '"GET /reset/[token]?from=mail HTTP/1.1"' in log
     assert not [secret for secret in secrets if secret in log], log
+
+
+def test_a_token_passed_on_to_the_log_in_page_stays_out_of_the_log_too(app, processes):
+    # A signed-out member opening an email-change link is sent to /login?next=%2F...%2F<t>.
+    base, web = start_web(app, processes)
+
+    page = httpx.get(f"{base}/settings/email/EmailSecret789", follow_redirects=True, timeout=5)
+
+    assert page.status_code == 200 and "/login" in str(page.url)
+    wait_for(lambda: "/login?next=" in output(web), timeout=10)
+    assert "EmailSecret789" not in output(web), output(web)
