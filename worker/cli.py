@@ -106,6 +106,11 @@ def require_redis(app: Flask) -> None:
         )
 
 
+# How a scheduler exits when told to stop (flask scheduler handles both signals and exits 0;
+# a Popen code of -N means killed by signal N before it could).
+STOPPED_ON_PURPOSE = frozenset({0, -signal.SIGTERM, -signal.SIGINT})
+
+
 class SchedulerChild:
     """Runs ``flask scheduler`` as a child of this worker, and starts it again if it dies.
 
@@ -127,6 +132,7 @@ class SchedulerChild:
         self._watcher = threading.Thread(target=self._watch, name="scheduler-child", daemon=True)
 
     def start(self) -> SchedulerChild:
+        """Start the child and the thread that watches it."""
         self._spawn()
         self._watcher.start()
         return self
@@ -153,7 +159,10 @@ class SchedulerChild:
         while not self._stopping.is_set() and self.process is not None:
             started = time.monotonic()
             code = self.process.wait()
-            if self._stopping.is_set():
+            if self._stopping.is_set() or code in STOPPED_ON_PURPOSE:
+                # A control-group kill (systemd, docker stop, Ctrl-C) signals the child
+                # with the worker: the worker is stopping too, after its current job.
+                log.info("the scheduler stopped (code %s)", code)
                 return
             lived = time.monotonic() - started
             delay = self.RESTART_DELAY if lived >= self.HEALTHY_AFTER else delay

@@ -119,7 +119,7 @@ def scheduler_children(pid: int) -> list[int]:
             command = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"scheduler\0" in command:
+        if b"\0flask\0scheduler\0" in command:  # not RQ's own scheduler, nor a work horse
             found.append(child)
     return found
 
@@ -130,6 +130,25 @@ def is_running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+@pytest.mark.redis
+def test_it_does_not_restart_the_scheduler_when_every_process_is_told_to_stop(
+    app, real_redis, processes, tmp_path
+):
+    log = tmp_path / "slow.txt"
+    enqueue(f"{SAMPLE}.slow_append", str(log), 3.0)
+    worker = start_flask(app, "worker", "--with-scheduler")
+    processes.append(worker)
+    wait_for(lambda: log.exists() and "started" in log.read_text(), timeout=30)
+    wait_for(lambda: len(scheduler_children(worker.pid)) == 1, timeout=30)
+
+    for pid in [worker.pid, *children_of(worker.pid)]:  # systemd's control-group kill
+        os.kill(pid, signal.SIGTERM)
+
+    assert worker.wait(30) == 0, output(worker)
+    assert "starting it again" not in output(worker)
+    assert log.read_text() == "started\nfinished\n"
 
 
 @pytest.mark.redis
