@@ -52,12 +52,14 @@ def deliverable(address: str) -> str:
         checked = validate_email(address, check_deliverability=False)
     except EmailNotValidError:
         return address
-    return f"{checked.local_part}@{checked.ascii_domain}"
+    # The local part as written (email_validator NFC-normalises it): only the domain changes.
+    return f"{address.rpartition('@')[0]}@{checked.ascii_domain}"
 
 
 def sender_domain(sender: str) -> str:
     """The domain of the ``From`` address (in ASCII), for Message-IDs."""
-    domain = parseaddr(sender)[1].rpartition("@")[2]
+    address = parseaddr(sender)[1]
+    domain = address.rpartition("@")[2] if "@" in address else ""
     return deliverable(f"x@{domain}").rpartition("@")[2] if domain else "localhost"
 
 

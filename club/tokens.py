@@ -91,9 +91,9 @@ def _still_bound(bind: object, purpose: str, user: User) -> bool:
     carried = str(bind).encode()
     if hmac.compare_digest(carried, _sealed_binding(purpose, user).encode()):
         return True
-    # Links mailed before bindings were sealed carry the binding itself. Compared as
-    # bytes: compare_digest refuses str with non-ASCII characters ("zoë@example.com").
-    # Remove after 2026-12-01, once the longest-lived of them (3 days) has expired.
+    # Links mailed before bindings were sealed (before 2026-11-27) carry the binding itself,
+    # compared as bytes: compare_digest refuses str with non-ASCII characters. They all
+    # expire within 3 days, after which this fallback no longer matches any live link.
     return hmac.compare_digest(carried, _binding(purpose, user).encode())
 
 

@@ -90,3 +90,5 @@ def test_the_default_sender_is_named_after_the_site(app):
     assert load({"SITE_NAME": "Health Circle"})["MAIL_FROM"].startswith("Health Circle <")
     with app.app_context():
         assert mail.sender_domain("Club <hello@bücher.example>") == "xn--bcher-kva.example"
+        assert mail.sender_domain("Club <no-reply>") == "localhost"
+        assert mail.deliverable("Ze\u0301@bücher.example") == "Ze\u0301@xn--bcher-kva.example"
