@@ -181,9 +181,13 @@ def failed_log_in(response: Response) -> bool:
     return response.status_code != 303
 
 
+# A limit that counts failures is checked before the request and counted after it, so
+# requests sent in parallel all pass its check; the ceiling per email counts every attempt
+# as it arrives, so no burst of guesses at one account gets past it.
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 60 per hour", methods=["POST"], deduct_when=failed_log_in)
 @limiter.limit("20 per hour", methods=["POST"], key_func=posted_email, deduct_when=failed_log_in)
+@limiter.limit("40 per hour", methods=["POST"], key_func=posted_email)
 @membership.public_write
 def login():
     """Log in with email and password; go back to ``next`` if it is on this site."""

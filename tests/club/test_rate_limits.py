@@ -222,3 +222,16 @@ def test_members_behind_one_address_do_not_lock_each_other_out(app, client):
         client.submit("/login", guess, **from_ip("198.51.100.50")).status_code for _ in range(11)
     ]
     assert wrong == [400] * 10 + [429]  # failures are still counted, from this address
+
+
+def test_every_attempt_at_one_account_counts_toward_a_ceiling(app, alice):
+    # Failures are counted after their answer, so parallel guesses could overshoot the
+    # failure limits; the ceiling counts every attempt, even a right password.
+    statuses = []
+    for n in range(41):
+        browser = app.test_client()  # a new client and address each time
+        answer = browser.submit(
+            "/login", {"email": alice.email, "password": PASSWORD}, **from_ip(f"198.51.100.{n}")
+        )
+        statuses.append(answer.status_code)
+    assert statuses == [303] * 40 + [429]
