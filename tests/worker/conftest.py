@@ -125,6 +125,21 @@ def start_flask(app: Flask, *args: str, **env: str) -> subprocess.Popen:
     return start_python(app, "-m", "flask", "--app", "club", *args, **env)
 
 
+def start_gunicorn(app: Flask, port: int, workers: int = 1) -> subprocess.Popen:
+    """Start the production web process (``platform/gunicorn.conf.py``) on ``port``."""
+    return start_python(
+        app,
+        "-m",
+        "gunicorn",
+        "--config",
+        "platform/gunicorn.conf.py",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+    )
+
+
 def start_python(app: Flask, *args: str, **env: str) -> subprocess.Popen:
     """Start ``python ARGS`` in the project with this test's database and Redis."""
     log = tempfile.NamedTemporaryFile(prefix="child-", suffix=".log", delete=False)  # noqa: SIM115

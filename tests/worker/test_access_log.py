@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.worker.conftest import free_port, output, start_python, wait_for
+from tests.worker.conftest import free_port, output, start_gunicorn, wait_for
 
 
 def get(url: str) -> int:
@@ -16,17 +16,7 @@ def get(url: str) -> int:
 
 def start_web(app, processes) -> tuple[str, object]:
     port = free_port()
-    web = start_python(
-        app,
-        "-m",
-        "gunicorn",
-        "--config",
-        "platform/gunicorn.conf.py",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-    )
+    web = start_gunicorn(app, port)
     processes.append(web)
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: get(f"{base}/healthz/web") == 200, timeout=30)

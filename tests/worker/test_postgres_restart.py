@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from club.extensions import db
 from tests.conftest import is_postgres, make_article
-from tests.worker.conftest import free_port, output, skip_unless_ci, start_python, wait_for
+from tests.worker.conftest import free_port, output, skip_unless_ci, start_gunicorn, wait_for
 
 
 def get(url: str) -> int:
@@ -46,17 +46,7 @@ def test_it_recovers_when_postgresql_drops_every_connection(app, processes):
         skip_unless_ci("DATABASE_URL")
     article = make_article(title="Pooled connections")
     port = free_port()
-    web = start_python(
-        app,
-        "-m",
-        "gunicorn",
-        "--config",
-        "platform/gunicorn.conf.py",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-    )
+    web = start_gunicorn(app, port, workers=2)
     processes.append(web)
     pages = [f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/articles/{article.id}"]
     wait_for(lambda: get(pages[0]) == 200, timeout=30)
