@@ -229,6 +229,7 @@ def load(env: Mapping[str, str] | None = None) -> dict:
     if billing_backend == "local" and stripe_key:
         raise ConfigError("BILLING_BACKEND=local cannot be combined with STRIPE_SECRET_KEY")
 
+    site_name = env_str(env, "SITE_NAME", "Billionaire Club")
     redis_url = env_url(env, "REDIS_URL", ("redis", "rediss", "unix"))
     base_url = env_url(env, "BASE_URL", ("http", "https"), "http://127.0.0.1:5000")
     if production and env_str(env, "BASE_URL") is None:
@@ -244,7 +245,7 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "CLUB_ENV": club_env,
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
-        "SITE_NAME": env_str(env, "SITE_NAME", "Billionaire Club"),
+        "SITE_NAME": site_name,
         "BASE_URL": base_url.rstrip("/"),
         "SQLALCHEMY_DATABASE_URI": database_url(env),
         # Seconds a PostgreSQL statement may run or wait on a lock; 0: as long as it takes
@@ -273,8 +274,7 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "MAIL_USERNAME": env_str(env, "MAIL_USERNAME"),
         "MAIL_PASSWORD": env_str(env, "MAIL_PASSWORD"),
         "MAIL_USE_TLS": env_bool(env, "MAIL_USE_TLS", True),
-        "MAIL_FROM": env_str(env, "MAIL_FROM")
-        or f"{env_str(env, 'SITE_NAME', 'Billionaire Club')} <no-reply@localhost>",
+        "MAIL_FROM": env_str(env, "MAIL_FROM") or f"{site_name} <no-reply@localhost>",
         "MAIL_OUTBOX_DIR": str(INSTANCE_DIR / "outbox"),
         # Where members write when something is wrong with their account (shown in mails).
         "SUPPORT_EMAIL": env_str(env, "SUPPORT_EMAIL"),
