@@ -68,6 +68,8 @@ BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 MARKUP = re.compile(r"<[A-Za-z/!]")
 LINE_BREAK = re.compile(r"[ \t\r]*\n[ \t\r]*")
 XML_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\sencoding=[\"'][^\"']*[\"']")
+# An XML declaration at the very start (after a UTF-8 BOM, if any).
+XML_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s[^>]{0,300}\?>")
 
 
 # "2020/1/10 14:33:00", as Chinese and Japanese feeds often write dates: feedparser's own
@@ -151,10 +153,26 @@ def to_utf8(data: bytes, content_type: str = "") -> tuple[bytes, str | None]:
         data = _as_utf8_if_wide(data)
         # The bytes are UTF-8 now: a charset the server declared no longer holds.
         content_type = content_type.split(";", 1)[0]
+    data = _declaration_on_its_own_line(data)
     result: dict[str, Any] = {}
     headers = {"content-type": content_type} if content_type else {}
     data = convert_to_utf8(headers, data, result)
     return data, _describe(result["bozo_exception"]) if result.get("bozo") else None
+
+
+def _declaration_on_its_own_line(data: bytes) -> bytes:
+    """End the XML declaration with a line break, where a minified document has none.
+
+    feedparser looks for the declared encoding with ``^<\\?.*encoding=…``, which runs to
+    the end of the first line and back: through the whole of a one-line document, on our
+    decoding pass and again on its own. A line break is white space XML allows there.
+    Reading the declaration's own encoding, not the last "encoding=" on a one-line
+    document, is also what XML means.
+    """
+    declaration = XML_DECLARATION.match(data)
+    if declaration is None or data[declaration.end() : declaration.end() + 1] == b"\n":
+        return data
+    return data[: declaration.end()] + b"\n" + data[declaration.end() :]
 
 
 def remove_dtd(data: bytes) -> bytes:

@@ -96,8 +96,9 @@ def test_it_removes_the_doctype_and_declarations_but_not_body_text():
         b"</channel></rss>"
     )
     cleaned = neutralise_dtd(document)
-    # Re-declared as UTF-8, the character set it now is (as feedparser itself does).
-    assert cleaned.startswith(b"<?xml version='1.0' encoding='utf-8'?><rss>")
+    # Re-declared as UTF-8, the character set it now is (as feedparser itself does), and
+    # on a line of its own.
+    assert cleaned.startswith(b"<?xml version='1.0' encoding='utf-8'?>\n<rss>")
     assert b"<!DOCTYPE kept> <!ENTITY kept>" in cleaned
 
 
@@ -113,6 +114,17 @@ def test_it_still_reads_an_old_feed_with_a_doctype():
 )
 def test_it_reads_old_formats(name, title):
     assert parse_feed(feed_bytes(name)).entries[0].title == title
+
+
+def test_it_reads_the_encoding_a_one_line_document_declares():
+    # feedparser's own sniff takes the last "encoding=" on the first line: in a minified
+    # document, text in an entry.
+    one_line = rss(item(1, title="Price: 5 €", body='Set encoding="windows-1252"?> by hand'))
+    one_line = one_line.replace(b"?>\n", b"?>", 1)
+    assert b"\n" not in one_line
+    parsed = parse_feed(one_line)
+    assert parsed.entries[0].title == "Price: 5 €"
+    assert parsed.warning is None
 
 
 def test_it_reads_utf16_documents():
