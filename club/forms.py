@@ -19,7 +19,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from zxcvbn import zxcvbn
 
 from club.models import HANDLE_PATTERN
@@ -358,7 +366,8 @@ class FreezeForm(FlaskForm):
         "Reason (shown to the member)",
         filters=[strip],
         validators=[
-            InputRequired(message="Give the member a reason."),
+            # Checked after the strip filter: a reason of spaces is no reason.
+            DataRequired(message="Give the member a reason."),
             Length(max=500, message="Keep the reason under 500 characters."),
         ],
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -11,8 +9,8 @@ from club import moderation as club_moderation
 from club.admin import admin_blueprint
 from club.community import moderation
 from club.community.errors import CommunityError
-from club.community.forms import FreezeForm
 from club.extensions import db
+from club.forms import FreezeForm
 
 bp = admin_blueprint("moderation", __name__, "/reports")
 
@@ -33,12 +31,21 @@ def decided(message: str):
 @bp.get("")
 def queue():
     """List reported comments awaiting a decision."""
-    return render_template(
+    return render_queue()
+
+
+def render_queue(status: int = 200, failed_freeze: tuple[int, FreezeForm] | None = None):
+    """The queue page; a freeze form that failed comes back open, with its errors and text."""
+    failed_id, failed_form = failed_freeze or (None, None)
+    page = render_template(
         "community/admin_reports.html",
         items=moderation.report_queue(),
-        freeze_form=FreezeForm(),
+        freeze_form=FreezeForm(formdata=None),
+        failed_id=failed_id,
+        failed_form=failed_form,
         threshold=moderation.hide_threshold(),
     )
+    return page, status
 
 
 @bp.post("/<int:comment_id>/dismiss")
@@ -61,10 +68,17 @@ def remove(comment_id: int):
 def freeze(comment_id: int):
     """Remove a reported comment and freeze its author."""
     form = FreezeForm()
-    if not form.validate_on_submit():
-        raise CommunityError("Give a reason for the freeze, and a valid end date if any.")
-    until = datetime.combine(form.until.data, time.min, UTC) if form.until.data else None
-    comment = moderation.freeze_author(current_user, comment_id, form.reason.data, until)
+    if not form.validate():
+        return render_queue(400, failed_freeze=(comment_id, form))
+    try:
+        comment = moderation.freeze_author(
+            current_user, comment_id, form.reason.data, form.until_datetime()
+        )
+    except CommunityError as error:
+        # Named at the top of the page: the comment may have left the queue meanwhile.
+        db.session.rollback()
+        flash(error.message, "error")
+        return render_queue(error.status, failed_freeze=(comment_id, form))
     response = decided(f"Comment removed and {comment.author.display_name} frozen.")
     club_moderation.notify_frozen(comment.author)
     return response

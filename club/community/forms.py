@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, NumberRange, Optional
 
 from club.community.models import REPORT_REASONS
 from club.web import MAX_ID
@@ -48,8 +48,3 @@ class ReportForm(FlaskForm):
 
 class MarkReadForm(FlaskForm):
     up_to = IntegerField(validators=[Optional(), AN_ID])
-
-
-class FreezeForm(FlaskForm):
-    reason = StringField("Reason shown to the member", [DataRequired(), Length(max=500)])
-    until = DateField("Frozen until (optional)", validators=[Optional()])

@@ -127,6 +127,7 @@ def test_it_freezes_a_member_indefinitely(admin_client, alice):
     ("data", "message"),
     [
         ({"reason": ""}, "Give the member a reason"),
+        ({"reason": "   "}, "Give the member a reason"),
         ({"reason": "r" * 501}, "under 500 characters"),
         ({"reason": "Spam", "until": "2001-01-01"}, "after today"),
         ({"reason": "Spam", "until": "next tuesday"}, "Not a valid date"),

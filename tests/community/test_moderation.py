@@ -250,22 +250,66 @@ def test_it_lifts_a_dated_freeze_by_itself_when_the_date_passes(client, article,
     assert membership.standing(alice, now=alice.frozen_until + timedelta(seconds=1)).can_interact
 
 
+def freeze_form_of(page: str, comment) -> str:
+    """The part of the reports page that holds ``comment``'s freeze form."""
+    start = page.index(f'action="/admin/reports/{comment.id}/freeze"')
+    return page[page.rindex("<details", 0, start) : page.index("</details>", start)]
+
+
 def test_it_refuses_a_freeze_without_a_reason(client, article, alice, carol):
     comment = add_comment(article, alice)
+    reported_by(client, comment, reporters(1))
     login(client, carol)
     before = table_fingerprint()
     response = client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": " "})
-    assert response.status_code == 303
-    assert "Give a reason" in client.get("/admin/reports").get_data(as_text=True)
+    assert response.status_code == 400
+    form = freeze_form_of(response.get_data(as_text=True), comment)
+    assert form.startswith("<details open>") and "Give the member a reason." in form
     assert table_fingerprint() == before
 
 
-def test_it_refuses_a_freeze_ending_in_the_past(client, article, alice, carol):
+def test_it_refuses_a_freeze_ending_in_the_past_keeping_the_reason(client, article, alice, carol):
     comment = add_comment(article, alice)
+    reported_by(client, comment, reporters(1))
     login(client, carol)
     before = table_fingerprint()
-    client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": "x", "until": "2001-01-01"})
-    assert "must be in the future" in client.get("/admin/reports").get_data(as_text=True)
+    response = client.submit(
+        f"/admin/reports/{comment.id}/freeze",
+        {"reason": "Posted the same link 40 times", "until": "2001-01-01"},
+    )
+    assert response.status_code == 400
+    form = freeze_form_of(response.get_data(as_text=True), comment)
+    assert "The end date must be after today." in form
+    assert "Posted the same link 40 times</textarea>" in form
+    assert table_fingerprint() == before
+
+
+def test_a_refused_freeze_opens_only_its_own_form(client, article, alice, bob, carol):
+    spam, other = add_comment(article, alice, "spam"), add_comment(article, bob, "rude")
+    reported_by(client, spam, reporters(1))
+    reported_by(client, other, reporters(1))
+    login(client, carol)
+    response = client.submit(f"/admin/reports/{spam.id}/freeze", {"reason": ""})
+    page = response.get_data(as_text=True)
+    assert freeze_form_of(page, spam).startswith("<details open>")
+    assert freeze_form_of(page, other).startswith("<details>")
+    assert "Give the member a reason." not in freeze_form_of(page, other)
+
+
+def test_a_freeze_the_policy_refuses_says_why_and_keeps_what_was_typed(
+    client, article, alice, carol
+):
+    comment = add_comment(article, alice, "spam")
+    reported_by(client, comment, reporters(1))
+    login(client, carol)
+    alice.is_admin = True  # made an admin while the moderator was typing
+    db.session.commit()
+    before = table_fingerprint()
+    response = client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": "Spam again"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "An admin cannot be frozen; revoke the admin role first." in page
+    assert "Spam again</textarea>" in freeze_form_of(page, comment)
     assert table_fingerprint() == before
 
 
