@@ -336,7 +336,8 @@ class AppealForm(FlaskForm):
         "Your appeal",
         filters=[strip],
         validators=[
-            InputRequired(message="Write a few words about why the freeze should end."),
+            # After the strip filter: a member has one appeal, and spaces must not use it up.
+            DataRequired(message="Write a few words about why the freeze should end."),
             Length(max=2000, message="Keep your appeal under 2,000 characters."),
         ],
     )

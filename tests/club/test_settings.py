@@ -538,8 +538,9 @@ def test_it_refuses_an_appeal_from_an_account_no_moderator_froze(client, bob):
     assert appeals_of(bob) == []
 
 
-@pytest.mark.parametrize("text", ["", "a" * 2001])
+@pytest.mark.parametrize("text", ["", " \n\t ", "a" * 2001])
 def test_it_refuses_an_empty_or_over_long_appeal(client, frank, text):
+    # A member has one appeal per freeze: a blank one must not use it up.
     login(client, frank)
     assert client.submit("/settings/appeal", {"text": text}).status_code == 400
     assert appeals_of(frank) == []
