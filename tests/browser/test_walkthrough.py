@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from club import membership
+from club.community import moderation
 from club.community.models import Comment
 from club.extensions import db
 from club.models import Appeal, User
@@ -225,3 +226,36 @@ def test_a_quoted_comment_keeps_its_line_breaks_single(app, live_server, browser
     in_thread = lines(f"#comment-{comment.id} .comment-body")
     page.goto(f"{live_server}/comments/{comment.id}/report")
     assert (in_thread, lines("blockquote")) == (2, 2)
+
+
+def test_a_moderator_freezes_a_reported_author_from_the_queue(app, live_server, browser, shoot):
+    carol = make_user(handle="carol", display_name="Carol Admin", admin=True)
+    spammer = make_user(handle="sam", display_name="Sam Seller", subscription="active")
+    article = make_article(title="Walking eases lower back pain")
+    comment = add_comment(article, spammer, "Cheap pills at pills.example.com")
+    moderation.report_comment(make_user(subscription="active"), comment.id, "spam", "")
+    db.session.commit()
+    admin = browser.new_context().new_page()
+    log_in(admin, live_server, carol.email, PASSWORD)
+    admin.goto(f"{live_server}/admin/reports")
+    admin.click("summary:has-text('Remove and freeze')")
+    admin.fill(f"#until-{comment.id}", "2001-01-01")
+    admin.once("dialog", lambda dialog: dialog.accept())
+    admin.click("button:has-text('Remove and freeze')")  # no reason, and a past date
+    admin.wait_for_load_state()
+    form = admin.locator(f"#report-{comment.id} details")
+    assert form.get_attribute("open") is not None
+    assert form.locator("text=Give the member a reason.").is_visible()
+    assert form.locator("text=The end date must be after today.").is_visible()
+    # site.js puts the moderator in the first field to fix.
+    assert admin.evaluate("document.activeElement.id") == f"reason-{comment.id}"
+    shoot(admin, "07-reports-freeze-refused")
+    assert membership.standing(fresh(User, id=spammer.id)).can_interact
+
+    admin.fill(f"#reason-{comment.id}", "Advertising in comments")
+    admin.fill(f"#until-{comment.id}", "")
+    admin.once("dialog", lambda dialog: dialog.accept())
+    admin.click("button:has-text('Remove and freeze')")
+    admin.wait_for_load_state()
+    assert admin.is_visible("text=Comment removed and Sam Seller frozen.")
+    assert not membership.standing(fresh(User, id=spammer.id)).can_interact
