@@ -427,11 +427,12 @@ def _entry(raw: Any) -> ParsedEntry:
     detail = (content[0] if content else None) or summary_detail
     return ParsedEntry(
         guid=str(get("id", "") or ""),
-        link=str(get("link", "") or ""),
+        # FeedBurner's proxy link (feedproxy.google.com, long gone) hides the real address.
+        link=str(get("feedburner_origlink", "") or get("link", "") or ""),
         title=str(get("title", "") or ""),
         summary_html=summary_html,
         content_html=content_html,
-        author=str(get("author", "") or ""),
+        author=_author_name(get("author_detail") or {}, str(get("author", "") or "")),
         base=str(detail.get("base", "") or ""),
         published=_time(get("published_parsed")),
         updated=_time(get("updated_parsed")),
@@ -443,6 +444,18 @@ def _entry(raw: Any) -> ParsedEntry:
         reviewed_by=str(get("reviewed_by", "") or get("club_reviewedby", "") or ""),
         title_is_plain=(get("title_detail") or {}).get("type") == PLAIN,
     )
+
+
+# Names feeds write when they have none (Blogger's "noreply@blogger.com (Unknown)").
+NO_AUTHOR = frozenset({"unknown"})
+
+
+def _author_name(detail: Any, author: str) -> str:
+    """The author's name, never the email address feeds often write beside it."""
+    name = str(detail.get("name", "") or "").strip()
+    if not name and not detail.get("email"):
+        name = author.strip()
+    return "" if name.lower() in NO_AUTHOR else name
 
 
 def as_html(text: str, mime: str) -> str:

@@ -306,3 +306,41 @@ def test_it_documents_why_feedparser_never_gets_a_path(tmp_path):
 def test_it_reads_a_slash_separated_date_as_the_day_it_names(written, meant):
     (entry,) = parse_feed(rss(item(1, date=written))).entries
     assert entry.published == meant
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("<author>jane@example.org (Jane Doe)</author>", "Jane Doe"),
+        ("<author>Jane Doe &lt;jane@example.org&gt;</author>", "Jane Doe"),
+        ("<author>jane@example.org</author>", ""),
+        ("<author>noreply@blogger.com (Unknown)</author>", ""),
+        ("<dc:creator>Jane Doe</dc:creator>", "Jane Doe"),
+    ],
+)
+def test_it_names_the_author_without_their_email_address(written, shown):
+    document = rss(item(1, extra=written)).replace(
+        b"<rss ", b'<rss xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    )
+    assert parse_feed(document).entries[0].author == shown
+
+
+def test_it_names_an_atom_author_without_their_email_address():
+    document = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><id>urn:x:1</id>'
+        b'<title>One</title><link href="https://source.example.com/1"/>'
+        b"<author><name>Jane Doe</name><email>jane@example.org</email></author></entry></feed>"
+    )
+    assert parse_feed(document).entries[0].author == "Jane Doe"
+
+
+def test_it_takes_the_real_address_of_a_feedburner_proxied_entry():
+    proxied = item(
+        1,
+        link="http://feedproxy.google.com/~r/healthblog/~3/abc/walk",
+        extra="<feedburner:origLink>https://healthblog.example.com/walk</feedburner:origLink>",
+    )
+    document = rss(proxied).replace(
+        b"<rss ", b'<rss xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0" '
+    )
+    assert parse_feed(document).entries[0].link == "https://healthblog.example.com/walk"
