@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from articles import fetch
-from articles.clean import SkipEntry, clean_entry, strip_control
+from articles.clean import SkipEntry, clean_entry, plain_text, strip_control
 from articles.curation import rules_for
 from articles.models import MIN_INTERVAL_MINUTES, Article, Feed, FetchSlot
 from articles.parse import ParseError, parse_feed
@@ -164,7 +164,8 @@ def ingest_document(
     parsed = parse_feed(data, content_type)
     feed.parse_warning = strip_control(parsed.warning)[:500] if parsed.warning else None
     if not feed.title and parsed.title:
-        feed.title = strip_control(parsed.title).strip()[:300]
+        # Channel titles carry entities and markup too ("Tom&#8217;s <b>Blog</b>").
+        feed.title = plain_text(parsed.title, 300)
     if not feed.site_url and parsed.site_url.startswith(("http://", "https://")):
         feed.site_url = strip_control(parsed.site_url)[:2048]
     feed.source_ttl_minutes = parsed.ttl_minutes

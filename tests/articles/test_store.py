@@ -221,3 +221,10 @@ def test_episodes_that_all_link_to_the_home_page_are_stored_by_their_permalink_g
     assert "http://podcast.example.com/shows/ep-2.mp3" in set(
         db.session.scalars(sa.select(Article.url))
     )
+
+
+def test_it_names_an_untitled_feed_in_plain_text_from_its_document(app):
+    feed = make_feed()
+    feed.title = None
+    ingest(feed, rss(item(1), title="<![CDATA[Tom&#8217;s <b>Caf&eacute;</b> &amp; Co]]>"))
+    assert feed.title == "Tom\u2019s Café & Co"
