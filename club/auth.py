@@ -182,10 +182,12 @@ def failed_log_in(response: Response) -> bool:
 
 
 # A limit that counts failures is checked before the request and counted after it, so
-# requests sent in parallel all pass its check; the ceiling per email counts every attempt
-# as it arrives, so no burst of guesses at one account gets past it.
+# requests sent in parallel all pass its check. The ceilings per address and per email
+# count every attempt as it arrives, so no burst of guesses gets past them; the one per
+# address leaves room for the members of one office or campus logging in.
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 60 per hour", methods=["POST"], deduct_when=failed_log_in)
+@limiter.limit("30 per minute; 300 per hour", methods=["POST"])
 @limiter.limit("20 per hour", methods=["POST"], key_func=posted_email, deduct_when=failed_log_in)
 @limiter.limit("40 per hour", methods=["POST"], key_func=posted_email)
 @membership.public_write

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from club.extensions import limiter
@@ -235,3 +237,36 @@ def test_every_attempt_at_one_account_counts_toward_a_ceiling(app, alice):
         )
         statuses.append(answer.status_code)
     assert statuses == [303] * 40 + [429]
+
+
+def test_a_burst_of_parallel_guesses_from_one_address_meets_a_ceiling(app):
+    # Sent together, wrong passwords all pass the failures-only limit's check before any
+    # is counted; every attempt counts toward the address's ceiling as it arrives.
+    clients = [app.test_client() for _ in range(40)]
+    tokens = [browser.csrf_token() for browser in clients]
+    start = threading.Barrier(len(clients))
+    statuses = [0] * len(clients)
+
+    def guess(n: int) -> None:
+        with app.app_context():
+            start.wait()
+            statuses[n] = (
+                clients[n]
+                .post(
+                    "/login",
+                    data={
+                        "csrf_token": tokens[n],
+                        "email": f"victim{n}@example.com",
+                        "password": "wrong guess!",
+                    },
+                    **from_ip("203.0.113.9"),
+                )
+                .status_code
+            )
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses.count(400) <= 30 and statuses.count(429) >= 10
