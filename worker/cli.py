@@ -149,24 +149,34 @@ class SchedulerChild:
 
     def _spawn(self) -> None:
         with self._lock:
-            if not self._stopping.is_set():
-                env = dict(os.environ, FLASK_APP=os.environ.get("FLASK_APP", "club"))
+            if self._stopping.is_set():
+                return
+            env = dict(os.environ, FLASK_APP=os.environ.get("FLASK_APP", "club"))
+            try:
                 # Our own interpreter running our own command.
                 self.process = subprocess.Popen(self.command, env=env)  # noqa: S603
+            except OSError:
+                # Out of memory or processes, likely just after the OOM killer struck:
+                # the watcher tries again later rather than giving up for good.
+                log.exception("could not start the scheduler")
+                self.process = None
 
     def _watch(self) -> None:
         delay = self.RESTART_DELAY
-        while not self._stopping.is_set() and self.process is not None:
-            started = time.monotonic()
-            code = self.process.wait()
-            if self._stopping.is_set() or code in STOPPED_ON_PURPOSE:
-                # A control-group kill (systemd, docker stop, Ctrl-C) signals the child
-                # with the worker: the worker is stopping too, after its current job.
-                log.info("the scheduler stopped (code %s)", code)
-                return
-            lived = time.monotonic() - started
-            delay = self.RESTART_DELAY if lived >= self.HEALTHY_AFTER else delay
-            log.error("the scheduler exited (code %s); starting it again in %.0f s", code, delay)
+        while not self._stopping.is_set():
+            if self.process is not None:
+                started = time.monotonic()
+                code = self.process.wait()
+                if self._stopping.is_set() or code in STOPPED_ON_PURPOSE:
+                    # A control-group kill (systemd, docker stop, Ctrl-C) signals the child
+                    # with the worker: the worker is stopping too, after its current job.
+                    log.info("the scheduler stopped (code %s)", code)
+                    return
+                lived = time.monotonic() - started
+                delay = self.RESTART_DELAY if lived >= self.HEALTHY_AFTER else delay
+                log.error(
+                    "the scheduler exited (code %s); starting it again in %.0f s", code, delay
+                )
             if self._stopping.wait(delay):
                 return
             delay = min(delay * 2, self.MAX_RESTART_DELAY)

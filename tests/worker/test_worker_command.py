@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.worker.conftest import free_port, output, start_flask, wait_for
+from worker import cli
 from worker.queues import enqueue
 
 SAMPLE = "tests.worker.sample_jobs"
@@ -168,3 +172,25 @@ def test_it_starts_the_scheduler_again_when_it_dies(app, real_redis, processes):
 
     assert worker.wait(30) == 0
     wait_for(lambda: not is_running(second), timeout=15)
+
+
+def test_the_scheduler_is_started_again_after_a_start_that_failed(monkeypatch):
+    # Just after the OOM killer struck, the system may refuse the next process too.
+    starts = []
+    real_popen = subprocess.Popen
+
+    def popen(command, env=None):
+        starts.append(command)
+        if len(starts) == 2:
+            raise OSError(errno.ENOMEM, "Cannot allocate memory")
+        return real_popen(command, env=env)
+
+    monkeypatch.setattr(cli.subprocess, "Popen", popen)
+    monkeypatch.setattr(cli.SchedulerChild, "RESTART_DELAY", 0.05)
+    crashing = [sys.executable, "-c", "import os; os._exit(1)"]
+    child = cli.SchedulerChild(crashing).start()
+    try:
+        wait_for(lambda: len(starts) >= 4, timeout=20)
+    finally:
+        child.stop()
+    assert not child._watcher.is_alive()
