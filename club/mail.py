@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -30,14 +30,14 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     """
     config = current_app.config
     message = EmailMessage()
-    message["From"] = config["MAIL_FROM"]
+    message["From"] = deliverable_mailbox(config["MAIL_FROM"])
     message["To"] = deliverable(to)
     message["Subject"] = subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=sender_domain(config["MAIL_FROM"]))
     message["Auto-Submitted"] = "auto-generated"
     if config.get("SUPPORT_EMAIL"):
-        message["Reply-To"] = config["SUPPORT_EMAIL"]
+        message["Reply-To"] = deliverable_mailbox(config["SUPPORT_EMAIL"])
     message.set_content(body)
     return message
 
@@ -54,6 +54,16 @@ def deliverable(address: str) -> str:
         return address
     # The local part as written (email_validator NFC-normalises it): only the domain changes.
     return f"{address.rpartition('@')[0]}@{checked.ascii_domain}"
+
+
+def deliverable_mailbox(mailbox: str) -> str:
+    """``Name <address>`` (or a bare address) with the address's domain in ASCII.
+
+    Left as typed, a From or Reply-To on an international domain goes out as an encoded
+    word inside the address, which no mail program can answer, or not at all.
+    """
+    name, address = parseaddr(mailbox)
+    return formataddr((name, deliverable(address))) if "@" in address else mailbox
 
 
 def sender_domain(sender: str) -> str:

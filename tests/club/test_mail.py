@@ -70,6 +70,22 @@ def test_an_address_with_an_international_domain_reaches_a_plain_relay(client, r
     assert b"/confirm/" in relay.messages[0]
 
 
+def test_a_sender_and_support_address_on_an_international_domain_reach_a_plain_relay(
+    app, client, relay
+):
+    app.config.update(
+        MAIL_FROM="Club <no-reply@bücher.example>", SUPPORT_EMAIL="help@bücher.example"
+    )
+    client.submit("/signup", signup_data(email="new@example.com"))
+
+    (raw,) = relay.messages
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["From"].addresses[0].domain == "xn--bcher-kva.example"
+    assert message["From"].addresses[0].display_name == "Club"
+    # In the raw header: an encoded word inside the address is one nobody can reply to.
+    assert b"Reply-To: help@xn--bcher-kva.example\r\n" in raw
+
+
 def test_every_mail_says_when_it_was_sent_that_it_is_automatic_and_where_replies_go(
     app, client, outbox
 ):
