@@ -13,6 +13,7 @@ from flask import Flask
 
 from club import config as club_config
 from club.extensions import csrf, db, limiter, login_manager, migrate
+from club.log_redaction import install_log_redaction
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -52,7 +53,8 @@ def load_settings(dotenv_path: os.PathLike | str | None = None) -> dict:
 
 
 def configure_logging(app: Flask) -> None:
-    """Log to stderr at INFO unless the host already configured logging."""
+    """Log to stderr at INFO unless the host already configured logging; never a token."""
+    install_log_redaction()
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

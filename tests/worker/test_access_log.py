@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 
 from tests.worker.conftest import free_port, output, start_gunicorn, wait_for
@@ -45,3 +47,29 @@ def test_a_token_passed_on_to_the_log_in_page_stays_out_of_the_log_too(app, proc
     assert page.status_code == 200 and "/login" in str(page.url)
     wait_for(lambda: "/login?next=" in output(web), timeout=10)
     assert "EmailSecret789" not in output(web), output(web)
+
+
+def test_an_error_on_a_token_link_is_logged_without_the_token(app, caplog):
+    # Flask logs "Exception on <path>" for any error in a view: a bug behind an emailed
+    # link would write the link's token to the error log.
+    def explode(token):
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/confirm/<token>/explode", view_func=explode)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with caplog.at_level(logging.ERROR):
+        assert app.test_client().get("/confirm/ConfirmSecret456/explode").status_code == 500
+    assert "Exception on /confirm/[token]/explode [GET]" in caplog.text
+    assert "ConfirmSecret456" not in caplog.text
+
+
+def test_a_mail_job_is_logged_without_the_token_of_its_link(app, caplog):
+    # RQ names each job it starts with its arguments: a mail job's text holds the link.
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("rq.worker").info(
+            "%s: %s",
+            "mail",
+            "worker.jobs.send_mail('a@example.com', 'Reset', "
+            "'Open https://club.example/reset/ResetSecret123 to choose a password.')",
+        )
+    assert "/reset/[token]" in caplog.text and "ResetSecret123" not in caplog.text
