@@ -5,8 +5,10 @@ account id, a random id (``jti``) and an expiry. Spending a token stores its ``j
 ``used_tokens``, whose primary key makes a second use fail even when two requests race.
 A token is also bound to the account's state: the address it was sent to (and, for a
 reset, a fingerprint of the password hash and the last log-in), so it dies the moment
-those change. It carries that binding as a keyed digest, so a link never spells out an
-address in readable base64 (in logs, in a browser's history).
+those change. It carries that binding as a keyed digest, so the address it was sent to
+is not readable from the link (a link is URL-safe base64, compressed). An email-change
+link does carry the new address it confirms, the one it is mailed to; the logs leave out
+every link's token (``club.log_redaction``).
 """
 
 from __future__ import annotations
