@@ -179,9 +179,20 @@ _TEXT_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags=set(DROPPED_WITH_CONT
 _CLEANED_TAG = re.compile(r"<[^>]*>")
 
 
+# Where one block of text ends and the next begins: dropped without a space,
+# "<p>One.</p><p>Two.</p>" would read "One.Two.".
+_BLOCK_TAG = re.compile(
+    r"<(?=/?(?:p|div|br|li|h[1-6]|tr|td|th|dd|dt|blockquote|pre|section|article|figure"
+    r"|figcaption|table|ul|ol|hr)[\s/>])",
+    re.IGNORECASE,
+)
+
+
 def plain_text(markup: str, limit: int | None = None) -> str:
     """Return ``markup`` as one line of plain text (tags dropped, entities decoded)."""
     markup = strip_control(markup)
+    if "<" in markup:
+        markup = _BLOCK_TAG.sub(" <", markup)
     if "<" in markup or "&" in markup:
         # Again after nh3: it decodes character references, and "&#27;" is an ESC.
         markup = strip_control(html.unescape(_TEXT_CLEANER.clean(markup)))
@@ -197,6 +208,38 @@ def _tidy(text: str, limit: int | None) -> str:
     # No control characters to strip here: plain_text and clean_html stripped them, and
     # html.unescape drops character references to control characters.
     return _shorten(" ".join(text.split()), limit)  # str.split's whitespace is regex \s
+
+
+# What feeds append to an excerpt, which a card's summary is better without: WordPress's
+# "The post <title> appeared first on <site>.", "Continue reading…", "Read more »".
+_SENTENCE_END = r"(?<=[.!?…\]])\s*"
+_TRAILER = re.compile(
+    r"(?:(?:"
+    rf"(?:{_SENTENCE_END}|^)The post \S.{{0,300}}? appeared first on \S.{{0,200}}?"
+    rf"|{_SENTENCE_END}(?:Continue reading|Read more"
+    r"|Read the full (?:article|story)(?: (?:on|at) [^.!?]{1,60})?)"
+    r"|\s*\[(?:Continue reading|Read more)[^\]]{0,40}\]"
+    r")[\s.…→»\u203a>)]*)+$",
+    re.IGNORECASE,
+)
+TRAILER_REACH = 800
+TRAILER_WORDS = ("appeared first on", "continue reading", "read more", "read the full")
+# WordPress ends a cut excerpt with "[…]" (or "[...]"): the ellipsis alone says it.
+CUT_MARKS = ("[…]", "[...]")
+
+
+def without_trailer(text: str) -> str:
+    """Tidy ``text`` without the links back to the source feeds append to an excerpt."""
+    # A trailer is a few hundred characters at most, and has words to spot before the
+    # pattern (slow to try at every place) looks for it.
+    start = max(0, len(text) - TRAILER_REACH)
+    if any(word in text[start:].lower() for word in TRAILER_WORDS):
+        trailer = _TRAILER.search(text, start)
+        text = text[: trailer.start()] if trailer else text
+    if text.endswith(CUT_MARKS):
+        text = text[: text.rindex("[")].rstrip()
+        text += "" if text.endswith((".", "!", "?", "…")) else "…"
+    return text
 
 
 def _shorten(text: str, limit: int | None) -> str:
@@ -407,9 +450,9 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     content = clean_html(entry.content_html or entry.summary_html, base)
     body_text = text_of_cleaned(content, MAX_BODY_TEXT)
     if entry.summary_html and entry.summary_html != entry.content_html and entry.content_html:
-        summary = plain_text(entry.summary_html, MAX_SUMMARY)
+        summary = _shorten(without_trailer(plain_text(entry.summary_html)), MAX_SUMMARY)
     else:
-        summary = _shorten(body_text, MAX_SUMMARY)  # body_text is tidy already
+        summary = _shorten(without_trailer(body_text), MAX_SUMMARY)  # body_text is tidy
     title = _title_text(entry) or _title_from(summary)
     updated = _plausible(entry.updated)
     published = _clamp(_plausible(entry.published) or updated, now)

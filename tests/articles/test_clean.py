@@ -476,3 +476,47 @@ def test_a_media_content_image_with_a_query_string_is_the_lead_image():
     entry = cleaned(rss(item(1, extra=extra)))
     assert entry.image_url == "https://i.guim.co.uk/img/media/abc/master/3000.jpg?w=460&q=55&s=a606"
     assert entry.image_credit == "Photograph: Jane Doe/Agency"
+
+
+def test_a_summary_keeps_a_space_between_its_paragraphs():
+    document = rss(
+        item(
+            1,
+            body="<p>Walking helps.</p><p>So does rest.</p><ul><li>One</li><li>Two</li></ul>",
+            extra="<content:encoded><![CDATA[<p>" + "The whole story. " * 20 + "</p>]]>"
+            "</content:encoded>",
+        )
+    )
+    assert cleaned(document).summary == "Walking helps. So does rest. One Two"
+
+
+@pytest.mark.parametrize(
+    ("excerpt", "summary"),
+    [
+        (
+            "<p>Walking eases back pain. [&hellip;]</p><p>The post "
+            '<a href="https://blog.example.com/walk">Walking</a> appeared first on '
+            '<a href="https://blog.example.com">Healthy Blog</a>.</p>',
+            "Walking eases back pain.",
+        ),
+        ("<p>Walking eases back pain and [...]</p>", "Walking eases back pain and…"),
+        (
+            '<p>Walking eases back pain.</p><a href="/walk">Continue reading…</a>',
+            "Walking eases back pain.",
+        ),
+        ("<p>Walking eases back pain. Read more »</p>", "Walking eases back pain."),
+        (
+            "<p>Read more about walking: it eases back pain.</p>",
+            "Read more about walking: it eases back pain.",
+        ),
+        (
+            "<p>You can read more on this in our guide.</p>",
+            "You can read more on this in our guide.",
+        ),
+    ],
+)
+def test_a_summary_leaves_out_what_feeds_append_to_an_excerpt(excerpt, summary):
+    story = "<p>" + "The whole story. " * 60 + "</p>"
+    for content in ("", f"<content:encoded><![CDATA[{story}]]></content:encoded>"):
+        document = rss(item(1, body=excerpt, extra=content))
+        assert cleaned(document).summary == summary
