@@ -386,8 +386,11 @@ def _is_absolute_http(value: str) -> bool:
     return value[:8].lower().startswith(("https://", "http://"))
 
 
-def canonical_url(url: str) -> str:
-    """Normalise ``url``: lower-case scheme and host, no default port, tracking or fragment."""
+def canonical_url(url: str, keep_fragment: bool = False) -> str:
+    """Normalise ``url``: lower-case scheme and host, no default port, tracking or fragment.
+
+    ``keep_fragment`` keeps a fragment that names one post on a page of several.
+    """
     if "?" not in url and "#" not in url and url.find("/", 8) > 0 and _PLAIN_URL.fullmatch(url):
         return url  # plain, with a path (a "/" past the scheme) and no query: canonical
     try:
@@ -403,7 +406,8 @@ def canonical_url(url: str) -> str:
     ):
         host = f"{host}:{port}"
     path = parts.path or "/"
-    return urlunsplit((parts.scheme.lower(), host, path, _untracked_query(parts.query), ""))
+    fragment = parts.fragment if keep_fragment else ""
+    return urlunsplit((parts.scheme.lower(), host, path, _untracked_query(parts.query), fragment))
 
 
 def without_tracking(url: str) -> str:
@@ -458,7 +462,7 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     published = _clamp(_plausible(entry.published) or updated, now)
     cleaned = CleanEntry(
         guid=entry_key(entry, link),
-        url=canonical_url(link),
+        url=canonical_url(link, keep_fragment=_fragment_names_the_post(entry, link)),
         title=title,
         summary=summary,
         content=content,
@@ -497,6 +501,17 @@ def _entry_link(entry: ParsedEntry, feed_url: str) -> str:
     if home_page:
         return home_page
     raise SkipEntry("entry has no http(s) link")
+
+
+def _fragment_names_the_post(entry: ParsedEntry, link: str) -> bool:
+    """Tell whether the link's fragment is the post's own: its permanent GUID has it too.
+
+    Some blogs put a day's posts on one page, each at its anchor (".../26.html#a080605"):
+    without the fragment they would all be one article. A "#comments" or "#more" in a link
+    whose GUID does not carry it is a place on the page, and goes.
+    """
+    fragment = link.partition("#")[2]
+    return bool(fragment) and entry.guid.strip().endswith("#" + fragment)
 
 
 def _is_home_page(url: str) -> bool:

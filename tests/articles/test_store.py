@@ -228,3 +228,19 @@ def test_it_names_an_untitled_feed_in_plain_text_from_its_document(app):
     feed.title = None
     ingest(feed, rss(item(1), title="<![CDATA[Tom&#8217;s <b>Caf&eacute;</b> &amp; Co]]>"))
     assert feed.title == "Tom\u2019s Café & Co"
+
+
+def test_posts_at_anchors_of_one_page_are_each_their_own_article(app):
+    # A day's posts on one page, each at its anchor, its permalink GUID saying so.
+    posts = "".join(
+        f"<item><title>Post {n}</title><link>https://daily.example.com/2024/01/01.html#a{n}</link>"
+        f"<guid>https://daily.example.com/2024/01/01.html#a{n}</guid></item>"
+        for n in (1, 2)
+    )
+    summary = ingest(make_feed(), rss(posts))
+    urls = db.session.scalars(sa.select(Article.url).order_by(Article.id)).all()
+    assert summary.new == 2 and titles() == ["Post 1", "Post 2"]
+    assert urls == [
+        "https://daily.example.com/2024/01/01.html#a1",
+        "https://daily.example.com/2024/01/01.html#a2",
+    ]
