@@ -272,7 +272,6 @@ def _absolutise(cleaned: str, base: str) -> str:
     """Rewrite href/src in nh3's output: absolute, http(s) only, tracking removed."""
     origin = _origin(base)
     done: dict[str, str | None] = {}  # articles often repeat a link; work it out once
-    trackers: list[str] = []
 
     def fix(match: re.Match) -> str:
         escaped = match.group(3)
@@ -289,8 +288,7 @@ def _absolutise(cleaned: str, base: str) -> str:
             rewritten = done[escaped]
         if rewritten is not None and match.group(2) == "src":
             if is_tracker(rewritten):
-                trackers.append(rewritten)
-                rewritten = None
+                rewritten = None  # the image goes with its source (clean_html)
             elif rewritten.startswith("http://"):
                 rewritten = over_https(rewritten)
         if rewritten is None:
@@ -299,8 +297,7 @@ def _absolutise(cleaned: str, base: str) -> str:
             return match.group(0)
         return f'{match.group(1)} {match.group(2)}="{rewritten}"'
 
-    cleaned = _URL_ATTRIBUTE.sub(fix, cleaned)
-    return IMG_WITHOUT_SRC.sub("", cleaned) if trackers else cleaned
+    return _URL_ATTRIBUTE.sub(fix, cleaned)
 
 
 def over_https(url: str) -> str:
@@ -329,12 +326,36 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+# Lazy-loading pages keep an image's real address in data-src (or data-lazy-src,
+# data-original) and a placeholder, or nothing, in src; a script swaps them, and no
+# script runs here.
+_LAZY_IMG = re.compile(r"<img\b[^>]*\sdata-(?:lazy-src|src|original)\s*=[^>]*>", re.IGNORECASE)
+_SRC_ATTRIBUTE = re.compile(r"""\ssrc\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE)
+_LAZY_ATTRIBUTE = re.compile(r"\sdata-(?:lazy-src|src|original)(\s*=)", re.IGNORECASE)
+
+
+def _with_lazy_images_loaded(markup: str) -> str:
+    """Make a lazy-loaded <img>'s real address its src, before nh3 checks it as one."""
+
+    def load(image: re.Match) -> str:
+        tag = _SRC_ATTRIBUTE.sub("", image.group())
+        return _LAZY_ATTRIBUTE.sub(r" src\1", tag, count=1)
+
+    return _LAZY_IMG.sub(load, markup)
+
+
 def clean_html(markup: str, base_url: str = "") -> str:
     """Sanitise feed HTML against the allow-list; URLs absolute, links nofollow."""
     if not markup:
         return ""
     markup = strip_control(markup[:MAX_CONTENT_SOURCE])
+    if "data-" in markup:
+        markup = _with_lazy_images_loaded(markup)
     cleaned = _absolutise(_CLEANER.clean(markup), base_url)
+    if "<img" in cleaned:
+        # Without a source (none given, or not http(s), or a tracker's) an image shows as
+        # a broken one.
+        cleaned = IMG_WITHOUT_SRC.sub("", cleaned)
     if "&#" in markup:
         # nh3 decodes character references: "&#27;" comes out as a raw ESC.
         cleaned = strip_control(cleaned)

@@ -520,3 +520,31 @@ def test_a_summary_leaves_out_what_feeds_append_to_an_excerpt(excerpt, summary):
     for content in ("", f"<content:encoded><![CDATA[{story}]]></content:encoded>"):
         document = rss(item(1, body=excerpt, extra=content))
         assert cleaned(document).summary == summary
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/img/real.jpg" alt="a">',
+        "<img data-lazy-src='/img/real.jpg' src=/img/placeholder.svg alt=a>",
+        '<img data-original="/img/real.jpg" alt="a">',
+    ],
+)
+def test_a_lazy_loaded_image_shows_its_real_picture(image):
+    entry = cleaned(rss(item(1, body=f"<p>Walking helps.</p>{image}")))
+    assert '<img src="https://source.example.com/img/real.jpg" alt="a"' in entry.content
+    assert "placeholder" not in entry.content and "data:" not in entry.content
+    assert entry.image_url == "https://source.example.com/img/real.jpg"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        '<img srcset="https://cdn.example.com/a-800.jpg 800w" alt="no src">',
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="no src">',
+        '<img data-src="javascript:alert(1)" src="/img/placeholder.svg" alt="no src">',
+    ],
+)
+def test_an_image_left_without_a_source_is_dropped_not_shown_broken(image):
+    entry = cleaned(rss(item(1, body=f"<p>Walking helps.</p>{image}")))
+    assert entry.content == "<p>Walking helps.</p>"
