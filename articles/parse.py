@@ -155,9 +155,25 @@ def to_utf8(data: bytes, content_type: str = "") -> tuple[bytes, str | None]:
         content_type = content_type.split(";", 1)[0]
     data = _declaration_on_its_own_line(data)
     result: dict[str, Any] = {}
+    content_type = _charset_from_the_document(content_type)
     headers = {"content-type": content_type} if content_type else {}
     data = convert_to_utf8(headers, data, result)
     return data, _describe(result["bozo_exception"]) if result.get("bozo") else None
+
+
+def _charset_from_the_document(content_type: str) -> str:
+    """``text/xml`` with no charset, as most servers send feeds, read as XML says to.
+
+    RFC 3023 makes such a document US-ASCII whatever its XML declaration says; feedparser
+    follows it, reads the UTF-8 anyway and calls the feed ill-formed for it. No feed
+    reader or browser takes US-ASCII there: the declaration (or UTF-8) decides.
+    """
+    media, _, parameters = content_type.partition(";")
+    media = media.strip().lower()
+    xml_text = media == "text/xml" or (media.startswith("text/") and media.endswith("+xml"))
+    if xml_text and "charset" not in parameters.lower():
+        return "application/xml"
+    return content_type
 
 
 def _declaration_on_its_own_line(data: bytes) -> bytes:

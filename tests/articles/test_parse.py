@@ -344,3 +344,20 @@ def test_it_takes_the_real_address_of_a_feedburner_proxied_entry():
         b"<rss ", b'<rss xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0" '
     )
     assert parse_feed(document).entries[0].link == "https://healthblog.example.com/walk"
+
+
+@pytest.mark.parametrize("content_type", ["text/xml", "text/xml; q=1", "text/rss+xml"])
+def test_a_utf8_feed_served_as_text_xml_is_not_called_ill_formed(content_type):
+    parsed = parse_feed(rss(item(1, title="Café santé")), content_type)
+    assert parsed.entries[0].title == "Café santé"
+    assert parsed.warning is None
+
+
+def test_a_charset_the_server_names_still_decides():
+    document = (
+        rss(item(1, title="Café"))
+        .replace(b"utf-8", b"iso-8859-1")
+        .replace("Café".encode(), "Café".encode("iso-8859-1"))
+    )
+    parsed = parse_feed(document, "text/xml; charset=iso-8859-1")
+    assert parsed.entries[0].title == "Café" and parsed.warning is None
