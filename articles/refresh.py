@@ -131,7 +131,11 @@ def _store(feed_id: int, response: fetch.FetchResult, first_fetch: bool) -> Refr
     max_age = timedelta(days=max_age_days()) if first_fetch else None
     try:
         summary = ingest_document(
-            feed, response.body, content_type=response.content_type, max_age=max_age
+            feed,
+            response.body,
+            content_type=response.content_type,
+            max_age=max_age,
+            document_url=response.url,
         )
     except ParseError as error:
         db.session.rollback()
@@ -158,9 +162,15 @@ def ingest_document(
     content_type: str = "",
     max_age: timedelta | None = None,
     now: datetime | None = None,
+    document_url: str | None = None,
 ) -> StoreSummary:
-    """Run parse → clean → store on one document for ``feed``; flush, do not commit."""
+    """Run parse → clean → store on one document for ``feed``; flush, do not commit.
+
+    ``document_url`` is where the document came from after any redirects (the feed's own
+    address by default): its relative links are relative to that.
+    """
     now = now or utcnow()
+    document_url = document_url or feed.url
     parsed = parse_feed(data, content_type)
     feed.parse_warning = strip_control(parsed.warning)[:500] if parsed.warning else None
     if not feed.title and parsed.title:
@@ -172,7 +182,7 @@ def ingest_document(
     cleaned, skipped = [], StoreSummary()
     for entry in parsed.entries:
         try:
-            cleaned.append(clean_entry(entry, feed.url, now))
+            cleaned.append(clean_entry(entry, document_url, now))
         except SkipEntry as reason:
             skipped.skip(str(reason))
     # Nothing stored depends on the feed's own pending changes: one UPDATE at the end.

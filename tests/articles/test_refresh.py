@@ -324,3 +324,16 @@ def test_an_absurd_ttl_or_max_age_waits_a_day_and_breaks_nothing(
     assert result.outcome == "stored" and result.summary.new == 1, result.error
     stored = db.session.get(Feed, feed.id)
     assert stored.next_fetch_at - stored.last_fetched_at == timedelta(hours=24)
+
+
+def test_relative_links_follow_the_document_a_redirect_led_to(app, feed_server, allow_local_feeds):
+    moved = item(1, link="posts/one", body='<p>Walking.</p><img src="img/a.jpg" alt="a">')
+    feed_server.route("/blog/feed.xml", body=rss(moved))
+    feed = make_feed(
+        url=feed_server.route("/old-feed", status=301, headers={"Location": "/blog/feed.xml"})
+    )
+    assert refresh.refresh_feed(feed.id).outcome == "stored"
+    article = db.session.scalars(sa.select(Article)).one()
+    assert article.url == feed_server.url("/blog/posts/one")
+    image = feed_server.url("/blog/posts/img/a.jpg").replace("http://", "https://")  # as all are
+    assert f'src="{image}"' in article.content
