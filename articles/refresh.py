@@ -180,9 +180,12 @@ def ingest_document(
         feed.site_url = strip_control(parsed.site_url)[:2048]
     feed.source_ttl_minutes = parsed.ttl_minutes
     cleaned, skipped = [], StoreSummary()
-    for entry in parsed.entries:
+    for position, entry in enumerate(parsed.entries):
+        # An undated entry is dated the fetch: a microsecond apart, they keep the order
+        # the feed lists them in (newest first), rather than the reverse, by id.
+        when = now - timedelta(microseconds=position)
         try:
-            cleaned.append(clean_entry(entry, document_url, now))
+            cleaned.append(clean_entry(entry, document_url, when))
         except SkipEntry as reason:
             skipped.skip(str(reason))
     # Nothing stored depends on the feed's own pending changes: one UPDATE at the end.

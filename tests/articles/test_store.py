@@ -225,7 +225,7 @@ def test_episodes_that_all_link_to_the_home_page_are_stored_by_their_permalink_g
 
 def test_it_names_an_untitled_feed_in_plain_text_from_its_document(app):
     feed = make_feed()
-    feed.title = None
+    feed.title = ""  # as "feeds add" leaves a feed it could not name yet
     ingest(feed, rss(item(1), title="<![CDATA[Tom&#8217;s <b>Caf&eacute;</b> &amp; Co]]>"))
     assert feed.title == "Tom\u2019s Café & Co"
 
@@ -244,3 +244,10 @@ def test_posts_at_anchors_of_one_page_are_each_their_own_article(app):
         "https://daily.example.com/2024/01/01.html#a1",
         "https://daily.example.com/2024/01/01.html#a2",
     ]
+
+
+def test_undated_entries_keep_the_order_the_feed_lists_them_in(app):
+    entries = [item(n, title=title, date="") for n, title in enumerate(["New", "Mid", "Old"])]
+    ingest(make_feed(auto_publish=True), rss(*entries))
+    newest_first = sa.select(Article.title).order_by(Article.published_at.desc(), Article.id.desc())
+    assert db.session.scalars(newest_first).all() == ["New", "Mid", "Old"]
