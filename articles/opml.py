@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html.entities
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
@@ -44,12 +46,42 @@ def read_opml(data: bytes) -> list[Outline]:
         raise ValueError(TOO_LARGE)
     try:
         # The DOCTYPE goes first, so no entity can expand inside the XML parser.
-        root = ET.fromstring(neutralise_dtd(data))  # noqa: S314 (no DTD left to abuse)
-    except (ET.ParseError, ParseError) as error:
+        document = neutralise_dtd(data)
+    except ParseError as error:
         raise ValueError(f"not a readable OPML file ({error})") from None
+    try:
+        root = ET.fromstring(document)  # noqa: S314 (no DTD left to abuse)
+    except ET.ParseError as error:
+        try:
+            root = ET.fromstring(_with_references_escaped(document))  # noqa: S314
+        except ET.ParseError:
+            raise ValueError(f"not a readable OPML file ({error})") from None
     if _name(root) != "opml":
         raise ValueError("not an OPML file (the root element is not <opml>)")
     return _feeds_in(next((child for child in root if _name(child) == "body"), None))
+
+
+# An "&" that starts no reference at all, as in a URL's query; and a named reference.
+_BARE_AMPERSAND = re.compile(rb"&(?!#[0-9]+;|#x[0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
+_NAMED_REFERENCE = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _with_references_escaped(document: bytes) -> bytes:
+    """``document`` with what XML would refuse and HTML writers write escaped.
+
+    Exporters write "?format=rss&cat=health" and "Caf&eacute;" into attributes, and one
+    such "&" would lose the whole file. A bare "&" becomes "&amp;", an HTML name its
+    character reference; any other name stays, undefined, and the file is refused (an
+    entity whose declaration ``neutralise_dtd`` removed never expands).
+    """
+    escaped = _BARE_AMPERSAND.sub(b"&amp;", document)
+
+    def character(match: re.Match) -> bytes:
+        name = match.group(1).decode("ascii")
+        code = html.entities.name2codepoint.get(name)
+        return f"&#{code};".encode() if code else match.group()
+
+    return _NAMED_REFERENCE.sub(character, escaped)
 
 
 def _name(element: ET.Element) -> str:

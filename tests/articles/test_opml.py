@@ -172,3 +172,22 @@ def test_it_keeps_the_order_and_folders_of_an_opml_file():
 )
 def test_it_reads_opml_written_in_capitals_or_in_a_namespace(opml):
     assert [(o.title, o.url) for o in read_opml(opml)] == [("A", "https://a.example/rss")]
+
+
+def test_it_reads_opml_with_an_unescaped_ampersand_or_an_html_entity():
+    document = (
+        b'<?xml version="1.0"?><opml version="2.0"><body>'
+        b'<outline text="Caf&eacute; Sant&eacute; &amp; Co" type="rss"'
+        b' xmlUrl="https://a.example.com/feed?format=rss&cat=health"/>'
+        b'<outline text="Plain" type="rss" xmlUrl="https://b.example.com/feed&#46;xml"/>'
+        b"</body></opml>"
+    )
+    [first, second] = read_opml(document)
+    assert first.title == "Café Santé & Co"
+    assert first.url == "https://a.example.com/feed?format=rss&cat=health"
+    assert second.url == "https://b.example.com/feed.xml"
+
+
+def test_it_still_refuses_a_file_that_is_not_xml_at_all():
+    with pytest.raises(ValueError, match="not a readable OPML file"):
+        read_opml(b"<opml><body><outline text='x'></body>")
