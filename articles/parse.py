@@ -443,8 +443,7 @@ def _entry(raw: Any) -> ParsedEntry:
     detail = (content[0] if content else None) or summary_detail
     return ParsedEntry(
         guid=str(get("id", "") or ""),
-        # FeedBurner's proxy link (feedproxy.google.com, long gone) hides the real address.
-        link=str(get("feedburner_origlink", "") or get("link", "") or ""),
+        link=_entry_link(get),
         title=str(get("title", "") or ""),
         summary_html=summary_html,
         content_html=content_html,
@@ -460,6 +459,22 @@ def _entry(raw: Any) -> ParsedEntry:
         reviewed_by=str(get("reviewed_by", "") or get("club_reviewedby", "") or ""),
         title_is_plain=(get("title_detail") or {}).get("type") == PLAIN,
     )
+
+
+def _entry_link(get: Any) -> str:
+    """The entry's address as the source gives it."""
+    # FeedBurner's proxy link (feedproxy.google.com, long gone) hides the real address.
+    link = str(get("feedburner_origlink", "") or get("link", "") or "")
+    if link.startswith(("http://", "https://")):
+        return link
+    # With no text/html alternate, feedparser falls back to the entry's id ("urn:..."):
+    # an alternate of another type (a PDF paper) is still the entry's own address.
+    alternates = (
+        str(found.get("href") or "")
+        for found in get("links") or []
+        if found.get("rel") == "alternate"
+    )
+    return next((href for href in alternates if href.startswith(("http://", "https://"))), link)
 
 
 # Names feeds write when they have none (Blogger's "noreply@blogger.com (Unknown)").

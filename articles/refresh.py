@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from articles import fetch
-from articles.clean import SkipEntry, clean_entry, plain_text, strip_control
+from articles.clean import SkipEntry, clean_entry, plain_text, safe_url, strip_control
 from articles.curation import rules_for
 from articles.models import MIN_INTERVAL_MINUTES, Article, Feed, FetchSlot
 from articles.parse import ParseError, parse_feed
@@ -176,8 +176,10 @@ def ingest_document(
     if not feed.title and parsed.title:
         # Channel titles carry entities and markup too ("Tom&#8217;s <b>Blog</b>").
         feed.title = plain_text(parsed.title, 300)
-    if not feed.site_url and parsed.site_url.startswith(("http://", "https://")):
-        feed.site_url = strip_control(parsed.site_url)[:2048]
+    if not feed.site_url and parsed.site_url:
+        # A relative channel link ("/") is the site at the document's own host.
+        site_url = safe_url(parsed.site_url, document_url)
+        feed.site_url = site_url if site_url and not site_url.startswith("mailto:") else None
     feed.source_ttl_minutes = parsed.ttl_minutes
     cleaned, skipped = [], StoreSummary()
     for position, entry in enumerate(parsed.entries):

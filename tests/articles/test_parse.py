@@ -361,3 +361,13 @@ def test_a_charset_the_server_names_still_decides():
     )
     parsed = parse_feed(document, "text/xml; charset=iso-8859-1")
     assert parsed.entries[0].title == "Café" and parsed.warning is None
+
+
+def test_an_atom_entry_whose_only_link_is_a_pdf_links_to_it():
+    document = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>Papers</title><entry>'
+        b"<id>urn:uuid:1</id><title>A paper</title>"
+        b'<link rel="alternate" type="application/pdf" href="https://a.example.com/paper.pdf"/>'
+        b"</entry></feed>"
+    )
+    assert parse_feed(document).entries[0].link == "https://a.example.com/paper.pdf"

@@ -251,3 +251,11 @@ def test_undated_entries_keep_the_order_the_feed_lists_them_in(app):
     ingest(make_feed(auto_publish=True), rss(*entries))
     newest_first = sa.select(Article.title).order_by(Article.published_at.desc(), Article.id.desc())
     assert db.session.scalars(newest_first).all() == ["New", "Mid", "Old"]
+
+
+def test_a_relative_channel_link_names_the_site_at_the_feeds_host(app):
+    feed = make_feed(url="https://feeds.example.com/health.xml")
+    ingest(
+        feed, rss(item(1)).replace(b"<link>https://source.example.com/</link>", b"<link>/</link>")
+    )
+    assert feed.site_url == "https://feeds.example.com/"
