@@ -329,7 +329,8 @@ _CLEANER = nh3.Cleaner(
 # Lazy-loading pages keep an image's real address in data-src (or data-lazy-src,
 # data-original) and a placeholder, or nothing, in src; a script swaps them, and no
 # script runs here.
-_LAZY_IMG = re.compile(r"<img\b[^>]*\sdata-(?:lazy-src|src|original)\s*=[^>]*>", re.IGNORECASE)
+# A whole tag, possessively and never past a "<": one pass over any input, however hostile.
+_IMG_TAG = re.compile(r"<img\b[^<>]*+>", re.IGNORECASE)
 _SRC_ATTRIBUTE = re.compile(r"""\ssrc\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE)
 _LAZY_ATTRIBUTE = re.compile(r"\sdata-(?:lazy-src|src|original)(\s*=)", re.IGNORECASE)
 
@@ -338,10 +339,12 @@ def _with_lazy_images_loaded(markup: str) -> str:
     """Make a lazy-loaded <img>'s real address its src, before nh3 checks it as one."""
 
     def load(image: re.Match) -> str:
-        tag = _SRC_ATTRIBUTE.sub("", image.group())
-        return _LAZY_ATTRIBUTE.sub(r" src\1", tag, count=1)
+        tag = image.group()
+        if not _LAZY_ATTRIBUTE.search(tag):
+            return tag
+        return _LAZY_ATTRIBUTE.sub(r" src\1", _SRC_ATTRIBUTE.sub("", tag), count=1)
 
-    return _LAZY_IMG.sub(load, markup)
+    return _IMG_TAG.sub(load, markup)
 
 
 def clean_html(markup: str, base_url: str = "") -> str:
