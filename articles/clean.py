@@ -210,32 +210,43 @@ def _tidy(text: str, limit: int | None) -> str:
     return _shorten(" ".join(text.split()), limit)  # str.split's whitespace is regex \s
 
 
-# What feeds append to an excerpt, which a card's summary is better without: WordPress's
-# "The post <title> appeared first on <site>.", "Continue reading…", "Read more »".
-_SENTENCE_END = r"(?<=[.!?…\]])\s*"
-_TRAILER = re.compile(
-    r"(?:(?:"
-    rf"(?:{_SENTENCE_END}|^)The post \S.{{0,300}}? appeared first on \S.{{0,200}}?"
-    rf"|{_SENTENCE_END}(?:Continue reading|Read more"
-    r"|Read the full (?:article|story)(?: (?:on|at) [^.!?]{1,60})?)"
-    r"|\s*\[(?:Continue reading|Read more)[^\]]{0,40}\]"
-    r")[\s.…→»\u203a>)]*)+$",
+# What feeds append to an excerpt, which a card's summary is better without. WordPress
+# ends each item with a paragraph of two links, told from prose by that shape:
+# <p>The post <a href=…>Title</a> appeared first on <a href=…>Site</a>.</p>
+_WORDPRESS_TRAILER = re.compile(
+    r"<p>\s*The post <a\b[^<>]*+>[^<]*+</a> appeared first on"
+    r" <a\b[^<>]*+>[^<]*+</a>\s*\.?\s*</p>\s*$",
     re.IGNORECASE,
 )
-TRAILER_REACH = 800
-TRAILER_WORDS = ("appeared first on", "continue reading", "read more", "read the full")
+# A "Continue reading…" or "Read more »" after the last sentence, or "[read more]".
+# One pass, no repeated group: each try costs a few steps wherever it starts.
+_READ_ON = re.compile(
+    r"(?:(?<=[.!?…\]])\s*(?:Continue reading|Read more|Read the full (?:article|story)"
+    r"(?: (?:on|at) [^.!?\n]{1,60}+)?)|\s*\[(?:Continue reading|Read more)[^\]]{0,40}+\])"
+    r"[\s.…→»\u203a>)]*+$",
+    re.IGNORECASE,
+)
+TRAILER_REACH = 2000  # the WordPress paragraph holds two URLs
+READ_ON_WORDS = ("continue reading", "read more", "read the full")
 # WordPress ends a cut excerpt with "[…]" (or "[...]"): the ellipsis alone says it.
 CUT_MARKS = ("[…]", "[...]")
 
 
-def without_trailer(text: str) -> str:
-    """Tidy ``text`` without the links back to the source feeds append to an excerpt."""
-    # A trailer is a few hundred characters at most, and has words to spot before the
-    # pattern (slow to try at every place) looks for it.
-    start = max(0, len(text) - TRAILER_REACH)
-    if any(word in text[start:].lower() for word in TRAILER_WORDS):
-        trailer = _TRAILER.search(text, start)
-        text = text[: trailer.start()] if trailer else text
+def without_wordpress_trailer(markup: str) -> str:
+    """``markup`` without WordPress's closing "The post … appeared first on …" paragraph."""
+    start = max(0, len(markup) - TRAILER_REACH)
+    if "appeared first on" not in markup[start:]:
+        return markup
+    trailer = _WORDPRESS_TRAILER.search(markup, start)
+    return markup[: trailer.start()] if trailer else markup
+
+
+def without_read_on(text: str) -> str:
+    """Tidy ``text`` without a closing "Continue reading…", and a "[…]" as an ellipsis."""
+    tail = text[-200:].lower()
+    if any(word in tail for word in READ_ON_WORDS):
+        read_on = _READ_ON.search(text, max(0, len(text) - 200))
+        text = text[: read_on.start()] if read_on else text
     if text.endswith(CUT_MARKS):
         text = text[: text.rindex("[")].rstrip()
         text += "" if text.endswith((".", "!", "?", "…")) else "…"
@@ -478,9 +489,11 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     content = clean_html(entry.content_html or entry.summary_html, base)
     body_text = text_of_cleaned(content, MAX_BODY_TEXT)
     if entry.summary_html and entry.summary_html != entry.content_html and entry.content_html:
-        summary = _shorten(without_trailer(plain_text(entry.summary_html)), MAX_SUMMARY)
+        excerpt = plain_text(without_wordpress_trailer(entry.summary_html))
     else:
-        summary = _shorten(without_trailer(body_text), MAX_SUMMARY)  # body_text is tidy
+        lead = without_wordpress_trailer(content)
+        excerpt = body_text if lead is content else text_of_cleaned(lead, MAX_BODY_TEXT)
+    summary = _shorten(without_read_on(excerpt), MAX_SUMMARY)
     title = _title_text(entry) or _title_from(summary)
     updated = _plausible(entry.updated)
     published = _clamp(_plausible(entry.published) or updated, now)
