@@ -465,8 +465,8 @@ def _entry_link(get: Any) -> str:
     """The entry's address as the source gives it."""
     # FeedBurner's proxy link (feedproxy.google.com, long gone) hides the real address.
     link = str(get("feedburner_origlink", "") or get("link", "") or "")
-    if link.startswith(("http://", "https://")):
-        return link
+    if link and not _names_another_scheme(link):
+        return link  # http(s), or relative: clean resolves it
     # With no text/html alternate, feedparser falls back to the entry's id ("urn:..."):
     # an alternate of another type (a PDF paper) is still the entry's own address.
     alternates = (
@@ -475,6 +475,12 @@ def _entry_link(get: Any) -> str:
         if found.get("rel") == "alternate"
     )
     return next((href for href in alternates if href.startswith(("http://", "https://"))), link)
+
+
+def _names_another_scheme(link: str) -> bool:
+    """Tell whether ``link`` is absolute in a scheme other than http(s) ("urn:", "tag:")."""
+    scheme, colon, _ = link.partition(":")
+    return bool(colon) and "/" not in scheme and scheme.lower() not in ("http", "https")
 
 
 # Names feeds write when they have none (Blogger's "noreply@blogger.com (Unknown)").

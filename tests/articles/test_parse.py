@@ -371,3 +371,15 @@ def test_an_atom_entry_whose_only_link_is_a_pdf_links_to_it():
         b"</entry></feed>"
     )
     assert parse_feed(document).entries[0].link == "https://a.example.com/paper.pdf"
+
+
+def test_a_relative_html_link_is_kept_beside_an_absolute_pdf_alternate():
+    document = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom">'
+        b"<title>Papers</title><entry><id>urn:uuid:1</id><title>A paper</title>"
+        b'<link rel="alternate" type="text/html" href="/papers/1"/>'
+        b'<link rel="alternate" type="application/pdf" href="https://cdn.example.net/1.pdf"/>'
+        b"</entry></feed>"
+    )
+    # Relative, as written: clean resolves it against the feed's address.
+    assert parse_feed(document).entries[0].link == "/papers/1"
