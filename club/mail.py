@@ -63,7 +63,13 @@ def deliverable_mailbox(mailbox: str) -> str:
     word inside the address, which no mail program can answer, or not at all.
     """
     name, address = parseaddr(mailbox)
-    return formataddr((name, deliverable(address))) if "@" in address else mailbox
+    domain = address.rpartition("@")[2]
+    if not domain or domain.isascii():
+        return mailbox  # nothing to change: as the operator wrote it
+    try:
+        return formataddr((name, deliverable(address)))
+    except UnicodeEncodeError:
+        return mailbox  # a non-ASCII local part: only an SMTPUTF8 relay takes it anyway
 
 
 def sender_domain(sender: str) -> str:

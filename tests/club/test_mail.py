@@ -86,6 +86,16 @@ def test_a_sender_and_support_address_on_an_international_domain_reach_a_plain_r
     assert b"Reply-To: help@xn--bcher-kva.example\r\n" in raw
 
 
+@pytest.mark.parametrize("support", ["sören@example.de", "Help Desk <help@club.example>"])
+def test_a_support_address_that_needs_no_punycode_goes_out_as_written(app, client, outbox, support):
+    app.config.update(SUPPORT_EMAIL=support)
+    client.submit("/signup", signup_data(email="new@example.com"))
+
+    (path,) = sorted(outbox.glob("*.eml"))
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["Reply-To"] == support
+
+
 def test_every_mail_says_when_it_was_sent_that_it_is_automatic_and_where_replies_go(
     app, client, outbox
 ):
