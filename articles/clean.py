@@ -14,21 +14,37 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
 import nh3
 
 from articles.parse import ParsedEntry
+from articles.text import (
+    shorten,
+    strip_control,
+    text_of_cleaned,
+    tidy,
+    without_read_on,
+    without_wordpress_trailer,
+)
+from articles.urls import (
+    MAX_URL,
+    YOUTUBE_ID,
+    canonical_url,
+    is_tracker,
+    origin_of,
+    over_https,
+    safe_url,
+    without_tracking,
+    youtube_id,
+)
 
 MAX_TITLE = 300
 MAX_SUMMARY = 600
 MAX_CONTENT_SOURCE = 200_000
 MAX_BODY_TEXT = 20_000
-MAX_URL = 2000
 FUTURE_SLACK = timedelta(hours=1)
 EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=UTC)
 LINK_REL = "nofollow noopener ugc"
-SAFE_SCHEMES = frozenset({"http", "https"})
 
 ALLOWED_TAGS = frozenset(
     {
@@ -54,23 +70,6 @@ ALLOWED_ATTRIBUTES = {
 DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "iframe", "object", "template"})
 URL_ATTRIBUTES = frozenset({"href", "src"})
 
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
-        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
-        "vero_id", "vero_conv", "__s", "ncid", "sr_share", "spm",
-        "ns_mchannel", "ns_campaign", "ns_source", "ns_linkname", "ns_fee",
-    }
-)  # fmt: skip
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "ga_")
-
-_URL_BREAKS = re.compile("[\t\r\n]")
-# An absolute http(s) URL with a lower-case host, no port or user, and nothing but
-# printable ASCII after it. safe_url would return it unchanged, so it skips the parsing;
-# canonical_url too, when it also has a path and no query or fragment.
-_PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?:[/?#][!-~]*)?")
-_PLAIN_ORIGIN = re.compile(r"https?://[a-z0-9.-]+")
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 # nh3 writes every attribute as ' name="value"' (a '"' inside is escaped), so these see
 # whole <img> elements even when a value holds a ">".
 _ATTRIBUTES = r'(?: [a-zA-Z-]+="[^"]*")*'
@@ -80,14 +79,6 @@ PIXEL = re.compile(
     rf'[^"]*"{_ATTRIBUTES}>'
 )
 IMG_WITHOUT_SRC = re.compile(r'<img(?:(?! src=")(?: [a-zA-Z-]+="[^"]*"))*>')
-# Image hosts that only count readers or serve ads (feed "flare", analytics beacons):
-# an image from one is dropped, whatever its size. Each entry also covers its subdomains.
-TRACKER_DOMAINS = (
-    ".feedburner.com", ".feedblitz.com", ".doubleclick.net", ".pheedo.com", ".bluekai.com",
-    ".adsrvr.org", ".google-analytics.com", ".quantserve.com", ".scorecardresearch.com",
-    ".stats.wordpress.com", ".pixel.wp.com", ".px.ads.linkedin.com", ".www.facebook.com",
-    ".api.flattr.com",
-)  # fmt: skip
 _WHOLE_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 FIRST_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
 # A credential after the reviewer's name: "MD", "M.D.", "Ph.D.", "APRN-BC".
@@ -100,8 +91,6 @@ REVIEWED_BY = re.compile(
     rf"(?:,\s*{_CREDENTIAL}(?=[\s,;|<\u2013\u2014]|$))*"
     r")"
 )
-YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
-YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"})
 
 
 @dataclass
@@ -168,16 +157,7 @@ def too_deeply_nested(markup: str) -> bool:
     return False
 
 
-def strip_control(text: str) -> str:
-    """Remove NUL and other control characters (PostgreSQL rejects NUL in text)."""
-    return CONTROL_CHARS.sub("", text)
-
-
 _TEXT_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags=set(DROPPED_WITH_CONTENT))
-# nh3's output is well-formed and holds no comments or scripts, so a plain tag pattern
-# is enough to turn *cleaned* HTML into text.
-_CLEANED_TAG = re.compile(r"<[^>]*>")
-
 
 # Where one block of text ends and the next begins: dropped without a space,
 # "<p>One.</p><p>Two.</p>" would read "One.Two.".
@@ -196,68 +176,7 @@ def plain_text(markup: str, limit: int | None = None) -> str:
     if "<" in markup or "&" in markup:
         # Again after nh3: it decodes character references, and "&#27;" is an ESC.
         markup = strip_control(html.unescape(_TEXT_CLEANER.clean(markup)))
-    return _tidy(markup, limit)
-
-
-def text_of_cleaned(cleaned_html: str, limit: int | None = None) -> str:
-    """Return the text of HTML that ``clean_html`` produced (a cheaper ``plain_text``)."""
-    return _tidy(html.unescape(_CLEANED_TAG.sub(" ", cleaned_html)), limit)
-
-
-def _tidy(text: str, limit: int | None) -> str:
-    # No control characters to strip here: plain_text and clean_html stripped them, and
-    # html.unescape drops character references to control characters.
-    return _shorten(" ".join(text.split()), limit)  # str.split's whitespace is regex \s
-
-
-# What feeds append to an excerpt, which a card's summary is better without. WordPress
-# ends each item with a paragraph of two links, told from prose by that shape:
-# <p>The post <a href=…>Title</a> appeared first on <a href=…>Site</a>.</p>
-_WORDPRESS_TRAILER = re.compile(
-    r"<p>\s*The post <a\b[^<>]*+>[^<]*+</a> appeared first on"
-    r" <a\b[^<>]*+>[^<]*+</a>\s*\.?\s*</p>\s*$",
-    re.IGNORECASE,
-)
-# A "Continue reading…" or "Read more »" after the last sentence, or "[read more]".
-# One pass, no repeated group: each try costs a few steps wherever it starts.
-_READ_ON = re.compile(
-    r"(?:(?<=[.!?…\]])\s*(?:Continue reading|Read more|Read the full (?:article|story)"
-    r"(?: (?:on|at) [^.!?\n]{1,60}+)?)|\s*\[(?:Continue reading|Read more)[^\]]{0,40}+\])"
-    r"[\s.…→»\u203a>)]*+$",
-    re.IGNORECASE,
-)
-TRAILER_REACH = 2000  # the WordPress paragraph holds two URLs
-READ_ON_WORDS = ("continue reading", "read more", "read the full")
-# WordPress ends a cut excerpt with "[…]" (or "[...]"): the ellipsis alone says it.
-CUT_MARKS = ("[…]", "[...]")
-
-
-def without_wordpress_trailer(markup: str) -> str:
-    """``markup`` without WordPress's closing "The post … appeared first on …" paragraph."""
-    start = max(0, len(markup) - TRAILER_REACH)
-    if "appeared first on" not in markup[start:]:
-        return markup
-    trailer = _WORDPRESS_TRAILER.search(markup, start)
-    return markup[: trailer.start()] if trailer else markup
-
-
-def without_read_on(text: str) -> str:
-    """Tidy ``text`` without a closing "Continue reading…", and a "[…]" as an ellipsis."""
-    tail = text[-200:].lower()
-    if any(word in tail for word in READ_ON_WORDS):
-        read_on = _READ_ON.search(text, max(0, len(text) - 200))
-        text = text[: read_on.start()] if read_on else text
-    if text.endswith(CUT_MARKS):
-        text = text[: text.rindex("[")].rstrip()
-        text += "" if text.endswith((".", "!", "?", "…")) else "…"
-    return text
-
-
-def _shorten(text: str, limit: int | None) -> str:
-    """Cut tidy text to ``limit`` characters at a word boundary, with an ellipsis."""
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
-    return text
+    return tidy(markup, limit)
 
 
 def _rewrite_url(value: str, base: str, origin: str) -> str | None:
@@ -281,7 +200,7 @@ _URL_ATTRIBUTE = re.compile(r'(<(?:a|img)(?: [a-zA-Z-]+="[^"]*")*?) (href|src)="
 
 def _absolutise(cleaned: str, base: str) -> str:
     """Rewrite href/src in nh3's output: absolute, http(s) only, tracking removed."""
-    origin = _origin(base)
+    origin = origin_of(base)
     done: dict[str, str | None] = {}  # articles often repeat a link; work it out once
 
     def fix(match: re.Match) -> str:
@@ -309,21 +228,6 @@ def _absolutise(cleaned: str, base: str) -> str:
         return f'{match.group(1)} {match.group(2)}="{rewritten}"'
 
     return _URL_ATTRIBUTE.sub(fix, cleaned)
-
-
-def over_https(url: str) -> str:
-    """Ask for an image or video over https: the pages' CSP blocks plain-http media.
-
-    Most hosts answer on both; one that does not would be blocked either way.
-    """
-    return "https://" + url[7:] if url.startswith("http://") else url
-
-
-def is_tracker(url: str) -> bool:
-    """Tell whether an absolute http(s) ``url`` is on a known tracking or ad host."""
-    host = url.split("/", 3)[2] if url.count("/") >= 2 else ""
-    host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower()
-    return ("." + host).endswith(TRACKER_DOMAINS)
 
 
 _CLEANER = nh3.Cleaner(
@@ -379,95 +283,6 @@ def clean_html(markup: str, base_url: str = "") -> str:
     return cleaned
 
 
-def _origin(url: str) -> str:
-    """Return ``scheme://host[:port]`` of an http(s) URL, or "" for anything else."""
-    if _PLAIN_URL.fullmatch(url):
-        return _PLAIN_ORIGIN.match(url).group()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    if parts.scheme not in SAFE_SCHEMES or not parts.netloc or "@" in parts.netloc:
-        return ""
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def safe_url(value: str, base: str = "") -> str | None:
-    """Return ``value`` as an absolute http(s) URL, or None if it is anything else."""
-    if value and len(value) <= MAX_URL and _PLAIN_URL.fullmatch(value):
-        return value  # most entry and image links: nothing to resolve, strip or reject
-    return _resolved_url(value, base)
-
-
-def _resolved_url(value: str, base: str) -> str | None:
-    # Browsers drop tabs and newlines inside URLs; so do we, before checking anything.
-    value = _URL_BREAKS.sub("", strip_control(value or "")).strip()
-    if not value or len(value) > MAX_URL:
-        return None
-    if value.startswith("mailto:"):
-        return value
-    try:
-        absolute = value if not base or _is_absolute_http(value) else urljoin(base, value)
-        parts = urlsplit(absolute)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.hostname:
-        return None
-    return absolute
-
-
-def _is_absolute_http(value: str) -> bool:
-    # Nothing to resolve against a base: skip urljoin's parse-and-rebuild.
-    return value[:8].lower().startswith(("https://", "http://"))
-
-
-def canonical_url(url: str, keep_fragment: bool = False) -> str:
-    """Normalise ``url``: lower-case scheme and host, no default port, tracking or fragment.
-
-    ``keep_fragment`` keeps a fragment that names one post on a page of several.
-    """
-    if "?" not in url and "#" not in url and url.find("/", 8) > 0 and _PLAIN_URL.fullmatch(url):
-        return url  # plain, with a path (a "/" past the scheme) and no query: canonical
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"  # an IPv6 literal keeps its brackets, before any port
-    if port and not (
-        (parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)
-    ):
-        host = f"{host}:{port}"
-    path = parts.path or "/"
-    fragment = parts.fragment if keep_fragment else ""
-    return urlunsplit((parts.scheme.lower(), host, path, _untracked_query(parts.query), fragment))
-
-
-def without_tracking(url: str) -> str:
-    """Return ``url`` without tracking parameters; everything else stays as written."""
-    rest, hash_mark, fragment = url.partition("#")
-    head, question_mark, query = rest.partition("?")
-    if not question_mark:
-        return url
-    query = _untracked_query(query)
-    return f"{head}{'?' if query else ''}{query}{hash_mark}{fragment}"
-
-
-def _untracked_query(query: str) -> str:
-    # Filter the raw "name=value" pairs: the kept ones stay byte for byte as the source
-    # wrote them (no decode/encode round trip that could change the URL).
-    return "&".join(
-        pair for pair in query.split("&") if pair and not _is_tracking(pair.split("=", 1)[0])
-    )
-
-
-def _is_tracking(name: str) -> bool:
-    lowered = (unquote(name) if "%" in name else name).lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
-
-
 def entry_key(entry: ParsedEntry, link: str) -> str:
     """Return the entry's GUID, or a stable hash of link, title and date when it has none."""
     guid = strip_control(entry.guid).strip()
@@ -493,7 +308,7 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     else:
         lead = without_wordpress_trailer(content)
         excerpt = body_text if lead is content else text_of_cleaned(lead, MAX_BODY_TEXT)
-    summary = _shorten(without_read_on(excerpt), MAX_SUMMARY)
+    summary = shorten(without_read_on(excerpt), MAX_SUMMARY)
     title = _title_text(entry) or _title_from(summary)
     updated = _plausible(entry.updated)
     published = _clamp(_plausible(entry.published) or updated, now)
@@ -560,7 +375,7 @@ def _title_text(entry: ParsedEntry) -> str:
     # A plain-text title is taken as written ("glucose <a 100" keeps its "<a") unless it
     # holds whole tags: no reader wants "<script>" or "<b>" spelt out in a headline.
     if entry.title_is_plain and not _WHOLE_TAG.search(entry.title):
-        return _tidy(strip_control(entry.title), MAX_TITLE)
+        return tidy(strip_control(entry.title), MAX_TITLE)
     return plain_text(entry.title, MAX_TITLE)
 
 
@@ -641,23 +456,3 @@ def _add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
         if mime.startswith("video/") and url and not url.startswith("mailto:"):
             cleaned.kind, cleaned.video_url = "video", over_https(url)
             return
-
-
-def youtube_id(url: str) -> str | None:
-    """Return the video id of a YouTube watch, short or youtu.be link."""
-    if "youtu" not in url.lower():
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower()
-    if host not in YOUTUBE_HOSTS:
-        return None
-    if host == "youtu.be":
-        candidate = parts.path.strip("/").split("/")[0]
-    elif parts.path.startswith(("/shorts/", "/embed/", "/live/")):
-        candidate = parts.path.split("/")[2] if parts.path.count("/") >= 2 else ""
-    else:
-        candidate = dict(parse_qsl(parts.query)).get("v", "")
-    return candidate if YOUTUBE_ID.match(candidate) else None

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from articles import curation, opml, refresh
-from articles.clean import safe_url
 from articles.models import Feed
 from articles.parse import ParseError
+from articles.urls import safe_url
 from club import audit
 from club.cli import SiteGroup
 from club.extensions import db

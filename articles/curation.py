@@ -16,7 +16,6 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
-from articles.clean import canonical_url, safe_url, strip_control
 from articles.models import (
     DEFAULT_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
@@ -27,6 +26,8 @@ from articles.models import (
     Topic,
     article_topics,
 )
+from articles.text import strip_control
+from articles.urls import canonical_url, safe_url
 from club.community.models import ArticleLike, Bookmark, Comment
 from club.extensions import db
 

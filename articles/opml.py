@@ -7,9 +7,10 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from articles.clean import safe_url, strip_control
 from articles.models import MIN_INTERVAL_MINUTES, Feed
 from articles.parse import ParseError, neutralise_dtd
+from articles.text import strip_control
+from articles.urls import safe_url
 
 MAX_OPML_BYTES = 1024 * 1024
 TOO_LARGE = "the OPML file is larger than 1 MB"

@@ -21,11 +21,13 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from articles import fetch
-from articles.clean import SkipEntry, clean_entry, plain_text, safe_url, strip_control
+from articles.clean import SkipEntry, clean_entry, plain_text
 from articles.curation import rules_for
 from articles.models import MIN_INTERVAL_MINUTES, Article, Feed, FetchSlot
 from articles.parse import ParseError, parse_feed
 from articles.store import StoreSummary, store_entries
+from articles.text import strip_control
+from articles.urls import safe_url
 from club.clock import utcnow
 from club.extensions import db
 

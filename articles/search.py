@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 
-from articles.clean import strip_control
 from articles.models import SEARCH_CONFIG, Article, Feed, search_config, search_document
+from articles.text import strip_control
 from club.extensions import db
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,10 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from articles import reading
-from articles.clean import clean_html, strip_control
+from articles.clean import clean_html
 from articles.models import Article
 from articles.search import search_articles
+from articles.text import strip_control
 from club import membership
 from club.clock import utcnow
 from club.web import query_id

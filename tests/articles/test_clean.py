@@ -9,17 +9,9 @@ from urllib.parse import urljoin
 
 import pytest
 
-from articles.clean import (
-    SkipEntry,
-    _resolved_url,
-    canonical_url,
-    clean_entry,
-    clean_html,
-    safe_url,
-    without_tracking,
-    youtube_id,
-)
+from articles.clean import SkipEntry, clean_entry, clean_html
 from articles.parse import parse_feed
+from articles.urls import _resolved_url, canonical_url, safe_url, without_tracking, youtube_id
 from tests.articles.conftest import feed_bytes, item, rss
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -1,0 +1,83 @@
+"""Text from feeds: control characters, tidy one-line text, and what feeds append to excerpts.
+
+Shared by clean (entries), the URL helpers and every place that stores text a source wrote.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_control(text: str) -> str:
+    """Remove NUL and other control characters (PostgreSQL rejects NUL in text)."""
+    return CONTROL_CHARS.sub("", text)
+
+
+# nh3's output is well-formed and holds no comments or scripts, so a plain tag pattern
+# is enough to turn *cleaned* HTML into text.
+_CLEANED_TAG = re.compile(r"<[^>]*>")
+
+
+def text_of_cleaned(cleaned_html: str, limit: int | None = None) -> str:
+    """Return the text of HTML that ``clean_html`` produced (a cheaper ``plain_text``)."""
+    return tidy(html.unescape(_CLEANED_TAG.sub(" ", cleaned_html)), limit)
+
+
+def tidy(text: str, limit: int | None = None) -> str:
+    """``text`` on one line, single-spaced, cut to ``limit`` characters."""
+    # No control characters to strip here: plain_text and clean_html stripped them, and
+    # html.unescape drops character references to control characters.
+    return shorten(" ".join(text.split()), limit)  # str.split's whitespace is regex \s
+
+
+# What feeds append to an excerpt, which a card's summary is better without. WordPress
+# ends each item with a paragraph of two links, told from prose by that shape:
+# <p>The post <a href=…>Title</a> appeared first on <a href=…>Site</a>.</p>
+_WORDPRESS_TRAILER = re.compile(
+    r"<p>\s*The post <a\b[^<>]*+>[^<]*+</a> appeared first on"
+    r" <a\b[^<>]*+>[^<]*+</a>\s*\.?\s*</p>\s*$",
+    re.IGNORECASE,
+)
+# A "Continue reading…" or "Read more »" after the last sentence, or "[read more]".
+# One pass, no repeated group: each try costs a few steps wherever it starts.
+_READ_ON = re.compile(
+    r"(?:(?<=[.!?…\]])\s*(?:Continue reading|Read more|Read the full (?:article|story)"
+    r"(?: (?:on|at) [^.!?\n]{1,60}+)?)|\s*\[(?:Continue reading|Read more)[^\]]{0,40}+\])"
+    r"[\s.…→»\u203a>)]*+$",
+    re.IGNORECASE,
+)
+TRAILER_REACH = 2000  # the WordPress paragraph holds two URLs
+READ_ON_WORDS = ("continue reading", "read more", "read the full")
+# WordPress ends a cut excerpt with "[…]" (or "[...]"): the ellipsis alone says it.
+CUT_MARKS = ("[…]", "[...]")
+
+
+def without_wordpress_trailer(markup: str) -> str:
+    """``markup`` without WordPress's closing "The post … appeared first on …" paragraph."""
+    start = max(0, len(markup) - TRAILER_REACH)
+    if "appeared first on" not in markup[start:]:
+        return markup
+    trailer = _WORDPRESS_TRAILER.search(markup, start)
+    return markup[: trailer.start()] if trailer else markup
+
+
+def without_read_on(text: str) -> str:
+    """Tidy ``text`` without a closing "Continue reading…", and a "[…]" as an ellipsis."""
+    tail = text[-200:].lower()
+    if any(word in tail for word in READ_ON_WORDS):
+        read_on = _READ_ON.search(text, max(0, len(text) - 200))
+        text = text[: read_on.start()] if read_on else text
+    if text.endswith(CUT_MARKS):
+        text = text[: text.rindex("[")].rstrip()
+        text += "" if text.endswith((".", "!", "?", "…")) else "…"
+    return text
+
+
+def shorten(text: str, limit: int | None) -> str:
+    """Cut tidy text to ``limit`` characters at a word boundary, with an ellipsis."""
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+    return text

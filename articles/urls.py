@@ -1,0 +1,167 @@
+"""URLs from feeds: absolute, http(s) only, canonical, without tracking.
+
+Entry links, image and video addresses, feed and site addresses all pass through here
+before they are stored or compared.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
+
+from articles.text import strip_control
+
+MAX_URL = 2000
+SAFE_SCHEMES = frozenset({"http", "https"})
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
+        "vero_id", "vero_conv", "__s", "ncid", "sr_share", "spm",
+        "ns_mchannel", "ns_campaign", "ns_source", "ns_linkname", "ns_fee",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "ga_")
+
+_URL_BREAKS = re.compile("[\t\r\n]")
+# An absolute http(s) URL with a lower-case host, no port or user, and nothing but
+# printable ASCII after it. safe_url would return it unchanged, so it skips the parsing;
+# canonical_url too, when it also has a path and no query or fragment.
+_PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?:[/?#][!-~]*)?")
+_PLAIN_ORIGIN = re.compile(r"https?://[a-z0-9.-]+")
+
+# Image hosts that only count readers or serve ads (feed "flare", analytics beacons):
+# an image from one is dropped, whatever its size. Each entry also covers its subdomains.
+TRACKER_DOMAINS = (
+    ".feedburner.com", ".feedblitz.com", ".doubleclick.net", ".pheedo.com", ".bluekai.com",
+    ".adsrvr.org", ".google-analytics.com", ".quantserve.com", ".scorecardresearch.com",
+    ".stats.wordpress.com", ".pixel.wp.com", ".px.ads.linkedin.com", ".www.facebook.com",
+    ".api.flattr.com",
+)  # fmt: skip
+YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"})
+
+
+def over_https(url: str) -> str:
+    """Ask for an image or video over https: the pages' CSP blocks plain-http media.
+
+    Most hosts answer on both; one that does not would be blocked either way.
+    """
+    return "https://" + url[7:] if url.startswith("http://") else url
+
+
+def is_tracker(url: str) -> bool:
+    """Tell whether an absolute http(s) ``url`` is on a known tracking or ad host."""
+    host = url.split("/", 3)[2] if url.count("/") >= 2 else ""
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower()
+    return ("." + host).endswith(TRACKER_DOMAINS)
+
+
+def origin_of(url: str) -> str:
+    """Return ``scheme://host[:port]`` of an http(s) URL, or "" for anything else."""
+    if _PLAIN_URL.fullmatch(url):
+        return _PLAIN_ORIGIN.match(url).group()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme not in SAFE_SCHEMES or not parts.netloc or "@" in parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def safe_url(value: str, base: str = "") -> str | None:
+    """Return ``value`` as an absolute http(s) URL, or None if it is anything else."""
+    if value and len(value) <= MAX_URL and _PLAIN_URL.fullmatch(value):
+        return value  # most entry and image links: nothing to resolve, strip or reject
+    return _resolved_url(value, base)
+
+
+def _resolved_url(value: str, base: str) -> str | None:
+    # Browsers drop tabs and newlines inside URLs; so do we, before checking anything.
+    value = _URL_BREAKS.sub("", strip_control(value or "")).strip()
+    if not value or len(value) > MAX_URL:
+        return None
+    if value.startswith("mailto:"):
+        return value
+    try:
+        absolute = value if not base or _is_absolute_http(value) else urljoin(base, value)
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.hostname:
+        return None
+    return absolute
+
+
+def _is_absolute_http(value: str) -> bool:
+    # Nothing to resolve against a base: skip urljoin's parse-and-rebuild.
+    return value[:8].lower().startswith(("https://", "http://"))
+
+
+def canonical_url(url: str, keep_fragment: bool = False) -> str:
+    """Normalise ``url``: lower-case scheme and host, no default port, tracking or fragment.
+
+    ``keep_fragment`` keeps a fragment that names one post on a page of several.
+    """
+    if "?" not in url and "#" not in url and url.find("/", 8) > 0 and _PLAIN_URL.fullmatch(url):
+        return url  # plain, with a path (a "/" past the scheme) and no query: canonical
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets, before any port
+    if port and not (
+        (parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)
+    ):
+        host = f"{host}:{port}"
+    path = parts.path or "/"
+    fragment = parts.fragment if keep_fragment else ""
+    return urlunsplit((parts.scheme.lower(), host, path, _untracked_query(parts.query), fragment))
+
+
+def without_tracking(url: str) -> str:
+    """Return ``url`` without tracking parameters; everything else stays as written."""
+    rest, hash_mark, fragment = url.partition("#")
+    head, question_mark, query = rest.partition("?")
+    if not question_mark:
+        return url
+    query = _untracked_query(query)
+    return f"{head}{'?' if query else ''}{query}{hash_mark}{fragment}"
+
+
+def _untracked_query(query: str) -> str:
+    # Filter the raw "name=value" pairs: the kept ones stay byte for byte as the source
+    # wrote them (no decode/encode round trip that could change the URL).
+    return "&".join(
+        pair for pair in query.split("&") if pair and not _is_tracking(pair.split("=", 1)[0])
+    )
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = (unquote(name) if "%" in name else name).lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def youtube_id(url: str) -> str | None:
+    """Return the video id of a YouTube watch, short or youtu.be link."""
+    if "youtu" not in url.lower():
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if host not in YOUTUBE_HOSTS:
+        return None
+    if host == "youtu.be":
+        candidate = parts.path.strip("/").split("/")[0]
+    elif parts.path.startswith(("/shorts/", "/embed/", "/live/")):
+        candidate = parts.path.split("/")[2] if parts.path.count("/") >= 2 else ""
+    else:
+        candidate = dict(parse_qsl(parts.query)).get("v", "")
+    return candidate if YOUTUBE_ID.match(candidate) else None
