@@ -68,7 +68,6 @@ ALLOWED_ATTRIBUTES = {
 }
 # Removed with their content, not just unwrapped.
 DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "iframe", "object", "template"})
-URL_ATTRIBUTES = frozenset({"href", "src"})
 
 # nh3 writes every attribute as ' name="value"' (a '"' inside is escaped), so these see
 # whole <img> elements even when a value holds a ">".
