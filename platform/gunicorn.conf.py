@@ -13,8 +13,13 @@ DOTENV = dotenv_values(Path(__file__).resolve().parent.parent / ".env")
 
 
 def setting(name: str, default: str = "") -> str:
-    """``name`` from the environment, else from ``.env``, else ``default``."""
-    return os.environ.get(name) or DOTENV.get(name) or default
+    """``name`` from the environment, else from ``.env``; ``default`` when empty.
+
+    As in the app (``load_dotenv`` never overrides a variable the environment has): one set
+    there, even empty, hides the file's, and an empty value means the default.
+    """
+    value = os.environ[name] if name in os.environ else DOTENV.get(name)
+    return value or default
 
 
 wsgi_app = "club:create_app()"
