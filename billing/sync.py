@@ -80,11 +80,22 @@ def reconcile_member(user_id: int) -> str | None:
 
 
 def stripe_customer(customer_id: str) -> dict | None:
-    """Return the Stripe customer, or None if Stripe deleted it."""
+    """Return the Stripe customer, or None if Stripe deleted it.
+
+    Stripe answers for a deleted customer with its id and ``deleted: true``. "No such
+    customer" (404) says something else: this key cannot see it (a test key on the live
+    site, another account's key). Read as "deleted", it would end every member's access
+    while their cards are still charged; it raises ``gateway.NotFound`` instead.
+    """
     try:
         customer = gateway.retrieve_customer(customer_id)
     except gateway.NotFound:
-        return None
+        log.error(
+            "Stripe has no customer %s for this key: is STRIPE_SECRET_KEY the account's, "
+            "and in the right mode?",
+            customer_id,
+        )
+        raise
     return None if customer.get("deleted") else customer
 
 

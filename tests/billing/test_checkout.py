@@ -343,7 +343,7 @@ def test_it_starts_over_with_a_new_customer_when_stripe_deleted_the_old_one(
 ):
     """customer.deleted was lost: Subscribe must not fail on the deleted customer forever."""
     stripe_api.answer("GET", "/v1/subscriptions", (404, GONE))
-    stripe_api.answer("GET", "/v1/customers/cus_gone", (404, GONE))
+    stripe_api.answer("GET", "/v1/customers/cus_gone", {"id": "cus_gone", "deleted": True})
     stripe_api.answer(
         "POST",
         "/v1/checkout/sessions",
@@ -356,6 +356,23 @@ def test_it_starts_over_with_a_new_customer_when_stripe_deleted_the_old_one(
     assert response.status_code == 303
     assert response.headers["Location"] == CHECKOUT["url"]
     assert reload(erin).stripe_customer_id == CUSTOMER["id"]
+
+
+def test_a_customer_the_key_cannot_see_is_not_taken_for_a_deleted_one(client, stripe_api, outbox):
+    """Stripe answers "No such customer" for a live customer asked with a test key: the
+    member's access and link must survive a misconfigured key."""
+    paying = make_user(handle="paying", subscription="active")
+    stripe_api.answer("POST", "/v1/billing_portal/sessions", (404, GONE))
+    stripe_api.answer("GET", "/v1/customers/cus_gone", (404, GONE))
+    sign_in_with_customer(client, paying, "cus_gone")
+
+    response = client.submit("/billing/portal")
+
+    assert response.status_code == 502
+    user = reload(paying)
+    assert user.stripe_customer_id == "cus_gone" and user.subscription_status == "active"
+    assert membership.standing(user).can_interact
+    assert read_outbox(outbox) == []  # no "membership ended" mail
 
 
 def test_it_ends_access_and_sends_back_to_subscribe_when_the_customer_is_gone(client, stripe_api):

@@ -35,6 +35,7 @@ def stripe_api(recording_stripe):
         {"id": "cs_rl_1", "object": "checkout.session", "url": "https://checkout.stripe.com/c/1"},
     )
     recording_stripe.answer("GET", "/v1/subscriptions", {"object": "list", "data": []})
+    recording_stripe.answer("GET", "/v1/checkout/sessions", {"object": "list", "data": []})
     yield recording_stripe
     limiter.reset()
 

@@ -106,6 +106,21 @@ def test_it_sends_stripe_an_email_change_its_push_job_missed(runner, stripe_peer
     assert "Everything matches Stripe" in again.output
 
 
+def test_a_customer_the_key_cannot_see_is_reported_not_ended(runner, stripe_peer, monkeypatch):
+    """A test key on the live site: Stripe says "No such customer" for every member. The
+    daily pass must leave them paid and say it could not check them."""
+    user, _ = linked_member(stripe_peer, "elsewhere", stripe_peer.plan())
+    membership.link_customer(user, "cus_onlyinlivemode")
+    db.session.commit()
+
+    result = runner.invoke(args=["billing", "sync"])
+
+    assert "not checked" in result.output
+    user = reload(user)
+    assert user.stripe_customer_id == "cus_onlyinlivemode"
+    assert membership.standing(user).can_interact
+
+
 def test_it_ends_access_when_stripe_deleted_the_customer_unseen(runner, stripe_peer):
     """customer.deleted was lost: the daily pass must end paid access, not skip the
     account as unchecked every day."""
