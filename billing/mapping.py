@@ -126,6 +126,21 @@ def forget_deleted_customer(user_id: int) -> tuple[User, membership.Subscription
     return user, change
 
 
+def checkout_account_id(session: dict) -> int | None:
+    """The id of the account a Checkout Session was opened for, if this site opened it.
+
+    The site names the account twice when it creates a session, in ``client_reference_id``
+    and ``metadata.user_id`` (``gateway.create_checkout_session``). A Payment Link takes
+    ``client_reference_id`` from its URL, where anyone can write any account's id; its
+    metadata is the link's own. Only a session naming the account both ways counts.
+    """
+    reference = str(session.get("client_reference_id") or "")
+    metadata = session.get("metadata") or {}
+    if not (reference.isdigit() and len(reference) <= 18) or metadata.get("user_id") != reference:
+        return None
+    return int(reference)
+
+
 def member_for_customer(customer_id: str | None) -> User | None:
     """Return the account a Stripe customer pays for, if any."""
     if not customer_id:

@@ -209,7 +209,7 @@ def success():
 def is_own_session(user, session: dict) -> bool:
     """Tell whether a Checkout Session was started by ``user``."""
     customer_id = mapping.object_id(session.get("customer"))
-    if str(session.get("client_reference_id") or "") != str(user.id):
+    if mapping.checkout_account_id(session) != user.id:
         return False
     return user.stripe_customer_id in (None, customer_id)
 

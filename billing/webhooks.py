@@ -276,11 +276,10 @@ def on_checkout_session_completed(session: dict) -> list[notices.Mail]:
     if session.get("mode") != "subscription":
         return []
     customer_id = mapping.object_id(session.get("customer"))
-    reference = str(session.get("client_reference_id") or "")
-    is_id = reference.isdigit() and len(reference) <= 18
-    user = db.session.get(User, int(reference)) if is_id else None
+    account_id = mapping.checkout_account_id(session)
+    user = db.session.get(User, account_id) if account_id is not None else None
     if user is None or not customer_id:
-        log.warning("checkout session %s names no account; ignored", session.get("id"))
+        log.warning("checkout session %s names no account of ours; ignored", session.get("id"))
         return []
     if user.stripe_customer_id not in (None, customer_id):
         log.warning("checkout session %s: customer differs from the account's", session.get("id"))

@@ -256,6 +256,7 @@ def _completed_session(user: User, customer: str = "cus_rec_1") -> dict:
         "payment_status": "paid",
         "mode": "subscription",
         "client_reference_id": str(user.id),
+        "metadata": {"user_id": str(user.id), "price_id": "price_test_monthly"},
         "customer": customer,
         "subscription": {
             "id": "sub_rec_1",
@@ -282,6 +283,24 @@ def test_it_applies_a_completed_checkout_on_the_success_page(client, erin, strip
     assert user.stripe_customer_id == "cus_rec_1"
     assert membership.standing(user).can_interact and membership.standing(user).badge
     assert sum("Subject: Welcome" in mail for mail in read_outbox(outbox)) == 1
+
+
+def test_the_success_page_links_no_customer_from_a_checkout_the_site_did_not_open(
+    client, erin, stripe_api
+):
+    """A Payment Link session with the member's id in client_reference_id, paid by a
+    stranger's customer: not the member's Checkout."""
+    stranger = _completed_session(erin, customer="cus_stranger")
+    stranger["metadata"] = {}
+    stripe_api.answer("GET", "/v1/checkout/sessions/cs_test_done", stranger)
+    login(client, erin)
+
+    response = client.get("/billing/success?session_id=cs_test_done")
+
+    assert response.status_code == 403
+    user = reload(erin)
+    assert user.stripe_customer_id is None
+    assert not membership.standing(user).can_interact
 
 
 def test_the_success_page_never_says_nothing_was_charged_when_stripe_is_down(

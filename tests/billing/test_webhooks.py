@@ -467,6 +467,7 @@ def test_it_links_the_customer_named_by_a_completed_checkout(client, erin, strip
         "object": "checkout.session",
         "mode": "subscription",
         "client_reference_id": str(erin.id),
+        "metadata": {"user_id": str(erin.id), "price_id": "price_test_monthly"},
         "customer": sub["customer"],
         "subscription": sub["id"],
     }
@@ -478,6 +479,28 @@ def test_it_links_the_customer_named_by_a_completed_checkout(client, erin, strip
     assert membership.standing(user).can_interact
 
 
+def test_it_links_no_customer_from_a_checkout_the_site_did_not_open(client, erin, stripe_peer):
+    """A Payment Link takes client_reference_id from its URL: anyone can name any account
+    there. Linked, the stranger's customer would decide the account's membership and its
+    Manage button would open the stranger's portal."""
+    sub = subscribed(stripe_peer, make_user(handle="mallory"), link=False)
+    session = {
+        "id": "cs_test_link",
+        "object": "checkout.session",
+        "mode": "subscription",
+        "client_reference_id": str(erin.id),
+        "metadata": {},  # a Payment Link's own
+        "customer": sub["customer"],
+        "subscription": sub["id"],
+    }
+
+    post_event(client, make_event("checkout.session.completed", session))
+
+    user = reload(erin)
+    assert user.stripe_customer_id is None
+    assert not membership.standing(user).can_interact
+
+
 def test_it_ignores_a_checkout_whose_customer_is_not_the_accounts(client, alice, stripe_peer):
     membership.link_customer(alice, "cus_alices_own")
     db.session.commit()
@@ -486,6 +509,7 @@ def test_it_ignores_a_checkout_whose_customer_is_not_the_accounts(client, alice,
         "id": "cs_test_2",
         "mode": "subscription",
         "client_reference_id": str(alice.id),
+        "metadata": {"user_id": str(alice.id)},
         "customer": sub["customer"],
         "subscription": sub["id"],
     }
