@@ -54,6 +54,7 @@ class Reason(enum.StrEnum):
     NOT_SIGNED_IN = "not signed in"
     EMAIL_NOT_CONFIRMED = "email not confirmed"
     NOT_SUBSCRIBED = "not subscribed"
+    FIRST_PAYMENT_PENDING = "first payment pending"
     PAYMENT_FAILED = "payment failed"
     SUBSCRIPTION_ENDED = "subscription ended"
     FROZEN_BY_MODERATOR = "frozen by a moderator"
@@ -76,6 +77,12 @@ ACTIONS = {
     # The banner adds the price, which billing reads from Stripe's price object.
     Reason.NOT_SUBSCRIBED: (
         "Subscribe in your settings to comment, like and earn the verified badge."
+    ),
+    # Stripe's "incomplete": Checkout was paid with a method that settles later (a bank
+    # debit), or the bank still wants a confirmation. Subscribing again would pay twice.
+    Reason.FIRST_PAYMENT_PENDING: (
+        "Your first payment is still being processed. Your membership starts as soon as it "
+        "goes through; we will email you."
     ),
     # Also a first payment that never went through (nothing to update: subscribe again).
     Reason.PAYMENT_FAILED: (
@@ -203,8 +210,10 @@ def _billing_verdict(user: User, now: datetime) -> _Billing:
         return _Billing(ok=False, reason=Reason.PAYMENT_FAILED)
     if status in ENDED_STATUSES:
         return _Billing(ok=False, reason=Reason.SUBSCRIPTION_ENDED)
-    if status is None or status in NOT_STARTED_STATUSES:
+    if status is None:
         return _Billing(ok=False, reason=Reason.NOT_SUBSCRIBED)
+    if status in NOT_STARTED_STATUSES:
+        return _Billing(ok=False, reason=Reason.FIRST_PAYMENT_PENDING)
     if status not in PAYMENT_FAILED_STATUSES:
         # A status Stripe adds later must never grant access by accident.
         log.warning("unknown subscription status %r for user %s", status, user.id)

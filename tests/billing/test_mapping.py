@@ -44,7 +44,7 @@ def applied(status: str, now=None, **extra) -> membership.Standing:
         ("incomplete_expired", False, False, Reason.PAYMENT_FAILED),
         ("paused", False, False, Reason.PAYMENT_FAILED),
         ("canceled", False, False, Reason.SUBSCRIPTION_ENDED),
-        ("incomplete", False, False, Reason.NOT_SUBSCRIBED),
+        ("incomplete", False, False, Reason.FIRST_PAYMENT_PENDING),
         ("some_status_stripe_adds_later", False, False, Reason.PAYMENT_FAILED),
     ],
 )

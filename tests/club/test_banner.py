@@ -101,3 +101,18 @@ def test_it_warns_a_member_in_the_grace_period_with_the_freeze_date(client):
 def test_it_shows_a_moderators_reason_in_the_banner(client, frank):
     login(client, frank)
     assert "Spam in comments" in banner_of(get_page(client, "/settings"))
+
+
+def test_it_tells_a_member_whose_first_payment_is_pending_to_wait_not_to_subscribe(client):
+    """Stripe's "incomplete": Checkout was paid with a bank debit that settles later.
+    "Subscribe in your settings" would invite a second payment, and settings offers none."""
+    waiting = make_user(handle="wendy", subscription="incomplete")
+    login(client, waiting)
+
+    page = get_page(client, "/settings")
+
+    banner = banner_of(page)
+    assert "Account Frozen" in banner and FROZEN_MESSAGE in banner
+    assert "Your first payment is still being processed" in banner
+    assert "Subscribe" not in banner
+    assert "no need to subscribe again" in page

@@ -69,8 +69,9 @@ def test_it_keeps_a_never_subscribed_account_read_only(app):
     assert (st.can_interact, st.badge, st.reason) == (False, False, Reason.NOT_SUBSCRIBED)
 
 
-def test_it_treats_an_incomplete_first_payment_as_not_subscribed(app):
-    assert standing(paying("incomplete"), NOW).reason is Reason.NOT_SUBSCRIBED
+def test_it_keeps_a_member_read_only_while_the_first_payment_is_pending(app):
+    st = standing(paying("incomplete"), NOW)
+    assert (st.can_interact, st.badge, st.reason) == (False, False, Reason.FIRST_PAYMENT_PENDING)
 
 
 @pytest.mark.parametrize("status", ["active", "trialing"])

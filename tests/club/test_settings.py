@@ -490,7 +490,7 @@ def test_it_does_not_resend_to_a_confirmed_address(client, alice, outbox):
 def test_it_points_a_never_subscribed_account_at_billing(client, erin):
     login(client, erin)
     section = status_section(client)
-    assert "$1/month" in section and 'href="#billing"' in section
+    assert "costs $1.00/month" in section and 'href="#billing"' in section
 
 
 def test_it_shows_a_moderator_freeze_in_full_with_an_appeal_form(client, frank):
