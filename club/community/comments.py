@@ -151,8 +151,14 @@ def post_comment(
             )
         return existing, False
     target = _reply_target(article, parent_id)
-    # Replies deeper than three levels attach to the third level, under the same parent.
+    # Replies deeper than three levels attach to the third level, under the same parent,
+    # which must take replies too: it may have been deleted, removed or hidden since.
     parent = target.parent if target and target.depth >= MAX_DEPTH else target
+    if parent is not target and not parent.accepts_replies():
+        raise CommunityError(
+            "The comment this thread hangs from was deleted, removed or is under review, "
+            "so the thread takes no more replies."
+        )
     comment = Comment(
         article_id=article.id,
         author_id=author.id,

@@ -75,6 +75,27 @@ def test_it_nests_replies_three_levels_and_attaches_deeper_ones_at_the_third(
     assert deeper.depth == 2 and deeper.parent_id == second.id
 
 
+@pytest.mark.parametrize("state", ["deleted", "removed", "hidden"])
+def test_it_attaches_no_reply_under_a_comment_that_takes_none(member, article, alice, state):
+    """A reply to the third level attaches to the second, which may have been deleted,
+    removed or hidden since: it takes no replies, however they arrive."""
+    top = add_comment(article, alice, "level 1")
+    second = add_comment(article, alice, "level 2", parent=top)
+    third = add_comment(article, alice, "level 3", parent=second)
+    if state == "hidden":
+        second.hidden = True
+    else:
+        second.status = state
+    db.session.commit()
+    before = table_fingerprint()
+
+    response = post_comment(member, article, "a reply kept safe", parent_id=third.id)
+
+    assert response.status_code == 400
+    assert "takes no more replies" in response.text and "a reply kept safe" in response.text
+    assert table_fingerprint() == before
+
+
 def test_it_refuses_a_double_submitted_form_with_one_comment(member, article):
     nonce = token()
     first = post_comment(member, article, "only once", client_token=nonce)
