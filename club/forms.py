@@ -191,8 +191,10 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
 
 
 def name_key(name: str) -> str:
-    """A name as it reads: compatibility forms folded, case ignored, runs of space as one."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    """A name as it reads: compatibility forms folded, case ignored, runs of space as one,
+    and without the invisible joiners some scripts need ("Admin\u200d" reads "Admin")."""
+    visible = "".join(c for c in name if c not in JOINERS)
+    return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
 
 
 def most_marks_in_a_row(text: str) -> int:

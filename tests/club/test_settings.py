@@ -147,6 +147,9 @@ def test_it_still_refuses_a_reserved_handle_as_a_new_choice(client, alice):
         ("deleted  member", "staff title"),  # HTML shows two spaces as one
         ("deleted\u00a0member", "staff title"),
         ("Admin", "staff title"),  # comment headers show the name alone
+        ("Admin\u200d", "staff title"),  # a joiner (kept for scripts that need it) shows nothing
+        ("Mod\u200derator", "staff title"),
+        ("Deleted\u200c Member", "staff title"),
         ("MODERATOR", "staff title"),
         ("Billionaire Club", "staff title"),
         ("...", "at least one letter"),
