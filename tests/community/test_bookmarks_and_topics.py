@@ -90,6 +90,14 @@ def test_it_pages_for_you_with_a_keyset(member):
     assert "Sleep note 00" in second and "Sleep note 20" not in second
 
 
+@pytest.mark.parametrize("before", ["0001-01-01T00:00:00+01:00_5", "9999-12-31T23:30:00-05:00_5"])
+def test_it_pages_for_you_from_the_start_past_the_first_or_last_date(member, before):
+    """Both parse, and neither can be written in UTC: the first page, not an error."""
+    make_article(title="Naps help", topics=[topic("Sleep")])
+    response = member.get("/for-you", query_string={"before": before})
+    assert response.status_code == 200
+
+
 def test_it_unfollows_a_topic(member):
     sleep = topic("Sleep")
     make_article(title="Naps help", topics=[sleep])

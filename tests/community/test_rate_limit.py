@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import threading
 
+import pytest
+import sqlalchemy as sa
+
+from club.community.models import Comment
+from club.community.views import CEILING_FACTOR
+from club.extensions import db
 from tests.community.conftest import add_comment, post_comment, quick_member, token
 from tests.conftest import login, table_fingerprint
 
@@ -70,3 +76,34 @@ def test_it_limits_reports_to_twenty_an_hour_per_member(client, article, alice):
     assert "You are reporting too fast: members can file 20 per 1 hour" in response.text
     assert table_fingerprint() == before
     assert client.get(f"/comments/{targets[20].id}/report").status_code == 200  # reading is not
+
+
+def test_a_parallel_burst_of_comments_cannot_get_past_the_limit(app, article, alice):
+    """The limit counts created comments once each response is out: posts sent at once all
+    pass its check first. The ceiling counts each post as it arrives."""
+    browsers = []
+    for _ in range(30):
+        browser = app.test_client()
+        login(browser, alice)
+        browsers.append((browser, browser.csrf_token()))
+    start = threading.Barrier(len(browsers))
+    statuses = []
+
+    def send(n: int) -> None:
+        browser, csrf = browsers[n]
+        with app.app_context():
+            start.wait()
+            form = {"csrf_token": csrf, "body": f"burst {n}", "client_token": token()}
+            statuses.append(browser.post(f"/articles/{article.id}/comments", data=form))
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(browsers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    created = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
+    assert created <= 5 * CEILING_FACTOR, created
+    refused = [r for r in statuses if r.status_code == 429]
+    assert refused, [r.status_code for r in statuses]
+    assert all("members can post 5 per 1 minute." in r.text for r in refused)
