@@ -44,8 +44,9 @@ ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.5, */*;q=0.1"
 )
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-# One message for every refused destination, so admins cannot use it to map the network.
-NOT_ALLOWED = "destination not allowed"
+# One message for every refused destination, so admins cannot use it to map the network;
+# it says what is allowed, not which rule refused the address.
+NOT_ALLOWED = "destination not allowed: feeds are fetched from public addresses only"
 
 Resolver = Callable[[str, int], list[str]]
 
