@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
+from billing import plan
 from club import membership
 from club.clock import utcnow
 from club.extensions import db
@@ -81,13 +83,33 @@ def apply_stripe_subscription(
     )
 
 
+def sells_membership(subscription: dict) -> bool:
+    """Tell whether a Stripe subscription is the membership.
+
+    One of its items must be on the membership's price (``STRIPE_PRICE_ID``) or on
+    another price of the same product: members keep an older price when the price
+    changes. The Stripe account may sell other things, and the Customer Portal may offer
+    other plans; paying for one of those grants neither access nor the badge.
+    """
+    price_id = current_app.config.get("STRIPE_PRICE_ID")
+    current = plan.current_price()  # None while Stripe cannot say: the price id decides
+    product = object_id(current.get("product")) if current else None
+    for item in (subscription.get("items") or {}).get("data") or []:
+        price = item.get("price") or item.get("plan") or {}
+        if price.get("id") == price_id or (product and object_id(price.get("product")) == product):
+            return True
+    return False
+
+
 def current_subscription(subscriptions: list[dict], recorded_id: str | None = None) -> dict | None:
-    """Pick the subscription that decides access when a customer holds several.
+    """Pick the membership subscription that decides access when a customer holds several.
 
     A paid one first, then one in its grace period (a paid one must not be frozen because
     a second, past-due one was created later), newest first; when none runs, the one on
-    record (``recorded_id``), so its end is seen, else the newest.
+    record (``recorded_id``), so its end is seen, else the newest. Subscriptions to
+    anything but the membership do not count.
     """
+    subscriptions = [s for s in subscriptions if sells_membership(s)]
     if not subscriptions:
         return None
     ordered = sorted(subscriptions, key=lambda s: s.get("created") or 0, reverse=True)
@@ -102,11 +124,11 @@ def current_subscription(subscriptions: list[dict], recorded_id: str | None = No
 def is_worth_recording(user: User, subscription: object) -> bool:
     """Tell whether a finished Checkout's subscription should be applied to ``user``.
 
-    Not an ended one on an account with no customer: that is an old success URL revisited,
-    or a late webhook, after the customer was deleted, and linking that customer again
-    would make every later Checkout fail on it.
+    Only one that sells the membership; and not an ended one on an account with no
+    customer: that is an old success URL revisited, or a late webhook, after the customer
+    was deleted, and linking that customer again would make every later Checkout fail on it.
     """
-    if not isinstance(subscription, dict):
+    if not isinstance(subscription, dict) or not sells_membership(subscription):
         return False
     return bool(user.stripe_customer_id) or subscription.get("status") in membership.LIVE_STATUSES
 

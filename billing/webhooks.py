@@ -245,6 +245,9 @@ def sync_subscription(
         return None, []
     observed_at = utcnow()  # taken before the read: a later read always wins
     subscription = gateway.retrieve_subscription(subscription_id)
+    if not mapping.sells_membership(subscription):
+        log.warning("subscription %s sells no membership; ignored", subscription_id)
+        return None, []
     customer_id = mapping.object_id(subscription.get("customer"))
     found = mapping.member_for_customer(customer_id)
     if found is None:

@@ -34,6 +34,7 @@ from club.models import User
 SECRET_KEY = "sk_test_club_billing"
 WEBHOOK_SECRET = "whsec_test_club_billing"
 BLACKHOLE = "http://127.0.0.1:9/nowhere"
+MEMBERSHIP_PRICE = "price_test_monthly"  # STRIPE_PRICE_ID; localstripe names its plan so
 
 
 @pytest.fixture(autouse=True)
@@ -153,12 +154,19 @@ class LocalStripe:
         self.send_webhooks_to(BLACKHOLE)
 
     # Domain helpers
-    def plan(self, amount: int = 100) -> str:
+    def plan(self) -> str:
+        """The membership's plan: the one ``STRIPE_PRICE_ID`` names (``stripe_settings``)."""
+        try:
+            return self.get(f"/v1/plans/{MEMBERSHIP_PRICE}")["id"]
+        except LocalStripeError:
+            return self.other_plan(plan_id=MEMBERSHIP_PRICE)
+
+    def other_plan(self, amount: int = 100, plan_id: str | None = None) -> str:
+        """A plan the Stripe account sells besides the membership (or, named, the membership)."""
         product = self.post("/v1/products", {"name": "Billionaire Club membership"})
-        plan = self.post(
-            "/v1/plans",
-            {"product": product["id"], "amount": amount, "currency": "usd", "interval": "month"},
-        )
+        params = {"product": product["id"], "amount": amount, "currency": "usd"}
+        params |= {"interval": "month"} | ({"id": plan_id} if plan_id else {})
+        plan = self.post("/v1/plans", params)
         return plan["id"]
 
     def customer(self, email: str, card: str = "pm_card_visa") -> str:
@@ -243,7 +251,7 @@ def stripe_settings(api_base: str, **extra) -> dict:
         "STRIPE_SECRET_KEY": SECRET_KEY,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": api_base,
-        "STRIPE_PRICE_ID": "price_test_monthly",
+        "STRIPE_PRICE_ID": MEMBERSHIP_PRICE,
         "STRIPE_MAX_NETWORK_RETRIES": 0,
         "STRIPE_TIMEOUT_SECONDS": 5,
         "BASE_URL": "http://club.test",
@@ -393,6 +401,12 @@ def subscribed(peer, user: User, *, link: bool = True) -> dict:
         membership.link_customer(user, customer)
         db.session.commit()
     return peer.subscribe(customer, peer.plan())
+
+
+def membership_items(**item: object) -> dict:
+    """A subscription's ``items`` as Stripe writes them, for one item on the membership."""
+    price = {"id": MEMBERSHIP_PRICE, "object": "price", "product": "prod_membership"}
+    return {"object": "list", "data": [{"id": "si_membership", "price": price, **item}]}
 
 
 def reload(user: User) -> User:

@@ -15,7 +15,13 @@ from club import membership
 from club.clock import utcnow
 from club.extensions import db
 from club.models import User
-from tests.billing.conftest import make_event, post_event, reload, stripe_settings
+from tests.billing.conftest import (
+    make_event,
+    membership_items,
+    post_event,
+    reload,
+    stripe_settings,
+)
 from tests.conftest import login, make_user, read_outbox, table_fingerprint
 
 CUSTOMER = {"id": "cus_rec_1", "object": "customer"}
@@ -110,6 +116,7 @@ def test_it_sends_a_member_stripe_already_bills_to_the_portal(client, erin, stri
         "id": "sub_paid_elsewhere", "object": "subscription", "customer": "cus_erin",
         "status": "active", "created": int(time.time()) - 60,
         "current_period_end": int(time.time()) + 30 * 86400, "cancel_at_period_end": False,
+        "items": membership_items(),
     }  # fmt: skip
     stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": [running]})
     login(client, erin)
@@ -120,6 +127,36 @@ def test_it_sends_a_member_stripe_already_bills_to_the_portal(client, erin, stri
     assert stripe_api.calls("POST", "/v1/checkout/sessions") == []
     assert stripe_api.calls("GET", "/v1/subscriptions")[0].query["customer"] == "cus_erin"
     assert membership.standing(reload(erin)).can_interact
+
+
+@pytest.mark.parametrize(
+    ("product", "membership_found"),
+    [("prod_membership", True), ("prod_the_shop", False)],
+)
+def test_a_member_on_an_older_price_of_the_membership_is_still_a_member(
+    client, erin, stripe_api, product, membership_found
+):
+    """The price changed since this member subscribed: their old price is on the same
+    product, so it is the membership; a price of another product is not."""
+    price = {"id": "price_test_monthly", "object": "price", "product": "prod_membership"}
+    stripe_api.answer("GET", "/v1/prices/price_test_monthly", price | {"unit_amount": 100})
+    membership.link_customer(erin, "cus_erin")
+    db.session.commit()
+    old_price = {"id": "price_2025", "object": "price", "product": product}
+    running = {
+        "id": "sub_on_the_old_price", "object": "subscription", "customer": "cus_erin",
+        "status": "active", "created": int(time.time()) - 60,
+        "current_period_end": int(time.time()) + 30 * 86400, "cancel_at_period_end": False,
+        "items": {"object": "list", "data": [{"id": "si_old", "price": old_price}]},
+    }  # fmt: skip
+    stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": [running]})
+    login(client, erin)
+
+    response = client.submit("/billing/checkout")
+
+    went_to_portal = response.headers["Location"] == PORTAL["url"]
+    assert went_to_portal is membership_found
+    assert membership.standing(reload(erin)).can_interact is membership_found
 
 
 def stripe_keeping_checkout_sessions(stripe_api, customer_id: str) -> list[dict]:
@@ -264,7 +301,7 @@ def _completed_session(user: User, customer: str = "cus_rec_1") -> dict:
             "customer": customer,
             "status": "active",
             "cancel_at_period_end": False,
-            "items": {"data": [{"id": "si_1", "current_period_end": now + 30 * 86400}]},
+            "items": membership_items(current_period_end=now + 30 * 86400),
         },
     }
 
@@ -634,6 +671,7 @@ def test_a_member_whose_cancelled_membership_lapsed_is_offered_checkout_not_the_
         "cancel_at_period_end": True,
         "created": int(time.time()) - 40 * 86400,
         "current_period_end": int(time.time()) - 7200,
+        "items": membership_items(),
     }
     stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": [ended]})
     stripe_api.answer("GET", "/v1/subscriptions/sub_old", ended)

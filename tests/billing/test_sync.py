@@ -12,7 +12,7 @@ from club import membership
 from club.clock import utcnow
 from club.extensions import db
 from club.models import User
-from tests.billing.conftest import reload, stripe_settings
+from tests.billing.conftest import membership_items, reload, stripe_settings
 from tests.conftest import make_user
 from tests.worker.conftest import free_port
 
@@ -138,9 +138,9 @@ def test_it_ends_access_when_stripe_deleted_the_customer_unseen(runner, stripe_p
     )
 
 
-def test_it_prefers_a_running_subscription_over_an_ended_one():
-    ended = {"id": "sub_old", "status": "canceled", "created": 200}
-    running = {"id": "sub_new", "status": "active", "created": 100}
+def test_it_prefers_a_running_subscription_over_an_ended_one(app):
+    ended = {"id": "sub_old", "status": "canceled", "created": 200, "items": membership_items()}
+    running = {"id": "sub_new", "status": "active", "created": 100, "items": membership_items()}
 
     assert mapping.current_subscription([ended, running]) is running
 

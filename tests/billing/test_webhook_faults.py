@@ -13,6 +13,7 @@ from club import create_app, membership
 from club.extensions import db
 from tests.billing.conftest import (
     make_event,
+    membership_items,
     post_event,
     reload,
     stripe_settings,
@@ -159,6 +160,7 @@ class TestUnknownStatus:
                 "customer": "cus_alice",
                 "status": "suspended_for_review",
                 "current_period_end": int(time.time()) + 86400,
+                "items": membership_items(),
             },
         )
 

@@ -479,6 +479,36 @@ def test_it_links_the_customer_named_by_a_completed_checkout(client, erin, strip
     assert membership.standing(user).can_interact
 
 
+def test_a_subscription_to_something_else_buys_no_membership(client, erin, stripe_peer):
+    """The Stripe account may sell other things (a one-cent plan, a donation): paying for
+    one of them, even as the member's own customer, grants neither access nor the badge."""
+    customer = stripe_peer.customer(erin.email)
+    membership.link_customer(erin, customer)
+    db.session.commit()
+    cheap = stripe_peer.subscribe(customer, stripe_peer.other_plan(amount=1))
+
+    post_event(client, make_event("customer.subscription.created", cheap))
+
+    user = reload(erin)
+    assert user.subscription_id is None
+    assert not membership.standing(user).can_interact and not membership.standing(user).badge
+
+
+def test_another_running_subscription_does_not_keep_an_ended_membership(client, erin, stripe_peer):
+    """The member also pays for something else; the membership ends. The other
+    subscription must not stand in for it (as a second membership would)."""
+    sub = subscribed(stripe_peer, erin)
+    post_event(client, make_event("customer.subscription.created", sub))
+    stripe_peer.subscribe(sub["customer"], stripe_peer.other_plan(amount=500))
+    stripe_peer.delete(f"/v1/subscriptions/{sub['id']}")
+
+    post_event(client, make_event("customer.subscription.deleted", sub))
+
+    user = reload(erin)
+    assert user.subscription_id == sub["id"] and user.subscription_status == "canceled"
+    assert not membership.standing(user).can_interact
+
+
 def test_it_links_no_customer_from_a_checkout_the_site_did_not_open(client, erin, stripe_peer):
     """A Payment Link takes client_reference_id from its URL: anyone can name any account
     there. Linked, the stranger's customer would decide the account's membership and its
