@@ -187,6 +187,10 @@ def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: d
     summary.new += len(inserted)
     conflicting = [entry for entry in entries if entry.guid not in inserted]
     adopted = _adopt_orphans(feed, conflicting, summary) if conflicting else set()
+    if inserted or adopted:
+        # Added in SQL, not in Python: two stores of one feed at once (a command-line
+        # refresh beside a worker's) each add their own, and neither loses the other's.
+        feed.article_count = sa.func.coalesce(Feed.article_count, 0) + len(inserted) + len(adopted)
     for entry in conflicting:
         if entry.guid not in adopted:
             summary.skip(f"already on the site from another source: {entry.url}")
@@ -195,7 +199,6 @@ def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: d
             sa.insert(article_topics),
             [{"article_id": i, "topic_id": feed.topic_id} for i in inserted.values()],
         )
-    feed.article_count = (feed.article_count or 0) + len(inserted)
 
 
 def _adopt_orphans(feed: Feed, entries: Sequence[CleanEntry], summary: StoreSummary) -> set[str]:
@@ -219,7 +222,6 @@ def _adopt_orphans(feed: Feed, entries: Sequence[CleanEntry], summary: StoreSumm
             article.topics.append(topic)
         _update(article, entry, summary)
         adopted.add(entry.guid)
-    feed.article_count = (feed.article_count or 0) + len(adopted)
     return adopted
 
 

@@ -175,6 +175,38 @@ def test_it_survives_two_workers_storing_the_same_feed_at_once(app):
     assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 40
 
 
+def test_two_stores_of_one_feed_at_once_count_every_article(app):
+    """A command-line refresh beside a worker's, the document changed in between: each
+    store adds its own articles to the feed's count, and neither loses the other's."""
+    feed_id = make_feed().id
+    documents = [rss(*(item(n) for n in range(20))), rss(*(item(n) for n in range(20, 40)))]
+    barrier = threading.Barrier(2, timeout=10)
+    errors = []
+
+    def worker(document: bytes) -> None:
+        with app.app_context():
+            try:
+                mine = db.session.get(Feed, feed_id)
+                assert mine.article_count == 0  # both read the count before either stores
+                barrier.wait()
+                ingest_document(mine, document)
+                db.session.commit()
+            except Exception as error:  # the test reports any failure below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(d,)) for d in documents]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 40
+    assert db.session.get(Feed, feed_id).article_count == 40
+
+
 def test_it_skips_an_entry_nested_too_deep_and_stores_the_rest(app):
     deep = item(2, body="<div>" * 30_000 + "payload")
     summary = ingest(make_feed(), rss(item(1), deep, item(3)))
