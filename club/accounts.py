@@ -434,6 +434,10 @@ def delete_account(user: User, *, why: str = "deleted by its owner") -> None:
     (content keeps a NULL author, shown as "deleted member"); appeals go with the
     account (ON DELETE CASCADE). May raise ``signals.DeletionBlocked``.
     """
+    # Locked first (PostgreSQL): a like or comment the account sends meanwhile waits on
+    # its row, then finds the account gone, instead of landing between the removal of its
+    # reactions and the row's own delete, with its count never lowered.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
     if is_last_admin(user):
         raise signals.DeletionBlocked(
             "you are the site's only admin, and someone must be able to moderate it. "

@@ -21,7 +21,7 @@ from flask import (
 )
 from flask.globals import request_ctx
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -152,6 +152,39 @@ def render_database_unavailable(error: Exception):
     return page.render(message=DATABASE_DOWN), 503, headers
 
 
+ACCOUNT_GONE = "Your account was deleted while this was on its way, so nothing was saved."
+
+
+def render_integrity_error(error: sa.exc.IntegrityError):
+    """A write a constraint refused: from an account deleted meanwhile, a clean 401.
+
+    Deleting an account locks its row first; a like or comment the account sent meanwhile
+    waits, then breaks the foreign key to the row that is gone. Any other violation is a
+    bug, and stays the 500 it was.
+    """
+    with contextlib.suppress(sa.exc.SQLAlchemyError):
+        db.session.rollback()
+    if not signed_in_account_is_gone():
+        raise error
+    logout_user()
+    if membership.wants_json():
+        return {"error": "account_gone", "message": ACCOUNT_GONE}, 401
+    return render_page(
+        "errors/error.html", 401, code=401, title="Account deleted", message=ACCOUNT_GONE
+    )
+
+
+def signed_in_account_is_gone() -> bool:
+    """Tell whether the request's account no longer has a row (without loading it)."""
+    from club.models import User
+
+    state = sa.inspect(current_user._get_current_object(), raiseerr=False)
+    if state is None or not state.identity:
+        return False
+    found = sa.select(User.id).where(User.id == state.identity[0])
+    return db.session.scalar(found) is None
+
+
 # Every id column is a PostgreSQL integer: a larger id names nothing, and PostgreSQL would
 # refuse it with an error rather than find no row.
 MAX_ID = 2**31 - 1
@@ -237,6 +270,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, render_csrf_error)
     for unreachable in (sa.exc.OperationalError, sa.exc.TimeoutError):
         app.register_error_handler(unreachable, render_database_unavailable)
+    app.register_error_handler(sa.exc.IntegrityError, render_integrity_error)
     app.register_error_handler(HTTPException, render_error)
 
     @app.errorhandler(500)

@@ -2,8 +2,8 @@
 
 Connected to ``club.signals``: the export gets a "community" section; on deletion the
 member's comments stay with no author (shown as "deleted member", so threads keep
-their shape) while their likes, saves, follows and notifications go. The like counters
-are lowered first, because the database's cascade would delete the rows without them.
+their shape) while their likes, saves, follows and notifications go. The likes are
+deleted here, not by the database's cascade, so the counts they added are lowered too.
 """
 
 from __future__ import annotations
@@ -113,24 +113,33 @@ def export_community_data(user: User) -> dict[str, Any]:
     }
 
 
-def _lower_like_counts(user: User) -> None:
+def _remove_likes(user: User) -> None:
+    """Delete the member's likes and lower the counts of exactly the ones deleted.
+
+    The likes go first, then the counts, in the order an unlike takes them: the other
+    order deadlocked with an unlike sent during the deletion.
+    """
     for model, like, key in (
         (Article, ArticleLike, ArticleLike.article_id),
         (Comment, CommentLike, CommentLike.comment_id),
     ):
-        liked = sa.select(key).where(like.user_id == user.id)
-        db.session.execute(
-            sa.update(model)
-            .where(model.id.in_(liked))
-            .values(like_count=model.like_count - 1)
-            .execution_options(synchronize_session=False)
+        liked = sorted(
+            db.session.scalars(sa.delete(like).where(like.user_id == user.id).returning(key))
         )
+        for start in range(0, len(liked), 500):  # a bounded IN list, however many likes
+            chunk = liked[start : start + 500]
+            db.session.execute(
+                sa.update(model)
+                .where(model.id.in_(chunk))
+                .values(like_count=model.like_count - 1)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def forget_member(user: User) -> None:
     """Remove the member's reactions and keep their comments authorless."""
-    _lower_like_counts(user)
-    for model in (ArticleLike, CommentLike, Bookmark, TopicFollow):
+    _remove_likes(user)
+    for model in (Bookmark, TopicFollow):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
     db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
     # Their likes are gone, so are the notices of them ("deleted member liked your

@@ -103,10 +103,31 @@ def _count_change(comment: Comment, counted_before: bool) -> None:
     )
 
 
+def _lock_for_reply(comment_id: int) -> Comment | None:
+    """Return the comment, share-locked and re-read (PostgreSQL): a moderator's removal or
+    its author's deletion, which lock it for update, waits for the reply, or the reply
+    sees what they decided."""
+    return db.session.get(
+        Comment, comment_id, with_for_update={"read": True}, populate_existing=True
+    )
+
+
+def _lock_published_article(article_id: int) -> Article:
+    """Re-read the article locked until the comment is stored: an admin hiding it meanwhile
+    waits, or the comment sees it hidden. The lock the comment count's update takes
+    anyway (FOR NO KEY UPDATE), so two comments on one article cannot deadlock."""
+    article = db.session.get(
+        Article, article_id, with_for_update={"key_share": True}, populate_existing=True
+    )
+    if article is None or not article.is_published:
+        raise NotFound("That article does not exist or is no longer published.")
+    return article
+
+
 def _reply_target(article: Article, parent_id: int | None) -> Comment | None:
     if parent_id is None:
         return None
-    parent = db.session.get(Comment, parent_id)
+    parent = _lock_for_reply(parent_id)
     if parent is None:
         raise NotFound("The comment you are replying to does not exist.")
     if parent.article_id != article.id:
@@ -153,12 +174,16 @@ def post_comment(
     target = _reply_target(article, parent_id)
     # Replies deeper than three levels attach to the third level, under the same parent,
     # which must take replies too: it may have been deleted, removed or hidden since.
-    parent = target.parent if target and target.depth >= MAX_DEPTH else target
-    if parent is not target and not parent.accepts_replies():
-        raise CommunityError(
-            "The comment this thread hangs from was deleted, removed or is under review, "
-            "so the thread takes no more replies."
-        )
+    parent = target
+    if target is not None and target.depth >= MAX_DEPTH:
+        parent = _lock_for_reply(target.parent_id)
+        if parent is None or not parent.accepts_replies():
+            raise CommunityError(
+                "The comment this thread hangs from was deleted, removed or is under review, "
+                "so the thread takes no more replies."
+            )
+    # Comments before the article, as a removal or deletion takes them: no lock cycle.
+    article = _lock_published_article(article.id)
     comment = Comment(
         article_id=article.id,
         author_id=author.id,

@@ -1,0 +1,194 @@
+"""Interleavings PostgreSQL allows between two requests (READ COMMITTED, several gunicorn
+processes): one request stops at a chosen point, a second runs to its commit, then the
+first carries on. Each decision must hold whichever lands first."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from articles.models import Article
+from club.community import account_data, comments
+from club.community.models import ArticleLike, Comment
+from club.extensions import db
+from tests.community.conftest import add_comment, token
+from tests.conftest import PASSWORD, is_postgres, login, make_user
+
+pytestmark = [
+    pytest.mark.pg,
+    pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL: SQLite runs one writer"),
+]
+
+# Long enough for a request sent meanwhile to reach the lock it must wait on.
+SETTLE_SECONDS = 0.5
+
+
+class Pause:
+    """Stop the first call of ``owner.name`` once it returns, until ``go`` is set.
+
+    The real function runs; the pause only chooses where another request gets in.
+    """
+
+    def __init__(self, monkeypatch, owner, name: str) -> None:
+        self.reached, self.go = threading.Event(), threading.Event()
+        original = getattr(owner, name)
+
+        def paused(*args, **kwargs):
+            result = original(*args, **kwargs)
+            if not self.reached.is_set():
+                self.reached.set()
+                assert self.go.wait(20), "never released"
+            return result
+
+        monkeypatch.setattr(owner, name, paused)
+
+
+def post_in_thread(app, user, url: str, data: dict) -> tuple[threading.Thread, dict]:
+    """POST ``data`` to ``url`` as ``user`` from a thread; its answer lands in the dict."""
+    client = app.test_client()
+    login(client, user)
+    data = data | {"csrf_token": client.csrf_token()}
+    outcome: dict = {}
+
+    def send() -> None:
+        response = client.post(url, data=data)
+        outcome["status"] = response.status_code
+        outcome["text"] = response.get_data(as_text=True)
+        outcome["at"] = time.monotonic()  # when the answer, and so the commit, was done
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread, outcome
+
+
+def signed_in(app, user):
+    client = app.test_client()
+    login(client, user)
+    return client
+
+
+@pytest.fixture
+def production_errors(app):
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # a 500 is a page, as in production
+
+
+@pytest.mark.parametrize("decision", ["a moderator removes it", "its author deletes it"])
+def test_a_reply_never_lands_under_a_comment_taken_down_meanwhile(
+    app, article, alice, carol, monkeypatch, decision
+):
+    """The reply has checked that its parent takes replies. A removal or deletion now
+    must wait for the reply, not land between the check and the reply's insert."""
+    replier = make_user(subscription="active")
+    parent = add_comment(article, alice, "the parent")
+    pause = Pause(monkeypatch, comments, "_reply_target")
+    form = {"body": "a reply", "client_token": token(), "parent_id": str(parent.id)}
+    thread, replied = post_in_thread(app, replier, f"/articles/{article.id}/comments", form)
+    assert pause.reached.wait(20)
+    if decision.startswith("a moderator"):
+        decider, url = carol, f"/admin/reports/{parent.id}/remove"
+    else:
+        decider, url = alice, f"/comments/{parent.id}/delete"
+    decide, decided = post_in_thread(app, decider, url, {})
+    time.sleep(SETTLE_SECONDS)
+    pause.go.set()
+    for waited in (thread, decide):
+        waited.join(30)
+    finished = sorted([("reply", replied["at"]), ("decision", decided["at"])], key=lambda x: x[1])
+
+    assert decided["status"] == 303 and replied["status"] == 303
+    # The decision waited for the reply: the reply was stored under a visible comment.
+    assert [name for name, _ in finished] == ["reply", "decision"]
+
+
+def test_a_comment_never_lands_on_an_article_hidden_meanwhile(
+    app, article, alice, carol, monkeypatch
+):
+    pause = Pause(monkeypatch, comments, "find_article")  # published, when it looked
+    form = {"body": "on a hidden article", "client_token": token()}
+    thread, posted = post_in_thread(app, alice, f"/articles/{article.id}/comments", form)
+    assert pause.reached.wait(20)
+    hidden = signed_in(app, carol).submit(f"/admin/articles/{article.id}/hide", {})
+    assert hidden.status_code in (302, 303)
+    pause.go.set()
+    thread.join(30)
+
+    db.session.expire_all()
+    article = db.session.get(Article, article.id)
+    assert article.status == "hidden"
+    stored = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
+    assert (stored, article.comment_count) == (0, 0)
+    assert posted["status"] == 404 and "on a hidden article" in posted["text"]
+
+
+def test_a_like_sent_while_the_account_is_deleted_leaves_no_count_behind(app, article, monkeypatch):
+    member = make_user(subscription="active")
+    # The deletion has locked the account and is busy removing its data.
+    pause = Pause(monkeypatch, account_data, "_remove_likes")
+    deleting, deleted = post_in_thread(
+        app, member, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
+    )
+    assert pause.reached.wait(20)
+    liking, _ = post_in_thread(app, member, f"/articles/{article.id}/like", {"state": "on"})
+    time.sleep(SETTLE_SECONDS)  # the like waits on the account's row
+    pause.go.set()
+    deleting.join(30)
+    liking.join(30)
+    assert deleted["status"] == 303
+
+    db.session.expire_all()
+    likes = db.session.scalar(sa.select(sa.func.count()).select_from(ArticleLike))
+    assert (likes, db.session.get(Article, article.id).like_count) == (0, 0)
+
+
+def test_an_unlike_sent_while_the_account_is_deleted_does_not_deadlock(
+    app, article, monkeypatch, production_errors
+):
+    member = make_user(subscription="active")
+    liked = signed_in(app, member).submit(f"/articles/{article.id}/like", {"state": "on"})
+    assert liked.status_code == 303
+    pause = Pause(monkeypatch, account_data, "_remove_likes")
+    deleting, deleted = post_in_thread(
+        app, member, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
+    )
+    assert pause.reached.wait(20)
+    unliking, unliked = post_in_thread(
+        app, member, f"/articles/{article.id}/like", {"state": "off"}
+    )
+    time.sleep(SETTLE_SECONDS)
+    pause.go.set()
+    deleting.join(30)
+    unliking.join(30)
+
+    assert deleted["status"] == 303
+    assert unliked["status"] in (303, 401), unliked["status"]  # never a 503 (deadlock)
+    db.session.expire_all()
+    assert db.session.get(Article, article.id).like_count == 0
+
+
+def test_a_comment_posted_as_its_account_goes_gets_a_clean_answer(
+    app, article, monkeypatch, production_errors
+):
+    member = make_user(subscription="active")
+    pause = Pause(monkeypatch, comments, "find_article")  # signed in, nothing written yet
+    form = {"body": "posted as I leave", "client_token": token()}
+    thread, posted = post_in_thread(app, member, f"/articles/{article.id}/comments", form)
+    assert pause.reached.wait(20)
+    deleting, deleted = post_in_thread(
+        app, member, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
+    )
+    time.sleep(SETTLE_SECONDS)
+    pause.go.set()
+    thread.join(30)
+    deleting.join(30)
+
+    assert deleted["status"] == 303
+    assert posted["status"] in (303, 401), posted["status"]
+    if posted["status"] == 401:
+        assert "Your account was deleted" in posted["text"]
+    db.session.expire_all()
+    assert db.session.get(Article, article.id).comment_count == len(
+        db.session.scalars(sa.select(Comment)).all()
+    )
