@@ -17,6 +17,7 @@ from articles.parse import ParseError
 from articles.urls import safe_url
 from club import audit
 from club.cli import SiteGroup
+from club.clock import utcnow
 from club.extensions import db
 
 feeds = SiteGroup("feeds", help="Manage the site's feeds.")
@@ -157,11 +158,13 @@ def ingest_file(
     """
     if safe_url(source_url) is None:
         raise click.BadParameter("must be an http(s) URL", param_hint="--source-url")
-    max_age = timedelta(days=max_age_days) if max_age_days else None
+    archive_before = utcnow() - timedelta(days=max_age_days) if max_age_days else None
     try:
         with db.session.begin_nested():
             feed = _feed_for_file(source_url, topic, auto_publish)
-            summary = refresh.ingest_document(feed, path.read_bytes(), max_age=max_age)
+            summary = refresh.ingest_document(
+                feed, path.read_bytes(), archive_before=archive_before
+            )
     except ParseError as error:
         result = {"new": 0, "updated": 0, "unchanged": 0, "skipped": 0, "errors": 1}
         return {**result, "error": str(error)}

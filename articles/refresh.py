@@ -93,7 +93,6 @@ def refresh_feed(feed_id: int, *, force: bool = False) -> RefreshResult:
         feed.next_fetch_at = utcnow() + BUSY_HOST_DELAY
         db.session.commit()
         return RefreshResult(feed_id, "busy", error="two fetches to this host are running")
-    first_fetch = feed.last_fetched_at is None
     try:
         # The slot limits what the host sees: it is given back once the fetch is done,
         # not held through parse and store, which could outlast its lease.
@@ -102,7 +101,7 @@ def refresh_feed(feed_id: int, *, force: bool = False) -> RefreshResult:
         release_slot(host, slot)
     if isinstance(fetched, RefreshResult):
         return fetched
-    return _store(feed_id, fetched, first_fetch)
+    return _store(feed_id, fetched)
 
 
 def _fetch(feed: Feed) -> fetch.FetchResult | RefreshResult:
@@ -123,20 +122,21 @@ def _fetch(feed: Feed) -> fetch.FetchResult | RefreshResult:
         return record_failure(feed_id, RuntimeError(f"could not fetch ({type(error).__name__})"))
 
 
-def _store(feed_id: int, response: fetch.FetchResult, first_fetch: bool) -> RefreshResult:
+def _store(feed_id: int, response: fetch.FetchResult) -> RefreshResult:
     """Parse, clean and store a fetched document in one transaction, and record it."""
     feed = db.session.get(Feed, feed_id)
+    if feed is None:  # deleted by an admin while it was being fetched
+        return RefreshResult(feed_id, "missing", error="no such feed")
     if response.not_modified:
         record_success(feed, response, None)
         db.session.commit()
         return RefreshResult(feed_id, "not_modified")
-    max_age = timedelta(days=max_age_days()) if first_fetch else None
     try:
         summary = ingest_document(
             feed,
             response.body,
             content_type=response.content_type,
-            max_age=max_age,
+            archive_before=archive_start(feed),
             document_url=response.url,
         )
     except ParseError as error:
@@ -152,9 +152,13 @@ def _store(feed_id: int, response: fetch.FetchResult, first_fetch: bool) -> Refr
     return RefreshResult(feed_id, "stored", summary=summary)
 
 
-def max_age_days() -> int:
-    """How old an entry may be and still be stored on a feed's first fetch."""
-    return current_app.config["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"]
+def archive_start(feed: Feed) -> datetime:
+    """Entries published this long before the feed was added are its archive: never stored.
+
+    Measured from the day it was added, not the first fetch, which may come days later
+    (or fail), and applied on every fetch: the document lists the archive every time.
+    """
+    return feed.created_at - timedelta(days=current_app.config["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"])
 
 
 def ingest_document(
@@ -162,7 +166,7 @@ def ingest_document(
     data: bytes,
     *,
     content_type: str = "",
-    max_age: timedelta | None = None,
+    archive_before: datetime | None = None,
     now: datetime | None = None,
     document_url: str | None = None,
 ) -> StoreSummary:
@@ -194,7 +198,9 @@ def ingest_document(
             skipped.skip(str(reason))
     # Nothing stored depends on the feed's own pending changes: one UPDATE at the end.
     with db.session.no_autoflush:
-        summary = store_entries(feed, cleaned, rules=rules_for(feed), now=now, max_age=max_age)
+        summary = store_entries(
+            feed, cleaned, rules=rules_for(feed), now=now, archive_before=archive_before
+        )
     summary.skipped += skipped.skipped
     summary.notes = (skipped.notes + summary.notes)[:20]
     db.session.flush()
@@ -219,8 +225,10 @@ def record_failure(feed_id: int, error: Exception) -> RefreshResult:
     """Record a failed refresh on the feed in its own transaction, and back off."""
     db.session.rollback()
     feed = db.session.get(Feed, feed_id)
-    now = utcnow()
     message = strip_control(str(error))[:500] or type(error).__name__
+    if feed is None:  # deleted by an admin while it was being fetched: nothing to record
+        return RefreshResult(feed_id, "missing", error="no such feed")
+    now = utcnow()
     feed.last_fetched_at = feed.last_error_at = now
     feed.fetch_count = (feed.fetch_count or 0) + 1
     feed.error_count = (feed.error_count or 0) + 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -56,9 +56,14 @@ def store_entries(
     *,
     rules: RuleSet,
     now: datetime,
-    max_age: timedelta | None = None,
+    archive_before: datetime | None = None,
 ) -> StoreSummary:
-    """Insert new entries and update changed ones for ``feed``; flush, do not commit."""
+    """Insert new entries and update changed ones for ``feed``; flush, do not commit.
+
+    A new entry published before ``archive_before`` is the source's archive, skipped: a
+    feed's first fetch must not flood the site with years of old posts, nor its later
+    fetches with the same posts, which the document still lists.
+    """
     summary = StoreSummary()
     fresh = _first_of_each(entries, summary)
     fresh = _drop_buried(feed, fresh, summary)
@@ -69,8 +74,8 @@ def store_entries(
         if article is not None:
             _update(article, entry, summary)
             continue
-        if max_age is not None and entry.published_at < now - max_age:
-            summary.skip(f"older than {max_age.days} days on the first fetch: {entry.url}")
+        if archive_before is not None and entry.published_at < archive_before:
+            summary.skip(f"published before {archive_before:%d %B %Y}: {entry.url}")
             continue
         refusal = rules.verdict(entry.title, entry.summary)
         if refusal:

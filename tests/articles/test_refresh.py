@@ -340,3 +340,54 @@ def test_relative_links_follow_the_document_a_redirect_led_to(app, feed_server, 
     assert article.url == feed_server.url("/blog/posts/one")
     image = feed_server.url("/blog/posts/img/a.jpg").replace("http://", "https://")  # as all are
     assert f'src="{image}"' in article.content
+
+
+def http_date(days_ago: int) -> str:
+    return (utcnow() - timedelta(days=days_ago)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def test_the_archive_left_out_on_the_first_fetch_stays_out_on_later_ones(
+    allow_local_feeds, feed_server
+):
+    """The document lists the old posts on every fetch: skipping them once is not enough."""
+    body = rss(item(1, date=http_date(1)), item(2, date=http_date(400)))
+    feed = make_feed(url=feed_server.route("/feed.xml", body=body))
+    assert refresh.refresh_feed(feed.id).summary.new == 1
+
+    again = refresh.refresh_feed(feed.id, force=True)
+
+    assert again.summary.new == 0 and again.summary.skipped == 1
+    assert set(db.session.scalars(sa.select(Article.title))) == {"Entry 1"}
+
+
+def test_the_archive_stays_out_when_the_first_fetch_failed(allow_local_feeds, feed_server):
+    url = feed_server.route("/feed.xml", status=503, body=b"down")
+    feed = make_feed(url=url)
+    assert refresh.refresh_feed(feed.id).outcome == "error"
+    feed_server.route(
+        "/feed.xml", body=rss(item(1, date=http_date(1)), item(2, date=http_date(400)))
+    )
+
+    assert refresh.refresh_feed(feed.id, force=True).outcome == "stored"
+
+    assert set(db.session.scalars(sa.select(Article.title))) == {"Entry 1"}
+
+
+def test_a_feed_deleted_while_its_fetch_was_in_flight_ends_the_refresh_quietly(
+    allow_local_feeds, feed_server, monkeypatch
+):
+    from articles import curation, fetch
+
+    feed_id = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1)))).id
+    real_fetch = fetch.fetch_url
+
+    def fetch_while_an_admin_deletes_the_feed(*args, **kwargs):
+        result = real_fetch(*args, **kwargs)
+        curation.remove_feed(db.session.get(Feed, feed_id), keep_articles=True)
+        db.session.commit()
+        return result
+
+    monkeypatch.setattr(fetch, "fetch_url", fetch_while_an_admin_deletes_the_feed)
+
+    assert refresh.refresh_feed(feed_id).outcome == "missing"
+    assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 0

@@ -96,7 +96,9 @@ def test_it_skips_old_entries_on_a_first_fetch(app):
     old = (utcnow() - timedelta(days=40)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     new = (utcnow() - timedelta(days=2)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     summary = ingest(
-        make_feed(), rss(item(1, date=old), item(2, date=new)), max_age=timedelta(days=30)
+        make_feed(),
+        rss(item(1, date=old), item(2, date=new)),
+        archive_before=utcnow() - timedelta(days=30),
     )
     assert summary.new == 1 and titles() == ["Entry 2"]
 
