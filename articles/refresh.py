@@ -246,12 +246,17 @@ def record_failure(feed_id: int, error: Exception) -> RefreshResult:
 
 
 def backoff(feed: Feed, retry_after: int | None = None) -> timedelta:
-    """Return the wait after an error: the interval doubled per error, at most a day."""
+    """Return the wait after an error: the interval doubled per error, at most a day.
+
+    Never sooner than the feed's fetch would have come anyway (its ``ttl``, a slow
+    publisher's stretched interval): a source that answers "slow down" must not be asked
+    more often for it.
+    """
     exponent = min(max(feed.consecutive_errors - 1, 0), 16)
-    wait = min(feed.interval * (2**exponent), MAX_BACKOFF)
+    wait = max(feed.interval * (2**exponent), next_interval(feed, None, recent_publish_times(feed)))
     if retry_after:
-        wait = min(max(wait, timedelta(seconds=retry_after)), MAX_BACKOFF)
-    return wait
+        wait = max(wait, timedelta(seconds=retry_after))
+    return min(wait, MAX_BACKOFF)
 
 
 def reschedule(feed: Feed) -> None:

@@ -391,3 +391,18 @@ def test_a_feed_deleted_while_its_fetch_was_in_flight_ends_the_refresh_quietly(
 
     assert refresh.refresh_feed(feed_id).outcome == "missing"
     assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 0
+
+
+def test_an_error_never_brings_a_slow_feeds_next_fetch_sooner(allow_local_feeds, feed_server):
+    """A feed that asks for 12 hours (ttl) and then answers 429 with no Retry-After must
+    not be asked again in 30 minutes: the error would make it polled more often."""
+    url = feed_server.route("/feed.xml", body=rss(item(1), extra="<ttl>720</ttl>"))
+    feed_id = make_feed(url=url).id
+    refresh.refresh_feed(feed_id)
+    feed_server.route("/feed.xml", status=429, body=b"slow down")
+
+    refresh.refresh_feed(feed_id, force=True)
+
+    feed = db.session.get(Feed, feed_id)
+    assert feed.consecutive_errors == 1
+    assert feed.next_fetch_at - feed.last_fetched_at >= timedelta(hours=12)
