@@ -78,9 +78,15 @@ def search():
 def atom_feed():
     """An Atom feed of the latest published articles, crediting each source."""
     page = reading.latest_page(None, size=50)
+    # The feed changed when its latest entry did (RFC 4287 4.2.15): an entry's update
+    # counts, not only the newest publication.
+    changes = [article.updated_at or article.published_at for article in page.articles]
+    updated = max(changes, default=None) or utcnow()
     # Characters XML forbids make the whole feed unreadable; ingestion strips them, and
     # this keeps any stored before it did from breaking every subscriber's reader.
-    xml = strip_control(render_template("articles/feed.xml", articles=page.articles))
+    xml = strip_control(
+        render_template("articles/feed.xml", articles=page.articles, updated=updated)
+    )
     response = Response(xml, mimetype="application/atom+xml")
     # Feed readers poll: an unchanged feed answers 304 to If-None-Match.
     response.cache_control.public = True
@@ -145,6 +151,5 @@ def init_app(app) -> None:
         youtube_embed_url=youtube_embed_url,
         article_url=article_url,
         absolute_url=absolute_url,
-        now_utc=utcnow,
     )
     app.add_template_filter(rfc3339)

@@ -493,6 +493,20 @@ def test_it_publishes_a_valid_atom_feed_with_attribution(client):
     assert entry.source.title == "Source & Co"
 
 
+def test_the_atom_feeds_updated_is_its_latest_change(client):
+    """RFC 4287: the feed's <updated> is its latest significant change, so an entry the
+    source updated moves it, or readers that go by it miss the change."""
+    make_article(
+        published_at=datetime(2026, 1, 1, tzinfo=UTC), updated_at=datetime(2026, 3, 1, tzinfo=UTC)
+    )
+    make_article(published_at=datetime(2026, 2, 1, tzinfo=UTC))
+
+    parsed = feedparser.parse(client.get("/feed.xml").data)
+
+    assert parsed.feed.updated == "2026-03-01T00:00:00Z"
+    assert parsed.feed.updated >= max(entry.updated for entry in parsed.entries)
+
+
 def test_the_atom_feed_stays_well_formed_with_a_control_character_stored_before(client):
     # Stored before ingestion stripped control characters that came as "&#27;".
     make_article(title="Sleep \x1b[2J tips", summary="Rest \x02well\x03")
