@@ -110,7 +110,9 @@ def _feeds_in(body: ET.Element | None) -> list[Outline]:
         label = strip_control(node.get("title") or node.get("text") or "").strip()
         if url:
             site = safe_url(node.get("htmlUrl", "")) or ""
-            title = "" if label == url else label[:300]  # a feed with no name is listed by its URL
+            # A feed with no name is listed by an address (ours write the site's): taken
+            # for a title, it would never give way to the feed's own.
+            title = "" if label in (url, site) else label[:300]
             found.append(Outline(url, title, site, category, _settings(node)))
         else:
             folder = label or category

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from articles.models import Feed
-from articles.opml import read_opml
+from articles.opml import read_opml, write_opml
 from club.extensions import db
 from tests.articles.conftest import audit_actions, feed_bytes
 from tests.conftest import make_feed
@@ -148,6 +148,23 @@ def test_it_imports_an_opml_file_nested_thousands_deep(admin_client):
     )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(Feed.title)) == "Deep"
+
+
+def test_an_untitled_feed_exported_and_read_again_stays_untitled(app):
+    """OPML needs a text for every outline; ours writes the site's address for a feed with
+    no title. Read back as its title, it would hide the feed's own name for good."""
+    untitled = make_feed(url="https://a.example.com/feed.xml", site_url="https://a.example.com/")
+    untitled.title = ""
+    named = make_feed(url="https://b.example.com/feed.xml", site_url="https://b.example.com/")
+    named.title = "Bee News"
+    db.session.commit()
+
+    outlines = read_opml(write_opml([untitled, named], "Feeds"))
+
+    assert [(o.url, o.title) for o in outlines] == [
+        ("https://a.example.com/feed.xml", ""),
+        ("https://b.example.com/feed.xml", "Bee News"),
+    ]
 
 
 def test_it_keeps_the_order_and_folders_of_an_opml_file():
