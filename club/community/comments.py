@@ -134,7 +134,8 @@ def _reply_target(article: Article, parent_id: int | None) -> Comment | None:
         raise CommunityError("You can only reply to a comment on the same article.")
     if not parent.accepts_replies():
         raise CommunityError(
-            "That comment was deleted, removed or is under review, so it takes no replies."
+            "That comment was deleted, removed or is under review, so it takes no replies.",
+            final=True,
         )
     return parent
 
@@ -168,7 +169,8 @@ def post_comment(
             # its comment was deleted: answering "already posted" would drop the words.
             raise Conflict(
                 "This form already posted a comment, so the new text was not posted. "
-                "It is below: send it again to post it as a new comment."
+                "It is below: send it again to post it as a new comment.",
+                final=False,
             )
         return existing, False
     target = _reply_target(article, parent_id)
@@ -180,7 +182,8 @@ def post_comment(
         if parent is None or not parent.accepts_replies():
             raise CommunityError(
                 "The comment this thread hangs from was deleted, removed or is under review, "
-                "so the thread takes no more replies."
+                "so the thread takes no more replies.",
+                final=True,
             )
     # Comments before the article, as a removal or deletion takes them: no lock cycle.
     article = _lock_published_article(article.id)

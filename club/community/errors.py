@@ -4,22 +4,32 @@ from __future__ import annotations
 
 
 class CommunityError(Exception):
-    """A request the member can fix: bad input, a stale form, a missing object."""
+    """A request the member can fix: bad input, a stale form, a missing object.
+
+    ``final`` says sending the same form again cannot work (the comment is gone, the edit
+    window closed): the problem page then offers the text to copy, not "Try again".
+    """
 
     status = 400
+    final = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, final: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if final is not None:
+            self.final = final
 
 
 class NotFound(CommunityError):
     status = 404
+    final = True
 
 
 class NotAllowed(CommunityError):
     status = 403
+    final = True
 
 
 class Conflict(CommunityError):
     status = 409
+    final = True

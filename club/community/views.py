@@ -120,7 +120,9 @@ def community_error(error: CommunityError):
         )
     if membership.wants_json():
         return jsonify(error="rejected", message=error.message), error.status
-    page = render_template("community/problem.html", message=error.message, back=back_to("/"))
+    page = render_template(
+        "community/problem.html", message=error.message, back=back_to("/"), final=error.final
+    )
     return page, error.status
 
 

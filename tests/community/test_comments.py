@@ -93,6 +93,7 @@ def test_it_attaches_no_reply_under_a_comment_that_takes_none(member, article, a
 
     assert response.status_code == 400
     assert "takes no more replies" in response.text and "a reply kept safe" in response.text
+    assert "Try again" not in response.text  # it would fail the same way
     assert table_fingerprint() == before
 
 
@@ -152,6 +153,9 @@ def test_it_refuses_an_edit_after_15_minutes(member, article, alice):
     assert response.status_code == 403
     assert "first 15 minutes" in response.get_data(as_text=True)
     assert table_fingerprint() == before
+    # The new words are there to copy; no "Try again" that would fail the same way.
+    assert "<title>Not saved" in response.text
+    assert ">new words</textarea>" in response.text and "Try again" not in response.text
 
 
 def test_it_refuses_editing_someone_elses_comment(client, article, alice, carol):
