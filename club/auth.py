@@ -218,7 +218,9 @@ def logout():
     db.session.commit()
     session.clear()
     logout_user()
-    flash("You have been logged out.", "success")
+    # Said, since readers of other sites expect one device: a copied cookie must die too
+    # (it cannot be told from the browser it was copied from), so every session ends.
+    flash("You have been logged out, here and on every other device.", "success")
     return redirect("/", code=303)
 
 

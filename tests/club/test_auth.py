@@ -357,6 +357,17 @@ def test_it_makes_a_copied_remember_cookie_useless_after_log_out(app, client, al
     assert not is_signed_in(replay)
 
 
+def test_it_says_that_log_out_ends_every_session(app, client, alice):
+    login(client, alice)
+    elsewhere = app.test_client()
+    login(elsewhere, alice)
+
+    page = client.submit("/logout", follow_redirects=True).get_data(as_text=True)
+
+    assert "logged out, here and on every other device" in page
+    assert not is_signed_in(elsewhere)
+
+
 def test_it_lets_a_frozen_account_log_out(client, bob):
     login(client, bob)
     response = client.submit("/logout")
