@@ -458,11 +458,17 @@ def delete_rule(rule_id: int):
     return redirect(url_for("curation.rules"))
 
 
+def failing_feed_count() -> int:
+    """How many feeds fail (for the admin dashboard)."""
+    return db.session.scalar(sa.select(sa.func.count(Feed.id)).where(Feed.status == "failing"))
+
+
 def init_app(app) -> None:
     """Register the curation blueprints and their admin navigation links, in menu order."""
-    from club.web import add_nav_link
+    from club.web import add_admin_waiting, add_nav_link
 
     app.register_blueprint(feeds_bp)
     add_nav_link(app, "Feeds", "curation.feeds", admin=True)
+    add_admin_waiting(app, "Feeds", "curation.feeds", failing_feed_count, "failing")
     review.init_app(app)
     add_nav_link(app, "Keyword rules", "curation.rules", admin=True)

@@ -188,7 +188,14 @@ def _editable(article: Article) -> dict[str, str]:
 
 def init_app(app) -> None:
     """Register the review queue and its admin navigation link."""
-    from club.web import add_nav_link
+    from club.web import add_admin_waiting, add_nav_link
 
     app.register_blueprint(review_bp)
     add_nav_link(app, "Review queue", "review.queue", admin=True)
+    add_admin_waiting(app, "Review queue", "review.queue", pending_count, "articles to review")
+
+
+def pending_count() -> int:
+    """How many articles wait in the review queue."""
+    pending = sa.select(sa.func.count(Article.id)).where(Article.status == "pending")
+    return db.session.scalar(pending)

@@ -19,7 +19,7 @@ from club.community.models import Comment
 from club.extensions import db, login_manager
 from club.forms import AppealDecisionForm, EmptyForm, FreezeForm
 from club.models import Appeal, AuditEntry, User
-from club.web import query_id
+from club.web import admin_waiting, query_id
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def admin_user() -> User:
 @bp.get("/")
 def dashboard():
     """Show the admin dashboard."""
-    return render_template("admin/dashboard.html", open_appeals=moderation.open_appeal_count())
+    return render_template("admin/dashboard.html", waiting=admin_waiting())
 
 
 # --- Users ------------------------------------------------------------------------------
@@ -274,11 +274,14 @@ def handles_of_targets(entries: list[AuditEntry]) -> dict[str, str]:
 
 def init_app(app: Flask) -> None:
     """Register the admin shell and its account pages."""
-    from club.web import add_nav_link
+    from club.web import add_admin_waiting, add_nav_link
 
     app.register_blueprint(bp)
     app.add_template_filter(audit.describe, "audit_action")
     app.add_template_filter(audit.actor_name, "audit_actor")
     add_nav_link(app, "Members", "admin.users", admin=True)
     add_nav_link(app, "Appeals", "admin.appeals", admin=True)
+    add_admin_waiting(
+        app, "Appeals", "admin.appeals", moderation.open_appeal_count, "waiting for a decision"
+    )
     add_nav_link(app, "Audit log", "admin.audit_log", admin=True)

@@ -293,6 +293,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
     app.extensions["club_nav"] = []
     app.extensions["club_admin_nav"] = [("Dashboard", "admin.dashboard")]
+    app.extensions["club_admin_waiting"] = []
 
     @app.context_processor
     def inject_navigation() -> dict:
@@ -313,3 +314,18 @@ def init_app(app: Flask) -> None:
 def add_nav_link(app: Flask, label: str, endpoint: str, admin: bool = False) -> None:
     """Add a link to the main navigation (or the admin navigation)."""
     app.extensions["club_admin_nav" if admin else "club_nav"].append((label, endpoint))
+
+
+def add_admin_waiting(
+    app: Flask, label: str, endpoint: str, count: Callable[[], int], what: str
+) -> None:
+    """Add a line to the admin dashboard: how many ``what`` wait at ``endpoint``."""
+    app.extensions["club_admin_waiting"].append((label, endpoint, count, what))
+
+
+def admin_waiting() -> list[dict]:
+    """The dashboard's lines: what waits for an admin, counted now."""
+    return [
+        {"label": label, "url": url_for(endpoint), "count": count(), "what": what}
+        for label, endpoint, count, what in current_app.extensions["club_admin_waiting"]
+    ]

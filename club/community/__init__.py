@@ -70,13 +70,23 @@ def new_form_token() -> str:
 def init_app(app: Flask) -> None:
     """Register the community pages, the moderation queue and the template helpers."""
     from club import signals, web
-    from club.community import account_data, admin, models, views  # noqa: F401  (models: tables)
+    from club.community import (  # noqa: F401  (models: tables)
+        account_data,
+        admin,
+        models,
+        moderation,
+        views,
+    )
     from club.community.formatting import render_comment
 
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     web.add_nav_link(app, "For you", "community.for_you")
     web.add_nav_link(app, "Reports", "moderation.queue", admin=True)
+    web.add_admin_waiting(
+        app, "Reports", "moderation.queue", moderation.reported_comment_count,
+        "reported comments waiting for a decision",
+    )  # fmt: skip
     app.jinja_env.globals.update(
         article_interactions=article_interactions,
         topic_follow=topic_follow,

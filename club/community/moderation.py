@@ -122,6 +122,12 @@ class QueueItem:
     reports: list[Report]
 
 
+def reported_comment_count() -> int:
+    """How many comments ``report_queue`` lists (for the admin dashboard)."""
+    open_reports = sa.select(sa.func.count(sa.distinct(Report.comment_id)))
+    return db.session.scalar(open_reports.where(Report.status == ReportStatus.OPEN))
+
+
 def report_queue() -> list[QueueItem]:
     """Return reported comments awaiting a decision: hidden first, then most reported."""
     reports = db.session.scalars(

@@ -15,7 +15,7 @@ from club.clock import utcnow
 from club.extensions import db
 from club.models import Appeal, AuditEntry
 from tests.club.conftest import messages_to
-from tests.conftest import PASSWORD, login, make_user, table_fingerprint
+from tests.conftest import PASSWORD, login, make_article, make_feed, make_user, table_fingerprint
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,6 +74,27 @@ def test_it_links_the_account_pages_in_the_admin_navigation(admin_client):
     page = admin_client.get("/admin/").get_data(as_text=True)
     for href in ('href="/admin/users"', 'href="/admin/appeals"', 'href="/admin/audit"'):
         assert href in page
+
+
+def test_the_dashboard_counts_what_waits_for_an_admin(admin_client, alice, bob):
+    from club.community.models import Report
+    from tests.community.conftest import add_comment
+
+    article = make_article()
+    make_article(status="pending")
+    make_article(status="pending")
+    make_feed(status="failing")
+    reported = add_comment(article, alice, "reported twice")
+    for reporter in (bob, make_user()):
+        db.session.add(Report(comment_id=reported.id, reporter_id=reporter.id, reason="spam"))
+    db.session.commit()
+
+    page = admin_client.get("/admin/").get_data(as_text=True)
+
+    assert "Reports</a>: 1 reported comments waiting for a decision" in page
+    assert "Review queue</a>: 2 articles to review" in page
+    assert "Feeds</a>: 1 failing" in page
+    assert "Appeals</a>: 0 waiting for a decision" in page
 
 
 # --- Members ----------------------------------------------------------------------------
