@@ -114,3 +114,28 @@ def test_a_hidden_articles_comments_show_to_an_admin_without_controls_that_would
     assert f"/comments/{comment.id}/like" not in html
     assert f'name="parent_id" value="{comment.id}"' not in html
     assert f"/comments/{comment.id}/report" not in html
+
+
+def test_a_comment_refused_as_the_account_turned_read_only_keeps_its_text(client, article, alice):
+    """Typed while paid; sent after the grace period ended (or a moderator froze it)."""
+    login(client, alice)
+    alice.subscription_status = "canceled"
+    db.session.commit()
+
+    response = post_comment(client, article, "Twenty minutes of careful writing")
+
+    assert response.status_code == 403
+    assert "Twenty minutes of careful writing</textarea>" in response.text
+
+
+def test_a_comment_sent_after_the_session_ended_elsewhere_keeps_its_text(client, article, alice):
+    from club import accounts
+
+    login(client, alice)
+    accounts.end_all_sessions(alice)  # logged out on another device meanwhile
+    db.session.commit()
+
+    response = post_comment(client, article, "Twenty minutes of careful writing")
+
+    assert response.status_code == 401
+    assert "Twenty minutes of careful writing</textarea>" in response.text
