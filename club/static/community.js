@@ -84,6 +84,10 @@
       } else if (badge) {
         badge.textContent = String(data.unread);
       }
+      // Done: the "new" marks stay for this visit, the button that would do it again goes.
+      if (data.unread === 0) {
+        form.remove();
+      }
     }).catch(function () { /* the button still works */ });
   }
 

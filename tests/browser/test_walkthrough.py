@@ -135,6 +135,7 @@ def test_it_walks_a_visitor_to_member_to_frozen(app, live_server, browser, shoot
     page.goto(f"{live_server}/notifications")
     assert page.is_visible("text=replied to your comment on")
     page.wait_for_selector("[data-unread]", state="detached")  # marked read by the script
+    assert not page.is_visible("button:has-text('Mark all as read')")  # nothing left to do
 
     # The admin freezes the account.
     admin.goto(f"{live_server}/admin/users/{nina.id}")
