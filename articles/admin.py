@@ -265,6 +265,12 @@ def _refresh_outcome(feed: Feed, handle: JobHandle, was_paused: bool) -> tuple[s
         return f"Refreshing {feed.name}{once}.", "success"
     db.session.refresh(feed)  # the fetch ran in a session of its own
     note = " It stays paused." if was_paused else ""
+    if handle.result == refresh.HOST_BUSY:
+        return (
+            f"{feed.name} was not refreshed: two fetches to its host are already running. "
+            f"It will be fetched in a minute.{note}",
+            "error",
+        )
     if handle.status == "failed" or feed.last_error:
         problem = feed.last_error or "the refresh failed; see Jobs"
         return f"Could not refresh {feed.name}: {problem}.{note}", "error"

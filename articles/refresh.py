@@ -38,6 +38,7 @@ MAX_ADAPTIVE = timedelta(hours=12)
 SLOTS_PER_HOST = 2
 SLOT_LEASE = timedelta(seconds=fetch.TOTAL_DEADLINE + 40)
 BUSY_HOST_DELAY = timedelta(minutes=1)
+HOST_BUSY = "two fetches to this host are running"
 FAILING_AFTER = 3
 
 
@@ -92,7 +93,7 @@ def refresh_feed(feed_id: int, *, force: bool = False) -> RefreshResult:
     if slot is None:
         feed.next_fetch_at = utcnow() + BUSY_HOST_DELAY
         db.session.commit()
-        return RefreshResult(feed_id, "busy", error="two fetches to this host are running")
+        return RefreshResult(feed_id, "busy", error=HOST_BUSY)
     try:
         # The slot limits what the host sees: it is given back once the fetch is done,
         # not held through parse and store, which could outlast its lease.

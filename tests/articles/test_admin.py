@@ -409,6 +409,22 @@ def test_refresh_now_says_when_the_fetch_it_ran_failed(
     assert "Refreshing" not in page
 
 
+def test_refresh_now_says_when_the_host_was_busy_instead_of_calling_it_refreshed(
+    allow_local_feeds, admin_client, feed_server
+):
+    from articles import refresh
+
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))))
+    host = refresh.slot_host(feed.url)
+    assert refresh.acquire_slot(host) is not None and refresh.acquire_slot(host) is not None
+
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/refresh", follow_redirects=True)
+
+    page = response.get_data(as_text=True)
+    assert f"{feed.name} was not refreshed: two fetches to its host are already running" in page
+    assert "Refreshed" not in page and feed_server.hits("/feed.xml") == 0
+
+
 def test_refresh_now_does_not_call_a_feed_the_fetch_just_paused_one_that_stays_paused(
     allow_local_feeds, admin_client, feed_server
 ):
