@@ -103,3 +103,21 @@ def test_an_image_that_no_longer_loads_leaves_no_empty_frame(app, live_server, b
     page.goto(f"{live_server}/articles/{article.id}")
     page.wait_for_function("() => document.querySelector('.lead-image img[hidden]')")
     assert page.locator(".lead-image figcaption").inner_text() == "Image: A photographer"
+
+
+def test_a_page_asks_the_site_for_nothing_it_cannot_serve(app, live_server, browser):
+    """No 404 behind the scenes (the tab's icon was one, a console error on every page)."""
+    make_article(title="Walking, slowly")
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    failed = []
+    page.on(
+        "response",
+        lambda r: r.url.startswith(live_server) and r.status >= 400 and failed.append(r.url),
+    )
+
+    page.goto(f"{live_server}/")
+    page.wait_for_load_state("networkidle")
+
+    assert failed == []
+    icon = page.evaluate("() => document.querySelector('link[rel=icon]')?.href")
+    assert icon and page.request.get(icon).headers["content-type"].startswith("image/svg+xml")
