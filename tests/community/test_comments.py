@@ -97,6 +97,13 @@ def test_it_attaches_no_reply_under_a_comment_that_takes_none(member, article, a
     assert table_fingerprint() == before
 
 
+def test_a_comments_time_says_its_zone(member, article, alice):
+    """The edit page says "11:52 UTC"; the comment beside it said "11:36", in no zone."""
+    comment = add_comment(article, alice, "timed")
+    stamp = comment.created_at.strftime("%d %b %Y %H:%M")
+    assert f"{stamp} UTC</time>" in page_of(member, article)
+
+
 def test_it_refuses_a_double_submitted_form_with_one_comment(member, article):
     nonce = token()
     first = post_comment(member, article, "only once", client_token=nonce)
