@@ -91,14 +91,19 @@ def sells_membership(subscription: dict) -> bool:
     changes. The Stripe account may sell other things, and the Customer Portal may offer
     other plans; paying for one of those grants neither access nor the badge.
     """
-    price_id = current_app.config.get("STRIPE_PRICE_ID")
-    current = plan.current_price()  # None while Stripe cannot say: the price id decides
-    product = object_id(current.get("product")) if current else None
-    for item in (subscription.get("items") or {}).get("data") or []:
-        price = item.get("price") or item.get("plan") or {}
-        if price.get("id") == price_id or (product and object_id(price.get("product")) == product):
-            return True
-    return False
+    prices = [item.get("price") or item.get("plan") for item in _items(subscription)]
+    if any(object_id(price) == current_app.config.get("STRIPE_PRICE_ID") for price in prices):
+        return True  # the usual case: no need to ask Stripe which product that is
+    product = plan.membership_product()  # raises while Stripe cannot say: retried later
+    return bool(product) and any(
+        isinstance(price, dict) and object_id(price.get("product")) == product for price in prices
+    )
+
+
+def _items(subscription: dict) -> list[dict]:
+    items = subscription.get("items")
+    data = items.get("data") if isinstance(items, dict) else None
+    return [item for item in data or [] if isinstance(item, dict)]
 
 
 def current_subscription(subscriptions: list[dict], recorded_id: str | None = None) -> dict | None:

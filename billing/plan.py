@@ -91,6 +91,26 @@ def current_price() -> dict | None:
     return price
 
 
+def membership_product() -> str | None:
+    """The id of the product the membership's price belongs to; None when there is none.
+
+    Raises ``gateway.BillingError`` while Stripe cannot say (unlike ``current_price``):
+    a subscription to an older price of the membership must not be taken for something
+    else, and ignored for good, because Stripe was briefly down.
+    """
+    price_id = current_app.config.get("STRIPE_PRICE_ID")
+    if is_local() or not price_id:
+        return None
+    price = current_price()
+    if price is None:
+        try:
+            price = gateway.retrieve_price_for_display(price_id)
+        except gateway.NotFound:
+            return None  # no such price: only its id can name the membership
+    product = price.get("product")
+    return product.get("id") if isinstance(product, dict) else product
+
+
 class MembershipPrice:
     """The ``membership_price`` template global: renders as "$1.00/month", lazily."""
 

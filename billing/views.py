@@ -201,7 +201,11 @@ def success():
         log.warning("user %s opened checkout session %s of another account", user.id, session_id)
         return problem("That checkout belongs to another account.", 403)
     subscription = session.get("subscription")
-    if session.get("status") == "complete" and mapping.is_worth_recording(user, subscription):
+    try:
+        worth_recording = mapping.is_worth_recording(user, subscription)
+    except gateway.BillingError:
+        return problem(PAYMENT_UNCHECKED)  # which product it sells: Stripe could not say
+    if session.get("status") == "complete" and worth_recording:
         record_checkout(user.id, session, subscription, observed_at)
     return render_template("billing/success.html", complete=session.get("status") == "complete")
 

@@ -159,6 +159,31 @@ def test_a_member_on_an_older_price_of_the_membership_is_still_a_member(
     assert membership.standing(reload(erin)).can_interact is membership_found
 
 
+def test_an_older_price_is_not_taken_for_something_else_while_stripe_cannot_say(
+    client, erin, stripe_api
+):
+    """Which product the membership is, Stripe could not say: the member on an older
+    price must not be sent to a second Checkout (and billed twice) meanwhile."""
+    boom = {"error": {"type": "api_error", "message": "boom"}}
+    stripe_api.answer("GET", "/v1/prices/price_test_monthly", (500, boom))
+    membership.link_customer(erin, "cus_erin")
+    db.session.commit()
+    old_price = {"id": "price_2025", "object": "price", "product": "prod_membership"}
+    running = {
+        "id": "sub_on_the_old_price", "object": "subscription", "customer": "cus_erin",
+        "status": "active", "created": int(time.time()) - 60,
+        "current_period_end": int(time.time()) + 30 * 86400, "cancel_at_period_end": False,
+        "items": {"object": "list", "data": [{"id": "si_old", "price": old_price}]},
+    }  # fmt: skip
+    stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": [running]})
+    login(client, erin)
+
+    response = client.submit("/billing/checkout")
+
+    assert response.status_code == 502
+    assert stripe_api.calls("POST", "/v1/checkout/sessions") == []
+
+
 def stripe_keeping_checkout_sessions(stripe_api, customer_id: str) -> list[dict]:
     """Make the recording server create Checkout Sessions and list the open ones, as
     Stripe does; return the sessions created, for the test to pay or inspect."""
