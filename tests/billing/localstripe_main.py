@@ -4,9 +4,10 @@ localstripe (GPL, test-only) pickles its whole store to /tmp after every write a
 reloads it at start; a test peer must start empty and leave nothing behind, so both
 are switched off here. Prints the port it listens on, then serves until killed.
 
-One answer is made to match Stripe's: a deleted customer stays readable as
+Two answers are made to match Stripe's: a deleted customer stays readable as
 ``{"id": ..., "object": "customer", "deleted": true}``, where localstripe answers 404
-(which Stripe reserves for a customer the key cannot see).
+(which Stripe reserves for a customer the key cannot see); and every plan can be read as
+a price with the same id, as Stripe serves them, where localstripe has no Prices API.
 """
 
 import re
@@ -39,6 +40,17 @@ async def deleted_customers_stay_readable(request, handler):
 
 
 app.middlewares.append(deleted_customers_stay_readable)
+
+
+async def retrieve_price(request):
+    plan = resources.Plan._api_retrieve(request.match_info["id"])  # 404 if there is none
+    recurring = {"interval": plan.interval, "interval_count": plan.interval_count}
+    price = {"id": plan.id, "object": "price", "product": plan.product, "active": plan.active}
+    price |= {"unit_amount": plan.amount, "currency": plan.currency, "recurring": recurring}
+    return web.json_response(price)
+
+
+app.router.add_get("/v1/prices/{id}", retrieve_price)
 
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 sock.bind(("127.0.0.1", 0))
