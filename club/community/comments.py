@@ -103,6 +103,20 @@ def _count_change(comment: Comment, counted_before: bool) -> None:
     )
 
 
+def hold_accounts(*user_ids: int | None) -> None:
+    """Key-share-lock the accounts a write will point at, before any other lock (PostgreSQL).
+
+    Deleting an account locks its row first, then the comments and articles that point at
+    it. A write that took a comment or article lock first, and met the account only at
+    its insert's foreign-key check, would wait on the deletion while the deletion waited
+    on it. Held first, the account's row makes one of the two wait for the other, whole.
+    """
+    ids = sorted({user_id for user_id in user_ids if user_id is not None})
+    if ids:
+        accounts = sa.select(User.id).where(User.id.in_(ids))
+        db.session.execute(accounts.with_for_update(read=True, key_share=True))
+
+
 def _lock_for_reply(comment_id: int) -> Comment | None:
     """Return the comment, share-locked and re-read (PostgreSQL): a moderator's removal or
     its author's deletion, which lock it for update, waits for the reply, or the reply
@@ -160,6 +174,9 @@ def post_comment(
     """Post a comment or reply; return it and whether it is new (False: a resubmission)."""
     if not client_token or not TOKEN_PATTERN.match(client_token):
         raise CommunityError("This form has expired. Reload the page and post again.")
+    # The author, and whoever a reply notifies: before the comment and article locks.
+    replied_to = sa.select(Comment.author_id).where(Comment.id == parent_id)
+    hold_accounts(author.id, db.session.scalar(replied_to) if parent_id is not None else None)
     article = find_article(article_id)
     text = validated_body(body)
     existing = existing_for_token(author, client_token)
@@ -185,7 +202,8 @@ def post_comment(
                 "so the thread takes no more replies.",
                 final=True,
             )
-    # Comments before the article, as a removal or deletion takes them: no lock cycle.
+    # Accounts, then comments, then the article: the order removals, deletions and
+    # account deletions take them, so no two of them wait on each other.
     article = _lock_published_article(article.id)
     comment = Comment(
         article_id=article.id,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from articles.models import Article
 from club.community import notifications
-from club.community.comments import find_article, find_comment
+from club.community.comments import find_article, find_comment, hold_accounts
 from club.community.errors import CommunityError
 from club.community.models import ArticleLike, Comment, CommentLike
 from club.extensions import db
@@ -70,6 +70,10 @@ def set_comment_like(user: User, comment_id: int, on: bool) -> LikeState:
     """Like (``on``) or unlike a comment; a new like notifies its author."""
     comment = find_comment(comment_id)
     if on:
+        # The liker and the author the like notifies, before the comment's row is locked;
+        # then the comment again, as the author's account deletion may have left it.
+        hold_accounts(user.id, comment.author_id)
+        db.session.refresh(comment)
         if not comment.is_visible:
             raise CommunityError("That comment was deleted or removed.")
         if comment.is_owned_by(user):

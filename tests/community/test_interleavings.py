@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from articles.models import Article
-from club.community import account_data, comments
+from club.community import account_data, comments, likes
 from club.community.models import ArticleLike, Comment
 from club.extensions import db
 from tests.community.conftest import add_comment, token
@@ -192,3 +192,84 @@ def test_a_comment_posted_as_its_account_goes_gets_a_clean_answer(
     assert db.session.get(Article, article.id).comment_count == len(
         db.session.scalars(sa.select(Comment)).all()
     )
+
+
+@pytest.mark.parametrize("author_liked_the_article", [False, True])
+def test_a_reply_and_its_parent_authors_account_deletion_do_not_deadlock(
+    app, article, monkeypatch, production_errors, author_liked_the_article
+):
+    """The reply holds its parent; the deletion of the parent's author anonymises that
+    comment, and the reply notifies that account: each once waited on the other."""
+    author = make_user(subscription="active")
+    replier = make_user(subscription="active")
+    parent = add_comment(article, author, "the parent")
+    if author_liked_the_article:  # the deletion also lowers this article's like count
+        liked = signed_in(app, author).submit(f"/articles/{article.id}/like", {"state": "on"})
+        assert liked.status_code == 303
+    pause = Pause(monkeypatch, comments, "_reply_target")
+    form = {"body": "a reply", "client_token": token(), "parent_id": str(parent.id)}
+    replying, replied = post_in_thread(app, replier, f"/articles/{article.id}/comments", form)
+    assert pause.reached.wait(20)
+    deleting, deleted = post_in_thread(
+        app, author, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
+    )
+    time.sleep(SETTLE_SECONDS)
+    pause.go.set()
+    replying.join(30)
+    deleting.join(30)
+
+    assert (replied["status"], deleted["status"]) == (303, 303)
+    db.session.expire_all()
+    stored = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
+    assert db.session.get(Article, article.id).comment_count == stored == 2
+
+
+def test_a_reply_by_an_account_being_deleted_does_not_deadlock(
+    app, article, alice, monkeypatch, production_errors
+):
+    """The replier liked the article: their deletion lowers its count while the reply,
+    holding the article, inserts a comment pointing at their account."""
+    replier = make_user(subscription="active")
+    liked = signed_in(app, replier).submit(f"/articles/{article.id}/like", {"state": "on"})
+    assert liked.status_code == 303
+    parent = add_comment(article, alice, "the parent")
+    pause = Pause(monkeypatch, comments, "_lock_published_article")
+    form = {"body": "a reply", "client_token": token(), "parent_id": str(parent.id)}
+    replying, replied = post_in_thread(app, replier, f"/articles/{article.id}/comments", form)
+    assert pause.reached.wait(20)
+    deleting, deleted = post_in_thread(
+        app, replier, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
+    )
+    time.sleep(SETTLE_SECONDS)
+    pause.go.set()
+    replying.join(30)
+    deleting.join(30)
+
+    assert (replied["status"], deleted["status"]) == (303, 303)
+    db.session.expire_all()
+    article = db.session.get(Article, article.id)
+    assert article.like_count == 0
+    assert article.comment_count == db.session.scalar(
+        sa.select(sa.func.count()).select_from(Comment)
+    )
+
+
+def test_a_comment_like_and_its_authors_account_deletion_do_not_deadlock(
+    app, article, alice, monkeypatch, production_errors
+):
+    """The like holds the comment's row (its count) and notifies the author; the author's
+    deletion holds their account and anonymises the comment."""
+    author = make_user(subscription="active")
+    comment = add_comment(article, author, "liked as its author leaves")
+    pause = Pause(monkeypatch, likes, "insert_once")  # the like row is in
+    liking, liked = post_in_thread(app, alice, f"/comments/{comment.id}/like", {"state": "on"})
+    assert pause.reached.wait(20)
+    deleting, deleted = post_in_thread(
+        app, author, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
+    )
+    time.sleep(SETTLE_SECONDS)
+    pause.go.set()
+    liking.join(30)
+    deleting.join(30)
+
+    assert (liked["status"], deleted["status"]) == (303, 303)
