@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from club import audit, membership
 from club.clock import utcnow
-from club.community.comments import find_comment, lock_comment, set_visibility
+from club.community.comments import find_comment, hold_accounts, lock_comment, set_visibility
 from club.community.errors import CommunityError, Conflict
 from club.community.formatting import clean_text
 from club.community.likes import insert_once
@@ -37,6 +37,8 @@ def report_comment(
     reporter: User, comment_id: int, reason: str | None, details: str = ""
 ) -> Report:
     """File ``reporter``'s report on a comment; enough of them hide it pending review."""
+    # The reporter's account before the comment, as every write takes them (hold_accounts).
+    hold_accounts(reporter.id)
     # Locked: reports on one comment are counted one at a time, so the one that reaches
     # the threshold hides the comment exactly once.
     comment = find_comment(comment_id, for_update=True)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from articles.models import Article
-from club.community import account_data, comments, likes
+from club.community import account_data, comments, likes, moderation
 from club.community.models import ArticleLike, Comment
 from club.extensions import db
 from tests.community.conftest import add_comment, token
@@ -273,3 +273,29 @@ def test_a_comment_like_and_its_authors_account_deletion_do_not_deadlock(
     deleting.join(30)
 
     assert (liked["status"], deleted["status"]) == (303, 303)
+
+
+def test_a_report_and_the_reporters_account_deletion_do_not_deadlock(
+    app, article, alice, monkeypatch, production_errors
+):
+    """The reporter liked the comment: their deletion lowers its count while the report,
+    holding the comment, inserts a row pointing at their account."""
+    reporter = make_user(subscription="active")
+    comment = add_comment(article, alice, "liked, then reported")
+    liked = signed_in(app, reporter).submit(f"/comments/{comment.id}/like", {"state": "on"})
+    assert liked.status_code == 303
+    pause = Pause(monkeypatch, moderation, "find_comment")  # the comment is locked
+    form = {"reason": "spam", "details": ""}
+    reporting, reported = post_in_thread(app, reporter, f"/comments/{comment.id}/report", form)
+    assert pause.reached.wait(20)
+    deleting, deleted = post_in_thread(
+        app, reporter, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
+    )
+    time.sleep(SETTLE_SECONDS)
+    pause.go.set()
+    reporting.join(30)
+    deleting.join(30)
+
+    assert (reported["status"], deleted["status"]) == (303, 303)
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).like_count == 0
