@@ -154,12 +154,16 @@ def _store(feed_id: int, response: fetch.FetchResult) -> RefreshResult:
 
 
 def archive_start(feed: Feed) -> datetime:
-    """Entries published this long before the feed was added are its archive: never stored.
+    """Entries published this long before the feed's first stored fetch are its archive.
 
-    Measured from the day it was added, not the first fetch, which may come days later
-    (or fail), and applied on every fetch: the document lists the archive every time.
+    Applied on every fetch, since the document lists the archive every time, and counted
+    from the first fetch that stored anything (until one has, from now): not from the day
+    the feed was added, which may be months before it is first fetched (imported paused),
+    nor from each fetch, which would drop what a feed published during a long outage.
     """
-    return feed.created_at - timedelta(days=current_app.config["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"])
+    first_stored = sa.select(sa.func.min(Article.fetched_at)).where(Article.feed_id == feed.id)
+    start = db.session.scalar(first_stored) or utcnow()
+    return start - timedelta(days=current_app.config["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"])
 
 
 def ingest_document(

@@ -281,7 +281,7 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "FEEDS_ALLOW_PRIVATE_NETWORKS": env_bool(env, "FEEDS_ALLOW_PRIVATE_NETWORKS", False),
         # Exact addresses a feed may resolve to although private (an internal feed host).
         "FEEDS_TRUSTED_ADDRESSES": env_addresses(env, "FEEDS_TRUSTED_ADDRESSES"),
-        # Entries this much older than their feed are its archive, never stored (no flood).
+        # Entries this much older than a feed's first fetch are its archive, never stored.
         "FEEDS_FIRST_FETCH_MAX_AGE_DAYS": env_int(
             env, "FEEDS_FIRST_FETCH_MAX_AGE_DAYS", 30, minimum=1
         ),

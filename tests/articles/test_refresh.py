@@ -406,3 +406,31 @@ def test_an_error_never_brings_a_slow_feeds_next_fetch_sooner(allow_local_feeds,
     feed = db.session.get(Feed, feed_id)
     assert feed.consecutive_errors == 1
     assert feed.next_fetch_at - feed.last_fetched_at >= timedelta(hours=12)
+
+
+def test_a_feed_first_fetched_months_after_it_was_added_stores_no_back_catalogue(
+    allow_local_feeds, feed_server
+):
+    """Imported paused 200 days ago, resumed today: the first fetch keeps 30 days, as it
+    would have on the day the feed was added."""
+    body = rss(*(item(n, date=http_date(10 * n + 1)) for n in range(17)))
+    feed = make_feed(url=feed_server.route("/feed.xml", body=body))
+    feed.created_at = utcnow() - timedelta(days=200)
+    db.session.commit()
+
+    assert refresh.refresh_feed(feed.id).summary.new == 3  # 1, 11 and 21 days old
+
+
+def test_entries_published_during_a_long_outage_are_stored_when_it_ends(
+    allow_local_feeds, feed_server
+):
+    """The cutoff stays where the first stored fetch put it: a feed back after 60 days of
+    errors keeps what it published meanwhile."""
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1, date=http_date(1)))))
+    refresh.refresh_feed(feed.id)
+    db.session.execute(sa.update(Article).values(fetched_at=utcnow() - timedelta(days=61)))
+    db.session.commit()
+    during = rss(item(1, date=http_date(61)), item(2, date=http_date(45)))
+    feed_server.route("/feed.xml", body=during)
+
+    assert refresh.refresh_feed(feed.id, force=True).summary.new == 1
