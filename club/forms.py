@@ -31,7 +31,7 @@ from wtforms.validators import (
 from zxcvbn import zxcvbn
 
 from club.models import HANDLE_PATTERN
-from club.text import has_visible_text
+from club.text import BLANK_LOOKING, has_visible_text
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
@@ -192,9 +192,24 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
 
 def name_key(name: str) -> str:
     """A name as it reads: compatibility forms folded, case ignored, runs of space as one,
-    and without the invisible joiners some scripts need ("Admin\u200d" reads "Admin")."""
-    visible = "".join(c for c in name if c not in JOINERS)
+    and without what shows nothing ("Admin\u200d", "Admin\ufe0f" read "Admin")."""
+    visible = "".join(c for c in name if not shows_nothing(c))
     return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
+
+
+def shows_nothing(char: str) -> bool:
+    """Tell whether ``char`` draws nothing of its own: a joiner, a format character, a
+    variation selector, the combining grapheme joiner, a blank-looking letter."""
+    code = ord(char)
+    return (
+        char in JOINERS
+        or char in BLANK_LOOKING
+        or unicodedata.category(char) == "Cf"
+        or code == 0x034F
+        or 0x180B <= code <= 0x180F
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+    )
 
 
 def most_marks_in_a_row(text: str) -> int:

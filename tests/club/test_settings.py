@@ -150,6 +150,11 @@ def test_it_still_refuses_a_reserved_handle_as_a_new_choice(client, alice):
         ("Admin\u200d", "staff title"),  # a joiner (kept for scripts that need it) shows nothing
         ("Mod\u200derator", "staff title"),
         ("Deleted\u200c Member", "staff title"),
+        ("Admin\u034f", "staff title"),  # the combining grapheme joiner
+        ("Admin\ufe0f", "staff title"),  # a variation selector
+        ("Admin\u3164", "staff title"),  # a Hangul filler
+        ("Admin\u2800", "staff title"),  # a blank Braille cell
+        ("Mod\u034ferator", "staff title"),
         ("MODERATOR", "staff title"),
         ("Billionaire Club", "staff title"),
         ("...", "at least one letter"),
