@@ -44,7 +44,9 @@ timeout = int(setting("GUNICORN_TIMEOUT", "30"))
 # A web request's database statement that runs, or waits on a lock, longer than this is
 # cancelled and the visitor sees the "back in a moment" page: gunicorn's timeout does not
 # stop a stuck thread. Workers and migrations, which do not read this file, have none.
-os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", setting("DATABASE_STATEMENT_TIMEOUT", "20"))
+# Set when missing or empty: an empty value means the default here, and the app would
+# read it as "no timeout".
+os.environ["DATABASE_STATEMENT_TIMEOUT"] = setting("DATABASE_STATEMENT_TIMEOUT", "20")
 # On SIGTERM (a deploy), stop accepting, finish requests in flight for up to this long, exit.
 graceful_timeout = int(setting("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5

@@ -287,3 +287,5 @@ def test_gunicorn_reads_its_settings_from_dotenv_and_the_environment_wins(tmp_pa
     assert run(GUNICORN_THREADS="2", DATABASE_STATEMENT_TIMEOUT="9") == ["9", "2", "0.0.0.0:8123"]
     # Set but empty in the environment, as the app reads it: the default, not the file's.
     assert run(GUNICORN_THREADS="", PORT="") == ["3", "4", "0.0.0.0:8000"]
+    # An empty statement timeout is gunicorn's default too, never the app's "none".
+    assert run(DATABASE_STATEMENT_TIMEOUT="") == ["20", "7", "0.0.0.0:8123"]
