@@ -266,9 +266,11 @@ def _refresh_outcome(feed: Feed, handle: JobHandle, was_paused: bool) -> tuple[s
     db.session.refresh(feed)  # the fetch ran in a session of its own
     note = " It stays paused." if was_paused else ""
     if handle.result == refresh.HOST_BUSY:
+        # The periodic pass leaves a paused feed alone: only another click fetches it.
+        later = "Try again in a minute." if was_paused else "It will be fetched in a minute."
         return (
             f"{feed.name} was not refreshed: two fetches to its host are already running. "
-            f"It will be fetched in a minute.{note}",
+            f"{later}{note}",
             "error",
         )
     if handle.status == "failed" or feed.last_error:

@@ -423,6 +423,23 @@ def test_refresh_now_says_when_the_host_was_busy_instead_of_calling_it_refreshed
     page = response.get_data(as_text=True)
     assert f"{feed.name} was not refreshed: two fetches to its host are already running" in page
     assert "Refreshed" not in page and feed_server.hits("/feed.xml") == 0
+    assert "It will be fetched in a minute." in page
+
+
+def test_refresh_now_on_a_busy_host_promises_a_paused_feed_no_fetch_it_will_not_get(
+    allow_local_feeds, admin_client, feed_server
+):
+    from articles import refresh
+
+    feed = make_feed(url=feed_server.route("/feed.xml", body=rss(item(1))), status="paused")
+    host = refresh.slot_host(feed.url)
+    assert refresh.acquire_slot(host) is not None and refresh.acquire_slot(host) is not None
+
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/refresh", follow_redirects=True)
+
+    page = response.get_data(as_text=True)
+    assert "Try again in a minute. It stays paused." in page
+    assert "will be fetched" not in page
 
 
 def test_refresh_now_does_not_call_a_feed_the_fetch_just_paused_one_that_stays_paused(
