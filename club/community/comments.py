@@ -145,7 +145,7 @@ def _reply_target(article: Article, parent_id: int | None) -> Comment | None:
     if parent is None:
         raise NotFound("The comment you are replying to does not exist.")
     if parent.article_id != article.id:
-        raise CommunityError("You can only reply to a comment on the same article.")
+        raise CommunityError("You can only reply to a comment on the same article.", final=True)
     if not parent.accepts_replies():
         raise CommunityError(
             "That comment was deleted, removed or is under review, so it takes no replies.",
