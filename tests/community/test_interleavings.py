@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from articles.models import Article
-from club.community import account_data, comments, likes, moderation
+from club.community import account_data, comments, likes, moderation, views
 from club.community.models import ArticleLike, Comment
 from club.extensions import db
 from tests.community.conftest import add_comment, token
@@ -168,30 +168,42 @@ def test_an_unlike_sent_while_the_account_is_deleted_does_not_deadlock(
     assert db.session.get(Article, article.id).like_count == 0
 
 
+@pytest.mark.parametrize("deleted_first", [True, False])
 def test_a_comment_posted_as_its_account_goes_gets_a_clean_answer(
-    app, article, monkeypatch, production_errors
+    app, article, monkeypatch, production_errors, deleted_first
 ):
+    """Signed in when the request began; the account went before the comment was stored
+    (a 401 saying so, the text kept), or after (the comment stays, authorless)."""
     member = make_user(subscription="active")
-    pause = Pause(monkeypatch, comments, "find_article")  # signed in, nothing written yet
+    # Before anything is locked, or once the account and the article are held.
+    owner, name = (views, "require_valid") if deleted_first else (comments, "find_article")
+    pause = Pause(monkeypatch, owner, name)
     form = {"body": "posted as I leave", "client_token": token()}
     thread, posted = post_in_thread(app, member, f"/articles/{article.id}/comments", form)
     assert pause.reached.wait(20)
     deleting, deleted = post_in_thread(
         app, member, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
     )
-    time.sleep(SETTLE_SECONDS)
+    if deleted_first:
+        deleting.join(30)
+    else:
+        time.sleep(SETTLE_SECONDS)  # the deletion waits on the account the comment holds
     pause.go.set()
     thread.join(30)
     deleting.join(30)
 
     assert deleted["status"] == 303
-    assert posted["status"] in (303, 401), posted["status"]
-    if posted["status"] == 401:
-        assert "Your account was deleted" in posted["text"]
     db.session.expire_all()
-    assert db.session.get(Article, article.id).comment_count == len(
-        db.session.scalars(sa.select(Comment)).all()
-    )
+    stored = db.session.scalars(sa.select(Comment)).all()
+    if deleted_first:
+        assert posted["status"] == 401 and stored == []
+        assert (
+            "Your account was deleted" in posted["text"] and "posted as I leave" in posted["text"]
+        )
+    else:
+        assert posted["status"] == 303
+        assert [(c.body, c.author_id) for c in stored] == [("posted as I leave", None)]
+    assert db.session.get(Article, article.id).comment_count == len(stored)
 
 
 @pytest.mark.parametrize("author_liked_the_article", [False, True])
