@@ -113,32 +113,42 @@ def export_community_data(user: User) -> dict[str, Any]:
     }
 
 
-def _remove_likes(user: User) -> None:
-    """Delete the member's likes and lower the counts of exactly the ones deleted.
+def _remove_likes(user: User, like, model, key) -> None:
+    """Delete the member's likes of ``model`` rows and lower exactly those rows' counts.
 
     The likes go first, then the counts, in the order an unlike takes them: the other
     order deadlocked with an unlike sent during the deletion.
     """
-    for model, like, key in (
-        (Article, ArticleLike, ArticleLike.article_id),
-        (Comment, CommentLike, CommentLike.comment_id),
-    ):
-        liked = sorted(
-            db.session.scalars(sa.delete(like).where(like.user_id == user.id).returning(key))
+    liked = sorted(
+        db.session.scalars(sa.delete(like).where(like.user_id == user.id).returning(key))
+    )
+    for start in range(0, len(liked), 500):  # a bounded IN list, however many likes
+        chunk = liked[start : start + 500]
+        db.session.execute(
+            sa.update(model)
+            .where(model.id.in_(chunk))
+            .values(like_count=model.like_count - 1)
+            .execution_options(synchronize_session=False)
         )
-        for start in range(0, len(liked), 500):  # a bounded IN list, however many likes
-            chunk = liked[start : start + 500]
-            db.session.execute(
-                sa.update(model)
-                .where(model.id.in_(chunk))
-                .values(like_count=model.like_count - 1)
-                .execution_options(synchronize_session=False)
-            )
 
 
 def forget_member(user: User) -> None:
-    """Remove the member's reactions and keep their comments authorless."""
-    _remove_likes(user)
+    """Remove the member's reactions and keep their comments authorless.
+
+    Comments before articles, the order every comment write takes them (after the
+    account, which ``delete_account`` locked first): a removal or a reply holding a
+    comment and waiting for its article must not meet a deletion holding the article.
+    """
+    _remove_likes(user, CommentLike, Comment, CommentLike.comment_id)
+    # Their words stay readable in the threads (the deleted-account choice documented
+    # in README), but nothing links them to the person any more.
+    db.session.execute(
+        sa.update(Comment)
+        .where(Comment.author_id == user.id)
+        .values(author_id=None, client_token=None)
+        .execution_options(synchronize_session=False)
+    )
+    _remove_likes(user, ArticleLike, Article, ArticleLike.article_id)
     for model in (Bookmark, TopicFollow):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
     db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
@@ -148,14 +158,6 @@ def forget_member(user: User) -> None:
         sa.delete(Notification).where(
             Notification.actor_id == user.id, Notification.kind == NotificationKind.LIKE
         )
-    )
-    # Their words stay readable in the threads (the deleted-account choice documented
-    # in README), but nothing links them to the person any more.
-    db.session.execute(
-        sa.update(Comment)
-        .where(Comment.author_id == user.id)
-        .values(author_id=None, client_token=None)
-        .execution_options(synchronize_session=False)
     )
 
 

@@ -235,9 +235,15 @@ def freeze_author(
     moderator: User, comment_id: int, reason: str, until: datetime | None = None
 ) -> Comment:
     """Remove a comment and freeze its author through the membership policy."""
+    # The author's account before the comment, the order their account deletion takes
+    # them; locked as the freeze's update would lock it (FOR NO KEY UPDATE).
+    author_id = db.session.scalar(sa.select(Comment.author_id).where(Comment.id == comment_id))
+    author = None
+    if author_id is not None:
+        lock = {"key_share": True}
+        author = db.session.get(User, author_id, with_for_update=lock, populate_existing=True)
     comment = _reported_comment(comment_id)
-    author = comment.author
-    if author is None:
+    if author is None or comment.author_id != author.id:
         raise CommunityError("The author deleted their account; remove the comment instead.")
     if not (reason or "").strip():
         raise CommunityError("Give a reason for the freeze; the member will see it.")

@@ -22,8 +22,21 @@ pytestmark = [
     pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL: SQLite runs one writer"),
 ]
 
-# Long enough for a request sent meanwhile to reach the lock it must wait on.
-SETTLE_SECONDS = 0.5
+WAITING_ON_A_LOCK = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+
+
+def settle(thread: threading.Thread, timeout: float = 15) -> None:
+    """Wait until ``thread``'s request has finished, or waits on a lock the other holds.
+
+    A fixed sleep let some requests still be checking a password when the paused one
+    went on, and the interleaving under test never happened.
+    """
+    deadline = time.monotonic() + timeout
+    while thread.is_alive() and time.monotonic() < deadline:
+        with db.engine.connect() as connection:
+            if connection.scalar(WAITING_ON_A_LOCK):
+                return
+        time.sleep(0.05)
 
 
 class Pause:
@@ -92,7 +105,7 @@ def test_a_reply_never_lands_under_a_comment_taken_down_meanwhile(
     else:
         decider, url = alice, f"/comments/{parent.id}/delete"
     decide, decided = post_in_thread(app, decider, url, {})
-    time.sleep(SETTLE_SECONDS)
+    settle(decide)
     pause.go.set()
     for waited in (thread, decide):
         waited.join(30)
@@ -132,7 +145,7 @@ def test_a_like_sent_while_the_account_is_deleted_leaves_no_count_behind(app, ar
     )
     assert pause.reached.wait(20)
     liking, _ = post_in_thread(app, member, f"/articles/{article.id}/like", {"state": "on"})
-    time.sleep(SETTLE_SECONDS)  # the like waits on the account's row
+    settle(liking)  # the like waits on the account's row
     pause.go.set()
     deleting.join(30)
     liking.join(30)
@@ -157,7 +170,7 @@ def test_an_unlike_sent_while_the_account_is_deleted_does_not_deadlock(
     unliking, unliked = post_in_thread(
         app, member, f"/articles/{article.id}/like", {"state": "off"}
     )
-    time.sleep(SETTLE_SECONDS)
+    settle(unliking)
     pause.go.set()
     deleting.join(30)
     unliking.join(30)
@@ -187,7 +200,7 @@ def test_a_comment_posted_as_its_account_goes_gets_a_clean_answer(
     if deleted_first:
         deleting.join(30)
     else:
-        time.sleep(SETTLE_SECONDS)  # the deletion waits on the account the comment holds
+        settle(deleting)  # the deletion waits on the account the comment holds
     pause.go.set()
     thread.join(30)
     deleting.join(30)
@@ -225,7 +238,7 @@ def test_a_reply_and_its_parent_authors_account_deletion_do_not_deadlock(
     deleting, deleted = post_in_thread(
         app, author, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
     )
-    time.sleep(SETTLE_SECONDS)
+    settle(deleting)
     pause.go.set()
     replying.join(30)
     deleting.join(30)
@@ -252,7 +265,7 @@ def test_a_reply_by_an_account_being_deleted_does_not_deadlock(
     deleting, deleted = post_in_thread(
         app, replier, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
     )
-    time.sleep(SETTLE_SECONDS)
+    settle(deleting)
     pause.go.set()
     replying.join(30)
     deleting.join(30)
@@ -279,7 +292,7 @@ def test_a_comment_like_and_its_authors_account_deletion_do_not_deadlock(
     deleting, deleted = post_in_thread(
         app, author, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
     )
-    time.sleep(SETTLE_SECONDS)
+    settle(deleting)
     pause.go.set()
     liking.join(30)
     deleting.join(30)
@@ -303,7 +316,7 @@ def test_a_report_and_the_reporters_account_deletion_do_not_deadlock(
     deleting, deleted = post_in_thread(
         app, reporter, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
     )
-    time.sleep(SETTLE_SECONDS)
+    settle(deleting)
     pause.go.set()
     reporting.join(30)
     deleting.join(30)
@@ -311,3 +324,116 @@ def test_a_report_and_the_reporters_account_deletion_do_not_deadlock(
     assert (reported["status"], deleted["status"]) == (303, 303)
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).like_count == 0
+
+
+class SecondCall(Pause):
+    """Stop the second call of ``owner.name`` once it returns (the first runs through)."""
+
+    def __init__(self, monkeypatch, owner, name: str) -> None:
+        self.reached, self.go = threading.Event(), threading.Event()
+        original, calls = getattr(owner, name), []
+
+        def paused(*args, **kwargs):
+            result = original(*args, **kwargs)
+            calls.append(1)
+            if len(calls) == 2:
+                self.reached.set()
+                assert self.go.wait(20), "never released"
+            return result
+
+        monkeypatch.setattr(owner, name, paused)
+
+
+DELETE = {"password": PASSWORD, "confirm": "y"}
+
+
+def like_article_and_comment(app, user, article, comment) -> None:
+    client = signed_in(app, user)
+    assert client.submit(f"/articles/{article.id}/like", {"state": "on"}).status_code == 303
+    assert client.submit(f"/comments/{comment.id}/like", {"state": "on"}).status_code == 303
+
+
+def race_with_deletion(app, pause, first: tuple, leaver) -> tuple[dict, dict]:
+    """Send ``first`` (user, url, form) until ``pause``, delete ``leaver``'s account
+    meanwhile, let both finish; their answers."""
+    user, url, form = first
+    thread, answered = post_in_thread(app, user, url, form)
+    assert pause.reached.wait(20)
+    deleting, deleted = post_in_thread(app, leaver, "/settings/delete", DELETE)
+    settle(deleting)
+    pause.go.set()
+    thread.join(30)
+    deleting.join(30)
+    return answered, deleted
+
+
+@pytest.mark.parametrize("decision", ["a moderator removes it", "its author deletes it"])
+def test_taking_a_comment_down_and_a_likers_account_deletion_do_not_deadlock(
+    app, article, alice, carol, monkeypatch, production_errors, decision
+):
+    """The member liked the article and the comment: their deletion lowers both counts
+    while the comment, held by the decision, waits to lower the article's."""
+    liker = make_user(subscription="active")
+    comment = add_comment(article, alice, "liked, then taken down")
+    like_article_and_comment(app, liker, article, comment)
+    if decision.startswith("a moderator"):
+        pause = Pause(monkeypatch, moderation, "_reported_comment")
+        first = (carol, f"/admin/reports/{comment.id}/remove", {})
+    else:
+        pause = Pause(monkeypatch, comments, "find_comment")
+        first = (alice, f"/comments/{comment.id}/delete", {})
+
+    decided, deleted = race_with_deletion(app, pause, first, liker)
+
+    assert (decided["status"], deleted["status"]) == (303, 303)
+    db.session.expire_all()
+    assert db.session.get(Article, article.id).like_count == 0
+
+
+def test_a_reply_and_the_deletion_of_a_member_who_liked_its_parent_do_not_deadlock(
+    app, article, alice, monkeypatch, production_errors
+):
+    liker = make_user(subscription="active")
+    parent = add_comment(article, alice, "the parent")
+    like_article_and_comment(app, liker, article, parent)
+    pause = Pause(monkeypatch, comments, "_reply_target")  # the parent is share-locked
+    form = {"body": "a reply", "client_token": token(), "parent_id": str(parent.id)}
+    first = (make_user(subscription="active"), f"/articles/{article.id}/comments", form)
+
+    replied, deleted = race_with_deletion(app, pause, first, liker)
+
+    assert (replied["status"], deleted["status"]) == (303, 303)
+
+
+def test_a_deep_reply_and_the_deletion_of_the_author_it_attaches_under_do_not_deadlock(
+    app, article, alice, monkeypatch, production_errors
+):
+    """A reply to the third level attaches to the second, whose author is leaving and
+    had liked the article."""
+    middle_author = make_user(subscription="active")
+    top = add_comment(article, alice, "top")
+    middle = add_comment(article, middle_author, "middle", parent=top)
+    deep = add_comment(article, alice, "deep", parent=middle)
+    liked = signed_in(app, middle_author).submit(f"/articles/{article.id}/like", {"state": "on"})
+    assert liked.status_code == 303
+    pause = SecondCall(monkeypatch, comments, "_lock_for_reply")  # the middle one is held
+    form = {"body": "deeper", "client_token": token(), "parent_id": str(deep.id)}
+    first = (make_user(subscription="active"), f"/articles/{article.id}/comments", form)
+
+    replied, deleted = race_with_deletion(app, pause, first, middle_author)
+
+    assert (replied["status"], deleted["status"]) == (303, 303)
+
+
+def test_freezing_an_author_and_that_authors_account_deletion_do_not_deadlock(
+    app, article, carol, monkeypatch, production_errors
+):
+    author = make_user(subscription="active")
+    comment = add_comment(article, author, "frozen for this")
+    pause = Pause(monkeypatch, moderation, "_reported_comment")
+    first = (carol, f"/admin/reports/{comment.id}/freeze", {"reason": "spam", "until": ""})
+
+    froze, deleted = race_with_deletion(app, pause, first, author)
+
+    assert deleted["status"] == 303
+    assert froze["status"] in (303, 400), froze["text"][:300]  # frozen, or "author left"
