@@ -191,7 +191,7 @@ def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: d
         inserted.update((guid, article_id) for article_id, guid in result)
     summary.new += len(inserted)
     conflicting = [entry for entry in entries if entry.guid not in inserted]
-    adopted = _adopt_orphans(feed, conflicting, summary) if conflicting else set()
+    adopted = _adopt_orphans(feed, conflicting, summary, now) if conflicting else set()
     if inserted or adopted:
         # Added in SQL, not in Python: two stores of one feed at once (a command-line
         # refresh beside a worker's) each add their own, and neither loses the other's.
@@ -206,7 +206,9 @@ def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: d
         )
 
 
-def _adopt_orphans(feed: Feed, entries: Sequence[CleanEntry], summary: StoreSummary) -> set[str]:
+def _adopt_orphans(
+    feed: Feed, entries: Sequence[CleanEntry], summary: StoreSummary, now: datetime
+) -> set[str]:
     """Take back the articles of a removed source that ``feed`` lists again; their GUIDs.
 
     A feed deleted with its articles kept and then added again would otherwise find each
@@ -221,6 +223,8 @@ def _adopt_orphans(feed: Feed, entries: Sequence[CleanEntry], summary: StoreSumm
     for article in orphans:
         entry = by_url[article.url]
         article.feed_id, article.guid = feed.id, entry.guid
+        # Fetched by this feed now: its archive cutoff counts from its own first fetch.
+        article.fetched_at = now
         article.source_removed, article.source_name = False, feed.name[:300]
         topic = feed.topic
         if topic is not None and not article.is_edited("topics") and topic not in article.topics:

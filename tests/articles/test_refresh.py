@@ -12,7 +12,7 @@ from articles.models import Article, Feed, FetchSlot
 from club.clock import utcnow
 from club.extensions import db
 from tests.articles.conftest import feed_bytes, item, rss
-from tests.conftest import make_feed, table_fingerprint
+from tests.conftest import make_article, make_feed, table_fingerprint
 
 # What every refused destination reads, whatever refused it.
 REFUSED = "destination not allowed: feeds are fetched from public addresses only"
@@ -434,3 +434,28 @@ def test_entries_published_during_a_long_outage_are_stored_when_it_ends(
     feed_server.route("/feed.xml", body=during)
 
     assert refresh.refresh_feed(feed.id, force=True).summary.new == 1
+
+
+def test_an_article_taken_back_from_a_removed_feed_does_not_move_the_cutoff_back(
+    allow_local_feeds, feed_server
+):
+    """Adopted, a year-old article counts as fetched by the new feed now: its old fetch
+    time would have let the second fetch store the archive the first one skipped."""
+    from articles import curation
+
+    gone = make_feed(url="https://gone.example.com/feed.xml")
+    make_article(
+        feed=gone,
+        guid="entry-1",
+        url="https://source.example.com/posts/1",
+        fetched_at=utcnow() - timedelta(days=365),
+    )
+    curation.remove_feed(gone, keep_articles=True)
+    db.session.commit()
+    body = rss(item(1, date=http_date(7)), item(2, date=http_date(100)))
+    feed = make_feed(url=feed_server.route("/feed.xml", body=body))
+    assert refresh.refresh_feed(feed.id).summary.skipped == 1  # entry 2, the archive
+
+    again = refresh.refresh_feed(feed.id, force=True).summary
+
+    assert again.new == 0 and again.skipped == 1
