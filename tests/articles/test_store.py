@@ -149,51 +149,21 @@ def test_it_stores_nul_and_control_characters_safely(app):
     assert "\x00" not in article.title and "\x01" not in article.content
 
 
-def test_it_survives_two_workers_storing_the_same_feed_at_once(app):
-    feed_id = make_feed().id
-    document = rss(*(item(n) for n in range(40)))
-    barrier = threading.Barrier(2, timeout=10)
-    errors = []
-
-    def worker():
-        with app.app_context():
-            try:
-                mine = db.session.get(Feed, feed_id)
-                barrier.wait()
-                ingest_document(mine, document)
-                db.session.commit()
-            except Exception as error:  # the test reports any failure below
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a storing worker hung"
-    assert errors == []
-    assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 40
-
-
-def test_two_stores_of_one_feed_at_once_count_every_article(app):
-    """A command-line refresh beside a worker's, the document changed in between: each
-    store adds its own articles to the feed's count, and neither loses the other's."""
-    feed_id = make_feed().id
-    documents = [rss(*(item(n) for n in range(20))), rss(*(item(n) for n in range(20, 40)))]
-    barrier = threading.Barrier(2, timeout=10)
+def store_at_once(app, feed_id: int, documents: list[bytes]) -> None:
+    """Store each document for the feed from its own thread and session, all at once,
+    as two workers would; each reads the feed before either stores."""
+    barrier = threading.Barrier(len(documents), timeout=10)
     errors = []
 
     def worker(document: bytes) -> None:
         with app.app_context():
             try:
                 mine = db.session.get(Feed, feed_id)
-                assert mine.article_count == 0  # both read the count before either stores
+                assert mine.article_count is not None  # loaded before the other stores
                 barrier.wait()
                 ingest_document(mine, document)
                 db.session.commit()
-            except Exception as error:  # the test reports any failure below
+            except Exception as error:  # the caller's assertion reports it
                 errors.append(error)
             finally:
                 db.session.remove()
@@ -203,8 +173,28 @@ def test_two_stores_of_one_feed_at_once_count_every_article(app):
         t.start()
     for t in threads:
         t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a storing worker hung"
     assert errors == []
     db.session.expire_all()
+
+
+def test_it_survives_two_workers_storing_the_same_feed_at_once(app):
+    feed_id = make_feed().id
+    document = rss(*(item(n) for n in range(40)))
+
+    store_at_once(app, feed_id, [document, document])
+
+    assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 40
+
+
+def test_two_stores_of_one_feed_at_once_count_every_article(app):
+    """A command-line refresh beside a worker's, the document changed in between: each
+    store adds its own articles to the feed's count, and neither loses the other's."""
+    feed_id = make_feed().id
+    documents = [rss(*(item(n) for n in range(20))), rss(*(item(n) for n in range(20, 40)))]
+
+    store_at_once(app, feed_id, documents)
+
     assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 40
     assert db.session.get(Feed, feed_id).article_count == 40
 
