@@ -129,61 +129,6 @@ def test_it_sends_a_member_stripe_already_bills_to_the_portal(client, erin, stri
     assert membership.standing(reload(erin)).can_interact
 
 
-@pytest.mark.parametrize(
-    ("product", "membership_found"),
-    [("prod_membership", True), ("prod_the_shop", False)],
-)
-def test_a_member_on_an_older_price_of_the_membership_is_still_a_member(
-    client, erin, stripe_api, product, membership_found
-):
-    """The price changed since this member subscribed: their old price is on the same
-    product, so it is the membership; a price of another product is not."""
-    price = {"id": "price_test_monthly", "object": "price", "product": "prod_membership"}
-    stripe_api.answer("GET", "/v1/prices/price_test_monthly", price | {"unit_amount": 100})
-    membership.link_customer(erin, "cus_erin")
-    db.session.commit()
-    old_price = {"id": "price_2025", "object": "price", "product": product}
-    running = {
-        "id": "sub_on_the_old_price", "object": "subscription", "customer": "cus_erin",
-        "status": "active", "created": int(time.time()) - 60,
-        "current_period_end": int(time.time()) + 30 * 86400, "cancel_at_period_end": False,
-        "items": {"object": "list", "data": [{"id": "si_old", "price": old_price}]},
-    }  # fmt: skip
-    stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": [running]})
-    login(client, erin)
-
-    response = client.submit("/billing/checkout")
-
-    went_to_portal = response.headers["Location"] == PORTAL["url"]
-    assert went_to_portal is membership_found
-    assert membership.standing(reload(erin)).can_interact is membership_found
-
-
-def test_an_older_price_is_not_taken_for_something_else_while_stripe_cannot_say(
-    client, erin, stripe_api
-):
-    """Which product the membership is, Stripe could not say: the member on an older
-    price must not be sent to a second Checkout (and billed twice) meanwhile."""
-    boom = {"error": {"type": "api_error", "message": "boom"}}
-    stripe_api.answer("GET", "/v1/prices/price_test_monthly", (500, boom))
-    membership.link_customer(erin, "cus_erin")
-    db.session.commit()
-    old_price = {"id": "price_2025", "object": "price", "product": "prod_membership"}
-    running = {
-        "id": "sub_on_the_old_price", "object": "subscription", "customer": "cus_erin",
-        "status": "active", "created": int(time.time()) - 60,
-        "current_period_end": int(time.time()) + 30 * 86400, "cancel_at_period_end": False,
-        "items": {"object": "list", "data": [{"id": "si_old", "price": old_price}]},
-    }  # fmt: skip
-    stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": [running]})
-    login(client, erin)
-
-    response = client.submit("/billing/checkout")
-
-    assert response.status_code == 502
-    assert stripe_api.calls("POST", "/v1/checkout/sessions") == []
-
-
 def stripe_keeping_checkout_sessions(stripe_api, customer_id: str) -> list[dict]:
     """Make the recording server create Checkout Sessions and list the open ones, as
     Stripe does; return the sessions created, for the test to pay or inspect."""
