@@ -88,6 +88,47 @@ def production_errors(app):
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a 500 is a page, as in production
 
 
+class SecondCall(Pause):
+    """Stop the second call of ``owner.name`` once it returns (the first runs through)."""
+
+    def __init__(self, monkeypatch, owner, name: str) -> None:
+        self.reached, self.go = threading.Event(), threading.Event()
+        original, calls = getattr(owner, name), []
+
+        def paused(*args, **kwargs):
+            result = original(*args, **kwargs)
+            calls.append(1)
+            if len(calls) == 2:
+                self.reached.set()
+                assert self.go.wait(20), "never released"
+            return result
+
+        monkeypatch.setattr(owner, name, paused)
+
+
+DELETE = {"password": PASSWORD, "confirm": "y"}
+
+
+def like_article_and_comment(app, user, article, comment) -> None:
+    client = signed_in(app, user)
+    assert client.submit(f"/articles/{article.id}/like", {"state": "on"}).status_code == 303
+    assert client.submit(f"/comments/{comment.id}/like", {"state": "on"}).status_code == 303
+
+
+def race_with_deletion(app, pause, first: tuple, leaver) -> tuple[dict, dict]:
+    """Send ``first`` (user, url, form) until ``pause``, delete ``leaver``'s account
+    meanwhile, let both finish; their answers."""
+    user, url, form = first
+    thread, answered = post_in_thread(app, user, url, form)
+    assert pause.reached.wait(20)
+    deleting, deleted = post_in_thread(app, leaver, "/settings/delete", DELETE)
+    settle(deleting)
+    pause.go.set()
+    thread.join(30)
+    deleting.join(30)
+    return answered, deleted
+
+
 @pytest.mark.parametrize("decision", ["a moderator removes it", "its author deletes it"])
 def test_a_reply_never_lands_under_a_comment_taken_down_meanwhile(
     app, article, alice, carol, monkeypatch, decision
@@ -233,15 +274,9 @@ def test_a_reply_and_its_parent_authors_account_deletion_do_not_deadlock(
         assert liked.status_code == 303
     pause = Pause(monkeypatch, comments, "_reply_target")
     form = {"body": "a reply", "client_token": token(), "parent_id": str(parent.id)}
-    replying, replied = post_in_thread(app, replier, f"/articles/{article.id}/comments", form)
-    assert pause.reached.wait(20)
-    deleting, deleted = post_in_thread(
-        app, author, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
-    )
-    settle(deleting)
-    pause.go.set()
-    replying.join(30)
-    deleting.join(30)
+    first = (replier, f"/articles/{article.id}/comments", form)
+
+    replied, deleted = race_with_deletion(app, pause, first, author)
 
     assert (replied["status"], deleted["status"]) == (303, 303)
     db.session.expire_all()
@@ -260,15 +295,9 @@ def test_a_reply_by_an_account_being_deleted_does_not_deadlock(
     parent = add_comment(article, alice, "the parent")
     pause = Pause(monkeypatch, comments, "_lock_published_article")
     form = {"body": "a reply", "client_token": token(), "parent_id": str(parent.id)}
-    replying, replied = post_in_thread(app, replier, f"/articles/{article.id}/comments", form)
-    assert pause.reached.wait(20)
-    deleting, deleted = post_in_thread(
-        app, replier, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
-    )
-    settle(deleting)
-    pause.go.set()
-    replying.join(30)
-    deleting.join(30)
+    first = (replier, f"/articles/{article.id}/comments", form)
+
+    replied, deleted = race_with_deletion(app, pause, first, replier)
 
     assert (replied["status"], deleted["status"]) == (303, 303)
     db.session.expire_all()
@@ -287,15 +316,9 @@ def test_a_comment_like_and_its_authors_account_deletion_do_not_deadlock(
     author = make_user(subscription="active")
     comment = add_comment(article, author, "liked as its author leaves")
     pause = Pause(monkeypatch, likes, "insert_once")  # the like row is in
-    liking, liked = post_in_thread(app, alice, f"/comments/{comment.id}/like", {"state": "on"})
-    assert pause.reached.wait(20)
-    deleting, deleted = post_in_thread(
-        app, author, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
-    )
-    settle(deleting)
-    pause.go.set()
-    liking.join(30)
-    deleting.join(30)
+    first = (alice, f"/comments/{comment.id}/like", {"state": "on"})
+
+    liked, deleted = race_with_deletion(app, pause, first, author)
 
     assert (liked["status"], deleted["status"]) == (303, 303)
 
@@ -310,61 +333,13 @@ def test_a_report_and_the_reporters_account_deletion_do_not_deadlock(
     liked = signed_in(app, reporter).submit(f"/comments/{comment.id}/like", {"state": "on"})
     assert liked.status_code == 303
     pause = Pause(monkeypatch, moderation, "find_comment")  # the comment is locked
-    form = {"reason": "spam", "details": ""}
-    reporting, reported = post_in_thread(app, reporter, f"/comments/{comment.id}/report", form)
-    assert pause.reached.wait(20)
-    deleting, deleted = post_in_thread(
-        app, reporter, "/settings/delete", {"password": PASSWORD, "confirm": "y"}
-    )
-    settle(deleting)
-    pause.go.set()
-    reporting.join(30)
-    deleting.join(30)
+    first = (reporter, f"/comments/{comment.id}/report", {"reason": "spam", "details": ""})
+
+    reported, deleted = race_with_deletion(app, pause, first, reporter)
 
     assert (reported["status"], deleted["status"]) == (303, 303)
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).like_count == 0
-
-
-class SecondCall(Pause):
-    """Stop the second call of ``owner.name`` once it returns (the first runs through)."""
-
-    def __init__(self, monkeypatch, owner, name: str) -> None:
-        self.reached, self.go = threading.Event(), threading.Event()
-        original, calls = getattr(owner, name), []
-
-        def paused(*args, **kwargs):
-            result = original(*args, **kwargs)
-            calls.append(1)
-            if len(calls) == 2:
-                self.reached.set()
-                assert self.go.wait(20), "never released"
-            return result
-
-        monkeypatch.setattr(owner, name, paused)
-
-
-DELETE = {"password": PASSWORD, "confirm": "y"}
-
-
-def like_article_and_comment(app, user, article, comment) -> None:
-    client = signed_in(app, user)
-    assert client.submit(f"/articles/{article.id}/like", {"state": "on"}).status_code == 303
-    assert client.submit(f"/comments/{comment.id}/like", {"state": "on"}).status_code == 303
-
-
-def race_with_deletion(app, pause, first: tuple, leaver) -> tuple[dict, dict]:
-    """Send ``first`` (user, url, form) until ``pause``, delete ``leaver``'s account
-    meanwhile, let both finish; their answers."""
-    user, url, form = first
-    thread, answered = post_in_thread(app, user, url, form)
-    assert pause.reached.wait(20)
-    deleting, deleted = post_in_thread(app, leaver, "/settings/delete", DELETE)
-    settle(deleting)
-    pause.go.set()
-    thread.join(30)
-    deleting.join(30)
-    return answered, deleted
 
 
 @pytest.mark.parametrize("decision", ["a moderator removes it", "its author deletes it"])
