@@ -58,6 +58,25 @@ def test_it_lists_notifications_with_the_actor_and_badge(client, article, alice,
     assert "replied to your comment on" in html and article.title in html
 
 
+def test_a_reply_notification_quotes_the_reply_on_one_line(client, article, alice, carol):
+    theirs = add_comment(article, carol, "carol's point")
+    words = " ".join(f"word{n}" for n in range(60))
+    add_comment(article, alice, f"I <b>disagree</b>.\n\nBecause {words}", parent=theirs)
+    login(client, carol)
+    html = client.get("/notifications").get_data(as_text=True)
+    [quote] = re.findall(r'<p class="quote">(.*?)</p>', html)
+    assert quote.startswith("I &lt;b&gt;disagree&lt;/b&gt;. Because word0 word1")
+    assert quote.endswith("…") and "word59" not in quote
+
+
+def test_a_like_notification_quotes_nothing(member, client, article, carol):
+    theirs = add_comment(article, carol, "carol's point")
+    member.submit(f"/comments/{theirs.id}/like", {"state": "on"})
+    login(client, carol)
+    html = client.get("/notifications").get_data(as_text=True)
+    assert "liked your comment on" in html and 'class="quote"' not in html
+
+
 def test_it_marks_notifications_read(client, article, alice, carol):
     theirs = add_comment(article, carol)
     add_comment(article, alice, "reply", parent=theirs)
