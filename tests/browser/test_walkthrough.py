@@ -229,6 +229,35 @@ def test_a_quoted_comment_keeps_its_line_breaks_single(app, live_server, browser
     assert (in_thread, lines("blockquote")) == (2, 2)
 
 
+def test_a_posted_comment_is_in_view_and_stands_out_from_the_others(
+    app, live_server, browser, shoot
+):
+    member = make_user(handle="long_thread", subscription="active")
+    article = make_article(title="Sleep and recovery")
+    for n in range(12):
+        add_comment(article, member, f"Earlier comment {n}.\n\nWith a second paragraph.")
+    page = browser.new_context(viewport={"width": 1280, "height": 700}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/articles/{article.id}")
+    page.fill("#comment-body", "Eight hours made the difference for me.")
+    page.click("button:has-text('Post comment')")
+    page.wait_for_load_state()
+    shoot(page, "08-posted-comment")
+
+    posted = fresh(Comment, body="Eight hours made the difference for me.")
+    mine = page.locator(f"#comment-{posted.id} > article")
+    other = page.locator(".comment:not(:target) > article").first
+
+    def background(locator) -> str:
+        return locator.evaluate("(e) => getComputedStyle(e).backgroundColor")
+
+    assert mine.is_visible() and mine.evaluate(
+        "(e) => e.getBoundingClientRect().top >= 0"
+        " && e.getBoundingClientRect().bottom <= window.innerHeight"
+    )
+    assert background(mine) != background(other)
+
+
 def test_a_moderator_freezes_a_reported_author_from_the_queue(app, live_server, browser, shoot):
     carol = make_user(handle="carol", display_name="Carol Admin", admin=True)
     spammer = make_user(handle="sam", display_name="Sam Seller", subscription="active")
