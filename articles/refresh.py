@@ -218,7 +218,9 @@ def record_success(feed: Feed, response: fetch.FetchResult, summary: StoreSummar
     feed.etag = (response.etag or feed.etag or "")[:300] or None
     feed.last_modified = (response.last_modified or feed.last_modified or "")[:100] or None
     feed.last_fetched_at = feed.last_success_at = now
-    feed.fetch_count = (feed.fetch_count or 0) + 1
+    # Added in SQL: the feed was loaded before the parse, and a refresh of it that ended
+    # meanwhile (the command line's beside a worker's) has counted its own fetch.
+    feed.fetch_count = sa.func.coalesce(Feed.fetch_count, 0) + 1
     feed.consecutive_errors = 0
     feed.last_error = None
     if feed.status == "failing":
@@ -229,7 +231,9 @@ def record_success(feed: Feed, response: fetch.FetchResult, summary: StoreSummar
 def record_failure(feed_id: int, error: Exception) -> RefreshResult:
     """Record a failed refresh on the feed in its own transaction, and back off."""
     db.session.rollback()
-    feed = db.session.get(Feed, feed_id)
+    # Locked: the counts below are read and written back, and an overlapping refresh of
+    # the feed must wait for them rather than write over them.
+    feed = db.session.get(Feed, feed_id, with_for_update=True)
     message = strip_control(str(error))[:500] or type(error).__name__
     if feed is None:  # deleted by an admin while it was being fetched: nothing to record
         return RefreshResult(feed_id, "missing", error="no such feed")

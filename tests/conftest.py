@@ -13,6 +13,8 @@ import itertools
 import os
 import re
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +36,24 @@ _handles = itertools.count(1)
 
 def is_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+
+
+WAITING_ON_A_LOCK = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+
+
+def settle(thread: threading.Thread, timeout: float = 15) -> None:
+    """Wait until ``thread`` has finished, or waits on a lock another connection holds
+    (PostgreSQL).
+
+    A fixed sleep let some requests still be checking a password when the paused one
+    went on, and the interleaving under test never happened.
+    """
+    deadline = time.monotonic() + timeout
+    while thread.is_alive() and time.monotonic() < deadline:
+        with db.engine.connect() as connection:
+            if connection.scalar(WAITING_ON_A_LOCK):
+                return
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from articles import refresh
+from articles import fetch, refresh
 from articles.models import Article, Feed, FetchSlot
 from club.clock import utcnow
 from club.extensions import db
 from tests.articles.conftest import feed_bytes, item, rss
-from tests.conftest import make_article, make_feed, table_fingerprint
+from tests.conftest import is_postgres, make_article, make_feed, settle, table_fingerprint
 
 # What every refused destination reads, whatever refused it.
 REFUSED = "destination not allowed: feeds are fetched from public addresses only"
@@ -188,6 +189,60 @@ def test_it_recovers_to_active_after_a_success(allow_local_feeds, feed_server):
     refresh_when_due(feed.id)
     feed = db.session.get(Feed, feed.id)
     assert feed.status == "active" and feed.consecutive_errors == 0 and feed.error_count == 3
+
+
+def count_a_fetch_elsewhere(feed_id: int) -> None:
+    """What another refresh of the feed (the command line's beside a worker's) records."""
+    with db.engine.begin() as other:
+        other.execute(
+            sa.update(Feed).where(Feed.id == feed_id).values(fetch_count=Feed.fetch_count + 1)
+        )
+
+
+def test_a_success_counts_its_fetch_beside_one_that_ended_meanwhile(app):
+    feed = make_feed(url="https://example.org/feed.xml")
+    loaded = db.session.get(Feed, feed.id)  # as the refresh loads it before parsing
+    assert loaded.fetch_count == 0
+    count_a_fetch_elsewhere(feed.id)
+
+    ok = fetch.FetchResult(url=feed.url, status=200)
+    refresh.record_success(loaded, ok, None)
+    db.session.commit()
+
+    assert db.session.get(Feed, feed.id).fetch_count == 2
+
+
+@pytest.mark.pg
+@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL: SQLite runs one writer")
+def test_a_failure_counts_its_fetch_beside_one_recorded_at_the_same_time(app):
+    feed_id = make_feed(url="https://example.org/feed.xml").id
+    failed = fetch.FetchError("the source answered 500")
+
+    def record() -> None:
+        with app.app_context():
+            refresh.record_failure(feed_id, failed)
+
+    with db.engine.connect() as other:
+        # Another refresh is recording its failure: it holds the feed's row.
+        other.execute(sa.select(Feed.id).where(Feed.id == feed_id).with_for_update())
+        recording = threading.Thread(target=record)
+        recording.start()
+        settle(recording)
+        other.execute(
+            sa.update(Feed)
+            .where(Feed.id == feed_id)
+            .values(
+                fetch_count=Feed.fetch_count + 1,
+                error_count=Feed.error_count + 1,
+                consecutive_errors=Feed.consecutive_errors + 1,
+            )
+        )
+        other.commit()
+        recording.join(15)
+
+    db.session.expire_all()
+    feed = db.session.get(Feed, feed_id)
+    assert (feed.fetch_count, feed.error_count, feed.consecutive_errors) == (2, 2, 2)
 
 
 def test_it_leaves_a_feed_alone_until_it_is_due(allow_local_feeds, feed_server):

@@ -15,28 +15,12 @@ from club.community import account_data, comments, likes, moderation, views
 from club.community.models import ArticleLike, Comment
 from club.extensions import db
 from tests.community.conftest import add_comment, token
-from tests.conftest import PASSWORD, is_postgres, login, make_user
+from tests.conftest import PASSWORD, is_postgres, login, make_user, settle
 
 pytestmark = [
     pytest.mark.pg,
     pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL: SQLite runs one writer"),
 ]
-
-WAITING_ON_A_LOCK = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-
-
-def settle(thread: threading.Thread, timeout: float = 15) -> None:
-    """Wait until ``thread``'s request has finished, or waits on a lock the other holds.
-
-    A fixed sleep let some requests still be checking a password when the paused one
-    went on, and the interleaving under test never happened.
-    """
-    deadline = time.monotonic() + timeout
-    while thread.is_alive() and time.monotonic() < deadline:
-        with db.engine.connect() as connection:
-            if connection.scalar(WAITING_ON_A_LOCK):
-                return
-        time.sleep(0.05)
 
 
 class Pause:
