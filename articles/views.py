@@ -106,6 +106,15 @@ def article_body(article: Article) -> Markup:
     return Markup(clean_html(article.content or ""))  # noqa: S704 (nh3 output)
 
 
+def shows_image(body: Markup, url: str | None) -> bool:
+    """Tell whether the article's body already shows the image at ``url``.
+
+    The lead image is often the body's own first picture (that is where ``clean`` finds
+    it when the feed names none): shown above the body too, it would appear twice.
+    """
+    return bool(url) and f'src="{escape(url)}"' in body
+
+
 def youtube_embed_url(video_id: str | None) -> str | None:
     """The privacy-enhanced player URL for a YouTube id (the site builds it, never the feed)."""
     if video_id and YOUTUBE_ID.match(video_id):
@@ -148,6 +157,7 @@ def init_app(app) -> None:
     add_nav_link(app, "Search", "articles.search")
     app.jinja_env.globals.update(
         article_body=article_body,
+        shows_image=shows_image,
         youtube_embed_url=youtube_embed_url,
         article_url=article_url,
         absolute_url=absolute_url,

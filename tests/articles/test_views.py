@@ -203,6 +203,22 @@ def test_it_shows_an_article_with_credit_reviewer_and_original_link(client):
     assert '<meta property="og:image"' in html
 
 
+@pytest.mark.parametrize("full_content", [True, False])
+def test_a_lead_image_from_the_body_shows_once_with_its_credit(client, full_content):
+    image = "https://img.example.org/walk.jpg?w=1200&h=800"
+    article = make_article(
+        make_feed(full_content=full_content),
+        content='<p>Intro.</p><p><img src="https://img.example.org/walk.jpg?w=1200&amp;h=800"></p>',
+        image_url=image,
+        image_credit="Ana Lopes",
+    )
+    html = page(client, f"/articles/{article.id}")
+    assert html.count('src="https://img.example.org/walk.jpg?w=1200&amp;h=800"') == 1
+    assert "Ana Lopes" in html
+    # The excerpt shows no body picture: the lead image shows above it.
+    assert ('class="lead-image"' in html) is not full_content
+
+
 def open_sample(name: str) -> bytes:
     from articles.demo import SAMPLES
 
