@@ -298,6 +298,9 @@ class ThreadNode:
     comment: Comment
     liked: bool = False
     reported: bool = False  # the viewer's report on it is waiting for a moderator
+    # The viewer's own comment, reported and waiting for a moderator: it cannot be edited
+    # or deleted meanwhile, so the page offers neither.
+    under_review: bool = False
     replies: list[ThreadNode] = field(default_factory=list)
 
     @property
@@ -321,17 +324,23 @@ def liked_comment_ids(viewer: User | None, article_id: int) -> set[int]:
     return _comment_ids_on(article_id, CommentLike.comment_id, CommentLike.user_id == viewer.id)
 
 
-def reported_comment_ids(viewer: User | None, article_id: int) -> set[int]:
-    """Return the ids of this article's comments ``viewer`` reported and a moderator has
-    not decided on yet (one query)."""
+def open_reports_seen_by(viewer: User | None, article_id: int) -> tuple[set[int], set[int]]:
+    """Return, for this article's comments with a report waiting for a moderator, the ids
+    ``viewer`` reported and the ids of ``viewer``'s own comments (one query)."""
     if viewer is None or not viewer.is_authenticated:
-        return set()
-    return _comment_ids_on(
-        article_id,
-        Report.comment_id,
-        Report.reporter_id == viewer.id,
-        Report.status == ReportStatus.OPEN,
-    )
+        return set(), set()
+    rows = db.session.execute(
+        sa.select(Report.comment_id, Report.reporter_id, Comment.author_id)
+        .join(Comment, Comment.id == Report.comment_id)
+        .where(
+            Comment.article_id == article_id,
+            Report.status == ReportStatus.OPEN,
+            sa.or_(Report.reporter_id == viewer.id, Comment.author_id == viewer.id),
+        )
+    ).all()
+    reported = {comment_id for comment_id, reporter, _ in rows if reporter == viewer.id}
+    own = {comment_id for comment_id, _, author in rows if author == viewer.id}
+    return reported, own
 
 
 def _comment_ids_on(article_id: int, comment_id: Any, *conditions: Any) -> set[int]:
@@ -353,8 +362,13 @@ def load_thread(article_id: int, viewer: User | None, sort: str = "oldest") -> l
         .order_by(Comment.created_at, Comment.id)
     ).all()
     liked = liked_comment_ids(viewer, article_id)
-    reported = reported_comment_ids(viewer, article_id)
-    nodes = {c.id: ThreadNode(c, liked=c.id in liked, reported=c.id in reported) for c in rows}
+    reported, under_review = open_reports_seen_by(viewer, article_id)
+    nodes = {
+        c.id: ThreadNode(
+            c, liked=c.id in liked, reported=c.id in reported, under_review=c.id in under_review
+        )
+        for c in rows
+    }
     roots: list[ThreadNode] = []
     for node in nodes.values():
         parent = nodes.get(node.comment.parent_id) if node.comment.parent_id else None

@@ -435,6 +435,25 @@ def test_it_refuses_changing_a_reported_comment_before_it_is_hidden(client, arti
     assert table_fingerprint() == before
 
 
+def test_it_shows_the_author_a_reported_comment_is_waiting_instead_of_edit_and_delete(
+    client, article, alice
+):
+    waiting = add_comment(article, alice, "original claim")
+    untouched = add_comment(article, alice, "another thought")
+    reported_by(client, waiting, reporters(1))
+    login(client, alice)
+    html = client.get(f"/articles/{article.id}").get_data(as_text=True)
+
+    def controls(comment) -> str:
+        return html.split(f'id="comment-{comment.id}"', 1)[1].split("</footer>", 1)[0]
+
+    assert "waiting for a moderator" in controls(waiting)
+    assert f"/comments/{waiting.id}/edit" not in controls(waiting)
+    assert f"/comments/{waiting.id}/delete" not in controls(waiting)
+    assert f"/comments/{untouched.id}/delete" in controls(untouched)
+    assert "waiting for a moderator" not in controls(untouched)
+
+
 def test_it_lets_the_author_delete_once_the_report_is_dismissed(client, article, alice, carol):
     comment = add_comment(article, alice, "original claim")
     reported_by(client, comment, reporters(1))
