@@ -9,6 +9,7 @@ from club import moderation as club_moderation
 from club.admin import admin_blueprint
 from club.community import moderation
 from club.community.errors import CommunityError
+from club.community.navigation import back_to
 from club.extensions import db
 from club.forms import FreezeForm
 
@@ -19,13 +20,14 @@ bp = admin_blueprint("moderation", __name__, "/reports")
 def moderation_error(error: CommunityError):
     db.session.rollback()
     flash(error.message, "error")
-    return redirect(url_for(".queue"), 303)
+    return redirect(back_to(url_for(".queue")), 303)
 
 
-def decided(message: str):
+def decided(message: str, anchor: str = ""):
+    """Commit and say so, back where the moderator decided: the queue, or the thread."""
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for(".queue"), 303)
+    return redirect(back_to(url_for(".queue"), anchor), 303)
 
 
 @bp.get("")
@@ -61,7 +63,8 @@ def remove(comment_id: int):
     comment = moderation.remove_comment(current_user, comment_id)
     db.session.commit()
     told = moderation.notify_removed(comment, current_user)
-    return decided("Comment removed; we emailed its author." if told else "Comment removed.")
+    message = "Comment removed; we emailed its author." if told else "Comment removed."
+    return decided(message, anchor=f"comment-{comment_id}")
 
 
 @bp.post("/<int:comment_id>/freeze")

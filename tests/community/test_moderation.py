@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -461,6 +462,29 @@ def test_it_lets_the_author_delete_once_the_report_is_dismissed(client, article,
     client.submit(f"/admin/reports/{comment.id}/dismiss")
     login(client, alice)
     assert client.submit(f"/comments/{comment.id}/delete").status_code == 303
+
+
+def test_removing_from_the_thread_goes_back_to_the_thread(client, article, alice, carol):
+    comment = add_comment(article, alice, "never reported")
+    login(client, carol)
+    thread = f"/articles/{article.id}"
+    html = client.get(thread).get_data(as_text=True)
+    form = html.split(f'action="/admin/reports/{comment.id}/remove"', 1)[1].split("</form>")[0]
+    [back] = re.findall(r'name="next" value="([^"]*)"', form)
+
+    response = client.submit(f"/admin/reports/{comment.id}/remove", {"next": back})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{thread}#comment-{comment.id}"
+    assert "[removed by a moderator]" in client.get(thread).get_data(as_text=True)
+
+
+def test_removing_from_the_queue_stays_in_the_queue(client, article, alice, carol):
+    comment = add_comment(article, alice, "reported")
+    reported_by(client, comment, reporters(1))
+    login(client, carol)
+    response = client.submit(f"/admin/reports/{comment.id}/remove")
+    assert response.headers["Location"].split("#")[0] == "/admin/reports"
 
 
 def test_removing_a_comment_its_author_just_deleted_changes_nothing(
