@@ -192,7 +192,10 @@ def init_app(app) -> None:
 
     app.register_blueprint(review_bp)
     add_nav_link(app, "Review queue", "review.queue", admin=True)
-    add_admin_waiting(app, "Review queue", "review.queue", pending_count, "articles to review")
+    add_admin_waiting(
+        app, "Review queue", "review.queue", pending_count,
+        "article to review", "articles to review",
+    )  # fmt: skip
 
 
 def pending_count() -> int:

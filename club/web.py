@@ -317,15 +317,24 @@ def add_nav_link(app: Flask, label: str, endpoint: str, admin: bool = False) -> 
 
 
 def add_admin_waiting(
-    app: Flask, label: str, endpoint: str, count: Callable[[], int], what: str
+    app: Flask,
+    label: str,
+    endpoint: str,
+    count: Callable[[], int],
+    what: str,
+    what_plural: str | None = None,
 ) -> None:
-    """Add a line to the admin dashboard: how many ``what`` wait at ``endpoint``."""
-    app.extensions["club_admin_waiting"].append((label, endpoint, count, what))
+    """Add a line to the admin dashboard: how many ``what`` (``what_plural`` for any
+    number but one) wait at ``endpoint``."""
+    waiting = (label, endpoint, count, what, what_plural or what)
+    app.extensions["club_admin_waiting"].append(waiting)
 
 
 def admin_waiting() -> list[dict]:
     """The dashboard's lines: what waits for an admin, counted now."""
-    return [
-        {"label": label, "url": url_for(endpoint), "count": count(), "what": what}
-        for label, endpoint, count, what in current_app.extensions["club_admin_waiting"]
-    ]
+    lines = []
+    for label, endpoint, count, one, many in current_app.extensions["club_admin_waiting"]:
+        number = count()
+        what = one if number == 1 else many
+        lines.append({"label": label, "url": url_for(endpoint), "count": number, "what": what})
+    return lines

@@ -85,7 +85,7 @@ def init_app(app: Flask) -> None:
     web.add_nav_link(app, "Reports", "moderation.queue", admin=True)
     web.add_admin_waiting(
         app, "Reports", "moderation.queue", moderation.reported_comment_count,
-        "reported comments waiting for a decision",
+        "reported comment waiting for a decision", "reported comments waiting for a decision",
     )  # fmt: skip
     app.jinja_env.globals.update(
         article_interactions=article_interactions,

@@ -91,10 +91,15 @@ def test_the_dashboard_counts_what_waits_for_an_admin(admin_client, alice, bob):
 
     page = admin_client.get("/admin/").get_data(as_text=True)
 
-    assert "Reports</a>: 1 reported comments waiting for a decision" in page
+    assert "Reports</a>: 1 reported comment waiting for a decision" in page
     assert "Review queue</a>: 2 articles to review" in page
     assert "Feeds</a>: 1 failing" in page
     assert "Appeals</a>: 0 waiting for a decision" in page
+    another = add_comment(article, alice, "reported once")
+    db.session.add(Report(comment_id=another.id, reporter_id=bob.id, reason="spam"))
+    db.session.commit()
+    page = admin_client.get("/admin/").get_data(as_text=True)
+    assert "Reports</a>: 2 reported comments waiting for a decision" in page
 
 
 # --- Members ----------------------------------------------------------------------------
