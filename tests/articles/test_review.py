@@ -136,6 +136,9 @@ def test_it_edits_an_article_and_remembers_the_edited_fields(admin_client):
     assert article.title == "Better title" and article.reviewed_by == "Dr. Ada Lane"
     assert sorted(t.name for t in article.topics) == ["Knees", "Sleep"]
     assert set(article.edited_fields) == {"title", "summary", "reviewed_by", "topics"}
+    note = admin_client.get(f"/admin/articles/{article.id}/edit").get_data(as_text=True)
+    note = note.split("edited here: ", 1)[1].split(" (later fetches", 1)[0]
+    assert sorted(note.split(", ")) == ["reviewer line", "summary", "title", "topics"]
     assert audit_actions() == ["article.edit"]
     detail = db.session.scalar(sa.select(AuditEntry.detail))
     assert "title: 'Source title' → 'Better title'" in detail
