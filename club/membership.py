@@ -84,13 +84,18 @@ ACTIONS = {
         "Your first payment is still being processed. Your membership starts as soon as it "
         "goes through; we will email you."
     ),
-    # Also a first payment that never went through (nothing to update: subscribe again).
     Reason.PAYMENT_FAILED: (
         "Your payment failed. Update your payment method, or subscribe again, in settings."
     ),
     Reason.SUBSCRIPTION_ENDED: "Your membership has ended. Subscribe again in settings.",
     Reason.FROZEN_BY_MODERATOR: "A moderator froze your account. You can appeal in settings.",
 }
+
+# A first payment that never went through: there is no running subscription whose card
+# could be updated, so settings offers only Subscribe.
+NEVER_STARTED = (
+    "Your first payment failed, so your membership never started. Subscribe again in settings."
+)
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,8 @@ class Standing:
             return (
                 f"A moderator froze your account{until}: {said}{stop} You can appeal in settings."
             )
+        if self.reason is Reason.PAYMENT_FAILED and self.never_started:
+            return NEVER_STARTED
         return ACTIONS[self.reason]
 
     @property

@@ -145,6 +145,20 @@ def test_it_freezes_an_account_whose_payment_failed(app, status):
     assert (st.can_interact, st.badge, st.reason) == (False, False, Reason.PAYMENT_FAILED)
 
 
+@pytest.mark.parametrize(
+    ("status", "advice"),
+    [
+        ("incomplete_expired", "never started. Subscribe again in settings."),
+        ("unpaid", "Update your payment method, or subscribe again, in settings."),
+    ],
+)
+def test_it_tells_a_failed_payment_what_it_can_do(app, status, advice):
+    action = standing(paying(status), NOW).action
+    assert action.endswith(advice)
+    # A first payment that failed left no card on a running subscription to update.
+    assert ("payment method" in action) is (status != "incomplete_expired")
+
+
 def test_it_freezes_a_canceled_subscription(app):
     assert standing(paying("canceled"), NOW).reason is Reason.SUBSCRIPTION_ENDED
 
