@@ -461,10 +461,14 @@ def _entry(raw: Any) -> ParsedEntry:
     )
 
 
+# Click-counting proxies put their own redirect in <link> and the real address in an
+# origLink: FeedBurner's (feedproxy.google.com, long gone) and Pheedo's (click.phdo).
+ORIGINAL_LINKS = ("feedburner_origlink", "pheedo_origlink")
+
+
 def _entry_link(get: Any) -> str:
     """The entry's address as the source gives it."""
-    # FeedBurner's proxy link (feedproxy.google.com, long gone) hides the real address.
-    link = str(get("feedburner_origlink", "") or get("link", "") or "")
+    link = _original_link(get) or str(get("link", "") or "")
     if link and not _names_another_scheme(link):
         return link  # http(s), or relative: clean resolves it
     # With no text/html alternate, feedparser falls back to the entry's id ("urn:..."):
@@ -475,6 +479,16 @@ def _entry_link(get: Any) -> str:
         if found.get("rel") == "alternate"
     )
     return next((href for href in alternates if href.startswith(("http://", "https://"))), link)
+
+
+def _original_link(get: Any) -> str:
+    """The http(s) address a proxy's origLink gives, or "" when there is none."""
+    # Only an absolute http(s) one: anything else cannot be better than the proxy's link.
+    for key in ORIGINAL_LINKS:
+        link = str(get(key, "") or "").strip()
+        if link[:8].lower().startswith(("http://", "https://")):
+            return link
+    return ""
 
 
 def _names_another_scheme(link: str) -> bool:

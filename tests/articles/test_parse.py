@@ -346,6 +346,26 @@ def test_it_takes_the_real_address_of_a_feedburner_proxied_entry():
     assert parse_feed(document).entries[0].link == "https://healthblog.example.com/walk"
 
 
+PHEEDO_CLICK = "http://feeds.example.com/click.phdo?i=cc0c5fb0"
+
+
+@pytest.mark.parametrize(
+    ("orig_link", "address"),
+    [
+        ("https://news.example.com/2012/walk.html", "https://news.example.com/2012/walk.html"),
+        # Not http(s): the tracker's redirect still reaches the story, this would not.
+        ("javascript:alert(1)", PHEEDO_CLICK),
+    ],
+    ids=["http", "not-http"],
+)
+def test_it_takes_the_real_address_of_a_pheedo_tracked_entry(orig_link, address):
+    tracked = item(1, link=PHEEDO_CLICK, extra=f"<pheedo:origLink>{orig_link}</pheedo:origLink>")
+    document = rss(tracked).replace(
+        b"<rss ", b'<rss xmlns:pheedo="http://www.pheedo.com/namespace/pheedo" '
+    )
+    assert parse_feed(document).entries[0].link == address
+
+
 @pytest.mark.parametrize("content_type", ["text/xml", "text/xml; q=1", "text/rss+xml"])
 def test_a_utf8_feed_served_as_text_xml_is_not_called_ill_formed(content_type):
     parsed = parse_feed(rss(item(1, title="Café santé")), content_type)
