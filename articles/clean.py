@@ -30,6 +30,7 @@ from articles.urls import (
     MAX_URL,
     YOUTUBE_ID,
     canonical_url,
+    is_ad_link,
     is_tracker,
     origin_of,
     over_https,
@@ -295,6 +296,9 @@ def entry_key(entry: ParsedEntry, link: str) -> str:
 def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     """Turn a parsed entry into safe values; raise ``SkipEntry`` if it cannot be stored."""
     link = _entry_link(entry, feed_url)
+    if is_ad_link(link):
+        # A sponsor's slot among the stories ("Featured Advertiser"): no article behind it.
+        raise SkipEntry(f"entry is an ad (it links to an ad or tracking host): {link}")
     if any(
         map(too_deeply_nested, (entry.content_html, entry.summary_html, entry.title, entry.author))
     ):

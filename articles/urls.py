@@ -39,6 +39,13 @@ TRACKER_DOMAINS = (
     ".stats.wordpress.com", ".pixel.wp.com", ".px.ads.linkedin.com", ".www.facebook.com",
     ".api.flattr.com",
 )  # fmt: skip
+# Hosts on that list which also serve pages a feed entry may link to: a Facebook post.
+PAGE_HOSTS = frozenset({"www.facebook.com"})
+# FeedBurner's redirects to an entry's real address: no ad, though the host serves its counters.
+FEED_PROXIES = (
+    "http://feedproxy.google.com/", "https://feedproxy.google.com/",
+    "http://feeds.feedburner.com/~r/", "https://feeds.feedburner.com/~r/",
+)  # fmt: skip
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"})
 
@@ -53,9 +60,24 @@ def over_https(url: str) -> str:
 
 def is_tracker(url: str) -> bool:
     """Tell whether an absolute http(s) ``url`` is on a known tracking or ad host."""
+    return ("." + _host(url)).endswith(TRACKER_DOMAINS)
+
+
+def is_ad_link(url: str) -> bool:
+    """Tell whether an entry's absolute http(s) ``url`` leads to an ad, not to a story."""
+    if not is_tracker(url) or is_feed_proxy(url):
+        return False
+    return _host(url) not in PAGE_HOSTS
+
+
+def is_feed_proxy(url: str) -> bool:
+    """Tell whether ``url`` is FeedBurner's redirect to an entry's real address."""
+    return url[:40].lower().startswith(FEED_PROXIES)
+
+
+def _host(url: str) -> str:
     host = url.split("/", 3)[2] if url.count("/") >= 2 else ""
-    host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower()
-    return ("." + host).endswith(TRACKER_DOMAINS)
+    return host.rsplit("@", 1)[-1].split(":", 1)[0].lower()
 
 
 def origin_of(url: str) -> str:

@@ -96,6 +96,24 @@ def test_it_skips_an_entry_without_a_link():
         cleaned(feed_bytes("missing_link_title.xml"), 0)
 
 
+def test_it_skips_an_ad_placed_among_the_entries():
+    ad = item(2, title="Featured Advertiser", link="http://ads.pheedo.com/click.phdo?s=cc0c")
+    with pytest.raises(SkipEntry, match="entry is an ad"):
+        cleaned(rss(item(1), ad), 1)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://www.facebook.com/healthblog/posts/123",
+        # FeedBurner's redirect to the story, with no origLink to say where it goes.
+        "http://feeds.feedburner.com/~r/healthblog/~3/abc/walk",
+    ],
+)
+def test_it_keeps_an_entry_that_links_to_a_page_on_a_tracking_host(link):
+    assert cleaned(rss(item(1, link=link))).url == link
+
+
 def test_it_titles_an_untitled_entry_from_its_summary():
     assert cleaned(feed_bytes("missing_link_title.xml"), 1).title.startswith("An entry without")
 
