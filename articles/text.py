@@ -41,16 +41,21 @@ _WORDPRESS_TRAILER = re.compile(
     r" <a\b[^<>]*+>[^<]*+</a>\s*\.?\s*</p>\s*$",
     re.IGNORECASE,
 )
-# A "Continue reading…" or "Read more »" after the last sentence, or "[read more]".
+# A "Continue reading…" or "Read full article >>" after the last sentence (or after its
+# closing quote), or "[read more]". After text with no full stop (the Guardian's closing
+# "Related:" link, a standfirst without one), only a capitalised link text followed by
+# an ellipsis or arrow: "…then continue reading…" is the writer's own sentence.
 # One pass, no repeated group: each try costs a few steps wherever it starts.
 _READ_ON = re.compile(
-    r"(?:(?<=[.!?…\]])\s*(?:Continue reading|Read more|Read the full (?:article|story)"
-    r"(?: (?:on|at) [^.!?\n]{1,60}+)?)|\s*\[(?:Continue reading|Read more)[^\]]{0,40}+\])"
+    r"(?:(?<=[.!?…\]\"\u201d\u2019)])\s*"
+    r"(?:Continue reading|Read more|Read (?:the )?full (?:article|story)"
+    r"(?: (?:on|at) [^.!?\n]{1,60}+)?)|\s*\[(?:Continue reading|Read more)[^\]]{0,40}+\]"
+    r"|\s(?-i:Continue reading|Read more|Read full article)(?=\s*(?:\.\.\.|[…→»\u203a>])))"
     r"[\s.…→»\u203a>)]*+$",
     re.IGNORECASE,
 )
 TRAILER_REACH = 2000  # the WordPress paragraph holds two URLs
-READ_ON_WORDS = ("continue reading", "read more", "read the full")
+READ_ON_WORDS = ("continue reading", "read more", "read the full", "read full")
 # WordPress ends a cut excerpt with "[…]" (or "[...]"): the ellipsis alone says it.
 CUT_MARKS = ("[…]", "[...]")
 

@@ -516,6 +516,29 @@ def test_a_summary_keeps_a_space_between_its_paragraphs():
         ),
         ("<p>Walking eases back pain. Read more »</p>", "Walking eases back pain."),
         (
+            "<p>Walking eases back pain.</p>"
+            '<a href="https://news.example.com/walk">Read full article  &gt;&gt;</a>',
+            "Walking eases back pain.",
+        ),
+        # The Guardian's link, after text that ends without a full stop or after a quote.
+        (
+            '<p>Walking: key facts and the latest news</p> <a href="/q">Continue reading...</a>',
+            "Walking: key facts and the latest news",
+        ),
+        (
+            '<p>“Walking eased my pain.”</p> <a href="/walk">Continue reading...</a>',
+            "“Walking eased my pain.”",
+        ),
+        # The writer's own words stay, at the end or not.
+        (
+            "<p>Rest tired eyes for a minute, then continue reading…</p>",
+            "Rest tired eyes for a minute, then continue reading…",
+        ),
+        (
+            "<p>Continue reading in dim light: it does the eyes no harm, studies show.</p>",
+            "Continue reading in dim light: it does the eyes no harm, studies show.",
+        ),
+        (
             "<p>Read more about walking: it eases back pain.</p>",
             "Read more about walking: it eases back pain.",
         ),
