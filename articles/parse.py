@@ -33,6 +33,8 @@ from typing import Any
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
+from articles.urls import is_feed_proxy
+
 try:
     import resource
 except ImportError:  # not on Windows
@@ -482,13 +484,22 @@ def _entry_link(get: Any) -> str:
 
 
 def _original_link(get: Any) -> str:
-    """The http(s) address a proxy's origLink gives, or "" when there is none."""
+    """The http(s) address a proxy's link hides, or "" when the entry does not say."""
     # Only an absolute http(s) one: anything else cannot be better than the proxy's link.
     for key in ORIGINAL_LINKS:
         link = str(get(key, "") or "").strip()
-        if link[:8].lower().startswith(("http://", "https://")):
+        if _is_absolute_http(link):
             return link
+    # feedparser can lose the origLink (an "<item />" nested before it ends the entry
+    # early). FeedBurner's redirects are dead; a GUID that is an address is the post's.
+    guid = str(get("id", "") or "").strip()
+    if is_feed_proxy(str(get("link", "") or "")) and _is_absolute_http(guid):
+        return guid
     return ""
+
+
+def _is_absolute_http(value: str) -> bool:
+    return value[:8].lower().startswith(("http://", "https://"))
 
 
 def _names_another_scheme(link: str) -> bool:

@@ -346,6 +346,26 @@ def test_it_takes_the_real_address_of_a_feedburner_proxied_entry():
     assert parse_feed(document).entries[0].link == "https://healthblog.example.com/walk"
 
 
+FEEDPROXY = "http://feedproxy.google.com/~r/hb/~3/abc/walk"
+FEEDBURNER_PROXY = "http://feeds.feedburner.com/~r/hb/~3/abc/walk"
+POST = "https://hb.example.com/walk"
+
+
+@pytest.mark.parametrize(
+    ("link", "guid", "address"),
+    [
+        (FEEDPROXY, POST, POST),
+        (FEEDBURNER_PROXY, POST, POST),
+        # Not an address: the dead redirect is all there is.
+        (FEEDPROXY, "tag:hb.example.com,2018:1", FEEDPROXY),
+    ],
+)
+def test_it_takes_a_permalink_guid_over_a_feedburner_proxy_link(link, guid, address):
+    # No <feedburner:origLink>, as when feedparser loses it to an "<item />" nested before it.
+    proxied = f"<item><title>Walk</title><link>{link}</link><guid>{guid}</guid></item>"
+    assert parse_feed(rss(proxied)).entries[0].link == address
+
+
 PHEEDO_CLICK = "http://feeds.example.com/click.phdo?i=cc0c5fb0"
 
 
