@@ -386,10 +386,11 @@ def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> 
         raise ParseError(_not_a_feed_reason(parsed, data))
     problem = _describe(parsed.get("bozo_exception")) if parsed.get("bozo") else encoding_warning
     warning = f"ill-formed feed: {problem}" if problem else None
-    entries = [_entry(e) for e in parsed.entries[:MAX_ENTRIES]]
+    meta = parsed.get("feed", {})
+    feed_author = _feed_author(meta) if str(parsed.get("version", "")).startswith("atom") else ""
+    entries = [_entry(e, feed_author) for e in parsed.entries[:MAX_ENTRIES]]
     if len(parsed.entries) > MAX_ENTRIES:
         warning = f"only the first {MAX_ENTRIES} entries were read"
-    meta = parsed.get("feed", {})
     feed_base = str((meta.get("title_detail") or {}).get("base") or "")
     for entry in entries:
         entry.feed_base = feed_base
@@ -430,7 +431,12 @@ def _ttl_minutes(value: Any) -> int | None:
     return min(minutes, MAX_TTL_MINUTES) if minutes > 0 else None
 
 
-def _entry(raw: Any) -> ParsedEntry:
+def _feed_author(meta: Any) -> str:
+    """The name of an Atom feed's author, whom its entries without one inherit."""
+    return _author_name(meta.get("author_detail") or {}, str(meta.get("author", "") or ""))
+
+
+def _entry(raw: Any, feed_author: str = "") -> ParsedEntry:
     # Plain dict lookups: FeedParserDict.get maps every key through its aliases, and for
     # "updated_parsed" silently falls back to the published date (a deprecated mapping).
     get = functools.partial(dict.get, raw)
@@ -449,7 +455,7 @@ def _entry(raw: Any) -> ParsedEntry:
         title=str(get("title", "") or ""),
         summary_html=summary_html,
         content_html=content_html,
-        author=_author_name(get("author_detail") or {}, str(get("author", "") or "")),
+        author=_entry_author(get, feed_author),
         base=str(detail.get("base", "") or ""),
         published=_time(get("published_parsed")),
         updated=_time(get("updated_parsed")),
@@ -506,6 +512,16 @@ def _names_another_scheme(link: str) -> bool:
     """Tell whether ``link`` is absolute in a scheme other than http(s) ("urn:", "tag:")."""
     scheme, colon, _ = link.partition(":")
     return bool(colon) and "/" not in scheme and scheme.lower() not in ("http", "https")
+
+
+def _entry_author(get: Any, feed_author: str) -> str:
+    """The entry's author's name, or ``feed_author`` when the entry names none."""
+    # RFC 4287 4.2.1: an Atom entry without an author is by the feed's. Only Atom says so:
+    # an RSS channel's "author" is its managingEditor, who need not have written a word.
+    detail = get("author_detail")
+    if not detail and not get("author"):
+        return feed_author
+    return _author_name(detail or {}, str(get("author", "") or ""))
 
 
 # Names feeds write when they have none (Blogger's "noreply@blogger.com (Unknown)").

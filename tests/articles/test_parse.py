@@ -346,6 +346,37 @@ def test_it_takes_the_real_address_of_a_feedburner_proxied_entry():
     assert parse_feed(document).entries[0].link == "https://healthblog.example.com/walk"
 
 
+def atom_by(feed_author: str, *entry_authors: str) -> bytes:
+    """An Atom feed by ``feed_author``, one entry for each of ``entry_authors``."""
+    entries = "".join(
+        f'<entry><id>urn:x:{n}</id><title>E{n}</title><link href="https://a.example.com/{n}"/>'
+        f"{author}</entry>"
+        for n, author in enumerate(entry_authors)
+    )
+    return (
+        f'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>{feed_author}{entries}</feed>'
+    ).encode()
+
+
+def test_an_atom_entry_without_an_author_is_by_the_feeds_author():
+    document = atom_by(
+        "<author><name>Tim Bray</name><email>tim@example.org</email></author>",
+        "",
+        "<author><name>Jane Doe</name></author>",
+    )
+    assert [e.author for e in parse_feed(document).entries] == ["Tim Bray", "Jane Doe"]
+
+
+def test_a_feed_author_known_only_by_email_names_no_entry():
+    document = atom_by("<author><email>tim@example.org</email></author>", "")
+    assert parse_feed(document).entries[0].author == ""
+
+
+def test_an_rss_item_is_not_by_the_channels_managing_editor():
+    document = rss(item(1), extra="<managingEditor>Jane Doe</managingEditor>")
+    assert parse_feed(document).entries[0].author == ""
+
+
 FEEDPROXY = "http://feedproxy.google.com/~r/hb/~3/abc/walk"
 FEEDBURNER_PROXY = "http://feeds.feedburner.com/~r/hb/~3/abc/walk"
 POST = "https://hb.example.com/walk"
