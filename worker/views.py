@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,8 @@ from worker.queues import (
     redis_connection,
     replaced_failures,
 )
+
+log = logging.getLogger(__name__)
 
 bp = admin_blueprint("jobs", __name__, "/jobs")
 
@@ -74,11 +77,18 @@ def overview():
     """Show queue lengths, running and failed jobs and the periodic schedule."""
     if is_inline():
         return render_template("worker/jobs.html", inline=True, **inline_state())
-    try:
-        state = rq_state()
-    except REDIS_ERRORS:
-        return render_template("worker/jobs.html", inline=False, redis_down=True), 503
-    return render_template("worker/jobs.html", inline=False, redis_down=False, **state)
+    return render_template("worker/jobs.html", inline=False, redis_down=False, **rq_state())
+
+
+def answer_redis_down(error: Exception):
+    """Say that Redis cannot be reached, for the page and its buttons alike."""
+    log.warning("jobs page: Redis cannot be reached: %s", error)
+    return render_template("worker/jobs.html", inline=False, redis_down=True), 503
+
+
+# Every view here reads Redis: one handler, so no button can answer a bare 500 instead.
+for redis_error in REDIS_ERRORS:
+    bp.register_error_handler(redis_error, answer_redis_down)
 
 
 @bp.post("/<job_id>/requeue")

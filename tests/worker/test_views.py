@@ -178,3 +178,14 @@ def test_it_lists_a_running_worker_and_its_job(app, client, carol, real_redis, p
 
     assert f"jobs-page-worker — busy (running {handle.id})" in page
     assert "slow_append(" in page.split("<h2>Running jobs</h2>")[1].split("<h2>")[0]
+
+
+@pytest.mark.parametrize("action", ["requeue", "delete"])
+def test_it_says_redis_is_down_when_a_failed_jobs_button_is_pressed(
+    client, carol, redis_down, action
+):
+    login(client, carol)
+    response = client.submit(f"/admin/jobs/refresh-feed-1/{action}")
+
+    assert response.status_code == 503
+    assert "Redis cannot be reached" in response.get_data(as_text=True)
