@@ -259,7 +259,10 @@ def refresh_now(feed_id: int):
 
 def _refresh_outcome(feed: Feed, handle: JobHandle, was_paused: bool) -> tuple[str, str]:
     """The flash for "Refresh now": what happened when the fetch ran here (no Redis),
-    else that it is on its way."""
+    else that it is on its way, or that one is already running (a forced refresh takes
+    the place of one only waiting, so a duplicate is one that runs)."""
+    if handle.duplicate:
+        return f"A refresh of {feed.name} is already running.", "info"
     if handle.status not in ("finished", "failed"):
         once = " once; it stays paused" if was_paused else ""
         return f"Refreshing {feed.name}{once}.", "success"

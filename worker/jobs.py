@@ -74,6 +74,9 @@ def enqueue_refresh(feed_id: int, force: bool = False) -> JobHandle:
     """Queue one refresh of the feed unless one is already waiting or running.
 
     ``force`` fetches it even while it is paused or not yet due (an admin's "Refresh now").
+    A refresh still waiting, queued without force or backing off for a retry, would leave
+    a paused feed unfetched or keep the admin waiting up to half an hour: a forced one
+    takes its place, so with ``force`` a duplicate means a refresh is already running.
     """
     return enqueue(
         refresh_feed,
@@ -82,6 +85,7 @@ def enqueue_refresh(feed_id: int, force: bool = False) -> JobHandle:
         queue="feeds",
         job_id=REFRESH_JOB_ID.format(feed_id),
         unique=True,
+        replace_waiting=force,
     )
 
 

@@ -114,6 +114,7 @@ def enqueue(
     queue: str = "default",
     job_id: str | None = None,
     unique: bool = False,
+    replace_waiting: bool = False,
     retry: Sequence[int] | bool | None = None,
     inline_if_unavailable: bool | None = None,
     **kwargs: Any,
@@ -121,7 +122,9 @@ def enqueue(
     """Run ``func(*args, **kwargs)`` in the background, or inline without Redis.
 
     ``unique`` (with a stable ``job_id``) makes a second enqueue while the first is still
-    waiting or running a quiet no-op. ``retry`` is ``None`` for the queue's default, ``False``
+    waiting or running a quiet no-op; with ``replace_waiting`` too, one still waiting (queued,
+    or scheduled for a retry) gives way to this one, queued now, so only a job already
+    running makes it a duplicate. ``retry`` is ``None`` for the queue's default, ``False``
     for none, or the seconds to wait before each further try. With Redis down, a job runs
     here instead when ``inline_if_unavailable`` says so (default: mail and billing jobs do),
     and otherwise ``QueueUnavailable`` is raised for the caller to report.
@@ -137,7 +140,9 @@ def enqueue(
         error: Exception = redis.exceptions.ConnectionError("it failed moments ago")
     else:
         try:
-            return enqueue_on_rq(app, func, args, kwargs, queue, job_id, unique, retry)
+            return enqueue_on_rq(
+                app, func, args, kwargs, queue, job_id, unique, retry, replace_waiting
+            )
         except REDIS_ERRORS as failure:
             note_redis_failure(app)  # only a real failure starts the wait, or it never ends
             error = failure
@@ -206,8 +211,10 @@ def enqueue_on_rq(
     job_id: str | None,
     unique: bool,
     retry: Sequence[int] | bool | None,
+    replace_waiting: bool = False,
 ) -> JobHandle:
-    """Queue the job on RQ; a unique job already waiting or running is left alone."""
+    """Queue the job on RQ; a unique job already waiting or running is left alone (one
+    still waiting is replaced instead, with ``replace_waiting``)."""
     queue = get_queue(queue_name, app)
     options = {
         "args": args,
@@ -228,22 +235,39 @@ def enqueue_on_rq(
             try:
                 return handle_for(queue.enqueue(dotted_path(func), unique=True, **options))
             except DuplicateJobError:
-                if not clear_finished_job(queue, job_id):
+                if not clear_finished_job(queue, job_id, replace_waiting):
                     return JobHandle(id=job_id, status="duplicate")
     return JobHandle(id=job_id, status="duplicate")
 
 
-def clear_finished_job(queue: Queue, job_id: str) -> bool:
-    """Delete the unique job ``job_id`` if its run is over; return whether the id is free."""
+def clear_finished_job(queue: Queue, job_id: str, replace_waiting: bool = False) -> bool:
+    """Delete the unique job ``job_id`` if its run is over (or, with ``replace_waiting``,
+    has not begun); return whether the id is free."""
     try:
         job = Job.fetch(job_id, connection=queue.connection)
     except NoSuchJobError:
         return True
     status = job.get_status(refresh=False)
     if status in ACTIVE_STATUSES:
-        return False
+        return replace_waiting and take_waiting_job(job)
     if status == JobStatus.FAILED:
         remember_replaced_failure(queue, job)
+    job.delete()
+    return True
+
+
+def take_waiting_job(job: Job) -> bool:
+    """Take ``job`` off its queue or its schedule and delete it; False if it was on neither.
+
+    ZREM and LREM are atomic, so a job a worker has already popped (it is starting) or one
+    that waits on another job stays where it is. (RQ keeps no result of a run it will
+    retry, so a retry waiting out its back-off leaves no failure to keep.)
+    """
+    connection = job.connection
+    origin = Queue(job.origin, connection=connection)
+    scheduled = origin.scheduled_job_registry.key
+    if not (connection.zrem(scheduled, job.id) or connection.lrem(origin.key, 0, job.id)):
+        return False
     job.delete()
     return True
 

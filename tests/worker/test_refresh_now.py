@@ -1,0 +1,80 @@
+"""An admin's "Refresh now" on the real Redis, with a refresh of the feed already in the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rq.job import Job, JobStatus
+
+from club.clock import utcnow
+from tests.conftest import login, make_feed
+from tests.worker.conftest import start_flask, wait_for, work_off
+from worker import jobs
+from worker.queues import enqueue, get_queue
+
+pytestmark = pytest.mark.redis
+
+SAMPLE = "tests.worker.sample_jobs"
+
+
+@pytest.fixture
+def local_feeds(app):
+    """Let the fetcher reach the test's feed server on 127.0.0.1."""
+    app.config["FEEDS_ALLOW_PRIVATE_NETWORKS"] = True
+
+
+def refresh_now(client, feed) -> str:
+    """Press "Refresh now" on ``feed`` and return the page it lands on."""
+    response = client.submit(f"/admin/feeds/{feed.id}/refresh", follow_redirects=True)
+    return response.get_data(as_text=True)
+
+
+def test_it_fetches_a_paused_feed_whose_plain_refresh_was_waiting(
+    app, client, carol, real_redis, local_feeds, feed_server
+):
+    feed = make_feed(url=feed_server.url, status="paused")
+    jobs.enqueue_refresh(feed.id)  # queued without force: it would skip a paused feed
+    login(client, carol)
+
+    page = refresh_now(client, feed)
+    work_off(app, real_redis)
+
+    assert f"Refreshing {feed.name} once; it stays paused." in page
+    assert feed_server.hits == 1
+
+
+def test_it_fetches_at_once_a_feed_whose_refresh_waits_out_a_retry(
+    app, client, carol, real_redis, local_feeds, feed_server
+):
+    feed = make_feed(url=feed_server.url, next_fetch_at=utcnow() + timedelta(minutes=30))
+    job_id = jobs.REFRESH_JOB_ID.format(feed.id)
+    get_queue("feeds").enqueue_in(
+        timedelta(minutes=30), "worker.jobs.refresh_feed", feed.id, job_id=job_id
+    )
+    login(client, carol)
+
+    page = refresh_now(client, feed)
+    work_off(app, real_redis)
+
+    assert f"Refreshing {feed.name}." in page
+    assert feed_server.hits == 1
+    assert get_queue("feeds").scheduled_job_registry.count == 0
+
+
+def test_it_says_a_refresh_already_running_is_running(
+    app, client, carol, real_redis, processes, tmp_path
+):
+    feed = make_feed()
+    job_id = jobs.REFRESH_JOB_ID.format(feed.id)
+    log = tmp_path / "slow.txt"
+    enqueue(f"{SAMPLE}.slow_append", str(log), 3.0, queue="feeds", job_id=job_id, unique=True)
+    processes.append(start_flask(app, "worker", "--queues", "feeds"))
+    wait_for(lambda: log.exists(), timeout=30)
+    login(client, carol)
+
+    page = refresh_now(client, feed)
+
+    assert f"A refresh of {feed.name} is already running." in page
+    assert "Refreshing" not in page
+    assert Job.fetch(job_id, connection=real_redis).get_status() == JobStatus.STARTED
