@@ -14,7 +14,7 @@ import click
 import redis
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from rq import Worker
+from rq import Worker, worker_registration
 
 from club.extensions import db
 from worker.queues import QUEUES, REDIS_ERRORS, get_queue
@@ -70,6 +70,29 @@ class AppWorker(AppContextMixin, Worker):
         """
         super().setup_work_horse_signals()
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        """Send RQ's heartbeat, and register this worker again if Redis has forgotten it.
+
+        RQ lists a worker in ``rq:workers`` only at birth, and its heartbeat refreshes just
+        the worker's own key: after Redis restarts empty, the jobs page would say that no
+        worker runs while this one works on. The worker's loop heartbeats as soon as Redis
+        answers again, and before and after each job; the check is one SISMEMBER.
+        """
+        super().heartbeat(timeout, pipeline)
+        if self.is_horse or self.birth_date is None:
+            return
+        if not self.connection.sismember(self.redis_workers_keys, self.key):
+            self.register_again(timeout or self.worker_ttl + 60)
+
+    def register_again(self, ttl: int) -> None:
+        """Write this worker's key and registry entries again, as its birth did."""
+        log.warning("worker %s: Redis had forgotten this worker; registering it again", self.name)
+        with self.connection.pipeline() as pipe:
+            pipe.hset(self.key, mapping={**self.serialize(), "state": self.get_state()})
+            worker_registration.register(self, pipe)
+            pipe.expire(self.key, ttl)
+            pipe.execute()
 
 
 def worker_connection(app: Flask) -> redis.Redis:

@@ -194,3 +194,40 @@ def test_the_scheduler_is_started_again_after_a_start_that_failed(monkeypatch):
     finally:
         child.stop()
     assert not child._watcher.is_alive()
+
+
+def blocked_clients(connection) -> list[str]:
+    """The ids of the connections waiting on a queue in this suite's database."""
+    db = str(connection.connection_pool.connection_kwargs.get("db", 0))
+    return [
+        client["id"]
+        for client in connection.client_list()
+        if client["db"] == db and client["cmd"] in ("blpop", "blmove")
+    ]
+
+
+def restart_redis_empty(connection) -> None:
+    """Do to the workers what a Redis restart does: forget every key and drop the
+    connections they wait on (only in this suite's database, which it owns)."""
+    connection.flushdb()
+    for client_id in blocked_clients(connection):
+        connection.client_kill_filter(_id=client_id)
+
+
+@pytest.mark.redis
+def test_a_worker_registers_again_after_redis_restarts_empty(
+    app, client, carol, real_redis, processes
+):
+    from tests.conftest import login
+
+    worker = start_flask(app, "worker", "--queues", "default", "--name", "survivor")
+    processes.append(worker)
+    wait_for(lambda: blocked_clients(real_redis), timeout=30)
+
+    restart_redis_empty(real_redis)
+
+    wait_for(lambda: real_redis.sismember("rq:workers", "rq:worker:survivor"), timeout=30)
+    assert "registering it again" in output(worker)
+    login(client, carol)
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+    assert "survivor — idle" in page and "No worker is running" not in page
