@@ -470,8 +470,9 @@ def _entry(raw: Any, feed_author: str = "") -> ParsedEntry:
 
 
 # Click-counting proxies put their own redirect in <link> and the real address in an
-# origLink: FeedBurner's (feedproxy.google.com, long gone) and Pheedo's (click.phdo).
-ORIGINAL_LINKS = ("feedburner_origlink", "pheedo_origlink")
+# origLink: FeedBurner's (feedproxy.google.com, long gone), Pheedo's (click.phdo) and
+# FeedBlitz's.
+ORIGINAL_LINKS = ("feedburner_origlink", "pheedo_origlink", "feedblitz_origlink")
 
 
 def _entry_link(get: Any) -> str:

@@ -39,9 +39,11 @@ TRACKER_DOMAINS = (
     ".stats.wordpress.com", ".pixel.wp.com", ".px.ads.linkedin.com", ".www.facebook.com",
     ".api.flattr.com",
 )  # fmt: skip
-# Hosts on that list which also serve pages a feed entry may link to: a Facebook post.
-PAGE_HOSTS = frozenset({"www.facebook.com"})
-# FeedBurner's redirects to an entry's real address: no ad, though the host serves its counters.
+# Hosts that serve only ads: an entry whose own address is on one is a sponsor's slot
+# among the stories. Not the whole list above: FeedBurner and FeedBlitz also redirect to
+# the real story, and www.facebook.com serves posts.
+AD_DOMAINS = (".ads.pheedo.com", ".doubleclick.net", ".adsrvr.org")
+# FeedBurner's redirects to an entry's real address.
 FEED_PROXIES = (
     "http://feedproxy.google.com/", "https://feedproxy.google.com/",
     "http://feeds.feedburner.com/~r/", "https://feeds.feedburner.com/~r/",
@@ -65,9 +67,7 @@ def is_tracker(url: str) -> bool:
 
 def is_ad_link(url: str) -> bool:
     """Tell whether an entry's absolute http(s) ``url`` leads to an ad, not to a story."""
-    if not is_tracker(url) or is_feed_proxy(url):
-        return False
-    return _host(url) not in PAGE_HOSTS
+    return ("." + _host(url)).endswith(AD_DOMAINS)
 
 
 def is_feed_proxy(url: str) -> bool:

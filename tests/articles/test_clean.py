@@ -106,8 +106,9 @@ def test_it_skips_an_ad_placed_among_the_entries():
     "link",
     [
         "https://www.facebook.com/healthblog/posts/123",
-        # FeedBurner's redirect to the story, with no origLink to say where it goes.
+        # FeedBurner's and FeedBlitz's redirects to the story, with no origLink to say where.
         "http://feeds.feedburner.com/~r/healthblog/~3/abc/walk",
+        "https://feeds.feedblitz.com/~/812345678/0/healthblog~Walking-for-back-pain/",
     ],
 )
 def test_it_keeps_an_entry_that_links_to_a_page_on_a_tracking_host(link):

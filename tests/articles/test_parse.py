@@ -417,6 +417,15 @@ def test_it_takes_the_real_address_of_a_pheedo_tracked_entry(orig_link, address)
     assert parse_feed(document).entries[0].link == address
 
 
+def test_it_takes_the_real_address_of_a_feedblitz_redirected_entry():
+    redirect = "https://feeds.feedblitz.com/~/812345678/0/healthblog~Walk/"
+    origin = "<feedblitz:origLink>https://healthblog.example.com/walk</feedblitz:origLink>"
+    document = rss(item(1, link=redirect, extra=origin)).replace(
+        b"<rss ", b'<rss xmlns:feedblitz="http://www.feedblitz.com/xml/rss" '
+    )
+    assert parse_feed(document).entries[0].link == "https://healthblog.example.com/walk"
+
+
 @pytest.mark.parametrize("content_type", ["text/xml", "text/xml; q=1", "text/rss+xml"])
 def test_a_utf8_feed_served_as_text_xml_is_not_called_ill_formed(content_type):
     parsed = parse_feed(rss(item(1, title="Café santé")), content_type)
