@@ -14,6 +14,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import nh3
 
@@ -262,6 +263,41 @@ def _with_lazy_images_loaded(markup: str) -> str:
     return _IMG_TAG.sub(load, markup)
 
 
+# An embedded YouTube player: the whole <iframe> element (never past a "<" inside the
+# tag, possessively), and the video id in its src.
+_IFRAME = re.compile(r"<iframe\b[^<>]*+>(?:[^<]*+</iframe\s*>)?", re.IGNORECASE)
+_YOUTUBE_EMBED_SRC = re.compile(
+    r"""\ssrc\s*=\s*["']?(?:https?:)?//(?:www\.)?youtube(?:-nocookie)?\.com/embed/"""
+    r"([A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])",
+    re.IGNORECASE,
+)
+
+
+def embedded_youtube_ids(markup: str) -> list[str]:
+    """The ids of the YouTube players embedded in ``markup``, in order."""
+    if "<iframe" not in markup and "<IFRAME" not in markup:
+        return []
+    found = (_YOUTUBE_EMBED_SRC.search(tag.group()) for tag in _IFRAME.finditer(markup))
+    return [match.group(1) for match in found if match]
+
+
+def _youtube_embeds_as_links(markup: str) -> str:
+    """Put a link to each embedded YouTube video where its player was.
+
+    Iframes from feeds never reach the page (the site builds the one player it shows);
+    dropped without a trace, a post's video would simply be missing from its text.
+    """
+
+    def as_link(tag: re.Match) -> str:
+        embed = _YOUTUBE_EMBED_SRC.search(tag.group())
+        if embed is None:
+            return tag.group()  # nh3 drops it
+        url = f"https://www.youtube.com/watch?v={embed.group(1)}"
+        return f'<p><a href="{url}">Watch the video on YouTube</a></p>'
+
+    return _IFRAME.sub(as_link, markup)
+
+
 def clean_html(markup: str, base_url: str = "") -> str:
     """Sanitise feed HTML against the allow-list; URLs absolute, links nofollow."""
     if not markup:
@@ -269,6 +305,8 @@ def clean_html(markup: str, base_url: str = "") -> str:
     markup = strip_control(markup[:MAX_CONTENT_SOURCE])
     if "data-" in markup:
         markup = _with_lazy_images_loaded(markup)
+    if "<iframe" in markup or "<IFRAME" in markup:
+        markup = _youtube_embeds_as_links(markup)
     cleaned = _absolutise(_CLEANER.clean(markup), base_url)
     if "<img" in cleaned:
         # Without a source (none given, or not http(s), or a tracker's) an image shows as
@@ -454,8 +492,29 @@ def _add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
             cleaned.image_url = f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg"
         return
     for enclosure in [*entry.enclosures, *entry.media]:
-        mime = str(enclosure.get("type", "") or "")
         url = safe_url(str(enclosure.get("href") or enclosure.get("url") or ""), link)
-        if mime.startswith("video/") and url and not url.startswith("mailto:"):
+        if _is_video_file(enclosure, url) and url and not url.startswith("mailto:"):
             cleaned.kind, cleaned.video_url = "video", over_https(url)
             return
+    # A post that is a YouTube player and a few lines (a club's match summary, a clinic's
+    # exercise of the week) is a video: the site's own player shows it. In a longer
+    # article the video is one part of the text, where a link to it stands instead.
+    embedded = embedded_youtube_ids(entry.content_html or entry.summary_html)
+    if embedded and len(cleaned.body_text) <= VIDEO_POST_TEXT:
+        cleaned.kind, cleaned.video_id = "video", embedded[0]
+        if not cleaned.image_url:
+            cleaned.image_url = f"https://i.ytimg.com/vi/{embedded[0]}/hqdefault.jpg"
+
+
+VIDEO_FILE_ENDINGS = (".mp4", ".m4v", ".webm", ".mov")
+# At most this much text beside an embedded YouTube player makes a post a video.
+VIDEO_POST_TEXT = 1000
+
+
+def _is_video_file(enclosure: Any, url: str | None) -> bool:
+    """Tell whether an enclosure or Media RSS item is a file a <video> element plays."""
+    if str(enclosure.get("type", "") or "").startswith("video/"):
+        return True
+    # Media RSS says medium="video" without a type: trust it for a video file's ending.
+    path = (url or "").lower().split("#", 1)[0].split("?", 1)[0]
+    return enclosure.get("medium") == "video" and path.endswith(VIDEO_FILE_ENDINGS)

@@ -250,6 +250,56 @@ def test_it_reads_the_youtube_id_element():
     assert cleaned(document).video_id == "Zz9_-Zz9_-A"
 
 
+EMBED = (
+    '<iframe width="560" height="315" src="https://www.youtube.com/embed/{}?rel=0" '
+    "allowfullscreen></iframe>"
+)
+
+
+def test_a_post_that_is_an_embedded_youtube_player_is_a_video():
+    body = "<p>Highlights of Sunday's match.</p>" + EMBED.format("Zz9_-Zz9_-A")
+    entry = cleaned(rss(item(1, body=body)))
+    assert (entry.kind, entry.video_id) == ("video", "Zz9_-Zz9_-A")
+    assert entry.image_url == "https://i.ytimg.com/vi/Zz9_-Zz9_-A/hqdefault.jpg"
+    assert "<iframe" not in entry.content
+
+
+def test_a_long_article_keeps_its_embedded_videos_as_links_in_place():
+    text = "<p>" + "Walking strengthens the back. " * 60 + "</p>"
+    body = text + EMBED.format("Zz9_-Zz9_-A") + "<p>Try it daily.</p>" + EMBED.format("a1b2c3d4e5f")
+    entry = cleaned(rss(item(1, body=body)))
+    assert entry.kind == "article" and entry.video_id is None
+    watch = "https://www.youtube.com/watch?v="
+    assert entry.content.index(f"{watch}Zz9_-Zz9_-A") < entry.content.index("Try it daily")
+    assert entry.content.index("Try it daily") < entry.content.index(f"{watch}a1b2c3d4e5f")
+    assert "<iframe" not in entry.content and "Watch the video on YouTube" in entry.content
+
+
+@pytest.mark.parametrize(
+    "iframe",
+    [
+        '<iframe src="https://evil.example/embed/abcdefghijk"></iframe>',
+        '<iframe src="https://www.youtube.com.evil.example/embed/abcdefghijk"></iframe>',
+        '<iframe src="https://www.youtube.com/embed/abcdefghijk-toolong"></iframe>',
+    ],
+)
+def test_an_iframe_that_is_not_a_youtube_player_just_goes(iframe):
+    entry = cleaned(rss(item(1, body="<p>Text.</p>" + iframe)))
+    assert entry.kind == "article"
+    assert "youtube" not in entry.content and "<iframe" not in entry.content
+
+
+def test_a_media_item_marked_video_without_a_type_is_a_video():
+    media = '<media:content medium="video" url="https://cdn.example.com/clips/walk.mp4?v=2"/>'
+    entry = cleaned(rss(item(1, extra=media)))
+    assert (entry.kind, entry.video_url) == ("video", "https://cdn.example.com/clips/walk.mp4?v=2")
+
+
+def test_a_media_item_marked_video_that_is_a_player_page_stays_an_article():
+    media = '<media:content medium="video" url="https://vimeo.example.com/123456"/>'
+    assert cleaned(rss(item(1, extra=media))).kind == "article"
+
+
 @pytest.mark.parametrize(
     "url", ["https://evil.example/watch?v=abcdefghijk", "https://youtu.be/short"]
 )
