@@ -19,11 +19,18 @@ def strip_control(text: str) -> str:
 # nh3's output is well-formed and holds no comments or scripts, so a plain tag pattern
 # is enough to turn *cleaned* HTML into text.
 _CLEANED_TAG = re.compile(r"<[^>]*>")
+# The allowed tags that sit inside a line of text: they go without a space, or
+# "<a>Gartner</a>, a third" would read "Gartner , a third". (Every other tag ends or
+# starts a block, and a space keeps the words of two blocks apart.)
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|cite|code|del|em|i|ins|mark|q|s|small|strong|sub|sup|time|u)\b[^>]*>"
+)
 
 
 def text_of_cleaned(cleaned_html: str, limit: int | None = None) -> str:
     """Return the text of HTML that ``clean_html`` produced (a cheaper ``plain_text``)."""
-    return tidy(html.unescape(_CLEANED_TAG.sub(" ", cleaned_html)), limit)
+    text = _CLEANED_TAG.sub(" ", _INLINE_TAG.sub("", cleaned_html))
+    return tidy(html.unescape(text), limit)
 
 
 def tidy(text: str, limit: int | None = None) -> str:

@@ -551,6 +551,16 @@ def test_a_summary_keeps_a_space_between_its_paragraphs():
     assert cleaned(document).summary == "Walking helps. So does rest. One Two"
 
 
+def test_a_summary_puts_no_space_where_a_link_or_emphasis_ends():
+    body = (
+        '<p>According to <a href="https://gartner.example.com/">Gartner</a>, a third '
+        "(<em>not half</em>) walk <strong>daily</strong>.</p><p>Next.</p>"
+    )
+    entry = cleaned(rss(item(1, body=body)))
+    assert entry.summary == "According to Gartner, a third (not half) walk daily. Next."
+    assert entry.body_text == entry.summary
+
+
 @pytest.mark.parametrize(
     ("excerpt", "summary"),
     [
