@@ -13,14 +13,18 @@
     }).then(function (response) {
       return response.json().then(function (data) {
         if (!response.ok) {
-          throw new Error(data.message || "That did not work. Please reload the page.");
+          var error = new Error(data.message || "That did not work. Please reload the page.");
+          // A refusal by the membership policy says what to do, and where: settings.
+          error.action = data.action || "";
+          error.readOnly = Boolean(data.reason);
+          throw error;
         }
         return data;
       });
     });
   }
 
-  function showError(form, message) {
+  function showError(form, error) {
     // Under the row of buttons, not between them: a sentence there pulls the row apart.
     var row = form.closest(".reactions") || form;
     var note = row.nextElementSibling;
@@ -30,7 +34,13 @@
       note.setAttribute("role", "alert");
       row.insertAdjacentElement("afterend", note);
     }
-    note.textContent = message;
+    note.textContent = error.action ? error.message + " " + error.action : error.message;
+    if (error.readOnly) {
+      var link = document.createElement("a");
+      link.href = "/settings";
+      link.textContent = "Open Profile Settings";
+      note.append(" ", link);
+    }
   }
 
   function updateState(form, data) {
@@ -58,7 +68,7 @@
     form.querySelector("button").setAttribute("aria-busy", "true");
     post(form)
       .then(function (data) { updateState(form, data); })
-      .catch(function (error) { showError(form, error.message); })
+      .catch(function (error) { showError(form, error); })
       .finally(function () {
         delete form.dataset.pending;
         form.querySelector("button").removeAttribute("aria-busy");

@@ -202,7 +202,9 @@ def test_a_refused_like_explains_itself_under_the_buttons_not_between_them(
     like = page.locator("#reactions form[data-kind='like'] button").bounding_box()
     save = page.locator("#reactions form[data-kind='save'] button").bounding_box()
     assert like["y"] == save["y"] and save["x"] - (like["x"] + like["width"]) < 40
-    assert "frozen" in note.inner_text()
+    # The reason the moderator gave, what to do, and where to do it.
+    assert "frozen" in note.inner_text() and "Spam links" in note.inner_text()
+    assert note.query_selector("a[href='/settings']").inner_text() == "Open Profile Settings"
 
 
 def test_a_quoted_comment_keeps_its_line_breaks_single(app, live_server, browser):
