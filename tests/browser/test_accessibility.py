@@ -121,3 +121,36 @@ def test_a_page_asks_the_site_for_nothing_it_cannot_serve(app, live_server, brow
     assert failed == []
     icon = page.evaluate("() => document.querySelector('link[rel=icon]')?.href")
     assert icon and page.request.get(icon).headers["content-type"].startswith("image/svg+xml")
+
+
+def contrast(page, foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two computed CSS colours ("rgb(r, g, b)")."""
+    return page.evaluate(
+        """([fg, bg]) => {
+            const lum = (css) => {
+                const [r, g, b] = css.match(/\\d+/g).slice(0, 3).map((v) => {
+                    const c = Number(v) / 255;
+                    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+                });
+                return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            };
+            const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+            return (hi + 0.05) / (lo + 0.05);
+        }""",
+        [foreground, background],
+    )
+
+
+def test_the_header_name_reads_as_a_link_and_its_badge_stands_out(app, live_server, browser):
+    member = make_user(handle="underlined", subscription="active")
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/")
+
+    def style(selector: str, prop: str) -> str:
+        return page.eval_on_selector(selector, f"(e) => getComputedStyle(e).{prop}")
+
+    assert "underline" in style("header .account-name", "textDecorationLine")
+    badge = style("header a[href='/settings'] svg.badge", "color")
+    # Meaningful graphics need 3:1 against what is behind them (WCAG 1.4.11).
+    assert contrast(page, badge, style("body", "backgroundColor")) >= 3
