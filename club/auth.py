@@ -79,6 +79,15 @@ def may_send_signup_notice(email: str) -> bool:
     return _may_mail("signup-notice", email)
 
 
+def may_send_email_change_mail(email: str) -> bool:
+    """Count one email-change mail to ``email`` (a link, or a notice that it is taken).
+
+    Settings answers the same either way, and throwaway accounts cost nothing, so
+    without this cap anyone could fill a stranger's inbox by asking to move to it.
+    """
+    return _may_mail("email-change-mail", email)
+
+
 def _may_mail(kind: str, email: str) -> bool:
     if not limiter.enabled:
         return True

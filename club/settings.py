@@ -139,7 +139,8 @@ def email():
         elif form.new_email.data == user.email:
             form.new_email.errors.append("That is already your email address.")
         else:
-            accounts.request_email_change(user, form.new_email.data)
+            if auth.may_send_email_change_mail(form.new_email.data):
+                accounts.request_email_change(user, form.new_email.data)
             flash(
                 f"We sent a link to {form.new_email.data}. Your email changes when you open it.",
                 "success",

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from club.extensions import limiter
-from tests.club.conftest import last_link
-from tests.conftest import PASSWORD, make_user, read_outbox
+from tests.club.conftest import last_link, messages_to
+from tests.conftest import PASSWORD, login, make_user, read_outbox
 
 
 @pytest.fixture
@@ -157,6 +157,24 @@ def test_it_tells_an_owner_of_sign_ups_with_their_address_five_times_an_hour(cli
         response = client.submit("/signup", attempt, **from_ip(f"192.0.2.{n}"))
         assert response.status_code == 303  # the same answer, mail or not
     assert len(read_outbox(outbox)) == 5
+
+
+@pytest.mark.parametrize("victim", ["alice@example.com", "nobody.yet@example.com"])
+def test_it_sends_one_address_five_email_change_mails_an_hour_whoever_asks(
+    app, alice, outbox, victim
+):
+    # Throwaway accounts, each within its own limit: the cap is the address's.
+    answers = []
+    for n in range(8):
+        browser = app.test_client()
+        login(browser, make_user(handle=f"throwaway{n}", confirmed=False))
+        data = {"new_email": victim, "password": PASSWORD}
+        response = browser.submit("/settings/email", data, **from_ip(f"192.0.2.{n}"))
+        answers.append((response.status_code, response.headers["Location"]))
+        flashed = browser.get("/settings").get_data(as_text=True)
+        assert f"We sent a link to {victim}." in flashed  # the same answer, mail or not
+    assert answers == [(303, "/settings")] * 8
+    assert len(messages_to(outbox, victim)) == 5
 
 
 def test_it_limits_sign_ups_from_one_address(client):
