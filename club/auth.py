@@ -36,7 +36,7 @@ from club.forms import (
     SignUpForm,
 )
 from club.models import User
-from club.web import render_csrf_error
+from club.web import is_accepted, render_csrf_error
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -139,7 +139,8 @@ def expired_log_in(error: CSRFError):
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("10 per hour", methods=["POST"], deduct_when=is_accepted)
+@limiter.limit("30 per hour", methods=["POST"])
 @membership.public_write
 def signup():
     """Create an account; answer the same whether or not the email already has one."""
@@ -259,7 +260,8 @@ def after_confirmation(user: User) -> Response:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit("5 per hour", methods=["POST"])
+@limiter.limit("5 per hour", methods=["POST"], deduct_when=is_accepted)
+@limiter.limit("15 per hour", methods=["POST"])
 @membership.public_write
 def forgot_password():
     """Send a reset link if the address has an account; answer the same either way."""

@@ -35,7 +35,7 @@ from club.forms import (
     ProfileForm,
 )
 from club.models import User
-from club.web import per_account
+from club.web import is_accepted, per_account
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -126,9 +126,12 @@ def profile():
     return render_settings(status=400, profile_form=form)
 
 
+# Here a wrong password is refused like a typo, and counts only toward the ceiling: 15 or
+# 30 guesses an hour from a taken-over session, fewer than log-in allows one address.
 @bp.post("/email")
 @membership.allowed_while_frozen
-@limiter.limit("5 per hour", key_func=per_account("email-change"))
+@limiter.limit("5 per hour", key_func=per_account("email-change"), deduct_when=is_accepted)
+@limiter.limit("15 per hour", key_func=per_account("email-change"))
 def email():
     """Start an email change: the password, then a link sent to the new address."""
     user = me()
@@ -179,7 +182,8 @@ EMAIL_TAKEN = "That address now belongs to another account, so your email has no
 
 @bp.post("/password")
 @membership.allowed_while_frozen
-@limiter.limit("10 per hour", key_func=per_account("password-change"))
+@limiter.limit("10 per hour", key_func=per_account("password-change"), deduct_when=is_accepted)
+@limiter.limit("30 per hour", key_func=per_account("password-change"))
 def password():
     """Change the password (current one required); every other session is signed out."""
     user = me()

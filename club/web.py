@@ -228,6 +228,16 @@ def per_account(action: str) -> Callable[[], str]:
     return key
 
 
+def is_accepted(response: Response) -> bool:
+    """Rate-limit filter: count a form only when it was accepted (the 303 after success).
+
+    A member refused for a weak password or a typo tries again at once; counting those
+    tries would lock them out for the hour. Pair it with a higher limit that counts every
+    post, since a filtered limit is counted only after its answer and a burst passes it.
+    """
+    return response.status_code == 303
+
+
 def refuse_nul() -> None:
     """Answer 404/400 to a NUL in the path or a form: PostgreSQL rejects it in text.
 

@@ -177,11 +177,67 @@ def test_it_sends_one_address_five_email_change_mails_an_hour_whoever_asks(
     assert len(messages_to(outbox, victim)) == 5
 
 
+def sign_up_form(n: int, password: str = "a long enough password") -> dict:
+    return {
+        "email": f"s{n}@example.com",
+        "display_name": "Someone",
+        "handle": f"someone{n}",
+        "password": password,
+    }
+
+
 def test_it_limits_sign_ups_from_one_address(client):
-    for n in range(10):
-        client.submit("/signup", {"email": f"s{n}@example.com"}, **from_ip("198.51.100.8"))
-    response = client.submit("/signup", {"email": "last@example.com"}, **from_ip("198.51.100.8"))
-    assert response.status_code == 429
+    statuses = [
+        client.submit("/signup", sign_up_form(n), **from_ip("198.51.100.8")).status_code
+        for n in range(11)
+    ]
+    assert statuses == [303] * 10 + [429]
+
+
+# Each form limited by the hour: what a refused post sends, what an accepted one sends,
+# and how many accepted posts the hour allows. Settings' limits are the account's.
+HOURLY_FORMS = {
+    "sign-up": ("/signup", sign_up_form(0, password="password"), sign_up_form(0), 10),
+    "reset": ("/reset", {"email": "alice.example.com"}, {"email": "alice@example.com"}, 5),
+    "password change": (
+        "/settings/password",
+        {"current_password": PASSWORD, "new_password": "password"},
+        {"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        10,
+    ),
+    "email change": (
+        "/settings/email",
+        {"new_email": "alice.new.example.com", "password": PASSWORD},
+        {"new_email": "alice.new@example.com", "password": PASSWORD},
+        5,
+    ),
+}
+
+
+def open_form(app, alice, url: str):
+    browser = app.test_client()
+    if url.startswith("/settings/"):
+        login(browser, alice)
+    return lambda data: browser.submit(url, data, **from_ip("198.51.100.8")).status_code
+
+
+@pytest.mark.parametrize("form", HOURLY_FORMS.values(), ids=HOURLY_FORMS.keys())
+def test_a_refused_form_does_not_count_toward_the_hourly_limit(app, alice, form):
+    # A weak password or a typo, corrected: the member is not locked out for the hour.
+    url, refused, accepted, per_hour = form
+    send = open_form(app, alice, url)
+    assert [send(refused) for _ in range(per_hour)] == [400] * per_hour
+    assert send(accepted) == 303
+
+
+@pytest.mark.parametrize("form", HOURLY_FORMS.values(), ids=HOURLY_FORMS.keys())
+def test_every_post_of_a_form_counts_toward_a_ceiling(app, alice, form):
+    # The hourly limit is counted after its answer, so a burst passes its check; the
+    # ceiling counts each post as it arrives.
+    url, refused, _, per_hour = form
+    send = open_form(app, alice, url)
+    statuses = [send(refused) for _ in range(3 * per_hour + 1)]
+    assert statuses == [400] * 3 * per_hour + [429]
 
 
 def test_it_limits_reset_requests(client):
