@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -28,7 +30,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from club import membership
-from club.extensions import db
+from club.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +91,41 @@ def render_error(error: HTTPException):
         response = make_response(body, code)
     else:
         title = ERROR_TITLES.get(code, error.name)
-        response = render_page("errors/error.html", code, code=code, title=title, error=error)
+        retry_in = time_to_wait() if code == 429 else None
+        response = render_page(
+            "errors/error.html", code, code=code, title=title, error=error, retry_in=retry_in
+        )
     response.vary.add("Accept")  # one URL, two bodies: a cache must keep them apart
     return response
+
+
+def time_to_wait() -> str | None:
+    """How long until the limit this request broke lets it through, in words.
+
+    The same reset time Flask-Limiter sends as Retry-After: "a moment" read wrong when
+    the wait is most of an hour. None if no limit says, or its counters cannot be read.
+    """
+    broken = limiter.current_limit
+    if broken is None:
+        return None
+    try:
+        reset_at = broken.reset_at
+    except Exception:  # the counters' store is down: the page still answers
+        log.warning("could not read the broken limit's reset time", exc_info=True)
+        return None
+    return wait_in_words(reset_at - time.time())
+
+
+def wait_in_words(seconds: float) -> str:
+    """Say a wait of ``seconds`` roughly, never shorter than it is ("about 58 minutes")."""
+    minutes = math.ceil(seconds / 60)
+    if minutes <= 1:
+        return "a minute"
+    if minutes < 60:
+        return f"about {minutes} minutes"
+    if minutes < 90:
+        return "about an hour"
+    return f"about {round(minutes / 60)} hours"
 
 
 CSRF_FAILED = (

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from club.extensions import limiter
+from club.web import wait_in_words
 from tests.club.conftest import last_link, messages_to
 from tests.conftest import PASSWORD, login, make_user, read_outbox
 
@@ -40,6 +41,30 @@ def test_it_limits_log_in_attempts_from_one_address(client, alice):
     assert response.status_code == 429
     assert "You are doing that too often" in page and '<a class="brand"' in page
     assert "Retry-After" in response.headers
+
+
+def test_its_429_page_says_how_long_to_wait(client):
+    for _ in range(6):
+        response = client.submit("/reset", {"email": "someone@example.com"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert 3500 < int(response.headers["Retry-After"]) <= 3601
+    assert "Try again in about an hour." in page and "a moment" not in page
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (5, "a minute"),
+        (60, "a minute"),
+        (61, "about 2 minutes"),
+        (3470.2, "about 58 minutes"),
+        (3600.9, "about an hour"),
+        (2 * 3600 + 1, "about 2 hours"),
+    ],
+)
+def test_it_says_a_wait_in_words_never_shorter_than_it_is(seconds, words):
+    assert wait_in_words(seconds) == words
 
 
 def test_it_counts_an_ipv6_clients_whole_64_as_one_address(client, alice):
