@@ -40,8 +40,8 @@ def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
         return
     except gateway.BillingError as error:
         raise signals.DeletionBlocked(
-            "We could not cancel your subscription with our payment provider, so your "
-            "account was not deleted. Nothing was charged; please try again in a few minutes."
+            "we could not cancel your subscription with our payment provider. "
+            "Nothing was charged; please try again in a few minutes."
         ) from error
     try:
         delete_customer(customer_id)

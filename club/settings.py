@@ -274,7 +274,7 @@ def delete():
                 accounts.delete_account(user)
             except signals.DeletionBlocked as blocked:
                 db.session.rollback()
-                flash(f"We could not delete your account: {blocked} Nothing was deleted.", "error")
+                flash(f"Your account was not deleted: {blocked}", "error")
                 return render_settings(status=409)
             db.session.commit()
             session.clear()

@@ -32,7 +32,11 @@ demo_seeding = _signals.signal("demo-seeding")
 
 
 class DeletionBlocked(Exception):
-    """A part of the site cannot let the account go yet; the message is shown to the member."""
+    """A part of the site cannot let the account go yet.
+
+    The message is the reason, shown to the member after "Your account was not deleted: ",
+    so it need not say that again.
+    """
 
 
 def collect_account_export(user: Any) -> dict[str, Any]:
