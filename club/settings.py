@@ -35,7 +35,7 @@ from club.forms import (
     ProfileForm,
 )
 from club.models import User
-from club.web import is_accepted, per_account
+from club.web import is_accepted_or_a_guess, note_wrong_password, per_account
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -126,11 +126,11 @@ def profile():
     return render_settings(status=400, profile_form=form)
 
 
-# Here a wrong password is refused like a typo, and counts only toward the ceiling: 15 or
-# 30 guesses an hour from a taken-over session, fewer than log-in allows one address.
 @bp.post("/email")
 @membership.allowed_while_frozen
-@limiter.limit("5 per hour", key_func=per_account("email-change"), deduct_when=is_accepted)
+@limiter.limit(
+    "5 per hour", key_func=per_account("email-change"), deduct_when=is_accepted_or_a_guess
+)
 @limiter.limit("15 per hour", key_func=per_account("email-change"))
 def email():
     """Start an email change: the password, then a link sent to the new address."""
@@ -138,6 +138,7 @@ def email():
     form = EmailChangeForm()
     if form.validate():
         if not user.check_password(form.password.data):
+            note_wrong_password()
             form.password.errors.append("That is not your password.")
         elif form.new_email.data == user.email:
             form.new_email.errors.append("That is already your email address.")
@@ -182,7 +183,9 @@ EMAIL_TAKEN = "That address now belongs to another account, so your email has no
 
 @bp.post("/password")
 @membership.allowed_while_frozen
-@limiter.limit("10 per hour", key_func=per_account("password-change"), deduct_when=is_accepted)
+@limiter.limit(
+    "10 per hour", key_func=per_account("password-change"), deduct_when=is_accepted_or_a_guess
+)
 @limiter.limit("30 per hour", key_func=per_account("password-change"))
 def password():
     """Change the password (current one required); every other session is signed out."""
@@ -196,6 +199,7 @@ def password():
             keep_signed_in(user)
             flash(auth.NOTICE_PASSWORD_CHANGED, "success")
             return redirect(url_for("settings.index"), code=303)
+        note_wrong_password()
         form.current_password.errors.append("That is not your current password.")
     return render_settings(status=400, password_form=form)
 

@@ -255,6 +255,24 @@ def test_a_refused_form_does_not_count_toward_the_hourly_limit(app, alice, form)
     assert send(accepted) == 303
 
 
+@pytest.mark.parametrize(
+    ("url", "field", "other", "per_hour"),
+    [
+        ("/settings/password", "current_password", {"new_password": "a brand new passphrase"}, 10),
+        ("/settings/email", "password", {"new_email": "alice.new@example.com"}, 5),
+    ],
+    ids=["password change", "email change"],
+)
+def test_a_wrong_current_password_counts_toward_the_hourly_limit(
+    app, alice, url, field, other, per_hour
+):
+    # Each is a guess at the password, from a session that may not be its owner's.
+    send = open_form(app, alice, url)
+    guesses = [send({field: f"guess number {n}", **other}) for n in range(per_hour)]
+    assert guesses == [400] * per_hour
+    assert send({field: PASSWORD, **other}) == 429
+
+
 @pytest.mark.parametrize("form", HOURLY_FORMS.values(), ids=HOURLY_FORMS.keys())
 def test_every_post_of_a_form_counts_toward_a_ceiling(app, alice, form):
     # The hourly limit is counted after its answer, so a burst passes its check; the
