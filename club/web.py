@@ -140,6 +140,19 @@ CSRF_FAILED_KEPT = (
 )
 
 
+# What people write at length: a comment, an appeal, a bio, a report's details, an
+# admin's reply to an appeal. A post refused for the session or the form's age shows it
+# back to copy, so nothing typed is lost.
+KEPT_FIELDS = ("body", "text", "bio", "details", "reply")
+
+
+def kept_form_text() -> str:
+    """The text the refused form carried, to show for copying; "" if it carried none."""
+    if request.method != "POST":
+        return ""
+    return next((request.form[name] for name in KEPT_FIELDS if request.form.get(name)), "")
+
+
 def render_csrf_error(error: CSRFError):
     """Explain a missing or stale CSRF token in plain words (400).
 
@@ -347,6 +360,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["badge_for"] = lambda user: membership.standing(user).badge
     app.jinja_env.globals["can_administer"] = membership.can_administer
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
+    app.jinja_env.globals["kept_form_text"] = kept_form_text
     app.extensions["club_nav"] = []
     app.extensions["club_admin_nav"] = [("Dashboard", "admin.dashboard")]
     app.extensions["club_admin_waiting"] = []

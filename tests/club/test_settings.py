@@ -4,6 +4,7 @@ Export and deletion: ``test_account_data.py``."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -582,3 +583,28 @@ def test_settings_says_the_account_is_frozen_once_not_twice(client, bob):
     page = client.get("/settings").get_data(as_text=True)
     assert page.count(membership.FROZEN_MESSAGE) == 1  # the banner's
     assert "Your last payment did not go through" in page  # the section: why, and what to do
+
+
+def kept(response) -> str:
+    """The text the refusal page offers to copy."""
+    found = re.search(r'<textarea id="kept-text"[^>]*>(.*?)</textarea>', response.text, re.S)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def test_a_bio_sent_after_the_session_ended_elsewhere_is_kept_to_copy(client, alice):
+    login(client, alice)
+    accounts.end_all_sessions(alice)  # logged out on another device meanwhile
+    db.session.commit()
+    bio = "Physiotherapist in Leeds; I write about backs."
+    response = client.submit(
+        "/settings/profile", {"display_name": "Alice", "handle": "alice", "bio": bio}
+    )
+    assert response.status_code == 401 and kept(response) == bio
+
+
+def test_an_appeal_sent_from_a_tab_left_open_too_long_is_kept_to_copy(client, frank):
+    login(client, frank)
+    text = "The links were to my own clinic's exercise sheets, not advertising."
+    response = client.post("/settings/appeal", data={"text": text, "csrf_token": "stale"})
+    assert response.status_code == 400 and kept(response) == text
+    assert appeals_of(frank) == []
