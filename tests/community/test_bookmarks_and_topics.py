@@ -45,6 +45,18 @@ def test_it_unsaves_an_article(member, article):
     assert article.title not in member.get("/saved").get_data(as_text=True)
 
 
+def test_it_takes_an_article_off_the_saved_list_from_the_list(member, article):
+    save(member, article)
+    page = member.get("/saved").get_data(as_text=True)
+    form = page.split(f'action="/articles/{article.id}/save"', 1)[1].split("</form>", 1)[0]
+    assert 'name="state" value="off"' in form and 'name="next" value="/saved"' in form
+
+    # The form's button, without the page script: back to the list, without the article.
+    response = member.submit(f"/articles/{article.id}/save", {"state": "off", "next": "/saved"})
+    assert (response.status_code, response.headers["Location"]) == (303, "/saved#reactions")
+    assert article.title not in member.get("/saved").get_data(as_text=True)
+
+
 def test_it_keeps_one_bookmark_when_saved_twice(member, article):
     save(member, article)
     before = table_fingerprint()
