@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from articles.models import Article, Topic
+from club.accounts import absolute_url
 from club.community.models import (
     ArticleLike,
     Bookmark,
@@ -53,63 +54,83 @@ def export_community_data(user: User) -> dict[str, Any]:
             for i, title, url, at in rows(query)
         ]
 
-    comments = db.session.scalars(
-        sa.select(Comment).where(Comment.author_id == user.id).order_by(Comment.id)
-    ).all()
-    liked_comments = sa.select(CommentLike.comment_id, CommentLike.created_at).where(
-        CommentLike.user_id == user.id
+    def on_article(query, comment_id):
+        """``query`` with the title of the article the comment ``comment_id`` is on."""
+        return (
+            query.add_columns(Article.title)
+            .join(Comment, Comment.id == comment_id)
+            .join(Article, Article.id == Comment.article_id)
+        )
+
+    comments = (
+        sa.select(Comment, Article.title)
+        .join(Article, Article.id == Comment.article_id)
+        .where(Comment.author_id == user.id)
     )
+    liked_comments = on_article(
+        sa.select(CommentLike.comment_id, CommentLike.created_at), CommentLike.comment_id
+    ).where(CommentLike.user_id == user.id)
     followed = (
         sa.select(Topic.id, Topic.name, TopicFollow.created_at)
         .join(TopicFollow, TopicFollow.topic_id == Topic.id)
         .where(TopicFollow.user_id == user.id)
     )
-    reports = sa.select(Report).where(Report.reporter_id == user.id).order_by(Report.id)
-    notifications = (
-        sa.select(Notification, User.handle)
-        .outerjoin(User, User.id == Notification.actor_id)
-        .where(Notification.user_id == user.id)
-        .order_by(Notification.id)
-    )
+    reports = on_article(sa.select(Report), Report.comment_id).where(Report.reporter_id == user.id)
+    notifications = on_article(
+        sa.select(Notification, User.handle).outerjoin(User, User.id == Notification.actor_id),
+        Notification.comment_id,
+    ).where(Notification.user_id == user.id)
     return {
         "comments": [
             {
-                "id": c.id,
-                "article_id": c.article_id,
+                **_about_comment(c.id, title),
                 "in_reply_to": c.parent_id,
                 "text": c.body,
                 "status": c.status,
+                "hidden_while_reported": c.hidden,
                 "created_at": _iso(c.created_at),
                 "edited_at": _iso(c.edited_at),
             }
-            for c in comments
+            for c, title in rows(comments.order_by(Comment.id))
         ],
         "liked_articles": articles(ArticleLike),
-        "liked_comments": [{"comment_id": i, "at": _iso(at)} for i, at in rows(liked_comments)],
+        "liked_comments": [
+            {**_about_comment(i, title), "at": _iso(at)}
+            for i, at, title in rows(liked_comments.order_by(CommentLike.created_at))
+        ],
         "saved_articles": articles(Bookmark),
         "followed_topics": [
             {"topic_id": i, "name": name, "at": _iso(at)} for i, name, at in rows(followed)
         ],
         "reports_filed": [
             {
-                "comment_id": r.comment_id,
+                **_about_comment(r.comment_id, title),
                 "reason": r.reason,
                 "details": r.details,
                 "status": r.status,
                 "created_at": _iso(r.created_at),
             }
-            for r in db.session.scalars(reports)
+            for r, title in rows(reports.order_by(Report.id))
         ],
         "notifications": [
             {
                 "kind": n.kind,
-                "comment_id": n.comment_id,
+                **_about_comment(n.comment_id, title),
                 "from_member": f"@{handle}" if handle else None,
                 "created_at": _iso(n.created_at),
                 "read_at": _iso(n.read_at),
             }
-            for n, handle in rows(notifications)
+            for n, handle, title in rows(notifications.order_by(Notification.id))
         ],
+    }
+
+
+def _about_comment(comment_id: int, article_title: str) -> dict[str, Any]:
+    """Where a comment is: its id, its link on the site and the article it is under."""
+    return {
+        "comment_id": comment_id,
+        "comment_url": absolute_url("community.permalink", comment_id=comment_id),
+        "article_title": article_title,
     }
 
 

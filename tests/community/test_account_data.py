@@ -12,7 +12,7 @@ from tests.community.conftest import add_comment, page_of
 from tests.conftest import PASSWORD, login
 
 
-def test_it_exports_the_members_community_data(member, article, alice, carol):
+def test_it_exports_the_members_community_data(app, member, article, alice, carol):
     theirs = add_comment(article, carol)
     add_comment(article, alice, "my words")
     member.submit(f"/articles/{article.id}/like", {"state": "on"})
@@ -30,6 +30,13 @@ def test_it_exports_the_members_community_data(member, article, alice, carol):
         )
         assert item["at"] is not None
     assert [c["comment_id"] for c in data["liked_comments"]] == [theirs.id]
+    # Each comment says where it is: the article's title and the comment's own link.
+    (mine,) = data["comments"]
+    (liked,) = data["liked_comments"]
+    for item, comment_id in ((mine, mine["comment_id"]), (liked, theirs.id)):
+        assert item["article_title"] == article.title
+        assert item["comment_url"] == f"{app.config['BASE_URL']}/comments/{comment_id}"
+    assert mine["hidden_while_reported"] is False
 
 
 def test_it_exports_the_members_notifications_and_reports_with_their_times(
