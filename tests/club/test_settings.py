@@ -608,3 +608,16 @@ def test_an_appeal_sent_from_a_tab_left_open_too_long_is_kept_to_copy(client, fr
     response = client.post("/settings/appeal", data={"text": text, "csrf_token": "stale"})
     assert response.status_code == 400 and kept(response) == text
     assert appeals_of(frank) == []
+
+
+@pytest.mark.parametrize("persona", ["alice", "frank"])
+def test_the_deletion_notice_says_what_stays(client, request, persona):
+    user = request.getfixturevalue(persona)
+    login(client, user)
+    page = client.get("/settings").get_data(as_text=True)
+    notice = page.split('id="delete-title"', 1)[1].split("<form", 1)[0]
+    assert "Comments you wrote stay" in notice and "reports you filed" in notice
+    # Only a member who can still delete comments is told to; only a frozen one of the
+    # freeze that outlives the account.
+    assert ("Delete a comment first" in notice) is (persona == "alice")
+    assert ("freeze stays tied to your address" in notice) is (persona == "frank")
