@@ -456,17 +456,18 @@ def _reviewer(entry: ParsedEntry, text: str) -> str | None:
 
 
 def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
-    """Pick the lead image: Media RSS, thumbnail, image enclosure, then the first <img>."""
-    candidates = [
-        m.get("url") for m in entry.media if _is_image(m.get("medium"), m.get("type"), m.get("url"))
-    ]
-    candidates += [t.get("url") for t in entry.thumbnails]
+    """Pick the lead image: Media RSS (the widest first), thumbnail, image enclosure, then
+    the first picture of the body that is not an icon."""
+    media = [m for m in entry.media if _is_image(m.get("medium"), m.get("type"), m.get("url"))]
+    # Feeds list several sizes of one picture, often the smallest first (the Guardian's
+    # 140 then 460 pixels).
+    media.sort(key=lambda m: -_pixels(m.get("width")))
+    candidates = [m.get("url") for m in media if not _is_tiny(m)]
+    candidates += [t.get("url") for t in entry.thumbnails if not _is_tiny(t)]
     candidates += [
         e.get("href") for e in entry.enclosures if str(e.get("type", "")).startswith("image/")
     ]
-    found = FIRST_IMG.search(cleaned.content)
-    if found:
-        candidates.append(html.unescape(found.group(1)))
+    candidates.append(_first_picture(cleaned.content))
     for candidate in candidates:
         url = safe_url(str(candidate or ""), base)
         if url and not url.startswith("mailto:") and not is_tracker(url):
@@ -474,6 +475,46 @@ def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
             break
     credit = next((plain_text(c, 200) for c in entry.credits if c.strip()), "")
     cleaned.image_credit = credit or None
+
+
+# Smaller than this on either side, a picture is an avatar, an icon or a counter: stretched
+# into a card it is a blur, not a lead image.
+MIN_LEAD_PIXELS = 100
+# Where sites keep their own chrome (file-type icons, forum buttons, smileys): a post's
+# first <img> from there is not its picture.
+_CHROME_PATH = re.compile(
+    r"/(?:icons?|emoji|emoticons|smilies|smileys|skins?|style_images|filetype)/", re.IGNORECASE
+)
+# nh3 writes every attribute as name="value"; a tag holds no ">" but inside a value.
+_IMG = re.compile(r"<img\b[^>]*>")
+_IMG_SIZE = re.compile(r' (?:width|height)="\s*(\d+)')
+
+
+def _pixels(value: Any) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return 0
+
+
+def _is_tiny(media: Any) -> bool:
+    sides = [_pixels(media.get(side)) for side in ("width", "height")]
+    return any(0 < side < MIN_LEAD_PIXELS for side in sides)
+
+
+def _first_picture(content: str) -> str | None:
+    """The address of the body's first <img> that is neither tiny nor the site's chrome."""
+    for number, tag in enumerate(_IMG.finditer(content)):
+        if number == 20:
+            break
+        source = FIRST_IMG.search(tag.group())
+        if source is None:
+            continue
+        sizes = [int(size) for size in _IMG_SIZE.findall(tag.group())]
+        url = html.unescape(source.group(1))
+        if not any(size < MIN_LEAD_PIXELS for size in sizes) and not _CHROME_PATH.search(url):
+            return url
+    return None
 
 
 def _is_image(medium, mime, url) -> bool:

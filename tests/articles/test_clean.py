@@ -226,6 +226,35 @@ def test_it_falls_back_to_the_first_inline_image():
     assert entry.image_url == "https://media.example.com/relative.jpg"
 
 
+def test_the_lead_image_is_the_widest_size_the_feed_lists():
+    sizes = "".join(
+        f'<media:content width="{w}" url="https://img.example.com/walk.jpg?w={w}"/>'
+        for w in (140, 460)
+    )
+    entry = cleaned(rss(item(1, extra=sizes)))
+    assert entry.image_url == "https://img.example.com/walk.jpg?w=460"
+
+
+def test_an_avatar_sized_thumbnail_is_no_lead_image():
+    avatar = '<media:thumbnail width="30" height="30" url="https://avatars.example.com/u/1"/>'
+    assert cleaned(rss(item(1, extra=avatar))).image_url is None
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        '<img src="https://forum.example.com/skins/default/filetype/jpg.gif">',
+        '<img src="https://forum.example.com/style_images/img-resized.png">',
+        '<img src="https://blog.example.com/me.png" width="40" height="40">',
+    ],
+    ids=["file-type icon", "forum button", "author avatar"],
+)
+def test_the_lead_image_skips_icons_before_the_posts_picture(chrome):
+    body = f'<p>{chrome} Photos from the walk:</p><img src="https://blog.example.com/walk.jpg">'
+    entry = cleaned(rss(item(1, body=body)))
+    assert entry.image_url == "https://blog.example.com/walk.jpg"
+
+
 def test_it_marks_a_video_enclosure_as_a_video():
     entry = cleaned(feed_bytes("media.xml"), 2)
     assert entry.kind == "video" and entry.video_url == "https://media.example.com/clip.mp4"
