@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from club.community import moderation
+from club.extensions import db
 from tests.browser.conftest import ARTIFACTS, log_in
+from tests.community.conftest import add_comment
 from tests.conftest import PASSWORD, make_article, make_feed, make_user
 
 pytestmark = pytest.mark.browser
@@ -61,3 +64,19 @@ def test_it_keeps_long_words_names_and_admin_tables_inside_a_phone_screen(
 
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+
+
+def test_a_moderators_buttons_keep_apart_when_a_phone_wraps_them(app, live_server, browser):
+    admin = make_user(handle="mod", admin=True)
+    comment = add_comment(make_article(), make_user(subscription="active"), "Buy pills")
+    moderation.report_comment(make_user(subscription="active"), comment.id, "spam", "")
+    db.session.commit()
+    page = browser.new_context(viewport={"width": 320, "height": 700}).new_page()
+    log_in(page, live_server, admin.email, PASSWORD)
+    page.goto(f"{live_server}/admin/reports")
+    dismiss = page.locator(f"#report-{comment.id} button:has-text('Dismiss reports')")
+    remove = page.locator(f"#report-{comment.id} button:has-text('Remove comment')")
+    a, b = dismiss.bounding_box(), remove.bounding_box()
+    apart_across = b["x"] - (a["x"] + a["width"])
+    apart_down = b["y"] - (a["y"] + a["height"])
+    assert max(apart_across, apart_down) >= 6, (a, b)
