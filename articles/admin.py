@@ -476,10 +476,11 @@ def failing_feed_count() -> int:
 
 def init_app(app) -> None:
     """Register the curation blueprints and their admin navigation links, in menu order."""
-    from club.web import add_admin_waiting, add_nav_link
+    from club.web import add_admin_waiting, add_audit_link, add_nav_link
 
     app.register_blueprint(feeds_bp)
     add_nav_link(app, "Feeds", "curation.feeds", admin=True)
+    add_audit_link(app, "feed", "curation.edit_feed", "feed_id")
     add_admin_waiting(app, "Feeds", "curation.feeds", failing_feed_count, "failing")
     review.init_app(app)
     add_nav_link(app, "Keyword rules", "curation.rules", admin=True)

@@ -188,10 +188,11 @@ def _editable(article: Article) -> dict[str, str]:
 
 def init_app(app) -> None:
     """Register the review queue and its admin navigation link."""
-    from club.web import add_admin_waiting, add_nav_link
+    from club.web import add_admin_waiting, add_audit_link, add_nav_link
 
     app.register_blueprint(review_bp)
     add_nav_link(app, "Review queue", "review.queue", admin=True)
+    add_audit_link(app, "article", "review.edit_article", "article_id")
     add_admin_waiting(
         app, "Review queue", "review.queue", pending_count,
         "article to review", "articles to review",

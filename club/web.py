@@ -8,6 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import (
@@ -364,6 +365,8 @@ def init_app(app: Flask) -> None:
     app.extensions["club_nav"] = []
     app.extensions["club_admin_nav"] = [("Dashboard", "admin.dashboard")]
     app.extensions["club_admin_waiting"] = []
+    app.extensions["club_audit_links"] = {}
+    app.jinja_env.globals["audit_target_url"] = audit_target_url
 
     @app.context_processor
     def inject_navigation() -> dict:
@@ -408,3 +411,18 @@ def admin_waiting() -> list[dict]:
         what = one if number == 1 else many
         lines.append({"label": label, "url": url_for(endpoint), "count": number, "what": what})
     return lines
+
+
+def add_audit_link(app: Flask, target_type: str, endpoint: str, argument: str) -> None:
+    """Link the audit log's rows about ``target_type`` to ``endpoint`` (the target's id
+    passed as ``argument``): each package links what it owns."""
+    app.extensions["club_audit_links"][target_type] = (endpoint, argument)
+
+
+def audit_target_url(entry: Any) -> str | None:
+    """The page of what an audit row is about, if its package links one."""
+    found = current_app.extensions["club_audit_links"].get(entry.target_type)
+    if found is None or not str(entry.target_id or "").isdigit():
+        return None
+    endpoint, argument = found
+    return url_for(endpoint, **{argument: int(entry.target_id)})

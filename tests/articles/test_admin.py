@@ -320,6 +320,16 @@ def test_it_audits_a_feed_edit_with_old_and_new_values(admin_client):
     assert detail == f"{feed.url}: name: 'Old Name' → 'New Name'; topic: 'none' → 'Sleep'"
 
 
+def test_the_audit_log_links_the_feeds_and_articles_it_names(admin_client):
+    feed = make_feed(title="Old Name")
+    article = make_article(feed, status="pending")
+    admin_client.submit(f"/admin/feeds/{feed.id}/pause")
+    admin_client.submit(f"/admin/articles/{article.id}/approve")
+    page = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert f'<a href="/admin/feeds/{feed.id}/edit">feed {feed.id}</a>' in page
+    assert f'<a href="/admin/articles/{article.id}/edit">article {article.id}</a>' in page
+
+
 def test_a_feed_edit_drawn_before_another_admins_save_changes_nothing_unseen(admin_client):
     feed = make_feed(title="Source")
     stale = feed_edit_revision(admin_client, feed)
