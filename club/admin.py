@@ -232,6 +232,10 @@ def decide_appeal(appeal_id: int, decision: str):
                 moderation.accept_appeal(appeal, by=admin_user(), reply=form.reply.data)
             else:
                 moderation.reject_appeal(appeal, by=admin_user(), reply=form.reply.data or "")
+        except moderation.ReplyRequired as refused:
+            db.session.rollback()
+            form.reply.errors.append(str(refused))  # at the field, with focus, as forms do
+            return render_appeals(failed=(appeal.id, form), status=400)
         except moderation.AppealRefused as refused:
             db.session.rollback()
             flash(str(refused), "error")

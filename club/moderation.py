@@ -19,6 +19,10 @@ class AppealRefused(Exception):
     """The appeal cannot be sent or decided; the message says why."""
 
 
+class ReplyRequired(AppealRefused):
+    """A rejection needs a reply: the member reads it in their settings."""
+
+
 def current_appeal(user: User) -> Appeal | None:
     """Return the appeal against ``user``'s current freeze, if they sent one."""
     if user.frozen_at is None:
@@ -122,7 +126,7 @@ def accept_appeal(appeal: Appeal, *, by: User, reply: str | None = None) -> None
 def reject_appeal(appeal: Appeal, *, by: User, reply: str) -> None:
     """Reject ``appeal`` with a reply the member sees in settings."""
     if not reply or not reply.strip():
-        raise AppealRefused("Write a reply: the member sees it in their settings.")
+        raise ReplyRequired("Write a reply: the member sees it in their settings.")
     user = appeal.user
     if not (
         membership.is_moderator_freeze_in_force(user, utcnow())

@@ -379,9 +379,15 @@ def test_it_emails_the_member_the_decision_and_the_reply(admin_client, appeal, f
 
 
 def test_it_needs_a_reply_to_reject_an_appeal(admin_client, appeal):
-    admin_client.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": "  "})
+    response = admin_client.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": "  "})
     db.session.refresh(appeal)
     assert appeal.status == "open"
+    # Said at the reply field, which is marked invalid, not only at the top of the page.
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    field = page.split(f'id="reply-{appeal.id}"', 1)[0].rsplit("<textarea", 1)[1]
+    assert 'aria-invalid="true"' in field
+    assert "Write a reply: the member sees it in their settings." in page
 
 
 def test_it_settles_an_open_appeal_when_the_freeze_is_lifted_directly(admin_client, appeal, frank):
