@@ -20,9 +20,14 @@ TRACKING_PARAMS = frozenset(
         "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
         "vero_id", "vero_conv", "__s", "ncid", "sr_share", "spm",
         "ns_mchannel", "ns_campaign", "ns_source", "ns_linkname", "ns_fee",
+        "wt_mc", "wt_zmc", "wprss", "ito",
     }
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "ga_")
+# Names sites also use for real choices, tracking only when they say the click came from
+# a feed: "?source=rss----5517fd7b58a6---4" (Medium), "?src=rss", "?partner=rss&emc=rss".
+FEED_MARKER_PARAMS = frozenset({"source", "src", "partner", "emc", "ref", "cmp", "from"})
+FEED_MARKER_VALUE = re.compile(r"rss|feed|atom", re.IGNORECASE)
 
 _URL_BREAKS = re.compile("[\t\r\n]")
 # An absolute http(s) URL with a lower-case host, no port or user, and nothing but
@@ -159,13 +164,14 @@ def without_tracking(url: str) -> str:
 def _untracked_query(query: str) -> str:
     # Filter the raw "name=value" pairs: the kept ones stay byte for byte as the source
     # wrote them (no decode/encode round trip that could change the URL).
-    return "&".join(
-        pair for pair in query.split("&") if pair and not _is_tracking(pair.split("=", 1)[0])
-    )
+    return "&".join(pair for pair in query.split("&") if pair and not _is_tracking(pair))
 
 
-def _is_tracking(name: str) -> bool:
+def _is_tracking(pair: str) -> bool:
+    name, _, value = pair.partition("=")
     lowered = (unquote(name) if "%" in name else name).lower()
+    if lowered in FEED_MARKER_PARAMS:
+        return FEED_MARKER_VALUE.search(value) is not None
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 

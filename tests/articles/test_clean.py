@@ -129,8 +129,19 @@ def test_it_titles_an_untitled_entry_from_its_summary():
         ("https://example.com", "https://example.com/"),
         ("https://[2001:DB8::1]:8443/x?utm_campaign=z", "https://[2001:db8::1]:8443/x"),
         ("http://[2001:db8::1]:80/x", "http://[2001:db8::1]/x"),
+        # What feeds add to say a click came from them (Medium, heise, Medscape, NYT...).
+        ("https://medium.example.com/p/walk-4f2?source=rss----5517fd7b58a6---4",
+         "https://medium.example.com/p/walk-4f2"),
+        ("https://heise.example.com/a.html?wt_mc=rss.ho.beitrag.rdf",
+         "https://heise.example.com/a.html"),
+        ("https://news.example.com/a?partner=rss&emc=rss&page=2",
+         "https://news.example.com/a?page=2"),
+        ("https://news.example.com/a?src=RSS&ITO=1490", "https://news.example.com/a"),
+        # The same names for a real choice stay.
+        ("https://shop.example.com/a?source=catalogue&ref=page-2",
+         "https://shop.example.com/a?source=catalogue&ref=page-2"),
     ],
-)
+)  # fmt: skip
 def test_it_normalises_canonical_urls(url, canonical):
     assert canonical_url(url) == canonical
 
