@@ -210,6 +210,19 @@ def remove_dtd(data: bytes) -> bytes:
     return prolog + data[prolog_end:]
 
 
+EMPTY_ITEM = re.compile(rb"<item\s*/>")
+
+
+def without_empty_items(data: bytes) -> bytes:
+    """Remove empty ``<item />`` elements, which hold nothing to read.
+
+    Some feeds nest one inside each real item (PCMag's did): feedparser ends the entry
+    there, so the rest of the item (its <feedburner:origLink>, the real address) lands
+    on the channel, and the entry keeps a dead proxy link.
+    """
+    return EMPTY_ITEM.sub(b"", data)
+
+
 def _prolog_end(data: bytes) -> int:
     """Where the root element starts, skipping what XML allows before it."""
     position = 0
@@ -374,7 +387,7 @@ def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> 
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ParseError("feed too large to parse")
     data, encoding_warning = to_utf8(data, content_type)
-    data = remove_dtd(data)
+    data = without_empty_items(remove_dtd(data))
     with time_budget(seconds), memory_budget(memory):
         parsed = feedparser.parse(
             io.BytesIO(data),

@@ -378,6 +378,22 @@ def test_an_rss_item_is_not_by_the_channels_managing_editor():
 
 
 FEEDPROXY = "http://feedproxy.google.com/~r/hb/~3/abc/walk"
+
+
+def test_an_empty_item_nested_in_an_entry_loses_it_nothing():
+    # PCMag's feed: an "<item />" inside each item ended the entry before its origLink.
+    nested = "".join(
+        item(n, link=f"http://feedproxy.google.com/~r/pc/~3/{n}/", extra="<item />"
+             f"<feedburner:origLink>https://pc.example.com/a/{n}</feedburner:origLink>")
+        for n in (1, 2)
+    )  # fmt: skip
+    document = rss(nested).replace(
+        b"<rss ", b'<rss xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0" '
+    )
+    entries = parse_feed(document).entries
+    assert [e.link for e in entries] == ["https://pc.example.com/a/1", "https://pc.example.com/a/2"]
+
+
 FEEDBURNER_PROXY = "http://feeds.feedburner.com/~r/hb/~3/abc/walk"
 POST = "https://hb.example.com/walk"
 
