@@ -12,6 +12,7 @@ which is both stricter and several times faster.
 from __future__ import annotations
 
 import codecs
+import email.utils
 import functools
 import html
 import io
@@ -94,6 +95,52 @@ def _slash_date(value: str) -> time.struct_time | None:
 
 
 feedparser.registerDateHandler(_slash_date)
+
+
+# RFC 822 dates with the day and month written in the feed's language: "Seg, 24 Set 2018
+# 19:42:40 -0300" (a Brazilian news feed). Unread, the entry was dated the fetch and a
+# years-old story led the home page. Keys are the first three letters, lower case.
+MONTHS = {
+    **dict.fromkeys(("jan", "ene", "gen", "jän"), "Jan"),
+    **dict.fromkeys(("fev", "feb", "fév"), "Feb"),
+    **dict.fromkeys(("mar", "mär", "mrt"), "Mar"),
+    **dict.fromkeys(("abr", "apr", "avr"), "Apr"),
+    **dict.fromkeys(("mai", "may", "mag", "mei"), "May"),
+    **dict.fromkeys(("jun", "jui", "giu"), "Jun"),
+    **dict.fromkeys(("jul", "lug"), "Jul"),
+    **dict.fromkeys(("ago", "aug", "aoû", "aou"), "Aug"),
+    **dict.fromkeys(("set", "sep"), "Sep"),
+    **dict.fromkeys(("out", "oct", "okt", "ott"), "Oct"),
+    **dict.fromkeys(("nov",), "Nov"),
+    **dict.fromkeys(("dez", "dic", "déc", "dec"), "Dec"),
+}
+ENGLISH_DAYS = frozenset({"", "mon", "tue", "wed", "thu", "fri", "sat", "sun"})
+LOCAL_RFC822 = re.compile(
+    r"\s*(?:([^\W\d_]{2,12})\.?,\s*)?(\d{1,2})\s+([^\W\d_]{3,12})\.?\s+(\d{4})\s+(.{4,40})"
+)
+
+
+def _local_rfc822_date(value: str) -> time.struct_time | None:
+    """Read an RFC 822 date whose day and month names are not English; None otherwise."""
+    match = LOCAL_RFC822.fullmatch(value)
+    if not match:
+        return None
+    weekday, day, month, year, rest = match.groups()
+    english = MONTHS.get(month[:3].lower())
+    if english is None:
+        return None
+    if english.lower() == month[:3].lower() and (weekday or "")[:3].lower() in ENGLISH_DAYS:
+        return None  # English throughout: feedparser's own parser reads it
+    parsed = email.utils.parsedate_tz(f"{day} {english} {year} {rest}")
+    if parsed is None:
+        return None
+    try:
+        return time.gmtime(email.utils.mktime_tz(parsed))
+    except (OverflowError, ValueError):
+        return None
+
+
+feedparser.registerDateHandler(_local_rfc822_date)
 
 
 class ParseError(Exception):

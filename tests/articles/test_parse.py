@@ -309,6 +309,28 @@ def test_it_reads_a_slash_separated_date_as_the_day_it_names(written, meant):
 
 
 @pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("Seg, 24 Set 2018 19:42:40 -0300", datetime(2018, 9, 24, 22, 42, 40, tzinfo=UTC)),
+        ("Seg, 24 Jun 2018 19:42:40 -0300", datetime(2018, 6, 24, 22, 42, 40, tzinfo=UTC)),
+        ("Lun, 5 Dic 2022 10:00:00 +0100", datetime(2022, 12, 5, 9, 0, tzinfo=UTC)),
+        ("mar., 3 déc. 2024 09:15:00 +0100", datetime(2024, 12, 3, 8, 15, tzinfo=UTC)),
+        ("Mi, 2 Okt 2019 10:00:00 +0200", datetime(2019, 10, 2, 8, 0, tzinfo=UTC)),
+        ("Mon, 23 Nov 2026 08:00:00 GMT", datetime(2026, 11, 23, 8, 0, tzinfo=UTC)),
+    ],
+    ids=["pt", "pt-jun", "es", "fr", "de", "en"],
+)
+def test_it_reads_a_date_written_in_the_feeds_language(written, meant):
+    (entry,) = parse_feed(rss(item(1, date=written))).entries
+    assert entry.published == meant
+
+
+def test_a_date_with_a_month_it_cannot_name_stays_unread():
+    (entry,) = parse_feed(rss(item(1, date="Seg, 24 Xyz 2018 19:42:40 -0300"))).entries
+    assert entry.published is None
+
+
+@pytest.mark.parametrize(
     ("written", "shown"),
     [
         ("<author>jane@example.org (Jane Doe)</author>", "Jane Doe"),
