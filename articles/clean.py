@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -267,10 +268,12 @@ def _with_lazy_images_loaded(markup: str) -> str:
 # tag, possessively), and the video id in its src.
 _IFRAME = re.compile(r"<iframe\b[^<>]*+>(?:[^<]*+</iframe\s*>)?", re.IGNORECASE)
 _YOUTUBE_EMBED_SRC = re.compile(
-    r"""\ssrc\s*=\s*["']?(?:https?:)?//(?:www\.)?youtube(?:-nocookie)?\.com/embed/"""
-    r"([A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])",
+    r"""\ssrc\s*=\s*["']?((?:https?:)?//(?:www\.)?youtube(?:-nocookie)?\.com/embed/"""
+    r"""([^"'\s<>]{0,2000}))""",
     re.IGNORECASE,
 )
+# A video's id, not a word YouTube reserves (a playlist's "videoseries", "live_stream").
+_YOUTUBE_VIDEO_PATH = re.compile(r"(?!videoseries|live_stream)([A-Za-z0-9_-]{11})(?![^?#&])")
 
 
 def embedded_youtube_ids(markup: str) -> list[str]:
@@ -278,7 +281,8 @@ def embedded_youtube_ids(markup: str) -> list[str]:
     if "<iframe" not in markup and "<IFRAME" not in markup:
         return []
     found = (_YOUTUBE_EMBED_SRC.search(tag.group()) for tag in _IFRAME.finditer(markup))
-    return [match.group(1) for match in found if match]
+    ids = (_YOUTUBE_VIDEO_PATH.match(match.group(2)) for match in found if match)
+    return [video.group(1) for video in ids if video]
 
 
 def _youtube_embeds_as_links(markup: str) -> str:
@@ -292,7 +296,11 @@ def _youtube_embeds_as_links(markup: str) -> str:
         embed = _YOUTUBE_EMBED_SRC.search(tag.group())
         if embed is None:
             return tag.group()  # nh3 drops it
-        url = f"https://www.youtube.com/watch?v={embed.group(1)}"
+        video = _YOUTUBE_VIDEO_PATH.match(embed.group(2))
+        if video:
+            url = f"https://www.youtube.com/watch?v={video.group(1)}"
+        else:  # a playlist or a channel's live stream: its player page, as the feed gave it
+            url = html.escape("https:" + embed.group(1).split(":", 1)[-1], quote=True)
         return f'<p><a href="{url}">Watch the video on YouTube</a></p>'
 
     return _IFRAME.sub(as_link, markup)
@@ -461,7 +469,9 @@ def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
     media = [m for m in entry.media if _is_image(m.get("medium"), m.get("type"), m.get("url"))]
     # Feeds list several sizes of one picture, often the smallest first (the Guardian's
     # 140 then 460 pixels).
-    media.sort(key=lambda m: -_pixels(m.get("width")))
+    # A picture that gives no width keeps its place before the sized ones: it is as likely
+    # the full size as anything.
+    media.sort(key=lambda m: -(_pixels(m.get("width")) or math.inf))
     candidates = [m.get("url") for m in media if not _is_tiny(m)]
     candidates += [t.get("url") for t in entry.thumbnails if not _is_tiny(t)]
     candidates += [
@@ -483,11 +493,12 @@ MIN_LEAD_PIXELS = 100
 # Where sites keep their own chrome (file-type icons, forum buttons, smileys): a post's
 # first <img> from there is not its picture.
 _CHROME_PATH = re.compile(
-    r"/(?:icons?|emoji|emoticons|smilies|smileys|skins?|style_images|filetype)/", re.IGNORECASE
+    r"/(?:icons?|emoji|emoticons|smilies|smileys|skins|style_images|filetype)/", re.IGNORECASE
 )
 # nh3 writes every attribute as name="value"; a tag holds no ">" but inside a value.
 _IMG = re.compile(r"<img\b[^>]*>")
-_IMG_SIZE = re.compile(r' (?:width|height)="\s*(\d+)')
+# At most six digits: int() refuses a 4,300-digit string, and no picture is that wide.
+_IMG_SIZE = re.compile(r' (?:width|height)="\s*(\d{1,6})(?!\d)')
 
 
 def _pixels(value: Any) -> int:

@@ -320,13 +320,49 @@ def test_a_long_article_keeps_its_embedded_videos_as_links_in_place():
     [
         '<iframe src="https://evil.example/embed/abcdefghijk"></iframe>',
         '<iframe src="https://www.youtube.com.evil.example/embed/abcdefghijk"></iframe>',
-        '<iframe src="https://www.youtube.com/embed/abcdefghijk-toolong"></iframe>',
     ],
 )
 def test_an_iframe_that_is_not_a_youtube_player_just_goes(iframe):
     entry = cleaned(rss(item(1, body="<p>Text.</p>" + iframe)))
     assert entry.kind == "article"
     assert "youtube" not in entry.content and "<iframe" not in entry.content
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "//www.youtube.com/embed/videoseries?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG",
+        "https://www.youtube.com/embed/live_stream?channel=UCabc",
+        "https://www.youtube.com/embed/abcdefghijk-toolong",
+    ],
+    ids=["playlist", "live stream", "no video id"],
+)
+def test_a_youtube_embed_of_no_single_video_stays_a_link_to_its_player(src):
+    entry = cleaned(rss(item(1, body=f'<p>This week.</p><iframe src="{src}"></iframe>')))
+    assert (entry.kind, entry.video_id) == ("article", None)
+    player = "https:" + src.removeprefix("https:")
+    assert f'<a href="{player}" rel="nofollow noopener ugc">Watch the video on YouTube</a>' in (
+        entry.content
+    )
+
+
+def test_a_huge_image_size_in_one_entry_breaks_nothing():
+    body = '<p><img src="https://img.example.com/a.jpg" width="' + "9" * 5000 + '"></p>'
+    assert cleaned(rss(item(1, body=body))).image_url == "https://img.example.com/a.jpg"
+
+
+def test_a_picture_under_a_skin_folder_is_a_lead_image():
+    body = '<img src="https://derm.example.com/uploads/skin/eczema-hands.jpg" width="800">'
+    image = cleaned(rss(item(1, body=body))).image_url
+    assert image == "https://derm.example.com/uploads/skin/eczema-hands.jpg"
+
+
+def test_a_lead_image_without_a_size_comes_before_a_sized_thumbnail():
+    media = (
+        '<media:content url="https://img.example.com/full.jpg"/>'
+        '<media:content url="https://img.example.com/thumb.jpg" width="150" height="150"/>'
+    )
+    assert cleaned(rss(item(1, extra=media))).image_url == "https://img.example.com/full.jpg"
 
 
 def test_a_media_item_marked_video_without_a_type_is_a_video():
