@@ -137,9 +137,15 @@ def test_it_titles_an_untitled_entry_from_its_summary():
         ("https://news.example.com/a?partner=rss&emc=rss&page=2",
          "https://news.example.com/a?page=2"),
         ("https://news.example.com/a?src=RSS&ITO=1490", "https://news.example.com/a"),
-        # The same names for a real choice stay.
+        # The same names for a real choice stay, whatever word their value holds.
         ("https://shop.example.com/a?source=catalogue&ref=page-2",
          "https://shop.example.com/a?source=catalogue&ref=page-2"),
+        ("https://example.com/health/?from=anatomy-series&page=2",
+         "https://example.com/health/?from=anatomy-series&page=2"),
+        ("https://git.example.com/p/raw/README.md?ref=feedback-fix",
+         "https://git.example.com/p/raw/README.md?ref=feedback-fix"),
+        ("https://example.com/t.php?src=/uploads/breastfeeding.jpg&w=600",
+         "https://example.com/t.php?src=/uploads/breastfeeding.jpg&w=600"),
     ],
 )  # fmt: skip
 def test_it_normalises_canonical_urls(url, canonical):
