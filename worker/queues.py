@@ -231,13 +231,19 @@ def enqueue_on_rq(
     with app.app_context():
         if not unique:
             return handle_for(queue.enqueue(dotted_path(func), **options))
-        for _attempt in range(2):
+        for attempt in range(UNIQUE_TRIES):
             try:
                 return handle_for(queue.enqueue(dotted_path(func), unique=True, **options))
             except DuplicateJobError:
-                if not clear_finished_job(queue, job_id, replace_waiting):
+                # Clear only when another try follows: a job another caller queued since
+                # the last clear must not be deleted with nothing queued in its place.
+                last = attempt == UNIQUE_TRIES - 1
+                if last or not clear_finished_job(queue, job_id, replace_waiting):
                     return JobHandle(id=job_id, status="duplicate")
     return JobHandle(id=job_id, status="duplicate")
+
+
+UNIQUE_TRIES = 2
 
 
 def clear_finished_job(queue: Queue, job_id: str, replace_waiting: bool = False) -> bool:

@@ -10,7 +10,7 @@ from rq.job import Job, JobStatus
 from club.clock import utcnow
 from tests.conftest import login, make_feed
 from tests.worker.conftest import start_flask, wait_for, work_off
-from worker import jobs
+from worker import jobs, queues
 from worker.queues import enqueue, get_queue
 
 pytestmark = pytest.mark.redis
@@ -78,3 +78,24 @@ def test_it_says_a_refresh_already_running_is_running(
     assert f"A refresh of {feed.name} is already running." in page
     assert "Refreshing" not in page
     assert Job.fetch(job_id, connection=real_redis).get_status() == JobStatus.STARTED
+
+
+def test_a_refresh_queued_by_another_caller_meanwhile_is_never_deleted(
+    app, real_redis, monkeypatch
+):
+    feed = make_feed(url="https://example.org/feed.xml")
+    jobs.enqueue_refresh(feed.id)  # waiting, unforced
+    take, takes = queues.take_waiting_job, []
+
+    def take_then_another_caller_queues(job):
+        taken = take(job)
+        if not takes:  # once: the periodic pass, or a second click, gets in
+            jobs.enqueue_refresh(feed.id)
+        takes.append(taken)
+        return taken
+
+    monkeypatch.setattr(queues, "take_waiting_job", take_then_another_caller_queues)
+    jobs.enqueue_refresh(feed.id, force=True)
+
+    # One refresh waits, whoever queued it: none was deleted with nothing in its place.
+    assert get_queue("feeds").job_ids == [jobs.REFRESH_JOB_ID.format(feed.id)]
