@@ -35,7 +35,7 @@ from club.forms import (
     ProfileForm,
 )
 from club.models import User
-from club.web import is_accepted_or_a_guess, note_wrong_password, per_account
+from club.web import per_account
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -126,19 +126,18 @@ def profile():
     return render_settings(status=400, profile_form=form)
 
 
+# Every post counts here, as it arrives: each one behind the current password is a guess
+# from whoever holds the session, and a limit counted after the answer lets a parallel
+# burst of them through.
 @bp.post("/email")
 @membership.allowed_while_frozen
-@limiter.limit(
-    "5 per hour", key_func=per_account("email-change"), deduct_when=is_accepted_or_a_guess
-)
-@limiter.limit("15 per hour", key_func=per_account("email-change"))
+@limiter.limit("5 per hour", key_func=per_account("email-change"))
 def email():
     """Start an email change: the password, then a link sent to the new address."""
     user = me()
     form = EmailChangeForm()
     if form.validate():
         if not user.check_password(form.password.data):
-            note_wrong_password()
             form.password.errors.append("That is not your password.")
         elif form.new_email.data == user.email:
             form.new_email.errors.append("That is already your email address.")
@@ -183,10 +182,7 @@ EMAIL_TAKEN = "That address now belongs to another account, so your email has no
 
 @bp.post("/password")
 @membership.allowed_while_frozen
-@limiter.limit(
-    "10 per hour", key_func=per_account("password-change"), deduct_when=is_accepted_or_a_guess
-)
-@limiter.limit("30 per hour", key_func=per_account("password-change"))
+@limiter.limit("10 per hour", key_func=per_account("password-change"))  # as /email's
 def password():
     """Change the password (current one required); every other session is signed out."""
     user = me()
@@ -199,7 +195,6 @@ def password():
             keep_signed_in(user)
             flash(auth.NOTICE_PASSWORD_CHANGED, "success")
             return redirect(url_for("settings.index"), code=303)
-        note_wrong_password()
         form.current_password.errors.append("That is not your current password.")
     return render_settings(status=400, password_form=form)
 

@@ -16,7 +16,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    g,
     make_response,
     render_template,
     request,
@@ -285,17 +284,6 @@ def is_accepted(response: Response) -> bool:
     post, since a filtered limit is counted only after its answer and a burst passes it.
     """
     return response.status_code == 303
-
-
-def note_wrong_password() -> None:
-    """Mark this request's form as refused for a wrong current password: a guess."""
-    g.wrong_password = True
-
-
-def is_accepted_or_a_guess(response: Response) -> bool:
-    """Rate-limit filter for forms behind the current password: count accepted ones and
-    wrong passwords (from a session someone else holds, each is a guess), not typos."""
-    return is_accepted(response) or bool(g.get("wrong_password"))
 
 
 def refuse_nul() -> None:
