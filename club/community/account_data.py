@@ -57,13 +57,13 @@ def export_community_data(user: User) -> dict[str, Any]:
     def on_article(query, comment_id):
         """``query`` with the title of the article the comment ``comment_id`` is on."""
         return (
-            query.add_columns(Article.title)
+            query.add_columns(Article.id, Article.title)
             .join(Comment, Comment.id == comment_id)
             .join(Article, Article.id == Comment.article_id)
         )
 
     comments = (
-        sa.select(Comment, Article.title)
+        sa.select(Comment, Article.id, Article.title)
         .join(Article, Article.id == Comment.article_id)
         .where(Comment.author_id == user.id)
     )
@@ -83,7 +83,7 @@ def export_community_data(user: User) -> dict[str, Any]:
     return {
         "comments": [
             {
-                **_about_comment(c.id, title),
+                **_about_comment(c.id, article_id, title),
                 "in_reply_to": c.parent_id,
                 "text": c.body,
                 "status": c.status,
@@ -91,12 +91,12 @@ def export_community_data(user: User) -> dict[str, Any]:
                 "created_at": _iso(c.created_at),
                 "edited_at": _iso(c.edited_at),
             }
-            for c, title in rows(comments.order_by(Comment.id))
+            for c, article_id, title in rows(comments.order_by(Comment.id))
         ],
         "liked_articles": articles(ArticleLike),
         "liked_comments": [
-            {**_about_comment(i, title), "at": _iso(at)}
-            for i, at, title in rows(liked_comments.order_by(CommentLike.created_at))
+            {**_about_comment(i, article_id, title), "at": _iso(at)}
+            for i, at, article_id, title in rows(liked_comments.order_by(CommentLike.created_at))
         ],
         "saved_articles": articles(Bookmark),
         "followed_topics": [
@@ -104,32 +104,33 @@ def export_community_data(user: User) -> dict[str, Any]:
         ],
         "reports_filed": [
             {
-                **_about_comment(r.comment_id, title),
+                **_about_comment(r.comment_id, article_id, title),
                 "reason": r.reason,
                 "details": r.details,
                 "status": r.status,
                 "created_at": _iso(r.created_at),
             }
-            for r, title in rows(reports.order_by(Report.id))
+            for r, article_id, title in rows(reports.order_by(Report.id))
         ],
         "notifications": [
             {
                 "kind": n.kind,
-                **_about_comment(n.comment_id, title),
+                **_about_comment(n.comment_id, article_id, title),
                 "from_member": f"@{handle}" if handle else None,
                 "created_at": _iso(n.created_at),
                 "read_at": _iso(n.read_at),
             }
-            for n, handle, title in rows(notifications.order_by(Notification.id))
+            for n, handle, article_id, title in rows(notifications.order_by(Notification.id))
         ],
     }
 
 
-def _about_comment(comment_id: int, article_title: str) -> dict[str, Any]:
+def _about_comment(comment_id: int, article_id: int, article_title: str) -> dict[str, Any]:
     """Where a comment is: its id, its link on the site and the article it is under."""
     return {
         "comment_id": comment_id,
         "comment_url": absolute_url("community.permalink", comment_id=comment_id),
+        "article_id": article_id,
         "article_title": article_title,
     }
 

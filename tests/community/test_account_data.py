@@ -14,7 +14,7 @@ from tests.conftest import PASSWORD, login
 
 def test_it_exports_the_members_community_data(app, member, article, alice, carol):
     theirs = add_comment(article, carol)
-    add_comment(article, alice, "my words")
+    written = add_comment(article, alice, "my words")
     member.submit(f"/articles/{article.id}/like", {"state": "on"})
     member.submit(f"/articles/{article.id}/save", {"state": "on"})
     member.submit(f"/comments/{theirs.id}/like", {"state": "on"})
@@ -33,8 +33,9 @@ def test_it_exports_the_members_community_data(app, member, article, alice, caro
     # Each comment says where it is: the article's title and the comment's own link.
     (mine,) = data["comments"]
     (liked,) = data["liked_comments"]
-    for item, comment_id in ((mine, mine["comment_id"]), (liked, theirs.id)):
-        assert item["article_title"] == article.title
+    for item, comment_id in ((mine, written.id), (liked, theirs.id)):
+        assert item["comment_id"] == comment_id
+        assert (item["article_id"], item["article_title"]) == (article.id, article.title)
         assert item["comment_url"] == f"{app.config['BASE_URL']}/comments/{comment_id}"
     assert mine["hidden_while_reported"] is False
 
