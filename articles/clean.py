@@ -300,7 +300,8 @@ def _youtube_embeds_as_links(markup: str) -> str:
         if video:
             url = f"https://www.youtube.com/watch?v={video.group(1)}"
         else:  # a playlist or a channel's live stream: its player page, as the feed gave it
-            url = html.escape("https:" + embed.group(1).split(":", 1)[-1], quote=True)
+            source = html.unescape(embed.group(1))  # an attribute's "&amp;" is one "&"
+            url = html.escape("https:" + source[source.index("//") :], quote=True)
         return f'<p><a href="{url}">Watch the video on YouTube</a></p>'
 
     return _IFRAME.sub(as_link, markup)

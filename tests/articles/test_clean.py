@@ -340,13 +340,14 @@ def test_an_iframe_that_is_not_a_youtube_player_just_goes(iframe):
         "//www.youtube.com/embed/videoseries?list=PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG",
         "https://www.youtube.com/embed/live_stream?channel=UCabc",
         "https://www.youtube.com/embed/abcdefghijk-toolong",
+        "//www.youtube.com/embed/videoseries?list=PL1&amp;t=1:30",
     ],
-    ids=["playlist", "live stream", "no video id"],
+    ids=["playlist", "live stream", "no video id", "colon and entity"],
 )
 def test_a_youtube_embed_of_no_single_video_stays_a_link_to_its_player(src):
     entry = cleaned(rss(item(1, body=f'<p>This week.</p><iframe src="{src}"></iframe>')))
     assert (entry.kind, entry.video_id) == ("article", None)
-    player = "https:" + src.removeprefix("https:")
+    player = "https:" + src.removeprefix("https:")  # as the attribute wrote it: "&amp;" once
     assert f'<a href="{player}" rel="nofollow noopener ugc">Watch the video on YouTube</a>' in (
         entry.content
     )
