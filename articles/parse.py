@@ -99,15 +99,16 @@ feedparser.registerDateHandler(_slash_date)
 
 # RFC 822 dates with the day and month written in the feed's language: "Seg, 24 Set 2018
 # 19:42:40 -0300" (a Brazilian news feed). Unread, the entry was dated the fetch and a
-# years-old story led the home page. Keys are the first three letters, lower case.
+# years-old story led the home page. Keys are the first four letters, or three where
+# those are enough, lower case: French "juin" and "juil." share their first three.
 MONTHS = {
     **dict.fromkeys(("jan", "ene", "gen", "jän"), "Jan"),
     **dict.fromkeys(("fev", "feb", "fév"), "Feb"),
-    **dict.fromkeys(("mar", "mär", "mrt"), "Mar"),
+    **dict.fromkeys(("mar", "mär", "mrt", "mrz", "maa"), "Mar"),
     **dict.fromkeys(("abr", "apr", "avr"), "Apr"),
     **dict.fromkeys(("mai", "may", "mag", "mei"), "May"),
-    **dict.fromkeys(("jun", "jui", "giu"), "Jun"),
-    **dict.fromkeys(("jul", "lug"), "Jul"),
+    **dict.fromkeys(("jun", "juin", "giu"), "Jun"),
+    **dict.fromkeys(("jul", "juil", "lug"), "Jul"),
     **dict.fromkeys(("ago", "aug", "aoû", "aou"), "Aug"),
     **dict.fromkeys(("set", "sep"), "Sep"),
     **dict.fromkeys(("out", "oct", "okt", "ott"), "Oct"),
@@ -116,8 +117,11 @@ MONTHS = {
 }
 ENGLISH_DAYS = frozenset({"", "mon", "tue", "wed", "thu", "fri", "sat", "sun"})
 LOCAL_RFC822 = re.compile(
-    r"\s*(?:([^\W\d_]{2,12})\.?,\s*)?(\d{1,2})\s+([^\W\d_]{3,12})\.?\s+(\d{4})\s+(.{4,40})"
+    r"\s*(?:([^\W\d_]{2,12})\.?,\s*)?(\d{1,2})\s+([^\W\d_]{3,12})\.?\s+(\d{4}|\d{2})"
+    r"\s+(\d{1,2}:\d{2}(?::\d{2})?)(?:\s+(.{1,20}))?"
 )
+# "-03:00" as RFC 822 writes it, "-0300": the standard library reads only that.
+COLON_OFFSET = re.compile(r"([+-]\d{2}):(\d{2})")
 
 
 def _local_rfc822_date(value: str) -> time.struct_time | None:
@@ -125,13 +129,18 @@ def _local_rfc822_date(value: str) -> time.struct_time | None:
     match = LOCAL_RFC822.fullmatch(value)
     if not match:
         return None
-    weekday, day, month, year, rest = match.groups()
-    english = MONTHS.get(month[:3].lower())
-    if english is None:
+    weekday, day, month, year, clock, zone = match.groups()
+    lowered = month.lower()
+    english = MONTHS.get(lowered[:4]) or MONTHS.get(lowered[:3])
+    if english is None or (len(year) == 4 and int(year) < 1000):
         return None
-    if english.lower() == month[:3].lower() and (weekday or "")[:3].lower() in ENGLISH_DAYS:
+    if english.lower() == lowered[:3] and (weekday or "")[:3].lower() in ENGLISH_DAYS:
         return None  # English throughout: feedparser's own parser reads it
-    parsed = email.utils.parsedate_tz(f"{day} {english} {year} {rest}")
+    zone = COLON_OFFSET.sub(r"\1\2", (zone or "").strip())
+    named_zone = zone.isalpha() and zone.upper() not in ("AM", "PM")
+    if zone and not (zone[0] in "+-" or named_zone):
+        return None  # "7:42 PM -0300" and the like: unread rather than read wrong
+    parsed = email.utils.parsedate_tz(f"{day} {english} {year} {clock} {zone}".strip())
     if parsed is None:
         return None
     try:

@@ -317,16 +317,30 @@ def test_it_reads_a_slash_separated_date_as_the_day_it_names(written, meant):
         ("mar., 3 déc. 2024 09:15:00 +0100", datetime(2024, 12, 3, 8, 15, tzinfo=UTC)),
         ("Mi, 2 Okt 2019 10:00:00 +0200", datetime(2019, 10, 2, 8, 0, tzinfo=UTC)),
         ("Mon, 23 Nov 2026 08:00:00 GMT", datetime(2026, 11, 23, 8, 0, tzinfo=UTC)),
+        ("jeu., 3 juil. 2024 09:15:00 +0100", datetime(2024, 7, 3, 8, 15, tzinfo=UTC)),
+        ("lun., 3 juin 2024 09:15:00 +0100", datetime(2024, 6, 3, 8, 15, tzinfo=UTC)),
+        ("Seg, 24 Set 2018 19:42:40 -03:00", datetime(2018, 9, 24, 22, 42, 40, tzinfo=UTC)),
+        ("Seg, 24 Set 18 19:42:40 -0300", datetime(2018, 9, 24, 22, 42, 40, tzinfo=UTC)),
+        ("Do, 5 Mrz 2020 12:00:00 +0100", datetime(2020, 3, 5, 11, 0, tzinfo=UTC)),
     ],
-    ids=["pt", "pt-jun", "es", "fr", "de", "en"],
-)
+    ids=["pt", "pt-jun", "es", "fr", "de", "en", "fr-juil", "fr-juin", "colon-offset",
+         "two-digit-year", "de-mrz"],
+)  # fmt: skip
 def test_it_reads_a_date_written_in_the_feeds_language(written, meant):
     (entry,) = parse_feed(rss(item(1, date=written))).entries
     assert entry.published == meant
 
 
-def test_a_date_with_a_month_it_cannot_name_stays_unread():
-    (entry,) = parse_feed(rss(item(1, date="Seg, 24 Xyz 2018 19:42:40 -0300"))).entries
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Seg, 24 Xyz 2018 19:42:40 -0300",  # no month it knows
+        "Seg, 24 Set 2018 7:42:40 PM -0300",  # a 12-hour clock it would read 12 hours out
+        "Seg, 24 Set 0001 00:00:00 GMT",  # a placeholder year, not 2001
+    ],
+)
+def test_a_date_it_cannot_read_for_certain_stays_unread(written):
+    (entry,) = parse_feed(rss(item(1, date=written))).entries
     assert entry.published is None
 
 
