@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -470,9 +469,9 @@ def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
     media = [m for m in entry.media if _is_image(m.get("medium"), m.get("type"), m.get("url"))]
     # Feeds list several sizes of one picture, often the smallest first (the Guardian's
     # 140 then 460 pixels).
-    # A picture that gives no width keeps its place before the sized ones: it is as likely
-    # the full size as anything.
-    media.sort(key=lambda m: -(_pixels(m.get("width")) or math.inf))
+    # A picture that gives no width counts as a middling one: it beats a sized thumbnail
+    # and loses to a sized large picture; equals keep the feed's order.
+    media.sort(key=lambda m: -(_pixels(m.get("width")) or UNSIZED_PIXELS))
     candidates = [m.get("url") for m in media if not _is_tiny(m)]
     candidates += [t.get("url") for t in entry.thumbnails if not _is_tiny(t)]
     candidates += [
@@ -488,6 +487,8 @@ def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
     cleaned.image_credit = credit or None
 
 
+# The width a Media RSS picture that states none is ranked at among the sizes a feed lists.
+UNSIZED_PIXELS = 400
 # Smaller than this on either side, a picture is an avatar, an icon or a counter: stretched
 # into a card it is a blur, not a lead image.
 MIN_LEAD_PIXELS = 100

@@ -27,9 +27,10 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "ga_")
 # Names sites also use for real choices, tracking only when they say the click came from
 # a feed: "?source=rss----5517fd7b58a6---4" (Medium), "?src=rss", "?partner=rss&emc=rss".
 FEED_MARKER_PARAMS = frozenset({"source", "src", "partner", "emc", "ref", "cmp", "from"})
-# The value starts with the word, alone or followed by a separator: "anatomy-series",
-# "feedback-fix" and an image proxy's "src=/uploads/breastfeeding.jpg" are real values.
-FEED_MARKER_VALUE = re.compile(r"(?:rss|feed|atom)(?![a-z0-9])", re.IGNORECASE)
+# The whole value, or its first word, names a feed format ("rss", "RSS_Feed", "rss2",
+# "atom10", "feeds", "rss----5517fd7b58a6---4"); a path or a file name never does:
+# "anatomy-series", "feedback-fix" and an image proxy's "src=feed/hero.jpg" are real values.
+FEED_MARKER_VALUE = re.compile(r"(?:rss|atom|feeds?)(?:\d{1,2}|feed)?(?:[-_]|$)", re.IGNORECASE)
 
 _URL_BREAKS = re.compile("[\t\r\n]")
 # An absolute http(s) URL with a lower-case host, no port or user, and nothing but
@@ -173,7 +174,8 @@ def _is_tracking(pair: str) -> bool:
     name, _, value = pair.partition("=")
     lowered = (unquote(name) if "%" in name else name).lower()
     if lowered in FEED_MARKER_PARAMS:
-        return FEED_MARKER_VALUE.match(value) is not None
+        path_like = "/" in value or "." in value or "%2f" in value.lower()
+        return not path_like and FEED_MARKER_VALUE.match(value) is not None
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 

@@ -146,6 +146,13 @@ def test_it_titles_an_untitled_entry_from_its_summary():
          "https://git.example.com/p/raw/README.md?ref=feedback-fix"),
         ("https://example.com/t.php?src=/uploads/breastfeeding.jpg&w=600",
          "https://example.com/t.php?src=/uploads/breastfeeding.jpg&w=600"),
+        ("https://example.com/t.php?src=feed/2024/hero.jpg&w=600",
+         "https://example.com/t.php?src=feed/2024/hero.jpg&w=600"),
+        ("https://example.com/t.php?src=rss-banner.png&w=600",
+         "https://example.com/t.php?src=rss-banner.png&w=600"),
+        # A feed format's name with a version or a suffix is still the feed's mark.
+        ("https://news.example.com/a?ref=rss2&from=atom10&cmp=RSS_Feed&source=feeds&id=3",
+         "https://news.example.com/a?id=3"),
     ],
 )  # fmt: skip
 def test_it_normalises_canonical_urls(url, canonical):
@@ -362,6 +369,14 @@ def test_a_picture_under_a_skin_folder_is_a_lead_image():
     body = '<img src="https://derm.example.com/uploads/skin/eczema-hands.jpg" width="800">'
     image = cleaned(rss(item(1, body=body))).image_url
     assert image == "https://derm.example.com/uploads/skin/eczema-hands.jpg"
+
+
+def test_a_sized_large_lead_image_comes_before_one_without_a_size():
+    media = (
+        '<media:content url="https://img.example.com/other.jpg"/>'
+        '<media:content url="https://img.example.com/full.jpg" width="1200"/>'
+    )
+    assert cleaned(rss(item(1, extra=media))).image_url == "https://img.example.com/full.jpg"
 
 
 def test_a_lead_image_without_a_size_comes_before_a_sized_thumbnail():
