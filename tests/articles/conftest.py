@@ -8,12 +8,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from articles.clean import CleanEntry, clean_entry
+from articles.parse import parse_feed
 from club.extensions import db
 from club.models import AuditEntry
 from tests.conftest import login
@@ -207,3 +210,14 @@ def admin_client(client, carol):
 
 def audit_actions() -> list[str]:
     return list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+# --- Cleaning one entry ----------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+FEED_URL = "https://source.example.com/feed.xml"
+
+
+def cleaned(document: bytes, index: int = 0) -> CleanEntry:
+    """Parse ``document`` and clean its entry number ``index`` as the pipeline does."""
+    return clean_entry(parse_feed(document).entries[index], FEED_URL, NOW)
