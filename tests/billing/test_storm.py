@@ -134,10 +134,18 @@ def test_it_converges_on_stripes_last_state_and_a_second_pass_changes_nothing(
 
     before = table_fingerprint()
     mails = len(read_outbox(outbox))
+    started = time.monotonic()
     assert deliver_concurrently(live_server.url, deliveries) == {200}
+    acknowledged = time.monotonic() - started
     db.session.rollback()
     report = sync.reconcile()
     assert (report.changes, report.unchecked) == ([], [])
     assert table_fingerprint() == before
     assert len(read_outbox(outbox)) == mails
-    assert elapsed < 30, f"the storm took {elapsed:.1f}s"
+    # Processing an event (a Stripe read, a locked row, a mail) may cost a few times
+    # acknowledging a duplicate; here it runs 2-3x the second pass, which only
+    # acknowledges. The bound is that ratio, not seconds: this shared machine's speed
+    # varies several-fold between runs (the same storm took 8 s and 35 s).
+    assert elapsed < 8 * acknowledged, (
+        f"the storm took {elapsed:.1f}s; acknowledging it again took {acknowledged:.1f}s"
+    )
