@@ -23,6 +23,10 @@ ENVIRONMENTS = ("local", "production")
 # How long a web request waits on Redis (seconds) before treating it as down. Redis
 # answers in a millisecond or two; a second covers a loaded server, not a hung one.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
+# The rate limiter asks a failing Redis twice (the count, then Flask-Limiter's own check
+# before it falls back to memory): half each, so the first request after a hang waits
+# about as long on the limiter as on the queue. A late answer only means a memory count.
+RATELIMIT_REDIS_TIMEOUTS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}
 
 
 class ConfigError(Exception):
@@ -311,7 +315,7 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # A Redis that hangs must cost a request a moment, not redis-py's default 5 s a
         # call; the limiter then counts in memory and checks Redis again now and then.
-        "RATELIMIT_STORAGE_OPTIONS": REDIS_TIMEOUTS if redis_url else {},
+        "RATELIMIT_STORAGE_OPTIONS": RATELIMIT_REDIS_TIMEOUTS if redis_url else {},
         "RATELIMIT_HEADERS_ENABLED": True,
         # A Redis outage must not take log-in down with it.
         "RATELIMIT_SWALLOW_ERRORS": True,

@@ -65,9 +65,10 @@ def test_it_stops_waiting_on_a_silent_redis_after_a_moment(client, alice, outbox
     first = timed(ask_for_a_reset)
     then = [timed(ask_for_a_reset) for _ in range(3)]
 
-    # The first request finds out (a second or two at most, not redis-py's default 5 s
-    # per call). Queueing does not ask Redis again for a while; the rate limiter checks
-    # it again after growing gaps, so at most one later request waits, for a second.
+    # The first request finds out in about two seconds (the limiter's two half-second
+    # calls, the queue's one second), not redis-py's default 5 s per call. Queueing does
+    # not ask Redis again for a while; the rate limiter checks it again after growing
+    # gaps, so at most one later request waits, for half a second.
     assert first < 3.5
     assert max(then) < 1.5 and sorted(then)[-2] < 0.5, then
     # The reset mails still went, inline.
