@@ -248,12 +248,18 @@ def confirm_email(token: str):
             return after_confirmation(user)
     except tokens.TokenError as error:
         db.session.rollback()
+        holder = tokens.bound_holder(tokens.CONFIRM_EMAIL, token)
+        if holder is not None and holder.email_confirmed_at is not None:
+            # The link was pressed twice, or found again in the inbox: nothing is wrong.
+            return after_confirmation(holder, "Your email address is already confirmed.")
         return token_failed(str(error), again=url_for("settings.index"))
     return no_referrer(render_template("auth/confirm.html", form=form, user=claims.user))
 
 
-def after_confirmation(user: User) -> Response:
-    flash("Thank you: your email address is confirmed.", "success")
+def after_confirmation(
+    user: User, message: str = "Thank you: your email address is confirmed."
+) -> Response:
+    flash(message, "success")
     if current_user.is_authenticated and current_user.id == user.id:
         return redirect(url_for("settings.index"), code=303)
     return redirect(url_for("auth.login"), code=303)

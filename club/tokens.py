@@ -133,6 +133,21 @@ def read(purpose: str, token: str) -> Claims:
     return Claims(user=user, jti=jti, expires_at=expires_at, data=payload.get("data"))
 
 
+def bound_holder(purpose: str, token: str) -> User | None:
+    """The account a genuine token was issued to, if still bound to it; spent or expired.
+
+    For telling someone who opens a spent or old link what became of it ("already
+    confirmed"), never for acting on it: ``read`` and ``spend`` decide that.
+    """
+    try:
+        payload = _serializer(purpose).loads(token)
+        user_id, bind = payload["uid"], payload["bind"]
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    return user if user is not None and _still_bound(bind, purpose, user) else None
+
+
 def spend(purpose: str, token: str) -> Claims:
     """Read the token and mark it spent in the caller's transaction (the caller commits).
 

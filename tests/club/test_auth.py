@@ -390,11 +390,37 @@ def test_it_confirms_an_email_only_when_the_button_is_pressed(client, outbox):
     assert db.session.scalar(sa.select(User)).email_confirmed_at is not None
 
 
-def test_it_refuses_a_confirmation_link_used_twice(client, outbox):
+def test_it_says_the_address_is_already_confirmed_when_the_link_is_used_again(client, outbox):
     client.submit("/signup", signup_data())
     link = last_link(outbox, "/confirm/")
     client.submit(link)
-    again = client.submit(link)
+    for open_again in (client.get, client.submit):
+        again = open_again(link)
+        assert again.status_code == 303
+        page = client.get(again.headers["Location"]).get_data(as_text=True)
+        assert "Your email address is already confirmed." in page
+        assert "already been used" not in page
+
+
+def test_it_says_an_expired_link_is_no_matter_once_the_address_is_confirmed(client, dave):
+    old = tokens.issue(tokens.CONFIRM_EMAIL, dave, now=utcnow() - timedelta(days=4))
+    dave.email_confirmed_at = utcnow()
+    db.session.commit()
+    response = client.get(f"/confirm/{old}")
+    assert response.status_code == 303
+    assert "already confirmed" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_it_refuses_a_spent_confirmation_link_whose_address_is_not_confirmed(client, dave):
+    # The answer follows the address's state, not the spend: a spent link never claims
+    # an unconfirmed address is confirmed.
+    token = tokens.issue(tokens.CONFIRM_EMAIL, dave)
+    client.submit(f"/confirm/{token}")
+    db.session.refresh(dave)
+    assert dave.email_confirmed_at is not None
+    dave.email_confirmed_at = None
+    db.session.commit()
+    again = client.submit(f"/confirm/{token}")
     assert again.status_code == 400
     assert "already been used" in again.get_data(as_text=True)
 
