@@ -480,7 +480,7 @@ def init_app(app) -> None:
 
     app.register_blueprint(feeds_bp)
     add_nav_link(app, "Feeds", "curation.feeds", admin=True)
-    add_audit_link(app, "feed", "curation.edit_feed", "feed_id")
+    add_audit_link(app, "feed", "curation.edit_feed", "feed_id", Feed)
     add_admin_waiting(app, "Feeds", "curation.feeds", failing_feed_count, "failing")
     review.init_app(app)
     add_nav_link(app, "Keyword rules", "curation.rules", admin=True)

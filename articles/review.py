@@ -192,7 +192,7 @@ def init_app(app) -> None:
 
     app.register_blueprint(review_bp)
     add_nav_link(app, "Review queue", "review.queue", admin=True)
-    add_audit_link(app, "article", "review.edit_article", "article_id")
+    add_audit_link(app, "article", "review.edit_article", "article_id", Article)
     add_admin_waiting(
         app, "Review queue", "review.queue", pending_count,
         "article to review", "articles to review",

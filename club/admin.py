@@ -19,7 +19,7 @@ from club.community.models import Comment
 from club.extensions import db, login_manager
 from club.forms import AppealDecisionForm, EmptyForm, FreezeForm
 from club.models import Appeal, AuditEntry, User
-from club.web import admin_waiting, query_id
+from club.web import admin_waiting, audit_target_urls, query_id
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +264,7 @@ def audit_log():
         entries=entries,
         next_before=next_before,
         handles=handles_of_targets(entries),
+        target_urls=audit_target_urls(entries),
     )
 
 

@@ -354,7 +354,6 @@ def init_app(app: Flask) -> None:
     app.extensions["club_admin_nav"] = [("Dashboard", "admin.dashboard")]
     app.extensions["club_admin_waiting"] = []
     app.extensions["club_audit_links"] = {}
-    app.jinja_env.globals["audit_target_url"] = audit_target_url
 
     @app.context_processor
     def inject_navigation() -> dict:
@@ -401,16 +400,30 @@ def admin_waiting() -> list[dict]:
     return lines
 
 
-def add_audit_link(app: Flask, target_type: str, endpoint: str, argument: str) -> None:
-    """Link the audit log's rows about ``target_type`` to ``endpoint`` (the target's id
-    passed as ``argument``): each package links what it owns."""
-    app.extensions["club_audit_links"][target_type] = (endpoint, argument)
+def add_audit_link(app: Flask, target_type: str, endpoint: str, argument: str, model: type) -> None:
+    """Link the audit log's rows about ``target_type`` (rows of ``model``) to ``endpoint``,
+    the target's id passed as ``argument``: each package links what it owns."""
+    app.extensions["club_audit_links"][target_type] = (endpoint, argument, model)
 
 
-def audit_target_url(entry: Any) -> str | None:
-    """The page of what an audit row is about, if its package links one."""
-    found = current_app.extensions["club_audit_links"].get(entry.target_type)
-    if found is None or not str(entry.target_id or "").isdigit():
-        return None
-    endpoint, argument = found
-    return url_for(endpoint, **{argument: int(entry.target_id)})
+def audit_target_urls(entries: list[Any]) -> dict[int, str | None]:
+    """The page of what each audit row is about, by row id: None when it is gone.
+
+    Rows whose type no package links are left out. A feed or article deleted since
+    would answer 404; one query per type on the page says which still exist.
+    """
+    links = current_app.extensions["club_audit_links"]
+    linked = [e for e in entries if e.target_type in links and str(e.target_id or "").isdigit()]
+    existing: dict[str, set[int]] = {}
+    for target_type in {entry.target_type for entry in linked}:
+        model = links[target_type][2]
+        ids = {int(entry.target_id) for entry in linked if entry.target_type == target_type}
+        found = db.session.scalars(sa.select(model.id).where(model.id.in_(ids)))
+        existing[target_type] = set(found)
+    urls: dict[int, str | None] = {}
+    for entry in linked:
+        endpoint, argument, _ = links[entry.target_type]
+        target_id = int(entry.target_id)
+        exists = target_id in existing[entry.target_type]
+        urls[entry.id] = url_for(endpoint, **{argument: target_id}) if exists else None
+    return urls

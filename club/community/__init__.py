@@ -70,7 +70,7 @@ def new_form_token() -> str:
 def init_app(app: Flask) -> None:
     """Register the community pages, the moderation queue and the template helpers."""
     from club import signals, web
-    from club.community import (  # noqa: F401  (models: tables)
+    from club.community import (
         account_data,
         admin,
         models,
@@ -83,7 +83,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     web.add_nav_link(app, "For you", "community.for_you")
     web.add_nav_link(app, "Reports", "moderation.queue", admin=True)
-    web.add_audit_link(app, "comment", "community.permalink", "comment_id")
+    web.add_audit_link(app, "comment", "community.permalink", "comment_id", models.Comment)
     web.add_admin_waiting(
         app, "Reports", "moderation.queue", moderation.reported_comment_count,
         "reported comment waiting for a decision", "reported comments waiting for a decision",

@@ -330,6 +330,24 @@ def test_the_audit_log_links_the_feeds_and_articles_it_names(admin_client):
     assert f'<a href="/admin/articles/{article.id}/edit">article {article.id}</a>' in page
 
 
+def test_the_audit_log_does_not_link_a_feed_or_article_deleted_since(admin_client):
+    feed, kept = make_feed(title="Gone"), make_feed(title="Kept")
+    article = make_article(feed, status="pending")
+    feed_id, article_id, kept_id = feed.id, article.id, kept.id
+    admin_client.submit(f"/admin/articles/{article_id}/approve")
+    admin_client.submit(f"/admin/feeds/{kept_id}/pause")
+    admin_client.submit(f"/admin/feeds/{feed_id}/delete", {"articles": "remove", "confirm": "y"})
+    db.session.expunge_all()
+    assert db.session.get(Feed, feed_id) is None and db.session.get(Article, article_id) is None
+
+    page = admin_client.get("/admin/audit").get_data(as_text=True)
+
+    assert f"/admin/feeds/{feed_id}/edit" not in page
+    assert f"/admin/articles/{article_id}/edit" not in page
+    assert f"feed {feed_id} (deleted)" in page and f"article {article_id} (deleted)" in page
+    assert f'<a href="/admin/feeds/{kept_id}/edit">feed {kept_id}</a>' in page
+
+
 def test_a_feed_edit_drawn_before_another_admins_save_changes_nothing_unseen(admin_client):
     feed = make_feed(title="Source")
     stale = feed_edit_revision(admin_client, feed)
