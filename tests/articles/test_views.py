@@ -239,6 +239,9 @@ def test_it_builds_the_video_player_itself(client):
     html = page(client, f"/articles/{article.id}")
     assert 'src="https://www.youtube-nocookie.com/embed/abcdefghijk"' in html
     assert "evil.example" not in html
+    # Where it came from, in the words of a video, not of an article.
+    assert f"See the original video on {article.source_name}</a>" in html
+    assert "Read the original article" not in html
 
 
 def test_it_plays_a_video_file_in_a_video_element(client):
