@@ -6,6 +6,16 @@ from flask import Flask
 
 log = logging.getLogger(__name__)
 
+# A production site whose payments are not real: anyone becomes a member for nothing.
+LOCAL_CHECKOUT_NOTICE = (
+    "Billing runs the local test checkout (BILLING_BACKEND=local): no payment is taken, "
+    "and anyone who subscribes becomes a member for free."
+)
+TEST_KEY_NOTICE = (
+    "Stripe is in test mode (STRIPE_SECRET_KEY is a test key): no payment is real, and "
+    "anyone paying with a test card becomes a member."
+)
+
 MISSING_SETTING_EFFECTS = {
     "STRIPE_WEBHOOK_SECRET": "every webhook will be refused, so payments never reach accounts",
     "STRIPE_PRICE_ID": "Subscribe will fail; run `flask --app club billing setup` to get one",
@@ -24,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["billing_summary"] = summary.billing_summary
     hooks.connect()
     warn_about_missing_settings(app)
+    warn_about_free_memberships(app)
 
 
 def warn_about_missing_settings(app: Flask) -> None:
@@ -33,3 +44,21 @@ def warn_about_missing_settings(app: Flask) -> None:
     for name, effect in MISSING_SETTING_EFFECTS.items():
         if not app.config.get(name):
             log.error("%s is not set: %s", name, effect)
+
+
+def warn_about_free_memberships(app: Flask) -> None:
+    """Tell admins, on every admin page and in the log, that a production site takes no
+    real payments: a staging setting left in place must not go unnoticed."""
+    from billing import gateway
+    from club.web import add_admin_notice
+
+    if not app.config.get("PRODUCTION"):
+        return
+    if app.config.get("BILLING_BACKEND") == "local":
+        notice = LOCAL_CHECKOUT_NOTICE
+    elif not gateway.is_live_key(app.config.get("STRIPE_SECRET_KEY")):
+        notice = TEST_KEY_NOTICE
+    else:
+        return
+    log.warning(notice)
+    add_admin_notice(app, notice)

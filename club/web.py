@@ -354,6 +354,7 @@ def init_app(app: Flask) -> None:
     app.extensions["club_admin_nav"] = [("Dashboard", "admin.dashboard")]
     app.extensions["club_admin_waiting"] = []
     app.extensions["club_audit_links"] = {}
+    app.extensions["club_admin_notices"] = []
 
     @app.context_processor
     def inject_navigation() -> dict:
@@ -368,12 +369,21 @@ def init_app(app: Flask) -> None:
                 max(under, key=lambda i: len(i["url"]))["current"] = True
             return items
 
-        return {"nav_items": links("club_nav"), "admin_nav": links("club_admin_nav")}
+        return {
+            "nav_items": links("club_nav"),
+            "admin_nav": links("club_admin_nav"),
+            "admin_notices": app.extensions["club_admin_notices"],
+        }
 
 
 def add_nav_link(app: Flask, label: str, endpoint: str, admin: bool = False) -> None:
     """Add a link to the main navigation (or the admin navigation)."""
     app.extensions["club_admin_nav" if admin else "club_nav"].append((label, endpoint))
+
+
+def add_admin_notice(app: Flask, text: str) -> None:
+    """Show ``text`` at the top of every admin page: a setting admins must know about."""
+    app.extensions["club_admin_notices"].append(text)
 
 
 def add_admin_waiting(
