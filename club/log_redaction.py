@@ -30,6 +30,18 @@ def redact(text: str) -> str:
 UNREDACTED_LOGGERS = frozenset({"club.mail"})
 
 
+_TRACEBACK = logging.Formatter()
+
+
+def _redact_traceback(record: logging.LogRecord) -> None:
+    """Format the record's traceback now, without tokens: an exception's message may
+    quote the path or URL it failed on, and handlers print the text cached here."""
+    text = _TRACEBACK.formatException(record.exc_info)
+    redacted = redact(text)
+    if redacted != text:
+        record.exc_text = redacted
+
+
 def install_log_redaction() -> None:
     """Make every log record created from now on leave out emailed links' tokens."""
     previous = logging.getLogRecordFactory()
@@ -47,6 +59,8 @@ def install_log_redaction() -> None:
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and record.exc_info[1] is not None:
+            _redact_traceback(record)
         return record
 
     make_record.redacts_tokens = True  # type: ignore[attr-defined]

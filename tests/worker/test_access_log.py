@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import httpx
+from flask import request
 
 from tests.worker.conftest import free_port, output, start_gunicorn, wait_for
 
@@ -61,6 +62,19 @@ def test_an_error_on_a_token_link_is_logged_without_the_token(app, caplog):
         assert app.test_client().get("/confirm/ConfirmSecret456/explode").status_code == 500
     assert "Exception on /confirm/[token]/explode [GET]" in caplog.text
     assert "ConfirmSecret456" not in caplog.text
+
+
+def test_an_error_quoting_a_token_link_is_logged_without_the_token(app, caplog):
+    # The exception's own words (a URL it failed on) are printed in its traceback.
+    def explode(token):
+        raise RuntimeError(f"could not load https://club.example{request.path}")
+
+    app.add_url_rule("/reset/<token>/explode", view_func=explode)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with caplog.at_level(logging.ERROR):
+        assert app.test_client().get("/reset/ResetSecret123/explode").status_code == 500
+    assert "RuntimeError: could not load https://club.example/reset/[token]/explode" in caplog.text
+    assert "ResetSecret123" not in caplog.text
 
 
 def test_a_mail_job_is_logged_without_the_token_of_its_link(app, caplog):
