@@ -21,7 +21,7 @@ from tests.conftest import PASSWORD, login, table_fingerprint
 
 def flashed_errors(response) -> list[str]:
     """Return the error messages flashed on ``response``'s page, as the member reads them."""
-    found = re.findall(r'<li class="flash flash-error"[^>]*>(.*?)</li>', response.text, re.S)
+    found = re.findall(r'<p class="flash flash-error"[^>]*>(.*?)</p>', response.text, re.S)
     return [html.unescape(message) for message in found]
 
 
