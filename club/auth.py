@@ -242,6 +242,9 @@ def confirm_email(token: str):
     form = ConfirmEmailForm()
     try:
         claims = tokens.read(tokens.CONFIRM_EMAIL, token)
+        if claims.user.email_confirmed_at is not None:
+            # An older link of several sent, once a newer one confirmed the address.
+            return after_confirmation(claims.user, ALREADY_CONFIRMED)
         if form.validate_on_submit():
             user = accounts.confirm_email(token)
             db.session.commit()
@@ -251,9 +254,13 @@ def confirm_email(token: str):
         holder = tokens.bound_holder(tokens.CONFIRM_EMAIL, token)
         if holder is not None and holder.email_confirmed_at is not None:
             # The link was pressed twice, or found again in the inbox: nothing is wrong.
-            return after_confirmation(holder, "Your email address is already confirmed.")
+            return after_confirmation(holder, ALREADY_CONFIRMED)
         return token_failed(str(error), again=url_for("settings.index"))
     return no_referrer(render_template("auth/confirm.html", form=form, user=claims.user))
+
+
+# Not "your": whoever opens the link may be signed in as someone else.
+ALREADY_CONFIRMED = "This email address is already confirmed."
 
 
 def after_confirmation(

@@ -398,7 +398,7 @@ def test_it_says_the_address_is_already_confirmed_when_the_link_is_used_again(cl
         again = open_again(link)
         assert again.status_code == 303
         page = client.get(again.headers["Location"]).get_data(as_text=True)
-        assert "Your email address is already confirmed." in page
+        assert "This email address is already confirmed." in page
         assert "already been used" not in page
 
 
@@ -409,6 +409,22 @@ def test_it_says_an_expired_link_is_no_matter_once_the_address_is_confirmed(clie
     response = client.get(f"/confirm/{old}")
     assert response.status_code == 303
     assert "already confirmed" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_an_older_link_says_the_address_is_confirmed_without_asking_again(client, outbox):
+    # Settings sends a new link on request: several can be valid at once.
+    client.submit("/signup", signup_data())
+    first = last_link(outbox, "/confirm/")
+    user = db.session.scalar(sa.select(User))
+    second = f"/confirm/{tokens.issue(tokens.CONFIRM_EMAIL, user)}"
+    client.get(client.submit(second).headers["Location"])  # "Thank you…" shown there
+
+    response = client.get(first)
+
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "This email address is already confirmed." in page
+    assert "Thank you" not in page
 
 
 def test_it_refuses_a_spent_confirmation_link_whose_address_is_not_confirmed(client, dave):
