@@ -60,15 +60,18 @@ def find_article(article_id: int) -> Article:
     return article
 
 
-def find_comment(comment_id: int, *, for_update: bool = False) -> Comment:
+def find_comment(
+    comment_id: int, *, for_update: bool = False, unpublished_too: bool = False
+) -> Comment:
     """Return the comment with this id on a published article, or raise NotFound.
 
     ``for_update`` locks the row for the rest of the transaction and re-reads it: a change
     that depends on the comment's state (and moves the article's count) must see the state
     a concurrent request left, not the one both read before either wrote.
+    ``unpublished_too`` finds it on any article (for an admin, who may preview them).
     """
     comment = lock_comment(comment_id) if for_update else db.session.get(Comment, comment_id)
-    if comment is None or not comment.article.is_published:
+    if comment is None or not (unpublished_too or comment.article.is_published):
         raise NotFound("That comment does not exist.")
     return comment
 

@@ -173,8 +173,13 @@ def post_comment(article_id: int):
 
 @bp.get("/comments/<int:comment_id>")
 def permalink(comment_id: int):
-    """Send a comment's permalink to its place in the article's thread."""
-    comment = comments.find_comment(comment_id)
+    """Send a comment's permalink to its place in the article's thread.
+
+    An admin follows it to an unpublished article too (the audit log and the reports
+    queue link here, and admins may preview such articles).
+    """
+    is_admin = current_user.is_authenticated and membership.can_administer(current_user)
+    comment = comments.find_comment(comment_id, unpublished_too=is_admin)
     page = comments.page_showing(comment)
     return redirect(article_url(comment.article, f"comment-{comment.id}", comment_page=page))
 

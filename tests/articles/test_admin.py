@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from articles import curation
 from articles.models import Article, Feed, KeywordRule, Topic
+from club import audit
 from club.clock import utcnow
 from club.extensions import db
 from club.models import AuditEntry
@@ -346,6 +347,22 @@ def test_the_audit_log_does_not_link_a_feed_or_article_deleted_since(admin_clien
     assert f"/admin/articles/{article_id}/edit" not in page
     assert f"feed {feed_id} (deleted)" in page and f"article {article_id} (deleted)" in page
     assert f'<a href="/admin/feeds/{kept_id}/edit">feed {kept_id}</a>' in page
+
+
+def test_the_audit_log_checks_its_links_in_the_same_queries_however_many_rows(
+    admin_client, carol, count_queries
+):
+    def queries_with(rows: int) -> int:
+        for n in range(rows):
+            feed = make_feed(title=f"Source {n}")
+            audit.record(carol, "feed.pause", feed)
+            audit.record(carol, "article.approve", make_article(feed))
+        db.session.commit()
+        with count_queries() as counter:
+            assert admin_client.get("/admin/audit").status_code == 200
+        return counter.count
+
+    assert queries_with(1) == queries_with(20)
 
 
 def test_a_feed_edit_drawn_before_another_admins_save_changes_nothing_unseen(admin_client):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from club.community.models import Comment
 from club.extensions import db
 from tests.community.conftest import add_comment, page_of, post_comment, token
-from tests.conftest import make_article, table_fingerprint
+from tests.conftest import login, make_article, table_fingerprint
 
 
 def all_comments() -> list[Comment]:
@@ -122,6 +122,23 @@ def test_it_links_a_permalink_to_the_comment_in_its_thread(client, article, alic
     assert response.headers["Location"].endswith(
         f"/articles/{article.id}/walking-eases-lower-back-pain#comment-{comment.id}"
     )
+
+
+def test_an_admin_follows_a_permalink_to_an_article_no_longer_published(
+    client, article, alice, carol
+):
+    # The audit log links every comment it names; the article may have been hidden since.
+    comment = add_comment(article, alice)
+    article.status = "hidden"
+    db.session.commit()
+    assert client.get(f"/comments/{comment.id}").status_code == 404  # a visitor
+
+    login(client, carol)
+    response = client.get(f"/comments/{comment.id}")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"#comment-{comment.id}")
+    assert client.get(response.headers["Location"]).status_code == 200
 
 
 def test_it_sorts_oldest_newest_and_most_liked(member, article, alice, bob):
