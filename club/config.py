@@ -25,7 +25,8 @@ ENVIRONMENTS = ("local", "production")
 REDIS_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
 # The rate limiter asks a failing Redis twice (the count, then Flask-Limiter's own check
 # before it falls back to memory): half each, so the first request after a hang waits
-# about as long on the limiter as on the queue. A late answer only means a memory count.
+# about as long on the limiter as on the queue. An answer later than that makes the
+# process count in its own memory until Redis answers again (platform/README.md).
 RATELIMIT_REDIS_TIMEOUTS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.5}
 
 
