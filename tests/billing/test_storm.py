@@ -143,9 +143,9 @@ def test_it_converges_on_stripes_last_state_and_a_second_pass_changes_nothing(
     assert table_fingerprint() == before
     assert len(read_outbox(outbox)) == mails
     # Processing an event (a Stripe read, a locked row, a mail) may cost a few times
-    # acknowledging a duplicate; here it runs 2-3x the second pass, which only
-    # acknowledges. The bound is that ratio, not seconds: this shared machine's speed
-    # varies several-fold between runs (the same storm took 8 s and 35 s).
-    assert elapsed < 8 * acknowledged, (
-        f"the storm took {elapsed:.1f}s; acknowledging it again took {acknowledged:.1f}s"
-    )
+    # acknowledging a duplicate: the storm runs at 2-3x the second pass, which only
+    # acknowledges (a 50 ms lock around each event's processing made it 6-8x). The bound
+    # is that ratio, not seconds: this shared machine's speed varies several-fold between
+    # runs (the same storm took 8 s and 35 s). The ceiling catches what slows both.
+    summary = f"the storm took {elapsed:.1f}s; acknowledging it again took {acknowledged:.1f}s"
+    assert elapsed < 5 * acknowledged and elapsed < 120, summary
