@@ -15,13 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 import stripe
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 log = logging.getLogger(__name__)
 
 DISPLAY_TIMEOUT_SECONDS = 2
 MISCONFIGURED = "Payments are misconfigured on our side. Nothing was charged; please try later."
 UNAVAILABLE = "We could not reach our payment provider. Nothing was charged; please try again."
+# Set in a request's environ once a Stripe call in it failed to connect or timed out.
+UNREACHABLE_KEY = "club.stripe_unreachable"
 
 
 class BillingError(Exception):
@@ -153,8 +155,19 @@ def _call(what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> dic
         raise BillingError(MISCONFIGURED) from error
     except stripe.StripeError as error:
         log.warning("stripe %s failed: %s: %s", what, type(error).__name__, error.user_message)
+        if isinstance(error, stripe.APIConnectionError) and has_request_context():
+            request.environ[UNREACHABLE_KEY] = True
         raise BillingError(UNAVAILABLE) from error
     return result.to_dict()
+
+
+def unreachable_in_this_request() -> bool:
+    """Tell whether a Stripe call in this request already failed to connect or timed out.
+
+    The page that then explains the failure must not wait out a timeout again to show
+    the price in its banner.
+    """
+    return has_request_context() and bool(request.environ.get(UNREACHABLE_KEY))
 
 
 def _options(idempotency_key: str | None) -> dict:

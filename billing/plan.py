@@ -80,6 +80,8 @@ def current_price() -> dict | None:
     cached = cache.get(price_id)
     if cached is not None and (cached.retry_at is None or now < cached.retry_at):
         return cached.price
+    if gateway.unreachable_in_this_request():
+        return None  # this request already waited on Stripe once; render without it
     try:
         price = gateway.retrieve_price_for_display(price_id)
     except gateway.BillingError:
