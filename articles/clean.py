@@ -146,7 +146,9 @@ def too_deeply_nested(markup: str) -> bool:
     if markup.count("<") <= NESTING_CHECK_FROM:
         return False
     depth = 0
-    for closing, name in _TAG_NAME.findall(markup):
+    # finditer, not findall: a hostile entry is refused at its 101st level, not after
+    # every one of its tags has been listed first.
+    for closing, name in (match.groups() for match in _TAG_NAME.finditer(markup)):
         if name.lower() in _FLAT_ELEMENTS:
             continue
         if closing:
