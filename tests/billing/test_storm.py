@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from billing import mapping, sync
+from billing import gateway, mapping, sync
 from club import membership
 from club.clock import utcnow
 from club.extensions import db
@@ -107,9 +108,30 @@ def stripe_truth(peer, subs: list[dict]) -> tuple:
     return current["id"], current["status"], current["cancel_at_period_end"]
 
 
+class InProgress:
+    """Wraps a real function to count the calls in it at once (the most seen)."""
+
+    def __init__(self, function) -> None:
+        self.function, self.now, self.most = function, 0, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
 def test_it_converges_on_stripes_last_state_and_a_second_pass_changes_nothing(
-    live_server, stripe_peer, outbox
+    live_server, stripe_peer, outbox, monkeypatch
 ):
+    # Each event re-reads its subscription from Stripe: the slow step, inside processing.
+    stripe_reads = InProgress(gateway.retrieve_subscription)
+    monkeypatch.setattr(gateway, "retrieve_subscription", stripe_reads)
     accounts = build_accounts(stripe_peer)
     distinct = [event for _, subs in accounts for event in history(subs)]
     rng = random.Random(5)
@@ -134,18 +156,15 @@ def test_it_converges_on_stripes_last_state_and_a_second_pass_changes_nothing(
 
     before = table_fingerprint()
     mails = len(read_outbox(outbox))
-    started = time.monotonic()
     assert deliver_concurrently(live_server.url, deliveries) == {200}
-    acknowledged = time.monotonic() - started
     db.session.rollback()
     report = sync.reconcile()
     assert (report.changes, report.unchecked) == ([], [])
     assert table_fingerprint() == before
     assert len(read_outbox(outbox)) == mails
-    # Processing an event (a Stripe read, a locked row, a mail) may cost a few times
-    # acknowledging a duplicate: the storm runs at 2-3x the second pass, which only
-    # acknowledges (a 50 ms lock around each event's processing made it 6-8x). The bound
-    # is that ratio, not seconds: this shared machine's speed varies several-fold between
-    # runs (the same storm took 8 s and 35 s). The ceiling catches what slows both.
-    summary = f"the storm took {elapsed:.1f}s; acknowledging it again took {acknowledged:.1f}s"
-    assert elapsed < 5 * acknowledged and elapsed < 120, summary
+    # Events are processed side by side, not one at a time: their Stripe reads overlap
+    # (a lock around each event's processing would queue the storm behind every read).
+    # Counted, not timed: this shared machine's speed varies several-fold between runs
+    # (the same storm took 8 s and 35 s). The ceiling is for a storm that crawls.
+    assert stripe_reads.most > 1, "events were processed one at a time"
+    assert elapsed < 120, f"the storm took {elapsed:.1f}s"
