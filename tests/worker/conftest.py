@@ -18,9 +18,33 @@ import redis
 from flask import Flask
 from rq import SimpleWorker
 
+from club.extensions import limiter
 from worker.queues import QUEUES, get_queue
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def rate_limiter_finds_redis_up() -> Iterator[None]:
+    """Each test starts, and leaves the next, with the rate limiter's storage up.
+
+    Flask-Limiter keeps "storage down", and when it last checked, on its extension
+    object, which every app in this process shares: a test against a dead Redis would
+    leave it to the next. Its private state, set by name (checked to exist, so a renamed
+    attribute fails here rather than making the tests pass vacuously); a long-running
+    web process with Redis answering has these values.
+    """
+
+    def reset() -> None:
+        for name in ("_storage_dead", "_Limiter__check_backend_count"):
+            assert hasattr(limiter, name), f"flask-limiter no longer has {name}"
+        limiter._storage_dead = False
+        limiter._Limiter__check_backend_count = 0
+        limiter._Limiter__last_check_backend = 0.0
+
+    reset()
+    yield
+    reset()
 
 
 def free_port() -> int:
