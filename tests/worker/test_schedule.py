@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +17,14 @@ from rq.scheduler import RQScheduler
 
 from tests.worker.conftest import wait_for, work_off
 from worker.queues import FAILURE_TTL, QUEUES, RESULT_TTL, get_queue
-from worker.schedule import SCHEDULE, ClubCronScheduler, LocalScheduler, Periodic, last_runs
+from worker.schedule import (
+    SCHEDULE,
+    SLOT_KEY,
+    ClubCronScheduler,
+    LocalScheduler,
+    Periodic,
+    last_runs,
+)
 
 EVERY_SECOND = "* * * * * *"  # croniter's sixth field is seconds
 
@@ -69,11 +75,16 @@ def test_it_queues_each_periodic_job_once_per_period_with_two_schedulers(app, co
     run_schedulers(connection_factory, 2, until=lambda: all(len(queued(p)) >= 3 for p in SCHEDULE))
     work_off(app, connection)
 
+    def claimed_periods(periodic: Periodic) -> set[int]:
+        keys = connection.keys(SLOT_KEY.format(name=periodic.name, slot="*"))
+        return {int(key.rsplit(b":", 1)[1]) for key in keys}
+
     for periodic in SCHEDULE:
         jobs = Job.fetch_many(queued(periodic), connection=connection)
-        per_second = Counter(int(job.enqueued_at.timestamp()) for job in jobs)
         assert len(jobs) >= 3, periodic.name
-        assert set(per_second.values()) == {1}, f"{periodic.name} ran twice in one period"
+        # One job per period claimed, counted by period, not by the second each job was
+        # queued in: a late tick can queue one period's run in the next period's second.
+        assert len(jobs) == len(claimed_periods(periodic)), f"{periodic.name} ran twice"
         assert {job.func_name for job in jobs} == {periodic.func}
         assert {job.get_status() for job in jobs} == {JobStatus.FINISHED}, periodic.name
 
