@@ -132,13 +132,16 @@ def test_an_admin_follows_a_permalink_to_an_article_no_longer_published(
     article.status = "hidden"
     db.session.commit()
     assert client.get(f"/comments/{comment.id}").status_code == 404  # a visitor
+    login(client, alice)
+    assert client.get(f"/comments/{comment.id}").status_code == 404  # a member, its author
 
     login(client, carol)
     response = client.get(f"/comments/{comment.id}")
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"#comment-{comment.id}")
-    assert client.get(response.headers["Location"]).status_code == 200
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200 and f'id="comment-{comment.id}"' in page.get_data(as_text=True)
 
 
 def test_it_sorts_oldest_newest_and_most_liked(member, article, alice, bob):
