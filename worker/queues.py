@@ -50,6 +50,8 @@ INLINE_WHEN_DOWN_QUEUES = frozenset({"mail", "billing"})
 JOB_TIMEOUTS = {"feeds": 120, "mail": 60, "billing": 300, "default": 600}
 RESULT_TTL = 24 * 60 * 60
 FAILURE_TTL = 14 * 24 * 60 * 60
+# Tries at queueing a unique job whose id a finished (or replaced) run still holds.
+UNIQUE_TRIES = 2
 # Failures of unique jobs queued again under the same id (a feed's next refresh, a Stripe
 # event's next sweep), which would otherwise vanish from the jobs page with the old job.
 REPLACED_FAILURES_KEY = "club:jobs:replaced-failures"
@@ -241,9 +243,6 @@ def enqueue_on_rq(
                 if last or not clear_finished_job(queue, job_id, replace_waiting):
                     return JobHandle(id=job_id, status="duplicate")
     return JobHandle(id=job_id, status="duplicate")
-
-
-UNIQUE_TRIES = 2
 
 
 def clear_finished_job(queue: Queue, job_id: str, replace_waiting: bool = False) -> bool:
