@@ -427,8 +427,11 @@ def is_last_admin(user: User) -> bool:
     return set(db.session.scalars(admins)) <= {user.id}
 
 
-def delete_account(user: User, *, why: str = "deleted by its owner") -> None:
-    """Delete ``user`` and their personal data; content they wrote stays, authorless.
+def delete_account(
+    user: User, *, why: str = "deleted by its owner", delete_comments: bool = False
+) -> None:
+    """Delete ``user`` and their personal data; content they wrote stays, authorless,
+    unless ``delete_comments`` (then their comments are deleted as each could be).
 
     Other packages remove or anonymise their rows through ``signals.account_deleting``
     (content keeps a NULL author, shown as "deleted member"); appeals go with the
@@ -444,7 +447,7 @@ def delete_account(user: User, *, why: str = "deleted by its owner") -> None:
             "Ask the operator to make another account an admin "
             "(flask --app club users admin EMAIL), then delete this one."
         )
-    signals.announce_account_deleting(user)
+    signals.announce_account_deleting(user, delete_comments=delete_comments)
     # A moderator's freeze must not end by leaving and signing up again.
     membership.carry_freeze_of_deleted(user)
     audit.record(None, "user.delete", user, why)

@@ -366,6 +366,7 @@ class DeleteAccountForm(FlaskForm):
         id="delete-password",
         validators=[InputRequired(), Length(max=PASSWORD_MAX)],
     )
+    delete_comments = BooleanField("Delete the comments I wrote too.")
     confirm = BooleanField(
         "I understand that my account and personal data will be deleted for good.",
         validators=[InputRequired(message="Tick the box to confirm.")],

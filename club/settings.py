@@ -264,13 +264,14 @@ def export():
 @membership.allowed_while_frozen
 @limiter.limit("10 per hour", key_func=per_account("delete"))
 def delete():
-    """Delete the account after checking the password; content stays as "deleted member"."""
+    """Delete the account after checking the password; comments stay as "deleted member"
+    unless the member asks for them to go too."""
     user = me()
     form = DeleteAccountForm()
     if form.validate():
         if user.check_password(form.password.data):
             try:
-                accounts.delete_account(user)
+                accounts.delete_account(user, delete_comments=form.delete_comments.data)
             except signals.DeletionBlocked as blocked:
                 db.session.rollback()
                 flash(f"Your account was not deleted: {blocked}", "error")

@@ -3,7 +3,8 @@
 - ``account_exporting``: receivers return ``{section_name: json-ready data}`` for the
   member's data export (``collect_account_export`` merges them).
 - ``account_deleting``: sent inside the deletion transaction, before the account row
-  goes; receivers remove or anonymise what they hold (billing cancels the Stripe
+  goes, with ``delete_comments`` (the member asked for their comments to go too);
+  receivers remove or anonymise what they hold (billing cancels the Stripe
   subscription). Raise ``DeletionBlocked`` to stop the deletion with a message.
 - ``account_contact_changed``: sent once a new email address or display name is
   committed; receivers pass it on to services that mail the member themselves (billing
@@ -55,9 +56,10 @@ def collect_account_export(user: Any) -> dict[str, Any]:
     return sections
 
 
-def announce_account_deleting(user: Any) -> None:
+def announce_account_deleting(user: Any, *, delete_comments: bool = False) -> None:
     """Let every package remove what it holds about ``user`` (same transaction)."""
-    account_deleting.send(current_app._get_current_object(), user=user)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    account_deleting.send(app, user=user, delete_comments=delete_comments)
 
 
 def announce_contact_changed(user: Any) -> None:

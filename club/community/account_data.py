@@ -2,18 +2,21 @@
 
 Connected to ``club.signals``: the export gets a "community" section; on deletion the
 member's comments stay with no author (shown as "deleted member", so threads keep
-their shape) while their likes, saves, follows and notifications go. The likes are
-deleted here, not by the database's cascade, so the counts they added are lowered too.
+their shape), or are deleted if the member asks, while their likes, saves, follows and
+notifications go. The likes are deleted here, not by the database's cascade, so the
+counts they added are lowered too.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
 
 from articles.models import Article, Topic
 from club.accounts import absolute_url
+from club.community.comments import delete_all_written_by, lower_comment_counts
 from club.community.models import (
     ArticleLike,
     Bookmark,
@@ -154,14 +157,16 @@ def _remove_likes(user: User, like, model, key) -> None:
         )
 
 
-def forget_member(user: User) -> None:
-    """Remove the member's reactions and keep their comments authorless.
+def forget_member(user: User, *, delete_comments: bool = False) -> None:
+    """Remove the member's reactions and keep their comments authorless (or, with
+    ``delete_comments``, delete those they could delete themselves).
 
     Comments before articles, the order every comment write takes them (after the
     account, which ``delete_account`` locked first): a removal or a reply holding a
     comment and waiting for its article must not meet a deletion holding the article.
     """
     _remove_likes(user, CommentLike, Comment, CommentLike.comment_id)
+    deleted = delete_all_written_by(user) if delete_comments else Counter()
     # Their words stay readable in the threads (the deleted-account choice documented
     # in README), but nothing links them to the person any more.
     db.session.execute(
@@ -170,6 +175,7 @@ def forget_member(user: User) -> None:
         .values(author_id=None, client_token=None)
         .execution_options(synchronize_session=False)
     )
+    lower_comment_counts(deleted)
     _remove_likes(user, ArticleLike, Article, ArticleLike.article_id)
     for model in (Bookmark, TopicFollow):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
@@ -187,5 +193,5 @@ def on_account_exporting(sender, user: User, **extra) -> dict[str, Any]:
     return {"community": export_community_data(user)}
 
 
-def on_account_deleting(sender, user: User, **extra) -> None:
-    forget_member(user)
+def on_account_deleting(sender, user: User, delete_comments: bool = False, **extra) -> None:
+    forget_member(user, delete_comments=delete_comments)

@@ -8,6 +8,7 @@ every change of that visibility goes through ``_count_change`` so it cannot drif
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -278,6 +279,43 @@ def delete_comment(user: User, comment_id: int) -> Comment:
     db.session.flush()
     _count_change(comment, counted)
     return comment
+
+
+def delete_all_written_by(user: User) -> Counter[int]:
+    """Delete every comment ``user`` wrote, as they could one by one (leaving account).
+
+    A comment waiting for a moderator (hidden, or reported) stays as it was reported, as
+    it would for a single deletion. Returns how many left each article's count: the
+    caller lowers the counts (``lower_comment_counts``) after its other comment writes,
+    since every write takes comments before articles.
+    """
+    reported = sa.exists().where(
+        Report.comment_id == Comment.id, Report.status == ReportStatus.OPEN
+    )
+    article_ids = db.session.scalars(
+        sa.update(Comment)
+        .where(
+            Comment.author_id == user.id,
+            Comment.status == CommentStatus.VISIBLE,
+            Comment.hidden.is_(False),
+            ~reported,
+        )
+        .values(status=CommentStatus.DELETED, body="")
+        .returning(Comment.article_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return Counter(article_ids)
+
+
+def lower_comment_counts(removed: Counter[int]) -> None:
+    """Lower each article's comment count by the comments that stopped counting."""
+    for article_id, count in sorted(removed.items()):  # one order: no two deadlock
+        db.session.execute(
+            sa.update(Article)
+            .where(Article.id == article_id)
+            .values(comment_count=Article.comment_count - count)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def set_visibility(comment: Comment, *, status: str | None = None, hidden: bool | None = None):

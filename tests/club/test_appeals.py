@@ -116,8 +116,8 @@ def test_the_deletion_notice_says_what_stays(client, request, persona):
     login(client, user)
     page = client.get("/settings").get_data(as_text=True)
     notice = page.split('id="delete-title"', 1)[1].split("<form", 1)[0]
-    assert "Comments you wrote stay" in notice and "reports you filed" in notice
-    # Only a member who can still delete comments is told to; only a frozen one of the
-    # freeze that outlives the account.
-    assert ("Delete a comment first" in notice) is (persona == "alice")
+    assert "Comments you wrote stay" in notice and "Reports you filed stay" in notice
+    # Frozen or not, the member may have their comments deleted with the account.
+    assert "tick the box below to delete them too" in notice
+    # Only a frozen one is told of the freeze that outlives the account.
     assert ("freeze stays tied to your address" in notice) is (persona == "frank")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
-from club.community.models import Comment, Notification
+from club import membership
+from club.community.models import Comment, CommentStatus, Notification, Report
 from club.extensions import db
 from tests.community.conftest import add_comment, page_of
 from tests.conftest import PASSWORD, login
@@ -83,3 +85,59 @@ def test_it_takes_back_a_deleted_members_likes_notices_but_not_their_replies(
 
     kinds = db.session.scalars(sa.select(Notification.kind).where(Notification.user_id == carol.id))
     assert list(kinds) == ["reply"]
+
+
+def counted_comments(article) -> int:
+    """The comments readers see under ``article``, counted from the rows themselves."""
+    visible = sa.select(sa.func.count(Comment.id)).where(
+        Comment.article_id == article.id,
+        Comment.status == CommentStatus.VISIBLE,
+        Comment.hidden.is_(False),
+    )
+    return db.session.scalar(visible)
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["member", "frozen-by-a-moderator"])
+def test_a_leaving_member_may_have_their_comments_deleted_too(
+    client, article, alice, carol, frozen
+):
+    alone = add_comment(article, alice, "words with no replies")
+    answered = add_comment(article, alice, "words someone answered")
+    add_comment(article, carol, "a reply that stays", parent=answered)
+    reported = add_comment(article, alice, "words a moderator must see")
+    db.session.add(Report(comment_id=reported.id, reporter_id=carol.id, reason="spam"))
+    if frozen:  # settings, deletion included, stay open to a frozen account
+        membership.freeze(alice, by=carol, reason="Spam in comments")
+    db.session.commit()
+    login(client, alice)
+
+    response = client.submit(
+        "/settings/delete", {"password": PASSWORD, "confirm": "y", "delete_comments": "y"}
+    )
+
+    assert response.status_code == 303
+    db.session.expire_all()
+    html = page_of(client, article)
+    assert "words with no replies" not in html and "words someone answered" not in html
+    # The answered comment keeps its thread under the marker, as a single deletion does.
+    assert "[deleted]" in html and "a reply that stays" in html
+    for comment in (alone, answered):
+        row = db.session.get(Comment, comment.id)
+        assert (row.status, row.body, row.author_id) == (CommentStatus.DELETED, "", None)
+    # A reported comment waits for the moderators as it was reported, with no author.
+    kept = db.session.get(Comment, reported.id)
+    assert (kept.status, kept.body, kept.author_id) == (
+        CommentStatus.VISIBLE,
+        "words a moderator must see",
+        None,
+    )
+    assert article.comment_count == counted_comments(article) == 2
+
+
+def test_a_leaving_member_who_does_not_ask_keeps_their_comments(client, article, alice):
+    add_comment(article, alice, "words that stay")
+    login(client, alice)
+    client.submit("/settings/delete", {"password": PASSWORD, "confirm": "y"})
+    db.session.expire_all()
+    assert "words that stay" in page_of(client, article)
+    assert article.comment_count == counted_comments(article) == 1
