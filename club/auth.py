@@ -23,6 +23,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from limits import parse as parse_limit
+from werkzeug.exceptions import HTTPException
 from werkzeug.security import generate_password_hash
 
 from club import accounts, membership, tokens
@@ -36,7 +37,7 @@ from club.forms import (
     SignUpForm,
 )
 from club.models import User
-from club.web import is_accepted, render_csrf_error
+from club.web import is_accepted, render_csrf_error, render_error, time_to_wait
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -170,6 +171,24 @@ def signup():
         form.handle.errors.append(HANDLE_TAKEN)
     status = 400 if form.is_submitted() else 200
     return render_template("auth/signup.html", form=form), status
+
+
+@bp.errorhandler(429)
+def too_many_sign_ups(error: HTTPException):
+    """Sign-up over its limit: the form comes back as typed (but the password), saying why.
+
+    The limit counts per network address, so the person refused may be the first to try
+    from a busy office or campus: they should not have to type it all again.
+    """
+    if request.endpoint != "auth.signup" or membership.wants_json():
+        return render_error(error)
+    form = SignUpForm()  # filled from the post; a password field never shows its value
+    wait = time_to_wait() or "a while"
+    form.form_errors.append(
+        "Too many accounts were created from your network just now, so this one was not. "
+        f"Try again in {wait}; what you typed is kept below, all but the password."
+    )
+    return render_template("auth/signup.html", form=form), 429
 
 
 HANDLE_TAKEN = "That handle is taken. Choose another."

@@ -219,6 +219,21 @@ def test_it_limits_sign_ups_from_one_address(client):
     assert statuses == [303] * 10 + [429]
 
 
+def test_a_refused_sign_up_gives_the_form_back_as_typed(client):
+    for n in range(10):
+        client.submit("/signup", sign_up_form(n), **from_ip("198.51.100.9"))
+    typed = {**sign_up_form(99), "display_name": "Ngozi Okafor-Smith"}
+    response = client.submit("/signup", typed, **from_ip("198.51.100.9"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert "Too many accounts were created from your network just now" in page
+    assert "Try again in about an hour" in page
+    for name in ("email", "display_name", "handle"):
+        assert f'value="{typed[name]}"' in page
+    assert typed["password"] not in page
+    assert client.get("/settings").status_code == 302  # no account, not signed in
+
+
 # Each form limited by the hour: what a refused post sends, what an accepted one sends,
 # and how many accepted posts the hour allows. (Password and email change count every
 # post: each checks the current password, a guess whoever sends it.)
