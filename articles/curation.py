@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
@@ -420,15 +420,47 @@ class FeedExists(ValueError):
 def feed_address(url: str) -> str:
     """Write a feed URL one way, so one feed is not added twice under two spellings.
 
-    Scheme and host in lower case, no default port, fragment, tracking parameters, empty
-    query or "." and ".." segments.
+    Scheme and host in lower case, a host in another script as its ASCII (punycode) name,
+    no default port, fragment, tracking parameters, empty query or "." and ".." segments.
     """
     parts = urlsplit(canonical_url(url.strip()))
     if not parts.scheme or not parts.netloc:
         return url.strip()
-    origin = f"{parts.scheme}://{parts.netloc}"
-    path = urljoin(origin + "/", parts.path or "/")[len(origin) :]  # resolves dot segments
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    path = without_dot_segments(parts.path or "/")
+    return urlunsplit((parts.scheme, _ascii_netloc(parts.netloc), path, parts.query, ""))
+
+
+def without_dot_segments(path: str) -> str:
+    """``path`` with its "." and ".." segments resolved (RFC 3986, 5.2.4).
+
+    Not ``urljoin``: it reads a path that starts "//" as a host name, and
+    "//blog/feed.xml" is a path some servers really serve.
+    """
+    segments = path.split("/")
+    if "." not in segments and ".." not in segments:
+        return path
+    kept: list[str] = []
+    for position, segment in enumerate(segments[1:], start=1):
+        last = position == len(segments) - 1
+        if segment in (".", ".."):
+            if segment == ".." and kept:
+                kept.pop()
+            if last:
+                kept.append("")  # "/a/b/.." is the directory "/a/"
+        else:
+            kept.append(segment)
+    return "/" + "/".join(kept)
+
+
+def _ascii_netloc(netloc: str) -> str:
+    """The host (and port) with a name in another script as punycode: one feed, one spelling."""
+    if netloc.isascii():
+        return netloc
+    host, colon, port = netloc.partition(":")  # not an IPv6 literal: those are ASCII
+    try:
+        return host.encode("idna").decode("ascii") + colon + port
+    except UnicodeError:
+        return netloc  # create_feed refuses a host that cannot be a name
 
 
 # Dot-separated labels of letters (any script), digits, hyphens and underscores, or an

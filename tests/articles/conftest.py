@@ -59,8 +59,11 @@ class FeedServer:
                 pass
 
             def do_GET(self) -> None:
-                server.requests.append((self.path, {k: v for k, v in self.headers.items()}))
-                route = server.routes.get(self.path, Route(status=404, body=b"not found"))
+                # The target as sent: http.server's own path folds a leading "//" into
+                # "/", and a real server may serve the two differently.
+                target = self.requestline.split(" ")[1]
+                server.requests.append((target, {k: v for k, v in self.headers.items()}))
+                route = server.routes.get(target, Route(status=404, body=b"not found"))
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     server.answer(self, route)
 
