@@ -240,8 +240,12 @@ _CLEANER = nh3.Cleaner(
     url_schemes={"http", "https", "mailto"},
     link_rel=LINK_REL,
     strip_comments=True,
-    set_tag_attribute_values={"img": {"loading": "lazy", "referrerpolicy": "no-referrer"}},
 )
+# Added after nh3, not by its set_tag_attribute_values: that writes them in an order that
+# changes from one Cleaner to the next, so an unchanged entry stored by another worker
+# process differed, and every refresh rewrote it and its search index entry.
+IMG_ATTRIBUTES_ADDED = ' loading="lazy" referrerpolicy="no-referrer"'
+_IMG_ELEMENT = re.compile(rf"<img({_ATTRIBUTES})>")
 
 
 # Lazy-loading pages keep an image's real address in data-src (or data-lazy-src,
@@ -321,7 +325,9 @@ def clean_html(markup: str, base_url: str = "") -> str:
     if "<img" in cleaned:
         # Without a source (none given, or not http(s), or a tracker's) an image shows as
         # a broken one.
-        cleaned = IMG_WITHOUT_SRC.sub("", cleaned)
+        cleaned = _IMG_ELEMENT.sub(
+            rf"<img\1{IMG_ATTRIBUTES_ADDED}>", IMG_WITHOUT_SRC.sub("", cleaned)
+        )
     if "&#" in markup:
         # nh3 decodes character references: "&#27;" comes out as a raw ESC.
         cleaned = strip_control(cleaned)
@@ -344,6 +350,8 @@ def entry_key(entry: ParsedEntry, link: str) -> str:
 def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     """Turn a parsed entry into safe values; raise ``SkipEntry`` if it cannot be stored."""
     link = _entry_link(entry, feed_url)
+    if _is_protected_post(entry):
+        raise SkipEntry(f"entry is a password-protected post: {link}")
     if is_ad_link(link):
         # A sponsor's slot among the stories ("Featured Advertiser"): no article behind it.
         raise SkipEntry(f"entry is an ad (it links to an ad or tracking host): {link}")
@@ -404,6 +412,17 @@ def _entry_link(entry: ParsedEntry, feed_url: str) -> str:
     if home_page:
         return home_page
     raise SkipEntry("entry has no http(s) link")
+
+
+# WordPress lists a password-protected post with this excerpt and a "Protected: " title;
+# its link leads to a password form, nothing a reader here can open.
+PROTECTED_EXCERPT = "There is no excerpt because this is a protected post."
+
+
+def _is_protected_post(entry: ParsedEntry) -> bool:
+    return entry.title.startswith("Protected: ") and PROTECTED_EXCERPT in (
+        entry.summary_html + entry.content_html
+    )
 
 
 def _fragment_names_the_post(entry: ParsedEntry, link: str) -> bool:
@@ -547,7 +566,10 @@ def _add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
         if not cleaned.image_url:
             cleaned.image_url = f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg"
         return
-    for enclosure in [*entry.enclosures, *entry.media]:
+    # A Media RSS clip beside a long article (a news site's unrelated video of the day) is
+    # an extra, not the story; an enclosure is what the entry is.
+    short = len(cleaned.body_text) <= VIDEO_POST_TEXT
+    for enclosure in [*entry.enclosures, *(entry.media if short else ())]:
         url = safe_url(str(enclosure.get("href") or enclosure.get("url") or ""), link)
         if _is_video_file(enclosure, url) and url and not url.startswith("mailto:"):
             cleaned.kind, cleaned.video_url = "video", over_https(url)

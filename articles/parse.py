@@ -68,7 +68,13 @@ PROLOG_MISC = re.compile(rb"(?:\s|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 UTF8_XML = {"content-type": "application/xml; charset=utf-8"}
 PLAIN = "text/plain"
 BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
-MARKUP = re.compile(r"<[A-Za-z/!]")
+CHARACTER_REFERENCE = re.compile(
+    r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
+)
+BLOCK_MARKUP = re.compile(
+    r"<(?:p|div|br|li|ul|ol|dl|table|h[1-6]|pre|blockquote|figure|section|article|hr)\b",
+    re.IGNORECASE,
+)
 LINE_BREAK = re.compile(r"[ \t\r]*\n[ \t\r]*")
 XML_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\sencoding=[\"'][^\"']*[\"']")
 # An XML declaration at the very start (after a UTF-8 BOM, if any).
@@ -456,13 +462,30 @@ def _entry(raw: Any, feed_author: str = "") -> ParsedEntry:
         published=_time(get("published_parsed")),
         updated=_time(get("updated_parsed")),
         media=list(get("media_content") or []),
-        thumbnails=list(get("media_thumbnail") or []),
+        thumbnails=list(get("media_thumbnail") or []) + _item_images(get),
         credits=[str(c.get("content", "")) for c in get("media_credit") or [] if c],
         enclosures=[link for link in get("links") or [] if link.get("rel") == "enclosure"],
         youtube_id=str(get("yt_videoid", "") or ""),
         reviewed_by=str(get("reviewed_by", "") or get("club_reviewedby", "") or ""),
         title_is_plain=(get("title_detail") or {}).get("type") == PLAIN,
     )
+
+
+# A picture's address, by its ending: feedparser files an item's <image><url> as a bare
+# "href", a key other elements could fill.
+IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:[?#]|$)", re.IGNORECASE)
+
+
+def _item_images(get: Any) -> list[dict[str, str]]:
+    """An episode's <itunes:image>, and an RSS item's own <image><url> (Medscape's)."""
+    found = []
+    episode_art = str((get("image") or {}).get("href", "") or "").strip()
+    if episode_art:
+        found.append({"url": episode_art})
+    picture = str(get("href", "") or "").strip()
+    if IMAGE_FILE.search(picture):
+        found.append({"url": picture})
+    return found
 
 
 # Click-counting proxies put their own redirect in <link> and the real address in an
@@ -540,9 +563,15 @@ def as_html(text: str, mime: str) -> str:
     would run them together into one block.
     """
     if mime == PLAIN:
+        if "&" in text:
+            # Escaped twice at the source ("v.1.0.0&nbsp;Fixed"): a reader wants the space.
+            # Only whole references: html.unescape alone reads "this&copy" as "this©".
+            text = CHARACTER_REFERENCE.sub(lambda ref: html.unescape(ref.group()), text)
         text = html.escape(text, quote=False)
-    elif not BLANK_LINE.search(text) or MARKUP.search(text):
-        return text  # markup of its own, or no paragraphs to keep: as written
+    elif not BLANK_LINE.search(text) or BLOCK_MARKUP.search(text):
+        # Blocks of its own, or no paragraphs to keep: as written. A link or a picture
+        # among paragraphs a blank line apart still leaves the paragraphs to make.
+        return text
     paragraphs = (part.strip() for part in BLANK_LINE.split(text))
     return "".join(f"<p>{LINE_BREAK.sub('<br>', part)}</p>" for part in paragraphs if part)
 

@@ -57,12 +57,14 @@ _READ_ON = re.compile(
     r"(?:(?<=[.!?…\]\"\u201d\u2019)])\s*"
     r"(?:Continue reading|Read more|Read (?:the )?full (?:article|story)"
     r"(?: (?:on|at) [^.!?\n]{1,60}+)?)|\s*\[(?:Continue reading|Read more)[^\]]{0,40}+\]"
+    # IDG's sites (Macworld, PCWorld) end every excerpt with this.
+    r"|\s*To read (?:this|the) article in full,? (?:please )?click here"
     r"|\s(?-i:Continue reading|Read more|Read full article)(?=\s*(?:\.\.\.|[…→»\u203a>])))"
     r"[\s.…→»\u203a>)]*+$",
     re.IGNORECASE,
 )
 TRAILER_REACH = 2000  # the WordPress paragraph holds two URLs
-READ_ON_WORDS = ("continue reading", "read more", "read the full", "read full")
+READ_ON_WORDS = ("continue reading", "read more", "read the full", "read full", "in full")
 # WordPress ends a cut excerpt with "[…]" (or "[...]"): the ellipsis alone says it.
 CUT_MARKS = ("[…]", "[...]")
 

@@ -1,0 +1,122 @@
+"""Shapes real feeds take (found in the shared corpus), each as a reader sees the result."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from articles.clean import SkipEntry, clean_html
+from articles.parse import parse_feed
+from tests.articles.conftest import cleaned, item, rss
+
+PROJECT = str(Path(__file__).resolve().parents[2])
+
+
+def atom_entry(summary: str, summary_type: str = "text") -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>Source</title><id>urn:source</id><updated>2026-11-23T08:00:00Z</updated>"
+        '<entry><title>Release notes</title><id>urn:e1</id><link href="https://source.example.com/e1"/>'
+        f'<updated>2026-11-23T08:00:00Z</updated><summary type="{summary_type}">{summary}</summary>'
+        "</entry></feed>"
+    ).encode()
+
+
+def test_paragraphs_a_blank_line_apart_stay_paragraphs_beside_a_link():
+    body = (
+        'Kick-off is at 20:00 on <a href="https://club.example.com/tv">TV</a>.'
+        "\n\nTickets are sold out."
+    )
+    entry = cleaned(rss(item(1, body=body)))
+    assert (
+        "<p>Kick-off is at 20:00" in entry.content
+        and "<p>Tickets are sold out.</p>" in entry.content
+    )
+
+
+def test_text_with_blocks_of_its_own_is_kept_as_written():
+    body = "<p>One.</p>\n\n<p>Two.</p>"
+    assert cleaned(rss(item(1, body=body))).content == "<p>One.</p>\n\n<p>Two.</p>"
+
+
+def test_a_plain_text_summary_escaped_twice_reads_as_text():
+    entry = cleaned(atom_entry("ZXLightControl v.1.0.0&amp;nbsp;Brightness fixed &amp;amp; faster"))
+    assert "&nbsp;" not in entry.summary and "&amp;" not in entry.summary
+    assert entry.summary == "ZXLightControl v.1.0.0 Brightness fixed & faster"
+    # Only whole references: "this&copy" is not a copyright sign.
+    assert (
+        cleaned(atom_entry("Keep this&amp;copy of the form")).summary
+        == "Keep this&copy of the form"
+    )
+
+
+def test_an_items_own_image_and_episode_art_lead_the_entry():
+    medscape = "<image><url>https://img.example.com/telemedicine-800x450.jpg</url></image>"
+    assert cleaned(rss(item(1, extra=medscape))).image_url == (
+        "https://img.example.com/telemedicine-800x450.jpg"
+    )
+    episode = rss(
+        item(2, extra='<itunes:image href="https://cdn.example.com/episode-2.png"/>')
+    ).replace(b"<rss ", b'<rss xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" ')
+    assert cleaned(episode).image_url == "https://cdn.example.com/episode-2.png"
+
+
+CLIP = '<media:content medium="video" url="https://videos.example.com/clip-of-the-day.mp4"/>'
+
+
+def test_a_media_rss_clip_beside_a_long_article_does_not_make_it_a_video():
+    long_text = "<p>" + "The school ordered custom hijabs for its teams. " * 60 + "</p>"
+    entry = cleaned(rss(item(1, body=long_text, extra=CLIP)))
+    assert (entry.kind, entry.video_url) == ("article", None)
+    short = cleaned(rss(item(2, body="<p>Watch the save.</p>", extra=CLIP)))
+    assert (short.kind, short.video_url) == (
+        "video",
+        "https://videos.example.com/clip-of-the-day.mp4",
+    )
+
+
+def test_idgs_closing_line_is_not_part_of_the_summary():
+    body = (
+        "<p>Apple's new update fixes the battery drain. "
+        "To read this article in full, please click here</p>"
+    )
+    assert cleaned(rss(item(1, body=body))).summary == "Apple's new update fixes the battery drain."
+
+
+def test_a_password_protected_post_is_skipped():
+    body = "<p>There is no excerpt because this is a protected post.</p>"
+    document = rss(item(1, title="Protected: How to start a second podcast", body=body))
+    with pytest.raises(SkipEntry, match="password-protected"):
+        cleaned(document)
+    # A post that only talks about protection is an article.
+    assert cleaned(rss(item(2, title="Protected: sleep and the immune system"))).title
+
+
+def test_an_unchanged_entry_cleans_the_same_in_every_worker_process():
+    """Otherwise a refresh by another process finds every entry with a picture changed,
+    and rewrites it and its search index entry."""
+    markup = '<p>Walk<img src="/walk.jpg" alt="A walk" width="600"></p>'
+    script = (
+        "from articles.clean import clean_html; "
+        f"print(clean_html({markup!r}, 'https://source.example.com/'), end='')"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT, stdout=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    outputs = {run.communicate(timeout=60)[0].decode() for run in runs}
+    here = clean_html(markup, "https://source.example.com/")
+    assert outputs == {here}
+    assert here == (
+        '<p>Walk<img src="https://source.example.com/walk.jpg" alt="A walk" width="600"'
+        ' loading="lazy" referrerpolicy="no-referrer"></p>'
+    )
+
+
+def test_the_feed_parser_reads_each_entrys_own_image_once():
+    medscape = "<image><url>https://img.example.com/a.jpg</url></image>"
+    (entry,) = parse_feed(rss(item(1, extra=medscape))).entries
+    assert [t["url"] for t in entry.thumbnails] == ["https://img.example.com/a.jpg"]
