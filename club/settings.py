@@ -22,6 +22,8 @@ from flask import (
 )
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException
+from wtforms import Field
 
 from club import accounts, auth, membership, moderation, signals, tokens
 from club.clock import utcnow
@@ -35,7 +37,7 @@ from club.forms import (
     ProfileForm,
 )
 from club.models import User
-from club.web import per_account
+from club.web import per_account, render_error, time_to_wait
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -59,6 +61,23 @@ SECTIONS = {
     "appeal_form": ("status", "Account status"),
     "delete_form": ("delete", "Delete account"),
 }
+
+
+# What a form behind the password says when the one typed is not the account's.
+MISTYPED = "That is not your password."
+
+
+def validate_with_password(form: FlaskForm, field: Field, user: User, wrong: str) -> bool:
+    """Validate ``form`` and check the account's password in ``field``, every error at once.
+
+    Checked only once the rest was right, a wrong password came back after the member had
+    fixed everything else, and they typed the new password (or address) a second time.
+    """
+    valid = form.validate()
+    if field.data and not field.errors and not user.check_password(field.data):
+        field.errors.append(wrong)
+        return False
+    return valid
 
 
 def render_settings(status: int = 200, **forms: FlaskForm):
@@ -136,10 +155,8 @@ def email():
     """Start an email change: the password, then a link sent to the new address."""
     user = me()
     form = EmailChangeForm()
-    if form.validate():
-        if not user.check_password(form.password.data):
-            form.password.errors.append("That is not your password.")
-        elif form.new_email.data == user.email:
+    if validate_with_password(form, form.password, user, MISTYPED):
+        if form.new_email.data == user.email:
             form.new_email.errors.append("That is already your email address.")
         else:
             if auth.may_send_email_change_mail(form.new_email.data):
@@ -187,15 +204,14 @@ def password():
     """Change the password (current one required); every other session is signed out."""
     user = me()
     form = PasswordChangeForm(account=user)
-    if form.validate():
-        if user.check_password(form.current_password.data):
-            user.set_password(form.new_password.data)
-            db.session.commit()
-            accounts.send_password_changed_notice(user)
-            keep_signed_in(user)
-            flash(auth.NOTICE_PASSWORD_CHANGED, "success")
-            return redirect(url_for("settings.index"), code=303)
-        form.current_password.errors.append("That is not your current password.")
+    refused = "That is not your current password."
+    if validate_with_password(form, form.current_password, user, refused):
+        user.set_password(form.new_password.data)
+        db.session.commit()
+        accounts.send_password_changed_notice(user)
+        keep_signed_in(user)
+        flash(auth.NOTICE_PASSWORD_CHANGED, "success")
+        return redirect(url_for("settings.index"), code=303)
     return render_settings(status=400, password_form=form)
 
 
@@ -268,21 +284,47 @@ def delete():
     unless the member asks for them to go too."""
     user = me()
     form = DeleteAccountForm()
-    if form.validate():
-        if user.check_password(form.password.data):
-            try:
-                accounts.delete_account(user, delete_comments=form.delete_comments.data)
-            except signals.DeletionBlocked as blocked:
-                db.session.rollback()
-                flash(f"Your account was not deleted: {blocked}", "error")
-                return render_settings(status=409)
-            db.session.commit()
-            session.clear()
-            logout_user()
-            flash("Your account has been deleted. Thank you for having been a member.", "success")
-            return redirect("/", code=303)
-        form.password.errors.append("That is not your password.")
+    if validate_with_password(form, form.password, user, MISTYPED):
+        try:
+            accounts.delete_account(user, delete_comments=form.delete_comments.data)
+        except signals.DeletionBlocked as blocked:
+            db.session.rollback()
+            flash(f"Your account was not deleted: {blocked}", "error")
+            return render_settings(status=409)
+        db.session.commit()
+        session.clear()
+        logout_user()
+        flash("Your account has been deleted. Thank you for having been a member.", "success")
+        return redirect("/", code=303)
     return render_settings(status=400, delete_form=form)
+
+
+# The forms a limit may refuse, and what the member was doing, for the refusal's words.
+LIMITED_FORMS = {
+    "settings.email": ("email_form", EmailChangeForm, "asked to change your email"),
+    "settings.password": ("password_form", PasswordChangeForm, "tried to change your password"),
+    "settings.delete": ("delete_form", DeleteAccountForm, "tried to delete your account"),
+    "settings.export": (None, None, "downloaded your data"),
+    "settings.resend_confirmation": (None, None, "asked for the confirmation link"),
+}
+
+
+@bp.errorhandler(429)
+def too_often(error: HTTPException):
+    """A settings form over its limit: the page again, saying which and how long to wait,
+    with what was typed (but passwords) kept in the form."""
+    limited = LIMITED_FORMS.get(request.endpoint or "")
+    if limited is None or membership.wants_json():
+        return render_error(error)
+    name, form_class, doing = limited
+    wait = time_to_wait() or "a while"
+    message = f"You have {doing} too often, so nothing was done. Try again in {wait}."
+    if name is None:
+        flash(message, "error")
+        return render_settings(status=429)
+    form = form_class()  # filled from the post; a password field never shows its value
+    form.form_errors.append(message)
+    return render_settings(status=429, **{name: form})
 
 
 def init_app(app) -> None:

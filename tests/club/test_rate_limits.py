@@ -351,6 +351,33 @@ def test_it_keeps_a_settings_limit_across_a_new_log_in(client, alice, outbox):
     assert len(read_outbox(outbox)) == 5
 
 
+def test_a_refused_settings_form_comes_back_as_typed(client, alice, outbox):
+    login(client, alice)
+    for n in range(5):
+        client.submit(
+            "/settings/email", {"new_email": f"s{n}@elsewhere.example", "password": PASSWORD}
+        )
+    typed = {"new_email": "alice.at.work@elsewhere.example", "password": PASSWORD}
+    response = client.submit("/settings/email", typed)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert "You have asked to change your email too often, so nothing was done." in page
+    assert "Try again in about an hour." in page
+    assert 'value="alice.at.work@elsewhere.example"' in page and PASSWORD not in page
+    assert len(read_outbox(outbox)) == 5
+
+
+def test_a_refused_download_says_so_on_the_settings_page(client, alice):
+    login(client, alice)
+    for _ in range(10):
+        assert client.submit("/settings/export").status_code == 200
+    response = client.submit("/settings/export")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "You have downloaded your data too often, so nothing was done." in page
+    assert 'id="export"' in page  # the settings page, not a dead end
+
+
 def test_it_still_sends_a_reset_mail_when_the_counters_store_fails(
     client, alice, outbox, monkeypatch
 ):

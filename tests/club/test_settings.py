@@ -341,6 +341,27 @@ def test_it_needs_the_current_password_to_change_it(client, alice):
     assert alice.check_password(PASSWORD)
 
 
+def test_it_names_a_wrong_password_beside_the_other_mistakes(client, alice):
+    """Named only once the rest was right, it came after the member had fixed the rest
+    and made them type the new password again."""
+    login(client, alice)
+    html = change_password(client, current="not my password", new="too short").get_data(
+        as_text=True
+    )
+    assert "not your current password" in html and "Use between 10 and 256 characters" in html
+    email = ask_email_change(client, "not an address", password="not my password")
+    assert "That is not your password" in email.get_data(as_text=True)
+    assert "Enter a valid email address" in email.get_data(as_text=True)
+    gone = client.submit("/settings/delete", {"password": "not my password"})
+    html = gone.get_data(as_text=True)
+    assert gone.status_code == 400
+    assert "That is not your password" in html and "Tick the box to confirm." in html
+    top = html[html.index("<h1>Settings</h1>") : html.index('id="status"')]
+    assert "Your account was not deleted. Please check" in top and "Nothing was saved" not in top
+    db.session.refresh(alice)
+    assert alice.check_password(PASSWORD)
+
+
 def test_it_refuses_a_short_new_password(client, alice):
     login(client, alice)
     assert change_password(client, new="too short").status_code == 400
