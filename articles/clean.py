@@ -290,6 +290,9 @@ def embedded_youtube_ids(markup: str) -> list[str]:
     return [video.group(1) for video in ids if video]
 
 
+WATCH_ON_YOUTUBE = "Watch the video on YouTube"
+
+
 def _youtube_embeds_as_links(markup: str) -> str:
     """Put a link to each embedded YouTube video where its player was.
 
@@ -307,7 +310,7 @@ def _youtube_embeds_as_links(markup: str) -> str:
         else:  # a playlist or a channel's live stream: its player page, as the feed gave it
             source = html.unescape(embed.group(1))  # an attribute's "&amp;" is one "&"
             url = html.escape("https:" + source[source.index("//") :], quote=True)
-        return f'<p><a href="{url}">Watch the video on YouTube</a></p>'
+        return f'<p><a href="{url}">{WATCH_ON_YOUTUBE}</a></p>'
 
     return _IFRAME.sub(as_link, markup)
 
@@ -367,6 +370,9 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     else:
         lead = without_wordpress_trailer(content)
         excerpt = body_text if lead is content else text_of_cleaned(lead, MAX_BODY_TEXT)
+    if WATCH_ON_YOUTUBE in excerpt:
+        # The site's own words where a player was: no summary of what the source wrote.
+        excerpt = tidy(excerpt.replace(WATCH_ON_YOUTUBE, " "))
     summary = shorten(without_read_on(excerpt), MAX_SUMMARY)
     title = _title_text(entry) or _title_from(summary)
     updated = _plausible(entry.updated)

@@ -27,9 +27,17 @@ _INLINE_TAG = re.compile(
 )
 
 
+# A heading's end with no punctuation of its own: in one line of text it would run into
+# the sentence after it ("Fixes and improvements For those of you...").
+_BARE_HEADING_END = re.compile(r"(?<=[^\s.!?:;…>])(?=</h[1-6]>)")
+
+
 def text_of_cleaned(cleaned_html: str, limit: int | None = None) -> str:
     """Return the text of HTML that ``clean_html`` produced (a cheaper ``plain_text``)."""
-    text = _CLEANED_TAG.sub(" ", _INLINE_TAG.sub("", cleaned_html))
+    text = _INLINE_TAG.sub("", cleaned_html)
+    if "</h" in text:
+        text = _BARE_HEADING_END.sub(".", text)
+    text = _CLEANED_TAG.sub(" ", text)
     return tidy(html.unescape(text), limit)
 
 
@@ -90,8 +98,17 @@ def without_read_on(text: str) -> str:
     return text
 
 
+# A word boundary this far back from the limit is worth cutting at; further back, the cut
+# would lose most of a text written without spaces (Chinese, Japanese, Thai).
+WORD_CUT_REACH = 0.8
+
+
 def shorten(text: str, limit: int | None) -> str:
     """Cut tidy text to ``limit`` characters at a word boundary, with an ellipsis."""
     if limit is not None and len(text) > limit:
-        text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+        cut = text[: limit - 1]
+        head, space, _ = cut.rpartition(" ")
+        if space and len(head) >= len(cut) * WORD_CUT_REACH:
+            cut = head
+        text = cut.rstrip(",.;: ") + "…"
     return text

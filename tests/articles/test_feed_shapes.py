@@ -120,3 +120,25 @@ def test_the_feed_parser_reads_each_entrys_own_image_once():
     medscape = "<image><url>https://img.example.com/a.jpg</url></image>"
     (entry,) = parse_feed(rss(item(1, extra=medscape))).entries
     assert [t["url"] for t in entry.thumbnails] == ["https://img.example.com/a.jpg"]
+
+
+def test_a_video_posts_summary_is_not_the_sites_own_link_text():
+    player = '<iframe src="https://www.youtube.com/embed/abcdefghijk"></iframe>'
+    only_player = cleaned(rss(item(1, body=f"<p>{player}</p>")))
+    assert only_player.kind == "video" and only_player.summary == ""
+    with_words = cleaned(rss(item(2, body=f"<p>{player}</p><p>Goals from Sunday's match.</p>")))
+    assert with_words.summary == "Goals from Sunday's match."
+
+
+def test_a_heading_does_not_run_into_the_sentence_after_it():
+    body = "<h2>Fixes and improvements</h2><p>For those of you on the beta, <b>thanks</b>.</p>"
+    entry = cleaned(rss(item(1, body=body)))
+    assert entry.summary == "Fixes and improvements. For those of you on the beta, thanks."
+    asked = cleaned(rss(item(2, body="<h2>Does walking help?</h2><p>Yes.</p>")))
+    assert asked.summary == "Does walking help? Yes."
+
+
+def test_a_summary_in_a_script_without_spaces_is_cut_at_its_limit_not_its_first_space():
+    body = "<p>概要 " + "健康的な生活には毎日の散歩が役立ちます。" * 60 + "</p>"
+    summary = cleaned(rss(item(1, body=body))).summary
+    assert 550 <= len(summary) <= 600 and summary.endswith("…")
