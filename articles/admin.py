@@ -116,10 +116,21 @@ def add_feed():
                 unpreviewed = True
     if preview is not None:
         form.previewed.data = preview.feed_url
-    page = render_template(
-        "articles/admin/feed_new.html", form=form, preview=preview, unpreviewed=unpreviewed
+    return _feed_new_page(form, preview, unpreviewed), form_status(form)
+
+
+def _feed_new_page(
+    form: FeedForm, preview: discover.Discovery | None, unpreviewed: bool = False
+) -> str:
+    """The add-feed form, with the preview's entries each marked if it will not be stored."""
+    refusals = refresh.why_not_imported(preview.entries) if preview is not None else {}
+    return render_template(
+        "articles/admin/feed_new.html",
+        form=form,
+        preview=preview,
+        refusals=refusals,
+        unpreviewed=unpreviewed,
     )
-    return page, form_status(form)
 
 
 def _save_feed(form: FeedForm, preview: discover.Discovery):
@@ -127,12 +138,21 @@ def _save_feed(form: FeedForm, preview: discover.Discovery):
         feed = _create_previewed_feed(form, preview)
     except ValueError as error:
         form.url.errors.append(str(error))
-        return render_template("articles/admin/feed_new.html", form=form, preview=preview), 400
+        return _feed_new_page(form, preview), 400
     audit.record(current_user, "feed.add", feed, _feed_settings(feed))
     db.session.commit()
-    enqueue_refresh(feed)
-    flash(f"Added {feed.name}. Its articles are being fetched.", "success")
+    handle = enqueue_refresh(feed)
+    flash(*_added_outcome(feed, handle))
     return redirect(url_for("curation.feeds"))
+
+
+def _added_outcome(feed: Feed, handle: JobHandle) -> tuple[str, str]:
+    """The flash for a saved feed: what its first fetch stored when it ran here (no
+    Redis), as "Refresh now" says it, else that it is on its way."""
+    if handle.status not in ("finished", "failed"):
+        return f"Added {feed.name}. Its articles are being fetched.", "success"
+    outcome, category = _refresh_outcome(feed, handle, was_paused=False)
+    return f"Added {feed.name}. {outcome}", category
 
 
 def _create_previewed_feed(form: FeedForm, preview: discover.Discovery) -> Feed:

@@ -35,19 +35,32 @@ PREVIEW_LIMIT = 50
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A rule's phrase as the admin wrote it, and how it is matched."""
+
+    text: str
+    pattern: re.Pattern
+
+    def is_in(self, text: str) -> bool:
+        return self.pattern.search(text) is not None
+
+
+@dataclass(frozen=True)
 class RuleSet:
     """The block and require phrases that apply to one feed."""
 
-    block: tuple[re.Pattern, ...] = ()
-    require: tuple[re.Pattern, ...] = ()
+    block: tuple[Phrase, ...] = ()
+    require: tuple[Phrase, ...] = ()
 
     def verdict(self, title: str, summary: str) -> str | None:
-        """Return why an entry is refused ("blocked"/"not required"), or None to keep it."""
+        """Return why an entry is refused, naming the rule, or None to keep it."""
         text = f"{title}\n{summary}"
-        if any(p.search(text) for p in self.block):
-            return "blocked by a keyword rule"
-        if self.require and not any(p.search(text) for p in self.require):
-            return "does not match a required keyword"
+        blocking = next((p for p in self.block if p.is_in(text)), None)
+        if blocking is not None:
+            return f"blocked by the rule “{blocking.text}”"
+        if self.require and not any(p.is_in(text) for p in self.require):
+            wanted = ", ".join(f"“{p.text}”" for p in self.require)
+            return f"has none of the required phrases ({wanted})"
         return None
 
 
@@ -56,22 +69,28 @@ def phrase_pattern(phrase: str) -> re.Pattern:
     return re.compile(rf"(?<!\w){re.escape(phrase.strip())}(?!\w)", re.IGNORECASE)
 
 
+def rule_phrase(phrase: str) -> Phrase:
+    """The phrase of a rule, ready to match."""
+    return Phrase(phrase.strip(), phrase_pattern(phrase))
+
+
 # Built once: every stored document asks.
 _RULES = sa.select(KeywordRule).where(
     sa.or_(KeywordRule.feed_id.is_(None), KeywordRule.feed_id == sa.bindparam("feed_id"))
 )
 
 
-def rules_for(feed: Feed) -> RuleSet:
-    """Return the global rules plus ``feed``'s own."""
-    return _rules_for_feed_id(feed.id)
+def rules_for(feed: Feed | None) -> RuleSet:
+    """Return the global rules plus ``feed``'s own (only the global ones for a feed not
+    added yet)."""
+    return _rules_for_feed_id(feed.id if feed is not None else None)
 
 
 def _rules_for_feed_id(feed_id: int | None) -> RuleSet:
     rules = db.session.scalars(_RULES, {"feed_id": feed_id}).all()
     return RuleSet(
-        block=tuple(phrase_pattern(r.phrase) for r in rules if r.kind == "block"),
-        require=tuple(phrase_pattern(r.phrase) for r in rules if r.kind == "require"),
+        block=tuple(rule_phrase(r.phrase) for r in rules if r.kind == "block"),
+        require=tuple(rule_phrase(r.phrase) for r in rules if r.kind == "require"),
     )
 
 
@@ -81,7 +100,7 @@ def preview_rule(kind: str, phrase: str, feed_id: int | None) -> list[Article]:
     Caught means: the rules in force for the article's feed let it in, and with this rule
     added they would not (a new "require" phrase widens the existing ones, as in store).
     """
-    pattern = phrase_pattern(phrase)
+    added = rule_phrase(phrase)
     query = sa.select(Article).where(Article.status != "rejected")
     if feed_id is not None:
         query = query.where(Article.feed_id == feed_id)
@@ -91,7 +110,7 @@ def preview_rule(kind: str, phrase: str, feed_id: int | None) -> list[Article]:
         if article.feed_id not in in_force:
             in_force[article.feed_id] = _rules_for_feed_id(article.feed_id)
         now = in_force[article.feed_id]
-        then = dataclasses.replace(now, **{kind: (*getattr(now, kind), pattern)})
+        then = dataclasses.replace(now, **{kind: (*getattr(now, kind), added)})
         text = (article.title, article.summary)
         if then.verdict(*text) and not now.verdict(*text):
             caught.append(article)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -21,11 +22,11 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from articles import fetch
-from articles.clean import SkipEntry, clean_entry, plain_text
+from articles.clean import CleanEntry, SkipEntry, clean_entry, plain_text
 from articles.curation import rules_for
 from articles.models import MIN_INTERVAL_MINUTES, Article, Feed, FetchSlot
 from articles.parse import ParseError, parse_feed
-from articles.store import StoreSummary, store_entries
+from articles.store import BURIED, StoreSummary, buried_guids, is_archive, store_entries
 from articles.text import strip_control
 from articles.urls import safe_url
 from club.clock import utcnow
@@ -153,7 +154,7 @@ def _store(feed_id: int, response: fetch.FetchResult) -> RefreshResult:
     return RefreshResult(feed_id, "stored", summary=summary)
 
 
-def archive_start(feed: Feed) -> datetime:
+def archive_start(feed: Feed | None) -> datetime:
     """Entries published this long before the feed's first stored fetch are its archive.
 
     Applied on every fetch, since the document lists the archive every time, and counted
@@ -161,9 +162,34 @@ def archive_start(feed: Feed) -> datetime:
     the feed was added, which may be months before it is first fetched (imported paused),
     nor from each fetch, which would drop what a feed published during a long outage.
     """
-    first_stored = sa.select(sa.func.min(Article.fetched_at)).where(Article.feed_id == feed.id)
-    start = db.session.scalar(first_stored) or utcnow()
-    return start - timedelta(days=current_app.config["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"])
+    start = None
+    if feed is not None:  # a feed not added yet is first fetched now
+        first_stored = sa.select(sa.func.min(Article.fetched_at)).where(Article.feed_id == feed.id)
+        start = db.session.scalar(first_stored)
+    max_age = timedelta(days=current_app.config["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"])
+    return (start or utcnow()) - max_age
+
+
+def why_not_imported(entries: Sequence[CleanEntry]) -> dict[str, str]:
+    """Say, by GUID, why the first fetch of a feed not added yet would leave entries out.
+
+    The checks ``store_entries`` makes of a new entry, in its order: what an admin removed
+    before, the source's archive, the keyword rules (only the global ones apply yet).
+    """
+    buried = buried_guids(None, entries)
+    archive_before, rules = archive_start(None), rules_for(None)
+    days = current_app.config["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"]
+    reasons = {}
+    for entry in entries:
+        if entry.guid in buried:
+            reason = BURIED
+        elif is_archive(entry, archive_before):
+            reason = f"older than {days} days"
+        else:
+            reason = rules.verdict(entry.title, entry.summary)
+        if reason:
+            reasons[entry.guid] = f"{reason}: not imported"
+    return reasons
 
 
 def ingest_document(

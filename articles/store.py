@@ -74,7 +74,7 @@ def store_entries(
         if article is not None:
             _update(article, entry, summary)
             continue
-        if archive_before is not None and entry.published_at < archive_before:
+        if is_archive(entry, archive_before):
             summary.skip(f"published before {archive_before:%d %B %Y}: {entry.url}")
             continue
         refusal = rules.verdict(entry.title, entry.summary)
@@ -84,6 +84,11 @@ def store_entries(
         to_insert.append(entry)
     _insert(feed, to_insert, summary, now)
     return summary
+
+
+def is_archive(entry: CleanEntry, archive_before: datetime | None) -> bool:
+    """Tell whether a new entry is the source's archive, which is never stored."""
+    return archive_before is not None and entry.published_at < archive_before
 
 
 def _first_of_each(entries: Iterable[CleanEntry], summary: StoreSummary) -> list[CleanEntry]:
@@ -124,27 +129,35 @@ def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
 
 
 def _drop_buried(feed: Feed, entries: list[CleanEntry], summary: StoreSummary) -> list[CleanEntry]:
-    """Skip entries an admin rejected or deleted before (by GUID on this feed, or by URL)."""
-    if not entries:
-        return entries
-    guids, urls = set(), set()
-    for part in _chunks(entries):
-        values = {
-            "feed_id": feed.id,
-            "guids": [e.guid for e in part],
-            "urls": [e.url for e in part],
-        }
-        for guid, url, feed_id in db.session.execute(_BURIED, values):
-            if feed_id == feed.id:
-                guids.add(guid)
-            urls.add(url)
+    """Skip entries an admin rejected or deleted before."""
+    buried = buried_guids(feed.id, entries)
     kept = []
     for entry in entries:
-        if entry.guid in guids or entry.url in urls:
-            summary.skip(f"removed by an admin before: {entry.url}")
+        if entry.guid in buried:
+            summary.skip(f"{BURIED}: {entry.url}")
         else:
             kept.append(entry)
     return kept
+
+
+BURIED = "removed by an admin before"
+
+
+def buried_guids(feed_id: int | None, entries: Sequence[CleanEntry]) -> set[str]:
+    """The GUIDs of the entries an admin rejected or deleted before: by GUID on the feed
+    ``feed_id`` (None for a feed not added yet), or by URL on any feed."""
+    guids, urls = set(), set()
+    for part in _chunks(entries):
+        values = {
+            "feed_id": feed_id,
+            "guids": [e.guid for e in part],
+            "urls": [e.url for e in part],
+        }
+        for guid, url, buried_feed_id in db.session.execute(_BURIED, values):
+            if feed_id is not None and buried_feed_id == feed_id:
+                guids.add(guid)
+            urls.add(url)
+    return {e.guid for e in entries if e.guid in guids or e.url in urls}
 
 
 def _existing_by_guid(feed: Feed, guids: Sequence[str]) -> dict[str, Article]:
