@@ -62,13 +62,13 @@ class ArticlePage:
     next_cursor: Cursor | None
 
 
+# The id breaks ties: a document's undated entries share a time to the microsecond.
+NEWEST_FIRST = (Article.published_at.desc(), Article.id.desc())
+
+
 def published() -> sa.Select:
     """Published articles, newest first."""
-    return (
-        sa.select(Article)
-        .where(Article.status == "published")
-        .order_by(Article.published_at.desc(), Article.id.desc())
-    )
+    return sa.select(Article).where(Article.status == "published").order_by(*NEWEST_FIRST)
 
 
 def featured_articles(limit: int = FEATURED_LIMIT) -> list[Article]:
@@ -98,6 +98,11 @@ def latest_page(
         query = query.where(IS_VIDEO)
     if exclude:
         query = query.where(Article.id.not_in(exclude))
+    return keyset_page(query, cursor, size)
+
+
+def keyset_page(query: sa.Select, cursor: Cursor | None, size: int) -> ArticlePage:
+    """One page of ``query`` (ordered ``NEWEST_FIRST``) from ``cursor`` on, in one query."""
     if cursor is not None:
         query = query.where(
             sa.tuple_(Article.published_at, Article.id)

@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from articles import curation
+from articles import curation, reading
 from articles.forms import ArticleEditForm, form_status
 from articles.models import Article
 from club import audit
 from club.admin import admin_blueprint
 from club.auth import safe_next
 from club.extensions import db
-from club.web import parse_id, query_id
+from club.web import parse_id
 
 review_bp = admin_blueprint("review", __name__, "/articles")
 
@@ -47,14 +47,17 @@ def queue():
     status = request.args.get("status", "pending")
     if status not in ARTICLE_STATUSES:
         status = "pending"
-    query = sa.select(Article).where(Article.status == status).order_by(Article.id.desc())
-    before = query_id("before")
-    if before is not None:
-        query = query.where(Article.id < before)
-    rows = db.session.scalars(query.limit(REVIEW_PAGE + 1)).all()
-    older = rows[REVIEW_PAGE - 1].id if len(rows) > REVIEW_PAGE else None
+    # Newest published first, not newest stored: the store inserts each document's
+    # entries newest first, so by id a fetch's oldest entry would come first.
+    query = sa.select(Article).where(Article.status == status).order_by(*reading.NEWEST_FIRST)
+    page = reading.keyset_page(
+        query, reading.Cursor.decode(request.args.get("before")), REVIEW_PAGE
+    )
     return render_template(
-        "articles/admin/review.html", articles=rows[:REVIEW_PAGE], status=status, older=older
+        "articles/admin/review.html",
+        articles=page.articles,
+        status=status,
+        older=page.next_cursor.encode() if page.next_cursor else None,
     )
 
 
@@ -85,8 +88,8 @@ def bulk():
     action = request.form.get("action")
     seen = _seen_status()
     # Back to the page the admin was on, not the first page of the tab.
-    before = parse_id(request.form.get("before", ""))
-    back = url_for("review.queue", status=seen or "pending", before=before)
+    before = reading.Cursor.decode(request.form.get("before"))
+    back = url_for("review.queue", status=seen or "pending", before=before and before.encode())
     if action not in ("approve", "reject"):
         flash("Choose approve or reject.", "error")
         return redirect(back)

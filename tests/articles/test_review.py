@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
+from email.utils import format_datetime
 
 import feedparser
 import pytest
 import sqlalchemy as sa
 
-from articles import curation
+from articles import curation, refresh
 from articles.models import Article, Tombstone
+from club.clock import utcnow
 from club.extensions import db
 from club.models import AuditEntry
-from tests.articles.conftest import audit_actions
-from tests.conftest import make_article, table_fingerprint
+from tests.articles.conftest import audit_actions, item, rss
+from tests.conftest import make_article, make_feed, table_fingerprint
+
+
+def hours_ago(hours: int) -> str:
+    """An RSS date ``hours`` before now."""
+    return format_datetime(utcnow() - timedelta(hours=hours))
 
 
 @pytest.mark.parametrize(
@@ -95,12 +103,16 @@ def test_it_approves_in_bulk_only_what_is_still_as_the_admin_saw_it(admin_client
     assert "Approved 1 article(s). 1 left as they were: someone changed them meanwhile." in html
 
 
+def older_link(html: str) -> str:
+    """The address of the review page's "Older" button."""
+    return re.search(r'href="([^"]*)">Older<', html).group(1).replace("&amp;", "&")
+
+
 def test_bulk_actions_return_to_the_page_the_admin_was_on(admin_client):
     articles = [make_article(status="pending", title=f"Waiting {n}") for n in range(60)]
     first = admin_client.get("/admin/articles/").get_data(as_text=True)
-    older = re.search(r'href="(/admin/articles/\?status=pending&amp;before=\d+)"', first).group(1)
-    page_two = admin_client.get(older.replace("&amp;", "&")).get_data(as_text=True)
-    before = re.search(r'name="before" value="(\d+)"', page_two).group(1)
+    page_two = admin_client.get(older_link(first)).get_data(as_text=True)
+    before = re.search(r'name="before" value="([^"]+)"', page_two).group(1)
 
     response = admin_client.submit(
         "/admin/articles/bulk",
@@ -108,6 +120,26 @@ def test_bulk_actions_return_to_the_page_the_admin_was_on(admin_client):
     )
 
     assert response.headers["Location"].endswith(f"/admin/articles/?status=pending&before={before}")
+
+
+def queue_titles(html: str) -> list[str]:
+    """The titles the review page lists, in its order."""
+    return re.findall(r'aria-label="Select ([^"]*)"', html)
+
+
+def test_the_queue_starts_with_the_newest_entry_of_a_fetch(admin_client):
+    # A document lists its newest entry first, and the store inserts in that order.
+    feed = make_feed()
+    hours = range(60)
+    items = [item(n, title=f"Posted {n} hours ago", date=hours_ago(n)) for n in hours]
+    refresh.ingest_document(feed, rss(*items))
+    db.session.commit()
+
+    first = admin_client.get("/admin/articles/").get_data(as_text=True)
+    second = admin_client.get(older_link(first)).get_data(as_text=True)
+
+    listed = queue_titles(first) + queue_titles(second)
+    assert listed == [f"Posted {n} hours ago" for n in hours]
 
 
 def test_it_asks_for_a_selection_before_acting_in_bulk(admin_client):
