@@ -50,14 +50,14 @@ def queue():
     # Newest published first, not newest stored: the store inserts each document's
     # entries newest first, so by id a fetch's oldest entry would come first.
     query = sa.select(Article).where(Article.status == status).order_by(*reading.NEWEST_FIRST)
-    page = reading.keyset_page(
-        query, reading.Cursor.decode(request.args.get("before")), REVIEW_PAGE
-    )
+    cursor = reading.Cursor.decode(request.args.get("before"))
+    page = reading.keyset_page(query, cursor, REVIEW_PAGE)
     return render_template(
         "articles/admin/review.html",
         articles=page.articles,
         status=status,
         older=page.next_cursor.encode() if page.next_cursor else None,
+        is_older_page=cursor is not None,
     )
 
 

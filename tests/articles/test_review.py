@@ -142,6 +142,25 @@ def test_the_queue_starts_with_the_newest_entry_of_a_fetch(admin_client):
     assert listed == [f"Posted {n} hours ago" for n in hours]
 
 
+def test_an_emptied_older_page_leads_back_to_the_newest(admin_client):
+    articles = [make_article(status="pending") for _ in range(60)]
+    first = admin_client.get("/admin/articles/").get_data(as_text=True)
+    page_two = admin_client.get(older_link(first)).get_data(as_text=True)
+    before = re.search(r'name="before" value="([^"]+)"', page_two).group(1)
+    on_page_two = [a.id for a in articles if f'value="{a.id}" form="bulk"' in page_two]
+    assert len(on_page_two) == 10
+
+    response = admin_client.submit(
+        "/admin/articles/bulk",
+        {"action": "approve", "ids": on_page_two, "seen": "pending", "before": before},
+        follow_redirects=True,
+    )
+
+    html = response.get_data(as_text=True)
+    assert "Nothing older is pending." in html and "Nothing pending." not in html
+    assert 'href="/admin/articles/?status=pending">Back to the newest</a>' in html
+
+
 def test_it_asks_for_a_selection_before_acting_in_bulk(admin_client):
     make_article(status="rejected")
     response = admin_client.submit(
