@@ -156,7 +156,11 @@ def edit_article(article_id: int):
             # replace it knowingly.
             form.revision.data = saved_meanwhile
             return render_template(
-                "articles/admin/article_edit.html", form=form, article=article, conflict=True
+                "articles/admin/article_edit.html",
+                form=form,
+                article=article,
+                back=_back_to_queue(article),
+                conflict=True,
             ), 409
         names = [n for n in (form.topics.data or "").split(",") if n.strip()]
         topics = [t for t in (curation.topic_for(n) for n in names) if t is not None]
@@ -173,9 +177,17 @@ def edit_article(article_id: int):
         audit.record(current_user, "article.edit", article, detail)
         db.session.commit()
         flash("Article saved.", "success")
-        return redirect(url_for("review.queue", status=article.status))
-    page = render_template("articles/admin/article_edit.html", form=form, article=article)
+        return redirect(_back_to_queue(article))
+    page = render_template(
+        "articles/admin/article_edit.html", form=form, article=article, back=_back_to_queue(article)
+    )
     return page, form_status(form)
+
+
+def _back_to_queue(article: Article) -> str:
+    """Where Save and Cancel lead: the queue page the Edit link was on (its ``next``),
+    else the first page of the article's tab."""
+    return safe_next(request.args.get("next")) or url_for("review.queue", status=article.status)
 
 
 def _editable(article: Article) -> dict[str, str]:

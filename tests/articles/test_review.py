@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import io
 import re
 from datetime import timedelta
@@ -159,6 +160,31 @@ def test_an_emptied_older_page_leads_back_to_the_newest(admin_client):
     html = response.get_data(as_text=True)
     assert "Nothing older is pending." in html and "Nothing pending." not in html
     assert 'href="/admin/articles/?status=pending">Back to the newest</a>' in html
+
+
+def test_save_and_cancel_return_to_the_queue_page_the_edit_began_on(admin_client):
+    articles = [make_article(status="pending") for _ in range(60)]
+    first = admin_client.get("/admin/articles/").get_data(as_text=True)
+    page_two_url = older_link(first)
+    page_two = admin_client.get(page_two_url).get_data(as_text=True)
+    article = next(a for a in articles if f'value="{a.id}" form="bulk"' in page_two)
+    edit = re.search(rf'href="(/admin/articles/{article.id}/edit[^"]*)"', page_two).group(1)
+    edit = html_module.unescape(edit)
+
+    form = admin_client.get(edit).get_data(as_text=True)
+    cancel = re.search(r'<a href="([^"]*)">Cancel</a>', form).group(1)
+    saved = admin_client.submit(edit, {"title": "A better title"})
+
+    assert html_module.unescape(cancel) == page_two_url
+    assert saved.status_code == 302 and saved.headers["Location"] == page_two_url
+
+
+def test_an_edit_never_returns_off_site(admin_client):
+    article = make_article(status="pending")
+    saved = admin_client.submit(
+        f"/admin/articles/{article.id}/edit?next=//evil.example/", {"title": "A better title"}
+    )
+    assert saved.headers["Location"] == "/admin/articles/?status=pending"
 
 
 def test_it_asks_for_a_selection_before_acting_in_bulk(admin_client):
