@@ -97,8 +97,6 @@ def import_opml_command(path: Path, keep_settings: bool) -> None:
         outlines = opml.read_opml(path.read_bytes())
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    if not outlines:
-        raise click.ClickException(f"{path} lists no feeds (no outline with an xmlUrl).")
     result = import_outlines(outlines, keep_settings=keep_settings)
     audit.record(None, "feed.import_opml", None, f"{result.describe()} (command line)")
     db.session.commit()

@@ -14,6 +14,7 @@ from articles.urls import safe_url
 
 MAX_OPML_BYTES = 1024 * 1024
 TOO_LARGE = "the OPML file is larger than 1 MB"
+NO_FEEDS = "the file lists no feeds"
 # The site's own outline attributes: how each feed is curated, so an export imported
 # again (here or on another copy of the site) keeps it. Other readers ignore them.
 NAMESPACE = "tag:billionaire-club.example,2026:opml"
@@ -42,7 +43,8 @@ class Outline:
 
 
 def read_opml(data: bytes) -> list[Outline]:
-    """Return the feeds an OPML document lists; raise ``ValueError`` if it is not OPML."""
+    """Return the feeds an OPML document lists; raise ``ValueError`` if it is not OPML
+    or lists none."""
     if len(data) > MAX_OPML_BYTES:
         raise ValueError(TOO_LARGE)
     try:
@@ -59,7 +61,10 @@ def read_opml(data: bytes) -> list[Outline]:
             raise ValueError(f"not a readable OPML file ({error})") from None
     if _name(root) != "opml":
         raise ValueError("not an OPML file (the root element is not <opml>)")
-    return _feeds_in(next((child for child in root if _name(child) == "body"), None))
+    found = _feeds_in(next((child for child in root if _name(child) == "body"), None))
+    if not found:
+        raise ValueError(NO_FEEDS)
+    return found
 
 
 # An "&" that starts no reference at all, as in a URL's query; and a named reference.
@@ -98,26 +103,33 @@ def _outlines(element: ET.Element) -> list[ET.Element]:
 def _feeds_in(body: ET.Element | None) -> list[Outline]:
     """List the feed outlines in document order; a folder outline names their category.
 
+    Every outline is looked into: some readers nest feeds under a feed's own outline.
     A stack, not recursion: a file may nest outlines thousands deep.
     """
     found: list[Outline] = []
     pending = [] if body is None else [(child, "") for child in reversed(_outlines(body))]
     while pending:
         node, category = pending.pop()
+        attributes = _attributes(node)
         # Any xmlUrl makes a feed outline: one that is not http(s) is refused and counted
         # when imported, not taken for a folder and silently left out.
-        url = strip_control(node.get("xmlUrl") or "").strip()
-        label = strip_control(node.get("title") or node.get("text") or "").strip()
+        url = strip_control(attributes.get("xmlurl") or "").strip()
+        label = strip_control(attributes.get("title") or attributes.get("text") or "").strip()
         if url:
-            site = safe_url(node.get("htmlUrl", "")) or ""
+            site = safe_url(attributes.get("htmlurl", "")) or ""
             # A feed with no name is listed by an address (ours write the site's): taken
             # for a title, it would never give way to the feed's own.
             title = "" if label in (url, site) else label[:300]
             found.append(Outline(url, title, site, category, _settings(node)))
-        else:
-            folder = label or category
-            pending.extend((child, folder) for child in reversed(_outlines(node)))
+        folder = category if url else label or category
+        pending.extend((child, folder) for child in reversed(_outlines(node)))
     return found
+
+
+def _attributes(node: ET.Element) -> dict[str, str]:
+    """An outline's attributes by lower-case name: exporters write "xmlurl" or "XMLURL"
+    as often as OPML's "xmlUrl"."""
+    return {name.lower(): value for name, value in node.attrib.items()}
 
 
 def _settings(node: ET.Element) -> Settings:

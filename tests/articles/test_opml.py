@@ -208,3 +208,33 @@ def test_it_reads_opml_with_an_unescaped_ampersand_or_an_html_entity():
 def test_it_still_refuses_a_file_that_is_not_xml_at_all():
     with pytest.raises(ValueError, match="not a readable OPML file"):
         read_opml(b"<opml><body><outline text='x'></body>")
+
+
+def test_it_imports_feeds_nested_under_a_feed_and_attributes_in_any_case(admin_client):
+    opml = (
+        b'<opml version="2.0"><body><outline text="Parent" xmlUrl="https://a.example/rss">'
+        b'<outline text="Child" xmlUrl="https://b.example/rss"/></outline>'
+        b'<outline text="Lower" xmlurl="https://c.example/rss" htmlurl="https://c.example/"/>'
+        b"</body></opml>"
+    )
+
+    import_opml(admin_client, opml)
+    page = admin_client.get("/admin/feeds/").get_data(as_text=True)
+
+    assert "Imported 3 new feed(s) of 3 listed." in page
+    feeds = dict(db.session.execute(sa.select(Feed.url, Feed.site_url)).all())
+    assert feeds == {
+        "https://a.example/rss": None,
+        "https://b.example/rss": None,
+        "https://c.example/rss": "https://c.example/",
+    }
+
+
+def test_it_says_an_opml_file_lists_no_feeds_and_imports_nothing(admin_client):
+    opml = b'<opml version="2.0"><body><outline text="An empty folder"/></body></opml>'
+
+    import_opml(admin_client, opml)
+    page = admin_client.get("/admin/feeds/").get_data(as_text=True)
+
+    assert "Nothing imported: the file lists no feeds." in page
+    assert "Imported 0" not in page and audit_actions() == []
