@@ -255,6 +255,10 @@ def resume_feed(feed_id: int):
 
 
 def _set_paused(feed: Feed, paused: bool):
+    if feed.is_paused == paused:
+        # A second tab, or another admin: nothing changes, so nothing is audited.
+        flash(f"{feed.name} already was {'paused' if paused else 'active'}.", "info")
+        return redirect(url_for("curation.feeds"))
     curation.set_paused(feed, paused)
     audit.record(current_user, "feed.pause" if paused else "feed.resume", feed, feed.url)
     db.session.commit()

@@ -3,6 +3,7 @@ articles it names while they exist."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from articles.models import Article, Feed
@@ -64,3 +65,19 @@ def test_the_audit_log_checks_its_links_in_the_same_queries_however_many_rows(
         return counter.count
 
     assert queries_with(1) == queries_with(20)
+
+
+@pytest.mark.parametrize(("status", "action", "said"), [
+    ("paused", "pause", "already was paused"),
+    ("active", "resume", "already was active"),
+])  # fmt: skip
+def test_pausing_a_paused_or_resuming_an_active_feed_says_so_and_audits_nothing(
+    admin_client, status, action, said
+):
+    feed = make_feed(title="Sleep News", status=status)
+
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/{action}", follow_redirects=True)
+
+    page = response.get_data(as_text=True)
+    assert f"Sleep News {said}." in page and "Sleep News paused." not in page
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == 0
