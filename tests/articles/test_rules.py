@@ -1,0 +1,22 @@
+"""Keyword rules under /admin/feeds/rules: what the preview promises, and refused forms.
+
+The first rule tests are in test_admin.py.
+"""
+
+from __future__ import annotations
+
+from articles.models import Article
+from club.extensions import db
+from tests.conftest import make_article
+
+
+def test_the_preview_says_existing_articles_stay_as_they_are(admin_client):
+    article = make_article(title="Miracle cure for back pain")
+    html = admin_client.submit(
+        "/admin/feeds/rules",
+        {"kind": "block", "phrase": "miracle cure", "feed_id": 0, "action": "preview"},
+    ).get_data(as_text=True)
+
+    assert "Existing articles this rule would have blocked: 1" in html
+    assert "these stay as they are" in html and "would block" not in html
+    assert db.session.get(Article, article.id).status == "published"
