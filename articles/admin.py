@@ -325,7 +325,7 @@ def delete_feed(feed_id: int):
         db.session.commit()
         flash(f"Deleted {name}; {count} article(s) {'kept' if keep else 'removed'}.", "success")
         return redirect(url_for("curation.feeds"))
-    return render_template(
+    page = render_template(
         "articles/admin/feed_delete.html",
         form=form,
         feed=feed,
@@ -333,6 +333,7 @@ def delete_feed(feed_id: int):
         activity=curation.member_activity(feed),
         rules=rules,
     )
+    return page, form_status(form)
 
 
 @feeds_bp.errorhandler(413)
@@ -477,9 +478,10 @@ def rules():
     # Each rule shows its feed's name (``scope``): load the feeds with the rules.
     query = sa.select(KeywordRule).options(joinedload(KeywordRule.feed))
     existing = db.session.scalars(query.order_by(KeywordRule.id)).all()
-    return render_template(
+    page = render_template(
         "articles/admin/rules.html", form=form, rules=existing, caught=caught, previewed=previewed
     )
+    return page, form_status(form)
 
 
 @feeds_bp.post("/rules/<int:rule_id>/delete")

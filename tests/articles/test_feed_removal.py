@@ -18,6 +18,7 @@ from tests.conftest import make_article, make_feed
 def test_it_requires_a_choice_and_confirmation_to_delete_a_feed(admin_client):
     feed = make_feed()
     response = admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep"})
+    assert response.status_code == 400
     assert "Tick the box to confirm." in response.get_data(as_text=True)
     assert db.session.get(Feed, feed.id) is not None
 

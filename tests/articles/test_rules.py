@@ -5,7 +5,9 @@ The first rule tests are in test_admin.py.
 
 from __future__ import annotations
 
-from articles.models import Article
+import sqlalchemy as sa
+
+from articles.models import Article, KeywordRule
 from club.extensions import db
 from tests.conftest import make_article
 
@@ -20,3 +22,11 @@ def test_the_preview_says_existing_articles_stay_as_they_are(admin_client):
     assert "Existing articles this rule would have blocked: 1" in html
     assert "these stay as they are" in html and "would block" not in html
     assert db.session.get(Article, article.id).status == "published"
+
+
+def test_it_answers_400_to_a_rule_it_refuses(admin_client):
+    response = admin_client.submit(
+        "/admin/feeds/rules", {"kind": "block", "phrase": "", "feed_id": 0, "action": "preview"}
+    )
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(KeywordRule.id))) == 0
