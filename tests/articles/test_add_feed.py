@@ -9,10 +9,11 @@ import re
 from datetime import timedelta
 from email.utils import format_datetime
 
+import pytest
 import sqlalchemy as sa
 
 from articles import curation
-from articles.models import Article, Tombstone
+from articles.models import Article, Feed, Tombstone
 from club.clock import utcnow
 from club.extensions import db
 from tests.articles.conftest import item, rss
@@ -90,3 +91,47 @@ def test_saving_says_what_the_first_fetch_stored_when_it_ran_at_once(
     assert "Added Server Source. Refreshed Server Source: 0 new" in page
     assert "being fetched" not in page
     assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "address"),
+    [
+        # A path may start with "//": it is a path, not a host name.
+        (
+            "https://www.example.org//blog/health/feed.xml",
+            "https://www.example.org//blog/health/feed.xml",
+        ),
+        ("https://example.com//feed/", "https://example.com//feed/"),
+        ("https://Example.com/a/./b/../feed.xml", "https://example.com/a/feed.xml"),
+        ("https://example.com/news/..", "https://example.com/"),
+        ("https://example.com/a//../b.xml", "https://example.com/a/b.xml"),
+        # One host, two spellings: its own script or punycode.
+        ("http://例子.测试/feed", "http://xn--fsqu00a.xn--0zwm56d/feed"),
+        ("http://例子.测试:8080/feed", "http://xn--fsqu00a.xn--0zwm56d:8080/feed"),
+    ],
+)
+def test_it_writes_a_feed_address_one_way_and_keeps_its_path(typed, address):
+    assert curation.feed_address(typed) == address
+
+
+def test_it_adds_a_feed_whose_path_starts_with_two_slashes(
+    allow_local_feeds, admin_client, feed_server
+):
+    url = feed_server.route("//blog/feed.xml", body=rss(item(1, title="Double slash entry")))
+    assert "//blog/feed.xml" in url
+    assert "Double slash entry" in preview(admin_client, url)
+    fields = {"url": url, "interval_minutes": 30, "action": "save", "previewed": url}
+    saved = admin_client.submit("/admin/feeds/new", fields)
+    assert saved.status_code == 302
+    assert db.session.scalar(sa.select(Feed.url)) == url
+
+
+def test_it_refuses_a_feed_it_has_under_its_hosts_other_spelling(admin_client):
+    curation.create_feed("http://例子.测试/feed", title="Example Source")
+    db.session.commit()
+    html = admin_client.submit(
+        "/admin/feeds/new",
+        {"url": "http://xn--fsqu00a.xn--0zwm56d/feed", "interval_minutes": 30, "action": "save"},
+    ).get_data(as_text=True)
+    assert "The site already has this feed: Example Source." in html
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 1
