@@ -16,9 +16,8 @@ from articles.forms import ArticleEditForm, form_status
 from articles.models import Article
 from club import audit
 from club.admin import admin_blueprint
-from club.auth import safe_next
 from club.extensions import db
-from club.web import parse_id
+from club.web import parse_id, safe_next
 
 review_bp = admin_blueprint("review", __name__, "/articles")
 

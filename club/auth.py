@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -37,7 +36,7 @@ from club.forms import (
     SignUpForm,
 )
 from club.models import User
-from club.web import is_accepted, render_csrf_error, render_error, time_to_wait
+from club.web import is_accepted, render_csrf_error, render_error, safe_next, time_to_wait
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -98,16 +97,6 @@ def _may_mail(kind: str, email: str) -> bool:
     except Exception:  # the counters' store is down: like RATELIMIT_SWALLOW_ERRORS, let it pass
         log.exception("could not count a %s; sending it", kind)
         return True
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return ``target`` if it is a path on this site, else None (no open redirects)."""
-    if not target or any(ch in target for ch in "\\\t\r\n") or any(ord(c) < 32 for c in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def start_session(user: User, remember: bool = False, signed_in_at: datetime | None = None) -> None:

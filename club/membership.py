@@ -360,9 +360,7 @@ def enforce_standing():
     if marker == "public" or request.endpoint is None:
         return None  # unknown endpoints fall through to 404/405
     if not current_user.is_authenticated:
-        if wants_json():
-            return refuse(VISITOR, 401)
-        abort(401)
+        abort(401)  # the error page, or JSON that says how to log in again
     if marker == "frozen_ok":
         return None
     st = current_standing()

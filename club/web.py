@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
@@ -81,6 +82,49 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+# A script's write refused for want of a session: the page that sent it still shows the
+# member's name, so their session most likely ended elsewhere ("Log out" ends them all).
+LOGGED_OUT = "You are logged out (perhaps on another device)."
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target or any(ch in target for ch in "\\\t\r\n") or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def referring_path() -> str | None:
+    """Return the path (and query) of the page on this site that sent the request, if any."""
+    parts = urlsplit(request.referrer or "")
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def page_to_return_to() -> str | None:
+    """Return the page a member should come back to after logging in, None for the front page.
+
+    A form says where it was sent from in ``next``; a script's request has only its
+    Referer; a page asked for is its own answer. The log-in pages lead nowhere back.
+    """
+    if request.blueprint == "auth":
+        return None
+    if request.method == "GET":
+        target = safe_next(request.full_path.rstrip("?"))
+    else:
+        target = safe_next(request.form.get("next")) or referring_path()
+    return None if target == "/" else target
+
+
+def login_url() -> str:
+    """Return the log-in page's address, bringing the member back to this page afterwards."""
+    return url_for("auth.login", next=page_to_return_to())
+
+
 def render_error(error: HTTPException):
     """Render an HTTP error in the site's own look (JSON for scripts)."""
     code = error.code or 500
@@ -89,6 +133,8 @@ def render_error(error: HTTPException):
         return Response(f"{ERROR_TITLES.get(code, error.name)}\n", code, mimetype="text/plain")
     if membership.wants_json():
         body = {"error": ERROR_TITLES.get(code, error.name), "message": error.description}
+        if code == 401:
+            body.update(message=LOGGED_OUT, login=login_url())
         response = make_response(body, code)
     else:
         title = ERROR_TITLES.get(code, error.name)

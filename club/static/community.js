@@ -14,14 +14,25 @@
       return response.json().then(function (data) {
         if (!response.ok) {
           var error = new Error(data.message || "That did not work. Please reload the page.");
-          // A refusal by the membership policy says what to do, and where: settings.
           error.action = data.action || "";
-          error.readOnly = Boolean(data.reason);
+          error.link = linkFor(data);
           throw error;
         }
         return data;
       });
     });
+  }
+
+  // Where the member can put a refusal right: a session that ended elsewhere is mended
+  // by logging in (and coming back here), a refusal by the membership policy in settings.
+  function linkFor(data) {
+    if (data.login) {
+      return { href: data.login, text: "Log in again" };
+    }
+    if (data.reason) {
+      return { href: "/settings", text: "Open Profile Settings" };
+    }
+    return null;
   }
 
   function showError(form, error) {
@@ -35,10 +46,10 @@
       row.insertAdjacentElement("afterend", note);
     }
     note.textContent = error.action ? error.message + " " + error.action : error.message;
-    if (error.readOnly) {
+    if (error.link) {
       var link = document.createElement("a");
-      link.href = "/settings";
-      link.textContent = "Open Profile Settings";
+      link.href = error.link.href;
+      link.textContent = error.link.text;
       note.append(" ", link);
     }
   }

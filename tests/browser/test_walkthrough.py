@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from club import membership
+from club import accounts, membership
 from club.community import moderation
 from club.community.models import Comment
 from club.extensions import db
@@ -205,6 +205,31 @@ def test_a_refused_like_explains_itself_under_the_buttons_not_between_them(
     # The reason the moderator gave, what to do, and where to do it.
     assert "frozen" in note.inner_text() and "Spam links" in note.inner_text()
     assert note.query_selector("a[href='/settings']").inner_text() == "Open Profile Settings"
+
+
+def test_a_like_after_logging_out_elsewhere_offers_to_log_in_and_come_back(
+    app, live_server, browser
+):
+    member = make_user(handle="two_devices", subscription="active")
+    article = make_article(title="Stretching after work")
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/articles/{article.id}")
+    # "Log out" on their phone ends every session, this open page's included.
+    accounts.end_all_sessions(fresh(User, id=member.id))
+    db.session.commit()
+
+    page.locator("#reactions form[data-kind='save'] button").click()
+    note = page.wait_for_selector("#reactions + .js-error")
+
+    assert note.inner_text() == "You are logged out (perhaps on another device). Log in again"
+    link = note.query_selector("a")
+    assert link.get_attribute("href") == f"/login?next=/articles/{article.id}"
+    link.click()
+    page.fill("#email", member.email)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/articles/{article.id}")
 
 
 def test_a_quoted_comment_keeps_its_line_breaks_single(app, live_server, browser):

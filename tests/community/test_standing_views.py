@@ -139,3 +139,27 @@ def test_a_comment_sent_after_the_session_ended_elsewhere_keeps_its_text(client,
 
     assert response.status_code == 401
     assert "Twenty minutes of careful writing</textarea>" in response.text
+
+
+LOGGED_OUT = "You are logged out (perhaps on another device)."
+
+
+def test_a_like_sent_after_the_session_ended_elsewhere_says_to_log_in_again(client, article, alice):
+    from club import accounts
+
+    login(client, alice)
+    accounts.end_all_sessions(alice)  # "Log out" on another device ends this session too
+    db.session.commit()
+    page = f"/articles/{article.id}"
+
+    response = client.submit(
+        f"{page}/like",
+        {"state": "on", "next": page},
+        headers={"Accept": "application/json"},
+    )
+
+    assert response.status_code == 401
+    body = response.get_json()
+    assert body["message"] == LOGGED_OUT
+    assert body["login"] == f"/login?next={page}"
+    assert "reason" not in body and "Sign up" not in body.get("action", "")
