@@ -116,8 +116,16 @@ def page_to_return_to() -> str | None:
     if request.method == "GET":
         target = safe_next(request.full_path.rstrip("?"))
     else:
-        target = safe_next(request.form.get("next")) or referring_path()
+        target = posted_next() or referring_path()
     return None if target == "/" else target
+
+
+def posted_next() -> str | None:
+    """Return the posted form's ``next`` if it is safe; None for a body refused unread."""
+    try:
+        return safe_next(request.form.get("next"))
+    except HTTPException:  # the 413 page for a body too large to read links here too
+        return None
 
 
 def login_url() -> str:
@@ -396,6 +404,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["can_administer"] = membership.can_administer
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
     app.jinja_env.globals["kept_form_text"] = kept_form_text
+    app.jinja_env.globals["login_url"] = login_url
     app.extensions["club_nav"] = []
     app.extensions["club_admin_nav"] = [("Dashboard", "admin.dashboard")]
     app.extensions["club_admin_waiting"] = []

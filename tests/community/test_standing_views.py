@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from club.extensions import db
@@ -163,3 +166,61 @@ def test_a_like_sent_after_the_session_ended_elsewhere_says_to_log_in_again(clie
     assert body["message"] == LOGGED_OUT
     assert body["login"] == f"/login?next={page}"
     assert "reason" not in body and "Sign up" not in body.get("action", "")
+
+
+def log_in_link(html: str, text: str) -> str:
+    """The address of the first link called ``text``, its ``&amp;`` read back as ``&``."""
+    href = re.search(rf'<a href="([^"]*)">{text}</a>', html).group(1)
+    return href.replace("&amp;", "&")
+
+
+def next_of(href: str) -> str | None:
+    parts = urlsplit(href)
+    assert parts.path == "/login"
+    return parse_qs(parts.query).get("next", [None])[0]
+
+
+def test_the_401_page_logs_in_back_to_the_article_the_comment_was_for(client, article, alice):
+    from club import accounts
+
+    login(client, alice)
+    accounts.end_all_sessions(alice)
+    db.session.commit()
+
+    page = f"/articles/{article.id}"
+    response = post_comment(client, article, "Typed before the phone logged out", next=page)
+
+    assert response.status_code == 401
+    assert next_of(log_in_link(response.text, "log in")) == page
+
+
+@pytest.mark.parametrize(
+    ("referrer", "back"),
+    [
+        ("http://localhost/articles/7?comments=2", "/articles/7?comments=2"),
+        ("https://evil.example/articles/7", None),
+        (None, None),
+    ],
+)
+def test_the_401_page_falls_back_to_the_same_site_page_that_sent_the_form(
+    client, article, referrer, back
+):
+    headers = {"Referer": referrer} if referrer else {}
+    response = post_comment(client, article, "hi", headers=headers, next="//evil.example")
+
+    assert response.status_code == 401
+    assert next_of(log_in_link(response.text, "log in")) == back
+
+
+def test_the_header_log_in_link_comes_back_to_the_page_being_read(client, article):
+    page = f"/articles/{article.id}?comments=2"
+    html = client.get(page).get_data(as_text=True)
+
+    assert next_of(log_in_link(html, "Log in")) == page
+    assert next_of(log_in_link(comments_section(html), "log in")) == page
+
+
+def test_the_log_in_page_itself_leads_nowhere_back(client):
+    html = client.get("/login?next=/saved").get_data(as_text=True)
+
+    assert log_in_link(html, "Log in") == "/login"
