@@ -114,9 +114,11 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    // One button of several may be the drastic one ("End membership now"): it asks itself.
+    var question = (event.submitter && event.submitter.dataset.confirm) || form.dataset.confirm;
     // Ask only about a form that can go through: a missing field (a freeze's reason) is
     // the server's to explain first, not after "Freeze @name?" was already answered.
-    if (form.dataset.confirm && form.checkValidity() && !window.confirm(form.dataset.confirm)) {
+    if (question && form.checkValidity() && !window.confirm(question)) {
       event.preventDefault();
       return;
     }

@@ -65,3 +65,18 @@ def test_it_leaves_a_declined_card_frozen_with_the_banner(app, live_server, brow
     assert "declined" in page.locator("#billing").inner_text()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "billing-local-declined.png"), full_page=True)
+
+
+def test_it_asks_before_ending_a_membership_at_once(app, live_server, browser_page):
+    page = browser_page
+    member = make_user(handle="steady", subscription="active")
+    log_in(page, live_server.url, member.email)
+    page.goto(f"{live_server.url}/billing/local/manage")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+
+    page.click("button:has-text('End membership now')")
+
+    assert asked and asked[0].startswith("End your membership now?")
+    page.goto(f"{live_server.url}/settings#billing")  # answered No: nothing ended
+    assert page.locator(".banner-frozen").count() == 0

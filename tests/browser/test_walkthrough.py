@@ -316,3 +316,19 @@ def test_a_moderator_freezes_a_reported_author_from_the_queue(app, live_server, 
     admin.wait_for_load_state()
     assert admin.is_visible("text=Comment removed and Sam Seller frozen.")
     assert not membership.standing(fresh(User, id=spammer.id)).can_interact
+
+
+def test_an_admin_is_asked_before_revoking_a_complimentary_membership(app, live_server, browser):
+    carol = make_user(handle="carol", admin=True)
+    guest = make_user(handle="guest", complimentary=True)
+    admin = browser.new_context().new_page()
+    log_in(admin, live_server, carol.email, PASSWORD)
+    admin.goto(f"{live_server}/admin/users/{guest.id}")
+    asked = []
+    admin.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+
+    admin.click("button:has-text('Revoke complimentary membership')")
+
+    assert asked and asked[0].startswith("Revoke the complimentary membership of @guest?")
+    admin.reload()  # answered No: the membership stays
+    assert admin.is_visible("text=This account has a complimentary membership.")
