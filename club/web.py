@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import limits
 import sqlalchemy as sa
 from flask import (
     Flask,
@@ -181,6 +182,19 @@ def wait_in_words(seconds: float) -> str:
     if minutes < 90:
         return "about an hour"
     return f"about {round(minutes / 60)} hours"
+
+
+def limit_in_words(limit: str) -> str:
+    """Say a rate limit as members read it: "5 per minute; 100 per day" is "5 a minute and
+    100 a day" (Flask-Limiter's own wording is "5 per 1 minute")."""
+    return " and ".join(_one_limit_in_words(item) for item in limits.parse_many(limit))
+
+
+def _one_limit_in_words(item: limits.RateLimitItem) -> str:
+    unit = item.GRANULARITY.name
+    if item.multiples == 1:
+        return f"{item.amount} {'an' if unit == 'hour' else 'a'} {unit}"
+    return f"{item.amount} every {item.multiples} {unit}s"
 
 
 CSRF_FAILED = (

@@ -41,11 +41,14 @@ THREADS_PER_PAGE = 50
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-def validated_body(raw: str | None) -> str:
-    """Return the comment text cleaned, or raise with the reason it cannot be posted."""
+def validated_body(raw: str | None, doing: str = "posting") -> str:
+    """Return the comment text cleaned, or raise with the reason it cannot be posted.
+
+    ``doing`` names the button the member pressed ("posting", or "saving" an edit).
+    """
     body = clean_text(raw or "")
     if not has_visible_text(body):
-        raise CommunityError("Write something before posting: the comment is empty.")
+        raise CommunityError(f"Write something before {doing}: the comment is empty.")
     if len(body) > MAX_LENGTH:
         raise CommunityError(
             f"Comments can be at most {MAX_LENGTH:,} characters; this one has {len(body):,}."
@@ -260,7 +263,7 @@ def edit_comment(user: User, comment_id: int, body: str | None) -> Comment:
     _refuse_while_reported(comment, "edited")
     if not comment.is_within_edit_window():
         raise NotAllowed("Comments can only be edited in the first 15 minutes after posting.")
-    text = validated_body(body)
+    text = validated_body(body, doing="saving")
     if text != comment.body:
         comment.body = text
         comment.edited_at = utcnow()

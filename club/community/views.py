@@ -42,7 +42,7 @@ from club.community.forms import (
 from club.community.navigation import article_url, back_to
 from club.extensions import db, limiter
 from club.models import User
-from club.web import parse_id, per_account, query_id
+from club.web import limit_in_words, parse_id, per_account, query_id
 
 log = logging.getLogger(__name__)
 bp = Blueprint("community", __name__)
@@ -51,6 +51,8 @@ RATE_LIMIT_MESSAGE = (
     "You are commenting too fast: members can post {limit}. "
     "Wait a minute and post again; your text is kept below."
 )
+# Three reports hide a comment: one member must not be able to flood the queue.
+REPORT_RATE_LIMIT = "20 per hour; 60 per day"
 REPORT_RATE_LIMIT_MESSAGE = (
     "You are reporting too fast: members can file {limit}. "
     "Moderators already have your earlier reports; try again later."
@@ -74,11 +76,6 @@ def comment_ceiling() -> str:
         f"{item.amount * CEILING_FACTOR} per {item.multiples} {item.GRANULARITY.name}"
         for item in limits.parse_many(comment_rate_limit())
     )
-
-
-def comment_limit_words() -> str:
-    """The limit members are told of when the ceiling stops them: the one they can keep."""
-    return " and ".join(str(item) for item in limits.parse_many(comment_rate_limit()))
 
 
 def answer(payload: dict, *, message: str | None, back: str):
@@ -128,10 +125,11 @@ def community_error(error: CommunityError):
 
 @bp.errorhandler(429)
 def too_many(error):
-    reporting = request.endpoint == "community.report_comment"
-    message = (REPORT_RATE_LIMIT_MESSAGE if reporting else RATE_LIMIT_MESSAGE).format(
-        limit=error.description
-    )
+    # The limits a member can keep to, whichever broke: the ceiling on comments is not one.
+    if request.endpoint == "community.report_comment":
+        message = REPORT_RATE_LIMIT_MESSAGE.format(limit=limit_in_words(REPORT_RATE_LIMIT))
+    else:
+        message = RATE_LIMIT_MESSAGE.format(limit=limit_in_words(comment_rate_limit()))
     if membership.wants_json():
         return jsonify(error="rate_limited", message=message), 429
     return render_template("community/problem.html", message=message, back=back_to("/")), 429
@@ -147,9 +145,7 @@ def comment_was_created(response: Response) -> bool:
 
 @bp.post("/articles/<int:article_id>/comments")
 @limiter.limit(comment_rate_limit, key_func=per_account("comment"), deduct_when=comment_was_created)
-@limiter.limit(
-    comment_ceiling, key_func=per_account("comment-posts"), error_message=comment_limit_words
-)
+@limiter.limit(comment_ceiling, key_func=per_account("comment-posts"))
 def post_comment(article_id: int):
     """Post a comment or a reply on an article."""
     form = CommentForm()
@@ -225,7 +221,7 @@ def like_comment(comment_id: int):
 
 @bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
 # Three reports hide a comment, so one member filing them by the hundred is an attack.
-@limiter.limit("20 per hour; 60 per day", methods=["POST"], key_func=per_account("report"))
+@limiter.limit(REPORT_RATE_LIMIT, methods=["POST"], key_func=per_account("report"))
 @membership.requires_interaction
 def report_comment(comment_id: int):
     """Report a comment to the moderators, with a reason."""

@@ -171,6 +171,13 @@ def test_it_edits_own_comment_within_15_minutes_and_marks_it_edited(member, arti
     assert "(edited)" in page_of(member, article)
 
 
+def test_it_asks_for_words_before_saving_an_emptied_edit(member, article, alice):
+    comment = add_comment(article, alice, "first thoughts")
+    response = member.submit(f"/comments/{comment.id}/edit", {"body": "   "})
+    assert response.status_code == 400
+    assert "Write something before saving: the comment is empty." in response.text
+
+
 def test_it_refuses_an_edit_after_15_minutes(member, article, alice):
     comment = add_comment(article, alice, "old words")
     comment.created_at -= timedelta(minutes=16)

@@ -30,9 +30,20 @@ def test_it_refuses_the_sixth_comment_in_a_minute_keeping_the_text(member, artic
     response = post_comment(member, article, "one too many")
     html = response.get_data(as_text=True)
     assert response.status_code == 429
-    assert "You are commenting too fast: members can post 5 per 1 minute" in html
+    assert "You are commenting too fast: members can post 5 a minute." in html
     assert "one too many" in html
     assert table_fingerprint() == before
+
+
+def test_it_names_both_limits_in_words_when_there_is_a_daily_one_too(app, member, article):
+    app.config["COMMENT_RATE_LIMIT"] = "5 per minute; 100 per day"
+    for n in range(5):
+        post_comment(member, article, f"comment {n}")
+
+    response = post_comment(member, article, "one too many")
+
+    assert response.status_code == 429
+    assert "members can post 5 a minute and 100 a day." in response.text
 
 
 def test_it_limits_each_account_separately(client, article, alice, carol):
@@ -73,7 +84,7 @@ def test_it_limits_reports_to_twenty_an_hour_per_member(client, article, alice):
     before = table_fingerprint()
     response = client.submit(f"/comments/{targets[20].id}/report", {"reason": "spam"})
     assert response.status_code == 429
-    assert "You are reporting too fast: members can file 20 per 1 hour" in response.text
+    assert "You are reporting too fast: members can file 20 an hour and 60 a day." in response.text
     assert table_fingerprint() == before
     assert client.get(f"/comments/{targets[20].id}/report").status_code == 200  # reading is not
 
@@ -106,4 +117,4 @@ def test_a_parallel_burst_of_comments_cannot_get_past_the_limit(app, article, al
     assert created <= 5 * CEILING_FACTOR, created
     refused = [r for r in statuses if r.status_code == 429]
     assert refused, [r.status_code for r in statuses]
-    assert all("members can post 5 per 1 minute." in r.text for r in refused)
+    assert all("members can post 5 a minute." in r.text for r in refused)
