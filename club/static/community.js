@@ -103,7 +103,9 @@
       if (badge && data.unread === 0) {
         badge.remove();
       } else if (badge) {
+        // The label is what a screen reader says for the number: they change together.
         badge.textContent = String(data.unread);
+        badge.setAttribute("aria-label", data.unread + " unread");
       }
       // Done: the "new" marks stay for this visit, the button that would do it again goes.
       if (data.unread === 0) {

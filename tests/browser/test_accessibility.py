@@ -154,3 +154,51 @@ def test_the_header_name_reads_as_a_link_and_its_badge_stands_out(app, live_serv
     badge = style("header a[href='/settings'] svg.badge", "color")
     # Meaningful graphics need 3:1 against what is behind them (WCAG 1.4.11).
     assert contrast(page, badge, style("body", "backgroundColor")) >= 3
+
+
+def named_regions(page) -> set[tuple[str, str]]:
+    """(role, name) of what Chromium exposes to screen readers, unnamed and generic left out."""
+    tree = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")
+    found = set()
+    for node in tree["nodes"]:
+        role, name = node.get("role", {}).get("value"), node.get("name", {}).get("value")
+        if name and role != "generic" and not node.get("ignored"):
+            found.add((role, name))
+    return found
+
+
+def test_the_reactions_and_the_topics_are_announced_as_named_groups(app, live_server, browser):
+    from articles.models import Topic
+
+    article = make_article(title="Walking", topics=[Topic(slug="back-pain", name="Back pain")])
+    member = make_user(handle="listener", subscription="active")
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+
+    page.goto(f"{live_server}/")
+    assert ("group", "Topics") in named_regions(page)
+    page.goto(f"{live_server}/articles/{article.id}")
+    assert ("group", "Reactions") in named_regions(page)
+
+
+def test_the_unread_count_says_the_same_to_eyes_and_ears_once_some_are_read(
+    app, live_server, browser
+):
+    reader = make_user(handle="reader", subscription="active")
+    article = make_article(title="Walking")
+    first = add_comment(article, reader, "Thoughts on walking")
+    for n in range(3):
+        add_comment(article, make_user(subscription="active"), f"Reply {n}", parent=first)
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, live_server, reader.email, PASSWORD)
+    # A reply lands while the list is open: marking read leaves it unread.
+    page.route(
+        "**/notifications/read",
+        lambda route: route.fulfill(json={"marked": 2, "unread": 1}),
+    )
+
+    page.goto(f"{live_server}/notifications")
+    badge = page.locator("[data-unread]")
+    page.wait_for_function("() => document.querySelector('[data-unread]').textContent === '1'")
+
+    assert badge.get_attribute("aria-label") == "1 unread"
