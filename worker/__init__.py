@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, redirect, request
 
-from club.auth import safe_next
+from club.web import safe_next
 from worker.queues import QueueUnavailable
 
 _local_scheduler_lock = threading.Lock()
