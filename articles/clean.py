@@ -365,15 +365,7 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     base = safe_url(entry.base, feed_url) or link
     content = clean_html(entry.content_html or entry.summary_html, base)
     body_text = text_of_cleaned(content, MAX_BODY_TEXT)
-    if entry.summary_html and entry.summary_html != entry.content_html and entry.content_html:
-        excerpt = plain_text(without_wordpress_trailer(entry.summary_html))
-    else:
-        lead = without_wordpress_trailer(content)
-        excerpt = body_text if lead is content else text_of_cleaned(lead, MAX_BODY_TEXT)
-    if WATCH_ON_YOUTUBE in excerpt:
-        # The site's own words where a player was: no summary of what the source wrote.
-        excerpt = tidy(excerpt.replace(WATCH_ON_YOUTUBE, " "))
-    summary = shorten(without_read_on(excerpt), MAX_SUMMARY)
+    summary = _summary(entry, content, body_text)
     title = _title_text(entry) or _title_from(summary)
     updated = _plausible(entry.updated)
     published = _clamp(_plausible(entry.published) or updated, now)
@@ -392,6 +384,20 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     _add_image(cleaned, entry, base)
     _add_video(cleaned, entry, link)
     return cleaned
+
+
+def _summary(entry: ParsedEntry, content: str, body_text: str) -> str:
+    """The card's summary: the source's own excerpt when it gives one beside the content,
+    else the start of the text, without what feeds append to either."""
+    if entry.summary_html and entry.summary_html != entry.content_html and entry.content_html:
+        excerpt = plain_text(without_wordpress_trailer(entry.summary_html))
+    else:
+        lead = without_wordpress_trailer(content)
+        excerpt = body_text if lead is content else text_of_cleaned(lead, MAX_BODY_TEXT)
+    if WATCH_ON_YOUTUBE in excerpt:
+        # The site's own words where a player was: no summary of what the source wrote.
+        excerpt = tidy(excerpt.replace(WATCH_ON_YOUTUBE, " "))
+    return shorten(without_read_on(excerpt), MAX_SUMMARY)
 
 
 def _entry_link(entry: ParsedEntry, feed_url: str) -> str:

@@ -337,7 +337,7 @@ def wants_json() -> bool:
     return request.is_json or best == "application/json"
 
 
-def refuse(st: Standing, status: int = 403):
+def refuse(st: Standing):
     """Return the response that refuses a write: JSON for scripts, the error page otherwise."""
     user_id = current_user.get_id().split(":", 1)[0] if current_user.is_authenticated else "-"
     log.info("refused %s %s for user %s: %s", request.method, request.path, user_id, st.reason)
@@ -345,8 +345,8 @@ def refuse(st: Standing, status: int = 403):
         body = {"error": "forbidden", "reason": str(st.reason), "message": st.message or ""}
         if st.action:
             body["action"] = st.action
-        return jsonify(body), status
-    return render_template("errors/403.html", refused=st), status
+        return jsonify(body), 403
+    return render_template("errors/403.html", refused=st), 403
 
 
 def enforce_standing():

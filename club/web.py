@@ -83,9 +83,11 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-# A script's write refused for want of a session: the page that sent it still shows the
-# member's name, so their session most likely ended elsewhere ("Log out" ends them all).
+# A script's write refused for a session that is no longer valid: the page that sent it
+# still shows the member's name, so it most likely ended elsewhere ("Log out" ends them
+# all). Without one the request never had a log-in at all.
 LOGGED_OUT = "You are logged out (perhaps on another device)."
+NOT_LOGGED_IN = "You need to log in to do that."
 
 
 def safe_next(target: str | None) -> str | None:
@@ -115,7 +117,7 @@ def page_to_return_to() -> str | None:
     if request.blueprint == "auth":
         return None
     if request.method == "GET":
-        target = safe_next(request.full_path.rstrip("?"))
+        target = safe_next(request.full_path if request.query_string else request.path)
     else:
         target = posted_next() or referring_path()
     return None if target == "/" else target
@@ -143,7 +145,8 @@ def render_error(error: HTTPException):
     if membership.wants_json():
         body = {"error": ERROR_TITLES.get(code, error.name), "message": error.description}
         if code == 401:
-            body.update(message=LOGGED_OUT, login=login_url())
+            ended = session.get("_user_id") is not None
+            body.update(message=LOGGED_OUT if ended else NOT_LOGGED_IN, login=login_url())
         response = make_response(body, code)
     else:
         title = ERROR_TITLES.get(code, error.name)

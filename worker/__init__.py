@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, redirect, request
 
-from club.web import safe_next
+from club.web import referring_path
 from worker.queues import QueueUnavailable
 
 _local_scheduler_lock = threading.Lock()
@@ -39,19 +38,7 @@ def answer_queue_unavailable(error: QueueUnavailable):
     if membership.wants_json():
         return {"error": "Service unavailable", "message": str(error)}, 503, {"Retry-After": "30"}
     flash(message, "error")
-    return redirect(same_site_referrer() or "/", 303)
-
-
-def same_site_referrer() -> str | None:
-    """Return the Referer when it points at this site (never redirect elsewhere)."""
-    referrer = request.referrer
-    if not referrer:
-        return None
-    parts = urlsplit(referrer)
-    if parts.netloc != request.host:
-        return None
-    # The path alone must stay on this site too: "//evil.example/x" is another host.
-    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return redirect(referring_path() or "/", 303)
 
 
 def start_local_scheduler_once() -> None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from articles.models import Article, Topic
 from club.accounts import absolute_url
-from club.community.comments import delete_all_written_by, lower_comment_counts
+from club.community.comments import delete_all_written_by
 from club.community.models import (
     ArticleLike,
     Bookmark,
@@ -157,6 +157,32 @@ def _remove_likes(user: User, like, model, key) -> None:
         )
 
 
+def _remove_article_likes_and_comments(user: User, comments_gone: Counter[int]) -> None:
+    """Delete the member's article likes, then lower each article's like and comment
+    counts in one pass, article by article in id order.
+
+    Two passes (likes, then comments), each in order, are not one order: two members
+    leaving at once could each hold an article the other's second pass waits for.
+    """
+    liked = set(
+        db.session.scalars(
+            sa.delete(ArticleLike)
+            .where(ArticleLike.user_id == user.id)
+            .returning(ArticleLike.article_id)
+        )
+    )
+    for article_id in sorted(liked | comments_gone.keys()):
+        db.session.execute(
+            sa.update(Article)
+            .where(Article.id == article_id)
+            .values(
+                like_count=Article.like_count - (1 if article_id in liked else 0),
+                comment_count=Article.comment_count - comments_gone[article_id],
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
 def forget_member(user: User, *, delete_comments: bool = False) -> None:
     """Remove the member's reactions and keep their comments authorless (or, with
     ``delete_comments``, delete those they could delete themselves).
@@ -175,8 +201,10 @@ def forget_member(user: User, *, delete_comments: bool = False) -> None:
         .values(author_id=None, client_token=None)
         .execution_options(synchronize_session=False)
     )
-    lower_comment_counts(deleted)
-    _remove_likes(user, ArticleLike, Article, ArticleLike.article_id)
+    if deleted:
+        _remove_article_likes_and_comments(user, deleted)
+    else:
+        _remove_likes(user, ArticleLike, Article, ArticleLike.article_id)
     for model in (Bookmark, TopicFollow):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))
     db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))

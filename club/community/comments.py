@@ -289,9 +289,13 @@ def delete_all_written_by(user: User) -> Counter[int]:
 
     A comment waiting for a moderator (hidden, or reported) stays as it was reported, as
     it would for a single deletion. Returns how many left each article's count: the
-    caller lowers the counts (``lower_comment_counts``) after its other comment writes,
-    since every write takes comments before articles.
+    caller lowers the counts after its other comment writes, since every write takes
+    comments before articles.
     """
+    # Locked first, in a statement of their own: a report filed meanwhile holds its
+    # comment's row until it commits, and only a statement begun after that sees it.
+    mine = sa.select(Comment.id).where(Comment.author_id == user.id).order_by(Comment.id)
+    db.session.execute(mine.with_for_update())
     reported = sa.exists().where(
         Report.comment_id == Comment.id, Report.status == ReportStatus.OPEN
     )
@@ -308,17 +312,6 @@ def delete_all_written_by(user: User) -> Counter[int]:
         .execution_options(synchronize_session=False)
     ).all()
     return Counter(article_ids)
-
-
-def lower_comment_counts(removed: Counter[int]) -> None:
-    """Lower each article's comment count by the comments that stopped counting."""
-    for article_id, count in sorted(removed.items()):  # one order: no two deadlock
-        db.session.execute(
-            sa.update(Article)
-            .where(Article.id == article_id)
-            .values(comment_count=Article.comment_count - count)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def set_visibility(comment: Comment, *, status: str | None = None, hidden: bool | None = None):

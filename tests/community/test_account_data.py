@@ -110,6 +110,8 @@ def test_a_leaving_member_may_have_their_comments_deleted_too(
         membership.freeze(alice, by=carol, reason="Spam in comments")
     db.session.commit()
     login(client, alice)
+    if not frozen:  # the article's like count goes down in the same pass as its comments
+        assert client.submit(f"/articles/{article.id}/like", {"state": "on"}).status_code == 303
 
     response = client.submit(
         "/settings/delete", {"password": PASSWORD, "confirm": "y", "delete_comments": "y"}
@@ -132,6 +134,7 @@ def test_a_leaving_member_may_have_their_comments_deleted_too(
         None,
     )
     assert article.comment_count == counted_comments(article) == 2
+    assert article.like_count == 0
 
 
 def test_a_leaving_member_who_does_not_ask_keeps_their_comments(client, article, alice):

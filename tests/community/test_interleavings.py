@@ -396,3 +396,32 @@ def test_freezing_an_author_and_that_authors_account_deletion_do_not_deadlock(
 
     assert deleted["status"] == 303
     assert froze["status"] in (303, 400), froze["text"][:300]  # frozen, or "author left"
+
+
+def test_a_report_filed_as_its_author_leaves_keeps_the_comment_for_the_moderators(
+    app, article, alice, monkeypatch, production_errors
+):
+    """The author asked for their comments to go with the account, but one was reported
+    meanwhile: it waits for the moderators, whichever commits first."""
+    author = make_user(subscription="active")
+    comment = add_comment(article, author, "words a moderator must see")
+    # The report row is in and the comment locked; the report has not committed.
+    pause = Pause(monkeypatch, moderation, "open_reporter_count")
+    first = (alice, f"/comments/{comment.id}/report", {"reason": "spam", "details": ""})
+    thread, reported = post_in_thread(app, *first)
+    assert pause.reached.wait(20)
+    leaving = DELETE | {"delete_comments": "y"}
+    deleting, deleted = post_in_thread(app, author, "/settings/delete", leaving)
+    settle(deleting)  # the deletion waits on the comment the report holds
+    pause.go.set()
+    thread.join(30)
+    deleting.join(30)
+
+    assert (reported["status"], deleted["status"]) == (303, 303)
+    db.session.expire_all()
+    kept = db.session.get(Comment, comment.id)
+    assert (kept.status, kept.body, kept.author_id) == (
+        "visible",
+        "words a moderator must see",
+        None,
+    )

@@ -168,6 +168,14 @@ def test_a_like_sent_after_the_session_ended_elsewhere_says_to_log_in_again(clie
     assert "reason" not in body and "Sign up" not in body.get("action", "")
 
 
+def test_a_script_that_never_logged_in_is_asked_to_log_in_not_told_it_logged_out(client, article):
+    response = client.submit(
+        f"/articles/{article.id}/like", {"state": "on"}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 401
+    assert response.get_json()["message"] == "You need to log in to do that."
+
+
 def log_in_link(html: str, text: str) -> str:
     """The address of the first link called ``text``, its ``&amp;`` read back as ``&``."""
     href = re.search(rf'<a href="([^"]*)">{text}</a>', html).group(1)
