@@ -27,18 +27,32 @@ _INLINE_TAG = re.compile(
 )
 
 
-# A heading's end with no punctuation of its own: in one line of text it would run into
-# the sentence after it ("Fixes and improvements For those of you...").
-_BARE_HEADING_END = re.compile(r"(?<=[^\s.!?:;…>])(?=</h[1-6]>)")
+# A heading's end: with no punctuation of its own, in one line of text it would run into
+# the sentence after it ("Fixes and improvements For those of you..."). The pattern starts
+# with its literal, which the regex engine finds fast; a lookbehind first tried every
+# character of the article.
+_HEADING_END = re.compile(r"</h[1-6]>")
+_ENDS_ITSELF = frozenset(" \t\n.!?:;…>")
 
 
 def text_of_cleaned(cleaned_html: str, limit: int | None = None) -> str:
     """Return the text of HTML that ``clean_html`` produced (a cheaper ``plain_text``)."""
     text = _INLINE_TAG.sub("", cleaned_html)
     if "</h" in text:
-        text = _BARE_HEADING_END.sub(".", text)
+        text = _with_headings_ended(text)
     text = _CLEANED_TAG.sub(" ", text)
     return tidy(html.unescape(text), limit)
+
+
+def _with_headings_ended(markup: str) -> str:
+    """Put a full stop at the end of each heading that ends with no punctuation."""
+
+    def end(heading_end: re.Match) -> str:
+        at = heading_end.start()
+        bare = at > 0 and markup[at - 1] not in _ENDS_ITSELF
+        return "." + heading_end.group() if bare else heading_end.group()
+
+    return _HEADING_END.sub(end, markup)
 
 
 def tidy(text: str, limit: int | None = None) -> str:
