@@ -34,3 +34,15 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+
+// A list's "select all" box (a review queue page of fifty): shown only where this script
+// runs, since without it the box could do nothing.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll('[data-js="select-all"]').forEach(function (all) {
+    var boxes = document.querySelectorAll('input[type="checkbox"][name="' + all.dataset.select + '"]');
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    });
+  });
+});

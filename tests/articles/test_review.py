@@ -125,7 +125,7 @@ def test_bulk_actions_return_to_the_page_the_admin_was_on(admin_client):
 
 def queue_titles(html: str) -> list[str]:
     """The titles the review page lists, in its order."""
-    return re.findall(r'aria-label="Select ([^"]*)"', html)
+    return re.findall(r'form="bulk" aria-label="Select ([^"]*)"', html)
 
 
 def test_the_queue_starts_with_the_newest_entry_of_a_fetch(admin_client):
