@@ -100,7 +100,9 @@ def add_feed():
             known = curation.feed_at(address)
             if known is None:
                 preview = discover.discover(
-                    address, **fetch.destinations_allowed(current_app.config)
+                    address,
+                    known=lambda url: curation.feed_at(url) is not None,
+                    **fetch.destinations_allowed(current_app.config),
                 )
                 known = curation.feed_at(preview.feed_url)  # a site address found a known feed
         except discover.DiscoveryError as error:

@@ -6,6 +6,7 @@ every request goes through ``articles.fetch`` and its guards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -63,9 +64,17 @@ def alternate_links(page: bytes, base_url: str) -> list[str]:
 
 
 def discover(
-    url: str, *, allow_private: bool = False, trusted: frozenset[str] = frozenset()
+    url: str,
+    *,
+    allow_private: bool = False,
+    trusted: frozenset[str] = frozenset(),
+    known: Callable[[str], bool] = lambda url: False,
 ) -> Discovery:
-    """Fetch ``url``; if it is a web page, follow its advertised feed. Preview the entries."""
+    """Fetch ``url``; if it is a web page, follow its advertised feed. Preview the entries.
+
+    Of the feeds a page advertises, those ``known`` (already on the site) are tried last:
+    a site's second feed is what an admin who typed its address may be after.
+    """
     try:
         response = fetch.fetch_url(url.strip(), allow_private=allow_private, trusted=trusted)
     except fetch.FetchError as error:
@@ -74,13 +83,21 @@ def discover(
         return _preview(response.url, parse_feed(response.body, response.content_type))
     except ParseError as error:
         first_problem = str(error)
-    for candidate in alternate_links(response.body, response.url):
+    candidates = alternate_links(response.body, response.url)
+    candidates.sort(key=known)  # stable: the page's order among new feeds, then known ones
+    problems = []
+    for candidate in candidates:
         try:
             found = fetch.fetch_url(candidate, allow_private=allow_private, trusted=trusted)
             return _preview(found.url, parse_feed(found.body, found.content_type))
-        except (fetch.FetchError, ParseError):
-            continue
-    raise DiscoveryError(f"{first_problem}, and the page advertises no feed we could read")
+        except (fetch.FetchError, ParseError) as error:
+            problems.append(f"{candidate} ({error})")
+    if problems:
+        raise DiscoveryError(
+            f"{first_problem}, and the feed the page advertises could not be read: "
+            + "; ".join(problems)
+        )
+    raise DiscoveryError(f"{first_problem}, and the page advertises no feed")
 
 
 def _preview(feed_url: str, parsed: ParsedFeed) -> Discovery:

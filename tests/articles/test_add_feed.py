@@ -135,3 +135,41 @@ def test_it_refuses_a_feed_it_has_under_its_hosts_other_spelling(admin_client):
     ).get_data(as_text=True)
     assert "The site already has this feed: Example Source." in html
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 1
+
+
+def site_page(*feeds: str) -> bytes:
+    """A web page that advertises ``feeds`` (paths) in its head, in that order."""
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="{path}">' for path in feeds
+    )
+    return f"<!DOCTYPE html><html><head>{links}</head><body><p>A site.</p></body></html>".encode()
+
+
+def test_a_sites_address_finds_its_feed_the_site_does_not_have_yet(
+    allow_local_feeds, admin_client, feed_server
+):
+    news = feed_server.route("/news.xml", body=rss(item(1, title="News entry")))
+    feed_server.route("/videos.xml", body=rss(item(2, title="Video entry")))
+    html_page = {"Content-Type": "text/html"}
+    site = feed_server.route("/", body=site_page("/news.xml", "/videos.xml"), headers=html_page)
+    curation.create_feed(news, title="Site news")
+    db.session.commit()
+
+    html = preview(admin_client, site)
+
+    assert "Video entry" in html and "already has this feed" not in html
+
+
+def test_a_sites_advertised_feed_that_fails_is_named_with_its_error(
+    allow_local_feeds, admin_client, feed_server
+):
+    html_page = {"Content-Type": "text/html"}
+    site = feed_server.route("/", body=site_page("/missing.xml"), headers=html_page)
+
+    response = admin_client.submit(
+        "/admin/feeds/new", {"url": site, "interval_minutes": 30, "action": "preview"}
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert feed_server.url("/missing.xml") in html and "404" in html
