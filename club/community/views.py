@@ -42,14 +42,14 @@ from club.community.forms import (
 from club.community.navigation import article_url, back_to
 from club.extensions import db, limiter
 from club.models import User
-from club.web import limit_in_words, parse_id, per_account, query_id
+from club.web import limit_in_words, parse_id, per_account, query_id, time_to_wait
 
 log = logging.getLogger(__name__)
 bp = Blueprint("community", __name__)
 
 RATE_LIMIT_MESSAGE = (
     "You are commenting too fast: members can post {limit}. "
-    "Wait a minute and post again; your text is kept below."
+    "Try again in {wait}; your text is kept below."
 )
 # Three reports hide a comment: one member must not be able to flood the queue.
 REPORT_RATE_LIMIT = "20 per hour; 60 per day"
@@ -129,7 +129,9 @@ def too_many(error):
     if request.endpoint == "community.report_comment":
         message = REPORT_RATE_LIMIT_MESSAGE.format(limit=limit_in_words(REPORT_RATE_LIMIT))
     else:
-        message = RATE_LIMIT_MESSAGE.format(limit=limit_in_words(comment_rate_limit()))
+        # The wait is the broken limit's: a minute, or most of a day for the daily one.
+        limit, wait = limit_in_words(comment_rate_limit()), time_to_wait() or "a minute"
+        message = RATE_LIMIT_MESSAGE.format(limit=limit, wait=wait)
     if membership.wants_json():
         return jsonify(error="rate_limited", message=message), 429
     return render_template("community/problem.html", message=message, back=back_to("/")), 429

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -31,6 +32,8 @@ def test_it_refuses_the_sixth_comment_in_a_minute_keeping_the_text(member, artic
     html = response.get_data(as_text=True)
     assert response.status_code == 429
     assert "You are commenting too fast: members can post 5 a minute." in html
+    # As long as the limit's window has left (rounded up, never shorter: 60.4 s is 2).
+    assert re.search(r"Try again in (a minute|about 2 minutes); your text is kept below\.", html)
     assert "one too many" in html
     assert table_fingerprint() == before
 
@@ -44,6 +47,15 @@ def test_it_names_both_limits_in_words_when_there_is_a_daily_one_too(app, member
 
     assert response.status_code == 429
     assert "members can post 5 a minute and 100 a day." in response.text
+
+
+def test_it_says_how_long_to_wait_for_the_limit_that_was_reached(app, member, article):
+    app.config["COMMENT_RATE_LIMIT"] = "100 per minute; 3 per day"
+    for n in range(3):
+        assert post_comment(member, article, f"comment {n}").status_code == 303
+    day = post_comment(member, article, "over the day's limit")
+    assert day.status_code == 429
+    assert "Try again in about 24 hours;" in day.text and "Try again in a minute" not in day.text
 
 
 def test_it_limits_each_account_separately(client, article, alice, carol):
