@@ -331,7 +331,7 @@ def delete_feed(feed_id: int):
         "articles/admin/feed_delete.html",
         form=form,
         feed=feed,
-        on_site=curation.count_articles(feed),
+        on_site=curation.describe_articles(feed),
         activity=curation.member_activity(feed),
         rules=rules,
     )

@@ -241,13 +241,32 @@ def bulk_articles(ids: Iterable[int]) -> list[Article]:
     return list(db.session.scalars(sa.select(Article).where(Article.id.in_(wanted))))
 
 
-def count_articles(feed: Feed) -> int:
-    """How many articles from ``feed`` are on the site now, whatever their status.
+# The order and the words an admin reads a feed's articles in, by status.
+STATUS_WORDS = {
+    "published": "published",
+    "pending": "waiting for review",
+    "hidden": "hidden",
+    "rejected": "rejected",
+}
 
-    ``Feed.article_count`` counts what fetching ever stored; admins delete articles too.
+
+def describe_articles(feed: Feed) -> str:
+    """Say how many articles from ``feed`` are on the site now, by status ("14 published,
+    100 waiting for review"); empty if it has none.
+
+    ``Feed.article_count`` counts what fetching ever stored; admins delete articles too,
+    and one total would not say how many readers see.
     """
-    query = sa.select(sa.func.count(Article.id)).where(Article.feed_id == feed.id)
-    return db.session.scalar(query)
+    query = (
+        sa.select(Article.status, sa.func.count(Article.id))
+        .where(Article.feed_id == feed.id)
+        .group_by(Article.status)
+    )
+    counts = dict(db.session.execute(query).all())
+    parts = [
+        f"{counts[status]} {words}" for status, words in STATUS_WORDS.items() if counts.get(status)
+    ]
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,19 @@ def test_it_requires_a_choice_and_confirmation_to_delete_a_feed(admin_client):
     assert db.session.get(Feed, feed.id) is not None
 
 
-def test_the_delete_page_counts_the_articles_the_feed_has_now(admin_client):
+def test_the_delete_page_counts_the_articles_the_feed_has_now_by_status(admin_client):
+    """One total of every status said nothing of how many readers would lose."""
     feed = make_feed()
     make_article(feed)
+    for _ in range(3):
+        make_article(feed, status="pending")
     make_article(feed, status="rejected")
     make_article(make_feed())
     html = admin_client.get(f"/admin/feeds/{feed.id}/delete").get_data(as_text=True)
-    assert "It has 2 article(s) on the site." in html
+    assert "Its articles on the site: 1 published, 3 waiting for review, 1 rejected." in html
+    empty = make_feed()
+    html = admin_client.get(f"/admin/feeds/{empty.id}/delete").get_data(as_text=True)
+    assert "It has no articles on the site." in html
 
 
 def test_it_deletes_a_feed_keeping_its_articles(admin_client, client):
