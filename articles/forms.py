@@ -19,6 +19,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 
 from articles.curation import is_topic_name
 from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+from club.text import has_visible_text
 
 
 def topic_names(form: FlaskForm, field: StringField) -> None:
@@ -86,8 +87,14 @@ class OPMLForm(FlaskForm):
     )
 
 
+def shows_text(form: FlaskForm, field: StringField) -> None:
+    """Refuse a value nothing of which shows: control characters, zero-width spaces."""
+    if field.data and not has_visible_text(field.data):
+        raise ValidationError(f"Enter a {field.label.text.lower()} with letters or numbers.")
+
+
 class ArticleEditForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=500), shows_text])
     summary = TextAreaField("Summary", validators=[Optional(), Length(max=5000)])
     reviewed_by = StringField("Medically reviewed by", validators=[Optional(), Length(max=300)])
     topics = StringField(

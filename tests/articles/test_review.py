@@ -233,6 +233,19 @@ def test_it_answers_400_and_saves_nothing_for_an_edit_it_refuses(admin_client):
     assert table_fingerprint() == before
 
 
+def test_it_refuses_a_title_of_nothing_that_shows(admin_client):
+    """Control characters are stripped on save: 'Article saved.' changed nothing."""
+    article = make_article(status="pending", title="Source title")
+    before = table_fingerprint()
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/edit", {"title": "\x01\x02\u200b", "summary": ""}
+    )
+    assert response.status_code == 400
+    assert "Enter a title with letters or numbers." in response.text
+    assert "Article saved." not in response.text
+    assert table_fingerprint() == before
+
+
 def test_it_never_silently_undoes_another_admins_edit(admin_client):
     article = make_article(status="pending", title="Source title", summary="Short.")
     edit_page = admin_client.get(f"/admin/articles/{article.id}/edit").get_data(as_text=True)
