@@ -14,12 +14,20 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import nh3
 
+from articles.media import (
+    IFRAME,
+    YOUTUBE_EMBED_SRC,
+    YOUTUBE_VIDEO_PATH,
+    add_image,
+    add_video,
+)
 from articles.parse import ParsedEntry
 from articles.text import (
+    DROPPED_WITH_CONTENT,
+    plain_text,
     shorten,
     strip_control,
     text_of_cleaned,
@@ -29,7 +37,6 @@ from articles.text import (
 )
 from articles.urls import (
     MAX_URL,
-    YOUTUBE_ID,
     canonical_url,
     is_ad_link,
     is_tracker,
@@ -37,7 +44,6 @@ from articles.urls import (
     over_https,
     safe_url,
     without_tracking,
-    youtube_id,
 )
 
 MAX_TITLE = 300
@@ -68,8 +74,6 @@ ALLOWED_ATTRIBUTES = {
     # default for every tag was lang and title; this list replaces it).
     "*": {"dir", "lang", "title"},
 }
-# Removed with their content, not just unwrapped.
-DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "iframe", "object", "template"})
 
 # nh3 writes every attribute as ' name="value"' (a '"' inside is escaped), so these see
 # whole <img> elements even when a value holds a ">".
@@ -81,7 +85,6 @@ PIXEL = re.compile(
 )
 IMG_WITHOUT_SRC = re.compile(r'<img(?:(?! src=")(?: [a-zA-Z-]+="[^"]*"))*>')
 _WHOLE_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-FIRST_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
 # A credential after the reviewer's name: "MD", "M.D.", "Ph.D.", "APRN-BC".
 _CREDENTIAL = r"[A-Z][A-Za-z]{0,9}(?:\.[A-Za-z]{1,9})*\.?(?:-[A-Z]{1,6})?"
 REVIEWED_BY = re.compile(
@@ -158,28 +161,6 @@ def too_deeply_nested(markup: str) -> bool:
             if depth > MAX_NESTING:
                 return True
     return False
-
-
-_TEXT_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags=set(DROPPED_WITH_CONTENT))
-
-# Where one block of text ends and the next begins: dropped without a space,
-# "<p>One.</p><p>Two.</p>" would read "One.Two.".
-_BLOCK_TAG = re.compile(
-    r"<(?=/?(?:p|div|br|li|h[1-6]|tr|td|th|dd|dt|blockquote|pre|section|article|figure"
-    r"|figcaption|table|ul|ol|hr)[\s/>])",
-    re.IGNORECASE,
-)
-
-
-def plain_text(markup: str, limit: int | None = None) -> str:
-    """Return ``markup`` as one line of plain text (tags dropped, entities decoded)."""
-    markup = strip_control(markup)
-    if "<" in markup:
-        markup = _BLOCK_TAG.sub(" <", markup)
-    if "<" in markup or "&" in markup:
-        # Again after nh3: it decodes character references, and "&#27;" is an ESC.
-        markup = strip_control(html.unescape(_TEXT_CLEANER.clean(markup)))
-    return tidy(markup, limit)
 
 
 def _rewrite_url(value: str, base: str, origin: str) -> str | None:
@@ -269,27 +250,6 @@ def _with_lazy_images_loaded(markup: str) -> str:
     return _IMG_TAG.sub(load, markup)
 
 
-# An embedded YouTube player: the whole <iframe> element (never past a "<" inside the
-# tag, possessively), and the video id in its src.
-_IFRAME = re.compile(r"<iframe\b[^<>]*+>(?:[^<]*+</iframe\s*>)?", re.IGNORECASE)
-_YOUTUBE_EMBED_SRC = re.compile(
-    r"""\ssrc\s*=\s*["']?((?:https?:)?//(?:www\.)?youtube(?:-nocookie)?\.com/embed/"""
-    r"""([^"'\s<>]{0,2000}))""",
-    re.IGNORECASE,
-)
-# A video's id, not a word YouTube reserves (a playlist's "videoseries", "live_stream").
-_YOUTUBE_VIDEO_PATH = re.compile(r"(?!videoseries|live_stream)([A-Za-z0-9_-]{11})(?![^?#&])")
-
-
-def embedded_youtube_ids(markup: str) -> list[str]:
-    """The ids of the YouTube players embedded in ``markup``, in order."""
-    if "<iframe" not in markup and "<IFRAME" not in markup:
-        return []
-    found = (_YOUTUBE_EMBED_SRC.search(tag.group()) for tag in _IFRAME.finditer(markup))
-    ids = (_YOUTUBE_VIDEO_PATH.match(match.group(2)) for match in found if match)
-    return [video.group(1) for video in ids if video]
-
-
 WATCH_ON_YOUTUBE = "Watch the video on YouTube"
 
 
@@ -301,10 +261,10 @@ def _youtube_embeds_as_links(markup: str) -> str:
     """
 
     def as_link(tag: re.Match) -> str:
-        embed = _YOUTUBE_EMBED_SRC.search(tag.group())
+        embed = YOUTUBE_EMBED_SRC.search(tag.group())
         if embed is None:
             return tag.group()  # nh3 drops it
-        video = _YOUTUBE_VIDEO_PATH.match(embed.group(2))
+        video = YOUTUBE_VIDEO_PATH.match(embed.group(2))
         if video:
             url = f"https://www.youtube.com/watch?v={video.group(1)}"
         else:  # a playlist or a channel's live stream: its player page, as the feed gave it
@@ -312,7 +272,7 @@ def _youtube_embeds_as_links(markup: str) -> str:
             url = html.escape("https:" + source[source.index("//") :], quote=True)
         return f'<p><a href="{url}">{WATCH_ON_YOUTUBE}</a></p>'
 
-    return _IFRAME.sub(as_link, markup)
+    return IFRAME.sub(as_link, markup)
 
 
 def clean_html(markup: str, base_url: str = "") -> str:
@@ -381,8 +341,8 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
         updated_at=_clamp(updated, now) if updated else None,
         reviewed_by=_reviewer(entry, body_text),
     )
-    _add_image(cleaned, entry, base)
-    _add_video(cleaned, entry, link)
+    add_image(cleaned, entry, base)
+    add_video(cleaned, entry, link)
     return cleaned
 
 
@@ -494,117 +454,3 @@ def _reviewer(entry: ParsedEntry, text: str) -> str | None:
     if reviewer.endswith(".") and "." not in last[:-1]:
         reviewer = reviewer[:-1]  # the sentence's full stop, not an "M.D." one
     return reviewer or None
-
-
-def _add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
-    """Pick the lead image: Media RSS (the widest first), thumbnail, image enclosure, then
-    the first picture of the body that is not an icon."""
-    media = [m for m in entry.media if _is_image(m.get("medium"), m.get("type"), m.get("url"))]
-    # Feeds list several sizes of one picture, often the smallest first (the Guardian's
-    # 140 then 460 pixels).
-    # A picture that gives no width counts as a middling one: it beats a sized thumbnail
-    # and loses to a sized large picture; equals keep the feed's order.
-    media.sort(key=lambda m: -(_pixels(m.get("width")) or UNSIZED_PIXELS))
-    candidates = [m.get("url") for m in media if not _is_tiny(m)]
-    candidates += [t.get("url") for t in entry.thumbnails if not _is_tiny(t)]
-    candidates += [
-        e.get("href") for e in entry.enclosures if str(e.get("type", "")).startswith("image/")
-    ]
-    candidates.append(_first_picture(cleaned.content))
-    for candidate in candidates:
-        url = safe_url(str(candidate or ""), base)
-        if url and not url.startswith("mailto:") and not is_tracker(url):
-            cleaned.image_url = over_https(url)
-            break
-    credit = next((plain_text(c, 200) for c in entry.credits if c.strip()), "")
-    cleaned.image_credit = credit or None
-
-
-# The width a Media RSS picture that states none is ranked at among the sizes a feed lists.
-UNSIZED_PIXELS = 400
-# Smaller than this on either side, a picture is an avatar, an icon or a counter: stretched
-# into a card it is a blur, not a lead image.
-MIN_LEAD_PIXELS = 100
-# Where sites keep their own chrome (file-type icons, forum buttons, smileys): a post's
-# first <img> from there is not its picture.
-_CHROME_PATH = re.compile(
-    r"/(?:icons?|emoji|emoticons|smilies|smileys|skins|style_images|filetype)/", re.IGNORECASE
-)
-# nh3 writes every attribute as name="value"; a tag holds no ">" but inside a value.
-_IMG = re.compile(r"<img\b[^>]*>")
-# At most six digits: int() refuses a 4,300-digit string, and no picture is that wide.
-_IMG_SIZE = re.compile(r' (?:width|height)="\s*(\d{1,6})(?!\d)')
-
-
-def _pixels(value: Any) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return 0
-
-
-def _is_tiny(media: Any) -> bool:
-    sides = [_pixels(media.get(side)) for side in ("width", "height")]
-    return any(0 < side < MIN_LEAD_PIXELS for side in sides)
-
-
-def _first_picture(content: str) -> str | None:
-    """The address of the body's first <img> that is neither tiny nor the site's chrome."""
-    for number, tag in enumerate(_IMG.finditer(content)):
-        if number == 20:
-            break
-        source = FIRST_IMG.search(tag.group())
-        if source is None:
-            continue
-        sizes = [int(size) for size in _IMG_SIZE.findall(tag.group())]
-        url = html.unescape(source.group(1))
-        if not any(size < MIN_LEAD_PIXELS for size in sizes) and not _CHROME_PATH.search(url):
-            return url
-    return None
-
-
-def _is_image(medium, mime, url) -> bool:
-    if medium == "image" or str(mime or "").startswith("image/"):
-        return True
-    path = str(url or "").lower().split("#", 1)[0].split("?", 1)[0]  # "3000.jpg?w=460"
-    return not medium and not mime and path.endswith((".jpg", ".jpeg", ".png", ".webp", ".gif"))
-
-
-def _add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
-    """Mark YouTube entries and ``video/*`` enclosures as videos (the site builds the player)."""
-    video_id = entry.youtube_id if YOUTUBE_ID.match(entry.youtube_id or "") else youtube_id(link)
-    if video_id:
-        cleaned.kind, cleaned.video_id = "video", video_id
-        if not cleaned.image_url:
-            cleaned.image_url = f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg"
-        return
-    # A Media RSS clip beside a long article (a news site's unrelated video of the day) is
-    # an extra, not the story; an enclosure is what the entry is.
-    short = len(cleaned.body_text) <= VIDEO_POST_TEXT
-    for enclosure in [*entry.enclosures, *(entry.media if short else ())]:
-        url = safe_url(str(enclosure.get("href") or enclosure.get("url") or ""), link)
-        if _is_video_file(enclosure, url) and url and not url.startswith("mailto:"):
-            cleaned.kind, cleaned.video_url = "video", over_https(url)
-            return
-    # A post that is a YouTube player and a few lines (a club's match summary, a clinic's
-    # exercise of the week) is a video: the site's own player shows it. In a longer
-    # article the video is one part of the text, where a link to it stands instead.
-    embedded = embedded_youtube_ids(entry.content_html or entry.summary_html)
-    if embedded and len(cleaned.body_text) <= VIDEO_POST_TEXT:
-        cleaned.kind, cleaned.video_id = "video", embedded[0]
-        if not cleaned.image_url:
-            cleaned.image_url = f"https://i.ytimg.com/vi/{embedded[0]}/hqdefault.jpg"
-
-
-VIDEO_FILE_ENDINGS = (".mp4", ".m4v", ".webm", ".mov")
-# At most this much text beside an embedded YouTube player makes a post a video.
-VIDEO_POST_TEXT = 1000
-
-
-def _is_video_file(enclosure: Any, url: str | None) -> bool:
-    """Tell whether an enclosure or Media RSS item is a file a <video> element plays."""
-    if str(enclosure.get("type", "") or "").startswith("video/"):
-        return True
-    # Media RSS says medium="video" without a type: trust it for a video file's ending.
-    path = (url or "").lower().split("#", 1)[0].split("?", 1)[0]
-    return enclosure.get("medium") == "video" and path.endswith(VIDEO_FILE_ENDINGS)

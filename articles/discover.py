@@ -12,8 +12,9 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 from articles import fetch
-from articles.clean import CleanEntry, SkipEntry, clean_entry, plain_text
+from articles.clean import CleanEntry, SkipEntry, clean_entry
 from articles.parse import ParsedFeed, ParseError, parse_feed
+from articles.text import plain_text
 from club.clock import utcnow
 
 FEED_TYPES = frozenset(

@@ -22,12 +22,12 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from articles import fetch
-from articles.clean import CleanEntry, SkipEntry, clean_entry, plain_text
+from articles.clean import CleanEntry, SkipEntry, clean_entry
 from articles.curation import rules_for
 from articles.models import MIN_INTERVAL_MINUTES, Article, Feed, FetchSlot
 from articles.parse import ParseError, parse_feed
 from articles.store import BURIED, StoreSummary, buried_guids, is_archive, store_entries
-from articles.text import strip_control
+from articles.text import plain_text, strip_control
 from articles.urls import safe_url
 from club.clock import utcnow
 from club.extensions import db

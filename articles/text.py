@@ -8,6 +8,8 @@ from __future__ import annotations
 import html
 import re
 
+import nh3
+
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -126,3 +128,27 @@ def shorten(text: str, limit: int | None) -> str:
             cut = head
         text = cut.rstrip(",.;: ") + "…"
     return text
+
+
+# Removed with their content, not just unwrapped (here and by clean's allow-list).
+DROPPED_WITH_CONTENT = frozenset({"script", "style", "noscript", "iframe", "object", "template"})
+_TEXT_CLEANER = nh3.Cleaner(tags=set(), clean_content_tags=set(DROPPED_WITH_CONTENT))
+
+# Where one block of text ends and the next begins: dropped without a space,
+# "<p>One.</p><p>Two.</p>" would read "One.Two.".
+_BLOCK_TAG = re.compile(
+    r"<(?=/?(?:p|div|br|li|h[1-6]|tr|td|th|dd|dt|blockquote|pre|section|article|figure"
+    r"|figcaption|table|ul|ol|hr)[\s/>])",
+    re.IGNORECASE,
+)
+
+
+def plain_text(markup: str, limit: int | None = None) -> str:
+    """Return ``markup`` as one line of plain text (tags dropped, entities decoded)."""
+    markup = strip_control(markup)
+    if "<" in markup:
+        markup = _BLOCK_TAG.sub(" <", markup)
+    if "<" in markup or "&" in markup:
+        # Again after nh3: it decodes character references, and "&#27;" is an ESC.
+        markup = strip_control(html.unescape(_TEXT_CLEANER.clean(markup)))
+    return tidy(markup, limit)
