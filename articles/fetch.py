@@ -44,6 +44,7 @@ ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.5, */*;q=0.1"
 )
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECT_CODES = frozenset({301, 308})
 # One message for every refused destination, so admins cannot use it to map the network;
 # it says what is allowed, not which rule refused the address.
 NOT_ALLOWED = "destination not allowed: feeds are fetched from public addresses only"
@@ -80,6 +81,8 @@ class FetchResult:
     content_type: str = ""
     max_age: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Where redirects that were all permanent (301, 308) led: the feed's new address.
+    moved_to: str | None = None
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -373,6 +376,7 @@ def _follow(
     max_bytes: int,
 ) -> FetchResult:
     """Request ``url``, following at most ``MAX_REDIRECTS`` redirects, each re-validated."""
+    permanent: bool | None = None  # after a redirect: whether every one so far was permanent
     for _hop in range(MAX_REDIRECTS + 1):
         request = client.build_request("GET", url, headers=conditional.headers())
         # We decompress ourselves so the cap counts decompressed bytes.
@@ -387,7 +391,12 @@ def _follow(
             ) from None
         try:
             if response.status_code not in REDIRECT_CODES:
-                return _read_response(url, response, expires, max_bytes)
+                result = _read_response(url, response, expires, max_bytes)
+                result.moved_to = url if permanent else None
+                return result
+            permanent = permanent is not False and response.status_code in (
+                PERMANENT_REDIRECT_CODES
+            )
             location = response.headers.get("Location")
         finally:
             response.close()

@@ -23,12 +23,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from articles import fetch
 from articles.clean import CleanEntry, SkipEntry, clean_entry
-from articles.curation import rules_for
+from articles.curation import feed_address, feed_at, rules_for
 from articles.models import MIN_INTERVAL_MINUTES, Article, Feed, FetchSlot
 from articles.parse import ParseError, parse_feed
 from articles.store import BURIED, StoreSummary, buried_guids, is_archive, store_entries
 from articles.text import plain_text, strip_control
 from articles.urls import safe_url
+from club import audit
 from club.clock import utcnow
 from club.extensions import db
 
@@ -130,6 +131,7 @@ def _store(feed_id: int, response: fetch.FetchResult) -> RefreshResult:
     if feed is None:  # deleted by an admin while it was being fetched
         return RefreshResult(feed_id, "missing", error="no such feed")
     if response.not_modified:
+        follow_move(feed, response.moved_to)
         record_success(feed, response, None)
         db.session.commit()
         return RefreshResult(feed_id, "not_modified")
@@ -149,9 +151,36 @@ def _store(feed_id: int, response: fetch.FetchResult) -> RefreshResult:
         log.exception("storing feed %s failed", feed_id)
         problem = RuntimeError(f"could not store the entries ({type(error).__name__})")
         return record_failure(feed_id, problem)
+    follow_move(feed, response.moved_to)
     record_success(feed, response, summary)
     db.session.commit()
     return RefreshResult(feed_id, "stored", summary=summary)
+
+
+def follow_move(feed: Feed, moved_to: str | None) -> None:
+    """Fetch the feed from its new address from now on, if it moved permanently.
+
+    Called only once the new address has served the feed (a 301 to a parked page or to
+    an error is never followed), and every hop was permanent: a 302 is a detour. Not when
+    another of the site's feeds is already there: two feeds would be one; the admin is
+    told instead.
+    """
+    if moved_to is None:
+        return
+    address = feed_address(moved_to)
+    if address == feed.url:
+        return
+    other = feed_at(address)
+    if other is not None and other.id != feed.id:
+        clash = (
+            f"the source moved this feed permanently to {address}, which is already "
+            f"the site's feed {other.name}"
+        )
+        if clash not in (feed.parse_warning or ""):  # a 304 keeps the last fetch's warning
+            feed.parse_warning = "; ".join(filter(None, (feed.parse_warning, clash)))[:500]
+        return
+    audit.record(None, "feed.moved", feed, detail=f"{feed.url} → {address}")
+    feed.url = address
 
 
 def archive_start(feed: Feed | None) -> datetime:

@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "feed.pause": "Feed paused",
     "feed.resume": "Feed resumed",
     "feed.refresh": "Feed refreshed",
+    "feed.moved": "Feed moved to a new address by its source",
     "feed.import_opml": "OPML imported",
     "rule.add": "Keyword rule added",
     "rule.delete": "Keyword rule removed",
