@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from articles import curation, reading
 from articles.forms import ArticleEditForm, form_status
-from articles.models import Article
+from articles.models import Article, Feed
 from club import audit
 from club.admin import admin_blueprint
 from club.extensions import db
@@ -42,22 +42,32 @@ REVIEW_ACTIONS = {
 
 @review_bp.get("/")
 def queue():
-    """Articles by status (pending first), newest first, 50 a page."""
+    """Articles by status (pending first), newest first, 50 a page; from one feed if asked."""
     status = request.args.get("status", "pending")
     if status not in ARTICLE_STATUSES:
         status = "pending"
+    feed = _feed_filter(request.args.get("feed"))
     # Newest published first, not newest stored: the store inserts each document's
     # entries newest first, so by id a fetch's oldest entry would come first.
     query = sa.select(Article).where(Article.status == status).order_by(*reading.NEWEST_FIRST)
+    if feed is not None:
+        query = query.where(Article.feed_id == feed.id)
     cursor = reading.Cursor.decode(request.args.get("before"))
     page = reading.keyset_page(query, cursor, REVIEW_PAGE)
     return render_template(
         "articles/admin/review.html",
         articles=page.articles,
         status=status,
+        feed=feed,
         older=page.next_cursor.encode() if page.next_cursor else None,
         is_older_page=cursor is not None,
     )
+
+
+def _feed_filter(raw: str | None) -> Feed | None:
+    """The feed the queue is narrowed to; an unknown or malformed id means every feed."""
+    feed_id = parse_id(raw)
+    return db.session.get(Feed, feed_id) if feed_id is not None else None
 
 
 @review_bp.post("/<int:article_id>/<action>")
@@ -88,7 +98,12 @@ def bulk():
     seen = _seen_status()
     # Back to the page the admin was on, not the first page of the tab.
     before = reading.Cursor.decode(request.form.get("before"))
-    back = url_for("review.queue", status=seen or "pending", before=before and before.encode())
+    back = url_for(
+        "review.queue",
+        status=seen or "pending",
+        feed=parse_id(request.form.get("feed")),
+        before=before and before.encode(),
+    )
     if action not in ("approve", "reject"):
         flash("Choose approve or reject.", "error")
         return redirect(back)

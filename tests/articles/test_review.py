@@ -333,3 +333,92 @@ def test_it_says_what_it_did_in_plain_words(admin_client, action, said):
     article = make_article(status="pending", title="Plain words")
     page = admin_client.submit(f"/admin/articles/{article.id}/{action}", follow_redirects=True)
     assert f"{said}: Plain words" in page.get_data(as_text=True)
+
+
+# --- One feed's articles ---------------------------------------------------------------------
+
+
+def test_it_narrows_the_queue_to_one_feed_and_leads_back_to_all(admin_client):
+    walking, sleep = make_feed(title="Walking Daily"), make_feed(title="Sleep Weekly")
+    make_article(walking, status="pending", title="Walk at lunch")
+    make_article(sleep, status="pending", title="Sleep early")
+
+    html = admin_client.get(f"/admin/articles/?feed={walking.id}").get_data(as_text=True)
+
+    assert queue_titles(html) == ["Walk at lunch"]
+    assert "From <strong>Walking Daily</strong>" in html
+    show_all = re.search(r'<a href="([^"]*)">show all<', html).group(1)
+    assert html_module.unescape(show_all) == "/admin/articles/?status=pending"
+    tabs = re.findall(r'href="([^"]*)"[^>]*>Rejected<', html)
+    assert html_module.unescape(tabs[0]) == f"/admin/articles/?status=rejected&feed={walking.id}"
+
+
+def test_each_article_leads_to_its_feeds_articles_alone(admin_client):
+    walking = make_feed(title="Walking Daily")
+    make_article(walking, status="pending", source_name="Walking Daily")
+    html = admin_client.get("/admin/articles/").get_data(as_text=True)
+    only = re.search(r'href="([^"]*)"><span class="visually-hidden">Only articles from ', html)
+    assert html_module.unescape(only.group(1)) == (
+        f"/admin/articles/?status=pending&feed={walking.id}"
+    )
+
+
+def test_the_feed_filter_is_kept_on_older_pages(admin_client):
+    walking, sleep = make_feed(title="Walking Daily"), make_feed(title="Sleep Weekly")
+    for n in range(55):
+        make_article(walking, status="pending", title=f"Walk {n}")
+    make_article(sleep, status="pending", title="Sleep early")
+
+    first = admin_client.get(f"/admin/articles/?feed={walking.id}").get_data(as_text=True)
+    assert f"feed={walking.id}" in older_link(first)
+    second = admin_client.get(older_link(first)).get_data(as_text=True)
+
+    listed = queue_titles(first) + queue_titles(second)
+    assert sorted(listed) == sorted(f"Walk {n}" for n in range(55))
+
+
+def test_an_action_returns_to_the_feeds_filtered_page(admin_client):
+    walking = make_feed(title="Walking Daily")
+    article = make_article(walking, status="pending")
+    page = f"/admin/articles/?status=pending&feed={walking.id}"
+    html = admin_client.get(page).get_data(as_text=True)
+    back = html_module.unescape(re.search(r'name="next" value="([^"]*)"', html).group(1))
+
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/reject", {"next": back, "seen": "pending"}
+    )
+
+    assert response.headers["Location"] == page
+
+
+def test_bulk_actions_return_to_the_feeds_filtered_page(admin_client):
+    walking = make_feed(title="Walking Daily")
+    articles = [make_article(walking, status="pending") for _ in range(55)]
+    first = admin_client.get(f"/admin/articles/?feed={walking.id}").get_data(as_text=True)
+    page_two = admin_client.get(older_link(first)).get_data(as_text=True)
+    fields = dict(
+        re.findall(r'<input type="hidden" name="(seen|feed|before)" value="([^"]*)"', page_two)
+    )
+
+    response = admin_client.submit(
+        "/admin/articles/bulk", {**fields, "action": "approve", "ids": [articles[0].id]}
+    )
+
+    assert response.headers["Location"].endswith(
+        f"/admin/articles/?status=pending&feed={walking.id}&before={fields['before']}"
+    )
+
+
+def test_a_feed_with_nothing_waiting_says_so_by_name(admin_client):
+    walking = make_feed(title="Walking Daily")
+    make_article(status="pending")  # from another feed
+    html = admin_client.get(f"/admin/articles/?feed={walking.id}").get_data(as_text=True)
+    assert "Nothing pending from Walking Daily." in html
+
+
+@pytest.mark.parametrize("feed", ["abc", "99999", "-1", "0", "1e3", ""])
+def test_an_unknown_feed_shows_the_whole_queue(admin_client, feed):
+    make_article(status="pending", title="Needs a look")
+    response = admin_client.get(f"/admin/articles/?feed={feed}")
+    assert response.status_code == 200
+    assert queue_titles(response.get_data(as_text=True)) == ["Needs a look"]
