@@ -26,7 +26,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from articles import curation, discover, fetch, opml, refresh, review
+from articles import curation, discover, feed_list, fetch, opml, refresh, review
 from articles.forms import (
     DeleteFeedForm,
     FeedEditForm,
@@ -35,7 +35,7 @@ from articles.forms import (
     RuleForm,
     form_status,
 )
-from articles.models import Article, Feed, KeywordRule
+from articles.models import Feed, KeywordRule
 from club import audit
 from club.admin import admin_blueprint
 from club.clock import utcnow
@@ -71,21 +71,23 @@ def enqueue_refresh(feed: Feed, force: bool = False) -> JobHandle:
 
 @feeds_bp.get("/")
 def feeds():
-    """Every feed with its health at a glance."""
-    # The rows show each feed's topic: load it in the same query, not one query per row.
-    query = sa.select(Feed).options(joinedload(Feed.topic))
-    failing_first = sa.case({"failing": 0, "active": 1}, value=Feed.status, else_=2)
-    rows = db.session.scalars(query.order_by(failing_first, Feed.title, Feed.id)).all()
-    since = utcnow() - timedelta(hours=24)
-    recent = dict(
-        db.session.execute(
-            sa.select(Article.feed_id, sa.func.count(Article.id))
-            .where(Article.fetched_at >= since)
-            .group_by(Article.feed_id)
-        ).all()
-    )
+    """Feeds with their health at a glance, filtered by status, topic or words, 50 a page."""
+    topics = feed_list.topics_with_feeds()
+    filters = feed_list.FeedFilters.from_args(request.args, topics)
+    after = feed_list.FeedKey.decode(request.args.get("after"))
+    before = None if after else feed_list.FeedKey.decode(request.args.get("before"))
+    page = feed_list.feed_page(filters, after=after, before=before)
+    shown = [feed.id for feed in page.feeds]
     return render_template(
-        "articles/admin/feeds.html", feeds=rows, recent=recent, opml_form=OPMLForm()
+        "articles/admin/feeds.html",
+        page=page,
+        filters=filters,
+        topics=topics,
+        counts=feed_list.status_counts(filters),
+        recent=feed_list.recent_counts(shown, utcnow() - timedelta(hours=24)),
+        pending=feed_list.pending_counts(shown),
+        is_later_page=after is not None or before is not None,
+        opml_form=OPMLForm(),
     )
 
 
