@@ -40,7 +40,7 @@ from club import audit
 from club.admin import admin_blueprint
 from club.clock import utcnow
 from club.extensions import db
-from club.web import render_error
+from club.web import render_error, safe_next
 
 if TYPE_CHECKING:
     from worker.queues import JobHandle
@@ -259,15 +259,21 @@ def resume_feed(feed_id: int):
 
 
 def _set_paused(feed: Feed, paused: bool):
+    back = _back_to_feeds()
     if feed.is_paused == paused:
         # A second tab, or another admin: nothing changes, so nothing is audited.
         flash(f"{feed.name} already was {'paused' if paused else 'active'}.", "info")
-        return redirect(url_for("curation.feeds"))
+        return redirect(back)
     curation.set_paused(feed, paused)
     audit.record(current_user, "feed.pause" if paused else "feed.resume", feed, feed.url)
     db.session.commit()
     flash(f"{feed.name} {'paused' if paused else 'resumed'}.", "success")
-    return redirect(url_for("curation.feeds"))
+    return redirect(back)
+
+
+def _back_to_feeds() -> str:
+    """The feeds page a row's action was on (its filters and page), else the first page."""
+    return safe_next(request.form.get("next")) or url_for("curation.feeds")
 
 
 @feeds_bp.post("/<int:feed_id>/refresh")
@@ -282,7 +288,7 @@ def refresh_now(feed_id: int):
     # and stays paused.
     handle = enqueue_refresh(feed, force=True)
     flash(*_refresh_outcome(feed, handle, was_paused))
-    return redirect(url_for("curation.feeds"))
+    return redirect(_back_to_feeds())
 
 
 def _refresh_outcome(feed: Feed, handle: JobHandle, was_paused: bool) -> tuple[str, str]:

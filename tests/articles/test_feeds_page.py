@@ -198,6 +198,24 @@ def test_each_feed_links_to_its_pending_articles_in_the_queue(admin_client):
     assert found == [(f"/admin/articles/?status=pending&amp;feed={busy.id}", "2", "Busy Source")]
 
 
+@pytest.mark.parametrize("action", ["pause", "refresh"])
+def test_a_rows_action_returns_to_the_filtered_page_it_was_on(admin_client, action):
+    feed = make_feed(title="Walking Daily", url="https://127.0.0.1:1/feed.xml")
+    page = "/admin/feeds/?status=active&q=walking"
+    html = admin_client.get(page).text
+    sent_back = html_module.unescape(re.search(r'name="next" value="([^"]*)"', html).group(1))
+
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/{action}", {"next": sent_back})
+
+    assert response.headers["Location"] == page
+
+
+def test_a_rows_action_never_returns_off_site(admin_client):
+    feed = make_feed()
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/pause", {"next": "//evil.example/"})
+    assert response.headers["Location"] == "/admin/feeds/"
+
+
 def test_the_feeds_page_costs_the_same_queries_for_5_or_120_feeds(admin_client, count_queries):
     def measure(total: int) -> int:
         while (n := db.session.scalar(sa.select(sa.func.count(Feed.id)))) < total:
