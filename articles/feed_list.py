@@ -100,7 +100,10 @@ class FeedKey:
         rank, _, rest = (raw or "").partition("-")
         ident, dash, title = rest.partition("-")
         feed_id = parse_id(ident)
-        if rank not in {"0", "1", "2"} or feed_id is None or not dash or len(title) > MAX_TEXT:
+        if rank not in {"0", "1", "2"} or feed_id is None or not dash:
+            return None
+        # No stored title is longer, or holds a NUL (which PostgreSQL refuses to compare).
+        if len(title) > MAX_TEXT or "\x00" in title:
             return None
         return cls(int(rank), title, feed_id)
 

@@ -164,6 +164,7 @@ def test_a_feed_paused_on_one_page_does_not_make_the_next_page_skip_one(admin_cl
         "after=1-0-x",
         "after=1-99999999999-x",
         "before=1-1-" + "x" * 400,
+        "after=1-1-%00",
         "q=%00",
         "q=" + "x" * 2000,
     ],
