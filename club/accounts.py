@@ -182,9 +182,11 @@ def end_all_sessions(user: User) -> None:
 # --- Mail with links -------------------------------------------------------------------
 
 
-def send_confirmation(user: User) -> None:
-    """Email ``user`` a link that confirms their address."""
-    link = absolute_url("auth.confirm_email", token=tokens.issue(tokens.CONFIRM_EMAIL, user))
+def send_confirmation(user: User, next_url: str | None = None) -> None:
+    """Email ``user`` a link that confirms their address, then leads on to ``next_url``
+    (a path on this site, checked by the caller and again when the link is opened)."""
+    token = tokens.issue(tokens.CONFIRM_EMAIL, user)
+    link = absolute_url("auth.confirm_email", token=token, next=next_url)
     site = current_app.config["SITE_NAME"]
     removal = removal_date(user)
     queue_mail(
@@ -199,14 +201,15 @@ def send_confirmation(user: User) -> None:
     )
 
 
-def send_signup_notice(user: User) -> None:
-    """Tell the owner of an address that someone tried to sign up with it again."""
+def send_signup_notice(user: User, next_url: str | None = None) -> None:
+    """Tell the owner of an address that someone tried to sign up with it again; its
+    log-in link leads on to ``next_url``, as the confirmation link would have."""
     site = current_app.config["SITE_NAME"]
     queue_mail(
         user.email,
         f"You already have a {site} account",
         f"Someone (perhaps you) tried to create a new {site} account with this email "
-        f"address, but it already has one.\n\nLog in: {absolute_url('auth.login')}\n"
+        f"address, but it already has one.\n\nLog in: {absolute_url('auth.login', next=next_url)}\n"
         f"Forgot your password? {absolute_url('auth.forgot_password')}\n\n"
         "If this was not you, you can ignore this message; nothing has changed.\n",
     )

@@ -125,7 +125,7 @@ def expired_log_in(error: CSRFError):
     form.form_errors.append(
         "This page had been open too long, so you were not logged in. Enter your password again."
     )
-    return render_template("auth/login.html", form=form), 400
+    return login_page(form), 400
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -133,9 +133,14 @@ def expired_log_in(error: CSRFError):
 @limiter.limit("30 per hour", methods=["POST"])
 @membership.public_write
 def signup():
-    """Create an account; answer the same whether or not the email already has one."""
+    """Create an account; answer the same whether or not the email already has one.
+
+    A ``next`` on this site rides along in the emailed links, so the new member comes
+    back to the page they signed up from once their address is confirmed.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("settings.index"))
+    next_url = safe_next(request.args.get("next"))
     form = SignUpForm()
     if form.validate_on_submit():
         try:
@@ -150,16 +155,22 @@ def signup():
         else:
             db.session.commit()
             if result.user is not None:
-                accounts.send_confirmation(result.user)
+                accounts.send_confirmation(result.user, next_url=next_url)
             elif may_send_signup_notice(result.existing.email):
-                accounts.send_signup_notice(result.existing)
-            return redirect(url_for("auth.check_email"), code=303)
+                accounts.send_signup_notice(result.existing, next_url=next_url)
+            return redirect(url_for("auth.check_email", next=next_url), code=303)
     elif form.is_submitted() and not form.handle.errors and _handle_is_taken(form.handle.data):
         # Say so now, with the other problems, not after they are fixed and the password
         # typed again. Handles are public: this tells nobody anything new.
         form.handle.errors.append(HANDLE_TAKEN)
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/signup.html", form=form), status
+    return signup_page(form), status
+
+
+def signup_page(form: SignUpForm) -> str:
+    """The sign-up form, its log-in link keeping the page to come back to."""
+    next_url = safe_next(request.args.get("next"))
+    return render_template("auth/signup.html", form=form, next_url=next_url)
 
 
 @bp.errorhandler(429)
@@ -177,7 +188,7 @@ def too_many_sign_ups(error: HTTPException):
         "Too many accounts were created from your network just now, so this one was not. "
         f"Try again in {wait}; what you typed is kept below, all but the password."
     )
-    return render_template("auth/signup.html", form=form), 429
+    return signup_page(form), 429
 
 
 HANDLE_TAKEN = "That handle is taken. Choose another."
@@ -190,7 +201,7 @@ def _handle_is_taken(handle: str | None) -> bool:
 @bp.get("/signup/check-email")
 def check_email():
     """Tell a new member to look for the confirmation email."""
-    return render_template("auth/check_email.html")
+    return render_template("auth/check_email.html", next_url=safe_next(request.args.get("next")))
 
 
 def failed_log_in(response: Response) -> bool:
@@ -225,7 +236,13 @@ def login():
             return redirect(next_url or "/", code=303)
         form.form_errors.append("That email and password do not match an account.")
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/login.html", form=form), status
+    return login_page(form), status
+
+
+def login_page(form: LogInForm) -> str:
+    """The log-in form, its sign-up link keeping the page to come back to."""
+    next_url = safe_next(request.args.get("next"))
+    return render_template("auth/login.html", form=form, next_url=next_url)
 
 
 @bp.post("/logout")
@@ -246,23 +263,28 @@ def logout():
 @limiter.limit("20 per hour", methods=["POST"])
 @membership.public_write
 def confirm_email(token: str):
-    """Confirm an email address; the GET only shows a button, so scanners confirm nothing."""
+    """Confirm an email address; the GET only shows a button, so scanners confirm nothing.
+
+    The link's ``next`` (the page the member signed up from) is where they go afterwards,
+    if it is on this site: the link is in a mail anyone could have edited.
+    """
     form = ConfirmEmailForm()
+    next_url = safe_next(request.args.get("next"))
     try:
         claims = tokens.read(tokens.CONFIRM_EMAIL, token)
         if claims.user.email_confirmed_at is not None:
             # An older link of several sent, once a newer one confirmed the address.
-            return after_confirmation(claims.user, ALREADY_CONFIRMED)
+            return after_confirmation(claims.user, next_url, ALREADY_CONFIRMED)
         if form.validate_on_submit():
             user = accounts.confirm_email(token)
             db.session.commit()
-            return after_confirmation(user)
+            return after_confirmation(user, next_url)
     except tokens.TokenError as error:
         db.session.rollback()
         holder = tokens.bound_holder(tokens.CONFIRM_EMAIL, token)
         if holder is not None and holder.email_confirmed_at is not None:
             # The link was pressed twice, or found again in the inbox: nothing is wrong.
-            return after_confirmation(holder, ALREADY_CONFIRMED)
+            return after_confirmation(holder, next_url, ALREADY_CONFIRMED)
         return token_failed(str(error), again=url_for("settings.index"))
     return no_referrer(render_template("auth/confirm.html", form=form, user=claims.user))
 
@@ -272,12 +294,15 @@ ALREADY_CONFIRMED = "This email address is already confirmed."
 
 
 def after_confirmation(
-    user: User, message: str = "Thank you: your email address is confirmed."
+    user: User,
+    next_url: str | None,
+    message: str = "Thank you: your email address is confirmed.",
 ) -> Response:
+    """Go on to ``next_url`` (settings without one), through the log-in page if needed."""
     flash(message, "success")
     if current_user.is_authenticated and current_user.id == user.id:
-        return redirect(url_for("settings.index"), code=303)
-    return redirect(url_for("auth.login"), code=303)
+        return redirect(next_url or url_for("settings.index"), code=303)
+    return redirect(url_for("auth.login", next=next_url), code=303)
 
 
 @bp.route("/reset", methods=["GET", "POST"])

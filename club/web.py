@@ -136,6 +136,12 @@ def login_url() -> str:
     return url_for("auth.login", next=page_to_return_to())
 
 
+def signup_url() -> str:
+    """Return the sign-up page's address, bringing the new member back to this page once
+    they have confirmed their email (the ``next`` travels in the confirmation link)."""
+    return url_for("auth.signup", next=page_to_return_to())
+
+
 def render_error(error: HTTPException):
     """Render an HTTP error in the site's own look (JSON for scripts)."""
     code = error.code or 500
@@ -422,6 +428,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["site_name"] = app.config["SITE_NAME"]
     app.jinja_env.globals["kept_form_text"] = kept_form_text
     app.jinja_env.globals["login_url"] = login_url
+    app.jinja_env.globals["signup_url"] = signup_url
     app.extensions["club_nav"] = []
     app.extensions["club_admin_nav"] = [("Dashboard", "admin.dashboard")]
     app.extensions["club_admin_waiting"] = []

@@ -3,16 +3,20 @@ opened again once the address is confirmed says so (issue #2 point 4)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 import sqlalchemy as sa
 
 from club import tokens
 from club.clock import utcnow
 from club.extensions import db
 from club.models import User
-from tests.club.conftest import last_link
+from tests.club.conftest import last_link, messages_to
 from tests.club.test_auth import signup_data
+from tests.conftest import login
 
 
 def test_it_confirms_an_email_only_when_the_button_is_pressed(client, outbox):
@@ -104,3 +108,90 @@ def test_it_refuses_a_confirmation_link_for_an_address_no_longer_on_the_account(
 def test_it_does_not_accept_a_reset_token_as_a_confirmation_token(client, dave):
     token = tokens.issue(tokens.RESET_PASSWORD, dave)
     assert client.submit(f"/confirm/{token}").status_code == 400
+
+
+# --- Coming back to the page the member signed up from ---------------------------------
+
+ARTICLE = "/articles/7?comments=2"
+
+
+def next_in(location: str) -> str | None:
+    return parse_qs(urlsplit(location).query).get("next", [None])[0]
+
+
+def sign_up_from(client, page: str) -> str:
+    """Sign up from ``page`` (its ``next``); return where the sign-up sent the browser."""
+    response = client.submit(f"/signup?{urlencode({'next': page})}", signup_data())
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+def test_a_member_who_signs_up_from_an_article_logs_in_back_to_it(client, outbox):
+    check_email = sign_up_from(client, ARTICLE)
+    page = client.get(check_email).get_data(as_text=True)
+    log_in = re.search(r'<a href="(/login[^"]*)">log in</a>', page).group(1)
+    assert next_in(log_in.replace("&amp;", "&")) == ARTICLE
+
+    confirmed = client.submit(last_link(outbox, "/confirm/"))
+    assert urlsplit(confirmed.headers["Location"]).path == "/login"
+    assert next_in(confirmed.headers["Location"]) == ARTICLE
+    logged_in = client.submit(
+        confirmed.headers["Location"],
+        {"email": "grace@example.com", "password": signup_data()["password"]},
+    )
+
+    assert logged_in.status_code == 303 and logged_in.headers["Location"] == ARTICLE
+
+
+def test_a_signed_in_member_confirming_goes_straight_back_to_the_article(client, outbox):
+    sign_up_from(client, ARTICLE)
+    login(client, db.session.scalar(sa.select(User)))
+
+    confirmed = client.submit(last_link(outbox, "/confirm/"))
+
+    assert confirmed.headers["Location"] == ARTICLE
+    page = client.get(ARTICLE.split("?")[0]).get_data(as_text=True)
+    assert "your email address is confirmed" in page
+
+
+def test_an_address_that_already_has_an_account_is_sent_a_log_in_link_back(client, outbox, alice):
+    client.submit(f"/signup?{urlencode({'next': ARTICLE})}", signup_data(email=alice.email))
+
+    notice = messages_to(outbox, alice.email)[-1]
+    log_in = re.search(r"Log in: (\S+)", notice).group(1)
+    assert urlsplit(log_in).path == "/login" and next_in(log_in) == ARTICLE
+
+
+OFF_SITE = [
+    "https://evil.example/articles/7",
+    "//evil.example/articles/7",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "javascript:alert(1)",
+    "http:/evil.example",
+    "articles/7",
+    "/articles/7\r\nSet-Cookie: x=1",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_sign_up_carries_no_next_that_leaves_the_site(client, outbox, target):
+    check_email = sign_up_from(client, target)
+    link = last_link(outbox, "/confirm/")
+
+    assert next_in(check_email) is None and next_in(link) is None
+    assert "evil" not in client.get(check_email).get_data(as_text=True)
+    confirmed = client.submit(link)
+    assert confirmed.headers["Location"] == "/login"
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_a_confirmation_link_edited_to_lead_off_the_site_leads_to_log_in(client, dave, target):
+    token = tokens.issue(tokens.CONFIRM_EMAIL, dave)
+
+    confirmed = client.submit(f"/confirm/{token}?{urlencode({'next': target})}")
+
+    assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/login"
+    login(client, dave)
+    again = client.submit(f"/confirm/{token}?{urlencode({'next': target})}")
+    assert again.headers["Location"] == "/settings"

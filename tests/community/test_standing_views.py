@@ -228,6 +228,31 @@ def test_the_header_log_in_link_comes_back_to_the_page_being_read(client, articl
     assert next_of(log_in_link(comments_section(html), "log in")) == page
 
 
+def sign_up_link(html: str, text: str) -> str:
+    """The address of the first link whose text starts with ``text``, read back."""
+    href = re.search(rf'<a (?:class="button" )?href="([^"]*)">{text}', html).group(1)
+    return href.replace("&amp;", "&")
+
+
+def test_the_sign_up_links_come_back_to_the_article_being_read(client, article):
+    page = f"/articles/{article.id}?comments=2"
+    html = client.get(page).get_data(as_text=True)
+
+    for link in (sign_up_link(html, "Sign up<"), sign_up_link(comments_section(html), "Sign up")):
+        parts = urlsplit(link)
+        assert parts.path == "/signup" and parse_qs(parts.query)["next"] == [page]
+
+
+@pytest.mark.parametrize(("asked", "kept"), [("/saved", "/saved"), ("//evil.example", None)])
+def test_log_in_and_sign_up_pass_on_the_page_to_come_back_to(client, asked, kept):
+    login_page = client.get(f"/login?next={asked}").get_data(as_text=True)
+    signup_page = client.get(f"/signup?next={asked}").get_data(as_text=True)
+
+    in_page = sign_up_link(login_page.split("<main", 1)[1], "Sign up")
+    assert parse_qs(urlsplit(in_page).query).get("next", [None])[0] == kept
+    assert next_of(log_in_link(signup_page.split("<main", 1)[1], "Log in")) == kept
+
+
 def test_the_log_in_page_itself_leads_nowhere_back(client):
     html = client.get("/login?next=/saved").get_data(as_text=True)
 
