@@ -59,9 +59,9 @@
     var on = Boolean(data.on);
     form.querySelector("input[name=state]").value = on ? "off" : "on";
     button.setAttribute("aria-pressed", on ? "true" : "false");
+    // The label stays as it is: aria-pressed and the "on" look say the state.
     button.classList.toggle("on", on);
-    button.querySelector("[data-label]").textContent = on ? form.dataset.labelOn : form.dataset.labelOff;
-    var count = button.querySelector("[data-count]");
+    var count = form.querySelector("[data-count]");
     if (count && typeof data.count === "number") {
       count.textContent = String(data.count);
     }

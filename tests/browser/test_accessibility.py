@@ -40,7 +40,7 @@ def test_like_and_save_from_the_keyboard_keep_focus_on_the_button(app, live_serv
     log_in(page, live_server, member.email, PASSWORD)
     page.goto(f"{live_server}/articles/{article.id}")
 
-    for kind in ("like", "save"):
+    for kind, label in (("like", "Like"), ("save", "Save")):
         button = page.locator(f"#reactions form[data-kind='{kind}'] button")
         button.focus()
         page.keyboard.press(key)
@@ -50,6 +50,9 @@ def test_like_and_save_from_the_keyboard_keep_focus_on_the_button(app, live_serv
             arg=f"#reactions form[data-kind='{kind}'] button",
         )
         assert focused(page)["kind"] == kind and focused(page)["pressed"] == "true"
+        # The name a screen reader says stays the same: "Like, pressed", never "Liked".
+        reactions = page.locator("#reactions")
+        assert reactions.get_by_role("button", name=label, exact=True, pressed=True).count() == 1
 
 
 def test_a_form_with_errors_puts_focus_on_the_first_field_to_fix(app, live_server, browser):

@@ -115,9 +115,12 @@ def test_it_walks_a_visitor_to_member_to_frozen(app, live_server, browser, shoot
     like = page.locator("#reactions form[data-kind='like'] button")
     like.click()
     page.wait_for_selector("#reactions form[data-kind='like'] button[aria-pressed='true']")
-    assert like.locator("[data-count]").inner_text() == "1"  # updated in place by the script
+    likes = page.locator("#reactions form[data-kind='like'] [data-count]")
+    assert likes.inner_text() == "1"  # updated in place by the script
+    assert like.inner_text().strip() == "✓Like"  # the check mark shows; the label stays
     page.locator("#reactions form[data-kind='save'] button").click()
-    page.wait_for_selector("#reactions form[data-kind='save'] button:has-text('Saved')")
+    page.wait_for_selector("#reactions form[data-kind='save'] button[aria-pressed='true']")
+    assert page.locator("#reactions").get_by_role("button", name="Save", pressed=True).count() == 1
     shoot(page, "03-member-comments")
     db.session.expire_all()
     assert db.session.get(type(article), article.id).like_count == 1

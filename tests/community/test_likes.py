@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from club.community.models import ArticleLike, CommentLike
@@ -79,6 +81,41 @@ def test_it_likes_a_comment_and_shows_the_count(member, article, carol):
     response = member.submit(f"/comments/{comment.id}/like", {"state": "on"}, headers=JSON)
     assert response.get_json()["count"] == 1
     assert 'aria-pressed="true"' in page_of(member, article)
+
+
+def state_form(html: str, kind: str) -> str:
+    """The first like/save form of ``kind`` on the page."""
+    return re.search(rf'<form [^>]*data-kind="{kind}".*?</form>', html, re.S).group(0)
+
+
+def button_name(form: str) -> tuple[str, str]:
+    """What a screen reader says for the form's button: its name (aria-hidden parts left
+    out) and its aria-pressed."""
+    button = re.search(r"<button ([^>]*)>(.*?)</button>", form, re.S)
+    text = re.sub(r'<span [^>]*aria-hidden="true"[^>]*>.*?</span>', "", button.group(2))
+    pressed = re.search(r'aria-pressed="(\w+)"', button.group(1)).group(1)
+    return " ".join(re.sub(r"<[^>]+>", "", text).split()), pressed
+
+
+def test_like_and_save_keep_their_label_and_say_their_state_in_aria_pressed(member, article):
+    before = page_of(member, article)
+    member.submit(f"/articles/{article.id}/like", {"state": "on"})
+    member.submit(f"/articles/{article.id}/save", {"state": "on"})
+    after = page_of(member, article)
+
+    assert button_name(state_form(before, "like")) == ("Like", "false")
+    assert button_name(state_form(before, "save")) == ("Save", "false")
+    assert button_name(state_form(after, "like")) == ("Like", "true")
+    assert button_name(state_form(after, "save")) == ("Save", "true")
+    # The count is beside the button, not in its name: "Like" whatever the number.
+    assert re.search(r"</button>\s*<span [^>]*data-count>1</span>", state_form(after, "like"))
+
+
+def test_a_comment_like_keeps_its_label_when_pressed(member, article, carol):
+    comment = add_comment(article, carol)
+    member.submit(f"/comments/{comment.id}/like", {"state": "on"})
+    html = page_of(member, article).split(f'id="comment-{comment.id}"', 1)[1]
+    assert button_name(state_form(html, "like")) == ("Like", "true")
 
 
 def test_it_likes_a_comment_once_however_often_it_is_asked(member, article, carol):
