@@ -182,8 +182,15 @@ def time_to_wait() -> str | None:
 
 
 def wait_in_words(seconds: float) -> str:
-    """Say a wait of ``seconds`` roughly, never shorter than it is ("about 58 minutes")."""
-    minutes = math.ceil(seconds / 60)
+    """Say a wait of ``seconds`` roughly, never shorter than it is ("about 58 minutes").
+
+    Whole seconds first, as Retry-After counts them (Flask-Limiter sends the whole
+    seconds to its reset time): that reset time is itself rounded up to the next whole
+    second, so a one-minute window reads 60.4 s, and "about 2 minutes" would double it.
+    Then up to whole minutes, so no wait is shorter than said to the second: 60 s is "a
+    minute", 61 s "about 2 minutes"; an hour or more is said to the nearest hour.
+    """
+    minutes = math.ceil(int(seconds) / 60)
     if minutes <= 1:
         return "a minute"
     if minutes < 60:

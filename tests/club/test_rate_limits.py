@@ -57,7 +57,11 @@ def test_its_429_page_says_how_long_to_wait(client):
     [
         (5, "a minute"),
         (60, "a minute"),
+        # A one-minute window's reset time, rounded up to the next whole second.
+        (60.4, "a minute"),
+        (60.999, "a minute"),
         (61, "about 2 minutes"),
+        (120.6, "about 2 minutes"),
         (3470.2, "about 58 minutes"),
         (3600.9, "about an hour"),
         (2 * 3600 + 1, "about 2 hours"),
