@@ -434,7 +434,8 @@ def delete_account(
     user: User, *, why: str = "deleted by its owner", delete_comments: bool = False
 ) -> None:
     """Delete ``user`` and their personal data; content they wrote stays, authorless,
-    unless ``delete_comments`` (then their comments are deleted as each could be).
+    unless ``delete_comments`` and the policy lets them take it along (then their
+    comments are deleted as each could be).
 
     Other packages remove or anonymise their rows through ``signals.account_deleting``
     (content keeps a NULL author, shown as "deleted member"); appeals go with the
@@ -450,6 +451,7 @@ def delete_account(
             "Ask the operator to make another account an admin "
             "(flask --app club users admin EMAIL), then delete this one."
         )
+    delete_comments = delete_comments and membership.can_delete_own_comments_when_leaving(user)
     signals.announce_account_deleting(user, delete_comments=delete_comments)
     # A moderator's freeze must not end by leaving and signing up again.
     membership.carry_freeze_of_deleted(user)

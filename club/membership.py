@@ -294,6 +294,18 @@ def can_edit_profile(user: Any, now: datetime | None = None) -> bool:
     return user.is_admin or not is_moderator_freeze_in_force(user, now or utcnow())
 
 
+def can_delete_own_comments_when_leaving(user: Any) -> bool:
+    """Tell whether ``user``, deleting their account, may have their comments deleted too.
+
+    Every account may, whatever its standing, a moderator's freeze included: deleting one
+    comment is an interaction a frozen account is refused, but what a member wrote is
+    theirs to take with them when they go (the README's deletion promise). It does not
+    erase evidence: each comment goes only as its author could delete it, so one a
+    moderator has yet to review stays until they decide.
+    """
+    return bool(getattr(user, "is_authenticated", False))
+
+
 # --- The request-time view of the policy ------------------------------------------------
 
 

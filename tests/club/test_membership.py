@@ -306,6 +306,24 @@ def test_it_closes_profile_editing_only_under_a_moderator_freeze(app, user, allo
     assert membership.can_edit_profile(user, now=NOW) is allowed
 
 
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [
+        (paying(), True),
+        (paying("canceled"), True),
+        (account(email_confirmed_at=None), True),
+        (frozen_by_moderator(paying()), True),
+        (account(is_admin=True), True),
+        (AnonymousUserMixin(), False),
+    ],
+    ids=["paying", "billing frozen", "unconfirmed", "moderator frozen", "admin", "visitor"],
+)
+def test_it_lets_every_leaving_account_take_its_comments_along(app, user, allowed):
+    # Unlike profile editing, a moderator's freeze does not close this: leaving is not
+    # taking part, and a comment waiting for a moderator stays whatever the answer.
+    assert membership.can_delete_own_comments_when_leaving(user) is allowed
+
+
 # --- Writers ----------------------------------------------------------------------------
 
 

@@ -106,7 +106,7 @@ def test_a_leaving_member_may_have_their_comments_deleted_too(
     add_comment(article, carol, "a reply that stays", parent=answered)
     reported = add_comment(article, alice, "words a moderator must see")
     db.session.add(Report(comment_id=reported.id, reporter_id=carol.id, reason="spam"))
-    if frozen:  # settings, deletion included, stay open to a frozen account
+    if frozen:  # the policy lets a frozen account take its comments when it leaves
         membership.freeze(alice, by=carol, reason="Spam in comments")
     db.session.commit()
     login(client, alice)
@@ -135,6 +135,32 @@ def test_a_leaving_member_may_have_their_comments_deleted_too(
     )
     assert article.comment_count == counted_comments(article) == 2
     assert article.like_count == 0
+
+
+def test_deletion_asks_the_policy_whether_the_comments_may_go_too(
+    client, article, alice, monkeypatch
+):
+    kept = add_comment(article, alice, "words the policy keeps")
+    login(client, alice)
+    asked = []
+
+    def refuse(user) -> bool:
+        asked.append(user.id)
+        return False
+
+    monkeypatch.setattr(membership, "can_delete_own_comments_when_leaving", refuse)
+    response = client.submit(
+        "/settings/delete", {"password": PASSWORD, "confirm": "y", "delete_comments": "y"}
+    )
+
+    assert response.status_code == 303 and asked == [alice.id]
+    db.session.expire_all()
+    row = db.session.get(Comment, kept.id)
+    assert (row.status, row.body, row.author_id) == (
+        CommentStatus.VISIBLE,
+        "words the policy keeps",
+        None,
+    )
 
 
 def test_a_leaving_member_who_does_not_ask_keeps_their_comments(client, article, alice):
