@@ -415,7 +415,7 @@ def topic_for(name: str) -> Topic | None:
 
     Commas become spaces: the article edit form lists topics separated by commas.
     """
-    name = " ".join(strip_control(name or "").replace(",", " ").split())[:80]
+    name = topic_name(name)
     if not _has_letter_or_digit(name):
         # "!!!" has no slug of its own (the forms and commands refuse it); one made before
         # that rule keeps working.
@@ -427,6 +427,11 @@ def topic_for(name: str) -> Topic | None:
         db.session.add(topic)
         db.session.flush()
     return topic
+
+
+def topic_name(name: str | None) -> str:
+    """``name`` as a topic is called: no control characters, commas or runs of spaces."""
+    return " ".join(strip_control(name or "").replace(",", " ").split())[:80]
 
 
 def is_topic_name(name: str) -> bool:
