@@ -1,4 +1,5 @@
-"""Feeds, articles, topics, tombstones, keyword rules and per-host fetch slots.
+"""Feeds, articles, topics and their former addresses, tombstones, keyword rules and
+per-host fetch slots.
 
 Uniqueness that matters is a database constraint: an article is unique per (feed, GUID)
 and per canonical URL across feeds, so two workers storing the same feed at once cannot
@@ -41,6 +42,22 @@ class Topic(db.Model):
 
     def __repr__(self) -> str:
         return f"<Topic {self.slug}>"
+
+
+class TopicRedirect(db.Model):
+    """An address a topic had before an admin renamed it or merged it into another.
+
+    Readers' bookmarks and links elsewhere keep working: ``/topics/<slug>`` redirects to
+    the topic's page now. A live topic's own slug wins over a redirect.
+    """
+
+    __tablename__ = "topic_redirects"
+
+    slug: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("topics.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Feed(db.Model):

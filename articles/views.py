@@ -6,11 +6,20 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from articles import reading
+from articles import reading, topics
 from articles.clean import clean_html
 from articles.models import Article
 from articles.search import search_articles
@@ -49,10 +58,15 @@ def videos():
 
 @bp.get("/topics/<slug>")
 def topic(slug: str):
-    """The latest articles on one topic."""
+    """The latest articles on one topic (a former address redirects to it for good)."""
     found = reading.topic_by_slug(slug)
     if found is None:
-        abort(404)
+        moved = topics.topic_moved_from(slug)
+        if moved is None:
+            abort(404)
+        # Only the page's own parameter: url_for reads "_external" and "_scheme" too.
+        before = request.args.get("before")
+        return redirect(url_for("articles.topic", slug=moved.slug, before=before), code=301)
     page = reading.latest_page(reading.Cursor.decode(request.args.get("before")), topic=found)
     return render_template("articles/topic.html", topic=found, page=page)
 
