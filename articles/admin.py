@@ -26,7 +26,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from articles import curation, discover, feed_list, fetch, opml, refresh, review
+from articles import curation, discover, feed_list, fetch, opml, refresh, review, topic_admin
 from articles.forms import (
     DeleteFeedForm,
     FeedEditForm,
@@ -519,4 +519,5 @@ def init_app(app) -> None:
     add_audit_link(app, "feed", "curation.edit_feed", "feed_id", Feed)
     add_admin_waiting(app, "Feeds", "curation.feeds", failing_feed_count, "failing")
     review.init_app(app)
+    topic_admin.init_app(app)
     add_nav_link(app, "Keyword rules", "curation.rules", admin=True)

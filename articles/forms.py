@@ -1,4 +1,4 @@
-"""Admin forms for feeds, articles and keyword rules (Flask-WTF: validation and CSRF)."""
+"""Admin forms for feeds, articles, topics and keyword rules (Flask-WTF: validation and CSRF)."""
 
 from __future__ import annotations
 
@@ -103,6 +103,12 @@ class ArticleEditForm(FlaskForm):
     # What the form showed when it was drawn (curation.revision_of): a save made since is
     # noticed instead of silently undone.
     revision = HiddenField()
+
+
+class TopicForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80), topic_names])
+    # The name the form showed, to notice another admin's rename meanwhile.
+    drawn = HiddenField()
 
 
 class RuleForm(FlaskForm):

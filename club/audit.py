@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "article.feature": "Article featured",
     "article.unfeature": "Article unfeatured",
     "article.edit": "Article edited",
+    "topic.rename": "Topic renamed",
     "job.requeue": "Failed job queued again",
     "job.delete": "Failed job deleted",
 }

@@ -1,0 +1,254 @@
+"""Topics under /admin/topics: the list with counts, and rename.
+
+A topic's former address redirects for good to the topic it became; every action is
+audited and open to admins only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from articles import curation
+from articles.models import Topic, TopicRedirect, article_topics
+from club.community.models import TopicFollow
+from club.extensions import db
+from club.models import AuditEntry
+from tests.conftest import (
+    login,
+    make_article,
+    make_feed,
+    make_user,
+    table_fingerprint,
+)
+
+
+def make_topic(name: str) -> Topic:
+    topic = curation.topic_for(name)
+    db.session.commit()
+    return topic
+
+
+def follow(user, topic: Topic) -> None:
+    db.session.add(TopicFollow(user_id=user.id, topic_id=topic.id))
+    db.session.commit()
+
+
+def topic_names_of(article_id: int) -> list[str]:
+    """The article's topics, one entry per article-topic row (a duplicate would show)."""
+    query = (
+        sa.select(Topic.name)
+        .join(article_topics, article_topics.c.topic_id == Topic.id)
+        .where(article_topics.c.article_id == article_id)
+        .order_by(Topic.name)
+    )
+    return list(db.session.scalars(query))
+
+
+def followed_by(user) -> list[str]:
+    query = (
+        sa.select(Topic.name)
+        .join(TopicFollow, TopicFollow.topic_id == Topic.id)
+        .where(TopicFollow.user_id == user.id)
+        .order_by(Topic.name)
+    )
+    return list(db.session.scalars(query))
+
+
+def topic_exists(topic_id: int) -> bool:
+    return db.session.scalar(sa.select(Topic.id).where(Topic.id == topic_id)) is not None
+
+
+def audited(action: str) -> list[str]:
+    query = sa.select(AuditEntry.detail).where(AuditEntry.action == action)
+    return list(db.session.scalars(query.order_by(AuditEntry.id)))
+
+
+# --- Admins only -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def diet(app) -> Topic:
+    return make_topic("Diet")
+
+
+@pytest.mark.parametrize("page", ["/", "/{id}/edit"])
+def test_it_refuses_the_topic_pages_to_members(client, alice, diet, page):
+    login(client, alice)
+    assert client.get("/admin/topics" + page.format(id=diet.id)).status_code == 403
+
+
+@pytest.mark.parametrize(("action", "form"), [("edit", {"name": "Food"})])
+def test_it_refuses_the_topic_actions_to_members(client, alice, diet, action, form):
+    other = make_topic("Sleep")
+    form = {k: v.format(other=other.id) for k, v in form.items()}
+    before = table_fingerprint()
+    login(client, alice)
+    assert client.submit(f"/admin/topics/{diet.id}/{action}", form).status_code == 403
+    assert table_fingerprint() == before
+
+
+@pytest.mark.parametrize(("action", "form"), [("edit", {"name": "Food"})])
+def test_it_refuses_a_topic_action_without_its_csrf_token(admin_client, diet, action, form):
+    other = make_topic("Sleep")
+    form = {k: v.format(other=other.id) for k, v in form.items()}
+    before = table_fingerprint()
+    response = admin_client.client.post(f"/admin/topics/{diet.id}/{action}", data=form)
+    assert response.status_code == 400
+    assert table_fingerprint() == before
+
+
+# --- The list ----------------------------------------------------------------------------
+
+
+def test_the_admin_navigation_links_the_topics_page(admin_client):
+    page = admin_client.get("/admin/feeds/").text
+    assert 'href="/admin/topics/"' in page
+
+
+def test_it_lists_topics_with_their_published_articles_feeds_and_followers(
+    admin_client, alice, erin, diet
+):
+    sleep = make_topic("Sleep")
+    make_topic("Walking")
+    feed = make_feed(topic=diet)
+    make_feed(topic=diet)
+    for status in ("published", "published", "pending"):
+        make_article(feed, status=status, topics=[diet])
+    make_article(status="published", topics=[diet, sleep])
+    follow(alice, diet)
+    follow(erin, sleep)
+
+    page = admin_client.get("/admin/topics/")
+
+    assert page.status_code == 200
+    table = page.text[page.text.index("<table") :]
+    assert re.findall(r"<strong>(\w+)</strong>", table) == ["Diet", "Sleep", "Walking"]
+    counts = re.findall(r"<td>(\d+)</td>\s*<td>(\d+)</td>\s*<td>(\d+)</td>", table)
+    assert counts == [("3", "2", "1"), ("1", "0", "1"), ("0", "0", "0")]
+
+
+NUMBERS = itertools.count(1)
+
+
+def add_listed_topics(count: int) -> None:
+    user = make_user()
+    for _ in range(count):
+        topic = make_topic(f"Topic {next(NUMBERS)}")
+        make_article(make_feed(topic=topic), topics=[topic])
+        follow(user, topic)
+
+
+def test_it_lists_1_or_20_topics_in_the_same_number_of_queries(admin_client, count_queries):
+    def measure(total: int, already: int) -> int:
+        add_listed_topics(total - already)
+        with count_queries() as counter:
+            assert admin_client.get("/admin/topics/").status_code == 200
+        return counter.count
+
+    assert measure(1, 0) == measure(20, 1)
+
+
+# --- Rename ------------------------------------------------------------------------------
+
+
+def test_it_renames_a_topic_and_redirects_its_old_address_for_good(admin_client, diet):
+    article = make_article(topics=[diet])
+
+    response = admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": " Food  & Drink "})
+
+    assert response.status_code == 302
+    assert topic_names_of(article.id) == ["Food & Drink"]
+    moved = admin_client.get("/topics/diet")
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "/topics/food-drink"
+    page = admin_client.get("/topics/food-drink")
+    assert page.status_code == 200 and article.title in page.text
+    assert audited("topic.rename") == [
+        "name: 'Diet' → 'Food & Drink'; address: /topics/diet → /topics/food-drink "
+        "(the old one redirects)"
+    ]
+    log = admin_client.get("/admin/audit").text
+    assert "Topic renamed" in log and f'href="/admin/topics/{diet.id}/edit"' in log
+
+
+def test_the_old_address_keeps_the_pages_place_and_nothing_else(admin_client, diet):
+    admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "Food"})
+    moved = admin_client.get("/topics/diet?before=abc&_external=1&_scheme=javascript")
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "/topics/food?before=abc"
+
+
+def test_a_topic_renamed_twice_answers_at_every_former_address(admin_client, diet):
+    admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "Food"})
+    admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "Nutrition"})
+    for old in ("diet", "food"):
+        assert admin_client.get(f"/topics/{old}").headers["Location"] == "/topics/nutrition"
+
+
+def test_a_topic_renamed_back_lives_at_its_first_address_again(admin_client, diet):
+    admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "Food"})
+    admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "diet"})
+    assert admin_client.get("/topics/diet").status_code == 200
+    assert admin_client.get("/topics/food").headers["Location"] == "/topics/diet"
+    assert db.session.get(Topic, diet.id).name == "diet"
+
+
+def test_a_new_topic_at_a_former_address_takes_it_over(admin_client, diet):
+    assert admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "Food"}).status_code == 302
+    assert make_topic("Diet").id != diet.id
+    page = admin_client.get("/topics/diet")
+    assert page.status_code == 200 and "<h1>Diet</h1>" in page.text
+
+
+def test_a_change_of_case_keeps_the_address(admin_client, diet):
+    response = admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "DIET"})
+    assert response.status_code == 302
+    assert db.session.get(Topic, diet.id).name == "DIET"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TopicRedirect)) == 0
+    assert audited("topic.rename") == ["name: 'Diet' → 'DIET'"]
+
+
+def test_it_refuses_a_name_another_topic_has(admin_client, diet):
+    make_topic("Sleep")
+    before = table_fingerprint()
+
+    response = admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "sleep!"})
+
+    assert response.status_code == 400
+    assert "“Sleep” is already a topic. Choose another name." in response.text
+    assert 'value="sleep!"' in response.text  # as typed
+    assert table_fingerprint() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("!!!", "&#39;!!!&#39; is not a topic name: use letters or digits."),
+        ("   ", "This field is required."),
+        (",", "Enter a name with letters or digits."),
+        ("x" * 81, "Field cannot be longer than 80 characters."),
+    ],
+)
+def test_it_refuses_a_name_a_topic_could_not_have(admin_client, diet, name, error):
+    before = table_fingerprint()
+    response = admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": name})
+    assert response.status_code == 400
+    assert error in response.text
+    assert f'value="{name}"' in response.text
+    assert table_fingerprint() == before
+
+
+def test_it_notices_a_rename_made_after_the_form_was_drawn(admin_client, diet):
+    form = {"name": "Food", "drawn": "Diet"}
+    admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "Nutrition"})
+
+    response = admin_client.submit(f"/admin/topics/{diet.id}/edit", form)
+
+    assert response.status_code == 409
+    assert "it is called “Nutrition” now" in response.text
+    assert 'value="Food"' in response.text
+    assert db.session.get(Topic, diet.id).name == "Nutrition"
