@@ -111,6 +111,10 @@ class TopicForm(FlaskForm):
     drawn = HiddenField()
 
 
+class MergeTopicForm(FlaskForm):
+    into = SelectField("Merge it into", coerce=int, choices=[])
+
+
 class RuleForm(FlaskForm):
     kind = SelectField(
         "Rule",

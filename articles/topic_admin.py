@@ -1,4 +1,4 @@
-"""The topic pages under /admin/topics: the list with counts, and rename.
+"""The topic pages under /admin/topics: the list with counts, rename, merge and delete.
 
 The blueprint comes from ``club.admin.admin_blueprint``, which checks the admin role once
 for every view. Each action calls one function of ``articles.topics``, writes one audit
@@ -10,13 +10,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from articles import topics
-from articles.forms import TopicForm, form_status
+from articles.forms import MergeTopicForm, TopicForm, form_status
 from articles.models import Topic
 from club import audit
 from club.admin import admin_blueprint
 from club.extensions import db
+from club.forms import EmptyForm
+from club.web import query_id
 
 topics_bp = admin_blueprint("topics", __name__, "/topics")
 
@@ -47,7 +50,7 @@ def edit_topic(topic_id: int):
         try:
             changed = topics.rename_topic(topic, form.name.data)
         except topics.TopicNameTaken as refused:
-            form.name.errors.append(f"{refused}. Choose another name.")
+            form.name.errors.append(f"{refused}. Choose another name, or merge into it instead.")
             return _edit_page(form, topic, taken=refused.taken), 400
         except ValueError:  # "," passes the form's checks and leaves no name
             form.name.errors.append("Enter a name with letters or digits.")
@@ -78,6 +81,77 @@ def _renamed(topic: Topic, changed: dict[str, tuple[str, str]]):
     audit.record(current_user, "topic.rename", topic, "; ".join(words))
     db.session.commit()
     flash(f"Renamed the topic “{topic.name}”.", "success")
+    return redirect(url_for("topics.index"))
+
+
+@topics_bp.route("/<int:topic_id>/merge", methods=["GET", "POST"])
+def merge_topic(topic_id: int):
+    """Merge a topic into another, after showing what will move."""
+    topic = _topic_or_404(topic_id)
+    form = MergeTopicForm()
+    others = db.session.execute(
+        sa.select(Topic.id, Topic.name)
+        .where(Topic.id != topic.id)
+        .order_by(sa.func.lower(Topic.name), Topic.id)
+    ).all()
+    form.into.choices = [SelectChoice(i, name) for i, name in others]
+    if request.method == "GET":
+        form.into.data = query_id("into")
+    elif form.validate_on_submit():
+        return _merge(topic.id, form.into.data)
+    target = db.session.get(Topic, form.into.data) if form.into.data in dict(others) else None
+    page = render_template(
+        "articles/admin/topic_merge.html",
+        form=form,
+        topic=topic,
+        target=target,
+        moving=topics.usage(topic, target) if target is not None else None,
+        has_others=bool(others),
+    )
+    return page, form_status(form)
+
+
+def _merge(source_id: int, into_id: int):
+    locked = topics.lock_topics(source_id, into_id)
+    if len(locked) < 2:
+        db.session.rollback()
+        flash("One of the two topics was merged or deleted meanwhile; nothing was done.", "error")
+        return redirect(url_for("topics.index"))
+    source, into = locked[source_id], locked[into_id]
+    named = f"“{source.name}” (/topics/{source.slug})"
+    moved = topics.merge_topics(source, into)
+    detail = f"{named} into “{into.name}” (/topics/{into.slug}): moved {moved.describe()}"
+    audit.record(current_user, "topic.merge", into, detail)
+    db.session.commit()
+    flash(f"Merged {named} into “{into.name}”: moved {moved.describe()}.", "success")
+    return redirect(url_for("topics.index"))
+
+
+@topics_bp.route("/<int:topic_id>/delete", methods=["GET", "POST"])
+def delete_topic(topic_id: int):
+    """Delete a topic after saying what loses it."""
+    topic = _topic_or_404(topic_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        return _delete(topic_id)
+    page = render_template(
+        "articles/admin/topic_delete.html", form=form, topic=topic, losing=topics.usage(topic)
+    )
+    return page, form_status(form)
+
+
+def _delete(topic_id: int):
+    topic = topics.lock_topics(topic_id).get(topic_id)
+    if topic is None:
+        db.session.rollback()
+        flash("That topic was merged or deleted meanwhile; nothing was done.", "error")
+        return redirect(url_for("topics.index"))
+    named = f"“{topic.name}” (/topics/{topic.slug})"
+    lost = topics.delete_topic(topic)
+    detail = f"{named}: taken off {lost.describe()}" if lost else f"{named}: it was empty"
+    audit.record(current_user, "topic.delete", topic, detail)
+    db.session.commit()
+    flash(f"Deleted the topic {named}.", "success")
     return redirect(url_for("topics.index"))
 
 

@@ -1,4 +1,4 @@
-"""Topics as admins look after them: counted and renamed.
+"""Topics as admins look after them: counted, renamed, merged into another, deleted.
 
 Topics are made by name wherever an admin gives a feed or an article one
 (``curation.topic_for``). A topic's former address redirects to the topic it became
@@ -62,6 +62,88 @@ def _counted(rows: sa.Select) -> sa.Subquery:
     )
 
 
+@dataclass(frozen=True)
+class TopicUsage:
+    """What is filed under a topic: what a merge moves, or a deletion takes the topic off.
+
+    ``shared_articles`` and ``shared_followers`` are those already in the other topic of
+    a merge (they end up in it once).
+    """
+
+    articles: int = 0
+    published: int = 0
+    feeds: int = 0
+    followers: int = 0
+    shared_articles: int = 0
+    shared_followers: int = 0
+
+    def __bool__(self) -> bool:
+        return any((self.articles, self.feeds, self.followers))
+
+    def describe(self) -> str:
+        """ "3 articles, 1 feed and 2 followers" (kinds there are none of left out)."""
+        parts = [
+            f"{n} {word}{'' if n == 1 else 's'}"
+            for n, word in (
+                (self.articles, "article"),
+                (self.feeds, "feed"),
+                (self.followers, "follower"),
+            )
+            if n
+        ]
+        if not parts:
+            return "nothing"
+        return " and ".join(filter(None, (", ".join(parts[:-1]), parts[-1])))
+
+
+def usage(topic: Topic, other: Topic | None = None) -> TopicUsage:
+    """Count what is filed under ``topic`` (and, of it, what ``other`` already has)."""
+    tagged, following = _articles_of(topic), _followers_of(topic)
+    published = tagged.join(Article, Article.id == article_topics.c.article_id).where(
+        Article.status == "published"
+    )
+    feeds = sa.select(Feed.id).where(Feed.topic_id == topic.id)
+    counts = [_count(tagged), _count(published), _count(feeds), _count(following)]
+    if other is not None:
+        counts += [
+            _count(tagged.where(article_topics.c.article_id.in_(_articles_of(other)))),
+            _count(following.where(TopicFollow.user_id.in_(_followers_of(other)))),
+        ]
+    return TopicUsage(*db.session.execute(sa.select(*counts)).one())
+
+
+def _count(rows: sa.Select) -> sa.ScalarSelect:
+    return sa.select(sa.func.count()).select_from(rows.subquery()).scalar_subquery()
+
+
+def _articles_of(topic: Topic) -> sa.Select:
+    return sa.select(article_topics.c.article_id).where(article_topics.c.topic_id == topic.id)
+
+
+def _followers_of(topic: Topic) -> sa.Select:
+    return sa.select(TopicFollow.user_id).where(TopicFollow.topic_id == topic.id)
+
+
+def lock_topics(*topic_ids: int) -> dict[int, Topic]:
+    """Lock the topics an admin is about to merge or delete; those still there, by id.
+
+    The feeds filed under them first, then the topics in id order, the order every merge
+    takes them in: a refresh holds its feed while it files new articles under the feed's
+    topic, and two admins merging the same topics one way and the other must queue, not
+    deadlock. A topic merged away meanwhile is not returned.
+    """
+    feeds = sa.select(Feed.id).where(Feed.topic_id.in_(topic_ids)).order_by(Feed.id)
+    db.session.execute(feeds.with_for_update())
+    topics = (
+        sa.select(Topic)
+        .where(Topic.id.in_(topic_ids))
+        .order_by(Topic.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {topic.id: topic for topic in db.session.scalars(topics)}
+
+
 class TopicNameTaken(ValueError):
     """Another topic already has the name (or its address): merge instead."""
 
@@ -100,6 +182,58 @@ def rename_topic(topic: Topic, name: str) -> dict[str, tuple[str, str]]:
         topic.slug = slug
     db.session.flush()
     return changed
+
+
+def merge_topics(source: Topic, into: Topic) -> TopicUsage:
+    """File everything under ``source`` under ``into`` instead and delete ``source``.
+
+    Its articles, feeds and followers move (an article or member already in ``into``
+    stays there once); its address, and any it had before, redirect to ``into``.
+    Return what moved.
+    """
+    moved = usage(source, into)
+    db.session.execute(
+        sa.insert(article_topics).from_select(
+            ["article_id", "topic_id"],
+            sa.select(article_topics.c.article_id, sa.literal(into.id))
+            .where(article_topics.c.topic_id == source.id)
+            .where(article_topics.c.article_id.not_in(_articles_of(into))),
+        )
+    )
+    db.session.execute(sa.update(Feed).where(Feed.topic_id == source.id).values(topic_id=into.id))
+    db.session.execute(
+        sa.insert(TopicFollow).from_select(
+            ["user_id", "topic_id", "created_at"],
+            sa.select(TopicFollow.user_id, sa.literal(into.id), TopicFollow.created_at)
+            .where(TopicFollow.topic_id == source.id)
+            .where(TopicFollow.user_id.not_in(_followers_of(into))),
+        )
+    )
+    db.session.execute(
+        sa.update(TopicRedirect).where(TopicRedirect.topic_id == source.id).values(topic_id=into.id)
+    )
+    if source.slug:
+        _redirect(source.slug, into)
+    _delete(source)
+    return moved
+
+
+def delete_topic(topic: Topic) -> TopicUsage:
+    """Delete ``topic``: its articles and feeds lose it, its followers stop following it,
+    and its addresses answer 404. Return what it was taken off."""
+    lost = usage(topic)
+    db.session.execute(sa.update(Feed).where(Feed.topic_id == topic.id).values(topic_id=None))
+    _delete(topic)
+    return lost
+
+
+def _delete(topic: Topic) -> None:
+    """Delete ``topic`` and every row that names it (its redirects go with it)."""
+    db.session.execute(sa.delete(article_topics).where(article_topics.c.topic_id == topic.id))
+    db.session.execute(sa.delete(TopicFollow).where(TopicFollow.topic_id == topic.id))
+    db.session.execute(sa.delete(TopicRedirect).where(TopicRedirect.topic_id == topic.id))
+    db.session.delete(topic)
+    db.session.flush()
 
 
 def _redirect(slug: str, topic: Topic) -> None:

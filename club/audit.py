@@ -40,6 +40,8 @@ ACTION_LABELS = {
     "article.unfeature": "Article unfeatured",
     "article.edit": "Article edited",
     "topic.rename": "Topic renamed",
+    "topic.merge": "Topic merged into another",
+    "topic.delete": "Topic deleted",
     "job.requeue": "Failed job queued again",
     "job.delete": "Failed job deleted",
 }

@@ -1,4 +1,4 @@
-"""Topics under /admin/topics: the list with counts, and rename.
+"""Topics under /admin/topics: the list with counts, rename, merge and delete.
 
 A topic's former address redirects for good to the topic it became; every action is
 audited and open to admins only.
@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
 
 from articles import curation
-from articles.models import Topic, TopicRedirect, article_topics
+from articles import topics as topic_admin
+from articles.models import Article, Feed, Topic, TopicRedirect, article_topics
 from club.community.models import TopicFollow
 from club.extensions import db
 from club.models import AuditEntry
 from tests.conftest import (
+    is_postgres,
     login,
     make_article,
     make_feed,
     make_user,
+    settle,
     table_fingerprint,
 )
 
@@ -75,13 +79,16 @@ def diet(app) -> Topic:
     return make_topic("Diet")
 
 
-@pytest.mark.parametrize("page", ["/", "/{id}/edit"])
+@pytest.mark.parametrize("page", ["/", "/{id}/edit", "/{id}/merge", "/{id}/delete"])
 def test_it_refuses_the_topic_pages_to_members(client, alice, diet, page):
     login(client, alice)
     assert client.get("/admin/topics" + page.format(id=diet.id)).status_code == 403
 
 
-@pytest.mark.parametrize(("action", "form"), [("edit", {"name": "Food"})])
+@pytest.mark.parametrize(
+    ("action", "form"),
+    [("edit", {"name": "Food"}), ("merge", {"into": "{other}"}), ("delete", {})],
+)
 def test_it_refuses_the_topic_actions_to_members(client, alice, diet, action, form):
     other = make_topic("Sleep")
     form = {k: v.format(other=other.id) for k, v in form.items()}
@@ -91,7 +98,10 @@ def test_it_refuses_the_topic_actions_to_members(client, alice, diet, action, fo
     assert table_fingerprint() == before
 
 
-@pytest.mark.parametrize(("action", "form"), [("edit", {"name": "Food"})])
+@pytest.mark.parametrize(
+    ("action", "form"),
+    [("edit", {"name": "Food"}), ("merge", {"into": "{other}"}), ("delete", {})],
+)
 def test_it_refuses_a_topic_action_without_its_csrf_token(admin_client, diet, action, form):
     other = make_topic("Sleep")
     form = {k: v.format(other=other.id) for k, v in form.items()}
@@ -129,6 +139,7 @@ def test_it_lists_topics_with_their_published_articles_feeds_and_followers(
     assert re.findall(r"<strong>(\w+)</strong>", table) == ["Diet", "Sleep", "Walking"]
     counts = re.findall(r"<td>(\d+)</td>\s*<td>(\d+)</td>\s*<td>(\d+)</td>", table)
     assert counts == [("3", "2", "1"), ("1", "0", "1"), ("0", "0", "0")]
+    assert f'href="/admin/topics/{diet.id}/merge"' in page.text
 
 
 NUMBERS = itertools.count(1)
@@ -212,15 +223,16 @@ def test_a_change_of_case_keeps_the_address(admin_client, diet):
     assert audited("topic.rename") == ["name: 'Diet' → 'DIET'"]
 
 
-def test_it_refuses_a_name_another_topic_has(admin_client, diet):
-    make_topic("Sleep")
+def test_it_refuses_a_name_another_topic_has_and_suggests_merging(admin_client, diet):
+    sleep = make_topic("Sleep")
     before = table_fingerprint()
 
     response = admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "sleep!"})
 
     assert response.status_code == 400
-    assert "“Sleep” is already a topic. Choose another name." in response.text
+    assert "“Sleep” is already a topic. Choose another name, or merge into it" in response.text
     assert 'value="sleep!"' in response.text  # as typed
+    assert f'href="/admin/topics/{diet.id}/merge?into={sleep.id}"' in response.text
     assert table_fingerprint() == before
 
 
@@ -252,3 +264,190 @@ def test_it_notices_a_rename_made_after_the_form_was_drawn(admin_client, diet):
     assert "it is called “Nutrition” now" in response.text
     assert 'value="Food"' in response.text
     assert db.session.get(Topic, diet.id).name == "Nutrition"
+
+
+# --- Merge -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def overlapping(app, alice, erin, diet):
+    """Diet and Nutrition, sharing an article and a follower; a feed files under Diet."""
+    nutrition = make_topic("Nutrition")
+    feed = make_feed(topic=diet)
+    only_diet = make_article(feed, topics=[diet])
+    both = make_article(feed, topics=[diet, nutrition], status="pending")
+    only_nutrition = make_article(topics=[nutrition])
+    follow(alice, diet)
+    follow(erin, diet)
+    follow(erin, nutrition)
+    return nutrition, feed, (only_diet, both, only_nutrition)
+
+
+def test_it_says_what_a_merge_will_move_before_merging(admin_client, diet, overlapping):
+    nutrition = overlapping[0]
+    before = table_fingerprint()
+
+    page = admin_client.get(f"/admin/topics/{diet.id}/merge?into={nutrition.id}")
+
+    assert page.status_code == 200
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page.text))
+    assert "2 articles (1 published) move to “Nutrition”; 1 of them already is in it" in text
+    assert "1 feed files new articles under “Nutrition”" in text
+    assert "2 members following “Diet” follow “Nutrition”; 1 already does" in text
+    assert "/topics/diet redirects to /topics/nutrition" in text
+    assert table_fingerprint() == before
+
+
+def test_it_merges_a_topic_into_another(admin_client, alice, erin, diet, overlapping):
+    nutrition, feed, (only_diet, both, only_nutrition) = overlapping
+    diet_id = diet.id
+
+    response = admin_client.submit(f"/admin/topics/{diet_id}/merge", {"into": nutrition.id})
+
+    assert response.status_code == 302
+    assert not topic_exists(diet_id)
+    for article in (only_diet, both, only_nutrition):
+        assert topic_names_of(article.id) == ["Nutrition"]
+    assert db.session.get(Feed, feed.id).topic_id == nutrition.id
+    assert followed_by(alice) == followed_by(erin) == ["Nutrition"]
+    moved = admin_client.get("/topics/diet")
+    assert (moved.status_code, moved.headers["Location"]) == (301, "/topics/nutrition")
+    assert audited("topic.merge") == [
+        "“Diet” (/topics/diet) into “Nutrition” (/topics/nutrition): "
+        "moved 2 articles, 1 feed and 2 followers"
+    ]
+
+
+def test_a_merged_topic_takes_its_former_addresses_along(admin_client, diet):
+    sleep = make_topic("Sleep")
+    admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "Food"})
+    admin_client.submit(f"/admin/topics/{diet.id}/merge", {"into": sleep.id})
+    for old in ("diet", "food"):
+        assert admin_client.get(f"/topics/{old}").headers["Location"] == "/topics/sleep"
+
+
+def test_it_refuses_to_merge_a_topic_into_itself_or_one_gone(admin_client, diet):
+    make_topic("Sleep")
+    gone = make_topic("Gone")
+    gone_id = gone.id
+    db.session.delete(gone)
+    db.session.commit()
+    before = table_fingerprint()
+    for into in (diet.id, gone_id):
+        response = admin_client.submit(f"/admin/topics/{diet.id}/merge", {"into": into})
+        assert response.status_code == 400
+        assert "Not a valid choice" in response.text
+    assert table_fingerprint() == before
+
+
+def test_the_rename_form_leads_to_a_merge_that_works(admin_client, diet):
+    sleep, diet_id = make_topic("Sleep"), diet.id
+    page = admin_client.submit(f"/admin/topics/{diet_id}/edit", {"name": "Sleep"}).text
+    link = re.search(r'href="(/admin/topics/\d+/merge\?into=\d+)"', page)[1].replace("&amp;", "&")
+    assert "Merge into “Sleep”" in admin_client.get(link).text
+    admin_client.submit(link.split("?")[0], {"into": sleep.id})
+    assert not topic_exists(diet_id)
+
+
+# --- Delete ------------------------------------------------------------------------------
+
+
+def test_it_says_a_topic_is_empty_before_deleting_it(admin_client, diet):
+    page = admin_client.get(f"/admin/topics/{diet.id}/delete")
+    assert "It is empty: no articles, feeds or followers have it." in page.text
+
+
+def test_it_says_what_loses_a_topic_before_deleting_it(admin_client, diet, overlapping):
+    page = admin_client.get(f"/admin/topics/{diet.id}/delete")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page.text))
+    assert "2 articles (1 published) stay on the site without it" in text
+    assert "1 feed will file new articles under no topic" in text
+    assert "2 members stop following it" in text
+
+
+def test_it_deletes_a_topic_its_articles_feeds_and_followers_lose(
+    admin_client, alice, erin, diet, overlapping
+):
+    _, feed, (only_diet, both, _) = overlapping
+    diet_id = diet.id
+    admin_client.submit(f"/admin/topics/{diet_id}/edit", {"name": "Food"})
+
+    response = admin_client.submit(f"/admin/topics/{diet_id}/delete")
+
+    assert response.status_code == 302
+    assert not topic_exists(diet_id)
+    assert db.session.get(Article, only_diet.id).status == "published"
+    assert topic_names_of(only_diet.id) == []
+    assert topic_names_of(both.id) == ["Nutrition"]
+    assert db.session.get(Feed, feed.id).topic_id is None
+    assert followed_by(alice) == [] and followed_by(erin) == ["Nutrition"]
+    for address in ("/topics/food", "/topics/diet"):
+        assert admin_client.get(address).status_code == 404
+    assert audited("topic.delete") == [
+        "“Food” (/topics/food): taken off 2 articles, 1 feed and 2 followers"
+    ]
+
+
+def test_it_deletes_an_empty_topic(admin_client, diet):
+    diet_id = diet.id
+    admin_client.submit(f"/admin/topics/{diet_id}/delete")
+    assert not topic_exists(diet_id)
+    assert audited("topic.delete") == ["“Diet” (/topics/diet): it was empty"]
+
+
+# --- Two admins at once (PostgreSQL) -----------------------------------------------------
+
+
+def post_as_admin(app, admin, url: str, data: dict) -> tuple[threading.Thread, dict]:
+    client = app.test_client()
+    login(client, admin)
+    data = data | {"csrf_token": client.csrf_token()}
+    outcome: dict = {}
+
+    def send() -> None:
+        response = client.post(url, data=data, follow_redirects=True)
+        outcome["text"] = response.get_data(as_text=True)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.pg
+@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL: SQLite runs one writer")
+def test_two_admins_merging_one_topic_two_ways_at_once(app, carol, monkeypatch, diet, overlapping):
+    """The second merge waits for the first, then finds the topic gone: nothing is split
+    between the two targets, and no article or follow is left on a deleted topic."""
+    nutrition, feed, articles = overlapping
+    sleep, diet_id = make_topic("Sleep"), diet.id
+    other_admin = make_user(admin=True)
+    reached, go = threading.Event(), threading.Event()
+    lock = topic_admin.lock_topics
+
+    def paused(*ids):
+        locked = lock(*ids)
+        if not reached.is_set():
+            reached.set()
+            assert go.wait(20), "never released"
+        return locked
+
+    monkeypatch.setattr(topic_admin, "lock_topics", paused)
+    url = f"/admin/topics/{diet_id}/merge"
+    first, merged = post_as_admin(app, carol, url, {"into": nutrition.id})
+    assert reached.wait(20)
+    second, refused = post_as_admin(app, other_admin, url, {"into": sleep.id})
+    settle(second)
+    go.set()
+    first.join(30)
+    second.join(30)
+
+    assert "Merged “Diet”" in merged["text"]
+    assert "was merged or deleted meanwhile; nothing was done" in refused["text"]
+    db.session.expire_all()
+    assert not topic_exists(diet_id)
+    assert [topic_names_of(a.id) for a in articles] == [["Nutrition"]] * 3
+    assert db.session.get(Feed, feed.id).topic_id == nutrition.id
+    assert audited("topic.merge") == [
+        "“Diet” (/topics/diet) into “Nutrition” (/topics/nutrition): "
+        "moved 2 articles, 1 feed and 2 followers"
+    ]
