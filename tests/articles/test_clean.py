@@ -588,6 +588,7 @@ def test_an_image_left_without_a_source_is_dropped_not_shown_broken(image):
         ". The post a appeared first on b." * 10 + "y" * 210,  # took 44 s in one version
         "<p>The post <a href=x>t</a> appeared first on <a href=y>s</a>" * 3000 + ".</p>",
         "Walking." + " Continue reading." * 300 + " Read more" * 300 + "z",
+        ('<a href="https://x.example.com/">' + " " * 40 + "</a>") * 4000,  # empty links
     ],
 )
 def test_hostile_markup_is_cleaned_in_one_pass(hostile):

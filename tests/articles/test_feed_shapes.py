@@ -142,3 +142,35 @@ def test_a_summary_in_a_script_without_spaces_is_cut_at_its_limit_not_its_first_
     body = "<p>概要 " + "健康的な生活には毎日の散歩が役立ちます。" * 60 + "</p>"
     summary = cleaned(rss(item(1, body=body))).summary
     assert 550 <= len(summary) <= 600 and summary.endswith("…")
+
+
+FEEDFLARE = (
+    '<div class="feedflare">\n'
+    '<a href="http://feeds.feedburner.com/~ff/source/daily?a=abc:def:yIl2AUoC8zA">'
+    '<img src="http://feeds.feedburner.com/~ff/source/daily?d=yIl2AUoC8zA" border="0"></img>'
+    '</a> <a href="http://feeds.feedburner.com/~ff/source/daily?a=abc:def:V_sGLiPBpWU">'
+    '<img src="http://feeds.feedburner.com/~ff/source/daily?i=abc:def:V_sGLiPBpWU" border="0">'
+    "</img></a>\n</div>"
+    '<img src="http://feeds.feedburner.com/~r/source/daily/~4/abc" height="1" width="1" alt=""/>'
+)
+
+
+def test_feedburners_share_buttons_leave_no_empty_links_behind():
+    """Their images come from a tracking host and go; a link left with nothing inside
+    is an unnamed tab stop a screen reader announces and nobody can see."""
+    entry = cleaned(rss(item(1, body=f"<p>Walking eases back pain.</p>{FEEDFLARE}")))
+    assert "<a" not in entry.content and "feedburner" not in entry.content
+    assert entry.content.startswith("<p>Walking eases back pain.</p>")
+
+
+def test_a_link_with_only_white_space_inside_is_dropped_but_not_its_neighbours():
+    body = (
+        '<p><a href="https://source.example.com/share">\n  <img src="https://feeds.feedburner'
+        '.com/~ff/x?d=1"></a>See <a href="https://source.example.com/gait">the study</a>.'
+        '<a href="https://source.example.com/chart"><img src="/chart.png" alt="Chart"></a></p>'
+    )
+    content = cleaned(rss(item(1, body=body))).content
+    assert "/share" not in content
+    study = '<a href="https://source.example.com/gait" rel="nofollow noopener ugc">the study</a>'
+    assert study in content
+    assert '<a href="https://source.example.com/chart" rel="nofollow noopener ugc"><img' in content
