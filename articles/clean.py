@@ -33,6 +33,7 @@ from articles.text import (
     text_of_cleaned,
     tidy,
     without_read_on,
+    without_reddit_byline,
     without_wordpress_trailer,
 )
 from articles.urls import (
@@ -366,7 +367,7 @@ def _summary(entry: ParsedEntry, content: str, body_text: str) -> str:
     if WATCH_ON_YOUTUBE in excerpt:
         # The site's own words where a player was: no summary of what the source wrote.
         excerpt = tidy(excerpt.replace(WATCH_ON_YOUTUBE, " "))
-    return shorten(without_read_on(excerpt), MAX_SUMMARY)
+    return shorten(without_read_on(without_reddit_byline(excerpt)), MAX_SUMMARY)
 
 
 def _entry_link(entry: ParsedEntry, feed_url: str) -> str:

@@ -114,6 +114,23 @@ def without_read_on(text: str) -> str:
     return text
 
 
+# Reddit ends every entry with its byline and two links: "submitted by /u/NAME to /r/SUB
+# [link] [42 comments]" (older feeds: NAME and SUB without /u/ and /r/; a subreddit's own
+# feed: no "to"). Matched in tidy text from where its literal starts, so in one pass.
+_REDDIT_BYLINE = re.compile(
+    r"submitted by \S{1,100}+(?: to \S{1,100}+)? \[link\] \[(?:[\d,.]+k? )?comments?\]"
+)
+BYLINE_REACH = 300
+
+
+def without_reddit_byline(text: str) -> str:
+    """Tidy ``text`` without Reddit's closing "submitted by … [link] [comments]"."""
+    at = text.rfind("submitted by ", max(0, len(text) - BYLINE_REACH))
+    if at < 0 or (at and text[at - 1] != " ") or not _REDDIT_BYLINE.fullmatch(text, at):
+        return text
+    return text[:at].rstrip()
+
+
 # A word boundary this far back from the limit is worth cutting at; further back, the cut
 # would lose most of a text written without spaces (Chinese, Japanese, Thai).
 WORD_CUT_REACH = 0.8

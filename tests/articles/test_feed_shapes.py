@@ -174,3 +174,37 @@ def test_a_link_with_only_white_space_inside_is_dropped_but_not_its_neighbours()
     study = '<a href="https://source.example.com/gait" rel="nofollow noopener ugc">the study</a>'
     assert study in content
     assert '<a href="https://source.example.com/chart" rel="nofollow noopener ugc"><img' in content
+
+
+def reddit_post(text: str, user: str = "/u/walker_42", to: str = " to /r/running") -> str:
+    """A Reddit entry's HTML: the post, then the byline and links Reddit appends to each."""
+    comments = "https://www.reddit.com/r/running/comments/abc123/gait/"
+    subreddit = f' &#32; to &#32; <a href="https://www.reddit.com/r/running/">{to[4:]}</a>'
+    return (
+        f'<div class="md"><p>{text}</p></div> &#32; submitted by &#32; '
+        f'<a href="https://www.reddit.com/user/walker_42"> {user} </a>'
+        f'{subreddit if to else ""} <br/> <span><a href="{comments}">[link]</a></span> &#32; '
+        f'<span><a href="{comments}">[17 comments]</a></span>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("user", "to"),
+    [("/u/walker_42", " to /r/running"), ("walker_42", " to running"), ("/u/walker_42", "")],
+)
+def test_reddits_byline_is_not_part_of_the_summary(user, to):
+    entry = cleaned(rss(item(1, body=reddit_post("My gait changed after new shoes.", user, to))))
+    assert entry.summary == "My gait changed after new shoes."
+    assert "submitted by" in entry.content  # the post's page still says who wrote it
+
+
+def test_a_reddit_link_post_has_no_summary_rather_than_its_byline():
+    link_post = reddit_post("").replace('<div class="md"><p></p></div>', "")
+    assert cleaned(rss(item(1, body=link_post))).summary == ""
+
+
+def test_a_post_that_talks_about_a_submission_keeps_its_words():
+    body = "<p>The paper was submitted by the team in May [link] [comments]</p>"
+    assert cleaned(rss(item(1, body=body))).summary == (
+        "The paper was submitted by the team in May [link] [comments]"
+    )
