@@ -32,6 +32,7 @@ from articles.text import (
     strip_control,
     text_of_cleaned,
     tidy,
+    without_closing_label,
     without_read_on,
     without_reddit_byline,
     without_wordpress_trailer,
@@ -360,9 +361,9 @@ def _summary(entry: ParsedEntry, content: str, body_text: str) -> str:
     """The card's summary: the source's own excerpt when it gives one beside the content,
     else the start of the text, without what feeds append to either."""
     if entry.summary_html and entry.summary_html != entry.content_html and entry.content_html:
-        excerpt = plain_text(without_wordpress_trailer(entry.summary_html))
+        excerpt = plain_text(without_closing_label(without_wordpress_trailer(entry.summary_html)))
     else:
-        lead = without_wordpress_trailer(content)
+        lead = without_closing_label(without_wordpress_trailer(content))
         excerpt = body_text if lead is content else text_of_cleaned(lead, MAX_BODY_TEXT)
     if WATCH_ON_YOUTUBE in excerpt:
         # The site's own words where a player was: no summary of what the source wrote.

@@ -102,6 +102,25 @@ def without_wordpress_trailer(markup: str) -> str:
     return markup[: trailer.start()] if trailer else markup
 
 
+# Medscape ends each excerpt with the section it ran in, on a line of its own in italics:
+# "…experts warn. <br /> <i>Medscape News Canada</i>" (or "Reuters Health Information").
+# A short italic phrase that is not a sentence, alone on the last line, labels the excerpt;
+# it is none of its words. Found from its "<br" literal, in the excerpt's last characters.
+_CLOSING_LABEL = re.compile(
+    r"<br\s*+/?>(?:</br>)?\s*+<(?:i|em)>[^<>.!?]{1,80}+</(?:i|em)>\s*+$", re.IGNORECASE
+)
+LABEL_REACH = 200
+LABEL_ENDS = ("</i>", "</em>", "</I>", "</EM>")
+
+
+def without_closing_label(markup: str) -> str:
+    """``markup`` without a closing label line: a line break, then a short italic phrase."""
+    if not markup[-LABEL_REACH:].rstrip().endswith(LABEL_ENDS):
+        return markup
+    label = _CLOSING_LABEL.search(markup, max(0, len(markup) - LABEL_REACH))
+    return markup[: label.start()] if label else markup
+
+
 def without_read_on(text: str) -> str:
     """Tidy ``text`` without a closing "Continue reading…", and a "[…]" as an ellipsis."""
     tail = text[-200:].lower()

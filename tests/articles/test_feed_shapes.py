@@ -208,3 +208,54 @@ def test_a_post_that_talks_about_a_submission_keeps_its_words():
     assert cleaned(rss(item(1, body=body))).summary == (
         "The paper was submitted by the team in May [link] [comments]"
     )
+
+
+def medscape_item(n: int, excerpt: str, label: str, extra: str = "") -> str:
+    """An item as Medscape writes it: escaped markup, the section label in a CDATA section."""
+    return (
+        f"<item><title>Story {n}</title><link>https://www.medscape.com/viewarticle/s-{n}</link>"
+        f"<description>{excerpt}   &lt;br /&gt; &lt;i&gt;<![CDATA[{label}]]>&lt;/i&gt;"
+        f"</description><pubDate>Wed, 5 Nov 2025 13:52:10  EST</pubDate>{extra}</item>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("excerpt", "label", "summary"),
+    [
+        (
+            "Virtual care partners must protect public trust, experts warn.",
+            "Medscape News Canada",
+            "Virtual care partners must protect public trust, experts warn.",
+        ),
+        (
+            "Ireland orders birds housed after the first outbreak of highly...",
+            "Reuters Health Information",
+            "Ireland orders birds housed after the first outbreak of highly...",
+        ),
+        (
+            "A consensus report on type 1 diabetes in adults.",
+            "Medscape Diabetes & Endocrinology",
+            "A consensus report on type 1 diabetes in adults.",
+        ),
+    ],
+)
+def test_medscapes_section_label_is_not_part_of_the_summary(excerpt, label, summary):
+    entry = cleaned(rss(medscape_item(1, excerpt, label)))
+    assert entry.summary == summary
+    assert entry.body_text.endswith(label)  # the article's page keeps it
+    story = f"<content:encoded><![CDATA[<p>{'The whole story. ' * 20}</p>]]></content:encoded>"
+    assert cleaned(rss(medscape_item(2, excerpt, label, extra=story))).summary == summary
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # An italic closing sentence is the writer's.
+        "<p>Walk daily.<br><i>It is never too late to start.</i></p>",
+        # Emphasis inside the last line, not a line of its own.
+        "<p>Walk daily, <i>whatever the weather</i></p>",
+    ],
+)
+def test_a_closing_italic_line_that_is_prose_stays_in_the_summary(body):
+    entry = cleaned(rss(item(1, body=body)))
+    assert entry.summary == entry.body_text
