@@ -45,6 +45,7 @@ from articles.urls import (
     origin_of,
     over_https,
     safe_url,
+    unwrapped,
     without_tracking,
 )
 
@@ -323,7 +324,10 @@ def entry_key(entry: ParsedEntry, link: str) -> str:
 
 def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     """Turn a parsed entry into safe values; raise ``SkipEntry`` if it cannot be stored."""
-    link = _entry_link(entry, feed_url)
+    written = _entry_link(entry, feed_url)
+    # The story's own address where a known redirect wrapper spells it out: the canonical
+    # URL then makes a story the feed lists both ways one article.
+    link = unwrapped(written)
     if _is_protected_post(entry):
         raise SkipEntry(f"entry is a password-protected post: {link}")
     if is_ad_link(link):
@@ -341,7 +345,8 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     updated = _plausible(entry.updated)
     published = _clamp(_plausible(entry.published) or updated, now)
     cleaned = CleanEntry(
-        guid=entry_key(entry, link),
+        # Keyed by the link as written, so an entry stored before keeps its key.
+        guid=entry_key(entry, written),
         url=canonical_url(link, keep_fragment=_fragment_names_the_post(entry, link)),
         title=title,
         summary=summary,

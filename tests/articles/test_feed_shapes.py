@@ -7,10 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from articles.clean import SkipEntry, clean_html
+from articles.models import Article
 from articles.parse import parse_feed
+from articles.refresh import ingest_document
+from club.extensions import db
 from tests.articles.conftest import cleaned, item, rss
+from tests.conftest import make_feed
 
 PROJECT = str(Path(__file__).resolve().parents[2])
 
@@ -259,3 +264,51 @@ def test_medscapes_section_label_is_not_part_of_the_summary(excerpt, label, summ
 def test_a_closing_italic_line_that_is_prose_stays_in_the_summary(body):
     entry = cleaned(rss(item(1, body=body)))
     assert entry.summary == entry.body_text
+
+
+FOLHA_STORY = "https://www1.folha.uol.com.br/poder/2018/09/match-eleitoral-ja-soma-500-mil.shtml"
+
+
+def test_a_story_listed_again_behind_folhas_redirect_is_one_article(app):
+    """UOL's feed lists a Folha story by its address and again wrapped in Folha's redirect,
+    which spells the address out: both are one article, at the story's own address."""
+    wrapped = f"https://redir.folha.com.br/redir/online/poder/eleicoes-2018/rss091/*{FOLHA_STORY}"
+    document = rss(
+        item(1, title="Match Eleitoral soma 500 mil testes", link=FOLHA_STORY),
+        item(2, title="Match Eleitoral soma 500 mil testes", link=wrapped),
+    )
+    summary = ingest_document(make_feed(), document)
+    assert (summary.new, summary.skipped) == (1, 1)
+    assert db.session.scalars(sa.select(Article.url)).all() == [FOLHA_STORY]
+
+
+@pytest.mark.parametrize(
+    ("link", "url"),
+    [
+        (f"https://redir.folha.com.br/redir/online/poder/rss091/*{FOLHA_STORY}", FOLHA_STORY),
+        (
+            "https://www.google.com/url?rct=j&sa=t&url=https://news.example.com/gait%3Fid%3D7"
+            "&ct=ga&cd=CAIyGjE&usg=AOvVaw0",
+            "https://news.example.com/gait?id=7",
+        ),
+        # Not a wrapper's shape, or nothing usable inside: the link as the feed wrote it.
+        (
+            "https://redir.folha.com.br/other/*https://x.example.com/a",
+            "https://redir.folha.com.br/other/*https://x.example.com/a",
+        ),
+        (
+            "https://redir.folha.com.br/redir/online/*javascript:alert(1)",
+            "https://redir.folha.com.br/redir/online/*javascript:alert(1)",
+        ),
+        (
+            "https://www.google.com/search?q=https://news.example.com/gait",
+            "https://www.google.com/search?q=https://news.example.com/gait",
+        ),
+        (
+            "https://go.example.com/redir/online/*https://x.example.com/a",
+            "https://go.example.com/redir/online/*https://x.example.com/a",
+        ),
+    ],
+)
+def test_an_entry_is_stored_at_the_address_a_known_redirect_wrapper_spells_out(link, url):
+    assert cleaned(rss(item(1, link=link))).url == url
