@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,8 @@ from articles.media import (
 from articles.parse import ParsedEntry
 from articles.text import (
     DROPPED_WITH_CONTENT,
+    as_cut,
+    ends_mid_sentence,
     plain_text,
     shorten,
     strip_control,
@@ -365,7 +368,8 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
 def _summary(entry: ParsedEntry, content: str, body_text: str) -> str:
     """The card's summary: the source's own excerpt when it gives one beside the content,
     else the start of the text, without what feeds append to either."""
-    if entry.summary_html and entry.summary_html != entry.content_html and entry.content_html:
+    beside = entry.summary_html and entry.summary_html != entry.content_html and entry.content_html
+    if beside:
         excerpt = plain_text(without_closing_label(without_wordpress_trailer(entry.summary_html)))
     else:
         lead = without_closing_label(without_wordpress_trailer(content))
@@ -373,7 +377,39 @@ def _summary(entry: ParsedEntry, content: str, body_text: str) -> str:
     if WATCH_ON_YOUTUBE in excerpt:
         # The site's own words where a player was: no summary of what the source wrote.
         excerpt = tidy(excerpt.replace(WATCH_ON_YOUTUBE, " "))
-    return shorten(without_read_on(without_reddit_byline(excerpt)), MAX_SUMMARY)
+    excerpt = without_read_on(without_reddit_byline(excerpt))
+    if beside and excerpt and len(excerpt) <= MAX_SUMMARY and ends_mid_sentence(excerpt):
+        excerpt = _as_cut_from(excerpt, body_text)
+    return shorten(excerpt, MAX_SUMMARY)
+
+
+def _as_cut_from(excerpt: str, text: str) -> str:
+    """``excerpt`` ended with an ellipsis if it is the start of ``text``, cut off by the
+    source; at the last whole word, which ``text`` tells."""
+    if len(text) <= len(excerpt) or not text.startswith(excerpt):
+        return excerpt
+    return as_cut(excerpt, mid_word=excerpt[-1].isalnum() and text[len(excerpt)].isalnum())
+
+
+# A source that cuts every excerpt at a fixed number of characters leaves several exactly
+# that long, the longest of its document: PCMag's stop at 100, mid-word ("…stock colu").
+# A source that writes to a limit (heise's 160) ends its sentences there: no ellipsis.
+CUT_EVIDENCE = 3
+# Shorter than this, summaries of one length are a fixed format (a date, a count), not a cut.
+MIN_CUT_LENGTH = 60
+
+
+def end_source_cuts(entries: Sequence[CleanEntry]) -> None:
+    """End with "…" the summaries of one document that their source cut at a fixed length."""
+    summaries = [entry.summary for entry in entries if not entry.summary.endswith("…")]
+    longest = max(map(len, summaries), default=0)
+    if longest < MIN_CUT_LENGTH:
+        return
+    if len({summary for summary in summaries if len(summary) == longest}) < CUT_EVIDENCE:
+        return  # one summary repeated is a source's stock line, not a cut
+    for entry in entries:
+        if len(entry.summary) == longest and ends_mid_sentence(entry.summary):
+            entry.summary = as_cut(entry.summary)
 
 
 def _entry_link(entry: ParsedEntry, feed_url: str) -> str:

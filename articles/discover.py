@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 from articles import fetch
-from articles.clean import CleanEntry, SkipEntry, clean_entry
+from articles.clean import CleanEntry, SkipEntry, clean_entry, end_source_cuts
 from articles.parse import ParsedFeed, ParseError, parse_feed
 from articles.text import plain_text
 from club.clock import utcnow
@@ -109,6 +109,7 @@ def _preview(feed_url: str, parsed: ParsedFeed) -> Discovery:
             entries.append(clean_entry(entry, feed_url, now))
         except SkipEntry:
             continue
+    end_source_cuts(entries)
     return Discovery(
         feed_url=feed_url,
         title=plain_text(parsed.title, 300),

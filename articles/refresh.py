@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from articles import fetch
-from articles.clean import CleanEntry, SkipEntry, clean_entry
+from articles.clean import CleanEntry, SkipEntry, clean_entry, end_source_cuts
 from articles.curation import feed_address, feed_at, rules_for
 from articles.models import MIN_INTERVAL_MINUTES, Article, Feed, FetchSlot
 from articles.parse import ParseError, parse_feed
@@ -256,6 +256,8 @@ def ingest_document(
             cleaned.append(clean_entry(entry, document_url, when))
         except SkipEntry as reason:
             skipped.skip(str(reason))
+    # Whether a source cuts its excerpts short shows across its entries, not in one.
+    end_source_cuts(cleaned)
     # Nothing stored depends on the feed's own pending changes: one UPDATE at the end.
     with db.session.no_autoflush:
         summary = store_entries(

@@ -158,12 +158,23 @@ WORD_CUT_REACH = 0.8
 def shorten(text: str, limit: int | None) -> str:
     """Cut tidy text to ``limit`` characters at a word boundary, with an ellipsis."""
     if limit is not None and len(text) > limit:
-        cut = text[: limit - 1]
-        head, space, _ = cut.rpartition(" ")
-        if space and len(head) >= len(cut) * WORD_CUT_REACH:
-            cut = head
-        text = cut.rstrip(",.;: ") + "…"
+        text = as_cut(text[: limit - 1])
     return text
+
+
+def as_cut(text: str, mid_word: bool = True) -> str:
+    """End tidy text that stops short with an ellipsis, at a word boundary if ``mid_word``
+    says its last word may be part of one."""
+    if mid_word:
+        head, space, _ = text.rpartition(" ")
+        if space and len(head) >= len(text) * WORD_CUT_REACH:
+            text = head
+    return text.rstrip(",.;: ") + "…"
+
+
+def ends_mid_sentence(text: str) -> bool:
+    """Tell whether tidy text stops where no sentence ends: on a letter, a digit, a comma."""
+    return text[-1:].isalnum() or text.endswith((",", ";", ":"))
 
 
 # Removed with their content, not just unwrapped (here and by clean's allow-list).

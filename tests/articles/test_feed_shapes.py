@@ -312,3 +312,100 @@ def test_a_story_listed_again_behind_folhas_redirect_is_one_article(app):
 )
 def test_an_entry_is_stored_at_the_address_a_known_redirect_wrapper_spells_out(link, url):
     assert cleaned(rss(item(1, link=link))).url == url
+
+
+# PCMag's excerpts: the first 100 characters of the story, then FeedBurner's flare.
+CUT_AT_100 = [
+    "Sleep researchers say a consistent wake time matters more than an early bedtime for most"
+    " adults toda",
+    "A review of 40 trials finds that strength training twice a week cuts the risk of falls"
+    " in older peop",
+    "Short bursts of stair climbing improved fitness in office workers who had not exercised"
+    " for years be",
+    "Walking after meals lowers blood sugar more than a morning walk does, a small trial of"
+    " adults found.",
+    "Apple is taking a different approach to review units. What does it all mean?",
+]
+
+
+def test_excerpts_a_source_cut_at_one_length_end_with_an_ellipsis_at_a_word(app):
+    document = rss(*(item(n, body=text + FEEDFLARE) for n, text in enumerate(CUT_AT_100)))
+    ingest_document(make_feed(), document)
+    summaries = db.session.scalars(sa.select(Article.summary).order_by(Article.guid)).all()
+    assert summaries == [
+        "Sleep researchers say a consistent wake time matters more than an early bedtime for most"
+        " adults…",
+        "A review of 40 trials finds that strength training twice a week cuts the risk of falls"
+        " in older…",
+        "Short bursts of stair climbing improved fitness in office workers who had not exercised"
+        " for years…",
+        # A whole sentence, at the limit or under it: as written.
+        CUT_AT_100[3],
+        CUT_AT_100[4],
+    ]
+
+
+@pytest.mark.parametrize(
+    "summaries",
+    [
+        # Written to a limit, each a sentence (heise's are).
+        [
+            "Sleep researchers say a consistent wake time matters more than an early bedtime.",
+            "A review of 40 trials finds strength training twice a week cuts the risk of falls.",
+            "Short bursts of stair climbing improved fitness in workers who had not exercised.",
+        ],
+        # Headlines of their own lengths, without full stops (the Guardian's standfirsts).
+        [
+            "Sleep researchers say a consistent wake time matters more than a bedtime",
+            "Strength training twice a week cuts the risk of falls, a review of 40 trials finds",
+            "Stair climbing: short bursts improve fitness in office workers who never exercised",
+        ],
+    ],
+)
+def test_summaries_that_only_lack_a_full_stop_get_no_ellipsis(app, summaries):
+    ingest_document(make_feed(), rss(*(item(n, body=text) for n, text in enumerate(summaries))))
+    assert db.session.scalars(sa.select(Article.summary).order_by(Article.guid)).all() == summaries
+
+
+def test_a_stock_line_on_every_entry_is_not_taken_for_a_cut(app):
+    stock = "Listen to this week's episode of the show, with guests from the sleep clinic"
+    items = (item(n, body=stock, link=f"https://source.example.com/e/{n}") for n in range(4))
+    ingest_document(make_feed(), rss(*items))
+    assert set(db.session.scalars(sa.select(Article.summary))) == {stock}
+
+
+STORY = (
+    "<p>Walking after meals lowers blood sugar more than a morning walk does, a small trial"
+    " of adults found: here is why.</p><p>" + "The whole story. " * 20 + "</p>"
+)
+
+
+@pytest.mark.parametrize(
+    ("excerpt", "summary"),
+    [
+        # Cut mid-word: the half word goes.
+        (
+            "Walking after meals lowers blood sugar more than a morning walk does, a small tri",
+            "Walking after meals lowers blood sugar more than a morning walk does, a small…",
+        ),
+        # Cut between words, or before the colon that leads on.
+        (
+            "Walking after meals lowers blood sugar more than a morning walk does, a small",
+            "Walking after meals lowers blood sugar more than a morning walk does, a small…",
+        ),
+        (
+            "Walking after meals lowers blood sugar more than a morning walk does, a small trial"
+            " of adults found",
+            "Walking after meals lowers blood sugar more than a morning walk does, a small trial"
+            " of adults found…",
+        ),
+        # A whole sentence is no cut, though the story goes on.
+        (
+            "Walking after meals lowers blood sugar more than a morning walk does.",
+            "Walking after meals lowers blood sugar more than a morning walk does.",
+        ),
+    ],
+)
+def test_an_excerpt_cut_from_the_start_of_the_story_ends_with_an_ellipsis(excerpt, summary):
+    story = f"<content:encoded><![CDATA[{STORY}]]></content:encoded>"
+    assert cleaned(rss(item(1, body=excerpt, extra=story))).summary == summary
