@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from articles.clean import CleanEntry
 from articles.curation import RuleSet
 from articles.models import Article, Feed, Tombstone, article_topics
+from articles.text import as_cut, ends_mid_sentence
 from club.extensions import db
 
 # Fields a later fetch refreshes; the admin-editable ones among them are skipped when edited.
@@ -174,6 +175,8 @@ def _update(article: Article, entry: CleanEntry, summary: StoreSummary) -> None:
         if article.is_edited(name):
             continue
         value = getattr(entry, name)
+        if name == "summary" and _kept_as_cut(article.summary, value):
+            continue
         if getattr(article, name) != value:
             setattr(article, name, value)
             changed = True
@@ -181,6 +184,13 @@ def _update(article: Article, entry: CleanEntry, summary: StoreSummary) -> None:
         summary.updated += 1
     else:
         summary.unchanged += 1
+
+
+def _kept_as_cut(stored: str | None, fresh: str) -> bool:
+    """Tell whether ``stored`` is ``fresh`` ended as a cut: the evidence that a source cuts
+    its excerpts at one length is in the whole document (``end_source_cuts``), and a later
+    one listing fewer of them must not take the "…" back, nor put it back the fetch after."""
+    return ends_mid_sentence(fresh) and stored == as_cut(fresh)
 
 
 @functools.cache

@@ -409,3 +409,18 @@ STORY = (
 def test_an_excerpt_cut_from_the_start_of_the_story_ends_with_an_ellipsis(excerpt, summary):
     story = f"<content:encoded><![CDATA[{STORY}]]></content:encoded>"
     assert cleaned(rss(item(1, body=excerpt, extra=story))).summary == summary
+
+
+def test_a_cut_excerpt_keeps_its_ellipsis_when_the_next_fetch_shows_fewer_cuts(app):
+    # The feed moves on: two of the three excerpts cut at 100 are still listed, beside
+    # new entries of other lengths. Their stored summaries must not lose the "…" they
+    # were given (and be updated back and forth on every refresh).
+    feed = make_feed()
+    ingest_document(feed, rss(*(item(n, body=CUT_AT_100[n] + FEEDFLARE) for n in range(4))))
+    before = db.session.scalars(sa.select(Article.summary).order_by(Article.guid)).all()
+    later = [item(n, body=CUT_AT_100[n] + FEEDFLARE) for n in (0, 1)]
+    later.append(item(4, body=CUT_AT_100[4] + FEEDFLARE))
+    summary = ingest_document(feed, rss(*later))
+    after = db.session.scalars(sa.select(Article.summary).order_by(Article.guid)).all()
+    assert after[:2] == before[:2] and after[0].endswith("adults…")
+    assert summary.updated == 0
