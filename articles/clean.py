@@ -90,8 +90,9 @@ PIXEL = re.compile(
     rf'[^"]*"{_ATTRIBUTES}>'
 )
 # A link with nothing but white space inside: no text, no image. The second pattern finds
-# where one may end, a first look that costs less than half as much as the first.
-EMPTY_LINK = re.compile(rf"<a{_ATTRIBUTES}>\s*+</a>")
+# where one may end, a first look that costs less than half as much as the first. The
+# white space stays: it may be all that parts the words on either side.
+EMPTY_LINK = re.compile(rf"<a{_ATTRIBUTES}>(\s*+)</a>")
 LINK_ENDS_EMPTY = re.compile(r">\s*+</a>")
 IMG_WITHOUT_SRC = re.compile(r'<img(?:(?! src=")(?: [a-zA-Z-]+="[^"]*"))*>')
 _WHOLE_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
@@ -311,7 +312,7 @@ def clean_html(markup: str, base_url: str = "") -> str:
         # Last, once every image that goes has gone: a link left with nothing in it is a
         # tab stop a screen reader announces with no name and a reader never sees (the
         # share buttons around FeedBurner's "feedflare" images).
-        cleaned = EMPTY_LINK.sub("", cleaned)
+        cleaned = EMPTY_LINK.sub(r"\1", cleaned)
     return cleaned
 
 

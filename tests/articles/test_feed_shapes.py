@@ -181,6 +181,13 @@ def test_a_link_with_only_white_space_inside_is_dropped_but_not_its_neighbours()
     assert '<a href="https://source.example.com/chart" rel="nofollow noopener ugc"><img' in content
 
 
+def test_an_empty_link_between_two_words_leaves_the_space_it_held():
+    body = '<p>Walking<a href="https://source.example.com/share"> </a>eases back pain.</p>'
+    entry = cleaned(rss(item(1, body=body)))
+    assert "<a" not in entry.content
+    assert entry.body_text == "Walking eases back pain."
+
+
 def reddit_post(text: str, user: str = "/u/walker_42", to: str = " to /r/running") -> str:
     """A Reddit entry's HTML: the post, then the byline and links Reddit appends to each."""
     comments = "https://www.reddit.com/r/running/comments/abc123/gait/"
