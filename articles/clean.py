@@ -29,6 +29,7 @@ from articles.parse import ParsedEntry
 from articles.text import (
     DROPPED_WITH_CONTENT,
     as_cut,
+    block_ends,
     ends_mid_sentence,
     plain_text,
     shorten,
@@ -380,15 +381,19 @@ def _summary(entry: ParsedEntry, content: str, body_text: str) -> str:
         excerpt = tidy(excerpt.replace(WATCH_ON_YOUTUBE, " "))
     excerpt = without_read_on(without_reddit_byline(excerpt))
     if beside and excerpt and len(excerpt) <= MAX_SUMMARY and ends_mid_sentence(excerpt):
-        excerpt = _as_cut_from(excerpt, body_text)
+        excerpt = _as_cut_from(excerpt, body_text, content)
     return shorten(excerpt, MAX_SUMMARY)
 
 
-def _as_cut_from(excerpt: str, text: str) -> str:
+def _as_cut_from(excerpt: str, text: str, content: str) -> str:
     """``excerpt`` ended with an ellipsis if it is the start of ``text``, cut off by the
-    source; at the last whole word, which ``text`` tells."""
+    source; at the last whole word, which ``text`` tells. One that ends where a block of
+    ``content`` does (a standfirst, a heading) is that line whole, as its source wrote it."""
     if len(text) <= len(excerpt) or not text.startswith(excerpt):
         return excerpt
+    ends = block_ends(content)
+    if len(excerpt) in ends or (text[len(excerpt)] == "." and len(excerpt) + 1 in ends):
+        return excerpt  # the "." is the one a heading is given in the text
     return as_cut(excerpt, mid_word=excerpt[-1].isalnum() and text[len(excerpt)].isalnum())
 
 

@@ -46,6 +46,23 @@ def text_of_cleaned(cleaned_html: str, limit: int | None = None) -> str:
     return tidy(html.unescape(text), limit)
 
 
+def block_ends(cleaned_html: str) -> set[int]:
+    """Where each block of ``cleaned_html`` ends in its ``text_of_cleaned`` text (the
+    length of the text up to there): an excerpt ending at one ends where a line does."""
+    text = _INLINE_TAG.sub("", cleaned_html)
+    if "</h" in text:
+        text = _with_headings_ended(text)
+    # NUL for each tag: none is left in cleaned text, and html.unescape makes none.
+    words = html.unescape(_CLEANED_TAG.sub(" \x00 ", text)).split()
+    ends, length = set(), -1
+    for word in words:
+        if word == "\x00":
+            ends.add(length)
+        else:
+            length += len(word) + 1
+    return ends
+
+
 def _with_headings_ended(markup: str) -> str:
     """Put a full stop at the end of each heading that ends with no punctuation."""
 

@@ -431,3 +431,20 @@ def test_a_cut_excerpt_keeps_its_ellipsis_when_the_next_fetch_shows_fewer_cuts(a
     after = db.session.scalars(sa.select(Article.summary).order_by(Article.guid)).all()
     assert after[:2] == before[:2] and after[0].endswith("adults…")
     assert summary.updated == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "<h2>Lawmakers agree on a deal after weeks of talks</h2><p>The vote is on Tuesday.</p>",
+        "<p>Lawmakers agree on a deal after weeks of talks</p><p>The vote is on Tuesday.</p>",
+        "<p><strong>Lawmakers agree on a deal after weeks of talks</strong></p><p>The vote.</p>",
+        "<p>Lawmakers agree on a deal after weeks of talks<br>The vote is on Tuesday.</p>",
+    ],
+)
+def test_an_excerpt_that_is_the_storys_whole_first_line_gets_no_ellipsis(content):
+    # A standfirst or heading without a full stop, given again as the excerpt: the story
+    # goes on, but in a new block, so the source wrote this ending; it did not cut it.
+    excerpt = "Lawmakers agree on a deal after weeks of talks"
+    story = f"<content:encoded><![CDATA[{content}]]></content:encoded>"
+    assert cleaned(rss(item(1, body=excerpt, extra=story))).summary == excerpt
