@@ -36,7 +36,14 @@ from club.forms import (
     SignUpForm,
 )
 from club.models import User
-from club.web import is_accepted, render_csrf_error, render_error, safe_next, time_to_wait
+from club.web import (
+    carried_next,
+    is_accepted,
+    render_csrf_error,
+    render_error,
+    safe_next,
+    time_to_wait,
+)
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -140,7 +147,7 @@ def signup():
     """
     if current_user.is_authenticated:
         return redirect(url_for("settings.index"))
-    next_url = safe_next(request.args.get("next"))
+    next_url = carried_next(safe_next(request.args.get("next")))
     form = SignUpForm()
     if form.validate_on_submit():
         try:

@@ -139,7 +139,18 @@ def login_url() -> str:
 def signup_url() -> str:
     """Return the sign-up page's address, bringing the new member back to this page once
     they have confirmed their email (the ``next`` travels in the confirmation link)."""
-    return url_for("auth.signup", next=page_to_return_to())
+    return url_for("auth.signup", next=carried_next(page_to_return_to()))
+
+
+# The longest page address sign-up carries along. %-encoded (up to three times as long),
+# and in the emailed link beside a token, a longer one can pass the 4094-byte request line
+# gunicorn accepts: the link would be refused with a 400, never opened.
+MAX_CARRIED_NEXT = 1000
+
+
+def carried_next(target: str | None) -> str | None:
+    """``target`` if it is short enough to ride along in a sign-up or emailed link."""
+    return target if target and len(target) <= MAX_CARRIED_NEXT else None
 
 
 def render_error(error: HTTPException):
