@@ -107,8 +107,11 @@ def test_like_and_save_keep_their_label_and_say_their_state_in_aria_pressed(memb
     assert button_name(state_form(before, "save")) == ("Save", "false")
     assert button_name(state_form(after, "like")) == ("Like", "true")
     assert button_name(state_form(after, "save")) == ("Save", "true")
-    # The count is beside the button, not in its name: "Like" whatever the number.
-    assert re.search(r"</button>\s*<span [^>]*data-count>1</span>", state_form(after, "like"))
+    # The count is beside the button, not in its name: "Like" whatever the number; read
+    # aloud, it says what it counts.
+    count = re.search(r"</button>\s*(<span .*?</span></span>)", state_form(after, "like"))
+    assert " ".join(re.sub(r"<[^>]+>", "", count.group(1)).split()) == "Likes: 1"
+    assert re.search(r"<span data-count>1</span>", count.group(1))
 
 
 def test_a_comment_like_keeps_its_label_when_pressed(member, article, carol):
