@@ -66,7 +66,12 @@ def topic(slug: str):
             abort(404)
         # Only the page's own parameter: url_for reads "_external" and "_scheme" too.
         before = request.args.get("before")
-        return redirect(url_for("articles.topic", slug=moved.slug, before=before), code=301)
+        response = redirect(url_for("articles.topic", slug=moved.slug, before=before), code=301)
+        # A browser keeps a 301 without caching rules for good, but an admin can rename a
+        # topic back or give the old address to a new topic: a kept 301 would then loop
+        # or hide that topic. Search engines still read the move as permanent.
+        response.cache_control.no_cache = True
+        return response
     page = reading.latest_page(reading.Cursor.decode(request.args.get("before")), topic=found)
     return render_template("articles/topic.html", topic=found, page=page)
 

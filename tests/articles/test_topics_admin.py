@@ -208,6 +208,24 @@ def test_a_topic_renamed_back_lives_at_its_first_address_again(admin_client, die
     assert db.session.get(Topic, diet.id).name == "diet"
 
 
+def test_a_reader_who_saw_a_former_address_is_not_looped_when_it_is_renamed_back(
+    app, admin_client, diet
+):
+    """A browser keeps a 301 with no caching rules for good: after Diet → Food → Diet it
+    would send /topics/diet on to /topics/food from memory, and the site sends /topics/food
+    back to /topics/diet: "too many redirects". The redirect must be asked for each time."""
+    reader = app.test_client()
+    admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "Food"})
+    first = reader.get("/topics/diet")
+    assert (first.status_code, first.headers["Location"]) == (301, "/topics/food")
+    assert "no-cache" in first.headers.get("Cache-Control", "")
+
+    admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "Diet"})
+
+    assert reader.get("/topics/diet").status_code == 200
+    assert reader.get("/topics/food").headers["Location"] == "/topics/diet"
+
+
 def test_a_new_topic_at_a_former_address_takes_it_over(admin_client, diet):
     assert admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "Food"}).status_code == 302
     assert make_topic("Diet").id != diet.id
