@@ -168,7 +168,9 @@ def follow_move(feed: Feed, moved_to: str | None) -> None:
     if moved_to is None:
         return
     address = feed_address(moved_to)
-    if address == feed.url:
+    if address == feed.url or len(address) > Feed.url.type.length:
+        # An address longer than the column could not be saved (PostgreSQL would refuse
+        # the whole refresh): the old one, redirected, keeps serving the feed.
         return
     other = feed_at(address)
     if other is not None and other.id != feed.id:
