@@ -28,6 +28,15 @@ def _topic_or_404(topic_id: int, *, lock: bool = False) -> Topic:
     return db.session.get(Topic, topic_id, with_for_update=lock) or abort(404)
 
 
+def _gone_meanwhile():
+    """A merge or delete sent for a topic no longer there: a double click's second
+    request, or another admin first. Say so on the list rather than "not found"."""
+    if request.method != "POST":
+        abort(404)
+    flash("That topic was merged or deleted meanwhile; nothing was done.", "error")
+    return redirect(url_for("topics.index"))
+
+
 @topics_bp.get("/")
 def index():
     """Every topic with its published articles, feeds and followers."""
@@ -87,7 +96,9 @@ def _renamed(topic: Topic, changed: dict[str, tuple[str, str]]):
 @topics_bp.route("/<int:topic_id>/merge", methods=["GET", "POST"])
 def merge_topic(topic_id: int):
     """Merge a topic into another, after showing what will move."""
-    topic = _topic_or_404(topic_id)
+    topic = db.session.get(Topic, topic_id)
+    if topic is None:
+        return _gone_meanwhile()
     form = MergeTopicForm()
     others = db.session.execute(
         sa.select(Topic.id, Topic.name)
@@ -130,7 +141,9 @@ def _merge(source_id: int, into_id: int):
 @topics_bp.route("/<int:topic_id>/delete", methods=["GET", "POST"])
 def delete_topic(topic_id: int):
     """Delete a topic after saying what loses it."""
-    topic = _topic_or_404(topic_id)
+    topic = db.session.get(Topic, topic_id)
+    if topic is None:
+        return _gone_meanwhile()
     form = EmptyForm()
     if form.validate_on_submit():
         return _delete(topic_id)

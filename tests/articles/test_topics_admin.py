@@ -413,6 +413,22 @@ def test_it_deletes_an_empty_topic(admin_client, diet):
     assert audited("topic.delete") == ["“Diet” (/topics/diet): it was empty"]
 
 
+@pytest.mark.parametrize("action", ["merge", "delete"])
+def test_a_second_click_on_merge_or_delete_says_it_is_done_not_not_found(
+    admin_client, diet, action
+):
+    """A double click sends the form twice: the second finds the topic gone."""
+    into = make_topic("Nutrition")
+    url, data = f"/admin/topics/{diet.id}/{action}", {"into": into.id}
+    assert admin_client.submit(url, data).status_code == 302
+
+    again = admin_client.submit(url, data, follow_redirects=True)
+
+    assert again.status_code == 200
+    assert "was merged or deleted meanwhile; nothing was done" in again.text
+    assert len(audited(f"topic.{action}")) == 1
+
+
 # --- Two admins at once (PostgreSQL) -----------------------------------------------------
 
 
