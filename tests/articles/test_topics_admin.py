@@ -284,6 +284,20 @@ def test_it_notices_a_rename_made_after_the_form_was_drawn(admin_client, diet):
     assert db.session.get(Topic, diet.id).name == "Nutrition"
 
 
+def test_a_double_clicked_save_is_not_reported_as_another_admins_rename(admin_client, diet):
+    """Both requests carry the name the form was drawn with; the second finds the topic
+    already called what the admin typed, which is no one else's rename."""
+    form = {"name": "Food", "drawn": "Diet"}
+    assert admin_client.submit(f"/admin/topics/{diet.id}/edit", form).status_code == 302
+
+    again = admin_client.submit(f"/admin/topics/{diet.id}/edit", form, follow_redirects=True)
+
+    assert again.status_code == 200
+    assert "Someone renamed this topic" not in again.text
+    assert db.session.get(Topic, diet.id).name == "Food"
+    assert len(audited("topic.rename")) == 1
+
+
 # --- Merge -------------------------------------------------------------------------------
 
 
