@@ -168,6 +168,8 @@ def follow_move(feed: Feed, moved_to: str | None) -> None:
     if moved_to is None:
         return
     address = feed_address(moved_to)
+    if not is_trustworthy_move(feed.url, address):
+        return
     if address == feed.url or len(address) > Feed.url.type.length:
         # An address longer than the column could not be saved (PostgreSQL would refuse
         # the whole refresh): the old one, redirected, keeps serving the feed.
@@ -183,6 +185,23 @@ def follow_move(feed: Feed, moved_to: str | None) -> None:
         return
     audit.record(None, "feed.moved", feed, detail=f"{feed.url} → {address}")
     feed.url = address
+
+
+def is_trustworthy_move(old: str, new: str) -> bool:
+    """Tell whether a permanent redirect from ``old`` may change a feed's address to ``new``.
+
+    Over https the source itself sent every hop (the fetcher refuses a step down to
+    http). Over plain http anyone on the way could have sent the 301, and a feed moved
+    for good would stay theirs after they left: only an upgrade to https on the same
+    host, which no one on the way can serve, is taken.
+    """
+    if old.startswith("https://"):
+        return True
+    return new.startswith("https://") and _site_host(old) == _site_host(new)
+
+
+def _site_host(url: str) -> str:
+    return slot_host(url).removeprefix("www.")
 
 
 def archive_start(feed: Feed | None) -> datetime:

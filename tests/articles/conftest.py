@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -67,13 +70,14 @@ class FeedServer:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     server.answer(self, route)
 
+        self.scheme = "http"
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def route(self, path: str, **kwargs) -> str:
         """Serve ``path`` as described; return its URL."""
@@ -141,6 +145,43 @@ def feed_server() -> Iterator[FeedServer]:
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@pytest.fixture
+def self_signed_certificate(tmp_path) -> tuple[Path, Path]:
+    """A key and a certificate for 127.0.0.1 and localhost that no authority signed."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return key, cert
+
+
+@pytest.fixture
+def self_signed_feed_server(self_signed_certificate) -> Iterator[FeedServer]:
+    """The feed server behind TLS (https:// addresses), with a self-signed certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(self_signed_certificate[1], self_signed_certificate[0])
+    server = FeedServer()
+    server.scheme = "https"
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+
+
+@pytest.fixture
+def tls_feed_server(self_signed_feed_server, self_signed_certificate, monkeypatch) -> FeedServer:
+    """The https feed server, its certificate trusted by the fetcher as a real one is."""
+    trusting = ssl.create_default_context(cafile=str(self_signed_certificate[1]))
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda **_: trusting)
+    return self_signed_feed_server
 
 
 @pytest.fixture
