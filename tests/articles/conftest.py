@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import re
 import ssl
 import subprocess
 import threading
@@ -25,6 +26,13 @@ from club.models import AuditEntry
 from tests.conftest import login
 
 FEEDS = Path(__file__).parent / "feeds"
+
+
+def action_names(html: str) -> list[str]:
+    """What a screen reader calls each link and button in an admin table's action cells."""
+    cells = re.findall(r'<td class="admin-actions">(.*?)</td>', html, re.S)
+    controls = re.findall(r"<(?:a|button)\b[^>]*>(.*?)</(?:a|button)>", "".join(cells), re.S)
+    return [" ".join(re.sub(r"<[^>]+>", "", c).split()) for c in controls]
 
 
 def feed_bytes(name: str) -> bytes:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from articles import curation
 from articles.models import Feed
 from club.extensions import db
+from tests.articles.conftest import action_names
 from tests.conftest import make_article, make_feed
 
 
@@ -229,3 +230,13 @@ def test_the_feeds_page_costs_the_same_queries_for_5_or_120_feeds(admin_client, 
         return counter.count
 
     assert measure(5) == measure(120)
+
+
+def test_each_feed_action_is_named_with_its_feed(admin_client):
+    make_feed(url="https://a.example/feed", title="Walking Weekly")
+    make_feed(url="https://b.example/feed", title="Sleep Notes", status="paused")
+    names = action_names(admin_client.get("/admin/feeds/").get_data(as_text=True))
+    assert sorted(names) == sorted(
+        [f"{verb} Walking Weekly" for verb in ("Edit", "Refresh now", "Pause", "Delete")]
+        + [f"{verb} Sleep Notes" for verb in ("Edit", "Refresh now", "Resume", "Delete")]
+    )

@@ -19,6 +19,7 @@ from articles.models import Article, Feed, Topic, TopicRedirect, article_topics
 from club.community.models import TopicFollow
 from club.extensions import db
 from club.models import AuditEntry
+from tests.articles.conftest import action_names
 from tests.conftest import (
     is_postgres,
     login,
@@ -499,3 +500,11 @@ def test_two_admins_merging_one_topic_two_ways_at_once(app, carol, monkeypatch, 
         "“Diet” (/topics/diet) into “Nutrition” (/topics/nutrition): "
         "moved 2 articles, 1 feed and 2 followers"
     ]
+
+
+def test_each_topic_action_is_named_with_its_topic(admin_client, diet):
+    make_topic("Sleep")
+    names = action_names(admin_client.get("/admin/topics/").get_data(as_text=True))
+    assert sorted(names) == sorted(
+        f"{verb} {topic}" for verb in ("Rename", "Merge", "Delete") for topic in ("Diet", "Sleep")
+    )
