@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 from articles import fetch
 from articles.clean import CleanEntry, SkipEntry, clean_entry, end_source_cuts
-from articles.parse import ParsedFeed, ParseError, parse_feed
+from articles.parse import ParseError, parse_feed
 from articles.text import plain_text
 from club.clock import utcnow
 
@@ -81,7 +81,7 @@ def discover(
     except fetch.FetchError as error:
         raise DiscoveryError(str(error)) from None
     try:
-        return _preview(response.url, parse_feed(response.body, response.content_type))
+        return _preview(url.strip(), response)
     except ParseError as error:
         first_problem = str(error)
     candidates = alternate_links(response.body, response.url)
@@ -90,7 +90,7 @@ def discover(
     for candidate in candidates:
         try:
             found = fetch.fetch_url(candidate, allow_private=allow_private, trusted=trusted)
-            return _preview(found.url, parse_feed(found.body, found.content_type))
+            return _preview(candidate, found)
         except (fetch.FetchError, ParseError) as error:
             problems.append(f"{candidate} ({error})")
     if problems:
@@ -101,19 +101,30 @@ def discover(
     raise DiscoveryError(f"{first_problem}, and the page advertises no feed")
 
 
-def _preview(feed_url: str, parsed: ParsedFeed) -> Discovery:
+def _preview(requested: str, response: fetch.FetchResult) -> Discovery:
+    """Parse the feed fetched from ``requested``; raise ``ParseError`` if it is none."""
+    parsed = parse_feed(response.body, response.content_type)
     now = utcnow()
     entries = []
     for entry in parsed.entries[: PREVIEW_ENTRIES * 2]:
         try:
-            entries.append(clean_entry(entry, feed_url, now))
+            # Relative links lead on from the document's own address, wherever that is.
+            entries.append(clean_entry(entry, response.url, now))
         except SkipEntry:
             continue
     end_source_cuts(entries)
     return Discovery(
-        feed_url=feed_url,
+        feed_url=lasting_address(requested, response),
         title=plain_text(parsed.title, 300),
         site_url=parsed.site_url if parsed.site_url.startswith(("http://", "https://")) else "",
         entries=entries[:PREVIEW_ENTRIES],
         warning=parsed.warning,
     )
+
+
+def lasting_address(requested: str, response: fetch.FetchResult) -> str:
+    """The address to keep for a feed fetched from ``requested``: where permanent
+    redirects led, else ``requested`` itself. A temporary redirect's target (a CDN's
+    signed link, a tracker's hop) may be gone tomorrow; refreshes follow it each time.
+    """
+    return response.moved_to or requested

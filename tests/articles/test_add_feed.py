@@ -173,3 +173,30 @@ def test_a_sites_advertised_feed_that_fails_is_named_with_its_error(
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert feed_server.url("/missing.xml") in html and "404" in html
+
+
+@pytest.mark.parametrize("status", [302, 307])
+def test_a_feed_redirected_for_now_is_saved_at_the_address_typed(
+    allow_local_feeds, admin_client, feed_server, status
+):
+    """A temporary redirect's target (a CDN's signed link) may be gone tomorrow."""
+    feed_server.route("/cdn/feed.xml?sig=abc", body=rss(item(1), title="Moving Source"))
+    url = feed_server.route(
+        "/feed.xml", status=status, headers={"Location": "/cdn/feed.xml?sig=abc"}
+    )
+    assert "Moving Source" in preview(admin_client, url)
+    fields = {"url": url, "interval_minutes": 30, "action": "save", "previewed": url}
+    assert admin_client.submit("/admin/feeds/new", fields).status_code == 302
+    assert db.session.scalar(sa.select(Feed.url)) == url
+
+
+def test_a_feed_moved_for_good_is_saved_at_its_new_address(
+    allow_local_feeds, admin_client, feed_server
+):
+    feed_server.route("/new/feed.xml", body=rss(item(1), title="Moved Source"))
+    url = feed_server.route("/feed.xml", status=301, headers={"Location": "/new/feed.xml"})
+    moved = feed_server.url("/new/feed.xml")
+    assert "Moved Source" in preview(admin_client, url)
+    fields = {"url": url, "interval_minutes": 30, "action": "save", "previewed": moved}
+    assert admin_client.submit("/admin/feeds/new", fields).status_code == 302
+    assert db.session.scalar(sa.select(Feed.url)) == moved
