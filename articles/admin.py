@@ -517,7 +517,9 @@ def init_app(app) -> None:
     app.register_blueprint(feeds_bp)
     add_nav_link(app, "Feeds", "curation.feeds", admin=True)
     add_audit_link(app, "feed", "curation.edit_feed", "feed_id", Feed)
-    add_admin_waiting(app, "Feeds", "curation.feeds", failing_feed_count, "failing")
+    add_admin_waiting(
+        app, "Feeds", "curation.feeds", failing_feed_count, "failing", status="failing"
+    )
     review.init_app(app)
     topic_admin.init_app(app)
     add_nav_link(app, "Keyword rules", "curation.rules", admin=True)

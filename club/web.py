@@ -490,20 +490,25 @@ def add_admin_waiting(
     count: Callable[[], int],
     what: str,
     what_plural: str | None = None,
+    **url_arguments: str,
 ) -> None:
     """Add a line to the admin dashboard: how many ``what`` (``what_plural`` for any
-    number but one) wait at ``endpoint``."""
-    waiting = (label, endpoint, count, what, what_plural or what)
+    number but one) wait at ``endpoint`` (with ``url_arguments``, such as a filter that
+    lists just them)."""
+    waiting = (label, endpoint, url_arguments, count, what, what_plural or what)
     app.extensions["club_admin_waiting"].append(waiting)
 
 
 def admin_waiting() -> list[dict]:
     """The dashboard's lines: what waits for an admin, counted now."""
     lines = []
-    for label, endpoint, count, one, many in current_app.extensions["club_admin_waiting"]:
+    for label, endpoint, arguments, count, one, many in current_app.extensions[
+        "club_admin_waiting"
+    ]:
         number = count()
         what = one if number == 1 else many
-        lines.append({"label": label, "url": url_for(endpoint), "count": number, "what": what})
+        url = url_for(endpoint, **arguments)
+        lines.append({"label": label, "url": url, "count": number, "what": what})
     return lines
 
 

@@ -240,3 +240,15 @@ def test_each_feed_action_is_named_with_its_feed(admin_client):
         [f"{verb} Walking Weekly" for verb in ("Edit", "Refresh now", "Pause", "Delete")]
         + [f"{verb} Sleep Notes" for verb in ("Edit", "Refresh now", "Resume", "Delete")]
     )
+
+
+def test_the_dashboards_failing_feeds_line_opens_the_failing_feeds(admin_client):
+    make_feed(title="Broken Source", status="failing", last_error="error (500)")
+    make_feed(title="Fine Source")
+    dashboard = admin_client.get("/admin/").get_data(as_text=True)
+    waiting = dashboard.split('<ul class="waiting">', 1)[1].split("</ul>", 1)[0]
+
+    page = admin_client.get(link(waiting, "Feeds")).get_data(as_text=True)
+
+    assert listed(page) == ["Broken Source"]
+    assert current_status(page) == "Failing (1)"
