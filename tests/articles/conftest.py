@@ -143,16 +143,22 @@ class FeedServer:
         return self.route(path, body=gzip.compress(raw), headers=headers, **kwargs)
 
 
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    """A real HTTP feed server on 127.0.0.1, on a free port."""
-    server = FeedServer()
+@contextlib.contextmanager
+def running(server: FeedServer) -> Iterator[FeedServer]:
+    """Serve with ``server`` for the block's length."""
     server.thread.start()
     try:
         yield server
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A real HTTP feed server on 127.0.0.1, on a free port."""
+    with running(FeedServer()) as server:
+        yield server
 
 
 @pytest.fixture
@@ -176,12 +182,8 @@ def self_signed_feed_server(self_signed_certificate) -> Iterator[FeedServer]:
     server = FeedServer()
     server.scheme = "https"
     server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
-    server.thread.start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
 
 
 @pytest.fixture
