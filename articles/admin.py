@@ -106,7 +106,8 @@ def add_feed():
                     known=lambda url: curation.feed_at(url) is not None,
                     **fetch.destinations_allowed(current_app.config),
                 )
-                known = curation.feed_at(preview.feed_url)  # a site address found a known feed
+                # A site address found a known feed, or a temporary redirect led to one.
+                known = curation.feed_at(preview.feed_url) or curation.feed_at(preview.fetched_from)
         except discover.DiscoveryError as error:
             form.url.errors.append(f"We could not read a feed there: {error}.")
         else:

@@ -37,6 +37,9 @@ class Discovery:
     site_url: str
     entries: list[CleanEntry] = field(default_factory=list)
     warning: str | None = None
+    # Where the document was fetched from, past any redirect: a feed the site already
+    # has there is this one, whatever address is kept.
+    fetched_from: str = ""
 
 
 class _AlternateLinks(HTMLParser):
@@ -119,6 +122,7 @@ def _preview(requested: str, response: fetch.FetchResult) -> Discovery:
         site_url=parsed.site_url if parsed.site_url.startswith(("http://", "https://")) else "",
         entries=entries[:PREVIEW_ENTRIES],
         warning=parsed.warning,
+        fetched_from=response.url,
     )
 
 

@@ -200,3 +200,19 @@ def test_a_feed_moved_for_good_is_saved_at_its_new_address(
     fields = {"url": url, "interval_minutes": 30, "action": "save", "previewed": moved}
     assert admin_client.submit("/admin/feeds/new", fields).status_code == 302
     assert db.session.scalar(sa.select(Feed.url)) == moved
+
+
+def test_an_address_redirected_for_now_to_one_of_the_sites_feeds_is_refused(
+    allow_local_feeds, admin_client, feed_server
+):
+    """Saved at the address typed, it would still be a second copy of a feed the site has."""
+    known = feed_server.route("/feed.xml", body=rss(item(1), title="Known Source"))
+    curation.create_feed(known, title="Known Source")
+    db.session.commit()
+    url = feed_server.route("/latest", status=302, headers={"Location": "/feed.xml"})
+
+    for action in ("preview", "save"):
+        fields = {"url": url, "interval_minutes": 30, "action": action, "previewed": url}
+        html = admin_client.submit("/admin/feeds/new", fields).get_data(as_text=True)
+        assert "The site already has this feed: Known Source." in html
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 1
