@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from articles import fetch
 from articles.clean import CleanEntry, SkipEntry, clean_entry, end_source_cuts
@@ -128,7 +128,21 @@ def _preview(requested: str, response: fetch.FetchResult) -> Discovery:
 
 def lasting_address(requested: str, response: fetch.FetchResult) -> str:
     """The address to keep for a feed fetched from ``requested``: where permanent
-    redirects led, else ``requested`` itself. A temporary redirect's target (a CDN's
-    signed link, a tracker's hop) may be gone tomorrow; refreshes follow it each time.
+    redirects led, or the same address over https however it got there, else
+    ``requested`` itself. A temporary redirect's target (a CDN's signed link, a
+    tracker's hop) may be gone tomorrow; refreshes follow it each time.
     """
-    return response.moved_to or requested
+    if response.moved_to:
+        return response.moved_to
+    return response.url if is_https_of(requested, response.url) else requested
+
+
+def is_https_of(plain: str, secure: str) -> bool:
+    """Tell whether ``secure`` is ``plain``'s http address over https (any port): kept,
+    every refresh starts on TLS, where no one on the way can send it elsewhere."""
+    old, new = urlsplit(plain), urlsplit(secure)
+    return (
+        (old.scheme, new.scheme) == ("http", "https")
+        and old.hostname == new.hostname
+        and (old.path or "/", old.query) == (new.path or "/", new.query)
+    )

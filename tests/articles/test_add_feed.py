@@ -216,3 +216,15 @@ def test_an_address_redirected_for_now_to_one_of_the_sites_feeds_is_refused(
         html = admin_client.submit("/admin/feeds/new", fields).get_data(as_text=True)
         assert "The site already has this feed: Known Source." in html
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 1
+
+
+def test_a_feed_sent_to_its_own_https_address_for_now_is_saved_at_https(
+    allow_local_feeds, admin_client, feed_server, tls_feed_server
+):
+    """Kept on http, every refresh would start where anyone on the way can redirect it."""
+    secure = tls_feed_server.route("/feed.xml", body=rss(item(1), title="Secure Source"))
+    url = feed_server.route("/feed.xml", status=302, headers={"Location": secure})
+    assert "Secure Source" in preview(admin_client, url)
+    fields = {"url": url, "interval_minutes": 30, "action": "save", "previewed": secure}
+    assert admin_client.submit("/admin/feeds/new", fields).status_code == 302
+    assert db.session.scalar(sa.select(Feed.url)) == secure
