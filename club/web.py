@@ -120,7 +120,7 @@ def page_to_return_to() -> str | None:
         target = safe_next(request.full_path if request.query_string else request.path)
     else:
         target = posted_next() or referring_path()
-    return None if target == "/" else target
+    return None if target == "/" else carried_next(target)
 
 
 def posted_next() -> str | None:
@@ -139,12 +139,12 @@ def login_url() -> str:
 def signup_url() -> str:
     """Return the sign-up page's address, bringing the new member back to this page once
     they have confirmed their email (the ``next`` travels in the confirmation link)."""
-    return url_for("auth.signup", next=carried_next(page_to_return_to()))
+    return url_for("auth.signup", next=page_to_return_to())
 
 
-# The longest page address sign-up carries along. %-encoded (up to three times as long),
-# and in the emailed link beside a token, a longer one can pass the 4094-byte request line
-# gunicorn accepts: the link would be refused with a 400, never opened.
+# The longest page address a log-in or sign-up link carries along. %-encoded (up to three
+# times as long), and in the emailed link beside a token, a longer one can pass the
+# 4094-byte request line gunicorn accepts: the link would be refused with a 400.
 MAX_CARRIED_NEXT = 1000
 
 

@@ -259,13 +259,15 @@ def test_the_log_in_page_itself_leads_nowhere_back(client):
     assert log_in_link(html, "Log in") == "/login"
 
 
-def test_a_page_too_long_to_carry_still_has_a_sign_up_link_that_opens(client, article):
+def test_a_page_too_long_to_carry_still_has_sign_up_and_log_in_links_that_open(client, article):
     # gunicorn refuses a request line over 4094 bytes: the page itself opens, but its
-    # address %-encoded into the sign-up link made that link a 400.
+    # address %-encoded into the sign-up or log-in link made that link a 400.
     page = f"/articles/{article.id}?" + urlencode({"q": "sleep " * 520})
     assert len(f"GET {page} HTTP/1.1") < 4094
     html = client.get(page).get_data(as_text=True)
 
-    link = sign_up_link(html, "Sign up<")
-
-    assert len(f"GET {link} HTTP/1.1") <= 4094 and urlsplit(link).path == "/signup"
+    for link, path in (
+        (sign_up_link(html, "Sign up<"), "/signup"),
+        (log_in_link(html, "Log in"), "/login"),
+    ):
+        assert len(f"GET {link} HTTP/1.1") <= 4094 and urlsplit(link).path == path
