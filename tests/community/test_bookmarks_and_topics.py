@@ -188,3 +188,19 @@ def test_a_visitor_is_sent_to_log_in_and_brought_back_to_the_same_page(client, a
         f"/login?next={quote(back_to)}", {"email": alice.email, "password": PASSWORD}
     )
     assert signed_in.headers["Location"].endswith(path)
+
+
+def toggle_names(html: str) -> list[str]:
+    """What a screen reader calls each like/save/follow button (the check mark is hidden)."""
+    buttons = re.findall(r'<button type="submit" class="toggle[^>]*>(.*?)</button>', html, re.S)
+    shown = (re.sub(r'<span [^>]*aria-hidden="true"[^>]*>.*?</span>', "", b) for b in buttons)
+    return [" ".join(re.sub(r"<[^>]+>", "", b).split()) for b in shown]
+
+
+def test_each_follow_button_on_for_you_is_named_with_its_topic(member):
+    for name in ("Sleep", "Running"):
+        make_article(topics=[topic(name)])
+
+    names = toggle_names(member.get("/for-you").get_data(as_text=True))
+
+    assert sorted(names) == ["Follow Running", "Follow Sleep"]
