@@ -508,3 +508,19 @@ def test_each_topic_action_is_named_with_its_topic(admin_client, diet):
     assert sorted(names) == sorted(
         f"{verb} {topic}" for verb in ("Rename", "Merge", "Delete") for topic in ("Diet", "Sleep")
     )
+
+
+def test_a_topics_former_address_redirects_to_it_for_good(client):
+    sleep = curation.topic_for("Sleep and rest")
+    db.session.add(TopicRedirect(slug="sleep", topic_id=sleep.id))
+    db.session.commit()
+    moved = client.get("/topics/sleep?before=abc")
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "/topics/sleep-and-rest?before=abc"
+
+
+def test_a_live_topic_keeps_its_address_over_a_former_one(client):
+    sleep, other = curation.topic_for("Sleep"), curation.topic_for("Rest")
+    db.session.add(TopicRedirect(slug="sleep", topic_id=other.id))
+    db.session.commit()
+    assert client.get(f"/topics/{sleep.slug}").status_code == 200

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from articles import curation
 from articles.clean import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
-from articles.models import Article, TopicRedirect
+from articles.models import Article
 from articles.refresh import ingest_document
 from club.clock import utcnow
 from club.extensions import db
@@ -134,22 +134,6 @@ def test_it_lists_a_topic(client):
     html = page(client, "/topics/sleep")
     assert "About sleep" in html and "About knees" not in html
     assert client.get("/topics/nothing-here").status_code == 404
-
-
-def test_a_topics_former_address_redirects_to_it_for_good(client):
-    sleep = curation.topic_for("Sleep and rest")
-    db.session.add(TopicRedirect(slug="sleep", topic_id=sleep.id))
-    db.session.commit()
-    moved = client.get("/topics/sleep?before=abc")
-    assert moved.status_code == 301
-    assert moved.headers["Location"] == "/topics/sleep-and-rest?before=abc"
-
-
-def test_a_live_topic_keeps_its_address_over_a_former_one(client):
-    sleep, other = curation.topic_for("Sleep"), curation.topic_for("Rest")
-    db.session.add(TopicRedirect(slug="sleep", topic_id=other.id))
-    db.session.commit()
-    assert client.get(f"/topics/{sleep.slug}").status_code == 200
 
 
 def test_it_filters_videos(client):
