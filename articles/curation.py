@@ -29,7 +29,7 @@ from articles.models import (
 from articles.text import strip_control
 from articles.urls import canonical_url, safe_url
 from club.community.models import ArticleLike, Bookmark, Comment
-from club.extensions import db
+from club.extensions import db, unicode_lower
 
 PREVIEW_LIMIT = 50
 
@@ -126,7 +126,7 @@ def add_rule(kind: str, phrase: str, feed_id: int | None) -> KeywordRule:
         raise ValueError("a rule needs a kind (block or require) and a phrase")
     same = sa.select(KeywordRule.id).where(
         KeywordRule.kind == kind,
-        sa.func.lower(KeywordRule.phrase) == phrase.lower(),
+        unicode_lower(KeywordRule.phrase) == phrase.lower(),
         KeywordRule.feed_id.is_(None) if feed_id is None else KeywordRule.feed_id == feed_id,
     )
     if db.session.scalar(same.limit(1)) is not None:

@@ -16,8 +16,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from articles.models import Article, Feed, Topic
-from club.extensions import db
+from articles.models import TOPIC_ORDER, Article, Feed, Topic
+from club.extensions import db, unicode_lower
 from club.web import parse_id
 
 PAGE_SIZE = 50
@@ -70,7 +70,7 @@ class FeedFilters:
             query = query.where(
                 sa.or_(
                     *(
-                        sa.func.lower(column).contains(needle, autoescape=True)
+                        unicode_lower(column).contains(needle, autoescape=True)
                         for column in (Feed.title, Feed.url, Feed.site_url)
                     )
                 )
@@ -183,4 +183,6 @@ def pending_counts(feed_ids: list[int]) -> dict[int, int]:
 def topics_with_feeds() -> list[Topic]:
     """The topics some feed files its articles under, by name (the topic filter's choices)."""
     used = sa.select(Feed.topic_id).where(Feed.topic_id.is_not(None))
-    return list(db.session.scalars(sa.select(Topic).where(Topic.id.in_(used)).order_by(Topic.name)))
+    return list(
+        db.session.scalars(sa.select(Topic).where(Topic.id.in_(used)).order_by(*TOPIC_ORDER))
+    )

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from club.clock import UTCDateTime, utcnow
-from club.extensions import db
+from club.extensions import db, unicode_lower
 
 ARTICLE_STATUSES = ("pending", "published", "rejected", "hidden")
 DEFAULT_INTERVAL_MINUTES = 30
@@ -42,6 +42,10 @@ class Topic(db.Model):
 
     def __repr__(self) -> str:
         return f"<Topic {self.slug}>"
+
+
+# Every list of topics, by name as a reader sorts names: case aside, on either database.
+TOPIC_ORDER = (unicode_lower(Topic.name), Topic.id)
 
 
 class TopicRedirect(db.Model):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from articles.models import Article, Topic, article_topics
+from articles.models import TOPIC_ORDER, Article, Topic, article_topics
 from club.extensions import db
 from club.web import parse_id
 
@@ -142,5 +142,5 @@ def all_topics() -> list[Topic]:
         .join(Article, Article.id == article_topics.c.article_id)
         .where(Article.status == "published")
     )
-    query = sa.select(Topic).where(Topic.id.in_(published)).order_by(Topic.name)
+    query = sa.select(Topic).where(Topic.id.in_(published)).order_by(*TOPIC_ORDER)
     return list(db.session.scalars(query))

@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from articles import topics
 from articles.curation import topic_name
 from articles.forms import MergeTopicForm, TopicForm, form_status
-from articles.models import Topic
+from articles.models import TOPIC_ORDER, Topic
 from club import audit
 from club.admin import admin_blueprint
 from club.extensions import db
@@ -105,9 +105,7 @@ def merge_topic(topic_id: int):
         return _gone_meanwhile()
     form = MergeTopicForm()
     others = db.session.execute(
-        sa.select(Topic.id, Topic.name)
-        .where(Topic.id != topic.id)
-        .order_by(sa.func.lower(Topic.name), Topic.id)
+        sa.select(Topic.id, Topic.name).where(Topic.id != topic.id).order_by(*TOPIC_ORDER)
     ).all()
     form.into.choices = [SelectChoice(i, name) for i, name in others]
     if request.method == "GET":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from articles.curation import slugify, topic_name
-from articles.models import Article, Feed, Topic, TopicRedirect, article_topics
+from articles.models import TOPIC_ORDER, Article, Feed, Topic, TopicRedirect, article_topics
 from club.community.models import TopicFollow
 from club.extensions import db
 
@@ -48,7 +48,7 @@ def topic_rows() -> list[TopicRow]:
     )
     for counts in (published, feeds, followers):
         query = query.outerjoin(counts, counts.c.topic_id == Topic.id)
-    rows = db.session.execute(query.order_by(sa.func.lower(Topic.name), Topic.id))
+    rows = db.session.execute(query.order_by(*TOPIC_ORDER))
     return [TopicRow(*row) for row in rows]
 
 

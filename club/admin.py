@@ -16,7 +16,7 @@ from flask_login import current_user
 from club import audit, membership, moderation
 from club.clock import utcnow
 from club.community.models import Comment
-from club.extensions import db, login_manager
+from club.extensions import db, login_manager, unicode_lower
 from club.forms import AppealDecisionForm, EmptyForm, FreezeForm
 from club.models import Appeal, AuditEntry, User
 from club.web import admin_waiting, audit_target_urls, query_id
@@ -70,9 +70,9 @@ def search_users(query: str, before: int | None) -> list[User]:
         needle = query.lower()
         statement = statement.where(
             sa.or_(
-                sa.func.lower(User.email).contains(needle, autoescape=True),
-                sa.func.lower(User.handle).contains(needle, autoescape=True),
-                sa.func.lower(User.display_name).contains(needle, autoescape=True),
+                unicode_lower(User.email).contains(needle, autoescape=True),
+                unicode_lower(User.handle).contains(needle, autoescape=True),
+                unicode_lower(User.display_name).contains(needle, autoescape=True),
             )
         )
     if before is not None:

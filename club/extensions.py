@@ -11,6 +11,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -27,6 +29,37 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+class unicode_lower(FunctionElement):
+    """SQL ``lower()`` that lower-cases every letter, on SQLite as on PostgreSQL.
+
+    SQLite's own ``lower()`` changes ASCII letters only, so an admin typing "économie"
+    would never find "Économie"; on SQLite this is Python's ``str.lower``, registered on
+    each connection (``configure_sqlite``). Not for index expressions: an index built with
+    it could not be read by a connection that lacks the function.
+    """
+
+    type = sa.String()
+    inherit_cache = True
+    name = "unicode_lower"
+
+
+SQLITE_UNICODE_LOWER = "unicode_lower"
+
+
+@compiles(unicode_lower)
+def _compile_lower(element: unicode_lower, compiler, **kw) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _compile_sqlite_lower(element: unicode_lower, compiler, **kw) -> str:
+    return f"{SQLITE_UNICODE_LOWER}({compiler.process(element.clauses, **kw)})"
+
+
+def _lower_text(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def client_network() -> str:
@@ -62,6 +95,8 @@ def configure_sqlite(dbapi_connection, connection_record) -> None:
     the larger page packs them with less slack (the file is about 15 % smaller) and
     storing a feed writes fewer pages. The WAL is checkpointed every 1,000 pages, so it
     grows to about 16 MB between checkpoints (4 MB with SQLite's default pages).
+
+    ``unicode_lower`` lower-cases every letter, as PostgreSQL's ``lower()`` does.
     """
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
@@ -70,3 +105,4 @@ def configure_sqlite(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function(SQLITE_UNICODE_LOWER, 1, _lower_text, deterministic=True)

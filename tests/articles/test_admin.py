@@ -517,6 +517,13 @@ def test_it_refuses_a_rule_already_in_force(admin_client):
     assert db.session.scalar(sa.select(sa.func.count(KeywordRule.id))) == 1
 
 
+def test_a_rule_differing_only_in_the_case_of_an_accented_letter_is_already_in_force(admin_client):
+    curation.add_rule("block", "ÉNERGIE", None)
+    db.session.commit()
+    with pytest.raises(ValueError, match="already in force"):
+        curation.add_rule("block", "énergie", None)
+
+
 def add_listed_rows(url: str, count: int) -> None:
     """Add ``count`` rows to the admin list at ``url``, each pointing at rows of its own."""
     for _ in range(count):

@@ -60,6 +60,16 @@ def test_it_filters_by_topic_and_marks_the_chosen_topic(admin_client):
     assert '<label for="filter-topic">Topic</label>' in html
 
 
+def test_the_topic_choices_are_in_name_order_whatever_the_case(admin_client):
+    for name in ("sleep", "Knees", "Zinc", "ágil"):
+        make_feed(title=f"{name} news", topic=curation.topic_for(name))
+
+    html = admin_client.get("/admin/feeds/").text
+
+    choices = re.findall(r'<option value="\d+">([^<]*)</option>', html)
+    assert choices[:3] == ["Knees", "sleep", "Zinc"]
+
+
 def test_it_finds_feeds_by_words_in_their_title_or_address(admin_client):
     make_feed(title="Walking Daily")
     make_feed(title="Untitled", url="https://walkers.example.org/rss")
@@ -69,6 +79,15 @@ def test_it_finds_feeds_by_words_in_their_title_or_address(admin_client):
     assert listed(admin_client.get("/admin/feeds/?q=WALK").text) == ["Untitled", "Walking Daily"]
     # Typed characters are matched as themselves, not as SQL wildcards.
     assert listed(admin_client.get("/admin/feeds/?q=%25").text) == ["100% Health"]
+
+
+def test_words_match_whatever_the_case_of_accented_letters(admin_client):
+    make_feed(title="Économie de la Santé")
+    make_feed(title="ÜBUNG UND GESUNDHEIT")
+    make_feed(title="Sleep Weekly")
+
+    assert listed(admin_client.get("/admin/feeds/?q=économie").text) == ["Économie de la Santé"]
+    assert listed(admin_client.get("/admin/feeds/?q=übung").text) == ["ÜBUNG UND GESUNDHEIT"]
 
 
 def test_the_status_counts_follow_the_other_filters(admin_client):
