@@ -157,34 +157,49 @@ def _store(feed_id: int, response: fetch.FetchResult) -> RefreshResult:
     return RefreshResult(feed_id, "stored", summary=summary)
 
 
+MOVE_SHOWN = 200  # characters of a new address a warning shows (it holds 500 in all)
+
+
 def follow_move(feed: Feed, moved_to: str | None) -> None:
     """Fetch the feed from its new address from now on, if it moved permanently.
 
     Called only once the new address has served the feed (a 301 to a parked page or to
-    an error is never followed), and every hop was permanent: a 302 is a detour. Not when
-    another of the site's feeds is already there: two feeds would be one; the admin is
-    told instead.
+    an error is never followed), and every hop was permanent: a 302 is a detour. A move
+    not taken (another of the site's feeds is already there: two feeds would be one; it
+    came over plain http; the address is too long to keep) is put in the feed's warning,
+    so the admin can check it and edit the address by hand.
     """
     if moved_to is None:
         return
     address = feed_address(moved_to)
-    if not is_trustworthy_move(feed.url, address):
+    if address == feed.url:
         return
-    if address == feed.url or len(address) > Feed.url.type.length:
-        # An address longer than the column could not be saved (PostgreSQL would refuse
-        # the whole refresh): the old one, redirected, keeps serving the feed.
-        return
-    other = feed_at(address)
-    if other is not None and other.id != feed.id:
-        clash = (
-            f"the source moved this feed permanently to {address}, which is already "
-            f"the site's feed {other.name}"
-        )
-        if clash not in (feed.parse_warning or ""):  # a 304 keeps the last fetch's warning
-            feed.parse_warning = "; ".join(filter(None, (feed.parse_warning, clash)))[:500]
+    refusal = _refused_move(feed, address)
+    if refusal:
+        shown = address if len(address) <= MOVE_SHOWN else address[: MOVE_SHOWN - 1] + "…"
+        _warn(feed, f"the source moved this feed permanently to {shown}, {refusal}")
         return
     audit.record(None, "feed.moved", feed, detail=f"{feed.url} → {address}")
     feed.url = address
+
+
+def _refused_move(feed: Feed, address: str) -> str | None:
+    """Why the feed may not move to ``address``, or None if it may."""
+    if not is_trustworthy_move(feed.url, address):
+        return "but over plain http anyone on the way could have said so: not followed"
+    if len(address) > Feed.url.type.length:
+        # PostgreSQL would refuse the whole refresh: the old one, redirected, still serves.
+        return "an address too long to keep: not followed"
+    other = feed_at(address)
+    if other is not None and other.id != feed.id:
+        return f"which is already the site's feed {other.name}"
+    return None
+
+
+def _warn(feed: Feed, warning: str) -> None:
+    """Add ``warning`` to the feed's, once: a 304 keeps the last fetch's warning."""
+    if warning not in (feed.parse_warning or ""):
+        feed.parse_warning = "; ".join(filter(None, (feed.parse_warning, warning)))[:500]
 
 
 def is_trustworthy_move(old: str, new: str) -> bool:

@@ -142,7 +142,12 @@ def test_a_feed_moved_to_an_address_too_long_to_keep_stays_where_it_is(
 
     assert refresh.refresh_feed(feed.id).summary.new == 1
 
-    assert db.session.get(Feed, feed.id).url == old_url
+    stored = db.session.get(Feed, feed.id)
+    assert stored.url == old_url
+    assert stored.parse_warning == (
+        "the source moved this feed permanently to "
+        f"{tls_feed_server.url(target)[:199]}…, an address too long to keep: not followed"
+    )
     assert audit_rows("feed.moved") == []
 
 
@@ -154,8 +159,14 @@ def test_a_feed_on_plain_http_moved_to_another_plain_address_keeps_its_own(
     old_url = feed.url
 
     assert refresh.refresh_feed(feed.id).summary.new == 1
+    refresh.refresh_feed(feed.id, force=True)  # said once, however often it is fetched
 
-    assert db.session.get(Feed, feed.id).url == old_url
+    stored = db.session.get(Feed, feed.id)
+    assert stored.url == old_url
+    assert stored.parse_warning == (
+        f"the source moved this feed permanently to {feed_server.url('/new/feed.xml')}, "
+        "but over plain http anyone on the way could have said so: not followed"
+    )
     assert audit_rows("feed.moved") == []
 
 
