@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -26,7 +27,7 @@ from articles.models import (
     Topic,
     article_topics,
 )
-from articles.text import strip_control
+from articles.text import slug_of, strip_control
 from articles.urls import canonical_url, safe_url
 from club.community.models import ArticleLike, Bookmark, Comment
 from club.extensions import db, unicode_lower
@@ -430,8 +431,10 @@ def topic_for(name: str) -> Topic | None:
 
 
 def topic_name(name: str | None) -> str:
-    """``name`` as a topic is called: no control characters, commas or runs of spaces."""
-    return " ".join(strip_control(name or "").replace(",", " ").split())[:80]
+    """``name`` as a topic is called: composed (NFC), without control characters, commas
+    or runs of spaces. "Café" typed with a combining accent is then the same name."""
+    words = strip_control(name or "").replace(",", " ").split()
+    return unicodedata.normalize("NFC", " ".join(words))[:80]
 
 
 def is_topic_name(name: str) -> bool:
@@ -449,8 +452,8 @@ def _topic_named(name: str) -> Topic | None:
 
 
 def slugify(text: str) -> str:
-    """Return a URL slug for ``text``: its letters and digits (any script), joined by "-"."""
-    return re.sub(r"[\W_]+", "-", text.lower()).strip("-")[:60]
+    """Return a topic's address for ``text``, its name."""
+    return slug_of(text, 60)
 
 
 # --- Feeds -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 import nh3
 
@@ -216,3 +217,16 @@ def plain_text(markup: str, limit: int | None = None) -> str:
         # Again after nh3: it decodes character references, and "&#27;" is an ESC.
         markup = strip_control(html.unescape(_TEXT_CLEANER.clean(markup)))
     return tidy(markup, limit)
+
+
+def slug_of(text: str, length: int) -> str:
+    """``text`` as a readable address: its letters, marks and digits in any script,
+    composed (NFC) and lower-case, each run of anything else one "-"; at most ``length``
+    characters.
+
+    Marks belong to the letters they sit on: read as separators, a Hindi word lost its
+    vowel signs ("हिन्दी" became "ह-न-द", an address another word could share).
+    """
+    composed = unicodedata.normalize("NFC", text[: 4 * length].lower())
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in composed)
+    return "-".join(kept.split())[:length].strip("-")

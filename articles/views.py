@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 
 from flask import (
@@ -23,7 +22,7 @@ from articles import reading, topics
 from articles.clean import clean_html
 from articles.models import Article
 from articles.search import search_articles
-from articles.text import strip_control
+from articles.text import slug_of, strip_control
 from club import membership
 from club.clock import utcnow
 from club.web import query_id
@@ -149,11 +148,8 @@ def article_url(article: Article, external: bool = False) -> str:
 
 
 def _slug(title: str | None) -> str:
-    """The title's letters, marks and digits in any script (the id alone finds the page)."""
-    kept = "".join(
-        ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in (title or "")[:200].lower()
-    )
-    return "-".join(kept.split())[:80].strip("-") or "article"
+    """The title in the address, for people to read (the id alone finds the page)."""
+    return slug_of(title or "", 80) or "article"
 
 
 def absolute_url(path: str) -> str:

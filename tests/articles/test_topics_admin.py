@@ -524,3 +524,23 @@ def test_a_live_topic_keeps_its_address_over_a_former_one(client):
     db.session.add(TopicRedirect(slug="sleep", topic_id=other.id))
     db.session.commit()
     assert client.get(f"/topics/{sleep.slug}").status_code == 200
+
+
+def test_a_topic_in_hindi_keeps_its_vowel_signs_in_its_address(client):
+    health = curation.topic_for("हिन्दी स्वास्थ्य")
+    other = curation.topic_for("हन्द स्वस्थ")  # the same letters without their vowel signs
+    db.session.commit()
+
+    assert health.slug == "हिन्दी-स्वास्थ्य"
+    assert other.id != health.id
+    make_article(title="Walking", topics=[health])
+    page = client.get(f"/topics/{health.slug}")
+    assert page.status_code == 200 and "<h1>हिन्दी स्वास्थ्य</h1>" in page.text
+
+
+def test_a_name_typed_with_a_combining_accent_is_the_same_topic(client):
+    composed = curation.topic_for("Café")
+    decomposed = curation.topic_for("Cafe\u0301")
+    db.session.commit()
+    assert decomposed.id == composed.id
+    assert (composed.name, composed.slug) == ("Café", "café")

@@ -192,3 +192,31 @@ def test_it_rebuilds_the_postgresql_search_index_to_ignore_accents(old_postgres_
             sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_articles_search'")
         ).scalar_one()
     )
+
+
+def test_it_moves_topics_to_addresses_that_keep_their_marks(old_site):
+    from articles.models import Topic, TopicRedirect
+
+    flask_migrate.upgrade(directory=MIGRATIONS, revision="eb83aa215e2a")
+    db.session.add_all(
+        [
+            Topic(slug="ह-न-द", name="हिन्दी"),  # as the rule before made it
+            Topic(slug="sleep", name="Sleep"),
+            Topic(slug="cafe", name="Cafe\u0301"),  # its new address is "café"…
+            Topic(slug="café", name="Café"),  # …which this topic holds already
+        ]
+    )
+    db.session.commit()
+
+    flask_migrate.upgrade(directory=MIGRATIONS)
+
+    db.session.expire_all()
+    slugs = dict(db.session.execute(sa.select(Topic.name, Topic.slug)).all())
+    assert slugs == {"हिन्दी": "हिन्दी", "Sleep": "sleep", "Cafe\u0301": "cafe", "Café": "café"}
+    redirects = db.session.execute(sa.select(TopicRedirect.slug, Topic.name).join(Topic)).all()
+    assert redirects == [("ह-न-द", "हिन्दी")]
+
+    flask_migrate.downgrade(directory=MIGRATIONS, revision="eb83aa215e2a")
+
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Topic.slug).where(Topic.name == "हिन्दी")) == "ह-न-द"
