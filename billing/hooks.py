@@ -11,7 +11,7 @@ from flask import Flask
 
 from billing import gateway, local, mapping, plan, summary
 from billing.models import StripeEvent
-from club import signals
+from club import signals, transactions
 from club.extensions import db
 from club.models import User
 from worker.queues import enqueue
@@ -23,9 +23,9 @@ def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
     """Stop charging a member who deletes their account, before the account goes.
 
     Every running subscription is cancelled now; if Stripe cannot be reached the deletion
-    stops, since an account must never vanish while its card is still being charged. Once
-    charging has stopped the customer (and its stored cards) is deleted too, by a retried
-    job if Stripe fails at that step: the account goes either way.
+    stops, since an account must never vanish while its card is still being charged. The
+    customer (and its stored cards) is deleted only once the deletion has committed: if it
+    rolls back, the member keeps an account whose Checkout and portal need that customer.
     """
     if plan.is_local() or not user.stripe_customer_id:
         return
@@ -43,6 +43,15 @@ def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
             "we could not cancel your subscription with our payment provider. "
             "Nothing was charged; please try again in a few minutes."
         ) from error
+    transactions.call_after_commit(delete_customer_of_deleted_account, customer_id)
+
+
+def delete_customer_of_deleted_account(customer_id: str) -> None:
+    """Delete the customer of an account whose deletion has committed.
+
+    Charging has stopped already, so the account went whatever happens here: if Stripe
+    fails now, a job on the billing queue tries again.
+    """
     try:
         delete_customer(customer_id)
     except gateway.BillingError:

@@ -5,7 +5,9 @@
 - ``account_deleting``: sent inside the deletion transaction, before the account row
   goes, with ``delete_comments`` (the member asked for their comments to go too);
   receivers remove or anonymise what they hold (billing cancels the Stripe
-  subscription). Raise ``DeletionBlocked`` to stop the deletion with a message.
+  subscription). Raise ``DeletionBlocked`` to stop the deletion with a message. The
+  deletion may still roll back after a receiver ran: what cannot be undone waits for the
+  commit (``club.transactions.call_after_commit``; billing deletes the Stripe customer so).
 - ``account_contact_changed``: sent once a new email address or display name is
   committed; receivers pass it on to services that mail the member themselves (billing
   updates the Stripe customer, whose receipts and payment-failure mails go to that

@@ -11,12 +11,13 @@ import sqlalchemy as sa
 
 from billing import local
 from billing.models import StripeEvent
-from club import membership
+from club import accounts, membership
 from club.extensions import db
 from club.models import User
 from tests.billing.conftest import make_event, post_event, stripe_settings
 from tests.club.conftest import last_link
 from tests.conftest import PASSWORD, login, table_fingerprint
+from worker import jobs
 
 
 def flashed_errors(response) -> list[str]:
@@ -54,6 +55,23 @@ class TestWithStripe:
         assert find(user.email) is None
         assert stripe_peer.get(f"/v1/subscriptions/{sub['id']}")["status"] == "canceled"
         assert stripe_peer.get(f"/v1/customers/{sub['customer']}")["deleted"] is True
+
+    def test_it_keeps_the_customer_when_the_deletion_is_rolled_back(self, stripe_peer, paying):
+        user, sub = paying
+        accounts.delete_account(user)  # billing's part has run: charging has stopped
+        # ...but the deletion never commits (a database error, a lock timeout).
+        db.session.rollback()
+
+        customer = stripe_peer.get(f"/v1/customers/{sub['customer']}")
+        assert not customer.get("deleted")
+        assert customer["invoice_settings"]["default_payment_method"] == "pm_card_visa"
+        # The member subscribes again with the saved card; the club sees it on the same
+        # customer, so Checkout and the portal still work for this account.
+        again = stripe_peer.subscribe(sub["customer"], stripe_peer.plan())
+        jobs.reconcile_member(user.id)
+        member = find(user.email)
+        assert (member.stripe_customer_id, member.subscription_id) == (sub["customer"], again["id"])
+        assert membership.standing(member).can_interact
 
     def test_it_sends_stripe_the_new_email_so_receipts_follow_the_member(
         self, client, stripe_peer, paying, outbox
