@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.conftest import closing_responses
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "foundation"
@@ -19,7 +21,7 @@ PAGES = ["/", "/settings", "/no/such/page", "/signup/check-email"]
 def site(app, runner) -> Iterator[str]:
     """The demo site served over HTTP on a free port."""
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
