@@ -25,11 +25,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
 from club import membership
 from club.extensions import db
 from club.models import User
+from tests.live_server import serving
 
 SECRET_KEY = "sk_test_club_billing"
 WEBHOOK_SECRET = "whsec_test_club_billing"
@@ -270,14 +270,8 @@ class LiveServer:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
     """Serve ``app`` over real HTTP on 127.0.0.1 (a free port) in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as base_url:
+        yield LiveServer(base_url)
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition"):

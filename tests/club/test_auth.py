@@ -11,7 +11,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
-from werkzeug.serving import make_server
 
 from club import accounts, tokens
 from club.clock import utcnow
@@ -19,6 +18,7 @@ from club.extensions import db
 from club.models import User
 from tests.club.conftest import last_link, messages_to
 from tests.conftest import PASSWORD, login, make_user, read_outbox, table_fingerprint
+from tests.live_server import serving
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -505,10 +505,6 @@ def test_it_writes_nothing_when_a_spent_token_is_replayed(client, alice, outbox)
 
 def test_it_lets_only_one_of_many_concurrent_uses_of_a_reset_link_win(app, alice):
     token = tokens.issue(tokens.RESET_PASSWORD, alice)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/reset/{token}"
 
     # Every browser opens the link first, then all submit at once: a browser that opened
     # it after another's submit would only see "already used", which is not the race.
@@ -523,12 +519,9 @@ def test_it_lets_only_one_of_many_concurrent_uses_of_a_reset_link_win(app, alice
                 url, data={"csrf_token": csrf, "password": f"concurrent pass {n}"}
             ).status_code
 
-    try:
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            statuses = sorted(pool.map(use_link, range(6)))
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as base_url, ThreadPoolExecutor(max_workers=6) as pool:
+        url = f"{base_url}/reset/{token}"
+        statuses = sorted(pool.map(use_link, range(6)))
     assert statuses.count(303) == 1 and statuses.count(400) == 5, statuses
     db.session.refresh(alice)
     assert sum(alice.check_password(f"concurrent pass {n}") for n in range(6)) == 1

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import closing_responses
+from tests.live_server import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,14 +19,8 @@ PAGES = ["/", "/settings", "/no/such/page", "/signup/check-email"]
 def site(app, runner) -> Iterator[str]:
     """The demo site served over HTTP on a free port."""
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
-    server = make_server("127.0.0.1", 0, closing_responses(app), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as base_url:
+        yield base_url
 
 
 def log_in(browser, site: str, email: str):
