@@ -199,16 +199,18 @@ def wait_in_words(seconds: float) -> str:
     seconds to its reset time): that reset time is itself rounded up to the next whole
     second, so a one-minute window reads 60.4 s, and "about 2 minutes" would double it.
     Then up to whole minutes, so no wait is shorter than said to the second: 60 s is "a
-    minute", 61 s "about 2 minutes"; an hour or more is said to the nearest hour.
+    minute", 61 s "about 2 minutes". From two hours, whole hours, up too but for the first
+    minute past one: 150 minutes is "about 3 hours" (the nearest hour, 2, was half an hour
+    short), 121 "about 2 hours".
     """
     minutes = math.ceil(int(seconds) / 60)
     if minutes <= 1:
         return "a minute"
-    if minutes < 60:
-        return f"about {minutes} minutes"
-    if minutes < 90:
+    if minutes == 60:
         return "about an hour"
-    return f"about {round(minutes / 60)} hours"
+    if minutes < 120:
+        return f"about {minutes} minutes"
+    return f"about {math.ceil((minutes - 1) / 60)} hours"
 
 
 def limit_in_words(limit: str) -> str:

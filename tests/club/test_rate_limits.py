@@ -64,7 +64,10 @@ def test_its_429_page_says_how_long_to_wait(client):
         (120.6, "about 2 minutes"),
         (3470.2, "about 58 minutes"),
         (3600.9, "about an hour"),
+        (89 * 60, "about 89 minutes"),
         (2 * 3600 + 1, "about 2 hours"),
+        (150 * 60, "about 3 hours"),
+        (23 * 3600 + 1, "about 23 hours"),
     ],
 )
 def test_it_says_a_wait_in_words_never_shorter_than_it_is(seconds, words):
