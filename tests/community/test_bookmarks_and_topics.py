@@ -63,7 +63,8 @@ def test_it_keeps_one_bookmark_when_saved_twice(member, article):
     before = table_fingerprint()
     assert save(member, article).status_code == 303
     assert table_fingerprint() == before
-    assert member.get("/saved").get_data(as_text=True).count(article.title) == 1
+    listed = member.get("/saved").get_data(as_text=True)
+    assert listed.count('class="saved-item"') == 1 and article.title in listed
 
 
 def test_it_sends_visitors_to_log_in_for_saved(client):
@@ -195,6 +196,15 @@ def toggle_names(html: str) -> list[str]:
     buttons = re.findall(r'<button type="submit" class="toggle[^>]*>(.*?)</button>', html, re.S)
     shown = (re.sub(r'<span [^>]*aria-hidden="true"[^>]*>.*?</span>', "", b) for b in buttons)
     return [" ".join(re.sub(r"<[^>]+>", "", b).split()) for b in shown]
+
+
+def test_each_save_button_on_saved_is_named_with_its_article(member):
+    for title in ("Walking for back pain", "Sleep and memory"):
+        save(member, make_article(title=title))
+
+    names = toggle_names(member.get("/saved").get_data(as_text=True))
+
+    assert sorted(names) == ["Save Sleep and memory", "Save Walking for back pain"]
 
 
 def test_each_follow_button_on_for_you_is_named_with_its_topic(member):

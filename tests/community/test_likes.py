@@ -114,11 +114,14 @@ def test_like_and_save_keep_their_label_and_say_their_state_in_aria_pressed(memb
     assert re.search(r"<span data-count>1</span>", count.group(1))
 
 
-def test_a_comment_like_keeps_its_label_when_pressed(member, article, carol):
+def test_a_comment_like_keeps_its_label_when_pressed_and_names_the_comment(member, article, carol):
     comment = add_comment(article, carol)
     member.submit(f"/comments/{comment.id}/like", {"state": "on"})
     html = page_of(member, article).split(f'id="comment-{comment.id}"', 1)[1]
-    assert button_name(state_form(html, "like")) == ("Like", "true")
+    assert button_name(state_form(html, "like")) == (
+        f"Like comment by {carol.display_name}",
+        "true",
+    )
 
 
 def test_it_likes_a_comment_once_however_often_it_is_asked(member, article, carol):
