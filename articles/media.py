@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from articles.parse import ParsedEntry
 from articles.text import plain_text
-from articles.urls import YOUTUBE_ID, is_tracker, over_https, safe_url, youtube_id
+from articles.urls import (
+    YOUTUBE_ID,
+    is_tracker,
+    over_https,
+    safe_url,
+    without_tracking,
+    youtube_id,
+)
 
 if TYPE_CHECKING:
     from articles.clean import CleanEntry
@@ -122,13 +129,9 @@ def add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
         if not cleaned.image_url:
             cleaned.image_url = f"https://i.ytimg.com/vi/{video_id}/hqdefault.jpg"
         return
-    # A Media RSS clip beside a long article (a news site's unrelated video of the day) is
-    # an extra, not the story; an enclosure is what the entry is.
-    short = len(cleaned.body_text) <= VIDEO_POST_TEXT
-    for enclosure in [*entry.enclosures, *(entry.media if short else ())]:
-        url = safe_url(str(enclosure.get("href") or enclosure.get("url") or ""), link)
-        if _is_video_file(enclosure, url) and url and not url.startswith("mailto:"):
-            cleaned.kind, cleaned.video_url = "video", over_https(url)
+    for enclosure, url in _media_files(cleaned, entry, link):
+        if _is_video_file(enclosure, url):
+            cleaned.kind, cleaned.video_url = "video", url
             return
     # A post that is a YouTube player and a few lines (a club's match summary, a clinic's
     # exercise of the week) is a video: the site's own player shows it. In a longer
@@ -138,6 +141,20 @@ def add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
         cleaned.kind, cleaned.video_id = "video", embedded[0]
         if not cleaned.image_url:
             cleaned.image_url = f"https://i.ytimg.com/vi/{embedded[0]}/hqdefault.jpg"
+
+
+def _media_files(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> list[tuple[Any, str]]:
+    """The entry's enclosures (and, beside a short text, Media RSS items) with their
+    addresses as a player may load them: absolute http(s), untracked, over https."""
+    # A Media RSS clip beside a long article (a news site's unrelated video of the day) is
+    # an extra, not the story; an enclosure is what the entry is.
+    short = len(cleaned.body_text) <= VIDEO_POST_TEXT
+    files = []
+    for enclosure in [*entry.enclosures, *(entry.media if short else ())]:
+        url = safe_url(str(enclosure.get("href") or enclosure.get("url") or ""), link)
+        if url and not url.startswith("mailto:"):
+            files.append((enclosure, over_https(without_tracking(url))))
+    return files
 
 
 VIDEO_FILE_ENDINGS = (".mp4", ".m4v", ".webm", ".mov")

@@ -162,6 +162,12 @@ def test_a_media_item_marked_video_without_a_type_is_a_video():
     assert (entry.kind, entry.video_url) == ("video", "https://cdn.example.com/clips/walk.mp4?v=2")
 
 
+def test_a_video_file_address_loses_its_tracking_and_asks_for_https():
+    clip = "http://media.example.com/clip.mp4?utm_medium=feed&amp;v=2"
+    entry = cleaned(rss(item(1, extra=f'<enclosure url="{clip}" type="video/mp4"/>')))
+    assert entry.video_url == "https://media.example.com/clip.mp4?v=2"
+
+
 def test_a_media_item_marked_video_that_is_a_player_page_stays_an_article():
     media = '<media:content medium="video" url="https://vimeo.example.com/123456"/>'
     assert cleaned(rss(item(1, extra=media))).kind == "article"
