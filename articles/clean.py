@@ -3,8 +3,8 @@
 HTML is sanitised with nh3 against an explicit allow-list; everything else becomes plain
 text (the templates escape it). This step runs last before storage, after every other
 rewrite, so nothing it removed can be put back. Embedded players are never taken from
-feed HTML: a video entry keeps only its YouTube id or its ``video/*`` URL, and the site
-builds the player itself.
+feed HTML: a video entry keeps only its YouTube id or its ``video/*`` URL, an episode its
+``audio/*`` URL, and the site builds the player itself.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from articles.media import (
     IFRAME,
     YOUTUBE_EMBED_SRC,
     YOUTUBE_VIDEO_PATH,
+    add_audio,
     add_image,
     add_video,
 )
@@ -127,6 +128,7 @@ class CleanEntry:
     kind: str = "article"
     video_id: str | None = None
     video_url: str | None = None
+    audio_url: str | None = None
     reviewed_by: str | None = None
     extras: dict = field(default_factory=dict)
 
@@ -364,6 +366,7 @@ def clean_entry(entry: ParsedEntry, feed_url: str, now: datetime) -> CleanEntry:
     )
     add_image(cleaned, entry, base)
     add_video(cleaned, entry, link)
+    add_audio(cleaned, entry, link)
     return cleaned
 
 

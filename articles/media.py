@@ -1,7 +1,8 @@
-"""Media: an entry's lead image (and its credit) and whether it is a video.
+"""Media: an entry's lead image (and its credit) and whether it is a video or an episode.
 
-The site builds every player itself (``youtube-nocookie.com`` or a ``<video>``): an
-entry keeps only a YouTube id or a ``video/*`` address, never feed markup.
+The site builds every player itself (``youtube-nocookie.com``, a ``<video>`` or an
+``<audio>``): an entry keeps only a YouTube id or a ``video/*`` or ``audio/*`` address,
+never feed markup.
 """
 
 from __future__ import annotations
@@ -143,6 +144,16 @@ def add_video(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
             cleaned.image_url = f"https://i.ytimg.com/vi/{embedded[0]}/hqdefault.jpg"
 
 
+def add_audio(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
+    """Mark an entry whose enclosure is an ``audio/*`` file (a podcast's episode) as audio."""
+    if cleaned.kind != "article":
+        return  # a video's player is the entry's player; its sound track is no episode
+    for enclosure, url in _media_files(cleaned, entry, link):
+        if _is_audio_file(enclosure):
+            cleaned.kind, cleaned.audio_url = "audio", url
+            return
+
+
 def _media_files(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> list[tuple[Any, str]]:
     """The entry's enclosures (and, beside a short text, Media RSS items) with their
     addresses as a player may load them: absolute http(s), untracked, over https."""
@@ -169,3 +180,11 @@ def _is_video_file(enclosure: Any, url: str | None) -> bool:
     # Media RSS says medium="video" without a type: trust it for a video file's ending.
     path = (url or "").lower().split("#", 1)[0].split("?", 1)[0]
     return enclosure.get("medium") == "video" and path.endswith(VIDEO_FILE_ENDINGS)
+
+
+def _is_audio_file(enclosure: Any) -> bool:
+    """Tell whether an enclosure or Media RSS item is a file an <audio> element plays."""
+    mime = str(enclosure.get("type", "") or "").lower()
+    # "x-audio/mp3": an old podcast's own spelling, still in its feed's early episodes.
+    audio = mime.startswith(("audio/", "x-audio/"))
+    return audio or (not mime and enclosure.get("medium") == "audio")

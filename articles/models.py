@@ -163,9 +163,10 @@ class Article(db.Model):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     image_url: Mapped[str | None] = mapped_column(sa.String(2048))
     image_credit: Mapped[str | None] = mapped_column(sa.String(300))
-    kind: Mapped[str] = mapped_column(sa.String(16), default="article")  # article|video
+    kind: Mapped[str] = mapped_column(sa.String(16), default="article")  # article|video|audio
     video_id: Mapped[str | None] = mapped_column(sa.String(32))  # YouTube id
     video_url: Mapped[str | None] = mapped_column(sa.String(2048))  # video/* enclosure
+    audio_url: Mapped[str | None] = mapped_column(sa.String(2048))  # audio/* enclosure
     reviewed_by: Mapped[str | None] = mapped_column(sa.String(300))
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     featured: Mapped[bool] = mapped_column(default=False)
@@ -208,6 +209,10 @@ class Article(db.Model):
     @property
     def is_video(self) -> bool:
         return self.kind == "video"
+
+    @property
+    def is_audio(self) -> bool:
+        return self.kind == "audio"
 
     def is_edited(self, field: str) -> bool:
         """Tell whether an admin edited ``field`` (so fetches leave it alone)."""

@@ -26,7 +26,7 @@ from club.extensions import db
 # Fields a later fetch refreshes; the admin-editable ones among them are skipped when edited.
 REFRESHED_FIELDS = (
     "title", "summary", "content", "body_text", "author", "updated_at", "image_url",
-    "image_credit", "kind", "video_id", "video_url", "reviewed_by",
+    "image_credit", "kind", "video_id", "video_url", "audio_url", "reviewed_by",
 )  # fmt: skip
 CHUNK = 400
 
@@ -287,6 +287,7 @@ def _rows(feed: Feed, entries: Sequence[CleanEntry], now: datetime) -> list[dict
             "kind": entry.kind,
             "video_id": entry.video_id,
             "video_url": entry.video_url,
+            "audio_url": entry.audio_url,
             "reviewed_by": entry.reviewed_by,
         }
         for entry in entries

@@ -80,3 +80,27 @@ def test_a_moderators_buttons_keep_apart_when_a_phone_wraps_them(app, live_serve
     apart_across = b["x"] - (a["x"] + a["width"])
     apart_down = b["y"] - (a["y"] + a["height"])
     assert max(apart_across, apart_down) >= 6, (a, b)
+
+
+def test_an_episodes_player_spans_a_phone_screen_and_may_fetch_its_file(app, live_server, browser):
+    episode = "https://127.0.0.1:9/episode-42.mp3"  # over https, as stored; nothing listens
+    article = make_article(title="Episode 42: naps", kind="audio", audio_url=episode)
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.goto(f"{live_server}/articles/{article.id}")
+
+    player = page.locator(".player audio").bounding_box()
+    column = page.locator(".article-page").bounding_box()
+    assert abs(player["width"] - column["width"]) < 2, (player, column)
+    assert page_width(page) <= PHONE["width"]
+    # preload="none" fetches nothing until asked; asked, the page's policy lets it try.
+    blocked = page.evaluate(
+        """() => new Promise((resolve) => {
+            const blocked = [];
+            document.addEventListener('securitypolicyviolation', (e) => blocked.push(e.blockedURI));
+            const audio = document.querySelector('.player audio');
+            audio.addEventListener('error', () => setTimeout(() => resolve(blocked), 300));
+            audio.preload = 'auto';
+            audio.load();
+        })"""
+    )
+    assert blocked == []

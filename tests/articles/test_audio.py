@@ -1,0 +1,103 @@
+"""Podcast episodes: an audio enclosure plays in the site's own player on the article page."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from articles.models import Article
+from articles.refresh import ingest_document
+from club.extensions import db
+from tests.articles.conftest import item, rss
+from tests.conftest import make_feed
+
+EPISODE = "https://cdn.podcasts.example.com/episodes/42-sleep.mp3"
+# As the feed writes it: plain http, a feed marker and a campaign tag on the address.
+EPISODE_AS_WRITTEN = (
+    "http://cdn.podcasts.example.com/episodes/42-sleep.mp3?source=feed&amp;utm_source=rss"
+)
+
+
+def enclosure(url: str, mime: str = "audio/mpeg") -> str:
+    return f'<enclosure url="{url}" type="{mime}" length="38749539"/>'
+
+
+def ingested_page(client, extra: str) -> tuple[Article, str]:
+    """Ingest one episode with ``extra`` in its item; return its article and its page."""
+    feed = make_feed(title="Sleep Clinic Podcast", auto_publish=True)
+    body = "<p>Show notes: why naps help, with Dr. Ana Lopes.</p>"
+    ingest_document(feed, rss(item(1, title="Episode 42: naps", body=body, extra=extra)))
+    db.session.commit()
+    article = db.session.scalar(sa.select(Article).where(Article.feed_id == feed.id))
+    response = client.get(f"/articles/{article.id}")
+    assert response.status_code == 200
+    return article, response.get_data(as_text=True)
+
+
+def test_it_plays_an_audio_enclosure_in_the_sites_own_player(client):
+    article, html = ingested_page(client, enclosure(EPISODE_AS_WRITTEN))
+    assert f'<audio controls preload="none" src="{EPISODE}">' in html
+    assert f'<a href="{EPISODE}" rel="nofollow noopener">Download the episode</a>' in html
+    assert "Show notes: why naps help" in html
+    # Where it came from, in the words of an episode, not of an article.
+    assert "Listen on Sleep Clinic Podcast</a>" in html
+    assert "Read the original article" not in html
+    assert (article.kind, article.audio_url) == ("audio", EPISODE)
+
+
+@pytest.mark.parametrize(
+    "media",
+    [
+        f'<media:content url="{EPISODE}" medium="audio"/>',
+        f'<media:content url="{EPISODE}" type="audio/mp4" fileSize="1000"/>',
+    ],
+    ids=["medium", "type"],
+)
+def test_it_plays_a_media_rss_audio_item(client, media):
+    _, html = ingested_page(client, media)
+    assert f'<audio controls preload="none" src="{EPISODE}">' in html
+
+
+def test_it_plays_an_enclosure_of_the_old_x_audio_type(client):
+    _, html = ingested_page(client, enclosure(EPISODE, "x-audio/mp3"))
+    assert f'<audio controls preload="none" src="{EPISODE}">' in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)//.mp3",
+        "data:audio/mpeg;base64,SUQzBAAAAAAAI1RTU0UAAAAPAAADTGF2ZjU4Ljc2LjEwMAAAAAAA",
+        "ftp://files.example.com/42-sleep.mp3",
+    ],
+    ids=["javascript", "data", "ftp"],
+)
+def test_an_enclosure_that_is_no_web_address_gives_no_player(client, url):
+    article, html = ingested_page(client, enclosure(url))
+    assert "<audio" not in html and url not in html
+    assert (article.kind, article.audio_url) == ("article", None)
+    assert "Read the original article on Sleep Clinic Podcast" in html
+
+
+def test_a_video_enclosure_still_plays_in_the_video_player(client):
+    clip = "https://media.example.com/clip.mp4"
+    article, html = ingested_page(client, enclosure(clip, "video/mp4") + enclosure(EPISODE))
+    assert f'<video controls preload="metadata" src="{clip}"' in html
+    assert "<audio" not in html
+    assert (article.kind, article.video_url, article.audio_url) == ("video", clip, None)
+
+
+def test_an_episode_is_marked_audio_on_the_home_page_and_stays_off_the_videos_page(client):
+    ingested_page(client, enclosure(EPISODE))
+    home = client.get("/").get_data(as_text=True)
+    assert '<span class="pill pill-video">Audio</span>' in home and "Episode 42: naps" in home
+    assert "Episode 42: naps" not in client.get("/videos").get_data(as_text=True)
+
+
+def test_a_later_fetch_gives_an_episode_stored_as_an_article_its_player(app):
+    feed = make_feed(auto_publish=True)
+    ingest_document(feed, rss(item(1)))
+    summary = ingest_document(feed, rss(item(1, extra=enclosure(EPISODE))))
+    assert summary.updated == 1
+    article = db.session.scalar(sa.select(Article).where(Article.feed_id == feed.id))
+    assert (article.kind, article.audio_url) == ("audio", EPISODE)
