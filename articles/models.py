@@ -185,9 +185,13 @@ class Article(db.Model):
         # The reading pages' keyset order: newest first, id breaks ties.
         sa.Index("ix_articles_status_published_id", "status", "published_at", "id"),
         # The videos page: a partial index, so storing an ordinary article never pays
-        # for it. Queries name the kind as a literal (``reading.IS_VIDEO``).
+        # for it. Queries name the kind as a literal (``reading.IS_VIDEO``). The kind
+        # leads, though every row has the same: matched too, it makes this index plainly
+        # better than the one above to a planner with no statistics (SQLite, by default),
+        # which otherwise took either.
         sa.Index(
-            "ix_articles_videos_status_published_id",
+            "ix_articles_videos_kind_status_published_id",
+            "kind",
             "status",
             "published_at",
             "id",

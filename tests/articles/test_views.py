@@ -183,7 +183,7 @@ def test_the_videos_page_reads_the_index_of_video_rows(app, count_queries):
         latest_page(None, videos_only=True)
     [statement], [parameters] = sent.statements, sent.parameters
     plan = query_plan(statement, parameters)
-    assert "ix_articles_videos_status_published_id" in plan, plan
+    assert "ix_articles_videos_kind_status_published_id" in plan, plan
 
 
 def test_it_links_the_for_you_tab(client):
