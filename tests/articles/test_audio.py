@@ -90,7 +90,7 @@ def test_a_video_enclosure_still_plays_in_the_video_player(client):
 def test_an_episode_is_marked_audio_on_the_home_page_and_stays_off_the_videos_page(client):
     ingested_page(client, enclosure(EPISODE))
     home = client.get("/").get_data(as_text=True)
-    assert '<span class="pill pill-video">Audio</span>' in home and "Episode 42: naps" in home
+    assert '<span class="pill pill-media">Audio</span>' in home and "Episode 42: naps" in home
     assert "Episode 42: naps" not in client.get("/videos").get_data(as_text=True)
 
 
