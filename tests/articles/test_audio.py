@@ -9,7 +9,7 @@ from articles.models import Article
 from articles.refresh import ingest_document
 from club.extensions import db
 from tests.articles.conftest import item, rss
-from tests.conftest import make_feed
+from tests.conftest import make_article, make_feed
 
 EPISODE = "https://cdn.podcasts.example.com/episodes/42-sleep.mp3"
 # As the feed writes it: plain http, a feed marker and a campaign tag on the address.
@@ -101,3 +101,10 @@ def test_a_later_fetch_gives_an_episode_stored_as_an_article_its_player(app):
     assert summary.updated == 1
     article = db.session.scalar(sa.select(Article).where(Article.feed_id == feed.id))
     assert (article.kind, article.audio_url) == ("audio", EPISODE)
+
+
+@pytest.mark.parametrize(("kind", "badge"), [("audio", "Audio"), ("video", "Video")])
+def test_the_review_queue_says_an_article_is_an_episode_or_a_video(admin_client, kind, badge):
+    make_article(title="Waiting", status="pending", kind=kind)
+    html = admin_client.get("/admin/articles/").get_data(as_text=True)
+    assert f'<span class="pill pill-media">{badge}</span>' in html
