@@ -36,6 +36,7 @@ from articles.forms import (
     form_status,
 )
 from articles.models import Feed, KeywordRule
+from articles.topics import topic_for
 from club import audit
 from club.admin import admin_blueprint
 from club.clock import utcnow
@@ -224,7 +225,7 @@ def _saved_since_drawn(form: FeedEditForm, feed: Feed) -> bool:
 def _apply_feed_edit(feed: Feed, form: FeedEditForm) -> None:
     """Save the edit form's settings on ``feed`` and audit each change, old and new."""
     before = curation.feed_settings(feed)
-    old_topic, topic = feed.topic, curation.topic_for(form.topic.data or "")
+    old_topic, topic = feed.topic, topic_for(form.topic.data or "")
     curation.rename_feed(feed, form.title.data or "")
     feed.topic = topic
     if topic != old_topic:

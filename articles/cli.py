@@ -11,7 +11,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from articles import curation, opml, refresh
+from articles import curation, opml, refresh, topics
 from articles.models import Feed
 from articles.parse import ParseError
 from articles.urls import safe_url
@@ -25,7 +25,7 @@ feeds = SiteGroup("feeds", help="Manage the site's feeds.")
 
 def topic_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """Refuse a topic name with no letter or digit: it would have no address of its own."""
-    if value.strip() and not curation.is_topic_name(value):
+    if value.strip() and not topics.is_topic_name(value):
         raise click.BadParameter(f"{value!r} is not a topic name: use letters or digits.")
     return value
 

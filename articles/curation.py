@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -27,7 +26,8 @@ from articles.models import (
     Topic,
     article_topics,
 )
-from articles.text import slug_of, strip_control
+from articles.text import strip_control
+from articles.topics import topic_for
 from articles.urls import canonical_url, safe_url
 from club.community.models import ArticleLike, Bookmark, Comment
 from club.extensions import db, unicode_lower
@@ -409,51 +409,6 @@ def remove_feed(feed: Feed, *, keep_articles: bool) -> int:
     db.session.delete(feed)
     db.session.flush()
     return count
-
-
-def topic_for(name: str) -> Topic | None:
-    """Return the topic called ``name`` (by slug or name), creating it if new.
-
-    Commas become spaces: the article edit form lists topics separated by commas.
-    """
-    name = topic_name(name)
-    if not _has_letter_or_digit(name):
-        # "!!!" has no slug of its own (the forms and commands refuse it); one made before
-        # that rule keeps working.
-        return _topic_named(name)
-    slug = slugify(name)
-    topic = db.session.scalar(sa.select(Topic).where(Topic.slug == slug))
-    if topic is None:
-        topic = Topic(slug=slug, name=name)
-        db.session.add(topic)
-        db.session.flush()
-    return topic
-
-
-def topic_name(name: str | None) -> str:
-    """``name`` as a topic is called: composed (NFC), without control characters, commas
-    or runs of spaces. "Café" typed with a combining accent is then the same name."""
-    words = strip_control(name or "").replace(",", " ").split()
-    return unicodedata.normalize("NFC", " ".join(words))[:80]
-
-
-def is_topic_name(name: str) -> bool:
-    """Tell whether ``name`` can name a topic: it needs a letter or digit for its address,
-    unless a topic already has that name (made before this rule)."""
-    return _has_letter_or_digit(name) or _topic_named(" ".join(name.split())) is not None
-
-
-def _has_letter_or_digit(name: str) -> bool:
-    return any(char.isalnum() for char in name)
-
-
-def _topic_named(name: str) -> Topic | None:
-    return db.session.scalar(sa.select(Topic).where(Topic.name == name).limit(1)) if name else None
-
-
-def slugify(text: str) -> str:
-    """Return a topic's address for ``text``, its name."""
-    return slug_of(text, 60)
 
 
 # --- Feeds -------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
-from articles.curation import is_topic_name
 from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
+from articles.topics import is_topic_name
 from club.text import has_visible_text
 
 

@@ -14,6 +14,7 @@ from flask_login import current_user
 from articles import curation, reading
 from articles.forms import ArticleEditForm, form_status
 from articles.models import Article, Feed
+from articles.topics import topic_for
 from club import audit
 from club.admin import admin_blueprint
 from club.extensions import db
@@ -177,7 +178,7 @@ def edit_article(article_id: int):
                 conflict=True,
             ), 409
         names = [n for n in (form.topics.data or "").split(",") if n.strip()]
-        topics = [t for t in (curation.topic_for(n) for n in names) if t is not None]
+        topics = [t for t in (topic_for(n) for n in names) if t is not None]
         before = _editable(article)
         changed = curation.edit_article(
             article,

@@ -13,7 +13,6 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from articles import topics
-from articles.curation import topic_name
 from articles.forms import MergeTopicForm, TopicForm, form_status
 from articles.models import TOPIC_ORDER, Topic
 from club import audit
@@ -54,7 +53,7 @@ def edit_topic(topic_id: int):
     if form.validate_on_submit():
         # A double click's second Save finds the topic called what was typed: not a
         # rename by someone else, and nothing left to do.
-        typed = topic_name(form.name.data)
+        typed = topics.topic_name(form.name.data)
         if form.drawn.data and form.drawn.data != topic.name and typed != topic.name:
             # Keep what this admin typed, say what the topic is called now, and let a
             # second Save rename it knowingly.

@@ -1,21 +1,67 @@
-"""Topics as admins look after them: counted, renamed, merged into another, deleted.
+"""Topics: named, and as admins look after them: counted, renamed, merged, deleted.
 
 Topics are made by name wherever an admin gives a feed or an article one
-(``curation.topic_for``). A topic's former address redirects to the topic it became
+(``topic_for``). A topic's former address redirects to the topic it became
 (``TopicRedirect``), so readers' bookmarks survive a rename or a merge. Every function
 here adds and flushes; the caller commits once, with the audit row.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from articles.curation import slugify, topic_name
 from articles.models import TOPIC_ORDER, Article, Feed, Topic, TopicRedirect, article_topics
+from articles.text import slug_of, strip_control
 from club.community.models import TopicFollow
 from club.extensions import db
+
+
+def topic_for(name: str) -> Topic | None:
+    """Return the topic called ``name`` (by slug or name), creating it if new.
+
+    Commas become spaces: the article edit form lists topics separated by commas.
+    """
+    name = topic_name(name)
+    if not _has_letter_or_digit(name):
+        # "!!!" has no slug of its own (the forms and commands refuse it); one made before
+        # that rule keeps working.
+        return _topic_named(name)
+    slug = slugify(name)
+    topic = db.session.scalar(sa.select(Topic).where(Topic.slug == slug))
+    if topic is None:
+        topic = Topic(slug=slug, name=name)
+        db.session.add(topic)
+        db.session.flush()
+    return topic
+
+
+def topic_name(name: str | None) -> str:
+    """``name`` as a topic is called: composed (NFC), without control characters, commas
+    or runs of spaces. "Café" typed with a combining accent is then the same name."""
+    words = strip_control(name or "").replace(",", " ").split()
+    return unicodedata.normalize("NFC", " ".join(words))[:80]
+
+
+def is_topic_name(name: str) -> bool:
+    """Tell whether ``name`` can name a topic: it needs a letter or digit for its address,
+    unless a topic already has that name (made before this rule)."""
+    return _has_letter_or_digit(name) or _topic_named(" ".join(name.split())) is not None
+
+
+def _has_letter_or_digit(name: str) -> bool:
+    return any(char.isalnum() for char in name)
+
+
+def _topic_named(name: str) -> Topic | None:
+    return db.session.scalar(sa.select(Topic).where(Topic.name == name).limit(1)) if name else None
+
+
+def slugify(text: str) -> str:
+    """Return a topic's address for ``text``, its name."""
+    return slug_of(text, 60)
 
 
 @dataclass(frozen=True)
