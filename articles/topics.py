@@ -20,9 +20,11 @@ from club.extensions import db
 
 
 def topic_for(name: str) -> Topic | None:
-    """Return the topic called ``name`` (by slug or name), creating it if new.
+    """Return the topic called ``name`` (by slug or name), creating it if new; it is held
+    until the caller commits.
 
-    Commas become spaces: the article edit form lists topics separated by commas.
+    A name a renamed or merged topic had makes a new topic, which takes over the former
+    address. Commas become spaces: the article edit form lists topics separated by commas.
     """
     name = topic_name(name)
     if not _has_letter_or_digit(name):
@@ -30,7 +32,11 @@ def topic_for(name: str) -> Topic | None:
         # that rule keeps working.
         return _topic_named(name)
     slug = slugify(name)
-    topic = db.session.scalar(sa.select(Topic).where(Topic.slug == slug))
+    # Held, a merge or deletion under way makes this wait and find the topic gone (made
+    # anew below, as a moment later) instead of the caller's feed or article naming a
+    # deleted topic, a database error; and none can start until the caller is done.
+    held = sa.select(Topic).where(Topic.slug == slug).with_for_update(key_share=True)
+    topic = db.session.scalar(held)
     if topic is None:
         topic = Topic(slug=slug, name=name)
         db.session.add(topic)
@@ -173,13 +179,17 @@ def _followers_of(topic: Topic) -> sa.Select:
 def lock_topics(*topic_ids: int) -> dict[int, Topic]:
     """Lock the topics an admin is about to merge or delete; those still there, by id.
 
-    The feeds filed under them first, then the topics in id order, the order every merge
-    takes them in: a refresh holds its feed while it files new articles under the feed's
-    topic, and two admins merging the same topics one way and the other must queue, not
-    deadlock. A topic merged away meanwhile is not returned.
+    The feeds filed under them first, then their articles, then the topics in id order,
+    the order every merge takes them in: a refresh holds its feed, and an article edit its
+    article, while it files them under a topic (``topic_for``), and two admins merging the
+    same topics one way and the other must queue, not deadlock. A topic merged away
+    meanwhile is not returned.
     """
     feeds = sa.select(Feed.id).where(Feed.topic_id.in_(topic_ids)).order_by(Feed.id)
     db.session.execute(feeds.with_for_update())
+    tagged = sa.select(article_topics.c.article_id).where(article_topics.c.topic_id.in_(topic_ids))
+    articles = sa.select(Article.id).where(Article.id.in_(tagged)).order_by(Article.id)
+    db.session.execute(articles.with_for_update(key_share=True))
     topics = (
         sa.select(Topic)
         .where(Topic.id.in_(topic_ids))
