@@ -20,9 +20,11 @@ def set_follow(user: User, topic_id: int, on: bool) -> bool:
 
     Asking for the state it is already in writes nothing (see ``club.community.likes``).
     """
-    topic = db.session.get(Topic, topic_id)
+    # Held until commit: a merge or deletion under way makes this wait and find it gone,
+    # instead of the follow failing on the database after it was checked.
+    topic = db.session.get(Topic, topic_id, with_for_update={"key_share": True})
     if topic is None:
-        raise NotFound("That topic does not exist.")
+        raise NotFound("That topic no longer exists: it was merged into another topic or deleted.")
     if on:
         insert_once(TopicFollow(user_id=user.id, topic_id=topic.id))
         return True

@@ -124,6 +124,18 @@ def test_it_answers_404_for_following_a_missing_topic(member):
     assert member.submit("/topics/31337/follow", {"state": "on"}).status_code == 404
 
 
+def test_it_says_a_topic_merged_or_deleted_meanwhile_could_not_be_followed(member):
+    diet = topic("Diet")
+    diet_id = diet.id
+    db.session.delete(diet)
+    db.session.commit()
+    response = member.submit(f"/topics/{diet_id}/follow", {"state": "on"})
+    assert response.status_code == 404
+    assert "That topic no longer exists: it was merged into another topic or deleted." in (
+        response.text
+    )
+
+
 def test_it_invites_visitors_to_sign_up_on_for_you(client):
     topic("Sleep")
     html = client.get("/for-you").get_data(as_text=True)

@@ -10,9 +10,10 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from articles.models import Article
+from articles import topics
+from articles.models import Article, Topic
 from club.community import account_data, comments, likes, moderation, views
-from club.community.models import ArticleLike, Comment
+from club.community.models import ArticleLike, Comment, TopicFollow
 from club.extensions import db
 from tests.community.conftest import add_comment, token
 from tests.conftest import PASSWORD, is_postgres, login, make_user, settle
@@ -425,3 +426,35 @@ def test_a_report_filed_as_its_author_leaves_keeps_the_comment_for_the_moderator
         "words a moderator must see",
         None,
     )
+
+
+def test_a_follow_sent_while_its_topic_is_merged_is_never_claimed_unsaved(
+    app, alice, carol, monkeypatch, production_errors
+):
+    """The merge holds the topic when the follow asks for it: the follow waits, then
+    either follows the topic the merge left or says it could not; never "followed" with
+    nothing saved."""
+    diet, nutrition = Topic(slug="diet", name="Diet"), Topic(slug="nutrition", name="Nutrition")
+    db.session.add_all([diet, nutrition])
+    db.session.commit()
+    pause = Pause(monkeypatch, topics, "lock_topics")
+    merging, merged = post_in_thread(
+        app, carol, f"/admin/topics/{diet.id}/merge", {"into": nutrition.id}
+    )
+    assert pause.reached.wait(20)
+    following, followed = post_in_thread(app, alice, f"/topics/{diet.id}/follow", {"state": "on"})
+    settle(following)  # the follow waits on the topic the merge holds
+    pause.go.set()
+    merging.join(30)
+    following.join(30)
+
+    assert merged["status"] == 302
+    db.session.expire_all()
+    follows = db.session.scalars(
+        sa.select(TopicFollow.topic_id).where(TopicFollow.user_id == alice.id)
+    )
+    if followed["status"] == 303:
+        assert list(follows) == [nutrition.id]
+    else:
+        assert followed["status"] == 404 and list(follows) == []
+        assert "merged into another topic or deleted" in followed["text"]
