@@ -60,6 +60,12 @@ class Reason(enum.StrEnum):
     FROZEN_BY_MODERATOR = "frozen by a moderator"
 
 
+# The reasons a subscription (a new one, or a payment on the running one) puts right.
+MENDED_BY_PAYING = frozenset(
+    {Reason.NOT_SUBSCRIBED, Reason.PAYMENT_FAILED, Reason.SUBSCRIPTION_ENDED}
+)
+
+
 class Grant(enum.StrEnum):
     """Why an account can interact."""
 
@@ -151,6 +157,13 @@ class Standing:
         if self.reason is Reason.PAYMENT_FAILED and self.never_started:
             return NEVER_STARTED
         return ACTIONS[self.reason]
+
+    @property
+    def settings_url(self) -> str:
+        """The part of settings where this account can change its standing: billing for
+        what a payment mends, else the account's status (where a moderator's freeze is
+        appealed and a confirmation link sent again)."""
+        return "/settings#billing" if self.reason in MENDED_BY_PAYING else "/settings#status"
 
     @property
     def in_grace(self) -> bool:
@@ -354,7 +367,12 @@ def refuse(st: Standing):
     user_id = current_user.get_id().split(":", 1)[0] if current_user.is_authenticated else "-"
     log.info("refused %s %s for user %s: %s", request.method, request.path, user_id, st.reason)
     if wants_json():
-        body = {"error": "forbidden", "reason": str(st.reason), "message": st.message or ""}
+        body = {
+            "error": "forbidden",
+            "reason": str(st.reason),
+            "message": st.message or "",
+            "settings": st.settings_url,
+        }
         if st.action:
             body["action"] = st.action
         return jsonify(body), 403

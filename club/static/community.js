@@ -30,7 +30,7 @@
       return { href: data.login, text: "Log in again" };
     }
     if (data.reason) {
-      return { href: "/settings", text: "Open Profile Settings" };
+      return { href: data.settings || "/settings", text: "Open Profile Settings" };
     }
     return null;
   }

@@ -207,7 +207,8 @@ def test_a_refused_like_explains_itself_under_the_buttons_not_between_them(
     assert like["y"] == save["y"] and save["x"] - (like["x"] + like["width"]) < 40
     # The reason the moderator gave, what to do, and where to do it.
     assert "frozen" in note.inner_text() and "Spam links" in note.inner_text()
-    assert note.query_selector("a[href='/settings']").inner_text() == "Open Profile Settings"
+    appeal_here = note.query_selector("a[href='/settings#status']")  # a moderator's freeze
+    assert appeal_here.inner_text() == "Open Profile Settings"
 
 
 def test_a_like_after_logging_out_elsewhere_offers_to_log_in_and_come_back(

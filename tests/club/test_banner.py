@@ -25,13 +25,18 @@ def get_page(client, path: str) -> str:
 
 
 @pytest.mark.parametrize("path", PAGES)
-@pytest.mark.parametrize("persona", ["bob", "frank"])
-def test_it_shows_the_account_frozen_banner_on_every_page(client, request, persona, path):
+@pytest.mark.parametrize(
+    ("persona", "section"),
+    # A failed payment is mended in billing; a moderator's freeze is appealed under the
+    # account's status, as an unconfirmed address is confirmed there.
+    [("bob", "billing"), ("frank", "status"), ("erin", "billing"), ("dave", "status")],
+)
+def test_it_shows_the_account_frozen_banner_on_every_page(client, request, persona, section, path):
     login(client, request.getfixturevalue(persona))
     banner = banner_of(get_page(client, path))
     assert banner is not None, path
     assert "Account Frozen" in banner and FROZEN_MESSAGE in banner
-    assert '<a class="button" href="/settings">Open Profile Settings</a>' in banner
+    assert f'<a class="button" href="/settings#{section}">Open Profile Settings</a>' in banner
 
 
 def test_it_shows_the_banner_on_the_refusal_page(client, bob, interaction_route):

@@ -42,11 +42,11 @@ def test_it_shows_the_frozen_demo_member_the_banner_on_every_page(site, browser)
         assert banner.is_visible(), path
         assert banner.locator("h2").inner_text() == "Account Frozen"
         assert banner.get_by_role("link", name="Open Profile Settings").get_attribute("href") == (
-            "/settings"
+            "/settings#billing"  # its payment failed
         )
         page.screenshot(path=ARTIFACTS / f"frozen{path.replace('/', '_') or '_home'}.png")
     page.get_by_role("link", name="Open Profile Settings").click()
-    assert page.url == f"{site}/settings"
+    assert page.url == f"{site}/settings#billing"
 
 
 def test_it_shows_the_paying_demo_member_no_banner_and_the_badge(site, browser):

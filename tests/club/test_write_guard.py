@@ -165,7 +165,7 @@ def test_it_explains_a_refusal_in_the_page(client, bob, interaction_route):
     response = client.submit(interaction_route)
     page = response.get_data(as_text=True)
     assert response.status_code == 403
-    assert "payment failed" in page and 'href="/settings"' in page
+    assert "payment failed" in page and 'href="/settings#billing"' in page
 
 
 def test_it_explains_a_refusal_to_a_script_in_json(client, frank, interaction_route):
@@ -173,6 +173,7 @@ def test_it_explains_a_refusal_to_a_script_in_json(client, frank, interaction_ro
     response = client.submit(interaction_route, headers={"Accept": "application/json"})
     assert response.status_code == 403
     assert response.get_json()["reason"] == "frozen by a moderator"
+    assert response.get_json()["settings"] == "/settings#status"  # where to appeal
 
 
 def test_it_applies_a_freeze_to_a_live_session_at_once(
