@@ -78,7 +78,14 @@
     form.dataset.pending = "true";
     form.querySelector("button").setAttribute("aria-busy", "true");
     post(form)
-      .then(function (data) { updateState(form, data); })
+      .then(function (data) {
+        updateState(form, data);
+        if (form.closest("[data-reload-after-change]")) {
+          // The page lists what the change affects (For you: the followed topics'
+          // articles), so it is drawn again.
+          window.location.reload();
+        }
+      })
       .catch(function (error) { showError(form, error); })
       .finally(function () {
         delete form.dataset.pending;

@@ -136,10 +136,12 @@ def test_it_says_a_topic_merged_or_deleted_meanwhile_could_not_be_followed(membe
     )
 
 
-def test_it_invites_visitors_to_sign_up_on_for_you(client):
-    topic("Sleep")
+def test_it_invites_visitors_to_sign_up_to_follow_topics_on_for_you(client):
+    sleep = topic("Sleep")
+    make_article(topics=[sleep])  # the page lists topics with something to read
     html = client.get("/for-you").get_data(as_text=True)
-    assert "Sign up to join the conversation" in html
+    assert "Sign up to follow topics" in html
+    assert f'<a href="/topics/{sleep.slug}">Sleep</a>' in html  # each topic's own page
 
 
 def test_it_renders_a_follow_button_for_topic_pages(app, member, alice):

@@ -1,0 +1,31 @@
+"""For you in a browser: following a topic brings its articles onto the page."""
+
+from __future__ import annotations
+
+import pytest
+
+from articles import curation
+from club.extensions import db
+from tests.browser.conftest import ARTIFACTS, log_in
+from tests.conftest import PASSWORD, make_article, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def test_following_a_topic_shows_its_articles_without_a_reload_by_hand(app, live_server, browser):
+    member = make_user(handle="mia", subscription="active")
+    sleep = curation.topic_for("Sleep")
+    db.session.commit()
+    make_article(title="Naps after lunch", topics=[sleep])
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/for-you")
+    assert page.locator(".article-card").count() == 0
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Follow Sleep").click()
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "for-you-after-follow.png"), full_page=True)
+    assert page.locator(".article-card h3").all_inner_texts() == ["Naps after lunch"]
+    assert page.get_by_role("button", name="Follow Sleep").get_attribute("aria-pressed") == "true"
