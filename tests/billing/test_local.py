@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from club import membership
@@ -226,6 +228,10 @@ def test_it_offers_cancel_renewal_failure_and_end_to_a_running_local_member(clie
 
     assert "Cancel at the end of the period" in html and "Resume subscription" not in html
     assert "Simulate a failed renewal" in html and "End membership now" in html
+    # Ending or cancelling is never the page's main button, and asks first.
+    for value in ("cancel", "end"):
+        button = re.search(rf'<button [^>]*value="{value}"[^>]*>', html).group(0)
+        assert 'class="secondary"' in button and "data-confirm=" in button, button
     assert "Subscribe again" not in html
 
 
