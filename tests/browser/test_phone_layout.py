@@ -1,15 +1,21 @@
 """On a phone (390 px wide) nothing the site shows makes the page scroll sideways, and a
-long name does not swallow the header. Screenshots go to ``test-artifacts/browser/``."""
+long name does not swallow the header; an admin table too wide for it scrolls in a named region
+a keyboard can reach and scroll. Screenshots go to ``test-artifacts/browser/``."""
 
 from __future__ import annotations
 
+import fakeredis
 import pytest
 
+from articles import curation
+from club import membership
 from club.community import moderation
 from club.extensions import db
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.community.conftest import add_comment
 from tests.conftest import PASSWORD, make_article, make_feed, make_user
+from tests.worker.conftest import use_redis, work_off
+from worker.queues import enqueue
 
 pytestmark = pytest.mark.browser
 
@@ -104,3 +110,104 @@ def test_an_episodes_player_spans_a_phone_screen_and_may_fetch_its_file(app, liv
         })"""
     )
     assert blocked == []
+
+
+# Every admin page with a table, and the name its table's scroll region reads out.
+ADMIN_TABLES = {
+    "/admin/feeds/": "Feeds",
+    "/admin/topics/": "Topics",
+    "/admin/users": "Members",
+    "/admin/audit": "Audit log",
+    "/admin/jobs/": "Failed jobs",
+}
+# Named all the same, with no hint: their columns wrap to fit.
+FITS_A_PHONE = {
+    "/admin/feeds/rules": "Keyword rules",
+    "/admin/articles/?status=published": "Articles",
+}
+
+# What a keyboard or screen-reader user meets at each table on the page.
+REGIONS_OF_TABLES = """() => [...document.querySelectorAll('main table')].map((table) => {
+    const region = table.closest('[role=region]');
+    return region && {name: region.getAttribute('aria-label'), tabIndex: region.tabIndex};
+})"""
+
+
+@pytest.fixture
+def failed_job(app):
+    """A feed job that failed, so the jobs page lists it with Requeue and Delete."""
+    connection = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    use_redis(app, connection, "redis://fake.invalid:6379/0", is_async=True)
+    enqueue("tests.worker.sample_jobs.fail_permanently", queue="feeds")
+    work_off(app, connection)
+
+
+def fill_admin_tables(admin) -> None:
+    """Give every admin table a row as wide as real ones get."""
+    topic = curation.topic_for("Sleep and recovery")
+    feed = make_feed(title="The Sleep Research Weekly", topic=topic)
+    make_article(feed=feed, title="Naps after lunch, and what they do for an afternoon")
+    curation.add_rule("block", "miracle cure", None)
+    membership.freeze(make_user(handle="spammer"), by=admin, reason="Posted adverts")
+    db.session.commit()
+
+
+def assert_tables_are_named_regions(page, path: str) -> None:
+    """Check each table on the page sits in a focusable region with a name of its own."""
+    regions = page.evaluate(REGIONS_OF_TABLES)
+    assert all(r and r["name"] and r["tabIndex"] == 0 for r in regions), (path, regions)
+    assert len({r["name"] for r in regions}) == len(regions), (path, regions)
+
+
+def scroll_to_the_end_by_keyboard(page) -> None:
+    """Press ArrowRight on the focused region until it scrolls no further."""
+    for _ in range(60):
+        before = page.evaluate("document.activeElement.scrollLeft")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(50)
+        if page.evaluate("document.activeElement.scrollLeft") == before:
+            return
+
+
+def test_each_admin_table_on_a_phone_is_a_named_region_a_keyboard_can_scroll(
+    app, live_server, browser, failed_job
+):
+    admin = make_user(handle="carol", admin=True)
+    fill_admin_tables(admin)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_context(viewport=PHONE).new_page()
+    log_in(page, live_server, admin.email, PASSWORD)
+
+    for n, (path, name) in enumerate(ADMIN_TABLES.items()):
+        assert page.goto(f"{live_server}{path}").status == 200, path
+        page.screenshot(path=str(ARTIFACTS / f"admin-table-{n}.png"), full_page=True)
+        assert_tables_are_named_regions(page, path)
+        region = page.get_by_role("region", name=name, exact=True)
+        last_cell = region.locator("tbody tr:first-child td:last-child")
+        assert not in_view(last_cell, region), path  # wider than the phone: it scrolls
+        hint = page.locator(".scroll-hint").first
+        assert hint.is_visible() and "Scroll sideways" in hint.inner_text(), path
+        for _ in range(80):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.getAttribute('aria-label')") == name:
+                break
+        else:
+            raise AssertionError(f"Tab never reaches the {name} table on {path}")
+        scroll_to_the_end_by_keyboard(page)
+        page.screenshot(path=str(ARTIFACTS / f"admin-table-{n}-scrolled.png"), full_page=True)
+        assert in_view(last_cell, region), path
+        assert page_width(page) <= PHONE["width"], path
+    for path, name in FITS_A_PHONE.items():
+        page.goto(f"{live_server}{path}")
+        assert_tables_are_named_regions(page, path)
+        assert page.get_by_role("region", name=name, exact=True).is_visible()
+        assert page.locator(".scroll-hint").count() == 0, path
+    page.set_viewport_size({"width": 1280, "height": 844})
+    page.goto(f"{live_server}/admin/feeds/")
+    assert page.locator(".scroll-hint").is_hidden()  # the hint is for phones only
+
+
+def in_view(cell, region) -> bool:
+    """Whether ``cell`` shows whole inside ``region``'s visible box, left to right."""
+    a, b = cell.bounding_box(), region.bounding_box()
+    return a["x"] >= b["x"] - 1 and a["x"] + a["width"] <= b["x"] + b["width"] + 1
