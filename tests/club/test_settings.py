@@ -111,6 +111,8 @@ def test_it_refuses_bad_profile_input_and_keeps_the_old_profile(client, alice, f
     assert response.status_code == 400
     db.session.refresh(alice)
     assert (alice.display_name, alice.handle) == ("Alice Active", "alice")
+    if len(value) < 100:  # the refused value comes back as typed, to correct
+        assert f'value="{value}"' in response.get_data(as_text=True)
 
 
 def test_it_lets_an_account_keep_a_reserved_handle_an_operator_gave_it(client, carol):
