@@ -32,6 +32,20 @@ def test_it_posts_a_comment_and_redirects_back_to_it(member, article, alice):
     assert "Great read" in page_of(member, article)
 
 
+def test_it_marks_an_admins_comment_so_members_tell_a_moderator_from_a_member(
+    member, article, alice, carol
+):
+    by_admin, by_member = (
+        add_comment(article, carol, "Please stay on topic."),
+        add_comment(article, alice, "Agreed."),
+    )
+    html = page_of(member, article)
+    admin_header = html.split(f'id="comment-{by_admin.id}"')[1].split("</header>")[0]
+    member_header = html.split(f'id="comment-{by_member.id}"')[1].split("</header>")[0]
+    assert '<span class="pill pill-staff">Admin</span>' in admin_header
+    assert "pill-staff" not in member_header
+
+
 def test_it_counts_comments_on_the_article(member, article):
     post_comment(member, article, "one")
     post_comment(member, article, "two")
