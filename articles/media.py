@@ -18,6 +18,7 @@ from articles.urls import (
     is_tracker,
     over_https,
     safe_url,
+    without_media_prefixes,
     without_tracking,
     youtube_id,
 )
@@ -156,7 +157,8 @@ def add_audio(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
 
 def _media_files(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> list[tuple[Any, str]]:
     """The entry's enclosures (and, beside a short text, Media RSS items) with their
-    addresses as a player may load them: absolute http(s), untracked, over https."""
+    addresses as a player may load them: absolute http(s), without measurement prefixes
+    or tracking parameters, over https."""
     # A Media RSS clip beside a long article (a news site's unrelated video of the day) is
     # an extra, not the story; an enclosure is what the entry is.
     short = len(cleaned.body_text) <= VIDEO_POST_TEXT
@@ -164,7 +166,8 @@ def _media_files(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> list[tup
     for enclosure in [*entry.enclosures, *(entry.media if short else ())]:
         url = safe_url(str(enclosure.get("href") or enclosure.get("url") or ""), link)
         if url and not url.startswith("mailto:"):
-            files.append((enclosure, over_https(without_tracking(url))))
+            own = without_media_prefixes(url)
+            files.append((enclosure, over_https(without_tracking(own))))
     return files
 
 

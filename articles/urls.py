@@ -104,6 +104,29 @@ def unwrapped(url: str) -> str:
     return (safe_url(target) if _is_absolute_http(target) else None) or url
 
 
+# Podcast measurement prefixes: the episode's own address follows them in the path
+# ("https://dts.podtrac.com/redirect.mp3/cdn.example.com/42.mp3"), and a player loading
+# it through them tells each of them who listens. Chains of them are common.
+MEDIA_PREFIXES = re.compile(
+    r"https?://(?:(?:dts|www)\.)?podtrac\.com/(?:pts/)?redirect\.[a-z0-9]{2,4}/"
+    r"|https?://(?:www\.)?(?:chtbl\.com|chrt\.fm)/track/[^/]+/"
+    r"|https?://(?:www\.)?pdst\.fm/e/"
+    r"|https?://op3\.dev/e(?:,[^/]*)?/",
+    re.IGNORECASE,
+)
+
+
+def without_media_prefixes(url: str) -> str:
+    """The media file's own address behind any measurement prefixes, else ``url``."""
+    inner = url
+    while match := MEDIA_PREFIXES.match(inner):
+        rest = inner[match.end() :]
+        inner = rest if rest.lower().startswith(("http://", "https://")) else "https://" + rest
+    if inner is url or "." not in _host(inner):
+        return url  # no prefix, or none followed by an address
+    return safe_url(inner) or url
+
+
 def _host(url: str) -> str:
     host = url.split("/", 3)[2] if url.count("/") >= 2 else ""
     return host.rsplit("@", 1)[-1].split(":", 1)[0].lower()

@@ -46,6 +46,26 @@ def test_it_plays_an_audio_enclosure_in_the_sites_own_player(client):
 
 
 @pytest.mark.parametrize(
+    "measured",
+    [
+        "https://dts.podtrac.com/redirect.mp3/cdn.podcasts.example.com/episodes/42-sleep.mp3",
+        "https://www.podtrac.com/pts/redirect.mp3/cdn.podcasts.example.com/episodes/42-sleep.mp3",
+        # Chained, as hosts stack their measurement services.
+        "https://chtbl.com/track/7791D/dts.podtrac.com/redirect.mp3/"
+        "cdn.podcasts.example.com/episodes/42-sleep.mp3",
+        "https://pdst.fm/e/https://cdn.podcasts.example.com/episodes/42-sleep.mp3",
+        "https://op3.dev/e,pg=9b024349/cdn.podcasts.example.com/episodes/42-sleep.mp3",
+    ],
+)
+def test_the_player_loads_the_episode_itself_not_through_a_listener_counter(client, measured):
+    """Such prefixes are told of every listener the player brings them, as tracking pixels
+    are of every reader; the episode's own address follows them."""
+    article, html = ingested_page(client, enclosure(measured))
+    assert article.audio_url == EPISODE
+    assert "podtrac" not in html and "chtbl" not in html and "op3.dev" not in html
+
+
+@pytest.mark.parametrize(
     "media",
     [
         f'<media:content url="{EPISODE}" medium="audio"/>',
