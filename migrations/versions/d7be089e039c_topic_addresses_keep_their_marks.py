@@ -57,7 +57,9 @@ def move_topics_to(rule: Callable[[str], str]) -> None:
     """Give each topic the address ``rule`` makes of its name, if no other topic holds it;
     the address it leaves redirects to it."""
     connection = op.get_bind()
-    rows = connection.execute(sa.select(topics.c.id, topics.c.slug, topics.c.name)).all()
+    # In id order: where two topics want one address, the older gets it on any database.
+    query = sa.select(topics.c.id, topics.c.slug, topics.c.name).order_by(topics.c.id)
+    rows = connection.execute(query).all()
     taken = {slug for _, slug, _ in rows}
     now = datetime.now(UTC).replace(tzinfo=None)
     for topic_id, old, name in rows:
