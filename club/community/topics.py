@@ -24,7 +24,9 @@ def set_follow(user: User, topic_id: int, on: bool) -> bool:
     # instead of the follow failing on the database after it was checked.
     topic = db.session.get(Topic, topic_id, with_for_update={"key_share": True})
     if topic is None:
-        raise NotFound("That topic no longer exists: it was merged into another topic or deleted.")
+        raise NotFound(
+            "That topic does not exist: it may have been merged into another or deleted."
+        )
     if on:
         insert_once(TopicFollow(user_id=user.id, topic_id=topic.id))
         return True

@@ -131,7 +131,7 @@ def test_it_says_a_topic_merged_or_deleted_meanwhile_could_not_be_followed(membe
     db.session.commit()
     response = member.submit(f"/topics/{diet_id}/follow", {"state": "on"})
     assert response.status_code == 404
-    assert "That topic no longer exists: it was merged into another topic or deleted." in (
+    assert "That topic does not exist: it may have been merged into another or deleted." in (
         response.text
     )
 
