@@ -112,6 +112,8 @@ def test_an_episode_is_marked_audio_on_the_home_page_and_stays_off_the_videos_pa
     home = client.get("/").get_data(as_text=True)
     assert '<span class="pill pill-media">Audio</span>' in home and "Episode 42: naps" in home
     assert "Episode 42: naps" not in client.get("/videos").get_data(as_text=True)
+    found = client.get("/search", query_string={"q": "naps"}).get_data(as_text=True)
+    assert ' · <span class="pill pill-media">Audio</span>' in found
 
 
 def test_a_later_fetch_gives_an_episode_stored_as_an_article_its_player(app):
