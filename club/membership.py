@@ -60,10 +60,8 @@ class Reason(enum.StrEnum):
     FROZEN_BY_MODERATOR = "frozen by a moderator"
 
 
-# The reasons a subscription (a new one, or a payment on the running one) puts right.
-MENDED_BY_PAYING = frozenset(
-    {Reason.NOT_SUBSCRIBED, Reason.PAYMENT_FAILED, Reason.SUBSCRIPTION_ENDED}
-)
+# What a subscription (a new one, or a payment on the running one) puts right.
+MENDED_BY_PAYING = {Reason.NOT_SUBSCRIBED, Reason.PAYMENT_FAILED, Reason.SUBSCRIPTION_ENDED}
 
 
 class Grant(enum.StrEnum):
@@ -160,9 +158,8 @@ class Standing:
 
     @property
     def settings_url(self) -> str:
-        """The part of settings where this account can change its standing: billing for
-        what a payment mends, else the account's status (where a moderator's freeze is
-        appealed and a confirmation link sent again)."""
+        """Where in settings this account can change its standing: billing for what paying
+        mends, else its status (a moderator's freeze is appealed there, an email confirmed)."""
         return "/settings#billing" if self.reason in MENDED_BY_PAYING else "/settings#status"
 
     @property
