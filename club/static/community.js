@@ -82,7 +82,8 @@
         updateState(form, data);
         if (form.closest("[data-reload-after-change]")) {
           // The page lists what the change affects (For you: the followed topics'
-          // articles), so it is drawn again.
+          // articles), so it is drawn again, with focus back on the same button.
+          window.sessionStorage.setItem(REFOCUS, form.getAttribute("action"));
           window.location.reload();
         }
       })
@@ -138,7 +139,21 @@
     }
   });
 
+  var REFOCUS = "community:refocus";
+
+  function refocusAfterReload() {
+    var action = window.sessionStorage.getItem(REFOCUS);
+    window.sessionStorage.removeItem(REFOCUS);
+    var forms = document.querySelectorAll("form[data-js=state]");
+    for (var i = 0; i < forms.length; i += 1) {
+      if (forms[i].getAttribute("action") === action) {
+        forms[i].querySelector("button").focus();
+      }
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    refocusAfterReload();
     var form = document.querySelector("form[data-js=mark-read]");
     if (form) {
       markNotificationsRead(form);

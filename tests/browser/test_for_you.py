@@ -29,3 +29,5 @@ def test_following_a_topic_shows_its_articles_without_a_reload_by_hand(app, live
     page.screenshot(path=str(ARTIFACTS / "for-you-after-follow.png"), full_page=True)
     assert page.locator(".article-card h3").all_inner_texts() == ["Naps after lunch"]
     assert page.get_by_role("button", name="Follow Sleep").get_attribute("aria-pressed") == "true"
+    # Drawn again, the page gives focus back to the button pressed, where the keyboard was.
+    assert page.evaluate("document.activeElement.textContent").strip().endswith("Follow Sleep")
