@@ -38,9 +38,19 @@ def topic_for(name: str) -> Topic | None:
     held = sa.select(Topic).where(Topic.slug == slug).with_for_update(key_share=True)
     topic = db.session.scalar(held)
     if topic is None:
-        topic = Topic(slug=slug, name=name)
-        db.session.add(topic)
-        db.session.flush()
+        # Another admin may be naming the same new topic at this moment.
+        topic = _made(Topic(slug=slug, name=name)) or db.session.scalar(held)
+    return topic
+
+
+def _made(topic: Topic) -> Topic | None:
+    """Add the new ``topic``; None if another admin's save made one at its address since
+    it was looked for (their commit is then visible, so looking again finds it)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(topic)
+    except sa.exc.IntegrityError:
+        return None
     return topic
 
 

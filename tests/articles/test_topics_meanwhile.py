@@ -1,4 +1,5 @@
-"""Feed and article edits that name a topic while another admin merges it (PostgreSQL).
+"""Feed and article edits that name a topic while another admin merges it, or names
+the same new topic (PostgreSQL).
 
 The edit waits for the merge and then does what it would a moment later (a merged
 topic's name makes a new topic); never a database error.
@@ -114,3 +115,64 @@ def test_an_article_edit_keeping_a_topic_being_merged_does_not_deadlock(app, mer
         "Article saved." in edited
     )
     assert topic_names_of(article.id) == ["Nutrition"]
+
+
+@pytest.fixture
+def naming_hydration(app):
+    """Make the next save that names the new topic "Hydration" stop once it has inserted
+    it, before it commits; the answer, ``finish``, lets it go on and returns its page."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # a 500 is a page, as in production
+    reached, go = threading.Event(), threading.Event()
+
+    def paused(mapper, connection, topic: Topic) -> None:
+        if topic.name == "Hydration" and not reached.is_set():
+            reached.set()
+            assert go.wait(20), "never released"
+
+    sa.event.listen(Topic, "after_insert", paused)
+
+    def start(url: str, data: dict):
+        saving, saved = post_as_admin(app, make_user(admin=True), url, data)
+        assert reached.wait(20)
+
+        def finish() -> str:
+            go.set()
+            saving.join(30)
+            return saved["text"]
+
+        return finish
+
+    yield start
+    sa.event.remove(Topic, "after_insert", paused)
+
+
+@pytest.mark.parametrize("second", ["feed", "article"])
+def test_two_admins_naming_the_same_new_topic_at_once_share_it(app, naming_hydration, second):
+    first_feed, second_feed = make_feed(), make_feed()
+    article = make_article(title="Drinking water")
+    finish = naming_hydration(
+        f"/admin/feeds/{first_feed.id}/edit", {"topic": "Hydration", "interval_minutes": 60}
+    )
+    url, data = {
+        "feed": (
+            f"/admin/feeds/{second_feed.id}/edit",
+            {"topic": "Hydration", "interval_minutes": 60},
+        ),
+        "article": (
+            f"/admin/articles/{article.id}/edit",
+            {"title": "Drinking water", "topics": "Hydration"},
+        ),
+    }[second]
+
+    first, edited = edit_meanwhile(app, url, data, finish)
+
+    assert "Feed saved." in first
+    assert ("Feed saved." if second == "feed" else "Article saved.") in edited
+    assert topic_names() == ["Hydration"]
+    db.session.expire_all()
+    hydration = db.session.scalar(sa.select(Topic).where(Topic.name == "Hydration"))
+    assert db.session.get(Feed, first_feed.id).topic == hydration
+    if second == "feed":
+        assert db.session.get(Feed, second_feed.id).topic == hydration
+    else:
+        assert topic_names_of(article.id) == ["Hydration"]
