@@ -10,6 +10,30 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 });
 
+// A message about the place the page opens at (a comment just posted, edited or reported,
+// a like sent without this script: the address ends in its #id) is shown there, not at the
+// top of a long page out of view, and gets focus: a screen reader reads it, and Tab goes on
+// from the comment. A field to fix keeps focus (above).
+document.addEventListener("DOMContentLoaded", function () {
+  var flashes = document.querySelector(".flashes");
+  var target = flashes && window.location.hash &&
+    document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+  var main = document.querySelector("main");
+  if (!target || target === main || !main.contains(target)) {
+    return;  // the skip link's own #main: the message is at the top of it already
+  }
+  if (target.tagName === "LI") {
+    target.prepend(flashes);  // a list holds only items: the message goes inside the comment
+  } else {
+    target.before(flashes);
+  }
+  if (!document.querySelector('[aria-invalid="true"]')) {
+    flashes.tabIndex = -1;
+    // After the load: Chromium clears focus when it goes to the address's #id, then.
+    window.addEventListener("load", function () { flashes.focus(); });
+  }
+});
+
 // A source's image that no longer loads (hotlinked images die) leaves no empty frame: a
 // card drops its picture, the article page its lead image (the credit line stays).
 function hideBrokenImage(image) {

@@ -1,0 +1,55 @@
+"""After posting a comment, the member sees that it went, where they are looking."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, log_in
+from tests.conftest import PASSWORD, make_article, make_user
+
+pytestmark = pytest.mark.browser
+
+LONG_ARTICLE = "".join(f"<p>Paragraph {n} about walking and sleep.</p>" for n in range(80))
+
+
+def in_view(page, selector: str) -> bool:
+    return page.evaluate(
+        """selector => {
+            const box = document.querySelector(selector).getBoundingClientRect();
+            return box.top >= 0 && box.bottom <= window.innerHeight;
+        }""",
+        selector,
+    )
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["with-script", "without-script"])
+def test_the_posted_message_is_by_the_new_comment(app, live_server, browser, script):
+    member = make_user(handle="mia", subscription="active")
+    article = make_article(title="Walking at lunch", content=LONG_ARTICLE)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 720}, java_script_enabled=script
+    )
+    page = context.new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/articles/{article.id}")
+
+    page.fill("#comment-body", "Ten minutes after lunch helps.")
+    page.click("button:has-text('Post comment')")
+    page.wait_for_load_state()
+
+    comment = page.locator("li.comment", has_text="Ten minutes after lunch helps.")
+    if script:
+        # The message sits in the comment, in view, and has focus (a screen reader reads it).
+        assert comment.locator(".flash").inner_text() == "Your comment is posted."
+        assert in_view(page, "li.comment .flashes")
+        assert page.evaluate("document.activeElement.className") == "flashes"
+    else:
+        # Without the script the comment is still in view, marked as the one posted.
+        assert page.locator(".flash").inner_text() == "Your comment is posted."
+        assert in_view(page, "li.comment > article")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"comment-posted-{'js' if script else 'nojs'}.png"))
+    page.keyboard.press("Tab")
+    if script:  # Tab goes on from the comment, not from the top of the page
+        assert page.evaluate("document.activeElement.closest('li.comment') !== null")
+    context.close()
