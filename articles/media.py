@@ -150,7 +150,7 @@ def add_audio(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> None:
     if cleaned.kind != "article":
         return  # a video's player is the entry's player; its sound track is no episode
     for enclosure, url in _media_files(cleaned, entry, link):
-        if _is_audio_file(enclosure):
+        if _is_audio_file(enclosure, url):
             cleaned.kind, cleaned.audio_url = "audio", url
             return
 
@@ -181,13 +181,25 @@ def _is_video_file(enclosure: Any, url: str | None) -> bool:
     if str(enclosure.get("type", "") or "").startswith("video/"):
         return True
     # Media RSS says medium="video" without a type: trust it for a video file's ending.
-    path = (url or "").lower().split("#", 1)[0].split("?", 1)[0]
-    return enclosure.get("medium") == "video" and path.endswith(VIDEO_FILE_ENDINGS)
+    return enclosure.get("medium") == "video" and _path_of(url).endswith(VIDEO_FILE_ENDINGS)
 
 
-def _is_audio_file(enclosure: Any) -> bool:
+# A radio stream's playlist is "audio/*" too, but an <audio> element plays no playlist:
+# such an entry keeps its link to the source instead of a player that cannot start.
+PLAYLIST_TYPES = ("audio/x-mpegurl", "audio/mpegurl", "audio/x-scpls", "audio/scpls")
+PLAYLIST_ENDINGS = (".m3u", ".m3u8", ".pls")
+
+
+def _is_audio_file(enclosure: Any, url: str) -> bool:
     """Tell whether an enclosure or Media RSS item is a file an <audio> element plays."""
-    mime = str(enclosure.get("type", "") or "").lower()
+    mime = str(enclosure.get("type", "") or "").lower().split(";", 1)[0].strip()
+    if mime in PLAYLIST_TYPES or _path_of(url).endswith(PLAYLIST_ENDINGS):
+        return False
     # "x-audio/mp3": an old podcast's own spelling, still in its feed's early episodes.
     audio = mime.startswith(("audio/", "x-audio/"))
     return audio or (not mime and enclosure.get("medium") == "audio")
+
+
+def _path_of(url: str | None) -> str:
+    """``url`` lower-cased without its query and fragment: what its file ending is read from."""
+    return (url or "").lower().split("#", 1)[0].split("?", 1)[0]

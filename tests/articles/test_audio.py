@@ -99,6 +99,24 @@ def test_an_enclosure_that_is_no_web_address_gives_no_player(client, url):
     assert "Read the original article on Sleep Clinic Podcast" in html
 
 
+@pytest.mark.parametrize(
+    ("url", "mime"),
+    [
+        ("https://radio.example.com/live.m3u", "audio/x-mpegurl"),
+        ("https://radio.example.com/live", "audio/mpegurl"),
+        ("https://radio.example.com/live.pls", "audio/x-scpls"),
+        ("https://radio.example.com/live.m3u8?listener=feed", "audio/mpeg"),
+    ],
+    ids=["m3u", "mpegurl-type", "pls", "m3u8-ending"],
+)
+def test_a_stream_playlist_gives_no_player_that_cannot_play_it(client, url, mime):
+    """Browsers' <audio> plays files, not playlists: the entry links to its source."""
+    article, html = ingested_page(client, enclosure(url, mime))
+    assert "<audio" not in html
+    assert (article.kind, article.audio_url) == ("article", None)
+    assert "Read the original article on Sleep Clinic Podcast" in html
+
+
 def test_a_video_enclosure_still_plays_in_the_video_player(client):
     clip = "https://media.example.com/clip.mp4"
     article, html = ingested_page(client, enclosure(clip, "video/mp4") + enclosure(EPISODE))
