@@ -10,14 +10,21 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 });
 
-// A message about the place the page opens at (a comment just posted, edited or reported,
-// a like sent without this script: the address ends in its #id) is shown there, not at the
-// top of a long page out of view, and gets focus: a screen reader reads it, and Tab goes on
-// from the comment. A field to fix keeps focus (above).
+// A message about the place the page opens at (a comment just posted, edited or reported:
+// the address ends in its #id) is shown there, not at the top of a long page out of view,
+// and gets focus: a screen reader reads it, and Tab goes on from the comment. A field to
+// fix keeps focus (above).
+function fragmentTarget() {
+  try {
+    return document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+  } catch (malformed) {  // a "%" that starts no escape, typed or pasted into the address
+    return null;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   var flashes = document.querySelector(".flashes");
-  var target = flashes && window.location.hash &&
-    document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+  var target = flashes && window.location.hash && fragmentTarget();
   var main = document.querySelector("main");
   if (!target || target === main || !main.contains(target)) {
     return;  // the skip link's own #main: the message is at the top of it already
