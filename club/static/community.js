@@ -107,14 +107,16 @@
       return;
     }
     post(form).then(function (data) {
-      var badge = document.querySelector("[data-unread]");
-      if (badge && data.unread === 0) {
-        badge.remove();
-      } else if (badge) {
-        // The label is what a screen reader says for the number: they change together.
-        badge.textContent = String(data.unread);
-        badge.setAttribute("aria-label", data.unread + " unread");
-      }
+      // The header's count, and its copy on a phone's Menu button.
+      document.querySelectorAll("[data-unread], [data-unread-menu]").forEach(function (badge) {
+        if (data.unread === 0) {
+          badge.remove();
+        } else {
+          // The label is what a screen reader says for the number: they change together.
+          badge.textContent = String(data.unread);
+          badge.setAttribute("aria-label", data.unread + " unread");
+        }
+      });
       // Done: the "new" marks stay for this visit, the button that would do it again goes.
       if (data.unread === 0) {
         form.remove();

@@ -10,6 +10,31 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 });
 
+// A phone's header folds its links behind a Menu button (the stylesheet does the folding,
+// under .js-menu, so without this script they stay in view). Escape closes it again and
+// gives the button back its focus.
+document.addEventListener("DOMContentLoaded", function () {
+  var header = document.querySelector(".site-header");
+  var button = header && header.querySelector(".menu-toggle");
+  if (!button) {
+    return;
+  }
+  function setOpen(open) {
+    header.classList.toggle("menu-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  header.classList.add("js-menu");
+  button.addEventListener("click", function () {
+    setOpen(button.getAttribute("aria-expanded") !== "true");
+  });
+  header.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && header.classList.contains("menu-open")) {
+      setOpen(false);
+      button.focus();
+    }
+  });
+});
+
 // A message about the place the page opens at (a comment just posted, edited or reported:
 // the address ends in its #id) is shown there, not at the top of a long page out of view,
 // and gets focus: a screen reader reads it, and Tab goes on from the comment. A field to
