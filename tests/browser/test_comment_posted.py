@@ -37,19 +37,18 @@ def test_the_posted_message_is_by_the_new_comment(app, live_server, browser, scr
     page.click("button:has-text('Post comment')")
     page.wait_for_load_state()
 
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"comment-posted-{'js' if script else 'nojs'}.png"))
     comment = page.locator("li.comment", has_text="Ten minutes after lunch helps.")
     if script:
         # The message sits in the comment, in view, and has focus (a screen reader reads it).
         assert comment.locator(".flash").inner_text() == "Your comment is posted."
         assert in_view(page, "li.comment .flashes")
         assert page.evaluate("document.activeElement.className") == "flashes"
+        page.keyboard.press("Tab")  # on from the comment, not from the top of the page
+        assert page.evaluate("document.activeElement.closest('li.comment') !== null")
     else:
         # Without the script the comment is still in view, marked as the one posted.
         assert page.locator(".flash").inner_text() == "Your comment is posted."
         assert in_view(page, "li.comment > article")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"comment-posted-{'js' if script else 'nojs'}.png"))
-    page.keyboard.press("Tab")
-    if script:  # Tab goes on from the comment, not from the top of the page
-        assert page.evaluate("document.activeElement.closest('li.comment') !== null")
     context.close()
