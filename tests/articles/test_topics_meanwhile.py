@@ -8,6 +8,7 @@ topic's name makes a new topic); never a database error.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -45,20 +46,25 @@ def merge_diet(app, carol, monkeypatch, diet):
         return locked
 
     def start():
-        merging, merged = post_as_admin(
-            app, carol, f"/admin/topics/{diet.id}/merge", {"into": nutrition.id}
-        )
-        assert reached.wait(20)
-
-        def finish() -> str:
-            go.set()
-            merging.join(30)
-            return merged["text"]
-
-        return finish
+        url = f"/admin/topics/{diet.id}/merge"
+        return post_and_hold(app, carol, url, {"into": nutrition.id}, reached, go)
 
     monkeypatch.setattr(topics, "lock_topics", paused)
     return start
+
+
+def post_and_hold(app, admin, url: str, data: dict, reached, go) -> Callable[[], str]:
+    """Send the form as ``admin`` and return once it is held (``reached``); the answer lets
+    it go on (``go``) and returns its page."""
+    thread, outcome = post_as_admin(app, admin, url, data)
+    assert reached.wait(20)
+
+    def finish() -> str:
+        go.set()
+        thread.join(30)
+        return outcome["text"]
+
+    return finish
 
 
 def edit_meanwhile(app, url: str, data: dict, finish) -> tuple[str, str]:
@@ -132,15 +138,7 @@ def naming_hydration(app):
     sa.event.listen(Topic, "after_insert", paused)
 
     def start(url: str, data: dict):
-        saving, saved = post_as_admin(app, make_user(admin=True), url, data)
-        assert reached.wait(20)
-
-        def finish() -> str:
-            go.set()
-            saving.join(30)
-            return saved["text"]
-
-        return finish
+        return post_and_hold(app, make_user(admin=True), url, data, reached, go)
 
     yield start
     sa.event.remove(Topic, "after_insert", paused)
