@@ -102,3 +102,26 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// A wide table's region (the scroll_table macro) is a tab stop only while columns lie out of
+// view: a keyboard needs it to scroll them on a phone, but on a wide screen, where the table
+// fits, it would be one more stop with nothing to do. Without this script it stays one.
+document.addEventListener("DOMContentLoaded", function () {
+  var regions = document.querySelectorAll(".table-scroll");
+  function update() {
+    regions.forEach(function (region) {
+      var scrolls = region.scrollWidth > region.clientWidth &&
+        window.getComputedStyle(region).overflowX !== "visible";
+      if (scrolls) {
+        region.tabIndex = 0;
+      } else {
+        region.removeAttribute("tabindex");
+      }
+    });
+  }
+  if (regions.length) {
+    update();
+    window.addEventListener("load", update);  // images and fonts can widen a table
+    window.addEventListener("resize", update);
+  }
+});

@@ -1,6 +1,7 @@
 """On a phone (390 px wide) nothing the site shows makes the page scroll sideways, and a
 long name does not swallow the header; an admin table too wide for it scrolls in a named region
-a keyboard can reach and scroll. Screenshots go to ``test-artifacts/browser/``."""
+a keyboard can reach and scroll, and on a wide screen, where it fits, Tab goes past it.
+Screenshots go to ``test-artifacts/browser/``."""
 
 from __future__ import annotations
 
@@ -153,10 +154,12 @@ def fill_admin_tables(admin) -> None:
     db.session.commit()
 
 
-def assert_tables_are_named_regions(page, path: str) -> None:
-    """Check each table on the page sits in a focusable region with a name of its own."""
+def assert_tables_are_named_regions(page, path: str, *, tab_stops: bool) -> None:
+    """Check each table on the page sits in a region with a name of its own, which is a tab
+    stop (``tab_stops``) only while it has columns to scroll into view."""
     regions = page.evaluate(REGIONS_OF_TABLES)
-    assert all(r and r["name"] and r["tabIndex"] == 0 for r in regions), (path, regions)
+    assert all(r and r["name"] for r in regions), (path, regions)
+    assert all((r["tabIndex"] == 0) is tab_stops for r in regions), (path, regions)
     assert len({r["name"] for r in regions}) == len(regions), (path, regions)
 
 
@@ -182,7 +185,7 @@ def test_each_admin_table_on_a_phone_is_a_named_region_a_keyboard_can_scroll(
     for n, (path, name) in enumerate(ADMIN_TABLES.items()):
         assert page.goto(f"{live_server}{path}").status == 200, path
         page.screenshot(path=str(ARTIFACTS / f"admin-table-{n}.png"), full_page=True)
-        assert_tables_are_named_regions(page, path)
+        assert_tables_are_named_regions(page, path, tab_stops=True)
         region = page.get_by_role("region", name=name, exact=True)
         last_cell = region.locator("tbody tr:first-child td:last-child")
         assert not in_view(last_cell, region), path  # wider than the phone: it scrolls
@@ -200,7 +203,7 @@ def test_each_admin_table_on_a_phone_is_a_named_region_a_keyboard_can_scroll(
         assert page_width(page) <= PHONE["width"], path
     for path, name in FITS_A_PHONE.items():
         page.goto(f"{live_server}{path}")
-        assert_tables_are_named_regions(page, path)
+        assert_tables_are_named_regions(page, path, tab_stops=False)
         assert page.get_by_role("region", name=name, exact=True).is_visible()
         assert page.locator(".scroll-hint").count() == 0, path
     page.set_viewport_size({"width": 1280, "height": 844})
@@ -212,3 +215,43 @@ def in_view(cell, region) -> bool:
     """Whether ``cell`` shows whole inside ``region``'s visible box, left to right."""
     a, b = cell.bounding_box(), region.bounding_box()
     return a["x"] >= b["x"] - 1 and a["x"] + a["width"] <= b["x"] + b["width"] + 1
+
+
+def tab_stops(page, limit: int = 120) -> list[str]:
+    """Press Tab from the top of the page until focus leaves it; say where each press landed."""
+    page.locator("body").focus()
+    landed = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        where = page.evaluate(
+            """() => {
+                const at = document.activeElement;
+                if (at === document.body) return null;
+                if (at.getAttribute('role') === 'region') return 'region ' + at.ariaLabel;
+                return at.outerHTML.slice(0, 80);
+            }"""
+        )
+        if where is None or where in landed[:1]:
+            break
+        landed.append(where)
+    return landed
+
+
+def test_a_wide_screen_tabs_past_admin_tables_that_need_no_scrolling(
+    app, live_server, browser, failed_job
+):
+    admin = make_user(handle="carol", admin=True)
+    fill_admin_tables(admin)
+    page = browser.new_context(viewport={"width": 1280, "height": 844}).new_page()
+    log_in(page, live_server, admin.email, PASSWORD)
+
+    for path, name in {**ADMIN_TABLES, **FITS_A_PHONE}.items():
+        page.goto(f"{live_server}{path}")
+        assert_tables_are_named_regions(page, path, tab_stops=False)
+        stops = tab_stops(page)
+        assert len(stops) > 3 and f"region {name}" not in stops, (path, stops)
+    # Narrowed to a phone's width, a table with columns out of view becomes a tab stop.
+    page.goto(f"{live_server}/admin/feeds/")
+    page.set_viewport_size(PHONE)
+    page.wait_for_function("document.querySelector('.table-scroll').tabIndex === 0")
+    assert "region Feeds" in tab_stops(page)
