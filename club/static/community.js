@@ -112,9 +112,7 @@
         if (data.unread === 0) {
           badge.remove();
         } else {
-          // The label is what a screen reader says for the number: they change together.
-          badge.textContent = String(data.unread);
-          badge.setAttribute("aria-label", data.unread + " unread");
+          badge.querySelector("[data-number]").textContent = String(data.unread);
         }
       });
       // Done: the "new" marks stay for this visit, the button that would do it again goes.
