@@ -24,13 +24,30 @@ review_bp = admin_blueprint("review", __name__, "/articles")
 
 REVIEW_PAGE = 50
 ARTICLE_STATUSES = ("pending", "published", "rejected", "hidden")
-DONE = {
-    "approve": "Approved",
-    "reject": "Rejected",
-    "hide": "Hidden",
-    "feature": "Featured",
-    "unfeature": "Unfeatured",
+# Each action's button and the message once done: (button, done).
+WORDS = {
+    "approve": ("Approve", "Approved"),
+    "reject": ("Reject", "Rejected"),
+    "hide": ("Hide", "Hidden"),
+    "feature": ("Feature", "Featured"),
+    "unfeature": ("Unfeature", "Unfeatured"),
 }
+# Where an action does more than its name says, its words say so: featuring publishes an
+# article that is not public, and approving a hidden one shows it again.
+_PUBLISH_AND_FEATURE = ("Publish and feature", "Published and featured")
+WORDS_BY_STATUS = {
+    ("approve", "hidden"): ("Unhide", "Unhidden"),
+    ("feature", "pending"): _PUBLISH_AND_FEATURE,
+    ("feature", "hidden"): _PUBLISH_AND_FEATURE,
+    ("feature", "rejected"): _PUBLISH_AND_FEATURE,
+}
+
+
+def action_words(action: str, status: str | None) -> tuple[str, str]:
+    """The button for ``action`` on an article that is ``status``, and what it says done."""
+    return WORDS_BY_STATUS.get((action, status or ""), WORDS[action])
+
+
 ACTION_STATUS = {"approve": "published", "reject": "rejected", "hide": "hidden"}
 REVIEW_ACTIONS = {
     "approve": curation.approve,
@@ -78,17 +95,19 @@ def act(article_id: int, action: str):
         abort(404)
     article = db.session.get(Article, article_id, with_for_update=True) or abort(404)
     back = safe_next(request.form.get("next")) or url_for("review.queue")
+    done = action_words(action, _seen_status() or article.status)[1]
     if _already_done(article, action):
         # A double click, or another admin who chose the same: nothing left to do.
-        flash(f"{DONE[action]}: {article.title}", "success")
+        flash(f"{done}: {article.title}", "success")
         return redirect(back)
     if _changed_meanwhile(article):
         flash(_changed_message(article), "error")
         return redirect(back)
+    detail = article.title[:200] if done == WORDS[action][1] else f"{done}: {article.title[:180]}"
     REVIEW_ACTIONS[action](article)
-    audit.record(current_user, f"article.{action}", article, article.title[:200])
+    audit.record(current_user, f"article.{action}", article, detail)
     db.session.commit()
-    flash(f"{DONE[action]}: {article.title}", "success")
+    flash(f"{done}: {article.title}", "success")
     return redirect(back)
 
 
@@ -119,7 +138,7 @@ def bulk():
         REVIEW_ACTIONS[action](article)
         audit.record(current_user, f"article.{action}", article, f"bulk: {article.title[:190]}")
     db.session.commit()
-    message = f"{DONE[action]} {len(current) + len(done)} article(s)."
+    message = f"{action_words(action, seen)[1]} {len(current) + len(done)} article(s)."
     left = len(chosen) - len(current) - len(done)
     if left:
         message += f" {left} left as they were: someone changed them meanwhile."
@@ -221,6 +240,7 @@ def init_app(app) -> None:
     from club.web import add_admin_waiting, add_audit_link, add_nav_link
 
     app.register_blueprint(review_bp)
+    app.add_template_global(action_words, "review_action_words")
     add_nav_link(app, "Review queue", "review.queue", admin=True)
     add_audit_link(app, "article", "review.edit_article", "article_id", Article)
     add_admin_waiting(

@@ -326,13 +326,49 @@ def test_it_keeps_control_characters_out_of_the_site_feed(admin_client, client):
 
 
 @pytest.mark.parametrize(
-    ("action", "said"),
-    [("approve", "Approved"), ("reject", "Rejected"), ("hide", "Hidden"), ("feature", "Featured")],
+    ("status", "action", "said"),
+    [
+        ("pending", "approve", "Approved"),
+        ("pending", "reject", "Rejected"),
+        ("pending", "hide", "Hidden"),
+        ("published", "feature", "Featured"),
+        ("pending", "feature", "Published and featured"),
+        ("hidden", "approve", "Unhidden"),
+    ],
 )
-def test_it_says_what_it_did_in_plain_words(admin_client, action, said):
-    article = make_article(status="pending", title="Plain words")
+def test_it_says_what_it_did_in_plain_words(admin_client, status, action, said):
+    article = make_article(status=status, title="Plain words")
     page = admin_client.submit(f"/admin/articles/{article.id}/{action}", follow_redirects=True)
     assert f"{said}: Plain words" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", ["hidden", "rejected"])
+def test_a_button_that_would_publish_a_hidden_article_says_so(admin_client, status):
+    article = make_article(status=status, title="Desk stretches")
+    page = admin_client.get(f"/admin/articles/?status={status}").get_data(as_text=True)
+    buttons = re.findall(r'<button class="link" type="submit">([^<]*)<', page)
+    assert "Publish and feature" in buttons and "Feature" not in buttons
+    assert ("Unhide" in buttons) is (status == "hidden")
+
+    shown = admin_client.submit(
+        f"/admin/articles/{article.id}/feature", {"seen": status}, follow_redirects=True
+    )
+    assert "Published and featured: Desk stretches" in shown.get_data(as_text=True)
+    detail = db.session.scalar(sa.select(AuditEntry.detail))
+    assert detail == "Published and featured: Desk stretches"
+
+
+def test_the_hidden_tab_unhides_what_is_ticked(admin_client):
+    article = make_article(status="hidden", title="Desk stretches")
+    page = admin_client.get("/admin/articles/?status=hidden").get_data(as_text=True)
+    assert 'value="approve">Unhide selected</button>' in page
+    shown = admin_client.submit(
+        "/admin/articles/bulk",
+        {"action": "approve", "ids": [article.id], "seen": "hidden"},
+        follow_redirects=True,
+    )
+    assert "Unhidden 1 article(s)." in shown.get_data(as_text=True)
+    assert db.session.get(Article, article.id).status == "published"
 
 
 # --- One feed's articles ---------------------------------------------------------------------
