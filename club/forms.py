@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -395,6 +395,13 @@ class FreezeForm(FlaskForm):
         validators=[Optional()],
         description="The freeze ends at 00:00 UTC on this day: to include 31 May, pick 1 June.",
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The date picker offers no day the server would refuse, and a form with one is
+        # sent without the "Freeze @…?" question first (community.js asks valid forms only).
+        tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+        self.until.render_kw = {"min": tomorrow.isoformat()}
 
     def validate_until(self, field: DateField) -> None:
         if field.data is not None and field.data <= datetime.now(UTC).date():

@@ -151,9 +151,14 @@ def test_it_walks_a_visitor_to_member_to_frozen(app, live_server, browser, shoot
     admin.on("dialog", dismiss)
     admin.click("button:has-text('Freeze')")  # no reason yet: explained, not confirmed
     admin.wait_for_load_state()
-    admin.remove_listener("dialog", dismiss)
     assert unasked == [] and admin.is_visible("text=Give the member a reason.")
     admin.fill("#reason", "Posting advertising links")
+    admin.fill("#until", "2001-01-01")  # a day gone by: refused, and not asked about first
+    admin.click("button:has-text('Freeze')")
+    admin.wait_for_load_state()
+    admin.remove_listener("dialog", dismiss)
+    assert unasked == [] and admin.is_visible("text=The end date must be after today.")
+    admin.fill("#until", "")
     asked = []
     admin.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     admin.click("button:has-text('Freeze')")
