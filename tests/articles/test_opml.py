@@ -27,6 +27,13 @@ def test_it_explains_an_opml_file_over_the_upload_limit(admin_client):
     assert "Nothing imported: the OPML file is larger than 1 MB." in html
 
 
+def test_the_import_option_comes_before_the_import_button(admin_client):
+    page = admin_client.get("/admin/feeds/").get_data(as_text=True)
+    form = page[page.index('action="/admin/feeds/import"') :]
+    form = form[: form.index("</form>")]
+    assert form.index('name="keep_settings"') < form.index(">Import</button>")
+
+
 def test_it_imports_and_exports_opml(admin_client):
     make_feed(url="https://known.example.com/feed.xml", title="Known")
     opml = (
