@@ -350,9 +350,18 @@ def fetch_url(
             raise FetchError("the source took too long to answer") from None
         if _caused_by(error, ssl.SSLCertVerificationError):
             raise FetchError("the source's TLS certificate could not be verified") from None
-        raise FetchError(f"could not connect to the source ({type(error).__name__})") from None
+        raise FetchError(_connection_problem(error)) from None
     finally:
         watchdog.cancel()
+
+
+def _connection_problem(error: httpx.HTTPError) -> str:
+    """Say in an admin's words what went wrong with the connection (not httpx's class name)."""
+    if isinstance(error, httpx.ConnectError):
+        return "could not connect to the source: nothing accepted the connection at that address"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "the source broke off its answer, or did not answer in HTTP"
+    return "the connection to the source broke off"
 
 
 def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:

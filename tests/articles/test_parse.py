@@ -162,8 +162,15 @@ def test_it_refuses_an_empty_document(body):
 
 
 def test_it_refuses_plain_text():
-    with pytest.raises(ParseError, match="not a feed"):
+    with pytest.raises(ParseError) as refused:
         parse_feed(b"just some words, no markup")
+    assert str(refused.value) == "the address returned plain text, not a feed"
+
+
+def test_it_says_a_document_that_is_not_a_feed_has_broken_xml():
+    with pytest.raises(ParseError) as refused:
+        parse_feed(b"<notes><unclosed></notes>")
+    assert str(refused.value).startswith("not a feed: its XML is broken (")
 
 
 def test_it_enforces_the_time_budget():
