@@ -294,7 +294,8 @@ def delete():
         db.session.commit()
         session.clear()
         logout_user()
-        flash("Your account has been deleted. Thank you for having been a member.", "success")
+        # Said to everyone who leaves, paying or not: many accounts never were members.
+        flash("Your account has been deleted. Thank you for reading with us.", "success")
         return redirect("/", code=303)
     return render_settings(status=400, delete_form=form)
 

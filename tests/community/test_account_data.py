@@ -67,6 +67,9 @@ def test_it_keeps_a_deleted_members_comments_as_deleted_member(client, article, 
     client.submit(f"/comments/{theirs.id}/like", {"state": "on"})
     response = client.submit("/settings/delete", {"password": PASSWORD, "confirm": "y"})
     assert response.status_code == 303
+    said = client.get(response.location).get_data(as_text=True)
+    # Many who leave never paid: no thanks "for having been a member".
+    assert "Your account has been deleted." in said and "been a member" not in said
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).author_id is None
     assert (article.like_count, db.session.get(Comment, theirs.id).like_count) == (0, 0)

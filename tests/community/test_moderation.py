@@ -42,6 +42,15 @@ def test_it_files_a_report_with_a_reason(member, article, carol):
     assert (row.reason, row.details, row.status) == ("harassment", "rude", "open")
 
 
+def test_the_report_form_leads_back_to_the_comment_unsent(member, article, carol):
+    comment = add_comment(article, carol)
+    page = member.get(f"/comments/{comment.id}/report").get_data(as_text=True)
+    cancel = re.search(r'<a href="([^"]+)">Cancel</a>', page).group(1)
+    back = member.get(cancel)
+    assert back.status_code in (302, 303) and f"#comment-{comment.id}" in back.location
+    assert db.session.scalars(sa.select(Report)).all() == []
+
+
 def test_it_refuses_a_report_without_a_reason(member, article, carol):
     comment = add_comment(article, carol)
     before = table_fingerprint()
