@@ -605,3 +605,14 @@ def test_the_byline_names_an_author_other_than_the_source(client):
     channel = make_article(feed, source_name="Move Well Daily", author="move well daily")
     assert "· by Dana Ortiz" in byline_of(client, written)
     assert "by" not in byline_of(client, channel).split()
+
+
+def test_search_says_every_word_must_appear_when_several_find_nothing(client):
+    make_article(title="Breakfast habits")
+    make_article(title="Sleep habits")
+    form = page(client, "/search")
+    assert 'aria-describedby="q-hint"' in form and "every word you type" in form
+    both = page(client, "/search?q=breakfast+OR+sleep")
+    assert "No articles match" in both and "Every word must appear in an article" in both
+    one = page(client, "/search?q=dinner")
+    assert "No articles match" in one and "Every word must appear" not in one
