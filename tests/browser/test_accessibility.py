@@ -210,3 +210,23 @@ def test_the_unread_count_says_the_same_to_eyes_and_ears_once_some_are_read(
     assert badge.locator(".visually-hidden").bounding_box()["width"] <= 1  # the number shows
     # ARIA allows no label on a plain span, and some screen readers skip one: words it is.
     assert badge.get_attribute("aria-label") is None
+
+
+def test_a_focused_blue_button_shows_a_ring_set_off_from_it(app, live_server, browser):
+    member = make_user(handle="ring", subscription="active")
+    article = make_article(title="Walking")
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/articles/{article.id}")
+    like = page.locator("#reactions form[data-kind='like'] button")
+    like.click()  # pressed: the blue button a dark ring hardly shows against
+    page.wait_for_function("document.querySelector('#reactions .toggle.on') !== null")
+    like.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # focus by keyboard: :focus-visible
+    ring = page.evaluate(
+        """() => { const s = getComputedStyle(document.activeElement);
+                   return [s.outlineStyle, s.outlineWidth, s.outlineOffset, s.outlineColor]; }"""
+    )
+    page.screenshot(path=str(ARTIFACTS / "focus-ring-pressed-like.png"))
+    assert ring == ["solid", "3px", "2px", "rgb(11, 92, 173)"]
