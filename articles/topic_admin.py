@@ -62,7 +62,8 @@ def edit_topic(topic_id: int):
         try:
             changed = topics.rename_topic(topic, form.name.data)
         except topics.TopicNameTaken as refused:
-            form.name.errors.append(f"{refused}. Choose another name, or merge into it instead.")
+            # The note above the form says how to merge instead, with the link.
+            form.name.errors.append(f"{refused}: choose another name.")
             return _edit_page(form, topic, taken=refused.taken), 400
         except ValueError:  # "," passes the form's checks and leaves no name
             form.name.errors.append("Enter a name with letters or digits.")

@@ -249,7 +249,10 @@ def test_it_refuses_a_name_another_topic_has_and_suggests_merging(admin_client, 
     response = admin_client.submit(f"/admin/topics/{diet.id}/edit", {"name": "sleep!"})
 
     assert response.status_code == 400
-    assert "“Sleep” is already a topic. Choose another name, or merge into it" in response.text
+    # Said once, under the field; the note above offers the merge.
+    assert response.text.count("already a topic") == 1
+    assert "already has this name" not in response.text
+    assert "“Sleep” is already a topic: choose another name." in response.text
     assert 'value="sleep!"' in response.text  # as typed
     assert f'href="/admin/topics/{diet.id}/merge?into={sleep.id}"' in response.text
     assert table_fingerprint() == before
