@@ -7,6 +7,7 @@ once. The review queue is ``articles.review``.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -457,15 +458,24 @@ def export_opml():
 # --- Keyword rules -----------------------------------------------------------------------
 
 
+def _feed_choices() -> list[SelectChoice]:
+    """Every feed by title; two feeds of one title are told apart by their addresses."""
+    rows = db.session.execute(sa.select(Feed.id, Feed.title, Feed.url).order_by(Feed.title)).all()
+    counted = Counter(title for _, title, _ in rows)
+    choices = []
+    for feed_id, title, url in rows:
+        label = title or f"Feed {feed_id}"
+        if title and counted[title] > 1:
+            label += f" ({url.partition('://')[2]})"
+        choices.append(SelectChoice(feed_id, label))
+    return choices
+
+
 @feeds_bp.route("/rules", methods=["GET", "POST"])
 def rules():
     """List keyword rules; preview what a new rule would catch, then save it."""
     form = RuleForm()
-    feed_choices = db.session.execute(sa.select(Feed.id, Feed.title).order_by(Feed.title)).all()
-    form.feed_id.choices = [
-        SelectChoice(0, "All feeds"),
-        *[SelectChoice(i, t or f"Feed {i}") for i, t in feed_choices],
-    ]
+    form.feed_id.choices = [SelectChoice(0, "All feeds"), *_feed_choices()]
     caught = previewed = None
     if form.validate_on_submit():
         feed_id = form.feed_id.data or None

@@ -5,11 +5,13 @@ The first rule tests are in test_admin.py.
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from articles.models import Article, KeywordRule
 from club.extensions import db
-from tests.conftest import make_article
+from tests.conftest import make_article, make_feed
 
 
 def test_the_preview_says_existing_articles_stay_as_they_are(admin_client):
@@ -30,3 +32,14 @@ def test_it_answers_400_to_a_rule_it_refuses(admin_client):
     )
     assert response.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count(KeywordRule.id))) == 0
+
+
+def test_two_feeds_of_one_title_are_told_apart_where_a_rule_picks_one(admin_client):
+    make_feed(title="The Kitchen Table", url="https://kitchen.example.com/nutrition.xml")
+    make_feed(title="The Kitchen Table", url="https://kitchen.example.com/recipes.xml")
+    make_feed(title="Sleep Weekly", url="https://sleep.example.com/feed.xml")
+    page = admin_client.get("/admin/feeds/rules").get_data(as_text=True)
+    options = re.findall(r"<option[^>]*>([^<]*)</option>", page)
+    assert "The Kitchen Table (kitchen.example.com/nutrition.xml)" in options
+    assert "The Kitchen Table (kitchen.example.com/recipes.xml)" in options
+    assert "Sleep Weekly" in options  # a title of its own stays as it is
