@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from articles import curation
 from articles.models import Feed
 from club.extensions import db
-from tests.articles.conftest import action_names
+from tests.articles.conftest import FEEDS, action_names
 from tests.conftest import make_article, make_feed
 
 
@@ -271,3 +271,19 @@ def test_the_dashboards_failing_feeds_line_opens_the_failing_feeds(admin_client)
 
     assert listed(page) == ["Broken Source"]
     assert current_status(page) == "Failing (1)"
+
+
+def test_a_feed_loaded_from_a_file_says_where_its_articles_came_from(app, admin_client):
+    make_feed(title="Never fetched", url="https://quiet.example.com/feed.xml")
+    loaded = app.test_cli_runner().invoke(
+        args=[
+            "feeds", "ingest-file", str(FEEDS / "duplicate_guids.xml"),
+            "--source-url", "https://dupes.example.com/feed.xml",
+        ]
+    )  # fmt: skip
+    assert loaded.exit_code == 0, loaded.output
+    page = admin_client.get("/admin/feeds/").get_data(as_text=True)
+    rows = {row.split("</strong>")[0]: row for row in page.split("<strong>")[1:]}
+    [from_file] = [row for name, row in rows.items() if name != "Never fetched"]
+    assert "never: its articles came from a file" in from_file
+    assert "came from a file" not in rows["Never fetched"]
