@@ -96,6 +96,16 @@ def lower_strip(value: str | None) -> str | None:
     return unicodedata.normalize("NFC", value.strip().lower()) if isinstance(value, str) else value
 
 
+def refuse_weak_password(field: PasswordField, *context: str) -> None:
+    """Raise if the password in ``field`` is easy to guess. Not when its length was refused
+    already: one thing to fix at a time, and "too short" says what to do."""
+    if field.errors:
+        return
+    problem = check_password_strength(field.data, *context)
+    if problem:
+        raise ValidationError(problem)
+
+
 def check_password_strength(password: str, *context: str) -> str | None:
     """Return why ``password`` is refused, or None when it is acceptable."""
     lowered = password.lower()
@@ -173,6 +183,8 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
     The account's current name passes as it is: one chosen before a rule was added, or
     given by an operator, must not block every other edit of the profile.
     """
+    if field.errors:
+        return  # its length was refused (a name of spaces is empty once trimmed): that first
     name = field.data or ""
     account = getattr(form, "account", None)
     if account is not None and name == account.display_name:
@@ -268,9 +280,7 @@ class SignUpForm(FlaskForm):
         validate_not_reserved(self, field)
 
     def validate_password(self, field: PasswordField) -> None:
-        problem = check_password_strength(field.data, self.email.data or "", self.handle.data or "")
-        if problem:
-            raise ValidationError(problem)
+        refuse_weak_password(field, self.email.data or "", self.handle.data or "")
 
 
 class LogInForm(FlaskForm):
@@ -293,9 +303,7 @@ class ResetPasswordForm(AccountForm):
     password = NewPassword("New password")
 
     def validate_password(self, field: PasswordField) -> None:
-        problem = check_password_strength(field.data, *self.context_words())
-        if problem:
-            raise ValidationError(problem)
+        refuse_weak_password(field, *self.context_words())
 
 
 class ConfirmEmailForm(FlaskForm):
@@ -343,9 +351,7 @@ class PasswordChangeForm(AccountForm):
     new_password = NewPassword("New password")
 
     def validate_new_password(self, field: PasswordField) -> None:
-        problem = check_password_strength(field.data, *self.context_words())
-        if problem:
-            raise ValidationError(problem)
+        refuse_weak_password(field, *self.context_words())
 
 
 class AppealForm(FlaskForm):

@@ -136,6 +136,19 @@ def test_it_refuses_bad_sign_up_input_and_writes_nothing(client, field, value, m
     assert users_count() == 0
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("password", "short", "Use between 10 and 256 characters."),
+        ("display_name", "   ", "Use 1 to 60 characters."),
+    ],
+)
+def test_a_field_refused_for_its_length_says_only_that(client, field, value, said):
+    page = client.submit("/signup", signup_data(**{field: value})).get_data(as_text=True)
+    errors = re.search(rf'<ul class="field-errors" id="{field}-errors">(.*?)</ul>', page).group(1)
+    assert re.findall(r"<li>(.*?)</li>", errors) == [said]
+
+
 def test_it_reports_a_taken_handle_together_with_a_weak_password(client, alice):
     response = client.submit("/signup", signup_data(handle="alice", password="qwerty123456"))
     page = response.get_data(as_text=True)
