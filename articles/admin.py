@@ -7,7 +7,6 @@ once. The review queue is ``articles.review``.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -88,6 +87,7 @@ def feeds():
         counts=feed_list.status_counts(filters),
         recent=feed_list.recent_counts(shown, utcnow() - timedelta(hours=24)),
         pending=feed_list.pending_counts(shown),
+        names=feed_list.names_told_apart(page.feeds),
         is_later_page=after is not None or before is not None,
         opml_form=OPMLForm(),
     )
@@ -460,15 +460,8 @@ def export_opml():
 
 def _feed_choices() -> list[SelectChoice]:
     """Every feed by title; two feeds of one title are told apart by their addresses."""
-    rows = db.session.execute(sa.select(Feed.id, Feed.title, Feed.url).order_by(Feed.title)).all()
-    counted = Counter(title for _, title, _ in rows)
-    choices = []
-    for feed_id, title, url in rows:
-        label = title or f"Feed {feed_id}"
-        if title and counted[title] > 1:
-            label += f" ({url.partition('://')[2]})"
-        choices.append(SelectChoice(feed_id, label))
-    return choices
+    names = feed_list.names_told_apart(db.session.scalars(sa.select(Feed).order_by(Feed.title)))
+    return [SelectChoice(feed_id, name) for feed_id, name in names.items()]
 
 
 @feeds_bp.route("/rules", methods=["GET", "POST"])

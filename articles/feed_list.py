@@ -9,6 +9,7 @@ Every function is one statement, so the page costs the same queries for 5 feeds 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -150,6 +151,22 @@ def feed_page(
         next_key=FeedKey.of(rows[-1]) if later else None,
         previous_key=FeedKey.of(rows[0]) if earlier else None,
     )
+
+
+def names_told_apart(feeds: Iterable[Feed]) -> dict[int, str]:
+    """Each feed's name, with its address after it where another of ``feeds`` has that name.
+
+    Two feeds may share a title; a choice list or a button's spoken name ("Edit …") that
+    reads the same twice would let an admin act on the wrong one.
+    """
+    feeds = list(feeds)
+    counted = Counter(feed.name for feed in feeds)
+    return {
+        feed.id: feed.name
+        if counted[feed.name] == 1
+        else f"{feed.name} ({feed.url.partition('://')[2]})"
+        for feed in feeds
+    }
 
 
 def status_counts(filters: FeedFilters) -> dict[str, int]:

@@ -261,6 +261,19 @@ def test_each_feed_action_is_named_with_its_feed(admin_client):
     )
 
 
+def test_two_feeds_of_one_title_have_actions_told_apart_by_address(admin_client):
+    make_feed(url="https://kitchen.example.com/nutrition.xml", title="The Kitchen Table")
+    make_feed(url="https://kitchen.example.com/recipes.xml", title="The Kitchen Table")
+    make_feed(url="https://sleep.example.com/feed.xml", title="Sleep Notes")
+    names = action_names(admin_client.get("/admin/feeds/").get_data(as_text=True))
+    edits = sorted(name for name in names if name.startswith("Edit "))
+    assert edits == [
+        "Edit Sleep Notes",
+        "Edit The Kitchen Table (kitchen.example.com/nutrition.xml)",
+        "Edit The Kitchen Table (kitchen.example.com/recipes.xml)",
+    ]
+
+
 def test_the_dashboards_failing_feeds_line_opens_the_failing_feeds(admin_client):
     make_feed(title="Broken Source", status="failing", last_error="error (500)")
     make_feed(title="Fine Source")
