@@ -408,11 +408,11 @@ def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> 
 def _not_a_feed_reason(parsed: Any, data: bytes) -> str:
     head = data[:2048].lower()
     if b"<html" in head or b"<!doctype html" in head:
-        return "the address returned a web page, not a feed"
+        return "not a feed: it is a web page"
     # What follows the XML declaration (the decoding step writes one where none was).
     declaration = XML_DECLARATION.match(data)
     if not data[declaration.end() if declaration else 0 :].lstrip().startswith(b"<"):
-        return "the address returned plain text, not a feed"
+        return "not a feed: it is plain text"
     if parsed.get("bozo"):
         return f"not a feed: its XML is broken ({_describe(parsed.get('bozo_exception'))})"
     return "not a feed: no RSS or Atom content found"

@@ -151,7 +151,7 @@ def test_it_recovers_from_invalid_utf8():
 
 
 def test_it_says_when_a_web_page_is_not_a_feed():
-    with pytest.raises(ParseError, match="web page, not a feed"):
+    with pytest.raises(ParseError, match="not a feed: it is a web page"):
         parse_feed(feed_bytes("html_page.html"))
 
 
@@ -164,7 +164,7 @@ def test_it_refuses_an_empty_document(body):
 def test_it_refuses_plain_text():
     with pytest.raises(ParseError) as refused:
         parse_feed(b"just some words, no markup")
-    assert str(refused.value) == "the address returned plain text, not a feed"
+    assert str(refused.value) == "not a feed: it is plain text"
 
 
 def test_it_says_a_document_that_is_not_a_feed_has_broken_xml():

@@ -127,7 +127,7 @@ def test_it_records_and_backs_off_an_unexpected_failure_to_fetch(app, monkeypatc
     [
         ({"status": 404}, "error (404)"),
         ({"status": 500}, "error (500)"),
-        ({"body": feed_bytes("html_page.html")}, "web page, not a feed"),
+        ({"body": feed_bytes("html_page.html")}, "not a feed: it is a web page"),
         ({"body": b""}, "empty document"),
         ({"stream_bytes": 50 * 1024 * 1024}, "feed too large"),
     ],
