@@ -506,7 +506,7 @@ def delete_rule(rule_id: int):
     audit.record(current_user, "rule.delete", rule, f"{rule.kind}: {rule.phrase}")
     db.session.delete(rule)
     db.session.commit()
-    flash("Rule removed.", "success")
+    flash(f"Rule removed: {rule.described}.", "success")
     return redirect(url_for("curation.rules"))
 
 

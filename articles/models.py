@@ -264,6 +264,16 @@ class KeywordRule(db.Model):
     def scope(self) -> str:
         return self.feed.name if self.feed else "all feeds"
 
+    @property
+    def kind_label(self) -> str:
+        """The rule's kind as the rules page says it: "Block" or "Only keep"."""
+        return "Block" if self.kind == "block" else "Only keep"
+
+    @property
+    def described(self) -> str:
+        """The rule in words, as a confirmation or a message names it: block “phrase”."""
+        return f"{self.kind_label.lower()} “{self.phrase}”"
+
 
 class FetchSlot(db.Model):
     """A lease on one of the two concurrent fetch slots a host gets (across all workers)."""

@@ -9,6 +9,7 @@ import re
 
 import sqlalchemy as sa
 
+from articles import curation
 from articles.models import Article, KeywordRule
 from club.extensions import db
 from tests.conftest import make_article, make_feed
@@ -43,3 +44,21 @@ def test_two_feeds_of_one_title_are_told_apart_where_a_rule_picks_one(admin_clie
     assert "The Kitchen Table (kitchen.example.com/nutrition.xml)" in options
     assert "The Kitchen Table (kitchen.example.com/recipes.xml)" in options
     assert "Sleep Weekly" in options  # a title of its own stays as it is
+
+
+def test_removing_a_rule_names_it_and_asks_first(admin_client):
+    rule = curation.add_rule("block", "miracle cure", None)
+    curation.add_rule("require", "walking", None)
+    db.session.commit()
+    page = admin_client.get("/admin/feeds/rules").get_data(as_text=True)
+    removing = re.search(rf'action="/admin/feeds/rules/{rule.id}/delete"[^>]*>.*?</form>', page)
+    assert removing, page
+    assert 'data-confirm="Remove the rule block “miracle cure”?' in removing[0]
+    button = re.search(r"<button[^>]*>(.*?)</button>", removing[0])[1]
+    assert (
+        " ".join(re.sub(r"<[^>]+>", "", button).split()) == "Remove the rule block “miracle cure”"
+    )
+
+    done = admin_client.submit(f"/admin/feeds/rules/{rule.id}/delete", {}, follow_redirects=True)
+    assert "Rule removed: block “miracle cure”." in done.get_data(as_text=True)
+    assert db.session.scalars(sa.select(KeywordRule.phrase)).all() == ["walking"]
