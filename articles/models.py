@@ -266,7 +266,7 @@ class KeywordRule(db.Model):
 
     @property
     def kind_label(self) -> str:
-        """The rule's kind as the rules page says it: "Block" or "Only keep"."""
+        """The rule's kind as the admin pages say it: "Block" or "Only keep"."""
         return "Block" if self.kind == "block" else "Only keep"
 
     @property
