@@ -1,4 +1,5 @@
-"""For you in a browser: following a topic brings its articles onto the page."""
+"""For you in a browser: following a topic brings its articles onto the page; the topic
+page's Follow button."""
 
 from __future__ import annotations
 
@@ -31,3 +32,17 @@ def test_following_a_topic_shows_its_articles_without_a_reload_by_hand(app, live
     assert page.get_by_role("button", name="Follow Sleep").get_attribute("aria-pressed") == "true"
     # Drawn again, the page gives focus back to the button pressed, where the keyboard was.
     assert page.evaluate("document.activeElement.textContent").strip().endswith("Follow Sleep")
+
+
+def test_a_topic_pages_follow_button_stands_apart_from_its_cards(app, live_server, browser):
+    member = make_user(handle="mia", subscription="active")
+    sleep = curation.topic_for("Sleep")
+    db.session.commit()
+    make_article(title="Naps after lunch", topics=[sleep])
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/topics/{sleep.slug}")
+
+    button = page.get_by_role("button", name="Follow Sleep").bounding_box()
+    card = page.locator(".article-card").first.bounding_box()
+    assert card["y"] - (button["y"] + button["height"]) >= 12
