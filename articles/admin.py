@@ -41,6 +41,7 @@ from club import audit
 from club.admin import admin_blueprint
 from club.clock import utcnow
 from club.extensions import db
+from club.form_pages import form_on
 from club.web import render_error, safe_next
 
 if TYPE_CHECKING:
@@ -250,12 +251,14 @@ def _feed_settings(feed: Feed) -> str:
 
 
 @feeds_bp.post("/<int:feed_id>/pause")
+@form_on("curation.feeds")
 def pause_feed(feed_id: int):
     """Stop fetching a feed."""
     return _set_paused(_feed_or_404(feed_id), True)
 
 
 @feeds_bp.post("/<int:feed_id>/resume")
+@form_on("curation.feeds")
 def resume_feed(feed_id: int):
     """Start fetching a paused feed again."""
     return _set_paused(_feed_or_404(feed_id), False)
@@ -280,6 +283,7 @@ def _back_to_feeds() -> str:
 
 
 @feeds_bp.post("/<int:feed_id>/refresh")
+@form_on("curation.feeds")
 def refresh_now(feed_id: int):
     """Fetch a feed now."""
     feed = _feed_or_404(feed_id)
@@ -359,6 +363,7 @@ def upload_too_large(error):
 
 
 @feeds_bp.post("/import")
+@form_on("curation.feeds")
 def import_opml():
     """Add every feed an uploaded OPML file lists (known addresses are skipped)."""
     form = OPMLForm()
@@ -500,6 +505,7 @@ def rules():
 
 
 @feeds_bp.post("/rules/<int:rule_id>/delete")
+@form_on("curation.rules")
 def delete_rule(rule_id: int):
     """Remove a keyword rule."""
     rule = db.session.get(KeywordRule, rule_id) or abort(404)

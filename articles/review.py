@@ -18,6 +18,7 @@ from articles.topics import topic_for
 from club import audit
 from club.admin import admin_blueprint
 from club.extensions import db
+from club.form_pages import form_on
 from club.web import parse_id, safe_next
 
 review_bp = admin_blueprint("review", __name__, "/articles")
@@ -89,6 +90,7 @@ def _feed_filter(raw: str | None) -> Feed | None:
 
 
 @review_bp.post("/<int:article_id>/<action>")
+@form_on("review.queue")
 def act(article_id: int, action: str):
     """Approve, reject, hide, feature or unfeature one article."""
     if action not in REVIEW_ACTIONS:
@@ -112,6 +114,7 @@ def act(article_id: int, action: str):
 
 
 @review_bp.post("/bulk")
+@form_on("review.queue")
 def bulk():
     """Approve or reject the ticked articles."""
     action = request.form.get("action")

@@ -28,6 +28,7 @@ from billing.summary import must_confirm_email_first
 from club import membership
 from club.clock import utcnow
 from club.extensions import db, limiter
+from club.form_pages import form_on
 from club.models import User
 from club.web import per_account
 
@@ -62,6 +63,7 @@ def problem(message: str, status: int = 502):
 
 
 @bp.post("/checkout")
+@form_on("settings.index", anchor="billing")
 @login_required
 @limiter.shared_limit(STRIPE_CALLS, scope="stripe-calls", key_func=per_account("billing"))
 @membership.allowed_while_frozen
@@ -238,6 +240,7 @@ def _apply_and_tell(user: User, subscription: dict, observed_at) -> None:
 
 
 @bp.post("/portal")
+@form_on("settings.index", anchor="billing")
 @login_required
 @limiter.shared_limit(STRIPE_CALLS, scope="stripe-calls", key_func=per_account("billing"))
 @membership.allowed_while_frozen
@@ -294,6 +297,7 @@ def local_checkout():
 
 
 @bp.post("/local/checkout")
+@form_on("billing.local_checkout")
 @login_required
 @membership.allowed_while_frozen
 def local_checkout_submit():
@@ -326,6 +330,7 @@ def local_manage():
 
 
 @bp.post("/local/manage")
+@form_on("billing.local_manage")
 @login_required
 @membership.allowed_while_frozen
 def local_manage_submit():

@@ -17,6 +17,7 @@ from club import audit, membership, moderation
 from club.clock import utcnow
 from club.community.models import Comment
 from club.extensions import db, login_manager, unicode_lower
+from club.form_pages import form_on
 from club.forms import AppealDecisionForm, EmptyForm, FreezeForm
 from club.models import Appeal, AuditEntry, User
 from club.web import admin_waiting, audit_target_urls, query_id
@@ -148,6 +149,7 @@ def user_detail(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/freeze")
+@form_on("admin.user_detail", args=("user_id",))
 def freeze_user(user_id: int):
     """Freeze an account with a reason and an optional end date."""
     user = load_user_or_404(user_id)
@@ -169,6 +171,7 @@ def freeze_user(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/unfreeze")
+@form_on("admin.user_detail", args=("user_id",))
 def unfreeze_user(user_id: int):
     """Lift a moderator's freeze."""
     user = load_user_or_404(user_id)
@@ -188,6 +191,7 @@ def unfreeze_user(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/complimentary")
+@form_on("admin.user_detail", args=("user_id",))
 def set_complimentary(user_id: int):
     """Grant (``grant=1``) or revoke (``grant=0``) a complimentary membership."""
     user = load_user_or_404(user_id)
@@ -222,6 +226,7 @@ def render_appeals(failed: tuple[int, AppealDecisionForm] | None = None, status:
 
 
 @bp.post("/appeals/<int:appeal_id>/<any(accept, reject):decision>")
+@form_on("admin.appeals")
 def decide_appeal(appeal_id: int, decision: str):
     """Accept an appeal (lifting the freeze) or reject it with a reply."""
     appeal = db.session.get(Appeal, appeal_id) or abort(404)

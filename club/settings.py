@@ -28,6 +28,7 @@ from wtforms import Field
 from club import accounts, auth, membership, moderation, signals, tokens
 from club.clock import utcnow
 from club.extensions import db, limiter
+from club.form_pages import form_on
 from club.forms import (
     AppealForm,
     DeleteAccountForm,
@@ -112,6 +113,7 @@ def index():
 
 
 @bp.post("/profile")
+@form_on("settings.index", anchor="profile")
 @membership.allowed_while_frozen
 def profile():
     """Change display name, handle and bio, if the policy allows it."""
@@ -149,6 +151,7 @@ def profile():
 # from whoever holds the session, and a limit counted after the answer lets a parallel
 # burst of them through.
 @bp.post("/email")
+@form_on("settings.index", anchor="email")
 @membership.allowed_while_frozen
 @limiter.limit("5 per hour", key_func=per_account("email-change"))
 def email():
@@ -198,6 +201,7 @@ EMAIL_TAKEN = "That address now belongs to another account, so your email has no
 
 
 @bp.post("/password")
+@form_on("settings.index", anchor="password")
 @membership.allowed_while_frozen
 @limiter.limit("10 per hour", key_func=per_account("password-change"))  # as /email's
 def password():
@@ -227,6 +231,7 @@ def keep_signed_in(user: User) -> None:
 
 
 @bp.post("/confirmation")
+@form_on("settings.index", anchor="status")
 @membership.allowed_while_frozen
 @limiter.limit("5 per hour", key_func=per_account("resend-confirmation"))
 def resend_confirmation():
@@ -243,6 +248,7 @@ def resend_confirmation():
 
 
 @bp.post("/appeal")
+@form_on("settings.index", anchor="status")
 @membership.allowed_while_frozen
 def appeal():
     """Send the one appeal allowed against the current moderator's freeze."""
@@ -261,6 +267,7 @@ def appeal():
 
 
 @bp.post("/export")
+@form_on("settings.index", anchor="export")
 @membership.allowed_while_frozen
 @limiter.limit("10 per hour", key_func=per_account("export"))
 def export():
@@ -277,6 +284,7 @@ def export():
 
 
 @bp.post("/delete")
+@form_on("settings.index", anchor="delete")
 @membership.allowed_while_frozen
 @limiter.limit("10 per hour", key_func=per_account("delete"))
 def delete():

@@ -34,6 +34,7 @@ from werkzeug.routing import IntegerConverter
 
 from club import membership
 from club.extensions import db, limiter
+from club.form_pages import form_page_for_get
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,10 @@ def render_error(error: HTTPException):
     if request_ctx.url_adapter is None:
         # The Host header was refused (TRUSTED_HOSTS): no URLs can be built for a page.
         return Response(f"{ERROR_TITLES.get(code, error.name)}\n", code, mimetype="text/plain")
+    if code == 405 and not membership.wants_json():
+        to_form = form_page_for_get()
+        if to_form is not None:
+            return to_form
     if membership.wants_json():
         body = {"error": ERROR_TITLES.get(code, error.name), "message": error.description}
         if code == 401:

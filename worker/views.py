@@ -15,6 +15,7 @@ from rq.job import Job
 from club import audit
 from club.admin import admin_blueprint
 from club.extensions import db
+from club.form_pages import form_on
 from worker import schedule
 from worker.queues import (
     QUEUES,
@@ -92,6 +93,7 @@ for redis_error in REDIS_ERRORS:
 
 
 @bp.post("/<job_id>/requeue")
+@form_on("jobs.overview")
 def requeue(job_id: str):
     """Put a failed job back on its queue."""
     job = failed_job_or_404(job_id)
@@ -102,6 +104,7 @@ def requeue(job_id: str):
 
 
 @bp.post("/<job_id>/delete")
+@form_on("jobs.overview")
 def delete(job_id: str):
     """Delete a failed job."""
     job = failed_job_or_404(job_id)

@@ -11,6 +11,7 @@ from club.community import moderation
 from club.community.errors import CommunityError
 from club.community.navigation import back_to
 from club.extensions import db
+from club.form_pages import form_on
 from club.forms import FreezeForm
 
 bp = admin_blueprint("moderation", __name__, "/reports")
@@ -51,6 +52,7 @@ def render_queue(status: int = 200, failed_freeze: tuple[int, FreezeForm] | None
 
 
 @bp.post("/<int:comment_id>/dismiss")
+@form_on("moderation.queue")
 def dismiss(comment_id: int):
     """Dismiss the reports on a comment; it shows again."""
     moderation.dismiss_reports(current_user, comment_id)
@@ -58,6 +60,7 @@ def dismiss(comment_id: int):
 
 
 @bp.post("/<int:comment_id>/remove")
+@form_on("moderation.queue")
 def remove(comment_id: int):
     """Remove a reported comment, keeping its thread."""
     comment = moderation.remove_comment(current_user, comment_id)
@@ -68,6 +71,7 @@ def remove(comment_id: int):
 
 
 @bp.post("/<int:comment_id>/freeze")
+@form_on("moderation.queue")
 def freeze(comment_id: int):
     """Remove a reported comment and freeze its author."""
     form = FreezeForm()

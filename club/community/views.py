@@ -41,6 +41,7 @@ from club.community.forms import (
 )
 from club.community.navigation import article_url, back_to
 from club.extensions import db, limiter
+from club.form_pages import form_on
 from club.models import User
 from club.web import limit_in_words, parse_id, per_account, query_id, time_to_wait
 
@@ -205,6 +206,7 @@ def edit_comment(comment_id: int):
 
 
 @bp.post("/comments/<int:comment_id>/delete")
+@form_on("community.permalink", args=("comment_id",))
 def delete_comment(comment_id: int):
     """Delete one's own comment; replies keep their place under "[deleted]"."""
     comment = comments.delete_comment(current_user, comment_id)
@@ -213,6 +215,7 @@ def delete_comment(comment_id: int):
 
 
 @bp.post("/comments/<int:comment_id>/like")
+@form_on("community.permalink", args=("comment_id",))
 def like_comment(comment_id: int):
     """Like or unlike a comment."""
     on = parse_state(StateForm())
@@ -288,6 +291,7 @@ def saved():
 
 
 @bp.post("/topics/<int:topic_id>/follow")
+@form_on("community.for_you")
 def follow_topic(topic_id: int):
     """Follow or unfollow a topic."""
     on = parse_state(StateForm())
@@ -325,6 +329,7 @@ def notification_list():
 
 
 @bp.post("/notifications/read")
+@form_on("community.notification_list")
 @membership.allowed_while_frozen
 def mark_notifications_read():
     """Mark the notifications the member has seen as read."""
