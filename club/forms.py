@@ -202,6 +202,27 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("That name is the site's own or a staff title. Choose another.")
 
 
+# Characters that turn the direction of the text after them (embeddings, overrides,
+# isolates): inside a sentence the site writes around a message, they run on past it.
+DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def refuse_hidden_controls(form: FlaskForm, field: TextAreaField) -> None:
+    """Refuse a message that holds direction overrides or control characters.
+
+    A moderator's reason is shown inside the site's own sentence ("A moderator froze
+    your account: …. You can appeal in settings."); an override pasted in by accident
+    would print the rest of that sentence backwards on every page the member opens.
+    """
+    text = field.data or ""
+    controls = (c for c in text if c not in "\t\n\r" and unicodedata.category(c) == "Cc")
+    if DIRECTION_CONTROLS.search(text) or any(controls):
+        raise ValidationError(
+            "Remove the hidden text-direction or control characters: they would scramble "
+            "the text around them."
+        )
+
+
 def name_key(name: str) -> str:
     """A name as it reads: compatibility forms folded, case ignored, runs of space as one,
     and without what shows nothing ("Admin\u200d", "Admin\ufe0f" read "Admin")."""
@@ -362,6 +383,7 @@ class AppealForm(FlaskForm):
             # After the strip filter: a member has one appeal, and spaces must not use it up.
             DataRequired(message="Write a few words about why the freeze should end."),
             Length(max=2000, message="Keep your appeal under 2,000 characters."),
+            refuse_hidden_controls,
         ],
     )
 
@@ -394,6 +416,7 @@ class FreezeForm(FlaskForm):
             # Checked after the strip filter: a reason of spaces is no reason.
             DataRequired(message="Give the member a reason."),
             Length(max=500, message="Keep the reason under 500 characters."),
+            refuse_hidden_controls,
         ],
     )
     until = DateField(
@@ -421,7 +444,11 @@ class AppealDecisionForm(FlaskForm):
     reply = TextAreaField(
         "Reply to the member",
         filters=[strip],
-        validators=[Optional(), Length(max=2000, message="Keep the reply under 2,000 characters.")],
+        validators=[
+            Optional(),
+            Length(max=2000, message="Keep the reply under 2,000 characters."),
+            refuse_hidden_controls,
+        ],
     )
 
 

@@ -149,8 +149,10 @@ class Standing:
             until = f" until {self.frozen_until:%d %B %Y, %H:%M} UTC" if self.frozen_until else ""
             said = self.moderator_reason.rstrip()
             stop = "" if said.endswith((".", "!", "?", "…")) else "."
+            # Isolated (FSI … PDI), the reason's own direction cannot turn the site's words.
             return (
-                f"A moderator froze your account{until}: {said}{stop} You can appeal in settings."
+                f"A moderator froze your account{until}: \u2068{said}{stop}\u2069 "
+                "You can appeal in settings."
             )
         if self.reason is Reason.PAYMENT_FAILED and self.never_started:
             return NEVER_STARTED

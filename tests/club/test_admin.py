@@ -161,6 +161,8 @@ def test_it_freezes_a_member_indefinitely(admin_client, alice):
         ({"reason": ""}, "Give the member a reason"),
         ({"reason": "   "}, "Give the member a reason"),
         ({"reason": "r" * 501}, "under 500 characters"),
+        ({"reason": "\u202eStop posting links"}, "hidden text-direction or control characters"),
+        ({"reason": "Spam\x1b[2J"}, "hidden text-direction or control characters"),
         ({"reason": "Spam", "until": "2001-01-01"}, "after today"),
         ({"reason": "Spam", "until": "next tuesday"}, "Not a valid date"),
     ],

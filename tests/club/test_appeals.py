@@ -47,12 +47,21 @@ def test_it_refuses_an_appeal_from_an_account_no_moderator_froze(client, bob):
     assert appeals_of(bob) == []
 
 
-@pytest.mark.parametrize("text", ["", " \n\t ", "a" * 2001])
-def test_it_refuses_an_empty_or_over_long_appeal(client, frank, text):
+@pytest.mark.parametrize("text", ["", " \n\t ", "a" * 2001, "Please \u2066undo\u202e this"])
+def test_it_refuses_an_empty_over_long_or_scrambling_appeal(client, frank, text):
     # A member has one appeal per freeze: a blank one must not use it up.
     login(client, frank)
     assert client.submit("/settings/appeal", {"text": text}).status_code == 400
     assert appeals_of(frank) == []
+
+
+def test_an_appeal_may_run_over_several_lines(client, frank):
+    login(client, frank)
+    assert (
+        client.submit("/settings/appeal", {"text": "Sorry.\r\n\tIt was a mistake."}).status_code
+        == 303
+    )
+    assert len(appeals_of(frank)) == 1
 
 
 def test_it_shows_the_admins_reply_to_a_rejected_appeal(app, client, frank, carol):

@@ -189,8 +189,21 @@ def test_it_freezes_a_paying_member_a_moderator_froze(app):
 def test_it_tells_a_frozen_member_why_in_one_sentence_each(app, reason, said):
     user = frozen_by_moderator(paying(), until=datetime(2026, 12, 10, tzinfo=UTC))
     user.frozen_reason = reason
-    action = standing(user, NOW).action
+    action = standing(user, NOW).action.replace(ISOLATE, "").replace(END_ISOLATE, "")
     assert f"froze your account until 10 December 2026, 00:00 UTC: {said} can appeal" in action
+
+
+ISOLATE, END_ISOLATE = "\u2068", "\u2069"
+
+
+def test_a_reason_written_right_to_left_cannot_turn_the_sites_own_words(app):
+    """An override inside the isolate ends with it: "You can appeal" still reads forwards."""
+    user = frozen_by_moderator(paying())
+    user.frozen_reason = "\u202eStop posting links"
+    action = standing(user, NOW).action
+    assert (
+        f": {ISOLATE}\u202eStop posting links.{END_ISOLATE} You can appeal in settings." in action
+    )
 
 
 def test_it_freezes_a_complimentary_member_a_moderator_froze(app):
