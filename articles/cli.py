@@ -26,7 +26,7 @@ feeds = SiteGroup("feeds", help="Manage the site's feeds.")
 def topic_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """Refuse a topic name with no letter or digit: it would have no address of its own."""
     if value.strip() and not topics.is_topic_name(value):
-        raise click.BadParameter(f"{value!r} is not a topic name: use letters or digits.")
+        raise click.BadParameter(f"“{value.strip()}” is not a topic name: use letters or digits.")
     return value
 
 

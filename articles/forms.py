@@ -15,10 +15,18 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 from articles.topics import is_topic_name
+from club.forms import FitsIn
 from club.text import has_visible_text
 
 
@@ -26,7 +34,49 @@ def topic_names(form: FlaskForm, field: StringField) -> None:
     """Refuse a topic name with no letter or digit: it would have no address of its own."""
     for name in (field.data or "").split(","):
         if name.strip() and not is_topic_name(name):
-            raise ValidationError(f"{name.strip()!r} is not a topic name: use letters or digits.")
+            raise ValidationError(f"“{name.strip()}” is not a topic name: use letters or digits.")
+
+
+def one_topic(form: FlaskForm, field: StringField) -> None:
+    """Refuse a comma where one topic is named: it would be dropped without a word
+    ("Back pain, Sleep" made one topic "Back pain Sleep")."""
+    if "," in (field.data or ""):
+        raise StopValidation("Name one topic only: a topic name cannot hold a comma.")
+
+
+def whole_minutes(form: FlaskForm, field: IntegerField) -> None:
+    """Say once, in words, that the interval must be a number (WTForms says "Not a valid
+    integer value." and then that the missing number is out of range too)."""
+    if field.process_errors or field.data is None:
+        field.errors[:] = []
+        raise StopValidation("Enter a number of minutes, such as 30.")
+
+
+def interval_field(label: str, **kwargs) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[
+            whole_minutes,
+            NumberRange(
+                min=MIN_INTERVAL_MINUTES,
+                max=24 * 60,
+                message=f"Check at least every {MIN_INTERVAL_MINUTES} minutes apart and at "
+                "least once a day (1,440 minutes).",
+            ),
+        ],
+        **kwargs,
+    )
+
+
+def shows_text(what: str):
+    """Refuse a value nothing of which shows (control characters, zero-width spaces),
+    asking for ``what`` ("a title") with letters or numbers."""
+
+    def check(form: FlaskForm, field: StringField) -> None:
+        if field.data and not has_visible_text(field.data):
+            raise ValidationError(f"Enter {what} with letters or numbers.")
+
+    return check
 
 
 class FeedForm(FlaskForm):
@@ -34,32 +84,26 @@ class FeedForm(FlaskForm):
         "Feed or site address",
         validators=[
             DataRequired(),
-            Length(max=2048),
+            FitsIn(max=2048),
             URL(require_tld=False, message="Enter a web address starting with http:// or https://"),
         ],
     )
-    topic = StringField("Topic", validators=[Optional(), Length(max=80), topic_names])
+    topic = StringField("Topic", validators=[Optional(), FitsIn(max=80), one_topic, topic_names])
     auto_publish = BooleanField(
         "Publish new articles straight away (otherwise they wait for review)"
     )
     full_content = BooleanField("Show the full article (otherwise only the excerpt)", default=True)
-    interval_minutes = IntegerField(
-        "Check every (minutes)",
-        default=DEFAULT_INTERVAL_MINUTES,
-        validators=[NumberRange(min=MIN_INTERVAL_MINUTES, max=24 * 60)],
-    )
+    interval_minutes = interval_field("Check every (minutes)", default=DEFAULT_INTERVAL_MINUTES)
     # The feed address the admin saw previewed: Save adds only that feed.
     previewed = HiddenField()
 
 
 class FeedEditForm(FlaskForm):
-    title = StringField("Name", validators=[Optional(), Length(max=300)])
-    topic = StringField("Topic", validators=[Optional(), Length(max=80), topic_names])
+    title = StringField("Name", validators=[Optional(), FitsIn(max=300), shows_text("a name")])
+    topic = StringField("Topic", validators=[Optional(), FitsIn(max=80), one_topic, topic_names])
     auto_publish = BooleanField("Publish new articles straight away")
     full_content = BooleanField("Show the full article")
-    interval_minutes = IntegerField(
-        "Check every (minutes)", validators=[NumberRange(min=MIN_INTERVAL_MINUTES, max=24 * 60)]
-    )
+    interval_minutes = interval_field("Check every (minutes)")
     # The settings as the form showed them, to notice another admin's save meanwhile.
     revision = HiddenField()
 
@@ -87,18 +131,17 @@ class OPMLForm(FlaskForm):
     )
 
 
-def shows_text(form: FlaskForm, field: StringField) -> None:
-    """Refuse a value nothing of which shows: control characters, zero-width spaces."""
-    if field.data and not has_visible_text(field.data):
-        raise ValidationError(f"Enter a {field.label.text.lower()} with letters or numbers.")
-
-
 class ArticleEditForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=500), shows_text])
-    summary = TextAreaField("Summary", validators=[Optional(), Length(max=5000)])
-    reviewed_by = StringField("Medically reviewed by", validators=[Optional(), Length(max=300)])
+    title = StringField(
+        "Title", validators=[DataRequired(), FitsIn(max=500), shows_text("a title")]
+    )
+    summary = TextAreaField("Summary", validators=[Optional(), FitsIn(max=5000)])
+    reviewed_by = StringField(
+        "Medically reviewed by",
+        validators=[Optional(), FitsIn(max=300), shows_text("the reviewer's name")],
+    )
     topics = StringField(
-        "Topics (comma-separated)", validators=[Optional(), Length(max=500), topic_names]
+        "Topics (comma-separated)", validators=[Optional(), FitsIn(max=500), topic_names]
     )
     # What the form showed when it was drawn (curation.revision_of): a save made since is
     # noticed instead of silently undone.
@@ -106,7 +149,7 @@ class ArticleEditForm(FlaskForm):
 
 
 class TopicForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=80), topic_names])
+    name = StringField("Name", validators=[DataRequired(), FitsIn(max=80), one_topic, topic_names])
     # The name the form showed, to notice another admin's rename meanwhile.
     drawn = HiddenField()
 
@@ -123,7 +166,9 @@ class RuleForm(FlaskForm):
             SelectChoice("require", "Only keep entries mentioning"),
         ],
     )
-    phrase = StringField("Phrase", validators=[DataRequired(), Length(max=200)])
+    phrase = StringField(
+        "Phrase", validators=[DataRequired(), FitsIn(max=200), shows_text("a phrase")]
+    )
     feed_id = SelectField("Applies to", coerce=int, choices=[])
 
 

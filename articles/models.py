@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from club.clock import UTCDateTime, utcnow
 from club.extensions import db, unicode_lower
+from club.text import has_visible_text
 
 ARTICLE_STATUSES = ("pending", "published", "rejected", "hidden")
 DEFAULT_INTERVAL_MINUTES = 30
@@ -99,8 +100,9 @@ class Feed(db.Model):
 
     @property
     def name(self) -> str:
-        """The source's name as readers see it."""
-        return self.title or self.site_url or self.url
+        """The source's name as readers see it: its address if its title shows nothing."""
+        shown = self.title and has_visible_text(self.title)
+        return self.title if shown else (self.site_url or self.url)
 
     @property
     def is_paused(self) -> bool:

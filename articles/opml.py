@@ -11,6 +11,7 @@ from articles.models import MIN_INTERVAL_MINUTES, Feed
 from articles.parse import ParseError, neutralise_dtd
 from articles.text import strip_control
 from articles.urls import safe_url
+from club.text import has_visible_text
 
 MAX_OPML_BYTES = 1024 * 1024
 TOO_LARGE = "the OPML file is larger than 1 MB"
@@ -115,6 +116,7 @@ def _feeds_in(body: ET.Element | None) -> list[Outline]:
         # when imported, not taken for a folder and silently left out.
         url = strip_control(attributes.get("xmlurl") or "").strip()
         label = strip_control(attributes.get("title") or attributes.get("text") or "").strip()
+        label = label if has_visible_text(label) else ""  # a zero-width name shows as nothing
         if url:
             site = safe_url(attributes.get("htmlurl", "")) or ""
             # A feed with no name is listed by an address (ours write the site's): taken

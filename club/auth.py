@@ -28,7 +28,6 @@ from werkzeug.security import generate_password_hash
 from club import accounts, membership, tokens
 from club.clock import utcnow
 from club.extensions import db, limiter
-from club.form_pages import form_on
 from club.forms import (
     ConfirmEmailForm,
     ForgotPasswordForm,
@@ -254,7 +253,6 @@ def login_page(form: LogInForm) -> str:
 
 
 @bp.post("/logout")
-@form_on("auth.login")
 @membership.allowed_while_frozen
 def logout():
     """Log out everywhere: every copy of this account's session and remember cookie dies."""

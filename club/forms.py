@@ -15,6 +15,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    Field,
     PasswordField,
     StringField,
     TextAreaField,
@@ -26,6 +27,7 @@ from wtforms.validators import (
     Length,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 from zxcvbn import zxcvbn
@@ -127,13 +129,33 @@ def check_password_strength(password: str, *context: str) -> str | None:
     return None
 
 
+class FitsIn(Length):
+    """A length check whose refusal is the field's only error, said in plain words.
+
+    WTForms' ``Length`` lets the next validator run and add a second error to the same
+    value (an email "at most 254 characters" and also "not valid"), and says "Field
+    cannot be longer than 254 characters." when given no message.
+    """
+
+    def __init__(self, min: int = -1, max: int = -1, message: str | None = None) -> None:
+        if message is None:
+            message = f"Use at most {max:,} characters." if min < 1 else None
+        super().__init__(min=min, max=max, message=message)
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        try:
+            super().__call__(form, field)
+        except ValidationError as refused:
+            raise StopValidation(str(refused)) from None
+
+
 class NewPassword(PasswordField):
     """A new password: 10 to 256 characters, checked exactly as typed (never trimmed)."""
 
     def __init__(self, label: str = "Password", **kwargs):
         validators = [
             InputRequired(),
-            Length(
+            FitsIn(
                 min=PASSWORD_MIN,
                 max=PASSWORD_MAX,
                 message=f"Use between {PASSWORD_MIN} and {PASSWORD_MAX} characters.",
@@ -148,7 +170,7 @@ def handle_field(label: str = "Handle") -> StringField:
         filters=[lower_strip],
         validators=[
             InputRequired(),
-            Length(min=3, max=30, message="Use 3 to 30 characters."),
+            FitsIn(min=3, max=30, message="Use 3 to 30 characters."),
             Regexp(HANDLE_PATTERN, message="Use lower-case letters, digits and _ only."),
         ],
         description="Your public address: /u/<handle>. Lower-case letters, digits and _.",
@@ -260,7 +282,7 @@ def display_name_field() -> StringField:
         filters=[nfc_strip],
         validators=[
             InputRequired(),
-            Length(min=1, max=60, message="Use 1 to 60 characters."),
+            FitsIn(min=1, max=60, message="Use 1 to 60 characters."),
             validate_display_name,
         ],
     )
@@ -289,7 +311,7 @@ class SignUpForm(FlaskForm):
         filters=[lower_strip],
         validators=[
             InputRequired(),
-            Length(max=254, message="An email address has at most 254 characters."),
+            FitsIn(max=254, message="An email address has at most 254 characters."),
             Email(message="Enter a valid email address.", check_deliverability=False),
         ],
     )
@@ -306,9 +328,9 @@ class SignUpForm(FlaskForm):
 
 class LogInForm(FlaskForm):
     email = EmailField(
-        "Email", filters=[lower_strip], validators=[InputRequired(), Length(max=254)]
+        "Email", filters=[lower_strip], validators=[InputRequired(), FitsIn(max=254)]
     )
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+    password = PasswordField("Password", validators=[InputRequired(), FitsIn(max=PASSWORD_MAX)])
     remember = BooleanField("Keep me logged in on this device for 30 days")
 
 
@@ -316,7 +338,7 @@ class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         "Email",
         filters=[lower_strip],
-        validators=[InputRequired(), Length(max=254), Email(check_deliverability=False)],
+        validators=[InputRequired(), FitsIn(max=254), Email(check_deliverability=False)],
     )
 
 
@@ -337,7 +359,7 @@ class ProfileForm(AccountForm):
     bio = TextAreaField(
         "Bio",
         filters=[strip],
-        validators=[Optional(), Length(max=1000, message="Keep your bio under 1,000 characters.")],
+        validators=[Optional(), FitsIn(max=1000, message="Keep your bio under 1,000 characters.")],
     )
 
     def validate_handle(self, field: StringField) -> None:
@@ -352,7 +374,7 @@ class EmailChangeForm(FlaskForm):
         filters=[lower_strip],
         validators=[
             InputRequired(),
-            Length(max=254, message="An email address has at most 254 characters."),
+            FitsIn(max=254, message="An email address has at most 254 characters."),
             Email(message="Enter a valid email address.", check_deliverability=False),
         ],
     )
@@ -361,13 +383,13 @@ class EmailChangeForm(FlaskForm):
     password = PasswordField(
         "Your password",
         id="email-password",
-        validators=[InputRequired(), Length(max=PASSWORD_MAX)],
+        validators=[InputRequired(), FitsIn(max=PASSWORD_MAX)],
     )
 
 
 class PasswordChangeForm(AccountForm):
     current_password = PasswordField(
-        "Current password", validators=[InputRequired(), Length(max=PASSWORD_MAX)]
+        "Current password", validators=[InputRequired(), FitsIn(max=PASSWORD_MAX)]
     )
     new_password = NewPassword("New password")
 
@@ -382,7 +404,7 @@ class AppealForm(FlaskForm):
         validators=[
             # After the strip filter: a member has one appeal, and spaces must not use it up.
             DataRequired(message="Write a few words about why the freeze should end."),
-            Length(max=2000, message="Keep your appeal under 2,000 characters."),
+            FitsIn(max=2000, message="Keep your appeal under 2,000 characters."),
             refuse_hidden_controls,
         ],
     )
@@ -392,7 +414,7 @@ class DeleteAccountForm(FlaskForm):
     password = PasswordField(
         "Your password",
         id="delete-password",
-        validators=[InputRequired(), Length(max=PASSWORD_MAX)],
+        validators=[InputRequired(), FitsIn(max=PASSWORD_MAX)],
     )
     delete_comments = BooleanField("Delete the comments I wrote too.")
     confirm = BooleanField(
@@ -415,7 +437,7 @@ class FreezeForm(FlaskForm):
         validators=[
             # Checked after the strip filter: a reason of spaces is no reason.
             DataRequired(message="Give the member a reason."),
-            Length(max=500, message="Keep the reason under 500 characters."),
+            FitsIn(max=500, message="Keep the reason under 500 characters."),
             refuse_hidden_controls,
         ],
     )
@@ -446,7 +468,7 @@ class AppealDecisionForm(FlaskForm):
         filters=[strip],
         validators=[
             Optional(),
-            Length(max=2000, message="Keep the reply under 2,000 characters."),
+            FitsIn(max=2000, message="Keep the reply under 2,000 characters."),
             refuse_hidden_controls,
         ],
     )

@@ -85,7 +85,7 @@ def test_it_refuses_a_topic_name_with_no_letter_or_digit(admin_client):
         {"title": feed.title, "topic": "!!!", "full_content": "y", "interval_minutes": 30},
     )
     assert response.status_code == 400
-    assert "&#39;!!!&#39; is not a topic name: use letters or digits." in response.text
+    assert "“!!!” is not a topic name: use letters or digits." in response.text
     assert table_fingerprint() == before
 
 

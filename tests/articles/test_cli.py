@@ -36,7 +36,7 @@ def test_it_adds_and_lists_feeds(runner):
 
 def test_it_refuses_a_topic_with_no_letter_or_digit(runner):
     result = runner.invoke(args=["feeds", "add", "https://a.example.com/f", "--topic", "!!!"])
-    assert result.exit_code == 2 and "'!!!' is not a topic name" in result.output
+    assert result.exit_code == 2 and "“!!!” is not a topic name" in result.output
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
 
 

@@ -261,10 +261,11 @@ def test_it_refuses_a_name_another_topic_has_and_suggests_merging(admin_client, 
 @pytest.mark.parametrize(
     ("name", "error"),
     [
-        ("!!!", "&#39;!!!&#39; is not a topic name: use letters or digits."),
+        ("!!!", "“!!!” is not a topic name: use letters or digits."),
         ("   ", "This field is required."),
-        (",", "Enter a name with letters or digits."),
-        ("x" * 81, "Field cannot be longer than 80 characters."),
+        (",", "Name one topic only: a topic name cannot hold a comma."),
+        ("Back pain, Sleep", "Name one topic only: a topic name cannot hold a comma."),
+        ("x" * 81, "Use at most 80 characters."),
     ],
 )
 def test_it_refuses_a_name_a_topic_could_not_have(admin_client, diet, name, error):

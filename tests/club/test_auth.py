@@ -546,3 +546,23 @@ def test_it_forgets_spent_tokens_once_they_have_expired(app, alice):
     db.session.commit()
     assert tokens.purge_spent(now=utcnow()) == 0
     assert tokens.purge_spent(now=utcnow() + timedelta(hours=2)) == 1
+
+
+def field_errors(html: str, field_id: str) -> list[str]:
+    found = re.search(rf'<ul class="field-errors" id="{field_id}-errors">(.*?)</ul>', html, re.S)
+    return re.findall(r"<li>(.*?)</li>", found[1]) if found else []
+
+
+@pytest.mark.parametrize(
+    ("address", "form", "field", "error"),
+    [
+        ("/signup", signup_data(email="a" * 10_000 + "@x.com"), "email", "at most 254 characters"),
+        ("/signup", signup_data(handle=" " * 40), "handle", "Use 3 to 30 characters."),
+        ("/login", {"email": "a" * 300, "password": "x"}, "email", "Use at most 254 characters."),
+        ("/reset", {"email": "a" * 300}, "email", "Use at most 254 characters."),
+    ],
+)
+def test_a_value_over_its_length_gets_that_one_error_in_words(client, address, form, field, error):
+    html = client.submit(address, form).get_data(as_text=True)
+    [said] = field_errors(html, field)
+    assert error in said

@@ -11,8 +11,10 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from tests.conftest import login
 
-# Not a form: Stripe posts events here, and nobody opens it in a browser.
-NOT_FORMS = {"billing_webhooks.webhook"}
+# Not forms: Stripe posts events to the webhook, and nobody opens it in a browser; the
+# header's Log out button is on every page, none of which is more its page than another
+# (and a GET must never log out: a link or an image on any site could send one).
+NOT_FORMS = {"billing_webhooks.webhook", "auth.logout"}
 
 
 def post_only_addresses(app) -> list[tuple[str, str]]:

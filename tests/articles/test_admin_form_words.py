@@ -1,0 +1,83 @@
+"""Admin forms refuse what would show as nothing or be silently changed, and say so once,
+in words: a name or reviewer line of zero-width characters, a comma where one topic is
+named, an interval that is not a number, a value over its length."""
+
+from __future__ import annotations
+
+import html as html_module
+import re
+
+import pytest
+
+from articles.models import Feed
+from club.extensions import db
+from tests.articles.test_opml import import_opml
+from tests.conftest import make_article, make_feed, table_fingerprint
+
+ZERO_WIDTH = "\u200b\u200b"
+
+
+def errors_in(html: str) -> list[str]:
+    """The field errors the page shows, in order."""
+    lists = re.findall(r'<ul class="field-errors"[^>]*>(.*?)</ul>', html, re.S)
+    return [html_module.unescape(e) for e in re.findall(r"<li>(.*?)</li>", "".join(lists))]
+
+
+def edit_feed(admin_client, feed: Feed, **changes):
+    form = {"title": feed.title, "topic": "", "full_content": "y", "interval_minutes": 30}
+    return admin_client.submit(f"/admin/feeds/{feed.id}/edit", {**form, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"title": ZERO_WIDTH}, "Enter a name with letters or numbers."),
+        ({"topic": "Back pain, Sleep"}, "Name one topic only: a topic name cannot hold a comma."),
+        ({"interval_minutes": ""}, "Enter a number of minutes, such as 30."),
+        ({"interval_minutes": "half an hour"}, "Enter a number of minutes, such as 30."),
+        ({"title": "x" * 301}, "Use at most 300 characters."),
+    ],
+)
+def test_a_feed_edit_is_refused_once_in_words_and_nothing_changes(admin_client, changes, error):
+    feed = make_feed(title="Everyday Health Notes")
+    before = table_fingerprint()
+    response = edit_feed(admin_client, feed, **changes)
+    assert response.status_code == 400
+    assert errors_in(response.text) == [error]
+    assert table_fingerprint() == before
+
+
+def test_a_reviewer_line_of_nothing_that_shows_is_refused(admin_client):
+    article = make_article(status="pending", title="Walking helps")
+    before = table_fingerprint()
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/edit",
+        {"title": "Walking helps", "summary": "", "reviewed_by": ZERO_WIDTH},
+    )
+    assert response.status_code == 400
+    assert errors_in(response.text) == ["Enter the reviewer's name with letters or numbers."]
+    assert table_fingerprint() == before
+
+
+def test_a_keyword_rule_of_nothing_that_shows_is_refused(admin_client):
+    response = admin_client.submit(
+        "/admin/feeds/rules",
+        {"kind": "block", "phrase": ZERO_WIDTH, "feed_id": 0, "action": "save"},
+    )
+    assert response.status_code == 400
+    assert errors_in(response.text) == ["Enter a phrase with letters or numbers."]
+
+
+def test_an_opml_outline_named_with_nothing_that_shows_gets_its_address_for_a_name(admin_client):
+    opml = (
+        '<opml version="2.0"><body><outline type="rss" text="\u200b" '
+        'xmlUrl="https://quiet.example.com/feed.xml"/></body></opml>'
+    ).encode()
+    import_opml(admin_client, opml)
+    [feed] = db.session.scalars(db.select(Feed)).all()
+    assert feed.name == "https://quiet.example.com/feed.xml"
+
+
+def test_a_feed_whose_own_title_shows_nothing_is_named_by_its_address(app):
+    feed = make_feed(title=ZERO_WIDTH, url="https://quiet.example.com/feed.xml")
+    assert feed.name == "https://quiet.example.com/feed.xml"
