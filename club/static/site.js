@@ -125,3 +125,52 @@ document.addEventListener("DOMContentLoaded", function () {
     window.addEventListener("resize", update);
   }
 });
+
+// A form sent twice by a double click, or by a second click while the server is slow to
+// answer, would change a password twice and send two "password changed" emails. Its
+// buttons are disabled as it goes, in the submit event itself: once the request leaves,
+// Chromium may run none of the page's scripts, and only the buttons' own state stops a
+// second click. For a form that leaves the page where it is (a download) they come back
+// after a few seconds. Listening on window, this runs after the document's listeners
+// (community.js): a form whose question was answered No, or that a script sends itself,
+// arrives here prevented and is left alone.
+var RESEND_AFTER_MS = 5000;
+
+function holdButtons(form, submitter) {
+  // A disabled button is not sent with its form: the one pressed says what to do
+  // ("preview" or "save"), so its name and value go in a hidden field instead.
+  if (submitter && submitter.name) {
+    var carried = document.createElement("input");
+    carried.type = "hidden";
+    carried.name = submitter.name;
+    carried.value = submitter.value;
+    carried.setAttribute("data-carried", "");
+    form.append(carried);
+  }
+  form.querySelectorAll("button, input[type=submit]").forEach(function (button) {
+    button.disabled = true;
+  });
+}
+
+function releaseButtons(form) {
+  form.querySelectorAll("[data-carried]").forEach(function (carried) { carried.remove(); });
+  form.querySelectorAll("button, input[type=submit]").forEach(function (button) {
+    button.disabled = false;
+  });
+}
+
+window.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (event.defaultPrevented || form.method.toLowerCase() !== "post") {
+    return;
+  }
+  holdButtons(form, event.submitter);
+  window.setTimeout(function () { releaseButtons(form); }, RESEND_AFTER_MS);
+});
+
+// Back to a page the browser kept whole (its back-forward cache): its forms can go again.
+window.addEventListener("pageshow", function (event) {
+  if (event.persisted) {
+    document.querySelectorAll("form").forEach(releaseButtons);
+  }
+});

@@ -1,0 +1,65 @@
+"""A form clicked again while it is being sent is sent once (a password changed, and mailed
+about, one time); a form whose question was answered No can still be sent afterwards, and
+says which of its buttons was pressed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import log_in
+from tests.conftest import PASSWORD, make_user
+
+pytestmark = pytest.mark.browser
+
+NEW_PASSWORD = "an entirely new passphrase"
+
+
+def posts_to(page, path: str) -> list[str]:
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.post_data or "") if r.method == "POST" and path in r.url else 0,
+    )
+    return sent
+
+
+def test_a_password_change_clicked_again_while_it_goes_is_sent_once(app, live_server, browser):
+    member = make_user(handle="mia", subscription="active")
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/settings#password")
+    sent: list[str] = []
+
+    def lost_on_the_way(route):  # a request that never gets an answer: the page stays
+        sent.append(route.request.post_data or "")
+        route.abort("aborted")
+
+    page.route("**/settings/password", lost_on_the_way)
+    page.fill("#current_password", PASSWORD)
+    page.fill("#new_password", NEW_PASSWORD)
+    button = page.get_by_role("button", name="Change password")
+
+    button.click()
+    button.click(force=True, timeout=2000)  # as a person clicks again, enabled or not
+    page.wait_for_timeout(300)
+
+    assert len(sent) == 1
+    assert button.is_disabled()
+
+
+def test_a_form_answered_no_can_be_sent_once_answered_yes(app, live_server, browser):
+    member = make_user(handle="mia", subscription="active")
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/billing/local/manage")
+    sent = posts_to(page, "/billing/local/manage")
+    answers = iter([False, True])
+    page.on("dialog", lambda d: d.accept() if next(answers) else d.dismiss())
+
+    page.click("button:has-text('Cancel at the end of the period')")
+    with page.expect_navigation():
+        page.click("button:has-text('Cancel at the end of the period')")
+
+    # Sent once, saying which of the form's buttons was pressed (it was disabled as it went).
+    assert len(sent) == 1
+    assert "action=cancel" in sent[0].split("&")
