@@ -147,13 +147,18 @@ def profile():
     return render_settings(status=400, profile_form=form)
 
 
-# Every post counts here, as it arrives: each one behind the current password is a guess
-# from whoever holds the session, and a limit counted after the answer lets a parallel
-# burst of them through.
+def no_password_typed() -> bool:
+    """A post without the password guesses nothing and mails no one: it is not counted."""
+    return not request.form.get("password")
+
+
+# Every post with a password counts here, as it arrives: each is a guess from whoever
+# holds the session, and a limit counted after the answer lets a parallel burst of them
+# through. One without (a member who forgot to type it) does not use up the hour's five.
 @bp.post("/email")
 @form_on("settings.index", anchor="email")
 @membership.allowed_while_frozen
-@limiter.limit("5 per hour", key_func=per_account("email-change"))
+@limiter.limit("5 per hour", key_func=per_account("email-change"), exempt_when=no_password_typed)
 def email():
     """Start an email change: the password, then a link sent to the new address."""
     user = me()

@@ -457,3 +457,14 @@ def test_a_burst_of_parallel_guesses_from_one_address_meets_a_ceiling(app):
     for thread in threads:
         thread.join()
     assert statuses.count(400) <= 30 and statuses.count(429) >= 10
+
+
+def test_an_email_change_sent_without_the_password_does_not_use_up_the_hour(client, alice):
+    """It guesses nothing and mails no one: a member who forgot to type the password five
+    times can still change their email with it."""
+    login(client, alice)
+    for n in range(6):
+        forgot = {"new_email": f"s{n}@elsewhere.example", "password": ""}
+        assert client.submit("/settings/email", forgot).status_code == 400
+    typed = {"new_email": "alice.at.work@elsewhere.example", "password": PASSWORD}
+    assert client.submit("/settings/email", typed).status_code == 303
