@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from billing import gateway, local, mapping, plan, summary
+from billing import gateway, local, plan, summary
 from billing.models import StripeEvent
-from club import signals, transactions
+from club import membership, signals, transactions
 from club.extensions import db
 from club.models import User
 from worker.queues import enqueue
@@ -33,7 +33,7 @@ def on_account_deleting(sender: Flask, user: User, **_: Any) -> None:
     forget_events_about(customer_id)
     try:
         for subscription in gateway.list_subscriptions(customer_id):
-            if subscription.get("status") not in mapping.FINISHED_STATUSES:
+            if subscription.get("status") not in membership.FINISHED_STATUSES:
                 gateway.cancel_subscription(subscription["id"])
     except gateway.NotFound:
         log.info("stripe customer of user %s was already gone", user.id)

@@ -19,9 +19,6 @@ from club.clock import utcnow
 from club.extensions import db
 from club.models import User
 
-# Subscriptions Stripe will never bill again: nothing to manage or cancel, only replace.
-FINISHED_STATUSES = frozenset({"canceled", "incomplete_expired"})
-
 
 def _timestamp(value: object) -> datetime | None:
     if value in (None, ""):

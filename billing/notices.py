@@ -60,6 +60,14 @@ def back_again(user: User) -> Mail:
 def _until_paid(user: User) -> str:
     """What happens to the account until the payment goes through."""
     st = membership.standing(user)
+    if st.reason is membership.Reason.FROZEN_BY_MODERATOR:
+        # Paying mends the membership, not the freeze: say so, or the mail promises more.
+        when = f" on {st.grace_ends_at:%d %B %Y at %H:%M} UTC" if st.grace_ends_at else ""
+        return (
+            f"Your membership lapses{when} unless the payment goes through. Paying keeps "
+            "your membership, but does not lift the moderator's freeze on your account: "
+            "you can appeal that in your settings.\n\n"
+        )
     if st.grace_ends_at:
         return (
             f"Your account will be frozen on {st.grace_ends_at:%d %B %Y at %H:%M} UTC unless "

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask_login import current_user
 
-from billing import mapping, plan
+from billing import plan
 from club import membership
 from club.clock import utcnow
 from club.models import User
@@ -75,7 +75,7 @@ def summarize(user: User) -> BillingSummary:
         date=shown_date(user) if date_label else None,
         payment_problem=user.last_payment_error,
         can_manage=status is not None
-        and status not in mapping.FINISHED_STATUSES
+        and status not in membership.FINISHED_STATUSES
         and not membership.cancellation_has_lapsed(user, utcnow()),
         running=membership.subscription_running(user),
         ending=bool(user.subscription_cancel_at_period_end),

@@ -33,6 +33,27 @@ def running_subscription(customer_id: str) -> dict | None:
     return running
 
 
+def billed_subscription(customer_id: str) -> dict | None:
+    """Return the membership subscription Stripe bills the customer for or is about to.
+
+    A running one first; else a first payment still settling ("incomplete": a bank debit
+    can take days), which a second Checkout would bill again once both settle.
+    """
+    try:
+        subscriptions = gateway.list_subscriptions(customer_id)
+    except gateway.NotFound:  # no such customer any more
+        return None
+    running = mapping.current_subscription(subscriptions)
+    if running is not None and running.get("status") in membership.LIVE_STATUSES:
+        return running
+    settling = [
+        s
+        for s in subscriptions
+        if mapping.sells_membership(s) and s.get("status") in membership.NOT_STARTED_STATUSES
+    ]
+    return max(settling, key=lambda s: s.get("created") or 0, default=None)
+
+
 def _state(user: User) -> tuple:
     return (
         user.subscription_id,

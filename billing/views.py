@@ -79,25 +79,35 @@ def checkout():
         return open_portal()
     if current_user.stripe_customer_id:
         try:
-            if record_running_subscription(current_user.id):
-                return open_portal()
+            billed = record_billed_subscription(current_user.id)
         except gateway.BillingError as error:
             return problem(str(error))  # Checkout would meet the same outage
+        if billed is not None and billed.get("status") in membership.LIVE_STATUSES:
+            return open_portal()
+        if billed is not None:
+            flash(FIRST_PAYMENT_SETTLING, "info")
+            return redirect(url_for("settings.index", _anchor="billing"), 303)
     return open_checkout()
 
 
-def record_running_subscription(user_id: int) -> bool:
-    """Ask Stripe whether the customer already pays; if so, record it and say True.
+FIRST_PAYMENT_SETTLING = (
+    "Your first payment is still being processed, so there is no need to subscribe again: "
+    "your membership starts as soon as it goes through, and we will email you."
+)
+
+
+def record_billed_subscription(user_id: int) -> dict | None:
+    """Ask Stripe whether the customer already pays, or a first payment is settling; if
+    so, record that subscription and return it.
 
     Our record can lag Stripe (a payment whose webhook has not landed, a Checkout paid in
     another tab): a second Checkout then would bill the member twice.
     """
     observed_at = utcnow()
-    running = sync.running_subscription(db.session.get(User, user_id).stripe_customer_id)
-    if running is None:
-        return False
-    record_subscription(user_id, running, observed_at)
-    return True
+    billed = sync.billed_subscription(db.session.get(User, user_id).stripe_customer_id)
+    if billed is not None:
+        record_subscription(user_id, billed, observed_at)
+    return billed
 
 
 def open_checkout():

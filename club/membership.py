@@ -43,6 +43,8 @@ GRACE_STATUSES = frozenset({"past_due"})
 PAYMENT_FAILED_STATUSES = frozenset({"unpaid", "incomplete_expired", "paused"})
 ENDED_STATUSES = frozenset({"canceled"})
 NOT_STARTED_STATUSES = frozenset({"incomplete"})
+# Over for good: Stripe never bills these again; nothing to manage or cancel, only replace.
+FINISHED_STATUSES = ENDED_STATUSES | frozenset({"incomplete_expired"})
 LIVE_STATUSES = PAID_STATUSES | GRACE_STATUSES
 # A subscription in these can be paid again and carry on (Stripe retries, the member pays).
 RECOVERABLE_STATUSES = GRACE_STATUSES | frozenset({"unpaid", "paused"})
@@ -553,11 +555,12 @@ def apply_subscription(
     before = standing(user, now)
     previous = user.subscription_status
     stale = user.subscription_updated_at is not None and observed_at < user.subscription_updated_at
-    replaced_ending = (
-        subscription_id is not None
-        and user.subscription_id not in (None, subscription_id)
-        and previous in LIVE_STATUSES
-        and status not in LIVE_STATUSES
+    another = subscription_id is not None and user.subscription_id not in (None, subscription_id)
+    replaced_ending = another and (
+        (previous in LIVE_STATUSES and status not in LIVE_STATUSES)
+        # A late word of an old subscription's end must not hide a newer one Stripe may
+        # still bill (a first payment settling, an unpaid one the member can pay).
+        or (previous not in FINISHED_STATUSES and status in FINISHED_STATUSES)
     )
     if stale or replaced_ending:
         return SubscriptionChange(
