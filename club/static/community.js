@@ -94,7 +94,26 @@
       });
   }
 
+  // A comment of spaces is said to be empty by the box itself, as an empty one is (the
+  // browser's "required"), instead of on a separate page after the round trip.
+  function refuseBlank(body, event) {
+    if (body.value.trim() !== "") {
+      body.setCustomValidity("");
+      return false;
+    }
+    var doing = body.form.action.indexOf("/edit") !== -1 ? "saving" : "posting";
+    body.setCustomValidity("Write something before " + doing + ": the comment is empty.");
+    body.reportValidity();
+    body.addEventListener("input", function () { body.setCustomValidity(""); }, { once: true });
+    event.preventDefault();
+    return true;
+  }
+
   function onCommentSubmit(event) {
+    var text = event.target.querySelector("textarea[name=body]");
+    if (text && refuseBlank(text, event)) {
+      return;
+    }
     // A double click sends the form once; the server's form nonce covers the rest.
     var button = event.target.querySelector("button[type=submit]");
     if (button) {

@@ -52,3 +52,28 @@ def test_the_posted_message_is_by_the_new_comment(app, live_server, browser, scr
         assert page.locator(".flash").inner_text() == "Your comment is posted."
         assert in_view(page, "li.comment > article")
     context.close()
+
+
+def test_a_comment_of_spaces_is_refused_in_the_box_without_leaving_the_page(
+    app, live_server, browser
+):
+    member = make_user(handle="mia", subscription="active")
+    article = make_article(title="Walking at lunch")
+    page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/articles/{article.id}")
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+
+    page.fill("#comment-body", "   \n  ")
+    page.click("button:has-text('Post comment')")
+    page.wait_for_timeout(300)
+
+    assert sent == [] and page.url == f"{live_server}/articles/{article.id}"
+    said = page.eval_on_selector("#comment-body", "box => box.validationMessage")
+    assert said == "Write something before posting: the comment is empty."
+
+    page.fill("#comment-body", "Ten minutes after lunch helps.")  # typing clears it
+    with page.expect_navigation():
+        page.click("button:has-text('Post comment')")
+    assert page.locator("li.comment", has_text="Ten minutes after lunch helps.").count() == 1
