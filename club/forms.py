@@ -116,8 +116,11 @@ def check_password_strength(password: str, *context: str) -> str | None:
     site = re.sub(r"[^a-z]", "", current_app.config["SITE_NAME"].lower())
     words = {site, *(re.sub(r"\W", "", c.lower()) for c in context if c)}
     squashed = re.sub(r"\W", "", lowered)
-    if any(w and len(w) >= 4 and squashed == w for w in words) or (site and site in squashed):
-        return "Your password must not be the site's name, your email or your handle."
+    # Said once or over and over ("newbie newbie"): what an attacker who knows the
+    # account tries first, whatever zxcvbn makes of the repeats.
+    repeated = any(w and len(w) >= 4 and not squashed.replace(w, "") for w in words)
+    if repeated or (site and site in squashed):
+        return "Your password must not be the site's name, or your email, handle or name."
     # zxcvbn knows the common passwords, words, names and keyboard patterns that attackers
     # try first ("Password1!", "football123"). Its time grows with the length: it reads
     # the first 100 characters, which decide the guess anyway.
@@ -302,7 +305,8 @@ class AccountForm(FlaskForm):
 
     def context_words(self) -> tuple[str, ...]:
         """The account's own words, which a new password must not be."""
-        return (self.account.email, self.account.handle) if self.account else ()
+        account = self.account
+        return (account.email, account.handle, account.display_name) if account else ()
 
 
 class SignUpForm(FlaskForm):
@@ -323,7 +327,8 @@ class SignUpForm(FlaskForm):
         validate_not_reserved(self, field)
 
     def validate_password(self, field: PasswordField) -> None:
-        refuse_weak_password(field, self.email.data or "", self.handle.data or "")
+        own = (self.email.data, self.handle.data, self.display_name.data)
+        refuse_weak_password(field, *(word or "" for word in own))
 
 
 class LogInForm(FlaskForm):

@@ -378,7 +378,7 @@ def test_it_refuses_the_accounts_own_email_or_handle_as_the_new_password(client,
     login(client, alice)
     response = change_password(client, new=new)
     assert response.status_code == 400
-    assert "must not be the site&#39;s name, your email or your handle" in response.get_data(
+    assert "must not be the site&#39;s name, or your email, handle or name" in response.get_data(
         as_text=True
     )
     db.session.refresh(alice)
