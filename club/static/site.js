@@ -147,16 +147,28 @@ function holdButtons(form, submitter) {
     carried.setAttribute("data-carried", "");
     form.append(carried);
   }
-  form.querySelectorAll("button, input[type=submit]").forEach(function (button) {
-    button.disabled = true;
-  });
+  // Only those enabled now are held, and later released: a button the page drew
+  // disabled (a read-only member's Like) stays disabled.
+  form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]")
+    .forEach(function (button) {
+      if (!button.disabled) {
+        button.disabled = true;
+        button.setAttribute("data-held", "");
+      }
+    });
 }
 
-function releaseButtons(form) {
+function releaseButtons(form, submitter) {
   form.querySelectorAll("[data-carried]").forEach(function (carried) { carried.remove(); });
-  form.querySelectorAll("button, input[type=submit]").forEach(function (button) {
+  form.querySelectorAll("[data-held]").forEach(function (button) {
     button.disabled = false;
+    button.removeAttribute("data-held");
   });
+  // Disabling the pressed button took the keyboard's focus from it; the page stayed (a
+  // download), so it goes back where it was.
+  if (submitter && document.activeElement === document.body && submitter.isConnected) {
+    submitter.focus();
+  }
 }
 
 window.addEventListener("submit", function (event) {
@@ -164,13 +176,14 @@ window.addEventListener("submit", function (event) {
   if (event.defaultPrevented || form.method.toLowerCase() !== "post") {
     return;
   }
-  holdButtons(form, event.submitter);
-  window.setTimeout(function () { releaseButtons(form); }, RESEND_AFTER_MS);
+  var submitter = event.submitter;
+  holdButtons(form, submitter);
+  window.setTimeout(function () { releaseButtons(form, submitter); }, RESEND_AFTER_MS);
 });
 
 // Back to a page the browser kept whole (its back-forward cache): its forms can go again.
 window.addEventListener("pageshow", function (event) {
   if (event.persisted) {
-    document.querySelectorAll("form").forEach(releaseButtons);
+    document.querySelectorAll("form").forEach(function (form) { releaseButtons(form, null); });
   }
 });

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_article, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -63,3 +63,41 @@ def test_a_form_answered_no_can_be_sent_once_answered_yes(app, live_server, brow
     # Sent once, saying which of the form's buttons was pressed (it was disabled as it went).
     assert len(sent) == 1
     assert "action=cancel" in sent[0].split("&")
+
+
+def test_a_download_gives_its_button_and_the_keyboard_back(app, live_server, browser):
+    member = make_user(handle="mia", subscription="active")
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = page.new_page()
+    log_in(page, live_server, member.email, PASSWORD)
+    page.goto(f"{live_server}/settings#export")
+    button = page.get_by_role("button", name="Download my data")
+
+    button.focus()
+    with page.expect_download():
+        page.keyboard.press("Enter")
+    assert button.is_disabled()  # a second press now would download it again
+
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.textContent === 'Download my data'"
+        " && !document.activeElement.disabled",
+        timeout=8000,
+    )
+
+
+def test_a_page_kept_by_the_browser_leaves_what_it_drew_disabled_disabled(
+    app, live_server, browser
+):
+    """Back to a page from the back-forward cache: only the buttons held while a form went
+    are given back; a read-only account's Like, drawn disabled, stays so."""
+    reader = make_user(handle="rita")  # never paid: read-only
+    article = make_article(title="Walking at lunch")
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(page, live_server, reader.email, PASSWORD)
+    page.goto(f"{live_server}/articles/{article.id}")
+    like = page.get_by_role("button", name="Like")
+    assert like.is_disabled()
+
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+
+    assert like.is_disabled()
