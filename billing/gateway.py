@@ -243,6 +243,11 @@ def retrieve_subscription(subscription_id: str) -> dict:
     return _call("subscription retrieve", client().v1.subscriptions.retrieve, subscription_id)
 
 
+def retrieve_invoice(invoice_id: str) -> dict:
+    """Fetch an invoice (its hosted page is where its payment is made or confirmed)."""
+    return _call("invoice retrieve", client().v1.invoices.retrieve, invoice_id)
+
+
 def list_subscriptions(customer_id: str) -> list[dict]:
     """Return every subscription of a customer, ended ones included, newest first."""
     params = {"customer": customer_id, "status": "all", "limit": 100}

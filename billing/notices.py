@@ -62,11 +62,10 @@ def _until_paid(user: User) -> str:
     st = membership.standing(user)
     if st.reason is membership.Reason.FROZEN_BY_MODERATOR:
         # Paying mends the membership, not the freeze: say so, or the mail promises more.
-        when = f" on {st.grace_ends_at:%d %B %Y at %H:%M} UTC" if st.grace_ends_at else ""
         return (
-            f"Your membership lapses{when} unless the payment goes through. Paying keeps "
-            "your membership, but does not lift the moderator's freeze on your account: "
-            "you can appeal that in your settings.\n\n"
+            "Your membership needs this payment to carry on. Paying it keeps your "
+            "membership, but does not lift the moderator's freeze on your account: you can "
+            "appeal that in your settings.\n\n"
         )
     if st.grace_ends_at:
         return (

@@ -25,6 +25,7 @@ from flask_login import current_user, login_required
 
 from billing import gateway, local, mapping, notices, plan, sync
 from billing.summary import must_confirm_email_first
+from billing.webhooks import stripe_page
 from club import membership
 from club.clock import utcnow
 from club.extensions import db, limiter
@@ -85,9 +86,32 @@ def checkout():
         if billed is not None and billed.get("status") in membership.LIVE_STATUSES:
             return open_portal()
         if billed is not None:
-            flash(FIRST_PAYMENT_SETTLING, "info")
-            return redirect(url_for("settings.index", _anchor="billing"), 303)
+            return first_payment_page(billed)
     return open_checkout()
+
+
+def first_payment_page(subscription: dict):
+    """Send a member whose first payment has not gone through to that payment's page.
+
+    Stripe keeps the subscription "incomplete" while a bank debit settles, and also while
+    a declined card or a bank's 3-D Secure check waits: its invoice's hosted page shows
+    which, and lets the member pay with another card or confirm. Never a second Checkout,
+    which would bill twice once both went through. Without that page, settings says so.
+    """
+    invoice = subscription.get("latest_invoice")
+    invoice_id = invoice.get("id") if isinstance(invoice, dict) else invoice
+    page = None
+    if isinstance(invoice_id, str) and invoice_id:
+        try:
+            page = stripe_page(gateway.retrieve_invoice(invoice_id))
+        except gateway.NotFound:
+            page = None
+        except gateway.BillingError as error:
+            return problem(str(error))
+    if page:
+        return redirect(page, 303)
+    flash(FIRST_PAYMENT_SETTLING, "info")
+    return redirect(url_for("settings.index", _anchor="billing"), 303)
 
 
 FIRST_PAYMENT_SETTLING = (

@@ -117,3 +117,26 @@ def test_a_moderator_frozen_member_is_not_told_paying_will_unfreeze_the_account(
     # promise that it does.
     assert "read-only until the payment goes through" not in mails[0]
     assert "does not lift the moderator's freeze" in mails[0]
+
+
+def test_subscribe_while_a_first_payment_waits_opens_that_payments_own_page(
+    client, erin, stripe_api
+):
+    """A declined card or a bank's check also keeps it "incomplete": on the invoice's page
+    the member pays with another card or confirms, and sees a settling debit as such."""
+    membership.link_customer(erin, "cus_erin")
+    db.session.commit()
+    waiting = {**_sub("sub_pending", "incomplete"), "latest_invoice": "in_first"}
+    page = "https://invoice.stripe.com/i/acct_1/test_first"
+    stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": [waiting]})
+    stripe_api.answer(
+        "GET",
+        "/v1/invoices/in_first",
+        {"id": "in_first", "object": "invoice", "hosted_invoice_url": page},
+    )
+    login(client, erin)
+
+    answer = client.submit("/billing/checkout", {"attempt": "other-tab-0002"})
+
+    assert answer.status_code == 303 and answer.location == page
+    assert stripe_api.calls("POST", "/v1/checkout/sessions") == []
