@@ -33,7 +33,7 @@ from wtforms.validators import (
 from zxcvbn import zxcvbn
 
 from club.models import HANDLE_PATTERN
-from club.text import BLANK_LOOKING, has_visible_text
+from club.text import BLANK_LOOKING, DIRECTION_CONTROLS, has_visible_text
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
@@ -225,11 +225,6 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("Names cannot contain check marks: the blue check marks members.")
     if name_key(name) in RESERVED_NAMES | {name_key(current_app.config["SITE_NAME"])}:
         raise ValidationError("That name is the site's own or a staff title. Choose another.")
-
-
-# Characters that turn the direction of the text after them (embeddings, overrides,
-# isolates): inside a sentence the site writes around a message, they run on past it.
-DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def refuse_hidden_controls(form: FlaskForm, field: TextAreaField) -> None:

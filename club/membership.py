@@ -27,6 +27,7 @@ from club import audit
 from club.clock import utcnow
 from club.extensions import db
 from club.models import CarriedFreeze, User
+from club.text import DIRECTION_CONTROLS
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,9 @@ class Standing:
         if self.reason is Reason.FROZEN_BY_MODERATOR and self.moderator_reason:
             # The end as the freeze email and settings write it: midnight UTC that day.
             until = f" until {self.frozen_until:%d %B %Y, %H:%M} UTC" if self.frozen_until else ""
-            said = self.moderator_reason.rstrip()
+            # Stripped of direction controls too: one saved before they were refused
+            # (a stray end-of-isolate) would close the isolate early.
+            said = DIRECTION_CONTROLS.sub("", self.moderator_reason).rstrip()
             stop = "" if said.endswith((".", "!", "?", "…")) else "."
             # Isolated (FSI … PDI), the reason's own direction cannot turn the site's words.
             return (

@@ -196,14 +196,16 @@ def test_it_tells_a_frozen_member_why_in_one_sentence_each(app, reason, said):
 ISOLATE, END_ISOLATE = "\u2068", "\u2069"
 
 
-def test_a_reason_written_right_to_left_cannot_turn_the_sites_own_words(app):
-    """An override inside the isolate ends with it: "You can appeal" still reads forwards."""
+@pytest.mark.parametrize(
+    "saved",
+    ["\u202eStop posting links", "Stop posting\u2069\u202e links", "Stop posting links\u2066"],
+)
+def test_a_reason_saved_with_direction_controls_cannot_turn_the_sites_own_words(app, saved):
+    """Saved before they were refused: they are left out, and the reason is isolated."""
     user = frozen_by_moderator(paying())
-    user.frozen_reason = "\u202eStop posting links"
+    user.frozen_reason = saved
     action = standing(user, NOW).action
-    assert (
-        f": {ISOLATE}\u202eStop posting links.{END_ISOLATE} You can appeal in settings." in action
-    )
+    assert f": {ISOLATE}Stop posting links.{END_ISOLATE} You can appeal in settings." in action
 
 
 def test_it_freezes_a_complimentary_member_a_moderator_froze(app):
