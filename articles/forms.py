@@ -60,8 +60,8 @@ def interval_field(label: str, **kwargs) -> IntegerField:
             NumberRange(
                 min=MIN_INTERVAL_MINUTES,
                 max=24 * 60,
-                message=f"Check at least every {MIN_INTERVAL_MINUTES} minutes apart and at "
-                "least once a day (1,440 minutes).",
+                message=f"Check no more often than every {MIN_INTERVAL_MINUTES} minutes, and "
+                "at least once a day (1,440 minutes).",
             ),
         ],
         **kwargs,

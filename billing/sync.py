@@ -34,10 +34,11 @@ def running_subscription(customer_id: str) -> dict | None:
 
 
 def billed_subscription(customer_id: str) -> dict | None:
-    """Return the membership subscription Stripe bills the customer for or is about to.
+    """Return the membership subscription Stripe bills the customer for or may yet bill.
 
-    A running one first; else a first payment still settling ("incomplete": a bank debit
-    can take days), which a second Checkout would bill again once both settle.
+    A running one first; else one whose first payment has not gone through ("incomplete":
+    a bank debit settling for days, a declined card, a bank's check), which a second
+    Checkout would bill again once both went through.
     """
     try:
         subscriptions = gateway.list_subscriptions(customer_id)

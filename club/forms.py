@@ -338,7 +338,11 @@ class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         "Email",
         filters=[lower_strip],
-        validators=[InputRequired(), FitsIn(max=254), Email(check_deliverability=False)],
+        validators=[
+            InputRequired(),
+            FitsIn(max=254),
+            Email(message="Enter a valid email address.", check_deliverability=False),
+        ],
     )
 
 

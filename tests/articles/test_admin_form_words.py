@@ -35,6 +35,10 @@ def edit_feed(admin_client, feed: Feed, **changes):
         ({"topic": "Back pain, Sleep"}, "Name one topic only: a topic name cannot hold a comma."),
         ({"interval_minutes": ""}, "Enter a number of minutes, such as 30."),
         ({"interval_minutes": "half an hour"}, "Enter a number of minutes, such as 30."),
+        (
+            {"interval_minutes": "2"},
+            "Check no more often than every 5 minutes, and at least once a day (1,440 minutes).",
+        ),
         ({"title": "x" * 301}, "Use at most 300 characters."),
     ],
 )

@@ -406,3 +406,27 @@ def membership_items(**item: object) -> dict:
 def reload(user: User) -> User:
     db.session.expire_all()
     return db.session.get(User, user.id)
+
+
+# What the recording stand-in answers for a Checkout: a customer, a session, a portal.
+CUSTOMER = {"id": "cus_rec_1", "object": "customer"}
+CHECKOUT = {
+    "id": "cs_test_rec_1",
+    "object": "checkout.session",
+    "url": "https://checkout.stripe.com/c/pay/cs_test_rec_1",
+}
+PORTAL = {
+    "id": "bps_1",
+    "object": "billing_portal.session",
+    "url": "https://billing.stripe.com/p/session/test_1",
+}
+
+
+@pytest.fixture
+def stripe_api(recording_stripe):
+    """The recording stand-in, ready to answer Subscribe: customer, Checkout, portal."""
+    recording_stripe.answer("POST", "/v1/customers", CUSTOMER)
+    recording_stripe.answer("POST", "/v1/checkout/sessions", CHECKOUT)
+    recording_stripe.answer("POST", "/v1/billing_portal/sessions", PORTAL)
+    recording_stripe.answer("GET", "/v1/checkout/sessions", {"object": "list", "data": []})
+    return recording_stripe

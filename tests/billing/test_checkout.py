@@ -16,6 +16,9 @@ from club.clock import utcnow
 from club.extensions import db
 from club.models import User
 from tests.billing.conftest import (
+    CHECKOUT,
+    CUSTOMER,
+    PORTAL,
     make_event,
     membership_items,
     post_event,
@@ -23,18 +26,6 @@ from tests.billing.conftest import (
     stripe_settings,
 )
 from tests.conftest import login, make_user, read_outbox, table_fingerprint
-
-CUSTOMER = {"id": "cus_rec_1", "object": "customer"}
-CHECKOUT = {
-    "id": "cs_test_rec_1",
-    "object": "checkout.session",
-    "url": "https://checkout.stripe.com/c/pay/cs_test_rec_1",
-}
-PORTAL = {
-    "id": "bps_1",
-    "object": "billing_portal.session",
-    "url": "https://billing.stripe.com/p/session/test_1",
-}
 
 
 @pytest.fixture
@@ -47,15 +38,6 @@ def sign_in_with_customer(client, user: User, customer_id: str) -> None:
     membership.link_customer(user, customer_id)
     db.session.commit()
     login(client, user)
-
-
-@pytest.fixture
-def stripe_api(recording_stripe):
-    recording_stripe.answer("POST", "/v1/customers", CUSTOMER)
-    recording_stripe.answer("POST", "/v1/checkout/sessions", CHECKOUT)
-    recording_stripe.answer("POST", "/v1/billing_portal/sessions", PORTAL)
-    recording_stripe.answer("GET", "/v1/checkout/sessions", {"object": "list", "data": []})
-    return recording_stripe
 
 
 def test_it_creates_a_customer_then_a_subscription_checkout(client, erin, stripe_api):

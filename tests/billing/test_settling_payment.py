@@ -14,22 +14,12 @@ from club import membership
 from club.clock import utcnow
 from club.extensions import db
 from tests.billing.conftest import make_event, membership_items, post_event, reload, stripe_settings
-from tests.billing.test_checkout import CHECKOUT, CUSTOMER, PORTAL
 from tests.conftest import login, read_outbox
 
 
 @pytest.fixture
 def app_config(app_config: dict, recording_stripe) -> dict:
     return {**app_config, **stripe_settings(recording_stripe.url, STRIPE_TIMEOUT_SECONDS=1)}
-
-
-@pytest.fixture
-def stripe_api(recording_stripe):
-    recording_stripe.answer("POST", "/v1/customers", CUSTOMER)
-    recording_stripe.answer("POST", "/v1/checkout/sessions", CHECKOUT)
-    recording_stripe.answer("POST", "/v1/billing_portal/sessions", PORTAL)
-    recording_stripe.answer("GET", "/v1/checkout/sessions", {"object": "list", "data": []})
-    return recording_stripe
 
 
 def _sub(sub_id: str, status: str, *, age_days: int = 0) -> dict:

@@ -13,13 +13,19 @@ from tests.conftest import PASSWORD, make_article, make_user
 pytestmark = pytest.mark.browser
 
 
-def test_following_a_topic_shows_its_articles_without_a_reload_by_hand(app, live_server, browser):
+def member_and_a_sleep_article(live_server, browser):
+    """A paying member signed in on a wide page, and the topic Sleep with one article."""
     member = make_user(handle="mia", subscription="active")
     sleep = curation.topic_for("Sleep")
     db.session.commit()
     make_article(title="Naps after lunch", topics=[sleep])
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     log_in(page, live_server, member.email, PASSWORD)
+    return page, sleep
+
+
+def test_following_a_topic_shows_its_articles_without_a_reload_by_hand(app, live_server, browser):
+    page, _ = member_and_a_sleep_article(live_server, browser)
     page.goto(f"{live_server}/for-you")
     assert page.locator(".article-card").count() == 0
 
@@ -35,12 +41,7 @@ def test_following_a_topic_shows_its_articles_without_a_reload_by_hand(app, live
 
 
 def test_a_topic_pages_follow_button_stands_apart_from_its_cards(app, live_server, browser):
-    member = make_user(handle="mia", subscription="active")
-    sleep = curation.topic_for("Sleep")
-    db.session.commit()
-    make_article(title="Naps after lunch", topics=[sleep])
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
+    page, sleep = member_and_a_sleep_article(live_server, browser)
     page.goto(f"{live_server}/topics/{sleep.slug}")
 
     button = page.get_by_role("button", name="Follow Sleep").bounding_box()
