@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from club import audit, membership, signals, tokens
+from club import audit, membership, moderation, signals, tokens
 from club.clock import utcnow
 from club.extensions import db, login_manager
 from club.models import Appeal, User, new_session_token
@@ -151,7 +151,7 @@ def sign_up(*, email: str, handle: str, display_name: str, password: str) -> Sig
         if existing is not None:
             return SignUp(user=None, existing=existing)
         raise HandleTaken(handle) from None
-    membership.apply_carried_freeze(user)
+    moderation.apply_carried_freeze(user)
     return SignUp(user=user, existing=None)
 
 
@@ -454,7 +454,7 @@ def delete_account(
     delete_comments = delete_comments and membership.can_delete_own_comments_when_leaving(user)
     signals.announce_account_deleting(user, delete_comments=delete_comments)
     # A moderator's freeze must not end by leaving and signing up again.
-    membership.carry_freeze_of_deleted(user)
+    moderation.carry_freeze_of_deleted(user)
     audit.record(None, "user.delete", user, why)
     db.session.delete(user)
     db.session.flush()

@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import enum
 import functools
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from flask import Flask, abort, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 
 from club import audit
 from club.clock import utcnow
-from club.extensions import db
-from club.models import CarriedFreeze, User
+from club.models import User
 from club.text import DIRECTION_CONTROLS
 
 log = logging.getLogger(__name__)
@@ -445,46 +441,6 @@ def unfreeze(user: User, *, by: User | None, note: str = "") -> None:
     user.frozen_until = None
     user.frozen_by_id = None
     audit.record(by, "user.unfreeze", user, note)
-
-
-def email_digest(email: str) -> str:
-    """A keyed hash of a (normalised) address: it matches the address again, and without
-    the site's secret key it cannot be turned back into one."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()
-
-
-def carry_freeze_of_deleted(user: User, now: datetime | None = None) -> None:
-    """Keep the freeze in force on ``user``, an account being deleted, for its address."""
-    now = now or utcnow()
-    if not is_moderator_freeze_in_force(user, now):
-        return
-    digest = email_digest(user.email)
-    carried = db.session.get(CarriedFreeze, digest) or CarriedFreeze(email_digest=digest)
-    carried.reason, carried.until = user.frozen_reason or "", user.frozen_until
-    db.session.add(carried)
-
-
-def apply_carried_freeze(user: User, now: datetime | None = None) -> bool:
-    """Freeze a new account whose address left while frozen; True if it did."""
-    now = now or utcnow()
-    carried = db.session.get(CarriedFreeze, email_digest(user.email))
-    if carried is None:
-        return False
-    db.session.delete(carried)  # the freeze lives on the account again
-    if carried.until is not None and carried.until <= now:
-        return False
-    user.frozen_at, user.frozen_reason, user.frozen_until = now, carried.reason, carried.until
-    db.session.flush()  # the audit row names the account's id
-    detail = f"carried over from a deleted account: {carried.reason}"
-    audit.record(None, "user.freeze", user, detail)
-    return True
-
-
-def prune_carried_freezes(now: datetime | None = None) -> int:
-    """Forget carried freezes that have ended; return how many."""
-    ended = sa.delete(CarriedFreeze).where(CarriedFreeze.until <= (now or utcnow()))
-    return db.session.execute(ended).rowcount
 
 
 def set_complimentary(user: User, granted: bool, *, by: User | None) -> None:

@@ -139,7 +139,7 @@ class CarriedFreeze(db.Model):
     """A moderator's freeze outliving the account it was on, so it cannot be dodged by
     deleting the account and signing up again with the same address.
 
-    Only a keyed hash of the email is kept (``membership.email_digest``), with the reason
+    Only a keyed hash of the email is kept (``moderation.email_digest``), with the reason
     and the end: nothing that names the person.
     """
 

@@ -1,18 +1,26 @@
-"""Appeals against a moderator's freeze: one per freeze, decided by an admin.
+"""A moderator's freeze beyond the account itself: appeals, and freezes carried over.
 
-Accepting an appeal lifts the freeze through ``membership.unfreeze``; rejecting it
-leaves the freeze and stores a reply the member reads in settings. Every decision is
-audited; the caller commits.
+An appeal: one per freeze, decided by an admin. Accepting it lifts the freeze through
+``membership.unfreeze``; rejecting it leaves the freeze and stores a reply the member
+reads in settings. Every decision is audited; the caller commits.
+
+A carried freeze: an account deleted while frozen leaves its freeze behind, keyed by a
+hash of its address, and a new account on that address takes it up.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from datetime import datetime
+
 import sqlalchemy as sa
+from flask import current_app
 
 from club import audit, membership
 from club.clock import utcnow
 from club.extensions import db
-from club.models import Appeal, User
+from club.models import Appeal, CarriedFreeze, User
 
 
 class AppealRefused(Exception):
@@ -187,3 +195,46 @@ def notify_appeal_decided(appeal: Appeal) -> None:
         f"Hello {appeal.user.display_name},\n\nYour appeal was {outcome}.{reply}\n\n"
         f"Your settings: {absolute_url('settings.index')}\n",
     )
+
+
+# --- Freezes carried over a deleted account ------------------------------------------
+
+
+def email_digest(email: str) -> str:
+    """A keyed hash of a (normalised) address: it matches the address again, and without
+    the site's secret key it cannot be turned back into one."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, email.encode(), hashlib.sha256).hexdigest()
+
+
+def carry_freeze_of_deleted(user: User, now: datetime | None = None) -> None:
+    """Keep the freeze in force on ``user``, an account being deleted, for its address."""
+    now = now or utcnow()
+    if not membership.is_moderator_freeze_in_force(user, now):
+        return
+    digest = email_digest(user.email)
+    carried = db.session.get(CarriedFreeze, digest) or CarriedFreeze(email_digest=digest)
+    carried.reason, carried.until = user.frozen_reason or "", user.frozen_until
+    db.session.add(carried)
+
+
+def apply_carried_freeze(user: User, now: datetime | None = None) -> bool:
+    """Freeze a new account whose address left while frozen; True if it did."""
+    now = now or utcnow()
+    carried = db.session.get(CarriedFreeze, email_digest(user.email))
+    if carried is None:
+        return False
+    db.session.delete(carried)  # the freeze lives on the account again
+    if carried.until is not None and carried.until <= now:
+        return False
+    user.frozen_at, user.frozen_reason, user.frozen_until = now, carried.reason, carried.until
+    db.session.flush()  # the audit row names the account's id
+    detail = f"carried over from a deleted account: {carried.reason}"
+    audit.record(None, "user.freeze", user, detail)
+    return True
+
+
+def prune_carried_freezes(now: datetime | None = None) -> int:
+    """Forget carried freezes that have ended; return how many."""
+    ended = sa.delete(CarriedFreeze).where(CarriedFreeze.until <= (now or utcnow()))
+    return db.session.execute(ended).rowcount

@@ -181,11 +181,11 @@ def prune() -> dict[str, int]:
     """Delete old processed webhook events, spent single-use tokens, ended freezes and
     accounts never confirmed."""
     from billing import sync
-    from club import accounts, membership, tokens
+    from club import accounts, moderation, tokens
 
     return {
         "stripe_events": run_and_commit(sync.prune_events, STRIPE_EVENT_RETENTION),
         "spent_tokens": run_and_commit(tokens.purge_spent),
-        "ended_carried_freezes": run_and_commit(membership.prune_carried_freezes),
+        "ended_carried_freezes": run_and_commit(moderation.prune_carried_freezes),
         "unconfirmed_accounts": run_and_commit(accounts.purge_unconfirmed),
     }

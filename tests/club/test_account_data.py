@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from club import membership, signals
+from club import membership, moderation, signals
 from club.clock import utcnow
 from club.extensions import db
 from club.membership import Reason
@@ -236,7 +236,7 @@ def test_it_forgets_carried_freezes_once_they_end(app):
             CarriedFreeze(email_digest="c" * 64, reason="x", until=None),
         ]
     )
-    assert membership.prune_carried_freezes() == 1
+    assert moderation.prune_carried_freezes() == 1
 
 
 def test_it_lets_a_frozen_account_delete_itself(client, frank):
