@@ -244,6 +244,9 @@ def _wide_codec(data: bytes) -> str | None:
     return None
 
 
+RETRY_EXPIRY = 0.05
+
+
 @contextmanager
 def time_budget(seconds: float) -> Iterator[None]:
     """Abort the block after ``seconds`` (in the main thread, where RQ runs jobs).
@@ -262,15 +265,22 @@ def time_budget(seconds: float) -> Iterator[None]:
         yield
         return
 
+    finished = False
+
     def expire(signum, frame):
-        raise ParseError("the feed took too long to parse")
+        if not finished:
+            raise ParseError("the feed took too long to parse")
 
     previous = signal.signal(signal.SIGALRM, expire)
     started = time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Again every RETRY_EXPIRY seconds after the first: a signal that lands while Python
+    # runs a finalizer (a weak reference's callback in a collection) has its exception
+    # printed and dropped, and the parse would then run on without any limit.
+    signal.setitimer(signal.ITIMER_REAL, seconds, RETRY_EXPIRY)
     try:
         yield
     finally:
+        finished = True
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         if outer_delay:
