@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import ARTIFACTS, signed_in_page
 from tests.community.conftest import add_comment
-from tests.conftest import PASSWORD, make_article, make_user
+from tests.conftest import make_article, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +36,7 @@ def focused(page) -> dict:
 def test_like_and_save_from_the_keyboard_keep_focus_on_the_button(app, live_server, browser, key):
     member = make_user(handle="keys", subscription="active")
     article = make_article(title="Stretching before bed")
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/articles/{article.id}")
+    page = signed_in_page(browser, live_server, member, f"/articles/{article.id}")
 
     for kind, label in (("like", "Like"), ("save", "Save")):
         button = page.locator(f"#reactions form[data-kind='{kind}'] button")
@@ -77,8 +75,7 @@ def test_a_sixty_letter_name_never_makes_a_phone_page_scroll_sideways(app, live_
     article = make_article(title="Walking")
     first = add_comment(article, admin, "Thoughts on walking")
     add_comment(article, named, "A reply from a long name", parent=first)  # notifies admin
-    page = browser.new_context(viewport=PHONE).new_page()
-    log_in(page, live_server, admin.email, PASSWORD)
+    page = signed_in_page(browser, live_server, admin, viewport=PHONE)
 
     paths = [f"/u/{named.handle}", f"/articles/{article.id}", "/notifications"]
     for n, path in enumerate([*paths, f"/admin/users/{named.id}"]):
@@ -146,9 +143,7 @@ def contrast(page, foreground: str, background: str) -> float:
 
 def test_the_header_name_reads_as_a_link_and_its_badge_stands_out(app, live_server, browser):
     member = make_user(handle="underlined", subscription="active")
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/")
+    page = signed_in_page(browser, live_server, member, "/")
 
     def style(selector: str, prop: str) -> str:
         return page.eval_on_selector(selector, f"(e) => getComputedStyle(e).{prop}")
@@ -175,8 +170,7 @@ def test_the_reactions_and_the_topics_are_announced_as_named_groups(app, live_se
 
     article = make_article(title="Walking", topics=[Topic(slug="back-pain", name="Back pain")])
     member = make_user(handle="listener", subscription="active")
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
+    page = signed_in_page(browser, live_server, member)
 
     page.goto(f"{live_server}/")
     assert ("group", "Topics") in named_regions(page)
@@ -192,8 +186,7 @@ def test_the_unread_count_says_the_same_to_eyes_and_ears_once_some_are_read(
     first = add_comment(article, reader, "Thoughts on walking")
     for n in range(3):
         add_comment(article, make_user(subscription="active"), f"Reply {n}", parent=first)
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    log_in(page, live_server, reader.email, PASSWORD)
+    page = signed_in_page(browser, live_server, reader)
     # A reply lands while the list is open: marking read leaves it unread.
     page.route(
         "**/notifications/read",
@@ -215,9 +208,7 @@ def test_the_unread_count_says_the_same_to_eyes_and_ears_once_some_are_read(
 def test_a_focused_blue_button_shows_a_ring_set_off_from_it(app, live_server, browser):
     member = make_user(handle="ring", subscription="active")
     article = make_article(title="Walking")
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/articles/{article.id}")
+    page = signed_in_page(browser, live_server, member, f"/articles/{article.id}")
     like = page.locator("#reactions form[data-kind='like'] button")
     like.click()  # pressed: the blue button a dark ring hardly shows against
     page.wait_for_function("document.querySelector('#reactions .toggle.on') !== null")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, log_in
-from tests.conftest import PASSWORD, make_article, make_user
+from tests.browser.conftest import ARTIFACTS, SHORT, signed_in_page
+from tests.conftest import make_article, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -26,12 +26,14 @@ def in_view(page, selector: str) -> bool:
 def test_the_posted_message_is_by_the_new_comment(app, live_server, browser, script):
     member = make_user(handle="mia", subscription="active")
     article = make_article(title="Walking at lunch", content=LONG_ARTICLE)
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 720}, java_script_enabled=script
+    page = signed_in_page(
+        browser,
+        live_server,
+        member,
+        f"/articles/{article.id}",
+        viewport=SHORT,
+        java_script_enabled=script,
     )
-    page = context.new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/articles/{article.id}")
 
     page.fill("#comment-body", "Ten minutes after lunch helps.")
     page.click("button:has-text('Post comment')")
@@ -51,7 +53,7 @@ def test_the_posted_message_is_by_the_new_comment(app, live_server, browser, scr
         # Without the script the comment is still in view, marked as the one posted.
         assert page.locator(".flash").inner_text() == "Your comment is posted."
         assert in_view(page, "li.comment > article")
-    context.close()
+    page.context.close()
 
 
 def test_a_comment_of_spaces_is_refused_in_the_box_without_leaving_the_page(
@@ -59,9 +61,7 @@ def test_a_comment_of_spaces_is_refused_in_the_box_without_leaving_the_page(
 ):
     member = make_user(handle="mia", subscription="active")
     article = make_article(title="Walking at lunch")
-    page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/articles/{article.id}")
+    page = signed_in_page(browser, live_server, member, f"/articles/{article.id}", viewport=SHORT)
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
 

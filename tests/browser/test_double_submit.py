@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import signed_in_page
 from tests.conftest import PASSWORD, make_article, make_user
 
 pytestmark = pytest.mark.browser
@@ -25,9 +25,7 @@ def posts_to(page, path: str) -> list[str]:
 
 def test_a_password_change_clicked_again_while_it_goes_is_sent_once(app, live_server, browser):
     member = make_user(handle="mia", subscription="active")
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/settings#password")
+    page = signed_in_page(browser, live_server, member, "/settings#password")
     sent: list[str] = []
 
     def lost_on_the_way(route):  # a request that never gets an answer: the page stays
@@ -49,9 +47,7 @@ def test_a_password_change_clicked_again_while_it_goes_is_sent_once(app, live_se
 
 def test_a_form_answered_no_can_be_sent_once_answered_yes(app, live_server, browser):
     member = make_user(handle="mia", subscription="active")
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/billing/local/manage")
+    page = signed_in_page(browser, live_server, member, "/billing/local/manage")
     sent = posts_to(page, "/billing/local/manage")
     answers = iter([False, True])
     page.on("dialog", lambda d: d.accept() if next(answers) else d.dismiss())
@@ -67,10 +63,7 @@ def test_a_form_answered_no_can_be_sent_once_answered_yes(app, live_server, brow
 
 def test_a_download_gives_its_button_and_the_keyboard_back(app, live_server, browser):
     member = make_user(handle="mia", subscription="active")
-    page = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = page.new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/settings#export")
+    page = signed_in_page(browser, live_server, member, "/settings#export", accept_downloads=True)
     button = page.get_by_role("button", name="Download my data")
 
     button.focus()
@@ -92,9 +85,7 @@ def test_a_page_kept_by_the_browser_leaves_what_it_drew_disabled_disabled(
     are given back; a read-only account's Like, drawn disabled, stays so."""
     reader = make_user(handle="rita")  # never paid: read-only
     article = make_article(title="Walking at lunch")
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    log_in(page, live_server, reader.email, PASSWORD)
-    page.goto(f"{live_server}/articles/{article.id}")
+    page = signed_in_page(browser, live_server, reader, f"/articles/{article.id}")
     like = page.get_by_role("button", name="Like")
     assert like.is_disabled()
 

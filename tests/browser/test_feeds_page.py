@@ -7,8 +7,8 @@ import pytest
 
 from articles import curation
 from club.extensions import db
-from tests.browser.conftest import ARTIFACTS, log_in
-from tests.conftest import PASSWORD, make_article, make_feed, make_user
+from tests.browser.conftest import ARTIFACTS, signed_in_page
+from tests.conftest import make_article, make_feed, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -23,9 +23,7 @@ def test_an_admin_filters_the_feeds_and_opens_one_feeds_pending_articles(app, li
     make_feed(title="Knee Notes", status="failing", last_error="error (404)")
     make_article(noisy, title="Pending from the noisy feed", status="pending")
     make_article(title="Pending from elsewhere", status="pending")
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    log_in(page, live_server, carol.email, PASSWORD)
-    page.goto(f"{live_server}/admin/feeds/")
+    page = signed_in_page(browser, live_server, carol, "/admin/feeds/")
 
     status = page.get_by_role("navigation", name="Feeds by status")
     status.get_by_role("link", name="Failing (3)").click()

@@ -7,8 +7,8 @@ import pytest
 
 from articles import curation
 from club.extensions import db
-from tests.browser.conftest import ARTIFACTS, log_in
-from tests.conftest import PASSWORD, make_article, make_user
+from tests.browser.conftest import ARTIFACTS, signed_in_page
+from tests.conftest import make_article, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +19,7 @@ def member_and_a_sleep_article(live_server, browser):
     sleep = curation.topic_for("Sleep")
     db.session.commit()
     make_article(title="Naps after lunch", topics=[sleep])
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
+    page = signed_in_page(browser, live_server, member, viewport={"width": 1280, "height": 900})
     return page, sleep
 
 

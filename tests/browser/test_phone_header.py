@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import ARTIFACTS, signed_in_page
 from tests.community.conftest import add_comment
-from tests.conftest import PASSWORD, make_article, make_user
+from tests.conftest import make_article, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -54,9 +54,7 @@ def test_a_member_sees_unread_notifications_on_the_closed_menu(app, live_server,
     member = make_user(handle="mia", subscription="active", admin=True)
     first = add_comment(make_article(), member, "Thoughts on walking")
     add_comment(first.article, make_user(subscription="active"), "A reply", parent=first)
-    page = browser.new_context(viewport=PHONE).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/")
+    page = signed_in_page(browser, live_server, member, "/", viewport=PHONE)
     nav = page.get_by_role("navigation", name="Main")
 
     assert header_height(page) < ONE_LINE
@@ -80,9 +78,7 @@ def test_a_member_sees_unread_notifications_on_the_closed_menu(app, live_server,
 
 def test_a_wide_screen_shows_every_link_and_no_menu_button(app, live_server, browser):
     member = make_user(handle="mia", subscription="active")
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/")
+    page = signed_in_page(browser, live_server, member, "/")
     nav = page.get_by_role("navigation", name="Main")
 
     assert not page.get_by_role("button", name="Menu").is_visible()

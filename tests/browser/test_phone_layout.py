@@ -12,9 +12,9 @@ from articles import curation
 from club import membership
 from club.community import moderation
 from club.extensions import db
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import ARTIFACTS, signed_in_page
 from tests.community.conftest import add_comment
-from tests.conftest import PASSWORD, make_article, make_feed, make_user
+from tests.conftest import make_article, make_feed, make_user
 from tests.worker.conftest import use_redis, work_off
 from worker.queues import enqueue
 
@@ -44,9 +44,7 @@ def test_it_keeps_long_words_names_and_admin_tables_inside_a_phone_screen(
         handle="carol", display_name="Carolina " + "Wolfeschlegelsteinhausen" * 2, admin=True
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport=PHONE)
-    page = context.new_page()
-    log_in(page, live_server, admin.email, PASSWORD)
+    page = signed_in_page(browser, live_server, admin, viewport=PHONE)
 
     paths = [
         "/",
@@ -79,9 +77,9 @@ def test_a_moderators_buttons_keep_apart_when_a_phone_wraps_them(app, live_serve
     comment = add_comment(make_article(), make_user(subscription="active"), "Buy pills")
     moderation.report_comment(make_user(subscription="active"), comment.id, "spam", "")
     db.session.commit()
-    page = browser.new_context(viewport={"width": 320, "height": 700}).new_page()
-    log_in(page, live_server, admin.email, PASSWORD)
-    page.goto(f"{live_server}/admin/reports")
+    page = signed_in_page(
+        browser, live_server, admin, "/admin/reports", viewport={"width": 320, "height": 700}
+    )
     dismiss = page.locator(f"#report-{comment.id} button:has-text('Dismiss reports')")
     remove = page.locator(f"#report-{comment.id} button:has-text('Remove comment')")
     a, b = dismiss.bounding_box(), remove.bounding_box()
@@ -179,8 +177,7 @@ def test_each_admin_table_on_a_phone_is_a_named_region_a_keyboard_can_scroll(
     admin = make_user(handle="carol", admin=True)
     fill_admin_tables(admin)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_context(viewport=PHONE).new_page()
-    log_in(page, live_server, admin.email, PASSWORD)
+    page = signed_in_page(browser, live_server, admin, viewport=PHONE)
 
     for n, (path, name) in enumerate(ADMIN_TABLES.items()):
         assert page.goto(f"{live_server}{path}").status == 200, path
@@ -242,8 +239,7 @@ def test_a_wide_screen_tabs_past_admin_tables_that_need_no_scrolling(
 ):
     admin = make_user(handle="carol", admin=True)
     fill_admin_tables(admin)
-    page = browser.new_context(viewport={"width": 1280, "height": 844}).new_page()
-    log_in(page, live_server, admin.email, PASSWORD)
+    page = signed_in_page(browser, live_server, admin, viewport={"width": 1280, "height": 844})
 
     for path, name in {**ADMIN_TABLES, **FITS_A_PHONE}.items():
         page.goto(f"{live_server}{path}")

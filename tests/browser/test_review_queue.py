@@ -6,17 +6,15 @@ import sqlalchemy as sa
 
 from articles.models import Article
 from club.extensions import db
-from tests.browser.conftest import ARTIFACTS, log_in
-from tests.conftest import PASSWORD, make_article, make_user
+from tests.browser.conftest import ARTIFACTS, signed_in_page
+from tests.conftest import make_article, make_user
 
 
 def test_an_admin_selects_every_article_on_the_page_and_approves_them(app, live_server, browser):
     carol = make_user(handle="carol", admin=True)
     for n in range(3):
         make_article(title=f"Pending walk {n}", status="pending")
-    page = browser.new_context().new_page()
-    log_in(page, live_server, carol.email, PASSWORD)
-    page.goto(f"{live_server}/admin/articles/?status=pending")
+    page = signed_in_page(browser, live_server, carol, "/admin/articles/?status=pending")
 
     page.get_by_label("Select every article on this page").check()
     assert page.locator('input[name="ids"]:checked').count() == 3
@@ -33,9 +31,7 @@ def test_each_rows_buttons_say_which_article_they_act_on(app, live_server, brows
     carol = make_user(handle="carol", admin=True)
     make_article(title="Walking eases back pain", status="pending")
     make_article(title="Sleep and recovery", status="pending")
-    page = browser.new_context().new_page()
-    log_in(page, live_server, carol.email, PASSWORD)
-    page.goto(f"{live_server}/admin/articles/?status=pending")
+    page = signed_in_page(browser, live_server, carol, "/admin/articles/?status=pending")
 
     for title in ("Walking eases back pain", "Sleep and recovery"):
         assert page.get_by_role("button", name=f"Approve “{title}”", exact=True).count() == 1

@@ -7,8 +7,8 @@ import pytest
 
 from articles import curation
 from club.extensions import db
-from tests.browser.conftest import ARTIFACTS, log_in
-from tests.conftest import PASSWORD, make_article, make_feed, make_user
+from tests.browser.conftest import ARTIFACTS, signed_in_page
+from tests.conftest import make_article, make_feed, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -22,9 +22,7 @@ def test_an_admin_merges_a_topic_and_its_old_address_leads_to_the_new_one(
     make_feed(title="Sleep Weekly", topic=sleep)
     make_article(title="Naps after lunch", topics=[sleep])
     make_article(title="A quiet evening", topics=[rest])
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    log_in(page, live_server, carol.email, PASSWORD)
-    page.goto(f"{live_server}/admin/topics/")
+    page = signed_in_page(browser, live_server, carol, "/admin/topics/")
 
     page.get_by_role("link", name="Merge Sleep").click()
     page.get_by_label("Merge it into").select_option(label="Rest")

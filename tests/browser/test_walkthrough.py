@@ -19,7 +19,7 @@ from club.community import moderation
 from club.community.models import Comment
 from club.extensions import db
 from club.models import Appeal, User
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import ARTIFACTS, SHORT, log_in, signed_in_page
 from tests.community.conftest import add_comment
 from tests.conftest import PASSWORD, make_article, make_user
 
@@ -196,9 +196,7 @@ def test_a_refused_like_explains_itself_under_the_buttons_not_between_them(
     admin = make_user(admin=True)
     member = make_user(handle="mira", subscription="active")
     article = make_article(title="Stretching before bed")
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/articles/{article.id}")
+    page = signed_in_page(browser, live_server, member, f"/articles/{article.id}")
     # A moderator freezes the member while the page is open.
     membership.freeze(fresh(User, id=member.id), by=admin, reason="Spam links")
     db.session.commit()
@@ -221,9 +219,7 @@ def test_a_like_after_logging_out_elsewhere_offers_to_log_in_and_come_back(
 ):
     member = make_user(handle="two_devices", subscription="active")
     article = make_article(title="Stretching after work")
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/articles/{article.id}")
+    page = signed_in_page(browser, live_server, member, f"/articles/{article.id}")
     # "Log out" on their phone ends every session, this open page's included.
     accounts.end_all_sessions(fresh(User, id=member.id))
     db.session.commit()
@@ -246,8 +242,7 @@ def test_a_quoted_comment_keeps_its_line_breaks_single(app, live_server, browser
     author = make_user(handle="two_liner", subscription="active")
     article = make_article(title="Walking")
     comment = add_comment(article, author, "first line\nsecond line")
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    log_in(page, live_server, reader.email, PASSWORD)
+    page = signed_in_page(browser, live_server, reader)
 
     def lines(selector: str) -> int:
         return page.evaluate(
@@ -272,9 +267,7 @@ def test_a_posted_comment_is_in_view_and_stands_out_from_the_others(
     article = make_article(title="Sleep and recovery")
     for n in range(12):
         add_comment(article, member, f"Earlier comment {n}.\n\nWith a second paragraph.")
-    page = browser.new_context(viewport={"width": 1280, "height": 700}).new_page()
-    log_in(page, live_server, member.email, PASSWORD)
-    page.goto(f"{live_server}/articles/{article.id}")
+    page = signed_in_page(browser, live_server, member, f"/articles/{article.id}", viewport=SHORT)
     page.fill("#comment-body", "Eight hours made the difference for me.")
     page.click("button:has-text('Post comment')")
     page.wait_for_load_state()
