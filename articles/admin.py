@@ -40,6 +40,7 @@ from articles.topics import topic_for
 from club import audit
 from club.admin import admin_blueprint
 from club.clock import utcnow
+from club.edit_conflicts import changed_since, drawn_record, merge_saved_meanwhile, read_drawn
 from club.extensions import db
 from club.form_pages import form_on
 from club.web import render_error, safe_next
@@ -191,19 +192,21 @@ def edit_feed(feed_id: int):
     """Change a feed's name, topic and options."""
     feed = db.session.get(Feed, feed_id, with_for_update=True) or abort(404)
     form = FeedEditForm(obj=feed)
+    saved = curation.feed_edit_values(feed)
     if request.method == "GET":
-        form.topic.data = feed.topic.name if feed.topic else ""
-        form.revision.data = curation.feed_revision(feed)
+        form.topic.data = saved["topic"]
+        form.revision.data = drawn_record(saved)
     if form.validate_on_submit():
-        if _saved_since_drawn(form, feed):
-            # Keep what this admin chose, show what was saved, and let a second Save
-            # replace it knowingly.
-            form.revision.data = curation.feed_revision(feed)
+        drawn = read_drawn(form.revision.data)
+        if drawn is not None and _saved_since_drawn(form, drawn, saved):
+            both = merge_saved_meanwhile(form, drawn, saved)
+            form.revision.data = drawn_record(saved)
             page = render_template(
                 "articles/admin/feed_edit.html",
                 form=form,
                 feed=feed,
                 saved=curation.feed_settings(feed),
+                both=[form[name].label.text for name in both],
             )
             return page, 409
         _apply_feed_edit(feed, form)
@@ -214,14 +217,14 @@ def edit_feed(feed_id: int):
     return page, form_status(form)
 
 
-def _saved_since_drawn(form: FeedEditForm, feed: Feed) -> bool:
+def _saved_since_drawn(form: FeedEditForm, drawn: dict, saved: dict) -> bool:
     """Tell whether the feed's settings changed after this edit form was drawn."""
-    drawn = form.revision.data
-    if not drawn or drawn == curation.feed_revision(feed):
+    changed = changed_since(drawn, saved)
+    if changed == ["title"] and not drawn.get("title") and not form.title.data:
+        # The feed had no name when the form was drawn, and the form leaves the name
+        # alone: a name given since (a fetch names an untitled feed) stays either way.
         return False
-    # The feed had no name when the form was drawn, and the form leaves the name alone:
-    # a name given since (a fetch names an untitled feed) stays either way.
-    return bool(form.title.data) or drawn != curation.feed_revision(feed, title="")
+    return bool(changed)
 
 
 def _apply_feed_edit(feed: Feed, form: FeedEditForm) -> None:

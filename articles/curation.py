@@ -7,8 +7,6 @@ has already written the audit row through ``club.audit.record``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -223,15 +221,14 @@ def edit_article(
     return changed
 
 
-def revision_of(article: Article) -> str:
-    """A fingerprint of what the edit form shows, to notice a save made while it was open."""
-    shown = [
-        article.title,
-        article.summary,
-        article.reviewed_by or "",
-        sorted(t.name for t in article.topics),
-    ]
-    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
+def article_edit_values(article: Article) -> dict[str, str]:
+    """What the article edit form shows of ``article``, field by field."""
+    return {
+        "title": article.title,
+        "summary": article.summary or "",
+        "reviewed_by": article.reviewed_by or "",
+        "topics": ", ".join(sorted(t.name for t in article.topics)),
+    }
 
 
 def bulk_articles(ids: Iterable[int]) -> list[Article]:
@@ -325,21 +322,19 @@ def feed_settings(feed: Feed) -> dict[str, str]:
     }
 
 
-def feed_revision(feed: Feed, *, title: str | None = None) -> str:
-    """A fingerprint of the feed's settings, to notice a save made while a form was open.
+def feed_edit_values(feed: Feed) -> dict[str, str | bool | int]:
+    """What the feed edit form shows of ``feed``, field by field.
 
-    The stored values, not ``feed_settings``: a feed's name falls back to its site
-    address, which a fetch fills in, and that is no admin's save. ``title`` stands in
-    for the stored title.
+    The stored name, not ``Feed.name``: that falls back to the site's address, which a
+    fetch fills in, and that is no admin's save.
     """
-    shown = [
-        feed.title or "" if title is None else title,
-        feed.topic_id,
-        feed.auto_publish,
-        feed.full_content,
-        feed.interval_minutes,
-    ]
-    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
+    return {
+        "title": feed.title or "",
+        "topic": feed.topic.name if feed.topic else "",
+        "auto_publish": feed.auto_publish,
+        "full_content": feed.full_content,
+        "interval_minutes": feed.interval_minutes,
+    }
 
 
 def move_feed_articles_to_topic(feed: Feed, old: Topic | None, new: Topic | None) -> int:

@@ -17,6 +17,7 @@ from articles.models import Article, Feed
 from articles.topics import topic_for
 from club import audit
 from club.admin import admin_blueprint
+from club.edit_conflicts import changed_since, drawn_record, merge_saved_meanwhile, read_drawn
 from club.extensions import db
 from club.form_pages import form_on
 from club.web import parse_id, safe_next
@@ -183,21 +184,22 @@ def edit_article(article_id: int):
     """Edit an article's title, summary, topics and reviewer line."""
     article = db.session.get(Article, article_id, with_for_update=True) or abort(404)
     form = ArticleEditForm(obj=article)
+    saved = curation.article_edit_values(article)
     if request.method == "GET":
-        form.topics.data = ", ".join(t.name for t in article.topics)
-        form.revision.data = curation.revision_of(article)
+        form.topics.data = saved["topics"]
+        form.revision.data = drawn_record(saved)
     if form.validate_on_submit():
-        saved_meanwhile = curation.revision_of(article)
-        if form.revision.data and form.revision.data != saved_meanwhile:
-            # Keep what this admin typed, show what was saved, and let a second Save
-            # replace it knowingly.
-            form.revision.data = saved_meanwhile
+        drawn = read_drawn(form.revision.data)
+        if drawn is not None and changed_since(drawn, saved):
+            both = merge_saved_meanwhile(form, drawn, saved)
+            form.revision.data = drawn_record(saved)
             return render_template(
                 "articles/admin/article_edit.html",
                 form=form,
                 article=article,
                 back=_back_to_queue(article),
                 conflict=True,
+                both=[form[name].label.text for name in both],
             ), 409
         names = [n for n in (form.topics.data or "").split(",") if n.strip()]
         topics = [t for t in (topic_for(n) for n in names) if t is not None]

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -33,6 +34,45 @@ def action_names(html: str) -> list[str]:
     cells = re.findall(r'<td class="admin-actions">(.*?)</td>', html, re.S)
     controls = re.findall(r"<(?:a|button)\b[^>]*>(.*?)</(?:a|button)>", "".join(cells), re.S)
     return [" ".join(re.sub(r"<[^>]+>", "", c).split()) for c in controls]
+
+
+class _FormReader(HTMLParser):
+    """The fields each form on a page would send as it stands."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, str]] = []
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({})
+        elif tag == "input" and attrs.get("name") and self.forms:
+            unchecked = attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs
+            if attrs.get("type") not in ("submit", "button") and not unchecked:
+                self.forms[-1][attrs["name"]] = attrs.get("value") or ""
+        elif tag == "textarea" and self.forms:
+            self._textarea = attrs.get("name")
+            self.forms[-1][self._textarea] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.forms[-1][self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea" and self._textarea:
+            # A line break just after <textarea> is not part of its text.
+            form = self.forms[-1]
+            form[self._textarea] = form[self._textarea].removeprefix("\n")
+            self._textarea = None
+
+
+def form_as_sent(html: str, holding: str) -> dict[str, str]:
+    """What pressing Save on the page's form with a ``holding`` field would send, unchanged."""
+    reader = _FormReader()
+    reader.feed(html)
+    return next(form for form in reader.forms if holding in form)
 
 
 def feed_bytes(name: str) -> bytes:

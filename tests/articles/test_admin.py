@@ -16,7 +16,7 @@ from articles.models import Article, Feed, KeywordRule, Topic
 from club.clock import utcnow
 from club.extensions import db
 from club.models import AuditEntry
-from tests.articles.conftest import audit_actions, feed_bytes, item, rss
+from tests.articles.conftest import audit_actions, feed_bytes, form_as_sent, item, rss
 from tests.conftest import login, make_article, make_feed, table_fingerprint
 
 # What every refused destination reads, whatever refused it.
@@ -305,24 +305,18 @@ def test_it_edits_pauses_and_resumes_a_feed(admin_client):
     assert audit_actions() == ["feed.edit", "feed.pause", "feed.resume"]
 
 
-def feed_edit_revision(admin_client, feed: Feed) -> str:
+def feed_edit_form(admin_client, feed: Feed) -> dict[str, str]:
+    """The feed's edit form as a browser would send it untouched."""
     html = admin_client.get(f"/admin/feeds/{feed.id}/edit").get_data(as_text=True)
-    return re.search(r'name="revision" type="hidden" value="([^"]*)"', html).group(1)
+    return form_as_sent(html, holding="revision")
 
 
 def test_a_feed_edit_drawn_before_another_admins_save_changes_nothing_unseen(admin_client):
     feed = make_feed(title="Source")
-    stale = feed_edit_revision(admin_client, feed)
-    base = {"title": "Source", "interval_minutes": 30, "full_content": "y"}
-    admin_client.submit(
-        f"/admin/feeds/{feed.id}/edit",
-        {**base, "topic": "Sleep", "revision": feed_edit_revision(admin_client, feed)},
-    )
+    stale = feed_edit_form(admin_client, feed)
+    admin_client.submit(f"/admin/feeds/{feed.id}/edit", {**stale, "topic": "Sleep"})
 
-    response = admin_client.submit(
-        f"/admin/feeds/{feed.id}/edit",
-        {**base, "topic": "", "auto_publish": "y", "revision": stale},
-    )
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/edit", {**stale, "auto_publish": "y"})
 
     html = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -330,27 +324,38 @@ def test_a_feed_edit_drawn_before_another_admins_save_changes_nothing_unseen(adm
     assert "<dt>Topic</dt><dd>Sleep</dd>" in html
     feed = db.session.get(Feed, feed.id)
     assert feed.topic.name == "Sleep" and not feed.auto_publish
-    fresh = re.search(r'name="revision" type="hidden" value="([^"]*)"', html).group(1)
-    again = admin_client.submit(
-        f"/admin/feeds/{feed.id}/edit",
-        {**base, "topic": "", "auto_publish": "y", "revision": fresh},
-    )
+    # The form holds this admin's choice and, in the topic they left alone, the new one.
+    shown = form_as_sent(html, holding="revision")
+    assert (shown["topic"], shown["auto_publish"]) == ("Sleep", "y")
+
+    again = admin_client.submit(f"/admin/feeds/{feed.id}/edit", shown)
+
     assert again.status_code == 302
-    assert db.session.get(Feed, feed.id).topic is None
+    feed = db.session.get(Feed, feed.id)
+    assert (feed.topic.name, feed.auto_publish) == ("Sleep", True)
+
+
+def test_a_setting_both_admins_changed_keeps_the_second_ones_once_saved_again(admin_client):
+    feed = make_feed(title="Source")
+    stale = feed_edit_form(admin_client, feed)
+    admin_client.submit(f"/admin/feeds/{feed.id}/edit", {**stale, "topic": "Sleep"})
+
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/edit", {**stale, "topic": "Knees"})
+    assert "You both changed Topic: the form holds your choice." in response.text
+    admin_client.submit(f"/admin/feeds/{feed.id}/edit", form_as_sent(response.text, "revision"))
+
+    assert db.session.get(Feed, feed.id).topic.name == "Knees"
 
 
 def test_a_fetch_naming_an_untitled_feed_is_not_taken_for_another_admins_save(admin_client):
     feed = make_feed()
     feed.title = ""
     db.session.commit()
-    drawn = feed_edit_revision(admin_client, feed)
+    drawn = feed_edit_form(admin_client, feed)
     feed.title, feed.site_url = "Named By Its Feed", "https://site.example.com/"  # a fetch
     db.session.commit()
 
-    response = admin_client.submit(
-        f"/admin/feeds/{feed.id}/edit",
-        {"title": "", "topic": "Sleep", "interval_minutes": 30, "revision": drawn},
-    )
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/edit", {**drawn, "topic": "Sleep"})
 
     assert response.status_code == 302
     feed = db.session.get(Feed, feed.id)

@@ -17,7 +17,7 @@ from articles.models import Article, Tombstone
 from club.clock import utcnow
 from club.extensions import db
 from club.models import AuditEntry
-from tests.articles.conftest import audit_actions, item, rss
+from tests.articles.conftest import audit_actions, form_as_sent, item, rss
 from tests.conftest import make_article, make_feed, table_fingerprint
 
 
@@ -246,28 +246,72 @@ def test_it_refuses_a_title_of_nothing_that_shows(admin_client):
     assert table_fingerprint() == before
 
 
+def edit_form(admin_client, article: Article) -> dict[str, str]:
+    """The article's edit form as a browser would send it untouched."""
+    page = admin_client.get(f"/admin/articles/{article.id}/edit").get_data(as_text=True)
+    return form_as_sent(page, holding="revision")
+
+
 def test_it_never_silently_undoes_another_admins_edit(admin_client):
     article = make_article(status="pending", title="Source title", summary="Short.")
-    edit_page = admin_client.get(f"/admin/articles/{article.id}/edit").get_data(as_text=True)
-    revision = re.search(r'name="revision" type="hidden" value="(\w+)"', edit_page).group(1)
-    fields = {"title": "Source title", "summary": "Short.", "topics": "", "revision": revision}
+    fields = edit_form(admin_client, article)
     admin_client.submit(f"/admin/articles/{article.id}/edit", {**fields, "title": "A's title"})
     stale = admin_client.submit(
         f"/admin/articles/{article.id}/edit", {**fields, "reviewed_by": "Dr. B"}
     )
     html = stale.get_data(as_text=True)
     assert stale.status_code == 409 and "Someone saved this article after you opened it" in html
-    assert "<dd>A&#39;s title</dd>" in html and 'value="Dr. B"' in html  # theirs and mine
+    assert "<dd>A&#39;s title</dd>" in html
+    shown = form_as_sent(html, holding="revision")
+    assert (shown["title"], shown["reviewed_by"]) == ("A's title", "Dr. B")  # theirs and mine
     article = db.session.get(Article, article.id)
     assert (article.title, article.reviewed_by) == ("A's title", None)
-    newer = re.search(r'name="revision" type="hidden" value="(\w+)"', html).group(1)
-    admin_client.submit(
-        f"/admin/articles/{article.id}/edit",
-        {**fields, "title": "A's title", "reviewed_by": "Dr. B", "revision": newer},
-    )
+
+    admin_client.submit(f"/admin/articles/{article.id}/edit", shown)  # Save again
+
     article = db.session.get(Article, article.id)
     assert (article.title, article.reviewed_by) == ("A's title", "Dr. B")
     assert audit_actions() == ["article.edit", "article.edit"]
+
+
+def test_save_again_after_a_conflict_keeps_what_the_other_admin_added(admin_client):
+    """B changed only the summary: A's reviewer line, added meanwhile, stays."""
+    article = make_article(status="pending", title="Source title", summary="Short.")
+    fields = edit_form(admin_client, article)
+    admin_client.submit(
+        f"/admin/articles/{article.id}/edit",
+        {**fields, "title": "Walking, reviewed", "reviewed_by": "Dr. Jane Roe, MD"},
+    )
+    stale = admin_client.submit(
+        f"/admin/articles/{article.id}/edit", {**fields, "summary": "Short, fixed."}
+    )
+    assert stale.status_code == 409
+    assert "You both changed" not in stale.text
+
+    admin_client.submit(f"/admin/articles/{article.id}/edit", form_as_sent(stale.text, "revision"))
+
+    article = db.session.get(Article, article.id)
+    assert (article.title, article.summary, article.reviewed_by) == (
+        "Walking, reviewed",
+        "Short, fixed.",
+        "Dr. Jane Roe, MD",
+    )
+    assert article.edited_fields == ["reviewed_by", "summary", "title"]
+
+
+def test_a_field_both_admins_changed_keeps_the_second_ones_and_says_so(admin_client):
+    article = make_article(status="pending", title="Source title", summary="Line one.")
+    fields = edit_form(admin_client, article)
+    admin_client.submit(f"/admin/articles/{article.id}/edit", {**fields, "title": "A's title"})
+    # A browser sends a text area's line breaks as CRLF: an untouched summary is no change.
+    stale = admin_client.submit(
+        f"/admin/articles/{article.id}/edit",
+        {**fields, "title": "B's title", "summary": "Line one.\r\n"},
+    )
+
+    assert "You both changed Title: the form holds your version." in stale.text
+    assert form_as_sent(stale.text, "revision")["title"] == "B's title"
+    assert db.session.get(Article, article.id).title == "A's title"
 
 
 def test_it_lists_the_review_queue(admin_client):
@@ -458,3 +502,17 @@ def test_an_unknown_feed_shows_the_whole_queue(admin_client, feed):
     response = admin_client.get(f"/admin/articles/?feed={feed}")
     assert response.status_code == 200
     assert queue_titles(response.get_data(as_text=True)) == ["Needs a look"]
+
+
+def test_an_edit_form_with_no_readable_record_of_what_it_showed_still_saves(admin_client):
+    """A form drawn before the record was kept this way (a bare fingerprint) has nothing to
+    compare against: it saves, as it did then."""
+    article = make_article(status="pending", title="Source title", summary="Short.")
+    fields = {**edit_form(admin_client, article), "revision": "3f9a0c1b2d4e5f60"}
+
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/edit", {**fields, "title": "New title"}
+    )
+
+    assert response.status_code == 302
+    assert db.session.get(Article, article.id).title == "New title"

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from articles import curation, topics
 from articles.models import Feed, Topic
+from club.edit_conflicts import drawn_record
 from club.extensions import db
 from tests.articles.test_topics_admin import make_topic, post_as_admin, topic_names_of
 from tests.conftest import is_postgres, make_article, make_feed, make_user, settle
@@ -110,7 +111,7 @@ def test_an_article_edit_keeping_a_topic_being_merged_does_not_deadlock(app, mer
     """The merge moves the article being edited: one waits for the other (the edit then
     shows what the merge saved, as for another admin's save), neither deadlocks."""
     article = make_article(title="Eating slowly", topics=[diet])
-    drawn = curation.revision_of(article)
+    drawn = drawn_record(curation.article_edit_values(article))
     finish = merge_diet()
     data = {"title": "Eating slowly", "topics": "Diet", "revision": drawn}
 
