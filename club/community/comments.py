@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +39,8 @@ MAX_LENGTH = 5000
 SORTS = {"oldest": "Oldest", "newest": "Newest", "liked": "Most liked"}
 THREADS_PER_PAGE = 50
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# The same words in the same place this soon after are the same comment sent again.
+REPOSTED_WITHIN = timedelta(minutes=10)
 
 
 def validated_body(raw: str | None, doing: str = "posting") -> str:
@@ -209,6 +211,9 @@ def post_comment(
                 "so the thread takes no more replies.",
                 final=True,
             )
+    sent_again = _same_words_just_posted(author, article.id, parent, text)
+    if sent_again is not None:
+        return sent_again, False
     # Accounts, then comments, then the article: the order removals, deletions and
     # account deletions take them, so no two of them wait on each other.
     article = _lock_published_article(article.id)
@@ -233,6 +238,31 @@ def post_comment(
     if target is not None:
         notifications.notify_reply(reply=comment, to=target)
     return comment, True
+
+
+def _same_words_just_posted(
+    author: User, article_id: int, parent: Comment | None, text: str
+) -> Comment | None:
+    """The comment ``author`` posted with these words in this place moments ago, if any.
+
+    Back after posting shows the article page again with the words still in the box (the
+    browser restores them, and a fresh form nonce with them): sent again, they are the
+    same comment, not a second one. The author's row is locked, so two at once cannot
+    both miss it.
+    """
+    return db.session.scalar(
+        sa.select(Comment)
+        .where(
+            Comment.author_id == author.id,
+            Comment.article_id == article_id,
+            Comment.parent_id == (parent.id if parent else None),
+            Comment.body == text,
+            Comment.status == CommentStatus.VISIBLE,
+            Comment.created_at >= utcnow() - REPOSTED_WITHIN,
+        )
+        .order_by(Comment.id.desc())
+        .limit(1)
+    )
 
 
 def _own_comment(user: User, comment_id: int) -> Comment:

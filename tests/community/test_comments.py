@@ -11,6 +11,7 @@ from html import unescape as html_unescape
 import pytest
 import sqlalchemy as sa
 
+from club.community import comments
 from club.community.models import Comment
 from club.extensions import db
 from tests.community.conftest import add_comment, page_of, post_comment, token
@@ -506,3 +507,27 @@ def test_a_form_whose_comment_was_deleted_keeps_the_new_words(member, article):
     page = response.get_data(as_text=True)
     assert "That comment was already posted." not in page
     assert "different words" in page  # given back, to send as a new comment
+
+
+def test_the_same_words_sent_again_from_a_fresh_form_are_not_a_second_comment(member, article):
+    """Back after posting shows the words in the box again, under a new form nonce."""
+    post_comment(member, article, "Ten minutes after lunch helps.")
+
+    again = post_comment(member, article, "Ten minutes after lunch helps.", next="/")
+
+    assert [c.body for c in all_comments()] == ["Ten minutes after lunch helps."]
+    assert again.headers["Location"].endswith(f"#comment-{all_comments()[0].id}")
+    assert "That comment was already posted." in member.get("/").get_data(as_text=True)
+
+
+def test_the_same_words_elsewhere_or_later_are_new_comments(member, article, alice):
+    first = add_comment(article, alice, "Which shoes?")
+    post_comment(member, article, "Thank you!")
+    post_comment(member, article, "Thank you!", parent_id=first.id)  # a reply is elsewhere
+    posted = all_comments()[-1]
+    posted.created_at -= comments.REPOSTED_WITHIN  # long enough ago
+    db.session.commit()
+
+    post_comment(member, article, "Thank you!", parent_id=first.id)
+
+    assert [c.body for c in all_comments()] == ["Which shoes?"] + ["Thank you!"] * 3

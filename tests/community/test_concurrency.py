@@ -96,7 +96,7 @@ def reported(app, article, author, by: int) -> Comment:
 
 def test_it_hides_a_comment_once_when_reports_arrive_together(app, article, alice):
     app.config["COMMUNITY_HIDE_AFTER_REPORTS"] = 3
-    add_comment(article, alice)
+    add_comment(article, alice, "A comment nobody reports.")
     comment = reported(app, article, alice, by=6)
     db.session.refresh(comment)
     assert comment.hidden
