@@ -426,16 +426,16 @@ def _entry_link(entry: ParsedEntry, feed_url: str) -> str:
 
     A link to the feed document itself is no article's address: an Atom ``href=""``
     resolves to the feed's xml:base, and would make every such entry one article. Nor,
-    if a permalink GUID says better, is the site's home page: podcasts link every
-    episode there.
+    if a permalink GUID or the episode's own audio or video file says better, is the
+    site's home page: podcasts link every episode there, and some give no link at all.
     """
     home_page = None
-    for candidate in (entry.link, entry.guid):
+    for candidate in (entry.link, entry.guid, *_media_files(entry)):
         url = safe_url(candidate, feed_url) if candidate else None
         if (
             url
             and not url.startswith("mailto:")
-            and (candidate is entry.link or "://" in candidate)
+            and (candidate is entry.link or _is_http_url(candidate))
             and url != feed_url
             and url != entry.feed_base
         ):
@@ -445,6 +445,21 @@ def _entry_link(entry: ParsedEntry, feed_url: str) -> str:
     if home_page:
         return home_page
     raise SkipEntry("entry has no http(s) link")
+
+
+def _is_http_url(value: str) -> bool:
+    """Tell whether a GUID or enclosure is an absolute http(s) address: a GUID that only
+    holds one ('"http://…', with a stray quote) is no link, not a path on the feed's site."""
+    return value.lower().startswith(("http://", "https://"))
+
+
+def _media_files(entry: ParsedEntry) -> list[str]:
+    """The addresses of the entry's audio and video enclosures."""
+    return [
+        str(e.get("href", ""))
+        for e in entry.enclosures
+        if str(e.get("type", "")).startswith(("audio/", "video/"))
+    ]
 
 
 # WordPress lists a password-protected post with this excerpt and a "Protected: " title;

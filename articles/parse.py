@@ -459,12 +459,13 @@ def _entry(raw: Any, feed_author: str = "") -> ParsedEntry:
     content = get("content") or []
     summary_detail = get("summary_detail") or {}
     summary_html = as_html(str(get("summary", "") or ""), summary_detail.get("type", ""))
-    content_html = "".join(as_html(str(c.get("value", "")), c.get("type", "")) for c in content)
+    main = _main_content(content)
+    content_html = as_html(str(main.get("value", "")), main.get("type", "")) if main else ""
     if len(content_html) < len(summary_html):
         # Content shorter than the summary is not the story: feedparser files an image's
         # Media RSS caption (<media:description>) as content, beside <description>.
-        content_html, content = "", []
-    detail = (content[0] if content else None) or summary_detail
+        content_html, main = "", None
+    detail = main or summary_detail
     return ParsedEntry(
         guid=str(get("id", "") or ""),
         link=_entry_link(get),
@@ -538,6 +539,17 @@ def _original_link(get: Any) -> str:
     return ""
 
 
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _main_content(content: list[Any]) -> Any:
+    """The one of an entry's contents that is the story: the longest HTML one, else the
+    longest. Several are the same text told twice, not parts: a podcast's plain show
+    notes (a second <itunes:summary> or <description>) beside its <content:encoded>."""
+    html_ones = [c for c in content if c.get("type") in HTML_TYPES] or content
+    return max(html_ones, key=lambda c: len(str(c.get("value", ""))), default=None)
+
+
 def _is_absolute_http(value: str) -> bool:
     return value[:8].lower().startswith(("http://", "https://"))
 
@@ -555,6 +567,10 @@ def _entry_author(get: Any, feed_author: str) -> str:
     detail = get("author_detail")
     if not detail and not get("author"):
         return feed_author
+    # feedparser's "author" is the last one named: co-authors are all in "authors".
+    names = dict.fromkeys(filter(None, (_author_name(a, "") for a in get("authors") or [])))
+    if len(names) > 1:
+        return ", ".join(names)
     return _author_name(detail or {}, str(get("author", "") or ""))
 
 

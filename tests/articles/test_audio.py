@@ -148,3 +148,59 @@ def test_the_review_queue_says_an_article_is_an_episode_or_a_video(admin_client,
     make_article(title="Waiting", status="pending", kind=kind)
     html = admin_client.get("/admin/articles/").get_data(as_text=True)
     assert f'<span class="pill pill-media">{badge}</span>' in html
+
+
+ITUNES = 'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" '
+
+
+def ingest_episodes(*items: str) -> list[Article]:
+    """Ingest podcast ``items`` (iTunes namespace declared); return what was stored."""
+    feed = make_feed(title="Sleep Clinic Podcast", auto_publish=True)
+    document = rss(*items).replace(b"<rss ", f"<rss {ITUNES}".encode())
+    ingest_document(feed, document)
+    db.session.commit()
+    return list(db.session.scalars(sa.select(Article).order_by(Article.id)))
+
+
+def test_show_notes_given_as_text_and_as_html_are_shown_once(client):
+    """Podcast hosts write the notes plainly (<itunes:summary>, <description>) and as HTML
+    (<content:encoded>); feedparser keeps both as content."""
+    notes = "Why naps help, with Dr. Ana Lopes."
+    [episode] = ingest_episodes(
+        "<item><title>Episode 42</title><link>https://podcast.example.com/42</link>"
+        f"<itunes:summary>{notes}</itunes:summary><description>{notes}</description>"
+        f"<content:encoded><![CDATA[<p>{notes}</p><p>Music: Disparition</p>]]></content:encoded>"
+        f"{enclosure(EPISODE)}</item>"
+    )
+
+    html = client.get(f"/articles/{episode.id}").get_data(as_text=True)
+    body = html.split('<div class="article-body"', 1)[1].split("</div>", 1)[0]
+    assert body.count("Why naps help") == 1
+    assert "<p>Music: Disparition</p>" in body
+
+
+def test_episodes_without_a_link_are_kept_at_their_audio_files(client):
+    """RSS 0.92 items may carry only text and the episode (Scripting News' Grateful Dead
+    feed): each is an episode of its own, not skipped."""
+    episodes = ingest_episodes(
+        *(
+            f"<item><description>The Other One, take {n}.</description>"
+            f"{enclosure(f'http://audio.example.com/other-one-{n}.mp3')}</item>"
+            for n in (1, 2)
+        )
+    )
+
+    assert [(e.url, e.kind) for e in episodes] == [
+        (f"http://audio.example.com/other-one-{n}.mp3", "audio") for n in (1, 2)
+    ]
+
+
+def test_a_guid_with_a_stray_quote_is_no_link_on_the_feeds_own_site(client):
+    """'"http://…' is not a path on the feed's site: the episode's own file says where it is."""
+    [episode] = ingest_episodes(
+        "<item><title>April show</title><link>https://podcast.example.com/</link>"
+        '<guid>"http://cdn.example.com/april.mp3</guid>'
+        f"{enclosure('https://cdn.example.com/april.mp3')}</item>"
+    )
+
+    assert episode.url == "https://cdn.example.com/april.mp3"

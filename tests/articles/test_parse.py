@@ -533,3 +533,16 @@ def test_a_relative_html_link_is_kept_beside_an_absolute_pdf_alternate():
     )
     # Relative, as written: clean resolves it against the feed's address.
     assert parse_feed(document).entries[0].link == "/papers/1"
+
+
+def test_co_authors_are_all_credited_once_each():
+    """feedparser's "author" is the last one an entry names."""
+    atom = 'xmlns:atom="http://www.w3.org/2005/Atom"'
+    names = ["Chris Rawles", "Ryan Gillard", "Chris Rawles"]
+    authors = "".join(
+        f"<atom:author {atom}><atom:name>{n}</atom:name></atom:author>" for n in names
+    )
+
+    [entry] = parse_feed(rss(item(1, extra=authors))).entries
+
+    assert entry.author == "Chris Rawles, Ryan Gillard"
