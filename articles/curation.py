@@ -395,12 +395,17 @@ def remove_feed(feed: Feed, *, keep_articles: bool) -> int:
             sa.update(Article).where(Article.feed_id == feed.id).values(**values)
         ).rowcount
     else:
+        # What an admin hid stays off the site if the feed is added again, as what they
+        # rejected does: with auto-publish it would come back published.
+        hidden = articles.where(Article.status == "hidden")
+        for article in db.session.scalars(sa.select(Article).where(Article.id.in_(hidden))):
+            bury(article, "hidden")
         ids = list(db.session.scalars(articles))
         count = len(ids)
         if ids:
             db.session.execute(sa.delete(Article).where(Article.id.in_(ids)))
-    # Tombstones stay (the database unties them from the feed): a rejected entry must not
-    # come back if the feed is added again.
+    # Tombstones stay (the database unties them from the feed): a rejected or hidden
+    # entry must not come back if the feed is added again.
     db.session.delete(feed)
     db.session.flush()
     return count

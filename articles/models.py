@@ -241,7 +241,7 @@ class Tombstone(db.Model):
     feed_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feeds.id", ondelete="SET NULL"))
     guid: Mapped[str] = mapped_column(sa.String(1024))
     url: Mapped[str] = mapped_column(sa.String(2048), index=True)
-    reason: Mapped[str] = mapped_column(sa.String(32))  # rejected|deleted
+    reason: Mapped[str] = mapped_column(sa.String(32))  # rejected|deleted|hidden
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("feed_id", "guid"),)

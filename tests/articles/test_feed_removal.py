@@ -123,6 +123,23 @@ def test_it_keeps_a_rejected_entry_out_after_its_feed_is_deleted_and_added_again
     assert list(db.session.scalars(sa.select(Article.guid))) == ["entry-2"]
 
 
+def test_a_hidden_entry_stays_off_the_site_after_its_feed_is_removed_and_added_again(
+    admin_client,
+):
+    """With auto-publish it would otherwise come back published."""
+    feed = make_feed(url="https://returning.example.com/feed.xml", auto_publish=True)
+    ingest(feed, rss(item(1), item(2)))
+    hidden = db.session.scalar(sa.select(Article).where(Article.guid == "entry-1"))
+    admin_client.submit(f"/admin/articles/{hidden.id}/hide")
+    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "remove", "confirm": "y"})
+
+    again = curation.create_feed("https://returning.example.com/feed.xml", auto_publish=True)
+    summary = ingest(again, rss(item(1), item(2)))
+
+    assert (summary.new, summary.skipped) == (1, 1)
+    assert list(db.session.scalars(sa.select(Article.guid))) == ["entry-2"]
+
+
 def test_a_feed_added_again_takes_back_the_articles_kept_when_it_was_deleted(admin_client, client):
     feed = make_feed(url="https://back.example.com/rss", title="Back Source", auto_publish=True)
     ingest(feed, rss(item(1)))
