@@ -480,6 +480,10 @@ def rules():
     caught = previewed = None
     if form.validate_on_submit():
         feed_id = form.feed_id.data or None
+        if curation.rule_in_force(form.kind.data, form.phrase.data, feed_id):
+            # Its preview would find nothing new to catch, which reads as "catches nothing".
+            form.phrase.errors.append("That rule is already in force: it is in the list below.")
+            return _rules_page(form), 400
         caught = curation.preview_rule(form.kind.data, form.phrase.data, feed_id)
         previewed = f"{form.kind.data}|{feed_id or 0}|{form.phrase.data.strip()}"
         if request.form.get("action") == "save":
@@ -498,13 +502,16 @@ def rules():
                     db.session.commit()
                     flash("Rule saved; it applies to entries fetched from now on.", "success")
                     return redirect(url_for("curation.rules"))
+    return _rules_page(form, caught, previewed), form_status(form)
+
+
+def _rules_page(form: RuleForm, caught: list | None = None, previewed: str | None = None) -> str:
     # Each rule shows its feed's name (``scope``): load the feeds with the rules.
     query = sa.select(KeywordRule).options(joinedload(KeywordRule.feed))
     existing = db.session.scalars(query.order_by(KeywordRule.id)).all()
-    page = render_template(
+    return render_template(
         "articles/admin/rules.html", form=form, rules=existing, caught=caught, previewed=previewed
     )
-    return page, form_status(form)
 
 
 @feeds_bp.post("/rules/<int:rule_id>/delete")

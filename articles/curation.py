@@ -118,17 +118,23 @@ def preview_rule(kind: str, phrase: str, feed_id: int | None) -> list[Article]:
     return caught
 
 
-def add_rule(kind: str, phrase: str, feed_id: int | None) -> KeywordRule:
-    """Save a keyword rule."""
+def rule_in_force(kind: str, phrase: str, feed_id: int | None) -> bool:
+    """Tell whether the same rule (its phrase in any case) is already saved."""
     phrase = strip_control(phrase).strip()[:200]
-    if kind not in ("block", "require") or not phrase:
-        raise ValueError("a rule needs a kind (block or require) and a phrase")
     same = sa.select(KeywordRule.id).where(
         KeywordRule.kind == kind,
         unicode_lower(KeywordRule.phrase) == phrase.lower(),
         KeywordRule.feed_id.is_(None) if feed_id is None else KeywordRule.feed_id == feed_id,
     )
-    if db.session.scalar(same.limit(1)) is not None:
+    return db.session.scalar(same.limit(1)) is not None
+
+
+def add_rule(kind: str, phrase: str, feed_id: int | None) -> KeywordRule:
+    """Save a keyword rule."""
+    phrase = strip_control(phrase).strip()[:200]
+    if kind not in ("block", "require") or not phrase:
+        raise ValueError("a rule needs a kind (block or require) and a phrase")
+    if rule_in_force(kind, phrase, feed_id):
         raise ValueError("that rule is already in force")
     rule = KeywordRule(kind=kind, phrase=phrase, feed_id=feed_id)
     db.session.add(rule)

@@ -510,15 +510,30 @@ def test_it_saves_only_the_rule_it_previewed(admin_client):
     assert audit_actions() == []
 
 
-def test_it_refuses_a_rule_already_in_force(admin_client):
+def test_its_preview_says_a_rule_is_already_in_force_rather_than_catching_nothing(
+    admin_client,
+):
     curation.add_rule("block", "Miracle Cure", None)
+    make_article(title="A miracle cure for back pain")
     db.session.commit()
     fields = {"kind": "block", "phrase": "miracle cure", "feed_id": 0, "action": "preview"}
+
+    response = admin_client.submit("/admin/feeds/rules", fields)
+
+    assert response.status_code == 400
+    assert "That rule is already in force: it is in the list below." in response.text
+    assert "would have blocked" not in response.text
+
+
+def test_it_refuses_a_rule_saved_by_someone_else_after_its_preview(admin_client):
+    fields = {"kind": "block", "phrase": "miracle cure", "feed_id": 0, "action": "preview"}
     html = admin_client.submit("/admin/feeds/rules", fields).get_data(as_text=True)
+    curation.add_rule("block", "Miracle Cure", None)
+    db.session.commit()
     again = admin_client.submit(
         "/admin/feeds/rules", {**fields, "action": "save", "previewed": previewed_rule(html)}
     ).get_data(as_text=True)
-    assert "Not saved: that rule is already in force." in again
+    assert "That rule is already in force" in again
     assert db.session.scalar(sa.select(sa.func.count(KeywordRule.id))) == 1
 
 
