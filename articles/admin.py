@@ -337,7 +337,10 @@ def delete_feed(feed_id: int):
     if form.validate_on_submit():
         keep = form.articles.data == "keep"
         name = feed.name
-        outcome = "kept" if keep else f"removed, with {curation.member_activity(feed).describe()}"
+        activity = curation.member_activity(feed)
+        outcome = "kept" if keep else "removed"
+        if not keep and activity:
+            outcome += f", with {activity.describe()}"
         audit.record(current_user, "feed.delete", feed, f"{feed.url} (articles {outcome})")
         for rule in rules:  # the database removes them with the feed
             audit.record(current_user, "rule.delete", rule, f"{rule.kind}: {rule.phrase}")

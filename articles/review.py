@@ -211,8 +211,11 @@ def edit_article(article_id: int):
             reviewed_by=form.reviewed_by.data or "",
             topics=topics,
         )
+        if not changed:
+            flash("Nothing to save: the article is as it was.", "info")
+            return redirect(_back_to_queue(article))
         after = _editable(article)
-        detail = "; ".join(f"{f}: {before[f]!r} → {after[f]!r}" for f in changed) or "no change"
+        detail = "; ".join(f"{f}: {before[f]!r} → {after[f]!r}" for f in changed)
         audit.record(current_user, "article.edit", article, detail)
         db.session.commit()
         flash("Article saved.", "success")

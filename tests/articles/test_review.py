@@ -516,3 +516,16 @@ def test_an_edit_form_with_no_readable_record_of_what_it_showed_still_saves(admi
 
     assert response.status_code == 302
     assert db.session.get(Article, article.id).title == "New title"
+
+
+def test_saving_an_article_unchanged_says_so_and_audits_nothing(admin_client):
+    article = make_article(status="pending", title="Source title", summary="Short.")
+
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/edit", edit_form(admin_client, article)
+    )
+
+    assert response.status_code == 302
+    assert "Nothing to save: the article is as it was." in admin_client.get("/admin/").text
+    assert audit_actions() == []
+    assert db.session.get(Article, article.id).edited_fields in (None, [])
