@@ -319,6 +319,14 @@ def appeal(frank) -> Appeal:
 def test_it_lists_open_appeals(admin_client, appeal):
     page = admin_client.get("/admin/appeals").get_data(as_text=True)
     assert "I was hacked." in page and "Spam in comments" in page
+    assert ", with no end date: " in page
+
+
+def test_an_appeal_says_when_its_freeze_ends(admin_client, appeal, frank):
+    frank.frozen_until = datetime(2026, 12, 24, 18, 0, tzinfo=UTC)
+    db.session.commit()
+    page = admin_client.get("/admin/appeals").get_data(as_text=True)
+    assert " until 24 December 2026 18:00 UTC: " in page
 
 
 def test_it_unfreezes_the_member_when_an_appeal_is_accepted(admin_client, appeal, frank):
