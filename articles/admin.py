@@ -133,12 +133,14 @@ def _feed_new_page(
 ) -> str:
     """The add-feed form, with the preview's entries each marked if it will not be stored."""
     refusals = refresh.why_not_imported(preview.entries) if preview is not None else {}
+    advertised = preview.also_advertised if preview is not None else []
     return render_template(
         "articles/admin/feed_new.html",
         form=form,
         preview=preview,
         refusals=refusals,
         unpreviewed=unpreviewed,
+        also_advertised=[(url, curation.feed_at(url)) for url in advertised],
     )
 
 

@@ -40,6 +40,8 @@ class Discovery:
     # Where the document was fetched from, past any redirect: a feed the site already
     # has there is this one, whatever address is kept.
     fetched_from: str = ""
+    # The other feeds the site's page advertises, which the admin may have meant.
+    also_advertised: list[str] = field(default_factory=list)
 
 
 class _AlternateLinks(HTMLParser):
@@ -93,9 +95,12 @@ def discover(
     for candidate in candidates:
         try:
             found = fetch.fetch_url(candidate, allow_private=allow_private, trusted=trusted)
-            return _preview(candidate, found)
+            discovery = _preview(candidate, found)
         except (fetch.FetchError, ParseError) as error:
             problems.append(f"{candidate} ({error})")
+            continue
+        discovery.also_advertised = [c for c in candidates if c != candidate]
+        return discovery
     if problems:
         raise DiscoveryError(
             f"{first_problem}, and the feed the page advertises could not be read: "

@@ -158,6 +158,19 @@ def test_a_sites_address_finds_its_feed_the_site_does_not_have_yet(
     html = preview(admin_client, site)
 
     assert "Video entry" in html and "already has this feed" not in html
+    # The admin sees which feed was passed over, and why, to pick it instead if meant.
+    assert "The site's page advertises other feeds too" in html
+    assert f"<li>{news} (already on the site: Site news)</li>" in html
+
+
+def test_a_site_advertising_one_feed_names_no_others(allow_local_feeds, admin_client, feed_server):
+    feed_server.route("/news.xml", body=rss(item(1, title="News entry")))
+    html_page = {"Content-Type": "text/html"}
+    site = feed_server.route("/", body=site_page("/news.xml"), headers=html_page)
+
+    html = preview(admin_client, site)
+
+    assert "News entry" in html and "advertises other feeds" not in html
 
 
 def test_a_sites_advertised_feed_that_fails_is_named_with_its_error(
