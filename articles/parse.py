@@ -478,7 +478,7 @@ def _entry(raw: Any, feed_author: str = "") -> ParsedEntry:
         updated=_time(get("updated_parsed")),
         media=list(get("media_content") or []),
         thumbnails=list(get("media_thumbnail") or []) + _item_images(get),
-        credits=[str(c.get("content", "")) for c in get("media_credit") or [] if c],
+        credits=_image_credits(get("media_credit") or []),
         enclosures=[link for link in get("links") or [] if link.get("rel") == "enclosure"],
         youtube_id=str(get("yt_videoid", "") or ""),
         reviewed_by=str(get("reviewed_by", "") or get("club_reviewedby", "") or ""),
@@ -537,6 +537,20 @@ def _original_link(get: Any) -> str:
     if is_feed_proxy(str(get("link", "") or "")) and _is_absolute_http(guid):
         return guid
     return ""
+
+
+# Media RSS credits in these roles name who made or published the item, not a picture.
+NOT_IMAGE_CREDITS = frozenset({"author", "publisher", "distributor", "owner", "uploader"})
+
+
+def _image_credits(credits: list[Any]) -> list[str]:
+    """The names Media RSS credits for the item's pictures (a credit with no role, as
+    most are, or a photographer's): Vimeo credits its uploader as the "author"."""
+    return [
+        str(c.get("content", ""))
+        for c in credits
+        if c and str(c.get("role", "") or "").strip().lower() not in NOT_IMAGE_CREDITS
+    ]
 
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -14,6 +14,18 @@ def test_it_takes_the_lead_image_and_credit_from_media_rss():
     assert entry.image_credit == "Ana Photo"
 
 
+def test_a_credit_for_who_published_the_item_is_no_image_credit():
+    """Vimeo credits the uploader as the item's "author", beside its thumbnail."""
+    extra = (
+        '<media:thumbnail url="https://i.vimeocdn.example.com/video/1.jpg"/>'
+        '<media:credit role="author" scheme="urn:ebu">Failla Wines</media:credit>'
+        '<media:credit role="photographer" scheme="urn:ebu">Ana Photo</media:credit>'
+    )
+    entry = cleaned(rss(item(1, extra=extra)))
+    assert entry.image_url == "https://i.vimeocdn.example.com/video/1.jpg"
+    assert entry.image_credit == "Ana Photo"
+
+
 def test_it_falls_back_to_the_first_inline_image():
     entry = cleaned(feed_bytes("media.xml"), 1)
     assert entry.image_url == "https://media.example.com/relative.jpg"
