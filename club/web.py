@@ -454,6 +454,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["kept_form_text"] = kept_form_text
     app.jinja_env.globals["login_url"] = login_url
     app.jinja_env.globals["signup_url"] = signup_url
+    app.jinja_env.globals["admin_nav_waiting"] = admin_nav_waiting
     app.extensions["club_nav"] = []
     app.extensions["club_admin_nav"] = [("Dashboard", "admin.dashboard")]
     app.extensions["club_admin_waiting"] = []
@@ -464,7 +465,7 @@ def init_app(app: Flask) -> None:
     def inject_navigation() -> dict:
         def links(key: str) -> list[dict]:
             items = [
-                {"label": label, "url": url_for(endpoint), "current": False}
+                {"label": label, "endpoint": endpoint, "url": url_for(endpoint), "current": False}
                 for label, endpoint in app.extensions[key]
             ]
             # The page's own link: the longest address the path is at or under.
@@ -515,8 +516,16 @@ def admin_waiting() -> list[dict]:
         number = count()
         what = one if number == 1 else many
         url = url_for(endpoint, **arguments)
-        lines.append({"label": label, "url": url, "count": number, "what": what})
+        lines.append(
+            {"label": label, "endpoint": endpoint, "url": url, "count": number, "what": what}
+        )
     return lines
+
+
+def admin_nav_waiting() -> dict[str, dict]:
+    """The dashboard's lines with something waiting, by the endpoint of the admin link
+    they count for: the admin menu shows them on every admin page."""
+    return {line["endpoint"]: line for line in admin_waiting() if line["count"]}
 
 
 def add_audit_link(app: Flask, target_type: str, endpoint: str, argument: str, model: type) -> None:

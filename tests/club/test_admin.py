@@ -495,3 +495,14 @@ def test_the_audit_log_keeps_no_handle_of_a_deleted_member(client, frank):
     client.submit("/settings/appeal", {"text": "I was hacked."})
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "appeal.submit"))
     assert entry is not None and entry.actor_handle == ""  # a person; nothing personal kept
+
+
+def test_the_admin_menu_shows_what_waits_on_every_admin_page(admin_client, appeal):
+    page = admin_client.get("/admin/audit").get_data(as_text=True)
+    menu = page.split('aria-label="Admin"', 1)[1].split("</nav>", 1)[0]
+    assert (
+        '>Appeals<span class="visually-hidden">: </span>'
+        '<span class="nav-count" title="1 waiting for a decision">1'
+        '<span class="visually-hidden"> waiting for a decision</span></span></a>'
+    ) in menu
+    assert "Reports<span" not in menu  # nothing waits there
