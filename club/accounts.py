@@ -286,6 +286,22 @@ def request_email_change(user: User, new_email: str) -> None:
     )
 
 
+def note_email_change_asked(user: User, new_email: str) -> None:
+    """Remember the address ``user`` asked to move to, whether or not a link went there
+    (a taken address gets a notice instead): settings shows the same either way."""
+    user.pending_email, user.pending_email_at = normalise_email(new_email), utcnow()
+
+
+def pending_email_change(user: User) -> tuple[str, datetime] | None:
+    """The address ``user`` asked to move to and when, while its link may still work."""
+    asked_at = user.pending_email_at
+    if not user.pending_email or asked_at is None:
+        return None
+    if asked_at + tokens.LIFETIMES[tokens.CHANGE_EMAIL] <= utcnow():
+        return None
+    return user.pending_email, asked_at
+
+
 def change_email(user: User, token: str) -> str:
     """Spend an email-change token of ``user``'s and switch the address; return the old one.
 
@@ -300,6 +316,7 @@ def change_email(user: User, token: str) -> str:
     old_email = user.email
     user.email = new_email
     user.email_confirmed_at = utcnow()
+    user.pending_email = user.pending_email_at = None
     try:
         with db.session.begin_nested():
             db.session.flush()
@@ -378,6 +395,8 @@ def export_account(user: User) -> dict[str, Any]:
             "bio": user.bio,
             "created_at": _iso(user.created_at),
             "last_login_at": _iso(user.last_login_at),
+            "email_change_asked_for": user.pending_email,
+            "email_change_asked_at": _iso(user.pending_email_at),
             "is_admin": user.is_admin,
             "complimentary_membership": user.complimentary,
         },

@@ -39,6 +39,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An email change asked for and not confirmed yet, so settings can say it waits.
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254))
+    pending_email_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_admin: Mapped[bool] = mapped_column(default=False)
     complimentary: Mapped[bool] = mapped_column(default=False)
 

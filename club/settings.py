@@ -99,6 +99,7 @@ def render_settings(status: int = 200, **forms: FlaskForm):
         decided_appeal=moderation.latest_decided_appeal(user),
         moderator_freeze_in_force=membership.is_moderator_freeze_in_force(user, utcnow()),
         removal_date=accounts.removal_date(user),
+        pending_email=accounts.pending_email_change(user),
         button_form=EmptyForm(),
         failed_sections=failed,
         **forms,
@@ -169,6 +170,8 @@ def email():
         else:
             if auth.may_send_email_change_mail(form.new_email.data):
                 accounts.request_email_change(user, form.new_email.data)
+            accounts.note_email_change_asked(user, form.new_email.data)
+            db.session.commit()
             flash(
                 f"We sent a link to {form.new_email.data}. Your email changes when you open it.",
                 "success",

@@ -284,6 +284,43 @@ def test_it_answers_an_email_change_to_a_taken_address_like_any_other(client, al
     assert "/settings/email/" not in notice and "nothing has changed" in notice
 
 
+def email_section(client) -> str:
+    page = client.get("/settings").get_data(as_text=True)
+    return page[page.index('id="email"') : page.index('id="password"')]
+
+
+WAITING = "Waiting for you to confirm <strong>{}</strong>: we sent a link there on"
+
+
+def test_settings_says_an_email_change_waits_until_its_link_is_opened(client, alice, outbox):
+    login(client, alice)
+    ask_email_change(client, "Alice.New@Example.com")
+    assert WAITING.format("alice.new@example.com") in email_section(client)
+
+    client.submit(last_link(outbox, "/settings/email/"))
+
+    section = email_section(client)
+    assert "Waiting for you to confirm" not in section
+    assert "Your email address is <strong>alice.new@example.com</strong>" in section
+
+
+def test_a_waiting_email_change_is_not_shown_once_its_link_has_expired(client, alice):
+    login(client, alice)
+    ask_email_change(client, "alice.new@example.com")
+    db.session.refresh(alice)
+    assert WAITING.format("alice.new@example.com") in email_section(client)
+    alice.pending_email_at -= timedelta(days=1)
+    db.session.commit()
+    assert "Waiting for you to confirm" not in email_section(client)
+
+
+def test_a_change_to_a_taken_address_waits_like_any_other(client, alice, erin):
+    """Settings must not tell the member that the address belongs to someone."""
+    login(client, alice)
+    ask_email_change(client, "erin@example.com")
+    assert WAITING.format("erin@example.com") in email_section(client)
+
+
 def test_it_refuses_an_email_change_link_used_twice(client, alice, outbox):
     login(client, alice)
     ask_email_change(client, "alice.new@example.com")
