@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import functools
-import html
 import io
 import logging
 import pickle
@@ -33,8 +32,7 @@ from typing import Any
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
-from articles import dates
-from articles.urls import is_feed_proxy
+from articles import dates, entry_fields
 
 try:
     import resource
@@ -66,16 +64,6 @@ ROOT_START = re.compile(rb"<[A-Za-z_]")
 PROLOG_MISC = re.compile(rb"(?:\s|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 # What ``to_utf8`` hands feedparser: it must not decode the UTF-8 a second way.
 UTF8_XML = {"content-type": "application/xml; charset=utf-8"}
-PLAIN = "text/plain"
-BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
-CHARACTER_REFERENCE = re.compile(
-    r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
-)
-BLOCK_MARKUP = re.compile(
-    r"<(?:p|div|br|li|ul|ol|dl|table|h[1-6]|pre|blockquote|figure|section|article|hr)\b",
-    re.IGNORECASE,
-)
-LINE_BREAK = re.compile(r"[ \t\r]*\n[ \t\r]*")
 XML_ENCODING = re.compile(rb"^(\s*<\?xml[^>]*?)\sencoding=[\"'][^\"']*[\"']")
 # An XML declaration at the very start (after a UTF-8 BOM, if any).
 XML_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s[^>]{0,300}\?>")
@@ -399,7 +387,9 @@ def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> 
     problem = _describe(parsed.get("bozo_exception")) if parsed.get("bozo") else encoding_warning
     warning = f"ill-formed feed: {problem}" if problem else None
     meta = parsed.get("feed", {})
-    feed_author = _feed_author(meta) if str(parsed.get("version", "")).startswith("atom") else ""
+    feed_author = (
+        entry_fields.feed_author(meta) if str(parsed.get("version", "")).startswith("atom") else ""
+    )
     entries = [_entry(e, feed_author) for e in parsed.entries[:MAX_ENTRIES]]
     if len(parsed.entries) > MAX_ENTRIES:
         warning = f"only the first {MAX_ENTRIES} entries were read"
@@ -447,20 +437,19 @@ def _ttl_minutes(value: Any) -> int | None:
     return min(minutes, MAX_TTL_MINUTES) if minutes > 0 else None
 
 
-def _feed_author(meta: Any) -> str:
-    """The name of an Atom feed's author, whom its entries without one inherit."""
-    return _author_name(meta.get("author_detail") or {}, str(meta.get("author", "") or ""))
-
-
 def _entry(raw: Any, feed_author: str = "") -> ParsedEntry:
     # Plain dict lookups: FeedParserDict.get maps every key through its aliases, and for
     # "updated_parsed" silently falls back to the published date (a deprecated mapping).
     get = functools.partial(dict.get, raw)
     content = get("content") or []
     summary_detail = get("summary_detail") or {}
-    summary_html = as_html(str(get("summary", "") or ""), summary_detail.get("type", ""))
-    main = _main_content(content)
-    content_html = as_html(str(main.get("value", "")), main.get("type", "")) if main else ""
+    summary_html = entry_fields.as_html(
+        str(get("summary", "") or ""), summary_detail.get("type", "")
+    )
+    main = entry_fields.main_content(content)
+    content_html = (
+        entry_fields.as_html(str(main.get("value", "")), main.get("type", "")) if main else ""
+    )
     if len(content_html) < len(summary_html):
         # Content shorter than the summary is not the story: feedparser files an image's
         # Media RSS caption (<media:description>) as content, beside <description>.
@@ -468,156 +457,22 @@ def _entry(raw: Any, feed_author: str = "") -> ParsedEntry:
     detail = main or summary_detail
     return ParsedEntry(
         guid=str(get("id", "") or ""),
-        link=_entry_link(get),
+        link=entry_fields.entry_link(get),
         title=str(get("title", "") or ""),
         summary_html=summary_html,
         content_html=content_html,
-        author=_entry_author(get, feed_author),
+        author=entry_fields.entry_author(get, feed_author),
         base=str(detail.get("base", "") or ""),
         published=_time(get("published_parsed")),
         updated=_time(get("updated_parsed")),
         media=list(get("media_content") or []),
-        thumbnails=list(get("media_thumbnail") or []) + _item_images(get),
-        credits=_image_credits(get("media_credit") or []),
+        thumbnails=list(get("media_thumbnail") or []) + entry_fields.item_images(get),
+        credits=entry_fields.image_credits(get("media_credit") or []),
         enclosures=[link for link in get("links") or [] if link.get("rel") == "enclosure"],
         youtube_id=str(get("yt_videoid", "") or ""),
         reviewed_by=str(get("reviewed_by", "") or get("club_reviewedby", "") or ""),
-        title_is_plain=(get("title_detail") or {}).get("type") == PLAIN,
+        title_is_plain=(get("title_detail") or {}).get("type") == entry_fields.PLAIN,
     )
-
-
-# A picture's address, by its ending: feedparser files an item's <image><url> as a bare
-# "href", a key other elements could fill.
-IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:[?#]|$)", re.IGNORECASE)
-
-
-def _item_images(get: Any) -> list[dict[str, str]]:
-    """An episode's <itunes:image>, and an RSS item's own <image><url> (Medscape's)."""
-    found = []
-    episode_art = str((get("image") or {}).get("href", "") or "").strip()
-    if episode_art:
-        found.append({"url": episode_art})
-    picture = str(get("href", "") or "").strip()
-    if IMAGE_FILE.search(picture):
-        found.append({"url": picture})
-    return found
-
-
-# Click-counting proxies put their own redirect in <link> and the real address in an
-# origLink: FeedBurner's (feedproxy.google.com, long gone), Pheedo's (click.phdo) and
-# FeedBlitz's.
-ORIGINAL_LINKS = ("feedburner_origlink", "pheedo_origlink", "feedblitz_origlink")
-
-
-def _entry_link(get: Any) -> str:
-    """The entry's address as the source gives it."""
-    link = _original_link(get) or str(get("link", "") or "")
-    if link and not _names_another_scheme(link):
-        return link  # http(s), or relative: clean resolves it
-    # With no text/html alternate, feedparser falls back to the entry's id ("urn:..."):
-    # an alternate of another type (a PDF paper) is still the entry's own address.
-    alternates = (
-        str(found.get("href") or "")
-        for found in get("links") or []
-        if found.get("rel") == "alternate"
-    )
-    return next((href for href in alternates if href.startswith(("http://", "https://"))), link)
-
-
-def _original_link(get: Any) -> str:
-    """The http(s) address a proxy's link hides, or "" when the entry does not say."""
-    # Only an absolute http(s) one: anything else cannot be better than the proxy's link.
-    for key in ORIGINAL_LINKS:
-        link = str(get(key, "") or "").strip()
-        if _is_absolute_http(link):
-            return link
-    # feedparser can lose the origLink (an "<item />" nested before it ends the entry
-    # early). FeedBurner's redirects are dead; a GUID that is an address is the post's.
-    guid = str(get("id", "") or "").strip()
-    if is_feed_proxy(str(get("link", "") or "")) and _is_absolute_http(guid):
-        return guid
-    return ""
-
-
-# Media RSS credits in these roles name who made or published the item, not a picture.
-NOT_IMAGE_CREDITS = frozenset({"author", "publisher", "distributor", "owner", "uploader"})
-
-
-def _image_credits(credits: list[Any]) -> list[str]:
-    """The names Media RSS credits for the item's pictures (a credit with no role, as
-    most are, or a photographer's): Vimeo credits its uploader as the "author"."""
-    return [
-        str(c.get("content", ""))
-        for c in credits
-        if c and str(c.get("role", "") or "").strip().lower() not in NOT_IMAGE_CREDITS
-    ]
-
-
-HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-def _main_content(content: list[Any]) -> Any:
-    """The one of an entry's contents that is the story: the longest HTML one, else the
-    longest. Several are the same text told twice, not parts: a podcast's plain show
-    notes (a second <itunes:summary> or <description>) beside its <content:encoded>."""
-    html_ones = [c for c in content if c.get("type") in HTML_TYPES] or content
-    return max(html_ones, key=lambda c: len(str(c.get("value", ""))), default=None)
-
-
-def _is_absolute_http(value: str) -> bool:
-    return value[:8].lower().startswith(("http://", "https://"))
-
-
-def _names_another_scheme(link: str) -> bool:
-    """Tell whether ``link`` is absolute in a scheme other than http(s) ("urn:", "tag:")."""
-    scheme, colon, _ = link.partition(":")
-    return bool(colon) and "/" not in scheme and scheme.lower() not in ("http", "https")
-
-
-def _entry_author(get: Any, feed_author: str) -> str:
-    """The entry's author's name, or ``feed_author`` when the entry names none."""
-    # RFC 4287 4.2.1: an Atom entry without an author is by the feed's. Only Atom says so:
-    # an RSS channel's "author" is its managingEditor, who need not have written a word.
-    detail = get("author_detail")
-    if not detail and not get("author"):
-        return feed_author
-    # feedparser's "author" is the last one named: co-authors are all in "authors".
-    names = dict.fromkeys(filter(None, (_author_name(a, "") for a in get("authors") or [])))
-    if len(names) > 1:
-        return ", ".join(names)
-    return _author_name(detail or {}, str(get("author", "") or ""))
-
-
-# Names feeds write when they have none (Blogger's "noreply@blogger.com (Unknown)").
-NO_AUTHOR = frozenset({"unknown"})
-
-
-def _author_name(detail: Any, author: str) -> str:
-    """The author's name, never the email address feeds often write beside it."""
-    name = str(detail.get("name", "") or "").strip()
-    if not name and not detail.get("email"):
-        name = author.strip()
-    return "" if name.lower() in NO_AUTHOR else name
-
-
-def as_html(text: str, mime: str) -> str:
-    """Entry text as HTML: plain text escaped, its line breaks kept where no markup sets any.
-
-    YouTube's descriptions and many podcast notes are plain text in paragraphs; a browser
-    would run them together into one block.
-    """
-    if mime == PLAIN:
-        if "&" in text:
-            # Escaped twice at the source ("v.1.0.0&nbsp;Fixed"): a reader wants the space.
-            # Only whole references: html.unescape alone reads "this&copy" as "this©".
-            text = CHARACTER_REFERENCE.sub(lambda ref: html.unescape(ref.group()), text)
-        text = html.escape(text, quote=False)
-    elif not BLANK_LINE.search(text) or BLOCK_MARKUP.search(text):
-        # Blocks of its own, or no paragraphs to keep: as written. A link or a picture
-        # among paragraphs a blank line apart still leaves the paragraphs to make.
-        return text
-    paragraphs = (part.strip() for part in BLANK_LINE.split(text))
-    return "".join(f"<p>{LINE_BREAK.sub('<br>', part)}</p>" for part in paragraphs if part)
 
 
 def _time(value: Any) -> datetime | None:

@@ -1,0 +1,164 @@
+"""What parse reads from one entry feedparser gives: its address, authors, pictures and
+credits, the content that is the story, and plain text made HTML.
+
+Each takes feedparser's values as they are (``get`` is the entry's plain ``dict.get``)
+and returns plain strings and lists for ``articles.parse.ParsedEntry``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from articles.urls import is_feed_proxy
+
+PLAIN = "text/plain"
+BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+CHARACTER_REFERENCE = re.compile(
+    r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
+)
+BLOCK_MARKUP = re.compile(
+    r"<(?:p|div|br|li|ul|ol|dl|table|h[1-6]|pre|blockquote|figure|section|article|hr)\b",
+    re.IGNORECASE,
+)
+LINE_BREAK = re.compile(r"[ \t\r]*\n[ \t\r]*")
+
+
+def feed_author(meta: Any) -> str:
+    """The name of an Atom feed's author, whom its entries without one inherit."""
+    return _author_name(meta.get("author_detail") or {}, str(meta.get("author", "") or ""))
+
+
+# A picture's address, by its ending: feedparser files an item's <image><url> as a bare
+# "href", a key other elements could fill.
+IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:[?#]|$)", re.IGNORECASE)
+
+
+def item_images(get: Any) -> list[dict[str, str]]:
+    """An episode's <itunes:image>, and an RSS item's own <image><url> (Medscape's)."""
+    found = []
+    episode_art = str((get("image") or {}).get("href", "") or "").strip()
+    if episode_art:
+        found.append({"url": episode_art})
+    picture = str(get("href", "") or "").strip()
+    if IMAGE_FILE.search(picture):
+        found.append({"url": picture})
+    return found
+
+
+# Click-counting proxies put their own redirect in <link> and the real address in an
+# origLink: FeedBurner's (feedproxy.google.com, long gone), Pheedo's (click.phdo) and
+# FeedBlitz's.
+ORIGINAL_LINKS = ("feedburner_origlink", "pheedo_origlink", "feedblitz_origlink")
+
+
+def entry_link(get: Any) -> str:
+    """The entry's address as the source gives it."""
+    link = _original_link(get) or str(get("link", "") or "")
+    if link and not _names_another_scheme(link):
+        return link  # http(s), or relative: clean resolves it
+    # With no text/html alternate, feedparser falls back to the entry's id ("urn:..."):
+    # an alternate of another type (a PDF paper) is still the entry's own address.
+    alternates = (
+        str(found.get("href") or "")
+        for found in get("links") or []
+        if found.get("rel") == "alternate"
+    )
+    return next((href for href in alternates if href.startswith(("http://", "https://"))), link)
+
+
+def _original_link(get: Any) -> str:
+    """The http(s) address a proxy's link hides, or "" when the entry does not say."""
+    # Only an absolute http(s) one: anything else cannot be better than the proxy's link.
+    for key in ORIGINAL_LINKS:
+        link = str(get(key, "") or "").strip()
+        if _is_absolute_http(link):
+            return link
+    # feedparser can lose the origLink (an "<item />" nested before it ends the entry
+    # early). FeedBurner's redirects are dead; a GUID that is an address is the post's.
+    guid = str(get("id", "") or "").strip()
+    if is_feed_proxy(str(get("link", "") or "")) and _is_absolute_http(guid):
+        return guid
+    return ""
+
+
+# Media RSS credits in these roles name who made or published the item, not a picture.
+NOT_IMAGE_CREDITS = frozenset({"author", "publisher", "distributor", "owner", "uploader"})
+
+
+def image_credits(credits: list[Any]) -> list[str]:
+    """The names Media RSS credits for the item's pictures (a credit with no role, as
+    most are, or a photographer's): Vimeo credits its uploader as the "author"."""
+    return [
+        str(c.get("content", ""))
+        for c in credits
+        if c and str(c.get("role", "") or "").strip().lower() not in NOT_IMAGE_CREDITS
+    ]
+
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def main_content(content: list[Any]) -> Any:
+    """The one of an entry's contents that is the story: the longest HTML one, else the
+    longest. Several are the same text told twice, not parts: a podcast's plain show
+    notes (a second <itunes:summary> or <description>) beside its <content:encoded>."""
+    html_ones = [c for c in content if c.get("type") in HTML_TYPES] or content
+    return max(html_ones, key=lambda c: len(str(c.get("value", ""))), default=None)
+
+
+def _is_absolute_http(value: str) -> bool:
+    return value[:8].lower().startswith(("http://", "https://"))
+
+
+def _names_another_scheme(link: str) -> bool:
+    """Tell whether ``link`` is absolute in a scheme other than http(s) ("urn:", "tag:")."""
+    scheme, colon, _ = link.partition(":")
+    return bool(colon) and "/" not in scheme and scheme.lower() not in ("http", "https")
+
+
+def entry_author(get: Any, feed_author: str) -> str:
+    """The entry's author's name, or ``feed_author`` when the entry names none."""
+    # RFC 4287 4.2.1: an Atom entry without an author is by the feed's. Only Atom says so:
+    # an RSS channel's "author" is its managingEditor, who need not have written a word.
+    detail = get("author_detail")
+    if not detail and not get("author"):
+        return feed_author
+    # feedparser's "author" is the last one named: co-authors are all in "authors".
+    names = dict.fromkeys(filter(None, (_author_name(a, "") for a in get("authors") or [])))
+    if len(names) > 1:
+        return ", ".join(names)
+    return _author_name(detail or {}, str(get("author", "") or ""))
+
+
+# Names feeds write when they have none (Blogger's "noreply@blogger.com (Unknown)").
+NO_AUTHOR = frozenset({"unknown"})
+
+
+def _author_name(detail: Any, author: str) -> str:
+    """The author's name, never the email address feeds often write beside it."""
+    name = str(detail.get("name", "") or "").strip()
+    if not name and not detail.get("email"):
+        name = author.strip()
+    return "" if name.lower() in NO_AUTHOR else name
+
+
+def as_html(text: str, mime: str) -> str:
+    """Entry text as HTML: plain text escaped, its line breaks kept where no markup sets any.
+
+    YouTube's descriptions and many podcast notes are plain text in paragraphs; a browser
+    would run them together into one block.
+    """
+    if mime == PLAIN:
+        if "&" in text:
+            # Escaped twice at the source ("v.1.0.0&nbsp;Fixed"): a reader wants the space.
+            # Only whole references: html.unescape alone reads "this&copy" as "this©".
+            text = CHARACTER_REFERENCE.sub(lambda ref: html.unescape(ref.group()), text)
+        text = html.escape(text, quote=False)
+    elif not BLANK_LINE.search(text) or BLOCK_MARKUP.search(text):
+        # Blocks of its own, or no paragraphs to keep: as written. A link or a picture
+        # among paragraphs a blank line apart still leaves the paragraphs to make.
+        return text
+    paragraphs = (part.strip() for part in BLANK_LINE.split(text))
+    return "".join(f"<p>{LINE_BREAK.sub('<br>', part)}</p>" for part in paragraphs if part)
