@@ -3,6 +3,7 @@ tombstones, and what a feed added again takes back."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from articles import curation
@@ -112,28 +113,15 @@ def ingest(feed, document: bytes):
     return summary
 
 
-def test_it_keeps_a_rejected_entry_out_after_its_feed_is_deleted_and_added_again(admin_client):
-    feed = make_feed(url="https://returning.example.com/feed.xml", auto_publish=True)
-    ingest(feed, rss(item(1), item(2)))
-    rejected = db.session.scalar(sa.select(Article).where(Article.guid == "entry-1"))
-    admin_client.submit(f"/admin/articles/{rejected.id}/reject")
-    admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "remove", "confirm": "y"})
-
-    again = curation.create_feed("https://returning.example.com/feed.xml", auto_publish=True)
-    summary = ingest(again, rss(item(1), item(2)))
-
-    assert (summary.new, summary.skipped) == (1, 1)
-    assert list(db.session.scalars(sa.select(Article.guid))) == ["entry-2"]
-
-
-def test_a_hidden_entry_stays_off_the_site_after_its_feed_is_removed_and_added_again(
-    admin_client,
+@pytest.mark.parametrize("decision", ["reject", "hide"])
+def test_an_entry_an_admin_took_off_stays_off_after_its_feed_is_removed_and_added_again(
+    admin_client, decision
 ):
-    """With auto-publish it would otherwise come back published."""
+    """A hidden entry too: with auto-publish it would otherwise come back published."""
     feed = make_feed(url="https://returning.example.com/feed.xml", auto_publish=True)
     ingest(feed, rss(item(1), item(2)))
-    hidden = db.session.scalar(sa.select(Article).where(Article.guid == "entry-1"))
-    admin_client.submit(f"/admin/articles/{hidden.id}/hide")
+    taken_off = db.session.scalar(sa.select(Article).where(Article.guid == "entry-1"))
+    admin_client.submit(f"/admin/articles/{taken_off.id}/{decision}")
     admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "remove", "confirm": "y"})
 
     again = curation.create_feed("https://returning.example.com/feed.xml", auto_publish=True)
