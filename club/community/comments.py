@@ -41,6 +41,9 @@ THREADS_PER_PAGE = 50
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # The same words in the same place this soon after are the same comment sent again.
 REPOSTED_WITHIN = timedelta(minutes=10)
+# The first key of the transaction lock that takes an account's comment posts in turn
+# ("comm"); the second is the account's id.
+COMMENT_POSTS_LOCK = 0x636F6D6D
 
 
 def validated_body(raw: str | None, doing: str = "posting") -> str:
@@ -211,6 +214,7 @@ def post_comment(
                 "so the thread takes no more replies.",
                 final=True,
             )
+    _one_post_at_a_time(author)
     sent_again = _same_words_just_posted(author, article.id, parent, text)
     if sent_again is not None:
         return sent_again, False
@@ -240,6 +244,18 @@ def post_comment(
     return comment, True
 
 
+def _one_post_at_a_time(author: User) -> None:
+    """Hold the author's comment posts one after another until this one commits
+    (PostgreSQL): two sent at once would each miss the other's comment, not yet
+    committed, and post the same words twice. Only comment posts take this lock, after
+    every row lock they take, so it waits on nothing that waits on it. SQLite runs one
+    writer at a time anyway.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        key = {"space": COMMENT_POSTS_LOCK, "author": author.id}
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :author)"), key)
+
+
 def _same_words_just_posted(
     author: User, article_id: int, parent: Comment | None, text: str
 ) -> Comment | None:
@@ -247,8 +263,7 @@ def _same_words_just_posted(
 
     Back after posting shows the article page again with the words still in the box (the
     browser restores them, and a fresh form nonce with them): sent again, they are the
-    same comment, not a second one. The author's row is locked, so two at once cannot
-    both miss it.
+    same comment, not a second one.
     """
     return db.session.scalar(
         sa.select(Comment)

@@ -119,3 +119,15 @@ def test_it_applies_a_double_clicked_decision_once(
     assert comment_count(article) == count_after
     db.session.refresh(comment)
     assert (comment.status == CommentStatus.REMOVED) is (decision == "remove")
+
+
+def test_the_same_words_from_several_forms_at_once_are_one_comment(app, article, alice):
+    """Two tabs, or Back and Post again while the first post is on its way: each form
+    has its own nonce, and each request must still see the comment the other posts."""
+    requests = [
+        (f"/articles/{article.id}/comments", {"body": "same words", "client_token": token()})
+        for _ in range(8)
+    ]
+    statuses = race(app, alice, requests)
+    assert set(statuses) == {303}, statuses
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 1
