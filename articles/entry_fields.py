@@ -118,18 +118,40 @@ def _names_another_scheme(link: str) -> bool:
     return bool(colon) and "/" not in scheme and scheme.lower() not in ("http", "https")
 
 
-def entry_author(get: Any, feed_author: str) -> str:
-    """The entry's author's name, or ``feed_author`` when the entry names none."""
+def entry_author(get: Any, feed_author: str, channel_names: frozenset[str] = frozenset()) -> str:
+    """The entry's author's name (its co-authors' too), or ``feed_author`` when the entry
+    names none. ``channel_names`` (case-folded) are the feed's own title and author: a
+    podcast names its show beside the episode's host, and the show is no co-author."""
     # RFC 4287 4.2.1: an Atom entry without an author is by the feed's. Only Atom says so:
     # an RSS channel's "author" is its managingEditor, who need not have written a word.
     detail = get("author_detail")
     if not detail and not get("author"):
         return feed_author
     # feedparser's "author" is the last one named: co-authors are all in "authors".
-    names = dict.fromkeys(filter(None, (_author_name(a, "") for a in get("authors") or [])))
-    if len(names) > 1:
-        return ", ".join(names)
+    first_spelling: dict[str, str] = {}
+    for name in filter(None, (_author_name(a, "") for a in get("authors") or [])):
+        first_spelling.setdefault(name.casefold(), name)
+    names = list(first_spelling.values())
+    people = [name for name in names if name.casefold() not in channel_names]
+    if len(people) > 1 and not _one_within_another(people):
+        return ", ".join(people)
+    if len(people) == 1 and len(names) > 1:
+        return people[0]
     return _author_name(detail or {}, str(get("author", "") or ""))
+
+
+def _one_within_another(names: list[str]) -> bool:
+    """Tell whether a name is part of another ("Taverncast" and "Taverncast: its site"):
+    one source named twice, not two people."""
+    folded = [name.casefold() for name in names]
+    return any(one in other for one in folded for other in folded if one != other)
+
+
+def channel_names(meta: Any) -> frozenset[str]:
+    """The feed's own title and author, case-folded: names its entries may repeat."""
+    detail = meta.get("author_detail") or {}
+    found = (meta.get("title"), meta.get("author"), detail.get("name"))
+    return frozenset(str(name).strip().casefold() for name in found if name)
 
 
 # Names feeds write when they have none (Blogger's "noreply@blogger.com (Unknown)").

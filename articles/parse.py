@@ -390,7 +390,8 @@ def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> 
     feed_author = (
         entry_fields.feed_author(meta) if str(parsed.get("version", "")).startswith("atom") else ""
     )
-    entries = [_entry(e, feed_author) for e in parsed.entries[:MAX_ENTRIES]]
+    channel = entry_fields.channel_names(meta)
+    entries = [_entry(e, feed_author, channel) for e in parsed.entries[:MAX_ENTRIES]]
     if len(parsed.entries) > MAX_ENTRIES:
         warning = f"only the first {MAX_ENTRIES} entries were read"
     feed_base = str((meta.get("title_detail") or {}).get("base") or "")
@@ -437,7 +438,9 @@ def _ttl_minutes(value: Any) -> int | None:
     return min(minutes, MAX_TTL_MINUTES) if minutes > 0 else None
 
 
-def _entry(raw: Any, feed_author: str = "") -> ParsedEntry:
+def _entry(
+    raw: Any, feed_author: str = "", channel_names: frozenset[str] = frozenset()
+) -> ParsedEntry:
     # Plain dict lookups: FeedParserDict.get maps every key through its aliases, and for
     # "updated_parsed" silently falls back to the published date (a deprecated mapping).
     get = functools.partial(dict.get, raw)
@@ -461,7 +464,7 @@ def _entry(raw: Any, feed_author: str = "") -> ParsedEntry:
         title=str(get("title", "") or ""),
         summary_html=summary_html,
         content_html=content_html,
-        author=entry_fields.entry_author(get, feed_author),
+        author=entry_fields.entry_author(get, feed_author, channel_names),
         base=str(detail.get("base", "") or ""),
         published=_time(get("published_parsed")),
         updated=_time(get("updated_parsed")),

@@ -546,3 +546,20 @@ def test_co_authors_are_all_credited_once_each():
     [entry] = parse_feed(rss(item(1, extra=authors))).entries
 
     assert entry.author == "Chris Rawles, Ryan Gillard"
+
+
+def test_a_podcasts_show_named_beside_its_host_is_no_co_author():
+    itunes = 'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"'
+    dc = 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    show = f"<itunes:author {itunes}>The Health Pod</itunes:author>"
+    document = rss(
+        item(1, extra=f"{show}<dc:creator {dc}>Jane Roe</dc:creator>"),
+        # One source written twice (Taverncast's <author>, <dc:creator>, <itunes:author>).
+        item(2, extra=f"<dc:creator {dc}>Health Pod: healthpod.example</dc:creator>{show}"),
+        extra=show,
+    )
+
+    assert [entry.author for entry in parse_feed(document).entries] == [
+        "Jane Roe",
+        "Health Pod: healthpod.example",
+    ]
