@@ -40,7 +40,7 @@ from articles.topics import topic_for
 from club import audit
 from club.admin import admin_blueprint
 from club.clock import utcnow
-from club.edit_conflicts import changed_since, drawn_record, merge_saved_meanwhile, read_drawn
+from club.edit_conflicts import drawn_record, merge_saved_meanwhile, read_drawn, saved_meanwhile
 from club.extensions import db
 from club.form_pages import form_on
 from club.web import render_error, safe_next
@@ -221,7 +221,7 @@ def edit_feed(feed_id: int):
 
 def _saved_since_drawn(form: FeedEditForm, drawn: dict, saved: dict) -> bool:
     """Tell whether the feed's settings changed after this edit form was drawn."""
-    changed = changed_since(drawn, saved)
+    changed = saved_meanwhile(form, drawn, saved)
     if changed == ["title"] and not drawn.get("title") and not form.title.data:
         # The feed had no name when the form was drawn, and the form leaves the name
         # alone: a name given since (a fetch names an untitled feed) stays either way.

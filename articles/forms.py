@@ -143,7 +143,7 @@ class ArticleEditForm(FlaskForm):
     topics = StringField(
         "Topics (comma-separated)", validators=[Optional(), FitsIn(max=500), topic_names]
     )
-    # What the form showed when it was drawn (curation.revision_of): a save made since is
+    # What the form showed when it was drawn (club.edit_conflicts): a save made since is
     # noticed instead of silently undone.
     revision = HiddenField()
 

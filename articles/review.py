@@ -17,7 +17,7 @@ from articles.models import Article, Feed
 from articles.topics import topic_for
 from club import audit
 from club.admin import admin_blueprint
-from club.edit_conflicts import changed_since, drawn_record, merge_saved_meanwhile, read_drawn
+from club.edit_conflicts import drawn_record, merge_saved_meanwhile, read_drawn, saved_meanwhile
 from club.extensions import db
 from club.form_pages import form_on
 from club.web import parse_id, safe_next
@@ -190,7 +190,7 @@ def edit_article(article_id: int):
         form.revision.data = drawn_record(saved)
     if form.validate_on_submit():
         drawn = read_drawn(form.revision.data)
-        if drawn is not None and changed_since(drawn, saved):
+        if drawn is not None and saved_meanwhile(form, drawn, saved):
             both = merge_saved_meanwhile(form, drawn, saved)
             form.revision.data = drawn_record(saved)
             return render_template(

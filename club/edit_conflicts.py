@@ -33,9 +33,16 @@ def read_drawn(record: str | None) -> dict[str, Any] | None:
     return values if isinstance(values, dict) else None
 
 
-def changed_since(drawn: Mapping[str, Any], saved: Mapping[str, Any]) -> list[str]:
-    """The fields whose saved value is no longer the one the form showed."""
-    return [name for name, value in saved.items() if not _same(value, drawn.get(name))]
+def saved_meanwhile(
+    form: FlaskForm, drawn: Mapping[str, Any], saved: Mapping[str, Any]
+) -> list[str]:
+    """The fields saved since ``form`` was drawn with a value other than the form's (the
+    same change made twice is no conflict)."""
+    return [
+        name
+        for name, value in saved.items()
+        if not _same(value, drawn.get(name)) and not _same(form[name].data, value)
+    ]
 
 
 def merge_saved_meanwhile(
@@ -47,7 +54,7 @@ def merge_saved_meanwhile(
     for name, value in saved.items():
         if _same(form[name].data, drawn.get(name)):
             form[name].data = value
-        elif not _same(value, drawn.get(name)):
+        elif not _same(value, drawn.get(name)) and not _same(form[name].data, value):
             both.append(name)
     return both
 

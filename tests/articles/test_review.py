@@ -504,6 +504,20 @@ def test_an_unknown_feed_shows_the_whole_queue(admin_client, feed):
     assert queue_titles(response.get_data(as_text=True)) == ["Needs a look"]
 
 
+def test_the_same_change_made_by_two_admins_is_no_conflict(admin_client):
+    article = make_article(status="pending", title="Source title", summary="Short.")
+    fields = edit_form(admin_client, article)
+    admin_client.submit(f"/admin/articles/{article.id}/edit", {**fields, "title": "Fixed"})
+
+    again = admin_client.submit(
+        f"/admin/articles/{article.id}/edit", {**fields, "title": "Fixed", "summary": "Longer."}
+    )
+
+    assert again.status_code == 302
+    article = db.session.get(Article, article.id)
+    assert (article.title, article.summary) == ("Fixed", "Longer.")
+
+
 def test_an_edit_form_with_no_readable_record_of_what_it_showed_still_saves(admin_client):
     """A form drawn before the record was kept this way (a bare fingerprint) has nothing to
     compare against: it saves, as it did then."""
