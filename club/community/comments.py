@@ -247,9 +247,9 @@ def post_comment(
 def _one_post_at_a_time(author: User) -> None:
     """Hold the author's comment posts one after another until this one commits
     (PostgreSQL): two sent at once would each miss the other's comment, not yet
-    committed, and post the same words twice. Only comment posts take this lock, after
-    every row lock they take, so it waits on nothing that waits on it. SQLite runs one
-    writer at a time anyway.
+    committed, and post the same words twice. Only comment posts take this lock, each at
+    this same point (after the accounts' and the parent's locks, before the article's),
+    so no two wait on each other the other way round. SQLite runs one writer at a time.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         key = {"space": COMMENT_POSTS_LOCK, "author": author.id}
