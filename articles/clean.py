@@ -45,6 +45,7 @@ from articles.text import (
 from articles.urls import (
     MAX_URL,
     canonical_url,
+    is_absolute_http,
     is_ad_link,
     is_tracker,
     origin_of,
@@ -435,7 +436,9 @@ def _entry_link(entry: ParsedEntry, feed_url: str) -> str:
         if (
             url
             and not url.startswith("mailto:")
-            and (candidate is entry.link or _is_http_url(candidate))
+            # A GUID that only holds an address ('"http://…', a stray quote) is no link,
+            # not a path on the feed's site.
+            and (candidate is entry.link or is_absolute_http(candidate))
             and url != feed_url
             and url != entry.feed_base
         ):
@@ -445,12 +448,6 @@ def _entry_link(entry: ParsedEntry, feed_url: str) -> str:
     if home_page:
         return home_page
     raise SkipEntry("entry has no http(s) link")
-
-
-def _is_http_url(value: str) -> bool:
-    """Tell whether a GUID or enclosure is an absolute http(s) address: a GUID that only
-    holds one ('"http://…', with a stray quote) is no link, not a path on the feed's site."""
-    return value.lower().startswith(("http://", "https://"))
 
 
 def _media_files(entry: ParsedEntry) -> list[str]:

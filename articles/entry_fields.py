@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from articles.urls import is_feed_proxy
+from articles.urls import is_absolute_http, is_feed_proxy
 
 PLAIN = "text/plain"
 BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
@@ -73,12 +73,12 @@ def _original_link(get: Any) -> str:
     # Only an absolute http(s) one: anything else cannot be better than the proxy's link.
     for key in ORIGINAL_LINKS:
         link = str(get(key, "") or "").strip()
-        if _is_absolute_http(link):
+        if is_absolute_http(link):
             return link
     # feedparser can lose the origLink (an "<item />" nested before it ends the entry
     # early). FeedBurner's redirects are dead; a GUID that is an address is the post's.
     guid = str(get("id", "") or "").strip()
-    if is_feed_proxy(str(get("link", "") or "")) and _is_absolute_http(guid):
+    if is_feed_proxy(str(get("link", "") or "")) and is_absolute_http(guid):
         return guid
     return ""
 
@@ -106,10 +106,6 @@ def main_content(content: list[Any]) -> Any:
     notes (a second <itunes:summary> or <description>) beside its <content:encoded>."""
     html_ones = [c for c in content if c.get("type") in HTML_TYPES] or content
     return max(html_ones, key=lambda c: len(str(c.get("value", ""))), default=None)
-
-
-def _is_absolute_http(value: str) -> bool:
-    return value[:8].lower().startswith(("http://", "https://"))
 
 
 def _names_another_scheme(link: str) -> bool:

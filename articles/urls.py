@@ -101,7 +101,7 @@ def unwrapped(url: str) -> str:
         target = query.get("url") or query.get("q") or ""
     else:
         return url
-    return (safe_url(target) if _is_absolute_http(target) else None) or url
+    return (safe_url(target) if is_absolute_http(target) else None) or url
 
 
 # Podcast measurement prefixes: the episode's own address follows them in the path
@@ -160,7 +160,7 @@ def _resolved_url(value: str, base: str) -> str | None:
     if value.startswith("mailto:"):
         return value
     try:
-        absolute = value if not base or _is_absolute_http(value) else urljoin(base, value)
+        absolute = value if not base or is_absolute_http(value) else urljoin(base, value)
         parts = urlsplit(absolute)
     except ValueError:
         return None
@@ -169,8 +169,9 @@ def _resolved_url(value: str, base: str) -> str | None:
     return absolute
 
 
-def _is_absolute_http(value: str) -> bool:
-    # Nothing to resolve against a base: skip urljoin's parse-and-rebuild.
+def is_absolute_http(value: str) -> bool:
+    """Tell whether ``value`` is an absolute http(s) address as written: nothing to
+    resolve against a base, and no quote or path before the scheme."""
     return value[:8].lower().startswith(("https://", "http://"))
 
 
