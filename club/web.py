@@ -18,6 +18,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     make_response,
     render_template,
     request,
@@ -508,7 +509,14 @@ def add_admin_waiting(
 
 
 def admin_waiting() -> list[dict]:
-    """The dashboard's lines: what waits for an admin, counted now."""
+    """The dashboard's lines: what waits for an admin, counted once per request (the menu
+    and the dashboard show the same counts)."""
+    if "admin_waiting" not in g:
+        g.admin_waiting = _count_admin_waiting()
+    return g.admin_waiting
+
+
+def _count_admin_waiting() -> list[dict]:
     lines = []
     for label, endpoint, arguments, count, one, many in current_app.extensions[
         "club_admin_waiting"

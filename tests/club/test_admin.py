@@ -497,6 +497,19 @@ def test_the_audit_log_keeps_no_handle_of_a_deleted_member(client, frank):
     assert entry is not None and entry.actor_handle == ""  # a person; nothing personal kept
 
 
+def test_the_dashboard_counts_each_waiting_queue_once(admin_client, count_queries):
+    # The menu and the dashboard's lines show the same counts: one count query each, not
+    # two (on a busy site each is a scan of the reports, articles or feeds).
+    admin_client.get("/admin/")
+    with count_queries() as counter:
+        page = admin_client.get("/admin/").get_data(as_text=True)
+
+    assert "Appeals</a>: 0 waiting for a decision" in page
+    counts = [s for s in counter.statements if s.lstrip().lower().startswith("select count(")]
+    assert len(counts) >= 4  # reports, appeals, articles to review, failing feeds
+    assert sorted(counts) == sorted(set(counts)), "a count ran twice"
+
+
 def test_the_admin_menu_shows_what_waits_on_every_admin_page(admin_client, appeal):
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     menu = page.split('aria-label="Admin"', 1)[1].split("</nav>", 1)[0]
