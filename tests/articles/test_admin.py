@@ -341,7 +341,7 @@ def test_a_setting_both_admins_changed_keeps_the_second_ones_once_saved_again(ad
     admin_client.submit(f"/admin/feeds/{feed.id}/edit", {**stale, "topic": "Sleep"})
 
     response = admin_client.submit(f"/admin/feeds/{feed.id}/edit", {**stale, "topic": "Knees"})
-    assert "You both changed Topic: the form holds your choice." in response.text
+    assert "You both changed “Topic”: the form holds your choice." in response.text
     admin_client.submit(f"/admin/feeds/{feed.id}/edit", form_as_sent(response.text, "revision"))
 
     assert db.session.get(Feed, feed.id).topic.name == "Knees"

@@ -309,7 +309,7 @@ def test_a_field_both_admins_changed_keeps_the_second_ones_and_says_so(admin_cli
         {**fields, "title": "B's title", "summary": "Line one.\r\n"},
     )
 
-    assert "You both changed Title: the form holds your version." in stale.text
+    assert "You both changed “Title”: the form holds your version." in stale.text
     assert form_as_sent(stale.text, "revision")["title"] == "B's title"
     assert db.session.get(Article, article.id).title == "A's title"
 
