@@ -386,7 +386,11 @@ def import_opml():
     result = import_outlines(outlines, current_user, keep_settings=form.keep_settings.data)
     audit.record(current_user, "feed.import_opml", None, result.describe())
     db.session.commit()
-    flash(f"{result.describe()}.", "success" if result.added else "error")
+    then = " Each is fetched on the next pass; what it stored shows under Last fetch."
+    flash(
+        f"{result.describe()}.{then if result.added else ''}",
+        "success" if result.added else "error",
+    )
     return redirect(url_for("curation.feeds"))
 
 

@@ -92,6 +92,9 @@ class Feed(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     parse_warning: Mapped[str | None] = mapped_column(sa.String(500))
+    # What the last fetch that read the document stored and skipped, and why (a feed
+    # whose first fetch found only old entries has no articles to show for it).
+    last_result: Mapped[str | None] = mapped_column(sa.String(500))
     fetch_count: Mapped[int] = mapped_column(default=0)
     error_count: Mapped[int] = mapped_column(default=0)
     article_count: Mapped[int] = mapped_column(default=0)

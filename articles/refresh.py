@@ -55,8 +55,7 @@ class RefreshResult:
 
     def describe(self) -> str:
         if self.outcome == "stored":
-            s = self.summary
-            return f"{s.new} new, {s.updated} updated, {s.unchanged} unchanged, {s.skipped} skipped"
+            return self.summary.describe()
         if self.outcome == "not_modified":
             return "not modified since the last fetch"
         return self.error or self.outcome
@@ -299,8 +298,7 @@ def ingest_document(
         summary = store_entries(
             feed, cleaned, rules=rules_for(feed), now=now, archive_before=archive_before
         )
-    summary.skipped += skipped.skipped
-    summary.notes = (skipped.notes + summary.notes)[:20]
+    summary.add_skips(skipped)
     db.session.flush()
     return summary
 
@@ -316,6 +314,9 @@ def record_success(feed: Feed, response: fetch.FetchResult, summary: StoreSummar
     feed.fetch_count = sa.func.coalesce(Feed.fetch_count, 0) + 1
     feed.consecutive_errors = 0
     feed.last_error = None
+    if summary is not None:
+        # A 304 keeps the last one: the same document would be read the same way.
+        feed.last_result = summary.describe()[: Feed.last_result.type.length]
     if feed.status == "failing":
         feed.status = "active"
     feed.next_fetch_at = now + next_interval(feed, response.max_age, recent_publish_times(feed))

@@ -41,14 +41,43 @@ class StoreSummary:
     skipped: int = 0
     errors: int = 0
     notes: list[str] = field(default_factory=list)
+    # How many entries each reason skipped (a note's words before the entry's address).
+    reasons: dict[str, int] = field(default_factory=dict)
 
-    def skip(self, reason: str) -> None:
+    def skip(self, note: str) -> None:
+        """Count a skipped entry; ``note`` is "why: the entry's address"."""
         self.skipped += 1
         if len(self.notes) < 20:
-            self.notes.append(reason)
+            self.notes.append(note)
+        why = note.rpartition(": ")[0] or note
+        self.reasons[why] = self.reasons.get(why, 0) + 1
+
+    def add_skips(self, other: StoreSummary) -> None:
+        """Count ``other``'s skipped entries as this pass's, its notes first."""
+        self.skipped += other.skipped
+        self.notes = (other.notes + self.notes)[:20]
+        for why, count in other.reasons.items():
+            self.reasons[why] = self.reasons.get(why, 0) + count
+
+    def describe(self) -> str:
+        """One line for the admin: the counts, and why entries were skipped, most first."""
+        said = (
+            f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.skipped} skipped"
+        )
+        if not self.reasons:
+            return said
+        ranked = sorted(self.reasons.items(), key=lambda item: -item[1])
+        shown = "; ".join(f"{why}: {count}" for why, count in ranked[:SKIP_REASONS_SHOWN])
+        others = len(ranked) - SKIP_REASONS_SHOWN
+        more = f"; {others} other reason{'s' if others > 1 else ''}" if others > 0 else ""
+        return f"{said} ({shown}{more})"
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+SKIP_REASONS_SHOWN = 3
 
 
 def store_entries(

@@ -228,7 +228,10 @@ def test_it_imports_feeds_nested_under_a_feed_and_attributes_in_any_case(admin_c
     import_opml(admin_client, opml)
     page = admin_client.get("/admin/feeds/").get_data(as_text=True)
 
-    assert "Imported 3 new feed(s) of 3 listed." in page
+    assert (
+        "Imported 3 new feed(s) of 3 listed. Each is fetched on the next pass; what it stored "
+        "shows under Last fetch."
+    ) in page
     feeds = dict(db.session.execute(sa.select(Feed.url, Feed.site_url)).all())
     assert feeds == {
         "https://a.example/rss": None,

@@ -415,6 +415,37 @@ def test_the_archive_left_out_on_the_first_fetch_stays_out_on_later_ones(
     assert set(db.session.scalars(sa.select(Article.title))) == {"Entry 1"}
 
 
+def test_the_feeds_page_says_why_a_fetch_stored_nothing(
+    allow_local_feeds, feed_server, admin_client
+):
+    """Only old posts on the first fetch: the feed shows no articles, and the page says why,
+    still after a 304 (the same document would be read the same way)."""
+    body = rss(item(1, date=http_date(400)), item(2, date=http_date(500)), item(2))
+    feed = make_feed(url=feed_server.route("/feed.xml", body=body, etag='"a"'))
+    refresh.refresh_feed(feed.id)
+    cutoff = f"{utcnow() - timedelta(days=30):%d %B %Y}"
+    said = (
+        f"0 new, 0 updated, 0 unchanged, 3 skipped "
+        f"(published before {cutoff}: 2; duplicate entry in the document: 1)"
+    )
+    assert said in admin_client.get("/admin/feeds/").text
+
+    assert refresh.refresh_feed(feed.id, force=True).outcome == "not_modified"
+    assert said in admin_client.get("/admin/feeds/").text
+
+
+def test_refresh_now_says_why_entries_were_skipped(allow_local_feeds, feed_server, admin_client):
+    feed = make_feed(
+        url=feed_server.route("/feed.xml", body=rss(item(1), item(2, date=http_date(400))))
+    )
+    response = admin_client.submit(f"/admin/feeds/{feed.id}/refresh", {}, follow_redirects=True)
+
+    cutoff = f"{utcnow() - timedelta(days=30):%d %B %Y}"
+    assert f"1 new, 0 updated, 0 unchanged, 1 skipped (published before {cutoff}: 1)." in (
+        response.text
+    )
+
+
 def test_the_archive_stays_out_when_the_first_fetch_failed(allow_local_feeds, feed_server):
     url = feed_server.route("/feed.xml", status=503, body=b"down")
     feed = make_feed(url=url)

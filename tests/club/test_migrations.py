@@ -40,6 +40,15 @@ def add_member(handle: str, email: str | None = None) -> int:
     return db.session.execute(insert.returning(User.__table__.c.id)).scalar_one()
 
 
+def add_old_feed(url: str, title: str) -> int:
+    """Insert a feed naming only the columns given and those with defaults, as
+    ``add_old_article`` does; return its id."""
+    from articles.models import Feed
+
+    insert = sa.insert(Feed.__table__).values(url=url, title=title)
+    return db.session.execute(insert.returning(Feed.__table__.c.id)).scalar_one()
+
+
 def add_old_article(feed_id: int, **values) -> int:
     """Insert an article naming only the columns given and those with defaults: the ORM
     would name every column of today's model, some of which an old database lacks."""
@@ -75,14 +84,11 @@ def test_it_never_gives_a_new_account_a_deleted_ones_id(old_site):
 
 
 def test_it_rebuilds_the_search_index_so_hindi_words_stay_whole(old_site):
-    from articles.models import Feed
     from articles.search import search_articles
 
-    feed = Feed(url="https://feeds.example.com/hi.xml", title="Hindi source")
-    db.session.add(feed)
-    db.session.flush()
+    feed_id = add_old_feed("https://feeds.example.com/hi.xml", "Hindi source")
     add_old_article(
-        feed.id,
+        feed_id,
         guid="hi-1",
         url="https://hi.example.com/1",
         title="स्वास्थ्य के लिए रोज़ टहलना",
@@ -98,15 +104,12 @@ def test_it_rebuilds_the_search_index_so_hindi_words_stay_whole(old_site):
 
 
 def test_it_drops_the_likes_members_gave_their_own_comments(old_site):
-    from articles.models import Feed
     from club.community.models import Comment, CommentLike
 
     flask_migrate.upgrade(directory=MIGRATIONS, revision="f2c8e4a7b951")
     author, other = add_member("author"), add_member("other")
-    feed = Feed(url="https://feeds.example.com/f.xml", title="Source")
-    db.session.add(feed)
-    db.session.flush()
-    article_id = add_old_article(feed.id, guid="g", url="https://x.example.com/1", title="T")
+    feed_id = add_old_feed("https://feeds.example.com/f.xml", "Source")
+    article_id = add_old_article(feed_id, guid="g", url="https://x.example.com/1", title="T")
     mine = Comment(article_id=article_id, author_id=author, body="mine", like_count=2)
     theirs = Comment(article_id=article_id, author_id=other, body="theirs", like_count=1)
     db.session.add_all([mine, theirs])
@@ -156,14 +159,11 @@ def old_postgres_site(tmp_path):
 @pytest.mark.pg
 @pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (its search configuration)")
 def test_it_rebuilds_the_postgresql_search_index_to_ignore_accents(old_postgres_site):
-    from articles.models import Feed
     from articles.search import create_postgres_search_config, search_articles
 
-    feed = Feed(url="https://feeds.example.com/ear.xml", title="Ear source")
-    db.session.add(feed)
-    db.session.flush()
+    feed_id = add_old_feed("https://feeds.example.com/ear.xml", "Ear source")
     add_old_article(
-        feed.id,
+        feed_id,
         guid="ear-1",
         url="https://ear.example.com/1",
         title="Living with Ménière's disease",
