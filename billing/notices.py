@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from club import membership
+from club.accounts import greeting
 from club.models import User
 from worker.queues import enqueue
 
@@ -37,7 +38,7 @@ def _site() -> str:
 def welcome(user: User) -> Mail:
     """Return the mail that greets a member whose membership just started."""
     body = (
-        f"Hello {user.display_name},\n\n"
+        f"{greeting(user)}\n\n"
         f"Welcome to {_site()}! Your membership is active: you can comment, like and "
         "bookmark, and your name now carries the verified badge.\n\n"
         f"You can manage your membership at any time in your settings: {_settings_url()}\n"
@@ -48,7 +49,7 @@ def welcome(user: User) -> Mail:
 def back_again(user: User) -> Mail:
     """Return the mail that tells a member their overdue payment went through."""
     body = (
-        f"Hello {user.display_name},\n\n"
+        f"{greeting(user)}\n\n"
         f"Thank you: your payment went through and your {_site()} membership is active "
         "again. You can comment, like and bookmark, and your name carries the verified "
         "badge again.\n\n"
@@ -82,7 +83,7 @@ def payment_failed(user: User, amount: str | None = None) -> Mail:
     """
     what = f"membership payment of {amount}" if amount else "membership payment"
     body = (
-        f"Hello {user.display_name},\n\n"
+        f"{greeting(user)}\n\n"
         f"We could not collect your {_site()} {what}. {_until_paid(user)}"
         f"Update your payment method in your settings: {_settings_url()}\n"
     )
@@ -93,7 +94,7 @@ def payment_needs_confirmation(user: User, confirm_url: str | None) -> Mail:
     """Return the mail that asks a member to confirm a payment their bank held (3-D Secure)."""
     where = confirm_url or _settings_url()
     body = (
-        f"Hello {user.display_name},\n\n"
+        f"{greeting(user)}\n\n"
         f"Your bank asks you to confirm your {_site()} membership payment before it goes "
         f"through. {_until_paid(user)}"
         f"Confirm the payment here: {where}\n\n"
@@ -105,7 +106,7 @@ def payment_needs_confirmation(user: User, confirm_url: str | None) -> Mail:
 def ended(user: User) -> Mail:
     """Return the mail that tells a member their membership has ended."""
     body = (
-        f"Hello {user.display_name},\n\n"
+        f"{greeting(user)}\n\n"
         f"Your {_site()} membership has ended. You can still read everything; to comment "
         f"and like again, subscribe in your settings: {_settings_url()}\n"
     )

@@ -110,6 +110,18 @@ def queue_mail(to: str, subject: str, body: str) -> None:
     enqueue("worker.jobs.send_mail", to, subject, body, queue="mail")
 
 
+def greeting(user: User) -> str:
+    """The first line of mail to ``user``: by name only once the address is proven theirs.
+
+    Anyone can sign up with a stranger's address and any display name, so a name in mail
+    to an unconfirmed address would carry the signer's words ("claim your refund at ...")
+    to that stranger inside the site's genuine mail.
+    """
+    if user.email_confirmed_at is None:
+        return "Hello,"
+    return f"Hello {user.display_name},"
+
+
 # --- Sign-up and log-in ----------------------------------------------------------------
 
 
@@ -192,7 +204,7 @@ def send_confirmation(user: User, next_url: str | None = None) -> None:
     queue_mail(
         user.email,
         f"Confirm your email for {site}",
-        f"Hello {user.display_name},\n\nConfirm your email address by opening this link "
+        f"{greeting(user)}\n\nConfirm your email address by opening this link "
         f"within 3 days:\n\n{link}\n\n"
         f"An account whose address is not confirmed by the end of {removal:%d %B %Y} (UTC) "
         "is deleted; "
@@ -226,7 +238,7 @@ def send_password_reset(email: str) -> None:
     queue_mail(
         user.email,
         f"Reset your {site} password",
-        f"Hello {user.display_name},\n\nSet a new password by opening this link within "
+        f"{greeting(user)}\n\nSet a new password by opening this link within "
         f"one hour:\n\n{link}\n\nThe link works once. If you did not ask for it, ignore "
         "this message; your password has not changed.\n",
     )
@@ -280,7 +292,8 @@ def request_email_change(user: User, new_email: str) -> None:
     queue_mail(
         new_email,
         f"Confirm your new email for {site}",
-        f"Hello {user.display_name},\n\nOpen this link within a day to make this address "
+        # The new address is not proven yet: no name, for the reason in greeting().
+        "Hello,\n\nOpen this link within a day to make this address "
         f"your account's email:\n\n{absolute_url('settings.change_email', token=token)}\n\n"
         "If you did not ask for this, ignore this message.\n",
     )
@@ -348,7 +361,7 @@ def send_password_changed_notice(user: User) -> None:
     queue_mail(
         user.email,
         f"Your {site} password was changed",
-        f"Hello {user.display_name},\n\nThe password of your {site} account (@{user.handle}) "
+        f"{greeting(user)}\n\nThe password of your {site} account (@{user.handle}) "
         "was just changed, and every other session was signed out.\n\n"
         "If you did not change it, someone else may have had access: choose a new password "
         f"now from {absolute_url('auth.forgot_password')} (the link goes to this address).\n",

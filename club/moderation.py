@@ -148,13 +148,13 @@ def reject_appeal(appeal: Appeal, *, by: User, reply: str) -> None:
 
 def notify_frozen(user: User) -> None:
     """Email ``user`` that a moderator froze the account, why, and how to appeal."""
-    from club.accounts import absolute_url, queue_mail
+    from club.accounts import absolute_url, greeting, queue_mail
 
     until = f" until {user.frozen_until:%d %B %Y, %H:%M UTC}" if user.frozen_until else ""
     queue_mail(
         user.email,
         "Your account has been frozen",
-        f"Hello {user.display_name},\n\nA moderator froze your account{until}. The reason "
+        f"{greeting(user)}\n\nA moderator froze your account{until}. The reason "
         f"they gave:\n\n{user.frozen_reason}\n\nYou can still read everything, but you "
         "cannot comment or like while the freeze lasts. If you think this is a mistake, "
         f"you can send one appeal from your settings: {absolute_url('settings.index')}\n",
@@ -163,7 +163,7 @@ def notify_frozen(user: User) -> None:
 
 def notify_unfrozen(user: User) -> None:
     """Email ``user`` that a moderator lifted the freeze, and what the account can do now."""
-    from club.accounts import absolute_url, queue_mail
+    from club.accounts import absolute_url, greeting, queue_mail
 
     standing = membership.standing(user)
     if standing.can_interact:
@@ -174,14 +174,14 @@ def notify_unfrozen(user: User) -> None:
     queue_mail(
         user.email,
         "Your account is no longer frozen",
-        f"Hello {user.display_name},\n\nA moderator lifted the freeze on your account. "
+        f"{greeting(user)}\n\nA moderator lifted the freeze on your account. "
         f"{now}\n\nYour settings: {absolute_url('settings.index')}\n",
     )
 
 
 def notify_appeal_decided(appeal: Appeal) -> None:
     """Email the member the admin's decision on their appeal."""
-    from club.accounts import absolute_url, queue_mail
+    from club.accounts import absolute_url, greeting, queue_mail
 
     outcome = (
         "accepted: your account is no longer frozen"
@@ -192,7 +192,7 @@ def notify_appeal_decided(appeal: Appeal) -> None:
     queue_mail(
         appeal.user.email,
         f"Your appeal was {appeal.status}",
-        f"Hello {appeal.user.display_name},\n\nYour appeal was {outcome}.{reply}\n\n"
+        f"{greeting(appeal.user)}\n\nYour appeal was {outcome}.{reply}\n\n"
         f"Your settings: {absolute_url('settings.index')}\n",
     )
 

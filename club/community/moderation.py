@@ -202,7 +202,7 @@ def notify_removed(comment: Comment, moderator: User) -> bool:
     After the commit: a member who pays should hear why their words went, not find
     "[removed by a moderator]" by chance.
     """
-    from club.accounts import absolute_url, queue_mail
+    from club.accounts import absolute_url, greeting, queue_mail
 
     author = comment.author
     if author is None or author.id == moderator.id:
@@ -222,7 +222,7 @@ def notify_removed(comment: Comment, moderator: User) -> bool:
     queue_mail(
         author.email,
         "A moderator removed your comment",
-        f"Hello {author.display_name},\n\nA moderator removed your comment on "
+        f"{greeting(author)}\n\nA moderator removed your comment on "
         f'"{comment.article.title}". It now shows as "[removed by a moderator]"; '
         f"its replies stay. {why}\n\nWhat you wrote:\n\n{quoted}\n\n"
         "Please keep comments on topic, kind and free of advertising. Your membership is "
