@@ -281,8 +281,12 @@ def _same_words_just_posted(
 
 
 def _own_comment(user: User, comment_id: int) -> Comment:
-    comment = find_comment(comment_id, for_update=True)
+    # An author may still delete their words while a moderator has the article hidden;
+    # to anyone else a comment on a hidden article does not exist.
+    comment = find_comment(comment_id, for_update=True, unpublished_too=True)
     if not comment.is_owned_by(user):
+        if not comment.article.is_published:
+            raise NotFound("That comment does not exist.")
         raise NotAllowed("You can only change your own comments.")
     if comment.status != CommentStatus.VISIBLE:
         raise Conflict("That comment was already deleted or removed.")
@@ -306,6 +310,11 @@ def edit_comment(user: User, comment_id: int, body: str | None) -> Comment:
     """Replace the text of ``user``'s own comment within the edit window."""
     comment = _own_comment(user, comment_id)
     _refuse_while_reported(comment, "edited")
+    if not comment.article.is_published:
+        raise Conflict(
+            "The article this comment is on is not published at the moment, so the comment "
+            "cannot be edited. You can still delete it from your profile."
+        )
     if not comment.is_within_edit_window():
         raise NotAllowed("Comments can only be edited in the first 15 minutes after posting.")
     text = validated_body(body, doing="saving")
@@ -504,22 +513,24 @@ def _prune_and_sort(nodes: list[ThreadNode], sort: str, top: bool = True) -> lis
 
 
 def recent_comments_by(
-    user: User, *, before: int | None = None, limit: int = 20
+    user: User, *, before: int | None = None, limit: int = 20, own: bool = False
 ) -> tuple[list[Comment], int | None]:
-    """Return ``user``'s visible comments, newest first, and the keyset for the next page."""
+    """Return ``user``'s visible comments, newest first, and the keyset for the next page.
+
+    ``own`` (the author looking at their own profile) adds the comments nobody else
+    sees for now: those held while moderators review reports, and those on an article
+    a moderator hid, which the author may still delete.
+    """
     query = (
         sa.select(Comment)
         .join(Article, Article.id == Comment.article_id)
-        .where(
-            Comment.author_id == user.id,
-            Comment.status == CommentStatus.VISIBLE,
-            Comment.hidden.is_(False),
-            Article.status == "published",
-        )
+        .where(Comment.author_id == user.id, Comment.status == CommentStatus.VISIBLE)
         .options(joinedload(Comment.article))
         .order_by(Comment.id.desc())
         .limit(limit + 1)
     )
+    if not own:
+        query = query.where(Comment.hidden.is_(False), Article.status == "published")
     if before is not None:
         query = query.where(Comment.id < before)
     rows = list(db.session.scalars(query))

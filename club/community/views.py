@@ -31,7 +31,7 @@ from flask_login import current_user, login_required
 from articles import reading
 from club import membership
 from club.community import bookmarks, comments, likes, moderation, notifications, topics
-from club.community.errors import CommunityError, NotAllowed
+from club.community.errors import CommunityError, NotAllowed, NotFound
 from club.community.forms import (
     CommentForm,
     EditCommentForm,
@@ -178,9 +178,28 @@ def permalink(comment_id: int):
     queue link here, and admins may preview such articles).
     """
     is_admin = current_user.is_authenticated and membership.can_administer(current_user)
-    comment = comments.find_comment(comment_id, unpublished_too=is_admin)
+    comment = comments.find_comment(comment_id, unpublished_too=True)
+    if not (comment.article.is_published or is_admin):
+        return comment_out_of_sight(comment)
     page = comments.page_showing(comment)
     return redirect(article_url(comment.article, f"comment-{comment.id}", comment_page=page))
+
+
+def comment_out_of_sight(comment):
+    """Answer a permalink to a comment whose article is not published at the moment.
+
+    Its author is shown it on their profile, where they may delete it; anyone else is
+    told the article is away rather than that the link is wrong.
+    """
+    if current_user.is_authenticated and comment.is_owned_by(current_user) and comment.is_visible:
+        flash(
+            f"“{comment.article.title}” is not published at the moment, so its comments "
+            "are out of sight. Yours is below; you can delete it here.",
+            "info",
+        )
+        anchor = f"comment-{comment.id}"
+        return redirect(url_for("community.profile", handle=current_user.handle, _anchor=anchor))
+    raise NotFound("The article this comment is on is not available at the moment.")
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -210,7 +229,10 @@ def edit_comment(comment_id: int):
 def delete_comment(comment_id: int):
     """Delete one's own comment; replies keep their place under "[deleted]"."""
     comment = comments.delete_comment(current_user, comment_id)
-    back = back_to(article_url(comment.article), anchor="comments")
+    if comment.article.is_published:
+        back = back_to(article_url(comment.article), anchor="comments")
+    else:  # deleted from the profile: the article's page is not there to go back to
+        back = url_for("community.profile", handle=current_user.handle)
     return answer({"id": comment.id}, message="Your comment is deleted.", back=back)
 
 
@@ -352,10 +374,12 @@ def profile(handle: str):
     user = db.session.scalar(sa.select(User).where(User.handle == handle.lower()))
     if user is None:
         abort(404)
-    recent, next_before = comments.recent_comments_by(user, before=keyset_id())
+    own = current_user.is_authenticated and current_user.id == user.id
+    recent, next_before = comments.recent_comments_by(user, before=keyset_id(), own=own)
     return render_template(
         "community/profile.html",
         member=user,
+        own=own,
         # Only members' profiles link out or ask to be indexed: a free account (one that
         # never confirmed its email, even) must not be a place to park spam links.
         is_member=membership.standing(user).can_interact,
