@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from club import moderation as club_moderation
 from club.admin import admin_blueprint
-from club.community import moderation
+from club.community import author_mail, moderation
 from club.community.errors import CommunityError
 from club.community.navigation import back_to
 from club.extensions import db
@@ -63,9 +63,9 @@ def dismiss(comment_id: int):
 @form_on("moderation.queue")
 def remove(comment_id: int):
     """Remove a reported comment, keeping its thread."""
-    comment = moderation.remove_comment(current_user, comment_id)
-    db.session.commit()
-    told = moderation.notify_removed(comment, current_user)
+    reason = request.form.get("reason", "")
+    comment = moderation.remove_comment(current_user, comment_id, reason)
+    told = author_mail.tells_author(comment, current_user)
     message = "Comment removed; we emailed its author." if told else "Comment removed."
     return decided(message, anchor=f"comment-{comment_id}")
 
@@ -86,6 +86,8 @@ def freeze(comment_id: int):
         db.session.rollback()
         flash(error.message, "error")
         return render_queue(error.status, failed_freeze=(comment_id, form))
-    response = decided(f"Comment removed and {comment.author.display_name} frozen.")
+    response = decided(
+        f"Comment removed and {comment.author.display_name} frozen; we emailed them both decisions."
+    )
     club_moderation.notify_frozen(comment.author)
     return response

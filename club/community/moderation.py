@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from club import audit, membership
 from club.clock import utcnow
+from club.community import author_mail
 from club.community.comments import find_comment, hold_accounts, lock_comment, set_visibility
 from club.community.errors import CommunityError, Conflict
 from club.community.formatting import clean_text
@@ -62,6 +63,8 @@ def report_comment(
     if not comment.hidden and not by_a_moderator and reporters >= hide_threshold():
         set_visibility(comment, hidden=True)
         audit.record(None, "comment.auto_hidden", comment, f"{reporters} member(s) reported it")
+        if author_mail.tells_author(comment, None):
+            author_mail.hidden_by_reports(comment)
     return report
 
 
@@ -174,13 +177,21 @@ def dismiss_reports(moderator: User, comment_id: int) -> Comment:
     closed = _close_reports(comment, moderator, ReportStatus.DISMISSED)
     if not closed:
         raise Conflict("Those reports were already decided.")
+    if comment.hidden and author_mail.tells_author(comment, moderator):
+        author_mail.shown_again(comment)
     set_visibility(comment, hidden=False)
     audit.record(moderator, "comment.reports_dismissed", comment, f"{closed} report(s)")
     return comment
 
 
-def remove_comment(moderator: User, comment_id: int, note: str = "") -> Comment:
-    """Remove a comment: it shows "[removed by a moderator]" and its thread stays."""
+def remove_comment(
+    moderator: User, comment_id: int, reason: str = "", *, author_frozen: bool = False
+) -> Comment:
+    """Remove a comment: it shows "[removed by a moderator]" and its thread stays.
+
+    Its author is emailed what it said and ``reason`` (optional, from the moderator) once
+    the removal commits; ``author_frozen`` says the same decision froze them.
+    """
     comment = _reported_comment(comment_id)
     if comment.status == CommentStatus.REMOVED:
         raise Conflict("That comment was already removed.")
@@ -188,47 +199,23 @@ def remove_comment(moderator: User, comment_id: int, note: str = "") -> Comment:
         # The author deleted it while the page with the Remove button was open: there is
         # nothing left to remove, to quote in a mail, or to bring back as "[removed]".
         raise Conflict("Its author deleted that comment, so there was nothing to remove.")
+    reason = clean_text(reason or "")
+    if len(reason) > MAX_DETAILS:
+        raise CommunityError(f"Keep the reason under {MAX_DETAILS} characters.")
     closed = _close_reports(comment, moderator, ReportStatus.ACTIONED)
+    if author_mail.tells_author(comment, moderator):
+        # Written now, while the comment still has its text to quote.
+        author_mail.removed(comment, reason, author_frozen=author_frozen)
     set_visibility(comment, status=CommentStatus.REMOVED, hidden=False)
-    detail = f"{closed} report(s)" + (f"; {note.strip()}" if note.strip() else "")
-    audit.record(moderator, "comment.removed", comment, detail)
+    audit.record(
+        moderator, "comment.removed", comment, _removal_detail(closed, reason, author_frozen)
+    )
     return comment
 
 
-def notify_removed(comment: Comment, moderator: User) -> bool:
-    """Email the author that a moderator removed their comment, what it said and why;
-    tell whether a mail went (not to a deleted account, nor to the moderator themself).
-
-    After the commit: a member who pays should hear why their words went, not find
-    "[removed by a moderator]" by chance.
-    """
-    from club.accounts import absolute_url, greeting, queue_mail
-
-    author = comment.author
-    if author is None or author.id == moderator.id:
-        return False
-    reasons = sorted(
-        {
-            report.reason_label
-            for report in db.session.scalars(
-                sa.select(Report).where(
-                    Report.comment_id == comment.id, Report.status == ReportStatus.ACTIONED
-                )
-            )
-        }
-    )
-    why = f"It was reported as: {'; '.join(reasons)}." if reasons else ""
-    quoted = comment.body if len(comment.body) <= 500 else comment.body[:499] + "…"
-    queue_mail(
-        author.email,
-        "A moderator removed your comment",
-        f"{greeting(author)}\n\nA moderator removed your comment on "
-        f'"{comment.article.title}". It now shows as "[removed by a moderator]"; '
-        f"its replies stay. {why}\n\nWhat you wrote:\n\n{quoted}\n\n"
-        "Please keep comments on topic, kind and free of advertising. Your membership is "
-        f"not affected. Your settings: {absolute_url('settings.index')}\n",
-    )
-    return True
+def _removal_detail(closed: int, reason: str, author_frozen: bool) -> str:
+    parts = [f"{closed} report(s)"] + ([f"reason: {reason}"] if reason else [])
+    return "; ".join(parts + (["author frozen"] if author_frozen else []))
 
 
 def freeze_author(
@@ -252,5 +239,5 @@ def freeze_author(
     except ValueError as error:
         raise CommunityError(str(error).capitalize() + ".") from None
     if comment.status != CommentStatus.REMOVED:
-        remove_comment(moderator, comment.id, note=f"author frozen: {reason.strip()}")
+        remove_comment(moderator, comment.id, reason.strip(), author_frozen=True)
     return comment

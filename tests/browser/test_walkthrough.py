@@ -316,7 +316,7 @@ def test_a_moderator_freezes_a_reported_author_from_the_queue(app, live_server, 
     admin.once("dialog", lambda dialog: dialog.accept())
     admin.click("button:has-text('Remove and freeze')")
     admin.wait_for_load_state()
-    assert admin.is_visible("text=Comment removed and Sam Seller frozen.")
+    assert admin.is_visible("text=Comment removed and Sam Seller frozen; we emailed them both")
     assert not membership.standing(fresh(User, id=spammer.id)).can_interact
 
 

@@ -359,9 +359,17 @@ def test_it_emails_the_author_frozen_from_the_reports_queue(client, article, ali
     comment = add_comment(article, alice, "spam spam")
     reported_by(client, comment, reporters(1))
     login(client, carol)
-    client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": "Spam links"})
-    mails = [m for m in read_outbox(outbox) if "To: alice@example.com" in m]
-    assert len(mails) == 1 and "Spam links" in mails[0]
+    response = client.submit(
+        f"/admin/reports/{comment.id}/freeze", {"reason": "Spam links"}, follow_redirects=True
+    )
+    assert "we emailed them both decisions" in response.text
+
+    # Both decisions, each once: the removal quoting the comment, and the freeze.
+    removal, freeze = [m for m in read_outbox(outbox) if "To: alice@example.com" in m]
+    assert "Subject: A moderator removed your comment" in removal
+    assert "spam spam" in removal and "The moderator's reason: Spam links" in removal
+    assert "Your account is frozen as well" in removal and "not affected" not in removal
+    assert "Subject: Your account has been frozen" in freeze and "Spam links" in freeze
 
 
 def test_it_says_up_front_that_a_comment_was_already_reported(client, article, alice):
