@@ -45,6 +45,8 @@ class BillingSummary:
     must_confirm_email: bool
     # Sent back with "Subscribe": a double click reuses Stripe's idempotency keys.
     attempt: str
+    # An admin's gift: there is nothing to buy, so no "Subscribe" button.
+    complimentary: bool = False
 
 
 def summarize(user: User) -> BillingSummary:
@@ -61,14 +63,14 @@ def summarize(user: User) -> BillingSummary:
             date_label = "Ends on"
         elif status in membership.PAID_STATUSES:  # the others wait for a payment
             date_label = "Renews on"
-    note = None
-    if st.reason is membership.Reason.FROZEN_BY_MODERATOR:
-        note = "A moderator froze this account; paying does not lift a moderator's freeze."
-    elif st.grant is membership.Grant.COMPLIMENTARY:
-        note = "You have a complimentary membership."
-    price = plan.current_price()
+    comped_only = user.complimentary and status in (None, *membership.FINISHED_STATUSES)
+    if comped_only:  # an ended subscription's dates no longer say anything about access
+        words, date_label = "Complimentary: nothing to pay", None
+    price = None if comped_only else plan.current_price()
     return BillingSummary(
-        plan=(price or {}).get("nickname") or "Monthly membership",
+        plan="Complimentary membership"
+        if comped_only
+        else (price or {}).get("nickname") or "Monthly membership",
         price=plan.format_price(price) if price else "",
         status=words,
         date_label=date_label,
@@ -79,11 +81,35 @@ def summarize(user: User) -> BillingSummary:
         and not membership.cancellation_has_lapsed(user, utcnow()),
         running=membership.subscription_running(user),
         ending=bool(user.subscription_cancel_at_period_end),
-        note=note,
+        note=_note(user, st, comped_only),
         local=plan.is_local(),
         must_confirm_email=must_confirm_email_first(user),
         attempt=secrets.token_urlsafe(12),
+        complimentary=user.complimentary,
     )
+
+
+def _note(user: User, st: membership.Standing, comped_only: bool) -> str | None:
+    """The line under the facts: what a freeze or a complimentary membership changes."""
+    frozen = st.reason is membership.Reason.FROZEN_BY_MODERATOR
+    if frozen and user.complimentary:
+        return (
+            "A moderator froze this account; your complimentary membership works again "
+            "once the freeze ends."
+        )
+    if frozen:
+        return "A moderator froze this account; paying does not lift a moderator's freeze."
+    if comped_only:
+        return (
+            "An admin gave you a complimentary membership: the badge and everything "
+            "members can do, free."
+        )
+    if user.complimentary:
+        return (
+            "You also have a complimentary membership, so you can cancel this subscription "
+            "without losing anything."
+        )
+    return None
 
 
 def must_confirm_email_first(user: User) -> bool:

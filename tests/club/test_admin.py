@@ -519,3 +519,9 @@ def test_the_admin_menu_shows_what_waits_on_every_admin_page(admin_client, appea
         '<span class="visually-hidden"> waiting for a decision</span></span></a>'
     ) in menu
     assert "Reports<span" not in menu  # nothing waits there
+
+
+def test_a_members_page_says_a_complimentary_membership_needs_no_subscription(admin_client):
+    gifted = make_user(handle="gifted", complimentary=True)
+    page = admin_client.get(f"/admin/users/{gifted.id}").get_data(as_text=True)
+    assert "none (complimentary membership: nothing to pay)" in page
