@@ -58,3 +58,17 @@ def saved_articles(
     rows = list(db.session.scalars(query).unique())
     next_before = rows[limit - 1].id if len(rows) > limit else None
     return rows[:limit], next_before
+
+
+def unavailable_count(user: User) -> int:
+    """How many of ``user``'s bookmarks point at articles not published at the moment.
+
+    They are kept (an article an admin hides may come back, and the bookmark with it),
+    so the saved list says they exist rather than look emptier than it is.
+    """
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Bookmark)
+        .join(Article, Article.id == Bookmark.article_id)
+        .where(Bookmark.user_id == user.id, Article.status != "published")
+    )

@@ -306,7 +306,12 @@ def save_article(article_id: int):
 def saved():
     """List the member's saved articles, newest first."""
     rows, next_before = bookmarks.saved_articles(current_user, before=keyset_id())
-    return render_template("community/saved.html", bookmarks=rows, next_before=next_before)
+    return render_template(
+        "community/saved.html",
+        bookmarks=rows,
+        next_before=next_before,
+        unavailable=bookmarks.unavailable_count(current_user),
+    )
 
 
 # --- Topics ---------------------------------------------------------------------------------

@@ -46,6 +46,22 @@ def test_it_unsaves_an_article(member, article):
     assert article.title not in member.get("/saved").get_data(as_text=True)
 
 
+def test_it_says_a_saved_article_taken_off_the_site_is_kept_not_lost(member, article):
+    save(member, article)
+    article.status = "hidden"
+    db.session.commit()
+
+    page = member.get("/saved").get_data(as_text=True)
+
+    assert article.title not in page and "Nothing saved yet" not in page
+    assert "1 saved article is not available at the moment" in page
+
+    article.status = "published"
+    db.session.commit()
+    page = member.get("/saved").get_data(as_text=True)
+    assert article.title in page and "not available at the moment" not in page
+
+
 def test_it_takes_an_article_off_the_saved_list_from_the_list(member, article):
     save(member, article)
     page = member.get("/saved").get_data(as_text=True)
