@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from club import moderation as club_moderation
 from club.admin import admin_blueprint
-from club.community import author_mail, moderation
+from club.community import author_mail, comments, moderation
 from club.community.errors import CommunityError
 from club.community.navigation import back_to
 from club.extensions import db
@@ -67,7 +67,9 @@ def remove(comment_id: int):
     comment = moderation.remove_comment(current_user, comment_id, reason)
     told = author_mail.tells_author(comment, current_user)
     message = "Comment removed; we emailed its author." if told else "Comment removed."
-    return decided(message, anchor=f"comment-{comment_id}")
+    # Back in a thread, to where the comment was: its marker, or the comments if none stays.
+    anchor = f"comment-{comment_id}" if comments.has_replies(comment) else "comments"
+    return decided(message, anchor=anchor)
 
 
 @bp.post("/<int:comment_id>/freeze")

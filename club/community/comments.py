@@ -396,8 +396,10 @@ class ThreadNode:
 
     @property
     def is_shown(self) -> bool:
-        # A deleted comment stays only as the holder of replies that still show.
-        return not self.comment.is_deleted or bool(self.replies)
+        # A deleted or removed comment stays only as the holder of replies that still
+        # show: with none, "[removed by a moderator]" would mark nothing but the removal.
+        gone = self.comment.is_deleted or self.comment.is_removed
+        return not gone or bool(self.replies)
 
 
 def _sort_key(sort: str):
@@ -502,6 +504,12 @@ def page_showing(comment: Comment, sort: str = "oldest") -> int:
 
 def _contains(node: ThreadNode, comment_id: int) -> bool:
     return node.comment.id == comment_id or any(_contains(r, comment_id) for r in node.replies)
+
+
+def has_replies(comment: Comment) -> bool:
+    """Whether any reply hangs under ``comment`` (so it stays in the thread once gone)."""
+    replies = sa.select(Comment.id).where(Comment.parent_id == comment.id).limit(1)
+    return db.session.scalar(replies) is not None
 
 
 def _prune_and_sort(nodes: list[ThreadNode], sort: str, top: bool = True) -> list[ThreadNode]:
