@@ -50,6 +50,12 @@ def action_words(action: str, status: str | None) -> tuple[str, str]:
     return WORDS_BY_STATUS.get((action, status or ""), WORDS[action])
 
 
+def audit_code(action: str, status: str) -> str:
+    """The audit log's code for ``action`` on an article that was ``status``: approving a
+    hidden article shows it again, which the log names as such."""
+    return "article.unhide" if (action, status) == ("approve", "hidden") else f"article.{action}"
+
+
 ACTION_STATUS = {"approve": "published", "reject": "rejected", "hide": "hidden"}
 REVIEW_ACTIONS = {
     "approve": curation.approve,
@@ -107,8 +113,9 @@ def act(article_id: int, action: str):
         flash(_changed_message(article), "error")
         return redirect(back)
     detail = article.title[:200] if done == WORDS[action][1] else f"{done}: {article.title[:180]}"
+    code = audit_code(action, article.status)
     REVIEW_ACTIONS[action](article)
-    audit.record(current_user, f"article.{action}", article, detail)
+    audit.record(current_user, code, article, detail)
     db.session.commit()
     flash(f"{done}: {article.title}", "success")
     return redirect(back)
@@ -139,8 +146,9 @@ def bulk():
     done = [a for a in chosen if _already_done(a, action)]
     current = [a for a in chosen if a not in done and not _changed_meanwhile(a)]
     for article in current:
+        code = audit_code(action, article.status)
         REVIEW_ACTIONS[action](article)
-        audit.record(current_user, f"article.{action}", article, f"bulk: {article.title[:190]}")
+        audit.record(current_user, code, article, f"bulk: {article.title[:190]}")
     db.session.commit()
     message = f"{action_words(action, seen)[1]} {len(current) + len(done)} article(s)."
     left = len(chosen) - len(current) - len(done)

@@ -270,6 +270,7 @@ def audit_log():
         next_before=next_before,
         handles=handles_of_targets(entries),
         target_urls=audit_target_urls(entries),
+        target_notes=audit.target_notes(entries),
     )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from flask import Flask, current_app
 
 from club.extensions import db
 from club.models import AuditEntry, User
@@ -34,6 +37,7 @@ ACTION_LABELS = {
     "rule.add": "Keyword rule added",
     "rule.delete": "Keyword rule removed",
     "article.approve": "Article approved",
+    "article.unhide": "Article shown again",
     "article.reject": "Article rejected",
     "article.hide": "Article hidden",
     "article.feature": "Article featured",
@@ -80,3 +84,27 @@ def actor_name(entry: AuditEntry) -> str:
 def describe(action: str) -> str:
     """The admin pages' words for a recorded ``action``."""
     return ACTION_LABELS.get(action, action)
+
+
+# Given target ids, what each still is, in a few words; ids no longer found are left out.
+Describer = Callable[[set[int]], dict[int, str]]
+
+
+def add_target_notes(app: Flask, target_type: str, describe_targets: Describer) -> None:
+    """Let the audit log say what rows about ``target_type`` are about (whose comment, on
+    which article), read when the page is shown: the log keeps ids, and a deleted
+    account's words and name must not outlive it in the log."""
+    app.extensions.setdefault("club_audit_notes", {})[target_type] = describe_targets
+
+
+def target_notes(entries: list[AuditEntry]) -> dict[int, str]:
+    """The note on what each of ``entries`` is about, by entry id (one query per type)."""
+    describers: dict[str, Describer] = current_app.extensions.get("club_audit_notes", {})
+    notes: dict[int, str] = {}
+    for target_type, describe_targets in describers.items():
+        about = [e for e in entries if e.target_type == target_type and str(e.target_id).isdigit()]
+        if not about:
+            continue
+        found = describe_targets({int(e.target_id) for e in about})
+        notes.update({e.id: found[int(e.target_id)] for e in about if int(e.target_id) in found})
+    return notes

@@ -436,11 +436,13 @@ def unfreeze(user: User, *, by: User | None, note: str = "") -> None:
     """Lift a moderator's freeze; ValueError when none is in force (nothing is written)."""
     if not is_moderator_freeze_in_force(user, utcnow()):
         raise ValueError("this account is not frozen by a moderator")
+    # Which freeze was lifted: the columns that say so are cleared below.
+    lifted = f"freeze of {user.frozen_at:%Y-%m-%d}: {user.frozen_reason}"
     user.frozen_at = None
     user.frozen_reason = None
     user.frozen_until = None
     user.frozen_by_id = None
-    audit.record(by, "user.unfreeze", user, note)
+    audit.record(by, "user.unfreeze", user, lifted + (f" ({note})" if note else ""))
 
 
 def set_complimentary(user: User, granted: bool, *, by: User | None) -> None:

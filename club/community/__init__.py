@@ -69,7 +69,7 @@ def new_form_token() -> str:
 
 def init_app(app: Flask) -> None:
     """Register the community pages, the moderation queue and the template helpers."""
-    from club import signals, web
+    from club import audit, signals, web
     from club.community import (
         account_data,
         admin,
@@ -84,6 +84,7 @@ def init_app(app: Flask) -> None:
     web.add_nav_link(app, "For you", "community.for_you")
     web.add_nav_link(app, "Reports", "moderation.queue", admin=True)
     web.add_audit_link(app, "comment", "community.permalink", "comment_id", models.Comment)
+    audit.add_target_notes(app, "comment", moderation.describe_for_audit)
     web.add_admin_waiting(
         app, "Reports", "moderation.queue", moderation.reported_comment_count,
         "reported comment waiting for a decision", "reported comments waiting for a decision",

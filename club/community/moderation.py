@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
+from articles.models import Article
 from club import audit, membership
 from club.clock import utcnow
 from club.community import author_mail
@@ -241,3 +242,24 @@ def freeze_author(
     if comment.status != CommentStatus.REMOVED:
         remove_comment(moderator, comment.id, reason.strip(), author_frozen=True)
     return comment
+
+
+AUDIT_EXCERPT = 80
+
+
+def describe_for_audit(comment_ids: set[int]) -> dict[int, str]:
+    """Whose comment each id is, on which article, and how it starts (the audit log's
+    note): read now, so a deleted account's name and words are not kept in the log."""
+    rows = db.session.execute(
+        sa.select(Comment.id, Comment.body, User.handle, Article.title)
+        .join(Article, Article.id == Comment.article_id)
+        .outerjoin(User, User.id == Comment.author_id)
+        .where(Comment.id.in_(comment_ids))
+    )
+    notes = {}
+    for comment_id, body, handle, title in rows:
+        author = f"@{handle}" if handle else "a deleted account"
+        text = body if len(body) <= AUDIT_EXCERPT else body[: AUDIT_EXCERPT - 1] + "…"
+        said = f": “{text}”" if text else " (its text is gone)"
+        notes[comment_id] = f"by {author} on “{title}”{said}"
+    return notes
