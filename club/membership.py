@@ -145,7 +145,11 @@ class Standing:
             return None
         if self.reason is Reason.FROZEN_BY_MODERATOR and self.moderator_reason:
             # The end as the freeze email and settings write it: midnight UTC that day.
-            until = f" until {self.frozen_until:%d %B %Y, %H:%M} UTC" if self.frozen_until else ""
+            until = (
+                f" until {self.frozen_until:%d %B %Y, %H:%M} UTC"
+                if self.frozen_until
+                else " with no end date"
+            )
             # Stripped of direction controls too: one saved before they were refused
             # (a stray end-of-isolate) would close the isolate early.
             said = DIRECTION_CONTROLS.sub("", self.moderator_reason).rstrip()

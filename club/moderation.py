@@ -150,7 +150,11 @@ def notify_frozen(user: User) -> None:
     """Email ``user`` that a moderator froze the account, why, and how to appeal."""
     from club.accounts import absolute_url, greeting, queue_mail
 
-    until = f" until {user.frozen_until:%d %B %Y, %H:%M UTC}" if user.frozen_until else ""
+    until = (
+        f" until {user.frozen_until:%d %B %Y, %H:%M UTC}"
+        if user.frozen_until
+        else " with no end date"
+    )
     queue_mail(
         user.email,
         "Your account has been frozen",

@@ -251,3 +251,13 @@ def test_a_wide_screen_tabs_past_admin_tables_that_need_no_scrolling(
     page.set_viewport_size(PHONE)
     page.wait_for_function("document.querySelector('.table-scroll').tabIndex === 0")
     assert "region Feeds" in tab_stops(page)
+
+
+def test_the_frozen_banner_leaves_most_of_a_phone_screen_to_the_page(app, live_server, browser):
+    # Its words are required on every page; a quarter of the first screen is its limit.
+    lapsed = make_user(handle="lapsed", subscription="past_due", past_due_days=10)
+    page = signed_in_page(browser, live_server, lapsed, "/", viewport=PHONE)
+    banner = page.locator(".banner-frozen")
+    assert "Your account is frozen." in banner.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "phone-frozen-banner.png"))
+    assert banner.bounding_box()["height"] <= PHONE["height"] / 4

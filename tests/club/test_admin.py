@@ -147,6 +147,7 @@ def test_it_emails_the_member_why_they_were_frozen(admin_client, alice, outbox):
     admin_client.submit(f"/admin/users/{alice.id}/freeze", {"reason": "Abusive replies"})
     (message,) = messages_to(outbox, alice.email)
     assert "Abusive replies" in message and "/settings" in message
+    assert "froze your account with no end date." in message
 
 
 def test_it_freezes_a_member_indefinitely(admin_client, alice):

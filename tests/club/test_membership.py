@@ -220,6 +220,12 @@ def test_it_keeps_a_dated_freeze_until_its_end(app):
     assert "until 10 March 2026" in st.action
 
 
+def test_it_says_an_undated_freeze_has_no_end_date(app):
+    # Without it, "A moderator froze your account" leaves the member guessing for how long.
+    st = standing(frozen_by_moderator(paying()), NOW)
+    assert st.action.startswith("A moderator froze your account with no end date: ")
+
+
 def test_it_ignores_a_freeze_whose_end_date_has_passed(app):
     user = frozen_by_moderator(paying(), until=NOW)
     st = standing(user, NOW)
