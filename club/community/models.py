@@ -198,6 +198,8 @@ class Report(db.Model):
 class NotificationKind:
     REPLY = "reply"
     LIKE = "like"
+    # To each member whose report led a moderator to remove the comment (the actor).
+    REPORT_ACTIONED = "report_actioned"
 
 
 class Notification(db.Model):

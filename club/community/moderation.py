@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from articles.models import Article
 from club import audit, membership
 from club.clock import utcnow
-from club.community import author_mail
+from club.community import author_mail, notifications
 from club.community.comments import find_comment, hold_accounts, lock_comment, set_visibility
 from club.community.errors import CommunityError, Conflict
 from club.community.formatting import clean_text
@@ -162,6 +162,13 @@ def _close_reports(comment: Comment, moderator: User, status: str) -> int:
     return result.rowcount
 
 
+def _open_reporter_ids(comment: Comment) -> set[int]:
+    query = sa.select(Report.reporter_id).where(
+        Report.comment_id == comment.id, Report.status == ReportStatus.OPEN
+    )
+    return set(db.session.scalars(query))
+
+
 def _reported_comment(comment_id: int) -> Comment:
     # Locked, so a double-clicked decision or two moderators at once act once.
     comment = lock_comment(comment_id)
@@ -203,7 +210,11 @@ def remove_comment(
     reason = clean_text(reason or "")
     if len(reason) > MAX_DETAILS:
         raise CommunityError(f"Keep the reason under {MAX_DETAILS} characters.")
+    reporter_ids = _open_reporter_ids(comment)
     closed = _close_reports(comment, moderator, ReportStatus.ACTIONED)
+    notifications.notify_reporters_of_removal(
+        moderator=moderator, comment=comment, reporter_ids=reporter_ids
+    )
     if author_mail.tells_author(comment, moderator):
         # Written now, while the comment still has its text to quote.
         author_mail.removed(comment, reason, author_frozen=author_frozen)

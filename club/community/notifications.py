@@ -1,4 +1,5 @@
-"""Notifications: a reply to your comment, or a like on it, tells you so."""
+"""Notifications: a reply to your comment, a like on it, or a moderator upholding your
+report tells you so."""
 
 from __future__ import annotations
 
@@ -34,15 +35,28 @@ def notify_like(*, liker: User, comment: Comment) -> None:
     _notify(comment.author_id, liker.id, NotificationKind.LIKE, comment.id)
 
 
+def notify_reporters_of_removal(*, moderator: User, comment: Comment, reporter_ids: set[int]):
+    """Tell the members whose reports a moderator upheld that the comment was removed,
+    as Discourse does: a report that seems to vanish teaches members not to report."""
+    for reporter_id in sorted(reporter_ids):
+        _notify(reporter_id, moderator.id, NotificationKind.REPORT_ACTIONED, comment.id)
+
+
 # A reply its author deleted, a comment a moderator removed or hid, or one on an article
 # taken off the site no longer tells anyone anything (its link would be a 404); the
 # notification comes back if the comment or the article is restored.
-_SHOWN = sa.and_(
-    Comment.status == CommentStatus.VISIBLE,
-    Comment.hidden.is_(False),
-    Comment.article_id.in_(sa.select(Article.id).where(Article.status == "published")),
+_ON_A_PUBLISHED_ARTICLE = Comment.article_id.in_(
+    sa.select(Article.id).where(Article.status == "published")
 )
-_ABOUT_A_SHOWN_COMMENT = sa.and_(Notification.comment_id == Comment.id, _SHOWN)
+_SHOWN = sa.and_(
+    Comment.status == CommentStatus.VISIBLE, Comment.hidden.is_(False), _ON_A_PUBLISHED_ARTICLE
+)
+# A report's outcome is about a comment that is gone by design: it links to the article.
+_STILL_MEANINGFUL = sa.or_(
+    sa.and_(Notification.kind != NotificationKind.REPORT_ACTIONED, _SHOWN),
+    sa.and_(Notification.kind == NotificationKind.REPORT_ACTIONED, _ON_A_PUBLISHED_ARTICLE),
+)
+_ABOUT_A_SHOWN_COMMENT = sa.and_(Notification.comment_id == Comment.id, _STILL_MEANINGFUL)
 
 
 def unread_count(user: User) -> int:
@@ -79,12 +93,19 @@ def list_for(
 
 def mark_all_read(user: User, *, up_to: int | None = None) -> int:
     """Mark ``user``'s unread notifications read (those up to id ``up_to``); return how many."""
-    shown = sa.select(Comment.id).where(_SHOWN)
+    is_report = Notification.kind == NotificationKind.REPORT_ACTIONED
+    shown = sa.or_(
+        sa.and_(~is_report, Notification.comment_id.in_(sa.select(Comment.id).where(_SHOWN))),
+        sa.and_(
+            is_report,
+            Notification.comment_id.in_(sa.select(Comment.id).where(_ON_A_PUBLISHED_ARTICLE)),
+        ),
+    )
     query = sa.update(Notification).where(
         Notification.user_id == user.id,
         Notification.read_at.is_(None),
         # Only what the member could see: one about a hidden reply comes back unread.
-        Notification.comment_id.in_(shown),
+        shown,
     )
     if up_to is not None:
         # Only what the member has seen: one that arrived since stays unread.

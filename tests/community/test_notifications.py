@@ -220,3 +220,35 @@ def test_a_notification_about_an_article_taken_off_the_site_is_neither_counted_n
     article.status = "published"  # back on the site: the notification returns, unread
     db.session.commit()
     assert notifications.unread_count(carol) == 1
+
+
+def test_members_whose_report_was_upheld_hear_the_comment_was_removed(
+    client, article, alice, carol
+):
+    # As on Discourse: a report that seems to vanish teaches members not to report.
+    spam = add_comment(article, quick_member("Spammer"), "buy pills")
+    reporter, bystander = make_user(subscription="active"), make_user(subscription="active")
+    login(client, reporter)
+    client.submit(f"/comments/{spam.id}/report", {"reason": "spam"})
+    login(client, carol)
+    client.submit(f"/admin/reports/{spam.id}/remove")
+
+    login(client, reporter)
+    assert unread_badge(client) == "1"
+    page = client.get("/notifications").text
+    assert "Moderators removed the comment you reported on" in page
+    assert f'href="/articles/{article.id}' in page and "buy pills" not in page
+    client.submit("/notifications/read", {"up_to": notifications_of(reporter)[0].id})
+    assert unread_badge(client) is None
+    assert notifications_of(bystander) == []
+
+
+def test_a_dismissed_report_sends_its_reporter_nothing(client, article, carol):
+    fine = add_comment(article, quick_member("Someone"), "a fair point")
+    reporter = make_user(subscription="active")
+    login(client, reporter)
+    client.submit(f"/comments/{fine.id}/report", {"reason": "spam"})
+    login(client, carol)
+    client.submit(f"/admin/reports/{fine.id}/dismiss")
+
+    assert notifications_of(reporter) == []
