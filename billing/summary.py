@@ -46,7 +46,7 @@ class BillingSummary:
     # Sent back with "Subscribe": a double click reuses Stripe's idempotency keys.
     attempt: str
     # An admin's gift: there is nothing to buy, so no "Subscribe" button.
-    complimentary: bool = False
+    gifted: bool = False
 
 
 def summarize(user: User) -> BillingSummary:
@@ -85,7 +85,7 @@ def summarize(user: User) -> BillingSummary:
         local=plan.is_local(),
         must_confirm_email=must_confirm_email_first(user),
         attempt=secrets.token_urlsafe(12),
-        complimentary=user.complimentary,
+        gifted=user.complimentary,
     )
 
 
