@@ -3,7 +3,8 @@
 A comment reported by enough different members (three by default) is hidden until a
 moderator decides: dismiss (it returns), remove (its text goes, its thread stays), or
 remove it and freeze the author through the membership policy. Every decision writes an
-audit row in the same transaction.
+audit row in the same transaction; its author and the members whose reports it upheld hear
+of it once that transaction commits (``author_mail``, ``notifications``).
 """
 
 from __future__ import annotations
@@ -195,7 +196,8 @@ def dismiss_reports(moderator: User, comment_id: int) -> Comment:
 def remove_comment(
     moderator: User, comment_id: int, reason: str = "", *, author_frozen: bool = False
 ) -> Comment:
-    """Remove a comment: it shows "[removed by a moderator]" and its thread stays.
+    """Remove a comment: with replies it shows "[removed by a moderator]" so they keep
+    their place; without, it leaves the thread.
 
     Its author is emailed what it said and ``reason`` (optional, from the moderator) once
     the removal commits; ``author_frozen`` says the same decision froze them.
