@@ -119,7 +119,10 @@ def export_community_data(user: User) -> dict[str, Any]:
             {
                 "kind": n.kind,
                 **_about_comment(n.comment_id, article_id, title),
-                "from_member": f"@{handle}" if handle else None,
+                # A report's outcome comes from "Moderators", as the page says: not one.
+                "from_member": f"@{handle}"
+                if handle and n.kind != NotificationKind.REPORT_ACTIONED
+                else None,
                 "created_at": _iso(n.created_at),
                 "read_at": _iso(n.read_at),
             }

@@ -80,7 +80,7 @@ def freeze(comment_id: int):
     if not form.validate():
         return render_queue(400, failed_freeze=(comment_id, form))
     try:
-        comment = moderation.freeze_author(
+        comment, removed_now = moderation.freeze_author(
             current_user, comment_id, form.reason.data, form.until_datetime()
         )
     except CommunityError as error:
@@ -88,8 +88,11 @@ def freeze(comment_id: int):
         db.session.rollback()
         flash(error.message, "error")
         return render_queue(error.status, failed_freeze=(comment_id, form))
-    response = decided(
-        f"Comment removed and {comment.author.display_name} frozen; we emailed them both decisions."
-    )
+    name = comment.author.display_name
+    if removed_now:
+        said = f"Comment removed and {name} frozen; we emailed them both decisions."
+    else:  # another moderator removed it meanwhile, and mailed that
+        said = f"{name} frozen; we emailed them. The comment had already been removed."
+    response = decided(said)
     club_moderation.notify_frozen(comment.author)
     return response

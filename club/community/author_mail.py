@@ -46,11 +46,17 @@ def shown_again(comment: Comment) -> None:
     from club.accounts import absolute_url
 
     link = absolute_url("community.permalink", comment_id=comment.id)
+    if comment.article.is_published:
+        now = "everyone can read it again."
+    else:  # an admin has hidden the article meanwhile
+        now = "it will show again when its article, not published at the moment, returns."
     _queue(
         comment,
-        "Your comment is visible again",
+        "Your comment is visible again"
+        if comment.article.is_published
+        else "Your comment was kept",
         f'A moderator reviewed the reports about your comment on "{comment.article.title}" '
-        f"and kept it: everyone can read it again.\n\n{link}\n",
+        f"and kept it: {now}\n\n{link}\n",
     )
 
 

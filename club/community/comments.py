@@ -299,6 +299,18 @@ def _refuse_while_reported(comment: Comment, change: str) -> None:
         raise Conflict(f"This comment is waiting for a moderator's review and cannot be {change}.")
 
 
+def under_review_ids(comment_ids: list[int]) -> set[int]:
+    """Which of ``comment_ids`` wait for a moderator (hidden, or with an open report): the
+    ones ``_refuse_while_reported`` keeps their author from editing or deleting."""
+    if not comment_ids:
+        return set()
+    reported = sa.select(Report.comment_id).where(
+        Report.comment_id.in_(comment_ids), Report.status == ReportStatus.OPEN
+    )
+    hidden = sa.select(Comment.id).where(Comment.id.in_(comment_ids), Comment.hidden.is_(True))
+    return set(db.session.scalars(sa.union(reported, hidden)))
+
+
 def _has_open_report(comment: Comment) -> bool:
     query = sa.select(Report.id).where(
         Report.comment_id == comment.id, Report.status == ReportStatus.OPEN

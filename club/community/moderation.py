@@ -164,8 +164,11 @@ def _close_reports(comment: Comment, moderator: User, status: str) -> int:
 
 
 def _open_reporter_ids(comment: Comment) -> set[int]:
+    # A report outlives its reporter's account (reporter_id then NULL): nobody to tell.
     query = sa.select(Report.reporter_id).where(
-        Report.comment_id == comment.id, Report.status == ReportStatus.OPEN
+        Report.comment_id == comment.id,
+        Report.status == ReportStatus.OPEN,
+        Report.reporter_id.is_not(None),
     )
     return set(db.session.scalars(query))
 
@@ -234,8 +237,9 @@ def _removal_detail(closed: int, reason: str, author_frozen: bool) -> str:
 
 def freeze_author(
     moderator: User, comment_id: int, reason: str, until: datetime | None = None
-) -> Comment:
-    """Remove a comment and freeze its author through the membership policy."""
+) -> tuple[Comment, bool]:
+    """Remove a comment and freeze its author through the membership policy; return the
+    comment and whether this removed it (another moderator may have, meanwhile)."""
     # The author's account before the comment, the order their account deletion takes
     # them; locked as the freeze's update would lock it (FOR NO KEY UPDATE).
     author_id = db.session.scalar(sa.select(Comment.author_id).where(Comment.id == comment_id))
@@ -252,9 +256,10 @@ def freeze_author(
         membership.freeze(author, by=moderator, reason=reason, until=until)
     except ValueError as error:
         raise CommunityError(str(error).capitalize() + ".") from None
-    if comment.status != CommentStatus.REMOVED:
+    removed_now = comment.status != CommentStatus.REMOVED
+    if removed_now:
         remove_comment(moderator, comment.id, reason.strip(), author_frozen=True)
-    return comment
+    return comment, removed_now
 
 
 AUDIT_EXCERPT = 80

@@ -188,18 +188,26 @@ def permalink(comment_id: int):
 def comment_out_of_sight(comment):
     """Answer a permalink to a comment whose article is not published at the moment.
 
-    Its author is shown it on their profile, where they may delete it; anyone else is
-    told the article is away rather than that the link is wrong.
+    Its author is shown it on their profile (the page that starts with it), where they
+    may delete it; to anyone else it does not exist, as for ``_own_comment``.
     """
     if current_user.is_authenticated and comment.is_owned_by(current_user) and comment.is_visible:
+        can_delete = membership.current_standing().can_interact
         flash(
             f"“{comment.article.title}” is not published at the moment, so its comments "
-            "are out of sight. Yours is below; you can delete it here.",
+            "are out of sight. Yours is the first below"
+            + ("; you can delete it here." if can_delete else "."),
             "info",
         )
-        anchor = f"comment-{comment.id}"
-        return redirect(url_for("community.profile", handle=current_user.handle, _anchor=anchor))
-    raise NotFound("The article this comment is on is not available at the moment.")
+        return redirect(
+            url_for(
+                "community.profile",
+                handle=current_user.handle,
+                before=comment.id + 1,
+                _anchor=f"comment-{comment.id}",
+            )
+        )
+    raise NotFound("That comment does not exist.")
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -385,6 +393,8 @@ def profile(handle: str):
         "community/profile.html",
         member=user,
         own=own,
+        # Deleting one of these is refused until a moderator decides: no Delete for them.
+        under_review=comments.under_review_ids([c.id for c in recent]) if own else set(),
         # Only members' profiles link out or ask to be indexed: a free account (one that
         # never confirmed its email, even) must not be a place to park spam links.
         is_member=membership.standing(user).can_interact,

@@ -123,3 +123,75 @@ def test_the_thread_points_an_admin_to_the_queue_and_tells_the_author_it_is_thei
     login(client, carol)
     thread = page_of(client, article)
     assert queue_link in thread and "This is your comment" not in thread
+
+
+# --- Found by the review of this change (2026-11-28) ---------------------------------------
+
+
+def test_a_comment_can_be_removed_after_one_of_its_reporters_left(client, article, alice, carol):
+    from club import accounts
+    from club.community.models import Notification
+
+    comment = add_comment(article, alice, "Buy my supplements")
+    stayed, left = reporters(2)
+    reported_by(client, comment, [stayed, left])
+    accounts.delete_account(left)
+    db.session.commit()
+    login(client, carol)
+
+    response = client.submit(f"/admin/reports/{comment.id}/remove", follow_redirects=True)
+
+    assert response.status_code == 200 and "Comment removed" in response.text
+    told = db.session.scalars(sa.select(Notification.user_id)).all()
+    assert told == [stayed.id]
+
+
+def test_a_reporters_export_does_not_name_the_moderator_who_removed_the_comment(
+    client, article, alice, carol
+):
+    import json
+
+    comment = add_comment(article, alice, "Buy my supplements")
+    [reporter] = reporters(1)
+    reported_by(client, comment, [reporter])
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/remove")
+    login(client, reporter)
+
+    data = json.loads(client.submit("/settings/export").get_data(as_text=True))["community"]
+
+    (notification,) = data["notifications"]
+    assert notification["kind"] == "report_actioned" and notification["from_member"] is None
+
+
+def test_freezing_the_author_of_a_comment_already_removed_says_only_what_happened(
+    client, article, alice, carol, outbox
+):
+    comment = add_comment(article, alice, "Buy my supplements")
+    reported_by(client, comment, reporters(1))
+    login(client, carol)
+    client.submit(f"/admin/reports/{comment.id}/remove")  # another moderator, meanwhile
+
+    response = client.submit(
+        f"/admin/reports/{comment.id}/freeze", {"reason": "Spam"}, follow_redirects=True
+    )
+
+    assert "frozen; we emailed them. The comment had already been removed." in response.text
+    assert "both decisions" not in response.text
+    assert len(mail_to(outbox, alice.email, REMOVED)) == 1
+
+
+def test_a_comment_kept_while_its_article_is_hidden_is_not_promised_to_everyone(
+    client, article, alice, carol, outbox
+):
+    comment = add_comment(article, alice, "Stretch before you walk")
+    reported_by(client, comment, reporters(3))
+    article.status = "hidden"
+    db.session.commit()
+    login(client, carol)
+
+    client.submit(f"/admin/reports/{comment.id}/dismiss")
+
+    [mail] = mail_to(outbox, alice.email, "Subject: Your comment was kept")
+    assert "everyone can read it" not in mail
+    assert "will show again when its article" in mail

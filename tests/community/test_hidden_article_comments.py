@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from club import membership
 from club.community.models import CommentStatus
 from club.extensions import db
 from tests.community.conftest import add_comment, quick_member
-from tests.conftest import login
+from tests.conftest import login, make_article, make_user
 
 
 @pytest.fixture
@@ -60,20 +61,65 @@ def test_its_authors_profile_lists_it_with_why_only_they_see_it(client, alice, h
     assert "No comments yet" not in page
 
 
-def test_its_permalink_takes_the_author_to_their_profile(member, hidden_comment):
+def test_its_permalink_takes_the_author_to_the_profile_page_that_starts_with_it(
+    member, article, alice, hidden_comment
+):
+    # Newer comments elsewhere would push it past the profile's first page.
+    elsewhere = make_article()
+    for n in range(21):
+        add_comment(elsewhere, alice, f"Newer thought {n}")
+
     response = member.get(f"/comments/{hidden_comment.id}")
 
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/u/alice#comment-{hidden_comment.id}")
+    assert response.headers["Location"].endswith(
+        f"/u/alice?before={hidden_comment.id + 1}#comment-{hidden_comment.id}"
+    )
     page = member.get(response.headers["Location"]).get_data(as_text=True)
     assert "is not published at the moment" in page and "you can delete it here" in page
+    assert f'id="comment-{hidden_comment.id}"' in page
 
 
-def test_its_permalink_tells_anyone_else_the_article_is_away(client, hidden_comment):
-    response = client.get(f"/comments/{hidden_comment.id}")
+def test_a_frozen_author_is_not_told_they_can_delete_it(client, alice, hidden_comment):
+    membership.freeze(alice, by=None, reason="Spam")
+    db.session.commit()
+    login(client, alice)
 
-    assert response.status_code == 404
-    assert "not available at the moment" in response.get_data(as_text=True)
+    page = client.get(client.get(f"/comments/{hidden_comment.id}").location).text
+
+    assert "Yours is the first below." in page and "you can delete it" not in page
+    assert f'action="/comments/{hidden_comment.id}/delete"' not in page
+
+
+def test_its_permalink_answers_anyone_else_as_for_a_comment_that_does_not_exist(
+    client, hidden_comment
+):
+    hidden = client.get(f"/comments/{hidden_comment.id}")
+    missing = client.get(f"/comments/{hidden_comment.id + 1000}")
+
+    assert hidden.status_code == missing.status_code == 404
+    assert "That comment does not exist." in hidden.text
+    # The same page but for the log-in links, which carry the address asked for.
+    assert hidden.text.replace(f"/comments/{hidden_comment.id}", "/comments/X") == (
+        missing.text.replace(f"/comments/{hidden_comment.id + 1000}", "/comments/X")
+    )
+
+
+def test_its_author_is_offered_no_delete_the_site_would_refuse(client, alice, hidden_comment):
+    reporter = make_user(subscription="active")
+    login(client, reporter)
+    article = hidden_comment.article
+    article.status = "published"
+    db.session.commit()
+    client.submit(f"/comments/{hidden_comment.id}/report", {"reason": "spam"})
+    article.status = "hidden"
+    db.session.commit()
+
+    login(client, alice)
+    page = client.get("/u/alice").text
+
+    assert f'action="/comments/{hidden_comment.id}/delete"' not in page
+    assert "waiting for a moderator, so it cannot be deleted" in page
 
 
 def test_its_author_sees_a_comment_held_for_review_on_their_profile(client, article, alice):
