@@ -152,7 +152,7 @@ def test_an_admin_follows_a_permalink_to_an_article_no_longer_published(
     assert (
         client.get(f"/comments/{comment.id}")
         .headers["Location"]
-        .endswith(f"/u/alice#comment-{comment.id}")
+        .endswith(f"/u/alice?before={comment.id + 1}#comment-{comment.id}")
     )
 
     login(client, carol)
