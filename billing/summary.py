@@ -63,6 +63,9 @@ def summarize(user: User) -> BillingSummary:
             date_label = "Ends on"
         elif status in membership.PAID_STATUSES:  # the others wait for a payment
             date_label = "Renews on"
+    if membership.cancellation_has_lapsed(user, utcnow()):
+        # Stripe has ended it; until its webhook lands the record still says "active".
+        words, date_label = STATUS_WORDS["canceled"], "Ended on"
     comped_only = user.complimentary and status in (None, *membership.FINISHED_STATUSES)
     if comped_only:  # an ended subscription's dates no longer say anything about access
         words, date_label = "Complimentary: nothing to pay", None

@@ -337,22 +337,24 @@ def local_checkout():
 def local_checkout_submit():
     """Pay or decline on the test checkout."""
     outcome = request.form.get("outcome")
+    if outcome not in ("pay", "decline"):
+        abort(400)
     user = current_user._get_current_object()
     if must_confirm_email_first(user):
         return problem(EMAIL_FIRST, 403)
-    if outcome == "decline" and membership.subscription_running(user):
-        # A test checkout left open in another tab: a refused first payment cannot touch
-        # the membership that is running (paying still settles an overdue one).
+    settles_overdue = outcome == "pay" and user.subscription_status not in membership.PAID_STATUSES
+    if membership.subscription_running(user) and not settles_overdue:
+        # A test checkout left open in another tab: it cannot touch the membership that is
+        # running (a decline would fail it, a payment undo its cancellation); paying still
+        # settles an overdue one.
         flash("Your membership is already running (test checkout): nothing changed.", "info")
         return redirect("/settings", 303)
     if outcome == "pay":
         local.pay(user)
         flash("Payment received (test checkout): your membership is active.", "success")
-    elif outcome == "decline":
+    else:
         local.decline(user)
         flash("The card was declined (test checkout): nothing was charged.", "error")
-    else:
-        abort(400)
     return redirect("/settings", 303)
 
 

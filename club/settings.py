@@ -217,7 +217,12 @@ def password():
     user = me()
     form = PasswordChangeForm(account=user)
     refused = "That is not your current password."
-    if validate_with_password(form, form.current_password, user, refused):
+    valid = validate_with_password(form, form.current_password, user, refused)
+    if valid and form.new_password.data == form.current_password.data:
+        # Nothing to change: no sign-out, and no "was it you?" mail to alarm the member.
+        form.new_password.errors.append("That is already your password: choose a new one.")
+        valid = False
+    if valid:
         user.set_password(form.new_password.data)
         db.session.commit()
         accounts.send_password_changed_notice(user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -328,3 +329,31 @@ def test_a_stale_decline_tab_leaves_a_running_membership_and_sends_no_failure_ma
     assert membership.standing(reload(erin)).can_interact
     assert "already running" in page and "card was declined" not in page
     assert not [m for m in read_outbox(outbox) if "payment failed" in m]
+
+
+# --- Found by the new-member walk-through of 2026-11-28 -----------------------------------
+
+
+def test_a_cancelled_membership_past_its_end_reads_ended_before_stripe_says_so(app, client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "cancel"})
+    user = reload(erin)
+    user.subscription_period_end = utcnow() - timedelta(days=1)  # no webhook has landed
+    db.session.commit()
+
+    html = settings_section(app, client, erin)
+
+    assert "Ended" in html and "Ended on" in html
+    assert "Active" not in html and "Ends on" not in html
+
+
+def test_a_test_checkout_left_open_cannot_undo_a_cancellation(client, erin):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "cancel"})
+
+    response = client.submit("/billing/local/checkout", {"outcome": "pay"}, follow_redirects=True)
+
+    assert "already running (test checkout): nothing changed" in response.text
+    assert reload(erin).subscription_cancel_at_period_end is True

@@ -455,6 +455,22 @@ def test_it_sends_no_notice_when_the_password_was_not_changed(client, alice, out
     assert messages_to(outbox, alice.email) == []
 
 
+def test_it_refuses_the_current_password_as_the_new_one_without_signing_anyone_out(
+    client, alice, outbox
+):
+    # Found by the new-member walk-through: it said "changed", signed out every other
+    # session and mailed "someone else may have had access".
+    login(client, alice)
+    token = alice.session_token
+
+    response = change_password(client, new=PASSWORD)
+
+    assert response.status_code == 400
+    assert "That is already your password: choose a new one." in response.text
+    db.session.refresh(alice)
+    assert alice.session_token == token and messages_to(outbox, alice.email) == []
+
+
 def test_it_lets_a_frozen_account_change_its_password(client, bob):
     login(client, bob)
     assert change_password(client).status_code == 303
