@@ -1,4 +1,5 @@
-"""Mail about membership: welcome, active again, payment failed, payment to confirm, ended.
+"""Mail about membership: welcome (or welcome back), active again, payment failed or to
+confirm, ended.
 
 Mail is decided from what ``membership.apply_subscription`` reports changed (started,
 ended), not from which event arrived, so the three or four events one sign-up produces
@@ -44,6 +45,17 @@ def welcome(user: User) -> Mail:
         f"You can manage your membership at any time in your settings: {_settings_url()}\n"
     )
     return Mail(user.email, f"Welcome to {_site()}", body)
+
+
+def welcome_back(user: User) -> Mail:
+    """Return the mail that greets a former member who subscribed again."""
+    body = (
+        f"{greeting(user)}\n\n"
+        f"Welcome back to {_site()}! Your membership is active again: you can comment, "
+        "like and bookmark, and your name carries the verified badge again.\n\n"
+        f"You can manage your membership at any time in your settings: {_settings_url()}\n"
+    )
+    return Mail(user.email, f"Welcome back to {_site()}", body)
 
 
 def back_again(user: User) -> Mail:
@@ -117,6 +129,8 @@ def for_change(user: User, change: membership.SubscriptionChange) -> list[Mail]:
     """Return the mail a subscription change calls for (usually none)."""
     if change.recovered:
         return [back_again(user)]
+    if change.rejoined:
+        return [welcome_back(user)]
     if change.started:
         return [welcome(user)]
     reason = membership.standing(user).reason

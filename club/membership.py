@@ -487,6 +487,11 @@ class SubscriptionChange:
         return self.started and self.previous_status in RECOVERABLE_STATUSES
 
     @property
+    def rejoined(self) -> bool:
+        """A member whose membership had ended subscribed again: welcomed back, not as new."""
+        return self.started and self.previous_status in ENDED_STATUSES
+
+    @property
     def ended(self) -> bool:
         """Access ended here, or the subscription did.
 

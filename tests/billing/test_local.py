@@ -357,3 +357,24 @@ def test_a_test_checkout_left_open_cannot_undo_a_cancellation(client, erin):
 
     assert "already running (test checkout): nothing changed" in response.text
     assert reload(erin).subscription_cancel_at_period_end is True
+
+
+def test_a_former_member_who_subscribes_again_is_welcomed_back_not_as_new(client, erin, outbox):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "end"})
+
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    subjects = [
+        line
+        for mail in read_outbox(outbox)
+        for line in mail.splitlines()
+        if line.startswith("Subject:")
+    ]
+    assert subjects == [
+        "Subject: Welcome to Billionaire Club",
+        "Subject: Your membership has ended",
+        "Subject: Welcome back to Billionaire Club",
+    ]
+    assert membership.standing(reload(erin)).can_interact
