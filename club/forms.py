@@ -176,7 +176,9 @@ def handle_field(label: str = "Handle") -> StringField:
             FitsIn(min=3, max=30, message="Use 3 to 30 characters."),
             Regexp(HANDLE_PATTERN, message="Use lower-case letters, digits and _ only."),
         ],
-        description="Your public address: /u/<handle>. Lower-case letters, digits and _.",
+        description=(
+            "Your profile will be at /u/ followed by this. Lower-case letters, digits and _."
+        ),
     )
 
 
@@ -365,6 +367,15 @@ class ProfileForm(AccountForm):
         filters=[strip],
         validators=[Optional(), FitsIn(max=1000, message="Keep your bio under 1,000 characters.")],
     )
+
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, account=account, **kwargs)
+        if account is not None:
+            # The member's own address, and what changing it does to links already shared.
+            self.handle.description = (
+                f"Your public address: /u/{account.handle}. Links to it stop working if you "
+                "change it. Lower-case letters, digits and _."
+            )
 
     def validate_handle(self, field: StringField) -> None:
         # An account given a reserved handle by an operator (``users create``) keeps it.

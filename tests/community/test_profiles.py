@@ -7,7 +7,7 @@ import pytest
 from club import membership
 from club.extensions import db
 from tests.community.conftest import add_comment, page_of
-from tests.conftest import make_user
+from tests.conftest import login, make_user
 
 BADGE = 'aria-label="Verified member"'
 
@@ -99,3 +99,18 @@ def test_it_isolates_a_right_to_left_name_from_the_text_around_it(client, articl
     add_comment(article, ali, "مرحبا")
     for html in (page_of(client, article), client.get("/u/ali").get_data(as_text=True)):
         assert "<bdi>علي</bdi>" in html
+
+
+def test_the_settings_hint_gives_the_members_own_address_and_warns_about_old_links(client, alice):
+    login(client, alice)
+
+    page = client.get("/settings").get_data(as_text=True)
+
+    assert "Your public address: /u/alice." in page
+    assert "Links to it stop working if you change it." in page
+
+
+def test_the_sign_up_hint_says_where_the_profile_will_be(client):
+    page = client.get("/signup").get_data(as_text=True)
+
+    assert "Your profile will be at /u/ followed by this." in page
