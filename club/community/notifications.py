@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from articles.models import Article
 from club.clock import utcnow
@@ -51,12 +51,20 @@ _ON_A_PUBLISHED_ARTICLE = Comment.article_id.in_(
 _SHOWN = sa.and_(
     Comment.status == CommentStatus.VISIBLE, Comment.hidden.is_(False), _ON_A_PUBLISHED_ARTICLE
 )
-# A report's outcome is about a comment that is gone by design: it links to the article.
-_STILL_MEANINGFUL = sa.or_(
-    sa.and_(Notification.kind != NotificationKind.REPORT_ACTIONED, _SHOWN),
-    sa.and_(Notification.kind == NotificationKind.REPORT_ACTIONED, _ON_A_PUBLISHED_ARTICLE),
-)
-_ABOUT_A_SHOWN_COMMENT = sa.and_(Notification.comment_id == Comment.id, _STILL_MEANINGFUL)
+
+
+def _about_a_shown_comment(notification: type[Notification] = Notification) -> sa.ColumnElement:
+    """Join a notification to its comment only while it still tells the member something.
+
+    A report's outcome is about a comment that is gone by design: it links to the article.
+    ``notification`` may be an alias, so ``mark_all_read`` can ask the same question in a
+    subquery of the table it updates.
+    """
+    is_report = notification.kind == NotificationKind.REPORT_ACTIONED
+    return sa.and_(
+        notification.comment_id == Comment.id,
+        sa.or_(sa.and_(~is_report, _SHOWN), sa.and_(is_report, _ON_A_PUBLISHED_ARTICLE)),
+    )
 
 
 def unread_count(user: User) -> int:
@@ -64,7 +72,7 @@ def unread_count(user: User) -> int:
     return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Notification)
-        .join(Comment, _ABOUT_A_SHOWN_COMMENT)
+        .join(Comment, _about_a_shown_comment())
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
 
@@ -75,7 +83,7 @@ def list_for(
     """Return ``user``'s notifications, newest first, and the keyset for the next page."""
     query = (
         sa.select(Notification)
-        .join(Comment, _ABOUT_A_SHOWN_COMMENT)
+        .join(Comment, _about_a_shown_comment())
         .where(Notification.user_id == user.id)
         .options(
             joinedload(Notification.actor),
@@ -93,23 +101,17 @@ def list_for(
 
 def mark_all_read(user: User, *, up_to: int | None = None) -> int:
     """Mark ``user``'s unread notifications read (those up to id ``up_to``); return how many."""
-    is_report = Notification.kind == NotificationKind.REPORT_ACTIONED
-    shown = sa.or_(
-        sa.and_(~is_report, Notification.comment_id.in_(sa.select(Comment.id).where(_SHOWN))),
-        sa.and_(
-            is_report,
-            Notification.comment_id.in_(sa.select(Comment.id).where(_ON_A_PUBLISHED_ARTICLE)),
-        ),
-    )
-    query = sa.update(Notification).where(
-        Notification.user_id == user.id,
-        Notification.read_at.is_(None),
-        # Only what the member could see: one about a hidden reply comes back unread.
-        shown,
+    unread = aliased(Notification)
+    # Only what the member could see: one about a hidden reply comes back unread.
+    shown = (
+        sa.select(unread.id)
+        .join(Comment, _about_a_shown_comment(unread))
+        .where(unread.user_id == user.id, unread.read_at.is_(None))
     )
     if up_to is not None:
         # Only what the member has seen: one that arrived since stays unread.
-        query = query.where(Notification.id <= up_to)
+        shown = shown.where(unread.id <= up_to)
+    query = sa.update(Notification).where(Notification.id.in_(shown))
     result = db.session.execute(
         query.values(read_at=utcnow()).execution_options(synchronize_session=False)
     )

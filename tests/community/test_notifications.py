@@ -79,6 +79,7 @@ def test_a_like_notification_quotes_nothing(member, client, article, carol):
 
 def test_it_marks_notifications_read(client, article, alice, carol):
     theirs = add_comment(article, carol)
+    add_comment(article, carol, "carol answers alice", parent=add_comment(article, alice))
     add_comment(article, alice, "reply", parent=theirs)
     login(client, carol)
     newest = notifications_of(carol)[0].id
@@ -89,6 +90,7 @@ def test_it_marks_notifications_read(client, article, alice, carol):
     assert all(n.read_at is not None for n in notifications_of(carol))
     assert "unread" not in client.get("/for-you").get_data(as_text=True).split("<main")[0]
     assert "Mark all as read" not in client.get("/notifications").get_data(as_text=True)
+    assert notifications.unread_count(alice) == 1  # someone else's stay as they were
 
 
 @pytest.mark.parametrize("persona", ["bob", "frank"])
