@@ -47,14 +47,13 @@ def shown_again(comment: Comment) -> None:
 
     link = absolute_url("community.permalink", comment_id=comment.id)
     if comment.article.is_published:
-        now = "everyone can read it again."
+        subject, now = "Your comment is visible again", "everyone can read it again."
     else:  # an admin has hidden the article meanwhile
+        subject = "Your comment was kept"
         now = "it will show again when its article, not published at the moment, returns."
     _queue(
         comment,
-        "Your comment is visible again"
-        if comment.article.is_published
-        else "Your comment was kept",
+        subject,
         f'A moderator reviewed the reports about your comment on "{comment.article.title}" '
         f"and kept it: {now}\n\n{link}\n",
     )
