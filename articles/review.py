@@ -50,12 +50,26 @@ def action_words(action: str, status: str | None) -> tuple[str, str]:
     return WORDS_BY_STATUS.get((action, status or ""), WORDS[action])
 
 
+def offered_actions(article: Article) -> list[str]:
+    """The review actions that would change ``article``, in the order the queue shows them."""
+    actions = [] if article.status == "published" else ["approve"]
+    if article.status != "rejected":
+        actions.append("reject")
+    if article.status == "published":
+        actions.append("hide")  # only what is on the site can be taken off it
+    actions.append("unfeature" if article.featured else "feature")
+    return actions
+
+
 def audit_code(action: str, status: str) -> str:
     """The audit log's code for ``action`` on an article that was ``status``: approving a
     hidden article shows it again, which the log names as such."""
     return "article.unhide" if (action, status) == ("approve", "hidden") else f"article.{action}"
 
 
+HIDE_ONLY_PUBLISHED = (
+    "“{title}” is {status}, not on the site, so there is nothing to hide: approve or reject it."
+)
 ACTION_STATUS = {"approve": "published", "reject": "rejected", "hide": "hidden"}
 REVIEW_ACTIONS = {
     "approve": curation.approve,
@@ -111,6 +125,11 @@ def act(article_id: int, action: str):
         return redirect(back)
     if _changed_meanwhile(article):
         flash(_changed_message(article), "error")
+        return redirect(back)
+    if action == "hide" and not article.is_published:
+        # Hiding takes an article off the site. One never published has nothing to take
+        # off, and "Unhide" would later publish what no admin approved.
+        flash(HIDE_ONLY_PUBLISHED.format(title=article.title, status=article.status), "error")
         return redirect(back)
     detail = article.title[:200] if done == WORDS[action][1] else f"{done}: {article.title[:180]}"
     code = audit_code(action, article.status)
@@ -257,6 +276,7 @@ def init_app(app) -> None:
 
     app.register_blueprint(review_bp)
     app.add_template_global(action_words, "review_action_words")
+    app.add_template_global(offered_actions, "review_actions_for")
     add_nav_link(app, "Review queue", "review.queue", admin=True)
     add_audit_link(app, "article", "review.edit_article", "article_id", Article)
     add_admin_waiting(

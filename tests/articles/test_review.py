@@ -27,16 +27,16 @@ def hours_ago(hours: int) -> str:
 
 
 @pytest.mark.parametrize(
-    ("action", "status", "featured"),
+    ("start", "action", "status", "featured"),
     [
-        ("approve", "published", False),
-        ("reject", "rejected", False),
-        ("hide", "hidden", False),
-        ("feature", "published", True),
+        ("pending", "approve", "published", False),
+        ("pending", "reject", "rejected", False),
+        ("published", "hide", "hidden", False),
+        ("pending", "feature", "published", True),
     ],
 )
-def test_it_acts_on_one_article(admin_client, action, status, featured):
-    article = make_article(status="pending")
+def test_it_acts_on_one_article(admin_client, start, action, status, featured):
+    article = make_article(status=start)
     admin_client.submit(f"/admin/articles/{article.id}/{action}")
     article = db.session.get(Article, article.id)
     assert (article.status, article.featured) == (status, featured)
@@ -374,7 +374,7 @@ def test_it_keeps_control_characters_out_of_the_site_feed(admin_client, client):
     [
         ("pending", "approve", "Approved"),
         ("pending", "reject", "Rejected"),
-        ("pending", "hide", "Hidden"),
+        ("published", "hide", "Hidden"),
         ("published", "feature", "Featured"),
         ("pending", "feature", "Published and featured"),
         ("hidden", "approve", "Unhidden"),
@@ -400,6 +400,31 @@ def test_a_button_that_would_publish_a_hidden_article_says_so(admin_client, stat
     assert "Published and featured: Desk stretches" in shown.get_data(as_text=True)
     detail = db.session.scalar(sa.select(AuditEntry.detail))
     assert detail == "Published and featured: Desk stretches"
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected"])
+def test_an_article_never_published_cannot_be_hidden_so_unhide_never_publishes_it(
+    admin_client, status
+):
+    # Hidden while pending, "Unhide" would later publish what no admin approved.
+    article = make_article(status=status, title="Miracle cure")
+    page = admin_client.get(f"/admin/articles/?status={status}").get_data(as_text=True)
+    assert f'/admin/articles/{article.id}/hide"' not in page
+
+    refused = admin_client.submit(
+        f"/admin/articles/{article.id}/hide", {"seen": status}, follow_redirects=True
+    )
+
+    said = refused.get_data(as_text=True)
+    assert f"“Miracle cure” is {status}, not on the site, so there is nothing to hide" in said
+    assert db.session.get(Article, article.id).status == status
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == 0
+
+
+def test_a_published_article_offers_hide(admin_client):
+    article = make_article(status="published", title="Desk stretches")
+    page = admin_client.get("/admin/articles/?status=published").get_data(as_text=True)
+    assert f'/admin/articles/{article.id}/hide"' in page
 
 
 def test_the_hidden_tab_unhides_what_is_ticked(admin_client):
