@@ -26,7 +26,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from articles import curation, discover, feed_list, fetch, opml, refresh, review, topic_admin
+from articles import curation, discover, feed_list, opml, refresh, review, topic_admin
 from articles.forms import (
     DeleteFeedForm,
     FeedEditForm,
@@ -101,23 +101,14 @@ def add_feed():
     form = FeedForm()
     preview, unpreviewed = None, False
     if form.validate_on_submit():
-        address = curation.feed_address(form.url.data)
         try:
-            known = curation.feed_at(address)
-            if known is None:
-                preview = discover.discover(
-                    address,
-                    known=lambda url: curation.feed_at(url) is not None,
-                    **fetch.destinations_allowed(current_app.config),
-                )
-                # A site address found a known feed, or a temporary redirect led to one.
-                known = curation.feed_at(preview.feed_url) or curation.feed_at(preview.fetched_from)
+            preview = curation.discover_new_feed(form.url.data, current_app.config)
         except discover.DiscoveryError as error:
             form.url.errors.append(f"We could not read a feed there: {error}.")
+        except curation.FeedExists as known:
+            form.url.errors.append(f"The site already has this feed: {known.feed.name}.")
         else:
-            if known is not None:
-                form.url.errors.append(f"The site already has this feed: {known.name}.")
-            elif request.form.get("action") == "save":
+            if request.form.get("action") == "save":
                 if form.previewed.data == preview.feed_url:
                     return _save_feed(form, preview)
                 # The address was changed after the preview (or now leads elsewhere):

@@ -11,7 +11,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from articles import curation, opml, refresh, topics
+from articles import curation, discover, opml, refresh, topics
 from articles.models import Feed
 from articles.parse import ParseError
 from articles.urls import safe_url
@@ -35,17 +35,51 @@ def topic_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--topic", default="", callback=topic_option, help="Topic for the feed's articles.")
 @click.option("--auto-publish", is_flag=True, help="Publish new articles without review.")
 @click.option("--excerpt", is_flag=True, help="Show only the excerpt, not the full article.")
-def add_command(url: str, topic: str, auto_publish: bool, excerpt: bool) -> None:
-    """Add a feed by its URL (it is fetched at the next refresh)."""
+@click.option(
+    "--no-check",
+    is_flag=True,
+    help="Add the address as given, without reading it first (for a feed not reachable yet).",
+)
+def add_command(url: str, topic: str, auto_publish: bool, excerpt: bool, no_check: bool) -> None:
+    """Add a feed by its URL or its site's URL (read first, as the admin's form does).
+
+    Its articles are fetched at the next refresh.
+    """
+    title = site_url = ""
+    if not no_check:
+        found = _readable_new_feed(url)
+        url, title, site_url = found.feed_url, found.title, found.site_url
     try:
         feed = curation.create_feed(
-            url, topic_name=topic, auto_publish=auto_publish, full_content=not excerpt
+            url,
+            title=title,
+            site_url=site_url,
+            topic_name=topic,
+            auto_publish=auto_publish,
+            full_content=not excerpt,
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     audit.record(None, "feed.add", feed, f"{feed.url} (command line)")
     db.session.commit()
-    click.echo(f"Added feed {feed.id}: {feed.url}")
+    click.echo(f"Added feed {feed.id}: {feed.name} <{feed.url}>")
+
+
+def _readable_new_feed(url: str) -> discover.Discovery:
+    """The feed ``url`` leads to, read once; exit with the reason if there is none to add."""
+    try:
+        found = curation.discover_new_feed(curation.valid_feed_address(url), current_app.config)
+    except curation.FeedExists as known:
+        raise click.ClickException(f"{known} <{known.feed.url}>") from None
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    except discover.DiscoveryError as error:
+        raise click.ClickException(
+            f"could not read a feed at {url.strip()}: {error} (--no-check adds the address anyway)"
+        ) from None
+    if found.feed_url != curation.feed_address(url):
+        click.echo(f"{url.strip()} leads to the feed {found.feed_url}")
+    return found
 
 
 @feeds.command("list")

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
+from articles import discover, fetch
 from articles.models import (
     DEFAULT_INTERVAL_MINUTES,
     MIN_INTERVAL_MINUTES,
@@ -421,7 +423,32 @@ def remove_feed(feed: Feed, *, keep_articles: bool) -> int:
 
 
 class FeedExists(ValueError):
-    """A feed with that URL is already on the site."""
+    """A feed with that URL is already on the site (``feed``, where the caller knows it)."""
+
+    def __init__(self, message: str, feed: Feed | None = None) -> None:
+        super().__init__(message)
+        self.feed = feed
+
+
+def discover_new_feed(url: str, config: Mapping[str, Any]) -> discover.Discovery:
+    """Read the feed at ``url``, a feed's or a site's address, that the site has not got.
+
+    Raise ``discover.DiscoveryError`` if no feed can be read there, and ``FeedExists`` if
+    the site already has the feed it leads to: by its address, through the site's page, or
+    through a temporary redirect. The admin's form and ``flask feeds add`` both ask here.
+    """
+    address = feed_address(url)
+    known = feed_at(address)
+    if known is None:
+        found = discover.discover(
+            address,
+            known=lambda candidate: feed_at(candidate) is not None,
+            **fetch.destinations_allowed(config),
+        )
+        known = feed_at(found.feed_url) or feed_at(found.fetched_from)
+    if known is not None:
+        raise FeedExists(f"the site already has this feed: {known.name}", known)
+    return found
 
 
 def feed_address(url: str) -> str:
@@ -480,6 +507,17 @@ def is_host_name(host: str) -> bool:
     return bool(host) and len(host) <= 253 and _HOST_NAME.fullmatch(host) is not None
 
 
+def valid_feed_address(url: str) -> str:
+    """``url`` as ``feed_address`` writes it; raise ValueError if no feed can be there."""
+    url = url.strip()
+    if safe_url(url) is None or url.startswith("mailto:"):
+        raise ValueError("a feed address must be an http:// or https:// URL")
+    url = feed_address(url)
+    if not is_host_name(urlsplit(url).hostname or ""):
+        raise ValueError(f"{urlsplit(url).hostname!r} is not a valid host name")
+    return url
+
+
 def feed_at(url: str) -> Feed | None:
     """The site's feed at ``url`` (however it is spelt), if there is one."""
     return db.session.scalar(sa.select(Feed).where(Feed.url == feed_address(url)).limit(1))
@@ -496,15 +534,10 @@ def create_feed(
     interval_minutes: int = DEFAULT_INTERVAL_MINUTES,
 ) -> Feed:
     """Add a feed (validated, not yet fetched); raise ``FeedExists`` for a known URL."""
-    url = url.strip()
-    if safe_url(url) is None or url.startswith("mailto:"):
-        raise ValueError("a feed address must be an http:// or https:// URL")
-    url = feed_address(url)
-    if not is_host_name(urlsplit(url).hostname or ""):
-        raise ValueError(f"{urlsplit(url).hostname!r} is not a valid host name")
+    url = valid_feed_address(url)
     existing = feed_at(url)
     if existing is not None:
-        raise FeedExists(f"{url} is already one of the site's feeds ({existing.name})")
+        raise FeedExists(f"{url} is already one of the site's feeds ({existing.name})", existing)
     topic = topic_for(topic_name)
     feed = Feed(
         url=url[:2048],

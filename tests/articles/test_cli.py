@@ -15,6 +15,8 @@ from club.models import AuditEntry
 from tests.articles.conftest import FEEDS, item, rss
 from tests.conftest import make_feed
 
+HTML = {"Content-Type": "text/html"}
+
 
 def test_it_adds_and_lists_feeds(runner):
     result = runner.invoke(
@@ -26,6 +28,7 @@ def test_it_adds_and_lists_feeds(runner):
             "Sleep",
             "--auto-publish",
             "--excerpt",
+            "--no-check",
         ]
     )
     assert result.exit_code == 0, result.output
@@ -60,7 +63,68 @@ def test_it_refuses_a_host_name_no_server_can_have(runner, url):
      "https://my_blog.example.com/rss", "http://127.0.0.1:5000/feed.xml"],
 )  # fmt: skip
 def test_it_accepts_every_kind_of_host_name(runner, url):
-    assert runner.invoke(args=["feeds", "add", url]).exit_code == 0
+    assert runner.invoke(args=["feeds", "add", url, "--no-check"]).exit_code == 0
+
+
+# --- Read before it is added, as the admin's form does -----------------------------------
+
+
+def test_it_adds_the_feed_a_site_page_advertises_with_its_title(
+    runner, feed_server, allow_local_feeds
+):
+    feed_url = feed_server.route("/feed.xml", body=rss(item(1), title="Walking Weekly"))
+    page = f'<html><head><link rel="alternate" type="application/rss+xml" href="{feed_url}">'
+    site = feed_server.route("/", body=page.encode(), headers=HTML)
+
+    result = runner.invoke(args=["feeds", "add", site])
+
+    assert result.exit_code == 0, result.output
+    assert f"leads to the feed {feed_url}" in result.output
+    feed = db.session.scalar(sa.select(Feed))
+    assert (feed.url, feed.title) == (feed_url, "Walking Weekly")
+    assert f"Added feed {feed.id}: Walking Weekly" in result.output
+
+
+@pytest.mark.parametrize(
+    ("route", "said"),
+    [
+        ({"status": 404, "body": b"gone"}, "404"),
+        ({"body": b"<html><p>No feed here</p></html>", "headers": HTML}, "no feed"),
+    ],
+)
+def test_it_adds_nothing_it_cannot_read_as_a_feed_and_says_why(
+    runner, feed_server, allow_local_feeds, route, said
+):
+    url = feed_server.route("/nothing", **route)
+
+    result = runner.invoke(args=["feeds", "add", url])
+
+    assert result.exit_code == 1
+    assert f"could not read a feed at {url}" in result.output and said in result.output
+    assert "--no-check adds the address anyway" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
+def test_it_refuses_a_site_whose_feed_the_site_already_has(runner, feed_server, allow_local_feeds):
+    feed_url = feed_server.route("/feed.xml", body=rss(item(1), title="Walking Weekly"))
+    make_feed(url=feed_url, title="Walking Weekly")
+    page = f'<link rel="alternate" type="application/atom+xml" href="{feed_url}">'
+    site = feed_server.route("/", body=page.encode(), headers=HTML)
+
+    result = runner.invoke(args=["feeds", "add", site])
+
+    assert result.exit_code == 1
+    assert "the site already has this feed: Walking Weekly" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 1
+
+
+def test_it_reads_nothing_on_a_private_address_unless_allowed(runner, feed_server):
+    url = feed_server.route("/feed.xml", body=rss(item(1)))
+
+    result = runner.invoke(args=["feeds", "add", url])
+
+    assert result.exit_code == 1 and "could not read a feed" in result.output
+    assert feed_server.hits() == 0
 
 
 def test_it_ingests_a_file_and_prints_a_json_summary(runner):
