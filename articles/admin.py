@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from flask import (
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -38,7 +37,7 @@ from articles.forms import (
 from articles.models import Feed, KeywordRule
 from articles.topics import topic_for
 from club import audit
-from club.admin import admin_blueprint
+from club.admin import admin_blueprint, found_or_gone
 from club.clock import utcnow
 from club.edit_conflicts import drawn_record, merge_saved_meanwhile, read_drawn, saved_meanwhile
 from club.extensions import db
@@ -51,8 +50,9 @@ if TYPE_CHECKING:
 feeds_bp = admin_blueprint("curation", __name__, "/feeds")
 
 
-def _feed_or_404(feed_id: int) -> Feed:
-    return db.session.get(Feed, feed_id) or abort(404)
+def _feed_or_gone(feed_id: int, *, lock: bool = False) -> Feed:
+    feed = db.session.get(Feed, feed_id, with_for_update=lock)
+    return found_or_gone(feed, "That feed", "curation.feeds")
 
 
 def enqueue_refresh(feed: Feed, force: bool = False) -> JobHandle:
@@ -183,7 +183,7 @@ def _create_previewed_feed(form: FeedForm, preview: discover.Discovery) -> Feed:
 @feeds_bp.route("/<int:feed_id>/edit", methods=["GET", "POST"])
 def edit_feed(feed_id: int):
     """Change a feed's name, topic and options."""
-    feed = db.session.get(Feed, feed_id, with_for_update=True) or abort(404)
+    feed = _feed_or_gone(feed_id, lock=True)
     form = FeedEditForm(obj=feed)
     saved = curation.feed_edit_values(feed)
     if request.method == "GET":
@@ -250,14 +250,14 @@ def _feed_settings(feed: Feed) -> str:
 @form_on("curation.feeds")
 def pause_feed(feed_id: int):
     """Stop fetching a feed."""
-    return _set_paused(_feed_or_404(feed_id), True)
+    return _set_paused(_feed_or_gone(feed_id), True)
 
 
 @feeds_bp.post("/<int:feed_id>/resume")
 @form_on("curation.feeds")
 def resume_feed(feed_id: int):
     """Start fetching a paused feed again."""
-    return _set_paused(_feed_or_404(feed_id), False)
+    return _set_paused(_feed_or_gone(feed_id), False)
 
 
 def _set_paused(feed: Feed, paused: bool):
@@ -282,7 +282,7 @@ def _back_to_feeds() -> str:
 @form_on("curation.feeds")
 def refresh_now(feed_id: int):
     """Fetch a feed now."""
-    feed = _feed_or_404(feed_id)
+    feed = _feed_or_gone(feed_id)
     # Read before the fetch, which may pause the feed itself (a 410, say).
     was_paused = feed.is_paused
     audit.record(current_user, "feed.refresh", feed, feed.url)
@@ -322,7 +322,7 @@ def _refresh_outcome(feed: Feed, handle: JobHandle, was_paused: bool) -> tuple[s
 @feeds_bp.route("/<int:feed_id>/delete", methods=["GET", "POST"])
 def delete_feed(feed_id: int):
     """Delete a feed after the admin chooses what happens to its articles and confirms."""
-    feed = _feed_or_404(feed_id)
+    feed = _feed_or_gone(feed_id)
     form = DeleteFeedForm()
     rules = db.session.scalars(
         sa.select(KeywordRule).where(KeywordRule.feed_id == feed.id).order_by(KeywordRule.id)
@@ -518,7 +518,7 @@ def _rules_page(form: RuleForm, caught: list | None = None, previewed: str | Non
 @form_on("curation.rules")
 def delete_rule(rule_id: int):
     """Remove a keyword rule."""
-    rule = db.session.get(KeywordRule, rule_id) or abort(404)
+    rule = found_or_gone(db.session.get(KeywordRule, rule_id), "That rule", "curation.rules")
     audit.record(current_user, "rule.delete", rule, f"{rule.kind}: {rule.phrase}")
     db.session.delete(rule)
     db.session.commit()

@@ -16,7 +16,7 @@ from articles.forms import ArticleEditForm, form_status
 from articles.models import Article, Feed
 from articles.topics import topic_for
 from club import audit
-from club.admin import admin_blueprint
+from club.admin import admin_blueprint, found_or_gone
 from club.edit_conflicts import drawn_record, merge_saved_meanwhile, read_drawn, saved_meanwhile
 from club.extensions import db
 from club.form_pages import form_on
@@ -116,7 +116,9 @@ def act(article_id: int, action: str):
     """Approve, reject, hide, feature or unfeature one article."""
     if action not in REVIEW_ACTIONS:
         abort(404)
-    article = db.session.get(Article, article_id, with_for_update=True) or abort(404)
+    article = found_or_gone(
+        db.session.get(Article, article_id, with_for_update=True), "That article", "review.queue"
+    )
     back = safe_next(request.form.get("next")) or url_for("review.queue")
     done = action_words(action, _seen_status() or article.status)[1]
     if _already_done(article, action):
@@ -209,7 +211,9 @@ def _changed_message(article: Article) -> str:
 @review_bp.route("/<int:article_id>/edit", methods=["GET", "POST"])
 def edit_article(article_id: int):
     """Edit an article's title, summary, topics and reviewer line."""
-    article = db.session.get(Article, article_id, with_for_update=True) or abort(404)
+    article = found_or_gone(
+        db.session.get(Article, article_id, with_for_update=True), "That article", "review.queue"
+    )
     form = ArticleEditForm(obj=article)
     saved = curation.article_edit_values(article)
     if request.method == "GET":

@@ -8,7 +8,7 @@ row and commits once.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -16,7 +16,7 @@ from articles import topics
 from articles.forms import MergeTopicForm, TopicForm, form_status
 from articles.models import TOPIC_ORDER, Topic
 from club import audit
-from club.admin import admin_blueprint
+from club.admin import admin_blueprint, found_or_gone
 from club.extensions import db
 from club.forms import EmptyForm
 from club.web import query_id
@@ -24,17 +24,9 @@ from club.web import query_id
 topics_bp = admin_blueprint("topics", __name__, "/topics")
 
 
-def _topic_or_404(topic_id: int, *, lock: bool = False) -> Topic:
-    return db.session.get(Topic, topic_id, with_for_update=lock) or abort(404)
-
-
-def _gone_meanwhile():
-    """A merge or delete sent for a topic no longer there: a double click's second
-    request, or another admin first. Say so on the list rather than "not found"."""
-    if request.method != "POST":
-        abort(404)
-    flash("That topic was merged or deleted meanwhile; nothing was done.", "error")
-    return redirect(url_for("topics.index"))
+def _topic_or_gone(topic_id: int, *, lock: bool = False) -> Topic:
+    topic = db.session.get(Topic, topic_id, with_for_update=lock)
+    return found_or_gone(topic, "That topic", "topics.index", gone="merged or deleted")
 
 
 @topics_bp.get("/")
@@ -46,7 +38,7 @@ def index():
 @topics_bp.route("/<int:topic_id>/edit", methods=["GET", "POST"])
 def edit_topic(topic_id: int):
     """Rename a topic; a new address leaves the old one redirecting to it."""
-    topic = _topic_or_404(topic_id, lock=True)
+    topic = _topic_or_gone(topic_id, lock=True)
     form = TopicForm(obj=topic)
     if request.method == "GET":
         form.drawn.data = topic.name
@@ -100,9 +92,7 @@ def _renamed(topic: Topic, changed: dict[str, tuple[str, str]]):
 @topics_bp.route("/<int:topic_id>/merge", methods=["GET", "POST"])
 def merge_topic(topic_id: int):
     """Merge a topic into another, after showing what will move."""
-    topic = db.session.get(Topic, topic_id)
-    if topic is None:
-        return _gone_meanwhile()
+    topic = _topic_or_gone(topic_id)
     form = MergeTopicForm()
     others = db.session.execute(
         sa.select(Topic.id, Topic.name).where(Topic.id != topic.id).order_by(*TOPIC_ORDER)
@@ -143,9 +133,7 @@ def _merge(source_id: int, into_id: int):
 @topics_bp.route("/<int:topic_id>/delete", methods=["GET", "POST"])
 def delete_topic(topic_id: int):
     """Delete a topic after saying what loses it."""
-    topic = db.session.get(Topic, topic_id)
-    if topic is None:
-        return _gone_meanwhile()
+    topic = _topic_or_gone(topic_id)
     form = EmptyForm()
     if form.validate_on_submit():
         return _delete(topic_id)

@@ -8,6 +8,7 @@ also holds the account pages: users, appeals and the audit log.
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
@@ -46,6 +47,25 @@ def admin_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluepr
     bp = Blueprint(name, import_name, url_prefix="/admin" + url_prefix)
     bp.before_request(require_admin)
     return bp
+
+
+T = TypeVar("T")
+
+
+def found_or_gone(record: T | None, what: str, back: str, *, gone: str = "deleted") -> T:
+    """``record``, or back to the ``back`` list saying ``what`` is gone.
+
+    An admin page drawn before another admin (or this one, in another tab) deleted the
+    record still links to it: its action is answered in the admin area with what
+    happened, not with the public "page not found".
+    """
+    if record is not None:
+        return record
+    if request.method == "POST":
+        flash(f"{what} was {gone} meanwhile; nothing was done.", "error")
+    else:
+        flash(f"{what} is not on the site any more: it may have been {gone}.", "error")
+    abort(redirect(url_for(back)))
 
 
 bp = admin_blueprint("admin", __name__)
