@@ -336,7 +336,7 @@ def delete_feed(feed_id: int):
             outcome += f", with {activity.describe()}"
         audit.record(current_user, "feed.delete", feed, f"{feed.url} (articles {outcome})")
         for rule in rules:  # the database removes them with the feed
-            audit.record(current_user, "rule.delete", rule, f"{rule.kind}: {rule.phrase}")
+            audit.record(current_user, "rule.delete", rule, _rule_detail(rule))
         count = curation.remove_feed(feed, keep_articles=keep)
         db.session.commit()
         flash(f"Deleted {name}; {count} article(s) {'kept' if keep else 'removed'}.", "success")
@@ -498,7 +498,7 @@ def rules():
                 except ValueError as error:
                     form.phrase.errors.append(f"Not saved: {error}.")
                 else:
-                    audit.record(current_user, "rule.add", rule, f"{rule.kind}: {rule.phrase}")
+                    audit.record(current_user, "rule.add", rule, _rule_detail(rule))
                     db.session.commit()
                     flash("Rule saved; it applies to entries fetched from now on.", "success")
                     return redirect(url_for("curation.rules"))
@@ -519,11 +519,18 @@ def _rules_page(form: RuleForm, caught: list | None = None, previewed: str | Non
 def delete_rule(rule_id: int):
     """Remove a keyword rule."""
     rule = found_or_gone(db.session.get(KeywordRule, rule_id), "That rule", "curation.rules")
-    audit.record(current_user, "rule.delete", rule, f"{rule.kind}: {rule.phrase}")
+    audit.record(current_user, "rule.delete", rule, _rule_detail(rule))
     db.session.delete(rule)
     db.session.commit()
     flash(f"Rule removed: {rule.described}.", "success")
     return redirect(url_for("curation.rules"))
+
+
+def _rule_detail(rule: KeywordRule) -> str:
+    """The audit log's words for a rule: what it does, and to which feed's entries (named
+    now, as a deleted feed's name is gone by the time the log is read)."""
+    scope = f"feed {rule.feed.name} ({rule.feed_id})" if rule.feed else "all feeds"
+    return f"{rule.kind}: {rule.phrase} · {scope}"
 
 
 def failing_feed_count() -> int:

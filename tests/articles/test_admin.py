@@ -486,6 +486,7 @@ def test_it_previews_a_keyword_rule_before_saving_it(admin_client):
     )  # fmt: skip
     assert db.session.scalar(sa.select(KeywordRule.phrase)) == "miracle cure"
     assert audit_actions() == ["rule.add"]
+    assert db.session.scalar(sa.select(AuditEntry.detail)) == "block: miracle cure · all feeds"
 
 
 def previewed_rule(html: str) -> str:

@@ -52,6 +52,7 @@ def test_it_deletes_a_feed_keeping_its_articles(admin_client, client):
 
 def test_it_names_and_audits_the_rules_that_go_with_a_deleted_feed(admin_client):
     feed = make_feed(title="Gone Source")
+    feed_id = feed.id
     curation.add_rule("require", "walking", feed.id)
     curation.add_rule("block", "casino", None)
     db.session.commit()
@@ -60,6 +61,8 @@ def test_it_names_and_audits_the_rules_that_go_with_a_deleted_feed(admin_client)
     assert "casino" not in page
     admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "keep", "confirm": "y"})
     assert audit_actions() == ["feed.delete", "rule.delete"]
+    details = db.session.scalars(sa.select(AuditEntry.detail).order_by(AuditEntry.id)).all()
+    assert details[1] == f"require: walking · feed Gone Source ({feed_id})"
     assert db.session.scalars(sa.select(KeywordRule.phrase)).all() == ["casino"]
 
 
