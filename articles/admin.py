@@ -392,6 +392,7 @@ class ImportResult:
     listed: int
     added: int = 0
     known: int = 0
+    repeated: int = 0
     refused: int = 0
 
     def describe(self) -> str:
@@ -399,6 +400,7 @@ class ImportResult:
             f"{n} {why}"
             for n, why in (
                 (self.known, "already on the site"),
+                (self.repeated, "listed again in the file"),
                 (self.refused, "not a usable address"),
             )
             if n
@@ -416,6 +418,7 @@ def import_outlines(
     feed starts with the defaults, its articles waiting for review.
     """
     result = ImportResult(listed=len(outlines))
+    added: set[int] = set()
     for outline in outlines:
         try:
             with db.session.begin_nested():
@@ -428,13 +431,17 @@ def import_outlines(
                 )
                 if keep_settings and outline.settings.paused:
                     curation.set_paused(feed, True)
-        except curation.FeedExists:
-            result.known += 1
+        except curation.FeedExists as error:
+            if error.feed is not None and error.feed.id in added:
+                result.repeated += 1  # the same feed twice in one file (any spelling)
+            else:
+                result.known += 1
             continue
         except ValueError:
             result.refused += 1
             continue
         audit.record(actor, "feed.add", feed, f"from OPML: {_feed_settings(feed)}")
+        added.add(feed.id)
         result.added += 1
     return result
 

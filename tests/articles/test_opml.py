@@ -60,6 +60,27 @@ def test_it_imports_and_exports_opml(admin_client):
     assert b'xmlUrl="https://new.example.com/rss"' in exported and b"Known" in exported
 
 
+def test_a_feed_listed_twice_in_the_file_is_not_counted_as_already_on_the_site(admin_client):
+    make_feed(url="https://known.example.com/feed.xml", title="Known")
+    opml = (
+        b'<opml version="2.0"><body>'
+        b'<outline type="rss" text="Twice" xmlUrl="https://twice.example.com/rss"/>'
+        b'<outline type="rss" text="Twice" xmlUrl="https://TWICE.example.com/rss#again"/>'
+        b'<outline type="rss" text="Known" xmlUrl="https://known.example.com/feed.xml"/>'
+        b"</body></opml>"
+    )
+    page = admin_client.submit(
+        "/admin/feeds/import",
+        {"file": (io.BytesIO(opml), "feeds.opml")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert (
+        "Imported 1 new feed(s) of 3 listed (1 already on the site, 1 listed again in the file)."
+        in page
+    )
+
+
 def import_opml(admin_client, data: bytes, **fields):
     return admin_client.submit(
         "/admin/feeds/import",
