@@ -86,7 +86,12 @@ def queue():
     status = request.args.get("status", "pending")
     if status not in ARTICLE_STATUSES:
         status = "pending"
-    feed = _feed_filter(request.args.get("feed"))
+    feed_id = parse_id(request.args.get("feed"))
+    feed = db.session.get(Feed, feed_id) if feed_id is not None else None
+    if feed_id is not None and feed is None:
+        # A bookmark, or a feeds page drawn before the feed was deleted.
+        flash("That feed is not on the site any more: showing the articles of every feed.", "info")
+        return redirect(url_for("review.queue", status=status))
     # Newest published first, not newest stored: the store inserts each document's
     # entries newest first, so by id a fetch's oldest entry would come first.
     query = sa.select(Article).where(Article.status == status).order_by(*reading.NEWEST_FIRST)
@@ -102,12 +107,6 @@ def queue():
         older=page.next_cursor.encode() if page.next_cursor else None,
         is_older_page=cursor is not None,
     )
-
-
-def _feed_filter(raw: str | None) -> Feed | None:
-    """The feed the queue is narrowed to; an unknown or malformed id means every feed."""
-    feed_id = parse_id(raw)
-    return db.session.get(Feed, feed_id) if feed_id is not None else None
 
 
 @review_bp.post("/<int:article_id>/<action>")

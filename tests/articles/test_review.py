@@ -521,7 +521,7 @@ def test_a_feed_with_nothing_waiting_says_so_by_name(admin_client):
     assert "Nothing pending from Walking Daily." in html
 
 
-@pytest.mark.parametrize("feed", ["abc", "99999", "-1", "0", "1e3", ""])
+@pytest.mark.parametrize("feed", ["abc", "-1", "0", "1e3", ""])
 def test_an_unknown_feed_shows_the_whole_queue(admin_client, feed):
     make_article(status="pending", title="Needs a look")
     response = admin_client.get(f"/admin/articles/?feed={feed}")

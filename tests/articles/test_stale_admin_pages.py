@@ -81,3 +81,17 @@ def test_deleting_a_keyword_rule_twice_says_the_rule_is_gone(admin_client):
     assert again.request.path == "/admin/feeds/rules"
     assert f"That rule {GONE}" in again.get_data(as_text=True)
     assert audit_actions() == ["rule.delete"]
+
+
+def test_the_queue_narrowed_to_a_deleted_feed_says_it_shows_every_feed(admin_client):
+    feed_id = make_feed().id
+    other = make_article(
+        make_feed(url="https://other.example.com/rss"), title="From another", status="pending"
+    )
+    delete_feed(admin_client, feed_id)
+
+    response = admin_client.get(f"/admin/articles/?feed={feed_id}", follow_redirects=True)
+
+    page = response.get_data(as_text=True)
+    assert "That feed is not on the site any more: showing the articles of every feed." in page
+    assert other.title in page and response.request.args.get("feed") is None
