@@ -67,9 +67,7 @@ def audit_code(action: str, status: str) -> str:
     return "article.unhide" if (action, status) == ("approve", "hidden") else f"article.{action}"
 
 
-HIDE_ONLY_PUBLISHED = (
-    "“{title}” is {status}, not on the site, so there is nothing to hide: approve or reject it."
-)
+HIDE_ONLY_PUBLISHED = "“{title}” is {status}, not on the site, so there is nothing to hide."
 ACTION_STATUS = {"approve": "published", "reject": "rejected", "hide": "hidden"}
 REVIEW_ACTIONS = {
     "approve": curation.approve,
