@@ -154,12 +154,43 @@ def channel_names(meta: Any) -> frozenset[str]:
 NO_AUTHOR = frozenset({"unknown"})
 
 
+# An author with an email address, as RSS feeds write <author> ("jane@example.org (Jane
+# Doe)", "Jane Doe <jane@…>") and as feedparser spells an Atom author ("Jane (jane@…)").
+# feedparser's own reading knows only two- to four-letter endings, so it cuts
+# "desk@mayo.clinic (Jane Smith)" into the name "ic (Jane Smith": the raw text is read here.
+_EMAIL = r"[^\s@()<>]+@[^\s()<>]+"
+NAME_AND_ADDRESS = [
+    re.compile(rf"\s*{_EMAIL}\s*\((?P<name>[^()]*)\)\s*"),
+    re.compile(rf"(?P<name>.*?)\s*<{_EMAIL}>\s*"),
+    re.compile(rf"(?P<name>.*?)\s*\({_EMAIL}\)\s*"),
+    re.compile(rf"\s*(?P<name>){_EMAIL}\s*"),  # an address alone: no name
+]
+MAX_AUTHOR_READ = 500
+# What the remains of an address look like: an "@", an angle bracket, a lone parenthesis.
+NOT_A_NAME = re.compile(r"[@<>]|\([^)]*$|^[^(]*\)")
+
+
 def _author_name(detail: Any, author: str) -> str:
     """The author's name, never the email address feeds often write beside it."""
-    name = str(detail.get("name", "") or "").strip()
-    if not name and not detail.get("email"):
-        name = author.strip()
+    name = _name_beside_address(author) if "@" in author else None
+    if name is None:
+        name = str(detail.get("name", "") or "").strip()
+        if not name and not detail.get("email"):
+            name = author.strip()
+    if NOT_A_NAME.search(name):
+        return ""  # better no name than a wrong one, or an address
     return "" if name.lower() in NO_AUTHOR else name
+
+
+def _name_beside_address(author: str) -> str | None:
+    """The name in an author written with an email address; None if not written so."""
+    if len(author) > MAX_AUTHOR_READ:
+        return None  # no one's name and address run this long; the patterns would crawl
+    for pattern in NAME_AND_ADDRESS:
+        match = pattern.fullmatch(author)
+        if match:
+            return match.group("name").strip()
+    return None
 
 
 def as_html(text: str, mime: str) -> str:

@@ -370,6 +370,12 @@ def test_a_date_it_cannot_read_for_certain_stays_unread(written):
         ("<author>jane@example.org</author>", ""),
         ("<author>noreply@blogger.com (Unknown)</author>", ""),
         ("<dc:creator>Jane Doe</dc:creator>", "Jane Doe"),
+        # Address endings longer than four letters, which feedparser cuts in two.
+        ("<author>news@example.health (Dr. Ana Lima)</author>", "Dr. Ana Lima"),
+        ("<author>desk@mayo.clinic (Jane Smith)</author>", "Jane Smith"),
+        ("<author>Jane Smith &lt;jane@site.fitness&gt;</author>", "Jane Smith"),
+        ("<author>jane@site.fitness</author>", ""),
+        ("<author>x@y.z (Dr. Jane &amp; Co)</author>", "Dr. Jane & Co"),
     ],
 )
 def test_it_names_the_author_without_their_email_address(written, shown):
@@ -386,6 +392,8 @@ def test_it_names_an_atom_author_without_their_email_address():
         b"<author><name>Jane Doe</name><email>jane@example.org</email></author></entry></feed>"
     )
     assert parse_feed(document).entries[0].author == "Jane Doe"
+    long_ending = document.replace(b"example.org", b"example.health")
+    assert parse_feed(long_ending).entries[0].author == "Jane Doe"
 
 
 def test_it_takes_the_real_address_of_a_feedburner_proxied_entry():
