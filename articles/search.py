@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 
+from articles import reading
 from articles.models import SEARCH_CONFIG, Article, Feed, search_config, search_document
 from articles.text import strip_control
 from club.extensions import db
@@ -196,7 +197,7 @@ def _sqlite_statement(query: str) -> sa.Select | None:
         .join_from(Article, fts, fts.c.rowid == Article.id)
         .outerjoin(Feed, Feed.id == Article.feed_id)
         .where(index.match(match), _published())
-        .order_by(sa.func.bm25(index, 10.0, 4.0, 1.0), Article.id.desc())
+        .order_by(sa.func.bm25(index, 10.0, 4.0, 1.0), *reading.NEWEST_FIRST)
     )
 
 
@@ -222,5 +223,5 @@ def _postgres_statement(query: str) -> sa.Select | None:
         )
         .outerjoin(Feed, Feed.id == Article.feed_id)
         .where(document.op("@@")(tsquery), _published())
-        .order_by(sa.func.ts_rank_cd(document, tsquery).desc(), Article.id.desc())
+        .order_by(sa.func.ts_rank_cd(document, tsquery).desc(), *reading.NEWEST_FIRST)
     )

@@ -1,0 +1,24 @@
+"""Search results: ranked by relevance, and among equally relevant results newest first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from club.clock import utcnow
+from tests.conftest import make_article
+
+
+def test_equally_relevant_results_come_newest_first(client):
+    # One fetch stores a feed's entries newest first, so the newest gets the lowest id:
+    # ordered by id alone, ties came out oldest first.
+    now = utcnow()
+    for hours, name in ((1, "newest"), (5, "middle"), (29, "oldest")):
+        make_article(
+            title=f"Sleep notes {name}",
+            summary="Sleep well.",
+            published_at=now - timedelta(hours=hours),
+        )
+
+    html = client.get("/search?q=sleep").get_data(as_text=True)
+
+    assert html.index("notes newest") < html.index("notes middle") < html.index("notes oldest")
