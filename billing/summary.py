@@ -116,8 +116,12 @@ def _note(user: User, st: membership.Standing, comped_only: bool) -> str | None:
 
 
 def must_confirm_email_first(user: User) -> bool:
-    """Tell whether paying now would buy nothing: the policy grants no unconfirmed account."""
-    return membership.standing(user).reason is membership.Reason.EMAIL_NOT_CONFIRMED
+    """Tell whether paying now would buy nothing: the policy grants no unconfirmed account.
+
+    Asked of the address itself, not of the standing's reason: a moderator's freeze comes
+    first there and would hide that the address is unproven.
+    """
+    return not user.is_email_confirmed
 
 
 def shown_date(user: User) -> datetime | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from club import membership
@@ -168,7 +169,13 @@ def test_it_shows_the_price_in_the_banner_global(app):
     assert app.jinja_env.from_string("{{ membership_price }}").render() == "$1.00/month"
 
 
-def test_it_refuses_the_test_checkout_until_the_email_is_confirmed(client, dave):
+@pytest.mark.parametrize("frozen", [False, True])
+def test_it_refuses_the_test_checkout_until_the_email_is_confirmed(client, dave, frozen):
+    if frozen:
+        # As a frozen member's deleted account carries its freeze to whoever signs up
+        # with the address: the freeze must not hide that the address is unproven.
+        dave.frozen_at, dave.frozen_reason = utcnow(), "Spam links"
+        db.session.commit()
     login(client, dave)
 
     response = client.submit("/billing/local/checkout", {"outcome": "pay"})
