@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from articles.models import Article
 from club.community import notifications
-from club.community.comments import find_article, find_comment, hold_accounts
+from club.community.comments import find_article, find_visible_comment, hold_accounts
 from club.community.errors import CommunityError
 from club.community.models import ArticleLike, Comment, CommentLike
 from club.extensions import db
@@ -67,8 +67,12 @@ def set_article_like(user: User, article_id: int, on: bool) -> LikeState:
 
 
 def set_comment_like(user: User, comment_id: int, on: bool) -> LikeState:
-    """Like (``on``) or unlike a comment; a new like notifies its author."""
-    comment = find_comment(comment_id)
+    """Like (``on``) or unlike a comment; a new like notifies its author.
+
+    Only a comment readers see: a held or removed one answers as an unused id, its like
+    count unread.
+    """
+    comment = find_visible_comment(comment_id)
     if on:
         # The liker and the author the like notifies, before the comment's row is locked;
         # then the comment again, as the author's account deletion may have left it.

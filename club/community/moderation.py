@@ -21,7 +21,7 @@ from club import audit, membership
 from club.clock import utcnow
 from club.community import author_mail, notifications
 from club.community.comments import find_comment, hold_accounts, lock_comment, set_visibility
-from club.community.errors import CommunityError, Conflict
+from club.community.errors import CommunityError, Conflict, NotFound
 from club.community.formatting import clean_text
 from club.community.likes import insert_once
 from club.community.models import REPORT_REASONS, Comment, CommentStatus, Report, ReportStatus
@@ -45,14 +45,16 @@ def report_comment(
     # Locked: reports on one comment are counted one at a time, so the one that reaches
     # the threshold hides the comment exactly once.
     comment = find_comment(comment_id, for_update=True)
+    if not comment.is_visible:
+        # What members cannot read they cannot report; and held, removed or deleted must
+        # answer as an unused id does, or reporting would tell one state from another.
+        raise NotFound("That comment does not exist.")
     if reason not in REPORT_REASONS:
         raise CommunityError("Choose a reason for your report.")
     # As a comment is: a browser counts a line break as one character and sends two.
     details = clean_text(details or "")
     if len(details) > MAX_DETAILS:
         raise CommunityError(f"Keep the details under {MAX_DETAILS} characters.")
-    if comment.status != CommentStatus.VISIBLE:
-        raise CommunityError("That comment was already deleted or removed.")
     if comment.is_owned_by(reporter):
         raise CommunityError("You cannot report your own comment; you can delete it instead.")
     report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, details=details)
