@@ -64,7 +64,9 @@ def dismiss(comment_id: int):
 def remove(comment_id: int):
     """Remove a reported comment, keeping its thread."""
     reason = request.form.get("reason", "")
-    comment = moderation.remove_comment(current_user, comment_id, reason)
+    # From the queue, the decision is on the reports; from a thread, on the comment alone.
+    from_queue = request.form.get("decided_in") == "queue"
+    comment = moderation.remove_comment(current_user, comment_id, reason, reported=from_queue)
     told = author_mail.tells_author(comment, current_user)
     message = "Comment removed; we emailed its author." if told else "Comment removed."
     # Back in a thread, to where the comment was: its marker, or the comments if none stays.

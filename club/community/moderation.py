@@ -199,15 +199,23 @@ def dismiss_reports(moderator: User, comment_id: int) -> Comment:
 
 
 def remove_comment(
-    moderator: User, comment_id: int, reason: str = "", *, author_frozen: bool = False
+    moderator: User,
+    comment_id: int,
+    reason: str = "",
+    *,
+    author_frozen: bool = False,
+    reported: bool = False,
 ) -> Comment:
     """Remove a comment: with replies it shows "[removed by a moderator]" so they keep
     their place; without, it leaves the thread.
 
     Its author is emailed what it said and ``reason`` (optional, from the moderator) once
-    the removal commits; ``author_frozen`` says the same decision froze them.
+    the removal commits; ``author_frozen`` says the same decision froze them. ``reported``
+    says the moderator decided on its reports (the queue), which must still be open.
     """
     comment = _reported_comment(comment_id)
+    if reported:
+        _refuse_if_kept_meanwhile(comment)
     if comment.status == CommentStatus.REMOVED:
         raise Conflict("That comment was already removed.")
     if comment.status == CommentStatus.DELETED:
@@ -232,6 +240,24 @@ def remove_comment(
     return comment
 
 
+KEPT_MEANWHILE = (
+    "Another moderator kept this comment after this page was drawn (its reports were "
+    "dismissed), so nothing was done. Read it again before removing it."
+)
+
+
+def _refuse_if_kept_meanwhile(comment: Comment) -> None:
+    """A queue page drawn before another moderator dismissed the reports must not undo
+    their decision unseen, and mail its author the opposite within a second."""
+    still_reported = db.session.scalar(
+        sa.select(
+            sa.exists().where(Report.comment_id == comment.id, Report.status == ReportStatus.OPEN)
+        )
+    )
+    if comment.status == CommentStatus.VISIBLE and not still_reported:
+        raise Conflict(KEPT_MEANWHILE)
+
+
 def _removal_detail(closed: int, reason: str, author_frozen: bool) -> str:
     parts = [f"{closed} report(s)"] + ([f"reason: {reason}"] if reason else [])
     return "; ".join(parts + (["author frozen"] if author_frozen else []))
@@ -254,6 +280,7 @@ def freeze_author(
         raise CommunityError("The author deleted their account; remove the comment instead.")
     if not (reason or "").strip():
         raise CommunityError("Give a reason for the freeze; the member will see it.")
+    _refuse_if_kept_meanwhile(comment)
     try:
         membership.freeze(author, by=moderator, reason=reason, until=until)
     except ValueError as error:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from articles import topics
 from articles.models import Article, Topic
 from club.community import account_data, comments, likes, moderation, views
-from club.community.models import ArticleLike, Comment, TopicFollow
+from club.community.models import ArticleLike, Comment, Report, TopicFollow
 from club.extensions import db
 from tests.community.conftest import add_comment, token
 from tests.conftest import PASSWORD, is_postgres, login, make_user, settle
@@ -390,6 +390,9 @@ def test_freezing_an_author_and_that_authors_account_deletion_do_not_deadlock(
 ):
     author = make_user(subscription="active")
     comment = add_comment(article, author, "frozen for this")
+    reporter = make_user(subscription="active")
+    db.session.add(Report(comment_id=comment.id, reporter_id=reporter.id, reason="spam"))
+    db.session.commit()
     pause = Pause(monkeypatch, moderation, "_reported_comment")
     first = (carol, f"/admin/reports/{comment.id}/freeze", {"reason": "spam", "until": ""})
 

@@ -252,6 +252,7 @@ def test_it_freezes_the_author_until_a_date(client, article, alice, carol):
 
 def test_it_lifts_a_dated_freeze_by_itself_when_the_date_passes(client, article, alice, carol):
     comment = add_comment(article, alice)
+    reported_by(client, comment, reporters(1))
     login(client, carol)
     until = (utcnow() + timedelta(days=2)).date()
     client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": "Cool off", "until": until})
