@@ -5,9 +5,12 @@ the site's ``.env``, which the app reads too; the environment wins, as it does i
 """
 
 import os
+import sys
 from pathlib import Path
 
 from dotenv import dotenv_values
+
+from club import config as club_config
 
 DOTENV = dotenv_values(Path(__file__).resolve().parent.parent / ".env")
 
@@ -49,6 +52,22 @@ timeout = int(setting("GUNICORN_TIMEOUT", "30"))
 os.environ["DATABASE_STATEMENT_TIMEOUT"] = setting("DATABASE_STATEMENT_TIMEOUT", "20")
 # On SIGTERM (a deploy), stop accepting, finish requests in flight for up to this long, exit.
 graceful_timeout = int(setting("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+
+
+def check_app_settings() -> None:
+    """Stop gunicorn with one line naming a setting the app would refuse.
+
+    Each worker builds the app itself and exits on a bad setting; gunicorn would replace
+    it for ever while requests hang, so the master checks once before starting any.
+    """
+    settings = {name: value for name, value in DOTENV.items() if value is not None}
+    try:
+        club_config.load({**settings, **os.environ})
+    except club_config.ConfigError as error:
+        sys.exit(f"Configuration error: {error}")
+
+
+check_app_settings()
 keepalive = 5
 
 # Recycle workers now and then so a slow leak cannot grow without bound.
