@@ -25,10 +25,21 @@ def setting(name: str, default: str = "") -> str:
     return value or default
 
 
+def whole_number(name: str, default: int, minimum: int = 0) -> int:
+    """``name`` as a whole number, read as ``setting`` reads it; a bad one stops gunicorn.
+
+    The app's parser, so the message is the app's one line, not a traceback.
+    """
+    try:
+        return club_config.env_int({name: setting(name)}, name, default, minimum)
+    except club_config.ConfigError as error:
+        sys.exit(f"Configuration error: {error}")
+
+
 wsgi_app = "club:create_app()"
 
 # Platforms hand the port in $PORT; listen on all interfaces inside the container.
-bind = setting("GUNICORN_BIND") or f"0.0.0.0:{setting('PORT', '8000')}"
+bind = setting("GUNICORN_BIND") or f"0.0.0.0:{whole_number('PORT', 8000, minimum=1)}"
 
 # 2 x cores + 1 processes is gunicorn's advice. Each process runs a few threads (gthread):
 # a request spends much of its time waiting on PostgreSQL and Redis, and bench/smoke_load.py
@@ -37,21 +48,21 @@ bind = setting("GUNICORN_BIND") or f"0.0.0.0:{setting('PORT', '8000')}"
 # each process holds up to 15 database connections, and a big host would otherwise start
 # enough processes to exhaust PostgreSQL's connection limit. Set WEB_CONCURRENCY to go higher.
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-workers = int(setting("WEB_CONCURRENCY") or min((CORES or 1) * 2 + 1, 9))
-threads = int(setting("GUNICORN_THREADS", "4"))
+workers = whole_number("WEB_CONCURRENCY", min((CORES or 1) * 2 + 1, 9), minimum=1)
+threads = whole_number("GUNICORN_THREADS", 4, minimum=1)
 
 # A worker process that stops answering gunicorn for this long is killed and replaced. With
 # threads this does not bound one slow request: the database connect timeout, Stripe's and
 # the feed fetcher's own timeouts do.
-timeout = int(setting("GUNICORN_TIMEOUT", "30"))
+timeout = whole_number("GUNICORN_TIMEOUT", 30)
 # A web request's database statement that runs, or waits on a lock, longer than this is
 # cancelled and the visitor sees the "back in a moment" page: gunicorn's timeout does not
 # stop a stuck thread. Workers and migrations, which do not read this file, have none.
 # Set when missing or empty: an empty value means the default here, and the app would
 # read it as "no timeout".
-os.environ["DATABASE_STATEMENT_TIMEOUT"] = setting("DATABASE_STATEMENT_TIMEOUT", "20")
+os.environ["DATABASE_STATEMENT_TIMEOUT"] = str(whole_number("DATABASE_STATEMENT_TIMEOUT", 20))
 # On SIGTERM (a deploy), stop accepting, finish requests in flight for up to this long, exit.
-graceful_timeout = int(setting("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+graceful_timeout = whole_number("GUNICORN_GRACEFUL_TIMEOUT", 30)
 
 
 def check_app_settings() -> None:

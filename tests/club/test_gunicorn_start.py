@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -55,3 +57,18 @@ def test_a_malformed_statement_timeout_stops_gunicorn_with_one_line():
     assert errors(done) == [
         "Configuration error: DATABASE_STATEMENT_TIMEOUT must be a whole number, got 'abc'"
     ]
+
+
+# Not WEB_CONCURRENCY: gunicorn parses it itself before reading the config file.
+@pytest.mark.parametrize(
+    "name", ["GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "PORT"]
+)
+def test_a_malformed_gunicorn_setting_stops_it_with_one_line_naming_it(name):
+    done = start_gunicorn(**{name: "two"})
+    assert done.returncode != 0
+    assert errors(done) == [f"Configuration error: {name} must be a whole number, got 'two'"]
+
+
+def test_gunicorn_refuses_zero_workers():
+    done = start_gunicorn(WEB_CONCURRENCY="0")
+    assert errors(done) == ["Configuration error: WEB_CONCURRENCY must be at least 1, got 0"]
