@@ -1,7 +1,8 @@
 """Run the production processes locally: gunicorn (2 workers) and one RQ worker with the scheduler.
 
 ``make prod`` runs this against ``DATABASE_URL`` and ``REDIS_URL`` (both required) after
-``flask db upgrade``. It serves on 127.0.0.1:$PORT (8000 by default), prints the processes
+``flask db upgrade``. It serves on 127.0.0.1:$PORT (8000 by default; emailed links point
+there unless ``BASE_URL`` is set), prints the processes
 it started, and stops them all when one exits or on Ctrl-C / SIGTERM. ``bench/smoke_load.py``
 starts it the same way on a free port.
 """
@@ -13,7 +14,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -25,6 +29,18 @@ def require(name: str) -> str:
     if not value:
         sys.exit(f"{name} must be set: make prod runs the production stack against it.")
     return value
+
+
+def launch_env(environ: Mapping[str, str], port: str) -> dict[str, str]:
+    """The environment the processes start with.
+
+    Emailed links must reach this server: unless ``BASE_URL`` is set (here or in ``.env``),
+    they point at it rather than at the app's default port, 5000, as ``make run`` does.
+    """
+    env = dict(environ, FLASK_APP="club")
+    if not environ.get("BASE_URL") and not dotenv_values(ROOT / ".env").get("BASE_URL"):
+        env["BASE_URL"] = f"http://127.0.0.1:{port}"
+    return env
 
 
 def commands(port: str) -> dict[str, list[str]]:
@@ -62,7 +78,7 @@ def main() -> int:
     require("DATABASE_URL")
     require("REDIS_URL")
     port = os.environ.get("PORT", "8000")
-    env = dict(os.environ, FLASK_APP="club")
+    env = launch_env(os.environ, port)
     processes = {
         name: subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own commands)
         for name, command in commands(port).items()
