@@ -24,11 +24,23 @@ def database_state() -> str:
     """Return "ok" if the database answers a trivial query, else "error"."""
     try:
         db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        log.exception("health check: database unreachable")
+    except sa.exc.SQLAlchemyError as error:
+        log_failed_check("database", error)
         db.session.rollback()
         return "error"
     return "ok"
+
+
+def log_failed_check(service: str, error: Exception) -> None:
+    """Log one warning line naming the service and the error, without a traceback.
+
+    Probes come every few seconds from each monitor and load balancer: during an outage a
+    traceback apiece would bury the error log under copies of the same news.
+    """
+    # SQLAlchemy appends a multi-line "Background on this error" to its message.
+    lines = str(error).strip().splitlines()
+    reason = lines[0] if lines else ""
+    log.warning("health check: %s unreachable: %s: %s", service, type(error).__name__, reason)
 
 
 def redis_state() -> str:
@@ -42,8 +54,8 @@ def redis_state() -> str:
             client.ping()
         finally:
             client.close()
-    except (redis.RedisError, OSError):
-        log.exception("health check: Redis unreachable")
+    except (redis.RedisError, OSError) as error:
+        log_failed_check("Redis", error)
         return "error"
     return "ok"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
@@ -77,3 +78,32 @@ def test_it_really_reaches_redis_when_asked(client, app):
     assert app.config["REDIS_URL"] == os.environ["REDIS_URL"]
     assert redis_lib.Redis.from_url(os.environ["REDIS_URL"]).ping()
     assert client.get("/healthz").get_json()["redis"] == "ok"
+
+
+def test_a_failed_check_logs_one_warning_line_without_a_traceback(client, app, caplog):
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{closed_port()}/0"
+    with caplog.at_level(logging.INFO, logger="club.health"):
+        assert client.get("/healthz").status_code == 503
+    records = [r for r in caplog.records if r.name == "club.health"]
+    assert [r.levelname for r in records] == ["WARNING"]
+    (record,) = records
+    assert record.exc_info is None and "Traceback" not in caplog.text
+    message = record.getMessage()
+    assert message.startswith("health check: Redis unreachable: ConnectionError: ")
+    assert "\n" not in message
+
+
+def test_a_failed_database_check_logs_one_line_too(app_config, tmp_path, caplog):
+    broken = create_app(
+        {**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3"}
+    )
+    broken.config["REDIS_URL"] = None
+    with broken.app_context(), caplog.at_level(logging.INFO, logger="club.health"):
+        assert broken.test_client().get("/healthz/web").status_code == 503
+        db.session.remove()
+        db.engine.dispose()
+    records = [r for r in caplog.records if r.name == "club.health"]
+    assert [(r.levelname, r.exc_info) for r in records] == [("WARNING", None)]
+    message = records[0].getMessage()
+    assert message.startswith("health check: database unreachable: OperationalError: ")
+    assert "\n" not in message
