@@ -91,7 +91,9 @@ accesslog = "-"
 logger_class = "club.access_log.RedactingLogger"
 errorlog = "-"
 loglevel = setting("GUNICORN_LOG_LEVEL", "info")
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
+# When each request was answered ([29/Nov/2026:01:55:45 +0000]): platforms that add no
+# timestamp of their own would otherwise leave the lines undated.
+access_log_format = '%(t)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
 
 # Trust X-Forwarded-Proto only from the load balancer, so url_for builds https:// links.
 forwarded_allow_ips = setting("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import httpx
 from flask import request
@@ -76,3 +77,12 @@ def test_a_mail_job_is_logged_without_the_token_of_its_link(app, caplog):
             "'Open https://club.example/reset/ResetSecret123 to choose a password.')",
         )
     assert "/reset/[token]" in caplog.text and "ResetSecret123" not in caplog.text
+
+
+def test_each_access_log_line_says_when_the_request_was_answered(app, processes):
+    base, web = start_web(app, processes)
+    get(f"{base}/healthz/web?dated=1")
+    line = wait_for(
+        lambda: next((x for x in output(web).splitlines() if "?dated=1" in x), None), timeout=10
+    )
+    assert re.match(r"\[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] 127\.0\.0\.1 ", line), line
