@@ -312,12 +312,25 @@ def handle_for(job: Job) -> JobHandle:
     return JobHandle(id=job.id, status=str(status.value), result=job.return_value(), error=error)
 
 
+# A mail job's arguments are a member's address and the message (holding links): its
+# description, which RQ logs as the job starts and the jobs page shows, names the subject.
+MAIL_JOB = "worker.jobs.send_mail"
+
+
 def describe(func: Callable[..., Any] | str, args: tuple) -> str:
     """Return a short human description of a call, for the jobs page and logs."""
+    if dotted_path(func) == MAIL_JOB:
+        return describe_mail(args)
     shown = ", ".join(repr(a) for a in args)
     if len(shown) > 120:
         shown = shown[:117] + "..."
     return f"{dotted_path(func).rpartition('.')[2]}({shown})"
+
+
+def describe_mail(args: tuple) -> str:
+    """Describe a ``send_mail(to, subject, body)`` job by its subject alone."""
+    subject = args[1] if len(args) > 1 else ""
+    return f"send_mail: {str(subject)[:80]!r} (recipient and text left out)"
 
 
 # --- Inline ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import logging
 from collections import deque
 from datetime import timedelta
 from pathlib import Path
@@ -260,3 +261,30 @@ def test_it_refreshes_a_feed_the_same_way_inline_and_on_rq(app, fake_redis):
     assert Job.fetch(queued.id, connection=fake_redis).return_value() == ran_inline.result
     assert ingested(on_rq.id) == ingested(inline.id)
     assert len(ingested(inline.id)) == 5
+
+
+def test_a_mail_job_keeps_the_members_address_and_text_out_of_the_log(
+    app, fake_redis, outbox, caplog
+):
+    # RQ logs each job it starts by its description ("mail: <description>").
+    with caplog.at_level(logging.INFO):
+        enqueue("worker.jobs.send_mail", "opnew@example.org", "Confirm", "Hello, Ann", queue="mail")
+        work_off(app, fake_redis)
+
+    assert mail_outcome(outbox) == [("opnew@example.org", "Confirm", "Hello, Ann")]
+    # Not club.mail: the local fallback's copy of the message is how developers read it.
+    queue_log = "\n".join(
+        record.getMessage() for record in caplog.records if record.name.startswith(("rq", "worker"))
+    )
+    assert "mail: send_mail: 'Confirm' (recipient and text left out)" in queue_log
+    assert "opnew@example.org" not in queue_log and "Hello, Ann" not in queue_log
+
+
+def test_a_failed_inline_mail_job_is_logged_without_the_address(app, no_redis, caplog):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    with caplog.at_level(logging.INFO):
+        enqueue("worker.jobs.send_mail", "x@example.org", "Reset", "Hello, Bo", queue="mail")
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert "job send_mail: 'Reset' (recipient and text left out) failed" in messages
+    assert not [m for m in messages if "x@example.org" in m or "Hello, Bo" in m]
