@@ -55,7 +55,9 @@ def render_queue(status: int = 200, failed_freeze: tuple[int, FreezeForm] | None
 @form_on("moderation.queue")
 def dismiss(comment_id: int):
     """Dismiss the reports on a comment; it shows again."""
-    moderation.dismiss_reports(current_user, comment_id)
+    comment = moderation.dismiss_reports(current_user, comment_id)
+    if comment.is_deleted:
+        return decided("Reports dismissed. Its author had left asking for it to be deleted: it is.")
     return decided("Reports dismissed; the comment is visible.")
 
 

@@ -354,7 +354,8 @@ def delete_all_written_by(user: User) -> Counter[int]:
     """Delete every comment ``user`` wrote, as they could one by one (leaving account).
 
     A comment waiting for a moderator (hidden, or reported) stays as it was reported, as
-    it would for a single deletion. Returns how many left each article's count: the
+    it would for a single deletion, and goes once a moderator decides on it. One a
+    moderator removed keeps no words. Returns how many left each article's count: the
     caller lowers the counts after its other comment writes, since every write takes
     comments before articles.
     """
@@ -365,19 +366,27 @@ def delete_all_written_by(user: User) -> Counter[int]:
     reported = sa.exists().where(
         Report.comment_id == Comment.id, Report.status == ReportStatus.OPEN
     )
+    visible = sa.and_(Comment.author_id == user.id, Comment.status == CommentStatus.VISIBLE)
+    under_review = sa.or_(Comment.hidden.is_(True), reported)
     article_ids = db.session.scalars(
         sa.update(Comment)
-        .where(
-            Comment.author_id == user.id,
-            Comment.status == CommentStatus.VISIBLE,
-            Comment.hidden.is_(False),
-            ~reported,
-        )
+        .where(visible, ~under_review)
         .values(status=CommentStatus.DELETED, body="")
         .returning(Comment.article_id)
         .execution_options(synchronize_session=False)
     ).all()
+    _update_written_by(user, sa.and_(visible, under_review), delete_when_decided=True)
+    _update_written_by(user, Comment.status == CommentStatus.REMOVED, body="")
     return Counter(article_ids)
+
+
+def _update_written_by(user: User, which: sa.ColumnElement[bool], **values) -> None:
+    db.session.execute(
+        sa.update(Comment)
+        .where(Comment.author_id == user.id, which)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def set_visibility(comment: Comment, *, status: str | None = None, hidden: bool | None = None):

@@ -45,6 +45,9 @@ class Comment(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default=CommentStatus.VISIBLE)
     # Hidden while enough members have reported it and no moderator has decided yet.
     hidden: Mapped[bool] = mapped_column(default=False)
+    # Its author left asking for their comments to go while this one waited for a
+    # moderator: it goes when the moderator decides, whatever they decide.
+    delete_when_decided: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     like_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

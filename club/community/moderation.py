@@ -191,6 +191,13 @@ def dismiss_reports(moderator: User, comment_id: int) -> Comment:
     closed = _close_reports(comment, moderator, ReportStatus.DISMISSED)
     if not closed:
         raise Conflict("Those reports were already decided.")
+    if comment.delete_when_decided:
+        # Its author left asking for their comments to go: kept, it goes as they asked.
+        set_visibility(comment, status=CommentStatus.DELETED, hidden=False)
+        comment.body = ""
+        detail = f"{closed} report(s); deleted, as its author asked when leaving"
+        audit.record(moderator, "comment.reports_dismissed", comment, detail)
+        return comment
     if comment.hidden and author_mail.tells_author(comment, moderator):
         author_mail.shown_again(comment)
     set_visibility(comment, hidden=False)
@@ -234,6 +241,8 @@ def remove_comment(
         # Written now, while the comment still has its text to quote.
         author_mail.removed(comment, reason, author_frozen=author_frozen)
     set_visibility(comment, status=CommentStatus.REMOVED, hidden=False)
+    if comment.delete_when_decided:
+        comment.body = ""  # its author left asking for their words to go
     audit.record(
         moderator, "comment.removed", comment, _removal_detail(closed, reason, author_frozen)
     )

@@ -110,15 +110,22 @@ def test_it_drops_the_likes_members_gave_their_own_comments(old_site):
     author, other = add_member("author"), add_member("other")
     feed_id = add_old_feed("https://feeds.example.com/f.xml", "Source")
     article_id = add_old_article(feed_id, guid="g", url="https://x.example.com/1", title="T")
-    mine = Comment(article_id=article_id, author_id=author, body="mine", like_count=2)
-    theirs = Comment(article_id=article_id, author_id=other, body="theirs", like_count=1)
-    db.session.add_all([mine, theirs])
-    db.session.flush()
+    # The comments table as it was: today's model names columns it did not have yet.
+    old_columns = {"depth": 0, "status": "visible", "hidden": False, "created_at": utcnow()}
+    names = ["id", "article_id", "author_id", "body", "like_count", *old_columns]
+    comments = sa.table("comments", *(sa.column(name) for name in names))
+
+    def add_old_comment(author_id: int, body: str, like_count: int) -> int:
+        values = dict(article_id=article_id, author_id=author_id, body=body, **old_columns)
+        insert = sa.insert(comments).values(like_count=like_count, **values)
+        return db.session.execute(insert.returning(comments.c.id)).scalar_one()
+
+    mine, theirs = add_old_comment(author, "mine", 2), add_old_comment(other, "theirs", 1)
     db.session.add_all(
         [
-            CommentLike(user_id=author, comment_id=mine.id),  # a self-like
-            CommentLike(user_id=other, comment_id=mine.id),
-            CommentLike(user_id=author, comment_id=theirs.id),
+            CommentLike(user_id=author, comment_id=mine),  # a self-like
+            CommentLike(user_id=other, comment_id=mine),
+            CommentLike(user_id=author, comment_id=theirs),
         ]
     )
     db.session.commit()
@@ -127,8 +134,9 @@ def test_it_drops_the_likes_members_gave_their_own_comments(old_site):
 
     db.session.expire_all()
     likes = db.session.execute(sa.select(CommentLike.user_id, CommentLike.comment_id)).all()
-    assert sorted(likes) == sorted([(other, mine.id), (author, theirs.id)])
-    assert (db.session.get(Comment, mine.id).like_count, theirs.like_count) == (1, 1)
+    assert sorted(likes) == sorted([(other, mine), (author, theirs)])
+    counts = (db.session.get(Comment, mine).like_count, db.session.get(Comment, theirs).like_count)
+    assert counts == (1, 1)
 
 
 @pytest.fixture

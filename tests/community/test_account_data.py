@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from club import membership
+from club.community.comments import set_visibility
 from club.community.models import Comment, CommentStatus, Notification, Report
 from club.extensions import db
 from tests.community.conftest import add_comment, page_of
@@ -173,3 +174,53 @@ def test_a_leaving_member_who_does_not_ask_keeps_their_comments(client, article,
     db.session.expire_all()
     assert "words that stay" in page_of(client, article)
     assert article.comment_count == counted_comments(article) == 1
+
+
+def leave_with_comments_under_review(client, article, alice, carol):
+    """Alice leaves asking for her comments to go: one reported, one held by reports,
+    one a moderator removed."""
+    reported = add_comment(article, alice, "reported words")
+    db.session.add(Report(comment_id=reported.id, reporter_id=carol.id, reason="spam"))
+    held = add_comment(article, alice, "held words")
+    set_visibility(held, hidden=True)  # as three members' reports leave it
+    db.session.add(Report(comment_id=held.id, reporter_id=carol.id, reason="spam"))
+    removed = add_comment(article, alice, "removed words, call me at 555-0100")
+    set_visibility(removed, status=CommentStatus.REMOVED)
+    db.session.commit()
+    login(client, alice)
+    leaving = {"password": PASSWORD, "confirm": "y", "delete_comments": "y"}
+    assert client.submit("/settings/delete", leaving).status_code == 303
+    return reported, held, removed
+
+
+@pytest.mark.parametrize("which", ["reported", "held"])
+def test_a_comment_kept_by_a_moderator_after_its_author_left_asking_for_it_to_go_goes(
+    client, article, alice, carol, which
+):
+    reported, held = leave_with_comments_under_review(client, article, alice, carol)[:2]
+    comment = reported if which == "reported" else held
+    login(client, carol)
+
+    response = client.submit(f"/admin/reports/{comment.id}/dismiss", follow_redirects=True)
+
+    assert "asking for it to be deleted" in response.get_data(as_text=True)
+    db.session.expire_all()
+    row = db.session.get(Comment, comment.id)
+    assert (row.status, row.body) == (CommentStatus.DELETED, "")
+    assert f"{which} words" not in page_of(client, article)
+    assert article.comment_count == counted_comments(article)
+
+
+def test_a_comment_removed_before_or_after_its_author_left_keeps_no_words(
+    client, article, alice, carol
+):
+    reported, _, removed = leave_with_comments_under_review(client, article, alice, carol)
+    login(client, carol)
+
+    client.submit(f"/admin/reports/{reported.id}/remove", {"decided_in": "queue"})
+
+    db.session.expire_all()
+    assert db.session.get(Comment, removed.id).body == ""
+    assert db.session.get(Comment, reported.id).status == CommentStatus.REMOVED
+    assert db.session.get(Comment, reported.id).body == ""
+    assert "555-0100" not in client.get("/admin/audit").get_data(as_text=True)
