@@ -21,6 +21,7 @@ from flask import Flask
 from articles.models import KeywordRule, Topic
 from club import membership
 from club.clock import utcnow
+from club.community.models import Report
 from club.extensions import db
 from club.models import Appeal
 from tests.club.test_write_guard import ALLOWED_WHILE_FROZEN, PUBLIC_WRITE
@@ -149,14 +150,23 @@ def test_it_lets_a_member_make_the_same_requests(app, client, world, alice, caro
     own = add_comment(world["article"], alice, "mine")
     # Someone else's: members report and like others' comments, not their own.
     to_report = add_comment(world["article"], world["author"], "for a member to report")
-    to_moderate = add_comment(world["article"], world["author"], "for the moderators")
+
+    def to_moderate():
+        # A comment of its own for each decision (one decides it), reported: the queue
+        # decides on reports, and its actions refuse a comment no one reports any more.
+        comment = add_comment(world["article"], world["author"], "for the moderators")
+        reporter = make_user(subscription="active")
+        db.session.add(Report(comment_id=comment.id, reporter_id=reporter.id, reason="spam"))
+        db.session.commit()
+        return comment
+
     for rule, methods in mutating_rules(app):
         if not rule.endpoint.startswith(("community.", "moderation.")):
             continue
         as_admin = rule.rule.startswith("/admin/")
         login(client, carol if as_admin else alice)
         if as_admin:
-            comment = to_moderate
+            comment = to_moderate()
         elif rule.endpoint in ("community.report_comment", "community.like_comment"):
             comment = to_report
         else:
