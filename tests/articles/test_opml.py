@@ -69,12 +69,8 @@ def test_a_feed_listed_twice_in_the_file_is_not_counted_as_already_on_the_site(a
         b'<outline type="rss" text="Known" xmlUrl="https://known.example.com/feed.xml"/>'
         b"</body></opml>"
     )
-    page = admin_client.submit(
-        "/admin/feeds/import",
-        {"file": (io.BytesIO(opml), "feeds.opml")},
-        content_type="multipart/form-data",
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    import_opml(admin_client, opml)
+    page = admin_client.get("/admin/feeds/").get_data(as_text=True)
     assert (
         "Imported 1 new feed(s) of 3 listed (1 already on the site, 1 listed again in the file)."
         in page
