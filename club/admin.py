@@ -183,8 +183,8 @@ def freeze_user(user_id: int):
             db.session.rollback()
             form.reason.errors.append(str(error).capitalize() + ".")
         else:
-            db.session.commit()
             moderation.notify_frozen(user)
+            db.session.commit()
             flash(f"@{user.handle} is frozen; we emailed them the reason.", "success")
             return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
     return render_user(user, status=400, freeze_form=form)

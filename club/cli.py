@@ -181,8 +181,8 @@ def freeze_user(email: str, reason: str, until: str | None) -> None:
         membership.freeze(user, by=None, reason=reason, until=parse_until(until))
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    db.session.commit()
     moderation.notify_frozen(user)
+    db.session.commit()
     click.echo(f"Frozen {user.email}" + (f" until {until}." if until else "."))
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from club import audit, membership
+from club import audit, membership, transactions
 from club.clock import utcnow
 from club.extensions import db
 from club.models import Appeal, CarriedFreeze, User
@@ -147,7 +147,12 @@ def reject_appeal(appeal: Appeal, *, by: User, reply: str) -> None:
 
 
 def notify_frozen(user: User) -> None:
-    """Email ``user`` that a moderator froze the account, why, and how to appeal."""
+    """Email ``user`` that a moderator froze the account, why, and how to appeal.
+
+    Call it inside the freeze's transaction: the mail is written now and queued once the
+    freeze commits (never if it does not), so an account deleted straight after, as the
+    freeze let its deletion go on, does not have to be read again.
+    """
     from club.accounts import absolute_url, greeting, queue_mail
 
     until = (
@@ -155,7 +160,8 @@ def notify_frozen(user: User) -> None:
         if user.frozen_until
         else " with no end date"
     )
-    queue_mail(
+    transactions.call_after_commit(
+        queue_mail,
         user.email,
         "Your account has been frozen",
         f"{greeting(user)}\n\nA moderator froze your account{until}. The reason "

@@ -97,6 +97,5 @@ def freeze(comment_id: int):
         said = f"Comment removed and {name} frozen; we emailed them both decisions."
     else:  # another moderator removed it meanwhile, and mailed that
         said = f"{name} frozen; we emailed them. The comment had already been removed."
-    response = decided(said)
     club_moderation.notify_frozen(comment.author)
-    return response
+    return decided(said)

@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from articles import topics
 from articles.models import Article, Topic
 from club.community import account_data, comments, likes, moderation, views
+from club.community import admin as community_admin
 from club.community.models import ArticleLike, Comment, Report, TopicFollow
 from club.extensions import db
+from club.models import User
 from tests.community.conftest import add_comment, token
 from tests.conftest import PASSWORD, is_postgres, login, make_user, settle
 
@@ -400,6 +402,27 @@ def test_freezing_an_author_and_that_authors_account_deletion_do_not_deadlock(
 
     assert deleted["status"] == 303
     assert froze["status"] in (303, 400), froze["text"][:300]  # frozen, or "author left"
+
+
+def test_an_author_who_leaves_the_moment_their_freeze_commits_does_not_break_the_freeze(
+    app, article, carol, monkeypatch, production_errors
+):
+    """The deletion waits on the freeze's locks and goes on as it commits: the freeze's
+    answer and its mail must not need the account again (a 500 in CI once)."""
+    author = make_user(subscription="active")
+    author_id = author.id
+    comment = add_comment(article, author, "frozen for this")
+    reporter = make_user(subscription="active")
+    db.session.add(Report(comment_id=comment.id, reporter_id=reporter.id, reason="spam"))
+    db.session.commit()
+    pause = Pause(monkeypatch, community_admin, "decided")  # the freeze has committed
+    first = (carol, f"/admin/reports/{comment.id}/freeze", {"reason": "spam", "until": ""})
+
+    froze, deleted = race_with_deletion(app, pause, first, author)
+
+    assert (froze["status"], deleted["status"]) == (303, 303), froze["text"][:300]
+    db.session.expire_all()
+    assert db.session.get(User, author_id) is None
 
 
 def test_a_report_filed_as_its_author_leaves_keeps_the_comment_for_the_moderators(
