@@ -249,7 +249,7 @@ def test_a_wide_screen_tabs_past_admin_tables_that_need_no_scrolling(
     # Narrowed to a phone's width, a table with columns out of view becomes a tab stop.
     page.goto(f"{live_server}/admin/feeds/")
     page.set_viewport_size(PHONE)
-    page.wait_for_function("document.querySelector('.table-scroll').tabIndex === 0")
+    page.wait_for_function("() => document.querySelector('.table-scroll').tabIndex === 0")
     assert "region Feeds" in tab_stops(page)
 
 
