@@ -184,9 +184,8 @@ def freeze_user(user_id: int):
             form.reason.errors.append(str(error).capitalize() + ".")
         else:
             moderation.notify_frozen(user)
-            db.session.commit()
-            flash(f"@{user.handle} is frozen; we emailed them the reason.", "success")
-            return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
+            frozen = f"@{user.handle} is frozen; we emailed them the reason."
+            return committed_back_to(user_id, frozen)
     return render_user(user, status=400, freeze_form=form)
 
 
@@ -204,10 +203,8 @@ def unfreeze_user(user_id: int):
         # Back to the page by GET, so reloading it does not post again.
         flash(f"@{user.handle} is not frozen by a moderator; nothing was changed.", "error")
         return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
-    db.session.commit()
     moderation.notify_unfrozen(user)
-    flash(f"@{user.handle} is no longer frozen; we emailed them.", "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
+    return committed_back_to(user_id, f"@{user.handle} is no longer frozen; we emailed them.")
 
 
 @bp.post("/users/<int:user_id>/complimentary")
@@ -219,10 +216,19 @@ def set_complimentary(user_id: int):
     if not EmptyForm().validate() or grant not in {"0", "1"}:
         abort(400)
     membership.set_complimentary(user, grant == "1", by=admin_user())
-    db.session.commit()
     verb = "now has" if grant == "1" else "no longer has"
-    flash(f"@{user.handle} {verb} a complimentary membership.", "success")
-    return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
+    return committed_back_to(user_id, f"@{user.handle} {verb} a complimentary membership.")
+
+
+def committed_back_to(user_id: int, message: str):
+    """Commit, say ``message`` and go back to the account's page by GET.
+
+    The message is written before the commit, which releases the account: its owner may
+    delete it that moment, and reading it again afterwards would fail.
+    """
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.user_detail", user_id=user_id), code=303)
 
 
 # --- Appeals ----------------------------------------------------------------------------
@@ -265,9 +271,10 @@ def decide_appeal(appeal_id: int, decision: str):
             db.session.rollback()
             flash(str(refused), "error")
             return redirect(url_for("admin.appeals"), code=303)
-        db.session.commit()
         moderation.notify_appeal_decided(appeal)
-        flash(f"Appeal from @{appeal.user.handle} {decision}ed.", "success")
+        decided = f"Appeal from @{appeal.user.handle} {decision}ed."  # before it commits
+        db.session.commit()
+        flash(decided, "success")
         return redirect(url_for("admin.appeals"), code=303)
     return render_appeals(failed=(appeal.id, form), status=400)
 

@@ -182,8 +182,9 @@ def freeze_user(email: str, reason: str, until: str | None) -> None:
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     moderation.notify_frozen(user)
+    address = user.email  # read before the commit releases the account
     db.session.commit()
-    click.echo(f"Frozen {user.email}" + (f" until {until}." if until else "."))
+    click.echo(f"Frozen {address}" + (f" until {until}." if until else "."))
 
 
 @users.command("unfreeze")
@@ -199,9 +200,10 @@ def unfreeze_user(email: str) -> None:
         raise click.ClickException(
             f"{email} is not frozen by a moderator ({now}); nothing was changed."
         ) from None
-    db.session.commit()
     moderation.notify_unfrozen(user)
-    click.echo(f"Unfrozen {user.email}; emailed them.")
+    address = user.email  # read before the commit releases the account
+    db.session.commit()
+    click.echo(f"Unfrozen {address}; emailed them.")
 
 
 # --- Demo data ------------------------------------------------------------------------

@@ -172,7 +172,10 @@ def notify_frozen(user: User) -> None:
 
 
 def notify_unfrozen(user: User) -> None:
-    """Email ``user`` that a moderator lifted the freeze, and what the account can do now."""
+    """Email ``user`` that a moderator lifted the freeze, and what the account can do now.
+
+    Call it inside the unfreeze's transaction, as ``notify_frozen``.
+    """
     from club.accounts import absolute_url, greeting, queue_mail
 
     standing = membership.standing(user)
@@ -181,7 +184,8 @@ def notify_unfrozen(user: User) -> None:
     else:
         # Lifting a moderator's freeze does not pay for a membership.
         now = f"Your account is still read-only ({standing.reason}). {standing.action}"
-    queue_mail(
+    transactions.call_after_commit(
+        queue_mail,
         user.email,
         "Your account is no longer frozen",
         f"{greeting(user)}\n\nA moderator lifted the freeze on your account. "
@@ -190,7 +194,10 @@ def notify_unfrozen(user: User) -> None:
 
 
 def notify_appeal_decided(appeal: Appeal) -> None:
-    """Email the member the admin's decision on their appeal."""
+    """Email the member the admin's decision on their appeal.
+
+    Call it inside the decision's transaction, as ``notify_frozen``.
+    """
     from club.accounts import absolute_url, greeting, queue_mail
 
     outcome = (
@@ -199,7 +206,8 @@ def notify_appeal_decided(appeal: Appeal) -> None:
         else ("rejected: the freeze stays in place")
     )
     reply = f"\n\nThe admin's reply:\n\n{appeal.reply}" if appeal.reply else ""
-    queue_mail(
+    transactions.call_after_commit(
+        queue_mail,
         appeal.user.email,
         f"Your appeal was {appeal.status}",
         f"{greeting(appeal.user)}\n\nYour appeal was {outcome}.{reply}\n\n"
