@@ -167,7 +167,9 @@ NAME_AND_ADDRESS = [
 ]
 MAX_AUTHOR_READ = 500
 # What the remains of an address look like: an "@", an angle bracket, a lone parenthesis.
+# Only looked for beside an address: without one, "Jane (@jane)" is a byline as written.
 NOT_A_NAME = re.compile(r"[@<>]|\([^)]*$|^[^(]*\)")
+ADDRESS = re.compile(_EMAIL)
 
 
 def _author_name(detail: Any, author: str) -> str:
@@ -177,9 +179,15 @@ def _author_name(detail: Any, author: str) -> str:
         name = str(detail.get("name", "") or "").strip()
         if not name and not detail.get("email"):
             name = author.strip()
-    if NOT_A_NAME.search(name):
+    if _written_with_address(detail, author) and NOT_A_NAME.search(name):
         return ""  # better no name than a wrong one, or an address
     return "" if name.lower() in NO_AUTHOR else name
+
+
+def _written_with_address(detail: Any, author: str) -> bool:
+    """Tell whether the author came with an email address, which feedparser may have cut
+    badly and left remains of in the name."""
+    return bool(detail.get("email")) or ADDRESS.search(author[:MAX_AUTHOR_READ]) is not None
 
 
 def _name_beside_address(author: str) -> str | None:

@@ -376,6 +376,11 @@ def test_a_date_it_cannot_read_for_certain_stays_unread(written):
         ("<author>Jane Smith &lt;jane@site.fitness&gt;</author>", "Jane Smith"),
         ("<author>jane@site.fitness</author>", ""),
         ("<author>x@y.z (Dr. Jane &amp; Co)</author>", "Dr. Jane & Co"),
+        ("<author>a@example.org (b@example.org)</author>", ""),
+        # No address at all: the byline is kept as written, handles and smileys too.
+        ("<dc:creator>Jane Doe (@janedoe)</dc:creator>", "Jane Doe (@janedoe)"),
+        ("<dc:creator>Jane Doe @ Reuters</dc:creator>", "Jane Doe @ Reuters"),
+        ("<author>Dr. Ana Lima :)</author>", "Dr. Ana Lima :)"),
     ],
 )
 def test_it_names_the_author_without_their_email_address(written, shown):
