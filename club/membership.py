@@ -475,6 +475,7 @@ class SubscriptionChange:
     now_interacting: bool
     previous_status: str | None
     status: str | None
+    paid_before: bool = False
 
     @property
     def started(self) -> bool:
@@ -488,8 +489,12 @@ class SubscriptionChange:
 
     @property
     def rejoined(self) -> bool:
-        """A member whose membership had ended subscribed again: welcomed back, not as new."""
-        return self.started and self.previous_status in ENDED_STATUSES
+        """A member whose membership had ended subscribed again: welcomed back, not as new.
+
+        Known by an earlier payment, not by the status just before: the new subscription
+        often waits "incomplete" first (a bank's check, a declined card tried again).
+        """
+        return self.started and self.paid_before and not self.recovered
 
     @property
     def ended(self) -> bool:
@@ -549,8 +554,12 @@ def apply_subscription(
     user.subscription_period_end = period_end
     user.subscription_cancel_at_period_end = cancel_at_period_end
     user.subscription_updated_at = observed_at
+    paid_before = user.has_paid
+    user.has_paid = paid_before or status in PAID_STATUSES
     after = standing(user, now)
-    return SubscriptionChange(True, before.can_interact, after.can_interact, previous, status)
+    return SubscriptionChange(
+        True, before.can_interact, after.can_interact, previous, status, paid_before
+    )
 
 
 def requires_interaction(view: F) -> F:

@@ -60,6 +60,8 @@ class User(UserMixin, db.Model):
     subscription_cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
     subscription_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     past_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A membership was paid for once: a later subscription is a return, however it began.
+    has_paid: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     last_payment_error: Mapped[str | None] = mapped_column(sa.String(500))
 
     __table_args__ = (

@@ -366,6 +366,11 @@ def test_a_test_checkout_left_open_cannot_undo_a_cancellation(client, erin):
     assert reload(erin).subscription_cancel_at_period_end is True
 
 
+def subjects_in(outbox) -> list[str]:
+    mails = read_outbox(outbox)
+    return [line for mail in mails for line in mail.splitlines() if line.startswith("Subject:")]
+
+
 def test_a_former_member_who_subscribes_again_is_welcomed_back_not_as_new(client, erin, outbox):
     login(client, erin)
     client.submit("/billing/local/checkout", {"outcome": "pay"})
@@ -373,15 +378,23 @@ def test_a_former_member_who_subscribes_again_is_welcomed_back_not_as_new(client
 
     client.submit("/billing/local/checkout", {"outcome": "pay"})
 
-    subjects = [
-        line
-        for mail in read_outbox(outbox)
-        for line in mail.splitlines()
-        if line.startswith("Subject:")
-    ]
-    assert subjects == [
+    assert subjects_in(outbox) == [
         "Subject: Welcome to Billionaire Club",
         "Subject: Your membership has ended",
         "Subject: Welcome back to Billionaire Club",
     ]
+    assert membership.standing(reload(erin)).can_interact
+
+
+def test_a_former_member_whose_first_card_back_is_declined_is_still_welcomed_back(
+    client, erin, outbox
+):
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    client.submit("/billing/local/manage", {"action": "end"})
+    client.submit("/billing/local/checkout", {"outcome": "decline"})  # waits "incomplete"
+
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    assert subjects_in(outbox)[-1] == "Subject: Welcome back to Billionaire Club"
     assert membership.standing(reload(erin)).can_interact

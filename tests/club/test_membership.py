@@ -463,3 +463,14 @@ def test_it_reports_when_a_change_starts_or_ends_interaction(app, erin):
     t = datetime.now(UTC) - timedelta(hours=2)
     assert apply(erin, "active", t).started
     assert apply(erin, "canceled", t + timedelta(minutes=1)).ended
+
+
+def test_a_return_is_known_by_an_earlier_payment_not_by_the_status_before(app, erin):
+    t = datetime.now(UTC) - timedelta(hours=2)
+    first = apply(erin, "incomplete", t)
+    assert not apply(erin, "active", t + timedelta(minutes=1)).rejoined  # new: never paid
+    assert first.paid_before is False
+    apply(erin, "canceled", t + timedelta(minutes=2))
+    apply(erin, "incomplete", t + timedelta(minutes=3), subscription_id="sub_2")
+    back = apply(erin, "active", t + timedelta(minutes=4), subscription_id="sub_2")
+    assert back.started and back.rejoined

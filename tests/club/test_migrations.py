@@ -32,30 +32,39 @@ def old_site(tmp_path):
         db.engine.dispose()
 
 
+def insert_as_the_database_stands(table: sa.Table, **values) -> int:
+    """Insert a row naming ``values`` and the model's defaults for the other columns the
+    database has at its revision: the ORM would name every column of today's model, some
+    of which an old database lacks. Return its id."""
+    present = {c["name"] for c in sa.inspect(db.session.connection()).get_columns(table.name)}
+    defaults = {
+        column.name: column.default.arg if column.default.is_scalar else column.default.arg(None)
+        for column in table.c
+        if column.default is not None and column.name in present and column.name not in values
+    }
+    typed = {column.name: column.type for column in table.c}
+    as_it_stands = sa.table(table.name, *(sa.column(n, typed.get(n)) for n in present))
+    insert = sa.insert(as_it_stands).values(**defaults, **values)
+    return db.session.execute(insert.returning(as_it_stands.c.id)).scalar_one()
+
+
 def add_member(handle: str, email: str | None = None) -> int:
-    """Insert an account naming only the columns given and those with defaults, as
-    ``add_old_article`` does; return its id."""
     values = {"email": email or f"{handle}@example.com", "handle": handle}
-    insert = sa.insert(User.__table__).values(**values, display_name=handle, password_hash="!")
-    return db.session.execute(insert.returning(User.__table__.c.id)).scalar_one()
+    return insert_as_the_database_stands(
+        User.__table__, **values, display_name=handle, password_hash="!"
+    )
 
 
 def add_old_feed(url: str, title: str) -> int:
-    """Insert a feed naming only the columns given and those with defaults, as
-    ``add_old_article`` does; return its id."""
     from articles.models import Feed
 
-    insert = sa.insert(Feed.__table__).values(url=url, title=title)
-    return db.session.execute(insert.returning(Feed.__table__.c.id)).scalar_one()
+    return insert_as_the_database_stands(Feed.__table__, url=url, title=title)
 
 
 def add_old_article(feed_id: int, **values) -> int:
-    """Insert an article naming only the columns given and those with defaults: the ORM
-    would name every column of today's model, some of which an old database lacks."""
     from articles.models import Article
 
-    insert = sa.insert(Article.__table__).values(feed_id=feed_id, **values)
-    return db.session.execute(insert.returning(Article.id)).scalar_one()
+    return insert_as_the_database_stands(Article.__table__, feed_id=feed_id, **values)
 
 
 def test_it_rebuilds_the_accounts_table_without_losing_what_refers_to_it(old_site):
@@ -230,3 +239,19 @@ def test_it_moves_topics_to_addresses_that_keep_their_marks(old_site):
 
     db.session.expire_all()
     assert db.session.scalar(sa.select(Topic.slug).where(Topic.name == "हिन्दी")) == "ह-न-द"
+
+
+def test_it_remembers_which_existing_accounts_have_paid(old_site):
+    flask_migrate.upgrade(directory=MIGRATIONS, revision="b7d2e9f4a610")
+    ended, never = add_member("ended"), add_member("never")
+    db.session.execute(
+        sa.update(sa.table("users", sa.column("id"), sa.column("subscription_status")))
+        .where(sa.column("id") == ended)
+        .values(subscription_status="canceled")
+    )
+    db.session.commit()
+
+    flask_migrate.upgrade(directory=MIGRATIONS)
+
+    paid = dict(db.session.execute(sa.select(User.id, User.has_paid)).all())
+    assert paid == {ended: True, never: False}  # a return is welcomed back, a first time not
