@@ -72,6 +72,27 @@ def test_it_keeps_long_words_names_and_admin_tables_inside_a_phone_screen(
     assert name["height"] < 30 and name["width"] < PHONE["width"] / 2, name  # one short line
 
 
+def test_a_long_link_typed_by_a_member_or_a_moderator_stays_inside_a_phone_screen(
+    app, live_server, browser
+):
+    link = "https://example.com/guidelines?term=" + "lowerbackpain+walking" * 12
+    admin = make_user(handle="mod", admin=True)
+    member = make_user(handle="linky", subscription="active")
+    member.bio = f"My list: {link}"
+    membership.freeze(member, by=admin, reason=f"Posted {link}")
+    db.session.commit()
+    pages = {
+        admin: [f"/u/{member.handle}", f"/admin/users/{member.id}"],
+        member: ["/settings", f"/u/{member.handle}"],  # the freeze's reason, quoted
+    }
+    for n, (who, paths) in enumerate(pages.items()):
+        page = signed_in_page(browser, live_server, who, viewport=PHONE)
+        for path in paths:
+            assert page.goto(f"{live_server}{path}").status == 200, path
+            page.screenshot(path=str(ARTIFACTS / f"long-link-{n}-{path.count('/')}.png"))
+            assert page_width(page) <= PHONE["width"], (who.handle, path)
+
+
 def test_a_moderators_buttons_keep_apart_when_a_phone_wraps_them(app, live_server, browser):
     admin = make_user(handle="mod", admin=True)
     comment = add_comment(make_article(), make_user(subscription="active"), "Buy pills")
