@@ -65,7 +65,7 @@ def record_local(
         locked, subscription, observed_at=utcnow(), payment_error=payment_error
     )
     mails = notices.for_change(locked, change)
-    if payment_error:
+    if payment_error and notices.awaits_payment(locked):
         mails.append(notices.payment_failed(locked))
     return mails
 

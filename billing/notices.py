@@ -88,6 +88,17 @@ def _until_paid(user: User) -> str:
     return "Your account is read-only until the payment goes through.\n\n"
 
 
+# Statuses in which Stripe is still trying to collect: a failed payment is news then. A
+# first payment refused outright ends the subscription ("incomplete_expired"): there is no
+# membership whose payment method to update, and the page that refused it said so.
+AWAITING_PAYMENT = frozenset({"past_due", "unpaid", "incomplete"})
+
+
+def awaits_payment(user: User) -> bool:
+    """Tell whether ``user``'s subscription still waits for a payment that failed."""
+    return user.subscription_status in AWAITING_PAYMENT
+
+
 def payment_failed(user: User, amount: str | None = None) -> Mail:
     """Return the mail that tells a member a payment failed and how to fix it.
 

@@ -30,9 +30,6 @@ from club.models import User
 
 log = logging.getLogger(__name__)
 
-# Statuses in which Stripe is still trying to collect: a failed payment is news then.
-AWAITING_PAYMENT = frozenset({"past_due", "unpaid", "incomplete"})
-
 bp = Blueprint("billing_webhooks", __name__, url_prefix="/billing")
 
 
@@ -323,7 +320,7 @@ def on_invoice_payment_failed(invoice: dict) -> list[notices.Mail]:
     # guaranteed): mail only while the subscription still waits for this payment.
     if (
         user is not None
-        and user.subscription_status in AWAITING_PAYMENT
+        and notices.awaits_payment(user)
         and not confirmation_requested(invoice)
     ):
         mails.append(notices.payment_failed(user, amount))
@@ -359,7 +356,7 @@ def confirmation_requested(invoice: dict) -> bool:
 def on_invoice_payment_action_required(invoice: dict) -> list[notices.Mail]:
     """The bank wants the member to authenticate a payment: send them to Stripe's page."""
     user, mails = sync_subscription(invoice_subscription_id(invoice))
-    if user is not None and user.subscription_status in AWAITING_PAYMENT:
+    if user is not None and notices.awaits_payment(user):
         mails.append(notices.payment_needs_confirmation(user, stripe_page(invoice)))
     return mails
 
