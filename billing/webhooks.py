@@ -318,11 +318,7 @@ def on_invoice_payment_failed(invoice: dict) -> list[notices.Mail]:
     user, mails = sync_subscription(invoice_subscription_id(invoice), payment_error=problem)
     # A late "failed" for an invoice since paid must not alarm anyone (order is not
     # guaranteed): mail only while the subscription still waits for this payment.
-    if (
-        user is not None
-        and notices.awaits_payment(user)
-        and not confirmation_requested(invoice)
-    ):
+    if user is not None and notices.awaits_payment(user) and not confirmation_requested(invoice):
         mails.append(notices.payment_failed(user, amount))
     return mails
 

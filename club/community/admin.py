@@ -40,9 +40,12 @@ def queue():
 def render_queue(status: int = 200, failed_freeze: tuple[int, FreezeForm] | None = None):
     """The queue page; a freeze form that failed comes back open, with its errors and text."""
     failed_id, failed_form = failed_freeze or (None, None)
+    items = moderation.report_queue()
     page = render_template(
         "community/admin_reports.html",
-        items=moderation.report_queue(),
+        items=items,
+        frozen_ids=moderation.authors_frozen_now(items),
+        freeze_end=moderation.freeze_end,
         freeze_form=FreezeForm(formdata=None),
         failed_id=failed_id,
         failed_form=failed_form,

@@ -155,6 +155,14 @@ def report_queue() -> list[QueueItem]:
     return sorted(items.values(), key=lambda i: (not i.comment.hidden, -len(i.reports)))
 
 
+def authors_frozen_now(items: list[QueueItem]) -> set[int]:
+    """The ids of the queue's authors a moderator's freeze holds now: the queue offers
+    them no second freeze."""
+    now = utcnow()
+    authors = {item.comment.author for item in items if item.comment.author}
+    return {a.id for a in authors if membership.is_moderator_freeze_in_force(a, now)}
+
+
 def _close_reports(comment: Comment, moderator: User, status: str) -> int:
     result = db.session.execute(
         sa.update(Report)
@@ -290,6 +298,13 @@ def freeze_author(
     if not (reason or "").strip():
         raise CommunityError("Give a reason for the freeze; the member will see it.")
     _refuse_if_kept_meanwhile(comment)
+    if membership.is_moderator_freeze_in_force(author, utcnow()):
+        # Another freeze (maybe another moderator's, a moment ago) would be replaced by
+        # this one, its reason and end date lost: amending it is the account page's job.
+        raise Conflict(
+            f"@{author.handle} is already frozen{freeze_end(author)}; nothing was changed. "
+            "Remove the comment, or change the freeze on their account page."
+        )
     try:
         membership.freeze(author, by=moderator, reason=reason, until=until)
     except ValueError as error:
@@ -298,6 +313,13 @@ def freeze_author(
     if removed_now:
         remove_comment(moderator, comment.id, reason.strip(), author_frozen=True)
     return comment, removed_now
+
+
+def freeze_end(user: User) -> str:
+    """When ``user``'s freeze ends, in words that follow "frozen"."""
+    if user.frozen_until is None:
+        return " with no end date"
+    return f" until {user.frozen_until:%d %B %Y %H:%M} UTC"
 
 
 AUDIT_EXCERPT = 80

@@ -3,6 +3,8 @@ it, or freeze its author, unseen: the author would get both mails within a secon
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 from club import membership
@@ -63,3 +65,46 @@ def test_a_moderator_can_still_remove_a_kept_comment_from_its_thread(client, art
 
     db.session.refresh(comment)
     assert comment.status == CommentStatus.REMOVED
+
+
+def reported(client, article, author, moderator):
+    comment = add_comment(article, author, "rude words")
+    login(client, make_user(subscription="active"))
+    client.submit(f"/comments/{comment.id}/report", {"reason": "spam"})
+    login(client, moderator)
+    return comment
+
+
+def test_the_queue_says_an_author_is_already_frozen_and_offers_no_second_freeze(
+    client, article, alice, carol
+):
+    comment = reported(client, article, alice, carol)
+    membership.freeze(alice, by=carol, reason="Harassment", until=datetime(2031, 6, 1, tzinfo=UTC))
+    db.session.commit()
+
+    page = client.get("/admin/reports").get_data(as_text=True)
+
+    assert "@alice is already frozen until 01 June 2031 00:00 UTC" in page
+    assert f'action="/admin/reports/{comment.id}/freeze"' not in page
+    assert f'action="/admin/reports/{comment.id}/remove"' in page
+
+
+def test_a_freeze_from_a_stale_queue_never_replaces_the_freeze_in_force(
+    client, article, alice, carol, outbox
+):
+    comment = reported(client, article, alice, carol)
+    client.get("/admin/reports")  # drawn: alice can still be frozen from here
+    until = datetime(2031, 6, 1, tzinfo=UTC)
+    membership.freeze(alice, by=carol, reason="Harassment, six months", until=until)
+    db.session.commit()  # another moderator, meanwhile
+
+    response = client.submit(f"/admin/reports/{comment.id}/freeze", {"reason": "rude", "until": ""})
+
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "@alice is already frozen until 01 June 2031 00:00 UTC; nothing was changed" in text
+    assert "rude" in text  # what the moderator typed is still in the form
+    db.session.refresh(alice)
+    assert (alice.frozen_reason, alice.frozen_until) == ("Harassment, six months", until)
+    assert db.session.get(type(comment), comment.id).status == CommentStatus.VISIBLE
+    assert read_outbox(outbox) == []
