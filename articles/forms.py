@@ -25,16 +25,22 @@ from wtforms.validators import (
 )
 
 from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
-from articles.topics import is_topic_name
+from articles.topics import TOPIC_NAME_MAX, is_topic_name
 from club.forms import FitsIn
 from club.text import has_visible_text
 
 
 def topic_names(form: FlaskForm, field: StringField) -> None:
-    """Refuse a topic name with no letter or digit: it would have no address of its own."""
+    """Refuse a topic name with no letter or digit (it would have no address of its own)
+    or too long to keep whole (two names alike in their first 80 letters would be one)."""
     for name in (field.data or "").split(","):
         if name.strip() and not is_topic_name(name):
             raise ValidationError(f"“{name.strip()}” is not a topic name: use letters or digits.")
+        if len(" ".join(name.split())) > TOPIC_NAME_MAX:
+            raise ValidationError(
+                f"“{name.strip()[:30]}…” is too long for a topic name: "
+                f"use at most {TOPIC_NAME_MAX} characters."
+            )
 
 
 def one_topic(form: FlaskForm, field: StringField) -> None:
@@ -158,6 +164,20 @@ class MergeTopicForm(FlaskForm):
     into = SelectField("Merge it into", coerce=int, choices=[])
 
 
+class FeedChoiceField(SelectField):
+    """A choice of feed that names the likely cause when the chosen one is not listed."""
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            # Not "Not a valid choice." under the first option the list now shows.
+            raise ValidationError(
+                "That feed is not on the site any more (deleted meanwhile): "
+                "choose where the rule applies again."
+            ) from None
+
+
 class RuleForm(FlaskForm):
     kind = SelectField(
         "Rule",
@@ -169,7 +189,7 @@ class RuleForm(FlaskForm):
     phrase = StringField(
         "Phrase", validators=[DataRequired(), FitsIn(max=200), shows_text("a phrase")]
     )
-    feed_id = SelectField("Applies to", coerce=int, choices=[])
+    feed_id = FeedChoiceField("Applies to", coerce=int, choices=[])
 
 
 def form_status(form: FlaskForm) -> int:

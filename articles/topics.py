@@ -54,11 +54,14 @@ def _made(topic: Topic) -> Topic | None:
     return topic
 
 
+TOPIC_NAME_MAX = 80  # the column's width; forms refuse longer names before this cuts them
+
+
 def topic_name(name: str | None) -> str:
     """``name`` as a topic is called: composed (NFC), without control characters, commas
     or runs of spaces. "Café" typed with a combining accent is then the same name."""
     words = strip_control(name or "").replace(",", " ").split()
-    return unicodedata.normalize("NFC", " ".join(words))[:80]
+    return unicodedata.normalize("NFC", " ".join(words))[:TOPIC_NAME_MAX]
 
 
 def is_topic_name(name: str) -> bool:

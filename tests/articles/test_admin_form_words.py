@@ -72,6 +72,37 @@ def test_a_keyword_rule_of_nothing_that_shows_is_refused(admin_client):
     assert errors_in(response.text) == ["Enter a phrase with letters or numbers."]
 
 
+def test_a_rule_for_a_feed_deleted_since_its_preview_says_so(admin_client):
+    feed = make_feed(title="Golem")
+    form = {"kind": "block", "phrase": "golem", "feed_id": feed.id}
+    previewed = f"block|{feed.id}|golem"  # what the admin previewed
+    db.session.delete(feed)
+    db.session.commit()  # another admin, meanwhile
+    response = admin_client.submit(
+        "/admin/feeds/rules", {**form, "previewed": previewed, "action": "save"}
+    )
+    assert response.status_code == 400
+    assert errors_in(response.text) == [
+        "That feed is not on the site any more (deleted meanwhile): "
+        "choose where the rule applies again."
+    ]
+
+
+def test_an_article_edit_refuses_a_topic_name_too_long_to_keep_whole(admin_client):
+    article = make_article(status="pending", title="Walking helps")
+    before = table_fingerprint()
+    long_name = "Brand new topic " + "T" * 100
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/edit",
+        {"title": "Walking helps", "summary": "", "topics": f"Health, {long_name}"},
+    )
+    assert response.status_code == 400
+    assert errors_in(response.text) == [
+        "“Brand new topic TTTTTTTTTTTTTT…” is too long for a topic name: use at most 80 characters."
+    ]
+    assert table_fingerprint() == before
+
+
 def test_an_opml_outline_named_with_nothing_that_shows_gets_its_address_for_a_name(admin_client):
     opml = (
         '<opml version="2.0"><body><outline type="rss" text="\u200b" '
