@@ -162,6 +162,12 @@ class TopicForm(FlaskForm):
 
 class MergeTopicForm(FlaskForm):
     into = SelectField("Merge it into", coerce=int, choices=[])
+    # The counts the confirmation showed (TopicUsage.fingerprint).
+    shown = HiddenField()
+
+
+class DeleteTopicForm(FlaskForm):
+    shown = HiddenField()  # as on MergeTopicForm
 
 
 class FeedChoiceField(SelectField):

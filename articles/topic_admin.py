@@ -13,12 +13,11 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from articles import topics
-from articles.forms import MergeTopicForm, TopicForm, form_status
+from articles.forms import DeleteTopicForm, MergeTopicForm, TopicForm, form_status
 from articles.models import TOPIC_ORDER, Topic
 from club import audit
 from club.admin import admin_blueprint, found_or_gone
 from club.extensions import db
-from club.forms import EmptyForm
 from club.web import query_id
 
 topics_bp = admin_blueprint("topics", __name__, "/topics")
@@ -101,26 +100,45 @@ def merge_topic(topic_id: int):
     if request.method == "GET":
         form.into.data = query_id("into")
     elif form.validate_on_submit():
-        return _merge(topic.id, form.into.data)
+        return _merge(topic.id, form.into.data, form.shown.data)
     target = db.session.get(Topic, form.into.data) if form.into.data in dict(others) else None
+    moving = topics.usage(topic, target) if target is not None else None
+    form.shown.data = moving.fingerprint if moving is not None else ""
     page = render_template(
         "articles/admin/topic_merge.html",
         form=form,
         topic=topic,
         target=target,
-        moving=topics.usage(topic, target) if target is not None else None,
+        moving=moving,
         has_others=bool(others),
     )
     return page, form_status(form)
 
 
-def _merge(source_id: int, into_id: int):
+CHANGED_SINCE_SHOWN = (
+    "What the topic holds changed after this page was drawn (another admin moved articles, "
+    "feeds or followers): check the counts again, then confirm."
+)
+
+
+def _changed_since_shown(usage: topics.TopicUsage, shown: str | None) -> bool:
+    """Tell whether the counts a confirmation showed are no longer true. A form that
+    sent none (drawn before this existed, or a script) has nothing to compare against,
+    as with ``club.edit_conflicts``."""
+    return bool(shown) and usage.fingerprint != shown
+
+
+def _merge(source_id: int, into_id: int, shown: str | None):
     locked = topics.lock_topics(source_id, into_id)
     if len(locked) < 2:
         db.session.rollback()
         flash("One of the two topics was merged or deleted meanwhile; nothing was done.", "error")
         return redirect(url_for("topics.index"))
     source, into = locked[source_id], locked[into_id]
+    if _changed_since_shown(topics.usage(source, into), shown):
+        db.session.rollback()
+        flash(CHANGED_SINCE_SHOWN, "error")
+        return redirect(url_for("topics.merge_topic", topic_id=source_id, into=into_id), 303)
     named = f"“{source.name}” (/topics/{source.slug})"
     moved = topics.merge_topics(source, into)
     detail = f"{named} into “{into.name}” (/topics/{into.slug}): moved {moved.describe()}"
@@ -134,21 +152,27 @@ def _merge(source_id: int, into_id: int):
 def delete_topic(topic_id: int):
     """Delete a topic after saying what loses it."""
     topic = _topic_or_gone(topic_id)
-    form = EmptyForm()
+    form = DeleteTopicForm()
     if form.validate_on_submit():
-        return _delete(topic_id)
+        return _delete(topic_id, form.shown.data)
+    losing = topics.usage(topic)
+    form.shown.data = losing.fingerprint
     page = render_template(
-        "articles/admin/topic_delete.html", form=form, topic=topic, losing=topics.usage(topic)
+        "articles/admin/topic_delete.html", form=form, topic=topic, losing=losing
     )
     return page, form_status(form)
 
 
-def _delete(topic_id: int):
+def _delete(topic_id: int, shown: str | None):
     topic = topics.lock_topics(topic_id).get(topic_id)
     if topic is None:
         db.session.rollback()
         flash("That topic was merged or deleted meanwhile; nothing was done.", "error")
         return redirect(url_for("topics.index"))
+    if _changed_since_shown(topics.usage(topic), shown):
+        db.session.rollback()
+        flash(CHANGED_SINCE_SHOWN, "error")
+        return redirect(url_for("topics.delete_topic", topic_id=topic_id), 303)
     named = f"“{topic.name}” (/topics/{topic.slug})"
     lost = topics.delete_topic(topic)
     detail = f"{named}: taken off {lost.describe()}" if lost else f"{named}: it was empty"

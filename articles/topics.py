@@ -9,7 +9,7 @@ here adds and flushes; the caller commits once, with the audit row.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import sqlalchemy as sa
 
@@ -144,6 +144,12 @@ class TopicUsage:
 
     def __bool__(self) -> bool:
         return any((self.articles, self.feeds, self.followers))
+
+    @property
+    def fingerprint(self) -> str:
+        """The counts as one string: a confirmation page carries it, so a merge or
+        deletion confirmed on counts that changed since is noticed."""
+        return "-".join(str(n) for n in astuple(self))
 
     def describe(self) -> str:
         """ "3 articles, 1 feed and 2 followers" (kinds there are none of left out)."""
