@@ -115,9 +115,13 @@ def _report_again(comment: Comment, reporter: User, reason: str, details: str) -
 
 
 def open_reporter_count(comment_id: int) -> int:
-    """Return how many different members have an open report on the comment."""
+    """Return how many different members have an open report on the comment.
+
+    A row per member (unique per comment and reporter), so the rows are counted: a
+    reporter who has since left (a NULL reporter) still counts as the member they were.
+    """
     return db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(Report.reporter_id))).where(
+        sa.select(sa.func.count()).where(
             Report.comment_id == comment_id, Report.status == ReportStatus.OPEN
         )
     )

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from club import membership
+from club import accounts, membership
 from club.clock import utcnow
 from club.community.models import Report
 from club.extensions import db
@@ -124,6 +124,18 @@ def test_it_hides_a_comment_reported_by_three_members(client, article, alice):
     db.session.refresh(article)
     assert article.comment_count == 0
     assert audit_actions().count("comment.auto_hidden") == 1
+
+
+def test_a_report_still_counts_after_its_reporter_leaves(client, article, alice):
+    comment = add_comment(article, alice, "questionable claim")
+    [leaver, stayer] = reporters(2)
+    reported_by(client, comment, [leaver, stayer])
+    accounts.delete_account(leaver)
+    db.session.commit()  # their report waits in the queue, so it counts toward hiding
+
+    reported_by(client, comment, reporters(1))
+
+    assert "questionable claim" not in page_of(client, article)
 
 
 def test_it_leaves_a_moderators_comment_up_and_in_the_queue_however_many_report_it(
