@@ -21,7 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from club import audit, membership, moderation, signals, tokens
 from club.clock import utcnow
 from club.extensions import db, login_manager
-from club.models import Appeal, User, new_session_token
+from club.models import Appeal, AuditEntry, User, new_session_token
 
 log = logging.getLogger(__name__)
 
@@ -433,7 +433,9 @@ def export_account(user: User) -> dict[str, Any]:
             "cancel_at_period_end": user.subscription_cancel_at_period_end,
             "past_due_since": _iso(user.past_due_since),
             "last_payment_error": user.last_payment_error,
+            "has_paid_before": user.has_paid,
         },
+        "account_history": _account_history(user),
         "appeals": [
             {
                 "sent_at": _iso(a.created_at),
@@ -447,6 +449,21 @@ def export_account(user: User) -> dict[str, Any]:
     }
     data.update(signals.collect_account_export(user))
     return data
+
+
+def _account_history(user: User) -> list[dict[str, Any]]:
+    """What admins and the site did to the account (freezes and their reasons, appeals
+    decided, memberships granted), oldest first: the admin's page of the account shows
+    it. The admins who acted are not named, as the mails and pages do not name them."""
+    entries = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.target_type == "user", AuditEntry.target_id == str(user.id))
+        .order_by(AuditEntry.id)
+    )
+    return [
+        {"at": _iso(e.created_at), "action": audit.describe(e.action), "detail": e.detail}
+        for e in entries
+    ]
 
 
 def _iso(value: Any) -> str | None:

@@ -40,6 +40,26 @@ def test_it_exports_the_account_as_a_json_download(client, frank):
     assert data["subscription"]["status"] == "active"
 
 
+def test_it_exports_what_admins_did_to_the_account_without_naming_them(client, frank, carol):
+    since = frank.frozen_at
+    moderation.lift_freeze(frank, by=carol)  # the freeze is over, its reason is not gone
+    membership.set_complimentary(frank, True, by=carol)
+    db.session.commit()
+    login(client, frank)
+
+    data = json.loads(client.submit("/settings/export").get_data())
+
+    history = [(e["action"], e["detail"]) for e in data["account_history"]]
+    assert history == [
+        ("Account frozen", "Spam in comments"),
+        ("Freeze lifted", f"freeze of {since:%Y-%m-%d}: Spam in comments"),
+        ("Complimentary membership granted", ""),
+    ]
+    assert "carol" not in json.dumps(data["account_history"]).lower()
+    assert data["standing"]["moderator_freeze"] is None
+    assert data["subscription"]["has_paid_before"] is True
+
+
 def test_it_never_exports_secrets(client, alice):
     login(client, alice)
     body = client.submit("/settings/export").get_data(as_text=True)
