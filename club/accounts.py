@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from club import audit, membership, moderation, signals, tokens
+from club import audit, membership, moderation, signals, tokens, transactions
 from club.clock import utcnow
 from club.extensions import db, login_manager
 from club.models import Appeal, AuditEntry, User, new_session_token
@@ -505,8 +505,16 @@ def delete_account(
     # A moderator's freeze must not end by leaving and signing up again.
     moderation.carry_freeze_of_deleted(user)
     audit.record(None, "user.delete", user, why)
+    transactions.call_after_commit(forget_queued_mail, user.email, user.pending_email)
     db.session.delete(user)
     db.session.flush()
+
+
+def forget_queued_mail(*addresses: str | None) -> None:
+    """Drop the mail still queued for a deleted account's addresses (see the worker)."""
+    from worker.queues import forget_mail_to
+
+    forget_mail_to(*addresses)
 
 
 def unconfirmed_lifetime() -> timedelta:

@@ -333,6 +333,45 @@ def describe_mail(args: tuple) -> str:
     return f"send_mail: {str(subject)[:80]!r} (recipient and text left out)"
 
 
+def forget_mail_to(*addresses: str | None) -> int:
+    """Delete the mail jobs to ``addresses`` that Redis still holds (waiting, waiting for
+    a retry, finished or failed); return how many.
+
+    For an account just deleted: it is mailed nothing more, and its address and the words
+    of its mail do not stay on the jobs page for the days RQ keeps jobs. A mail being sent
+    this moment goes. Inline, nothing is held (a failure kept in memory names no one).
+    """
+    wanted = {a for a in addresses if a}
+    if is_inline() or not wanted:
+        return 0
+    queue = get_queue("mail")
+    try:
+        return _delete_mail_jobs(queue, wanted)
+    except REDIS_ERRORS as error:
+        log.warning("could not forget queued mail of a deleted account: %s", error)
+        return 0
+
+
+def _delete_mail_jobs(queue: Queue, addresses: set[str]) -> int:
+    registries = (
+        queue.scheduled_job_registry,
+        queue.deferred_job_registry,
+        queue.finished_job_registry,
+        queue.failed_job_registry,
+    )
+    ids = set(queue.get_job_ids()).union(*(r.get_job_ids() for r in registries))
+    deleted = 0
+    for job in Job.fetch_many(sorted(ids), connection=queue.connection):
+        if job is not None and job.func_name == MAIL_JOB and _first_arg(job) in addresses:
+            job.delete()
+            deleted += 1
+    return deleted
+
+
+def _first_arg(job: Job) -> Any:
+    return job.args[0] if job.args else None
+
+
 # --- Inline ------------------------------------------------------------------------------
 
 
