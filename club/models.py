@@ -144,8 +144,10 @@ class CarriedFreeze(db.Model):
     """A moderator's freeze outliving the account it was on, so it cannot be dodged by
     deleting the account and signing up again with the same address.
 
-    Only a keyed hash of the email is kept (``moderation.email_digest``), with the reason
-    and the end: nothing that names the person.
+    Only a keyed hash of the email is kept (``moderation.email_digest``), with the end and
+    the moderator's reason: no address, handle or name from the account. The reason is the
+    moderator's own words, kept as written because whoever signs up with the address again
+    is shown it (a moderator who named the member there named them here too).
     """
 
     __tablename__ = "carried_freezes"
