@@ -53,6 +53,16 @@ def item_images(get: Any) -> list[dict[str, str]]:
 ORIGINAL_LINKS = ("feedburner_origlink", "pheedo_origlink", "feedblitz_origlink")
 
 
+def enclosures(get: Any) -> list[Any]:
+    """The entry's enclosures. FeedBurner put its redirect in the one enclosure too and the
+    file in <feedburner:origEnclosureLink>: the file is what a player can load."""
+    found = [link for link in get("links") or [] if link.get("rel") == "enclosure"]
+    original = str(get("feedburner_origenclosurelink", "") or "").strip()
+    if original and len(found) == 1:
+        return [{**found[0], "href": original}]
+    return found
+
+
 def entry_link(get: Any) -> str:
     """The entry's address as the source gives it."""
     link = _original_link(get) or str(get("link", "") or "")

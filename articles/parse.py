@@ -471,7 +471,7 @@ def _entry(
         media=list(get("media_content") or []),
         thumbnails=list(get("media_thumbnail") or []) + entry_fields.item_images(get),
         credits=entry_fields.image_credits(get("media_credit") or []),
-        enclosures=[link for link in get("links") or [] if link.get("rel") == "enclosure"],
+        enclosures=entry_fields.enclosures(get),
         youtube_id=str(get("yt_videoid", "") or ""),
         reviewed_by=str(get("reviewed_by", "") or get("club_reviewedby", "") or ""),
         title_is_plain=(get("title_detail") or {}).get("type") == entry_fields.PLAIN,

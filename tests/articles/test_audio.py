@@ -45,6 +45,18 @@ def test_it_plays_an_audio_enclosure_in_the_sites_own_player(client):
     assert (article.kind, article.audio_url) == ("audio", EPISODE)
 
 
+def test_it_plays_the_file_a_feedburner_enclosure_stood_for(client):
+    proxied = "https://feedproxy.google.com/~r/sleep/~5/cM067ax/42-sleep.mp3"
+    original = f"<feedburner:origEnclosureLink>{EPISODE}</feedburner:origEnclosureLink>"
+    namespace = ' xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"'
+    feed = make_feed(title="Sleep Clinic Podcast", auto_publish=True)
+    episode = item(1, title="Episode 42: naps", extra=enclosure(proxied) + original)
+    ingest_document(feed, rss(episode).replace(b"<rss ", f"<rss{namespace} ".encode()))
+    db.session.commit()
+    article = db.session.scalar(sa.select(Article).where(Article.feed_id == feed.id))
+    assert (article.kind, article.audio_url) == ("audio", EPISODE)  # not the dead redirect
+
+
 @pytest.mark.parametrize(
     "measured",
     [
