@@ -25,7 +25,7 @@ from wtforms.validators import (
 )
 
 from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
-from articles.topics import TOPIC_NAME_MAX, is_topic_name
+from articles.topics import TOPIC_NAME_MAX, is_topic_name, uncut_topic_name
 from club.forms import FitsIn
 from club.text import has_visible_text
 
@@ -36,7 +36,7 @@ def topic_names(form: FlaskForm, field: StringField) -> None:
     for name in (field.data or "").split(","):
         if name.strip() and not is_topic_name(name):
             raise ValidationError(f"“{name.strip()}” is not a topic name: use letters or digits.")
-        if len(" ".join(name.split())) > TOPIC_NAME_MAX:
+        if len(uncut_topic_name(name)) > TOPIC_NAME_MAX:
             raise ValidationError(
                 f"“{name.strip()[:30]}…” is too long for a topic name: "
                 f"use at most {TOPIC_NAME_MAX} characters."

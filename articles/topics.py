@@ -60,8 +60,13 @@ TOPIC_NAME_MAX = 80  # the column's width; forms refuse longer names before this
 def topic_name(name: str | None) -> str:
     """``name`` as a topic is called: composed (NFC), without control characters, commas
     or runs of spaces. "Café" typed with a combining accent is then the same name."""
+    return uncut_topic_name(name)[:TOPIC_NAME_MAX]
+
+
+def uncut_topic_name(name: str | None) -> str:
+    """``topic_name`` before it is cut to the column's width (forms refuse what it cuts)."""
     words = strip_control(name or "").replace(",", " ").split()
-    return unicodedata.normalize("NFC", " ".join(words))[:TOPIC_NAME_MAX]
+    return unicodedata.normalize("NFC", " ".join(words))
 
 
 def is_topic_name(name: str) -> bool:

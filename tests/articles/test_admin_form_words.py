@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html as html_module
 import re
+import unicodedata
 
 import pytest
 
@@ -101,6 +102,17 @@ def test_an_article_edit_refuses_a_topic_name_too_long_to_keep_whole(admin_clien
         "“Brand new topic TTTTTTTTTTTTTT…” is too long for a topic name: use at most 80 characters."
     ]
     assert table_fingerprint() == before
+
+
+def test_a_topic_name_counts_its_letters_as_composed_not_as_typed(admin_client):
+    article = make_article(status="pending", title="Walking helps")
+    typed = unicodedata.normalize("NFD", "é" * 80)  # as some keyboards send accents: 160
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/edit",
+        {"title": "Walking helps", "summary": "", "topics": typed},
+    )
+    assert response.status_code == 302
+    assert [t.name for t in db.session.get(type(article), article.id).topics] == ["é" * 80]
 
 
 def test_an_opml_outline_named_with_nothing_that_shows_gets_its_address_for_a_name(admin_client):
