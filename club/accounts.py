@@ -505,16 +505,18 @@ def delete_account(
     # A moderator's freeze must not end by leaving and signing up again.
     moderation.carry_freeze_of_deleted(user)
     audit.record(None, "user.delete", user, why)
-    transactions.call_after_commit(forget_queued_mail, user.email, user.pending_email)
+    # Its own address only: a pending one may be another member's (a change asked for an
+    # address already taken waits there too), whose mail must not go with this account.
+    transactions.call_after_commit(forget_queued_mail, user.email)
     db.session.delete(user)
     db.session.flush()
 
 
-def forget_queued_mail(*addresses: str | None) -> None:
-    """Drop the mail still queued for a deleted account's addresses (see the worker)."""
+def forget_queued_mail(address: str) -> None:
+    """Drop the mail still queued for a deleted account's address (see the worker)."""
     from worker.queues import forget_mail_to
 
-    forget_mail_to(*addresses)
+    forget_mail_to(address)
 
 
 def unconfirmed_lifetime() -> timedelta:

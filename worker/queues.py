@@ -11,6 +11,7 @@ Callers commit before they enqueue: a worker reads the database, not the caller'
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import logging
@@ -232,7 +233,9 @@ def enqueue_on_rq(
     # database session, as a worker would.
     with app.app_context():
         if not unique:
-            return handle_for(queue.enqueue(dotted_path(func), **options))
+            job = queue.enqueue(dotted_path(func), **options)
+            index_mail(queue.connection, func, args, job.id)
+            return handle_for(job)
         for attempt in range(UNIQUE_TRIES):
             try:
                 return handle_for(queue.enqueue(dotted_path(func), unique=True, **options))
@@ -333,38 +336,51 @@ def describe_mail(args: tuple) -> str:
     return f"send_mail: {str(subject)[:80]!r} (recipient and text left out)"
 
 
-def forget_mail_to(*addresses: str | None) -> int:
-    """Delete the mail jobs to ``addresses`` that Redis still holds (waiting, waiting for
+# Mail jobs by recipient (a hash of the address), so an account's mail can be found
+# without reading every job Redis holds. Kept as long as RQ keeps a failed job.
+MAIL_INDEX_PREFIX = "club:mail-to:"
+
+
+def mail_index_key(address: str) -> str:
+    return MAIL_INDEX_PREFIX + hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def index_mail(
+    connection: redis.Redis, func: Callable[..., Any] | str, args: tuple, job_id: str
+) -> None:
+    """Note ``job_id`` under its recipient when it is a mail job."""
+    if dotted_path(func) != MAIL_JOB or not args:
+        return
+    key = mail_index_key(str(args[0]))
+    with connection.pipeline() as pipe:
+        pipe.sadd(key, job_id)
+        pipe.expire(key, FAILURE_TTL)
+        pipe.execute()
+
+
+def forget_mail_to(address: str | None) -> int:
+    """Delete the mail jobs to ``address`` that Redis still holds (waiting, waiting for
     a retry, finished or failed); return how many.
 
     For an account just deleted: it is mailed nothing more, and its address and the words
     of its mail do not stay on the jobs page for the days RQ keeps jobs. A mail being sent
     this moment goes. Inline, nothing is held (a failure kept in memory names no one).
     """
-    wanted = {a for a in addresses if a}
-    if is_inline() or not wanted:
+    if is_inline() or not address:
         return 0
-    queue = get_queue("mail")
+    connection = redis_connection()
+    key = mail_index_key(address)
     try:
-        return _delete_mail_jobs(queue, wanted)
+        ids = sorted(i.decode() for i in connection.smembers(key))
+        deleted = 0
+        for job in Job.fetch_many(ids, connection=connection):
+            if job is not None and job.func_name == MAIL_JOB and _first_arg(job) == address:
+                job.delete()
+                deleted += 1
+        connection.delete(key)
     except REDIS_ERRORS as error:
         log.warning("could not forget queued mail of a deleted account: %s", error)
         return 0
-
-
-def _delete_mail_jobs(queue: Queue, addresses: set[str]) -> int:
-    registries = (
-        queue.scheduled_job_registry,
-        queue.deferred_job_registry,
-        queue.finished_job_registry,
-        queue.failed_job_registry,
-    )
-    ids = set(queue.get_job_ids()).union(*(r.get_job_ids() for r in registries))
-    deleted = 0
-    for job in Job.fetch_many(sorted(ids), connection=queue.connection):
-        if job is not None and job.func_name == MAIL_JOB and _first_arg(job) in addresses:
-            job.delete()
-            deleted += 1
     return deleted
 
 
@@ -494,6 +510,7 @@ def record_failed_job(connection: redis.Redis, failure: FailedWhileDown) -> Job:
         queue.failed_job_registry.add(job, ttl=FAILURE_TTL, exc_string=failure.error, pipeline=pipe)
         Result.create_failure(job, FAILURE_TTL, failure.error, pipeline=pipe)
         pipe.execute()
+    index_mail(connection, failure.func, failure.args, job.id)
     return job
 
 

@@ -8,10 +8,11 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from club import accounts
+from club.clock import utcnow
 from club.extensions import db
 from tests.conftest import read_outbox
 from tests.worker.conftest import work_off
-from worker.queues import enqueue
+from worker.queues import FailedWhileDown, enqueue, record_failed_job
 
 
 def mail(to: str, subject: str) -> str:
@@ -46,3 +47,59 @@ def test_a_deletion_rolled_back_keeps_the_accounts_mail(app, fake_redis, alice, 
     work_off(app, fake_redis)
 
     assert len(read_outbox(outbox)) == 1
+
+
+def test_a_deleted_accounts_pending_address_keeps_its_owners_mail(
+    app, fake_redis, alice, erin, outbox
+):
+    # alice asked to move to erin's address: the change waits there, and erin is told.
+    accounts.request_email_change(alice, "erin@example.com")
+    accounts.note_email_change_asked(alice, "erin@example.com")
+    db.session.commit()
+    accounts.send_password_reset("erin@example.com")
+    db.session.commit()
+
+    accounts.delete_account(alice)
+    db.session.commit()
+    work_off(app, fake_redis)
+
+    subjects = [line for m in read_outbox(outbox) for line in m.splitlines() if "Subject:" in line]
+    assert len(subjects) == 2 and any("reset" in s.lower() for s in subjects), subjects
+
+
+def test_a_deletion_reads_only_the_accounts_own_mail_jobs(app, fake_redis, alice, monkeypatch):
+    """Not every job Redis holds: purging 500 unconfirmed accounts at once must not read
+    the whole queue 500 times (it took minutes)."""
+    others = {mail(f"member{n}@example.com", "News") for n in range(20)}
+    own = {mail("alice@example.com", "Yours")}
+    read: set[str] = set()
+    fetch_many = Job.fetch_many
+
+    def recording(job_ids, **options):
+        read.update(job_ids)
+        return fetch_many(job_ids, **options)
+
+    monkeypatch.setattr(Job, "fetch_many", staticmethod(recording))
+    accounts.delete_account(alice)
+    db.session.commit()
+
+    assert read == own and not read & others
+
+
+def test_a_mail_that_failed_while_redis_was_down_is_forgotten_too(app, fake_redis, alice):
+    failure = FailedWhileDown(
+        func="worker.jobs.send_mail",
+        args=("alice@example.com", "A moderator removed your comment", "Your words"),
+        kwargs={},
+        queue="mail",
+        description="send_mail",
+        error="SMTP down",
+        at=utcnow(),
+    )
+    job = record_failed_job(fake_redis, failure)  # as the jobs page reports, and re-queues
+
+    accounts.delete_account(alice)
+    db.session.commit()
+
+    with pytest.raises(NoSuchJobError):
+        Job.fetch(job.id, connection=fake_redis)
