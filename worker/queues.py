@@ -352,10 +352,14 @@ def index_mail(
     if dotted_path(func) != MAIL_JOB or not args:
         return
     key = mail_index_key(str(args[0]))
-    with connection.pipeline() as pipe:
-        pipe.sadd(key, job_id)
-        pipe.expire(key, FAILURE_TTL)
-        pipe.execute()
+    try:
+        with connection.pipeline() as pipe:
+            pipe.sadd(key, job_id)
+            pipe.expire(key, FAILURE_TTL)
+            pipe.execute()
+    except REDIS_ERRORS as error:
+        # The mail is queued: failing here would have the caller send it again inline.
+        log.warning("could not index a queued mail by its recipient: %s", error)
 
 
 def forget_mail_to(address: str | None) -> int:
