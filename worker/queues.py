@@ -342,7 +342,12 @@ MAIL_INDEX_PREFIX = "club:mail-to:"
 
 
 def mail_index_key(address: str) -> str:
-    return MAIL_INDEX_PREFIX + hashlib.sha256(address.strip().lower().encode()).hexdigest()
+    return MAIL_INDEX_PREFIX + hashlib.sha256(_as_compared(address).encode()).hexdigest()
+
+
+def _as_compared(address: Any) -> str:
+    """An address as mail jobs are matched by: one mailbox, however its case is written."""
+    return str(address).strip().lower()
 
 
 def index_mail(
@@ -373,12 +378,16 @@ def forget_mail_to(address: str | None) -> int:
     if is_inline() or not address:
         return 0
     connection = redis_connection()
-    key = mail_index_key(address)
+    key, wanted = mail_index_key(address), _as_compared(address)
     try:
         ids = sorted(i.decode() for i in connection.smembers(key))
         deleted = 0
         for job in Job.fetch_many(ids, connection=connection):
-            if job is not None and job.func_name == MAIL_JOB and _first_arg(job) == address:
+            if (
+                job is not None
+                and job.func_name == MAIL_JOB
+                and _as_compared(_first_arg(job)) == wanted
+            ):
                 job.delete()
                 deleted += 1
         connection.delete(key)

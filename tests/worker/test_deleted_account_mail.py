@@ -103,3 +103,16 @@ def test_a_mail_that_failed_while_redis_was_down_is_forgotten_too(app, fake_redi
 
     with pytest.raises(NoSuchJobError):
         Job.fetch(job.id, connection=fake_redis)
+
+
+def test_mail_to_the_same_mailbox_written_in_capitals_is_forgotten_too(
+    app, fake_redis, alice, outbox
+):
+    # One mailbox, however a caller wrote it: the index finds it, and so must the match.
+    mail("Alice@Example.COM ", "Still queued")
+
+    accounts.delete_account(alice)
+    db.session.commit()
+    work_off(app, fake_redis)
+
+    assert read_outbox(outbox) == []
