@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from billing import plan
+from billing.models import FORGOTTEN_PAYLOAD, StripeEvent
 from club import membership
 from club.clock import utcnow
 from club.extensions import db
@@ -146,8 +147,30 @@ def forget_deleted_customer(user_id: int) -> tuple[User, membership.Subscription
         period_end=user.subscription_period_end,
         observed_at=utcnow(),
     )
+    forget_processed_events_about(user.stripe_customer_id)
     membership.link_customer(user, None)
     return user, change
+
+
+def forget_processed_events_about(customer_id: str | None) -> None:
+    """Empty the processed events that name a customer no account will hold any more.
+
+    What Stripe sent about it (the member's email, name, address) would otherwise outlive
+    the account: once unlinked, deleting the account has no customer left to find it by.
+    An event not yet processed keeps its payload until it is, and is emptied then
+    (``webhooks.forget_if_no_member``).
+    """
+    if not customer_id:
+        return
+    db.session.execute(
+        sa.update(StripeEvent)
+        .where(
+            StripeEvent.processed_at.is_not(None),
+            StripeEvent.payload.contains(f'"{customer_id}"', autoescape=True),
+        )
+        .values(payload=FORGOTTEN_PAYLOAD)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def checkout_account_id(session: dict) -> int | None:

@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from club.clock import UTCDateTime, utcnow
 from club.extensions import db
 
+# What a processed event about nobody's customer keeps: its id and type (which make a
+# redelivery a no-op), not the name, email and address Stripe sent.
+FORGOTTEN_PAYLOAD = '{"data": {"object": {}}, "forgotten": "no account holds this customer"}'
+
 
 class StripeEvent(db.Model):
     """One verified webhook delivery; ``processed_at`` is set once its handler has run.

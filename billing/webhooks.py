@@ -22,7 +22,7 @@ from flask import Blueprint, current_app, request
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from billing import gateway, mapping, notices, sync
-from billing.models import StripeEvent
+from billing.models import FORGOTTEN_PAYLOAD, StripeEvent
 from club import membership
 from club.clock import utcnow
 from club.extensions import csrf, db
@@ -173,11 +173,6 @@ def process_event(row_id: int) -> None:
     forget_if_no_member(row_id, subject)
     db.session.commit()
     notices.send(mails)
-
-
-# What a processed event about nobody's customer keeps: its id and type (which make a
-# redelivery a no-op), not the name, email and address Stripe sent.
-FORGOTTEN_PAYLOAD = '{"data": {"object": {}}, "forgotten": "no account holds this customer"}'
 
 
 def customer_of(subject: dict) -> str | None:

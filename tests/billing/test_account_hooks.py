@@ -129,6 +129,22 @@ class TestWithStripe:
         assert len(payloads) == 1
         assert not [p for p in payloads if user.email in p or sub["customer"] in p]
 
+    def test_it_forgets_what_stripe_sent_about_a_customer_deleted_before_the_account(
+        self, client, paying
+    ):
+        user, sub = paying
+        customer = {"id": sub["customer"], "object": "customer", "email": user.email}
+        post_event(client, make_event("customer.updated", customer))
+        # The customer is deleted in Stripe's dashboard: the account stays, unlinked...
+        post_event(client, make_event("customer.deleted", customer))
+        login(client, user)
+        # ...and later the member leaves, with no customer left to name.
+        client.submit("/settings/delete", {"password": PASSWORD, "confirm": "y"})
+
+        payloads = db.session.scalars(sa.select(StripeEvent.payload)).all()
+        assert len(payloads) == 2
+        assert not [p for p in payloads if user.email in p or sub["customer"] in p]
+
     def test_it_keeps_the_account_when_stripe_cannot_cancel(self, app, client, paying):
         user, _ = paying
         app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
