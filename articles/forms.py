@@ -94,7 +94,7 @@ class FeedForm(FlaskForm):
             URL(require_tld=False, message="Enter a web address starting with http:// or https://"),
         ],
     )
-    topic = StringField("Topic", validators=[Optional(), FitsIn(max=80), one_topic, topic_names])
+    topic = StringField("Topic", validators=[Optional(), one_topic, topic_names])
     auto_publish = BooleanField(
         "Publish new articles straight away (otherwise they wait for review)"
     )
@@ -106,7 +106,7 @@ class FeedForm(FlaskForm):
 
 class FeedEditForm(FlaskForm):
     title = StringField("Name", validators=[Optional(), FitsIn(max=300), shows_text("a name")])
-    topic = StringField("Topic", validators=[Optional(), FitsIn(max=80), one_topic, topic_names])
+    topic = StringField("Topic", validators=[Optional(), one_topic, topic_names])
     auto_publish = BooleanField("Publish new articles straight away")
     full_content = BooleanField("Show the full article")
     interval_minutes = interval_field("Check every (minutes)")
@@ -155,7 +155,7 @@ class ArticleEditForm(FlaskForm):
 
 
 class TopicForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), FitsIn(max=80), one_topic, topic_names])
+    name = StringField("Name", validators=[DataRequired(), one_topic, topic_names])
     # The name the form showed, to notice another admin's rename meanwhile.
     drawn = HiddenField()
 

@@ -13,6 +13,7 @@ import pytest
 from articles.models import Feed
 from club.extensions import db
 from tests.articles.test_opml import import_opml
+from tests.articles.test_topics_admin import make_topic
 from tests.conftest import make_article, make_feed, table_fingerprint
 
 ZERO_WIDTH = "\u200b\u200b"
@@ -113,6 +114,22 @@ def test_a_topic_name_counts_its_letters_as_composed_not_as_typed(admin_client):
     )
     assert response.status_code == 302
     assert [t.name for t in db.session.get(type(article), article.id).topics] == ["é" * 80]
+
+
+def test_a_feed_or_topic_named_with_separate_accent_marks_is_counted_as_composed(admin_client):
+    # The rename and feed forms took the raw length first: 50 letters refused as 100.
+    typed = unicodedata.normalize("NFD", "é" * 50)
+    topic = make_topic("Diet")
+    feed = make_feed()
+
+    renamed = admin_client.submit(
+        f"/admin/topics/{topic.id}/edit", {"name": typed, "drawn": "Diet"}
+    )
+    edited = edit_feed(admin_client, feed, topic=typed)
+
+    assert (renamed.status_code, edited.status_code) == (302, 302)
+    db.session.expire_all()
+    assert topic.name == feed.topic.name == "é" * 50
 
 
 def test_an_opml_outline_named_with_nothing_that_shows_gets_its_address_for_a_name(admin_client):

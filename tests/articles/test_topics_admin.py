@@ -265,7 +265,7 @@ def test_it_refuses_a_name_another_topic_has_and_suggests_merging(admin_client, 
         ("   ", "This field is required."),
         (",", "Name one topic only: a topic name cannot hold a comma."),
         ("Back pain, Sleep", "Name one topic only: a topic name cannot hold a comma."),
-        ("x" * 81, "Use at most 80 characters."),
+        ("x" * 81, f"“{'x' * 30}…” is too long for a topic name: use at most 80 characters."),
     ],
 )
 def test_it_refuses_a_name_a_topic_could_not_have(admin_client, diet, name, error):
