@@ -235,7 +235,12 @@ def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
     is_flag=True,
     help="Also run RQ's scheduler (retries, delayed jobs) and the periodic jobs.",
 )
-@click.option("--name", default=None, help="Worker name (default: host and pid).")
+@click.option(
+    "--name",
+    default=None,
+    help="Worker name (default: host and pid). Reused after a crash, it is refused until "
+    "the dead worker's registration lapses (up to 7 minutes).",
+)
 @with_appcontext
 def worker_command(queues: str, burst: bool, with_scheduler: bool, name: str | None) -> None:
     """Run an RQ worker; SIGTERM finishes the current job, then exits."""

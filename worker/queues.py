@@ -256,6 +256,12 @@ def clear_finished_job(queue: Queue, job_id: str, replace_waiting: bool = False)
     except NoSuchJobError:
         return True
     status = job.get_status(refresh=False)
+    if status == JobStatus.STARTED:
+        # A worker killed outright leaves its job "started" for good, and RQ's maintenance
+        # looks for such jobs only every few minutes: the feed's refresh would be skipped
+        # as "already running" meanwhile. Once its heartbeat has lapsed, retry or fail it.
+        queue.started_job_registry.cleanup()
+        status = job.get_status(refresh=True)
     if status in ACTIVE_STATUSES:
         return replace_waiting and take_waiting_job(job)
     if status == JobStatus.FAILED:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import logging
+import time
 from collections import deque
 from datetime import timedelta
 from pathlib import Path
@@ -90,6 +91,50 @@ def test_it_queues_a_unique_job_again_once_the_first_has_run(app, fake_redis, tm
 
     assert not again.duplicate
     assert path.read_text() == "one\ntwo\n"
+
+
+def leave_started_by_a_dead_worker(job_id: str, connection, heartbeat_lapsed: bool) -> None:
+    """What a worker killed outright (SIGKILL, the machine lost) leaves of its job: taken
+    off the queue, "started", its entry in the started registry no longer renewed."""
+    queue = get_queue("default")
+    connection.lrem(queue.key, 0, job_id)
+    Job.fetch(job_id, connection=connection).set_status(JobStatus.STARTED)
+    expires = time.time() + (-1 if heartbeat_lapsed else 60)
+    connection.zadd(queue.started_job_registry.key, {f"{job_id}:execution": expires})
+
+
+def test_a_unique_job_whose_worker_died_is_queued_again_once_its_heartbeat_lapses(
+    app, fake_redis, tmp_path
+):
+    path = tmp_path / "out.txt"
+    first = enqueue(
+        f"{SAMPLE}.append_line",
+        str(path),
+        "lost",
+        job_id="refresh-feed-7",
+        unique=True,
+        retry=False,
+    )
+    leave_started_by_a_dead_worker(first.id, fake_redis, heartbeat_lapsed=True)
+
+    again = enqueue(
+        f"{SAMPLE}.append_line", str(path), "run", job_id="refresh-feed-7", unique=True, retry=False
+    )
+    work_off(app, fake_redis)
+
+    assert not again.duplicate
+    assert path.read_text() == "run\n"
+
+
+def test_a_unique_job_still_running_is_not_queued_twice(app, fake_redis, tmp_path):
+    path = str(tmp_path / "out.txt")
+    first = enqueue(f"{SAMPLE}.append_line", path, "x", job_id="refresh-feed-7", unique=True)
+    leave_started_by_a_dead_worker(first.id, fake_redis, heartbeat_lapsed=False)
+
+    again = enqueue(f"{SAMPLE}.append_line", path, "x", job_id="refresh-feed-7", unique=True)
+
+    assert again.duplicate
+    assert Job.fetch(first.id, connection=fake_redis).get_status() == JobStatus.STARTED
 
 
 def test_it_skips_a_unique_job_already_running_inline(app, no_redis, tmp_path):
