@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from xml.sax import SAXParseException
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
@@ -385,6 +386,10 @@ def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> 
     if not parsed.get("version") and not parsed.entries:
         raise ParseError(_not_a_feed_reason(parsed, data))
     problem = _describe(parsed.get("bozo_exception")) if parsed.get("bozo") else encoding_warning
+    if not parsed.entries and isinstance(parsed.get("bozo_exception"), SAXParseException):
+        # Broken before its first entry (a cut-off download, garbage): a failed fetch for
+        # the feed's health and back-off, not a success that found nothing new.
+        raise ParseError(f"ill-formed feed with no entries to read: {problem}")
     warning = f"ill-formed feed: {problem}" if problem else None
     meta = parsed.get("feed", {})
     feed_author = (

@@ -129,6 +129,11 @@ def test_it_records_and_backs_off_an_unexpected_failure_to_fetch(app, monkeypatc
         ({"status": 500}, "error (500)"),
         ({"body": feed_bytes("html_page.html")}, "not a feed: it is a web page"),
         ({"body": b""}, "empty document"),
+        # Cut off, or garbage after the first tags: nothing to read is not a success.
+        (
+            {"body": b"<rss><channel><title>News</title>\x00\xff\xfe garbage"},
+            "ill-formed feed with no entries to read",
+        ),
         ({"stream_bytes": 50 * 1024 * 1024}, "feed too large"),
     ],
 )
