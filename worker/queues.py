@@ -343,8 +343,11 @@ def describe_mail(args: tuple) -> str:
 
 
 # Mail jobs by recipient (a hash of the address), so an account's mail can be found
-# without reading every job Redis holds. Kept as long as RQ keeps a failed job.
+# without reading every job Redis holds. Kept longer than RQ keeps a failed job, which
+# it counts from the last failure: its retries end up to an hour after it was queued,
+# and a requeue from the jobs page notes the job again (``index_mail``), renewing this.
 MAIL_INDEX_PREFIX = "club:mail-to:"
+MAIL_INDEX_TTL = FAILURE_TTL + 24 * 60 * 60
 
 
 def mail_index_key(address: str) -> str:
@@ -366,7 +369,7 @@ def index_mail(
     try:
         with connection.pipeline() as pipe:
             pipe.sadd(key, job_id)
-            pipe.expire(key, FAILURE_TTL)
+            pipe.expire(key, MAIL_INDEX_TTL)
             pipe.execute()
     except REDIS_ERRORS as error:
         # The mail is queued: failing here would have the caller send it again inline.

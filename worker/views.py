@@ -22,6 +22,7 @@ from worker.queues import (
     REDIS_ERRORS,
     get_queue,
     hand_over_quietly,
+    index_mail,
     is_inline,
     recent_inline_failures,
     redis_connection,
@@ -98,6 +99,8 @@ def requeue(job_id: str):
     """Put a failed job back on its queue."""
     job = failed_job_or_404(job_id)
     get_queue(job.origin).failed_job_registry.requeue(job)
+    # Kept for days again: a mail's recipient must still find it if they leave.
+    index_mail(job.connection, job.func_name, job.args, job.id)
     record_job_action("job.requeue", job)
     flash(f"Job {job.description} is queued again.", "success")
     return redirect(url_for("jobs.overview"), 303)

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import pytest
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 
 from club import accounts
 from club.clock import utcnow
 from club.extensions import db
-from tests.conftest import read_outbox
-from tests.worker.conftest import work_off
-from worker.queues import FailedWhileDown, enqueue, record_failed_job
+from tests.conftest import login, read_outbox
+from tests.worker.conftest import free_port, work_off
+from worker.queues import (
+    FAILURE_TTL,
+    FailedWhileDown,
+    enqueue,
+    mail_index_key,
+    record_failed_job,
+)
 
 
 def mail(to: str, subject: str) -> str:
@@ -116,3 +122,39 @@ def test_mail_to_the_same_mailbox_written_in_capitals_is_forgotten_too(
     work_off(app, fake_redis)
 
     assert read_outbox(outbox) == []
+
+
+def let_days_pass(connection, key: str, days: int) -> None:
+    """What ``days`` do to a key's time to live (fakeredis keeps no clock of its own)."""
+    left = connection.ttl(key) - days * 24 * 60 * 60
+    if left > 0:
+        connection.expire(key, left)
+    else:
+        connection.delete(key)
+
+
+def test_a_failed_mail_queued_again_by_an_admin_days_later_is_still_forgotten(
+    app, client, carol, fake_redis, alice, outbox
+):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), JOB_RETRY_INTERVALS=(0,))
+    failed = mail("alice@example.com", "A moderator removed your comment")
+    work_off(app, fake_redis)
+    assert Job.fetch(failed, connection=fake_redis).get_status() == JobStatus.FAILED
+    # Thirteen days on, the index of her mail is about to lapse; an admin requeues the job,
+    # which fails again and is kept another fourteen days.
+    fake_redis.expire(mail_index_key("alice@example.com"), 60)
+    login(client, carol)
+    client.submit(f"/admin/jobs/{failed}/requeue")
+    work_off(app, fake_redis)
+    let_days_pass(fake_redis, mail_index_key("alice@example.com"), 13)
+
+    accounts.delete_account(alice)
+    db.session.commit()
+
+    with pytest.raises(NoSuchJobError):
+        Job.fetch(failed, connection=fake_redis)
+
+
+def test_the_recipient_index_outlives_a_failed_mail_and_its_retries(app, fake_redis, alice):
+    mail("alice@example.com", "Welcome")
+    assert fake_redis.ttl(mail_index_key("alice@example.com")) > FAILURE_TTL + 60 * 60
