@@ -227,6 +227,28 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("Names cannot contain check marks: the blue check marks members.")
     if name_key(name) in RESERVED_NAMES | {name_key(current_app.config["SITE_NAME"])}:
         raise ValidationError("That name is the site's own or a staff title. Choose another.")
+    if any(map(mixes_look_alike_alphabets, name.split())):
+        raise ValidationError(
+            "Write each word of your name in one alphabet: a word mixing Latin letters with "
+            "Cyrillic or Greek ones can pass for another name."
+        )
+
+
+# Alphabets whose letters include look-alikes of Latin ones (Cyrillic U+0430 for "a",
+# Greek U+03BF for "o"): a word mixing them with Latin spells "Moderator" with a Cyrillic
+# "M", or another member's name, and reads exactly as the real one (UTS #39's mixed-script
+# check, for the alphabets that matter).
+LOOK_ALIKE_ALPHABETS = frozenset({"CYRILLIC", "GREEK"})
+
+
+def mixes_look_alike_alphabets(word: str) -> bool:
+    """Tell whether ``word`` has Latin letters beside Cyrillic or Greek ones."""
+    alphabets = {
+        unicodedata.name(c, "").partition(" ")[0]
+        for c in unicodedata.normalize("NFKC", word)
+        if c.isalpha()
+    }
+    return "LATIN" in alphabets and bool(alphabets & LOOK_ALIKE_ALPHABETS)
 
 
 def refuse_hidden_controls(form: FlaskForm, field: TextAreaField) -> None:

@@ -156,6 +156,11 @@ def test_it_still_refuses_a_reserved_handle_as_a_new_choice(client, alice):
         ("Mod\u034ferator", "staff title"),
         ("MODERATOR", "staff title"),
         ("Billionaire Club", "staff title"),
+        ("\u041coderator", "one alphabet"),  # a Cyrillic capital em: reads "Moderator"
+        ("\u0410dmin", "one alphabet"),
+        ("Billionaire \u0421lub", "one alphabet"),
+        ("Alic\u0435 Active", "one alphabet"),  # another member's name, with a Cyrillic ie
+        ("\u03bflga", "one alphabet"),  # a Greek omicron
         ("...", "at least one letter"),
         ("\u3164", "at least one letter"),  # a Hangul filler: a letter that shows nothing
         ("\u2800\u2800", "at least one letter"),  # blank Braille cells
@@ -184,7 +189,15 @@ def test_it_keeps_a_name_given_before_the_rules_editable(client, alice):
 
 
 @pytest.mark.parametrize(
-    "name", ["Nguy\u1ec5n Th\u1ecb", "\u0915\u094d\u0937\u093f\u0924\u093f", "Admin Ana", "علي"]
+    "name",
+    [
+        "Nguy\u1ec5n Th\u1ecb",
+        "\u0915\u094d\u0937\u093f\u0924\u093f",
+        "Admin Ana",
+        "علي",
+        "Ivan \u0418\u0432\u0430\u043d\u043e\u0432",  # two alphabets, a word each
+        "\u0393\u03b9\u03ce\u03c1\u03b3\u03bf\u03c2 Papadopoulos",
+    ],
 )
 def test_it_accepts_names_in_any_script_and_titles_within_a_name(client, alice, name):
     login(client, alice)
