@@ -25,7 +25,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from articles import curation, discover, feed_list, opml, refresh, review, topic_admin
+from articles import curation, discover, feed_list, fetch, opml, refresh, review, topic_admin
 from articles.forms import (
     DeleteFeedForm,
     FeedEditForm,
@@ -394,6 +394,7 @@ class ImportResult:
     known: int = 0
     repeated: int = 0
     refused: int = 0
+    internal: int = 0
 
     def describe(self) -> str:
         reasons = [
@@ -402,6 +403,7 @@ class ImportResult:
                 (self.known, "already on the site"),
                 (self.repeated, "listed again in the file"),
                 (self.refused, "not a usable address"),
+                (self.internal, "not a public address, which feeds are fetched from"),
             )
             if n
         ]
@@ -429,6 +431,8 @@ def import_outlines(
                     topic_name=outline.category,
                     **(outline_settings(outline.settings) if keep_settings else {}),
                 )
+                # Refused as the add-feed form refuses it, not saved to fail every fetch.
+                fetch.check_destination(feed.url, current_app.config)
                 if keep_settings and outline.settings.paused:
                     curation.set_paused(feed, True)
         except curation.FeedExists as error:
@@ -437,7 +441,10 @@ def import_outlines(
             else:
                 result.known += 1
             continue
-        except ValueError:
+        except fetch.DestinationNotAllowed:
+            result.internal += 1
+            continue
+        except (ValueError, fetch.FetchError):  # not http(s), or not an address at all
             result.refused += 1
             continue
         audit.record(actor, "feed.add", feed, f"from OPML: {_feed_settings(feed)}")

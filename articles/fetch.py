@@ -316,6 +316,13 @@ def destinations_allowed(config: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def check_destination(url: str, config: Mapping[str, Any]) -> None:
+    """Refuse, before any fetch and without a DNS lookup, an address no fetch may reach:
+    a bad scheme, credentials, an odd port, a literal internal address. Raise
+    ``FetchError`` (``DestinationNotAllowed``); a fetch checks the resolved names again."""
+    Guard(**destinations_allowed(config)).check_url(url)
+
+
 def fetch_url(
     url: str,
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 
 import pytest
@@ -58,6 +59,26 @@ def test_it_imports_and_exports_opml(admin_client):
     assert audit_actions() == ["feed.add", "feed.import_opml"]  # each new feed, then the file
     exported = admin_client.get("/admin/feeds/export.opml").data
     assert b'xmlUrl="https://new.example.com/rss"' in exported and b"Known" in exported
+
+
+def test_it_refuses_feeds_on_internal_addresses_as_the_add_form_does(admin_client):
+    opml = (
+        b'<opml version="2.0"><body>'
+        b'<outline type="rss" text="Metadata" xmlUrl="http://169.254.169.254/latest/"/>'
+        b'<outline type="rss" text="Redis" xmlUrl="http://[::1]:6379/"/>'
+        b'<outline type="rss" text="Loopback" xmlUrl="http://127.0.0.1/feed.xml"/>'
+        b'<outline type="rss" text="Public" xmlUrl="https://public.example.com/rss"/>'
+        b"</body></opml>"
+    )
+    import_opml(admin_client, opml)
+
+    page = admin_client.get("/admin/feeds/").get_data(as_text=True)
+    assert (
+        "Imported 1 new feed(s) of 4 listed "
+        "(3 not a public address, which feeds are fetched from)." in html.unescape(page)
+    )
+    urls = db.session.scalars(sa.select(Feed.url)).all()
+    assert urls == ["https://public.example.com/rss"]
 
 
 def test_a_feed_listed_twice_in_the_file_is_not_counted_as_already_on_the_site(admin_client):
