@@ -552,6 +552,12 @@ def failing_feed_count() -> int:
     return db.session.scalar(sa.select(sa.func.count(Feed.id)).where(Feed.status == "failing"))
 
 
+def feed_names(feed_ids: set[int]) -> dict[int, str]:
+    """Each feed's name as the feeds page shows it (the audit log's note on its rows)."""
+    feeds = db.session.scalars(sa.select(Feed).where(Feed.id.in_(feed_ids)))
+    return {feed.id: feed.name for feed in feeds}
+
+
 def init_app(app) -> None:
     """Register the curation blueprints and their admin navigation links, in menu order."""
     from club.web import add_admin_waiting, add_audit_link, add_nav_link
@@ -559,6 +565,7 @@ def init_app(app) -> None:
     app.register_blueprint(feeds_bp)
     add_nav_link(app, "Feeds", "curation.feeds", admin=True)
     add_audit_link(app, "feed", "curation.edit_feed", "feed_id", Feed)
+    audit.add_target_notes(app, "feed", feed_names)
     add_admin_waiting(
         app, "Feeds", "curation.feeds", failing_feed_count, "failing", status="failing"
     )

@@ -271,6 +271,14 @@ def _editable(article: Article) -> dict[str, str]:
     return {field: text if len(text) <= 120 else text[:119] + "…" for field, text in values.items()}
 
 
+def article_titles(article_ids: set[int]) -> dict[int, str]:
+    """Each article's title, quoted (the audit log's note on its rows)."""
+    found = db.session.execute(
+        sa.select(Article.id, Article.title).where(Article.id.in_(article_ids))
+    )
+    return {article_id: f"“{title}”" for article_id, title in found}
+
+
 def init_app(app) -> None:
     """Register the review queue and its admin navigation link."""
     from club.web import add_admin_waiting, add_audit_link, add_nav_link
@@ -280,6 +288,7 @@ def init_app(app) -> None:
     app.add_template_global(offered_actions, "review_actions_for")
     add_nav_link(app, "Review queue", "review.queue", admin=True)
     add_audit_link(app, "article", "review.edit_article", "article_id", Article)
+    audit.add_target_notes(app, "article", article_titles)
     add_admin_waiting(
         app, "Review queue", "review.queue", pending_count,
         "article to review", "articles to review",

@@ -182,6 +182,12 @@ def _delete(topic_id: int, shown: str | None):
     return redirect(url_for("topics.index"))
 
 
+def topic_names(topic_ids: set[int]) -> dict[int, str]:
+    """Each topic's name (the audit log's note on its rows)."""
+    found = db.session.execute(sa.select(Topic.id, Topic.name).where(Topic.id.in_(topic_ids)))
+    return {topic_id: name for topic_id, name in found}
+
+
 def init_app(app) -> None:
     """Register the topic pages, their admin navigation link and their audit rows' link."""
     from club.web import add_audit_link, add_nav_link
@@ -189,3 +195,4 @@ def init_app(app) -> None:
     app.register_blueprint(topics_bp)
     add_nav_link(app, "Topics", "topics.index", admin=True)
     add_audit_link(app, "topic", "topics.edit_topic", "topic_id", Topic)
+    audit.add_target_notes(app, "topic", topic_names)

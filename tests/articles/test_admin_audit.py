@@ -3,6 +3,9 @@ articles it names while they exist."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -10,6 +13,7 @@ from articles.models import Article, Feed
 from club import audit
 from club.extensions import db
 from club.models import AuditEntry
+from tests.articles.test_topics_admin import make_topic
 from tests.conftest import make_article, make_feed
 
 
@@ -31,6 +35,27 @@ def test_the_audit_log_links_the_feeds_and_articles_it_names(admin_client):
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     assert f'<a href="/admin/feeds/{feed.id}/edit">feed {feed.id}</a>' in page
     assert f'<a href="/admin/articles/{article.id}/edit">article {article.id}</a>' in page
+
+
+def test_the_audit_log_names_the_feeds_articles_and_topics_it_is_about(admin_client):
+    feed = make_feed(title="Everyday Health Notes")
+    article = make_article(feed, status="pending", title="Walking for back pain")
+    topic = make_topic("Sleep")
+    admin_client.submit(f"/admin/feeds/{feed.id}/pause")
+    admin_client.submit(f"/admin/articles/{article.id}/approve")
+    admin_client.submit(f"/admin/topics/{topic.id}/edit", {"name": "Rest", "drawn": "Sleep"})
+
+    rows = audit_rows(admin_client.get("/admin/audit").get_data(as_text=True))
+
+    assert "Everyday Health Notes" in rows[f"feed {feed.id}"]
+    assert "“Walking for back pain”" in rows[f"article {article.id}"]
+    assert "Rest" in rows[f"topic {topic.id}"]
+
+
+def audit_rows(page: str) -> dict[str, str]:
+    """Each row's "On" cell as text, by the target it names ("feed 7")."""
+    cells = re.findall(r"<td>(?:<a [^>]*>)?((?:feed|article|topic) \d+)(.*?)</td>", page, re.S)
+    return {target: html.unescape(re.sub(r"<[^>]+>", " ", rest)) for target, rest in cells}
 
 
 def test_the_audit_log_does_not_link_a_feed_or_article_deleted_since(admin_client):
