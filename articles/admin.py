@@ -43,6 +43,7 @@ from club.edit_conflicts import drawn_record, merge_saved_meanwhile, read_drawn,
 from club.extensions import db
 from club.form_pages import form_on
 from club.web import render_error, safe_next
+from worker.queues import QueueUnavailable
 
 if TYPE_CHECKING:
     from worker.queues import JobHandle
@@ -143,9 +144,20 @@ def _save_feed(form: FeedForm, preview: discover.Discovery):
         return _feed_new_page(form, preview), 400
     audit.record(current_user, "feed.add", feed, _feed_settings(feed))
     db.session.commit()
-    handle = enqueue_refresh(feed)
+    try:
+        handle = enqueue_refresh(feed)
+    except QueueUnavailable:
+        # Saved all the same: not the add form again, inviting a second add.
+        flash(f"Added {feed.name}. {FETCHED_WHEN_JOBS_RUN}", "success")
+        return redirect(url_for("curation.feeds"))
     flash(*_added_outcome(feed, handle))
     return redirect(url_for("curation.feeds"))
+
+
+# Redis down: the periodic refresh fetches the feed once background jobs run again.
+FETCHED_WHEN_JOBS_RUN = (
+    "Background jobs are unavailable right now: its articles are fetched once they run again."
+)
 
 
 def _added_outcome(feed: Feed, handle: JobHandle) -> tuple[str, str]:
@@ -289,7 +301,15 @@ def refresh_now(feed_id: int):
     db.session.commit()
     # Asked for by name: a paused feed is fetched too (to see whether it works again),
     # and stays paused.
-    handle = enqueue_refresh(feed, force=True)
+    try:
+        handle = enqueue_refresh(feed, force=True)
+    except QueueUnavailable:
+        flash(
+            f"{feed.name} was not refreshed: background jobs are unavailable right now. "
+            "Try again in a few minutes.",
+            "error",
+        )
+        return redirect(_back_to_feeds())
     flash(*_refresh_outcome(feed, handle, was_paused))
     return redirect(_back_to_feeds())
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
 import time
 
 import pytest
 import sqlalchemy as sa
 
+from articles.models import Feed
 from billing.models import StripeEvent
 from club.extensions import db
 from tests.conftest import PASSWORD, login, make_article, read_outbox
@@ -75,7 +77,24 @@ def test_it_says_refresh_now_cannot_be_queued_instead_of_failing(client, carol):
     )
 
     assert response.status_code == 200
-    assert "background jobs are unavailable right now" in response.get_data(as_text=True)
+    page = html.unescape(response.get_data(as_text=True))
+    assert f"{feed.name} was not refreshed: background jobs are unavailable right now." in page
+    assert "Saved, but" not in page  # nothing was
+
+
+def test_a_feed_added_while_jobs_are_down_is_saved_and_said_to_be(app, client, carol, feed_server):
+    app.config["FEEDS_ALLOW_PRIVATE_NETWORKS"] = True
+    login(client, carol)
+    fields = {"url": feed_server.url, "interval_minutes": 30, "previewed": feed_server.url}
+
+    response = client.submit(
+        "/admin/feeds/new", {**fields, "action": "save"}, follow_redirects=True
+    )
+
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.request.path == "/admin/feeds/"  # the list, not the add form again
+    added = db.session.scalar(sa.select(Feed))
+    assert f"Added {added.name}. Background jobs are unavailable right now" in page
 
 
 def signed(payload: bytes) -> str:
