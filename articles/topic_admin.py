@@ -116,8 +116,8 @@ def merge_topic(topic_id: int):
 
 
 CHANGED_SINCE_SHOWN = (
-    "What the topic holds changed after this page was drawn (another admin moved articles, "
-    "feeds or followers): check the counts again, then confirm."
+    "What the topic holds changed after this page was drawn (an article filed, a feed or "
+    "follower added or moved): check the new counts, then confirm."
 )
 
 
