@@ -47,7 +47,10 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECT_CODES = frozenset({301, 308})
 # One message for every refused destination, so admins cannot use it to map the network;
 # it says what is allowed, not which rule refused the address.
-NOT_ALLOWED = "destination not allowed: feeds are fetched from public addresses only"
+NOT_ALLOWED = (
+    "not an address feeds may be fetched from "
+    "(public web addresses only, on the usual ports, without a user name or password)"
+)
 
 Resolver = Callable[[str, int], list[str]]
 

@@ -16,7 +16,10 @@ from tests.articles.conftest import feed_bytes, item, rss
 from tests.conftest import is_postgres, make_article, make_feed, settle, table_fingerprint
 
 # What every refused destination reads, whatever refused it.
-REFUSED = "destination not allowed: feeds are fetched from public addresses only"
+REFUSED = (
+    "not an address feeds may be fetched from "
+    "(public web addresses only, on the usual ports, without a user name or password)"
+)
 
 
 def article_count() -> int:
