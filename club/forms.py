@@ -393,10 +393,11 @@ class ProfileForm(AccountForm):
     def __init__(self, *args, account=None, **kwargs):
         super().__init__(*args, account=account, **kwargs)
         if account is not None:
-            # The member's own address, and what changing it does to links already shared.
+            # The member's own address, and what changing it does to links already shared:
+            # the old handle is freed at once, so they may lead to someone else's profile.
             self.handle.description = (
-                f"Your public address: /u/{account.handle}. Links to it stop working if you "
-                "change it. Lower-case letters, digits and _."
+                f"Your public address: /u/{account.handle}. If you change it, old links stop "
+                "reaching you, and someone else may take it. Lower-case letters, digits and _."
             )
 
     def validate_handle(self, field: StringField) -> None:

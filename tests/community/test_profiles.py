@@ -107,7 +107,8 @@ def test_the_settings_hint_gives_the_members_own_address_and_warns_about_old_lin
     page = client.get("/settings").get_data(as_text=True)
 
     assert "Your public address: /u/alice." in page
-    assert "Links to it stop working if you change it." in page
+    assert "If you change it, old links stop reaching you, and someone else may take it." in page
+    assert "stop working" not in page  # they do not: they may reach whoever takes the handle
 
 
 def test_the_sign_up_hint_says_where_the_profile_will_be(client):
