@@ -551,3 +551,19 @@ def test_removing_a_comment_its_author_just_deleted_changes_nothing(
     assert not db.session.scalar(
         sa.select(AuditEntry).where(AuditEntry.action == "comment.removed")
     )
+
+
+def untyped_inputs(html: str) -> list[str]:
+    """The <input> tags with no type: the stylesheet styles text inputs by their type."""
+    return [tag for tag in re.findall(r"<input\b[^>]*>", html) if not re.search(r"\stype=", tag)]
+
+
+def test_the_removal_reason_is_a_styled_text_input_in_the_queue_and_the_thread(
+    client, article, alice, carol
+):
+    comment = add_comment(article, alice, "reported words")
+    reported_by(client, comment, reporters(1))
+    login(client, carol)
+    for html in (client.get("/admin/reports").text, page_of(client, article)):
+        assert f'id="remove-reason-{comment.id}"' in html
+        assert untyped_inputs(html) == []
