@@ -273,3 +273,20 @@ def test_a_page_too_long_to_carry_still_has_sign_up_and_log_in_links_that_open(c
         (log_in_link(html, "Log in"), "/login"),
     ):
         assert len(f"GET {link} HTTP/1.1") <= 4094 and urlsplit(link).path == path
+
+
+def comment_box(html: str) -> str:
+    return re.search(r'<textarea id="comment-body"[^>]*>', html).group(0)
+
+
+def test_the_comment_box_is_described_by_its_hint(member, article):
+    html = page_of(member, article)
+    assert 'id="comment-body-hint"' in html
+    assert 'aria-describedby="comment-body-hint"' in comment_box(html)
+
+
+def test_a_read_only_comment_box_is_described_by_the_reason_and_the_hint(client, article, bob):
+    login(client, bob)
+    html = page_of(client, article)
+    assert 'aria-describedby="readonly-note comment-body-hint"' in comment_box(html)
+    assert 'id="readonly-note"' in html and 'id="comment-body-hint"' in html
