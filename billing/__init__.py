@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cli.billing_cli)
     app.jinja_env.globals["membership_price"] = plan.MembershipPrice()
     app.jinja_env.globals["billing_summary"] = summary.billing_summary
+    # The admin's member page describes another account's membership in the same words.
+    app.jinja_env.globals["billing_summary_of"] = summary.summarize
     hooks.connect()
     warn_about_missing_settings(app)
     warn_about_free_memberships(app)

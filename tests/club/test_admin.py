@@ -525,4 +525,37 @@ def test_the_admin_menu_shows_what_waits_on_every_admin_page(admin_client, appea
 def test_a_members_page_says_a_complimentary_membership_needs_no_subscription(admin_client):
     gifted = make_user(handle="gifted", complimentary=True)
     page = admin_client.get(f"/admin/users/{gifted.id}").get_data(as_text=True)
-    assert "none (complimentary membership: nothing to pay)" in page
+    assert subscription_row(page) == "Complimentary: nothing to pay"
+
+
+def subscription_row(page: str) -> str:
+    return re.search(r"<dt>Subscription</dt><dd>(.*?)</dd>", page, re.S).group(1)
+
+
+@pytest.mark.parametrize(
+    ("persona", "words"),
+    [
+        ("alice", "Active"),
+        ("bob", "Payment overdue"),
+        ("erin", "Not subscribed"),
+    ],
+)
+def test_the_member_page_words_the_subscription_as_their_settings_do(
+    admin_client, persona, words, request
+):
+    member = request.getfixturevalue(persona)
+    page = admin_client.get(f"/admin/users/{member.id}").get_data(as_text=True)
+    assert subscription_row(page) == words
+
+
+def test_the_member_page_says_a_subscriber_also_has_a_complimentary_membership(admin_client, alice):
+    alice.complimentary = True
+    db.session.commit()
+    page = admin_client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+    assert subscription_row(page) == "Active (and a complimentary membership: nothing to pay)"
+
+
+def test_the_member_page_words_the_appeal_state(admin_client, appeal, frank):
+    page = admin_client.get(f"/admin/users/{frank.id}").get_data(as_text=True)
+    assert "The member appealed: waiting for a decision." in page
+    assert "(open)" not in page
