@@ -2,11 +2,17 @@
 "use strict";
 
 // A form that came back with errors: put the keyboard, and a screen reader, on the first
-// field to fix; its label and its error (aria-describedby) are read out together.
+// field to fix; its label and its error (aria-describedby) are read out together. An
+// error about the whole form ("That email and password do not match") names no field:
+// focus goes to the message itself, read out, and Tab goes on into the form.
 document.addEventListener("DOMContentLoaded", function () {
   var invalid = document.querySelector('[aria-invalid="true"]');
+  var formError = document.querySelector(".form-errors");
   if (invalid) {
     invalid.focus();
+  } else if (formError) {
+    formError.tabIndex = -1;
+    formError.focus();
   }
 });
 

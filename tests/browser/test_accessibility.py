@@ -69,6 +69,22 @@ def test_a_form_with_errors_puts_focus_on_the_first_field_to_fix(app, live_serve
     assert any("required" in text or "valid" in text for text in now["described"]), now
 
 
+def test_a_failed_log_in_puts_focus_on_its_message_then_on_the_email(app, live_server, browser):
+    member = make_user(handle="forgetful", subscription="active")
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("#email", member.email)
+    page.fill("#password", "not-the-password")
+
+    page.locator("form button[type=submit]").click()
+    page.wait_for_selector(".form-errors")
+
+    message = page.evaluate("document.activeElement.textContent.trim()")
+    assert message == "That email and password do not match an account."
+    page.keyboard.press("Tab")
+    assert focused(page)["id"] == "email"
+
+
 def test_a_sixty_letter_name_never_makes_a_phone_page_scroll_sideways(app, live_server, browser):
     named = make_user(handle="maxi", display_name=LONG_NAME, subscription="active")
     admin = make_user(handle="reader", subscription="active", admin=True)
