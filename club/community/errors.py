@@ -8,14 +8,18 @@ class CommunityError(Exception):
 
     ``final`` says sending the same form again cannot work (the comment is gone, the edit
     window closed): the problem page then offers the text to copy, not "Try again".
+    ``field`` names the form field at fault, for a form to show the message under it.
     """
 
     status = 400
     final = False
 
-    def __init__(self, message: str, *, final: bool | None = None) -> None:
+    def __init__(
+        self, message: str, *, final: bool | None = None, field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
         if final is not None:
             self.final = final
 

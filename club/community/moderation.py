@@ -50,11 +50,11 @@ def report_comment(
         # answer as an unused id does, or reporting would tell one state from another.
         raise NotFound("That comment does not exist.")
     if reason not in REPORT_REASONS:
-        raise CommunityError("Choose a reason for your report.")
+        raise CommunityError("Choose a reason for your report.", field="reason")
     # As a comment is: a browser counts a line break as one character and sends two.
     details = clean_text(details or "")
     if len(details) > MAX_DETAILS:
-        raise CommunityError(f"Keep the details under {MAX_DETAILS} characters.")
+        raise CommunityError(f"Keep the details under {MAX_DETAILS} characters.", field="details")
     if comment.is_owned_by(reporter):
         raise CommunityError("You cannot report your own comment; you can delete it instead.")
     report = Report(comment_id=comment.id, reporter_id=reporter.id, reason=reason, details=details)

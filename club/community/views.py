@@ -277,11 +277,15 @@ def report_comment(comment_id: int):
     except CommunityError as error:
         if error.status != 400 or membership.wants_json():
             raise
-        # A reason or details to fix: the same form again, filled in, saying what to fix.
+        # A reason or details to fix: the same form again, filled in, saying what to fix
+        # under the field at fault (which then takes the focus), else above the form.
         db.session.rollback()
         comment = comments.find_visible_comment(comment_id)
+        if error.field in form:
+            form[error.field].errors = [*form[error.field].errors, error.message]
+            error = None
         page = render_template("community/report.html", form=form, comment=comment, error=error)
-        return page, error.status
+        return page, 400
     back = back_to(url_for(".permalink", comment_id=comment_id), anchor=f"comment-{comment_id}")
     message = "Thank you. Moderators will review this comment."
     return answer({"id": report.id}, message=message, back=back)

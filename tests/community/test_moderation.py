@@ -567,3 +567,12 @@ def test_the_removal_reason_is_a_styled_text_input_in_the_queue_and_the_thread(
     for html in (client.get("/admin/reports").text, page_of(client, article)):
         assert f'id="remove-reason-{comment.id}"' in html
         assert untyped_inputs(html) == []
+
+
+def test_a_report_without_a_reason_marks_the_reason_field(member, article, carol):
+    comment = add_comment(article, carol)
+    html = report(member, comment, "").get_data(as_text=True)
+    select = re.search(r"<select[^>]*>", html).group(0)
+    assert 'aria-invalid="true"' in select
+    assert 'aria-describedby="reason-errors"' in select
+    assert re.search(r'<ul class="field-errors" id="reason-errors"><li>Choose a reason', html)
