@@ -386,10 +386,11 @@ def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> 
     if not parsed.get("version") and not parsed.entries:
         raise ParseError(_not_a_feed_reason(parsed, data))
     problem = _describe(parsed.get("bozo_exception")) if parsed.get("bozo") else encoding_warning
-    if not parsed.entries and isinstance(parsed.get("bozo_exception"), SAXParseException):
-        # Broken before its first entry (a cut-off download, garbage): a failed fetch for
-        # the feed's health and back-off, not a success that found nothing new.
-        raise ParseError(f"ill-formed feed with no entries to read: {problem}")
+    if _nothing_readable(parsed):
+        # Broken before even its title (a cut-off download, garbage): a failed fetch for
+        # the feed's health and back-off, not a success that found nothing new. A feed
+        # with no entries yet and a small fault ("Diet & Health") is read as it was.
+        raise ParseError(f"ill-formed feed with nothing to read: {problem}")
     warning = f"ill-formed feed: {problem}" if problem else None
     meta = parsed.get("feed", {})
     feed_author = (
@@ -409,6 +410,12 @@ def _parse_here(data: bytes, content_type: str, seconds: float, memory: int) -> 
         entries=entries,
         warning=warning,
     )
+
+
+def _nothing_readable(parsed: Any) -> bool:
+    """Tell whether an ill-formed document gave neither an entry nor its channel's title."""
+    ill_formed = isinstance(parsed.get("bozo_exception"), SAXParseException)
+    return ill_formed and not parsed.entries and not parsed.get("feed", {}).get("title")
 
 
 def _not_a_feed_reason(parsed: Any, data: bytes) -> str:

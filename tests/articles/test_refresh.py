@@ -134,8 +134,8 @@ def test_it_records_and_backs_off_an_unexpected_failure_to_fetch(app, monkeypatc
         ({"body": b""}, "empty document"),
         # Cut off, or garbage after the first tags: nothing to read is not a success.
         (
-            {"body": b"<rss><channel><title>News</title>\x00\xff\xfe garbage"},
-            "ill-formed feed with no entries to read",
+            {"body": b"<rss><channel><title>News \x00\xff\xfe garbage"},
+            "ill-formed feed with nothing to read",
         ),
         ({"stream_bytes": 50 * 1024 * 1024}, "feed too large"),
     ],
@@ -293,6 +293,27 @@ def test_it_keeps_a_parse_warning_on_the_feed(allow_local_feeds, feed_server):
     feed = make_feed(url=feed_server.route("/feed.xml", body=feed_bytes("illformed.xml")))
     refresh.refresh_feed(feed.id)
     assert db.session.get(Feed, feed.id).parse_warning.startswith("ill-formed")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "<title>Diet & Health</title>",  # a bare ampersand
+        "<title>Diet&nbsp;Health</title>",  # an HTML entity XML does not know
+        '<title>Diet</title><atom:link href="https://x.example/feed" rel="self"/>',  # no xmlns
+    ],
+)
+def test_a_feed_with_no_entries_yet_and_a_small_fault_is_read_with_a_warning(
+    allow_local_feeds, feed_server, fault
+):
+    body = f'<rss version="2.0"><channel>{fault}<link>https://x.example/</link></channel></rss>'
+    feed = make_feed(url=feed_server.route("/feed.xml", body=body.encode()))
+
+    result = refresh.refresh_feed(feed.id)
+
+    stored = db.session.get(Feed, feed.id)
+    assert result.outcome == "stored" and stored.consecutive_errors == 0
+    assert stored.parse_warning.startswith("ill-formed")
 
 
 def test_it_lists_due_feeds_most_overdue_first(app):
