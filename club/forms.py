@@ -9,6 +9,7 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
+from confusable_homoglyphs import confusables
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -227,28 +228,24 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("Names cannot contain check marks: the blue check marks members.")
     if name_key(name) in RESERVED_NAMES | {name_key(current_app.config["SITE_NAME"])}:
         raise ValidationError("That name is the site's own or a staff title. Choose another.")
-    if any(map(mixes_look_alike_alphabets, name.split())):
+    if mixes_look_alike_alphabets(name):
         raise ValidationError(
-            "Write each word of your name in one alphabet: a word mixing Latin letters with "
-            "Cyrillic or Greek ones can pass for another name."
+            "Write each word of your name in one alphabet (or put a space between them): "
+            "a word mixing alphabets can pass for another name."
         )
 
 
-# Alphabets whose letters include look-alikes of Latin ones (Cyrillic U+0430 for "a",
-# Greek U+03BF for "o"): a word mixing them with Latin spells "Moderator" with a Cyrillic
-# "M", or another member's name, and reads exactly as the real one (UTS #39's mixed-script
-# check, for the alphabets that matter).
-LOOK_ALIKE_ALPHABETS = frozenset({"CYRILLIC", "GREEK"})
+# A run of letters: names split into words at spaces, hyphens, slashes and digits.
+LETTER_RUN = re.compile(r"[^\W\d_]+")
 
 
-def mixes_look_alike_alphabets(word: str) -> bool:
-    """Tell whether ``word`` has Latin letters beside Cyrillic or Greek ones."""
-    alphabets = {
-        unicodedata.name(c, "").partition(" ")[0]
-        for c in unicodedata.normalize("NFKC", word)
-        if c.isalpha()
-    }
-    return "LATIN" in alphabets and bool(alphabets & LOOK_ALIKE_ALPHABETS)
+def mixes_look_alike_alphabets(name: str) -> bool:
+    """Tell whether a word of ``name`` mixes alphabets with a letter that looks like
+    another alphabet's (Unicode's confusables): "Moderator" with a Cyrillic "M", or a
+    member's name with one Greek letter, reads exactly as the real one. What shows
+    nothing is dropped first, or a joiner would make each look-alike a word of its own."""
+    visible = "".join(c for c in name if not shows_nothing(c))
+    return any(confusables.is_dangerous(word) for word in LETTER_RUN.findall(visible))
 
 
 def refuse_hidden_controls(form: FlaskForm, field: TextAreaField) -> None:

@@ -161,6 +161,9 @@ def test_it_still_refuses_a_reserved_handle_as_a_new_choice(client, alice):
         ("Billionaire \u0421lub", "one alphabet"),
         ("Alic\u0435 Active", "one alphabet"),  # another member's name, with a Cyrillic ie
         ("\u03bflga", "one alphabet"),  # a Greek omicron
+        ("M\u0585derator", "one alphabet"),  # an Armenian o
+        ("\u13aalice Active", "one alphabet"),  # a Cherokee A
+        ("M\u200d\u043e\u200dderator", "one alphabet"),  # joiners around the look-alike
         ("...", "at least one letter"),
         ("\u3164", "at least one letter"),  # a Hangul filler: a letter that shows nothing
         ("\u2800\u2800", "at least one letter"),  # blank Braille cells
@@ -196,6 +199,10 @@ def test_it_keeps_a_name_given_before_the_rules_editable(client, alice):
         "Admin Ana",
         "علي",
         "Ivan \u0418\u0432\u0430\u043d\u043e\u0432",  # two alphabets, a word each
+        "Anna Smith-\u0418\u0432\u0430\u043d\u043e\u0432\u0430",
+        "Maria/\u039c\u03b1\u03c1\u03af\u03b1",
+        "\u00b5Lab Kate",  # the micro sign
+        "Hawai\u02bbi Kai",  # the Hawaiian okina, a modifier letter
         "\u0393\u03b9\u03ce\u03c1\u03b3\u03bf\u03c2 Papadopoulos",
     ],
 )
