@@ -297,10 +297,8 @@ def refresh_now(feed_id: int):
     feed = _feed_or_gone(feed_id)
     # Read before the fetch, which may pause the feed itself (a 410, say).
     was_paused = feed.is_paused
-    audit.record(current_user, "feed.refresh", feed, feed.url)
-    db.session.commit()
     # Asked for by name: a paused feed is fetched too (to see whether it works again),
-    # and stays paused.
+    # and stays paused. Audited once queued (or run here): with jobs down, nothing was.
     try:
         handle = enqueue_refresh(feed, force=True)
     except QueueUnavailable:
@@ -310,6 +308,8 @@ def refresh_now(feed_id: int):
             "error",
         )
         return redirect(_back_to_feeds())
+    audit.record(current_user, "feed.refresh", feed, feed.url)
+    db.session.commit()
     flash(*_refresh_outcome(feed, handle, was_paused))
     return redirect(_back_to_feeds())
 
@@ -423,7 +423,7 @@ class ImportResult:
                 (self.known, "already on the site"),
                 (self.repeated, "listed again in the file"),
                 (self.refused, "not a usable address"),
-                (self.internal, "not a public address, which feeds are fetched from"),
+                (self.internal, "not an address feeds may be fetched from"),
             )
             if n
         ]
@@ -451,8 +451,10 @@ def import_outlines(
                     topic_name=outline.category,
                     **(outline_settings(outline.settings) if keep_settings else {}),
                 )
-                # Refused as the add-feed form refuses it, not saved to fail every fetch.
-                fetch.check_destination(feed.url, current_app.config)
+                # Refused as the add-feed form refuses it, not saved to fail every fetch;
+                # as written, since the feed's address is kept without a user name or
+                # password (one the file gives would be dropped without a word).
+                fetch.check_destination(outline.url, current_app.config)
                 if keep_settings and outline.settings.paused:
                     curation.set_paused(feed, True)
         except curation.FeedExists as error:

@@ -67,6 +67,8 @@ def test_it_refuses_feeds_on_internal_addresses_as_the_add_form_does(admin_clien
         b'<outline type="rss" text="Metadata" xmlUrl="http://169.254.169.254/latest/"/>'
         b'<outline type="rss" text="Redis" xmlUrl="http://[::1]:6379/"/>'
         b'<outline type="rss" text="Loopback" xmlUrl="http://127.0.0.1/feed.xml"/>'
+        b'<outline type="rss" text="Odd port" xmlUrl="https://feeds.example.com:9000/rss"/>'
+        b'<outline type="rss" text="Token" xmlUrl="https://me:token@feeds.example.org/rss"/>'
         b'<outline type="rss" text="Public" xmlUrl="https://public.example.com/rss"/>'
         b"</body></opml>"
     )
@@ -74,8 +76,8 @@ def test_it_refuses_feeds_on_internal_addresses_as_the_add_form_does(admin_clien
 
     page = admin_client.get("/admin/feeds/").get_data(as_text=True)
     assert (
-        "Imported 1 new feed(s) of 4 listed "
-        "(3 not a public address, which feeds are fetched from)." in html.unescape(page)
+        "Imported 1 new feed(s) of 6 listed "
+        "(5 not an address feeds may be fetched from)." in html.unescape(page)
     )
     urls = db.session.scalars(sa.select(Feed.url)).all()
     assert urls == ["https://public.example.com/rss"]

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from articles.models import Feed
 from billing.models import StripeEvent
 from club.extensions import db
+from club.models import AuditEntry
 from tests.conftest import PASSWORD, login, make_article, read_outbox
 from tests.worker.conftest import free_port
 
@@ -80,6 +81,9 @@ def test_it_says_refresh_now_cannot_be_queued_instead_of_failing(client, carol):
     page = html.unescape(response.get_data(as_text=True))
     assert f"{feed.name} was not refreshed: background jobs are unavailable right now." in page
     assert "Saved, but" not in page  # nothing was
+    assert (
+        db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "feed.refresh")) is None
+    )
 
 
 def test_a_feed_added_while_jobs_are_down_is_saved_and_said_to_be(app, client, carol, feed_server):
