@@ -559,3 +559,10 @@ def test_the_member_page_words_the_appeal_state(admin_client, appeal, frank):
     page = admin_client.get(f"/admin/users/{frank.id}").get_data(as_text=True)
     assert "The member appealed: waiting for a decision." in page
     assert "(open)" not in page
+
+
+def test_the_member_page_gives_the_date_beside_the_status_as_their_settings_do(admin_client, alice):
+    page = admin_client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+    shown = re.search(r"<dt>Subscription</dt><dd>.*?</dd>\s*<dt>([^<]+)</dt><dd>([^<]+)</dd>", page)
+    assert shown is not None
+    assert shown[2] == alice.subscription_period_end.strftime("%d %B %Y")
