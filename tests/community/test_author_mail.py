@@ -71,7 +71,7 @@ def test_a_moderator_gives_a_reason_that_reaches_the_author_and_the_log(
     login(client, carol)
     queue = client.get("/admin/reports").text
     form = queue.split(f'action="/admin/reports/{comment.id}/remove"', 1)[1].split("</form>")[0]
-    assert re.search(r'<input id="remove-reason-\d+" name="reason"', form)
+    assert re.search(r'<input type="text" id="remove-reason-\d+" name="reason"', form)
 
     client.submit(f"/admin/reports/{comment.id}/remove", {"reason": "Advertising a shop"})
 
