@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from confusable_homoglyphs import confusables
+from confusable_homoglyphs import categories, confusables
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -228,10 +230,12 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("Names cannot contain check marks: the blue check marks members.")
     if name_key(name) in RESERVED_NAMES | {name_key(current_app.config["SITE_NAME"])}:
         raise ValidationError("That name is the site's own or a staff title. Choose another.")
-    if mixes_look_alike_alphabets(name):
+    look_alike = look_alike_letter(name)
+    if look_alike is not None:
         raise ValidationError(
-            "Write each word of your name in one alphabet (or put a space between them): "
-            "a word mixing alphabets can pass for another name."
+            f"“{look_alike.letter}” in “{look_alike.word}” is a {look_alike.alphabet} letter "
+            f"among {look_alike.among} ones: a word mixing alphabets can pass for another "
+            "name. Write each word in one alphabet."
         )
 
 
@@ -239,13 +243,30 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
 LETTER_RUN = re.compile(r"[^\W\d_]+")
 
 
-def mixes_look_alike_alphabets(name: str) -> bool:
-    """Tell whether a word of ``name`` mixes alphabets with a letter that looks like
-    another alphabet's (Unicode's confusables): "Moderator" with a Cyrillic "M", or a
-    member's name with one Greek letter, reads exactly as the real one. What shows
-    nothing is dropped first, or a joiner would make each look-alike a word of its own."""
+@dataclass(frozen=True)
+class LookAlike:
+    """A letter of one alphabet inside a word of another, which it makes a look-alike."""
+
+    letter: str
+    word: str
+    alphabet: str  # "Cyrillic"
+    among: str  # "Latin"
+
+
+def look_alike_letter(name: str) -> LookAlike | None:
+    """The first letter of ``name`` that makes a word mix alphabets with a look-alike
+    (Unicode's confusables): "Moderator" with a Cyrillic "M", or a member's name with one
+    Greek letter, reads exactly as the real one. What shows nothing is dropped first, or
+    a joiner would make each look-alike a word of its own."""
     visible = "".join(c for c in name if not shows_nothing(c))
-    return any(confusables.is_dangerous(word) for word in LETTER_RUN.findall(visible))
+    for word in LETTER_RUN.findall(visible):
+        if not confusables.is_dangerous(word):
+            continue
+        # Named against the word's main alphabet: the odd letter out is the fake.
+        main = Counter(map(categories.alias, word)).most_common(1)[0][0]
+        letter = next(c for c in word if categories.alias(c) != main)
+        return LookAlike(letter, word, categories.alias(letter).title(), main.title())
+    return None
 
 
 def refuse_hidden_controls(form: FlaskForm, field: TextAreaField) -> None:

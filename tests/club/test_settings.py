@@ -4,6 +4,7 @@ Appeals: ``test_appeals.py``; export and deletion: ``test_account_data.py``."""
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -156,14 +157,23 @@ def test_it_still_refuses_a_reserved_handle_as_a_new_choice(client, alice):
         ("Mod\u034ferator", "staff title"),
         ("MODERATOR", "staff title"),
         ("Billionaire Club", "staff title"),
-        ("\u041coderator", "one alphabet"),  # a Cyrillic capital em: reads "Moderator"
-        ("\u0410dmin", "one alphabet"),
-        ("Billionaire \u0421lub", "one alphabet"),
-        ("Alic\u0435 Active", "one alphabet"),  # another member's name, with a Cyrillic ie
-        ("\u03bflga", "one alphabet"),  # a Greek omicron
-        ("M\u0585derator", "one alphabet"),  # an Armenian o
-        ("\u13aalice Active", "one alphabet"),  # a Cherokee A
-        ("M\u200d\u043e\u200dderator", "one alphabet"),  # joiners around the look-alike
+        (
+            "\u041coderator",
+            "in one alphabet",
+        ),  # a Cyrillic capital em: reads "Moderator"
+        ("\u0410dmin", "in one alphabet"),
+        ("Billionaire \u0421lub", "in one alphabet"),
+        (
+            "Alic\u0435 Active",
+            "in one alphabet",
+        ),  # another member's name, with a Cyrillic ie
+        ("\u03bflga", "in one alphabet"),  # a Greek omicron
+        ("M\u0585derator", "in one alphabet"),  # an Armenian o
+        ("\u13aalice Active", "in one alphabet"),  # a Cherokee A
+        (
+            "M\u200d\u043e\u200dderator",
+            "in one alphabet",
+        ),  # joiners around the look-alike
         ("...", "at least one letter"),
         ("\u3164", "at least one letter"),  # a Hangul filler: a letter that shows nothing
         ("\u2800\u2800", "at least one letter"),  # blank Braille cells
@@ -602,3 +612,12 @@ def test_it_shows_a_moderator_freeze_in_full_with_an_appeal_form(client, frank):
     assert "Spam in comments" in section
     assert frank.frozen_until.strftime("%d %B %Y") in section
     assert 'action="/settings/appeal"' in section
+
+
+def test_it_names_the_look_alike_letter_in_a_display_name(client, alice):
+    login(client, alice)
+    response = client.submit("/settings/profile", profile_data(display_name="Alic\u0435 Active"))
+    assert (
+        "“\u0435” in “Alic\u0435” is a Cyrillic letter among Latin ones: a word mixing "
+        "alphabets can pass for another name. Write each word in one alphabet."
+    ) in html.unescape(response.get_data(as_text=True))
