@@ -423,7 +423,7 @@ class ImportResult:
                 (self.known, "already on the site"),
                 (self.repeated, "listed again in the file"),
                 (self.refused, "not a usable address"),
-                (self.internal, "not an address feeds may be fetched from"),
+                (self.internal, "refused: an internal address, an odd port or a password"),
             )
             if n
         ]
@@ -577,7 +577,8 @@ def failing_feed_count() -> int:
 def feed_names(feed_ids: set[int]) -> dict[int, str]:
     """Each feed's name as the feeds page shows it (the audit log's note on its rows)."""
     feeds = db.session.scalars(sa.select(Feed).where(Feed.id.in_(feed_ids)))
-    return {feed.id: feed.name for feed in feeds}
+    # "now": the log's older rows name the feed as it was (a rename's detail, say).
+    return {feed.id: f"now named {feed.name}" for feed in feeds}
 
 
 def init_app(app) -> None:

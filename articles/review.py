@@ -276,7 +276,7 @@ def article_titles(article_ids: set[int]) -> dict[int, str]:
     found = db.session.execute(
         sa.select(Article.id, Article.title).where(Article.id.in_(article_ids))
     )
-    return {article_id: f"“{title}”" for article_id, title in found}
+    return {article_id: f"now titled “{title}”" for article_id, title in found}
 
 
 def init_app(app) -> None:

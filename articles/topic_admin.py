@@ -185,7 +185,7 @@ def _delete(topic_id: int, shown: str | None):
 def topic_names(topic_ids: set[int]) -> dict[int, str]:
     """Each topic's name (the audit log's note on its rows)."""
     found = db.session.execute(sa.select(Topic.id, Topic.name).where(Topic.id.in_(topic_ids)))
-    return {topic_id: name for topic_id, name in found}
+    return {topic_id: f"now named {name}" for topic_id, name in found}
 
 
 def init_app(app) -> None:

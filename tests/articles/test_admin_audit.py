@@ -47,14 +47,15 @@ def test_the_audit_log_names_the_feeds_articles_and_topics_it_is_about(admin_cli
 
     rows = audit_rows(admin_client.get("/admin/audit").get_data(as_text=True))
 
-    assert "Everyday Health Notes" in rows[f"feed {feed.id}"]
-    assert "“Walking for back pain”" in rows[f"article {article.id}"]
-    assert "Rest" in rows[f"topic {topic.id}"]
+    # As they are now, and said to be: the rename's own row still reads "Sleep → Rest".
+    assert "now named Everyday Health Notes" in rows[f"feed {feed.id}"]
+    assert "now titled “Walking for back pain”" in rows[f"article {article.id}"]
+    assert "now named Rest" in rows[f"topic {topic.id}"]
 
 
 def audit_rows(page: str) -> dict[str, str]:
     """Each row's "On" cell as text, by the target it names ("feed 7")."""
-    cells = re.findall(r"<td>(?:<a [^>]*>)?((?:feed|article|topic) \d+)(.*?)</td>", page, re.S)
+    cells = re.findall(r"<td[^>]*>(?:<a [^>]*>)?((?:feed|article|topic) \d+)(.*?)</td>", page, re.S)
     return {target: html.unescape(re.sub(r"<[^>]+>", " ", rest)) for target, rest in cells}
 
 

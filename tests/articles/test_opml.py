@@ -77,7 +77,7 @@ def test_it_refuses_feeds_on_internal_addresses_as_the_add_form_does(admin_clien
     page = admin_client.get("/admin/feeds/").get_data(as_text=True)
     assert (
         "Imported 1 new feed(s) of 6 listed "
-        "(5 not an address feeds may be fetched from)." in html.unescape(page)
+        "(5 refused: an internal address, an odd port or a password)." in html.unescape(page)
     )
     urls = db.session.scalars(sa.select(Feed.url)).all()
     assert urls == ["https://public.example.com/rss"]

@@ -552,7 +552,9 @@ def test_the_member_page_says_a_subscriber_also_has_a_complimentary_membership(a
     alice.complimentary = True
     db.session.commit()
     page = admin_client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
-    assert subscription_row(page) == "Active (and a complimentary membership: nothing to pay)"
+    assert subscription_row(page) == (
+        "Active (also a complimentary membership: this subscription could be cancelled)"
+    )
 
 
 def test_the_member_page_words_the_appeal_state(admin_client, appeal, frank):
