@@ -354,7 +354,9 @@ def delete_feed(feed_id: int):
         outcome = "kept" if keep else "removed"
         if not keep and activity:
             outcome += f", with {activity.describe()}"
-        audit.record(current_user, "feed.delete", feed, f"{feed.url} (articles {outcome})")
+        # Named: once it is gone, the log cannot look its name up.
+        detail = f"{feed.name}: {feed.url} (articles {outcome})"
+        audit.record(current_user, "feed.delete", feed, detail)
         for rule in rules:  # the database removes them with the feed
             audit.record(current_user, "rule.delete", rule, _rule_detail(rule))
         count = curation.remove_feed(feed, keep_articles=keep)

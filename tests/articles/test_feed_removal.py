@@ -67,14 +67,15 @@ def test_it_names_and_audits_the_rules_that_go_with_a_deleted_feed(admin_client)
 
 
 def test_it_deletes_a_feed_with_its_articles(admin_client):
-    feed = make_feed()
+    feed = make_feed(title="Daily Health")
     make_article(feed)
     address = feed.url
     admin_client.submit(f"/admin/feeds/{feed.id}/delete", {"articles": "remove", "confirm": "y"})
     assert db.session.scalar(sa.select(sa.func.count(Article.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
     detail = db.session.scalar(sa.select(AuditEntry.detail))
-    assert detail == f"{address} (articles removed)"  # no members' activity to name
+    # Named, as the log cannot look it up once it is gone; no members' activity to name.
+    assert detail == f"Daily Health: {address} (articles removed)"
 
 
 def test_the_delete_page_warns_that_removing_articles_deletes_members_conversations(
