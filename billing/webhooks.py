@@ -238,8 +238,7 @@ def sync_subscription(
     observed_at = utcnow()  # taken before the read: a later read always wins
     subscription = gateway.retrieve_subscription(subscription_id)
     if not mapping.sells_membership(subscription):
-        log.warning("subscription %s sells no membership; ignored", subscription_id)
-        return None, []
+        return _moved_off_the_membership(subscription, observed_at)
     customer_id = mapping.object_id(subscription.get("customer"))
     found = mapping.member_for_customer(customer_id)
     if found is None:
@@ -255,6 +254,33 @@ def sync_subscription(
     change = mapping.apply_stripe_subscription(
         user, subscription, observed_at=observed_at, payment_error=payment_error
     )
+    return user, notices.for_change(user, change)
+
+
+def _moved_off_the_membership(
+    subscription: dict, observed_at: datetime
+) -> tuple[User | None, list[notices.Mail]]:
+    """Apply a subscription that sells no membership, if it is the one on its member's record.
+
+    The Stripe account may sell other things, and those are ignored. But a member's own
+    subscription moved onto another product's price (a plan switch in the Customer Portal,
+    an edit in the dashboard) keeps its id: it no longer grants the membership, and its
+    later end would be ignored too. The member keeps another membership subscription Stripe
+    still bills them for, if any; else none is on record, as the nightly reconcile finds.
+    """
+    customer_id = mapping.object_id(subscription.get("customer"))
+    found = mapping.member_for_customer(customer_id)
+    if found is None or found.subscription_id != subscription.get("id"):
+        log.warning("subscription %s sells no membership; ignored", subscription.get("id"))
+        return None, []
+    running = sync.running_subscription(customer_id)
+    user = mapping.lock_member(found.id)
+    if running is not None:
+        change = mapping.apply_stripe_subscription(user, running, observed_at=observed_at)
+    else:
+        change = membership.apply_subscription(
+            user, subscription_id=None, status=None, period_end=None, observed_at=observed_at
+        )
     return user, notices.for_change(user, change)
 
 
