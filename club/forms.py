@@ -187,7 +187,10 @@ def handle_field(label: str = "Handle") -> StringField:
 
 # Characters that change how the text around them shows without showing themselves:
 # text-direction marks, overrides and isolates, zero-width spaces, word joiners, BOMs.
-INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Khmer's two inherent vowels draw nothing too (Unicode advises against their use).
+INVISIBLE = re.compile(
+    "[\u061c\u17b4\u17b5\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 # The blue check next to a name means "paying member"; a name must not fake it.
 CHECK_MARKS = re.compile("[\u221a\u2611\u2705\u2713\u2714\U0001f5f8\U0001f5f9\U0001fbb1]")
 # Joiners that Persian, Indic scripts and emoji sequences need between visible characters.
@@ -241,6 +244,15 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
 
 # A run of letters: names split into words at spaces, hyphens, slashes and digits.
 LETTER_RUN = re.compile(r"[^\W\d_]+")
+# Writing systems that mix scripts inside one word by design: Japanese (kanji with kana),
+# Chinese with Bopomofo, Korean with hanja. Unicode's "highly restrictive" profile
+# (UTS #39) allows these with Latin too; here without it, as a Latin name with one
+# katakana "ロ" for its "O" is the look-alike this check stops.
+ONE_WRITING_SYSTEM = (
+    frozenset({"HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"HAN", "BOPOMOFO"}),
+    frozenset({"HAN", "HANGUL"}),
+)
 
 
 @dataclass(frozen=True)
@@ -256,17 +268,24 @@ class LookAlike:
 def look_alike_letter(name: str) -> LookAlike | None:
     """The first letter of ``name`` that makes a word mix alphabets with a look-alike
     (Unicode's confusables): "Moderator" with a Cyrillic "M", or a member's name with one
-    Greek letter, reads exactly as the real one. What shows nothing is dropped first, or
-    a joiner would make each look-alike a word of its own."""
-    visible = "".join(c for c in name if not shows_nothing(c))
-    for word in LETTER_RUN.findall(visible):
-        if not confusables.is_dangerous(word):
+    Greek letter, reads exactly as the real one. What shows nothing and the marks over
+    letters are dropped first, or a joiner or an accent would make each look-alike a word
+    of its own."""
+    bare = "".join(c for c in name if not shows_nothing(c) and unicodedata.category(c)[0] != "M")
+    for word in LETTER_RUN.findall(bare):
+        if is_one_writing_system(word) or not confusables.is_dangerous(word):
             continue
         # Named against the word's main alphabet: the odd letter out is the fake.
         main = Counter(map(categories.alias, word)).most_common(1)[0][0]
         letter = next(c for c in word if categories.alias(c) != main)
         return LookAlike(letter, word, categories.alias(letter).title(), main.title())
     return None
+
+
+def is_one_writing_system(word: str) -> bool:
+    """Tell whether the scripts of ``word`` are those of one CJK writing system."""
+    scripts = {categories.alias(c) for c in word} - {"COMMON", "INHERITED"}
+    return any(scripts <= allowed for allowed in ONE_WRITING_SYSTEM)
 
 
 def refuse_hidden_controls(form: FlaskForm, field: TextAreaField) -> None:
@@ -301,6 +320,7 @@ def shows_nothing(char: str) -> bool:
         or char in BLANK_LOOKING
         or unicodedata.category(char) == "Cf"
         or code == 0x034F
+        or 0x17B4 <= code <= 0x17B5
         or 0x180B <= code <= 0x180F
         or 0xFE00 <= code <= 0xFE0F
         or 0xE0100 <= code <= 0xE01EF

@@ -51,6 +51,10 @@ from tests.conftest import login
             "M\u200d\u043e\u200dderator",
             "in one alphabet",
         ),  # joiners around the look-alike
+        ("Alic\u17b4\u0435 Active", "visible characters only"),  # a Khmer vowel: no glyph
+        ("Mod\u17b5erator", "visible characters only"),
+        ("Alic\u0332\u0435 Active", "in one alphabet"),  # a mark no letter composes with
+        ("M\u30edderator", "in one alphabet"),  # a katakana ro: CJK mixes kana, not Latin
         ("...", "at least one letter"),
         ("\u3164", "at least one letter"),  # a Hangul filler: a letter that shows nothing
         ("\u2800\u2800", "at least one letter"),  # blank Braille cells
@@ -91,6 +95,11 @@ def test_it_keeps_a_name_given_before_the_rules_editable(client, alice):
         "\u00b5Lab Kate",  # the micro sign
         "Hawai\u02bbi Kai",  # the Hawaiian okina, a modifier letter
         "\u0393\u03b9\u03ce\u03c1\u03b3\u03bf\u03c2 Papadopoulos",
+        # Japanese, Chinese and Korean write one word in several scripts by design.
+        "\u7530\u4e2d\u3055\u304f\u3089",  # kanji and hiragana
+        "\u9234\u6728\u30e6\u30a6\u30ad",  # kanji and katakana
+        "\u738b\u3105",  # Han and Bopomofo
+        "\uae40\u7530",  # Hangul and Han
     ],
 )
 def test_it_accepts_names_in_any_script_and_titles_within_a_name(client, alice, name):
