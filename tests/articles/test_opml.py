@@ -67,6 +67,10 @@ def test_it_refuses_feeds_on_internal_addresses_as_the_add_form_does(admin_clien
         b'<outline type="rss" text="Metadata" xmlUrl="http://169.254.169.254/latest/"/>'
         b'<outline type="rss" text="Redis" xmlUrl="http://[::1]:6379/"/>'
         b'<outline type="rss" text="Loopback" xmlUrl="http://127.0.0.1/feed.xml"/>'
+        # Loopback by name, and 127.0.0.1 as resolvers read a number: no DNS answer needed.
+        b'<outline type="rss" text="Local" xmlUrl="http://localhost/feed.xml"/>'
+        b'<outline type="rss" text="Dev" xmlUrl="http://blog.localhost./feed.xml"/>'
+        b'<outline type="rss" text="Number" xmlUrl="http://2130706433/feed.xml"/>'
         b'<outline type="rss" text="Odd port" xmlUrl="https://feeds.example.com:9000/rss"/>'
         b'<outline type="rss" text="Token" xmlUrl="https://me:token@feeds.example.org/rss"/>'
         b'<outline type="rss" text="Public" xmlUrl="https://public.example.com/rss"/>'
@@ -76,8 +80,8 @@ def test_it_refuses_feeds_on_internal_addresses_as_the_add_form_does(admin_clien
 
     page = admin_client.get("/admin/feeds/").get_data(as_text=True)
     assert (
-        "Imported 1 new feed(s) of 6 listed "
-        "(5 refused: an internal address, an odd port or a password)." in html.unescape(page)
+        "Imported 1 new feed(s) of 9 listed "
+        "(8 refused: an internal address, an odd port or a password)." in html.unescape(page)
     )
     urls = db.session.scalars(sa.select(Feed.url)).all()
     assert urls == ["https://public.example.com/rss"]
