@@ -87,8 +87,10 @@ ACTIONS = {
         "Your first payment is still being processed. Your membership starts as soon as it "
         "goes through; we will email you."
     ),
+    # Settings offers "Manage subscription" then, not Subscribe: the subscription still runs
+    # and is paid again once a payment goes through.
     Reason.PAYMENT_FAILED: (
-        "Your payment failed. Update your payment method, or subscribe again, in settings."
+        "Your payment failed. Update your payment method under Manage subscription in settings."
     ),
     Reason.SUBSCRIPTION_ENDED: "Your membership has ended. Subscribe again in settings.",
     Reason.FROZEN_BY_MODERATOR: "A moderator froze your account. You can appeal in settings.",

@@ -149,7 +149,7 @@ def test_it_freezes_an_account_whose_payment_failed(app, status):
     ("status", "advice"),
     [
         ("incomplete_expired", "never started. Subscribe again in settings."),
-        ("unpaid", "Update your payment method, or subscribe again, in settings."),
+        ("unpaid", "Update your payment method under Manage subscription in settings."),
     ],
 )
 def test_it_tells_a_failed_payment_what_it_can_do(app, status, advice):

@@ -446,6 +446,9 @@ def test_it_explains_a_failed_payment_and_the_way_out(client, bob):
     section = status_section(client)
     assert "payment failed" in section and "Your card was declined." in section
     assert 'href="#billing"' in section
+    # The banner's advice names the button the billing section shows.
+    assert "under Manage subscription" in client.get("/").get_data(as_text=True)
+    assert ">Manage subscription</button>" in billing_section(client)
 
 
 def billing_section(client) -> str:
