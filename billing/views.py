@@ -158,12 +158,10 @@ def start_checkout(attempt: str) -> dict:
     if not price_id:
         raise gateway.BillingError("Memberships are not on sale yet; please try again later.")
     user = current_user._get_current_object()
-    new_customer = False
     if not user.stripe_customer_id:
         # Under the row lock, two tabs subscribing at once still make one customer.
         user = mapping.lock_member(user.id)
         if not user.stripe_customer_id:
-            new_customer = True
             customer = gateway.create_customer(
                 user_id=user.id,
                 email=user.email,
@@ -173,10 +171,13 @@ def start_checkout(attempt: str) -> dict:
             membership.link_customer(user, customer["id"])
         # The customer now exists in Stripe: remember it even if the next call fails.
         db.session.commit()
+    # Under the row lock again (until the request ends), Subscribe clicked in two tabs at
+    # once opens one payment page: the second tab waits, then finds the first's open.
+    # Their idempotency keys differ, as each tab's form carries its own attempt.
+    user = mapping.lock_member(user.id)
     base = current_app.config["BASE_URL"]
     try:
-        # A customer made just now has no Checkout open anywhere yet.
-        waiting = None if new_customer else open_session_selling(user.stripe_customer_id, price_id)
+        waiting = open_session_selling(user.stripe_customer_id, price_id)
         if waiting is not None:
             return waiting
         return gateway.create_checkout_session(

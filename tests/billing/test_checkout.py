@@ -6,6 +6,7 @@ recording server and check the exact parameters the Stripe SDK sent.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -66,8 +67,6 @@ def test_it_creates_a_customer_then_a_subscription_checkout(client, erin, stripe
     }
     assert session.headers["idempotency-key"] == f"club-checkout-{erin.id}-attempt-0001"
     assert reload(erin).stripe_customer_id == "cus_rec_1"
-    # A customer made a moment ago has no Checkout open to reuse: Stripe is not asked.
-    assert stripe_api.calls("GET", "/v1/checkout/sessions") == []
 
 
 def test_it_reuses_the_customer_and_keys_for_a_double_click(client, erin, stripe_api):
@@ -111,12 +110,15 @@ def test_it_sends_a_member_stripe_already_bills_to_the_portal(client, erin, stri
     assert membership.standing(reload(erin)).can_interact
 
 
-def stripe_keeping_checkout_sessions(stripe_api, customer_id: str) -> list[dict]:
+def stripe_keeping_checkout_sessions(
+    stripe_api, customer_id: str, seconds_to_create: float = 0
+) -> list[dict]:
     """Make the recording server create Checkout Sessions and list the open ones, as
     Stripe does; return the sessions created, for the test to pay or inspect."""
     created: list[dict] = []
 
     def create(request) -> tuple[int, dict]:
+        time.sleep(seconds_to_create)  # listed only once made, as in Stripe
         number = len(created) + 1
         session = {
             "id": f"cs_test_open_{number}", "object": "checkout.session", "status": "open",
@@ -148,6 +150,42 @@ def test_subscribe_in_a_second_tab_opens_the_same_payment_page(client, erin, str
     assert first.headers["Location"] == created[0]["url"]
     assert second.headers["Location"] == created[0]["url"]
     assert len(created) == 1
+
+
+def subscribe_in_two_tabs_at_once(app, user: User) -> list[str]:
+    """Press Subscribe in two tabs at the same moment; return where each was sent."""
+    tabs = [app.test_client() for _ in range(2)]
+    for tab in tabs:
+        login(tab, user)
+    forms = [{"csrf_token": tab.csrf_token(), "attempt": f"tab-{n}-attempt"} for n, tab in
+             enumerate(tabs)]  # fmt: skip
+    barrier, locations = threading.Barrier(2), []
+
+    def press(tab, form) -> None:
+        barrier.wait()
+        locations.append(tab.post("/billing/checkout", data=form).headers["Location"])
+
+    threads = [threading.Thread(target=press, args=pair) for pair in zip(tabs, forms, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return locations
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["returning", "new customer"])
+def test_subscribe_in_two_tabs_at_once_opens_one_payment_page(app, erin, stripe_api, returning):
+    """Each tab's form carries its own idempotency key: only the member's row lock, held
+    while Stripe is asked, keeps the second tab from opening a second payable page."""
+    if returning:
+        membership.link_customer(erin, "cus_rec_1")
+        db.session.commit()
+    created = stripe_keeping_checkout_sessions(stripe_api, "cus_rec_1", seconds_to_create=0.3)
+
+    locations = subscribe_in_two_tabs_at_once(app, erin)
+
+    assert len(created) == 1
+    assert locations == [created[0]["url"]] * 2
 
 
 def test_subscribe_opens_a_new_payment_page_once_the_open_one_is_gone(client, erin, stripe_api):
