@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from club.clock import UTCDateTime, utcnow
-from club.extensions import db, unicode_lower
+from club.extensions import NEVER_REUSE_IDS, db, unicode_lower
 from club.text import has_visible_text
 
 ARTICLE_STATUSES = ("pending", "published", "rejected", "hidden")
@@ -36,6 +36,7 @@ article_topics = sa.Table(
 
 class Topic(db.Model):
     __tablename__ = "topics"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
@@ -67,6 +68,7 @@ class TopicRedirect(db.Model):
 
 class Feed(db.Model):
     __tablename__ = "feeds"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(sa.String(2048), unique=True)
@@ -209,6 +211,7 @@ class Article(db.Model):
             search_document(SimpleNamespace(title=title, summary=summary, body_text=body_text)),
             postgresql_using="gin",
         ).ddl_if(dialect="postgresql"),
+        NEVER_REUSE_IDS,
     )
 
     @property
@@ -254,6 +257,7 @@ class KeywordRule(db.Model):
     """Block entries mentioning a phrase, or require one, on one feed or on all of them."""
 
     __tablename__ = "keyword_rules"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     feed_id: Mapped[int | None] = mapped_column(

@@ -24,6 +24,11 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_PAGE_SIZE = 16384
+# SQLite gives a new row the largest id + 1, so deleting the newest row hands its id to
+# the next one, and with it the audit history, emailed links and addresses that name the
+# id. AUTOINCREMENT never reuses an id (nor do PostgreSQL's sequences). For the tables
+# whose ids people see: accounts, feeds, articles, topics, comments, keyword rules.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()

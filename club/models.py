@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from club.clock import UTCDateTime, utcnow
-from club.extensions import db
+from club.extensions import NEVER_REUSE_IDS, db
 
 HANDLE_PATTERN = r"^[a-z0-9_]{3,30}$"
 
@@ -67,9 +67,7 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         # Email is unique case-insensitively; it is also stored lower-cased.
         sa.Index("uq_users_email_lower", sa.func.lower(email), unique=True),
-        # SQLite would otherwise give the next sign-up a deleted newest account's id, and
-        # with it that account's audit history (PostgreSQL's sequences never reuse one).
-        {"sqlite_autoincrement": True},
+        NEVER_REUSE_IDS,
     )
 
     def set_password(self, password: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from articles.models import Article, Topic
 from club.clock import UTCDateTime, utcnow
-from club.extensions import db
+from club.extensions import NEVER_REUSE_IDS, db
 from club.models import User
 
 EDIT_WINDOW = timedelta(minutes=15)
@@ -63,6 +63,7 @@ class Comment(db.Model):
         sa.Index("ix_comments_article_created", "article_id", "created_at"),
         sa.CheckConstraint("depth >= 0 AND depth <= 2", name="depth_range"),
         sa.CheckConstraint("status IN ('visible', 'deleted', 'removed')", name="status_known"),
+        NEVER_REUSE_IDS,
     )
 
     @property

@@ -77,6 +77,20 @@ def test_the_audit_log_does_not_link_a_feed_or_article_deleted_since(admin_clien
     assert f'<a href="/admin/feeds/{kept_id}/edit">feed {kept_id}</a>' in page
 
 
+def test_a_deleted_feeds_rows_never_come_to_name_the_next_feed_added(admin_client):
+    """SQLite hands a deleted newest row's id to the next row unless told not to."""
+    gone = make_feed(url="https://gone.example.com/feed.xml", title="Gone")
+    gone_id = gone.id
+    admin_client.submit(f"/admin/feeds/{gone_id}/pause")
+    admin_client.submit(f"/admin/feeds/{gone_id}/delete", {"articles": "remove", "confirm": "y"})
+
+    newcomer = make_feed(url="https://newcomer.example.com/feed.xml", title="Newcomer")
+
+    assert newcomer.id != gone_id
+    rows = audit_rows(admin_client.get("/admin/audit").get_data(as_text=True))
+    assert "(deleted)" in rows[f"feed {gone_id}"] and "Newcomer" not in rows[f"feed {gone_id}"]
+
+
 def test_the_audit_log_checks_its_links_in_the_same_queries_however_many_rows(
     admin_client, carol, count_queries
 ):

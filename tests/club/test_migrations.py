@@ -255,3 +255,39 @@ def test_it_remembers_which_existing_accounts_have_paid(old_site):
 
     paid = dict(db.session.execute(sa.select(User.id, User.has_paid)).all())
     assert paid == {ended: True, never: False}  # a return is welcomed back, a first time not
+
+
+def test_it_never_gives_a_new_feed_or_article_a_deleted_ones_id(old_site):
+    """The audit log's rows about a deleted feed must not come to name the next one; and
+    the rebuilt articles table keeps its search index working, old rows and new."""
+    from articles.models import Article, Feed
+    from articles.search import search_articles
+    from club.models import AuditEntry
+
+    flask_migrate.upgrade(directory=MIGRATIONS, revision="c3e8a1f5d290")
+    kept = add_old_feed("https://feeds.example.com/kept.xml", "Kept")
+    add_old_article(kept, guid="old-1", url="https://kept.example.com/1", title="Walking helps",
+                    summary="", status="published")  # fmt: skip
+    # A feed deleted before the upgrade, which only the audit log still names.
+    insert_as_the_database_stands(
+        AuditEntry.__table__, action="feed.delete", target_type="feed", target_id="41"
+    )
+    db.session.commit()
+
+    flask_migrate.upgrade(directory=MIGRATIONS)
+
+    newest = add_old_feed("https://feeds.example.com/newest.xml", "Newest")
+    assert newest == 42  # past the id the audit log names
+    db.session.execute(sa.delete(Feed).where(Feed.id == newest))
+    assert add_old_feed("https://feeds.example.com/next.xml", "Next") > newest
+    add_old_article(kept, guid="new-1", url="https://kept.example.com/2", title="Walking daily",
+                    summary="", status="published")  # fmt: skip
+    deleted = db.session.scalar(sa.select(sa.func.max(Article.id)))
+    db.session.execute(sa.delete(Article).where(Article.id == deleted))
+    add_old_article(kept, guid="new-2", url="https://kept.example.com/3", title="Walking more",
+                    summary="", status="published")  # fmt: skip
+    db.session.commit()
+
+    assert db.session.scalar(sa.select(sa.func.max(Article.id))) > deleted
+    found = sorted(hit.article.guid for hit in search_articles("walking").hits)
+    assert found == ["new-2", "old-1"]  # indexed before the rebuild, and by its triggers after
