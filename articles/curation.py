@@ -455,13 +455,14 @@ def feed_address(url: str) -> str:
     """Write a feed URL one way, so one feed is not added twice under two spellings.
 
     Scheme and host in lower case, a host in another script as its ASCII (punycode) name,
-    no default port, fragment, tracking parameters, empty query or "." and ".." segments.
+    no final dot after the host, no default port, fragment, tracking parameters, empty
+    query or "." and ".." segments.
     """
     parts = urlsplit(canonical_url(url.strip()))
     if not parts.scheme or not parts.netloc:
         return url.strip()
     path = without_dot_segments(parts.path or "/")
-    return urlunsplit((parts.scheme, _ascii_netloc(parts.netloc), path, parts.query, ""))
+    return urlunsplit((parts.scheme, _one_netloc(parts.netloc), path, parts.query, ""))
 
 
 def without_dot_segments(path: str) -> str:
@@ -486,15 +487,19 @@ def without_dot_segments(path: str) -> str:
     return "/" + "/".join(kept)
 
 
-def _ascii_netloc(netloc: str) -> str:
-    """The host (and port) with a name in another script as punycode: one feed, one spelling."""
-    if netloc.isascii():
-        return netloc
-    host, colon, port = netloc.partition(":")  # not an IPv6 literal: those are ASCII
-    try:
-        return host.encode("idna").decode("ascii") + colon + port
-    except UnicodeError:
-        return netloc  # create_feed refuses a host that cannot be a name
+def _one_netloc(netloc: str) -> str:
+    """The host (and port) written one way: a name in another script as punycode, and
+    without the final dot of a fully qualified name ("example.com." is "example.com")."""
+    if netloc.startswith("[") or "@" in netloc:
+        return netloc  # an IPv6 literal; credentials are refused by create_feed
+    host, colon, port = netloc.partition(":")
+    host = host.rstrip(".") or host
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return netloc  # create_feed refuses a host that cannot be a name
+    return host + colon + port
 
 
 # Dot-separated labels of letters (any script), digits, hyphens and underscores, or an

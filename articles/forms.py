@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -16,7 +18,6 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    URL,
     DataRequired,
     NumberRange,
     Optional,
@@ -24,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from articles import curation
 from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 from articles.topics import TOPIC_NAME_MAX, is_topic_name, uncut_topic_name
 from club.forms import FitsIn
@@ -85,13 +87,27 @@ def shows_text(what: str):
     return check
 
 
+def web_address(form: FlaskForm, field: StringField) -> None:
+    """An http(s) address with a host name, as a feed's must be.
+
+    Not wtforms' ``URL``: it refuses a fully qualified name ("example.com./feed.xml"),
+    which OPML import and every fetch accept as the same host.
+    """
+    try:
+        curation.valid_feed_address(field.data or "")
+    except ValueError as error:
+        if urlsplit((field.data or "").strip()).scheme.lower() not in ("http", "https"):
+            raise ValidationError("Enter a web address starting with http:// or https://") from None
+        raise ValidationError(f"Enter a valid web address: {error}.") from None
+
+
 class FeedForm(FlaskForm):
     url = StringField(
         "Feed or site address",
         validators=[
             DataRequired(),
             FitsIn(max=2048),
-            URL(require_tld=False, message="Enter a web address starting with http:// or https://"),
+            web_address,
         ],
     )
     topic = StringField("Topic", validators=[Optional(), one_topic, topic_names])

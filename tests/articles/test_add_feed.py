@@ -5,6 +5,7 @@ Older add-feed tests are in test_admin.py.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from email.utils import format_datetime
@@ -108,6 +109,12 @@ def test_saving_says_what_the_first_fetch_stored_when_it_ran_at_once(
         # One host, two spellings: its own script or punycode.
         ("http://例子.测试/feed", "http://xn--fsqu00a.xn--0zwm56d/feed"),
         ("http://例子.测试:8080/feed", "http://xn--fsqu00a.xn--0zwm56d:8080/feed"),
+        # A fully qualified name's final dot names the same host.
+        (
+            "https://kitchen-table.example.net./feed.atom",
+            "https://kitchen-table.example.net/feed.atom",
+        ),
+        ("https://Example.com.:443/feed", "https://example.com/feed"),
     ],
 )
 def test_it_writes_a_feed_address_one_way_and_keeps_its_path(typed, address):
@@ -134,6 +141,26 @@ def test_it_refuses_a_feed_it_has_under_its_hosts_other_spelling(admin_client):
         {"url": "http://xn--fsqu00a.xn--0zwm56d/feed", "interval_minutes": 30, "action": "save"},
     ).get_data(as_text=True)
     assert "The site already has this feed: Example Source." in html
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("https://example.com./feed.xml", "The site already has this feed: Example Source."),
+        ("feeds.example.com/rss", "Enter a web address starting with http:// or https://"),
+        ("https://exa mple.com/rss", "Enter a valid web address: 'exa mple.com' is not a valid"),
+    ],
+)
+def test_the_add_form_reads_a_fully_qualified_name_and_says_what_is_wrong(
+    admin_client, typed, said
+):
+    curation.create_feed("https://example.com/feed.xml", title="Example Source")
+    db.session.commit()
+    page = admin_client.submit(
+        "/admin/feeds/new", {"url": typed, "interval_minutes": 30, "action": "preview"}
+    ).get_data(as_text=True)
+    assert said in html.unescape(page)
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 1
 
 
