@@ -26,7 +26,15 @@ from articles.clean import CleanEntry, SkipEntry, clean_entry, end_source_cuts
 from articles.curation import feed_address, feed_at, rules_for
 from articles.models import MIN_INTERVAL_MINUTES, Article, Feed, FetchSlot
 from articles.parse import ParseError, parse_feed
-from articles.store import BURIED, StoreSummary, buried_guids, is_archive, store_entries
+from articles.store import (
+    BURIED,
+    ELSEWHERE,
+    StoreSummary,
+    buried_guids,
+    is_archive,
+    store_entries,
+    urls_stored_elsewhere,
+)
 from articles.text import plain_text, strip_control
 from articles.urls import safe_url
 from club import audit
@@ -238,9 +246,11 @@ def why_not_imported(entries: Sequence[CleanEntry]) -> dict[str, str]:
     """Say, by GUID, why the first fetch of a feed not added yet would leave entries out.
 
     The checks ``store_entries`` makes of a new entry, in its order: what an admin removed
-    before, the source's archive, the keyword rules (only the global ones apply yet).
+    before, the source's archive, the keyword rules (only the global ones apply yet), and
+    a story another feed has stored already.
     """
     buried = buried_guids(None, entries)
+    elsewhere = urls_stored_elsewhere(entries)
     archive_before, rules = archive_start(None), rules_for(None)
     days = current_app.config["FEEDS_FIRST_FETCH_MAX_AGE_DAYS"]
     reasons = {}
@@ -251,6 +261,8 @@ def why_not_imported(entries: Sequence[CleanEntry]) -> dict[str, str]:
             reason = f"older than {days} days"
         else:
             reason = rules.verdict(entry.title, entry.summary)
+            if not reason and entry.url in elsewhere:
+                reason = ELSEWHERE
         if reason:
             reasons[entry.guid] = f"{reason}: not imported"
     return reasons

@@ -250,12 +250,28 @@ def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: d
         feed.article_count = sa.func.coalesce(Feed.article_count, 0) + len(inserted) + len(adopted)
     for entry in conflicting:
         if entry.guid not in adopted:
-            summary.skip(f"already on the site from another source: {entry.url}")
+            summary.skip(f"{ELSEWHERE}: {entry.url}")
     if feed.topic_id is not None and inserted:
         db.session.execute(
             sa.insert(article_topics),
             [{"article_id": i, "topic_id": feed.topic_id} for i in inserted.values()],
         )
+
+
+ELSEWHERE = "already on the site from another source"
+
+
+def urls_stored_elsewhere(entries: Sequence[CleanEntry]) -> set[str]:
+    """The canonical URLs of ``entries`` another feed's articles have already: a feed not
+    added yet would skip them (a removed source's articles are taken back, not skipped)."""
+    found: set[str] = set()
+    for part in _chunks([e.url for e in entries]):
+        found.update(
+            db.session.scalars(
+                sa.select(Article.url).where(Article.url.in_(part), Article.feed_id.is_not(None))
+            )
+        )
+    return found
 
 
 def _adopt_orphans(

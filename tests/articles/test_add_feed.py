@@ -18,6 +18,7 @@ from articles.models import Article, Feed, Tombstone
 from club.clock import utcnow
 from club.extensions import db
 from tests.articles.conftest import item, rss
+from tests.conftest import make_article, make_feed
 
 
 def days_ago(days: int) -> str:
@@ -64,6 +65,29 @@ def test_the_preview_marks_each_entry_save_will_not_import_and_why(
     )
     assert "removed by an admin before: not imported" in entry_line(html, "Rejected once")
     assert "older than 30 days: not imported" in entry_line(html, "An old post")
+
+
+def test_the_preview_marks_a_story_another_feed_has_already(
+    allow_local_feeds, admin_client, feed_server
+):
+    """Saved, such a feed would store nothing of it ("already on the site from another
+    source"); a removed source's article is taken back instead, so it is not marked."""
+    make_article(make_feed(title="Other source"), url="https://source.example.com/posts/1")
+    orphan = make_article(make_feed(), url="https://source.example.com/posts/2")
+    orphan.feed_id = None
+    db.session.commit()
+    url = feed_server.route(
+        "/feed.xml",
+        body=rss(item(1, title="Told elsewhere", date=days_ago(1)),
+                 item(2, title="Left by its source", date=days_ago(2))),
+    )  # fmt: skip
+
+    html = preview(admin_client, url)
+
+    assert "already on the site from another source: not imported" in entry_line(
+        html, "Told elsewhere"
+    )
+    assert "not imported" not in entry_line(html, "Left by its source")
 
 
 def test_the_preview_applies_only_the_rules_for_every_feed(
