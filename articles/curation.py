@@ -303,18 +303,20 @@ class MemberActivity:
 
 
 def member_activity(feed: Feed) -> MemberActivity:
-    """Count the comments, likes and bookmarks members left on ``feed``'s articles."""
+    """Count the comments readers see, the likes and the bookmarks members left on
+    ``feed``'s articles (what removing the articles would take away)."""
     articles = sa.select(Article.id).where(Article.feed_id == feed.id)
 
-    def on_articles(model) -> sa.ScalarSelect:
+    def on_articles(model, *where) -> sa.ScalarSelect:
         return (
             sa.select(sa.func.count(model.id))
-            .where(model.article_id.in_(articles))
+            .where(model.article_id.in_(articles), *where)
             .scalar_subquery()
         )
 
+    comments = on_articles(Comment, Comment.status == "visible")
     row = db.session.execute(
-        sa.select(on_articles(Comment), on_articles(ArticleLike), on_articles(Bookmark))
+        sa.select(comments, on_articles(ArticleLike), on_articles(Bookmark))
     ).one()
     return MemberActivity(*row)
 
