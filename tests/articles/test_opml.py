@@ -8,6 +8,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from articles import opml
 from articles.models import Feed
 from articles.opml import read_opml, write_opml
 from club.extensions import db
@@ -292,3 +293,18 @@ def test_it_says_an_opml_file_lists_no_feeds_and_imports_nothing(admin_client):
 
     assert "Nothing imported: the file lists no feeds." in page
     assert "Imported 0" not in page and audit_actions() == []
+
+
+def test_a_file_of_more_feeds_than_one_import_adds_imports_nothing_and_says_so(admin_client):
+    outlines = b"".join(
+        b'<outline type="rss" text="F%d" xmlUrl="https://f%d.example.com/rss"/>' % (n, n)
+        for n in range(opml.MAX_OPML_FEEDS + 1)
+    )
+    import_opml(admin_client, b'<opml version="2.0"><body>' + outlines + b"</body></opml>")
+
+    page = html.unescape(admin_client.get("/admin/feeds/").get_data(as_text=True))
+    assert (
+        "Nothing imported: the file lists 1,001 feeds, and one import adds at most 1,000; "
+        "split it into smaller files." in page
+    )
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
