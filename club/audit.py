@@ -81,6 +81,25 @@ def actor_name(entry: AuditEntry) -> str:
     return "a deleted account" if entry.actor_handle == "" else "system"
 
 
+# The parts of the site the actions are about, by their codes' first word: the audit
+# log's filter. Another part's codes (one registered later) are listed under none.
+ACTION_AREAS = {
+    "feed": "Feeds",
+    "article": "Articles",
+    "rule": "Keyword rules",
+    "topic": "Topics",
+    "comment": "Comments",
+    "user": "Accounts",
+    "appeal": "Appeals",
+    "job": "Jobs",
+}
+
+
+def actions_in(area: str) -> list[str]:
+    """The recorded action codes about ``area`` ("feed": "feed.add", "feed.edit", …)."""
+    return [code for code in ACTION_LABELS if code.split(".", 1)[0] == area]
+
+
 def describe(action: str) -> str:
     """The admin pages' words for a recorded ``action``."""
     return ACTION_LABELS.get(action, action)
