@@ -283,6 +283,9 @@ def test_the_comment_box_is_described_by_its_hint(member, article):
     html = page_of(member, article)
     assert 'id="comment-body-hint"' in html
     assert 'aria-describedby="comment-body-hint"' in comment_box(html)
+    # A maxlength would cut a long paste short without a word; the server's refusal says
+    # how long it is and gives the whole text back.
+    assert "maxlength" not in comment_box(html)
 
 
 def test_a_read_only_comment_box_is_described_by_the_reason_and_the_hint(client, article, bob):
