@@ -7,7 +7,6 @@ once. The review queue is ``articles.review``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,16 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from articles import curation, discover, feed_list, fetch, opml, refresh, review, topic_admin
+from articles import (
+    curation,
+    discover,
+    feed_list,
+    opml,
+    opml_import,
+    refresh,
+    review,
+    topic_admin,
+)
 from articles.forms import (
     DeleteFeedForm,
     FeedEditForm,
@@ -142,7 +150,7 @@ def _save_feed(form: FeedForm, preview: discover.Discovery):
     except ValueError as error:
         form.url.errors.append(str(error))
         return _feed_new_page(form, preview), 400
-    audit.record(current_user, "feed.add", feed, _feed_settings(feed))
+    audit.record(current_user, "feed.add", feed, curation.added_feed_detail(feed))
     db.session.commit()
     try:
         handle = enqueue_refresh(feed)
@@ -250,12 +258,6 @@ def _apply_feed_edit(feed: Feed, form: FeedEditForm) -> None:
     audit.record(
         current_user, "feed.edit", feed, f"{feed.url}: {'; '.join(changes) or 'no change'}"
     )
-
-
-def _feed_settings(feed: Feed) -> str:
-    """A feed's address and settings in words, for the audit log of an added feed."""
-    settings = curation.feed_settings(feed)
-    return " · ".join([feed.url, *(f"{name} {value}" for name, value in settings.items())])
 
 
 @feeds_bp.post("/<int:feed_id>/pause")
@@ -396,7 +398,12 @@ def import_opml():
     except ValueError as error:
         flash(f"Nothing imported: {error}.", "error")
         return redirect(url_for("curation.feeds"))
-    result = import_outlines(outlines, current_user, keep_settings=form.keep_settings.data)
+    if opml_import.new_feed_count(outlines) > opml_import.MAX_NEW_FEEDS_PER_UPLOAD:
+        flash(opml_import.TOO_MANY_NEW_FEEDS, "error")
+        return redirect(url_for("curation.feeds"))
+    result = opml_import.import_outlines(
+        outlines, current_user, keep_settings=form.keep_settings.data
+    )
     audit.record(current_user, "feed.import_opml", None, result.describe())
     db.session.commit()
     then = " Each is fetched on the next pass; what it stored shows under Last fetch."
@@ -405,86 +412,6 @@ def import_opml():
         "success" if result.added else "error",
     )
     return redirect(url_for("curation.feeds"))
-
-
-@dataclass
-class ImportResult:
-    """What an OPML import did with each listed feed."""
-
-    listed: int
-    added: int = 0
-    known: int = 0
-    repeated: int = 0
-    refused: int = 0
-    internal: int = 0
-
-    def describe(self) -> str:
-        reasons = [
-            f"{n} {why}"
-            for n, why in (
-                (self.known, "already on the site"),
-                (self.repeated, "listed again in the file"),
-                (self.refused, "not a usable address"),
-                (self.internal, "refused: an internal address, an odd port or a password"),
-            )
-            if n
-        ]
-        said = f"Imported {self.added} new feed(s) of {self.listed} listed"
-        return f"{said} ({', '.join(reasons)})" if reasons else said
-
-
-def import_outlines(
-    outlines: list[opml.Outline], actor=None, *, keep_settings: bool = False
-) -> ImportResult:
-    """Create a feed for each outline whose address is new, each audited as ``feed.add``.
-
-    The site's own settings in the file apply only when ``keep_settings``: otherwise every
-    feed starts with the defaults, its articles waiting for review.
-    """
-    result = ImportResult(listed=len(outlines))
-    added: set[int] = set()
-    for outline in outlines:
-        try:
-            with db.session.begin_nested():
-                feed = curation.create_feed(
-                    outline.url,
-                    title=outline.title,
-                    site_url=outline.site_url,
-                    topic_name=outline.category,
-                    **(outline_settings(outline.settings) if keep_settings else {}),
-                )
-                # Refused as the add-feed form refuses it, not saved to fail every fetch;
-                # as written, since the feed's address is kept without a user name or
-                # password (one the file gives would be dropped without a word).
-                fetch.check_destination(outline.url, current_app.config)
-                if keep_settings and outline.settings.paused:
-                    curation.set_paused(feed, True)
-        except curation.FeedExists as error:
-            if error.feed is not None and error.feed.id in added:
-                result.repeated += 1  # the same feed twice in one file (any spelling)
-            else:
-                result.known += 1
-            continue
-        except fetch.DestinationNotAllowed:
-            result.internal += 1
-            continue
-        except (ValueError, fetch.FetchError):  # not http(s), or not an address at all
-            result.refused += 1
-            continue
-        audit.record(actor, "feed.add", feed, f"from OPML: {_feed_settings(feed)}")
-        added.add(feed.id)
-        result.added += 1
-    return result
-
-
-def outline_settings(settings: opml.Settings) -> dict:
-    """``create_feed``'s keywords for the settings an outline gives (the rest default)."""
-    given = {
-        "auto_publish": settings.auto_publish,
-        "full_content": settings.full_content,
-        "interval_minutes": settings.interval_minutes,
-    }
-    return {name: value for name, value in given.items() if value is not None}
 
 
 @feeds_bp.get("/export.opml")

@@ -125,7 +125,7 @@ def refresh_command(feed_id: int | None, due: bool, all_feeds: bool) -> None:
 )
 def import_opml_command(path: Path, keep_settings: bool) -> None:
     """Add every feed an OPML file lists."""
-    from articles.admin import import_outlines
+    from articles.opml_import import import_outlines
 
     try:
         outlines = opml.read_opml(path.read_bytes())

@@ -314,11 +314,17 @@ def member_activity(feed: Feed) -> MemberActivity:
             .scalar_subquery()
         )
 
-    comments = on_articles(Comment, Comment.status == "visible")
+    comments = on_articles(Comment, Comment.status == "visible", Comment.hidden.is_(False))
     row = db.session.execute(
         sa.select(comments, on_articles(ArticleLike), on_articles(Bookmark))
     ).one()
     return MemberActivity(*row)
+
+
+def added_feed_detail(feed: Feed) -> str:
+    """A feed's address and settings in words, for the audit log of an added feed."""
+    settings = feed_settings(feed)
+    return " · ".join([feed.url, *(f"{name} {value}" for name, value in settings.items())])
 
 
 def feed_settings(feed: Feed) -> dict[str, str]:
@@ -495,13 +501,13 @@ def _one_netloc(netloc: str) -> str:
     if netloc.startswith("[") or "@" in netloc:
         return netloc  # an IPv6 literal; credentials are refused by create_feed
     host, colon, port = netloc.partition(":")
-    host = host.rstrip(".") or host
     if not host.isascii():
         try:
+            # Before the final dot goes: IDNA reads an ideographic full stop as one.
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
             return netloc  # create_feed refuses a host that cannot be a name
-    return host + colon + port
+    return (host.rstrip(".") or host) + colon + port
 
 
 # Dot-separated labels of letters (any script), digits, hyphens and underscores, or an

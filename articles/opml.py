@@ -16,9 +16,6 @@ from club.text import has_visible_text
 MAX_OPML_BYTES = 1024 * 1024
 TOO_LARGE = "the OPML file is larger than 1 MB"
 NO_FEEDS = "the file lists no feeds"
-# A 1 MB file can list some 20,000 feeds: added in one request, they outlast the web
-# worker's timeout and bury the audit log, with no way to undo them but one at a time.
-MAX_OPML_FEEDS = 1000
 # The site's own outline attributes: how each feed is curated, so an export imported
 # again (here or on another copy of the site) keeps it. Other readers ignore them.
 NAMESPACE = "tag:billionaire-club.example,2026:opml"
@@ -68,11 +65,6 @@ def read_opml(data: bytes) -> list[Outline]:
     found = _feeds_in(next((child for child in root if _name(child) == "body"), None))
     if not found:
         raise ValueError(NO_FEEDS)
-    if len(found) > MAX_OPML_FEEDS:
-        raise ValueError(
-            f"the file lists {len(found):,} feeds, and one import adds at most "
-            f"{MAX_OPML_FEEDS:,}; split it into smaller files"
-        )
     return found
 
 

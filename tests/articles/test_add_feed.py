@@ -139,6 +139,7 @@ def test_saving_says_what_the_first_fetch_stored_when_it_ran_at_once(
             "https://kitchen-table.example.net/feed.atom",
         ),
         ("https://Example.com.:443/feed", "https://example.com/feed"),
+        ("https://example.com\u3002/rss", "https://example.com/rss"),  # ideographic full stop
     ],
 )
 def test_it_writes_a_feed_address_one_way_and_keeps_its_path(typed, address):

@@ -87,9 +87,11 @@ def test_the_delete_page_warns_that_removing_articles_deletes_members_conversati
         [
             Comment(article_id=article.id, author_id=alice.id, body="My story"),
             Comment(article_id=article.id, author_id=bob.id, body="Mine too"),
-            # Not a conversation anyone reads: a moderator's removal, the author's deletion.
+            # Not a conversation anyone reads: a moderator's removal, the author's deletion,
+            # one hidden after reports.
             Comment(article_id=article.id, author_id=bob.id, body="Spam", status="removed"),
             Comment(article_id=article.id, author_id=alice.id, body="", status="deleted"),
+            Comment(article_id=article.id, author_id=bob.id, body="Reported", hidden=True),
             ArticleLike(article_id=article.id, user_id=alice.id),
             Bookmark(article_id=article.id, user_id=bob.id),
             Bookmark(article_id=other.id, user_id=alice.id),

@@ -8,7 +8,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from articles import opml
+from articles import opml_import
 from articles.models import Feed
 from articles.opml import read_opml, write_opml
 from club.extensions import db
@@ -295,16 +295,43 @@ def test_it_says_an_opml_file_lists_no_feeds_and_imports_nothing(admin_client):
     assert "Imported 0" not in page and audit_actions() == []
 
 
-def test_a_file_of_more_feeds_than_one_import_adds_imports_nothing_and_says_so(admin_client):
-    outlines = b"".join(
-        b'<outline type="rss" text="F%d" xmlUrl="https://f%d.example.com/rss"/>' % (n, n)
-        for n in range(opml.MAX_OPML_FEEDS + 1)
-    )
-    import_opml(admin_client, b'<opml version="2.0"><body>' + outlines + b"</body></opml>")
+def outlines_for(*hosts: str) -> bytes:
+    items = "".join(f'<outline type="rss" text="{h}" xmlUrl="https://{h}/rss"/>' for h in hosts)
+    return f'<opml version="2.0"><body>{items}</body></opml>'.encode()
+
+
+def test_an_upload_of_more_new_feeds_than_one_adds_imports_nothing_and_says_so(
+    admin_client, monkeypatch
+):
+    monkeypatch.setattr(opml_import, "MAX_NEW_FEEDS_PER_UPLOAD", 2)
+
+    import_opml(admin_client, outlines_for("a.example.com", "b.example.com", "c.example.com"))
 
     page = html.unescape(admin_client.get("/admin/feeds/").get_data(as_text=True))
-    assert (
-        "Nothing imported: the file lists 1,001 feeds, and one import adds at most 1,000; "
-        "split it into smaller files." in page
-    )
+    assert opml_import.TOO_MANY_NEW_FEEDS in page
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 0
+
+
+def test_feeds_the_site_has_do_not_count_against_an_uploads_limit(admin_client, monkeypatch):
+    """Re-importing the site's own export adds only what is new, however long it is."""
+    monkeypatch.setattr(opml_import, "MAX_NEW_FEEDS_PER_UPLOAD", 2)
+    make_feed(url="https://a.example.com/rss")
+    make_feed(url="https://b.example.com/rss")
+
+    hosts = ("a.example.com", "B.example.com", "c.example.com", "c.example.com")
+    import_opml(admin_client, outlines_for(*hosts))
+
+    page = html.unescape(admin_client.get("/admin/feeds/").get_data(as_text=True))
+    assert "Imported 1 new feed(s) of 4 listed" in page
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 3
+
+
+def test_the_command_line_imports_any_number_of_feeds(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(opml_import, "MAX_NEW_FEEDS_PER_UPLOAD", 1)
+    path = tmp_path / "feeds.opml"
+    path.write_bytes(outlines_for("a.example.com", "b.example.com"))
+
+    result = app.test_cli_runner().invoke(args=["feeds", "import-opml", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 2

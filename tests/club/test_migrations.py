@@ -291,3 +291,26 @@ def test_it_never_gives_a_new_feed_or_article_a_deleted_ones_id(old_site):
     assert db.session.scalar(sa.select(sa.func.max(Article.id))) > deleted
     found = sorted(hit.article.guid for hit in search_articles("walking").hits)
     assert found == ["new-2", "old-1"]  # indexed before the rebuild, and by its triggers after
+
+
+def test_it_writes_a_feeds_fully_qualified_host_without_its_final_dot(old_site):
+    """Else the same file imported again would add the feed a second time."""
+    from articles.curation import feed_at
+    from articles.models import Feed
+
+    flask_migrate.upgrade(directory=MIGRATIONS, revision="a9d4c6e2f173")
+    dotted = add_old_feed("https://example.com./rss", "Dotted")
+    twice = add_old_feed("https://twice.example.com.:8080/rss", "Both spellings")
+    plain = add_old_feed("https://twice.example.com:8080/rss", "Plain")
+    db.session.commit()
+
+    flask_migrate.upgrade(directory=MIGRATIONS)
+
+    urls = dict(db.session.execute(sa.select(Feed.id, Feed.url)).all())
+    assert urls[dotted] == "https://example.com/rss"
+    assert feed_at("https://example.com./rss").id == dotted
+    # The plain spelling was a feed of its own: neither is renamed onto the other.
+    assert (urls[twice], urls[plain]) == (
+        "https://twice.example.com.:8080/rss",
+        "https://twice.example.com:8080/rss",
+    )
