@@ -106,6 +106,9 @@ def test_it_warns_in_grace_after_a_simulated_failed_renewal(client, erin):
 
     st = membership.standing(reload(erin))
     assert st.can_interact and st.in_grace
+    # The page that simulated it says when the account freezes, as settings does.
+    page = client.get("/billing/local/manage").get_data(as_text=True)
+    assert f"<dt>Freezes on</dt><dd>{st.grace_ends_at:%d %B %Y at %H:%M UTC}" in page
 
 
 def test_it_refuses_an_unknown_local_action(client, alice):
