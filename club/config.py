@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,10 +76,17 @@ def env_url(
     if raw is None:
         return default
     parts = urlsplit(raw)
-    if parts.scheme not in schemes or not parts.netloc:
+    # A Unix socket's URL names a path, not a host: unix:///run/redis.sock
+    if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix"):
         allowed = ", ".join(f"{s}://" for s in schemes)
-        raise ConfigError(f"{name} must be a URL starting with {allowed}, got {raw!r}")
+        raise ConfigError(f"{name} must be a URL starting with {allowed}, got {shown(raw)!r}")
     return raw
+
+
+def shown(url: str) -> str:
+    """``url`` as an error message may print it: any password in it starred out, as
+    platform logs keep what start-up prints."""
+    return re.sub(r"(?<=:)[^:@/]*@", "***@", url)
 
 
 def env_list(env: Mapping[str, str], name: str) -> list[str] | None:
@@ -140,13 +148,62 @@ def database_url(env: Mapping[str, str]) -> str:
         raw = "postgresql+psycopg://" + raw.removeprefix("postgresql://")
     try:
         url = make_url(raw)
-    except ArgumentError:
-        raise ConfigError(f"DATABASE_URL is not a database URL: {raw!r}") from None
+        url.port  # noqa: B018 (a port that is not a number fails here, not at connect)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"DATABASE_URL is not a database URL: {shown(raw)!r}") from None
     if url.get_backend_name() not in {"sqlite", "postgresql"}:
         raise ConfigError("DATABASE_URL must point at PostgreSQL or SQLite")
     if url.get_backend_name() == "postgresql" and not url.database:
         raise ConfigError("DATABASE_URL must name a database")
     return raw
+
+
+# Secret keys as Stripe issues them: a secret (sk_) or restricted (rk_) key, live or test.
+# A publishable key (pk_) or a placeholder would start and then fail every Stripe call;
+# worse, a key that does not say "live" makes the site drop every live event it receives.
+STRIPE_SECRET_KEY_FORMAT = re.compile(r"[sr]k_(?:live|test)_[A-Za-z0-9]+")
+WEBHOOK_SECRET_FORMAT = re.compile(r"whsec_[A-Za-z0-9+/=_-]+")
+# A REDIS_URL's path names a database by number; redis-py reads anything else as 0.
+REDIS_DATABASE_PATH = re.compile(r"/?\d*")
+# Sessions and emailed links are signed with SECRET_KEY: a short or guessable one lets
+# anyone sign their own (confirm an address they do not own, say).
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def check_formats(env: Mapping[str, str], redis_url: str | None) -> None:
+    """Refuse values that are set but cannot be what they name (never echoing secrets)."""
+    stripe_key = env_str(env, "STRIPE_SECRET_KEY")
+    if stripe_key is not None and not STRIPE_SECRET_KEY_FORMAT.fullmatch(stripe_key):
+        raise ConfigError(
+            "STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_…, sk_test_… or a "
+            "restricted rk_… key), not a publishable key or a placeholder"
+        )
+    webhook_secret = env_str(env, "STRIPE_WEBHOOK_SECRET")
+    if webhook_secret is not None and not WEBHOOK_SECRET_FORMAT.fullmatch(webhook_secret):
+        raise ConfigError(
+            "STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…), "
+            "not a placeholder"
+        )
+    path = urlsplit(redis_url or "").path
+    if redis_url and not redis_url.startswith("unix:") and not REDIS_DATABASE_PATH.fullmatch(path):
+        raise ConfigError(
+            f"REDIS_URL must end in a database number (…:6379/0), got {shown(redis_url)!r}"
+        )
+
+
+def check_production_secrets(secret_key: str, base_url: str) -> None:
+    """Refuse a production site whose signatures or cookies would not protect members."""
+    if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY must be a random value of {MIN_SECRET_KEY_LENGTH} characters or more "
+            'when CLUB_ENV=production (python -c "import secrets; '
+            'print(secrets.token_urlsafe(48))")'
+        )
+    if not base_url.startswith("https://"):
+        raise ConfigError(
+            "BASE_URL must start with https:// when CLUB_ENV=production: session cookies are "
+            "sent over HTTPS only, so no one could log in over http://"
+        )
 
 
 def local_secret_key() -> str:
@@ -239,7 +296,9 @@ def load(env: Mapping[str, str] | None = None) -> dict:
     base_url = env_url(env, "BASE_URL", ("http", "https"), "http://127.0.0.1:5000")
     if production and env_str(env, "BASE_URL") is None:
         raise ConfigError("BASE_URL must be set when CLUB_ENV=production (links in emails use it)")
+    check_formats(env, redis_url)
     if production:
+        check_production_secrets(secret_key, base_url)
         require_production_services(env, billing_backend)
     # Cookies are Secure and __Host- prefixed whenever the site is served over HTTPS,
     # and always in production (where it must be).

@@ -73,12 +73,24 @@ def check_app_settings() -> None:
     """
     settings = {name: value for name, value in DOTENV.items() if value is not None}
     try:
-        club_config.load({**settings, **os.environ})
+        loaded = club_config.load({**settings, **os.environ})
     except club_config.ConfigError as error:
         sys.exit(f"Configuration error: {error}")
+    if not loaded["PRODUCTION"]:
+        # `make prod` runs so on purpose; a public site that forgot CLUB_ENV would start
+        # without a word, unsafe.
+        print(
+            "Warning: CLUB_ENV is not production: cookies are not Secure, mail is written "
+            "to instance/outbox and the secret key is this machine's own. Set "
+            "CLUB_ENV=production on a public site.",
+            file=sys.stderr,
+        )
 
 
 check_app_settings()
+# Gunicorn's control socket is one path per user (~/.gunicorn/gunicorn.ctl): a second
+# instance on the machine takes it over and deletes it on exit. Signals manage the site.
+control_socket_disable = True
 keepalive = 5
 
 # Recycle workers now and then so a slow leak cannot grow without bound.

@@ -6,6 +6,7 @@ import os
 import re
 import runpy
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,14 @@ def test_it_keeps_rate_limit_counters_in_redis_when_configured():
         ({"COMMUNITY_HIDE_AFTER_REPORTS": "0"}, "COMMUNITY_HIDE_AFTER_REPORTS"),
         ({"FEEDS_TRUSTED_ADDRESSES": "10.0.0.5, feeds.internal"}, "FEEDS_TRUSTED_ADDRESSES"),
         ({"FEEDS_FIRST_FETCH_MAX_AGE_DAYS": "a month"}, "FEEDS_FIRST_FETCH_MAX_AGE_DAYS"),
+        # A publishable key pasted by mistake, the example file's placeholder, anything:
+        # a key that does not say "live" would make a live site drop every live event.
+        ({"STRIPE_SECRET_KEY": "pk_live_abc123"}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_SECRET_KEY": "sk_live_..."}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_SECRET_KEY": "hello world"}, "STRIPE_SECRET_KEY"),
+        ({"STRIPE_WEBHOOK_SECRET": "whsec_..."}, "STRIPE_WEBHOOK_SECRET"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/abc"}, "REDIS_URL"),  # redis-py reads it as 0
+        ({"DATABASE_URL": "postgresql://u:p@db:abc/club"}, "DATABASE_URL"),
     ],
 )
 def test_it_names_the_variable_with_a_bad_value(env, named):
@@ -101,6 +110,33 @@ def test_it_names_the_variable_with_a_bad_value(env, named):
         load(**env)
     assert str(error.value).startswith(named)
     assert "\n" not in str(error.value)
+
+
+def test_a_bad_address_is_shown_without_its_password():
+    with pytest.raises(ConfigError) as error:
+        load(DATABASE_URL="postgresql:/club:S3cretPw@db.internal:5432/club")
+    assert "S3cretPw" not in str(error.value) and "club:***@db.internal" in str(error.value)
+    with pytest.raises(ConfigError) as error:
+        load(REDIS_URL="redis://:S3cretPw@cache:6379/db")
+    assert "S3cretPw" not in str(error.value)
+
+
+def test_it_never_prints_a_stripe_key_it_refuses():
+    with pytest.raises(ConfigError) as error:
+        load(STRIPE_SECRET_KEY="pk_live_notsecret123")
+    assert "pk_live_notsecret123" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ({"SECRET_KEY": "change-me"}, "SECRET_KEY must be a random value of 32 characters"),
+        ({"BASE_URL": "http://club.example"}, "BASE_URL must start with https://"),
+    ],
+)
+def test_it_refuses_a_production_site_members_could_not_trust(setting, said):
+    with pytest.raises(ConfigError, match=f"^{said}"):
+        load(**PRODUCTION | setting)
 
 
 def test_it_requires_a_secret_key_in_production():
@@ -116,7 +152,7 @@ def test_it_requires_the_site_address_in_production():
 PRODUCTION = {
     "CLUB_ENV": "production",
     "BASE_URL": "https://club.example",
-    "STRIPE_SECRET_KEY": "sk_x",
+    "STRIPE_SECRET_KEY": "sk_live_x",
     "STRIPE_WEBHOOK_SECRET": "whsec_x",
     "STRIPE_PRICE_ID": "price_x",
     "MAIL_SERVER": "smtp.example",
@@ -289,3 +325,19 @@ def test_gunicorn_reads_its_settings_from_dotenv_and_the_environment_wins(tmp_pa
     assert run(GUNICORN_THREADS="", PORT="") == ["3", "4", "0.0.0.0:8000"]
     # An empty statement timeout is gunicorn's default too, never the app's "none".
     assert run(DATABASE_STATEMENT_TIMEOUT="") == ["20", "7", "0.0.0.0:8123"]
+
+
+def test_migrating_an_unreachable_database_says_so_in_one_line(tmp_path):
+    """The release step: 150 lines of traceback hid the one that mattered."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    url = f"postgresql://club@127.0.0.1:{closed_port}/club"
+
+    result = run_flask(tmp_path, "db", "upgrade", DATABASE_URL=url)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "Error: Cannot use the database: connection failed"
+    )

@@ -72,3 +72,37 @@ def test_a_malformed_gunicorn_setting_stops_it_with_one_line_naming_it(name):
 def test_gunicorn_refuses_zero_workers():
     done = start_gunicorn(WEB_CONCURRENCY="0")
     assert errors(done) == ["Configuration error: WEB_CONCURRENCY must be at least 1, got 0"]
+
+
+def read_gunicorn_settings(**env: str) -> subprocess.CompletedProcess:
+    """Read platform/gunicorn.conf.py as gunicorn's master does, without serving."""
+    base = {k: v for k, v in os.environ.items() if k not in env and k != "CLUB_ENV"}
+    return subprocess.run(
+        [sys.executable, "-c", "import runpy; runpy.run_path('platform/gunicorn.conf.py')"],
+        cwd=PROJECT_ROOT,
+        env={**base, "PYTHONPATH": str(PROJECT_ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_gunicorn_warns_when_the_site_is_not_in_production_mode():
+    """Forgetting CLUB_ENV=production on a public site would otherwise pass without a word."""
+    local = read_gunicorn_settings(SECRET_KEY="k" * 40)
+    assert local.returncode == 0, local.stderr
+    assert local.stderr.startswith("Warning: CLUB_ENV is not production: cookies are not Secure")
+    production = read_gunicorn_settings(
+        CLUB_ENV="production",
+        SECRET_KEY="k" * 40,
+        BASE_URL="https://club.example",
+        STRIPE_SECRET_KEY="sk_live_x",
+        STRIPE_WEBHOOK_SECRET="whsec_x",
+        STRIPE_PRICE_ID="price_x",
+        MAIL_SERVER="smtp.example",
+        MAIL_FROM="Club <no-reply@club.example>",
+        REDIS_URL="redis://redis.example:6379/0",
+    )
+    assert production.returncode == 0, production.stderr
+    assert "Warning" not in production.stderr
