@@ -18,7 +18,12 @@ def setup_command() -> None:
     try:
         price, created = plan.ensure_price()
     except gateway.BillingError as error:
-        raise click.ClickException(str(error)) from None
+        # The error's own words are written for members ("Nothing was charged"); the
+        # operator needs Stripe's.
+        cause = error.__cause__ or error
+        raise click.ClickException(
+            f"Stripe did not create or find the price: {type(cause).__name__}: {cause}"
+        ) from None
     verb = "Created" if created else "Found"
     click.echo(f"{verb} the membership price {plan.format_price(price)} ({plan.LOOKUP_KEY}).")
     click.echo(f"STRIPE_PRICE_ID={price['id']}")

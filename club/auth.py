@@ -130,9 +130,21 @@ def expired_log_in(error: CSRFError):
         return render_csrf_error(error)
     form = LogInForm()  # filled from the post: the email comes back, a password never does
     form.form_errors.append(
-        "This page had been open too long, so you were not logged in. Enter your password again."
+        NO_COOKIE_AT_LOG_IN if error.description == NO_SESSION_TOKEN else EXPIRED_LOG_IN
     )
     return login_page(form), 400
+
+
+EXPIRED_LOG_IN = (
+    "This page had been open too long, so you were not logged in. Enter your password again."
+)
+# Flask-WTF's words when the form came without the session cookie it is checked against:
+# cookies blocked for the site, or a session that ended while the page stood open.
+NO_SESSION_TOKEN = "The CSRF session token is missing."  # noqa: S105 (a message)
+NO_COOKIE_AT_LOG_IN = (
+    "You were not logged in: this page had been open too long, or your browser keeps no "
+    "cookies for this site (allow them if this happens again). Enter your password again."
+)
 
 
 @bp.route("/signup", methods=["GET", "POST"])

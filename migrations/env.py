@@ -2,6 +2,8 @@ import contextlib
 import logging
 from logging.config import fileConfig
 
+import click
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
@@ -112,7 +114,7 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connected(connectable) as connection:
         dialect = connection.dialect.name
         conf_args.setdefault("include_name", skip_search_internals)
         conf_args.setdefault(
@@ -124,6 +126,20 @@ def run_migrations_online():
 
         with sqlite_foreign_keys_off(connection), context.begin_transaction():
             context.run_migrations()
+
+
+@contextlib.contextmanager
+def connected(engine):
+    """A connection to the database, or one line saying why there is none (a release step
+    run against an unreachable or missing database printed 150 lines of traceback)."""
+    try:
+        connection = engine.connect()
+    except sa.exc.DBAPIError as error:
+        from club.cli import database_problem
+
+        raise click.ClickException(database_problem(error)) from None
+    with connection:
+        yield connection
 
 
 @contextlib.contextmanager

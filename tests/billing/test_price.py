@@ -96,6 +96,22 @@ def billing_section(client) -> str:
     return page[start : page.index("</section>", start)]
 
 
+def test_setup_tells_the_operator_what_stripe_said_when_it_fails(runner, recording_stripe):
+    """Not the members' words ("Nothing was charged"): Stripe's own."""
+    recording_stripe.answer(
+        "GET",
+        "/v1/prices",
+        (401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}),
+    )
+
+    result = runner.invoke(args=["billing", "setup"])
+
+    assert result.exit_code == 1
+    assert "Stripe did not create or find the price: AuthenticationError" in result.output
+    assert "Invalid API Key" in result.output
+    assert "Nothing was charged" not in result.output
+
+
 def test_it_asks_stripe_for_the_price_once_a_minute_while_stripe_fails(client, erin, stripe_api):
     stripe_api.answer(
         "GET",

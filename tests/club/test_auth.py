@@ -281,6 +281,21 @@ def test_it_keeps_the_email_when_the_log_in_page_had_expired(client, alice):
     assert not is_signed_in(client)
 
 
+def test_it_says_when_a_log_in_came_without_the_sites_cookie(app, alice):
+    """A browser that keeps no cookie for the site (blocked, or a Secure cookie over
+    http://) fails every log-in: "open too long" would send its owner round in circles."""
+    cookieless = app.test_client(use_cookies=False)
+    page = cookieless.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    response = cookieless.post(
+        "/login", data={"email": alice.email, "password": PASSWORD, "csrf_token": token}
+    )
+
+    assert response.status_code == 400
+    assert "or your browser keeps no cookies for this site" in response.text
+
+
 def test_it_upgrades_an_outdated_password_hash_at_log_in(client):
     user = make_user(handle="oldhash")
     user.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
