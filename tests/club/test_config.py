@@ -338,6 +338,8 @@ def test_migrating_an_unreachable_database_says_so_in_one_line(tmp_path):
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
-    assert result.stderr.strip().splitlines()[-1].startswith(
-        "Error: Cannot use the database: connection failed"
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: Cannot use the database: connection failed")
     )
