@@ -159,18 +159,7 @@ def start_checkout(attempt: str) -> dict:
         raise gateway.BillingError("Memberships are not on sale yet; please try again later.")
     user = current_user._get_current_object()
     if not user.stripe_customer_id:
-        # Under the row lock, two tabs subscribing at once still make one customer.
-        user = mapping.lock_member(user.id)
-        if not user.stripe_customer_id:
-            customer = gateway.create_customer(
-                user_id=user.id,
-                email=user.email,
-                name=user.display_name,
-                idempotency_key=f"club-customer-{user.id}-{attempt}",
-            )
-            membership.link_customer(user, customer["id"])
-        # The customer now exists in Stripe: remember it even if the next call fails.
-        db.session.commit()
+        user = with_a_customer(user, attempt)
     if db.session.get_bind().dialect.name != "sqlite":
         # Under the row lock again (until the request ends), Subscribe clicked in two tabs
         # at once opens one payment page: the second tab waits, then finds the first's
@@ -196,6 +185,34 @@ def start_checkout(attempt: str) -> dict:
             raise
         # Once: the account has no customer now, so the next try makes a new one.
         return start_checkout(f"{attempt}-new")
+
+
+def with_a_customer(user: User, attempt: str) -> User:
+    """Create the account's Stripe customer and link it; return the account.
+
+    Stripe is asked before the account's row is locked, not under the lock: on SQLite
+    that lock is the whole database's, and every write on the site would wait on Stripe.
+    Two tabs subscribing at once may then each make a customer: the first linked is the
+    account's, and the other, which nothing bills yet, is deleted again.
+    """
+    customer = gateway.create_customer(
+        user_id=user.id,
+        email=user.email,
+        name=user.display_name,
+        idempotency_key=f"club-customer-{user.id}-{attempt}",
+    )
+    user = mapping.lock_member(user.id)
+    if user.stripe_customer_id is None:
+        membership.link_customer(user, customer["id"])
+    spare = customer["id"] if user.stripe_customer_id != customer["id"] else None
+    # The customer now exists in Stripe: remember it even if the next call fails.
+    db.session.commit()
+    if spare is not None:
+        try:
+            gateway.delete_customer(spare)
+        except gateway.BillingError:
+            log.warning("could not delete the spare Stripe customer %s", spare)
+    return user
 
 
 def open_session_selling(customer_id: str, price_id: str) -> dict | None:

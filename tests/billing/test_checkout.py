@@ -197,12 +197,32 @@ def test_subscribe_in_two_tabs_at_once_opens_one_payment_page(app, erin, stripe_
     assert locations == [created[0]["url"]] * 2
 
 
-def test_a_slow_stripe_behind_one_subscribe_holds_up_no_one_else(app, erin, alice, stripe_api):
-    """Another member's comment goes through while Stripe takes its time with a Checkout."""
+def slow_customer(seconds: float):
+    """A Stripe that takes ``seconds`` to create each customer, each with its own id."""
+    made: list[str] = []
+
+    def create(request) -> tuple[int, dict]:
+        made.append(f"cus_made_{len(made) + 1}")
+        customer_id = made[-1]
+        time.sleep(seconds)
+        return 200, {"id": customer_id, "object": "customer"}
+
+    return create, made
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["returning", "new customer"])
+def test_a_slow_stripe_behind_one_subscribe_holds_up_no_one_else(
+    app, erin, alice, stripe_api, returning
+):
+    """Another member's comment goes through while Stripe takes its time with a Checkout,
+    or with the customer a first Subscribe makes (on SQLite a lock is the database's)."""
     app.config["STRIPE_TIMEOUT_SECONDS"] = 10
-    membership.link_customer(erin, "cus_rec_1")
-    db.session.commit()
-    stripe_keeping_checkout_sessions(stripe_api, "cus_rec_1", seconds_to_create=3)
+    if returning:
+        membership.link_customer(erin, "cus_rec_1")
+        db.session.commit()
+        stripe_keeping_checkout_sessions(stripe_api, "cus_rec_1", seconds_to_create=3)
+    else:
+        stripe_api.answer("POST", "/v1/customers", slow_customer(3)[0])
     article = make_article()
     subscriber, commenter = app.test_client(), app.test_client()
     login(subscriber, erin)
@@ -220,6 +240,24 @@ def test_a_slow_stripe_behind_one_subscribe_holds_up_no_one_else(app, erin, alic
 
     assert response.status_code == 303
     assert waited < 1.5
+
+
+def test_two_tabs_making_the_first_customer_at_once_leave_one_and_delete_the_other(
+    app, erin, stripe_api
+):
+    """Customers are made before the account is locked: the first linked is the account's,
+    and the second, which nothing bills, does not linger in Stripe."""
+    create, made = slow_customer(0.3)
+    stripe_api.answer("POST", "/v1/customers", create)
+    for n in (1, 2):
+        stripe_api.answer("DELETE", f"/v1/customers/cus_made_{n}", {"deleted": True})
+
+    subscribe_in_two_tabs_at_once(app, erin)
+
+    assert sorted(made) == ["cus_made_1", "cus_made_2"]
+    linked = reload(erin).stripe_customer_id
+    deleted = [call.path for call in stripe_api.requests if call.method == "DELETE"]
+    assert linked in made and deleted == [f"/v1/customers/{c}" for c in made if c != linked]
 
 
 def test_subscribe_opens_a_new_payment_page_once_the_open_one_is_gone(client, erin, stripe_api):
