@@ -25,7 +25,12 @@ TOO_MANY_NEW_FEEDS = (
 
 def new_feed_count(outlines: list[opml.Outline]) -> int:
     """How many of the addresses ``outlines`` list (each spelt one way) the site lacks."""
-    addresses = {curation.feed_address(outline.url) for outline in outlines}
+    addresses = set()
+    for outline in outlines:
+        try:
+            addresses.add(curation.feed_address(outline.url))
+        except ValueError:  # "http://[::1/feed": refused as the import reaches it
+            continue
     listed = sorted(addresses)
     known = 0
     for start in range(0, len(listed), 500):

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from club import audit, membership, moderation
+from club import accounts, audit, membership, moderation
 from club.clock import utcnow
 from club.community.models import Comment
 from club.extensions import db, login_manager, unicode_lower
@@ -296,7 +296,7 @@ def audit_log():
     if filters.area:
         statement = statement.where(AuditEntry.action.in_(audit.actions_in(filters.area)))
     if filters.who:
-        statement = statement.where(AuditEntry.actor_handle == filters.who)
+        statement = statement.where(done_by(filters.who))
     entries = list(db.session.scalars(statement.options(sa.orm.selectinload(AuditEntry.actor))))
     next_before = entries[-1].id if len(entries) == PAGE_SIZE else None
     return render_template(
@@ -322,13 +322,22 @@ class AuditFilters:
     def from_args(cls) -> AuditFilters:
         area = request.args.get("area", "")
         # Handles are stored lower-case; "@alice" is typed as often as "alice".
-        who = request.args.get("who", "").strip().removeprefix("@").lower()[:30]
+        who = request.args.get("who", "").replace("\x00", "").strip().removeprefix("@")
+        who = who.lower()[:30]
         return cls(area if area in audit.ACTION_AREAS else "", who)
 
     @property
     def args(self) -> dict[str, str]:
         """The filters as query parameters, for the next page's link."""
         return {name: value for name, value in (("area", self.area), ("who", self.who)) if value}
+
+
+def done_by(handle: str) -> sa.ColumnElement[bool]:
+    """The audit rows of the account with ``handle`` now (whatever it was called then), or
+    of a deleted account that had it: the log keeps a deleted actor's handle alone."""
+    gone = sa.and_(AuditEntry.actor_id.is_(None), AuditEntry.actor_handle == handle)
+    account = accounts.find_by_handle(handle)
+    return sa.or_(AuditEntry.actor_id == account.id, gone) if account is not None else gone
 
 
 def handles_of_targets(entries: list[AuditEntry]) -> dict[str, str]:

@@ -84,9 +84,19 @@ def env_url(
 
 
 def shown(url: str) -> str:
-    """``url`` as an error message may print it: any password in it starred out, as
-    platform logs keep what start-up prints."""
-    return re.sub(r"(?<=:)[^:@/]*@", "***@", url)
+    """``url`` as an error message may print it, as platform logs keep what start-up
+    prints: everything between the scheme and the host's "@" starred out (a user name
+    and password, which may hold ":" and "@" themselves), and the query, which may carry
+    a password too (libpq's ``?password=``)."""
+    scheme, separator, rest = url.partition(":")
+    if not separator:
+        return url
+    slashes = len(rest) - len(rest.lstrip("/"))
+    authority, slash, path = rest[slashes:].partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    path, question, _query = path.partition("?")
+    return f"{scheme}:{'/' * slashes}{authority}{slash}{path}{'?***' if question else ''}"
 
 
 def env_list(env: Mapping[str, str], name: str) -> list[str] | None:
@@ -178,11 +188,12 @@ def check_formats(env: Mapping[str, str], redis_url: str | None) -> None:
             "STRIPE_SECRET_KEY must be a Stripe secret key (sk_live_…, sk_test_… or a "
             "restricted rk_… key), not a publishable key or a placeholder"
         )
-    webhook_secret = env_str(env, "STRIPE_WEBHOOK_SECRET")
-    if webhook_secret is not None and not WEBHOOK_SECRET_FORMAT.fullmatch(webhook_secret):
+    # Two while the endpoint's secret is rotated: "whsec_old,whsec_new".
+    webhook_secrets = (env_str(env, "STRIPE_WEBHOOK_SECRET") or "").split(",")
+    if not all(WEBHOOK_SECRET_FORMAT.fullmatch(s.strip()) for s in webhook_secrets if s.strip()):
         raise ConfigError(
-            "STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…), "
-            "not a placeholder"
+            "STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…, or two "
+            "separated by a comma while rotating), not a placeholder"
         )
     path = urlsplit(redis_url or "").path
     if redis_url and not redis_url.startswith("unix:") and not REDIS_DATABASE_PATH.fullmatch(path):

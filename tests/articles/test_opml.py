@@ -335,3 +335,10 @@ def test_the_command_line_imports_any_number_of_feeds(app, tmp_path, monkeypatch
 
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 2
+
+
+def test_an_upload_with_an_address_that_cannot_be_read_imports_the_others(admin_client):
+    import_opml(admin_client, outlines_for("ok.example.com", "[::1"))
+
+    page = html.unescape(admin_client.get("/admin/feeds/").get_data(as_text=True))
+    assert "Imported 1 new feed(s) of 2 listed (1 not a usable address)" in page

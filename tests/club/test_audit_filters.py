@@ -78,3 +78,41 @@ def test_an_unknown_area_shows_everything(admin_client, carol):
 def test_every_recorded_action_belongs_to_an_area_the_filter_offers():
     areas = {code.split(".", 1)[0] for code in audit.ACTION_LABELS}
     assert areas <= audit.ACTION_AREAS.keys()
+
+
+def test_done_by_follows_an_account_through_a_new_handle_and_finds_members_too(
+    admin_client, carol, alice
+):
+    dana = make_user(handle="dana", admin=True)
+    audit.record(dana, "user.freeze", alice, "spam")
+    audit.record(alice, "appeal.submit", alice)  # a member's own action
+    dana.handle = "dana2"
+    taker = make_user(handle="dana", email="taker@example.com")  # takes the old handle
+    audit.record(taker, "appeal.submit", taker)
+    db.session.commit()
+
+    renamed = rows(admin_client.get("/admin/audit?who=dana2").get_data(as_text=True))
+    member = rows(admin_client.get("/admin/audit?who=alice").get_data(as_text=True))
+
+    assert [("Account frozen" in row) for row in renamed] == [True]
+    assert [("Appeal sent" in row) for row in member] == [True]
+
+
+def test_done_by_finds_an_admin_whose_account_was_deleted(admin_client, carol, alice):
+    gone = make_user(handle="gone", admin=True)
+    audit.record(gone, "user.freeze", alice, "spam")
+    db.session.commit()
+    db.session.delete(gone)
+    db.session.commit()
+
+    page = admin_client.get("/admin/audit?who=gone").get_data(as_text=True)
+
+    assert [("@gone (account deleted)" in row) for row in rows(page)] == [True]
+
+
+def test_done_by_ignores_a_nul_typed_into_it(admin_client, carol):
+    """PostgreSQL refuses NUL in text: the filter must not turn it into a 500."""
+    audit.record(carol, "feed.add", None, "https://one.example.com/feed")
+    db.session.commit()
+    response = admin_client.get("/admin/audit?who=caro%00l")
+    assert response.status_code == 200 and len(rows(response.get_data(as_text=True))) == 1

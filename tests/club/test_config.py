@@ -115,10 +115,26 @@ def test_it_names_the_variable_with_a_bad_value(env, named):
 def test_a_bad_address_is_shown_without_its_password():
     with pytest.raises(ConfigError) as error:
         load(DATABASE_URL="postgresql:/club:S3cretPw@db.internal:5432/club")
-    assert "S3cretPw" not in str(error.value) and "club:***@db.internal" in str(error.value)
+    assert "S3cretPw" not in str(error.value) and "/***@db.internal:5432/club" in str(error.value)
+    for url in (
+        "redis://:S3cretPw@cache:6379/db",
+        "redis://default:ab:S3cretPw@cache:6379/db",  # a password holding ":" and "@"
+        "redis://cache:6379/db?password=S3cretPw",
+    ):
+        with pytest.raises(ConfigError) as error:
+            load(REDIS_URL=url)
+        assert "S3cretPw" not in str(error.value)
     with pytest.raises(ConfigError) as error:
-        load(REDIS_URL="redis://:S3cretPw@cache:6379/db")
+        load(DATABASE_URL="postgresql://u:p@ss:S3cretPw@db:54x2/club?password=S3cretPw")
     assert "S3cretPw" not in str(error.value)
+
+
+def test_it_starts_while_the_webhook_secret_is_rotated():
+    """Two secrets, comma-separated, as the endpoint's roll in Stripe's dashboard needs."""
+    loaded = load(STRIPE_SECRET_KEY="sk_live_51Habc", STRIPE_WEBHOOK_SECRET="whsec_old, whsec_new")
+    assert loaded["STRIPE_WEBHOOK_SECRET"] == "whsec_old, whsec_new"
+    with pytest.raises(ConfigError, match=r"^STRIPE_WEBHOOK_SECRET"):
+        load(STRIPE_SECRET_KEY="sk_live_51Habc", STRIPE_WEBHOOK_SECRET="whsec_old,whsec_...")
 
 
 def test_it_never_prints_a_stripe_key_it_refuses():
