@@ -187,6 +187,13 @@ def create_customer(*, user_id: int, email: str, name: str, idempotency_key: str
     )
 
 
+def require_customer(customer_id: str | None) -> None:
+    """Refuse a call about no customer: the SDK drops a None parameter, and Stripe then
+    lists every open Checkout on the account, or opens one that bills nobody we know."""
+    if not customer_id:
+        raise ValueError("a Checkout call needs the account's Stripe customer")
+
+
 def create_checkout_session(
     *,
     customer_id: str,
@@ -197,6 +204,7 @@ def create_checkout_session(
     idempotency_key: str,
 ) -> dict:
     """Create a Checkout Session in subscription mode for one monthly membership."""
+    require_customer(customer_id)
     params = {
         "mode": "subscription",
         "customer": customer_id,
@@ -216,6 +224,7 @@ def create_checkout_session(
 
 def list_open_checkout_sessions(customer_id: str) -> list[dict]:
     """Return the customer's Checkout Sessions that can still be paid, newest first."""
+    require_customer(customer_id)
     params = {"customer": customer_id, "status": "open", "limit": 10}
     page = _call("checkout list", client().v1.checkout.sessions.list, params)
     sessions = list(page.get("data", []))

@@ -21,7 +21,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from billing import gateway, local, mapping, notices, plan, sync
 from billing.summary import must_confirm_email_first
@@ -167,6 +167,12 @@ def start_checkout(attempt: str) -> dict:
         # Not on SQLite: its one write lock, held while Stripe answers, would stall every
         # write on the site (production runs PostgreSQL).
         user = mapping.lock_member(user.id)
+        if user is None:
+            logout_user()  # the account is gone: the answer is a visitor's
+        if user is None or not user.stripe_customer_id:
+            # Deleted meanwhile, or another tab found its customer gone and is making the
+            # next: a Checkout for no customer would list, or bill, anyone's.
+            raise gateway.BillingError(SET_UP_ELSEWHERE)
     base = current_app.config["BASE_URL"]
     try:
         waiting = open_session_selling(user.stripe_customer_id, price_id)
@@ -187,6 +193,9 @@ def start_checkout(attempt: str) -> dict:
         return start_checkout(f"{attempt}-new")
 
 
+SET_UP_ELSEWHERE = "Your account changed while this page was open. Reload it and try again."
+
+
 def with_a_customer(user: User, attempt: str) -> User:
     """Create the account's Stripe customer and link it; return the account.
 
@@ -202,16 +211,21 @@ def with_a_customer(user: User, attempt: str) -> User:
         idempotency_key=f"club-customer-{user.id}-{attempt}",
     )
     user = mapping.lock_member(user.id)
-    if user.stripe_customer_id is None:
+    if user is not None and user.stripe_customer_id is None:
         membership.link_customer(user, customer["id"])
-    spare = customer["id"] if user.stripe_customer_id != customer["id"] else None
+    linked = user is not None and user.stripe_customer_id == customer["id"]
     # The customer now exists in Stripe: remember it even if the next call fails.
     db.session.commit()
-    if spare is not None:
+    if not linked:
+        # Another tab's customer was linked first, or the account was deleted meanwhile
+        # (its deletion removes only the customer it had linked).
         try:
-            gateway.delete_customer(spare)
+            gateway.delete_customer(customer["id"])
         except gateway.BillingError:
-            log.warning("could not delete the spare Stripe customer %s", spare)
+            log.warning("could not delete the unlinked Stripe customer %s", customer["id"])
+    if user is None:
+        logout_user()  # the account is gone: the answer is a visitor's
+        raise gateway.BillingError(SET_UP_ELSEWHERE)
     return user
 
 

@@ -6,7 +6,6 @@ recording server and check the exact parameters the Stripe SDK sent.
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 
@@ -27,9 +26,7 @@ from tests.billing.conftest import (
     stripe_settings,
 )
 from tests.conftest import (
-    is_postgres,
     login,
-    make_article,
     make_user,
     read_outbox,
     table_fingerprint,
@@ -157,107 +154,6 @@ def test_subscribe_in_a_second_tab_opens_the_same_payment_page(client, erin, str
     assert first.headers["Location"] == created[0]["url"]
     assert second.headers["Location"] == created[0]["url"]
     assert len(created) == 1
-
-
-def subscribe_in_two_tabs_at_once(app, user: User) -> list[str]:
-    """Press Subscribe in two tabs at the same moment; return where each was sent."""
-    tabs = [app.test_client() for _ in range(2)]
-    for tab in tabs:
-        login(tab, user)
-    forms = [{"csrf_token": tab.csrf_token(), "attempt": f"tab-{n}-attempt"} for n, tab in
-             enumerate(tabs)]  # fmt: skip
-    barrier, locations = threading.Barrier(2), []
-
-    def press(tab, form) -> None:
-        barrier.wait()
-        locations.append(tab.post("/billing/checkout", data=form).headers["Location"])
-
-    threads = [threading.Thread(target=press, args=pair) for pair in zip(tabs, forms, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return locations
-
-
-@pytest.mark.skipif(not is_postgres(), reason="needs row locks: CI's PostgreSQL pass runs it")
-@pytest.mark.parametrize("returning", [True, False], ids=["returning", "new customer"])
-def test_subscribe_in_two_tabs_at_once_opens_one_payment_page(app, erin, stripe_api, returning):
-    """Each tab's form carries its own idempotency key: only the member's row lock, held
-    while Stripe is asked, keeps the second tab from opening a second payable page. (On
-    SQLite the lock would stall the whole site; see the next test.)"""
-    if returning:
-        membership.link_customer(erin, "cus_rec_1")
-        db.session.commit()
-    created = stripe_keeping_checkout_sessions(stripe_api, "cus_rec_1", seconds_to_create=0.3)
-
-    locations = subscribe_in_two_tabs_at_once(app, erin)
-
-    assert len(created) == 1
-    assert locations == [created[0]["url"]] * 2
-
-
-def slow_customer(seconds: float):
-    """A Stripe that takes ``seconds`` to create each customer, each with its own id."""
-    made: list[str] = []
-
-    def create(request) -> tuple[int, dict]:
-        made.append(f"cus_made_{len(made) + 1}")
-        customer_id = made[-1]
-        time.sleep(seconds)
-        return 200, {"id": customer_id, "object": "customer"}
-
-    return create, made
-
-
-@pytest.mark.parametrize("returning", [True, False], ids=["returning", "new customer"])
-def test_a_slow_stripe_behind_one_subscribe_holds_up_no_one_else(
-    app, erin, alice, stripe_api, returning
-):
-    """Another member's comment goes through while Stripe takes its time with a Checkout,
-    or with the customer a first Subscribe makes (on SQLite a lock is the database's)."""
-    app.config["STRIPE_TIMEOUT_SECONDS"] = 10
-    if returning:
-        membership.link_customer(erin, "cus_rec_1")
-        db.session.commit()
-        stripe_keeping_checkout_sessions(stripe_api, "cus_rec_1", seconds_to_create=3)
-    else:
-        stripe_api.answer("POST", "/v1/customers", slow_customer(3)[0])
-    article = make_article()
-    subscriber, commenter = app.test_client(), app.test_client()
-    login(subscriber, erin)
-    login(commenter, alice)
-    form = {"csrf_token": subscriber.csrf_token(), "attempt": "slow-stripe-1"}
-    pressed = threading.Thread(target=lambda: subscriber.post("/billing/checkout", data=form))
-    pressed.start()
-    time.sleep(0.5)  # Stripe is making the page now
-
-    started = time.monotonic()
-    comment = {"body": "Walked today.", "client_token": "slow-stripe-comment-1"}
-    response = commenter.submit(f"/articles/{article.id}/comments", comment)
-    waited = time.monotonic() - started
-    pressed.join(30)
-
-    assert response.status_code == 303
-    assert waited < 1.5
-
-
-def test_two_tabs_making_the_first_customer_at_once_leave_one_and_delete_the_other(
-    app, erin, stripe_api
-):
-    """Customers are made before the account is locked: the first linked is the account's,
-    and the second, which nothing bills, does not linger in Stripe."""
-    create, made = slow_customer(0.3)
-    stripe_api.answer("POST", "/v1/customers", create)
-    for n in (1, 2):
-        stripe_api.answer("DELETE", f"/v1/customers/cus_made_{n}", {"deleted": True})
-
-    subscribe_in_two_tabs_at_once(app, erin)
-
-    assert sorted(made) == ["cus_made_1", "cus_made_2"]
-    linked = reload(erin).stripe_customer_id
-    deleted = [call.path for call in stripe_api.requests if call.method == "DELETE"]
-    assert linked in made and deleted == [f"/v1/customers/{c}" for c in made if c != linked]
 
 
 def test_subscribe_opens_a_new_payment_page_once_the_open_one_is_gone(client, erin, stripe_api):

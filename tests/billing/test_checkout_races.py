@@ -1,0 +1,191 @@
+"""Subscribe racing itself and others: two tabs at once, a slow Stripe, an account that
+changes while Stripe answers. Against the recording Stripe stand-in (see test_checkout)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from club import accounts, membership
+from club.extensions import db
+from club.models import User
+from tests.billing.conftest import reload, stripe_settings
+from tests.billing.test_checkout import stripe_keeping_checkout_sessions
+from tests.conftest import is_postgres, login, make_article
+
+
+@pytest.fixture
+def app_config(app_config: dict, recording_stripe) -> dict:
+    return {**app_config, **stripe_settings(recording_stripe.url, STRIPE_TIMEOUT_SECONDS=5)}
+
+
+def subscribe_in_two_tabs_at_once(app, user: User) -> list[str]:
+    """Press Subscribe in two tabs at the same moment; return where each was sent."""
+    tabs = [app.test_client() for _ in range(2)]
+    for tab in tabs:
+        login(tab, user)
+    forms = [{"csrf_token": tab.csrf_token(), "attempt": f"tab-{n}-attempt"} for n, tab in
+             enumerate(tabs)]  # fmt: skip
+    barrier, locations = threading.Barrier(2), []
+
+    def press(tab, form) -> None:
+        barrier.wait()
+        locations.append(tab.post("/billing/checkout", data=form).headers.get("Location"))
+
+    threads = [threading.Thread(target=press, args=pair) for pair in zip(tabs, forms, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return locations
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs row locks: CI's PostgreSQL pass runs it")
+@pytest.mark.parametrize("returning", [True, False], ids=["returning", "new customer"])
+def test_subscribe_in_two_tabs_at_once_opens_one_payment_page(app, erin, stripe_api, returning):
+    """Each tab's form carries its own idempotency key: only the member's row lock, held
+    while Stripe is asked, keeps the second tab from opening a second payable page. (On
+    SQLite the lock would stall the whole site; see the next test.)"""
+    if returning:
+        membership.link_customer(erin, "cus_rec_1")
+        db.session.commit()
+    created = stripe_keeping_checkout_sessions(stripe_api, "cus_rec_1", seconds_to_create=0.3)
+
+    locations = subscribe_in_two_tabs_at_once(app, erin)
+
+    assert len(created) == 1
+    assert locations == [created[0]["url"]] * 2
+
+
+def slow_customer(seconds: float):
+    """A Stripe that takes ``seconds`` to create each customer, each with its own id."""
+    made: list[str] = []
+
+    def create(request) -> tuple[int, dict]:
+        made.append(f"cus_made_{len(made) + 1}")
+        customer_id = made[-1]
+        time.sleep(seconds)
+        return 200, {"id": customer_id, "object": "customer"}
+
+    return create, made
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["returning", "new customer"])
+def test_a_slow_stripe_behind_one_subscribe_holds_up_no_one_else(
+    app, erin, alice, stripe_api, returning
+):
+    """Another member's comment goes through while Stripe takes its time with a Checkout,
+    or with the customer a first Subscribe makes (on SQLite a lock is the database's)."""
+    app.config["STRIPE_TIMEOUT_SECONDS"] = 10
+    if returning:
+        membership.link_customer(erin, "cus_rec_1")
+        db.session.commit()
+        stripe_keeping_checkout_sessions(stripe_api, "cus_rec_1", seconds_to_create=3)
+    else:
+        stripe_api.answer("POST", "/v1/customers", slow_customer(3)[0])
+    article = make_article()
+    subscriber, commenter = app.test_client(), app.test_client()
+    login(subscriber, erin)
+    login(commenter, alice)
+    form = {"csrf_token": subscriber.csrf_token(), "attempt": "slow-stripe-1"}
+    pressed = threading.Thread(target=lambda: subscriber.post("/billing/checkout", data=form))
+    pressed.start()
+    time.sleep(0.5)  # Stripe is making the page now
+
+    started = time.monotonic()
+    comment = {"body": "Walked today.", "client_token": "slow-stripe-comment-1"}
+    response = commenter.submit(f"/articles/{article.id}/comments", comment)
+    waited = time.monotonic() - started
+    pressed.join(30)
+
+    assert response.status_code == 303
+    assert waited < 1.5
+
+
+def test_two_tabs_making_the_first_customer_at_once_leave_one_and_delete_the_other(
+    app, erin, stripe_api
+):
+    """Customers are made before the account is locked: the first linked is the account's,
+    and the second, which nothing bills, does not linger in Stripe."""
+    create, made = slow_customer(0.3)
+    stripe_api.answer("POST", "/v1/customers", create)
+    for n in (1, 2):
+        stripe_api.answer("DELETE", f"/v1/customers/cus_made_{n}", {"deleted": True})
+
+    subscribe_in_two_tabs_at_once(app, erin)
+
+    assert sorted(made) == ["cus_made_1", "cus_made_2"]
+    linked = reload(erin).stripe_customer_id
+    deleted = [call.path for call in stripe_api.requests if call.method == "DELETE"]
+    assert linked in made and deleted == [f"/v1/customers/{c}" for c in made if c != linked]
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs row locks: CI's PostgreSQL pass runs it")
+def test_a_tab_waiting_while_another_replaces_a_deleted_customer_opens_no_strangers_page(
+    app, erin, stripe_api
+):
+    """Stripe deleted the account's customer: the first tab unlinks it and makes the next.
+    The second, let through the lock in between, must not ask Stripe about no customer:
+    Stripe would list every open Checkout on the account, another member's among them."""
+    membership.link_customer(erin, "cus_gone")
+    db.session.commit()
+    create, _ = slow_customer(0.5)
+    missing = {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                         "message": "No such customer: 'cus_gone'"}}  # fmt: skip
+    strangers = {"object": "list", "data": [{
+        "id": "cs_alice", "object": "checkout.session", "status": "open", "created": 1,
+        "customer": "cus_alice", "url": "https://checkout.stripe.com/c/pay/cs_ALICE",
+        "metadata": {"user_id": "999", "price_id": "price_test_monthly"},
+    }]}  # fmt: skip
+
+    def list_open(request) -> tuple[int, dict]:
+        if request.query.get("customer") == "cus_gone":
+            time.sleep(0.3)
+            return 404, missing
+        if "customer" not in request.query:  # Stripe: every open Checkout of the account
+            return 200, strangers
+        return 200, {"object": "list", "data": []}
+
+    stripe_api.answer("POST", "/v1/customers", create)
+    stripe_api.answer("GET", "/v1/customers/cus_gone", {"id": "cus_gone", "deleted": True})
+    stripe_api.answer("GET", "/v1/checkout/sessions", list_open)
+    stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": []})
+
+    locations = subscribe_in_two_tabs_at_once(app, erin)
+
+    assert not any("cs_ALICE" in (where or "") for where in locations)
+    asked = stripe_api.calls("GET", "/v1/checkout/sessions")
+    assert all("customer" in call.query for call in asked)
+    assert all(
+        call.form.get("customer") for call in stripe_api.calls("POST", "/v1/checkout/sessions")
+    )
+
+
+def test_an_account_deleted_while_stripe_makes_its_customer_leaves_no_customer_behind(
+    app, erin, stripe_api
+):
+    """The deletion removes only the customer it finds linked: the one made meanwhile
+    must go too, with the member's email and name in it."""
+    create, made = slow_customer(1.0)
+    stripe_api.answer("POST", "/v1/customers", create)
+    stripe_api.answer("DELETE", "/v1/customers/cus_made_1", {"deleted": True})
+    tab = app.test_client()
+    login(tab, erin)
+    form = {"csrf_token": tab.csrf_token(), "attempt": "deleted-meanwhile"}
+    answered: list[int] = []
+    pressed = threading.Thread(
+        target=lambda: answered.append(tab.post("/billing/checkout", data=form).status_code)
+    )
+    pressed.start()
+    time.sleep(0.4)  # Stripe is making the customer now
+    accounts.delete_account(db.session.get(User, erin.id))
+    db.session.commit()
+    pressed.join(30)
+
+    assert made == ["cus_made_1"]
+    assert [c.path for c in stripe_api.requests if c.method == "DELETE"] == [
+        "/v1/customers/cus_made_1"
+    ]
+    assert answered and answered[0] != 500
