@@ -85,18 +85,19 @@ def env_url(
 
 def shown(url: str) -> str:
     """``url`` as an error message may print it, as platform logs keep what start-up
-    prints: everything between the scheme and the host's "@" starred out (a user name
-    and password, which may hold ":" and "@" themselves), and the query, which may carry
-    a password too (libpq's ``?password=``)."""
-    scheme, separator, rest = url.partition(":")
+    prints: everything before the host's "@" starred out (a user name and a password,
+    which may hold ":", "/" or "@" themselves), and the query and fragment, which may
+    carry a password too (libpq's ``?password=``). A value that is no URL at all and may
+    hold a password (libpq's "host=… password=…") is not shown."""
+    scheme, separator, rest = url.partition("://")
     if not separator:
-        return url
-    slashes = len(rest) - len(rest.lstrip("/"))
-    authority, slash, path = rest[slashes:].partition("/")
-    if "@" in authority:
-        authority = "***@" + authority.rpartition("@")[2]
-    path, question, _query = path.partition("?")
-    return f"{scheme}:{'/' * slashes}{authority}{slash}{path}{'?***' if question else ''}"
+        return "(not shown: it may hold a password)" if "@" in url or "=" in url else url
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    for mark in "?#":
+        if mark in rest:
+            rest = rest.partition(mark)[0] + mark + "***"
+    return f"{scheme}://{rest}"
 
 
 def env_list(env: Mapping[str, str], name: str) -> list[str] | None:

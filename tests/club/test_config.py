@@ -115,8 +115,9 @@ def test_it_names_the_variable_with_a_bad_value(env, named):
 def test_a_bad_address_is_shown_without_its_password():
     with pytest.raises(ConfigError) as error:
         load(DATABASE_URL="postgresql:/club:S3cretPw@db.internal:5432/club")
-    assert "S3cretPw" not in str(error.value) and "/***@db.internal:5432/club" in str(error.value)
+    assert "S3cretPw" not in str(error.value)
     for url in (
+        "redis://default:pa/ss-S3cretPw@redis.example.com:6379/0",  # a "/" in the password
         "redis://:S3cretPw@cache:6379/db",
         "redis://default:ab:S3cretPw@cache:6379/db",  # a password holding ":" and "@"
         "redis://cache:6379/db?password=S3cretPw",
@@ -124,9 +125,14 @@ def test_a_bad_address_is_shown_without_its_password():
         with pytest.raises(ConfigError) as error:
             load(REDIS_URL=url)
         assert "S3cretPw" not in str(error.value)
-    with pytest.raises(ConfigError) as error:
-        load(DATABASE_URL="postgresql://u:p@ss:S3cretPw@db:54x2/club?password=S3cretPw")
-    assert "S3cretPw" not in str(error.value)
+    for url in (
+        "postgresql://u:p@ss:S3cretPw@db:54x2/club?password=S3cretPw",
+        "postgres://club:pa/S3cretPw@db.example.com:notaport/club",
+        "host=db.example.com dbname=club password=S3cretPw",  # libpq's keywords
+    ):
+        with pytest.raises(ConfigError) as error:
+            load(DATABASE_URL=url)
+        assert "S3cretPw" not in str(error.value)
 
 
 def test_it_starts_while_the_webhook_secret_is_rotated():
