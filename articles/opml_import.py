@@ -18,8 +18,9 @@ from club.extensions import db
 MAX_NEW_FEEDS_PER_UPLOAD = 1000
 TOO_MANY_NEW_FEEDS = (
     f"Nothing imported: the file lists more than {MAX_NEW_FEEDS_PER_UPLOAD:,} feeds the site "
-    "does not have, more than one upload adds. Split it into smaller files, or import it "
-    "with `flask feeds import-opml FILE`."
+    f"does not have yet, and one upload adds at most {MAX_NEW_FEEDS_PER_UPLOAD:,}. Split it "
+    "into smaller files, or import it on the server with: flask --app club feeds "
+    "import-opml FILE"
 )
 
 

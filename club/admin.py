@@ -313,7 +313,7 @@ def audit_log():
 
 @dataclass(frozen=True)
 class AuditFilters:
-    """What the audit log is narrowed to: one part of the site, one admin's handle."""
+    """What the audit log is narrowed to: one part of the site, one account's handle."""
 
     area: str = ""
     who: str = ""
