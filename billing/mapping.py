@@ -136,10 +136,19 @@ def is_worth_recording(user: User, subscription: object) -> bool:
     return bool(user.stripe_customer_id) or subscription.get("status") in membership.LIVE_STATUSES
 
 
-def forget_deleted_customer(user_id: int) -> tuple[User, membership.SubscriptionChange]:
-    """Stripe deleted the account's customer, and every subscription with it: end access
-    and unlink the customer. The caller commits and sends the notices."""
+def forget_deleted_customer(
+    user_id: int, customer_id: str
+) -> tuple[User, membership.SubscriptionChange] | None:
+    """Stripe deleted the customer ``customer_id``, and every subscription with it: end
+    the account's access and unlink it. The caller commits and sends the notices.
+
+    None, and nothing changed, if the account is gone or holds another customer by now:
+    a Subscribe in another tab may have replaced the deleted one already, and unlinking
+    that one would leave its Checkout billing a customer no account holds.
+    """
     user = lock_member(user_id)
+    if user is None or user.stripe_customer_id != customer_id:
+        return None
     change = membership.apply_subscription(
         user,
         subscription_id=user.subscription_id,

@@ -93,7 +93,8 @@ def reconcile_member(user_id: int) -> str | None:
         return None
     customer = stripe_customer(user.stripe_customer_id)
     if customer is None:
-        forget_customer(user_id)
+        if not forget_customer(user_id, user.stripe_customer_id):
+            return None  # replaced meanwhile: the next pass checks the new one
         return f"{user.email}: Stripe deleted the customer; membership ended, customer unlinked"
     # The email first: if Stripe failed after the subscription was repaired (and
     # committed), the account would be reported as not checked.
@@ -121,24 +122,31 @@ def stripe_customer(customer_id: str) -> dict | None:
     return None if customer.get("deleted") else customer
 
 
-def forget_customer_if_gone(user_id: int) -> bool:
-    """End access and unlink the account's customer if Stripe deleted it; tell whether.
+def forget_customer_if_gone(user_id: int, customer_id: str) -> bool:
+    """Tell whether Stripe deleted ``customer_id``, the customer a request used for the
+    account; if so, end access and unlink it, unless the account holds another by now.
 
     Its customer.deleted webhook may have been lost: every Subscribe and Manage would
     fail on the deleted customer, and paid access would never end.
     """
-    if stripe_customer(db.session.get(User, user_id).stripe_customer_id) is not None:
+    if stripe_customer(customer_id) is not None:
         return False
-    forget_customer(user_id)
+    forget_customer(user_id, customer_id)
     return True
 
 
-def forget_customer(user_id: int) -> None:
-    """Record that Stripe deleted the account's customer: access ends, the link goes."""
+def forget_customer(user_id: int, customer_id: str) -> bool:
+    """Record that Stripe deleted the account's customer ``customer_id``: access ends, the
+    link goes. False if the account is gone or holds another customer by now."""
+    forgotten = mapping.forget_deleted_customer(user_id, customer_id)
+    if forgotten is None:
+        db.session.rollback()  # the row lock goes with it
+        return False
     log.warning("user %s: its stripe customer is gone; unlinked", user_id)
-    user, change = mapping.forget_deleted_customer(user_id)
+    user, change = forgotten
     db.session.commit()
     notices.send(notices.for_change(user, change))
+    return True
 
 
 def _reconcile_customer_email(user_id: int, customer: dict) -> str | None:

@@ -11,6 +11,7 @@ import logging
 import re
 import secrets
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -173,13 +174,13 @@ def start_checkout(attempt: str) -> dict:
             # Deleted meanwhile, or another tab found its customer gone and is making the
             # next: a Checkout for no customer would list, or bill, anyone's.
             raise gateway.BillingError(SET_UP_ELSEWHERE)
-    base = current_app.config["BASE_URL"]
+    base, user_id, customer_id = current_app.config["BASE_URL"], user.id, user.stripe_customer_id
     try:
-        waiting = open_session_selling(user.stripe_customer_id, price_id)
+        waiting = open_session_selling(customer_id, price_id)
         if waiting is not None:
             return waiting
         return gateway.create_checkout_session(
-            customer_id=user.stripe_customer_id,
+            customer_id=customer_id,
             user_id=user.id,
             price_id=price_id,
             success_url=f"{base}/billing/success?session_id={{CHECKOUT_SESSION_ID}}",
@@ -187,10 +188,20 @@ def start_checkout(attempt: str) -> dict:
             idempotency_key=f"club-checkout-{user.id}-{attempt}",
         )
     except gateway.NotFound:
-        if not sync.forget_customer_if_gone(user.id):
+        # Ids, not the account: it may be gone by now, and reading it would raise.
+        if not sync.forget_customer_if_gone(user_id, customer_id):
             raise
-        # Once: the account has no customer now, so the next try makes a new one.
+        if not account_exists(user_id):
+            logout_user()  # deleted meanwhile: the answer is a visitor's
+            raise gateway.BillingError(SET_UP_ELSEWHERE) from None
+        # Once: the account has no customer now (or the one another tab made since), so
+        # the next try makes a new one (or uses that).
         return start_checkout(f"{attempt}-new")
+
+
+def account_exists(user_id: int) -> bool:
+    """Ask the database, not the session's copy, whether the account is still there."""
+    return db.session.scalar(sa.select(User.id).where(User.id == user_id)) is not None
 
 
 SET_UP_ELSEWHERE = "Your account changed while this page was open. Reload it and try again."
@@ -332,7 +343,7 @@ def open_portal():
         if not isinstance(error, gateway.NotFound):
             return problem(str(error))
         try:
-            gone = sync.forget_customer_if_gone(current_user.id)
+            gone = sync.forget_customer_if_gone(current_user.id, current_user.stripe_customer_id)
         except gateway.BillingError as failure:
             return problem(str(failure))
         if not gone:

@@ -403,8 +403,8 @@ def on_customer_deleted(customer: dict) -> list[notices.Mail]:
     found = mapping.member_for_customer(customer.get("id"))
     if found is None:
         return []
-    user, change = mapping.forget_deleted_customer(found.id)
-    return notices.for_change(user, change)
+    forgotten = mapping.forget_deleted_customer(found.id, customer.get("id"))
+    return notices.for_change(*forgotten) if forgotten is not None else []
 
 
 HANDLERS: dict[str, Callable[[dict], list[notices.Mail]]] = {

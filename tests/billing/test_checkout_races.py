@@ -189,3 +189,119 @@ def test_an_account_deleted_while_stripe_makes_its_customer_leaves_no_customer_b
         "/v1/customers/cus_made_1"
     ]
     assert answered and answered[0] != 500
+
+
+GONE = {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                  "message": "No such customer: 'cus_gone'"}}  # fmt: skip
+
+
+def stripe_opening_checkouts(stripe_api) -> list[dict]:
+    """Make the stand-in open a Checkout for whatever customer it is asked; return them."""
+    opened: list[dict] = []
+
+    def create(request) -> tuple[int, dict]:
+        number = len(opened) + 1
+        opened.append({
+            "id": f"cs_{number}", "object": "checkout.session", "status": "open",
+            "customer": request.form["customer"], "metadata": {},
+            "url": f"https://checkout.stripe.com/c/pay/cs_{number}",
+        })  # fmt: skip
+        return 200, opened[-1]
+
+    stripe_api.answer("POST", "/v1/checkout/sessions", create)
+    stripe_api.answer("GET", "/v1/customers/cus_gone", {"id": "cus_gone", "deleted": True})
+    stripe_api.answer("GET", "/v1/subscriptions", {"object": "list", "data": []})
+    return opened
+
+
+def test_two_tabs_replacing_a_deleted_customer_bill_the_one_the_account_keeps(
+    app, erin, stripe_api
+):
+    """Both tabs find the account's customer deleted. The second to find out must not
+    unlink the one the first made since: the first tab's page would bill a customer no
+    account holds, and its payment would buy nothing."""
+    membership.link_customer(erin, "cus_gone")
+    db.session.commit()
+    create, _ = slow_customer(0.3)
+    asked_about_gone: list[int] = []
+
+    def list_open(request) -> tuple[int, dict]:
+        if request.query.get("customer") == "cus_gone":
+            asked_about_gone.append(1)
+            time.sleep(0.1 if len(asked_about_gone) == 1 else 1.5)
+            return 404, GONE
+        return 200, {"object": "list", "data": []}
+
+    stripe_api.answer("POST", "/v1/customers", create)
+    stripe_api.answer("GET", "/v1/checkout/sessions", list_open)
+    opened = stripe_opening_checkouts(stripe_api)
+
+    subscribe_in_two_tabs_at_once(app, erin)
+
+    linked = reload(erin).stripe_customer_id
+    assert linked and opened
+    assert all(session["customer"] == linked for session in opened)
+
+
+def test_manage_finding_the_customer_deleted_keeps_the_one_subscribe_made_meanwhile(
+    app, erin, stripe_api
+):
+    membership.link_customer(erin, "cus_gone")
+    db.session.commit()
+    create, _ = slow_customer(0.2)
+
+    def portal(request) -> tuple[int, dict]:
+        time.sleep(1.5)  # Subscribe replaces the customer meanwhile
+        return 404, GONE
+
+    def list_open(request) -> tuple[int, dict]:
+        if request.query.get("customer") == "cus_gone":
+            return 404, GONE
+        return 200, {"object": "list", "data": []}
+
+    stripe_api.answer("POST", "/v1/customers", create)
+    stripe_api.answer("GET", "/v1/checkout/sessions", list_open)
+    stripe_api.answer("POST", "/v1/billing_portal/sessions", portal)
+    opened = stripe_opening_checkouts(stripe_api)
+    manage_tab, subscribe_tab = app.test_client(), app.test_client()
+    for tab in (manage_tab, subscribe_tab):
+        login(tab, erin)
+    manage_form = {"csrf_token": manage_tab.csrf_token()}
+    subscribe_form = {"csrf_token": subscribe_tab.csrf_token(), "attempt": "subscribe-tab"}
+    manage = threading.Thread(target=lambda: manage_tab.post("/billing/portal", data=manage_form))
+    manage.start()
+    time.sleep(0.3)  # Manage is waiting on Stripe
+    subscribe_tab.post("/billing/checkout", data=subscribe_form)
+    manage.join(30)
+
+    linked = reload(erin).stripe_customer_id
+    assert linked and [session["customer"] for session in opened] == [linked]
+
+
+def test_an_account_deleted_while_a_returning_member_subscribes_answers_plainly(
+    app, erin, stripe_api
+):
+    membership.link_customer(erin, "cus_gone")
+    db.session.commit()
+
+    def list_open(request) -> tuple[int, dict]:
+        time.sleep(1.0)  # the account is deleted meanwhile
+        return 404, GONE
+
+    stripe_api.answer("GET", "/v1/checkout/sessions", list_open)
+    stripe_api.answer("DELETE", "/v1/customers/cus_gone", {"deleted": True})
+    stripe_opening_checkouts(stripe_api)
+    tab = app.test_client()
+    login(tab, erin)
+    form = {"csrf_token": tab.csrf_token(), "attempt": "deleted-returning"}
+    answered: list[int] = []
+    pressed = threading.Thread(
+        target=lambda: answered.append(tab.post("/billing/checkout", data=form).status_code)
+    )
+    pressed.start()
+    time.sleep(0.5)
+    accounts.delete_account(db.session.get(User, erin.id))
+    db.session.commit()
+    pressed.join(30)
+
+    assert answered and answered[0] != 500
