@@ -199,6 +199,11 @@ def start_checkout(attempt: str) -> dict:
         return start_checkout(f"{attempt}-new")
 
 
+def linked_customer_id(user_id: int) -> str | None:
+    """The account's Stripe customer as the database holds it now, not the session's copy."""
+    return db.session.scalar(sa.select(User.stripe_customer_id).where(User.id == user_id))
+
+
 def account_exists(user_id: int) -> bool:
     """Ask the database, not the session's copy, whether the account is still there."""
     return db.session.scalar(sa.select(User.id).where(User.id == user_id)) is not None
@@ -335,20 +340,24 @@ def portal():
 
 def open_portal():
     """Create a Portal session for the signed-in account's own customer and redirect."""
+    # Ids, not the account: after Stripe's answer it may be gone, and reading it would raise.
+    user_id, customer_id = current_user.id, current_user.stripe_customer_id
     try:
-        session = gateway.create_portal_session(
-            customer_id=current_user.stripe_customer_id, return_url=_settings_url()
-        )
+        session = gateway.create_portal_session(customer_id=customer_id, return_url=_settings_url())
     except gateway.BillingError as error:
         if not isinstance(error, gateway.NotFound):
             return problem(str(error))
         try:
-            gone = sync.forget_customer_if_gone(current_user.id, current_user.stripe_customer_id)
+            gone = sync.forget_customer_if_gone(user_id, customer_id)
         except gateway.BillingError as failure:
             return problem(str(failure))
         if not gone:
             return problem(str(error))
-        flash("Stripe no longer holds a subscription for this account; you can subscribe again.")
+        if not linked_customer_id(user_id):
+            flash(
+                "Stripe no longer holds a subscription for this account; you can subscribe again."
+            )
+        # Else a Subscribe in another tab made the next customer meanwhile: settings shows it.
         return redirect(url_for("settings.index"), 303)
     return redirect(session["url"], 303)
 

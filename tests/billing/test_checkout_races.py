@@ -276,6 +276,8 @@ def test_manage_finding_the_customer_deleted_keeps_the_one_subscribe_made_meanwh
 
     linked = reload(erin).stripe_customer_id
     assert linked and [session["customer"] for session in opened] == [linked]
+    # Nor does Manage tell the member to subscribe again: they just did.
+    assert "you can subscribe again" not in manage_tab.get("/settings").get_data(as_text=True)
 
 
 def test_an_account_deleted_while_a_returning_member_subscribes_answers_plainly(
