@@ -30,7 +30,7 @@ from articles.text import strip_control
 from articles.topics import topic_for
 from articles.urls import canonical_url, safe_url
 from club.community.models import ArticleLike, Bookmark, Comment
-from club.extensions import db, unicode_lower
+from club.extensions import db, in_batches, unicode_lower
 
 PREVIEW_LIMIT = 50
 
@@ -362,7 +362,7 @@ def move_feed_articles_to_topic(feed: Feed, old: Topic | None, new: Topic | None
         sa.select(Article.id, Article.edited_fields).where(Article.feed_id == feed.id)
     ).all()
     ids = [article_id for article_id, edited in rows if "topics" not in (edited or [])]
-    for part in (ids[start : start + 500] for start in range(0, len(ids), 500)):
+    for part in in_batches(ids):
         if old is not None:
             db.session.execute(
                 sa.delete(article_topics).where(

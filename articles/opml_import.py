@@ -10,7 +10,7 @@ from flask import current_app
 from articles import curation, fetch, opml
 from articles.models import Feed
 from club import audit
-from club.extensions import db
+from club.extensions import db, in_batches
 
 # A 1 MB file can list some 20,000 new feeds: added in one web request, they outlast the
 # web worker's timeout and bury the audit log, with no way to undo them but one at a
@@ -32,10 +32,8 @@ def new_feed_count(outlines: list[opml.Outline]) -> int:
             addresses.add(curation.feed_address(outline.url))
         except ValueError:  # "http://[::1/feed": refused as the import reaches it
             continue
-    listed = sorted(addresses)
     known = 0
-    for start in range(0, len(listed), 500):
-        part = listed[start : start + 500]
+    for part in in_batches(sorted(addresses)):
         known += db.session.scalar(sa.select(sa.func.count(Feed.id)).where(Feed.url.in_(part)))
     return len(addresses) - known
 

@@ -21,14 +21,13 @@ from articles.clean import CleanEntry
 from articles.curation import RuleSet
 from articles.models import Article, Feed, Tombstone, article_topics
 from articles.text import as_cut, ends_mid_sentence
-from club.extensions import db
+from club.extensions import db, in_batches
 
 # Fields a later fetch refreshes; the admin-editable ones among them are skipped when edited.
 REFRESHED_FIELDS = (
     "title", "summary", "content", "body_text", "author", "updated_at", "image_url",
     "image_credit", "kind", "video_id", "video_url", "audio_url", "reviewed_by",
 )  # fmt: skip
-CHUNK = 400
 
 
 @dataclass
@@ -153,11 +152,6 @@ _EXISTING = sa.select(Article).where(
 )
 
 
-def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _drop_buried(feed: Feed, entries: list[CleanEntry], summary: StoreSummary) -> list[CleanEntry]:
     """Skip entries an admin rejected or deleted before."""
     buried = buried_guids(feed.id, entries)
@@ -177,7 +171,7 @@ def buried_guids(feed_id: int | None, entries: Sequence[CleanEntry]) -> set[str]
     """The GUIDs of the entries an admin rejected or deleted before: by GUID on the feed
     ``feed_id`` (None for a feed not added yet), or by URL on any feed."""
     guids, urls = set(), set()
-    for part in _chunks(entries):
+    for part in in_batches(entries):
         values = {
             "feed_id": feed_id,
             "guids": [e.guid for e in part],
@@ -192,7 +186,7 @@ def buried_guids(feed_id: int | None, entries: Sequence[CleanEntry]) -> set[str]
 
 def _existing_by_guid(feed: Feed, guids: Sequence[str]) -> dict[str, Article]:
     found: dict[str, Article] = {}
-    for part in _chunks(list(guids)):
+    for part in in_batches(list(guids)):
         rows = db.session.scalars(_EXISTING, {"feed_id": feed.id, "guids": list(part)})
         found.update((a.guid, a) for a in rows)
     return found
@@ -238,7 +232,7 @@ def _insert(feed: Feed, entries: list[CleanEntry], summary: StoreSummary, now: d
     rows = _rows(feed, entries, now)
     statement = _insert_statement(db.session.get_bind().dialect.name)
     inserted: dict[str, int] = {}
-    for part in _chunks(rows):
+    for part in in_batches(rows):
         result = db.session.connection().execute(statement, list(part))
         inserted.update((guid, article_id) for article_id, guid in result)
     summary.new += len(inserted)
@@ -265,7 +259,7 @@ def urls_stored_elsewhere(entries: Sequence[CleanEntry]) -> set[str]:
     """The canonical URLs of ``entries`` another feed's articles have already: a feed not
     added yet would skip them (a removed source's articles are taken back, not skipped)."""
     found: set[str] = set()
-    for part in _chunks([e.url for e in entries]):
+    for part in in_batches([e.url for e in entries]):
         found.update(
             db.session.scalars(
                 sa.select(Article.url).where(Article.url.in_(part), Article.feed_id.is_not(None))

@@ -2,6 +2,8 @@
 
 import ipaddress
 import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask_limiter import Limiter
@@ -29,6 +31,19 @@ SQLITE_PAGE_SIZE = 16384
 # id. AUTOINCREMENT never reuses an id (nor do PostgreSQL's sequences). For the tables
 # whose ids people see: accounts, feeds, articles, topics, comments, keyword rules.
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+# A statement's IN list stays this long at most, however many values there are: SQLite
+# refuses more than 32,766 bound parameters, and very long lists slow both databases.
+IN_LIST_SIZE = 500
+
+T = TypeVar("T")
+
+
+def in_batches(values: Sequence[T], size: int = IN_LIST_SIZE) -> Iterator[Sequence[T]]:
+    """``values`` in consecutive slices of at most ``size``, for bounded IN lists."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()

@@ -27,7 +27,7 @@ from club.community.models import (
     Report,
     TopicFollow,
 )
-from club.extensions import db
+from club.extensions import db, in_batches
 from club.models import User
 
 
@@ -150,8 +150,7 @@ def _remove_likes(user: User, like, model, key) -> None:
     liked = sorted(
         db.session.scalars(sa.delete(like).where(like.user_id == user.id).returning(key))
     )
-    for start in range(0, len(liked), 500):  # a bounded IN list, however many likes
-        chunk = liked[start : start + 500]
+    for chunk in in_batches(liked):
         db.session.execute(
             sa.update(model)
             .where(model.id.in_(chunk))
