@@ -523,6 +523,12 @@ def is_host_name(host: str) -> bool:
 def valid_feed_address(url: str) -> str:
     """``url`` as ``feed_address`` writes it; raise ValueError if no feed can be there."""
     url = url.strip()
+    try:
+        urlsplit(url)
+    except ValueError:  # "http://[::1/feed": Python refuses to read the address at all
+        raise ValueError(
+            "the square brackets around its host do not hold an IPv6 address"
+        ) from None
     if safe_url(url) is None or url.startswith("mailto:"):
         raise ValueError("a feed address must be an http:// or https:// URL")
     url = feed_address(url)

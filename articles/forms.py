@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -93,10 +91,11 @@ def web_address(form: FlaskForm, field: StringField) -> None:
     Not wtforms' ``URL``: it refuses a fully qualified name ("example.com./feed.xml"),
     which OPML import and every fetch accept as the same host.
     """
+    typed = (field.data or "").strip()
     try:
-        curation.valid_feed_address(field.data or "")
+        curation.valid_feed_address(typed)
     except ValueError as error:
-        if urlsplit((field.data or "").strip()).scheme.lower() not in ("http", "https"):
+        if typed.partition(":")[0].lower() not in ("http", "https"):
             raise ValidationError("Enter a web address starting with http:// or https://") from None
         raise ValidationError(f"Enter a valid web address: {error}.") from None
 

@@ -175,6 +175,11 @@ def test_it_refuses_a_feed_it_has_under_its_hosts_other_spelling(admin_client):
         ("https://example.com./feed.xml", "The site already has this feed: Example Source."),
         ("feeds.example.com/rss", "Enter a web address starting with http:// or https://"),
         ("https://exa mple.com/rss", "Enter a valid web address: 'exa mple.com' is not a valid"),
+        (
+            "http://[::1/feed.xml",
+            "Enter a valid web address: the square brackets around its host do not hold",
+        ),
+        ("https://[example.com]/rss", "Enter a valid web address: the square brackets"),
     ],
 )
 def test_the_add_form_reads_a_fully_qualified_name_and_says_what_is_wrong(
