@@ -25,12 +25,14 @@ TOO_MANY_NEW_FEEDS = (
 
 
 def new_feed_count(outlines: list[opml.Outline]) -> int:
-    """How many of the addresses ``outlines`` list (each spelt one way) the site lacks."""
+    """How many feeds importing ``outlines`` would add: the addresses (each spelt one way)
+    the site lacks, of those the import accepts."""
     addresses = set()
     for outline in outlines:
         try:
-            addresses.add(curation.feed_address(outline.url))
-        except ValueError:  # "http://[::1/feed": refused as the import reaches it
+            addresses.add(curation.valid_feed_address(outline.url))
+            fetch.check_destination(outline.url, current_app.config)
+        except (ValueError, fetch.FetchError):  # refused as the import reaches it
             continue
     known = 0
     for part in in_batches(sorted(addresses)):

@@ -326,6 +326,23 @@ def test_feeds_the_site_has_do_not_count_against_an_uploads_limit(admin_client, 
     assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 3
 
 
+def test_addresses_an_import_refuses_do_not_count_against_an_uploads_limit(
+    admin_client, monkeypatch
+):
+    monkeypatch.setattr(opml_import, "MAX_NEW_FEEDS_PER_UPLOAD", 2)
+    unusable = "".join(
+        f'<outline type="rss" text="x" xmlUrl="{url}"/>'
+        for url in ("mailto:editor@example.com", "ftp://example.com/rss", "http://localhost/rss")
+    )
+    opml = outlines_for("a.example.com").replace(b"</body>", unusable.encode() + b"</body>")
+
+    import_opml(admin_client, opml)
+
+    page = html.unescape(admin_client.get("/admin/feeds/").get_data(as_text=True))
+    assert "Imported 1 new feed(s) of 4 listed" in page
+    assert db.session.scalar(sa.select(sa.func.count(Feed.id))) == 1
+
+
 def test_the_command_line_imports_any_number_of_feeds(app, tmp_path, monkeypatch):
     monkeypatch.setattr(opml_import, "MAX_NEW_FEEDS_PER_UPLOAD", 1)
     path = tmp_path / "feeds.opml"
