@@ -75,7 +75,10 @@ def env_url(
     raw = env_str(env, name)
     if raw is None:
         return default
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # an unclosed "[" around the host
+        parts = urlsplit("")
     # A Unix socket's URL names a path, not a host: unix:///run/redis.sock
     if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix"):
         allowed = ", ".join(f"{s}://" for s in schemes)
@@ -92,12 +95,15 @@ def shown(url: str) -> str:
     scheme, separator, rest = url.partition("://")
     if not separator:
         return "(not shown: it may hold a password)" if "@" in url or "=" in url else url
-    if "@" in rest:
-        rest = "***@" + rest.rpartition("@")[2]
+    before, at, rest = rest.rpartition("@")
+    if "?" in before or "#" in before:
+        # The last "@" is in the query or fragment, or the password holds "?" or "#":
+        # which of them, nothing tells, so nothing after the scheme is shown.
+        return f"{scheme}://***"
     for mark in "?#":
         if mark in rest:
             rest = rest.partition(mark)[0] + mark + "***"
-    return f"{scheme}://{rest}"
+    return f"{scheme}://{'***@' if at else ''}{rest}"
 
 
 def env_list(env: Mapping[str, str], name: str) -> list[str] | None:
@@ -190,8 +196,11 @@ def check_formats(env: Mapping[str, str], redis_url: str | None) -> None:
             "restricted rk_… key), not a publishable key or a placeholder"
         )
     # Two while the endpoint's secret is rotated: "whsec_old,whsec_new".
-    webhook_secrets = (env_str(env, "STRIPE_WEBHOOK_SECRET") or "").split(",")
-    if not all(WEBHOOK_SECRET_FORMAT.fullmatch(s.strip()) for s in webhook_secrets if s.strip()):
+    webhook_secret = env_str(env, "STRIPE_WEBHOOK_SECRET")
+    webhook_secrets = [s.strip() for s in (webhook_secret or "").split(",") if s.strip()]
+    if webhook_secret is not None and not (
+        webhook_secrets and all(map(WEBHOOK_SECRET_FORMAT.fullmatch, webhook_secrets))
+    ):
         raise ConfigError(
             "STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…, or two "
             "separated by a comma while rotating), not a placeholder"
@@ -201,6 +210,16 @@ def check_formats(env: Mapping[str, str], redis_url: str | None) -> None:
         raise ConfigError(
             f"REDIS_URL must end in a database number (…:6379/0), got {shown(redis_url)!r}"
         )
+
+
+def limiter_storage(redis_url: str | None) -> str:
+    """Where Flask-Limiter keeps its counters: ``REDIS_URL``'s Redis, or memory without it.
+
+    The ``limits`` package spells a Unix socket ``redis+unix://`` (redis-py, ``unix://``).
+    """
+    if not redis_url:
+        return "memory://"
+    return f"redis+{redis_url}" if redis_url.startswith("unix:") else redis_url
 
 
 def check_production_secrets(secret_key: str, base_url: str) -> None:
@@ -384,7 +403,7 @@ def load(env: Mapping[str, str] | None = None) -> dict:
         # How many reverse proxies in front of the site set X-Forwarded-For/-Proto;
         # 0 trusts none, so a client cannot spoof its address to dodge rate limits.
         "TRUSTED_PROXY_HOPS": env_int(env, "TRUSTED_PROXY_HOPS", 0),
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_URI": limiter_storage(redis_url),
         # A Redis that hangs must cost a request a moment, not redis-py's default 5 s a
         # call; the limiter then counts in memory and checks Redis again now and then.
         "RATELIMIT_STORAGE_OPTIONS": RATELIMIT_REDIS_TIMEOUTS if redis_url else {},

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from club import config
+from club import config, create_app
 from club.config import ConfigError, engine_options
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +121,9 @@ def test_a_bad_address_is_shown_without_its_password():
         "redis://:S3cretPw@cache:6379/db",
         "redis://default:ab:S3cretPw@cache:6379/db",  # a password holding ":" and "@"
         "redis://cache:6379/db?password=S3cretPw",
+        "redis://cache:6379/zero?client_name=ops@corp&password=S3cretPw",  # an "@" in the query
+        "rediz://:pa?S3cretPw@cache:6379/0",  # a "?" in the password
+        "redis://[::1:6379/0?password=S3cretPw",  # no URL Python can read
     ):
         with pytest.raises(ConfigError) as error:
             load(REDIS_URL=url)
@@ -141,6 +144,21 @@ def test_it_starts_while_the_webhook_secret_is_rotated():
     assert loaded["STRIPE_WEBHOOK_SECRET"] == "whsec_old, whsec_new"
     with pytest.raises(ConfigError, match=r"^STRIPE_WEBHOOK_SECRET"):
         load(STRIPE_SECRET_KEY="sk_live_51Habc", STRIPE_WEBHOOK_SECRET="whsec_old,whsec_...")
+
+
+@pytest.mark.parametrize("secrets", [",", " , ", ",,"])
+def test_it_refuses_a_webhook_secret_setting_that_holds_no_secret(secrets):
+    with pytest.raises(ConfigError, match=r"^STRIPE_WEBHOOK_SECRET"):
+        load(**PRODUCTION | {"STRIPE_WEBHOOK_SECRET": secrets})
+
+
+def test_a_redis_unix_socket_starts_the_site_with_its_rate_limits_kept_there(tmp_path, monkeypatch):
+    """redis-py reads unix:///path; the rate limiter's library needs redis+unix:///path."""
+    monkeypatch.setenv("REDIS_URL", "unix:///run/redis/redis.sock")
+    app = create_app(
+        {"SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/club.db"}
+    )
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis+unix:///run/redis/redis.sock"
 
 
 def test_it_never_prints_a_stripe_key_it_refuses():
