@@ -36,7 +36,13 @@ from wtforms.validators import (
 from zxcvbn import zxcvbn
 
 from club.models import HANDLE_PATTERN
-from club.text import BLANK_LOOKING, DIRECTION_CONTROLS, has_visible_text
+from club.text import (
+    BLANK_LOOKING,
+    DIRECTION_CONTROLS,
+    TOO_MANY_MARKS,
+    has_stacked_marks,
+    has_visible_text,
+)
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
@@ -201,8 +207,6 @@ RESERVED_NAMES = frozenset(
     {"deleted member", "[deleted]", "[removed by a moderator]"}
     | {"admin", "administrator", "moderator", "staff", "support"}
 )  # the configured SITE_NAME is refused too (``validate_display_name``)
-# Accents one letter may carry: enough for any language, too few to draw over other lines.
-MAX_MARKS_PER_LETTER = 4
 
 
 def nfc_strip(value: str | None) -> str | None:
@@ -227,8 +231,8 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("Use visible characters only (no control or text-direction marks).")
     if not has_visible_text(name, kinds="LNS"):
         raise ValidationError("Use at least one letter, digit or symbol.")
-    if most_marks_in_a_row(name) > MAX_MARKS_PER_LETTER:
-        raise ValidationError("Use fewer accents on one letter: stacked marks cover other text.")
+    if has_stacked_marks(name):
+        raise ValidationError(TOO_MANY_MARKS)
     if CHECK_MARKS.search(unicodedata.normalize("NFKC", name)):
         raise ValidationError("Names cannot contain check marks: the blue check marks members.")
     if name_key(name) in RESERVED_NAMES | {name_key(current_app.config["SITE_NAME"])}:
@@ -327,13 +331,10 @@ def shows_nothing(char: str) -> bool:
     )
 
 
-def most_marks_in_a_row(text: str) -> int:
-    """The most combining marks (accents) stacked on any one character of ``text``."""
-    most = run = 0
-    for char in text:
-        run = run + 1 if unicodedata.category(char).startswith("M") else 0
-        most = max(most, run)
-    return most
+def marks_fit_on_their_letters(form: FlaskForm, field: StringField) -> None:
+    """Refuse accents stacked high enough to draw over the text around them."""
+    if has_stacked_marks(field.data or ""):
+        raise ValidationError(TOO_MANY_MARKS)
 
 
 def display_name_field() -> StringField:
@@ -425,7 +426,11 @@ class ProfileForm(AccountForm):
     bio = TextAreaField(
         "Bio",
         filters=[strip],
-        validators=[Optional(), FitsIn(max=1000, message="Keep your bio under 1,000 characters.")],
+        validators=[
+            Optional(),
+            FitsIn(max=1000, message="Keep your bio under 1,000 characters."),
+            marks_fit_on_their_letters,
+        ],
     )
 
     def __init__(self, *args, account=None, **kwargs):

@@ -60,7 +60,10 @@ from tests.conftest import login
         ("\u2800\u2800", "at least one letter"),  # blank Braille cells
         ("\u221a Verified", "check marks"),
         ("Bob \U0001fbb1", "check marks"),
-        ("a" + "\u0301" * 59, "fewer accents"),  # stacked accents draw over other lines
+        (
+            "a" + "\u0301" * 59,
+            "at most 4 accents on one letter",
+        ),  # stacked accents draw over other lines
     ],
 )
 def test_it_refuses_display_names_that_hide_or_fake_something(client, alice, name, error):

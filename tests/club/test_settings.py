@@ -115,6 +115,17 @@ def test_it_refuses_bad_profile_input_and_keeps_the_old_profile(client, alice, f
         assert f'value="{value}"' in response.get_data(as_text=True)
 
 
+def test_it_refuses_a_bio_whose_accents_would_draw_over_the_profile(client, alice):
+    login(client, alice)
+    response = client.submit("/settings/profile", profile_data(bio="Z" + "\u0301" * 400))
+    assert response.status_code == 400
+    assert "Use at most 4 accents on one letter" in response.get_data(as_text=True)
+    db.session.refresh(alice)
+    assert alice.bio == ""
+    # Vietnamese stacks two on a letter ("ệ", decomposed here): well within the rule.
+    assert client.submit("/settings/profile", profile_data(bio="Tiê\u0323ng")).status_code == 303
+
+
 def test_it_lets_an_account_keep_a_reserved_handle_an_operator_gave_it(client, carol):
     carol.handle = "admin"  # as `flask users create admin@example.com` names it
     db.session.commit()

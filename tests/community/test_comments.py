@@ -296,6 +296,18 @@ def test_it_rejects_an_over_long_comment_and_gives_the_text_back(member, article
     assert table_fingerprint() == before
 
 
+def test_it_refuses_accents_stacked_to_draw_over_the_page_and_gives_the_text_back(member, article):
+    before = table_fingerprint()
+    tower = "Z" + "\u0301" * 4000
+    response = post_comment(member, article, tower)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Use at most 4 accents on one letter" in html
+    assert tower in html
+    assert table_fingerprint() == before
+    assert post_comment(member, article, "Ca\u0301c be\u0323\u0302nh").status_code == 303
+
+
 def test_it_accepts_exactly_5000_characters(member, article):
     assert post_comment(member, article, "y" * 5000).status_code == 303
 
