@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask import Flask, abort, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 
 from club import audit
 from club.clock import utcnow
-from club.models import User
+from club.extensions import db
+from club.models import Appeal, User
 from club.text import DIRECTION_CONTROLS
 
 log = logging.getLogger(__name__)
@@ -93,8 +95,14 @@ ACTIONS = {
         "Your payment failed. Update your payment method under Manage subscription in settings."
     ),
     Reason.SUBSCRIPTION_ENDED: "Your membership has ended. Subscribe again in settings.",
-    Reason.FROZEN_BY_MODERATOR: "A moderator froze your account. You can appeal in settings.",
+    Reason.FROZEN_BY_MODERATOR: "A moderator froze your account.",
 }
+# What a moderator-frozen account can do next: one appeal per freeze (club.moderation).
+APPEAL_NEXT = {
+    None: "You can appeal in settings.",
+    "open": "Your appeal is with the admins; their answer will show in settings.",
+}
+APPEAL_ANSWERED = "An admin has answered your appeal; their reply is in settings."
 
 # A first payment that never went through: there is no running subscription whose card
 # could be updated, so settings offers only Subscribe.
@@ -115,6 +123,8 @@ class Standing:
     grace_ends_at: datetime | None = None
     access_ends_at: datetime | None = None
     moderator_reason: str | None = None
+    # Where the appeal against a moderator's freeze stands: None before one is sent.
+    appeal_status: str | None = None
     frozen_since: datetime | None = None
     frozen_until: datetime | None = None
     # A payment failed before the membership ever started (Stripe's incomplete_expired):
@@ -145,7 +155,15 @@ class Standing:
         """What the account can do about its standing, in the site's words."""
         if self.reason is None:
             return None
-        if self.reason is Reason.FROZEN_BY_MODERATOR and self.moderator_reason:
+        if self.reason is Reason.FROZEN_BY_MODERATOR:
+            return f"{self._freeze_said()} {APPEAL_NEXT.get(self.appeal_status, APPEAL_ANSWERED)}"
+        if self.reason is Reason.PAYMENT_FAILED and self.never_started:
+            return NEVER_STARTED
+        return ACTIONS[self.reason]
+
+    def _freeze_said(self) -> str:
+        """The moderator's freeze: until when, and why."""
+        if self.moderator_reason:
             # The end as the freeze email and settings write it: midnight UTC that day.
             until = (
                 f" until {self.frozen_until:%d %B %Y, %H:%M} UTC"
@@ -157,13 +175,8 @@ class Standing:
             said = DIRECTION_CONTROLS.sub("", self.moderator_reason).rstrip()
             stop = "" if said.endswith((".", "!", "?", "…")) else "."
             # Isolated (FSI … PDI), the reason's own direction cannot turn the site's words.
-            return (
-                f"A moderator froze your account{until}: \u2068{said}{stop}\u2069 "
-                "You can appeal in settings."
-            )
-        if self.reason is Reason.PAYMENT_FAILED and self.never_started:
-            return NEVER_STARTED
-        return ACTIONS[self.reason]
+            return f"A moderator froze your account{until}: \u2068{said}{stop}\u2069"
+        return ACTIONS[Reason.FROZEN_BY_MODERATOR]
 
     @property
     def settings_url(self) -> str:
@@ -270,6 +283,7 @@ def standing(user: Any, now: datetime | None = None) -> Standing:
             badge=False,
             reason=Reason.FROZEN_BY_MODERATOR,
             moderator_reason=user.frozen_reason,
+            appeal_status=appeal_status(user),
             frozen_since=user.frozen_at,
             frozen_until=user.frozen_until,
         )
@@ -294,6 +308,17 @@ def standing(user: Any, now: datetime | None = None) -> Standing:
         badge=False,
         reason=billing.reason,
         never_started=billing.never_started,
+    )
+
+
+def appeal_status(user: User) -> str | None:
+    """Where ``user``'s appeal against their current freeze stands: None before one."""
+    if user.id is None or user.frozen_at is None:
+        return None
+    return db.session.scalar(
+        sa.select(Appeal.status).where(
+            Appeal.user_id == user.id, Appeal.freeze_started_at == user.frozen_at
+        )
     )
 
 

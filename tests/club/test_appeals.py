@@ -76,6 +76,28 @@ def test_it_shows_the_admins_reply_to_a_rejected_appeal(app, client, frank, caro
     assert 'action="/settings/appeal"' not in section
 
 
+def banner_action(client) -> str:
+    page = client.get("/").get_data(as_text=True)
+    return html.unescape(re.search(r'<p class="banner-action">(.*?)</p>', page, re.S).group(1))
+
+
+def test_the_banner_says_where_the_members_appeal_stands(app, client, frank, carol):
+    """Offering an appeal the member has used, or one an admin has answered, misleads."""
+    login(client, frank)
+    assert banner_action(client).endswith("You can appeal in settings.")
+    client.submit("/settings/appeal", {"text": "Please."})
+    assert banner_action(client).endswith(
+        "Your appeal is with the admins; their answer will show in settings."
+    )
+    (appeal,) = appeals_of(frank)
+    admin = app.test_client()
+    login(admin, carol)
+    admin.submit(f"/admin/appeals/{appeal.id}/reject", {"reply": "The spam was clear-cut."})
+    said = banner_action(client)
+    assert said.endswith("An admin has answered your appeal; their reply is in settings.")
+    assert "You can appeal" not in said
+
+
 def test_every_label_and_section_link_on_settings_reaches_its_own_element(client, dave):
     login(client, dave)
     page = client.get("/settings").get_data(as_text=True)
