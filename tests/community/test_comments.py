@@ -322,12 +322,20 @@ def test_it_refuses_a_reply_to_a_deleted_comment(member, article, alice):
     assert table_fingerprint() == before
 
 
-def test_it_refuses_a_reply_to_a_comment_on_another_article(member, article, alice):
-    elsewhere = add_comment(make_article(), alice)
+@pytest.mark.parametrize("status", ["published", "hidden", "pending"])
+def test_a_reply_to_a_comment_on_another_article_is_answered_as_one_to_no_comment(
+    member, article, alice, status
+):
+    other = make_article()
+    elsewhere = add_comment(other, alice)
+    other.status = status
+    db.session.commit()
     before = table_fingerprint()
     response = post_comment(member, article, "wrong thread", parent_id=elsewhere.id)
-    assert response.status_code == 400
-    assert "same article" in response.get_data(as_text=True)
+    nowhere = post_comment(member, article, "wrong thread", parent_id=elsewhere.id + 1000)
+    assert response.status_code == nowhere.status_code == 404
+    said = "The comment you are replying to does not exist."
+    assert said in response.get_data(as_text=True) and said in nowhere.get_data(as_text=True)
     assert table_fingerprint() == before
 
 
