@@ -397,7 +397,13 @@ def refuse_nul() -> None:
     if "\x00" in request.path:
         abort(404)
     if any("\x00" in value for value in request.form.values()):
-        abort(400)
+        abort(400, NUL_IN_FORM)
+
+
+NUL_IN_FORM = (
+    "What you sent holds an invisible NUL character, often pasted in from another "
+    "program, and it cannot be saved. Remove it, or type that part again, and send it again."
+)
 
 
 class PublicResponseSafeSessions(SecureCookieSessionInterface):

@@ -6,6 +6,8 @@ where SQLite shrugs.
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from club.extensions import db
@@ -58,9 +60,16 @@ def test_it_refuses_a_posted_id_that_cannot_exist(member, article, field):
     assert response.status_code == 400
 
 
-def test_it_refuses_a_nul_in_a_form(client):
+def test_it_refuses_a_nul_in_a_form_and_says_what_is_wrong(client, member, article):
     login_form = {"email": "a\x00@example.com", "password": "x"}
     assert client.submit("/login", login_form).status_code == 400
+    response = member.submit(
+        f"/articles/{article.id}/comments", {"body": "Pasted:\x00 text", "client_token": "t" * 20}
+    )
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "holds an invisible NUL character" in page
+    assert "Pasted:" in page  # the text comes back to copy
 
 
 @pytest.mark.parametrize(
