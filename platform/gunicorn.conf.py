@@ -72,19 +72,30 @@ def check_app_settings() -> None:
     it for ever while requests hang, so the master checks once before starting any.
     """
     settings = {name: value for name, value in DOTENV.items() if value is not None}
+    env = {**settings, **os.environ}
     try:
-        loaded = club_config.load({**settings, **os.environ})
+        loaded = club_config.load(env)
     except club_config.ConfigError as error:
         sys.exit(f"Configuration error: {error}")
     if not loaded["PRODUCTION"]:
         # `make prod` runs so on purpose; a public site that forgot CLUB_ENV would start
         # without a word, unsafe.
-        print(
-            "Warning: CLUB_ENV is not production: cookies are not Secure, mail is written "
-            "to instance/outbox and the secret key is this machine's own. Set "
-            "CLUB_ENV=production on a public site.",
-            file=sys.stderr,
-        )
+        own_key = club_config.env_str(env, "SECRET_KEY") is not None
+        print(local_mode_warning(loaded, secret_key_set=own_key), file=sys.stderr)
+
+
+def local_mode_warning(loaded: dict, *, secret_key_set: bool) -> str:
+    """What running outside production means for this configuration, in one line."""
+    differences = ["cookies are not Secure"]
+    if not loaded["MAIL_SERVER"]:
+        differences.append("mail is written to instance/outbox")
+    if not secret_key_set:
+        differences.append("the secret key is this machine's own")
+    said = ", ".join(differences[:-1]) + " and " if len(differences) > 1 else ""
+    return (
+        f"Warning: CLUB_ENV is not production: {said}{differences[-1]}. "
+        "Set CLUB_ENV=production on a public site."
+    )
 
 
 check_app_settings()

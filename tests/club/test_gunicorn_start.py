@@ -76,7 +76,8 @@ def test_gunicorn_refuses_zero_workers():
 
 def read_gunicorn_settings(**env: str) -> subprocess.CompletedProcess:
     """Read platform/gunicorn.conf.py as gunicorn's master does, without serving."""
-    base = {k: v for k, v in os.environ.items() if k not in env and k != "CLUB_ENV"}
+    unset = {"CLUB_ENV", "SECRET_KEY", "MAIL_SERVER"}  # whatever the shell running the tests set
+    base = {k: v for k, v in os.environ.items() if k not in env and k not in unset}
     return subprocess.run(
         [sys.executable, "-c", "import runpy; runpy.run_path('platform/gunicorn.conf.py')"],
         cwd=PROJECT_ROOT,
@@ -92,7 +93,15 @@ def test_gunicorn_warns_when_the_site_is_not_in_production_mode():
     """Forgetting CLUB_ENV=production on a public site would otherwise pass without a word."""
     local = read_gunicorn_settings(SECRET_KEY="k" * 40)
     assert local.returncode == 0, local.stderr
-    assert local.stderr.startswith("Warning: CLUB_ENV is not production: cookies are not Secure")
+    assert local.stderr.startswith(
+        "Warning: CLUB_ENV is not production: cookies are not Secure and mail is written to "
+        "instance/outbox. Set CLUB_ENV=production"
+    )
+    generated_key = read_gunicorn_settings(MAIL_SERVER="smtp.example")
+    assert generated_key.stderr.startswith(
+        "Warning: CLUB_ENV is not production: cookies are not Secure and the secret key is "
+        "this machine's own."
+    )
     production = read_gunicorn_settings(
         CLUB_ENV="production",
         SECRET_KEY="k" * 40,
