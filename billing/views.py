@@ -144,6 +144,8 @@ def open_checkout():
         attempt = secrets.token_urlsafe(12)
     try:
         session = start_checkout(attempt)
+    except AccountGone as error:
+        return problem(str(error), 410)
     except gateway.BillingError as error:
         return problem(str(error))
     return redirect(session["url"], 303)
@@ -169,10 +171,10 @@ def start_checkout(attempt: str) -> dict:
         # write on the site (production runs PostgreSQL).
         user = mapping.lock_member(user.id)
         if user is None:
-            logout_user()  # the account is gone: the answer is a visitor's
-        if user is None or not user.stripe_customer_id:
-            # Deleted meanwhile, or another tab found its customer gone and is making the
-            # next: a Checkout for no customer would list, or bill, anyone's.
+            raise account_gone()
+        if not user.stripe_customer_id:
+            # Another tab found the customer gone and is making the next: a Checkout for
+            # no customer would list, or bill, anyone's.
             raise gateway.BillingError(SET_UP_ELSEWHERE)
     base, user_id, customer_id = current_app.config["BASE_URL"], user.id, user.stripe_customer_id
     try:
@@ -192,8 +194,7 @@ def start_checkout(attempt: str) -> dict:
         if not sync.forget_customer_if_gone(user_id, customer_id):
             raise
         if not account_exists(user_id):
-            logout_user()  # deleted meanwhile: the answer is a visitor's
-            raise gateway.BillingError(SET_UP_ELSEWHERE) from None
+            raise account_gone() from None
         # Once: the account has no customer now (or the one another tab made since), so
         # the next try makes a new one (or uses that).
         return start_checkout(f"{attempt}-new")
@@ -210,6 +211,19 @@ def account_exists(user_id: int) -> bool:
 
 
 SET_UP_ELSEWHERE = "Your account changed while this page was open. Reload it and try again."
+
+
+class AccountGone(gateway.BillingError):
+    """The account was deleted (in another tab, say) while Stripe was being asked."""
+
+
+def account_gone() -> AccountGone:
+    """Sign out the session of an account deleted meanwhile; the error to raise."""
+    logout_user()  # the answer is a visitor's
+    return AccountGone(
+        "Your account was deleted while this page was open, so no membership was set up "
+        "and nothing was charged."
+    )
 
 
 def with_a_customer(user: User, attempt: str) -> User:
@@ -240,8 +254,7 @@ def with_a_customer(user: User, attempt: str) -> User:
         except gateway.BillingError:
             log.warning("could not delete the unlinked Stripe customer %s", customer["id"])
     if user is None:
-        logout_user()  # the account is gone: the answer is a visitor's
-        raise gateway.BillingError(SET_UP_ELSEWHERE)
+        raise account_gone()
     return user
 
 
