@@ -43,6 +43,9 @@ def log_failed_check(service: str, error: Exception) -> None:
     log.warning("health check: %s unreachable: %s: %s", service, type(error).__name__, reason)
 
 
+HEALTH_PROBE_KEY = "club:health-probe"
+
+
 def redis_state() -> str:
     """Return "ok", "error" or "not configured" for the Redis at ``REDIS_URL``."""
     url = current_app.config.get("REDIS_URL")
@@ -51,7 +54,9 @@ def redis_state() -> str:
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         try:
-            client.ping()
+            # A write, not a PING: a Redis that answers but refuses writes (a replica after
+            # a failover, one full or unable to save) queues no job either.
+            client.set(HEALTH_PROBE_KEY, "ok", px=60_000)
         finally:
             client.close()
     except (redis.RedisError, OSError) as error:

@@ -63,13 +63,19 @@ ACTIVE_STATUSES = frozenset(
     {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 )
 
-REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# Every failure redis-py raises, not only a lost connection: a Redis that answers can
+# still refuse to queue (READONLY, a former primary after a failover; OOM, full under
+# noeviction; MISCONF, unable to save), and the job is not queued all the same.
+REDIS_ERRORS = (redis.exceptions.RedisError,)
 
 
 class QueueUnavailable(Exception):
-    """Redis cannot be reached, so the job was not queued; the caller should say so."""
+    """Redis cannot be reached or refuses writes, so the job was not queued; the caller
+    should say so."""
 
-    message = "Background jobs are unavailable right now (Redis cannot be reached)."
+    message = (
+        "Background jobs are unavailable right now (Redis cannot be reached or refuses writes)."
+    )
 
     def __str__(self) -> str:
         return self.message

@@ -83,8 +83,8 @@ def overview():
 
 
 def answer_redis_down(error: Exception):
-    """Say that Redis cannot be reached, for the page and its buttons alike."""
-    log.warning("jobs page: Redis cannot be reached: %s", error)
+    """Say that Redis cannot be reached or refuses writes, for the page and its buttons."""
+    log.warning("jobs page: Redis failed: %s: %s", type(error).__name__, error)
     return render_template("worker/jobs.html", inline=False, redis_down=True), 503
 
 

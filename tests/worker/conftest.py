@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -62,8 +63,8 @@ def use_redis(app: Flask, connection: redis.Redis, url: str, is_async: bool) -> 
 
 
 def skip_unless_ci(variable: str) -> None:
-    """Skip a real-service test when ``variable`` is unset; in CI's second pass, fail."""
-    message = f"{variable} is not set: real-service tests run in CI's second pass (.ci/run)"
+    """Skip a real-service test when ``variable`` is missing; in CI's second pass, fail."""
+    message = f"{variable} is missing: real-service tests run in CI's second pass (.ci/run)"
     if os.environ.get("CLUB_CI_REQUIRE_SERVICES"):
         pytest.fail(message)
     pytest.skip(message)
@@ -101,6 +102,39 @@ def real_redis(app: Flask, real_redis_url: str) -> redis.Redis:
     connection = redis.Redis.from_url(real_redis_url)
     use_redis(app, connection, real_redis_url, is_async=True)
     return connection
+
+
+@pytest.fixture
+def redis_refusing_writes(app: Flask) -> Iterator[str]:
+    """A real Redis that answers but refuses every write, as a former primary does after
+    a failover: a replica of a primary that is not there (it still answers PING)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        skip_unless_ci("a redis-server program")
+    port = free_port()
+    options = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen(
+        [binary, *options, "--replicaof", "127.0.0.1", str(free_port())],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        wait_for(lambda: _answers(url))
+        app.config["REDIS_URL"] = url
+        app.config["RQ_ASYNC"] = True
+        app.extensions.pop("club_redis", None)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return redis.Redis.from_url(url, socket_timeout=1).ping()
+    except redis.ConnectionError:
+        return False
 
 
 @pytest.fixture
