@@ -268,12 +268,32 @@ def clear_finished_job(queue: Queue, job_id: str, replace_waiting: bool = False)
         # as "already running" meanwhile. Once its heartbeat has lapsed, retry or fail it.
         queue.started_job_registry.cleanup()
         status = job.get_status(refresh=True)
-    if status in ACTIVE_STATUSES:
+    if status in WAITING_STATUSES and is_stranded(job):
+        status = JobStatus.CANCELED  # nothing will run it: its id is free
+    elif status in ACTIVE_STATUSES:
         return replace_waiting and take_waiting_job(job)
     if status == JobStatus.FAILED:
         remember_replaced_failure(queue, job)
     job.delete()
     return True
+
+
+WAITING_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED})
+
+
+def is_stranded(job: Job) -> bool:
+    """Whether ``job`` says it waits but is neither on its queue nor on its schedule.
+
+    ``take_waiting_job`` left it so when Redis failed between taking it off and deleting
+    it (a lost reply, a stall): no worker would ever run it, and as "waiting" it would
+    make every later refresh of its feed a duplicate, for good. (A job a worker popped
+    this instant looks the same; deleted, it is skipped, and the one queued now runs.)
+    """
+    connection = job.connection
+    origin = Queue(job.origin, connection=connection)
+    if job.get_status(refresh=False) == JobStatus.SCHEDULED:
+        return connection.zscore(origin.scheduled_job_registry.key, job.id) is None
+    return connection.lpos(origin.key, job.id) is None
 
 
 def take_waiting_job(job: Job) -> bool:
