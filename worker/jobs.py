@@ -118,7 +118,16 @@ def refresh_feed(feed_id: int, force: bool = False) -> str:
     """
     from articles import refresh
 
-    return run_and_commit(refresh.refresh_feed, feed_id, force=force).describe()
+    result = run_and_commit(refresh.refresh_feed, feed_id, force=force)
+    if force and result.outcome == "busy":
+        # The periodic pass picks a busy feed up a minute later, but never a paused one:
+        # an admin's Refresh now of a paused feed would be dropped. RQ tries it again.
+        raise HostBusy(result.describe())
+    return result.describe()
+
+
+class HostBusy(Exception):
+    """A forced refresh found the feed's host busy with two other fetches."""
 
 
 def refresh_due_feeds() -> int:

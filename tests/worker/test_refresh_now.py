@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from rq.job import Job, JobStatus
 
+from articles import refresh
 from club.clock import utcnow
 from tests.conftest import login, make_feed
 from tests.worker.conftest import start_flask, wait_for, work_off
@@ -41,6 +42,30 @@ def test_it_fetches_a_paused_feed_whose_plain_refresh_was_waiting(
     work_off(app, real_redis)
 
     assert f"Refreshing {feed.name} once; it stays paused." in page
+    assert feed_server.hits == 1
+
+
+def test_a_paused_feeds_refresh_now_is_tried_again_while_its_host_is_busy(
+    app, client, carol, real_redis, local_feeds, feed_server
+):
+    """The periodic pass never takes a paused feed, so a refresh skipped as "host busy"
+    was dropped while the flash said it was happening."""
+    feed = make_feed(url=feed_server.url, status="paused")
+    held = [refresh.acquire_slot("127.0.0.1") for _ in range(2)]  # two fetches running
+    login(client, carol)
+
+    refresh_now(client, feed)
+    work_off(app, real_redis)
+    job = Job.fetch(jobs.REFRESH_JOB_ID.format(feed.id), connection=real_redis)
+    assert job.get_status() == JobStatus.SCHEDULED  # waits out RQ's retry, not dropped
+
+    assert feed_server.hits == 0
+    for slot in held:
+        refresh.release_slot("127.0.0.1", slot)
+    queue = get_queue("feeds")
+    queue.scheduled_job_registry.remove(job)  # its retry is due: the scheduler queues it
+    queue.enqueue_job(job)
+    work_off(app, real_redis)
     assert feed_server.hits == 1
 
 
