@@ -39,9 +39,11 @@ from club.models import HANDLE_PATTERN
 from club.text import (
     BLANK_LOOKING,
     DIRECTION_CONTROLS,
-    TOO_MANY_MARKS,
+    MAX_MARKS_IN_TEXT,
+    MAX_MARKS_PER_LETTER,
     has_stacked_marks,
     has_visible_text,
+    too_many_marks,
 )
 
 PASSWORD_MIN = 10
@@ -232,7 +234,7 @@ def validate_display_name(form: FlaskForm, field: StringField) -> None:
     if not has_visible_text(name, kinds="LNS"):
         raise ValidationError("Use at least one letter, digit or symbol.")
     if has_stacked_marks(name):
-        raise ValidationError(TOO_MANY_MARKS)
+        raise ValidationError(too_many_marks(MAX_MARKS_PER_LETTER))
     if CHECK_MARKS.search(unicodedata.normalize("NFKC", name)):
         raise ValidationError("Names cannot contain check marks: the blue check marks members.")
     if name_key(name) in RESERVED_NAMES | {name_key(current_app.config["SITE_NAME"])}:
@@ -333,8 +335,8 @@ def shows_nothing(char: str) -> bool:
 
 def marks_fit_on_their_letters(form: FlaskForm, field: StringField) -> None:
     """Refuse accents stacked high enough to draw over the text around them."""
-    if has_stacked_marks(field.data or ""):
-        raise ValidationError(TOO_MANY_MARKS)
+    if has_stacked_marks(field.data or "", MAX_MARKS_IN_TEXT):
+        raise ValidationError(too_many_marks(MAX_MARKS_IN_TEXT))
 
 
 def display_name_field() -> StringField:

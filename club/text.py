@@ -12,22 +12,32 @@ BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
-# Accents one letter may carry: enough for any language, too few to draw over other lines
-# ("Z" with thousands of them towers over the page above it).
+# Accents that may stack on one letter: in a name, which shows inline in other people's
+# lines; in what members write (comments, bios), which the page clips to its own box,
+# enough for Burmese, Tibetan stacks and cantillated Hebrew. Thousands ("Z" and 4,000
+# accents) would draw a column up through the page.
 MAX_MARKS_PER_LETTER = 4
-TOO_MANY_MARKS = (
-    f"Use at most {MAX_MARKS_PER_LETTER} accents on one letter: marks stacked higher draw "
-    "over the text around them."
-)
+MAX_MARKS_IN_TEXT = 8
 
 
-def has_stacked_marks(text: str) -> bool:
-    """Tell whether a character of ``text`` carries more than ``MAX_MARKS_PER_LETTER``
-    combining marks (accents)."""
+def too_many_marks(limit: int) -> str:
+    """The message for accents stacked higher than ``limit`` on one letter."""
+    return (
+        f"Use at most {limit} accents on one letter: marks stacked higher draw over the "
+        "text around them."
+    )
+
+
+def has_stacked_marks(text: str, limit: int = MAX_MARKS_PER_LETTER) -> bool:
+    """Tell whether a character of ``text`` carries more than ``limit`` accents stacked.
+
+    Marks that take their own width (Mc: Burmese and Indic vowel signs) stand beside the
+    letter, not over it, and end a stack.
+    """
     run = 0
     for char in text:
-        run = run + 1 if unicodedata.category(char)[0] == "M" else 0
-        if run > MAX_MARKS_PER_LETTER:
+        run = run + 1 if unicodedata.category(char) in ("Mn", "Me") else 0
+        if run > limit:
             return True
     return False
 

@@ -33,7 +33,7 @@ from club.community.models import (
 )
 from club.extensions import db
 from club.models import User
-from club.text import TOO_MANY_MARKS, has_stacked_marks, has_visible_text
+from club.text import MAX_MARKS_IN_TEXT, has_stacked_marks, has_visible_text, too_many_marks
 
 MAX_LENGTH = 5000
 SORTS = {"oldest": "Oldest", "newest": "Newest", "liked": "Most liked"}
@@ -58,8 +58,8 @@ def validated_body(raw: str | None, doing: str = "posting") -> str:
         raise CommunityError(
             f"Comments can be at most {MAX_LENGTH:,} characters; this one has {len(body):,}."
         )
-    if has_stacked_marks(body):
-        raise CommunityError(TOO_MANY_MARKS)
+    if has_stacked_marks(body, MAX_MARKS_IN_TEXT):
+        raise CommunityError(too_many_marks(MAX_MARKS_IN_TEXT))
     return body
 
 

@@ -103,6 +103,7 @@ def test_it_keeps_a_name_given_before_the_rules_editable(client, alice):
         "\u9234\u6728\u30e6\u30a6\u30ad",  # kanji and katakana
         "\u738b\u3105",  # Han and Bopomofo
         "\uae40\u7530",  # Hangul and Han
+        "\u101c\u103b\u103e\u102d\u102f\u1037",  # Burmese: a sign with its own width, 4 over
     ],
 )
 def test_it_accepts_names_in_any_script_and_titles_within_a_name(client, alice, name):

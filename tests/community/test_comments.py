@@ -302,10 +302,22 @@ def test_it_refuses_accents_stacked_to_draw_over_the_page_and_gives_the_text_bac
     response = post_comment(member, article, tower)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Use at most 4 accents on one letter" in html
+    assert "Use at most 8 accents on one letter" in html
     assert tower in html
     assert table_fingerprint() == before
     assert post_comment(member, article, "Ca\u0301c be\u0323\u0302nh").status_code == 303
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "\u1012\u102b \u101c\u103b\u103e\u102d\u102f\u1037\u101d\u103e\u1000\u103a",  # Burmese
+        "\u0f67\u0f90\u0fb5\u0fa8\u0fb3\u0fba\u0fbc\u0fbb",  # Tibetan: the Kalachakra
+        "\u05e9\u05bc\u05c1\u05b8\u05bd\u0591\u05dc\u05d5\u05b9\u05dd",  # cantillated Hebrew
+    ],
+)
+def test_it_posts_the_marks_real_scripts_stack(member, article, written):
+    assert post_comment(member, article, written).status_code == 303
 
 
 def test_it_accepts_exactly_5000_characters(member, article):
