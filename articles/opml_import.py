@@ -30,8 +30,8 @@ def new_feed_count(outlines: list[opml.Outline]) -> int:
     addresses = set()
     for outline in outlines:
         try:
-            addresses.add(curation.valid_feed_address(outline.url))
             fetch.check_destination(outline.url, current_app.config)
+            addresses.add(curation.valid_feed_address(outline.url))
         except (ValueError, fetch.FetchError):  # refused as the import reaches it
             continue
     known = 0
