@@ -77,8 +77,8 @@ def _until_paid(user: User) -> str:
         # Paying mends the membership, not the freeze: say so, or the mail promises more.
         return (
             "Your membership needs this payment to carry on. Paying it keeps your "
-            "membership, but does not lift the moderator's freeze on your account: you can "
-            "appeal that in your settings.\n\n"
+            "membership, but does not lift the moderator's freeze on your account. "
+            f"{membership.appeal_next(membership.appeal_status(user))}\n\n"
         )
     if st.grace_ends_at:
         return (

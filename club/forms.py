@@ -297,8 +297,8 @@ def is_one_writing_system(word: str) -> bool:
 def refuse_hidden_controls(form: FlaskForm, field: TextAreaField) -> None:
     """Refuse a message that holds direction overrides or control characters.
 
-    A moderator's reason is shown inside the site's own sentence ("A moderator froze
-    your account: …. You can appeal in settings."); an override pasted in by accident
+    A moderator's reason is shown inside the site's own sentences ("A moderator froze
+    your account: …." and what the member can do next); an override pasted in by accident
     would print the rest of that sentence backwards on every page the member opens.
     """
     text = field.data or ""

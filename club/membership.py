@@ -9,6 +9,7 @@ complimentary memberships, and billing reports what Stripe said through
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import logging
@@ -104,6 +105,12 @@ APPEAL_NEXT = {
 }
 APPEAL_ANSWERED = "An admin has answered your appeal; their reply is in settings."
 
+
+def appeal_next(status: str | None) -> str:
+    """What a moderator-frozen account can do next, given its appeal's ``status``."""
+    return APPEAL_NEXT.get(status, APPEAL_ANSWERED)
+
+
 # A first payment that never went through: there is no running subscription whose card
 # could be updated, so settings offers only Subscribe.
 NEVER_STARTED = (
@@ -123,7 +130,8 @@ class Standing:
     grace_ends_at: datetime | None = None
     access_ends_at: datetime | None = None
     moderator_reason: str | None = None
-    # Where the appeal against a moderator's freeze stands: None before one is sent.
+    # Where the appeal against a moderator's freeze stands: None before one is sent. Read
+    # for the signed-in account only (``current_standing``), not for every name shown.
     appeal_status: str | None = None
     frozen_since: datetime | None = None
     frozen_until: datetime | None = None
@@ -156,7 +164,7 @@ class Standing:
         if self.reason is None:
             return None
         if self.reason is Reason.FROZEN_BY_MODERATOR:
-            return f"{self._freeze_said()} {APPEAL_NEXT.get(self.appeal_status, APPEAL_ANSWERED)}"
+            return f"{self._freeze_said()} {appeal_next(self.appeal_status)}"
         if self.reason is Reason.PAYMENT_FAILED and self.never_started:
             return NEVER_STARTED
         return ACTIONS[self.reason]
@@ -283,7 +291,6 @@ def standing(user: Any, now: datetime | None = None) -> Standing:
             badge=False,
             reason=Reason.FROZEN_BY_MODERATOR,
             moderator_reason=user.frozen_reason,
-            appeal_status=appeal_status(user),
             frozen_since=user.frozen_at,
             frozen_until=user.frozen_until,
         )
@@ -356,8 +363,15 @@ def can_delete_own_comments_when_leaving(user: Any) -> bool:
 def current_standing() -> Standing:
     """Return the signed-in account's standing, computed once per request."""
     if "standing" not in g:
-        g.standing = standing(current_user)
+        g.standing = with_appeal(standing(current_user), current_user)
     return g.standing
+
+
+def with_appeal(st: Standing, user: User) -> Standing:
+    """``st`` with where ``user``'s appeal stands, for what the site tells them about it."""
+    if st.reason is not Reason.FROZEN_BY_MODERATOR:
+        return st
+    return dataclasses.replace(st, appeal_status=appeal_status(user))
 
 
 F = TypeVar("F", bound=Callable[..., Any])

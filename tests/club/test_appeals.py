@@ -98,6 +98,16 @@ def test_the_banner_says_where_the_members_appeal_stands(app, client, frank, car
     assert "You can appeal" not in said
 
 
+def test_a_failed_payment_mail_to_a_frozen_member_says_where_their_appeal_stands(client, frank):
+    from billing import notices
+
+    assert "You can appeal in settings." in notices.payment_failed(frank).body
+    login(client, frank)
+    client.submit("/settings/appeal", {"text": "Please."})
+    body = notices.payment_failed(frank).body
+    assert "Your appeal is with the admins" in body and "You can appeal" not in body
+
+
 def test_every_label_and_section_link_on_settings_reaches_its_own_element(client, dave):
     login(client, dave)
     page = client.get("/settings").get_data(as_text=True)

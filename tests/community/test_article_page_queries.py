@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import secrets
 
+import sqlalchemy as sa
+
+from club.clock import utcnow
 from club.community.models import Comment, CommentLike
 from club.extensions import db
 from tests.community.conftest import quick_member
@@ -59,3 +62,16 @@ def test_it_renders_the_comment_section_with_a_fixed_number_of_queries(
     assert "Page 1 of 2" in pages[0] and "More comments" in pages[0]
     assert with_300 == with_none, (with_none, with_300)
     assert with_300 <= 12, with_300  # a handful: user, article, thread, likes, saves, nav
+
+
+def test_comments_by_members_a_moderator_froze_cost_no_query_each(client, alice, count_queries):
+    """Each author's badge asks the membership policy; what a frozen author's appeal says
+    is for that author alone, and must not be read for every comment shown."""
+    login(client, alice)
+    article = make_article()
+    fill_with_comments(article, alice, count=60)
+    plain = queries_for_page(client, article, count_queries)
+    for comment in db.session.scalars(sa.select(Comment)):
+        comment.author.frozen_at, comment.author.frozen_reason = utcnow(), "Spam."
+    db.session.commit()
+    assert queries_for_page(client, article, count_queries) == plain
