@@ -80,10 +80,12 @@ def env_url(
     except ValueError:  # an unclosed "[" around the host
         parts = urlsplit("")
     # A Unix socket's URL names a path, not a host: unix:///run/redis.sock
-    if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix"):
+    has_place = parts.netloc or (parts.scheme == "unix" and raw[5:7] == "//")
+    if parts.scheme not in schemes or not has_place:
         allowed = ", ".join(f"{s}://" for s in schemes)
         raise ConfigError(f"{name} must be a URL starting with {allowed}, got {shown(raw)!r}")
-    return raw
+    # "UNIX://…" or "Redis://…" as every library reads it: some match the scheme as written.
+    return parts.scheme + raw[len(parts.scheme) :]
 
 
 def shown(url: str) -> str:

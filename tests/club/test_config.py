@@ -102,6 +102,7 @@ def test_it_keeps_rate_limit_counters_in_redis_when_configured():
         ({"STRIPE_SECRET_KEY": "hello world"}, "STRIPE_SECRET_KEY"),
         ({"STRIPE_WEBHOOK_SECRET": "whsec_..."}, "STRIPE_WEBHOOK_SECRET"),
         ({"REDIS_URL": "redis://127.0.0.1:6379/abc"}, "REDIS_URL"),  # redis-py reads it as 0
+        ({"REDIS_URL": "unix:/run/redis.sock"}, "REDIS_URL"),  # redis-py needs unix://
         ({"DATABASE_URL": "postgresql://u:p@db:abc/club"}, "DATABASE_URL"),
     ],
 )
@@ -154,7 +155,7 @@ def test_it_refuses_a_webhook_secret_setting_that_holds_no_secret(secrets):
 
 def test_a_redis_unix_socket_starts_the_site_with_its_rate_limits_kept_there(tmp_path, monkeypatch):
     """redis-py reads unix:///path; the rate limiter's library needs redis+unix:///path."""
-    monkeypatch.setenv("REDIS_URL", "unix:///run/redis/redis.sock")
+    monkeypatch.setenv("REDIS_URL", "UNIX:///run/redis/redis.sock")
     app = create_app(
         {"SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/club.db"}
     )
