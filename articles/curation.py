@@ -520,15 +520,18 @@ def is_host_name(host: str) -> bool:
     return bool(host) and len(host) <= 253 and _HOST_NAME.fullmatch(host) is not None
 
 
+UNREADABLE_BRACKETS = "the square brackets around its host do not hold an IPv6 address"
+# A host typed with an East Asian input method: a full-width solidus or colon (U+FF0F, U+FF1A).
+UNREADABLE_HOST = "its host holds a full-width '/', ':', '?', '#' or '@'; type them as plain ones"
+
+
 def valid_feed_address(url: str) -> str:
     """``url`` as ``feed_address`` writes it; raise ValueError if no feed can be there."""
     url = url.strip()
     try:
         urlsplit(url)
-    except ValueError:  # "http://[::1/feed": Python refuses to read the address at all
-        raise ValueError(
-            "the square brackets around its host do not hold an IPv6 address"
-        ) from None
+    except ValueError:  # Python refuses to read the address at all
+        raise ValueError(UNREADABLE_BRACKETS if "[" in url else UNREADABLE_HOST) from None
     if safe_url(url) is None or url.startswith("mailto:"):
         raise ValueError("a feed address must be an http:// or https:// URL")
     url = feed_address(url)
