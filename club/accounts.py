@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from club import audit, membership, moderation, signals, tokens, transactions
+from club import audit, mail, membership, moderation, signals, tokens, transactions
 from club.clock import utcnow
 from club.extensions import db, login_manager
 from club.models import Appeal, AuditEntry, User, new_session_token
@@ -513,10 +513,12 @@ def delete_account(
 
 
 def forget_queued_mail(address: str) -> None:
-    """Drop the mail still queued for a deleted account's address (see the worker)."""
+    """Drop the mail still queued for a deleted account's address (see the worker); if
+    Redis cannot be reached now, stop it where the mail job looks before sending."""
     from worker.queues import forget_mail_to
 
-    forget_mail_to(address)
+    if forget_mail_to(address) is None:
+        mail.stop_mail_to(address)
 
 
 def unconfirmed_lifetime() -> timedelta:

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
+import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from club.clock import utcnow
+from club.extensions import db
+from club.models import MailStop
 
 log = logging.getLogger(__name__)
 
@@ -115,3 +119,41 @@ def write_to_outbox(message: EmailMessage) -> Path:
         message.get_content(),
     )
     return path
+
+
+# --- Mail to a deleted account -----------------------------------------------------------
+
+# Past this, mail queued before an account left has long been sent, retried or dropped.
+MAIL_STOP_KEPT = timedelta(days=7)
+
+
+def stop_mail_to(address: str) -> None:
+    """Stop the mail already queued to ``address``, a deleted account's, from being sent.
+
+    For when the deletion could not drop it from Redis. It runs after the deletion has
+    committed, so in a transaction of its own, not the request's session.
+    """
+    digest = _digest(address)
+    with db.engine.begin() as connection:
+        connection.execute(sa.delete(MailStop).where(MailStop.email_digest == digest))
+        connection.execute(sa.insert(MailStop).values(email_digest=digest, created_at=utcnow()))
+
+
+def is_stopped(address: str, queued_at: datetime) -> bool:
+    """Whether mail queued to ``address`` at ``queued_at`` was for an account deleted since."""
+    stopped_at = db.session.scalar(
+        sa.select(MailStop.created_at).where(MailStop.email_digest == _digest(address))
+    )
+    return stopped_at is not None and stopped_at >= queued_at
+
+
+def prune_mail_stops(now: datetime | None = None) -> int:
+    """Forget stops older than ``MAIL_STOP_KEPT``; return how many."""
+    old = sa.delete(MailStop).where(MailStop.created_at < (now or utcnow()) - MAIL_STOP_KEPT)
+    return db.session.execute(old).rowcount
+
+
+def _digest(address: str) -> str:
+    from club.moderation import email_digest  # moderation mails, so it imports this module
+
+    return email_digest(address.strip().lower())

@@ -156,6 +156,20 @@ class CarriedFreeze(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MailStop(db.Model):
+    """Mail queued to a deleted account's address before it left, not to be sent.
+
+    Written only when the deletion could not drop that mail from Redis (unreachable at
+    that moment): the mail job then checks here before sending. A keyed hash of the
+    address (``moderation.email_digest``), kept for ``club.mail.MAIL_STOP_KEPT``.
+    """
+
+    __tablename__ = "mail_stops"
+
+    email_digest: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class UsedToken(db.Model):
     """A one-time link token that has been spent; the unique id makes reuse fail."""
 

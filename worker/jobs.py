@@ -15,6 +15,7 @@ error on the feed and backs the feed off, so those runs end normally.)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,8 @@ from rq import get_current_job
 from club.clock import utcnow
 from club.extensions import db
 from worker.queues import JobHandle, enqueue
+
+log = logging.getLogger(__name__)
 
 # Processed Stripe events are kept this long for support questions, then pruned.
 STRIPE_EVENT_RETENTION = timedelta(days=30)
@@ -102,10 +105,14 @@ def enqueue_stripe_event(row_id: int) -> JobHandle:
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
-    """Send one email."""
-    from club.mail import send_mail as deliver
+    """Send one email, unless its recipient's account was deleted after it was queued."""
+    from club import mail
 
-    deliver(to, subject, body)
+    job = get_current_job()  # None inline: sent as it is asked for
+    if job is not None and job.created_at and mail.is_stopped(to, job.created_at):
+        log.info("mail %r not sent: its recipient's account was deleted since", job.id)
+        return
+    mail.send_mail(to, subject, body)
 
 
 def refresh_feed(feed_id: int, force: bool = False) -> str:
@@ -187,14 +194,15 @@ def reconcile_member(user_id: int) -> str | None:
 
 
 def prune() -> dict[str, int]:
-    """Delete old processed webhook events, spent single-use tokens, ended freezes and
-    accounts never confirmed."""
+    """Delete old processed webhook events, spent single-use tokens, ended freezes, stops
+    on mail to deleted accounts, and accounts never confirmed."""
     from billing import sync
-    from club import accounts, moderation, tokens
+    from club import accounts, mail, moderation, tokens
 
     return {
         "stripe_events": run_and_commit(sync.prune_events, STRIPE_EVENT_RETENTION),
         "spent_tokens": run_and_commit(tokens.purge_spent),
         "ended_carried_freezes": run_and_commit(moderation.prune_carried_freezes),
+        "mail_stops": run_and_commit(mail.prune_mail_stops),
         "unconfirmed_accounts": run_and_commit(accounts.purge_unconfirmed),
     }

@@ -402,9 +402,9 @@ def index_mail(
         log.warning("could not index a queued mail by its recipient: %s", error)
 
 
-def forget_mail_to(address: str | None) -> int:
+def forget_mail_to(address: str | None) -> int | None:
     """Delete the mail jobs to ``address`` that Redis still holds (waiting, waiting for
-    a retry, finished or failed); return how many.
+    a retry, finished or failed); return how many, or None if Redis failed.
 
     For an account just deleted: it is mailed nothing more, and its address and the words
     of its mail do not stay on the jobs page for the days RQ keeps jobs. A mail being sent
@@ -428,7 +428,7 @@ def forget_mail_to(address: str | None) -> int:
         connection.delete(key)
     except REDIS_ERRORS as error:
         log.warning("could not forget queued mail of a deleted account: %s", error)
-        return 0
+        return None
     return deleted
 
 

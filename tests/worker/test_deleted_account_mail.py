@@ -3,11 +3,14 @@ and the jobs RQ keeps for days (finished, failed) stop holding its address and w
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from club import accounts
+from club import mail as club_mail
 from club.clock import utcnow
 from club.extensions import db
 from tests.conftest import login, read_outbox
@@ -158,3 +161,32 @@ def test_a_failed_mail_queued_again_by_an_admin_days_later_is_still_forgotten(
 def test_the_recipient_index_outlives_a_failed_mail_and_its_retries(app, fake_redis, alice):
     mail("alice@example.com", "Welcome")
     assert fake_redis.ttl(mail_index_key("alice@example.com")) > FAILURE_TTL + 60 * 60
+
+
+def subjects_sent(outbox) -> list[str]:
+    return [line for m in read_outbox(outbox) for line in m.splitlines() if "Subject:" in line]
+
+
+def test_mail_queued_before_a_deletion_redis_missed_is_not_sent(app, fake_redis, alice, outbox):
+    """Redis unreachable at the deletion kept the mail queued to the account; it went out
+    once Redis was back."""
+    mail("alice@example.com", "Queued before she left")
+    server = fake_redis.connection_pool.connection_kwargs["server"]
+    server.connected = False
+    accounts.delete_account(alice)
+    db.session.commit()
+    server.connected = True
+    app.extensions.pop("club_redis_failed_until", None)  # Redis is back
+
+    work_off(app, fake_redis)
+    assert subjects_sent(outbox) == []
+
+    mail("alice@example.com", "Welcome back")  # the address signs up again
+    work_off(app, fake_redis)
+    assert subjects_sent(outbox) == ["Subject: Welcome back"]
+
+
+def test_stops_on_mail_to_deleted_accounts_are_kept_a_week(app, alice):
+    club_mail.stop_mail_to("alice@example.com")
+    assert club_mail.prune_mail_stops(utcnow() + timedelta(days=6)) == 0
+    assert club_mail.prune_mail_stops(utcnow() + timedelta(days=8)) == 1

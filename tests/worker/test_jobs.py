@@ -73,6 +73,7 @@ def test_it_prunes_old_stripe_events_and_spent_tokens(app, no_redis):
         "stripe_events": 1,
         "spent_tokens": 1,
         "ended_carried_freezes": 0,
+        "mail_stops": 0,
         "unconfirmed_accounts": 0,
     }
     assert db.session.scalars(sa.select(StripeEvent.event_id)).all() == ["evt_recent"]
