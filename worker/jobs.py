@@ -126,9 +126,10 @@ def refresh_feed(feed_id: int, force: bool = False) -> str:
     from articles import refresh
 
     result = run_and_commit(refresh.refresh_feed, feed_id, force=force)
-    if force and result.outcome == "busy":
+    if force and result.outcome == "busy" and get_current_job() is not None:
         # The periodic pass picks a busy feed up a minute later, but never a paused one:
         # an admin's Refresh now of a paused feed would be dropped. RQ tries it again.
+        # (Run inline, the admin is told at once to try again.)
         raise HostBusy(result.describe())
     return result.describe()
 
