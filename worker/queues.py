@@ -268,9 +268,7 @@ def clear_finished_job(queue: Queue, job_id: str, replace_waiting: bool = False)
         # as "already running" meanwhile. Once its heartbeat has lapsed, retry or fail it.
         queue.started_job_registry.cleanup()
         status = job.get_status(refresh=True)
-    if status in WAITING_STATUSES and is_stranded(job):
-        status = JobStatus.CANCELED  # nothing will run it: its id is free
-    elif status in ACTIVE_STATUSES:
+    if status in ACTIVE_STATUSES:
         return replace_waiting and take_waiting_job(job)
     if status == JobStatus.FAILED:
         remember_replaced_failure(queue, job)
@@ -278,38 +276,35 @@ def clear_finished_job(queue: Queue, job_id: str, replace_waiting: bool = False)
     return True
 
 
-WAITING_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED})
-
-
-def is_stranded(job: Job) -> bool:
-    """Whether ``job`` says it waits but is neither on its queue nor on its schedule.
-
-    ``take_waiting_job`` left it so when Redis failed between taking it off and deleting
-    it (a lost reply, a stall): no worker would ever run it, and as "waiting" it would
-    make every later refresh of its feed a duplicate, for good. (A job a worker popped
-    this instant looks the same; deleted, it is skipped, and the one queued now runs.)
-    """
-    connection = job.connection
-    origin = Queue(job.origin, connection=connection)
-    if job.get_status(refresh=False) == JobStatus.SCHEDULED:
-        return connection.zscore(origin.scheduled_job_registry.key, job.id) is None
-    return connection.lpos(origin.key, job.id) is None
+# Off its schedule or its queue, and deleted, in one step: a lost reply or a stall between
+# two commands left a job "queued" on no queue, and its id (a feed's refresh) taken for good.
+TAKE_WAITING_SCRIPT = """
+local taken = redis.call('ZREM', KEYS[1], ARGV[1])
+if taken == 0 then taken = redis.call('LREM', KEYS[2], 0, ARGV[1]) end
+if taken == 0 then return 0 end
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+return 1
+"""
 
 
 def take_waiting_job(job: Job) -> bool:
     """Take ``job`` off its queue or its schedule and delete it; False if it was on neither.
 
-    ZREM and LREM are atomic, so a job a worker has already popped (it is starting) or one
-    that waits on another job stays where it is. (RQ keeps no result of a run it will
-    retry, so a retry waiting out its back-off leaves no failure to keep.)
+    One script, so a job a worker has already taken (it is starting) or one that waits on
+    another job stays where it is, and a job taken off is gone whatever fails next. (RQ
+    keeps no result of a run it will retry, so a retry waiting out its back-off leaves no
+    failure to keep.)
     """
-    connection = job.connection
-    origin = Queue(job.origin, connection=connection)
-    scheduled = origin.scheduled_job_registry.key
-    if not (connection.zrem(scheduled, job.id) or connection.lrem(origin.key, 0, job.id)):
-        return False
-    job.delete()
-    return True
+    origin = Queue(job.origin, connection=job.connection)
+    keys = (
+        origin.scheduled_job_registry.key,
+        origin.key,
+        job.key,
+        job.dependents_key,
+        job.dependencies_key,
+        Result.get_key(job.id),
+    )
+    return bool(job.connection.eval(TAKE_WAITING_SCRIPT, len(keys), *keys, job.id))
 
 
 def remember_replaced_failure(queue: Queue, job: Job) -> None:
@@ -552,7 +547,8 @@ def record_failed_job(connection: redis.Redis, failure: FailedWhileDown) -> Job:
         result_ttl=RESULT_TTL,
         failure_ttl=FAILURE_TTL,
     )
-    job.started_at = job.ended_at = failure.at
+    # Made when it ran, not now: a mail to an account deleted since must stay unsent.
+    job.created_at = job.started_at = job.ended_at = failure.at
     with connection.pipeline() as pipe:
         job.set_status(JobStatus.FAILED, pipeline=pipe)
         queue.failed_job_registry.add(job, ttl=FAILURE_TTL, exc_string=failure.error, pipeline=pipe)

@@ -93,33 +93,26 @@ def test_it_queues_a_unique_job_again_once_the_first_has_run(app, fake_redis, tm
     assert path.read_text() == "one\ntwo\n"
 
 
-def test_a_job_left_off_its_queue_by_a_redis_failure_does_not_block_its_id(
-    app, fake_redis, tmp_path
-):
-    """Redis failing between taking a waiting refresh off its queue and deleting it left
-    it "queued" on no queue: every later refresh of the feed was a duplicate, for good."""
+def test_a_waiting_job_given_way_leaves_nothing_behind(app, fake_redis, tmp_path):
+    """Taken off its queue and deleted in one step: a job left "queued" on no queue would
+    make every later refresh of its feed a duplicate, for good."""
     path = tmp_path / "out.txt"
     first = enqueue(f"{SAMPLE}.append_line", str(path), "one", job_id="refresh-feed-7", unique=True)
-    fake_redis.lrem(get_queue("default").key, 0, first.id)  # the LREM of take_waiting_job
+    fake_redis.lrem(get_queue("default").key, 0, first.id)  # a worker has just taken it
+    again = enqueue(
+        f"{SAMPLE}.append_line", str(path), "two", job_id="refresh-feed-7", unique=True,
+        replace_waiting=True,
+    )  # fmt: skip
+    assert again.duplicate  # the run starting now is not deleted under the worker
 
-    again = enqueue(f"{SAMPLE}.append_line", str(path), "two", job_id="refresh-feed-7", unique=True)
+    fake_redis.lpush(get_queue("default").key, first.id)  # still waiting, after all
+    again = enqueue(
+        f"{SAMPLE}.append_line", str(path), "two", job_id="refresh-feed-7", unique=True,
+        replace_waiting=True,
+    )  # fmt: skip
     work_off(app, fake_redis)
-
     assert not again.duplicate
     assert path.read_text() == "two\n"
-
-
-def test_a_scheduled_retry_left_off_its_schedule_does_not_block_its_id(app, fake_redis, tmp_path):
-    path = tmp_path / "out.txt"
-    queue = get_queue("default")
-    job = queue.enqueue_in(
-        timedelta(minutes=5), f"{SAMPLE}.append_line", str(path), "one", job_id="refresh-feed-7"
-    )
-    fake_redis.zrem(queue.scheduled_job_registry.key, job.id)  # the ZREM of take_waiting_job
-
-    again = enqueue(f"{SAMPLE}.append_line", str(path), "two", job_id="refresh-feed-7", unique=True)
-
-    assert not again.duplicate
 
 
 def test_a_waiting_job_is_still_a_duplicate(app, fake_redis, tmp_path):
