@@ -60,6 +60,9 @@ class RefreshResult:
     outcome: str  # stored | not_modified | error | paused | not_due | missing | busy
     summary: StoreSummary = field(default_factory=StoreSummary)
     error: str | None = None
+    # A paused feed's forced refresh found its host busy: the periodic pass never takes a
+    # paused feed, so only trying again fetches it.
+    try_again: bool = False
 
     def describe(self) -> str:
         if self.outcome == "stored":
@@ -101,8 +104,9 @@ def refresh_feed(feed_id: int, *, force: bool = False) -> RefreshResult:
     slot = acquire_slot(host)
     if slot is None:
         feed.next_fetch_at = utcnow() + BUSY_HOST_DELAY
+        paused = feed.is_paused
         db.session.commit()
-        return RefreshResult(feed_id, "busy", error=HOST_BUSY)
+        return RefreshResult(feed_id, "busy", error=HOST_BUSY, try_again=paused)
     try:
         # The slot limits what the host sees: it is given back once the fetch is done,
         # not held through parse and store, which could outlast its lease.

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from rq import get_current_job
 
 from club.clock import utcnow
@@ -126,16 +127,21 @@ def refresh_feed(feed_id: int, force: bool = False) -> str:
     from articles import refresh
 
     result = run_and_commit(refresh.refresh_feed, feed_id, force=force)
-    if force and result.outcome == "busy" and get_current_job() is not None:
-        # The periodic pass picks a busy feed up a minute later, but never a paused one:
-        # an admin's Refresh now of a paused feed would be dropped. RQ tries it again.
-        # (Run inline, the admin is told at once to try again.)
+    if result.try_again and not answered_in_the_request():
+        # An admin's Refresh now of a paused feed would be dropped: RQ tries it again. (An
+        # active feed is due a minute later; one run in the request tells the admin.)
         raise HostBusy(result.describe())
     return result.describe()
 
 
+def answered_in_the_request() -> bool:
+    """Whether this job runs inside the request that queued it (inline, or RQ's synchronous
+    mode), whose caller reads its result."""
+    return get_current_job() is None or not current_app.config.get("RQ_ASYNC", True)
+
+
 class HostBusy(Exception):
-    """A forced refresh found the feed's host busy with two other fetches."""
+    """A paused feed's forced refresh found its host busy with two other fetches."""
 
 
 def refresh_due_feeds() -> int:

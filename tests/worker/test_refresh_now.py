@@ -8,7 +8,9 @@ import pytest
 from rq.job import Job, JobStatus
 
 from articles import refresh
+from articles.models import Feed
 from club.clock import utcnow
+from club.extensions import db
 from tests.conftest import login, make_feed
 from tests.worker.conftest import start_flask, wait_for, work_off
 from worker import jobs, queues
@@ -60,11 +62,32 @@ def test_a_paused_feeds_refresh_now_is_tried_again_while_its_host_is_busy(
     assert job.get_status() == JobStatus.SCHEDULED  # waits out RQ's retry, not dropped
 
     assert feed_server.hits == 0
+    assert refresh.due_feed_ids() == []  # the periodic pass never takes a paused feed
     for slot in held:
         refresh.release_slot("127.0.0.1", slot)
     queue = get_queue("feeds")
     queue.scheduled_job_registry.remove(job)  # its retry is due: the scheduler queues it
     queue.enqueue_job(job)
+    work_off(app, real_redis)
+    assert feed_server.hits == 1
+
+
+def test_an_active_feeds_refresh_now_on_a_busy_host_leaves_it_to_the_periodic_pass(
+    app, client, carol, real_redis, local_feeds, feed_server
+):
+    feed = make_feed(url=feed_server.url)
+    held = [refresh.acquire_slot("127.0.0.1") for _ in range(2)]
+    login(client, carol)
+
+    refresh_now(client, feed)
+    work_off(app, real_redis)
+    for slot in held:
+        refresh.release_slot("127.0.0.1", slot)
+    db.session.expire_all()
+    db.session.get(Feed, feed.id).next_fetch_at = utcnow()  # its minute is up
+    db.session.commit()
+
+    assert jobs.refresh_due_feeds() == 1  # not blocked by a retry of the forced refresh
     work_off(app, real_redis)
     assert feed_server.hits == 1
 
