@@ -123,8 +123,9 @@ def write_to_outbox(message: EmailMessage) -> Path:
 
 # --- Mail to a deleted account -----------------------------------------------------------
 
-# Past this, mail queued before an account left has long been sent, retried or dropped.
-MAIL_STOP_KEPT = timedelta(days=7)
+# Longer than RQ keeps a failed mail job (the worker's FAILURE_TTL, 14 days), which an
+# admin can requeue until then.
+MAIL_STOP_KEPT = timedelta(days=15)
 
 
 def stop_mail_to(address: str) -> None:

@@ -19,6 +19,7 @@ from worker.queues import (
     FAILURE_TTL,
     FailedWhileDown,
     enqueue,
+    get_queue,
     mail_index_key,
     record_failed_job,
 )
@@ -186,7 +187,33 @@ def test_mail_queued_before_a_deletion_redis_missed_is_not_sent(app, fake_redis,
     assert subjects_sent(outbox) == ["Subject: Welcome back"]
 
 
-def test_stops_on_mail_to_deleted_accounts_are_kept_a_week(app, alice):
+def test_a_stop_outlasts_every_mail_job_an_admin_could_requeue(app, alice):
     club_mail.stop_mail_to("alice@example.com")
-    assert club_mail.prune_mail_stops(utcnow() + timedelta(days=6)) == 0
-    assert club_mail.prune_mail_stops(utcnow() + timedelta(days=8)) == 1
+    kept = timedelta(seconds=FAILURE_TTL)
+    assert club_mail.prune_mail_stops(utcnow() + kept) == 0
+    assert club_mail.prune_mail_stops(utcnow() + club_mail.MAIL_STOP_KEPT + timedelta(1)) == 1
+
+
+def test_a_mail_that_failed_while_redis_was_down_stays_unsent_once_its_account_is_gone(
+    app, fake_redis, alice, outbox
+):
+    """Reported to RQ once Redis is back, it is a job made then: requeued, it went."""
+    ran_at = utcnow()
+    server = fake_redis.connection_pool.connection_kwargs["server"]
+    server.connected = False
+    accounts.delete_account(alice)
+    db.session.commit()
+    server.connected = True
+    failure = FailedWhileDown(
+        func="worker.jobs.send_mail",
+        args=("alice@example.com", "Failed before she left", "Words"),
+        kwargs={},
+        queue="mail",
+        description="send_mail",
+        error="SMTP down",
+        at=ran_at,
+    )
+    job = record_failed_job(fake_redis, failure)
+    get_queue("mail").failed_job_registry.requeue(job.id)  # an admin presses Requeue
+    work_off(app, fake_redis)
+    assert subjects_sent(outbox) == []
