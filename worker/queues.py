@@ -21,7 +21,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -268,12 +268,41 @@ def clear_finished_job(queue: Queue, job_id: str, replace_waiting: bool = False)
         # as "already running" meanwhile. Once its heartbeat has lapsed, retry or fail it.
         queue.started_job_registry.cleanup()
         status = job.get_status(refresh=True)
-    if status in ACTIVE_STATUSES:
+    if status in WAITING_STATUSES and is_lost(job):
+        status = JobStatus.CANCELED  # nothing will ever run it: its id is free
+    elif status in ACTIVE_STATUSES:
         return replace_waiting and take_waiting_job(job)
     if status == JobStatus.FAILED:
         remember_replaced_failure(queue, job)
     job.delete()
     return True
+
+
+WAITING_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED})
+# A worker marks a job it took "started" within moments; RQ's own clean-up of jobs taken
+# and lost waits a minute too (IntermediateQueue).
+LOST_AFTER = timedelta(minutes=1)
+
+
+def is_lost(job: Job) -> bool:
+    """Whether ``job`` says it waits but a worker took it and lost it, long enough ago.
+
+    A worker that dies, or whose connection drops, between taking a job off its queue and
+    starting it leaves it "waiting" on no queue, for good: as a unique job's id (a feed's
+    refresh, a Stripe event) it would make every later one a duplicate. One taken this
+    instant is on none of RQ's lists either, and is left alone.
+    """
+    origin = Queue(job.origin, connection=job.connection)
+    since = job.enqueued_at or job.created_at
+    if since is None or utcnow() - since < LOST_AFTER:
+        return False
+    connection = job.connection
+    return (
+        connection.lpos(origin.key, job.id) is None
+        and connection.lpos(origin.intermediate_queue_key, job.id) is None
+        and connection.zscore(origin.scheduled_job_registry.key, job.id) is None
+        and job.id not in origin.started_job_registry
+    )
 
 
 # Off its schedule or its queue, and deleted, in one step: a lost reply or a stall between
