@@ -507,18 +507,20 @@ def delete_account(
     audit.record(None, "user.delete", user, why)
     # Its own address only: a pending one may be another member's (a change asked for an
     # address already taken waits there too), whose mail must not go with this account.
+    # The stop catches what Redis does not hold now: mail that failed in a web process
+    # while Redis was down (handed to RQ later), or all of it while Redis is unreachable.
+    mail.stop_mail_to(user.email)
     transactions.call_after_commit(forget_queued_mail, user.email)
     db.session.delete(user)
     db.session.flush()
 
 
 def forget_queued_mail(address: str) -> None:
-    """Drop the mail still queued for a deleted account's address (see the worker); if
-    Redis cannot be reached now, stop it where the mail job looks before sending."""
+    """Drop the mail still queued for a deleted account's address, and its words, from
+    Redis (see the worker); ``mail.stop_mail_to`` stops whatever this misses."""
     from worker.queues import forget_mail_to
 
-    if forget_mail_to(address) is None:
-        mail.stop_mail_to(address)
+    forget_mail_to(address)
 
 
 def unconfirmed_lifetime() -> timedelta:

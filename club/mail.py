@@ -129,15 +129,11 @@ MAIL_STOP_KEPT = timedelta(days=15)
 
 
 def stop_mail_to(address: str) -> None:
-    """Stop the mail already queued to ``address``, a deleted account's, from being sent.
-
-    For when the deletion could not drop it from Redis. It runs after the deletion has
-    committed, so in a transaction of its own, not the request's session.
-    """
+    """Stop the mail queued to ``address``, a deleted account's, before now from being sent."""
     digest = _digest(address)
-    with db.engine.begin() as connection:
-        connection.execute(sa.delete(MailStop).where(MailStop.email_digest == digest))
-        connection.execute(sa.insert(MailStop).values(email_digest=digest, created_at=utcnow()))
+    stop = db.session.get(MailStop, digest) or MailStop(email_digest=digest)
+    stop.created_at = utcnow()
+    db.session.add(stop)
 
 
 def is_stopped(address: str, queued_at: datetime) -> bool:

@@ -159,9 +159,9 @@ class CarriedFreeze(db.Model):
 class MailStop(db.Model):
     """Mail queued to a deleted account's address before it left, not to be sent.
 
-    Written only when the deletion could not drop that mail from Redis (unreachable at
-    that moment): the mail job then checks here before sending. A keyed hash of the
-    address (``moderation.email_digest``), kept for ``club.mail.MAIL_STOP_KEPT``.
+    Written by the deletion; the mail job checks here before sending, for the mail Redis
+    did not hold then (unreachable, or a failure a web process had yet to hand over). A
+    keyed hash of the address (``moderation.email_digest``), kept ``club.mail.MAIL_STOP_KEPT``.
     """
 
     __tablename__ = "mail_stops"

@@ -426,9 +426,9 @@ def index_mail(
         log.warning("could not index a queued mail by its recipient: %s", error)
 
 
-def forget_mail_to(address: str | None) -> int | None:
+def forget_mail_to(address: str | None) -> int:
     """Delete the mail jobs to ``address`` that Redis still holds (waiting, waiting for
-    a retry, finished or failed); return how many, or None if Redis failed.
+    a retry, finished or failed); return how many.
 
     For an account just deleted: it is mailed nothing more, and its address and the words
     of its mail do not stay on the jobs page for the days RQ keeps jobs. A mail being sent
@@ -451,8 +451,9 @@ def forget_mail_to(address: str | None) -> int | None:
                 deleted += 1
         connection.delete(key)
     except REDIS_ERRORS as error:
+        # Not sent all the same (the account's mail stop), but its words stay in Redis.
         log.warning("could not forget queued mail of a deleted account: %s", error)
-        return None
+        return 0
     return deleted
 
 
@@ -566,6 +567,9 @@ def hand_over_quietly(connection: redis.Redis) -> None:
 def record_failed_job(connection: redis.Redis, failure: FailedWhileDown) -> Job:
     """Store ``failure`` as an RQ job that failed on its queue."""
     queue = Queue(failure.queue, connection=connection)
+    # Kept FAILURE_TTL from when it ran, as a job failing on a worker is, however late the
+    # hand-over: within that, a mail to an account deleted since stays stopped.
+    ttl = max(int(FAILURE_TTL - (utcnow() - failure.at).total_seconds()), 60)
     job = Job.create(
         failure.func,
         args=failure.args,
@@ -574,14 +578,14 @@ def record_failed_job(connection: redis.Redis, failure: FailedWhileDown) -> Job:
         description=f"{failure.description} (run in the web process while Redis was down)",
         origin=queue.name,
         result_ttl=RESULT_TTL,
-        failure_ttl=FAILURE_TTL,
+        failure_ttl=ttl,
     )
     # Made when it ran, not now: a mail to an account deleted since must stay unsent.
     job.created_at = job.started_at = job.ended_at = failure.at
     with connection.pipeline() as pipe:
         job.set_status(JobStatus.FAILED, pipeline=pipe)
-        queue.failed_job_registry.add(job, ttl=FAILURE_TTL, exc_string=failure.error, pipeline=pipe)
-        Result.create_failure(job, FAILURE_TTL, failure.error, pipeline=pipe)
+        queue.failed_job_registry.add(job, ttl=ttl, exc_string=failure.error, pipeline=pipe)
+        Result.create_failure(job, ttl, failure.error, pipeline=pipe)
         pipe.execute()
     index_mail(connection, failure.func, failure.args, job.id)
     return job

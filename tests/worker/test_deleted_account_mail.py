@@ -19,7 +19,9 @@ from worker.queues import (
     FAILURE_TTL,
     FailedWhileDown,
     enqueue,
+    failed_while_down,
     get_queue,
+    hand_over_failures,
     mail_index_key,
     record_failed_job,
 )
@@ -217,3 +219,44 @@ def test_a_mail_that_failed_while_redis_was_down_stays_unsent_once_its_account_i
     get_queue("mail").failed_job_registry.requeue(job.id)  # an admin presses Requeue
     work_off(app, fake_redis)
     assert subjects_sent(outbox) == []
+
+
+def test_a_mail_failed_in_a_web_process_and_handed_over_after_the_deletion_stays_unsent(
+    app, fake_redis, alice, outbox
+):
+    """Redis was back when the account was deleted, but the failure still sat in a web
+    process, to be listed among the failed jobs (and requeued) only later."""
+    failed_while_down.append(
+        FailedWhileDown(
+            func="worker.jobs.send_mail",
+            args=("alice@example.com", "Your receipt", "Words"),
+            kwargs={},
+            queue="mail",
+            description="send_mail",
+            error="SMTP down",
+            at=utcnow(),
+        )
+    )
+    accounts.delete_account(alice)
+    db.session.commit()
+    hand_over_failures(fake_redis)
+    (job_id,) = get_queue("mail").failed_job_registry.get_job_ids()
+    get_queue("mail").failed_job_registry.requeue(job_id)
+    work_off(app, fake_redis)
+    assert subjects_sent(outbox) == []
+
+
+def test_a_failure_handed_over_late_is_kept_as_long_as_from_when_it_ran(app, fake_redis):
+    ran_at = utcnow() - timedelta(days=2)
+    failure = FailedWhileDown(
+        func="worker.jobs.send_mail",
+        args=("a@example.com", "s", "b"),
+        kwargs={},
+        queue="mail",
+        description="send_mail",
+        error="SMTP down",
+        at=ran_at,
+    )
+    job = record_failed_job(fake_redis, failure)
+    expires = fake_redis.zscore(get_queue("mail").failed_job_registry.key, job.id)
+    assert abs(expires - (ran_at + timedelta(seconds=FAILURE_TTL)).timestamp()) < 60
