@@ -525,21 +525,15 @@ UNREADABLE_BRACKETS = "the square brackets around its host do not hold an IPv6 a
 UNREADABLE_HOST = "its host holds a full-width '/', ':', '?', '#' or '@'; type them as plain ones"
 
 
-def _host_part(url: str) -> str:
-    """What follows "//" in ``url`` up to its path, query or fragment, as Python splits it."""
-    after = url.partition("//")[2]
-    return re.split(r"[/?#]", after, maxsplit=1)[0]
-
-
 def valid_feed_address(url: str) -> str:
     """``url`` as ``feed_address`` writes it; raise ValueError if no feed can be there."""
     url = url.strip()
     try:
         urlsplit(url)
-    except ValueError:  # Python refuses to read the address at all
-        raise ValueError(
-            UNREADABLE_BRACKETS if "[" in _host_part(url) else UNREADABLE_HOST
-        ) from None
+    except ValueError as error:  # Python refuses to read the address at all
+        # Its own words: "… invalid characters under NFKC normalization", else the brackets.
+        said = UNREADABLE_HOST if "NFKC" in str(error) else UNREADABLE_BRACKETS
+        raise ValueError(said) from None
     if safe_url(url) is None or url.startswith("mailto:"):
         raise ValueError("a feed address must be an http:// or https:// URL")
     url = feed_address(url)
