@@ -532,7 +532,8 @@ def valid_feed_address(url: str) -> str:
         urlsplit(url)
     except ValueError as error:  # Python refuses to read the address at all
         # Its own words: "… invalid characters under NFKC normalization", else the brackets.
-        said = UNREADABLE_HOST if "NFKC" in str(error) else UNREADABLE_BRACKETS
+        nfkc = "contains invalid characters under NFKC normalization"
+        said = UNREADABLE_HOST if str(error).endswith(nfkc) else UNREADABLE_BRACKETS
         raise ValueError(said) from None
     if safe_url(url) is None or url.startswith("mailto:"):
         raise ValueError("a feed address must be an http:// or https:// URL")

@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 
 from club.clock import utcnow
 from club.extensions import db
@@ -130,10 +131,14 @@ MAIL_STOP_KEPT = timedelta(days=15)
 
 def stop_mail_to(address: str) -> None:
     """Stop the mail queued to ``address``, a deleted account's, before now from being sent."""
-    digest = _digest(address)
-    stop = db.session.get(MailStop, digest) or MailStop(email_digest=digest)
-    stop.created_at = utcnow()
-    db.session.add(stop)
+    # One statement: the daily prune may delete an old stop for the address meanwhile.
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    now = utcnow()
+    db.session.execute(
+        dialect.insert(MailStop)
+        .values(email_digest=_digest(address), created_at=now)
+        .on_conflict_do_update(index_elements=["email_digest"], set_={"created_at": now})
+    )
 
 
 def is_stopped(address: str, queued_at: datetime) -> bool:

@@ -279,23 +279,37 @@ def clear_finished_job(queue: Queue, job_id: str, replace_waiting: bool = False)
 
 
 WAITING_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED})
-# A worker marks a job it took "started" within moments; RQ's own clean-up of jobs taken
-# and lost waits a minute too (IntermediateQueue).
+# Seen on none of RQ's lists twice, this far apart: a worker marks a job it has taken
+# "started" within moments (RQ's own clean-up of jobs taken and lost waits a minute too).
 LOST_AFTER = timedelta(minutes=1)
+LOST_SIGHTING_PREFIX = "club:lost-sighting:"
 
 
 def is_lost(job: Job) -> bool:
-    """Whether ``job`` says it waits but a worker took it and lost it, long enough ago.
+    """Whether ``job`` says it waits but a worker took it and lost it.
 
     A worker that dies, or whose connection drops, between taking a job off its queue and
     starting it leaves it "waiting" on no queue, for good: as a unique job's id (a feed's
-    refresh, a Stripe event) it would make every later one a duplicate. One taken this
-    instant is on none of RQ's lists either, and is left alone.
+    refresh, a Stripe event) it would make every later one a duplicate. A job a worker is
+    taking this instant is on none of RQ's lists either, for a few milliseconds, however
+    long it waited before: so the first sighting is only noted, and the job counts as lost
+    when a sighting ``LOST_AFTER`` later still finds it so.
     """
-    origin = Queue(job.origin, connection=job.connection)
-    since = job.enqueued_at or job.created_at
-    if since is None or utcnow() - since < LOST_AFTER:
+    if not _on_no_list(job):
         return False
+    connection = job.connection
+    stamp = (job.enqueued_at or job.created_at or utcnow()).isoformat()
+    key = f"{LOST_SIGHTING_PREFIX}{job.id}:{stamp}"  # this enqueue of the id, not an older one
+    now = time.time()
+    if connection.set(key, now, nx=True, ex=int(LOST_AFTER.total_seconds()) * 60):
+        return False  # the first sighting
+    return now - float(connection.get(key) or now) >= LOST_AFTER.total_seconds()
+
+
+def _on_no_list(job: Job) -> bool:
+    """Whether ``job`` is on none of RQ's lists: its queue, the list a one-queue worker
+    takes jobs through, its schedule, or the jobs started."""
+    origin = Queue(job.origin, connection=job.connection)
     connection = job.connection
     return (
         connection.lpos(origin.key, job.id) is None

@@ -184,6 +184,7 @@ def test_it_refuses_a_feed_it_has_under_its_hosts_other_spelling(admin_client):
         ("https://example.com\uff1a8080/feed", "its host holds a full-width '/', ':'"),
         ("https://example.com\uff0ffeed.xml?tags=[health]", "its host holds a full-width"),
         ("https://[2001:db8::1]\uff1a8080/feed", "its host holds a full-width"),
+        ("https://[NFKC]/feed", "Enter a valid web address: the square brackets"),
     ],
 )
 def test_the_add_form_reads_a_fully_qualified_name_and_says_what_is_wrong(

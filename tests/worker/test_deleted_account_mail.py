@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -13,6 +14,7 @@ from club import accounts
 from club import mail as club_mail
 from club.clock import utcnow
 from club.extensions import db
+from club.models import MailStop
 from tests.conftest import login, read_outbox
 from tests.worker.conftest import free_port, work_off
 from worker.queues import (
@@ -260,3 +262,15 @@ def test_a_failure_handed_over_late_is_kept_as_long_as_from_when_it_ran(app, fak
     job = record_failed_job(fake_redis, failure)
     expires = fake_redis.zscore(get_queue("mail").failed_job_registry.key, job.id)
     assert abs(expires - (ran_at + timedelta(seconds=FAILURE_TTL)).timestamp()) < 60
+
+
+def test_a_second_deletion_of_an_address_moves_its_stop_on(app, alice):
+    """The address signed up again and left again: the stop counts from the last time."""
+    club_mail.stop_mail_to("alice@example.com")
+    db.session.commit()
+    first = db.session.scalar(sa.select(MailStop.created_at))
+    club_mail.stop_mail_to("ALICE@example.com")
+    db.session.commit()
+    db.session.expire_all()
+    (moved,) = db.session.scalars(sa.select(MailStop.created_at)).all()
+    assert moved > first

@@ -115,19 +115,22 @@ def test_a_waiting_job_given_way_leaves_nothing_behind(app, fake_redis, tmp_path
     assert path.read_text() == "two\n"
 
 
-def test_a_job_a_worker_took_and_lost_frees_its_id_after_a_minute(app, fake_redis, tmp_path):
+def test_a_job_a_worker_took_and_lost_frees_its_id_a_minute_after_it_is_seen(
+    app, fake_redis, tmp_path
+):
     """A worker that dies, or loses its connection, between taking a job off its queue and
     starting it leaves the job "queued" on no queue: a feed's refresh, or a Stripe event,
     would be a duplicate for good."""
     path = tmp_path / "out.txt"
     first = enqueue(f"{SAMPLE}.append_line", str(path), "one", job_id="refresh-feed-7", unique=True)
-    fake_redis.lpop(get_queue("default").key)  # taken, never started
-    just_taken = enqueue(f"{SAMPLE}.append_line", str(path), "x", job_id=first.id, unique=True)
-    assert just_taken.duplicate  # a worker may be starting it this instant
-
     job = Job.fetch(first.id, connection=fake_redis)
-    job.enqueued_at = utcnow() - timedelta(minutes=2)
+    job.enqueued_at = utcnow() - timedelta(hours=1)  # it waited long before it was taken
     job.save()
+    fake_redis.lpop(get_queue("default").key)  # taken this instant, not started yet
+    assert enqueue(f"{SAMPLE}.append_line", str(path), "x", job_id=first.id, unique=True).duplicate
+
+    (seen,) = fake_redis.keys(f"{queues.LOST_SIGHTING_PREFIX}*")
+    fake_redis.set(seen, time.time() - 61, keepttl=True)  # a minute on, still on no list
     again = enqueue(f"{SAMPLE}.append_line", str(path), "two", job_id=first.id, unique=True)
     work_off(app, fake_redis)
     assert not again.duplicate
