@@ -283,6 +283,9 @@ WAITING_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED})
 # "started" within moments (RQ's own clean-up of jobs taken and lost waits a minute too).
 LOST_AFTER = timedelta(minutes=1)
 LOST_SIGHTING_PREFIX = "club:lost-sighting:"
+# Longer than the widest gap between two enqueues of one id: a member's reconcile is
+# queued daily, a paused feed's refresh only when an admin asks.
+LOST_SIGHTING_KEPT = timedelta(days=30)
 
 
 def is_lost(job: Job) -> bool:
@@ -301,7 +304,7 @@ def is_lost(job: Job) -> bool:
     stamp = (job.enqueued_at or job.created_at or utcnow()).isoformat()
     key = f"{LOST_SIGHTING_PREFIX}{job.id}:{stamp}"  # this enqueue of the id, not an older one
     now = time.time()
-    if connection.set(key, now, nx=True, ex=int(LOST_AFTER.total_seconds()) * 60):
+    if connection.set(key, now, nx=True, ex=LOST_SIGHTING_KEPT):
         return False  # the first sighting
     return now - float(connection.get(key) or now) >= LOST_AFTER.total_seconds()
 

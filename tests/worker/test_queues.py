@@ -130,7 +130,9 @@ def test_a_job_a_worker_took_and_lost_frees_its_id_a_minute_after_it_is_seen(
     assert enqueue(f"{SAMPLE}.append_line", str(path), "x", job_id=first.id, unique=True).duplicate
 
     (seen,) = fake_redis.keys(f"{queues.LOST_SIGHTING_PREFIX}*")
-    fake_redis.set(seen, time.time() - 61, keepttl=True)  # a minute on, still on no list
+    # A member's reconcile is queued again a day later: the first sighting must last.
+    assert fake_redis.ttl(seen) > 2 * 24 * 3600
+    fake_redis.set(seen, time.time() - 24 * 3600, keepttl=True)  # still on no list
     again = enqueue(f"{SAMPLE}.append_line", str(path), "two", job_id=first.id, unique=True)
     work_off(app, fake_redis)
     assert not again.duplicate
