@@ -33,6 +33,19 @@ def mail(to: str, subject: str) -> str:
     return enqueue("worker.jobs.send_mail", to, subject, "Body", queue="mail").id
 
 
+def failed_mail(to: str, subject: str, at=None) -> FailedWhileDown:
+    """A mail that failed in a web process while Redis was down, as ``run_inline`` keeps it."""
+    return FailedWhileDown(
+        func="worker.jobs.send_mail",
+        args=(to, subject, "Words"),
+        kwargs={},
+        queue="mail",
+        description="send_mail",
+        error="SMTP down",
+        at=at or utcnow(),
+    )
+
+
 def test_the_mail_queued_for_a_deleted_account_is_dropped_and_forgotten(
     app, fake_redis, alice, erin, outbox
 ):
@@ -101,15 +114,7 @@ def test_a_deletion_reads_only_the_accounts_own_mail_jobs(app, fake_redis, alice
 
 
 def test_a_mail_that_failed_while_redis_was_down_is_forgotten_too(app, fake_redis, alice):
-    failure = FailedWhileDown(
-        func="worker.jobs.send_mail",
-        args=("alice@example.com", "A moderator removed your comment", "Your words"),
-        kwargs={},
-        queue="mail",
-        description="send_mail",
-        error="SMTP down",
-        at=utcnow(),
-    )
+    failure = failed_mail("alice@example.com", "A moderator removed your comment")
     job = record_failed_job(fake_redis, failure)  # as the jobs page reports, and re-queues
 
     accounts.delete_account(alice)
@@ -208,15 +213,7 @@ def test_a_mail_that_failed_while_redis_was_down_stays_unsent_once_its_account_i
     accounts.delete_account(alice)
     db.session.commit()
     server.connected = True
-    failure = FailedWhileDown(
-        func="worker.jobs.send_mail",
-        args=("alice@example.com", "Failed before she left", "Words"),
-        kwargs={},
-        queue="mail",
-        description="send_mail",
-        error="SMTP down",
-        at=ran_at,
-    )
+    failure = failed_mail("alice@example.com", "Failed before she left", at=ran_at)
     job = record_failed_job(fake_redis, failure)
     get_queue("mail").failed_job_registry.requeue(job.id)  # an admin presses Requeue
     work_off(app, fake_redis)
@@ -228,17 +225,7 @@ def test_a_mail_failed_in_a_web_process_and_handed_over_after_the_deletion_stays
 ):
     """Redis was back when the account was deleted, but the failure still sat in a web
     process, to be listed among the failed jobs (and requeued) only later."""
-    failed_while_down.append(
-        FailedWhileDown(
-            func="worker.jobs.send_mail",
-            args=("alice@example.com", "Your receipt", "Words"),
-            kwargs={},
-            queue="mail",
-            description="send_mail",
-            error="SMTP down",
-            at=utcnow(),
-        )
-    )
+    failed_while_down.append(failed_mail("alice@example.com", "Your receipt"))
     accounts.delete_account(alice)
     db.session.commit()
     hand_over_failures(fake_redis)
@@ -250,15 +237,7 @@ def test_a_mail_failed_in_a_web_process_and_handed_over_after_the_deletion_stays
 
 def test_a_failure_handed_over_late_is_kept_as_long_as_from_when_it_ran(app, fake_redis):
     ran_at = utcnow() - timedelta(days=2)
-    failure = FailedWhileDown(
-        func="worker.jobs.send_mail",
-        args=("a@example.com", "s", "b"),
-        kwargs={},
-        queue="mail",
-        description="send_mail",
-        error="SMTP down",
-        at=ran_at,
-    )
+    failure = failed_mail("a@example.com", "s", at=ran_at)
     job = record_failed_job(fake_redis, failure)
     expires = fake_redis.zscore(get_queue("mail").failed_job_registry.key, job.id)
     assert abs(expires - (ran_at + timedelta(seconds=FAILURE_TTL)).timestamp()) < 60
