@@ -18,7 +18,7 @@ from club.clock import utcnow
 from club.extensions import db
 from tests.conftest import login, read_outbox
 from tests.worker.conftest import free_port, use_redis, work_off
-from worker import queues
+from worker import queues, waiting
 from worker.queues import QueueUnavailable, enqueue, get_queue
 
 SAMPLE = "tests.worker.sample_jobs"
@@ -129,7 +129,7 @@ def test_a_job_a_worker_took_and_lost_frees_its_id_a_minute_after_it_is_seen(
     fake_redis.lpop(get_queue("default").key)  # taken this instant, not started yet
     assert enqueue(f"{SAMPLE}.append_line", str(path), "x", job_id=first.id, unique=True).duplicate
 
-    (seen,) = fake_redis.keys(f"{queues.LOST_SIGHTING_PREFIX}*")
+    (seen,) = fake_redis.keys(f"{waiting.LOST_SIGHTING_PREFIX}*")
     # A member's reconcile is queued again a day later: the first sighting must last.
     assert fake_redis.ttl(seen) > 2 * 24 * 3600
     fake_redis.set(seen, time.time() - 24 * 3600, keepttl=True)  # still on no list
