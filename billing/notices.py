@@ -81,11 +81,22 @@ def _until_paid(user: User) -> str:
             f"{membership.appeal_next(membership.appeal_status(user))}\n\n"
         )
     if st.grace_ends_at:
+        return f"{st.grace_warning}\n\n"
+    if st.grant is membership.Grant.COMPLIMENTARY:
+        return COMPLIMENTARY_KEEPS_ACCESS
+    if st.grant is membership.Grant.ADMIN:
         return (
-            f"Your account will be frozen on {st.grace_ends_at:%d %B %Y at %H:%M} UTC unless "
-            "the payment goes through.\n\n"
+            "Your admin access does not depend on it; your verified badge shows once the "
+            "payment goes through.\n\n"
         )
     return "Your account is read-only until the payment goes through.\n\n"
+
+
+# A complimentary member who also subscribed loses nothing when a payment fails.
+COMPLIMENTARY_KEEPS_ACCESS = (
+    "Your complimentary membership keeps your account and its verified badge as they are, "
+    "so you may cancel this subscription in your settings instead of paying.\n\n"
+)
 
 
 # Statuses in which Stripe is still trying to collect: a failed payment is news then. A
@@ -132,8 +143,19 @@ def ended(user: User) -> Mail:
         f"{greeting(user)}\n\n"
         f"Your {_site()} membership has ended. You can still read everything; to comment "
         f"and like again, subscribe in your settings: {_settings_url()}\n"
+        f"{_freeze_stays(user)}"
     )
     return Mail(user.email, "Your membership has ended", body)
+
+
+def _freeze_stays(user: User) -> str:
+    """For an account a moderator froze: subscribing again does not lift the freeze."""
+    if membership.standing(user).reason is not membership.Reason.FROZEN_BY_MODERATOR:
+        return ""
+    return (
+        "\nA moderator has also frozen your account: subscribing again does not lift the "
+        f"freeze. {membership.appeal_next(membership.appeal_status(user))}\n"
+    )
 
 
 def for_change(user: User, change: membership.SubscriptionChange) -> list[Mail]:
@@ -144,10 +166,18 @@ def for_change(user: User, change: membership.SubscriptionChange) -> list[Mail]:
         return [welcome_back(user)]
     if change.started:
         return [welcome(user)]
-    reason = membership.standing(user).reason
-    if change.ended and reason is membership.Reason.SUBSCRIPTION_ENDED:
+    if change.ended and _paid_membership_ended(user):
         return [ended(user)]
     return []
+
+
+def _paid_membership_ended(user: User) -> bool:
+    """Whether a member's own, paid-for membership ended: an admin's access and a
+    complimentary membership carry on, and a moderator's freeze does not make the end
+    any less news (it may be lifted, and the account is then read-only for this)."""
+    if user.is_admin or user.complimentary:
+        return False
+    return membership.billing_reason(user) is membership.Reason.SUBSCRIPTION_ENDED
 
 
 def send(mails: list[Mail]) -> None:

@@ -196,6 +196,27 @@ class Standing:
     def in_grace(self) -> bool:
         return self.grace_ends_at is not None
 
+    @property
+    def grace_label(self) -> str:
+        """What the grace period's end takes away, as a heading for its date."""
+        return "Badge removed on" if self.grant is Grant.ADMIN else "Freezes on"
+
+    @property
+    def grace_warning(self) -> str | None:
+        """What happens when the grace period ends unpaid, in one sentence.
+
+        An admin's access never depends on paying: only the badge their payment earns goes.
+        """
+        if self.grace_ends_at is None:
+            return None
+        when = f"{self.grace_ends_at:%d %B %Y at %H:%M} UTC"
+        if self.grant is Grant.ADMIN:
+            return (
+                f"Your verified badge will be removed on {when} unless the payment goes "
+                "through; your admin access does not depend on it."
+            )
+        return f"Your account will be frozen on {when} unless the payment goes through."
+
 
 VISITOR = Standing(signed_in=False, can_interact=False, badge=False, reason=Reason.NOT_SIGNED_IN)
 
@@ -268,6 +289,13 @@ def _billing_verdict(user: User, now: datetime) -> _Billing:
     return _Billing(ok=False, reason=Reason.PAYMENT_FAILED, never_started=never_started)
 
 
+def billing_reason(user: User, now: datetime | None = None) -> Reason | None:
+    """Why ``user``'s own subscription grants no access (None while it does), whatever
+    else grants or takes access away: an admin's role, a complimentary membership, a
+    moderator's freeze."""
+    return _billing_verdict(user, now or utcnow()).reason
+
+
 def standing(user: Any, now: datetime | None = None) -> Standing:
     """Return what ``user`` (a User, an anonymous user or None) may do at ``now``."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -282,7 +310,8 @@ def standing(user: Any, now: datetime | None = None) -> Standing:
             can_interact=True,
             badge=user.complimentary or paid,
             grant=grant,
-            grace_ends_at=billing.grace_ends_at if paid else None,
+            # A complimentary admin keeps the badge whatever the payment does.
+            grace_ends_at=billing.grace_ends_at if paid and not user.complimentary else None,
         )
     if is_moderator_freeze_in_force(user, now):
         return Standing(

@@ -13,7 +13,7 @@ from club.clock import utcnow
 from club.extensions import db
 from club.models import User
 from tests.billing.conftest import reload
-from tests.conftest import login, read_outbox
+from tests.conftest import login, make_user, read_outbox
 
 
 def settings_section(app, client, user: User) -> str:
@@ -403,3 +403,59 @@ def test_a_former_member_whose_first_card_back_is_declined_is_still_welcomed_bac
 
     assert subjects_in(outbox)[-1] == "Subject: Welcome back to Billionaire Club"
     assert membership.standing(reload(erin)).can_interact
+
+
+def failed_payment_mail(outbox) -> str:
+    [mail] = [m for m in read_outbox(outbox) if "Subject: Your membership payment failed" in m]
+    return mail
+
+
+def test_an_admin_whose_renewal_fails_is_warned_of_the_badge_not_a_freeze(client, carol, outbox):
+    """Admins are never read-only: what a failed payment costs them is the badge."""
+    login(client, carol)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    client.submit("/billing/local/manage", {"action": "fail_renewal"})
+
+    st = membership.standing(reload(carol))
+    warning = f"Your verified badge will be removed on {st.grace_ends_at:%d %B %Y at %H:%M} UTC"
+    home = client.get("/").get_data(as_text=True)
+    assert warning in home and "will be frozen" not in home
+    billing = settings_section(None, client, carol)
+    assert "<dt>Badge removed on</dt>" in billing and "Freezes on" not in billing
+    mail = failed_payment_mail(outbox)
+    assert warning in mail and "frozen" not in mail and "read-only" not in mail
+
+
+def test_a_complimentary_admin_whose_renewal_fails_loses_nothing_and_is_not_warned(client):
+    admin = make_user(admin=True, complimentary=True, subscription="past_due")
+    login(client, admin)
+
+    assert membership.standing(admin).badge
+    assert "Payment problem" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_complimentary_member_whose_renewal_fails_is_not_told_they_are_read_only(client, outbox):
+    member = make_user(complimentary=True)
+    login(client, member)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    client.submit("/billing/local/manage", {"action": "fail_renewal"})
+
+    assert membership.standing(reload(member)).can_interact
+    mail = failed_payment_mail(outbox)
+    assert "Your complimentary membership keeps your account" in mail
+    assert "read-only" not in mail and "frozen" not in mail
+
+
+def test_a_member_a_moderator_froze_is_told_when_their_membership_ends(client, erin, carol, outbox):
+    """The freeze may be lifted: the account is then read-only for the ended membership."""
+    login(client, erin)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+    membership.freeze(reload(erin), by=carol, reason="Spam in comments")
+    db.session.commit()
+
+    client.submit("/billing/local/manage", {"action": "end"})
+
+    [mail] = [m for m in read_outbox(outbox) if "Subject: Your membership has ended" in m]
+    assert "subscribing again does not lift the freeze. You can appeal in settings." in mail
