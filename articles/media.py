@@ -73,6 +73,17 @@ def add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
     cleaned.image_credit = credit or None
 
 
+# A credit that says what it credits ("Illustration: Priya Natarajan", "Photograph: Jane
+# Doe/Agency", "AP Photo: …"): one or two words of letters, then a colon.
+_LABELLED_CREDIT = re.compile(r"[^\W\d_]{2,20}(?: [^\W\d_]{2,20})?:(?:\s|$)")
+
+
+def credit_line(credit: str, label: str) -> str:
+    """``credit`` as the page shows it, after ``label`` ("Image: Ana Photo"), unless the
+    feed labelled it already: "Image: Illustration: Priya Natarajan" says it twice."""
+    return credit if _LABELLED_CREDIT.match(credit) else f"{label}: {credit}"
+
+
 # The width a Media RSS picture that states none is ranked at among the sizes a feed lists.
 UNSIZED_PIXELS = 400
 # Smaller than this on either side, a picture is an avatar, an icon or a counter: stretched

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from articles import reading, topics
 from articles.clean import clean_html
+from articles.media import credit_line
 from articles.models import Article
 from articles.search import search_articles
 from articles.text import slug_of, strip_control
@@ -172,6 +173,7 @@ def init_app(app) -> None:
     add_nav_link(app, "Search", "articles.search")
     app.jinja_env.globals.update(
         article_body=article_body,
+        credit_line=credit_line,
         shows_image=shows_image,
         youtube_embed_url=youtube_embed_url,
         article_url=article_url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from articles.media import credit_line
 from articles.urls import youtube_id
 from tests.articles.conftest import cleaned, feed_bytes, item, rss
 
@@ -190,3 +191,17 @@ def test_a_media_item_marked_video_that_is_a_player_page_stays_an_article():
 )
 def test_it_ignores_lookalike_video_links(url):
     assert youtube_id(url) is None
+
+
+@pytest.mark.parametrize(
+    ("credit", "shown"),
+    [
+        ("Ana Photo", "Image: Ana Photo"),
+        ("Illustration: Priya Natarajan", "Illustration: Priya Natarajan"),
+        ("Photograph: Jane Doe/Agency", "Photograph: Jane Doe/Agency"),
+        ("AP Photo: Jo Bloggs", "AP Photo: Jo Bloggs"),
+        ("Team at 10:30 studio", "Image: Team at 10:30 studio"),
+    ],
+)
+def test_a_credit_is_labelled_once(credit, shown):
+    assert credit_line(credit, "Image") == shown

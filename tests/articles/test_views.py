@@ -220,6 +220,19 @@ def test_a_lead_image_from_the_body_shows_once_with_its_credit(client, full_cont
     assert ('class="lead-image"' in html) is not full_content
 
 
+@pytest.mark.parametrize("video_id", [None, "abcdefghijk"], ids=["lead image", "video"])
+def test_a_credit_the_feed_labelled_is_not_labelled_again(client, video_id):
+    article = make_article(
+        image_url="https://img.example.org/sleep.jpg",
+        image_credit="Illustration: Priya Natarajan",
+        kind="video" if video_id else "article",
+        video_id=video_id,
+    )
+    html = page(client, f"/articles/{article.id}")
+    assert ">Illustration: Priya Natarajan<" in html
+    assert "Image: Illustration" not in html and "Credit: Illustration" not in html
+
+
 def open_sample(name: str) -> bytes:
     from articles.demo import SAMPLES
 
