@@ -115,6 +115,11 @@ class SearchPage:
     page: int
     has_next: bool
 
+    @property
+    def advice(self) -> str:
+        """What to try when the query found nothing (empty when nothing would help)."""
+        return advice_for(self.query)
+
 
 def search_articles(query: str, page: int = 1, per_page: int = PER_PAGE) -> SearchPage:
     """Return published articles matching ``query``, best first, highlighted, paginated."""
@@ -158,6 +163,16 @@ def search_terms(query: str) -> list[str]:
         if _has_a_word(term):  # a lone "*" or "(" would match nothing and sink the rest
             terms.append(term)
     return terms[:MAX_TERMS]
+
+
+def advice_for(query: str) -> str:
+    """What to try when ``query`` finds nothing: a phrase without its quotes (then its
+    words may appear apart), or fewer words (every one must appear)."""
+    if any(len(phrase.split()) > 1 for phrase, _ in TERM.findall(query)):
+        return "A phrase in quotes must appear word for word: try it without the quotes."
+    if len(search_terms(query)) > 1:
+        return "Every word must appear in an article: try fewer words."
+    return ""
 
 
 def fts5_query(query: str) -> str | None:
