@@ -23,7 +23,7 @@ from articles.clean import clean_html
 from articles.media import credit_line
 from articles.models import Article
 from articles.search import search_articles
-from articles.text import slug_of, strip_control
+from articles.text import slug_of, strip_control, tidy
 from club import membership
 from club.clock import utcnow
 from club.web import query_id
@@ -180,3 +180,6 @@ def init_app(app) -> None:
         absolute_url=absolute_url,
     )
     app.add_template_filter(rfc3339)
+    # Jinja's truncate drops a whole word that crosses the limit: a summary whose 221st
+    # character fell in a long address showed as "A summary with…".
+    app.add_template_filter(tidy)

@@ -233,6 +233,22 @@ def test_a_credit_the_feed_labelled_is_not_labelled_again(client, video_id):
     assert "Image: Illustration" not in html and "Credit: Illustration" not in html
 
 
+def test_a_card_keeps_the_start_of_a_long_word_that_crosses_its_limit(client):
+    link = "https://research.example.org/papers/" + "sleep-and-memory-" * 20
+    make_article(summary=f"A summary with {link} in it.")
+    html = page(client, "/")
+    card_text = html.split('<p class="summary" dir="auto">')[1].split("</p>")[0]
+    assert card_text.startswith("A summary with https://research.example.org/papers/sleep")
+    assert card_text.endswith("…") and len(card_text) == 220
+
+
+def test_a_card_cuts_a_long_summary_between_words(client):
+    make_article(summary="Sleep well tonight. " * 20)
+    html = page(client, "/")
+    card_text = html.split('<p class="summary" dir="auto">')[1].split("</p>")[0]
+    assert card_text.endswith("tonight. Sleep well…")
+
+
 def open_sample(name: str) -> bytes:
     from articles.demo import SAMPLES
 
