@@ -88,6 +88,12 @@ def find_by_email(email: str) -> User | None:
     )
 
 
+def typed_handle(text: str) -> str:
+    """``text`` as handles are stored: lower-case, and without the "@" the site shows
+    them with, which "@alice" is typed with as often as "alice" without."""
+    return text.strip().removeprefix("@").lower()
+
+
 def find_by_handle(handle: str) -> User | None:
     """Return the account with ``handle``, if any."""
     return db.session.scalar(sa.select(User).where(User.handle == handle.strip().lower()))

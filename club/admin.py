@@ -86,14 +86,16 @@ def dashboard():
 
 
 def search_users(query: str, before: int | None) -> list[User]:
-    """Return a page of accounts whose email, handle or name contains ``query``."""
+    """Return a page of accounts whose email, handle (typed with its "@" or without) or
+    name contains ``query``."""
     statement = sa.select(User).order_by(User.id.desc()).limit(PAGE_SIZE)
     if query:
         needle = query.lower()
+        handle = accounts.typed_handle(query)
         statement = statement.where(
             sa.or_(
                 unicode_lower(User.email).contains(needle, autoescape=True),
-                unicode_lower(User.handle).contains(needle, autoescape=True),
+                unicode_lower(User.handle).contains(handle, autoescape=True),
                 unicode_lower(User.display_name).contains(needle, autoescape=True),
             )
         )
@@ -321,9 +323,7 @@ class AuditFilters:
     @classmethod
     def from_args(cls) -> AuditFilters:
         area = request.args.get("area", "")
-        # Handles are stored lower-case; "@alice" is typed as often as "alice".
-        who = request.args.get("who", "").replace("\x00", "").strip().removeprefix("@")
-        who = who.lower()[:30]
+        who = accounts.typed_handle(request.args.get("who", "").replace("\x00", ""))[:30]
         return cls(area if area in audit.ACTION_AREAS else "", who)
 
     @property

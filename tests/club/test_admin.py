@@ -111,6 +111,12 @@ def test_it_finds_members_by_email_handle_or_name(admin_client, alice, erin, que
     assert "@erin" in page and "@alice" not in page
 
 
+@pytest.mark.parametrize("query", ["@erin", "@Eri", " @erin "])
+def test_it_finds_a_member_by_the_handle_as_the_site_shows_it(admin_client, alice, erin, query):
+    page = admin_client.get("/admin/users", query_string={"q": query}).get_data(as_text=True)
+    assert ">@erin</a>" in page and "No account matches" not in page and "@alice" not in page
+
+
 def test_it_finds_a_member_by_a_name_with_accented_capitals(admin_client, alice):
     make_user(handle="elodie", display_name="ÉLODIE ÖZTÜRK")
     page = admin_client.get("/admin/users", query_string={"q": "élodie öz"}).get_data(as_text=True)
