@@ -26,6 +26,7 @@ from wtforms.validators import (
 from articles import curation
 from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 from articles.topics import TOPIC_NAME_MAX, is_topic_name, uncut_topic_name
+from articles.urls import MAX_URL
 from club.forms import FitsIn
 from club.text import has_visible_text
 
@@ -105,7 +106,8 @@ class FeedForm(FlaskForm):
         "Feed or site address",
         validators=[
             DataRequired(),
-            FitsIn(max=2048),
+            # safe_url's own limit: a longer address would be refused as no web address.
+            FitsIn(max=MAX_URL),
             web_address,
         ],
     )

@@ -53,6 +53,19 @@ def test_a_feed_edit_is_refused_once_in_words_and_nothing_changes(admin_client, 
     assert table_fingerprint() == before
 
 
+@pytest.mark.parametrize("length", [2001, 2048])
+def test_a_feed_address_over_the_longest_the_site_keeps_is_refused_as_too_long(
+    admin_client, length
+):
+    url = "https://example.com/feed.xml?" + "a" * (length - 29)
+    response = admin_client.submit(
+        "/admin/feeds/new", {"url": url, "interval_minutes": 30, "action": "preview"}
+    )
+    assert response.status_code == 400
+    assert errors_in(response.text) == ["Use at most 2,000 characters."]
+    assert 'maxlength="2000"' in response.text
+
+
 def test_a_reviewer_line_of_nothing_that_shows_is_refused(admin_client):
     article = make_article(status="pending", title="Walking helps")
     before = table_fingerprint()
