@@ -25,7 +25,13 @@ from wtforms.validators import (
 
 from articles import curation
 from articles.models import DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
-from articles.topics import TOPIC_NAME_MAX, is_topic_name, uncut_topic_name
+from articles.topics import (
+    ARTICLE_TOPICS_MAX,
+    TOPIC_NAME_MAX,
+    is_topic_name,
+    topics_named,
+    uncut_topic_name,
+)
 from articles.urls import MAX_URL
 from club.forms import FitsIn
 from club.text import has_visible_text
@@ -42,6 +48,15 @@ def topic_names(form: FlaskForm, field: StringField) -> None:
                 f"“{name.strip()[:30]}…” is too long for a topic name: "
                 f"use at most {TOPIC_NAME_MAX} characters."
             )
+
+
+def few_topics(form: FlaskForm, field: StringField) -> None:
+    """Refuse more topics than an article may have (each new one is a public page)."""
+    count = len(topics_named(field.data or ""))
+    if count > ARTICLE_TOPICS_MAX:
+        raise StopValidation(
+            f"Give an article at most {ARTICLE_TOPICS_MAX} topics: this list names {count}."
+        )
 
 
 def one_topic(form: FlaskForm, field: StringField) -> None:
@@ -164,7 +179,8 @@ class ArticleEditForm(FlaskForm):
         validators=[Optional(), FitsIn(max=300), shows_text("the reviewer's name")],
     )
     topics = StringField(
-        "Topics (comma-separated)", validators=[Optional(), FitsIn(max=500), topic_names]
+        "Topics (comma-separated)",
+        validators=[Optional(), FitsIn(max=500), few_topics, topic_names],
     )
     # What the form showed when it was drawn (club.edit_conflicts): a save made since is
     # noticed instead of silently undone.

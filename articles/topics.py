@@ -55,6 +55,9 @@ def _made(topic: Topic) -> Topic | None:
 
 
 TOPIC_NAME_MAX = 80  # the column's width; forms refuse longer names before this cuts them
+# Each new name typed on an article makes a topic with a public page: one save of a long
+# list made dozens. Ten covers any article; more says little about what it is about.
+ARTICLE_TOPICS_MAX = 10
 
 
 def topic_name(name: str | None) -> str:
@@ -67,6 +70,12 @@ def uncut_topic_name(name: str | None) -> str:
     """``topic_name`` before it is cut to the column's width (forms refuse what it cuts)."""
     words = strip_control(name or "").replace(",", " ").split()
     return unicodedata.normalize("NFC", " ".join(words))
+
+
+def topics_named(names: str) -> set[str]:
+    """The topics a comma-separated list names, each once: "Heart, heart" names one."""
+    named = (topic_name(name) for name in names.split(","))
+    return {slugify(name) or name for name in named if name}
 
 
 def is_topic_name(name: str) -> bool:

@@ -118,6 +118,31 @@ def test_an_article_edit_refuses_a_topic_name_too_long_to_keep_whole(admin_clien
     assert table_fingerprint() == before
 
 
+def test_an_article_edit_refuses_more_topics_than_an_article_may_have(admin_client):
+    article = make_article(status="pending", title="Walking helps")
+    before = table_fingerprint()
+    typed = ", ".join(f"Topic {n}" for n in range(11))
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/edit",
+        {"title": "Walking helps", "summary": "", "topics": typed},
+    )
+    assert response.status_code == 400
+    assert errors_in(response.text) == ["Give an article at most 10 topics: this list names 11."]
+    assert f'value="{typed}"' in response.text  # kept, to shorten
+    assert table_fingerprint() == before
+
+
+def test_an_article_may_have_ten_topics_however_often_they_are_typed(admin_client):
+    article = make_article(status="pending", title="Walking helps")
+    typed = ", ".join(f"Topic {n}, topic {n}" for n in range(10))
+    response = admin_client.submit(
+        f"/admin/articles/{article.id}/edit",
+        {"title": "Walking helps", "summary": "", "topics": typed},
+    )
+    assert response.status_code == 302
+    assert len(db.session.get(type(article), article.id).topics) == 10
+
+
 def test_a_topic_name_counts_its_letters_as_composed_not_as_typed(admin_client):
     article = make_article(status="pending", title="Walking helps")
     typed = unicodedata.normalize("NFD", "é" * 80)  # as some keyboards send accents: 160
