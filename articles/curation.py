@@ -26,7 +26,7 @@ from articles.models import (
     Topic,
     article_topics,
 )
-from articles.text import strip_control
+from articles.text import strip_control, tidy
 from articles.topics import topic_for
 from articles.urls import canonical_url, safe_url
 from club.community.models import ArticleLike, Bookmark, Comment
@@ -211,9 +211,10 @@ def edit_article(
     topics: Sequence[Topic],
 ) -> list[str]:
     """Apply an admin's edit; mark each changed field so fetches never overwrite it."""
-    # Control characters would make /feed.xml and the OPML export invalid XML.
-    title, summary = strip_control(title).strip(), strip_control(summary).strip()
-    reviewed_by = strip_control(reviewed_by).strip()
+    # Control characters would make /feed.xml and the OPML export invalid XML; one-line
+    # fields lose direction overrides as ingested ones do (``tidy``).
+    title, summary = tidy(strip_control(title)), strip_control(summary).strip()
+    reviewed_by = tidy(strip_control(reviewed_by))
     changed = []
     if title and title != article.title:
         article.title, changed = title[:500], [*changed, "title"]
@@ -388,7 +389,7 @@ def rename_feed(feed: Feed, name: str) -> None:
 
     An empty name keeps the current one.
     """
-    name = strip_control(name).strip()[:300]
+    name = tidy(strip_control(name), 300)
     if not name or name == feed.title:
         return
     feed.title = name

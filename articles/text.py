@@ -11,6 +11,8 @@ import unicodedata
 
 import nh3
 
+from club.text import DIRECTION_CONTROLS
+
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -76,9 +78,12 @@ def _with_headings_ended(markup: str) -> str:
 
 
 def tidy(text: str, limit: int | None = None) -> str:
-    """``text`` on one line, single-spaced, cut to ``limit`` characters."""
+    """``text`` on one line, single-spaced, cut to ``limit`` characters, with no direction
+    override, embedding or isolate: a line shows among the site's own words (a source's
+    name before the date, a title in the audit log), and one would turn those around."""
     # No control characters to strip here: plain_text and clean_html stripped them, and
     # html.unescape drops character references to control characters.
+    text = DIRECTION_CONTROLS.sub("", text)
     return shorten(" ".join(text.split()), limit)  # str.split's whitespace is regex \s
 
 

@@ -586,3 +586,12 @@ def test_it_previews_a_required_phrase_as_storing_would_apply_it(admin_client):
     ).get_data(as_text=True)
     # "walking" already lets the first in; requiring "yoga" as well changes nothing for it.
     assert "Walking helps back pain" not in html and "Knee care at home" not in html
+
+
+def test_it_saves_a_feed_name_without_direction_overrides(admin_client):
+    feed = make_feed(title="Kept")
+    admin_client.submit(
+        f"/admin/feeds/{feed.id}/edit",
+        {"title": "\u202eNew  name", "full_content": "y", "interval_minutes": 30},
+    )
+    assert db.session.get(Feed, feed.id).title == "New name"

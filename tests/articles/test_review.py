@@ -568,3 +568,25 @@ def test_saving_an_article_unchanged_says_so_and_audits_nothing(admin_client):
     assert "Nothing to save: the article is as it was." in admin_client.get("/admin/").text
     assert audit_actions() == []
     assert db.session.get(Article, article.id).edited_fields in (None, [])
+
+
+def test_it_saves_an_article_title_and_reviewer_without_direction_overrides(admin_client):
+    """Invisible, and they would turn the line each shows in, as ingested titles cannot."""
+    article = make_article(status="pending", title="Source title")
+
+    admin_client.submit(
+        f"/admin/articles/{article.id}/edit",
+        {"title": "Better \u202etitle", "summary": "", "reviewed_by": "\u2067Dr Lane\u2069"},
+    )
+
+    article = db.session.get(Article, article.id)
+    assert (article.title, article.reviewed_by) == ("Better title", "Dr Lane")
+
+
+def test_the_queue_keeps_a_source_name_from_turning_the_date_after_it(admin_client):
+    """Stored before ingestion removed direction overrides: isolated, it turns only itself."""
+    make_article(status="pending", source_name="\u202eecruos", reviewed_by="\u202eDr")
+
+    page = admin_client.get("/admin/articles/?status=pending").text
+
+    assert "<bdi>\u202eecruos</bdi>" in page and "reviewed by <bdi>\u202eDr</bdi>" in page

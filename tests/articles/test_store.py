@@ -283,3 +283,22 @@ def test_a_relative_channel_link_names_the_site_at_the_feeds_host(app):
         feed, rss(item(1)).replace(b"<link>https://source.example.com/</link>", b"<link>/</link>")
     )
     assert feed.site_url == "https://feeds.example.com/"
+
+
+def test_it_stores_a_sources_names_without_direction_overrides(app):
+    """U+202E in a source's name printed the date after it backwards in the review queue,
+    and the audit log's lines about it; a title or author turned the line it sits in."""
+    feed = make_feed()
+    feed.title = ""  # named by its channel, as a feed added by address is
+    document = rss(
+        item(
+            1, title="\u202eeltit kcab", extra="<author>x@example.com (\u2067Jo\u2069 Doe)</author>"
+        ),
+        title="\u202eSource\u202c name",
+    )
+
+    ingest(feed, document)
+
+    article = db.session.scalar(sa.select(Article))
+    assert db.session.get(Feed, feed.id).title == "Source name"
+    assert (article.title, article.author) == ("eltit kcab", "Jo Doe")
