@@ -590,3 +590,24 @@ def test_the_queue_keeps_a_source_name_from_turning_the_date_after_it(admin_clie
     page = admin_client.get("/admin/articles/?status=pending").text
 
     assert "<bdi>\u202eecruos</bdi>" in page and "reviewed by <bdi>\u202eDr</bdi>" in page
+
+
+def test_it_asks_before_taking_a_published_article_off_the_site_with_members_comments(
+    admin_client,
+):
+    """Deleting a feed counts what members lose; rejecting or hiding one article did not."""
+    joined = make_article(title="Talked about", comment_count=3, like_count=1)
+    quiet = make_article(title="Quiet one")
+
+    page = admin_client.get("/admin/articles/?status=published").text
+
+    forms = re.findall(r'<form class="inline" method="post" action="([^"]+)"([^>]*)>', page)
+    asked = {action: attributes for action, attributes in forms}
+    assert html_module.unescape(asked[f"/admin/articles/{joined.id}/reject"]) == (
+        ' data-confirm="Reject “Talked about”? It goes from the site with the 3 comments and '
+        '1 like members left on it."'
+    )
+    assert "until it is shown again" in asked[f"/admin/articles/{joined.id}/hide"]
+    assert "data-confirm" not in asked[f"/admin/articles/{joined.id}/feature"]
+    assert "data-confirm" not in asked[f"/admin/articles/{quiet.id}/reject"]
+    assert 'value="reject" data-confirm="Reject the selected articles?' in page
