@@ -38,10 +38,18 @@ def saved_meanwhile(
 ) -> list[str]:
     """The fields saved since ``form`` was drawn with a value other than the form's (the
     same change made twice is no conflict)."""
+    return sent_over_saved({name: form[name].data for name in saved}, drawn, saved)
+
+
+def sent_over_saved(
+    sent: Mapping[str, Any], drawn: Mapping[str, Any], saved: Mapping[str, Any]
+) -> list[str]:
+    """``saved_meanwhile`` for values already read off the form: for a domain function
+    that compares them only once it holds the record's lock."""
     return [
         name
         for name, value in saved.items()
-        if not _same(value, drawn.get(name)) and not _same(form[name].data, value)
+        if not _same(value, drawn.get(name)) and not _same(sent.get(name), value)
     ]
 
 

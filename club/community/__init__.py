@@ -73,6 +73,7 @@ def init_app(app: Flask) -> None:
     from club.community import (
         account_data,
         admin,
+        comments,
         models,
         moderation,
         views,
@@ -94,6 +95,7 @@ def init_app(app: Flask) -> None:
         topic_follow=topic_follow,
         unread_notifications=unread_notifications,
         new_form_token=new_form_token,
+        comment_revision=comments.edit_revision,
     )
     app.jinja_env.filters["comment_html"] = render_comment
     signals.account_exporting.connect(account_data.on_account_exporting, sender=app, weak=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from articles.models import Article
 from club.clock import utcnow
 from club.community import notifications
-from club.community.errors import CommunityError, Conflict, NotAllowed, NotFound
+from club.community.errors import CommunityError, Conflict, EditedMeanwhile, NotAllowed, NotFound
 from club.community.formatting import clean_text
 from club.community.models import (
     EDIT_WINDOW,
@@ -31,6 +32,7 @@ from club.community.models import (
     Report,
     ReportStatus,
 )
+from club.edit_conflicts import drawn_record, sent_over_saved
 from club.extensions import db
 from club.models import User
 from club.text import MAX_MARKS_IN_TEXT, has_stacked_marks, has_visible_text, too_many_marks
@@ -320,8 +322,30 @@ def _has_open_report(comment: Comment) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def edit_comment(user: User, comment_id: int, body: str | None) -> Comment:
-    """Replace the text of ``user``'s own comment within the edit window."""
+EDITED_MEANWHILE = (
+    "Your comment was changed in another tab or window after this form was opened, so "
+    "this edit was not saved."
+)
+
+
+def edit_values(comment: Comment) -> dict[str, str]:
+    """What a comment's edit form shows, to notice a save made while it was open."""
+    return {"body": comment.body}
+
+
+def edit_revision(comment: Comment) -> str:
+    """The edit form's hidden record of what it showed (``club.edit_conflicts``)."""
+    return drawn_record(edit_values(comment))
+
+
+def edit_comment(
+    user: User, comment_id: int, body: str | None, *, drawn: Mapping[str, str] | None = None
+) -> Comment:
+    """Replace the text of ``user``'s own comment within the edit window.
+
+    ``drawn`` is what the edit form showed: when the comment was saved since with other
+    words (from another tab), the edit is refused rather than quietly undoing that save.
+    """
     comment = _own_comment(user, comment_id)
     _refuse_while_reported(comment, "edited")
     if not comment.article.is_published:
@@ -332,6 +356,9 @@ def edit_comment(user: User, comment_id: int, body: str | None) -> Comment:
     if not comment.is_within_edit_window():
         raise NotAllowed("Comments can only be edited in the first 15 minutes after posting.")
     text = validated_body(body, doing="saving")
+    saved = edit_values(comment)
+    if drawn is not None and sent_over_saved({"body": text}, drawn, saved):
+        raise EditedMeanwhile(EDITED_MEANWHILE, saved=saved)
     if text != comment.body:
         comment.body = text
         comment.edited_at = utcnow()

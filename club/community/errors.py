@@ -37,3 +37,15 @@ class NotAllowed(CommunityError):
 class Conflict(CommunityError):
     status = 409
     final = True
+
+
+class EditedMeanwhile(Conflict):
+    """An edit from a form drawn before the comment's latest save (``club.edit_conflicts``):
+    ``saved`` is what the form would show now. Saving again, from a form that shows it,
+    can work."""
+
+    final = False
+
+    def __init__(self, message: str, *, saved: dict[str, str]) -> None:
+        super().__init__(message)
+        self.saved = saved

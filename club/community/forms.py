@@ -24,6 +24,9 @@ class CommentForm(FlaskForm):
 
 class EditCommentForm(FlaskForm):
     body = TextAreaField("Comment")
+    # What the form showed when it was drawn (club.edit_conflicts): an edit saved since,
+    # from another tab, is noticed instead of silently undone.
+    revision = HiddenField()
     next = HiddenField()
 
 

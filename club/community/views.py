@@ -31,7 +31,7 @@ from flask_login import current_user, login_required
 from articles import reading
 from club import membership
 from club.community import bookmarks, comments, likes, moderation, notifications, topics
-from club.community.errors import CommunityError, NotAllowed, NotFound
+from club.community.errors import CommunityError, EditedMeanwhile, NotAllowed, NotFound
 from club.community.forms import (
     CommentForm,
     EditCommentForm,
@@ -40,6 +40,7 @@ from club.community.forms import (
     StateForm,
 )
 from club.community.navigation import article_url, back_to
+from club.edit_conflicts import drawn_record, merge_saved_meanwhile, read_drawn
 from club.extensions import db, limiter
 from club.form_pages import form_on
 from club.models import User
@@ -217,18 +218,40 @@ def edit_comment(comment_id: int):
     form = EditCommentForm()
     if request.method == "POST":
         require_valid(form)
-        comment = comments.edit_comment(current_user, comment_id, form.body.data)
+        drawn = read_drawn(form.revision.data)
+        try:
+            comment = comments.edit_comment(current_user, comment_id, form.body.data, drawn=drawn)
+        except EditedMeanwhile as conflict:
+            if membership.wants_json():
+                raise
+            return edited_meanwhile(comment_id, form, drawn, conflict.saved)
         back = back_to(article_url(comment.article), anchor=f"comment-{comment.id}")
         return answer({"id": comment.id}, message="Your comment is updated.", back=back)
     comment = comments.find_comment(comment_id)
     if not comment.is_editable_by(current_user):
         raise NotAllowed("You can only edit your own comments, in the first 15 minutes.")
     form.body.data = comment.body
+    form.revision.data = comments.edit_revision(comment)
+    return render_edit_page(form, comment)
+
+
+def edited_meanwhile(comment_id: int, form: EditCommentForm, drawn: dict, saved: dict):
+    """The edit page again, saying the comment changed since this form was drawn: it
+    shows what is saved now and keeps the member's text, ready to replace it."""
+    db.session.rollback()
+    comment = comments.find_comment(comment_id)
+    merge_saved_meanwhile(form, drawn, saved)
+    form.revision.data = drawn_record(saved)
+    return render_edit_page(form, comment, conflict=comments.EDITED_MEANWHILE), 409
+
+
+def render_edit_page(form: EditCommentForm, comment, conflict: str | None = None) -> str:
     return render_template(
         "community/edit_comment.html",
         form=form,
         comment=comment,
         deadline=comments.edit_deadline(comment),
+        conflict=conflict,
     )
 
 

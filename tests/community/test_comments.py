@@ -191,6 +191,60 @@ def test_it_edits_own_comment_within_15_minutes_and_marks_it_edited(member, arti
     assert "(edited)" in page_of(member, article)
 
 
+def edit_form_fields(html: str, comment) -> dict[str, str]:
+    """The hidden fields of the page's edit form for ``comment``, as a browser sends them."""
+    action = f'action="/comments/{comment.id}/edit"'
+    form = html[html.index(action) : html.index("</form>", html.index(action))]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+def test_an_edit_from_a_stale_tab_keeps_the_newer_edit_and_the_typed_text(member, article, alice):
+    comment = add_comment(article, alice, "first words")
+    tab_a = edit_form_fields(page_of(member, article), comment)
+    tab_b = edit_form_fields(page_of(member, article), comment)
+    saved = member.submit(f"/comments/{comment.id}/edit", {**tab_a, "body": "words from A"})
+    assert saved.status_code == 303
+
+    stale = member.submit(f"/comments/{comment.id}/edit", {**tab_b, "body": "words from B"})
+
+    db.session.refresh(comment)
+    assert stale.status_code == 409
+    assert comment.body == "words from A"
+    assert "changed in another tab or window" in stale.text and "words from A" in stale.text
+    assert ">words from B</textarea>" in stale.text
+    # Saved again from that page, knowing what it replaces, the edit goes through.
+    again = member.submit(
+        f"/comments/{comment.id}/edit",
+        {**edit_form_fields(stale.text, comment), "body": "words from B"},
+    )
+    db.session.refresh(comment)
+    assert again.status_code == 303 and comment.body == "words from B"
+
+
+def test_the_same_edit_made_in_two_tabs_is_no_conflict(member, article, alice):
+    comment = add_comment(article, alice, "typo heer")
+    tab_a = edit_form_fields(page_of(member, article), comment)
+    tab_b = edit_form_fields(page_of(member, article), comment)
+    member.submit(f"/comments/{comment.id}/edit", {**tab_a, "body": "typo here"})
+    response = member.submit(f"/comments/{comment.id}/edit", {**tab_b, "body": "typo here"})
+    assert response.status_code == 303
+
+
+def test_it_tells_a_json_client_its_edit_came_from_a_stale_form(member, article, alice):
+    comment = add_comment(article, alice, "first words")
+    drawn = edit_form_fields(page_of(member, article), comment)
+    member.submit(f"/comments/{comment.id}/edit", {**drawn, "body": "newer words"})
+    response = member.submit(
+        f"/comments/{comment.id}/edit",
+        {**drawn, "body": "older tab"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 409
+    assert "changed in another tab or window" in response.get_json()["message"]
+    db.session.refresh(comment)
+    assert comment.body == "newer words"
+
+
 def test_it_asks_for_words_before_saving_an_emptied_edit(member, article, alice):
     comment = add_comment(article, alice, "first thoughts")
     response = member.submit(f"/comments/{comment.id}/edit", {"body": "   "})
