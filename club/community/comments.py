@@ -43,6 +43,10 @@ THREADS_PER_PAGE = 50
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # The same words in the same place this soon after are the same comment sent again.
 REPOSTED_WITHIN = timedelta(minutes=10)
+# What a member is told of a comment they can no longer reply to, like, report or open,
+# in these words wherever they meet one. One answer for held, removed, deleted, on an
+# unpublished article or never posted: telling them apart would tell which ids hide what.
+COMMENT_GONE = "That comment was deleted, removed or is under review"
 # The first key of the transaction lock that takes an account's comment posts in turn
 # ("comm"); the second is the account's id.
 COMMENT_POSTS_LOCK = 0x636F6D6D
@@ -85,7 +89,7 @@ def find_comment(
     """
     comment = lock_comment(comment_id) if for_update else db.session.get(Comment, comment_id)
     if comment is None or not (unpublished_too or comment.article.is_published):
-        raise NotFound("That comment does not exist.")
+        raise NotFound(f"{COMMENT_GONE}.")
     return comment
 
 
@@ -102,7 +106,7 @@ def find_visible_comment(comment_id: int) -> Comment:
     """
     comment = find_comment(comment_id)
     if not comment.is_visible:
-        raise NotFound("That comment does not exist.")
+        raise NotFound(f"{COMMENT_GONE}.")
     return comment
 
 
@@ -164,7 +168,7 @@ def _reply_target(article: Article, parent_id: int | None) -> Comment | None:
         raise NotFound("The comment you are replying to does not exist.")
     if not parent.accepts_replies():
         raise CommunityError(
-            "That comment was deleted, removed or is under review, so it takes no replies.",
+            f"{COMMENT_GONE}, so it takes no replies.",
             final=True,
         )
     return parent
@@ -290,7 +294,7 @@ def _own_comment(user: User, comment_id: int) -> Comment:
     comment = find_comment(comment_id, for_update=True, unpublished_too=True)
     if not comment.is_owned_by(user):
         if not comment.article.is_published:
-            raise NotFound("That comment does not exist.")
+            raise NotFound(f"{COMMENT_GONE}.")
         raise NotAllowed("You can only change your own comments.")
     if comment.status != CommentStatus.VISIBLE:
         raise Conflict("That comment was already deleted or removed.")

@@ -15,8 +15,13 @@ from sqlalchemy.exc import IntegrityError
 
 from articles.models import Article
 from club.community import notifications
-from club.community.comments import find_article, find_visible_comment, hold_accounts
-from club.community.errors import CommunityError
+from club.community.comments import (
+    COMMENT_GONE,
+    find_article,
+    find_visible_comment,
+    hold_accounts,
+)
+from club.community.errors import CommunityError, NotFound
 from club.community.models import ArticleLike, Comment, CommentLike
 from club.extensions import db
 from club.models import User
@@ -69,8 +74,8 @@ def set_article_like(user: User, article_id: int, on: bool) -> LikeState:
 def set_comment_like(user: User, comment_id: int, on: bool) -> LikeState:
     """Like (``on``) or unlike a comment; a new like notifies its author.
 
-    Only a comment readers see: a held or removed one answers as an unused id, its like
-    count unread.
+    Only a comment readers see: a held, removed or deleted one answers as an unused id,
+    its like count unread.
     """
     comment = find_visible_comment(comment_id)
     if on:
@@ -79,7 +84,7 @@ def set_comment_like(user: User, comment_id: int, on: bool) -> LikeState:
         hold_accounts(user.id, comment.author_id)
         db.session.refresh(comment)
         if not comment.is_visible:
-            raise CommunityError("That comment was deleted or removed.")
+            raise NotFound(f"{COMMENT_GONE}.")
         if comment.is_owned_by(user):
             # A like says someone else found it worth reading; it ranks "Most liked".
             raise CommunityError("You cannot like your own comment.")

@@ -20,7 +20,13 @@ from articles.models import Article
 from club import audit, membership
 from club.clock import utcnow
 from club.community import author_mail, notifications
-from club.community.comments import find_comment, hold_accounts, lock_comment, set_visibility
+from club.community.comments import (
+    COMMENT_GONE,
+    find_comment,
+    hold_accounts,
+    lock_comment,
+    set_visibility,
+)
 from club.community.errors import CommunityError, Conflict, NotFound
 from club.community.formatting import clean_text
 from club.community.likes import insert_once
@@ -48,7 +54,7 @@ def report_comment(
     if not comment.is_visible:
         # What members cannot read they cannot report; and held, removed or deleted must
         # answer as an unused id does, or reporting would tell one state from another.
-        raise NotFound("That comment does not exist.")
+        raise NotFound(f"{COMMENT_GONE}.")
     if reason not in REPORT_REASONS:
         raise CommunityError("Choose a reason for your report.", field="reason")
     # As a comment is: a browser counts a line break as one character and sends two.

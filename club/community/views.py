@@ -208,7 +208,7 @@ def comment_out_of_sight(comment):
                 _anchor=f"comment-{comment.id}",
             )
         )
-    raise NotFound("That comment does not exist.")
+    raise NotFound(f"{comments.COMMENT_GONE}.")
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])

@@ -98,7 +98,7 @@ def test_its_permalink_answers_anyone_else_as_for_a_comment_that_does_not_exist(
     missing = client.get(f"/comments/{hidden_comment.id + 1000}")
 
     assert hidden.status_code == missing.status_code == 404
-    assert "That comment does not exist." in hidden.text
+    assert "That comment was deleted, removed or is under review." in hidden.text
     # The same page but for the log-in links, which carry the address asked for.
     assert hidden.text.replace(f"/comments/{hidden_comment.id}", "/comments/X") == (
         missing.text.replace(f"/comments/{hidden_comment.id + 1000}", "/comments/X")

@@ -7,7 +7,7 @@ import pytest
 
 from club.community.models import CommentLike, CommentStatus, Report
 from club.extensions import db
-from tests.community.conftest import add_comment
+from tests.community.conftest import add_comment, post_comment
 from tests.conftest import login, make_user
 
 JSON = {"Accept": "application/json"}
@@ -59,3 +59,19 @@ def test_liking_or_unliking_an_unseen_comment_answers_as_an_unused_id(
 
     assert unseen == answer(client, f"/comments/{UNUSED_ID}/like", {"state": on})
     assert unseen[0] == 404 and '"count"' not in unseen[1]
+
+
+@pytest.mark.parametrize("action", ["like", "report", "reply"])
+def test_acting_on_a_comment_deleted_in_another_tab_says_it_is_gone(client, article, alice, action):
+    # The page in this tab still shows the comment: "does not exist" would be a puzzle.
+    comment = add_comment(article, alice, "deleted meanwhile")
+    make_unseen(comment, "deleted")
+    login(client, make_user(subscription="active"))
+    if action == "reply":
+        response = post_comment(client, article, "a reply", parent_id=comment.id)
+    else:
+        data = {"state": "on"} if action == "like" else {"reason": "spam"}
+        response = client.submit(f"/comments/{comment.id}/{action}", data)
+
+    assert "That comment was deleted, removed or is under review" in response.text
+    assert "does not exist" not in response.text
