@@ -566,6 +566,15 @@ def has_replies(comment: Comment) -> bool:
     return db.session.scalar(replies) is not None
 
 
+def is_shown_in_thread(comment: Comment) -> bool:
+    """Whether the article's thread shows ``comment``: a deleted or removed one only while
+    a reply under it still shows (``ThreadNode.is_shown``). Replies nest three deep at most."""
+    if not (comment.is_deleted or comment.is_removed):
+        return True
+    replies = db.session.scalars(sa.select(Comment).where(Comment.parent_id == comment.id))
+    return any(is_shown_in_thread(reply) for reply in replies.all())
+
+
 def _prune_and_sort(nodes: list[ThreadNode], sort: str, top: bool = True) -> list[ThreadNode]:
     for node in nodes:
         node.replies = _prune_and_sort(node.replies, sort, top=False)

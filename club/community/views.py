@@ -182,6 +182,10 @@ def permalink(comment_id: int):
     comment = comments.find_comment(comment_id, unpublished_too=True)
     if not (comment.article.is_published or is_admin):
         return comment_out_of_sight(comment)
+    if not comments.is_shown_in_thread(comment):
+        # Its anchor is not on the page: say why the reader lands at the comments instead.
+        flash(f"{comments.COMMENT_GONE}.", "info")
+        return redirect(article_url(comment.article, "comments"))
     page = comments.page_showing(comment)
     return redirect(article_url(comment.article, f"comment-{comment.id}", comment_page=page))
 

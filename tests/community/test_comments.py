@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from club.community import comments
-from club.community.models import Comment
+from club.community.models import Comment, CommentStatus
 from club.extensions import db
 from tests.community.conftest import add_comment, page_of, post_comment, token
 from tests.conftest import login, make_article, table_fingerprint
@@ -137,6 +137,36 @@ def test_it_links_a_permalink_to_the_comment_in_its_thread(client, article, alic
     assert response.headers["Location"].endswith(
         f"/articles/{article.id}/walking-eases-lower-back-pain#comment-{comment.id}"
     )
+
+
+@pytest.mark.parametrize("status", [CommentStatus.DELETED, CommentStatus.REMOVED])
+def test_a_permalink_to_a_comment_the_page_no_longer_shows_says_why_at_the_comments(
+    client, article, alice, carol, status
+):
+    comment = add_comment(article, alice, "gone since")
+    reply = add_comment(article, carol, "deleted too", parent=comment)
+    comment.status = reply.status = status  # nothing under it shows: no "[deleted]" marker
+    db.session.commit()
+
+    response = client.get(f"/comments/{comment.id}")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(
+        f"/articles/{article.id}/walking-eases-lower-back-pain#comments"
+    )
+    page = client.get(response.headers["Location"]).text
+    assert "That comment was deleted, removed or is under review." in page
+
+
+def test_a_permalink_to_a_deleted_comment_with_replies_goes_to_its_marker(
+    client, article, alice, carol
+):
+    comment = add_comment(article, alice, "gone since")
+    add_comment(article, carol, "a reply that stays", parent=comment)
+    comment.status = CommentStatus.DELETED
+    db.session.commit()
+    response = client.get(f"/comments/{comment.id}")
+    assert response.headers["Location"].endswith(f"#comment-{comment.id}")
 
 
 def test_an_admin_follows_a_permalink_to_an_article_no_longer_published(
