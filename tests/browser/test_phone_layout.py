@@ -93,6 +93,26 @@ def test_a_long_link_typed_by_a_member_or_a_moderator_stays_inside_a_phone_scree
             assert page_width(page) <= PHONE["width"], (who.handle, path)
 
 
+def test_a_long_article_title_on_a_members_profile_stays_inside_a_phone_screen(
+    app, live_server, browser
+):
+    word = "Hippopotomonstrosesquippedaliophobia" * 5  # one 180-letter word
+    member = make_user(handle="talker", subscription="active")
+    add_comment(make_article(title=f"On {word}"), member, "Worth a read.")
+    # Its author also sees, quoted, the title of an article no longer published.
+    hidden = make_article(title=f"Also on {word}")
+    add_comment(hidden, member, "Me too.")
+    hidden.status = "hidden"
+    db.session.commit()
+    narrow = {"width": 375, "height": 812}
+    visitor = browser.new_context(viewport=narrow).new_page()
+    author = signed_in_page(browser, live_server, member, viewport=narrow)
+    for n, page in enumerate((visitor, author)):
+        assert page.goto(f"{live_server}/u/{member.handle}").status == 200
+        page.screenshot(path=str(ARTIFACTS / f"profile-title-{n}.png"), full_page=True)
+        assert page_width(page) <= narrow["width"], n
+
+
 def test_a_moderators_buttons_keep_apart_when_a_phone_wraps_them(app, live_server, browser):
     admin = make_user(handle="mod", admin=True)
     comment = add_comment(make_article(), make_user(subscription="active"), "Buy pills")
