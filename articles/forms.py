@@ -51,11 +51,12 @@ def topic_names(form: FlaskForm, field: StringField) -> None:
 
 
 def few_topics(form: FlaskForm, field: StringField) -> None:
-    """Refuse more topics than an article may have (each new one is a public page)."""
-    count = len(topics_named(field.data or ""))
-    if count > ARTICLE_TOPICS_MAX:
+    """Refuse more topics than an article may have (each new one is a public page). An
+    article given more before the limit keeps them, but takes no other."""
+    named = topics_named(field.data or "")
+    if len(named) > ARTICLE_TOPICS_MAX and not named <= getattr(form, "kept_topics", set()):
         raise StopValidation(
-            f"Give an article at most {ARTICLE_TOPICS_MAX} topics: this list names {count}."
+            f"Give an article at most {ARTICLE_TOPICS_MAX} topics: this list names {len(named)}."
         )
 
 
@@ -185,6 +186,8 @@ class ArticleEditForm(FlaskForm):
     # What the form showed when it was drawn (club.edit_conflicts): a save made since is
     # noticed instead of silently undone.
     revision = HiddenField()
+    # The topics the article has (``topics_named``), set by the view: see ``few_topics``.
+    kept_topics: set[str] = set()
 
 
 class TopicForm(FlaskForm):

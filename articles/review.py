@@ -14,7 +14,7 @@ from flask_login import current_user
 from articles import curation, reading
 from articles.forms import ArticleEditForm, form_status
 from articles.models import Article, Feed
-from articles.topics import topic_for
+from articles.topics import topic_for, topics_named
 from club import audit
 from club.admin import admin_blueprint, found_or_gone
 from club.edit_conflicts import drawn_record, merge_saved_meanwhile, read_drawn, saved_meanwhile
@@ -229,6 +229,7 @@ def edit_article(article_id: int):
     )
     form = ArticleEditForm(obj=article)
     saved = curation.article_edit_values(article)
+    form.kept_topics = topics_named(saved["topics"])
     if request.method == "GET":
         form.topics.data = saved["topics"]
         form.revision.data = drawn_record(saved)

@@ -11,6 +11,7 @@ import unicodedata
 import pytest
 
 from articles.models import Feed
+from articles.topics import topic_for
 from club.extensions import db
 from tests.articles.test_opml import import_opml
 from tests.articles.test_topics_admin import make_topic
@@ -183,3 +184,22 @@ def test_an_opml_outline_named_with_nothing_that_shows_gets_its_address_for_a_na
 def test_a_feed_whose_own_title_shows_nothing_is_named_by_its_address(app):
     feed = make_feed(title=ZERO_WIDTH, url="https://quiet.example.com/feed.xml")
     assert feed.name == "https://quiet.example.com/feed.xml"
+
+
+def test_an_article_tagged_past_the_topic_limit_before_it_existed_can_still_be_edited(
+    admin_client,
+):
+    article = make_article(status="pending", title="Walking helps")
+    article.topics = [topic_for(f"Topic {n}") for n in range(11)]
+    db.session.commit()
+    kept = ", ".join(sorted(f"Topic {n}" for n in range(11)))
+    fields = {"title": "Walking helps you", "summary": "", "topics": kept}
+
+    fixed = admin_client.submit(f"/admin/articles/{article.id}/edit", fields)
+    more = admin_client.submit(
+        f"/admin/articles/{article.id}/edit", {**fields, "topics": f"{kept}, Topic 11"}
+    )
+
+    assert fixed.status_code == 302 and more.status_code == 400
+    assert errors_in(more.text) == ["Give an article at most 10 topics: this list names 12."]
+    assert db.session.get(type(article), article.id).title == "Walking helps you"
