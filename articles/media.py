@@ -73,9 +73,14 @@ def add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
     cleaned.image_credit = credit or None
 
 
-# A credit that says what it credits ("Illustration: Priya Natarajan", "Photograph: Jane
-# Doe/Agency", "AP Photo: …"): one or two words of letters, then a colon.
-_LABELLED_CREDIT = re.compile(r"[^\W\d_]{2,20}(?: [^\W\d_]{2,20})?:(?:\s|$)")
+# A credit that says what it credits: one or two words of letters, then a colon
+# ("Illustration: Priya Natarajan", "AP Photo: …"), or a word for a picture first
+# ("Image courtesy of NASA", "Photo by Jane Doe", "Photo : Jane").
+_LABELLED_CREDIT = re.compile(
+    r"[^\W\d_]{2,20}(?: [^\W\d_]{2,20})?:(?:\s|$)"
+    r"|(?:image|photo|photograph|picture|illustration|graphic|credit|video)s?\b",
+    re.IGNORECASE,
+)
 
 
 def credit_line(credit: str, label: str) -> str:

@@ -201,6 +201,10 @@ def test_it_ignores_lookalike_video_links(url):
         ("Photograph: Jane Doe/Agency", "Photograph: Jane Doe/Agency"),
         ("AP Photo: Jo Bloggs", "AP Photo: Jo Bloggs"),
         ("Team at 10:30 studio", "Image: Team at 10:30 studio"),
+        ("Image courtesy of NASA", "Image courtesy of NASA"),
+        ("Photo by Jane Doe", "Photo by Jane Doe"),
+        ("Photo : Jane", "Photo : Jane"),
+        ("Imagery Ltd", "Image: Imagery Ltd"),
     ],
 )
 def test_a_credit_is_labelled_once(credit, shown):
