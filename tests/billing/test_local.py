@@ -459,3 +459,27 @@ def test_a_member_a_moderator_froze_is_told_when_their_membership_ends(client, e
 
     [mail] = [m for m in read_outbox(outbox) if "Subject: Your membership has ended" in m]
     assert "subscribing again does not lift the freeze. You can appeal in settings." in mail
+
+
+@pytest.mark.parametrize(
+    ("persona", "said"),
+    [
+        ("erin", "The account becomes read-only at once"),
+        ("carol", "Your verified badge goes at once; your admin access carries on."),
+        ("complimentary", "Your complimentary membership carries on, badge included."),
+    ],
+)
+def test_ending_a_membership_asks_with_what_each_account_really_loses(
+    client, request, persona, said
+):
+    user = (
+        make_user(complimentary=True)
+        if persona == "complimentary"
+        else request.getfixturevalue(persona)
+    )
+    login(client, user)
+    client.submit("/billing/local/checkout", {"outcome": "pay"})
+
+    page = client.get("/billing/local/manage").get_data(as_text=True)
+
+    assert f'value="end" class="secondary" data-confirm="End your membership now? {said}' in page
