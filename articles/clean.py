@@ -47,7 +47,7 @@ from articles.urls import (
     canonical_url,
     is_absolute_http,
     is_ad_link,
-    is_tracker,
+    never_loaded,
     origin_of,
     over_https,
     safe_url,
@@ -216,7 +216,7 @@ def _absolutise(cleaned: str, base: str) -> str:
                 done[escaped] = None if url is None else html.escape(url, quote=True)
             rewritten = done[escaped]
         if rewritten is not None and match.group(2) == "src":
-            if is_tracker(rewritten):
+            if never_loaded(rewritten):
                 rewritten = None  # the image goes with its source (clean_html)
             elif rewritten.startswith("http://"):
                 rewritten = over_https(rewritten)

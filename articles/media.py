@@ -15,7 +15,8 @@ from articles.parse import ParsedEntry
 from articles.text import plain_text
 from articles.urls import (
     YOUTUBE_ID,
-    is_tracker,
+    names_a_private_machine,
+    never_loaded,
     over_https,
     safe_url,
     without_media_prefixes,
@@ -66,7 +67,7 @@ def add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
     candidates.append(_first_picture(cleaned.content))
     for candidate in candidates:
         url = safe_url(str(candidate or ""), base)
-        if url and not url.startswith("mailto:") and not is_tracker(url):
+        if url and not url.startswith("mailto:") and not never_loaded(url):
             cleaned.image_url = over_https(url)
             break
     credit = next((plain_text(c, 200) for c in entry.credits if c.strip()), "")
@@ -183,7 +184,8 @@ def _media_files(cleaned: CleanEntry, entry: ParsedEntry, link: str) -> list[tup
         url = safe_url(str(enclosure.get("href") or enclosure.get("url") or ""), link)
         if url and not url.startswith("mailto:"):
             own = without_media_prefixes(url)
-            files.append((enclosure, over_https(without_tracking(own))))
+            if not names_a_private_machine(own):
+                files.append((enclosure, over_https(without_tracking(own))))
     return files
 
 

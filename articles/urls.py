@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
+from flask import current_app, has_app_context
+
+from articles.fetch import is_public_address
 from articles.text import strip_control
 
 MAX_URL = 2000
@@ -77,6 +80,37 @@ def over_https(url: str) -> str:
 def is_tracker(url: str) -> bool:
     """Tell whether an absolute http(s) ``url`` is on a known tracking or ad host."""
     return ("." + _host(url)).endswith(TRACKER_DOMAINS)
+
+
+def never_loaded(url: str) -> bool:
+    """Tell whether a page must not load an absolute http(s) ``url`` as a picture or a
+    player's file: a tracker's, or one on a machine named by a private, loopback or
+    link-local address (or "localhost"), which each reader's browser would then ask for
+    inside their own network."""
+    return is_tracker(url) or names_a_private_machine(url)
+
+
+def names_a_private_machine(url: str) -> bool:
+    """Tell whether an absolute http(s) ``url``'s host is a private, loopback or link-local
+    address, or "localhost" (a name is left to the reader's own DNS), where feeds may not
+    live: ``FEEDS_ALLOW_PRIVATE_NETWORKS`` (local testing) lets them, pictures included."""
+    return _private_host(url) and not (
+        has_app_context() and current_app.config.get("FEEDS_ALLOW_PRIVATE_NETWORKS")
+    )
+
+
+def _private_host(url: str) -> bool:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return True
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    # An address, not a name: IPv6, or numbers last ("127.0.0.1", and "2130706433" or
+    # "0x7f.1", which browsers read as addresses too, and which is_public_address refuses).
+    if ":" in host or host.rpartition(".")[2].isdigit():
+        return not is_public_address(host)
+    return False
 
 
 def is_ad_link(url: str) -> bool:

@@ -595,3 +595,33 @@ def test_hostile_markup_is_cleaned_in_one_pass(hostile):
     started = time.monotonic()
     clean_entry(parse_feed(rss(item(1, body=hostile))).entries[0], FEED_URL, NOW)
     assert time.monotonic() - started < 2  # a backtracking pattern took minutes
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "http://10.0.0.1/x",
+        "https://[::1]/x",
+        "https://192.168.1.5:8443/x",
+        "http://2130706433/x",  # 127.0.0.1, as browsers read it
+        "https://localhost/x",
+        "https://printer.localhost/x",
+    ],
+)
+def test_no_picture_or_player_makes_readers_browsers_ask_their_own_network(address):
+    """Each member who opened the article sent a request into their own LAN or machine."""
+    extra = (
+        f'<media:thumbnail url="{address}.png"/>'
+        f'<enclosure url="{address}.mp4" type="video/mp4" length="1"/>'
+        f'<enclosure url="{address}.mp3" type="audio/mpeg" length="1"/>'
+    )
+    body = f'<p>Text</p><img src="{address}.jpg" alt="inside">'
+    entry = cleaned(rss(item(1, body=body, extra=extra)))
+    assert (entry.image_url, entry.video_url, entry.audio_url) == (None, None, None)
+    assert "<img" not in entry.content and entry.kind == "article"
+
+
+def test_a_host_named_with_a_leading_digit_is_a_name_not_an_address():
+    body = '<p>Text</p><img src="https://1password.example.com/a.jpg" alt="logo">'
+    entry = cleaned(rss(item(1, body=body)))
+    assert entry.image_url == "https://1password.example.com/a.jpg"
