@@ -6,6 +6,7 @@ WTForms reads only declared fields, so extra posted fields (``is_admin=1``) are 
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -119,23 +120,41 @@ def refuse_weak_password(field: PasswordField, *context: str) -> None:
         raise ValidationError(problem)
 
 
+def _squashed(text: str) -> str:
+    """``text`` without spaces, punctuation or underscores: "john_smith" reads "johnsmith"."""
+    return re.sub(r"[\W_]", "", text)
+
+
+def account_words(context: tuple[str, ...]) -> set[str]:
+    """The account's words as a password may hold them: each email, handle and name
+    whole, an email's part before the "@", and each word of a name."""
+    words = set()
+    for text in (c.lower() for c in context if c):
+        words.add(_squashed(text))
+        words.add(_squashed(text.partition("@")[0]))
+        words.update(_squashed(word) for word in text.split())
+    return {word for word in words if word}
+
+
 def check_password_strength(password: str, *context: str) -> str | None:
     """Return why ``password`` is refused, or None when it is acceptable."""
     lowered = password.lower()
     if lowered in COMMON_PASSWORDS or len(set(password)) <= 2:
         return "That password is one of the first ones attackers try. Choose another."
     site = re.sub(r"[^a-z]", "", current_app.config["SITE_NAME"].lower())
-    words = {site, *(re.sub(r"\W", "", c.lower()) for c in context if c)}
-    squashed = re.sub(r"\W", "", lowered)
-    # Said once or over and over ("newbie newbie"): what an attacker who knows the
-    # account tries first, whatever zxcvbn makes of the repeats.
-    repeated = any(w and len(w) >= 4 and not squashed.replace(w, "") for w in words)
+    words = {site, *account_words(context)}
+    squashed = _squashed(lowered)
+    # Said once or over and over ("newbie newbie"), or with a number ("alice@example.org1",
+    # "John Smith 2026"): what an attacker who knows the account tries first, whatever
+    # zxcvbn makes of it.
+    repeated = any(len(w) >= 4 and not squashed.replace(w, "").strip(string.digits) for w in words)
     if repeated or (site and site in squashed):
         return "Your password must not be the site's name, or your email, handle or name."
     # zxcvbn knows the common passwords, words, names and keyboard patterns that attackers
     # try first ("Password1!", "football123"). Its time grows with the length: it reads
     # the first 100 characters, which decide the guess anyway.
-    verdict = zxcvbn(password[:100], user_inputs=[w for w in words if w])
+    inputs = [w for w in words if w] + [c.lower() for c in context if c]
+    verdict = zxcvbn(password[:100], user_inputs=inputs)
     if verdict["score"] < MIN_PASSWORD_SCORE:
         warning = verdict["feedback"]["warning"]
         reason = f" ({warning.rstrip('.')})" if warning else ""

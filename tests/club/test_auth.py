@@ -120,7 +120,10 @@ def test_it_reports_a_taken_handle_whether_or_not_the_email_has_an_account(clien
         ("password", "Password1!", "too easy to guess"),
         ("password", "qwerty123456", "too easy to guess"),
         ("password", "football123", "too easy to guess"),
-        ("password", "grace1234567", "too easy to guess"),  # the handle and a run
+        ("password", "grace1234567", "must not be the site"),  # the handle and a run
+        ("password", "Grace@Example.com1", "must not be the site"),
+        ("password", "grace_hopper_2026!", "must not be the site"),
+        ("password", "Grace Hopper 2026", "must not be the site"),
         ("handle", "Grace Hopper!", "lower-case letters, digits and _"),
         ("handle", "ab", "Use 3 to 30 characters"),
         ("handle", "g" * 31, "Use 3 to 30 characters"),
