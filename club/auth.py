@@ -312,14 +312,15 @@ def confirm_email(token: str):
 ALREADY_CONFIRMED = "This email address is already confirmed."
 
 
-def after_confirmation(
-    user: User,
-    next_url: str | None,
-    message: str = "Thank you: your email address is confirmed.",
-) -> Response:
+def after_confirmation(user: User, next_url: str | None, message: str | None = None) -> Response:
     """Go on to ``next_url`` (settings without one), through the log-in page if needed."""
-    flash(message, "success")
-    if current_user.is_authenticated and current_user.id == user.id:
+    own = current_user.is_authenticated and current_user.id == user.id
+    someone_else = current_user.is_authenticated and not own
+    if message is None and someone_else:
+        # The confirm page named the address: this says which account it was, not "your".
+        message = f"{user.email} is confirmed: log in as that account to use it."
+    flash(message or "Thank you: your email address is confirmed.", "success")
+    if own:
         return redirect(next_url or url_for("settings.index"), code=303)
     return redirect(url_for("auth.login", next=next_url), code=303)
 

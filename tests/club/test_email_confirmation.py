@@ -215,3 +215,16 @@ def test_a_page_too_long_to_carry_leaves_the_confirmation_link_openable(client, 
         GUNICORN_REQUEST_LINE
     )
     assert client.submit(link).headers["Location"] == "/login"
+
+
+def test_confirming_another_accounts_address_says_which_account_it_was(client, outbox, carol):
+    """Signed in as an admin, who opened a new member's link: not "your" address."""
+    client.submit("/signup", signup_data())
+    login(client, carol)
+
+    confirmed = client.submit(last_link(outbox, "/confirm/"), follow_redirects=True)
+
+    page = confirmed.get_data(as_text=True)
+    assert "grace@example.com is confirmed: log in as that account to use it." in page
+    assert "your email address is confirmed" not in page
+    assert db.session.scalar(sa.select(User).where(User.handle == "grace")).email_confirmed_at
