@@ -330,10 +330,27 @@ def refuse_hidden_controls(form: FlaskForm, field: TextAreaField) -> None:
 
 
 def name_key(name: str) -> str:
-    """A name as it reads: compatibility forms folded, case ignored, runs of space as one,
-    and without what shows nothing ("Admin\u200d", "Admin\ufe0f" read "Admin")."""
+    """A name as it reads: compatibility forms folded, small capitals read as letters,
+    case ignored, runs of space as one, and without what shows nothing ("Admin\u200d",
+    "Admin\ufe0f" and "Admin" in small capitals read "Admin")."""
     visible = "".join(c for c in name if not shows_nothing(c))
-    return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
+    folded = unicodedata.normalize("NFKC", visible).translate(SMALL_CAPITALS)
+    return " ".join(folded.casefold().split())
+
+
+def _small_capitals() -> dict[int, str]:
+    """Latin small capitals (U+1D00 and the like) and the letters they read as: NFKC
+    keeps them, so "Admin" in small capitals would pass for a new name."""
+    blocks = (range(0x0250, 0x02B0), range(0x1D00, 0x1D80), range(0xA720, 0xA800))
+    found = {}
+    for code in (code for block in blocks for code in block):
+        *_, letter = unicodedata.name(chr(code), "").partition("LATIN LETTER SMALL CAPITAL ")
+        if len(letter) == 1:
+            found[code] = letter.lower()
+    return found
+
+
+SMALL_CAPITALS = _small_capitals()
 
 
 def shows_nothing(char: str) -> bool:

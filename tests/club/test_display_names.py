@@ -33,6 +33,8 @@ from tests.conftest import login
         ("Admin\u2800", "staff title"),  # a blank Braille cell
         ("Mod\u034ferator", "staff title"),
         ("MODERATOR", "staff title"),
+        ("\u1d00\u1d05\u1d0d\u026a\u0274", "staff title"),  # "Admin" in small capitals
+        ("\ua731\u1d1b\u1d00\ua730\ua730", "staff title"),  # "Staff" in small capitals
         ("Billionaire Club", "staff title"),
         (
             "\u041coderator",
