@@ -157,9 +157,9 @@ class Guard:
             raise DestinationNotAllowed()
         if _looks_like_ip(parts.hostname) and not self.is_allowed(parts.hostname.strip("[]")):
             raise DestinationNotAllowed()
-        if _is_loose_ipv4(parts.hostname):
+        if is_loose_ipv4(parts.hostname):
             raise DestinationNotAllowed()
-        if _is_loopback_name(parts.hostname) and not self.trusted:
+        if is_loopback_name(parts.hostname) and not self.trusted:
             raise DestinationNotAllowed()
 
     def vetted_addresses(self, host: str, port: int) -> list[str]:
@@ -188,14 +188,14 @@ def _normal_address(address: str) -> str | None:
         return None
 
 
-def _is_loose_ipv4(host: str) -> bool:
+def is_loose_ipv4(host: str) -> bool:
     """Tell whether ``host`` ends in a numeric label: no DNS name does, but resolvers read
     "2130706433", "127.1" and "0x7f000001" as IPv4 addresses (all three are 127.0.0.1)."""
     last = host.rstrip(".").rsplit(".", 1)[-1].lower()
     return bool(last) and (last.isdigit() or last.startswith("0x")) and not _looks_like_ip(host)
 
 
-def _is_loopback_name(host: str) -> bool:
+def is_loopback_name(host: str) -> bool:
     """Tell whether ``host`` is "localhost" or a name under it: loopback, always (RFC 6761)."""
     name = host.rstrip(".").lower()
     return name == "localhost" or name.endswith(".localhost")

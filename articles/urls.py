@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
 from flask import current_app, has_app_context
 
-from articles.fetch import is_public_address
+from articles.fetch import is_loopback_name, is_loose_ipv4, is_public_address
 from articles.text import strip_control
 
 MAX_URL = 2000
@@ -101,14 +101,14 @@ def names_a_private_machine(url: str) -> bool:
 
 def _private_host(url: str) -> bool:
     try:
-        host = urlsplit(url).hostname or ""
+        # As browsers read it: "https://10.0.0.1\\@example.com/" goes to 10.0.0.1.
+        host = urlsplit(url.replace("\\", "/")).hostname or ""
     except ValueError:
         return True
-    if host == "localhost" or host.endswith(".localhost"):
+    # "127.0.0.1.", "0x7f000001" and "127.1" are addresses to a browser, as to a resolver.
+    if is_loopback_name(host) or is_loose_ipv4(host):
         return True
-    # An address, not a name: IPv6, or numbers last ("127.0.0.1", and "2130706433" or
-    # "0x7f.1", which browsers read as addresses too, and which is_public_address refuses).
-    if ":" in host or host.rpartition(".")[2].isdigit():
+    if ":" in host or host.rpartition(".")[2].isdigit():  # an address, not a name
         return not is_public_address(host)
     return False
 

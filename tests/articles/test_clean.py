@@ -606,6 +606,12 @@ def test_hostile_markup_is_cleaned_in_one_pass(hostile):
         "http://2130706433/x",  # 127.0.0.1, as browsers read it
         "https://localhost/x",
         "https://printer.localhost/x",
+        # Spellings browsers read as those addresses too.
+        "https://127.0.0.1./x",
+        "https://0x7f000001/x",
+        "https://0x7F.0x0.0x0.0x1/x",
+        "https://127.1/x",
+        "https://10.0.0.1\\@example.com/x",
     ],
 )
 def test_no_picture_or_player_makes_readers_browsers_ask_their_own_network(address):
