@@ -75,11 +75,13 @@ def add_image(cleaned: CleanEntry, entry: ParsedEntry, base: str) -> None:
 
 
 # A credit that says what it credits: one or two words of letters, then a colon
-# ("Illustration: Priya Natarajan", "AP Photo: …"), or a word for a picture first
-# ("Image courtesy of NASA", "Photo by Jane Doe", "Photo : Jane").
+# ("Illustration: Priya Natarajan", "AP Photo: …"), or a word for a picture and whose it
+# is ("Image courtesy of NASA", "Photo by Jane Doe", "Photo : Jane"); not a name that
+# starts with such a word ("Picture Alliance", "Credit Suisse").
 _LABELLED_CREDIT = re.compile(
     r"[^\W\d_]{2,20}(?: [^\W\d_]{2,20})?:(?:\s|$)"
-    r"|(?:image|photo|photograph|picture|illustration|graphic|credit|video)s?\b",
+    r"|(?:image|photo|photograph|picture|illustration|graphic|video)s?"
+    r"(?:\s*:|\s+(?:by|courtesy|credit|via)\b)",
     re.IGNORECASE,
 )
 

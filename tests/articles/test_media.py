@@ -205,6 +205,9 @@ def test_it_ignores_lookalike_video_links(url):
         ("Photo by Jane Doe", "Photo by Jane Doe"),
         ("Photo : Jane", "Photo : Jane"),
         ("Imagery Ltd", "Image: Imagery Ltd"),
+        ("Picture Alliance", "Image: Picture Alliance"),  # an agency's name, not a label
+        ("Credit Suisse", "Image: Credit Suisse"),
+        ("Photos.com", "Image: Photos.com"),
     ],
 )
 def test_a_credit_is_labelled_once(credit, shown):
