@@ -147,7 +147,10 @@ def check_password_strength(password: str, *context: str) -> str | None:
     # Said once or over and over ("newbie newbie"), or with a number ("alice@example.org1",
     # "John Smith 2026"): what an attacker who knows the account tries first, whatever
     # zxcvbn makes of it.
-    repeated = any(len(w) >= 4 and not squashed.replace(w, "").strip(string.digits) for w in words)
+    repeated = any(
+        len(w) >= 4 and w in squashed and not squashed.replace(w, "").strip(string.digits)
+        for w in words
+    )
     if repeated or (site and site in squashed):
         return "Your password must not be the site's name, or your email, handle or name."
     # zxcvbn knows the common passwords, words, names and keyboard patterns that attackers
@@ -334,8 +337,9 @@ def name_key(name: str) -> str:
     case ignored, runs of space as one, and without what shows nothing ("Admin\u200d",
     "Admin\ufe0f" and "Admin" in small capitals read "Admin")."""
     visible = "".join(c for c in name if not shows_nothing(c))
-    folded = unicodedata.normalize("NFKC", visible).translate(SMALL_CAPITALS)
-    return " ".join(folded.casefold().split())
+    # After casefold, which turns capital small capitals ("\ua7ae") into the small ones.
+    folded = unicodedata.normalize("NFKC", visible).casefold().translate(SMALL_CAPITALS)
+    return " ".join(folded.split())
 
 
 def _small_capitals() -> dict[int, str]:

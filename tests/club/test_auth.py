@@ -141,6 +141,12 @@ def test_it_refuses_bad_sign_up_input_and_writes_nothing(client, field, value, m
     assert users_count() == 0
 
 
+@pytest.mark.parametrize("password", ["73928461057392846105", "7392-8461-0573-9284-6105"])
+def test_a_long_password_of_digits_is_not_taken_for_the_members_name(client, password):
+    response = client.submit("/signup", signup_data(password=password))
+    assert "must not be the site" not in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("field", "value", "said"),
     [

@@ -35,6 +35,7 @@ from tests.conftest import login
         ("MODERATOR", "staff title"),
         ("\u1d00\u1d05\u1d0d\u026a\u0274", "staff title"),  # "Admin" in small capitals
         ("\ua731\u1d1b\u1d00\ua730\ua730", "staff title"),  # "Staff" in small capitals
+        ("ADM\ua7aeN", "staff title"),  # a capital small capital I, which casefolds to one
         ("Billionaire Club", "staff title"),
         (
             "\u041coderator",
