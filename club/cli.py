@@ -19,11 +19,11 @@ from club.extensions import db
 from club.forms import (
     PASSWORD_MIN,
     FreezeForm,
-    check_password_strength,
     display_name_field,
     start_of_day,
 )
 from club.models import User
+from club.passwords import check_password_strength
 
 
 class SiteGroup(AppGroup):
