@@ -166,18 +166,9 @@ def for_change(user: User, change: membership.SubscriptionChange) -> list[Mail]:
         return [welcome_back(user)]
     if change.started:
         return [welcome(user)]
-    if change.ended and _paid_membership_ended(user):
+    if change.ended and membership.paid_membership_ended(user):
         return [ended(user)]
     return []
-
-
-def _paid_membership_ended(user: User) -> bool:
-    """Whether a member's own, paid-for membership ended: an admin's access and a
-    complimentary membership carry on, and a moderator's freeze does not make the end
-    any less news (it may be lifted, and the account is then read-only for this)."""
-    if user.is_admin or user.complimentary:
-        return False
-    return membership.billing_reason(user) is membership.Reason.SUBSCRIPTION_ENDED
 
 
 def send(mails: list[Mail]) -> None:

@@ -289,11 +289,13 @@ def _billing_verdict(user: User, now: datetime) -> _Billing:
     return _Billing(ok=False, reason=Reason.PAYMENT_FAILED, never_started=never_started)
 
 
-def billing_reason(user: User, now: datetime | None = None) -> Reason | None:
-    """Why ``user``'s own subscription grants no access (None while it does), whatever
-    else grants or takes access away: an admin's role, a complimentary membership, a
-    moderator's freeze."""
-    return _billing_verdict(user, now or utcnow()).reason
+def paid_membership_ended(user: User, now: datetime | None = None) -> bool:
+    """Whether ``user``'s own, paid-for membership has ended: news to them even while a
+    moderator's freeze keeps the account read-only (the freeze may be lifted first). An
+    admin's access and a complimentary membership carry on without it."""
+    if user.is_admin or user.complimentary:
+        return False
+    return _billing_verdict(user, now or utcnow()).reason is Reason.SUBSCRIPTION_ENDED
 
 
 def standing(user: Any, now: datetime | None = None) -> Standing:
